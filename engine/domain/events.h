@@ -1,0 +1,475 @@
+// The event catalogue: every input Apollo acted on, every decision and every
+// venue report, as immutable plain structs gathered in one sum type.
+//
+// Tags are stored in the ledger and never change or get reused; a retired
+// event keeps its tag as a comment. Each event has a schema version: changing
+// its fields (they are encoded in the order Fields lists them) means a new
+// version and a decoder for the old one. Names are the seed bot's, which
+// operators grep for (DESIGN section 3 maps the issues' words onto them).
+#ifndef APOLLO_ENGINE_DOMAIN_EVENTS_H_
+#define APOLLO_ENGINE_DOMAIN_EVENTS_H_
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "engine/domain/fixed.h"
+#include "engine/domain/types.h"
+
+namespace apollo {
+
+enum class EventTag : uint16_t {
+  kSystemStarted = 1,
+  kSystemStopped = 2,
+  kConfigLoaded = 3,
+  kCandleClose = 4,
+  kFundingUpdate = 5,
+  kNewsClassified = 6,
+  kSignalComputed = 7,
+  kTradeProposed = 8,
+  kRiskApproved = 9,
+  kRiskRejected = 10,
+  kOrderPlaced = 11,
+  kOrderAccepted = 12,
+  kOrderRejected = 13,
+  kOrderPartialFill = 14,
+  kOrderFilled = 15,
+  kOrderCancelled = 16,
+  kOrderExpired = 17,
+  kPositionOpened = 18,
+  kPositionUpdated = 19,
+  kPositionClosed = 20,
+  kStopTriggered = 21,
+  kProtectiveOrdersVerified = 22,
+  kProtectiveOrdersMissing = 23,
+  kProtectiveOrdersReplaced = 24,
+  kReconciliationCompleted = 25,
+  kReconciliationFailed = 26,
+  kManualInterventionDetected = 27,
+  kManualReviewAcknowledged = 28,
+  kCircuitBreakerTriggered = 29,
+  kTradingPaused = 30,
+  kTradingResumed = 31,
+  kTradeCycleCompleted = 32,
+};
+
+#define APOLLO_EVENT(NAME, VERSION)                                    \
+  static constexpr EventTag kTag = EventTag::k##NAME;                  \
+  static constexpr uint16_t kSchemaVersion = VERSION;                  \
+  static constexpr absl::string_view kName = #NAME;                    \
+  bool operator==(const NAME&) const = default
+
+// A named number an event was computed from (indicator, limit, measure).
+struct NamedValue {
+  std::string name;
+  Fixed value;
+  template <class S, class V>
+  static void Fields(S& s, V& v) { v("name", s.name); v("value", s.value); }
+  bool operator==(const NamedValue&) const = default;
+};
+
+struct SystemStarted {
+  APOLLO_EVENT(SystemStarted, 1);
+  Mode mode = Mode::kPaper;
+  std::string build_version;
+  template <class S, class V>
+  static void Fields(S& s, V& v) { v("mode", s.mode); v("build_version", s.build_version); }
+};
+
+struct SystemStopped {
+  APOLLO_EVENT(SystemStopped, 1);
+  std::string reason;  // SIGTERM, SIGINT, END_OF_DATA, KILL_SWITCH, ...
+  template <class S, class V>
+  static void Fields(S& s, V& v) { v("reason", s.reason); }
+};
+
+struct ConfigLoaded {
+  APOLLO_EVENT(ConfigLoaded, 1);
+  std::string config_hash;  // hex SHA-256 of the effective config
+  std::string build_version;
+  Fixed initial_equity;     // the account's equity before the first event
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("config_hash", s.config_hash); v("build_version", s.build_version);
+    v("initial_equity", s.initial_equity);
+  }
+};
+
+// A closed bar the engine acted on (the issues' MarketBar).
+struct CandleClose {
+  APOLLO_EVENT(CandleClose, 1);
+  Symbol symbol;
+  std::string interval;  // "5m"
+  int64_t open_time_ms = 0;
+  Fixed open, high, low, close, volume;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("symbol", s.symbol); v("interval", s.interval); v("open_time_ms", s.open_time_ms);
+    v("open", s.open); v("high", s.high); v("low", s.low); v("close", s.close);
+    v("volume", s.volume);
+  }
+};
+
+struct FundingUpdate {
+  APOLLO_EVENT(FundingUpdate, 1);
+  Symbol symbol;
+  Fixed funding_rate;  // fraction, 0.0001 = 0.01%
+  Fixed mark_price;
+  int64_t funding_time_ms = 0;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("symbol", s.symbol); v("funding_rate", s.funding_rate); v("mark_price", s.mark_price);
+    v("funding_time_ms", s.funding_time_ms);
+  }
+};
+
+struct NewsClassified {
+  APOLLO_EVENT(NewsClassified, 1);
+  Symbol symbol;
+  std::string headline;
+  std::string category;  // hack_exploit, exchange_outage, ...
+  NewsRisk risk = NewsRisk::kLow;
+  Fixed confidence;
+  int64_t block_until_ns = 0;  // entries blocked until then; 0 = no block
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("symbol", s.symbol); v("headline", s.headline); v("category", s.category);
+    v("risk", s.risk); v("confidence", s.confidence); v("block_until_ns", s.block_until_ns);
+  }
+};
+
+// The issues' SignalGenerated.
+struct SignalComputed {
+  APOLLO_EVENT(SignalComputed, 1);
+  Symbol symbol;
+  std::string strategy;
+  Side direction = Side::kBuy;
+  Fixed score;       // 0..1
+  Fixed confidence;  // 0..1
+  std::string reason;
+  std::vector<NamedValue> inputs;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("symbol", s.symbol); v("strategy", s.strategy); v("direction", s.direction);
+    v("score", s.score); v("confidence", s.confidence); v("reason", s.reason);
+    v("inputs", s.inputs);
+  }
+};
+
+struct TradeProposed {
+  APOLLO_EVENT(TradeProposed, 1);
+  Symbol symbol;
+  Side side = Side::kBuy;
+  OrderType entry_type = OrderType::kMarket;
+  Fixed qty, entry_price, stop_price, take_profit_price, leverage;
+  uint64_t signal_seq = 0;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("symbol", s.symbol); v("side", s.side); v("entry_type", s.entry_type); v("qty", s.qty);
+    v("entry_price", s.entry_price); v("stop_price", s.stop_price);
+    v("take_profit_price", s.take_profit_price); v("leverage", s.leverage);
+    v("signal_seq", s.signal_seq);
+  }
+};
+
+// The issues' RiskDecision (approved).
+struct RiskApproved {
+  APOLLO_EVENT(RiskApproved, 1);
+  Symbol symbol;
+  uint64_t proposal_seq = 0;
+  std::vector<NamedValue> checks;  // the numbers each rule saw
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("symbol", s.symbol); v("proposal_seq", s.proposal_seq); v("checks", s.checks);
+  }
+};
+
+// The issues' RiskDecision (rejected): the rule and the numbers.
+struct RiskRejected {
+  APOLLO_EVENT(RiskRejected, 1);
+  Symbol symbol;
+  uint64_t proposal_seq = 0;
+  RiskRule rule = RiskRule::kApproved;
+  std::string reason;
+  std::vector<NamedValue> values;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("symbol", s.symbol); v("proposal_seq", s.proposal_seq); v("rule", s.rule);
+    v("reason", s.reason); v("values", s.values);
+  }
+};
+
+// Intent to send an order, journaled before the request goes out (the
+// issues' OrderSubmitted).
+struct OrderPlaced {
+  APOLLO_EVENT(OrderPlaced, 1);
+  ClientOrderId client_order_id;
+  Symbol symbol;
+  Side side = Side::kBuy;
+  OrderType order_type = OrderType::kMarket;
+  OrderPurpose purpose = OrderPurpose::kEntry;
+  Fixed qty;
+  Fixed price;       // limit price; 0 for market and stop orders
+  Fixed stop_price;  // trigger price for STOP_MARKET / TAKE_PROFIT_MARKET
+  bool reduce_only = false;
+  ClientOrderId parent;  // the entry a protective order protects
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("client_order_id", s.client_order_id); v("symbol", s.symbol); v("side", s.side);
+    v("order_type", s.order_type); v("purpose", s.purpose); v("qty", s.qty);
+    v("price", s.price); v("stop_price", s.stop_price); v("reduce_only", s.reduce_only);
+    v("parent", s.parent);
+  }
+};
+
+struct OrderAccepted {
+  APOLLO_EVENT(OrderAccepted, 1);
+  ClientOrderId client_order_id;
+  VenueOrderId venue_order_id;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("client_order_id", s.client_order_id); v("venue_order_id", s.venue_order_id);
+  }
+};
+
+struct OrderRejected {
+  APOLLO_EVENT(OrderRejected, 1);
+  ClientOrderId client_order_id;
+  int32_t code = 0;  // venue error code, 0 when ours
+  std::string reason;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("client_order_id", s.client_order_id); v("code", s.code); v("reason", s.reason);
+  }
+};
+
+// One execution against an order; OrderPartialFill and OrderFilled share it.
+// OrderFilled is the execution that completes the order.
+struct Fill {
+  ClientOrderId client_order_id;
+  TradeId trade_id;
+  Fixed price, qty, fee;  // fee in the quote asset
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("client_order_id", s.client_order_id); v("trade_id", s.trade_id); v("price", s.price);
+    v("qty", s.qty); v("fee", s.fee);
+  }
+  bool operator==(const Fill&) const = default;
+};
+
+struct OrderPartialFill : Fill {
+  APOLLO_EVENT(OrderPartialFill, 1);
+};
+struct OrderFilled : Fill {
+  APOLLO_EVENT(OrderFilled, 1);
+};
+
+struct OrderCancelled {
+  APOLLO_EVENT(OrderCancelled, 1);
+  ClientOrderId client_order_id;
+  std::string reason;  // OCO, OPERATOR, VENUE, ...
+  template <class S, class V>
+  static void Fields(S& s, V& v) { v("client_order_id", s.client_order_id); v("reason", s.reason); }
+};
+
+struct OrderExpired {
+  APOLLO_EVENT(OrderExpired, 1);
+  ClientOrderId client_order_id;
+  std::string reason;
+  template <class S, class V>
+  static void Fields(S& s, V& v) { v("client_order_id", s.client_order_id); v("reason", s.reason); }
+};
+
+struct PositionOpened {
+  APOLLO_EVENT(PositionOpened, 1);
+  Symbol symbol;
+  Side side = Side::kBuy;
+  Fixed qty, entry_price, stop_price, take_profit, leverage;
+  ClientOrderId entry_order;  // the seed's trade_id
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("symbol", s.symbol); v("side", s.side); v("qty", s.qty); v("entry_price", s.entry_price);
+    v("stop_price", s.stop_price); v("take_profit", s.take_profit); v("leverage", s.leverage);
+    v("entry_order", s.entry_order);
+  }
+};
+
+struct PositionUpdated {
+  APOLLO_EVENT(PositionUpdated, 1);
+  Symbol symbol;
+  Fixed qty, entry_price, stop_price, take_profit;
+  std::string reason;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("symbol", s.symbol); v("qty", s.qty); v("entry_price", s.entry_price);
+    v("stop_price", s.stop_price); v("take_profit", s.take_profit); v("reason", s.reason);
+  }
+};
+
+// Closes qty of a position (all of it, or part). realized_pnl is the price
+// PnL of the closed quantity; fees were charged by the fills already and are
+// repeated here (entry share + exit) so a trade's net result reads from one event.
+struct PositionClosed {
+  APOLLO_EVENT(PositionClosed, 1);
+  Symbol symbol;
+  Fixed qty, exit_price, realized_pnl, fees;
+  CloseReason reason = CloseReason::kStopLoss;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("symbol", s.symbol); v("qty", s.qty); v("exit_price", s.exit_price);
+    v("realized_pnl", s.realized_pnl); v("fees", s.fees); v("reason", s.reason);
+  }
+};
+
+struct StopTriggered {
+  APOLLO_EVENT(StopTriggered, 1);
+  Symbol symbol;
+  ClientOrderId client_order_id;
+  Fixed trigger_price;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("symbol", s.symbol); v("client_order_id", s.client_order_id);
+    v("trigger_price", s.trigger_price);
+  }
+};
+
+struct ProtectiveOrdersVerified {
+  APOLLO_EVENT(ProtectiveOrdersVerified, 1);
+  Symbol symbol;
+  ClientOrderId stop_loss, take_profit;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("symbol", s.symbol); v("stop_loss", s.stop_loss); v("take_profit", s.take_profit);
+  }
+};
+
+struct ProtectiveOrdersMissing {
+  APOLLO_EVENT(ProtectiveOrdersMissing, 1);
+  Symbol symbol;
+  bool stop_loss_missing = false;
+  bool take_profit_missing = false;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("symbol", s.symbol); v("stop_loss_missing", s.stop_loss_missing);
+    v("take_profit_missing", s.take_profit_missing);
+  }
+};
+
+struct ProtectiveOrdersReplaced {
+  APOLLO_EVENT(ProtectiveOrdersReplaced, 1);
+  Symbol symbol;
+  ClientOrderId stop_loss, take_profit;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("symbol", s.symbol); v("stop_loss", s.stop_loss); v("take_profit", s.take_profit);
+  }
+};
+
+struct ReconciliationCompleted {
+  APOLLO_EVENT(ReconciliationCompleted, 1);
+  uint32_t positions = 0;
+  uint32_t open_orders = 0;
+  Fixed venue_balance;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("positions", s.positions); v("open_orders", s.open_orders);
+    v("venue_balance", s.venue_balance);
+  }
+};
+
+struct ReconciliationFailed {
+  APOLLO_EVENT(ReconciliationFailed, 1);
+  std::string reason;
+  template <class S, class V>
+  static void Fields(S& s, V& v) { v("reason", s.reason); }
+};
+
+// One difference between the fold and the venue.
+struct Discrepancy {
+  InterventionAction action = InterventionAction::kPositionOpenedExternally;
+  Symbol symbol;
+  ClientOrderId client_order_id;
+  Fixed expected, actual;
+  std::string detail;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("action", s.action); v("symbol", s.symbol); v("client_order_id", s.client_order_id);
+    v("expected", s.expected); v("actual", s.actual); v("detail", s.detail);
+  }
+  bool operator==(const Discrepancy&) const = default;
+};
+
+struct ManualInterventionDetected {
+  APOLLO_EVENT(ManualInterventionDetected, 1);
+  std::vector<Discrepancy> discrepancies;
+  template <class S, class V>
+  static void Fields(S& s, V& v) { v("discrepancies", s.discrepancies); }
+};
+
+struct ManualReviewAcknowledged {
+  APOLLO_EVENT(ManualReviewAcknowledged, 1);
+  std::string who;  // "cli", "api", ...
+  std::string reason;
+  template <class S, class V>
+  static void Fields(S& s, V& v) { v("who", s.who); v("reason", s.reason); }
+};
+
+struct CircuitBreakerTriggered {
+  APOLLO_EVENT(CircuitBreakerTriggered, 1);
+  RiskRule rule = RiskRule::kMaxDrawdown;
+  std::string reason;
+  std::vector<NamedValue> values;
+  template <class S, class V>
+  static void Fields(S& s, V& v) { v("rule", s.rule); v("reason", s.reason); v("values", s.values); }
+};
+
+struct TradingPaused {
+  APOLLO_EVENT(TradingPaused, 1);
+  std::string who, reason;
+  template <class S, class V>
+  static void Fields(S& s, V& v) { v("who", s.who); v("reason", s.reason); }
+};
+
+struct TradingResumed {
+  APOLLO_EVENT(TradingResumed, 1);
+  std::string who, reason;
+  template <class S, class V>
+  static void Fields(S& s, V& v) { v("who", s.who); v("reason", s.reason); }
+};
+
+struct TradeCycleCompleted {
+  APOLLO_EVENT(TradeCycleCompleted, 1);
+  int64_t bar_open_time_ms = 0;
+  uint32_t signals = 0;
+  uint32_t orders = 0;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("bar_open_time_ms", s.bar_open_time_ms); v("signals", s.signals); v("orders", s.orders);
+  }
+};
+
+#undef APOLLO_EVENT
+
+using EventBody = std::variant<
+    SystemStarted, SystemStopped, ConfigLoaded, CandleClose, FundingUpdate, NewsClassified,
+    SignalComputed, TradeProposed, RiskApproved, RiskRejected, OrderPlaced, OrderAccepted,
+    OrderRejected, OrderPartialFill, OrderFilled, OrderCancelled, OrderExpired, PositionOpened,
+    PositionUpdated, PositionClosed, StopTriggered, ProtectiveOrdersVerified,
+    ProtectiveOrdersMissing, ProtectiveOrdersReplaced, ReconciliationCompleted,
+    ReconciliationFailed, ManualInterventionDetected, ManualReviewAcknowledged,
+    CircuitBreakerTriggered, TradingPaused, TradingResumed, TradeCycleCompleted>;
+
+// An event as the ledger holds it: its sequence number (0 until appended),
+// its event time (from the injected clock) and its body.
+struct Event {
+  uint64_t seq = 0;
+  int64_t ts_ns = 0;
+  EventBody body;
+  bool operator==(const Event&) const = default;
+};
+
+}  // namespace apollo
+
+#endif  // APOLLO_ENGINE_DOMAIN_EVENTS_H_

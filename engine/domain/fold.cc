@@ -1,0 +1,354 @@
+// The fold: how each event changes State. Every handler checks first and
+// mutates after, so a rejected event leaves the state as it was.
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "engine/domain/json.h"
+#include "engine/domain/order_status.h"
+#include "engine/domain/state.h"
+#include "engine/domain/wire.h"
+
+namespace apollo {
+namespace {
+
+constexpr int64_t kNsPerDay = 86'400'000'000'000;
+
+absl::Status Refuse(absl::string_view what) { return absl::FailedPreconditionError(what); }
+
+int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+void UpdateDrawdown(State& s) {
+  if (s.balance > s.peak_equity) s.peak_equity = s.balance;
+  s.drawdown_pct = s.peak_equity.raw() > 0
+                       ? (s.peak_equity - s.balance).Div(s.peak_equity).Mul(Fixed::FromInt(100))
+                       : Fixed();
+  if (s.drawdown_pct > s.max_drawdown_pct) s.max_drawdown_pct = s.drawdown_pct;
+}
+
+void Charge(State& s, Fixed fee) {
+  s.fees_paid += fee;
+  s.balance -= fee;
+  s.daily_realized_pnl -= fee;
+  UpdateDrawdown(s);
+}
+
+class Folder {
+ public:
+  Folder(State& s, const Event& e) : s_(s), e_(e) {}
+
+  absl::Status operator()(const SystemStarted&) {
+    s_.running = true;
+    ++s_.counters.starts;
+    return absl::OkStatus();
+  }
+  absl::Status operator()(const SystemStopped&) {
+    s_.running = false;
+    return absl::OkStatus();
+  }
+  absl::Status operator()(const ConfigLoaded& c) {
+    if (!s_.initialized) {
+      s_.initialized = true;
+      s_.balance = c.initial_equity;
+      s_.peak_equity = c.initial_equity;
+      s_.daily_start_equity = c.initial_equity;
+    }
+    return absl::OkStatus();
+  }
+  absl::Status operator()(const CandleClose& c) {
+    auto it = s_.last_bars.find(c.symbol);
+    if (it != s_.last_bars.end() && c.open_time_ms <= it->second.open_time_ms) {
+      return Refuse(absl::StrCat("bar ", c.open_time_ms, " of ", c.symbol.value,
+                                 " is not after the last one (", it->second.open_time_ms, ")"));
+    }
+    s_.last_bars[c.symbol] = LastBar{c.open_time_ms, c.close, c.high, c.low};
+    ++s_.counters.bars;
+    return absl::OkStatus();
+  }
+  absl::Status operator()(const FundingUpdate&) { return absl::OkStatus(); }
+  absl::Status operator()(const NewsClassified& n) {
+    // Expired blocks are dropped as time passes, so the map stays small.
+    for (auto it = s_.news_blocks.begin(); it != s_.news_blocks.end();) {
+      it = it->second <= e_.ts_ns ? s_.news_blocks.erase(it) : std::next(it);
+    }
+    if (n.block_until_ns > e_.ts_ns) {
+      int64_t& until = s_.news_blocks[n.symbol];
+      until = std::max(until, n.block_until_ns);
+    }
+    return absl::OkStatus();
+  }
+  absl::Status operator()(const SignalComputed&) {
+    ++s_.counters.signals;
+    return absl::OkStatus();
+  }
+  absl::Status operator()(const TradeProposed&) {
+    ++s_.counters.proposals;
+    return absl::OkStatus();
+  }
+  absl::Status operator()(const RiskApproved&) { return absl::OkStatus(); }
+  absl::Status operator()(const RiskRejected&) {
+    ++s_.counters.risk_rejections;
+    return absl::OkStatus();
+  }
+  absl::Status operator()(const OrderPlaced& p) {
+    if (p.client_order_id.empty()) return Refuse("order without a client order id");
+    if (p.qty.raw() <= 0) return Refuse(absl::StrCat("order ", p.client_order_id.value, " has qty <= 0"));
+    if (s_.orders.contains(p.client_order_id)) {
+      return Refuse(absl::StrCat("duplicate client order id ", p.client_order_id.value));
+    }
+    Order o;
+    o.client_order_id = p.client_order_id;
+    o.symbol = p.symbol;
+    o.side = p.side;
+    o.order_type = p.order_type;
+    o.purpose = p.purpose;
+    o.qty = p.qty;
+    o.price = p.price;
+    o.stop_price = p.stop_price;
+    o.reduce_only = p.reduce_only;
+    o.parent = p.parent;
+    o.placed_seq = e_.seq;
+    s_.orders.emplace(p.client_order_id, std::move(o));
+    ++s_.counters.orders_placed;
+    return absl::OkStatus();
+  }
+  absl::Status operator()(const OrderAccepted& a) {
+    return Transition(a.client_order_id, OrderReport::kAccepted,
+                      [&](Order& o) { o.venue_order_id = a.venue_order_id; });
+  }
+  absl::Status operator()(const OrderRejected& r) {
+    ++s_.counters.orders_rejected;
+    return Transition(r.client_order_id, OrderReport::kRejected, [](Order&) {});
+  }
+  absl::Status operator()(const OrderPartialFill& f) { return ApplyFill(f, OrderReport::kPartialFill); }
+  absl::Status operator()(const OrderFilled& f) { return ApplyFill(f, OrderReport::kFill); }
+  absl::Status operator()(const OrderCancelled& c) {
+    return Transition(c.client_order_id, OrderReport::kCancelled, [](Order&) {});
+  }
+  absl::Status operator()(const OrderExpired& x) {
+    return Transition(x.client_order_id, OrderReport::kExpired, [](Order&) {});
+  }
+  absl::Status operator()(const PositionOpened& p) {
+    if (s_.positions.contains(p.symbol)) {
+      return Refuse(absl::StrCat("position in ", p.symbol.value, " is already open"));
+    }
+    if (p.qty.raw() <= 0) return Refuse(absl::StrCat("position in ", p.symbol.value, " with qty <= 0"));
+    s_.positions.emplace(p.symbol, Position{p.symbol, p.side, p.qty, p.entry_price, p.stop_price,
+                                            p.take_profit, p.leverage, p.entry_order, e_.ts_ns});
+    return absl::OkStatus();
+  }
+  absl::Status operator()(const PositionUpdated& u) {
+    auto it = s_.positions.find(u.symbol);
+    if (it == s_.positions.end()) return Refuse(absl::StrCat("no open position in ", u.symbol.value));
+    if (u.qty.raw() <= 0) return Refuse(absl::StrCat("position in ", u.symbol.value, " updated to qty <= 0"));
+    it->second.qty = u.qty;
+    it->second.entry_price = u.entry_price;
+    it->second.stop_price = u.stop_price;
+    it->second.take_profit = u.take_profit;
+    return absl::OkStatus();
+  }
+  absl::Status operator()(const PositionClosed& c) {
+    auto it = s_.positions.find(c.symbol);
+    if (it == s_.positions.end()) return Refuse(absl::StrCat("no open position in ", c.symbol.value));
+    if (c.qty.raw() <= 0 || c.qty > it->second.qty) {
+      return Refuse(absl::StrCat("close of ", c.qty.ToString(), " ", c.symbol.value,
+                                 " does not fit the open ", it->second.qty.ToString()));
+    }
+    if (c.qty == it->second.qty) {
+      s_.positions.erase(it);
+    } else {
+      it->second.qty -= c.qty;
+    }
+    s_.balance += c.realized_pnl;
+    s_.realized_pnl += c.realized_pnl;
+    s_.daily_realized_pnl += c.realized_pnl;
+    ++s_.counters.trades_closed;
+    if ((c.realized_pnl - c.fees).raw() < 0) {
+      ++s_.consecutive_losses;
+      ++s_.counters.losses;
+    } else {
+      s_.consecutive_losses = 0;
+      ++s_.counters.wins;
+    }
+    UpdateDrawdown(s_);
+    return absl::OkStatus();
+  }
+  absl::Status operator()(const StopTriggered&) { return absl::OkStatus(); }
+  absl::Status operator()(const ProtectiveOrdersVerified& v) {
+    s_.protection_failures.erase(v.symbol);
+    return absl::OkStatus();
+  }
+  absl::Status operator()(const ProtectiveOrdersMissing& m) {
+    ++s_.protection_failures[m.symbol];
+    return absl::OkStatus();
+  }
+  absl::Status operator()(const ProtectiveOrdersReplaced& r) {
+    s_.protection_failures.erase(r.symbol);
+    ++s_.counters.watchdog_recoveries;
+    return absl::OkStatus();
+  }
+  absl::Status operator()(const ReconciliationCompleted&) {
+    s_.reconciliation_consecutive_failures = 0;
+    s_.last_reconciliation_ns = e_.ts_ns;
+    return absl::OkStatus();
+  }
+  absl::Status operator()(const ReconciliationFailed&) {
+    ++s_.reconciliation_consecutive_failures;
+    return absl::OkStatus();
+  }
+  absl::Status operator()(const ManualInterventionDetected& m) {
+    std::string reason;
+    for (const Discrepancy& d : m.discrepancies) {
+      absl::StrAppend(&reason, reason.empty() ? "" : ",", EnumName(d.action));
+    }
+    Set(s_.manual_review, true, reason, "engine");
+    return absl::OkStatus();
+  }
+  // The operator's acknowledgement clears the review gate and the circuit
+  // breaker, and starts the loss streak and the drawdown peak afresh, so the
+  // breaker does not trip again on the numbers just reviewed.
+  absl::Status operator()(const ManualReviewAcknowledged& a) {
+    Set(s_.manual_review, false, a.reason, a.who);
+    Set(s_.circuit_breaker, false, a.reason, a.who);
+    s_.consecutive_losses = 0;
+    s_.peak_equity = s_.balance;
+    UpdateDrawdown(s_);
+    return absl::OkStatus();
+  }
+  absl::Status operator()(const CircuitBreakerTriggered& c) {
+    Set(s_.circuit_breaker, true, absl::StrCat(EnumName(c.rule), ": ", c.reason), "risk");
+    return absl::OkStatus();
+  }
+  absl::Status operator()(const TradingPaused& p) {
+    Set(s_.paused, true, p.reason, p.who);
+    return absl::OkStatus();
+  }
+  absl::Status operator()(const TradingResumed& r) {
+    Set(s_.paused, false, r.reason, r.who);
+    return absl::OkStatus();
+  }
+  absl::Status operator()(const TradeCycleCompleted&) {
+    ++s_.counters.cycles;
+    return absl::OkStatus();
+  }
+
+ private:
+  void Set(Flag& f, bool active, const std::string& reason, const std::string& who) {
+    f = Flag{active, reason, who, e_.seq};
+  }
+
+  template <class Mutate>
+  absl::Status Transition(const ClientOrderId& id, OrderReport report, Mutate mutate) {
+    auto it = s_.orders.find(id);
+    if (it == s_.orders.end()) return Refuse(absl::StrCat("unknown order ", id.value));
+    auto next = NextOrderStatus(it->second.status, report);
+    if (!next.ok()) {
+      return Refuse(absl::StrCat("order ", id.value, ": ", next.status().message()));
+    }
+    mutate(it->second);
+    it->second.status = *next;
+    if (IsTerminal(*next)) s_.orders.erase(it);
+    return absl::OkStatus();
+  }
+
+  absl::Status ApplyFill(const Fill& f, OrderReport report) {
+    auto it = s_.orders.find(f.client_order_id);
+    if (it == s_.orders.end()) return Refuse(absl::StrCat("fill for unknown order ", f.client_order_id.value));
+    Order& o = it->second;
+    if (o.trade_ids.contains(f.trade_id)) {
+      return Refuse(absl::StrCat("duplicate fill ", f.trade_id.value, " on order ", o.client_order_id.value));
+    }
+    if (f.qty.raw() <= 0) return Refuse(absl::StrCat("fill with qty <= 0 on order ", o.client_order_id.value));
+    const Fixed filled = o.filled_qty + f.qty;
+    if (filled > o.qty) {
+      return Refuse(absl::StrCat("fill of ", f.qty.ToString(), " overfills order ",
+                                 o.client_order_id.value, " (", o.filled_qty.ToString(), " of ",
+                                 o.qty.ToString(), " filled)"));
+    }
+    if (report == OrderReport::kFill && filled != o.qty) {
+      return Refuse(absl::StrCat("OrderFilled leaves order ", o.client_order_id.value,
+                                 " with ", (o.qty - filled).ToString(), " unfilled"));
+    }
+    if (report == OrderReport::kPartialFill && filled == o.qty) {
+      return Refuse(absl::StrCat("OrderPartialFill completes order ", o.client_order_id.value));
+    }
+    const Fixed fill_fee = f.fee;
+    return Transition(f.client_order_id, report, [&](Order& order) {
+      order.avg_fill_price =
+          (order.avg_fill_price.Mul(order.filled_qty) + f.price.Mul(f.qty)).Div(filled);
+      order.filled_qty = filled;
+      order.fees += fill_fee;
+      order.trade_ids.insert(f.trade_id);
+      ++s_.counters.fills;
+      Charge(s_, fill_fee);
+    });
+  }
+
+  State& s_;
+  const Event& e_;
+};
+
+}  // namespace
+
+bool State::NewsBlocked(const Symbol& symbol, int64_t now_ns) const {
+  auto it = news_blocks.find(symbol);
+  return it != news_blocks.end() && it->second > now_ns;
+}
+
+Fixed State::DailyPnlPct() const {
+  if (daily_start_equity.raw() <= 0) return Fixed();
+  return daily_realized_pnl.Div(daily_start_equity).Mul(Fixed::FromInt(100));
+}
+
+absl::Status Apply(State& state, const Event& event) {
+  if (event.seq != state.last_seq + 1) {
+    return absl::FailedPreconditionError(absl::StrCat("event seq ", event.seq, " does not follow ",
+                                                      state.last_seq));
+  }
+  // The UTC day rolls on any event, so daily PnL reads 0 on a quiet new day.
+  const int64_t day = FloorDiv(event.ts_ns, kNsPerDay);
+  const bool new_day = day != state.day_utc;
+  const int64_t saved_day = state.day_utc;
+  const Fixed saved_pnl = state.daily_realized_pnl, saved_start = state.daily_start_equity;
+  if (new_day) {
+    state.day_utc = day;
+    state.daily_realized_pnl = Fixed();
+    state.daily_start_equity = state.balance;
+  }
+  absl::Status st = std::visit(Folder(state, event), event.body);
+  if (!st.ok()) {
+    if (new_day) {
+      state.day_utc = saved_day;
+      state.daily_realized_pnl = saved_pnl;
+      state.daily_start_equity = saved_start;
+    }
+    return st;
+  }
+  state.last_seq = event.seq;
+  state.last_ts_ns = event.ts_ns;
+  ++state.counters.events;
+  return absl::OkStatus();
+}
+
+std::string EncodeState(const State& state) {
+  std::string out;
+  wire::Writer w(&out);
+  w.PutInt<uint16_t>(kStateSchemaVersion);
+  wire::Put(w, state);
+  return out;
+}
+
+absl::StatusOr<State> DecodeState(absl::string_view bytes) {
+  wire::Reader r(bytes);
+  const auto version = r.GetInt<uint16_t>();
+  if (r.ok() && version != kStateSchemaVersion) {
+    return absl::InvalidArgumentError(absl::StrCat("state schema version ", version,
+                                                   " is not this build's (", kStateSchemaVersion, ")"));
+  }
+  State s;
+  wire::Get(r, s);
+  if (!r.ok() || !r.at_end()) return absl::InvalidArgumentError("malformed state snapshot");
+  return s;
+}
+
+std::string StateToJson(const State& state) { return json::ToJson(state); }
+
+}  // namespace apollo

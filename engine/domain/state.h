@@ -1,0 +1,174 @@
+// State: what the bot knows, and only ever the fold of the ledger's events.
+//
+//   State s;
+//   for (const Event& e : events) RETURN_IF_ERROR(Apply(s, e));
+//
+// Apply is pure and deterministic: no I/O, no clock (time is the event's),
+// no randomness. A restart, an audit replay and snapshot + tail all give the
+// same State, which is why risk flags live here: nothing but an event sets or
+// clears them. Containers are ordered (btree) so snapshots encode
+// deterministically.
+#ifndef APOLLO_ENGINE_DOMAIN_STATE_H_
+#define APOLLO_ENGINE_DOMAIN_STATE_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "engine/domain/events.h"
+
+namespace apollo {
+
+struct Order {
+  ClientOrderId client_order_id;
+  Symbol symbol;
+  Side side = Side::kBuy;
+  OrderType order_type = OrderType::kMarket;
+  OrderPurpose purpose = OrderPurpose::kEntry;
+  Fixed qty, price, stop_price;
+  bool reduce_only = false;
+  ClientOrderId parent;
+  OrderStatus status = OrderStatus::kPlaced;
+  VenueOrderId venue_order_id;
+  Fixed filled_qty, avg_fill_price, fees;
+  uint64_t placed_seq = 0;
+  absl::btree_set<TradeId> trade_ids;  // fills seen, to refuse duplicates
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("client_order_id", s.client_order_id); v("symbol", s.symbol); v("side", s.side);
+    v("order_type", s.order_type); v("purpose", s.purpose); v("qty", s.qty); v("price", s.price);
+    v("stop_price", s.stop_price); v("reduce_only", s.reduce_only); v("parent", s.parent);
+    v("status", s.status); v("venue_order_id", s.venue_order_id); v("filled_qty", s.filled_qty);
+    v("avg_fill_price", s.avg_fill_price); v("fees", s.fees); v("placed_seq", s.placed_seq);
+    v("trade_ids", s.trade_ids);
+  }
+  bool operator==(const Order&) const = default;
+};
+
+struct Position {
+  Symbol symbol;
+  Side side = Side::kBuy;
+  Fixed qty, entry_price, stop_price, take_profit, leverage;
+  ClientOrderId entry_order;
+  int64_t opened_ts_ns = 0;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("symbol", s.symbol); v("side", s.side); v("qty", s.qty); v("entry_price", s.entry_price);
+    v("stop_price", s.stop_price); v("take_profit", s.take_profit); v("leverage", s.leverage);
+    v("entry_order", s.entry_order); v("opened_ts_ns", s.opened_ts_ns);
+  }
+  bool operator==(const Position&) const = default;
+};
+
+// Last bar seen per symbol: the paper venue's price and where a run resumes.
+struct LastBar {
+  int64_t open_time_ms = 0;
+  Fixed close, high, low;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("open_time_ms", s.open_time_ms); v("close", s.close); v("high", s.high); v("low", s.low);
+  }
+  bool operator==(const LastBar&) const = default;
+};
+
+// A flag with why and by whom it was last set.
+struct Flag {
+  bool active = false;
+  std::string reason;
+  std::string who;
+  uint64_t seq = 0;  // event that last changed it
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("active", s.active); v("reason", s.reason); v("who", s.who); v("seq", s.seq);
+  }
+  bool operator==(const Flag&) const = default;
+};
+
+// Counts for summaries and metrics.
+struct Counters {
+  uint64_t events = 0, bars = 0, signals = 0, proposals = 0, risk_rejections = 0;
+  uint64_t orders_placed = 0, orders_rejected = 0, fills = 0, trades_closed = 0;
+  uint64_t wins = 0, losses = 0, starts = 0, cycles = 0, watchdog_recoveries = 0;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("events", s.events); v("bars", s.bars); v("signals", s.signals);
+    v("proposals", s.proposals); v("risk_rejections", s.risk_rejections);
+    v("orders_placed", s.orders_placed); v("orders_rejected", s.orders_rejected);
+    v("fills", s.fills); v("trades_closed", s.trades_closed); v("wins", s.wins);
+    v("losses", s.losses); v("starts", s.starts); v("cycles", s.cycles);
+    v("watchdog_recoveries", s.watchdog_recoveries);
+  }
+  bool operator==(const Counters&) const = default;
+};
+
+struct State {
+  // Position in the ledger.
+  uint64_t last_seq = 0;
+  int64_t last_ts_ns = 0;
+  bool initialized = false;  // set by the first ConfigLoaded
+  bool running = false;      // between SystemStarted and SystemStopped
+
+  // Money (quote asset). balance = initial equity + realised PnL - fees;
+  // equity, peak and drawdown follow realised results, as the seed's do.
+  Fixed balance, realized_pnl, fees_paid, peak_equity, max_drawdown_pct, drawdown_pct;
+  uint32_t consecutive_losses = 0;
+  int64_t day_utc = 0;  // days since the epoch of daily_realized_pnl
+  Fixed daily_realized_pnl, daily_start_equity;
+
+  absl::btree_map<Symbol, Position> positions;
+  absl::btree_map<ClientOrderId, Order> orders;  // open orders only
+  absl::btree_map<Symbol, LastBar> last_bars;
+  absl::btree_map<Symbol, int64_t> news_blocks;      // symbol -> blocked until (ns)
+  absl::btree_map<Symbol, uint32_t> protection_failures;  // watchdog misses in a row
+
+  Flag paused, manual_review, circuit_breaker;
+  uint32_t reconciliation_consecutive_failures = 0;
+  int64_t last_reconciliation_ns = 0;
+  Counters counters;
+
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("last_seq", s.last_seq); v("last_ts_ns", s.last_ts_ns); v("initialized", s.initialized);
+    v("running", s.running); v("balance", s.balance); v("realized_pnl", s.realized_pnl);
+    v("fees_paid", s.fees_paid); v("peak_equity", s.peak_equity);
+    v("max_drawdown_pct", s.max_drawdown_pct); v("drawdown_pct", s.drawdown_pct);
+    v("consecutive_losses", s.consecutive_losses); v("day_utc", s.day_utc);
+    v("daily_realized_pnl", s.daily_realized_pnl); v("daily_start_equity", s.daily_start_equity);
+    v("positions", s.positions); v("orders", s.orders); v("last_bars", s.last_bars);
+    v("news_blocks", s.news_blocks); v("protection_failures", s.protection_failures);
+    v("paused", s.paused); v("manual_review", s.manual_review);
+    v("circuit_breaker", s.circuit_breaker);
+    v("reconciliation_consecutive_failures", s.reconciliation_consecutive_failures);
+    v("last_reconciliation_ns", s.last_reconciliation_ns); v("counters", s.counters);
+  }
+  bool operator==(const State&) const = default;
+
+  // Trading is gated while any of these is set.
+  bool TradingBlocked() const {
+    return paused.active || manual_review.active || circuit_breaker.active;
+  }
+  bool NewsBlocked(const Symbol& symbol, int64_t now_ns) const;
+  // Daily realised PnL as a percentage of the day's starting equity.
+  Fixed DailyPnlPct() const;
+};
+
+// Folds one event into the state. Events must come in sequence (seq =
+// last_seq + 1). An event that contradicts the state (unknown order, invalid
+// transition, duplicate fill, position already open, ...) is
+// FailedPrecondition and leaves the state unchanged for that event's effects.
+[[nodiscard]] absl::Status Apply(State& state, const Event& event);
+
+// Snapshot encoding of a whole State, with its own schema version; an unknown
+// version or malformed bytes is InvalidArgument (the caller folds from the
+// ledger instead).
+inline constexpr uint16_t kStateSchemaVersion = 1;
+std::string EncodeState(const State& state);
+absl::StatusOr<State> DecodeState(absl::string_view bytes);
+std::string StateToJson(const State& state);
+
+}  // namespace apollo
+
+#endif  // APOLLO_ENGINE_DOMAIN_STATE_H_

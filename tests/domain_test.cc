@@ -1,0 +1,204 @@
+// The domain: fixed-point numbers, the event codec, order transitions, the
+// fold and snapshot encoding.
+#include <gtest/gtest.h>
+
+#include "engine/domain/codec.h"
+#include "engine/domain/order_status.h"
+#include "engine/domain/state.h"
+#include "tests/support/random_events.h"
+
+namespace apollo {
+namespace {
+
+TEST(Fixed, ParsesAndPrintsExactDecimals) {
+  EXPECT_EQ(Fixed::Parse("16650.5")->ToString(), "16650.5");
+  EXPECT_EQ(Fixed::Parse("-0.00000001")->raw(), -1);
+  EXPECT_EQ(Fixed::Parse("0.10000000")->ToString(), "0.1");
+  EXPECT_EQ(Fixed::Parse("42")->ToString(), "42");
+  EXPECT_FALSE(Fixed::Parse("1.123456789").ok());
+  EXPECT_FALSE(Fixed::Parse("abc").ok());
+  EXPECT_FALSE(Fixed::Parse("").ok());
+  EXPECT_FALSE(Fixed::Parse("1e5").ok());
+  EXPECT_FALSE(Fixed::Parse("99999999999999").ok());
+}
+
+TEST(Fixed, MultipliesAndRoundsToSteps) {
+  const Fixed px = *Fixed::Parse("16650.5"), qty = *Fixed::Parse("0.003");
+  EXPECT_EQ(px.Mul(qty).ToString(), "49.9515");
+  EXPECT_EQ(Fixed::Parse("0.0037")->FloorTo(*Fixed::Parse("0.001")).ToString(), "0.003");
+  EXPECT_EQ(Fixed::Parse("16650.56")->RoundTo(*Fixed::Parse("0.1")).ToString(), "16650.6");
+  EXPECT_EQ(Fixed::FromInt(1).Div(Fixed::FromInt(3)).ToString(), "0.33333333");
+}
+
+TEST(Codec, EveryEventTypeRoundTripsByteForByte) {
+  const std::vector<Event> events = testing::OneOfEach();
+  std::set<EventTag> tags;
+  for (const Event& e : events) {
+    std::string bytes;
+    EncodeBody(e.body, &bytes);
+    auto back = DecodeBody(static_cast<uint16_t>(TagOf(e.body)), SchemaVersionOf(e.body), bytes);
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_EQ(*back, e.body) << EventName(static_cast<uint16_t>(TagOf(e.body)));
+    std::string again;
+    EncodeBody(*back, &again);
+    EXPECT_EQ(again, bytes);
+    tags.insert(TagOf(e.body));
+  }
+  EXPECT_EQ(tags.size(), std::variant_size_v<EventBody>) << "OneOfEach misses an event type";
+}
+
+TEST(Codec, UnknownTagOrVersionOrTrailingBytesIsAnError) {
+  EXPECT_FALSE(DecodeBody(999, 1, "").ok());
+  EXPECT_FALSE(DecodeBody(static_cast<uint16_t>(EventTag::kSystemStopped), 2, "").ok());
+  std::string bytes;
+  EncodeBody(SystemStopped{"SIGTERM"}, &bytes);
+  EXPECT_FALSE(DecodeBody(static_cast<uint16_t>(EventTag::kSystemStopped), 1, bytes + "x").ok());
+  EXPECT_FALSE(DecodeBody(static_cast<uint16_t>(EventTag::kSystemStopped), 1, bytes.substr(0, 3)).ok());
+}
+
+TEST(Codec, JsonNamesTheTypeAndFields) {
+  const Event e{7, 1'000, OrderCancelled{ClientOrderId{"ap-7-T"}, "OCO \"x\""}};
+  EXPECT_EQ(EventToJson(e),
+            R"({"seq":7,"ts_ns":1000,"type":"OrderCancelled","data":{"client_order_id":"ap-7-T","reason":"OCO \"x\""}})");
+}
+
+TEST(OrderStatusTable, AllowsTheLifeCycleAndRefusesTheRest) {
+  using S = OrderStatus;
+  using R = OrderReport;
+  EXPECT_EQ(*NextOrderStatus(S::kPlaced, R::kAccepted), S::kAccepted);
+  EXPECT_EQ(*NextOrderStatus(S::kAccepted, R::kPartialFill), S::kPartiallyFilled);
+  EXPECT_EQ(*NextOrderStatus(S::kPartiallyFilled, R::kPartialFill), S::kPartiallyFilled);
+  EXPECT_EQ(*NextOrderStatus(S::kPartiallyFilled, R::kFill), S::kFilled);
+  EXPECT_EQ(*NextOrderStatus(S::kPlaced, R::kFill), S::kFilled);
+  EXPECT_EQ(*NextOrderStatus(S::kPlaced, R::kRejected), S::kRejected);
+  EXPECT_FALSE(NextOrderStatus(S::kAccepted, R::kAccepted).ok());
+  EXPECT_FALSE(NextOrderStatus(S::kAccepted, R::kRejected).ok());
+  for (S terminal : {S::kFilled, S::kCancelled, S::kRejected, S::kExpired}) {
+    for (R r : {R::kAccepted, R::kRejected, R::kPartialFill, R::kFill, R::kCancelled, R::kExpired}) {
+      EXPECT_FALSE(NextOrderStatus(terminal, r).ok());
+    }
+  }
+}
+
+class FoldTest : public ::testing::Test {
+ protected:
+  absl::Status Add(EventBody body, int64_t ts_ns = 1'700'000'000'000'000'000) {
+    return Apply(state_, Event{state_.last_seq + 1, ts_ns, std::move(body)});
+  }
+  State state_;
+};
+
+TEST_F(FoldTest, DuplicateFillIsRefusedAndChangesNothing) {
+  const ClientOrderId id{"ap-2-E"};
+  ASSERT_TRUE(Add(ConfigLoaded{"h", "v", Fixed::FromInt(1000)}).ok());
+  ASSERT_TRUE(Add(OrderPlaced{id, Symbol{"BTCUSDT"}, Side::kBuy, OrderType::kMarket, OrderPurpose::kEntry,
+                              Fixed::FromInt(2), Fixed(), Fixed(), false, {}}).ok());
+  const Fill fill{id, TradeId{"t1"}, Fixed::FromInt(100), Fixed::FromInt(1), Fixed::FromInt(1)};
+  ASSERT_TRUE(Add(OrderPartialFill{fill}).ok());
+  const State before = state_;
+  const absl::Status dup = Add(OrderPartialFill{fill});
+  EXPECT_EQ(dup.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(dup.message().find("duplicate fill t1"), absl::string_view::npos);
+  EXPECT_EQ(state_, before);
+}
+
+TEST_F(FoldTest, FillAfterCancelIsRefused) {
+  const ClientOrderId id{"ap-2-E"};
+  ASSERT_TRUE(Add(OrderPlaced{id, Symbol{"BTCUSDT"}, Side::kBuy, OrderType::kLimit, OrderPurpose::kEntry,
+                              Fixed::FromInt(1), Fixed::FromInt(100), Fixed(), false, {}}).ok());
+  ASSERT_TRUE(Add(OrderCancelled{id, "OPERATOR"}).ok());
+  EXPECT_FALSE(Add(OrderFilled{{id, TradeId{"t1"}, Fixed::FromInt(100), Fixed::FromInt(1), Fixed()}}).ok());
+  EXPECT_TRUE(state_.orders.empty());
+}
+
+TEST_F(FoldTest, OverfillAndShortFinalFillAreRefused) {
+  const ClientOrderId id{"ap-2-E"};
+  ASSERT_TRUE(Add(OrderPlaced{id, Symbol{"BTCUSDT"}, Side::kBuy, OrderType::kMarket, OrderPurpose::kEntry,
+                              Fixed::FromInt(2), Fixed(), Fixed(), false, {}}).ok());
+  EXPECT_FALSE(Add(OrderPartialFill{{id, TradeId{"a"}, Fixed::FromInt(1), Fixed::FromInt(3), Fixed()}}).ok());
+  EXPECT_FALSE(Add(OrderFilled{{id, TradeId{"b"}, Fixed::FromInt(1), Fixed::FromInt(1), Fixed()}}).ok());
+  EXPECT_FALSE(Add(OrderPartialFill{{id, TradeId{"c"}, Fixed::FromInt(1), Fixed::FromInt(2), Fixed()}}).ok());
+}
+
+TEST_F(FoldTest, LossesDrawdownAndDailyPnlFollowClosedTrades) {
+  const Symbol btc{"BTCUSDT"};
+  ASSERT_TRUE(Add(ConfigLoaded{"h", "v", Fixed::FromInt(1000)}).ok());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(Add(PositionOpened{btc, Side::kBuy, Fixed::FromInt(1), Fixed::FromInt(100), Fixed(), Fixed(),
+                                   Fixed::FromInt(1), {}}).ok());
+    ASSERT_TRUE(Add(PositionClosed{btc, Fixed::FromInt(1), Fixed::FromInt(90), Fixed::FromInt(-10), Fixed(),
+                                   CloseReason::kStopLoss}).ok());
+  }
+  EXPECT_EQ(state_.consecutive_losses, 3u);
+  EXPECT_EQ(state_.balance, Fixed::FromInt(970));
+  EXPECT_EQ(state_.max_drawdown_pct, Fixed::FromInt(3));
+  EXPECT_EQ(state_.DailyPnlPct(), Fixed::FromInt(-3));
+  // The next UTC day starts at zero.
+  ASSERT_TRUE(Add(TradeCycleCompleted{}, 1'700'000'000'000'000'000 + 86'400'000'000'000).ok());
+  EXPECT_EQ(state_.DailyPnlPct(), Fixed());
+  ASSERT_TRUE(Add(ManualReviewAcknowledged{"cli", "reviewed"}).ok());
+  EXPECT_EQ(state_.consecutive_losses, 0u);
+  EXPECT_EQ(state_.drawdown_pct, Fixed());
+}
+
+TEST_F(FoldTest, FlagsAreSetAndClearedOnlyByTheirEvents) {
+  ASSERT_TRUE(Add(CircuitBreakerTriggered{RiskRule::kConsecutiveLosses, "3 losses", {}}).ok());
+  ASSERT_TRUE(Add(ManualInterventionDetected{{Discrepancy{InterventionAction::kPositionClosedExternally}}}).ok());
+  ASSERT_TRUE(Add(TradingPaused{"api", "lunch"}).ok());
+  EXPECT_TRUE(state_.TradingBlocked());
+  EXPECT_EQ(state_.manual_review.reason, "POSITION_CLOSED_EXTERNALLY");
+  ASSERT_TRUE(Add(TradingResumed{"api", "back"}).ok());
+  EXPECT_TRUE(state_.TradingBlocked());
+  ASSERT_TRUE(Add(ManualReviewAcknowledged{"cli", "ok"}).ok());
+  EXPECT_FALSE(state_.TradingBlocked());
+  EXPECT_EQ(state_.manual_review.who, "cli");
+}
+
+TEST_F(FoldTest, NewsBlockExpires) {
+  const Symbol btc{"BTCUSDT"};
+  const int64_t t0 = 1'700'000'000'000'000'000;
+  ASSERT_TRUE(Add(NewsClassified{btc, "hack", "hack_exploit", NewsRisk::kHigh, Fixed(), t0 + 1000}, t0).ok());
+  EXPECT_TRUE(state_.NewsBlocked(btc, t0 + 999));
+  EXPECT_FALSE(state_.NewsBlocked(btc, t0 + 1000));
+  EXPECT_FALSE(state_.NewsBlocked(Symbol{"ETHUSDT"}, t0));
+}
+
+TEST_F(FoldTest, OutOfSequenceEventIsRefused) {
+  EXPECT_FALSE(Apply(state_, Event{2, 0, TradeCycleCompleted{}}).ok());
+}
+
+TEST(Snapshot, StateRoundTripsAndUnknownVersionIsRefused) {
+  testing::RandomEventStream stream(7);
+  for (int i = 0; i < 2000; ++i) stream.Next();
+  const std::string bytes = EncodeState(stream.state());
+  auto back = DecodeState(bytes);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, stream.state());
+  EXPECT_EQ(EncodeState(*back), bytes);
+  std::string bad = bytes;
+  bad[0] = 9;
+  EXPECT_FALSE(DecodeState(bad).ok());
+  EXPECT_FALSE(DecodeState(bytes.substr(0, bytes.size() - 1)).ok());
+}
+
+// For thousands of random valid streams: folding a snapshot taken at any
+// point, then the tail, gives exactly the full fold.
+TEST(Snapshot, SnapshotPlusTailEqualsFullFoldForRandomStreams) {
+  for (uint64_t seed = 1; seed <= 2000; ++seed) {
+    testing::RandomEventStream stream(seed);
+    std::mt19937_64 rng(seed);
+    const size_t n = 20 + rng() % 200;
+    const size_t cut = rng() % (n + 1);
+    std::vector<Event> events;
+    for (size_t i = 0; i < n; ++i) events.push_back(stream.Next());
+    State partial;
+    for (size_t i = 0; i < cut; ++i) ASSERT_TRUE(Apply(partial, events[i]).ok());
+    auto restored = DecodeState(EncodeState(partial));
+    ASSERT_TRUE(restored.ok());
+    for (size_t i = cut; i < n; ++i) ASSERT_TRUE(Apply(*restored, events[i]).ok());
+    ASSERT_EQ(*restored, stream.state()) << "seed " << seed << " cut " << cut;
+  }
+}
+
+}  // namespace
+}  // namespace apollo
