@@ -12,6 +12,7 @@
 // the ledger.
 #include "ledger/ledger.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
@@ -96,6 +97,57 @@ std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors() {
           {kSnapshotsCf, CfOptions(false)}};
 }
 
+// The WAL files (RocksDB's NNNNNN.log) in a ledger directory, sorted.
+std::vector<std::string> WalFiles(const std::string& dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().extension() == ".log") names.push_back(it->path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// A RocksDB secondary instance and its scratch directory.
+struct Secondary {
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  std::string scratch;
+};
+
+// Opens `dir` as a secondary instance whose view is whole. A secondary reads
+// the MANIFEST, then the WAL files; if the writer flushes and deletes a WAL
+// file in between, RocksDB takes it as purged and skips it, leaving a hole
+// (the head can be ahead of the events, or behind them). An open during which
+// no WAL file appeared or vanished has seen the flush of every WAL deleted
+// before it began, so retry until one is.
+absl::StatusOr<Secondary> OpenSecondary(const std::string& dir) {
+  constexpr int kAttempts = 20;
+  rocksdb::Status s;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "apollo-reader-XXXXXX").string();
+    if (mkdtemp(tmpl.data()) == nullptr) return absl::UnavailableError("cannot create a reader scratch directory");
+    rocksdb::DBOptions opts(BaseOptions());
+    opts.max_open_files = -1;  // required of secondary instances
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    const std::vector<std::string> wal_before = WalFiles(dir);
+    s = rocksdb::DB::OpenAsSecondary(opts, dir, tmpl, Descriptors(), &handles, &raw);
+    const bool wal_changed = WalFiles(dir) != wal_before;
+    if (s.ok() && !wal_changed) return Secondary{std::unique_ptr<rocksdb::DB>(raw), std::move(handles), tmpl};
+    if (raw != nullptr) {
+      for (auto* h : handles) raw->DestroyColumnFamilyHandle(h);
+      delete raw;
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(tmpl, ec);
+    if (!s.ok() && !wal_changed) break;
+  }
+  if (s.ok()) return absl::UnavailableError("opening the ledger: its writer kept switching WAL files; try again");
+  if (s.IsInvalidArgument()) return absl::DataLossError(absl::StrCat(dir, " is not an Apollo ledger: ", s.ToString()));
+  return FromRocks(s, absl::StrCat("opening ledger ", dir, " for reading"));
+}
+
 class RocksChunkCursor : public ChunkCursor {
  public:
   RocksChunkCursor(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, uint64_t from_seq) {
@@ -171,9 +223,30 @@ class RocksLedger : public Ledger {
 
   Head head() const override { return head_; }
 
+  // TryCatchUpWithPrimary can leave a view that is not whole: a WAL file
+  // deleted during it leaves a hole in the events (see OpenSecondary); and
+  // when the writer has flushed and deleted a WAL file that this instance had
+  // read only part of, that part stays in the instance's memtable, which is
+  // searched before the flushed SSTs, so it hides the newer values of the
+  // keys that are overwritten, the head: the head lags the events. Neither
+  // heals until the writer writes again. A freshly opened instance has
+  // neither, so on any sign of one, a WAL file appearing or vanishing during
+  // the catch-up or a head that disagrees with the events, start over with
+  // one; what is still wrong then is wrong in the ledger.
   absl::Status Refresh() override {
     if (writer_) return absl::OkStatus();
-    RETURN_IF_ERROR(FromRocks(db_->TryCatchUpWithPrimary(), "catching up with the writer"));
+    const std::string dir = db_->GetName();
+    const std::vector<std::string> wal_before = WalFiles(dir);
+    if (db_->TryCatchUpWithPrimary().ok() && WalFiles(dir) == wal_before && Load().ok()) {
+      return absl::OkStatus();
+    }
+    ASSIGN_OR_RETURN(Secondary fresh, OpenSecondary(dir));
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    db_ = std::move(fresh.db);
+    handles_ = std::move(fresh.handles);
+    std::error_code ec;
+    std::filesystem::remove_all(secondary_dir_, ec);
+    secondary_dir_ = std::move(fresh.scratch);
     return Load();
   }
 
@@ -425,22 +498,9 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::OpenReader(const std::string& di
   if (!std::filesystem::exists(std::filesystem::path(dir) / "CURRENT", ec)) {
     return absl::NotFoundError(absl::StrCat("no ledger at ", dir));
   }
-  std::string tmpl = (std::filesystem::temp_directory_path() / "apollo-reader-XXXXXX").string();
-  if (mkdtemp(tmpl.data()) == nullptr) return absl::UnavailableError("cannot create a reader scratch directory");
-  rocksdb::DBOptions opts(BaseOptions());
-  opts.max_open_files = -1;  // required of secondary instances
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::OpenAsSecondary(opts, dir, tmpl, Descriptors(), &handles, &raw);
-  if (!s.ok()) {
-    std::filesystem::remove_all(tmpl, ec);
-    if (s.IsInvalidArgument()) {
-      return absl::DataLossError(absl::StrCat(dir, " is not an Apollo ledger: ", s.ToString()));
-    }
-    return FromRocks(s, absl::StrCat("opening ledger ", dir, " for reading"));
-  }
-  auto ledger = std::make_unique<RocksLedger>(std::unique_ptr<rocksdb::DB>(raw), std::move(handles),
-                                              /*writer=*/false, tmpl);
+  ASSIGN_OR_RETURN(Secondary secondary, OpenSecondary(dir));
+  auto ledger = std::make_unique<RocksLedger>(std::move(secondary.db), std::move(secondary.handles),
+                                              /*writer=*/false, std::move(secondary.scratch));
   RETURN_IF_ERROR(ledger->Load());
   return std::unique_ptr<Ledger>(std::move(ledger));
 }

@@ -91,7 +91,7 @@ int Events(const std::string& dir, uint64_t from, uint64_t to, const std::vector
 int StateAt(const std::string& dir, uint64_t at) {
   auto ledger = Open(dir);
   if (!ledger.ok()) return Fail(ledger.status());
-  if (at > (*ledger)->head().last_seq) {
+  if (at != UINT64_MAX && at > (*ledger)->head().last_seq) {
     return Fail(absl::OutOfRangeError(
         absl::StrCat("--at ", at, " is beyond the ledger head (", (*ledger)->head().last_seq, ")")));
   }
