@@ -13,7 +13,7 @@ PACKAGES := build-essential cmake ninja-build ccache pkg-config git \
 # For `make bench` only: db_bench, RocksDB's own reference figures.
 BENCH_PACKAGES := rocksdb-tools
 
-.PHONY: deps bench-deps build test bench install clean
+.PHONY: deps bench-deps build run test bench install clean
 
 # Installs what is missing; a no-op (no apt-get at all) when everything is there.
 deps:
@@ -30,6 +30,11 @@ bench-deps: deps
 build: deps
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) >/dev/null
 	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# Paper mode over the bundled recorded data into data/ledger, then a summary.
+# Run it again: it resumes from the ledger, finds nothing new, prints the same.
+run: build
+	$(BUILD_DIR)/bin/bot --config config.yaml --mode paper
 
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)

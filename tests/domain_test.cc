@@ -126,7 +126,7 @@ TEST_F(FoldTest, LossesDrawdownAndDailyPnlFollowClosedTrades) {
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(Add(PositionOpened{btc, Side::kBuy, Fixed::FromInt(1), Fixed::FromInt(100), Fixed(), Fixed(),
                                    Fixed::FromInt(1), {}}).ok());
-    ASSERT_TRUE(Add(PositionClosed{btc, Fixed::FromInt(1), Fixed::FromInt(90), Fixed::FromInt(-10), Fixed(),
+    ASSERT_TRUE(Add(PositionClosed{btc, Side::kBuy, Fixed::FromInt(1), Fixed::FromInt(100), Fixed::FromInt(90), Fixed::FromInt(-10), Fixed(),
                                    CloseReason::kStopLoss}).ok());
   }
   EXPECT_EQ(state_.consecutive_losses, 3u);

@@ -215,12 +215,17 @@ struct OrderPlaced {
   Fixed stop_price;  // trigger price for STOP_MARKET / TAKE_PROFIT_MARKET
   bool reduce_only = false;
   ClientOrderId parent;  // the entry a protective order protects
+  // Entries: the protection planned for the position they open, placed
+  // once they fill. Exits: why the position is being closed.
+  Fixed protect_stop, protect_take_profit;
+  CloseReason close_reason = CloseReason::kStopLoss;
   template <class S, class V>
   static void Fields(S& s, V& v) {
     v("client_order_id", s.client_order_id); v("symbol", s.symbol); v("side", s.side);
     v("order_type", s.order_type); v("purpose", s.purpose); v("qty", s.qty);
     v("price", s.price); v("stop_price", s.stop_price); v("reduce_only", s.reduce_only);
-    v("parent", s.parent);
+    v("parent", s.parent); v("protect_stop", s.protect_stop);
+    v("protect_take_profit", s.protect_take_profit); v("close_reason", s.close_reason);
   }
 };
 
@@ -288,11 +293,12 @@ struct PositionOpened {
   Side side = Side::kBuy;
   Fixed qty, entry_price, stop_price, take_profit, leverage;
   ClientOrderId entry_order;  // the seed's trade_id
+  Fixed entry_fees;           // charged by the entry's fills; shared out over the closes
   template <class S, class V>
   static void Fields(S& s, V& v) {
     v("symbol", s.symbol); v("side", s.side); v("qty", s.qty); v("entry_price", s.entry_price);
     v("stop_price", s.stop_price); v("take_profit", s.take_profit); v("leverage", s.leverage);
-    v("entry_order", s.entry_order);
+    v("entry_order", s.entry_order); v("entry_fees", s.entry_fees);
   }
 };
 
@@ -311,15 +317,18 @@ struct PositionUpdated {
 // Closes qty of a position (all of it, or part). realized_pnl is the price
 // PnL of the closed quantity; fees were charged by the fills already and are
 // repeated here (entry share + exit) so a trade's net result reads from one event.
+// side and entry_price repeat the position's, so one event is one trade row.
 struct PositionClosed {
   APOLLO_EVENT(PositionClosed, 1);
   Symbol symbol;
-  Fixed qty, exit_price, realized_pnl, fees;
+  Side side = Side::kBuy;
+  Fixed qty, entry_price, exit_price, realized_pnl, fees;
   CloseReason reason = CloseReason::kStopLoss;
   template <class S, class V>
   static void Fields(S& s, V& v) {
-    v("symbol", s.symbol); v("qty", s.qty); v("exit_price", s.exit_price);
-    v("realized_pnl", s.realized_pnl); v("fees", s.fees); v("reason", s.reason);
+    v("symbol", s.symbol); v("side", s.side); v("qty", s.qty); v("entry_price", s.entry_price);
+    v("exit_price", s.exit_price); v("realized_pnl", s.realized_pnl); v("fees", s.fees);
+    v("reason", s.reason);
   }
 };
 

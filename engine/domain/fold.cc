@@ -106,6 +106,10 @@ class Folder {
     o.reduce_only = p.reduce_only;
     o.parent = p.parent;
     o.placed_seq = e_.seq;
+    o.placed_ts_ns = e_.ts_ns;
+    o.protect_stop = p.protect_stop;
+    o.protect_take_profit = p.protect_take_profit;
+    o.close_reason = p.close_reason;
     s_.orders.emplace(p.client_order_id, std::move(o));
     ++s_.counters.orders_placed;
     return absl::OkStatus();
@@ -132,7 +136,8 @@ class Folder {
     }
     if (p.qty.raw() <= 0) return Refuse(absl::StrCat("position in ", p.symbol.value, " with qty <= 0"));
     s_.positions.emplace(p.symbol, Position{p.symbol, p.side, p.qty, p.entry_price, p.stop_price,
-                                            p.take_profit, p.leverage, p.entry_order, e_.ts_ns});
+                                            p.take_profit, p.leverage, p.entry_order, e_.ts_ns,
+                                            p.entry_fees});
     return absl::OkStatus();
   }
   absl::Status operator()(const PositionUpdated& u) {
@@ -155,7 +160,9 @@ class Folder {
     if (c.qty == it->second.qty) {
       s_.positions.erase(it);
     } else {
-      it->second.qty -= c.qty;
+      Position& p = it->second;
+      p.entry_fees -= p.entry_fees.Mul(c.qty).Div(p.qty);
+      p.qty -= c.qty;
     }
     s_.balance += c.realized_pnl;
     s_.realized_pnl += c.realized_pnl;
@@ -180,8 +187,9 @@ class Folder {
     ++s_.protection_failures[m.symbol];
     return absl::OkStatus();
   }
-  absl::Status operator()(const ProtectiveOrdersReplaced& r) {
-    s_.protection_failures.erase(r.symbol);
+  // A re-placement is not yet protection: the miss count stays until the
+  // watchdog verifies both legs, so repeated failures add up.
+  absl::Status operator()(const ProtectiveOrdersReplaced&) {
     ++s_.counters.watchdog_recoveries;
     return absl::OkStatus();
   }

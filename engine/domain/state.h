@@ -35,6 +35,9 @@ struct Order {
   VenueOrderId venue_order_id;
   Fixed filled_qty, avg_fill_price, fees;
   uint64_t placed_seq = 0;
+  int64_t placed_ts_ns = 0;
+  Fixed protect_stop, protect_take_profit;  // see OrderPlaced
+  CloseReason close_reason = CloseReason::kStopLoss;
   absl::btree_set<TradeId> trade_ids;  // fills seen, to refuse duplicates
   template <class S, class V>
   static void Fields(S& s, V& v) {
@@ -43,6 +46,8 @@ struct Order {
     v("stop_price", s.stop_price); v("reduce_only", s.reduce_only); v("parent", s.parent);
     v("status", s.status); v("venue_order_id", s.venue_order_id); v("filled_qty", s.filled_qty);
     v("avg_fill_price", s.avg_fill_price); v("fees", s.fees); v("placed_seq", s.placed_seq);
+    v("placed_ts_ns", s.placed_ts_ns); v("protect_stop", s.protect_stop);
+    v("protect_take_profit", s.protect_take_profit); v("close_reason", s.close_reason);
     v("trade_ids", s.trade_ids);
   }
   bool operator==(const Order&) const = default;
@@ -54,11 +59,13 @@ struct Position {
   Fixed qty, entry_price, stop_price, take_profit, leverage;
   ClientOrderId entry_order;
   int64_t opened_ts_ns = 0;
+  Fixed entry_fees;  // of the quantity still open
   template <class S, class V>
   static void Fields(S& s, V& v) {
     v("symbol", s.symbol); v("side", s.side); v("qty", s.qty); v("entry_price", s.entry_price);
     v("stop_price", s.stop_price); v("take_profit", s.take_profit); v("leverage", s.leverage);
     v("entry_order", s.entry_order); v("opened_ts_ns", s.opened_ts_ns);
+    v("entry_fees", s.entry_fees);
   }
   bool operator==(const Position&) const = default;
 };

@@ -88,7 +88,8 @@ EventBody RandomEventStream::Body() {
       }
       const Fixed qty = Uniform(3) == 0 ? Fixed::FromRaw(it->second.qty.raw() / 2) : it->second.qty;
       const auto pnl = static_cast<int64_t>(Uniform(400)) - 220;
-      return PositionClosed{sym, qty.is_zero() ? it->second.qty : qty, Price(20000),
+      return PositionClosed{sym, it->second.side, qty.is_zero() ? it->second.qty : qty,
+                            it->second.entry_price, Price(20000),
                             Fixed::FromInt(pnl), Fixed::FromRaw(30'000'000),
                             static_cast<CloseReason>(Uniform(8))};
     }
@@ -172,7 +173,8 @@ std::vector<Event> OneOfEach() {
       StopTriggered{btc, sl, Fixed::FromInt(16600)},
       OrderFilled{{sl, TradeId{"t3"}, Fixed::FromInt(16600), Fixed::FromRaw(2'000'000), Fixed::FromRaw(1'328'000)}},
       OrderCancelled{tp, "OCO"},
-      PositionClosed{btc, Fixed::FromRaw(2'000'000), Fixed::FromInt(16600), Fixed::FromRaw(-101'000'000),
+      PositionClosed{btc, Side::kBuy, Fixed::FromRaw(2'000'000), Fixed::FromRaw(1'665'050'000'000),
+                     Fixed::FromInt(16600), Fixed::FromRaw(-101'000'000),
                      Fixed::FromRaw(2'660'040), CloseReason::kStopLoss},
       ProtectiveOrdersMissing{btc, true, false},
       ProtectiveOrdersReplaced{btc, sl, tp},

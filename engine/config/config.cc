@@ -1,0 +1,690 @@
+// LoadConfig, Canonical/Hash, ParseTimeframe and LoadSecrets.
+//
+// Every key is declared once, in Fields(): its dotted path (which is also the
+// C++ member path), how its text parses and what range it must be in. The
+// YAML walk, the environment overrides and Canonical() are loops over that
+// table, so a key cannot be parseable but unhashed, or hashed but not
+// overridable. Cross-field rules live in CrossChecks(), also a table.
+#include "engine/config/config.h"
+
+#include <openssl/evp.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
+#include "engine/domain/status_macros.h"
+
+namespace apollo::config {
+namespace {
+
+// Config and .env files are a few kilobytes; anything huge is a mistake
+// (a data file passed as --config), refused before parsing it.
+constexpr std::uintmax_t kMaxFileBytes = 1 << 20;
+// Values echoed in error messages are cut so one bad value keeps the message
+// to one readable line.
+constexpr size_t kMaxShownValueChars = 80;
+
+// ---------------------------------------------------------------- the table
+
+// Parses `text` into the config, or returns the "what" part of the error
+// ("must be > 0 and <= 100"); the caller adds where and "(got ...)".
+using Setter = std::function<std::optional<std::string>(Config&, const std::string& text)>;
+using Getter = std::function<std::string(const Config&)>;
+
+struct Field {
+  std::string key;       // dotted path in config.yaml, e.g. "risk.max_drawdown_pct"
+  std::string seed_env;  // the seed's own variable name, if it had one
+  Setter set;
+  Getter get;
+};
+
+// Inclusive/exclusive bounds; unset means unbounded on that side.
+template <class T>
+struct Bounds {
+  // Explicit initialisers so designated-initialiser tables need not list every member.
+  std::optional<T> gt = std::nullopt, ge = std::nullopt, le = std::nullopt;
+  bool whole = false;  // Fixed only: no fractional part (leverage is an integer on Binance)
+};
+
+std::string Show(Fixed v) { return v.ToString(); }
+std::string Show(int v) { return absl::StrCat(v); }
+
+template <class T>
+std::optional<std::string> CheckBounds(T v, const Bounds<T>& b) {
+  std::vector<std::string> parts;
+  if (b.gt) parts.push_back(absl::StrCat("> ", Show(*b.gt)));
+  if (b.ge) parts.push_back(absl::StrCat(">= ", Show(*b.ge)));
+  if (b.le) parts.push_back(absl::StrCat("<= ", Show(*b.le)));
+  const bool ok = (!b.gt || v > *b.gt) && (!b.ge || v >= *b.ge) && (!b.le || v <= *b.le);
+  if (ok || parts.empty()) return std::nullopt;
+  return absl::StrCat("must be ", absl::StrJoin(parts, " and "));
+}
+
+bool IsWhole(Fixed v) { return v.raw() % Fixed::kScale == 0; }
+
+// The member path doubles as the YAML key, so the two cannot drift apart:
+// KEY(risk.max_drawdown_pct) is "risk.max_drawdown_pct" plus an accessor
+// that works on both Config& and const Config&.
+#define KEY(path) #path, [](auto& c) -> auto& { return c.path; }
+
+template <class Access>
+Field FixedKey(const char* key, Access access, Bounds<Fixed> b) {
+  Setter set = [=](Config& c, const std::string& text) -> std::optional<std::string> {
+    absl::StatusOr<Fixed> v = Fixed::Parse(text);
+    if (!v.ok()) return "must be a decimal number (at most 8 decimals)";
+    if (b.whole && !IsWhole(*v)) return "must be a whole number";
+    if (auto err = CheckBounds(*v, b)) return err;
+    access(c) = *v;
+    return std::nullopt;
+  };
+  return {key, "", set, [=](const Config& c) { return access(c).ToString(); }};
+}
+
+template <class Access>
+Field IntKey(const char* key, Access access, Bounds<int> b) {
+  Setter set = [=](Config& c, const std::string& text) -> std::optional<std::string> {
+    int v = 0;
+    // SimpleAtoi trims blanks; refuse them so "1 0" style typos are not read as 10.
+    if (text != absl::StripAsciiWhitespace(text) || !absl::SimpleAtoi(text, &v)) {
+      return "must be an integer";
+    }
+    if (auto err = CheckBounds(v, b)) return err;
+    access(c) = v;
+    return std::nullopt;
+  };
+  return {key, "", set, [=](const Config& c) { return absl::StrCat(access(c)); }};
+}
+
+// Only the words true/false: YAML 1.1's yes/on/1 are exactly the surprises a
+// switch like run.enable_trading must not have.
+template <class Access>
+Field BoolKey(const char* key, Access access, std::string seed_env = "") {
+  Setter set = [=](Config& c, const std::string& text) -> std::optional<std::string> {
+    if (text != "true" && text != "false") return "must be true or false";
+    access(c) = text == "true";
+    return std::nullopt;
+  };
+  return {key, seed_env, set, [=](const Config& c) { return access(c) ? "true" : "false"; }};
+}
+
+enum class TextRule { kAnything, kNonEmpty, kSymbol, kTimeframe };
+
+std::optional<std::string> CheckText(const std::string& text, TextRule rule) {
+  switch (rule) {
+    case TextRule::kAnything:
+      return std::nullopt;
+    case TextRule::kNonEmpty:
+      if (text.empty()) return "must not be empty";
+      return std::nullopt;
+    case TextRule::kSymbol:
+      if (text.empty() || !std::all_of(text.begin(), text.end(), [](char ch) {
+            return absl::ascii_isupper(ch) || absl::ascii_isdigit(ch);
+          })) {
+        return "must be upper-case letters and digits, e.g. BTCUSDT";
+      }
+      return std::nullopt;
+    case TextRule::kTimeframe:
+      if (!ParseTimeframe(text).ok()) return "must be a timeframe such as 5m, 15m, 4h or 1d";
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+template <class Access>
+Field TextKey(const char* key, Access access, TextRule rule, std::string seed_env = "") {
+  Setter set = [=](Config& c, const std::string& text) -> std::optional<std::string> {
+    if (auto err = CheckText(text, rule)) return err;
+    access(c) = text;
+    return std::nullopt;
+  };
+  // Escaped so that a value with a newline cannot forge a second canonical line.
+  return {key, seed_env, set, [=](const Config& c) { return absl::CEscape(access(c)); }};
+}
+
+// A string field limited to a fixed set of words.
+template <class Access>
+Field ChoiceKey(const char* key, Access access, std::vector<std::string> choices) {
+  Setter set = [=](Config& c, const std::string& text) -> std::optional<std::string> {
+    if (std::find(choices.begin(), choices.end(), text) == choices.end()) {
+      return absl::StrCat("must be one of ", absl::StrJoin(choices, ", "));
+    }
+    access(c) = text;
+    return std::nullopt;
+  };
+  return {key, "", set, [=](const Config& c) { return access(c); }};
+}
+
+// An enum field: `parse` reads a name, `print` writes the same name back.
+template <class E, class Access>
+Field EnumKey(const char* key, Access access, bool (*parse)(absl::string_view, E*),
+              std::string (*print)(E), std::string choices, std::string seed_env = "") {
+  Setter set = [=](Config& c, const std::string& text) -> std::optional<std::string> {
+    E v{};
+    if (!parse(text, &v)) return absl::StrCat("must be one of ", choices);
+    access(c) = v;
+    return std::nullopt;
+  };
+  return {key, seed_env, set, [=](const Config& c) { return print(access(c)); }};
+}
+
+std::string ModeName(Mode m) { return std::string(EnumName(m)); }
+
+// config.yaml spells order types the seed's way (lower case); only the two
+// an entry can be.
+bool ParseEntryOrderType(absl::string_view text, OrderType* out) {
+  if (text == "market") *out = OrderType::kMarket;
+  else if (text == "limit") *out = OrderType::kLimit;
+  else return false;
+  return true;
+}
+std::string EntryOrderTypeName(OrderType t) { return absl::AsciiStrToLower(EnumName(t)); }
+
+// Named bounds used by many keys.
+const Bounds<Fixed> kPercent{.gt = Fixed(), .le = Fixed::FromInt(100)};
+const Bounds<Fixed> kPercentOrZero{.ge = Fixed(), .le = Fixed::FromInt(100)};
+const Bounds<Fixed> kPositive{.gt = Fixed()};
+const Bounds<Fixed> kNonNegative{.ge = Fixed()};
+const Bounds<Fixed> kUnitInterval{.ge = Fixed(), .le = Fixed::FromInt(1)};
+const Bounds<int> kPeriod{.ge = 1, .le = 1000};  // bars; a bound keeps warm-up finite
+
+std::vector<Field> MakeFields() {
+  using R = TextRule;
+  return {
+      // run
+      EnumKey<Mode>(KEY(run.mode), ParseEnumName<Mode>, ModeName, "paper, testnet, live",
+                    "RUN_MODE"),
+      BoolKey(KEY(run.enable_trading), "RUN_ENABLE_TRADING"),
+      TextKey(KEY(run.live_confirm), R::kAnything, "RUN_LIVE_CONFIRM"),
+      FixedKey(KEY(run.initial_equity), kPositive),
+      TextKey(KEY(run.symbol), R::kSymbol),
+      TextKey(KEY(run.interval), R::kTimeframe),
+      // strategy
+      TextKey(KEY(strategy.name), R::kNonEmpty),
+      TextKey(KEY(strategy.trend_timeframe), R::kTimeframe),
+      TextKey(KEY(strategy.entry_timeframe), R::kTimeframe),
+      IntKey(KEY(strategy.indicators.ema_fast), kPeriod),
+      IntKey(KEY(strategy.indicators.ema_slow), kPeriod),
+      IntKey(KEY(strategy.indicators.atr_period), kPeriod),
+      IntKey(KEY(strategy.indicators.rsi_period), kPeriod),
+      IntKey(KEY(strategy.indicators.adx_period), kPeriod),
+      IntKey(KEY(strategy.indicators.volume_sma_period), kPeriod),
+      ChoiceKey(KEY(strategy.entry.style), {"breakout", "pullback"}),
+      FixedKey(KEY(strategy.entry.score_threshold), kUnitInterval),
+      FixedKey(KEY(strategy.entry.max_breakout_extension_atr), kPositive),
+      IntKey(KEY(strategy.entry.breakout_lookback), kPeriod),
+      FixedKey(KEY(strategy.entry.volume_breakout_threshold), kPositive),
+      BoolKey(KEY(strategy.entry.volume_confirmation_enabled)),
+      FixedKey(KEY(strategy.exit.atr_stop_multiplier), kPositive),
+      FixedKey(KEY(strategy.exit.take_profit_atr_multiplier), kPositive),
+      BoolKey(KEY(strategy.exit.exit_on_trend_invalidation)),
+      FixedKey(KEY(strategy.exit.time_stop_days), kPositive),
+      FixedKey(KEY(strategy.exit.time_stop_min_profit_atr), kNonNegative),
+      FixedKey(KEY(strategy.scoring.trend), kUnitInterval),
+      FixedKey(KEY(strategy.scoring.volatility), kUnitInterval),
+      FixedKey(KEY(strategy.scoring.entry_quality), kUnitInterval),
+      FixedKey(KEY(strategy.scoring.funding), kUnitInterval),
+      FixedKey(KEY(strategy.scoring.news), kUnitInterval),
+      // risk: the seed refuses to start above 2% risk or 10x leverage.
+      FixedKey(KEY(risk.risk_per_trade_pct), {.gt = Fixed(), .le = Fixed::FromInt(2)}),
+      FixedKey(KEY(risk.max_leverage), {.ge = Fixed::FromInt(1), .le = Fixed::FromInt(10)}),
+      FixedKey(KEY(risk.default_leverage),
+               {.ge = Fixed::FromInt(1), .le = Fixed::FromInt(125), .whole = true}),
+      FixedKey(KEY(risk.max_daily_loss_pct), kPercent),
+      FixedKey(KEY(risk.max_drawdown_pct), kPercent),
+      IntKey(KEY(risk.max_consecutive_losses), {.ge = 1, .le = 1000}),
+      IntKey(KEY(risk.max_positions), {.ge = 1, .le = 100}),
+      FixedKey(KEY(risk.max_position_notional_usd), kPositive),
+      FixedKey(KEY(risk.max_stop_atr), kPositive),
+      FixedKey(KEY(risk.min_equity_usd), kNonNegative),
+      // news
+      BoolKey(KEY(news.enabled)),
+      FixedKey(KEY(news.high_risk_block_hours), kNonNegative),
+      FixedKey(KEY(news.medium_risk_block_hours), kNonNegative),
+      // execution
+      EnumKey<OrderType>(KEY(execution.entry_order_type), ParseEntryOrderType,
+                         EntryOrderTypeName, "market, limit"),
+      FixedKey(KEY(execution.limit_order_buffer_pct), kPercentOrZero),
+      IntKey(KEY(execution.entry_max_duration_sec), {.ge = 1, .le = 7 * 86400}),
+      // paper_sim
+      FixedKey(KEY(paper_sim.slippage_base_bps), {.ge = Fixed(), .le = Fixed::FromInt(10000)}),
+      FixedKey(KEY(paper_sim.maker_fee_pct), kPercentOrZero),
+      FixedKey(KEY(paper_sim.taker_fee_pct), kPercentOrZero),
+      FixedKey(KEY(paper_sim.price_tick), kPositive),
+      FixedKey(KEY(paper_sim.qty_step), kPositive),
+      FixedKey(KEY(paper_sim.min_notional), kNonNegative),
+      // storage
+      TextKey(KEY(storage.ledger_path), R::kNonEmpty),
+      TextKey(KEY(storage.logs_path), R::kNonEmpty),
+      TextKey(KEY(storage.data_file), R::kNonEmpty),
+      IntKey(KEY(storage.snapshot_every_events), {.ge = 100, .le = 100'000'000}),
+      IntKey(KEY(storage.snapshots_kept), {.ge = 1, .le = 100}),
+      // monitoring
+      ChoiceKey(KEY(monitoring.log_level), {"DEBUG", "INFO", "WARNING", "ERROR"}),
+      BoolKey(KEY(monitoring.log_cycles)),
+      // watchdog
+      BoolKey(KEY(watchdog.enabled)),
+      IntKey(KEY(watchdog.interval_sec), {.ge = 1, .le = 86400}),
+      BoolKey(KEY(watchdog.auto_recover)),
+  };
+}
+
+#undef KEY
+
+// Sorted by key: the order Canonical() prints in.
+const std::vector<Field>& Fields() {
+  static const std::vector<Field>* const fields = [] {
+    auto* f = new std::vector<Field>(MakeFields());
+    std::sort(f->begin(), f->end(), [](const Field& a, const Field& b) { return a.key < b.key; });
+    return f;
+  }();
+  return *fields;
+}
+
+const Field* FindField(const std::string& key) {
+  for (const Field& f : Fields()) {
+    if (f.key == key) return &f;
+  }
+  return nullptr;
+}
+
+// True if `prefix` is a section (or sub-section) holding declared keys.
+bool IsSection(const std::string& prefix) {
+  const std::string dotted = prefix + ".";
+  return std::any_of(Fields().begin(), Fields().end(),
+                     [&](const Field& f) { return absl::StartsWith(f.key, dotted); });
+}
+
+// "risk.max_drawdown_pct" -> "RISK__MAX_DRAWDOWN_PCT".
+std::string EnvName(const std::string& key) {
+  return absl::AsciiStrToUpper(absl::StrReplaceAll(key, {{".", "__"}}));
+}
+
+// ---------------------------------------------------------------- errors
+
+std::string ShowValue(const std::string& value) {
+  if (value.empty()) return "\"\"";
+  std::string shown = absl::CEscape(value.substr(0, kMaxShownValueChars));
+  if (value.size() > kMaxShownValueChars) shown += "...";
+  return shown;
+}
+
+// `where` is "config.yaml: risk.max_drawdown_pct" or "environment RISK__...".
+absl::Status ValueError(const std::string& where, const std::string& what,
+                        const std::string& got) {
+  return absl::InvalidArgumentError(absl::StrCat(where, ": ", what, " (got ", ShowValue(got), ")"));
+}
+
+std::string FileWhere(const std::string& path, const std::string& key) {
+  return absl::StrCat(path, ": ", key);
+}
+std::string EnvWhere(const std::string& name) { return absl::StrCat("environment ", name); }
+
+// ---------------------------------------------------------------- cross-field rules
+
+struct CrossCheck {
+  std::string key;  // the key the error is reported on
+  // The "what" of the error, or nullopt if the config is fine.
+  std::function<std::optional<std::string>(const Config&)> what;
+};
+
+int64_t Seconds(const std::string& timeframe) {
+  absl::StatusOr<int64_t> s = ParseTimeframe(timeframe);
+  return s.ok() ? *s : 0;  // fields were validated on the way in
+}
+
+std::optional<std::string> MultipleOfInterval(const Config& c, const std::string& timeframe) {
+  const int64_t base = Seconds(c.run.interval);
+  if (base > 0 && Seconds(timeframe) % base == 0) return std::nullopt;
+  return absl::StrCat("must be a whole multiple of run.interval (", c.run.interval, ")");
+}
+
+const std::vector<CrossCheck>& CrossChecks() {
+  static const std::vector<CrossCheck>* const checks = new std::vector<CrossCheck>{
+      {"risk.default_leverage",
+       [](const Config& c) -> std::optional<std::string> {
+         if (c.risk.default_leverage <= c.risk.max_leverage) return std::nullopt;
+         return absl::StrCat("must be <= risk.max_leverage (", c.risk.max_leverage.ToString(), ")");
+       }},
+      // Both timeframes are resampled from run.interval bars.
+      {"strategy.entry_timeframe",
+       [](const Config& c) { return MultipleOfInterval(c, c.strategy.entry_timeframe); }},
+      {"strategy.trend_timeframe",
+       [](const Config& c) { return MultipleOfInterval(c, c.strategy.trend_timeframe); }},
+      {"strategy.trend_timeframe",
+       [](const Config& c) -> std::optional<std::string> {
+         if (Seconds(c.strategy.trend_timeframe) >= Seconds(c.strategy.entry_timeframe)) {
+           return std::nullopt;
+         }
+         return absl::StrCat("must be >= strategy.entry_timeframe (", c.strategy.entry_timeframe,
+                             ")");
+       }},
+      // A fast EMA that is not faster makes the trend filter meaningless.
+      {"strategy.indicators.ema_slow",
+       [](const Config& c) -> std::optional<std::string> {
+         if (c.strategy.indicators.ema_slow > c.strategy.indicators.ema_fast) return std::nullopt;
+         return absl::StrCat("must be > strategy.indicators.ema_fast (",
+                             c.strategy.indicators.ema_fast, ")");
+       }},
+      // The seed refuses to start live with more than two positions.
+      {"risk.max_positions",
+       [](const Config& c) -> std::optional<std::string> {
+         if (c.run.mode != Mode::kLive || c.risk.max_positions <= 2) return std::nullopt;
+         return "must be <= 2 when run.mode is live";
+       }},
+  };
+  return *checks;
+}
+
+// ---------------------------------------------------------------- loading
+
+// Builds one Config from defaults, then YAML, then the environment,
+// remembering where each value came from so errors can say so.
+class Loader {
+ public:
+  explicit Loader(std::string path) : path_(std::move(path)) {}
+
+  absl::Status ApplyYaml(const YAML::Node& root) {
+    if (!root || root.IsNull()) return absl::OkStatus();  // empty file: all defaults
+    if (!root.IsMap()) {
+      return absl::InvalidArgumentError(absl::StrCat(path_, ": must be a map of sections"));
+    }
+    return ApplyMap(root, "");
+  }
+
+  absl::Status ApplyEnv(const Env& env) {
+    for (const Field& f : Fields()) RETURN_IF_ERROR(ApplyEnvField(f, env));
+    return absl::OkStatus();
+  }
+
+  absl::Status CheckCrossFields() const {
+    for (const CrossCheck& check : CrossChecks()) {
+      if (auto what = check.what(cfg_)) {
+        return ValueError(WhereSet(check.key), *what, FindField(check.key)->get(cfg_));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  const Config& config() const { return cfg_; }
+
+ private:
+  absl::Status ApplyMap(const YAML::Node& map, const std::string& prefix) {
+    std::set<std::string> seen;
+    for (const auto& entry : map) {
+      // A dotted key ("risk.max_drawdown_pct: 5") would dodge the duplicate
+      // check against the nested spelling, so keys are single words.
+      if (!entry.first.IsScalar() || absl::StrContains(entry.first.Scalar(), '.')) {
+        const std::string where = prefix.empty() ? "top level" : prefix;
+        return absl::InvalidArgumentError(
+            absl::StrCat(path_, ": ", where, ": keys must be plain words"));
+      }
+      const std::string key = prefix.empty() ? entry.first.Scalar()
+                                             : absl::StrCat(prefix, ".", entry.first.Scalar());
+      // yaml-cpp keeps both copies of a repeated key; which one "wins" would be a guess.
+      if (!seen.insert(key).second) {
+        return absl::InvalidArgumentError(absl::StrCat(path_, ": duplicate key ", key));
+      }
+      RETURN_IF_ERROR(ApplyEntry(key, entry.second));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ApplyEntry(const std::string& key, const YAML::Node& value) {
+    if (const Field* f = FindField(key)) return ApplyYamlValue(*f, value);
+    if (!IsSection(key)) {
+      return absl::InvalidArgumentError(absl::StrCat(path_, ": unknown key ", key));
+    }
+    if (value.IsNull()) return absl::OkStatus();  // every key commented out: defaults
+    if (!value.IsMap()) {
+      return ValueError(FileWhere(path_, key), "must be a map of keys", Describe(value));
+    }
+    return ApplyMap(value, key);
+  }
+
+  absl::Status ApplyYamlValue(const Field& f, const YAML::Node& value) {
+    const std::string where = FileWhere(path_, f.key);
+    if (value.IsMap() || value.IsSequence()) {
+      return ValueError(where, "must be a single value", Describe(value));
+    }
+    // `key:` with nothing after it is YAML null; read it as empty text so a
+    // string key may be blank and every other kind says what it expected.
+    const std::string text = value.IsNull() ? "" : value.Scalar();
+    return Set(f, text, where);
+  }
+
+  absl::Status ApplyEnvField(const Field& f, const Env& env) {
+    const std::string generic = EnvName(f.key);
+    std::optional<std::string> value = env(generic);
+    std::string name = generic;
+    if (!f.seed_env.empty()) {
+      std::optional<std::string> seed = env(f.seed_env);
+      // Two spellings of one setting that disagree (RUN_MODE=live,
+      // RUN__MODE=paper) is refused: guessing which was meant could go live.
+      if (seed && value && *seed != *value) {
+        return ValueError(EnvWhere(f.seed_env), absl::StrCat("disagrees with ", generic),
+                          absl::StrCat(*seed, " vs ", *value));
+      }
+      if (seed) {
+        value = seed;
+        name = f.seed_env;
+      }
+    }
+    if (!value) return absl::OkStatus();
+    return Set(f, *value, EnvWhere(name));
+  }
+
+  absl::Status Set(const Field& f, const std::string& text, const std::string& where) {
+    if (auto what = f.set(cfg_, text)) return ValueError(where, *what, text);
+    where_[f.key] = where;
+    return absl::OkStatus();
+  }
+
+  // Where a key's value came from; a default is reported against the file.
+  std::string WhereSet(const std::string& key) const {
+    auto it = where_.find(key);
+    return it != where_.end() ? it->second : FileWhere(path_, key);
+  }
+
+  static std::string Describe(const YAML::Node& node) {
+    if (node.IsMap()) return "a map";
+    if (node.IsSequence()) return "a list";
+    return node.IsNull() ? "" : node.Scalar();
+  }
+
+  std::string path_;
+  Config cfg_;
+  std::map<std::string, std::string> where_;
+};
+
+// Reads a whole small file. NotFound if it does not exist.
+absl::StatusOr<std::string> ReadSmallFile(const std::string& path, const std::string& what) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    return absl::NotFoundError(absl::StrCat(what, " ", path, " not found"));
+  }
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec) return absl::FailedPreconditionError(absl::StrCat("cannot read ", what, " ", path));
+  if (size > kMaxFileBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " ", path, " is larger than 1 MiB"));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::FailedPreconditionError(absl::StrCat("cannot read ", what, " ", path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+absl::StatusOr<YAML::Node> ParseYaml(const std::string& path, const std::string& text) {
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    // yaml-cpp's mark is 0-based; editors count from 1.
+    return absl::InvalidArgumentError(absl::StrCat(path, ": line ", e.mark.line + 1, ", column ",
+                                                   e.mark.column + 1, ": invalid YAML: ",
+                                                   absl::StrReplaceAll(e.msg, {{"\n", " "}})));
+  }
+}
+
+// ---------------------------------------------------------------- .env
+
+bool IsEnvName(absl::string_view name) {
+  if (name.empty() || absl::ascii_isdigit(name[0])) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](char ch) { return absl::ascii_isalnum(ch) || ch == '_'; });
+}
+
+// The value part of KEY=VALUE: quotes stripped, or for an unquoted value a
+// trailing " # comment" dropped (what python-dotenv does).
+std::string DotEnvValue(absl::string_view raw) {
+  raw = absl::StripAsciiWhitespace(raw);
+  if (raw.size() >= 2 && (raw.front() == '"' || raw.front() == '\'') && raw.back() == raw.front()) {
+    return std::string(raw.substr(1, raw.size() - 2));
+  }
+  const size_t comment = raw.find(" #");
+  if (comment != absl::string_view::npos) {
+    raw = absl::StripTrailingAsciiWhitespace(raw.substr(0, comment));
+  }
+  return std::string(raw);
+}
+
+// Parses .env text. Errors give the line number only: a malformed line may
+// well be a pasted secret.
+absl::StatusOr<std::map<std::string, std::string>> ParseDotEnv(const std::string& path,
+                                                               const std::string& text) {
+  std::map<std::string, std::string> vars;
+  std::istringstream lines(text);
+  std::string line;
+  for (int number = 1; std::getline(lines, line); ++number) {
+    absl::string_view rest = absl::StripAsciiWhitespace(line);
+    if (rest.empty() || rest.front() == '#') continue;
+    absl::ConsumePrefix(&rest, "export ");
+    const size_t eq = rest.find('=');
+    const absl::string_view name = eq == absl::string_view::npos
+                                       ? absl::string_view()
+                                       : absl::StripAsciiWhitespace(rest.substr(0, eq));
+    if (!IsEnvName(name)) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ":", number, ": not a KEY=VALUE line"));
+    }
+    vars[std::string(name)] = DotEnvValue(rest.substr(eq + 1));
+  }
+  return vars;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- public API
+
+Env ProcessEnv() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  };
+}
+
+absl::StatusOr<int64_t> ParseTimeframe(const std::string& text) {
+  const auto bad = [&] {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a timeframe: '", text, "' (want a number and s, m, h or d, e.g. 15m)"));
+  };
+  // 1 to 6 digits without a leading zero (so each timeframe has one spelling),
+  // then the unit. Six digits cannot overflow once multiplied by a day.
+  const absl::string_view digits =
+      absl::string_view(text).substr(0, text.empty() ? 0 : text.size() - 1);
+  if (digits.empty() || digits.size() > 6 || digits[0] == '0' ||
+      !std::all_of(digits.begin(), digits.end(), absl::ascii_isdigit)) {
+    return bad();
+  }
+  int64_t count = 0;
+  if (!absl::SimpleAtoi(digits, &count)) return bad();
+  switch (text.back()) {
+    case 's': return count;
+    case 'm': return count * 60;
+    case 'h': return count * 3600;
+    case 'd': return count * 86400;
+    default: return bad();
+  }
+}
+
+std::string Config::Canonical() const {
+  std::string out;
+  for (const Field& f : Fields()) absl::StrAppend(&out, f.key, " = ", f.get(*this), "\n");
+  return out;
+}
+
+std::string Config::Hash() const {
+  const std::string text = Canonical();
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
+    // Only fails if OpenSSL cannot allocate; a config hash we cannot compute
+    // must not silently become an empty string that matches another one.
+    std::abort();
+  }
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), length));
+}
+
+absl::StatusOr<Config> LoadConfig(const std::string& path, const Env& env) {
+  ASSIGN_OR_RETURN(std::string text, ReadSmallFile(path, "config file"));
+  ASSIGN_OR_RETURN(YAML::Node root, ParseYaml(path, text));
+  Loader loader(path);
+  try {
+    RETURN_IF_ERROR(loader.ApplyYaml(root));
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", e.msg));
+  }
+  RETURN_IF_ERROR(loader.ApplyEnv(env));
+  RETURN_IF_ERROR(loader.CheckCrossFields());
+  return loader.config();
+}
+
+absl::StatusOr<Secrets> LoadSecrets(Mode mode, const std::string& dotenv_path, const Env& env) {
+  if (mode == Mode::kPaper) return Secrets{};
+  const bool live = mode == Mode::kLive;
+  const std::string key_name = live ? "BINANCE_API_KEY" : "BINANCE_TESTNET_FUTURE_API_KEY";
+  const std::string secret_name = live ? "BINANCE_SECRET_KEY" : "BINANCE_TESTNET_FUTURE_SECRET_KEY";
+
+  std::map<std::string, std::string> dotenv;
+  absl::StatusOr<std::string> text = ReadSmallFile(dotenv_path, ".env file");
+  if (text.ok()) {
+    ASSIGN_OR_RETURN(dotenv, ParseDotEnv(dotenv_path, *text));
+  } else if (!absl::IsNotFound(text.status())) {
+    return text.status();  // no .env is fine: the environment may hold the keys
+  }
+
+  // The environment wins; an empty value counts as unset.
+  const auto lookup = [&](const std::string& name) -> std::string {
+    if (std::optional<std::string> v = env(name); v && !v->empty()) return *v;
+    auto it = dotenv.find(name);
+    return it != dotenv.end() ? it->second : "";
+  };
+  Secrets secrets{lookup(key_name), lookup(secret_name)};
+  std::vector<std::string> missing;
+  if (secrets.api_key.empty()) missing.push_back(key_name);
+  if (secrets.secret_key.empty()) missing.push_back(secret_name);
+  if (!missing.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(EnumName(mode), " mode needs ", absl::StrJoin(missing, " and "),
+                     ": set it in the environment or in ", dotenv_path));
+  }
+  return secrets;
+}
+
+}  // namespace apollo::config

@@ -1,0 +1,170 @@
+// The bot's configuration: config.yaml (documented at the repo root) with the
+// seed's environment overrides on top. Every key is declared once, with its
+// default, unit and check; an unknown key or a bad value is an
+// InvalidArgument whose message is one line naming the key.
+//
+//   ASSIGN_OR_RETURN(Config cfg, LoadConfig("config.yaml", ProcessEnv()));
+//   cfg.risk.max_drawdown_pct  // Fixed, percent
+//
+// Precedence: environment > YAML > defaults. The seed's names RUN_MODE,
+// RUN_ENABLE_TRADING, RUN_LIVE_CONFIRM are honoured, and any declared key can
+// be set as SECTION__KEY (e.g. RISK__MAX_DRAWDOWN_PCT=8). Secrets never live
+// here: they come from .env / the environment through LoadSecrets.
+#ifndef APOLLO_ENGINE_CONFIG_CONFIG_H_
+#define APOLLO_ENGINE_CONFIG_CONFIG_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/domain/fixed.h"
+#include "engine/domain/types.h"
+
+namespace apollo::config {
+
+// Reads environment variables; tests pass a map instead of the process env.
+using Env = std::function<std::optional<std::string>(const std::string& name)>;
+Env ProcessEnv();
+
+struct RunConfig {
+  Mode mode = Mode::kPaper;          // run.mode: paper|testnet|live
+  bool enable_trading = false;       // run.enable_trading
+  std::string live_confirm;          // run.live_confirm (YES_I_UNDERSTAND)
+  Fixed initial_equity = Fixed::FromInt(10000);  // run.initial_equity, quote asset (USDT)
+  std::string symbol = "BTCUSDT";    // run.symbol
+  std::string interval = "5m";       // run.interval: base bar interval of the data/stream
+};
+
+struct IndicatorsConfig {
+  int ema_fast = 8, ema_slow = 21, atr_period = 14, rsi_period = 14, adx_period = 14;
+  int volume_sma_period = 20;
+};
+
+struct EntryConfig {
+  std::string style = "breakout";    // breakout|pullback
+  Fixed score_threshold = *Fixed::Parse("0.55");
+  Fixed max_breakout_extension_atr = *Fixed::Parse("1.5");
+  int breakout_lookback = 20;        // entry-timeframe bars
+  Fixed volume_breakout_threshold = *Fixed::Parse("1.5");
+  bool volume_confirmation_enabled = true;
+};
+
+struct ExitConfig {
+  Fixed atr_stop_multiplier = Fixed::FromInt(2);
+  Fixed take_profit_atr_multiplier = Fixed::FromInt(3);
+  bool exit_on_trend_invalidation = true;
+  Fixed time_stop_days = Fixed::FromInt(7);
+  Fixed time_stop_min_profit_atr = *Fixed::Parse("0.5");
+};
+
+struct ScoringConfig {
+  Fixed trend = *Fixed::Parse("0.35"), volatility = *Fixed::Parse("0.15"),
+        entry_quality = *Fixed::Parse("0.25"), funding = *Fixed::Parse("0.1"),
+        news = *Fixed::Parse("0.15");
+};
+
+struct StrategyConfig {
+  std::string name = "trend_following_v1";
+  std::string trend_timeframe = "4h";  // resampled from run.interval bars
+  std::string entry_timeframe = "15m";
+  IndicatorsConfig indicators;
+  EntryConfig entry;
+  ExitConfig exit;
+  ScoringConfig scoring;
+};
+
+struct RiskConfig {
+  Fixed risk_per_trade_pct = *Fixed::Parse("0.75");
+  Fixed max_leverage = Fixed::FromInt(5);
+  Fixed default_leverage = Fixed::FromInt(2);
+  Fixed max_daily_loss_pct = Fixed::FromInt(3);
+  Fixed max_drawdown_pct = Fixed::FromInt(10);
+  int max_consecutive_losses = 3;
+  int max_positions = 1;
+  Fixed max_position_notional_usd = Fixed::FromInt(50000);
+  Fixed max_stop_atr = Fixed::FromInt(3);    // STOP_TOO_WIDE beyond this many ATR
+  Fixed min_equity_usd = Fixed::FromInt(100);  // EQUITY_BELOW_MINIMUM
+};
+
+struct NewsConfig {
+  bool enabled = false;
+  Fixed high_risk_block_hours = Fixed::FromInt(24);
+  Fixed medium_risk_block_hours = Fixed::FromInt(6);
+};
+
+struct ExecutionConfig {
+  OrderType entry_order_type = OrderType::kMarket;  // execution.entry_order_type: market|limit
+  Fixed limit_order_buffer_pct = *Fixed::Parse("0.05");
+  int entry_max_duration_sec = 3600;  // an unfilled limit entry is cancelled after this
+};
+
+struct PaperSimConfig {
+  Fixed slippage_base_bps = Fixed::FromInt(2);
+  Fixed maker_fee_pct = *Fixed::Parse("0.02");
+  Fixed taker_fee_pct = *Fixed::Parse("0.04");
+  Fixed price_tick = *Fixed::Parse("0.1");
+  Fixed qty_step = *Fixed::Parse("0.001");
+  Fixed min_notional = Fixed::FromInt(5);
+};
+
+struct StorageConfig {
+  std::string ledger_path = "data/ledger";
+  std::string logs_path = "logs";
+  std::string data_file = "data/market/btcusdt_perp_5m_2023-01-02_2023-02-09.csv";
+  int snapshot_every_events = 10000;
+  int snapshots_kept = 3;
+};
+
+struct MonitoringConfig {
+  std::string log_level = "INFO";  // DEBUG|INFO|WARNING|ERROR
+  bool log_cycles = true;          // one strategy_cycle_complete line per bar
+};
+
+struct WatchdogConfig {
+  bool enabled = true;
+  int interval_sec = 300;
+  bool auto_recover = true;
+};
+
+struct Config {
+  RunConfig run;
+  StrategyConfig strategy;
+  RiskConfig risk;
+  NewsConfig news;
+  ExecutionConfig execution;
+  PaperSimConfig paper_sim;
+  StorageConfig storage;
+  MonitoringConfig monitoring;
+  WatchdogConfig watchdog;
+
+  // "key = value" per declared key, sorted: what ConfigHash hashes and what
+  // `bot --print-config` shows.
+  std::string Canonical() const;
+  // Hex SHA-256 of Canonical().
+  std::string Hash() const;
+};
+
+// Loads `path` (yaml-cpp), applies env overrides, validates. A missing file is
+// NotFound; anything else wrong is InvalidArgument with one line naming the
+// key, e.g. "config.yaml: risk.max_drawdown_pct: must be > 0 and <= 100 (got -3)".
+absl::StatusOr<Config> LoadConfig(const std::string& path, const Env& env);
+
+// Parses a duration such as "5m", "15m", "1h", "4h", "1d" into seconds.
+absl::StatusOr<int64_t> ParseTimeframe(const std::string& text);
+
+// API keys for a mode, from the environment, else from the .env file at
+// `dotenv_path` (KEY=VALUE lines, '#' comments, optional quotes). testnet:
+// BINANCE_TESTNET_FUTURE_API_KEY / _SECRET_KEY; live: BINANCE_API_KEY /
+// BINANCE_SECRET_KEY. Missing keys are FailedPrecondition naming the
+// variable, never its value. Paper needs none and returns empty.
+struct Secrets {
+  std::string api_key, secret_key;
+};
+absl::StatusOr<Secrets> LoadSecrets(Mode mode, const std::string& dotenv_path, const Env& env);
+
+}  // namespace apollo::config
+
+#endif  // APOLLO_ENGINE_CONFIG_CONFIG_H_

@@ -1,0 +1,205 @@
+// Order manager: see orders.h.
+#include "engine/orders/orders.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace apollo::orders {
+namespace {
+
+bool IsOpen(const Order& o) { return o.status != OrderStatus::kFilled && o.status != OrderStatus::kCancelled &&
+                                     o.status != OrderStatus::kRejected && o.status != OrderStatus::kExpired; }
+
+bool IsReduceLeg(const Order& o) {
+  return o.purpose == OrderPurpose::kStopLoss || o.purpose == OrderPurpose::kTakeProfit ||
+         o.purpose == OrderPurpose::kExit;
+}
+
+NewOrder Protective(const Position& p, OrderPurpose purpose) {
+  NewOrder n;
+  n.leg = purpose == OrderPurpose::kStopLoss ? 'S' : 'T';
+  OrderPlaced& o = n.order;
+  o.symbol = p.symbol;
+  o.side = Opposite(p.side);
+  o.order_type = purpose == OrderPurpose::kStopLoss ? OrderType::kStopMarket : OrderType::kTakeProfitMarket;
+  o.purpose = purpose;
+  o.qty = p.qty;
+  o.stop_price = purpose == OrderPurpose::kStopLoss ? p.stop_price : p.take_profit;
+  o.reduce_only = true;
+  o.parent = p.entry_order;
+  return n;
+}
+
+// The open protective legs of a symbol's position.
+struct Legs {
+  bool stop_loss = false, take_profit = false, exit = false;
+};
+Legs OpenLegs(const State& s, const Symbol& symbol) {
+  Legs legs;
+  for (const auto& [id, o] : s.orders) {
+    if (o.symbol != symbol || !IsOpen(o)) continue;
+    legs.stop_loss |= o.purpose == OrderPurpose::kStopLoss;
+    legs.take_profit |= o.purpose == OrderPurpose::kTakeProfit;
+    legs.exit |= o.purpose == OrderPurpose::kExit;
+  }
+  return legs;
+}
+
+CloseReason ReasonOf(const Order& o) {
+  if (o.purpose == OrderPurpose::kStopLoss) return CloseReason::kStopLoss;
+  if (o.purpose == OrderPurpose::kTakeProfit) return CloseReason::kTakeProfit;
+  return o.close_reason;
+}
+
+// A fill on an entry opens (or adds to) the position; once the entry is
+// complete, the position gets its stop-loss and take-profit.
+void OnEntryFill(const State& s, const Order& o, const Fill& f, bool completes, const config::Config& cfg, Plan& plan) {
+  auto it = s.positions.find(o.symbol);
+  Position p;
+  if (it == s.positions.end()) {
+    p = Position{o.symbol, o.side, f.qty, f.price, o.protect_stop, o.protect_take_profit,
+                 cfg.risk.default_leverage, o.client_order_id, 0, f.fee};
+    plan.events.push_back(PositionOpened{p.symbol, p.side, p.qty, p.entry_price, p.stop_price, p.take_profit,
+                                         p.leverage, p.entry_order, p.entry_fees});
+  } else {
+    p = it->second;
+    const Fixed qty = p.qty + f.qty;
+    p.entry_price = (p.entry_price.Mul(p.qty) + f.price.Mul(f.qty)).Div(qty);
+    p.qty = qty;
+    plan.events.push_back(PositionUpdated{p.symbol, p.qty, p.entry_price, p.stop_price, p.take_profit, "ENTRY_FILL"});
+  }
+  if (!completes) return;
+  if (p.stop_price.raw() > 0) plan.orders.push_back(Protective(p, OrderPurpose::kStopLoss));
+  if (p.take_profit.raw() > 0) plan.orders.push_back(Protective(p, OrderPurpose::kTakeProfit));
+}
+
+// A fill on a reduce-only leg closes (part of) the position; a position
+// closed in full takes its remaining legs with it (OCO).
+void OnCloseFill(const State& s, const Order& o, const Fill& f, Plan& plan) {
+  auto it = s.positions.find(o.symbol);
+  if (it == s.positions.end()) return;
+  const Position& p = it->second;
+  const Fixed qty = std::min(f.qty, p.qty);
+  const Fixed move = p.side == Side::kBuy ? f.price - p.entry_price : p.entry_price - f.price;
+  const Fixed entry_fee_share = qty == p.qty ? p.entry_fees : p.entry_fees.Mul(qty).Div(p.qty);
+  plan.events.push_back(PositionClosed{p.symbol, p.side, qty, p.entry_price, f.price, move.Mul(qty),
+                                       entry_fee_share + f.fee, ReasonOf(o)});
+  if (qty != p.qty) return;
+  for (const auto& [id, other] : s.orders) {
+    if (other.symbol == o.symbol && id != o.client_order_id && IsOpen(other) && other.reduce_only) {
+      plan.cancels.push_back(CancelOrder{id, "OCO"});
+    }
+  }
+}
+
+}  // namespace
+
+ClientOrderId MakeClientOrderId(Mode mode, uint64_t seq, char leg) {
+  return ClientOrderId{absl::StrCat("ap-", EnumName(mode).substr(0, 1), seq, "-", std::string(1, leg))};
+}
+
+NewOrder EntryOrder(const TradeProposed& t) {
+  NewOrder n;
+  n.leg = 'E';
+  OrderPlaced& o = n.order;
+  o.symbol = t.symbol;
+  o.side = t.side;
+  o.order_type = t.entry_type;
+  o.purpose = OrderPurpose::kEntry;
+  o.qty = t.qty;
+  o.price = t.entry_type == OrderType::kLimit ? t.entry_price : Fixed();
+  o.protect_stop = t.stop_price;
+  o.protect_take_profit = t.take_profit_price;
+  return n;
+}
+
+NewOrder ExitOrder(const Position& p, CloseReason reason) {
+  NewOrder n;
+  n.leg = 'X';
+  OrderPlaced& o = n.order;
+  o.symbol = p.symbol;
+  o.side = Opposite(p.side);
+  o.order_type = OrderType::kMarket;
+  o.purpose = OrderPurpose::kExit;
+  o.qty = p.qty;
+  o.reduce_only = true;
+  o.parent = p.entry_order;
+  o.close_reason = reason;
+  return n;
+}
+
+Plan React(const State& before, const EventBody& report, const config::Config& cfg) {
+  Plan plan;
+  const Fill* fill = nullptr;
+  bool completes = false;
+  if (auto* f = std::get_if<OrderFilled>(&report)) {
+    fill = f;
+    completes = true;
+  } else if (auto* p = std::get_if<OrderPartialFill>(&report)) {
+    fill = p;
+  }
+  if (fill == nullptr) return plan;
+  auto it = before.orders.find(fill->client_order_id);
+  if (it == before.orders.end()) return plan;
+  const Order& o = it->second;
+  if (o.purpose == OrderPurpose::kEntry) {
+    OnEntryFill(before, o, *fill, completes, cfg, plan);
+  } else if (IsReduceLeg(o)) {
+    OnCloseFill(before, o, *fill, plan);
+  }
+  return plan;
+}
+
+std::vector<CancelOrder> Housekeeping(const State& state, const config::Config& cfg, int64_t now_ns) {
+  std::vector<CancelOrder> out;
+  const int64_t max_age_ns = int64_t{cfg.execution.entry_max_duration_sec} * 1'000'000'000;
+  for (const auto& [id, o] : state.orders) {
+    // Only orders the venue has: a PLACED order is resolved at start-up first.
+    if (o.status != OrderStatus::kAccepted && o.status != OrderStatus::kPartiallyFilled) continue;
+    if (o.reduce_only && !state.positions.contains(o.symbol)) {
+      out.push_back(CancelOrder{id, "OCO"});
+    } else if (o.purpose == OrderPurpose::kEntry && o.order_type == OrderType::kLimit &&
+               now_ns - o.placed_ts_ns >= max_age_ns) {
+      out.push_back(CancelOrder{id, "ENTRY_EXPIRED"});
+    }
+  }
+  return out;
+}
+
+Plan Watchdog(const State& state, const config::Config& cfg) {
+  Plan plan;
+  for (const auto& [symbol, p] : state.positions) {
+    const Legs legs = OpenLegs(state, symbol);
+    if (legs.exit) continue;  // being closed
+    const bool sl_missing = p.stop_price.raw() > 0 && !legs.stop_loss;
+    const bool tp_missing = p.take_profit.raw() > 0 && !legs.take_profit;
+    auto failures = state.protection_failures.find(symbol);
+    const uint32_t misses = failures == state.protection_failures.end() ? 0 : failures->second;
+    if (!sl_missing && !tp_missing) {
+      if (misses > 0) plan.events.push_back(ProtectiveOrdersVerified{symbol, {}, {}});
+      continue;
+    }
+    plan.events.push_back(ProtectiveOrdersMissing{symbol, sl_missing, tp_missing});
+    if (!cfg.watchdog.auto_recover) {
+      // The operator re-places it; the gate makes sure someone looks.
+      if (misses == 0) {
+        plan.events.push_back(ManualInterventionDetected{{Discrepancy{
+            InterventionAction::kProtectiveOrderMissing, symbol, {}, Fixed(), Fixed(),
+            "protection missing and watchdog.auto_recover is false"}}});
+      }
+    } else if (misses + 1 >= kWatchdogMissesBeforeFlatten) {
+      Discrepancy d{InterventionAction::kProtectiveOrderMissing, symbol, {}, Fixed(), Fixed(),
+                    absl::StrCat("protection missing ", misses + 1, " times in a row; position flattened")};
+      plan.events.push_back(ManualInterventionDetected{{d}});
+      plan.orders.push_back(ExitOrder(p, CloseReason::kWatchdogFlatten));
+    } else {
+      if (sl_missing) plan.orders.push_back(Protective(p, OrderPurpose::kStopLoss));
+      if (tp_missing) plan.orders.push_back(Protective(p, OrderPurpose::kTakeProfit));
+      plan.replaced = true;
+    }
+  }
+  return plan;
+}
+
+}  // namespace apollo::orders

@@ -1,0 +1,70 @@
+// The order manager: what orders follow from a decision or a venue report.
+// Pure: it reads the folded State and returns events to journal and orders
+// to place or cancel; the engine journals them, and only then asks the venue.
+//
+//   Plan p = orders::React(state_before, report, cfg);   // before the report is applied
+//   emit(report); emit(p.events...); place(p.orders...); cancel(p.cancels...)
+//
+// Take-profit and stop-loss are placed only once the entry has filled,
+// reduce-only, for the position's size; when one of them (or an exit) closes
+// the position the other is cancelled (OCO). The watchdog finds positions
+// whose protection is missing and re-places it (watchdog.auto_recover); on
+// the second miss in a row it flattens the position and requires review.
+#ifndef APOLLO_ENGINE_ORDERS_ORDERS_H_
+#define APOLLO_ENGINE_ORDERS_ORDERS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/config/config.h"
+#include "engine/domain/events.h"
+#include "engine/domain/state.h"
+
+namespace apollo::orders {
+
+// An order to place. Its client order id is derived from the seq its
+// OrderPlaced event gets (MakeClientOrderId), so the engine fills it in.
+struct NewOrder {
+  OrderPlaced order;
+  char leg = 'E';  // E entry, S stop-loss, T take-profit, X exit
+};
+
+struct CancelOrder {
+  ClientOrderId id;
+  std::string reason;  // OCO, ENTRY_EXPIRED, ...
+};
+
+struct Plan {
+  std::vector<EventBody> events;  // journaled first, in order
+  std::vector<NewOrder> orders;   // then these, each as OrderPlaced
+  std::vector<CancelOrder> cancels;
+  bool replaced = false;  // watchdog: journal ProtectiveOrdersReplaced after the orders
+};
+
+// Second miss in a row (ProtectiveOrdersMissing without a verification in
+// between) flattens the position.
+inline constexpr uint32_t kWatchdogMissesBeforeFlatten = 2;
+
+// "ap-<mode><seq>-<leg>", e.g. "ap-p1234-E": unique per ledger, within
+// Binance's 36 characters and its [.A-Z:/a-z0-9_-] alphabet.
+ClientOrderId MakeClientOrderId(Mode mode, uint64_t seq, char leg);
+
+NewOrder EntryOrder(const TradeProposed& trade);
+NewOrder ExitOrder(const Position& position, CloseReason reason);
+
+// What follows from a venue report; `before` is the state before the report
+// is applied (a fill that completes an order removes it from the state).
+Plan React(const State& before, const EventBody& report, const config::Config& cfg);
+
+// Cancels due now: protective orders left over by a closed position (also
+// after a crash between a close and its OCO cancel), and limit entries older
+// than execution.entry_max_duration_sec.
+std::vector<CancelOrder> Housekeeping(const State& state, const config::Config& cfg, int64_t now_ns);
+
+// The watchdog's pass over every open position.
+Plan Watchdog(const State& state, const config::Config& cfg);
+
+}  // namespace apollo::orders
+
+#endif  // APOLLO_ENGINE_ORDERS_ORDERS_H_

@@ -1,0 +1,153 @@
+// Risk rules, sizing and the circuit breaker. See risk.h.
+#include "engine/risk/risk.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
+namespace apollo::risk {
+namespace {
+
+const Fixed kHundred = Fixed::FromInt(100);
+
+NamedValue Num(std::string name, Fixed v) { return NamedValue{std::move(name), v}; }
+
+// The rules in the order they are checked; the first broken one rejects.
+class Checker {
+ public:
+  Checker(const TradeProposed& t, uint64_t proposal_seq, Fixed atr, const State& s,
+          const config::Config& cfg, const Filters& f, int64_t now_ns)
+      : t_(t), proposal_seq_(proposal_seq), atr_(atr), s_(s), cfg_(cfg), f_(f), now_ns_(now_ns) {}
+
+  Verdict Run() {
+    const config::RiskConfig& r = cfg_.risk;
+    const Fixed notional = t_.qty.Mul(t_.entry_price);
+    const Fixed stop_distance = (t_.entry_price - t_.stop_price).Abs();
+    if (Gate(s_.paused, RiskRule::kTradingPaused) || Gate(s_.manual_review, RiskRule::kManualReviewRequired) ||
+        Gate(s_.circuit_breaker, RiskRule::kCircuitBreakerActive)) {
+      return *rejected_;
+    }
+    if (Fail(s_.balance < r.min_equity_usd, RiskRule::kEquityBelowMinimum, "equity below the minimum",
+             {Num("equity", s_.balance), Num("min_equity_usd", r.min_equity_usd)}) ||
+        Fail(s_.DailyPnlPct() <= -r.max_daily_loss_pct, RiskRule::kDailyLossLimit, "daily loss limit reached",
+             {Num("daily_pnl_pct", s_.DailyPnlPct()), Num("max_daily_loss_pct", r.max_daily_loss_pct)}) ||
+        Fail(s_.drawdown_pct >= r.max_drawdown_pct, RiskRule::kMaxDrawdown, "drawdown at its limit",
+             {Num("drawdown_pct", s_.drawdown_pct), Num("max_drawdown_pct", r.max_drawdown_pct)}) ||
+        Fail(s_.consecutive_losses >= static_cast<uint32_t>(r.max_consecutive_losses), RiskRule::kConsecutiveLosses,
+             "loss streak at its limit",
+             {Num("consecutive_losses", Fixed::FromInt(s_.consecutive_losses)),
+              Num("max_consecutive_losses", Fixed::FromInt(r.max_consecutive_losses))}) ||
+        Fail(s_.positions.size() >= static_cast<size_t>(r.max_positions), RiskRule::kMaxPositionsReached,
+             "max open positions reached",
+             {Num("open_positions", Fixed::FromInt(static_cast<int64_t>(s_.positions.size()))),
+              Num("max_positions", Fixed::FromInt(r.max_positions))}) ||
+        Fail(s_.positions.contains(t_.symbol), RiskRule::kSymbolAlreadyOpen, "a position in the symbol is open", {}) ||
+        Fail(HasOpenEntry(), RiskRule::kOpenOrderExists, "an entry order for the symbol is open", {}) ||
+        Fail(t_.leverage > r.max_leverage, RiskRule::kLeverageExceedsLimit, "leverage above the limit",
+             {Num("leverage", t_.leverage), Num("max_leverage", r.max_leverage)}) ||
+        Fail(!StopOnTheRightSide(), RiskRule::kStopLossMissing, "no stop-loss on the losing side of the entry",
+             {Num("entry_price", t_.entry_price), Num("stop_price", t_.stop_price)}) ||
+        Fail(atr_.raw() > 0 && stop_distance > atr_.Mul(r.max_stop_atr), RiskRule::kStopTooWide,
+             "stop further than max_stop_atr ATR",
+             {Num("stop_distance", stop_distance), Num("atr", atr_), Num("max_stop_atr", r.max_stop_atr)}) ||
+        Fail(cfg_.news.enabled && s_.NewsBlocked(t_.symbol, now_ns_), RiskRule::kNewsHighRisk,
+             "high-risk news blocks entries", {}) ||
+        Fail(t_.qty.is_zero() || notional < f_.min_notional, RiskRule::kSizeBelowMinNotional,
+             "size below the venue's minimum notional",
+             {Num("qty", t_.qty), Num("notional", notional), Num("min_notional", f_.min_notional)}) ||
+        Fail(notional > r.max_position_notional_usd, RiskRule::kMaxNotionalExceeded, "notional above the limit",
+             {Num("notional", notional), Num("max_position_notional_usd", r.max_position_notional_usd)})) {
+      return *rejected_;
+    }
+    return RiskApproved{t_.symbol, proposal_seq_,
+                        {Num("equity", s_.balance), Num("daily_pnl_pct", s_.DailyPnlPct()),
+                         Num("drawdown_pct", s_.drawdown_pct),
+                         Num("consecutive_losses", Fixed::FromInt(s_.consecutive_losses)),
+                         Num("open_positions", Fixed::FromInt(static_cast<int64_t>(s_.positions.size()))),
+                         Num("leverage", t_.leverage), Num("stop_distance", stop_distance), Num("atr", atr_),
+                         Num("notional", notional)}};
+  }
+
+ private:
+  bool Gate(const Flag& flag, RiskRule rule) {
+    return Fail(flag.active, rule, flag.reason.empty() ? std::string(EnumName(rule)) : flag.reason, {});
+  }
+  bool Fail(bool broken, RiskRule rule, std::string reason, std::vector<NamedValue> values) {
+    if (broken) rejected_ = RiskRejected{t_.symbol, proposal_seq_, rule, std::move(reason), std::move(values)};
+    return broken;
+  }
+  bool HasOpenEntry() const {
+    return std::any_of(s_.orders.begin(), s_.orders.end(), [&](const auto& kv) {
+      return kv.second.symbol == t_.symbol && kv.second.purpose == OrderPurpose::kEntry;
+    });
+  }
+  bool StopOnTheRightSide() const {
+    if (t_.stop_price.raw() <= 0) return false;
+    return t_.side == Side::kBuy ? t_.stop_price < t_.entry_price : t_.stop_price > t_.entry_price;
+  }
+
+  const TradeProposed& t_;
+  uint64_t proposal_seq_;
+  Fixed atr_;
+  const State& s_;
+  const config::Config& cfg_;
+  const Filters& f_;
+  int64_t now_ns_;
+  std::optional<RiskRejected> rejected_;
+};
+
+}  // namespace
+
+TradeProposed Size(const strategy::EntryIdea& idea, const State& state, const config::Config& cfg,
+                   const Filters& filters, uint64_t signal_seq) {
+  TradeProposed t;
+  t.symbol = idea.signal.symbol;
+  t.side = idea.signal.direction;
+  t.entry_type = cfg.execution.entry_order_type;
+  t.leverage = cfg.risk.default_leverage;
+  t.signal_seq = signal_seq;
+  Fixed entry = idea.reference_price;
+  if (t.entry_type == OrderType::kLimit) {
+    // A limit a little better than the signal's close (limit_order_buffer_pct).
+    const Fixed buffer = entry.Mul(cfg.execution.limit_order_buffer_pct).Div(kHundred);
+    entry = t.side == Side::kBuy ? entry - buffer : entry + buffer;
+  }
+  t.entry_price = entry.RoundTo(filters.price_tick);
+  t.stop_price = idea.stop_price.RoundTo(filters.price_tick);
+  t.take_profit_price = idea.take_profit_price.RoundTo(filters.price_tick);
+  const Fixed distance = (t.entry_price - t.stop_price).Abs();
+  if (distance.is_zero() || t.entry_price.raw() <= 0) return t;  // qty 0: risk rejects it
+  const Fixed risk_amount = state.balance.Mul(cfg.risk.risk_per_trade_pct).Div(kHundred);
+  Fixed qty = risk_amount.Div(distance);
+  const Fixed max_notional = std::min(state.balance.Mul(t.leverage), cfg.risk.max_position_notional_usd);
+  qty = std::min(qty, max_notional.Div(t.entry_price));
+  t.qty = qty.FloorTo(filters.qty_step);
+  return t;
+}
+
+Verdict Evaluate(const TradeProposed& trade, uint64_t proposal_seq, Fixed atr, const State& state,
+                 const config::Config& cfg, const Filters& filters, int64_t now_ns) {
+  return Checker(trade, proposal_seq, atr, state, cfg, filters, now_ns).Run();
+}
+
+std::optional<CircuitBreakerTriggered> CheckBreaker(const State& state, const config::RiskConfig& cfg) {
+  if (state.circuit_breaker.active) return std::nullopt;
+  if (state.drawdown_pct >= cfg.max_drawdown_pct) {
+    return CircuitBreakerTriggered{RiskRule::kMaxDrawdown,
+                                   absl::StrCat("drawdown ", state.drawdown_pct.ToString(), "% >= ",
+                                                cfg.max_drawdown_pct.ToString(), "%"),
+                                   {Num("drawdown_pct", state.drawdown_pct), Num("max_drawdown_pct", cfg.max_drawdown_pct),
+                                    Num("equity", state.balance), Num("peak_equity", state.peak_equity)}};
+  }
+  if (state.consecutive_losses >= static_cast<uint32_t>(cfg.max_consecutive_losses)) {
+    return CircuitBreakerTriggered{RiskRule::kConsecutiveLosses,
+                                   absl::StrCat(state.consecutive_losses, " consecutive losses"),
+                                   {Num("consecutive_losses", Fixed::FromInt(state.consecutive_losses)),
+                                    Num("max_consecutive_losses", Fixed::FromInt(cfg.max_consecutive_losses))}};
+  }
+  return std::nullopt;
+}
+
+}  // namespace apollo::risk

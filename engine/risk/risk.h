@@ -1,0 +1,48 @@
+// Risk: sizes an entry idea into a trade, decides on it, and watches the
+// numbers that trip the circuit breaker. Pure: every input is the folded
+// State, the config and the event time, so a decision re-runs identically in
+// replay. Each decision becomes a RiskApproved / RiskRejected event carrying
+// the rule and the numbers it saw.
+//
+//   TradeProposed t = risk::Size(idea, state, cfg, filters);
+//   RiskVerdict v = risk::Evaluate(t, idea.atr, state, cfg, filters, now_ns);
+//   if (auto trip = risk::CheckBreaker(state, cfg.risk)) emit(*trip);
+#ifndef APOLLO_ENGINE_RISK_RISK_H_
+#define APOLLO_ENGINE_RISK_RISK_H_
+
+#include <optional>
+#include <variant>
+
+#include "engine/config/config.h"
+#include "engine/domain/events.h"
+#include "engine/domain/state.h"
+#include "engine/strategy/strategy.h"
+
+namespace apollo::risk {
+
+// The venue's order filters (Binance exchangeInfo: PRICE_FILTER tickSize,
+// LOT_SIZE stepSize, MIN_NOTIONAL), applied before anything is sent.
+struct Filters {
+  Fixed price_tick, qty_step, min_notional;
+};
+
+// qty = equity × risk_per_trade_pct / stop distance, capped so the notional
+// stays within equity × default_leverage and max_position_notional_usd,
+// floored to the step. Prices are rounded to the tick.
+TradeProposed Size(const strategy::EntryIdea& idea, const State& state, const config::Config& cfg,
+                   const Filters& filters, uint64_t signal_seq);
+
+using Verdict = std::variant<RiskApproved, RiskRejected>;
+
+// The first rule the trade breaks (in the seed's order: gates, account
+// limits, exposure, the trade itself), or approval with every number checked.
+Verdict Evaluate(const TradeProposed& trade, uint64_t proposal_seq, Fixed atr, const State& state,
+                 const config::Config& cfg, const Filters& filters, int64_t now_ns);
+
+// CircuitBreakerTriggered when drawdown or the loss streak has reached its
+// limit and the breaker is not already active.
+std::optional<CircuitBreakerTriggered> CheckBreaker(const State& state, const config::RiskConfig& cfg);
+
+}  // namespace apollo::risk
+
+#endif  // APOLLO_ENGINE_RISK_RISK_H_

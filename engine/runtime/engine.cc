@@ -1,0 +1,350 @@
+// The engine step. See engine.h; the order of each step is the contract:
+// journal inputs → decide → append (synced) → effects → journal results.
+#include "engine/runtime/engine.h"
+
+#include <deque>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "engine/domain/codec.h"
+#include "engine/domain/status_macros.h"
+#include "ledger/event_log.h"
+#include "replay/fold.h"
+
+namespace apollo::runtime {
+namespace {
+
+// Bound on submit/report rounds after one step (entry → protection → ...).
+constexpr int kMaxEffectRounds = 8;
+
+bool IsGateRule(RiskRule r) {
+  return r == RiskRule::kTradingPaused || r == RiskRule::kManualReviewRequired ||
+         r == RiskRule::kCircuitBreakerActive;
+}
+
+bool Cancellable(const Order& o) {
+  return o.status == OrderStatus::kAccepted || o.status == OrderStatus::kPartiallyFilled;
+}
+
+}  // namespace
+
+Engine::Engine(EngineDeps deps) : d_(std::move(deps)) {
+  interval_ms_ = config::ParseTimeframe(d_.cfg.run.interval).value_or(300) * 1000;
+}
+
+absl::Status Engine::Emit(EventBody body) {
+  Event e{state_.last_seq + 1, d_.clock->NowNs(), std::move(body)};
+  absl::Status st = Apply(state_, e);
+  if (!st.ok()) {
+    return absl::InternalError(absl::StrCat("the engine made an event the fold refuses (",
+                                            EventName(static_cast<uint16_t>(TagOf(e.body))), "): ", st.message()));
+  }
+  pending_.push_back(std::move(e));
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Commit() {
+  if (pending_.empty()) return absl::OkStatus();
+  const uint64_t expected = pending_.front().seq;
+  ASSIGN_OR_RETURN(uint64_t first, ledger::AppendEvents(*d_.ledger, pending_, /*sync=*/true));
+  if (first != expected) {
+    return absl::InternalError(absl::StrCat("ledger assigned seq ", first, " where the fold expected ", expected));
+  }
+  if (d_.projections != nullptr) RETURN_IF_ERROR(d_.projections->Write(pending_));
+  LogEvents(pending_);
+  pending_.clear();
+  MaybeSnapshot(false);
+  return absl::OkStatus();
+}
+
+void Engine::MaybeSnapshot(bool force) {
+  const auto& storage = d_.cfg.storage;
+  if (state_.last_seq == last_snapshot_seq_) return;
+  if (!force && state_.last_seq - last_snapshot_seq_ < static_cast<uint64_t>(storage.snapshot_every_events)) return;
+  // A snapshot only shortens recovery; failing to write one is worth a
+  // warning, not a halt (the ledger itself is intact).
+  absl::Status st = d_.ledger->PutSnapshot(state_.last_seq, EncodeState(state_), /*sync=*/force);
+  if (st.ok()) st = d_.ledger->PruneSnapshots(static_cast<size_t>(storage.snapshots_kept));
+  if (!st.ok()) {
+    d_.log->Warning("snapshot_failed", LogFields().Add("seq", state_.last_seq).Add("error", st.message()));
+    return;
+  }
+  last_snapshot_seq_ = state_.last_seq;
+}
+
+absl::Status Engine::JournalReports(const venue::Reports& reports) {
+  for (const EventBody& report : reports) {
+    orders::Plan plan = orders::React(state_, report, d_.cfg);
+    RETURN_IF_ERROR(Emit(report));
+    RETURN_IF_ERROR(ApplyPlan(std::move(plan)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Place(orders::NewOrder n, ClientOrderId* id_out) {
+  n.order.client_order_id = orders::MakeClientOrderId(d_.cfg.run.mode, state_.last_seq + 1, n.leg);
+  const ClientOrderId id = n.order.client_order_id;
+  RETURN_IF_ERROR(Emit(std::move(n.order)));
+  to_submit_.push_back(id);
+  if (id_out != nullptr) *id_out = id;
+  return absl::OkStatus();
+}
+
+absl::Status Engine::ApplyPlan(orders::Plan plan) {
+  for (EventBody& e : plan.events) RETURN_IF_ERROR(Emit(std::move(e)));
+  absl::btree_map<Symbol, ProtectiveOrdersReplaced> replaced;
+  for (orders::NewOrder& n : plan.orders) {
+    const Symbol symbol = n.order.symbol;
+    const OrderPurpose purpose = n.order.purpose;
+    ClientOrderId id;
+    RETURN_IF_ERROR(Place(std::move(n), &id));
+    ProtectiveOrdersReplaced& r = replaced[symbol];
+    r.symbol = symbol;
+    (purpose == OrderPurpose::kStopLoss ? r.stop_loss : r.take_profit) = id;
+  }
+  if (plan.replaced) {
+    for (auto& [symbol, r] : replaced) RETURN_IF_ERROR(Emit(std::move(r)));
+  }
+  for (orders::CancelOrder& c : plan.cancels) to_cancel_.push_back(std::move(c));
+  return absl::OkStatus();
+}
+
+// Side effects of what was just committed. Every venue call's reports are
+// journaled and committed before the next round acts on them.
+absl::Status Engine::RunEffects() {
+  for (int round = 0; !to_submit_.empty() || !to_cancel_.empty(); ++round) {
+    if (round == kMaxEffectRounds) return absl::InternalError("order effects did not settle");
+    std::vector<ClientOrderId> submits = std::exchange(to_submit_, {});
+    std::vector<orders::CancelOrder> cancels = std::exchange(to_cancel_, {});
+    for (const ClientOrderId& id : submits) {
+      auto it = state_.orders.find(id);
+      if (it == state_.orders.end() || it->second.status != OrderStatus::kPlaced) continue;
+      const Order order = it->second;
+      RETURN_IF_ERROR(JournalReports(d_.venue->Submit(order)));
+    }
+    for (const orders::CancelOrder& c : cancels) {
+      auto it = state_.orders.find(c.id);
+      if (it == state_.orders.end() || !Cancellable(it->second)) continue;  // gone, or asked twice
+      const Order order = it->second;
+      RETURN_IF_ERROR(JournalReports(d_.venue->Cancel(order, c.reason)));
+    }
+    RETURN_IF_ERROR(CheckBreaker());
+    RETURN_IF_ERROR(Commit());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::CheckBreaker() {
+  if (auto trip = risk::CheckBreaker(state_, d_.cfg.risk)) return Emit(std::move(*trip));
+  return absl::OkStatus();
+}
+
+void Engine::QueueHousekeeping() {
+  for (orders::CancelOrder& c : orders::Housekeeping(state_, d_.cfg, d_.clock->NowNs())) {
+    to_cancel_.push_back(std::move(c));
+  }
+}
+
+absl::Status Engine::RunWatchdog() {
+  if (!d_.cfg.watchdog.enabled) return absl::OkStatus();
+  return ApplyPlan(orders::Watchdog(state_, d_.cfg));
+}
+
+absl::Status Engine::ConsiderEntry(const strategy::EntryIdea& idea, uint32_t* orders) {
+  const int64_t now = d_.clock->NowNs();
+  const TradeProposed trade = risk::Size(idea, state_, d_.cfg, d_.filters, state_.last_seq);
+  RETURN_IF_ERROR(Emit(trade));
+  risk::Verdict verdict = risk::Evaluate(trade, state_.last_seq, idea.atr, state_, d_.cfg, d_.filters, now);
+  if (auto* rejected = std::get_if<RiskRejected>(&verdict)) {
+    if (IsGateRule(rejected->rule)) {
+      d_.log->Info("strategy_paused", LogFields().Add("rule", EnumName(rejected->rule)).Add("reason", rejected->reason));
+    }
+    return Emit(std::move(*rejected));
+  }
+  RETURN_IF_ERROR(Emit(std::get<RiskApproved>(std::move(verdict))));
+  ++*orders;
+  return Place(orders::EntryOrder(trade));
+}
+
+absl::Status Engine::Decide(const strategy::Bar& bar, uint32_t* signals, uint32_t* orders) {
+  const strategy::Decision decision = d_.strategy->Decide(state_, d_.clock->NowNs());
+  const Symbol symbol{d_.cfg.run.symbol};
+  if (decision.exit) {
+    auto pos = state_.positions.find(symbol);
+    const bool exiting = std::any_of(state_.orders.begin(), state_.orders.end(), [&](const auto& kv) {
+      return kv.second.symbol == symbol && kv.second.purpose == OrderPurpose::kExit;
+    });
+    if (pos != state_.positions.end() && !exiting) {
+      ++*orders;
+      RETURN_IF_ERROR(Place(orders::ExitOrder(pos->second, decision.exit->reason)));
+    }
+  }
+  if (decision.entry) {
+    ++*signals;
+    RETURN_IF_ERROR(Emit(decision.entry->signal));
+    if (decision.entry->propose) RETURN_IF_ERROR(ConsiderEntry(*decision.entry, orders));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::OnBar(const strategy::Bar& bar) {
+  const Symbol symbol{d_.cfg.run.symbol};
+  auto prev = state_.last_bars.find(symbol);
+  const int64_t prev_close_ms = prev == state_.last_bars.end() ? -1 : prev->second.open_time_ms + interval_ms_;
+  const CandleClose candle{symbol, d_.cfg.run.interval, bar.open_time_ms, bar.open, bar.high, bar.low, bar.close,
+                           bar.volume};
+  const venue::Reports fills = d_.venue->OnBar(state_, candle);
+  RETURN_IF_ERROR(Emit(candle));
+  RETURN_IF_ERROR(JournalReports(fills));
+  d_.strategy->OnBar(bar);
+  RETURN_IF_ERROR(CheckBreaker());
+  QueueHousekeeping();
+  // The watchdog runs when the bar's close enters a new interval_sec slot:
+  // a function of the data, so a restarted run checks when an
+  // uninterrupted one would.
+  const int64_t slot_ms = int64_t{d_.cfg.watchdog.interval_sec} * 1000;
+  const int64_t close_ms = bar.open_time_ms + interval_ms_;
+  if (prev_close_ms < 0 || close_ms / slot_ms != prev_close_ms / slot_ms) RETURN_IF_ERROR(RunWatchdog());
+  uint32_t signals = 0, orders = 0;
+  RETURN_IF_ERROR(Decide(bar, &signals, &orders));
+  RETURN_IF_ERROR(Emit(TradeCycleCompleted{bar.open_time_ms, signals, orders}));
+  RETURN_IF_ERROR(Commit());
+  RETURN_IF_ERROR(RunEffects());
+  if (d_.cfg.monitoring.log_cycles) {
+    d_.log->Info("strategy_cycle_complete",
+                 LogFields().Add("bar_open_time_ms", bar.open_time_ms).Add("close", bar.close)
+                     .Add("signals", static_cast<int64_t>(signals)).Add("orders", static_cast<int64_t>(orders))
+                     .Add("open_positions", static_cast<uint64_t>(state_.positions.size()))
+                     .Add("equity", state_.balance).Add("seq", state_.last_seq));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::RebuildState() {
+  const absl::Time t0 = absl::Now();
+  ASSIGN_OR_RETURN(replay::FoldResult folded, replay::FoldLedger(*d_.ledger, replay::FoldOptions{}));
+  state_ = std::move(folded.state);
+  rebuilt_ = true;
+  last_snapshot_seq_ = folded.snapshot_seq;
+  start_info_.events_folded = folded.events_folded;
+  start_info_.snapshot_seq = folded.snapshot_seq;
+  start_info_.last_seq = state_.last_seq;
+  start_info_.rebuild_ms = absl::ToDoubleMilliseconds(absl::Now() - t0);
+  for (const std::string& why : folded.skipped_snapshots) d_.log->Warning("snapshot_skipped", LogFields().Add("why", why));
+  d_.log->Info("state_rebuilt", LogFields().Add("events", state_.last_seq).Add("events_folded", folded.events_folded)
+                                    .Add("snapshot_seq", folded.snapshot_seq).Add("ms", start_info_.rebuild_ms)
+                                    .Add("open_positions", static_cast<uint64_t>(state_.positions.size()))
+                                    .Add("open_orders", static_cast<uint64_t>(state_.orders.size())));
+  if (state_.running) d_.log->Warning("unclean_shutdown_detected", LogFields().Add("last_seq", state_.last_seq));
+  return absl::OkStatus();
+}
+
+// The strategy's window comes back from the journaled bars, so a restarted
+// run decides exactly as an uninterrupted one would.
+absl::Status Engine::WarmStrategy() {
+  const size_t window = d_.strategy->WarmupBars();
+  const Symbol symbol{d_.cfg.run.symbol};
+  std::deque<strategy::Bar> bars;
+  const uint64_t head = d_.ledger->head().last_seq;
+  if (head == 0) return absl::OkStatus();
+  RETURN_IF_ERROR(d_.ledger->Scan(1, head, [&](const ledger::RecordView& r) -> absl::Status {
+    if (r.tag != static_cast<uint16_t>(EventTag::kCandleClose)) return absl::OkStatus();
+    ASSIGN_OR_RETURN(Event e, ledger::DecodeRecord(r));
+    const auto& c = std::get<CandleClose>(e.body);
+    if (c.symbol != symbol) return absl::OkStatus();
+    bars.push_back(strategy::Bar{c.open_time_ms, c.open, c.high, c.low, c.close, c.volume});
+    if (bars.size() > window) bars.pop_front();
+    return absl::OkStatus();
+  }));
+  for (const strategy::Bar& b : bars) d_.strategy->OnBar(b);
+  return absl::OkStatus();
+}
+
+// Orders journaled as placed whose fate the venue never told us: ask it by
+// client order id before anything is sent again.
+absl::Status Engine::ResolveInDoubt() {
+  std::vector<Order> in_doubt;
+  for (const auto& [id, o] : state_.orders) {
+    if (o.status == OrderStatus::kPlaced) in_doubt.push_back(o);
+  }
+  start_info_.in_doubt_orders = in_doubt.size();
+  for (const Order& o : in_doubt) {
+    absl::StatusOr<venue::Reports> reports = d_.venue->Query(o);
+    if (reports.ok()) {
+      d_.log->Info("in_doubt_order_resolved", LogFields().Add("client_order_id", o.client_order_id.value).Add("outcome", "reported"));
+      RETURN_IF_ERROR(JournalReports(*reports));
+    } else if (absl::IsNotFound(reports.status())) {
+      d_.log->Info("in_doubt_order_resolved", LogFields().Add("client_order_id", o.client_order_id.value).Add("outcome", "not_received_sending_now"));
+      to_submit_.push_back(o.client_order_id);
+    } else {
+      return absl::UnavailableError(absl::StrCat("cannot resolve in-doubt order ", o.client_order_id.value, ": ",
+                                                 reports.status().message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Start() {
+  if (!rebuilt_) RETURN_IF_ERROR(RebuildState());
+  RETURN_IF_ERROR(WarmStrategy());
+  if (d_.projections != nullptr) RETURN_IF_ERROR(d_.projections->CatchUp(*d_.ledger));
+  RETURN_IF_ERROR(Emit(SystemStarted{d_.cfg.run.mode, d_.build_version}));
+  RETURN_IF_ERROR(Emit(ConfigLoaded{d_.cfg.Hash(), d_.build_version, d_.cfg.run.initial_equity}));
+  RETURN_IF_ERROR(Commit());
+  RETURN_IF_ERROR(ResolveInDoubt());
+  QueueHousekeeping();
+  RETURN_IF_ERROR(Commit());
+  return RunEffects();
+}
+
+absl::Status Engine::Stop(const std::string& reason) {
+  RETURN_IF_ERROR(Emit(SystemStopped{reason}));
+  RETURN_IF_ERROR(Commit());
+  MaybeSnapshot(/*force=*/true);
+  RETURN_IF_ERROR(d_.ledger->Flush());
+  if (d_.projections != nullptr) d_.projections->Flush();
+  d_.log->Flush();
+  return absl::OkStatus();
+}
+
+void Engine::LogEvents(absl::Span<const Event> events) {
+  Log& log = *d_.log;
+  for (const Event& e : events) {
+    if (auto* f = std::get_if<OrderFilled>(&e.body)) {
+      log.Info("order_filled", LogFields().Add("seq", e.seq).Add("client_order_id", f->client_order_id.value)
+                                   .Add("price", f->price).Add("qty", f->qty).Add("fee", f->fee));
+    } else if (auto* o = std::get_if<PositionOpened>(&e.body)) {
+      log.Info("position_opened", LogFields().Add("seq", e.seq).Add("symbol", o->symbol.value).Add("side", EnumName(o->side))
+                                      .Add("qty", o->qty).Add("entry_price", o->entry_price)
+                                      .Add("stop_price", o->stop_price).Add("take_profit", o->take_profit));
+    } else if (auto* c = std::get_if<PositionClosed>(&e.body)) {
+      log.Info("position_closed", LogFields().Add("seq", e.seq).Add("symbol", c->symbol.value).Add("side", EnumName(c->side))
+                                      .Add("qty", c->qty).Add("exit_price", c->exit_price)
+                                      .Add("realized_pnl", c->realized_pnl).Add("fees", c->fees)
+                                      .Add("reason", EnumName(c->reason)));
+    } else if (auto* b = std::get_if<CircuitBreakerTriggered>(&e.body)) {
+      log.Warning("circuit_breaker_triggered", LogFields().Add("seq", e.seq).Add("rule", EnumName(b->rule)).Add("reason", b->reason));
+    } else if (auto* m = std::get_if<ManualInterventionDetected>(&e.body)) {
+      log.Warning("manual_intervention_detected", LogFields().Add("seq", e.seq).Add("reason", state_.manual_review.reason)
+                                                     .Add("discrepancies", static_cast<uint64_t>(m->discrepancies.size())));
+    } else if (auto* r = std::get_if<OrderRejected>(&e.body)) {
+      log.Warning("order_rejected", LogFields().Add("seq", e.seq).Add("client_order_id", r->client_order_id.value)
+                                        .Add("code", static_cast<int64_t>(r->code)).Add("reason", r->reason));
+    } else if (auto* p = std::get_if<ProtectiveOrdersMissing>(&e.body)) {
+      log.Warning("protective_orders_missing", LogFields().Add("seq", e.seq).Add("symbol", p->symbol.value)
+                                                   .Add("stop_loss_missing", p->stop_loss_missing)
+                                                   .Add("take_profit_missing", p->take_profit_missing));
+    } else if (std::holds_alternative<ProtectiveOrdersReplaced>(e.body)) {
+      log.Info("watchdog_recovery", LogFields().Add("seq", e.seq));
+    } else if (auto* s = std::get_if<SystemStarted>(&e.body)) {
+      log.Info("engine_started", LogFields().Add("seq", e.seq).Add("mode", EnumName(s->mode)).Add("build", s->build_version));
+    } else if (auto* x = std::get_if<SystemStopped>(&e.body)) {
+      log.Info("engine_stopped", LogFields().Add("seq", e.seq).Add("reason", x->reason));
+    } else if (auto* a = std::get_if<ManualReviewAcknowledged>(&e.body)) {
+      log.Info("manual_review_acknowledged", LogFields().Add("seq", e.seq).Add("who", a->who).Add("reason", a->reason));
+    }
+  }
+}
+
+}  // namespace apollo::runtime

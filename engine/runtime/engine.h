@@ -1,0 +1,108 @@
+// The engine: one thread, one writer of the ledger. Each step journals the
+// inputs it acts on, runs strategy → risk → order manager, appends the
+// step's events as one synced batch, and only then performs side effects
+// (orders to the venue), whose results are journaled as the next inputs.
+//
+//   Engine engine(deps);
+//   RETURN_IF_ERROR(engine.Start());          // rebuild, SystemStarted, in-doubt orders
+//   for (const Bar& bar : bars) RETURN_IF_ERROR(engine.OnBar(bar));
+//   RETURN_IF_ERROR(engine.Stop("END_OF_DATA"));
+//
+// State is only ever the fold of the ledger: every change goes through
+// Emit (Apply) and is appended before anything leaves the process. Any
+// error is returned and the engine must not be used again: the caller exits
+// and a restart rebuilds from the ledger (crash-only).
+#ifndef APOLLO_ENGINE_RUNTIME_ENGINE_H_
+#define APOLLO_ENGINE_RUNTIME_ENGINE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "engine/config/config.h"
+#include "engine/domain/state.h"
+#include "engine/orders/orders.h"
+#include "engine/risk/risk.h"
+#include "engine/runtime/clock.h"
+#include "engine/runtime/log.h"
+#include "engine/runtime/projections.h"
+#include "engine/strategy/strategy.h"
+#include "engine/venue/venue.h"
+#include "ledger/ledger.h"
+
+namespace apollo::runtime {
+
+struct EngineDeps {
+  config::Config cfg;
+  std::string build_version;
+  ledger::Ledger* ledger = nullptr;
+  venue::Venue* venue = nullptr;
+  strategy::Strategy* strategy = nullptr;
+  Clock* clock = nullptr;
+  Log* log = nullptr;
+  Projections* projections = nullptr;  // optional
+  risk::Filters filters;
+};
+
+// What start-up found, for the log and the summary.
+struct StartInfo {
+  uint64_t events_folded = 0, snapshot_seq = 0, last_seq = 0;
+  double rebuild_ms = 0;
+  size_t in_doubt_orders = 0;
+};
+
+class Engine {
+ public:
+  explicit Engine(EngineDeps deps);
+
+  // Rebuilds State from the ledger (newest snapshot + tail) unless
+  // RebuildState was called, warms the strategy from the journaled bars,
+  // appends SystemStarted + ConfigLoaded, resolves in-doubt orders with the
+  // venue and catches up the projections.
+  absl::Status Start();
+  // Only the first half of Start: for callers that need the state (the
+  // resume point) before the clock can be set.
+  absl::Status RebuildState();
+  // One closed base bar of market data.
+  absl::Status OnBar(const strategy::Bar& bar);
+  // Appends SystemStopped and a snapshot; flushes.
+  absl::Status Stop(const std::string& reason);
+
+  const State& state() const { return state_; }
+  // For venues that read the engine's state (the paper venue) and so are
+  // made after it.
+  void set_venue(venue::Venue* venue) { d_.venue = venue; }
+  const StartInfo& start_info() const { return start_info_; }
+
+ private:
+  absl::Status Emit(EventBody body);
+  absl::Status Commit();
+  absl::Status JournalReports(const venue::Reports& reports);
+  absl::Status Place(orders::NewOrder order, ClientOrderId* id_out = nullptr);
+  absl::Status ApplyPlan(orders::Plan plan);
+  absl::Status RunEffects();
+  absl::Status CheckBreaker();
+  absl::Status RunWatchdog();
+  absl::Status Decide(const strategy::Bar& bar, uint32_t* signals, uint32_t* orders);
+  absl::Status ConsiderEntry(const strategy::EntryIdea& idea, uint32_t* orders);
+  absl::Status WarmStrategy();
+  absl::Status ResolveInDoubt();
+  void QueueHousekeeping();
+  void LogEvents(absl::Span<const Event> events);
+  void MaybeSnapshot(bool force);
+
+  EngineDeps d_;
+  State state_;
+  bool rebuilt_ = false;
+  StartInfo start_info_;
+  std::vector<Event> pending_;  // this step's events, applied, not yet appended
+  std::vector<ClientOrderId> to_submit_;
+  std::vector<orders::CancelOrder> to_cancel_;
+  uint64_t last_snapshot_seq_ = 0;
+  int64_t interval_ms_ = 0;  // of the base bars
+};
+
+}  // namespace apollo::runtime
+
+#endif  // APOLLO_ENGINE_RUNTIME_ENGINE_H_

@@ -1,0 +1,134 @@
+// The paper run loop: resume point from the ledger, pacing, signals, stop.
+#include "engine/runtime/paper_run.h"
+
+#include <algorithm>
+#include <csignal>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "engine/domain/status_macros.h"
+#include "engine/runtime/bar_file.h"
+#include "engine/runtime/clock.h"
+#include "engine/runtime/engine.h"
+#include "engine/runtime/projections.h"
+#include "engine/runtime/signals.h"
+#include "engine/venue/paper_venue.h"
+
+namespace apollo::runtime {
+namespace {
+
+constexpr int64_t kNsPerMs = 1'000'000;
+
+const char* SignalName(int sig) { return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGNAL"; }
+
+// Waits until the bar's close is due at `speed` relative to the first bar of
+// this run; SIGHUP wakes it early without cutting the wait short.
+void Pace(double speed, absl::Time run_start, int64_t first_close_ms, int64_t close_ms) {
+  if (speed <= 0) return;
+  const absl::Time due = run_start + absl::Milliseconds(static_cast<double>(close_ms - first_close_ms) / speed);
+  for (absl::Time now = absl::Now(); now < due && StopSignal() == 0; now = absl::Now()) {
+    SleepInterruptibly(due - now);
+  }
+}
+
+void ReopenLogIfAsked(Log& log) {
+  if (!TakeReopenRequest()) return;
+  absl::Status st = log.Reopen();
+  log.Info("log_reopened", LogFields().Add("ok", st.ok()));
+}
+
+}  // namespace
+
+absl::StatusOr<double> ParseSpeed(const std::string& text) {
+  if (text == "max") return 0.0;
+  if (text == "realtime") return 1.0;
+  double x = 0;
+  if (text.size() > 1 && text.back() == 'x' && absl::SimpleAtod(text.substr(0, text.size() - 1), &x) && x > 0) {
+    return x;
+  }
+  return absl::InvalidArgumentError(absl::StrCat("--speed: expected max, realtime or <N>x (got ", text, ")"));
+}
+
+absl::StatusOr<RunSummary> RunPaper(const RunOptions& o, Log& log) {
+  const absl::Time t0 = absl::Now();
+  ASSIGN_OR_RETURN(int64_t interval_s, config::ParseTimeframe(o.cfg.run.interval));
+  const int64_t interval_ms = interval_s * 1000;
+  ASSIGN_OR_RETURN(std::vector<strategy::Bar> bars, ReadBarFile(o.data_file, interval_ms));
+  if (bars.empty()) return absl::InvalidArgumentError(absl::StrCat(o.data_file, ": no bars"));
+  ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ledger> ledger, ledger::Ledger::OpenWriter(o.ledger_dir));
+  ASSIGN_OR_RETURN(std::unique_ptr<strategy::Strategy> strat,
+                   strategy::MakeStrategy(o.cfg.strategy, o.cfg.run.symbol, o.cfg.run.interval));
+  ASSIGN_OR_RETURN(std::unique_ptr<Projections> projections, Projections::Open(o.logs_dir));
+  DataClock clock;
+  EngineDeps deps;
+  deps.cfg = o.cfg;
+  deps.build_version = o.build_version;
+  deps.ledger = ledger.get();
+  deps.strategy = strat.get();
+  deps.clock = &clock;
+  deps.log = &log;
+  deps.projections = projections.get();
+  deps.filters = risk::Filters{o.cfg.paper_sim.price_tick, o.cfg.paper_sim.qty_step, o.cfg.paper_sim.min_notional};
+  Engine engine(deps);
+  venue::PaperVenue venue(o.cfg.paper_sim, &engine.state());
+  engine.set_venue(&venue);
+
+  RETURN_IF_ERROR(engine.RebuildState());
+  const Symbol symbol{o.cfg.run.symbol};
+  auto last = engine.state().last_bars.find(symbol);
+  const int64_t resume_after_ms = last == engine.state().last_bars.end() ? INT64_MIN : last->second.open_time_ms;
+  clock.Set((last == engine.state().last_bars.end() ? bars.front().open_time_ms : resume_after_ms + interval_ms) * kNsPerMs);
+  RETURN_IF_ERROR(engine.Start());
+
+  auto next = std::upper_bound(bars.begin(), bars.end(), resume_after_ms,
+                               [](int64_t t, const strategy::Bar& b) { return t < b.open_time_ms; });
+  log.Info("paper_run_started", LogFields().Add("data", o.data_file).Add("bars_total", static_cast<uint64_t>(bars.size()))
+                                    .Add("bars_to_run", static_cast<uint64_t>(bars.end() - next)).Add("speed", o.speed));
+  if (o.on_started) o.on_started(engine.state(), static_cast<size_t>(bars.end() - next));
+  RunSummary summary;
+  const absl::Time run_start = absl::Now();
+  const int64_t first_close_ms = next == bars.end() ? 0 : next->open_time_ms + interval_ms;
+  for (; next != bars.end() && StopSignal() == 0; ++next) {
+    const int64_t close_ms = next->open_time_ms + interval_ms;
+    Pace(o.speed, run_start, first_close_ms, close_ms);
+    if (StopSignal() != 0) break;
+    clock.Set(close_ms * kNsPerMs);
+    RETURN_IF_ERROR(engine.OnBar(*next));
+    ++summary.bars_this_run;
+    ReopenLogIfAsked(log);
+  }
+  summary.stop_reason = StopSignal() != 0 ? SignalName(StopSignal()) : "END_OF_DATA";
+  RETURN_IF_ERROR(engine.Stop(summary.stop_reason));
+  summary.state = engine.state();
+  summary.seconds = absl::ToDoubleSeconds(absl::Now() - t0);
+  summary.data_file = o.data_file;
+  summary.ledger_dir = o.ledger_dir;
+  return summary;
+}
+
+std::string FormatSummary(const RunSummary& s) {
+  const State& st = s.state;
+  const Counters& c = st.counters;
+  std::string out = absl::StrFormat(
+      "paper run %s: %s\n"
+      "  bars %d (this run %d)  signals %d  orders %d  trades %d (%d won, %d lost)\n"
+      "  net PnL %s USDT  equity %s USDT  max drawdown %s%%\n"
+      "  events %d  seconds %.2f  ledger %s\n",
+      s.stop_reason, s.data_file, c.bars, s.bars_this_run, c.signals, c.orders_placed, c.trades_closed, c.wins,
+      c.losses, (st.realized_pnl - st.fees_paid).RoundTo(*Fixed::Parse("0.01")).ToString(),
+      st.balance.RoundTo(*Fixed::Parse("0.01")).ToString(), st.max_drawdown_pct.RoundTo(*Fixed::Parse("0.01")).ToString(),
+      st.last_seq, s.seconds, s.ledger_dir);
+  if (st.circuit_breaker.active) {
+    absl::StrAppend(&out, "  CIRCUIT BREAKER ACTIVE (", st.circuit_breaker.reason,
+                    "): trading paused until `ack-manual-review --reason \"...\"`\n");
+  }
+  if (st.manual_review.active) {
+    absl::StrAppend(&out, "  MANUAL REVIEW REQUIRED (", st.manual_review.reason,
+                    "): trading paused until `ack-manual-review --reason \"...\"`\n");
+  }
+  return out;
+}
+
+}  // namespace apollo::runtime

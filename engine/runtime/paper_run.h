@@ -1,0 +1,53 @@
+// A paper run: the engine over recorded bars with the paper venue, from
+// where the ledger left off to the end of the data (or a stop signal).
+//
+//   ASSIGN_OR_RETURN(RunSummary s, RunPaper(options, log));
+//   std::puts(FormatSummary(s).c_str());
+#ifndef APOLLO_ENGINE_RUNTIME_PAPER_RUN_H_
+#define APOLLO_ENGINE_RUNTIME_PAPER_RUN_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "engine/config/config.h"
+#include "engine/domain/state.h"
+#include "engine/runtime/log.h"
+
+namespace apollo::runtime {
+
+struct RunOptions {
+  config::Config cfg;
+  std::string data_file;
+  std::string ledger_dir;
+  std::string logs_dir;
+  // 0: as fast as possible; otherwise bars are paced by their timestamps,
+  // `speed` times faster than real time (1 = realtime).
+  double speed = 0;
+  std::string build_version;
+  // Called once the engine has started (state rebuilt, in-doubt orders
+  // resolved), before the first bar: `bars_to_run` bars remain in the data.
+  std::function<void(const State& state, size_t bars_to_run)> on_started;
+};
+
+struct RunSummary {
+  State state;  // at the end of the run
+  uint64_t bars_this_run = 0;
+  double seconds = 0;
+  std::string stop_reason;
+  std::string data_file, ledger_dir;
+};
+
+absl::StatusOr<RunSummary> RunPaper(const RunOptions& options, Log& log);
+
+// "--speed": max | realtime | <N>x. InvalidArgument naming the flag otherwise.
+absl::StatusOr<double> ParseSpeed(const std::string& text);
+
+// A few lines: bars, signals, orders, trades, net PnL, max drawdown, events,
+// seconds, and any gate that is holding trading.
+std::string FormatSummary(const RunSummary& summary);
+
+}  // namespace apollo::runtime
+
+#endif  // APOLLO_ENGINE_RUNTIME_PAPER_RUN_H_

@@ -1,0 +1,21 @@
+// Process signals for the bot: SIGINT/SIGTERM ask it to stop after the
+// current step, SIGHUP to reopen its log files. Handlers only set flags and
+// poke a self-pipe, so a paced wait wakes at once.
+#ifndef APOLLO_ENGINE_RUNTIME_SIGNALS_H_
+#define APOLLO_ENGINE_RUNTIME_SIGNALS_H_
+
+#include "absl/time/time.h"
+
+namespace apollo::runtime {
+
+void InstallSignalHandlers();
+// The stop signal received (SIGINT, SIGTERM), or 0.
+int StopSignal();
+// True once per SIGHUP received.
+bool TakeReopenRequest();
+// Waits up to `d`; returns early when a signal arrives.
+void SleepInterruptibly(absl::Duration d);
+
+}  // namespace apollo::runtime
+
+#endif  // APOLLO_ENGINE_RUNTIME_SIGNALS_H_

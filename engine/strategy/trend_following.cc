@@ -1,0 +1,482 @@
+// trend_following_v1: the seed bot's trend-following strategy (SEED_FACTS
+// section 3) on trend and entry timeframes resampled from the base bars.
+//
+// Trend (trend timeframe, closed bars only): up when ema_fast > ema_slow,
+// close > ema_slow and ema_fast above its value 3 bars earlier; down is the
+// mirror. Regime: ADX on the same bars, >= 25 trending, <= 20 choppy (no
+// entries), between transitional (the trend factor of the score is halved).
+// Entry (entry timeframe, flat in the symbol): a breakout of the prior
+// `breakout_lookback` bars' high/low at most max_breakout_extension_atr ATR
+// past it with volume confirmation, or a pullback that touched ema_slow on
+// the previous bar and closes back beyond ema_fast with RSI on the trend's
+// side of 40/60. Exits: the trend turned against the position, or the time
+// stop.
+//
+// Window. The strategy keeps the last WarmupBars() base bars and recomputes
+// everything from them on each entry-timeframe close: the bars are resampled
+// and every indicator is seeded at the window's start. Nothing else is
+// carried from bar to bar, so a restarted strategy fed the same window decides
+// exactly as one that saw the whole history. The window holds enough closed
+// trend bars for the slowest indicator to mostly forget its seed: 3 periods
+// of the slow EMA (the seed's weight is then (1 - 2/(n+1))^(2n) < 2%) or 4
+// periods of ADX (defined after 2; 2 more shrink its first average's weight
+// to ((n-1)/n)^(2n) < 14%), plus the 3 bars of the slope test, plus one bar
+// for a window that starts mid-bucket. (Determinism does not depend on this
+// size, only how close the values come to ones computed over all history.)
+// Defaults (5m base, 4h trend, ema_slow 21, adx 14): 67 trend bars = 3216
+// base bars, 11.2 days.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <deque>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "engine/domain/status_macros.h"
+#include "engine/strategy/indicators.h"
+#include "engine/strategy/strategy.h"
+
+namespace apollo::strategy {
+namespace {
+
+constexpr char kTrendFollowingV1[] = "trend_following_v1";
+constexpr int kSlopeBars = 3;          // ema_fast "rising" = above its value 3 bars back
+constexpr double kAdxTrending = 25.0;  // regime thresholds (the seed's regime defaults)
+constexpr double kAdxChoppy = 20.0;
+constexpr double kTransitionalTrendFactor = 0.5;
+// Volatility sweet spot, as ATR % of price scaled to one day (sqrt of time):
+// below it stops sit inside the noise of a dead market, above it whipsaws
+// dominate. BTC is typically 2-4% a day.
+constexpr double kVolBandLowPct = 1.0;
+constexpr double kVolBandHighPct = 8.0;
+constexpr int64_t kMsPerDay = 86'400'000;
+constexpr int64_t kNsPerMs = 1'000'000;
+constexpr int64_t kNsPerDay = kMsPerDay * kNsPerMs;
+
+enum class Trend { kNone, kUp, kDown };
+enum class Regime { kTrending, kTransitional, kChoppy };
+
+// "%.*f" / "%.8g" without iostreams.
+std::string Num(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+std::string Price(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.8g", v);
+  return buf;
+}
+
+double Clamp01(double v) { return std::clamp(v, 0.0, 1.0); }
+
+bool AllFinite(std::initializer_list<double> values) {
+  return std::all_of(values.begin(), values.end(), [](double v) { return std::isfinite(v); });
+}
+
+Candle ToCandle(const Bar& b) {
+  return Candle{b.open_time_ms,   b.open.ToDouble(),  b.high.ToDouble(),
+                b.low.ToDouble(), b.close.ToDouble(), b.volume.ToDouble()};
+}
+
+// The indicators on the last closed trend bar.
+struct TrendReading {
+  Trend trend = Trend::kNone;
+  Regime regime = Regime::kChoppy;
+  double close = 0, ema_fast = 0, ema_slow = 0, ema_fast_before = 0;
+  double adx = 0, plus_di = 0, minus_di = 0;
+};
+
+// The indicators on the entry bar that just closed (and the one before it).
+struct EntryReading {
+  double close = 0, volume = 0, ema_fast = 0, ema_slow = 0, atr = 0, rsi = 0, volume_sma = 0;
+  double prev_high = 0, prev_low = 0, prev_ema_slow = 0;
+  double range_high = 0, range_low = 0;  // of the `breakout_lookback` bars before this one
+};
+
+// Whether the entry condition holds, why, and the numbers it used.
+struct Setup {
+  bool holds = false;
+  double extension_atr = 0;  // distance past the level, in entry ATRs
+  std::string reason;
+  std::vector<NamedValue> inputs;
+};
+
+NamedValue Input(std::string name, double value) {
+  return NamedValue{std::move(name), Fixed::FromDouble(value)};
+}
+
+struct Timeframes {
+  int64_t base_ms, trend_ms, entry_ms;
+};
+
+class TrendFollowing final : public Strategy {
+ public:
+  TrendFollowing(const config::StrategyConfig& cfg, std::string symbol, Timeframes tf)
+      : cfg_(cfg), symbol_(std::move(symbol)), tf_(tf), name_(cfg.name) {
+    warmup_bars_ = std::max(BaseBarsFor(TrendBarsNeeded(), tf_.trend_ms),
+                            BaseBarsFor(EntryBarsNeeded(), tf_.entry_ms));
+  }
+
+  const std::string& name() const override { return name_; }
+  size_t WarmupBars() const override { return warmup_bars_; }
+
+  // A bar not later than the last one is ignored, so feeding the same bar
+  // twice (a restart's overlap) is harmless.
+  void OnBar(const Bar& bar) override {
+    if (!window_.empty() && bar.open_time_ms <= window_.back().open_time_ms) return;
+    window_.push_back(ToCandle(bar));  // converted once, not on every Decide
+    last_close_ = bar.close;
+    while (window_.size() > warmup_bars_) window_.pop_front();
+  }
+
+  Decision Decide(const State& state, int64_t now_ns) const override;
+
+ private:
+  // Closed trend bars needed; see the file comment.
+  size_t TrendBarsNeeded() const {
+    const auto& in = cfg_.indicators;
+    return static_cast<size_t>(std::max({3 * in.ema_slow, 3 * in.ema_fast, 4 * in.adx_period}) +
+                               kSlopeBars);
+  }
+  // Closed entry bars needed: EMAs, ATR and RSI past their seeds, the
+  // breakout range plus the previous and current bar, the volume average.
+  size_t EntryBarsNeeded() const {
+    const auto& in = cfg_.indicators;
+    return static_cast<size_t>(
+        std::max({3 * in.ema_slow, 3 * in.ema_fast, 3 * in.atr_period + 1, 3 * in.rsi_period + 1,
+                  in.volume_sma_period, cfg_.entry.breakout_lookback + 2}));
+  }
+  // Base bars that always contain `bars` closed bars of bar_ms, whatever
+  // bucket the window starts in.
+  size_t BaseBarsFor(size_t bars, int64_t bar_ms) const {
+    return (bars + 1) * static_cast<size_t>(bar_ms / tf_.base_ms);
+  }
+
+  bool Read(TrendReading* trend, EntryReading* entry) const;
+  EntryIdea Entry(const State& state, int64_t now_ns, const TrendReading& t,
+                  const EntryReading& e) const;
+  Setup Breakout(bool is_long, const EntryReading& e) const;
+  Setup Pullback(bool is_long, const EntryReading& e) const;
+  std::optional<ExitIdea> Exit(const Position& pos, int64_t now_ns, const TrendReading& t,
+                               const EntryReading& e) const;
+  std::string TrendWords(const TrendReading& t) const;
+
+  const config::StrategyConfig cfg_;
+  const std::string symbol_;
+  const Timeframes tf_;
+  const std::string name_;
+  size_t warmup_bars_ = 0;
+  std::deque<Candle> window_;  // the last warmup_bars_ base bars
+  Fixed last_close_;           // the last bar's close, exact
+};
+
+Decision TrendFollowing::Decide(const State& state, int64_t now_ns) const {
+  if (window_.size() < warmup_bars_) return {};
+  if (!ClosesBar(window_.back().open_time_ms, tf_.base_ms, tf_.entry_ms)) return {};
+  TrendReading t;
+  EntryReading e;
+  if (!Read(&t, &e)) return {};  // gaps left too few whole bars, or a flat market
+  Decision d;
+  auto pos = state.positions.find(Symbol{symbol_});
+  if (pos != state.positions.end()) {
+    d.exit = Exit(pos->second, now_ns, t, e);
+  } else if (t.trend != Trend::kNone) {
+    d.entry = Entry(state, now_ns, t, e);
+  }
+  return d;
+}
+
+bool TrendFollowing::Read(TrendReading* t, EntryReading* e) const {
+  const std::vector<Candle> base(window_.begin(), window_.end());
+  const auto& in = cfg_.indicators;
+
+  const std::vector<Candle> trend_bars = Resample(base, tf_.base_ms, tf_.trend_ms);
+  if (trend_bars.size() < static_cast<size_t>(kSlopeBars) + 1) return false;
+  const Columns tc = ToColumns(trend_bars);
+  const std::vector<double> t_fast = Ema(tc.close, in.ema_fast);
+  const std::vector<double> t_slow = Ema(tc.close, in.ema_slow);
+  const AdxSeries adx = Adx(tc.high, tc.low, tc.close, in.adx_period);
+  const size_t i = trend_bars.size() - 1;
+  t->close = tc.close[i];
+  t->ema_fast = t_fast[i];
+  t->ema_slow = t_slow[i];
+  t->ema_fast_before = t_fast[i - kSlopeBars];
+  t->adx = adx.adx[i];
+  t->plus_di = adx.plus_di[i];
+  t->minus_di = adx.minus_di[i];
+  if (!AllFinite({t->ema_fast, t->ema_slow, t->ema_fast_before, t->adx})) return false;
+  if (t->ema_fast > t->ema_slow && t->close > t->ema_slow && t->ema_fast > t->ema_fast_before) {
+    t->trend = Trend::kUp;
+  } else if (t->ema_fast < t->ema_slow && t->close < t->ema_slow &&
+             t->ema_fast < t->ema_fast_before) {
+    t->trend = Trend::kDown;
+  }
+  t->regime = t->adx >= kAdxTrending ? Regime::kTrending
+              : t->adx <= kAdxChoppy ? Regime::kChoppy
+                                     : Regime::kTransitional;
+
+  const std::vector<Candle> entry_bars = Resample(base, tf_.base_ms, tf_.entry_ms);
+  const size_t lookback = static_cast<size_t>(cfg_.entry.breakout_lookback);
+  if (entry_bars.size() < lookback + 2) return false;
+  const Columns ec = ToColumns(entry_bars);
+  const std::vector<double> e_fast = Ema(ec.close, in.ema_fast);
+  const std::vector<double> e_slow = Ema(ec.close, in.ema_slow);
+  const std::vector<double> atr = Atr(ec.high, ec.low, ec.close, in.atr_period);
+  const std::vector<double> rsi = Rsi(ec.close, in.rsi_period);
+  const std::vector<double> vol_sma = Sma(ec.volume, in.volume_sma_period);
+  const size_t j = entry_bars.size() - 1;
+  e->close = ec.close[j];
+  e->volume = ec.volume[j];
+  e->ema_fast = e_fast[j];
+  e->ema_slow = e_slow[j];
+  e->atr = atr[j];
+  e->rsi = rsi[j];
+  e->volume_sma = vol_sma[j];
+  e->prev_high = ec.high[j - 1];
+  e->prev_low = ec.low[j - 1];
+  e->prev_ema_slow = e_slow[j - 1];
+  e->range_high = Highest(ec.high, j, lookback);
+  e->range_low = Lowest(ec.low, j, lookback);
+  return AllFinite({e->ema_fast, e->ema_slow, e->atr, e->rsi, e->volume_sma, e->prev_ema_slow,
+                    e->range_high, e->range_low}) &&
+         e->atr > 0;
+}
+
+Setup TrendFollowing::Breakout(bool is_long, const EntryReading& e) const {
+  Setup s;
+  const int n = cfg_.entry.breakout_lookback;
+  const double level = is_long ? e.range_high : e.range_low;
+  const std::string level_words =
+      absl::StrCat(n, "-bar ", is_long ? "high " : "low ", Price(level));
+  const double past = is_long ? e.close - level : level - e.close;
+  s.extension_atr = past / e.atr;
+  const double volume_ratio = e.volume_sma > 0 ? e.volume / e.volume_sma : 0.0;
+  const double max_ext = cfg_.entry.max_breakout_extension_atr.ToDouble();
+  const double min_volume = cfg_.entry.volume_breakout_threshold.ToDouble();
+  s.inputs = {Input("breakout_level", level), Input("extension_atr", s.extension_atr),
+              Input("volume_ratio", volume_ratio)};
+  const std::string volume_words = absl::StrCat("volume ", Num(volume_ratio, 2), "x");
+  if (past <= 0) {
+    s.reason =
+        absl::StrCat("no breakout: close ", Price(e.close), is_long ? " <= " : " >= ", level_words);
+  } else if (s.extension_atr > max_ext) {
+    s.reason =
+        absl::StrCat("breakout ", is_long ? "above " : "below ", level_words,
+                     " over-extended: ", Num(s.extension_atr, 2), " ATR > ", Num(max_ext, 2));
+  } else if (cfg_.entry.volume_confirmation_enabled && volume_ratio < min_volume) {
+    s.reason = absl::StrCat("breakout ", is_long ? "above " : "below ", level_words, " by ",
+                            Num(s.extension_atr, 2), " ATR, ", volume_words, " < ",
+                            Num(min_volume, 2), "x");
+  } else {
+    s.holds = true;
+    s.reason = absl::StrCat("breakout ", is_long ? "above " : "below ", level_words, " by ",
+                            Num(s.extension_atr, 2), " ATR, ", volume_words);
+  }
+  return s;
+}
+
+Setup TrendFollowing::Pullback(bool is_long, const EntryReading& e) const {
+  Setup s;
+  const bool touched = is_long ? e.prev_low <= e.prev_ema_slow : e.prev_high >= e.prev_ema_slow;
+  const bool reclaimed = is_long ? e.close > e.ema_fast : e.close < e.ema_fast;
+  const bool rsi_ok = is_long ? e.rsi > 40.0 : e.rsi < 60.0;
+  s.extension_atr = std::abs(e.close - e.ema_slow) / e.atr;
+  s.inputs = {Input("prev_extreme", is_long ? e.prev_low : e.prev_high),
+              Input("prev_ema_slow", e.prev_ema_slow), Input("extension_atr", s.extension_atr)};
+  const std::string prev = absl::StrCat("previous ", is_long ? "low " : "high ",
+                                        Price(is_long ? e.prev_low : e.prev_high));
+  if (!touched) {
+    s.reason = absl::StrCat("no pullback: ", prev, is_long ? " above" : " below", " ema_slow ",
+                            Price(e.prev_ema_slow));
+  } else if (!reclaimed) {
+    s.reason = absl::StrCat("pullback not reclaimed: close ", Price(e.close),
+                            is_long ? " <= " : " >= ", "ema_fast ", Price(e.ema_fast));
+  } else if (!rsi_ok) {
+    s.reason =
+        absl::StrCat("pullback reclaimed but RSI ", Num(e.rsi, 1), is_long ? " <= 40" : " >= 60");
+  } else {
+    s.holds = true;
+    s.reason = absl::StrCat("pullback: ", prev, " touched ema_slow ", Price(e.prev_ema_slow),
+                            ", close ", Price(e.close), " reclaims ema_fast ", Price(e.ema_fast),
+                            ", RSI ", Num(e.rsi, 1));
+  }
+  return s;
+}
+
+// The score's factors, each in [0,1].
+struct Factors {
+  double trend = 0, volatility = 0, entry_quality = 0, funding = 0, news = 0;
+};
+
+// Weighted by the configuration and normalised by the weights' sum.
+Fixed Score(const Factors& f, const config::ScoringConfig& w) {
+  const double weights = w.trend.ToDouble() + w.volatility.ToDouble() + w.entry_quality.ToDouble() +
+                         w.funding.ToDouble() + w.news.ToDouble();
+  const double weighted = f.trend * w.trend.ToDouble() + f.volatility * w.volatility.ToDouble() +
+                          f.entry_quality * w.entry_quality.ToDouble() +
+                          f.funding * w.funding.ToDouble() + f.news * w.news.ToDouble();
+  return Fixed::FromDouble(weights > 0 ? Clamp01(weighted / weights) : 0.0);
+}
+
+double VolatilityFactor(double atr_pct_daily) {
+  if (atr_pct_daily < kVolBandLowPct) return Clamp01(atr_pct_daily / kVolBandLowPct);
+  if (atr_pct_daily <= kVolBandHighPct) return 1.0;
+  return Clamp01(2.0 - atr_pct_daily / kVolBandHighPct);  // 0 at twice the band's top
+}
+
+EntryIdea TrendFollowing::Entry(const State& state, int64_t now_ns, const TrendReading& t,
+                                const EntryReading& e) const {
+  const bool is_long = t.trend == Trend::kUp;
+  Setup setup = cfg_.entry.style == "pullback" ? Pullback(is_long, e) : Breakout(is_long, e);
+  const double max_ext = cfg_.entry.max_breakout_extension_atr.ToDouble();
+  const double atr_pct_daily =
+      100.0 * e.atr / e.close * std::sqrt(static_cast<double>(kMsPerDay) / tf_.entry_ms);
+  Factors f;
+  f.trend = t.regime == Regime::kTransitional ? kTransitionalTrendFactor : 1.0;
+  f.volatility = VolatilityFactor(atr_pct_daily);
+  f.entry_quality =
+      setup.holds ? Clamp01(max_ext > 0 ? 1.0 - setup.extension_atr / max_ext : 1.0) : 0.0;
+  f.funding = 1.0;  // no funding input yet
+  f.news = state.NewsBlocked(Symbol{symbol_}, now_ns) ? 0.0 : 1.0;
+  const Fixed score = Score(f, cfg_.scoring);
+  const bool choppy = t.regime == Regime::kChoppy;
+  const bool scored = score >= cfg_.entry.score_threshold;
+
+  EntryIdea idea;
+  idea.propose = setup.holds && !choppy && scored;
+  SignalComputed& s = idea.signal;
+  s.symbol = Symbol{symbol_};
+  s.strategy = name_;
+  s.direction = is_long ? Side::kBuy : Side::kSell;
+  s.score = score;
+  s.confidence = score;
+  s.reason = absl::StrCat(TrendWords(t), "; ", setup.reason);
+  if (choppy) absl::StrAppend(&s.reason, "; choppy, no entries");
+  if (f.news == 0.0) absl::StrAppend(&s.reason, "; news block");
+  absl::StrAppend(&s.reason, "; score ", Num(score.ToDouble(), 2), scored ? " >= " : " < ",
+                  Num(cfg_.entry.score_threshold.ToDouble(), 2));
+  s.inputs = {Input("trend_close", t.close),
+              Input("trend_ema_fast", t.ema_fast),
+              Input("trend_ema_slow", t.ema_slow),
+              Input("trend_ema_fast_3_back", t.ema_fast_before),
+              Input("adx", t.adx),
+              Input("plus_di", t.plus_di),
+              Input("minus_di", t.minus_di),
+              Input("close", e.close),
+              Input("ema_fast", e.ema_fast),
+              Input("ema_slow", e.ema_slow),
+              Input("atr", e.atr),
+              Input("atr_pct_daily", atr_pct_daily),
+              Input("rsi", e.rsi)};
+  for (NamedValue& v : setup.inputs) s.inputs.push_back(std::move(v));
+  for (auto [name, value] : {std::pair{"factor_trend", f.trend},
+                             {"factor_volatility", f.volatility},
+                             {"factor_entry_quality", f.entry_quality},
+                             {"factor_funding", f.funding},
+                             {"factor_news", f.news}}) {
+    s.inputs.push_back(Input(name, value));
+  }
+
+  idea.reference_price = last_close_;
+  idea.atr = Fixed::FromDouble(e.atr);
+  const Fixed stop_distance = cfg_.exit.atr_stop_multiplier.Mul(idea.atr);
+  const Fixed tp_distance = cfg_.exit.take_profit_atr_multiplier.Mul(idea.atr);
+  idea.stop_price = is_long ? last_close_ - stop_distance : last_close_ + stop_distance;
+  idea.take_profit_price = is_long ? last_close_ + tp_distance : last_close_ - tp_distance;
+  return idea;
+}
+
+std::optional<ExitIdea> TrendFollowing::Exit(const Position& pos, int64_t now_ns,
+                                             const TrendReading& t, const EntryReading& e) const {
+  const bool is_long = pos.side == Side::kBuy;
+  if (cfg_.exit.exit_on_trend_invalidation && t.trend == (is_long ? Trend::kDown : Trend::kUp)) {
+    return ExitIdea{CloseReason::kTrendInvalidation, TrendWords(t)};
+  }
+  // time_stop_days is in 1e-8 days; 86400e9 ns / 1e8 = 864000 ns per unit.
+  const int64_t limit_ns = cfg_.exit.time_stop_days.raw() * (kNsPerDay / Fixed::kScale);
+  const int64_t held_ns = now_ns - pos.opened_ts_ns;
+  if (limit_ns <= 0 || held_ns <= limit_ns) return std::nullopt;
+  const Fixed close = last_close_;
+  const Fixed gain = is_long ? close - pos.entry_price : pos.entry_price - close;
+  const Fixed atr = Fixed::FromDouble(e.atr);
+  const Fixed min_gain = cfg_.exit.time_stop_min_profit_atr.Mul(atr);
+  if (gain >= min_gain) return std::nullopt;
+  return ExitIdea{
+      CloseReason::kTimeStop,
+      absl::StrCat("open ", Num(static_cast<double>(held_ns) / kNsPerDay, 2), " days > ",
+                   cfg_.exit.time_stop_days.ToString(), " with gain ", gain.ToString(), " < ",
+                   cfg_.exit.time_stop_min_profit_atr.ToString(), " ATR (", min_gain.ToString(),
+                   ")")};
+}
+
+// "4h uptrend (ema_fast 16900.2 > ema_slow 16750.3, close 16950), ADX 27.1 trending".
+std::string TrendFollowing::TrendWords(const TrendReading& t) const {
+  const char* trend = t.trend == Trend::kUp     ? "uptrend"
+                      : t.trend == Trend::kDown ? "downtrend"
+                                                : "no trend";
+  const char* regime = t.regime == Regime::kTrending       ? "trending"
+                       : t.regime == Regime::kTransitional ? "transitional"
+                                                           : "choppy";
+  return absl::StrCat(cfg_.trend_timeframe, " ", trend, " (ema_fast ", Price(t.ema_fast),
+                      t.ema_fast > t.ema_slow ? " > " : " <= ", "ema_slow ", Price(t.ema_slow),
+                      ", close ", Price(t.close), "), ADX ", Num(t.adx, 1), " ", regime);
+}
+
+// The timeframe at `key` in ms, a whole multiple of the base interval's
+// (base_ms 0: no such check).
+absl::StatusOr<int64_t> TimeframeMs(const std::string& key, const std::string& text,
+                                    int64_t base_ms, const std::string& base_text) {
+  absl::StatusOr<int64_t> seconds = config::ParseTimeframe(text);
+  if (!seconds.ok() || *seconds <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(key, ": not a timeframe such as 15m, 4h or 1d (got \"", text, "\")"));
+  }
+  const int64_t ms = *seconds * 1000;
+  if (base_ms > 0 && ms % base_ms != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(key, ": must be a whole multiple of the base interval ", base_text, " (got \"",
+                     text, "\")"));
+  }
+  return ms;
+}
+
+absl::Status CheckPositive(const std::string& key, int value) {
+  if (value >= 1) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(key, ": must be >= 1 (got ", value, ")"));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Strategy>> MakeStrategy(const config::StrategyConfig& cfg,
+                                                       const std::string& symbol,
+                                                       const std::string& base_interval) {
+  if (cfg.name != kTrendFollowingV1) {
+    return absl::InvalidArgumentError(absl::StrCat("strategy.name: unknown strategy \"", cfg.name,
+                                                   "\" (known: ", kTrendFollowingV1, ")"));
+  }
+  if (cfg.entry.style != "breakout" && cfg.entry.style != "pullback") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "strategy.entry.style: must be breakout or pullback (got \"", cfg.entry.style, "\")"));
+  }
+  const auto& in = cfg.indicators;
+  for (auto [key, value] : {std::pair{"strategy.indicators.ema_fast", in.ema_fast},
+                            {"strategy.indicators.ema_slow", in.ema_slow},
+                            {"strategy.indicators.atr_period", in.atr_period},
+                            {"strategy.indicators.rsi_period", in.rsi_period},
+                            {"strategy.indicators.adx_period", in.adx_period},
+                            {"strategy.indicators.volume_sma_period", in.volume_sma_period},
+                            {"strategy.entry.breakout_lookback", cfg.entry.breakout_lookback}}) {
+    RETURN_IF_ERROR(CheckPositive(key, value));
+  }
+  Timeframes tf;
+  ASSIGN_OR_RETURN(tf.base_ms, TimeframeMs("run.interval", base_interval, 0, ""));
+  ASSIGN_OR_RETURN(tf.trend_ms, TimeframeMs("strategy.trend_timeframe", cfg.trend_timeframe,
+                                            tf.base_ms, base_interval));
+  ASSIGN_OR_RETURN(tf.entry_ms, TimeframeMs("strategy.entry_timeframe", cfg.entry_timeframe,
+                                            tf.base_ms, base_interval));
+  return std::unique_ptr<Strategy>(new TrendFollowing(cfg, symbol, tf));
+}
+
+}  // namespace apollo::strategy

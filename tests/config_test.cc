@@ -1,0 +1,405 @@
+// Config: the shipped config.yaml is the documented defaults, every bad input
+// is one line naming the key (or the environment variable), environment
+// overrides beat YAML, the hash follows every value, and secrets come from
+// the environment or .env without ever appearing in an error.
+#include "engine/config/config.h"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "tests/support/temp_dir.h"
+
+namespace apollo::config {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// The repo root's config.yaml, found from this file so the test does not
+// depend on the working directory.
+const std::string kShippedConfig =
+    (std::filesystem::path(__FILE__).parent_path() / ".." / "config.yaml").string();
+
+Env MapEnv(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+Env NoEnv() { return MapEnv({}); }
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  // Writes `text` as a config file in the scratch directory; returns its path.
+  std::string Write(const std::string& text, const std::string& name = "config.yaml") {
+    const std::string path = dir_.Sub(name);
+    std::ofstream(path) << text;
+    return path;
+  }
+
+  // Loads `yaml` and returns the error message (empty if it loaded).
+  std::string ErrorOf(const std::string& yaml, Env env = NoEnv()) {
+    absl::StatusOr<Config> cfg = LoadConfig(Write(yaml), env);
+    return cfg.ok() ? "" : std::string(cfg.status().message());
+  }
+
+  std::string Path() const { return dir_.Sub("config.yaml"); }
+
+  testing::TempDir dir_;
+};
+
+// "a.b = v" lines -> keys.
+std::vector<std::string> CanonicalKeys(const Config& cfg) {
+  std::vector<std::string> keys;
+  for (absl::string_view line : absl::StrSplit(cfg.Canonical(), '\n', absl::SkipEmpty())) {
+    keys.emplace_back(line.substr(0, line.find(" = ")));
+  }
+  return keys;
+}
+
+// Dotted paths of every "name:" line of a block-style YAML file, found by
+// indentation; enough for our own config.yaml, which uses no flow maps.
+std::set<std::string> YamlKeyPaths(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::pair<size_t, std::string>> stack;  // (indent, name)
+  std::set<std::string> paths;
+  for (std::string line; std::getline(in, line);) {
+    const size_t indent = line.find_first_not_of(' ');
+    if (indent == std::string::npos || line[indent] == '#') continue;
+    const size_t colon = line.find(':', indent);
+    if (colon == std::string::npos) continue;
+    while (!stack.empty() && stack.back().first >= indent) stack.pop_back();
+    stack.emplace_back(indent, line.substr(indent, colon - indent));
+    std::string dotted;
+    for (const auto& [_, name] : stack) dotted += (dotted.empty() ? "" : ".") + name;
+    paths.insert(dotted);
+  }
+  return paths;
+}
+
+// ------------------------------------------------------------ shipped file
+
+TEST_F(ConfigTest, ShippedConfigYamlLoadsAndEqualsDefaults) {
+  absl::StatusOr<Config> cfg = LoadConfig(kShippedConfig, NoEnv());
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->Canonical(), Config{}.Canonical());
+  EXPECT_EQ(cfg->Hash(), Config{}.Hash());
+}
+
+TEST_F(ConfigTest, ShippedConfigYamlSpellsOutEveryDeclaredKey) {
+  const std::set<std::string> in_yaml = YamlKeyPaths(kShippedConfig);
+  const std::vector<std::string> declared = CanonicalKeys(Config{});
+  ASSERT_GT(declared.size(), 50u);
+  for (const std::string& key : declared) {
+    EXPECT_TRUE(in_yaml.count(key)) << key << " is declared but missing from config.yaml";
+  }
+}
+
+TEST_F(ConfigTest, EmptyFileGivesDefaults) {
+  absl::StatusOr<Config> cfg = LoadConfig(Write(""), NoEnv());
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->Canonical(), Config{}.Canonical());
+}
+
+TEST_F(ConfigTest, DecimalsAreExact) {
+  absl::StatusOr<Config> cfg = LoadConfig(Write("risk:\n  risk_per_trade_pct: 0.75\n"), NoEnv());
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->risk.risk_per_trade_pct.raw(), 75'000'000);
+}
+
+TEST_F(ConfigTest, YamlValuesReachTheirFields) {
+  absl::StatusOr<Config> cfg = LoadConfig(Write(R"(
+run:
+  mode: testnet
+  enable_trading: true
+strategy:
+  entry:
+    style: pullback
+  indicators:
+    ema_fast: 5
+execution:
+  entry_order_type: limit
+monitoring:
+  log_level: DEBUG
+)"),
+                                          NoEnv());
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->run.mode, Mode::kTestnet);
+  EXPECT_TRUE(cfg->run.enable_trading);
+  EXPECT_EQ(cfg->strategy.entry.style, "pullback");
+  EXPECT_EQ(cfg->strategy.indicators.ema_fast, 5);
+  EXPECT_EQ(cfg->execution.entry_order_type, OrderType::kLimit);
+  EXPECT_EQ(cfg->monitoring.log_level, "DEBUG");
+  EXPECT_THAT(cfg->Canonical(), HasSubstr("execution.entry_order_type = limit\n"));
+  EXPECT_THAT(cfg->Canonical(), HasSubstr("run.mode = testnet\n"));
+}
+
+// ------------------------------------------------------------ bad input
+
+TEST_F(ConfigTest, UnknownKeyIsRejectedByName) {
+  EXPECT_EQ(ErrorOf("risk:\n  max_drawdwn_pct: 5\n"),
+            Path() + ": unknown key risk.max_drawdwn_pct");
+  EXPECT_EQ(ErrorOf("riskk:\n  max_drawdown_pct: 5\n"), Path() + ": unknown key riskk");
+}
+
+TEST_F(ConfigTest, OutOfRangeValueIsOneLineNamingKeyAndValue) {
+  const std::string error = ErrorOf("risk:\n  max_drawdown_pct: -3\n");
+  EXPECT_EQ(error, Path() + ": risk.max_drawdown_pct: must be > 0 and <= 100 (got -3)");
+  EXPECT_THAT(error, Not(HasSubstr("\n")));
+}
+
+TEST_F(ConfigTest, SeedSafetyLimitsAreEnforced) {
+  EXPECT_THAT(ErrorOf("risk:\n  risk_per_trade_pct: 2.5\n"),
+              HasSubstr("risk.risk_per_trade_pct: must be > 0 and <= 2 (got 2.5)"));
+  EXPECT_THAT(ErrorOf("risk:\n  max_leverage: 11\n"),
+              HasSubstr("risk.max_leverage: must be >= 1 and <= 10 (got 11)"));
+  EXPECT_THAT(ErrorOf("run:\n  mode: live\nrisk:\n  max_positions: 3\n"),
+              HasSubstr("risk.max_positions: must be <= 2 when run.mode is live (got 3)"));
+}
+
+TEST_F(ConfigTest, StringWhereIntegerExpectedIsRejected) {
+  EXPECT_EQ(ErrorOf("risk:\n  max_positions: many\n"),
+            Path() + ": risk.max_positions: must be an integer (got many)");
+  EXPECT_THAT(ErrorOf("risk:\n  max_positions: 1.5\n"), HasSubstr("must be an integer"));
+}
+
+TEST_F(ConfigTest, BoolIsOnlyTrueOrFalse) {
+  EXPECT_EQ(ErrorOf("run:\n  enable_trading: yes\n"),
+            Path() + ": run.enable_trading: must be true or false (got yes)");
+}
+
+TEST_F(ConfigTest, EnumRejectsUnknownName) {
+  EXPECT_EQ(ErrorOf("run:\n  mode: production\n"),
+            Path() + ": run.mode: must be one of paper, testnet, live (got production)");
+  EXPECT_THAT(ErrorOf("execution:\n  entry_order_type: stop\n"),
+              HasSubstr("execution.entry_order_type: must be one of market, limit (got stop)"));
+}
+
+TEST_F(ConfigTest, ListWhereValueExpectedIsRejected) {
+  EXPECT_EQ(ErrorOf("risk:\n  max_positions: [1, 2]\n"),
+            Path() + ": risk.max_positions: must be a single value (got a list)");
+}
+
+TEST_F(ConfigTest, SectionThatIsNotAMapIsRejected) {
+  EXPECT_EQ(ErrorOf("risk: 5\n"), Path() + ": risk: must be a map of keys (got 5)");
+  EXPECT_EQ(ErrorOf("- a\n- b\n"), Path() + ": must be a map of sections");
+}
+
+TEST_F(ConfigTest, DuplicateKeyIsRejected) {
+  EXPECT_EQ(ErrorOf("risk:\n  max_positions: 1\n  max_positions: 2\n"),
+            Path() + ": duplicate key risk.max_positions");
+  EXPECT_EQ(ErrorOf("risk.max_positions: 2\n"), Path() + ": top level: keys must be plain words");
+}
+
+TEST_F(ConfigTest, YamlSyntaxErrorIsOneLineWithLineNumber) {
+  const std::string error = ErrorOf("run:\n  mode: paper\nrisk: [1, 2\n");
+  EXPECT_THAT(error, HasSubstr(Path() + ": line "));
+  EXPECT_THAT(error, HasSubstr("invalid YAML"));
+  EXPECT_THAT(error, Not(HasSubstr("\n")));
+}
+
+TEST_F(ConfigTest, MissingFileIsNotFound) {
+  absl::StatusOr<Config> cfg = LoadConfig(dir_.Sub("nope.yaml"), NoEnv());
+  ASSERT_TRUE(absl::IsNotFound(cfg.status())) << cfg.status();
+  EXPECT_EQ(cfg.status().message(), "config file " + dir_.Sub("nope.yaml") + " not found");
+}
+
+TEST_F(ConfigTest, DefaultLeverageAboveMaxLeverageIsRejected) {
+  EXPECT_EQ(ErrorOf("risk:\n  max_leverage: 3\n  default_leverage: 4\n"),
+            Path() + ": risk.default_leverage: must be <= risk.max_leverage (3) (got 4)");
+}
+
+TEST_F(ConfigTest, TimeframesThatAreNotMultiplesOfTheIntervalAreRejected) {
+  EXPECT_EQ(ErrorOf("strategy:\n  entry_timeframe: 7m\n"),
+            Path() + ": strategy.entry_timeframe: must be a whole multiple of run.interval (5m) "
+                     "(got 7m)");
+  EXPECT_EQ(ErrorOf("strategy:\n  trend_timeframe: 5m\n"),
+            Path() + ": strategy.trend_timeframe: must be >= strategy.entry_timeframe (15m) "
+                     "(got 5m)");
+  EXPECT_THAT(ErrorOf("run:\n  interval: 1x\n"), HasSubstr("run.interval: must be a timeframe"));
+}
+
+TEST(ParseTimeframeTest, AcceptsBinanceIntervalsAndRejectsGarbage) {
+  const std::map<std::string, int64_t> good = {
+      {"1m", 60},      {"3m", 180},     {"5m", 300},     {"15m", 900},
+      {"30m", 1800},   {"1h", 3600},    {"2h", 7200},    {"4h", 14400},
+      {"6h", 21600},   {"8h", 28800},   {"12h", 43200},  {"1d", 86400},
+      {"10s", 10}};
+  for (const auto& [text, seconds] : good) {
+    absl::StatusOr<int64_t> parsed = ParseTimeframe(text);
+    ASSERT_TRUE(parsed.ok()) << text;
+    EXPECT_EQ(*parsed, seconds) << text;
+  }
+  for (const std::string bad : {"", "m", "0m", "05m", "-5m", "5", "5M", "1w", "1.5h", " 5m",
+                                "9999999d"}) {
+    EXPECT_FALSE(ParseTimeframe(bad).ok()) << bad;
+  }
+}
+
+// ------------------------------------------------------------ environment
+
+TEST_F(ConfigTest, EnvironmentOverridesYaml) {
+  const std::string path = Write("run:\n  mode: paper\nrisk:\n  max_drawdown_pct: 5\n");
+  absl::StatusOr<Config> cfg =
+      LoadConfig(path, MapEnv({{"RUN_MODE", "testnet"},
+                               {"RISK__MAX_DRAWDOWN_PCT", "8"},
+                               {"STRATEGY__ENTRY__SCORE_THRESHOLD", "0.6"}}));
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->run.mode, Mode::kTestnet);
+  EXPECT_EQ(cfg->risk.max_drawdown_pct, Fixed::FromInt(8));
+  EXPECT_EQ(cfg->strategy.entry.score_threshold.raw(), 60'000'000);
+}
+
+TEST_F(ConfigTest, GenericRunModeNameIsAcceptedAndMustAgreeWithSeedName) {
+  const std::string path = Write("");
+  absl::StatusOr<Config> cfg = LoadConfig(path, MapEnv({{"RUN__MODE", "testnet"}}));
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->run.mode, Mode::kTestnet);
+
+  cfg = LoadConfig(path, MapEnv({{"RUN_MODE", "live"}, {"RUN__MODE", "paper"}}));
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_THAT(cfg.status().message(), HasSubstr("RUN_MODE"));
+  EXPECT_THAT(cfg.status().message(), HasSubstr("RUN__MODE"));
+}
+
+TEST_F(ConfigTest, BadEnvironmentValueNamesTheVariable) {
+  EXPECT_EQ(ErrorOf("", MapEnv({{"RISK__MAX_DRAWDOWN_PCT", "101"}})),
+            "environment RISK__MAX_DRAWDOWN_PCT: must be > 0 and <= 100 (got 101)");
+  EXPECT_EQ(ErrorOf("", MapEnv({{"RUN_ENABLE_TRADING", "1"}})),
+            "environment RUN_ENABLE_TRADING: must be true or false (got 1)");
+}
+
+// Feeding every canonical line back as its environment variable proves each
+// default passes its own check and each key's override name works.
+TEST_F(ConfigTest, EveryDefaultRoundTripsThroughItsEnvironmentOverride) {
+  std::map<std::string, std::string> vars;
+  for (absl::string_view line : absl::StrSplit(Config{}.Canonical(), '\n', absl::SkipEmpty())) {
+    const size_t eq = line.find(" = ");
+    const std::string key(line.substr(0, eq));
+    vars[absl::AsciiStrToUpper(absl::StrReplaceAll(key, {{".", "__"}}))] =
+        std::string(line.substr(eq + 3));
+  }
+  absl::StatusOr<Config> cfg = LoadConfig(Write(""), MapEnv(vars));
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->Canonical(), Config{}.Canonical());
+}
+
+// ------------------------------------------------------------ canonical form and hash
+
+TEST(ConfigCanonicalTest, OneSortedLinePerKey) {
+  const std::vector<std::string> keys = CanonicalKeys(Config{});
+  EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end()));
+  EXPECT_EQ(std::set<std::string>(keys.begin(), keys.end()).size(), keys.size());
+  EXPECT_THAT(Config{}.Canonical(), HasSubstr("risk.risk_per_trade_pct = 0.75\n"));
+  EXPECT_THAT(Config{}.Canonical(), HasSubstr("run.enable_trading = false\n"));
+  EXPECT_THAT(Config{}.Canonical(), HasSubstr("run.mode = paper\n"));
+}
+
+TEST(ConfigCanonicalTest, HashIsStableAndFollowsEveryValue) {
+  const Config base;
+  const std::string hash = base.Hash();
+  EXPECT_EQ(hash.size(), 64u);
+  EXPECT_EQ(hash.find_first_not_of("0123456789abcdef"), std::string::npos);
+  EXPECT_EQ(Config{}.Hash(), hash);
+
+  Config changed;
+  changed.risk.max_drawdown_pct = Fixed::FromInt(9);
+  EXPECT_NE(changed.Hash(), hash);
+  changed = Config{};
+  changed.watchdog.auto_recover = false;
+  EXPECT_NE(changed.Hash(), hash);
+  changed = Config{};
+  changed.strategy.entry.style = "pullback";
+  EXPECT_NE(changed.Hash(), hash);
+}
+
+// ------------------------------------------------------------ secrets
+
+class SecretsTest : public ::testing::Test {
+ protected:
+  std::string WriteDotEnv(const std::string& text) {
+    std::ofstream(dir_.Sub(".env")) << text;
+    return dir_.Sub(".env");
+  }
+  testing::TempDir dir_;
+};
+
+TEST_F(SecretsTest, PaperNeedsNone) {
+  absl::StatusOr<Secrets> s = LoadSecrets(Mode::kPaper, dir_.Sub(".env"), NoEnv());
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_TRUE(s->api_key.empty());
+  EXPECT_TRUE(s->secret_key.empty());
+}
+
+TEST_F(SecretsTest, ReadsDotEnvWithExportQuotesAndComments) {
+  const std::string path = WriteDotEnv(
+      "# testnet keys\n"
+      "\n"
+      "export BINANCE_TESTNET_FUTURE_API_KEY=\"tk-123\"\n"
+      "BINANCE_TESTNET_FUTURE_SECRET_KEY='ts#456'  \n"
+      "BINANCE_API_KEY=live-key # trailing comment\n"
+      "BINANCE_SECRET_KEY=live-secret\n");
+  absl::StatusOr<Secrets> testnet = LoadSecrets(Mode::kTestnet, path, NoEnv());
+  ASSERT_TRUE(testnet.ok()) << testnet.status();
+  EXPECT_EQ(testnet->api_key, "tk-123");
+  EXPECT_EQ(testnet->secret_key, "ts#456");
+  absl::StatusOr<Secrets> live = LoadSecrets(Mode::kLive, path, NoEnv());
+  ASSERT_TRUE(live.ok()) << live.status();
+  EXPECT_EQ(live->api_key, "live-key");
+  EXPECT_EQ(live->secret_key, "live-secret");
+}
+
+TEST_F(SecretsTest, EnvironmentBeatsDotEnv) {
+  const std::string path = WriteDotEnv(
+      "BINANCE_API_KEY=from-file\nBINANCE_SECRET_KEY=file-secret\n");
+  absl::StatusOr<Secrets> s =
+      LoadSecrets(Mode::kLive, path, MapEnv({{"BINANCE_API_KEY", "from-env"}}));
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->api_key, "from-env");
+  EXPECT_EQ(s->secret_key, "file-secret");
+}
+
+TEST_F(SecretsTest, MissingDotEnvIsFineWhenEnvironmentHasTheKeys) {
+  absl::StatusOr<Secrets> s =
+      LoadSecrets(Mode::kTestnet, dir_.Sub("absent.env"),
+                  MapEnv({{"BINANCE_TESTNET_FUTURE_API_KEY", "k"},
+                          {"BINANCE_TESTNET_FUTURE_SECRET_KEY", "s"}}));
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->api_key, "k");
+}
+
+TEST_F(SecretsTest, MissingKeyNamesTheVariableButNoValue) {
+  const std::string path = WriteDotEnv("BINANCE_API_KEY=sup3r-s3cret-api-key\n");
+  absl::StatusOr<Secrets> s =
+      LoadSecrets(Mode::kLive, path, MapEnv({{"BINANCE_TESTNET_FUTURE_SECRET_KEY", "other-val"}}));
+  ASSERT_TRUE(absl::IsFailedPrecondition(s.status())) << s.status();
+  const std::string message(s.status().message());
+  EXPECT_THAT(message, HasSubstr("BINANCE_SECRET_KEY"));
+  EXPECT_THAT(message, Not(HasSubstr("sup3r-s3cret-api-key")));
+  EXPECT_THAT(message, Not(HasSubstr("other-val")));
+}
+
+TEST_F(SecretsTest, MalformedDotEnvLineIsReportedWithoutItsText) {
+  const std::string path = WriteDotEnv("BINANCE_API_KEY=k\npasted-secret-without-name\n");
+  absl::StatusOr<Secrets> s = LoadSecrets(Mode::kLive, path, NoEnv());
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.status().message(), HasSubstr(":2:"));
+  EXPECT_THAT(s.status().message(), Not(HasSubstr("pasted-secret")));
+}
+
+}  // namespace
+}  // namespace apollo::config

@@ -1,0 +1,381 @@
+// The engine step with the paper venue and a scripted strategy: protection
+// only after the entry fills, OCO, stop-first bars, the watchdog, in-doubt
+// orders after a crash, and the risk rules with their numbers.
+#include <map>
+#include <memory>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "engine/domain/codec.h"
+#include "engine/orders/orders.h"
+#include "engine/risk/risk.h"
+#include "engine/runtime/engine.h"
+#include "engine/venue/paper_venue.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "ledger/event_log.h"
+#include "tests/support/temp_dir.h"
+
+namespace apollo {
+namespace {
+
+using ::testing::ElementsAre;
+
+constexpr int64_t kT0Ms = 1'672'531'200'000;  // 2023-01-01 00:00 UTC
+constexpr int64_t kBarMs = 300'000;
+const Symbol kBtc{"BTCUSDT"};
+
+Fixed F(const char* s) { return *Fixed::Parse(s); }
+
+// Returns, for the bar fed last, whatever the test scripted for it.
+class ScriptedStrategy : public strategy::Strategy {
+ public:
+  const std::string& name() const override { return name_; }
+  size_t WarmupBars() const override { return 1; }
+  void OnBar(const strategy::Bar& bar) override { last_open_ms_ = bar.open_time_ms; }
+  strategy::Decision Decide(const State&, int64_t) const override {
+    auto it = script_.find(last_open_ms_);
+    return it == script_.end() ? strategy::Decision{} : it->second;
+  }
+  void At(int64_t open_ms, strategy::Decision d) { script_[open_ms] = std::move(d); }
+
+ private:
+  std::string name_ = "scripted";
+  int64_t last_open_ms_ = 0;
+  std::map<int64_t, strategy::Decision> script_;
+};
+
+strategy::Decision Long(Fixed close, Fixed stop, Fixed take_profit) {
+  strategy::EntryIdea idea;
+  idea.signal = SignalComputed{kBtc, "scripted", Side::kBuy, F("0.9"), F("0.9"), "test", {}};
+  idea.propose = true;
+  idea.reference_price = close;
+  idea.stop_price = stop;
+  idea.take_profit_price = take_profit;
+  idea.atr = F("100");
+  return strategy::Decision{idea, std::nullopt};
+}
+
+// An engine over a fresh ledger; Restart() builds a new one over the same
+// ledger, as a new process would.
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cfg_.paper_sim.slippage_base_bps = Fixed();
+    cfg_.risk.max_position_notional_usd = Fixed::FromInt(1'000'000);
+    Restart();
+  }
+
+  void Restart(int reject_protective = 0) {
+    venue_.reset();
+    engine_.reset();
+    ledger_.reset();
+    ledger_ = *ledger::Ledger::OpenWriter(dir_.Sub("ledger"));
+    log_ = std::make_unique<runtime::Log>(*runtime::Log::Open(dir_.Sub("bot.log"), runtime::LogLevel::kDebug));
+    runtime::EngineDeps deps;
+    deps.cfg = cfg_;
+    deps.build_version = "test";
+    deps.ledger = ledger_.get();
+    deps.strategy = &strategy_;
+    deps.clock = &clock_;
+    deps.log = log_.get();
+    deps.filters = risk::Filters{F("0.1"), F("0.001"), F("5")};
+    engine_ = std::make_unique<runtime::Engine>(deps);
+    venue_ = std::make_unique<venue::PaperVenue>(cfg_.paper_sim, &engine_->state());
+    venue_->RejectNextProtective(reject_protective);
+    engine_->set_venue(venue_.get());
+    ASSERT_TRUE(engine_->RebuildState().ok());
+    clock_.Set((next_open_ms_) * 1'000'000);
+    absl::Status st = engine_->Start();
+    ASSERT_TRUE(st.ok()) << st;
+  }
+
+  // Feeds the next 5m bar.
+  void Bar(const char* open, const char* high, const char* low, const char* close) {
+    strategy::Bar b{next_open_ms_, F(open), F(high), F(low), F(close), F("10")};
+    next_open_ms_ += kBarMs;
+    clock_.Set(next_open_ms_ * 1'000'000);
+    absl::Status st = engine_->OnBar(b);
+    ASSERT_TRUE(st.ok()) << st;
+  }
+  int64_t NextOpen() const { return next_open_ms_; }
+
+  std::vector<Event> Events() {
+    std::vector<Event> out;
+    EXPECT_TRUE(ledger_->Scan(1, ledger_->head().last_seq, [&](const ledger::RecordView& r) {
+      out.push_back(*ledger::DecodeRecord(r));
+      return absl::OkStatus();
+    }).ok());
+    return out;
+  }
+  template <class T>
+  std::vector<T> All() {
+    std::vector<T> out;
+    for (const Event& e : Events()) {
+      if (auto* x = std::get_if<T>(&e.body)) out.push_back(*x);
+    }
+    return out;
+  }
+  std::vector<OrderPurpose> OpenOrderPurposes() const {
+    std::vector<OrderPurpose> out;
+    for (const auto& [id, o] : engine_->state().orders) out.push_back(o.purpose);
+    return out;
+  }
+
+  config::Config cfg_;
+  testing::TempDir dir_;
+  runtime::DataClock clock_;
+  ScriptedStrategy strategy_;
+  std::unique_ptr<ledger::Ledger> ledger_;
+  std::unique_ptr<runtime::Log> log_;
+  std::unique_ptr<runtime::Engine> engine_;
+  std::unique_ptr<venue::PaperVenue> venue_;
+  int64_t next_open_ms_ = kT0Ms;
+};
+
+TEST_F(EngineTest, ProtectiveOrdersArePlacedOnlyAfterTheEntryFills) {
+  cfg_.execution.entry_order_type = OrderType::kLimit;
+  Restart();
+  strategy_.At(NextOpen(), Long(F("20000"), F("19800"), F("20400")));
+  Bar("20000", "20010", "19995", "20000");
+  // A resting limit entry, nothing protecting a position that does not exist.
+  EXPECT_THAT(OpenOrderPurposes(), ElementsAre(OrderPurpose::kEntry));
+  EXPECT_TRUE(engine_->state().positions.empty());
+  Bar("20000", "20005", "19980", "19990");  // touches the limit (20000 - 0.05% = 19990)
+  ASSERT_EQ(engine_->state().positions.size(), 1u);
+  EXPECT_EQ(engine_->state().positions.at(kBtc).entry_price, F("19990"));
+  EXPECT_THAT(OpenOrderPurposes(), ::testing::UnorderedElementsAre(OrderPurpose::kStopLoss, OrderPurpose::kTakeProfit));
+  for (const auto& [id, o] : engine_->state().orders) {
+    EXPECT_TRUE(o.reduce_only) << id.value;
+    EXPECT_EQ(o.status, OrderStatus::kAccepted) << id.value;
+  }
+  // Each protective OrderPlaced comes after the entry's OrderFilled in the ledger.
+  uint64_t fill_seq = 0;
+  for (const Event& e : Events()) {
+    if (std::holds_alternative<OrderFilled>(e.body)) fill_seq = e.seq;
+    if (auto* p = std::get_if<OrderPlaced>(&e.body); p && p->reduce_only) EXPECT_GT(e.seq, fill_seq);
+  }
+  EXPECT_GT(fill_seq, 0u);
+}
+
+TEST_F(EngineTest, TakeProfitFillCancelsTheStopLoss) {
+  strategy_.At(NextOpen(), Long(F("20000"), F("19800"), F("20400")));
+  Bar("20000", "20010", "19995", "20000");
+  ASSERT_EQ(engine_->state().positions.size(), 1u);
+  Bar("20000", "20450", "19950", "20420");
+  EXPECT_TRUE(engine_->state().positions.empty());
+  EXPECT_TRUE(engine_->state().orders.empty());
+  const auto closed = All<PositionClosed>();
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].reason, CloseReason::kTakeProfit);
+  EXPECT_EQ(closed[0].exit_price, F("20400"));
+  EXPECT_EQ(closed[0].realized_pnl, closed[0].qty.Mul(F("400")));
+  const auto cancelled = All<OrderCancelled>();
+  ASSERT_EQ(cancelled.size(), 1u);
+  EXPECT_EQ(cancelled[0].reason, "OCO");
+  EXPECT_THAT(cancelled[0].client_order_id.value, ::testing::EndsWith("-S"));
+}
+
+TEST_F(EngineTest, StopFillsFirstWhenOneBarTouchesStopAndTakeProfit) {
+  strategy_.At(NextOpen(), Long(F("20000"), F("19800"), F("20400")));
+  Bar("20000", "20010", "19995", "20000");
+  Bar("20000", "20500", "19700", "20100");  // both levels inside the bar
+  const auto closed = All<PositionClosed>();
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].reason, CloseReason::kStopLoss);
+  EXPECT_EQ(closed[0].exit_price, F("19800"));
+  EXPECT_EQ(All<OrderFilled>().size(), 2u);  // the entry and the stop, never the take-profit
+  EXPECT_TRUE(engine_->state().orders.empty());
+}
+
+TEST_F(EngineTest, WatchdogReplacesMissingProtection) {
+  Restart(/*reject_protective=*/1);  // the venue refuses the first stop-loss
+  strategy_.At(NextOpen(), Long(F("20000"), F("19800"), F("20400")));
+  Bar("20000", "20010", "19995", "20000");
+  EXPECT_THAT(OpenOrderPurposes(), ElementsAre(OrderPurpose::kTakeProfit));
+  Bar("20000", "20050", "19950", "20010");  // next watchdog pass
+  EXPECT_THAT(OpenOrderPurposes(), ::testing::UnorderedElementsAre(OrderPurpose::kStopLoss, OrderPurpose::kTakeProfit));
+  const auto missing = All<ProtectiveOrdersMissing>();
+  ASSERT_EQ(missing.size(), 1u);
+  EXPECT_TRUE(missing[0].stop_loss_missing);
+  EXPECT_FALSE(missing[0].take_profit_missing);
+  ASSERT_EQ(All<ProtectiveOrdersReplaced>().size(), 1u);
+  EXPECT_FALSE(All<ProtectiveOrdersReplaced>()[0].stop_loss.empty());
+  EXPECT_EQ(engine_->state().counters.watchdog_recoveries, 1u);
+  Bar("20010", "20050", "19950", "20010");  // protection verified
+  EXPECT_EQ(All<ProtectiveOrdersVerified>().size(), 1u);
+  EXPECT_FALSE(engine_->state().manual_review.active);
+}
+
+TEST_F(EngineTest, WatchdogFlattensAfterTwoMissesAndRequiresManualReview) {
+  Restart(/*reject_protective=*/3);  // the first stop and both re-placements fail
+  strategy_.At(NextOpen(), Long(F("20000"), F("19800"), F("20400")));
+  Bar("20000", "20010", "19995", "20000");
+  Bar("20000", "20050", "19950", "20010");  // miss 1: re-place (refused)
+  ASSERT_EQ(engine_->state().positions.size(), 1u);
+  Bar("20010", "20050", "19950", "20020");  // miss 2: flatten
+  EXPECT_TRUE(engine_->state().positions.empty());
+  const auto closed = All<PositionClosed>();
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].reason, CloseReason::kWatchdogFlatten);
+  EXPECT_TRUE(engine_->state().manual_review.active);
+  EXPECT_THAT(engine_->state().manual_review.reason, ::testing::HasSubstr("PROTECTIVE_ORDER_MISSING"));
+  // Gated: the next idea is refused for review.
+  strategy_.At(NextOpen(), Long(F("20000"), F("19800"), F("20400")));
+  Bar("20020", "20050", "19950", "20000");
+  ASSERT_FALSE(All<RiskRejected>().empty());
+  EXPECT_EQ(All<RiskRejected>().back().rule, RiskRule::kManualReviewRequired);
+}
+
+TEST_F(EngineTest, InDoubtOrderIsResolvedAndSentExactlyOnceAfterACrash) {
+  // A crash right after the step was committed: the entry is journaled as
+  // PLACED and was never sent. Simulate by committing the intent directly.
+  Bar("20000", "20010", "19995", "20000");
+  OrderPlaced intent = orders::EntryOrder(TradeProposed{kBtc, Side::kBuy, OrderType::kMarket, F("0.01"), F("20000"),
+                                                        F("19800"), F("20400"), F("2"), 0}).order;
+  intent.client_order_id = orders::MakeClientOrderId(Mode::kPaper, ledger_->head().last_seq + 1, 'E');
+  std::vector<Event> batch{Event{0, clock_.NowNs(), intent}};
+  ASSERT_TRUE(ledger::AppendEvents(*ledger_, batch, true).ok());
+  Restart();
+  EXPECT_EQ(engine_->start_info().in_doubt_orders, 1u);
+  ASSERT_EQ(engine_->state().positions.size(), 1u);
+  EXPECT_EQ(All<OrderAccepted>().size(), 3u);  // the entry once, then its two protective orders
+  Restart();                                   // nothing in doubt any more: nothing sent again
+  EXPECT_EQ(engine_->start_info().in_doubt_orders, 0u);
+  EXPECT_EQ(All<OrderAccepted>().size(), 3u);
+}
+
+TEST_F(EngineTest, OcoCancelLostInACrashIsDoneAtTheNextStart) {
+  strategy_.At(NextOpen(), Long(F("20000"), F("19800"), F("20400")));
+  Bar("20000", "20010", "19995", "20000");
+  // The stop fills; the process dies before cancelling the take-profit.
+  const Order stop = [&] {
+    for (const auto& [id, o] : engine_->state().orders) {
+      if (o.purpose == OrderPurpose::kStopLoss) return o;
+    }
+    return Order{};
+  }();
+  const Position pos = engine_->state().positions.at(kBtc);
+  std::vector<Event> batch{
+      Event{0, clock_.NowNs(), OrderFilled{{stop.client_order_id, TradeId{"t"}, F("19800"), stop.qty, Fixed()}}},
+      Event{0, clock_.NowNs(), PositionClosed{kBtc, Side::kBuy, pos.qty, pos.entry_price, F("19800"),
+                                              pos.qty.Mul(F("-200")), pos.entry_fees, CloseReason::kStopLoss}}};
+  ASSERT_TRUE(ledger::AppendEvents(*ledger_, batch, true).ok());
+  Restart();
+  EXPECT_TRUE(engine_->state().orders.empty());
+  ASSERT_EQ(All<OrderCancelled>().size(), 1u);
+  EXPECT_EQ(All<OrderCancelled>()[0].reason, "OCO");
+}
+
+TEST_F(EngineTest, ThreeLossesTripTheBreakerWhichSurvivesARestart) {
+  for (int i = 0; i < 3; ++i) {
+    strategy_.At(NextOpen(), Long(F("20000"), F("19800"), F("20400")));
+    Bar("20000", "20010", "19995", "20000");
+    Bar("20000", "20010", "19700", "19750");  // stopped out
+  }
+  EXPECT_EQ(engine_->state().consecutive_losses, 3u);
+  ASSERT_TRUE(engine_->state().circuit_breaker.active);
+  ASSERT_EQ(All<CircuitBreakerTriggered>().size(), 1u);
+  EXPECT_EQ(All<CircuitBreakerTriggered>()[0].rule, RiskRule::kConsecutiveLosses);
+  Restart();
+  EXPECT_TRUE(engine_->state().circuit_breaker.active);
+  strategy_.At(NextOpen(), Long(F("20000"), F("19800"), F("20400")));
+  Bar("20000", "20010", "19995", "20000");
+  EXPECT_EQ(All<RiskRejected>().back().rule, RiskRule::kCircuitBreakerActive);
+  EXPECT_TRUE(engine_->state().positions.empty());
+}
+
+// --- risk, on its own ---
+
+class RiskTest : public ::testing::Test {
+ protected:
+  RiskTest() {
+    state_.balance = Fixed::FromInt(10000);
+    state_.peak_equity = state_.balance;
+    state_.daily_start_equity = state_.balance;
+    idea_ = *Long(F("20000"), F("19800"), F("20400")).entry;
+  }
+  risk::Verdict Decide() {
+    trade_ = risk::Size(idea_, state_, cfg_, filters_, 1);
+    return risk::Evaluate(trade_, 2, idea_.atr, state_, cfg_, filters_, 0);
+  }
+  RiskRule Rule() {
+    risk::Verdict v = Decide();
+    return std::holds_alternative<RiskApproved>(v) ? RiskRule::kApproved : std::get<RiskRejected>(v).rule;
+  }
+  config::Config cfg_;
+  State state_;
+  strategy::EntryIdea idea_;
+  risk::Filters filters_{F("0.1"), F("0.001"), F("5")};
+  TradeProposed trade_;
+};
+
+TEST_F(RiskTest, SizeRisksTheConfiguredShareOfEquityFlooredToTheStep) {
+  EXPECT_EQ(Rule(), RiskRule::kApproved);
+  // 0.75% of 10000 = 75 USDT over a 200 USDT stop = 0.375 BTC.
+  EXPECT_EQ(trade_.qty, F("0.375"));
+  idea_.stop_price = F("19700");  // 300 away: 0.25
+  EXPECT_EQ(Rule(), RiskRule::kApproved);
+  EXPECT_EQ(trade_.qty, F("0.25"));
+}
+
+TEST_F(RiskTest, NotionalIsCappedByLeverage) {
+  idea_.stop_price = F("19990");  // a tight stop would size 7.5 BTC
+  idea_.atr = F("5");
+  EXPECT_EQ(Rule(), RiskRule::kApproved);
+  EXPECT_EQ(trade_.qty, F("1"));  // 10000 x 2 leverage / 20000
+}
+
+TEST_F(RiskTest, EachRuleRejectsWithItsNumbers) {
+  state_.daily_realized_pnl = Fixed::FromInt(-300);
+  EXPECT_EQ(Rule(), RiskRule::kDailyLossLimit);
+  const auto rejected = std::get<RiskRejected>(Decide());
+  ASSERT_FALSE(rejected.values.empty());
+  EXPECT_EQ(rejected.values[0].name, "daily_pnl_pct");
+  EXPECT_EQ(rejected.values[0].value, Fixed::FromInt(-3));
+  state_.daily_realized_pnl = Fixed();
+
+  state_.positions[Symbol{"ETHUSDT"}] = Position{};
+  EXPECT_EQ(Rule(), RiskRule::kMaxPositionsReached);
+  state_.positions.clear();
+
+  idea_.stop_price = F("20100");  // on the wrong side
+  EXPECT_EQ(Rule(), RiskRule::kStopLossMissing);
+  idea_.stop_price = F("19600");  // 4 ATR away
+  EXPECT_EQ(Rule(), RiskRule::kStopTooWide);
+  idea_.stop_price = F("19800");
+
+  cfg_.risk.default_leverage = Fixed::FromInt(6);
+  EXPECT_EQ(Rule(), RiskRule::kLeverageExceedsLimit);
+  cfg_.risk.default_leverage = Fixed::FromInt(2);
+
+  state_.balance = Fixed::FromInt(120);
+  state_.peak_equity = Fixed::FromInt(120);
+  filters_.min_notional = Fixed::FromInt(100);
+  EXPECT_EQ(Rule(), RiskRule::kSizeBelowMinNotional);
+}
+
+TEST_F(RiskTest, GatesComeFirst) {
+  state_.circuit_breaker = Flag{true, "CONSECUTIVE_LOSSES: 3 consecutive losses", "risk", 9};
+  state_.daily_realized_pnl = Fixed::FromInt(-300);
+  EXPECT_EQ(Rule(), RiskRule::kCircuitBreakerActive);
+  state_.paused = Flag{true, "operator", "api", 10};
+  EXPECT_EQ(Rule(), RiskRule::kTradingPaused);
+}
+
+TEST_F(RiskTest, BreakerTripsOnDrawdownAndOnTheLossStreakOnce) {
+  EXPECT_FALSE(risk::CheckBreaker(state_, cfg_.risk).has_value());
+  state_.drawdown_pct = Fixed::FromInt(10);
+  auto trip = risk::CheckBreaker(state_, cfg_.risk);
+  ASSERT_TRUE(trip.has_value());
+  EXPECT_EQ(trip->rule, RiskRule::kMaxDrawdown);
+  state_.drawdown_pct = Fixed();
+  state_.consecutive_losses = 3;
+  ASSERT_TRUE(risk::CheckBreaker(state_, cfg_.risk).has_value());
+  EXPECT_EQ(risk::CheckBreaker(state_, cfg_.risk)->rule, RiskRule::kConsecutiveLosses);
+  state_.circuit_breaker.active = true;
+  EXPECT_FALSE(risk::CheckBreaker(state_, cfg_.risk).has_value());
+}
+
+}  // namespace
+}  // namespace apollo

@@ -1,0 +1,103 @@
+// ack-manual-review: the operator's acknowledgement, recorded as a
+// ManualReviewAcknowledged event. It clears the manual-review gate and the
+// circuit breaker at the bot's next start.
+//
+// With the bot stopped it takes the mode's lock (so no bot can start
+// meanwhile) and appends to the ledger itself. With a bot running it says so
+// and exits non-zero: going through the running bot needs the operator API.
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "engine/config/config.h"
+#include "engine/runtime/lock.h"
+#include "ledger/event_log.h"
+#include "replay/fold.h"
+
+namespace {
+
+namespace config = apollo::config;
+namespace runtime = apollo::runtime;
+
+int Fail(absl::string_view what, int code = 1) {
+  std::fprintf(stderr, "ack-manual-review: %.*s\n", static_cast<int>(what.size()), what.data());
+  return code;
+}
+
+struct Flags {
+  std::string config_path, mode, ledger, logs, reason = "manual_ack";
+};
+
+int Run(const Flags& f) {
+  const config::Env env = config::ProcessEnv();
+  const std::string path = !f.config_path.empty() ? f.config_path : env("CONFIG_PATH").value_or("config.yaml");
+  auto cfg = config::LoadConfig(path, env);
+  if (!cfg.ok()) return Fail(cfg.status().message(), 2);
+  if (!f.mode.empty() && !apollo::ParseEnumName(f.mode, &cfg->run.mode)) {
+    return Fail(absl::StrCat("--mode: expected paper, testnet or live (got ", f.mode, ")"), 2);
+  }
+  if (f.reason.empty()) return Fail("--reason must not be empty", 2);
+  const std::string ledger_dir = f.ledger.empty() ? cfg->storage.ledger_path : f.ledger;
+  const std::string logs_dir = f.logs.empty() ? cfg->storage.logs_path : f.logs;
+  const std::string mode(apollo::EnumName(cfg->run.mode));
+
+  auto lock = runtime::InstanceLock::Acquire(runtime::LockPath(logs_dir, mode));
+  if (!lock.ok()) {
+    if (absl::IsFailedPrecondition(lock.status())) {
+      return Fail(absl::StrCat("a ", mode, " bot is running (pid ", runtime::ReadLockHolder(runtime::LockPath(logs_dir, mode)),
+                               "); stop it first, then run this again (acknowledging through a running bot needs "
+                               "the operator API)"));
+    }
+    return Fail(lock.status().message());
+  }
+  if (!std::filesystem::exists(std::filesystem::path(ledger_dir) / "CURRENT")) {
+    return Fail(absl::StrCat("no ledger at ", ledger_dir));
+  }
+  auto ledger = apollo::ledger::Ledger::OpenWriter(ledger_dir);
+  if (!ledger.ok()) return Fail(ledger.status().message());
+  auto folded = apollo::replay::FoldLedger(**ledger, apollo::replay::FoldOptions{});
+  if (!folded.ok()) return Fail(folded.status().message());
+  const apollo::State& state = folded->state;
+  if (!state.manual_review.active && !state.circuit_breaker.active) {
+    std::printf("nothing to acknowledge: neither manual review nor the circuit breaker is active (ledger seq %llu)\n",
+                static_cast<unsigned long long>(state.last_seq));
+    return 0;
+  }
+  // Paper ledgers run on the data's clock; the ack takes the ledger's time so
+  // days and durations stay monotonic. Live ledgers run on the wall clock.
+  const int64_t ts = cfg->run.mode == apollo::Mode::kPaper ? state.last_ts_ns
+                                                           : std::max(state.last_ts_ns, absl::GetCurrentTimeNanos());
+  std::vector<apollo::Event> events{apollo::Event{0, ts, apollo::ManualReviewAcknowledged{"cli", f.reason}}};
+  auto seq = apollo::ledger::AppendEvents(**ledger, events, /*sync=*/true);
+  if (!seq.ok()) return Fail(seq.status().message());
+  std::printf("acknowledged at seq %llu (reason: %s)\n", static_cast<unsigned long long>(*seq), f.reason.c_str());
+  if (state.manual_review.active) std::printf("manual review [%s] cleared\n", state.manual_review.reason.c_str());
+  if (state.circuit_breaker.active) {
+    std::printf("circuit breaker [%s] cleared; the loss streak and drawdown peak start afresh\n",
+                state.circuit_breaker.reason.c_str());
+  }
+  std::printf("the bot trades again from its next start\n");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Acknowledge a manual review or a tripped circuit breaker so the bot trades again at its next start."};
+  app.failure_message(CLI::FailureMessage::simple);
+  Flags f;
+  app.add_option("--reason", f.reason, "Why it is safe to resume (recorded in the ledger; default manual_ack)");
+  app.add_option("--config", f.config_path, "Config file (default: $CONFIG_PATH, else config.yaml)");
+  app.add_option("--mode", f.mode, "paper | testnet | live (default: run.mode); picks the lock file");
+  app.add_option("--ledger", f.ledger, "Ledger directory (overrides storage.ledger_path)");
+  app.add_option("--logs", f.logs, "Logs directory holding the lock file (overrides storage.logs_path)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return Run(f);
+}
