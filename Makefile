@@ -6,10 +6,12 @@ BUILD_TYPE   ?= RelWithDebInfo
 PREFIX       ?= /usr/local
 JOBS         ?= $(shell nproc)
 
-# Debian bookworm packages the build needs (and only those).
+# Debian bookworm packages the build and the tests need (and only those;
+# prometheus is there for promtool, which checks our /metrics output).
 PACKAGES := build-essential cmake ninja-build ccache pkg-config git \
   libabsl-dev libsimdjson-dev libfmt-dev librocksdb-dev libcurl4-openssl-dev libssl-dev \
-  libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libyaml-cpp-dev
+  libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libyaml-cpp-dev \
+  libcpp-httplib-dev libboost1.81-dev prometheus
 # For `make bench` only: db_bench, RocksDB's own reference figures.
 BENCH_PACKAGES := rocksdb-tools
 

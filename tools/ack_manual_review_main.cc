@@ -3,16 +3,20 @@
 // circuit breaker at the bot's next start.
 //
 // With the bot stopped it takes the mode's lock (so no bot can start
-// meanwhile) and appends to the ledger itself. With a bot running it says so
-// and exits non-zero: going through the running bot needs the operator API.
+// meanwhile) and appends to the ledger itself. With a bot running it finds
+// the bot's operator API in the lock file and POSTs /ack with
+// OPERATOR_API_TOKEN: the running engine journals and applies it.
 #include <cstdio>
 #include <filesystem>
 #include <string>
+
+#include <httplib.h>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "engine/config/config.h"
+#include "engine/domain/json.h"
 #include "engine/runtime/lock.h"
 #include "ledger/event_log.h"
 #include "replay/fold.h"
@@ -25,6 +29,29 @@ namespace runtime = apollo::runtime;
 int Fail(absl::string_view what, int code = 1) {
   std::fprintf(stderr, "ack-manual-review: %.*s\n", static_cast<int>(what.size()), what.data());
   return code;
+}
+
+// Acknowledges through the running bot's operator API.
+int AckThroughApi(const std::string& api, const std::string& reason, long pid) {
+  auto token = config::ReadSecret("OPERATOR_API_TOKEN", ".env", config::ProcessEnv());
+  if (!token.ok()) return Fail(token.status().message());
+  if (token->empty()) {
+    return Fail(absl::StrCat("a bot is running (pid ", pid, "); acknowledging through it needs OPERATOR_API_TOKEN "
+                             "in the environment or .env"));
+  }
+  httplib::Client client("http://" + api);
+  client.set_connection_timeout(5, 0);
+  client.set_read_timeout(15, 0);
+  std::string body = "{\"reason\":";
+  apollo::json::AppendString(&body, reason);
+  body += "}";
+  auto res = client.Post("/ack", httplib::Headers{{"X-OPS-TOKEN", *token}}, body, "application/json");
+  if (!res) return Fail(absl::StrCat("a bot is running (pid ", pid, ") but its operator API at ", api, " did not answer"));
+  if (res->status != 200) {
+    return Fail(absl::StrCat("the running bot refused the acknowledgement: HTTP ", res->status, " ", res->body));
+  }
+  std::printf("acknowledged through the running bot (pid %ld): %s\n", pid, res->body.c_str());
+  return 0;
 }
 
 struct Flags {
@@ -46,12 +73,15 @@ int Run(const Flags& f) {
 
   auto lock = runtime::InstanceLock::Acquire(runtime::LockPath(logs_dir, mode));
   if (!lock.ok()) {
-    if (absl::IsFailedPrecondition(lock.status())) {
-      return Fail(absl::StrCat("a ", mode, " bot is running (pid ", runtime::ReadLockHolder(runtime::LockPath(logs_dir, mode)),
-                               "); stop it first, then run this again (acknowledging through a running bot needs "
-                               "the operator API)"));
+    if (!absl::IsFailedPrecondition(lock.status())) return Fail(lock.status().message());
+    const std::string lock_path = runtime::LockPath(logs_dir, mode);
+    const long pid = runtime::ReadLockHolder(lock_path);
+    const std::string api = runtime::ReadLockValue(lock_path, "api");
+    if (api.empty()) {
+      return Fail(absl::StrCat("a ", mode, " bot is running (pid ", pid, ") without an operator API (api.enabled); "
+                               "stop it first, then run this again"));
     }
-    return Fail(lock.status().message());
+    return AckThroughApi(api, f.reason, pid);
   }
   if (!std::filesystem::exists(std::filesystem::path(ledger_dir) / "CURRENT")) {
     return Fail(absl::StrCat("no ledger at ", ledger_dir));
@@ -94,6 +124,8 @@ int main(int argc, char** argv) {
   app.add_option("--mode", f.mode, "paper | testnet | live (default: run.mode); picks the lock file");
   app.add_option("--ledger", f.ledger, "Ledger directory (overrides storage.ledger_path)");
   app.add_option("--logs", f.logs, "Logs directory holding the lock file (overrides storage.logs_path)");
+  app.footer("With a bot running, the acknowledgement goes through its operator API (found in the lock file) "
+             "and needs OPERATOR_API_TOKEN in the environment or .env.");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

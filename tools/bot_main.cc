@@ -13,7 +13,13 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "engine/config/config.h"
+#include "engine/ops/alerts.h"
+#include "engine/ops/engine_metrics.h"
+#include "engine/ops/metrics.h"
+#include "engine/ops/operator_api.h"
 #include "engine/runtime/lock.h"
 #include "engine/runtime/log.h"
 #include "engine/runtime/paper_run.h"
@@ -65,6 +71,54 @@ absl::StatusOr<config::Config> LoadWithFlags(const Flags& f) {
   return cfg;
 }
 
+// The operator's surface of one run: metrics, alerts, the API.
+struct Surface {
+  apollo::ops::Metrics metrics;
+  std::unique_ptr<apollo::ops::Alerter> alerter;
+  std::unique_ptr<apollo::ops::EngineMetrics> engine_metrics;
+  runtime::ViewBoard views;
+  runtime::OperatorInbox inbox;
+  std::unique_ptr<apollo::ops::OperatorServer> server;
+};
+
+absl::Status StartSurface(const config::Config& cfg, runtime::Log& log, Surface& s) {
+  const config::Env env = config::ProcessEnv();
+  auto token = config::ReadSecret("OPERATOR_API_TOKEN", ".env", env);
+  if (!token.ok()) return token.status();
+  auto webhooks = config::ReadSecret("ALERT_WEBHOOKS", ".env", env);
+  if (!webhooks.ok()) return webhooks.status();
+  std::vector<std::string> urls = absl::StrSplit(*webhooks, ',', absl::SkipWhitespace());
+  if (cfg.monitoring.alerts_enabled && !urls.empty()) {
+    apollo::ops::AlerterOptions alert_options;
+    alert_options.on_result = [&log](const std::string& kind, const std::string& host, bool delivered, int attempts) {
+      log.Write(delivered ? runtime::LogLevel::kInfo : runtime::LogLevel::kWarning, "alert_sent",
+                runtime::LogFields().Add("kind", kind).Add("host", host).Add("delivered", delivered).Add("attempts", attempts));
+    };
+    s.alerter = std::make_unique<apollo::ops::Alerter>(urls, alert_options);
+  }
+  s.engine_metrics = std::make_unique<apollo::ops::EngineMetrics>(&s.metrics, s.alerter.get(), cfg.run.mode);
+  apollo::ops::OperatorServerOptions o;
+  o.api_enabled = cfg.api.enabled;
+  o.api_host = cfg.api.host;
+  o.api_port = cfg.api.port;
+  o.metrics_enabled = cfg.monitoring.metrics_enabled;
+  o.metrics_host = cfg.monitoring.metrics_host;
+  o.metrics_port = cfg.monitoring.metrics_port;
+  o.token = *token;
+  o.ledger_dir = cfg.storage.ledger_path;
+  o.config_canonical = cfg.Canonical();
+  if (!token->empty()) o.secret_names_set.push_back("OPERATOR_API_TOKEN");
+  if (!urls.empty()) o.secret_names_set.push_back("ALERT_WEBHOOKS");
+  o.unhealthy_after_ms = int64_t{cfg.api.unhealthy_after_sec} * 1000;
+  o.log_http = cfg.monitoring.log_http;
+  o.log_http_responses = cfg.monitoring.log_http_responses;
+  o.log_http_max_body_chars = cfg.monitoring.log_http_max_body_chars;
+  auto server = apollo::ops::OperatorServer::Start(o, &s.views, &s.inbox, &s.metrics, s.engine_metrics.get(), &log);
+  if (!server.ok()) return server.status();
+  s.server = std::move(*server);
+  return absl::OkStatus();
+}
+
 void WritePidFile(const std::string& logs_dir) {
   std::ofstream((std::filesystem::path(logs_dir) / "bot.pid").string(), std::ios::trunc) << ::getpid() << "\n";
 }
@@ -90,20 +144,42 @@ int Run(const Flags& flags) {
   WritePidFile(cfg->storage.logs_path);
   runtime::InstallSignalHandlers();
   log->Info("lock_acquired", runtime::LogFields().Add("lock", lock->path()).Add("pid", static_cast<int64_t>(::getpid())));
+  Surface surface;
+  if (absl::Status st = StartSurface(*cfg, *log, surface); !st.ok()) {
+    log->Error("startup_refused", runtime::LogFields().Add("error", st.message()));
+    return Fail(st.message(), 2);
+  }
+  std::vector<std::string> served;
+  if (surface.server->api_port() > 0) served.push_back(absl::StrCat("api=", cfg->api.host, ":", surface.server->api_port()));
+  if (surface.server->metrics_port() > 0) {
+    served.push_back(absl::StrCat("metrics=", cfg->monitoring.metrics_host, ":", surface.server->metrics_port()));
+  }
+  // ack-manual-review finds the running bot's API through the lock file.
+  if (absl::Status st = lock->Annotate(served); !st.ok()) return Fail(st.message());
+  log->Info("operator_surface_started", runtime::LogFields().Add("served", absl::StrJoin(served, " ")));
 
   runtime::RunOptions options{*cfg, cfg->storage.data_file, cfg->storage.ledger_path, cfg->storage.logs_path, *speed,
                               APOLLO_BUILD_VERSION};
   // One line as soon as it runs, so an operator (or a test) knows it is up.
   options.on_started = [&](const apollo::State& state, size_t bars_to_run) {
-    std::printf("bot: %s mode started (pid %d), ledger at seq %llu, %zu bars to run\n", mode.c_str(),
-                static_cast<int>(::getpid()), static_cast<unsigned long long>(state.last_seq), bars_to_run);
+    std::printf("bot: %s mode started (pid %d), ledger at seq %llu, %zu bars to run%s%s\n", mode.c_str(),
+                static_cast<int>(::getpid()), static_cast<unsigned long long>(state.last_seq), bars_to_run,
+                served.empty() ? "" : ", serving ", absl::StrJoin(served, " ").c_str());
     std::fflush(stdout);
   };
+  options.inbox = &surface.inbox;
+  options.views = &surface.views;
+  options.observer = surface.engine_metrics.get();
+  surface.engine_metrics->OnProcessEvent("process_started", absl::StrCat("bot started in ", mode, " mode"));
   auto summary = runtime::RunPaper(options, *log);
   if (!summary.ok()) {
     log->Error("engine_halted", runtime::LogFields().Add("error", summary.status().message()));
+    surface.engine_metrics->OnProcessEvent("engine_halted", absl::StrCat("engine halted: ", summary.status().message()));
+    if (surface.alerter) surface.alerter->Drain(3000);
     return Fail(summary.status().message());
   }
+  surface.engine_metrics->OnProcessEvent("process_stopped", absl::StrCat("bot stopped: ", summary->stop_reason));
+  if (surface.alerter) surface.alerter->Drain(3000);
   std::fputs(runtime::FormatSummary(*summary).c_str(), stdout);
   return 0;
 }

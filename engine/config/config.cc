@@ -202,6 +202,7 @@ const Bounds<Fixed> kPositive{.gt = Fixed()};
 const Bounds<Fixed> kNonNegative{.ge = Fixed()};
 const Bounds<Fixed> kUnitInterval{.ge = Fixed(), .le = Fixed::FromInt(1)};
 const Bounds<int> kPeriod{.ge = 1, .le = 1000};  // bars; a bound keeps warm-up finite
+const Bounds<int> kPort{.ge = 0, .le = 65535};   // 0 = any free port
 
 std::vector<Field> MakeFields() {
   using R = TextRule;
@@ -277,6 +278,18 @@ std::vector<Field> MakeFields() {
       // monitoring
       ChoiceKey(KEY(monitoring.log_level), {"DEBUG", "INFO", "WARNING", "ERROR"}),
       BoolKey(KEY(monitoring.log_cycles)),
+      BoolKey(KEY(monitoring.metrics_enabled)),
+      TextKey(KEY(monitoring.metrics_host), R::kNonEmpty),
+      IntKey(KEY(monitoring.metrics_port), kPort),
+      BoolKey(KEY(monitoring.alerts_enabled)),
+      BoolKey(KEY(monitoring.log_http)),
+      BoolKey(KEY(monitoring.log_http_responses)),
+      IntKey(KEY(monitoring.log_http_max_body_chars), {.ge = 0, .le = 1'000'000}),
+      // api
+      BoolKey(KEY(api.enabled)),
+      TextKey(KEY(api.host), R::kNonEmpty),
+      IntKey(KEY(api.port), kPort),
+      IntKey(KEY(api.unhealthy_after_sec), {.ge = 1, .le = 86400}),
       // watchdog
       BoolKey(KEY(watchdog.enabled)),
       IntKey(KEY(watchdog.interval_sec), {.ge = 1, .le = 86400}),
@@ -655,26 +668,39 @@ absl::StatusOr<Config> LoadConfig(const std::string& path, const Env& env) {
   return loader.config();
 }
 
-absl::StatusOr<Secrets> LoadSecrets(Mode mode, const std::string& dotenv_path, const Env& env) {
-  if (mode == Mode::kPaper) return Secrets{};
-  const bool live = mode == Mode::kLive;
-  const std::string key_name = live ? "BINANCE_API_KEY" : "BINANCE_TESTNET_FUTURE_API_KEY";
-  const std::string secret_name = live ? "BINANCE_SECRET_KEY" : "BINANCE_TESTNET_FUTURE_SECRET_KEY";
+namespace {
 
+// name -> value from the environment, else .env ("" when in neither; an
+// empty environment value counts as unset). A missing .env is fine.
+absl::StatusOr<std::function<std::string(const std::string&)>> SecretLookup(const std::string& dotenv_path,
+                                                                             const Env& env) {
   std::map<std::string, std::string> dotenv;
   absl::StatusOr<std::string> text = ReadSmallFile(dotenv_path, ".env file");
   if (text.ok()) {
     ASSIGN_OR_RETURN(dotenv, ParseDotEnv(dotenv_path, *text));
   } else if (!absl::IsNotFound(text.status())) {
-    return text.status();  // no .env is fine: the environment may hold the keys
+    return text.status();
   }
-
-  // The environment wins; an empty value counts as unset.
-  const auto lookup = [&](const std::string& name) -> std::string {
+  return [env, dotenv = std::move(dotenv)](const std::string& name) -> std::string {
     if (std::optional<std::string> v = env(name); v && !v->empty()) return *v;
     auto it = dotenv.find(name);
     return it != dotenv.end() ? it->second : "";
   };
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ReadSecret(const std::string& name, const std::string& dotenv_path, const Env& env) {
+  ASSIGN_OR_RETURN(auto lookup, SecretLookup(dotenv_path, env));
+  return lookup(name);
+}
+
+absl::StatusOr<Secrets> LoadSecrets(Mode mode, const std::string& dotenv_path, const Env& env) {
+  if (mode == Mode::kPaper) return Secrets{};
+  const bool live = mode == Mode::kLive;
+  const std::string key_name = live ? "BINANCE_API_KEY" : "BINANCE_TESTNET_FUTURE_API_KEY";
+  const std::string secret_name = live ? "BINANCE_SECRET_KEY" : "BINANCE_TESTNET_FUTURE_SECRET_KEY";
+  ASSIGN_OR_RETURN(auto lookup, SecretLookup(dotenv_path, env));
   Secrets secrets{lookup(key_name), lookup(secret_name)};
   std::vector<std::string> missing;
   if (secrets.api_key.empty()) missing.push_back(key_name);

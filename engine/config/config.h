@@ -121,6 +121,24 @@ struct StorageConfig {
 struct MonitoringConfig {
   std::string log_level = "INFO";  // DEBUG|INFO|WARNING|ERROR
   bool log_cycles = true;          // one strategy_cycle_complete line per bar
+  bool metrics_enabled = true;
+  std::string metrics_host = "127.0.0.1";
+  int metrics_port = 9090;         // 0: any free port (printed at start)
+  // Alert webhooks are secrets (their URLs hold tokens): they come from
+  // ALERT_WEBHOOKS in .env / the environment, comma-separated.
+  bool alerts_enabled = true;
+  bool log_http = false;           // log each HTTP request (operator API; venue REST later)
+  bool log_http_responses = false; // and its response body
+  int log_http_max_body_chars = 2000;
+};
+
+// The operator API (GET /health /state /positions /orders /events /config,
+// POST /pause /resume /ack). Mutations need OPERATOR_API_TOKEN.
+struct ApiConfig {
+  bool enabled = true;
+  std::string host = "127.0.0.1";  // a non-loopback host needs a token
+  int port = 8000;                 // 0: any free port (printed at start)
+  int unhealthy_after_sec = 60;    // /health is 503 when the loop is quiet this long
 };
 
 struct WatchdogConfig {
@@ -138,6 +156,7 @@ struct Config {
   PaperSimConfig paper_sim;
   StorageConfig storage;
   MonitoringConfig monitoring;
+  ApiConfig api;
   WatchdogConfig watchdog;
 
   // "key = value" per declared key, sorted: what ConfigHash hashes and what
@@ -164,6 +183,10 @@ struct Secrets {
   std::string api_key, secret_key;
 };
 absl::StatusOr<Secrets> LoadSecrets(Mode mode, const std::string& dotenv_path, const Env& env);
+
+// One secret (OPERATOR_API_TOKEN, ALERT_WEBHOOKS, ...) from the environment,
+// else from .env; "" when set in neither. Errors never quote a value.
+absl::StatusOr<std::string> ReadSecret(const std::string& name, const std::string& dotenv_path, const Env& env);
 
 }  // namespace apollo::config
 

@@ -47,12 +47,15 @@ absl::Status Engine::Emit(EventBody body) {
 absl::Status Engine::Commit() {
   if (pending_.empty()) return absl::OkStatus();
   const uint64_t expected = pending_.front().seq;
+  const absl::Time t0 = absl::Now();
   ASSIGN_OR_RETURN(uint64_t first, ledger::AppendEvents(*d_.ledger, pending_, /*sync=*/true));
+  const double append_seconds = absl::ToDoubleSeconds(absl::Now() - t0);
   if (first != expected) {
     return absl::InternalError(absl::StrCat("ledger assigned seq ", first, " where the fold expected ", expected));
   }
   if (d_.projections != nullptr) RETURN_IF_ERROR(d_.projections->Write(pending_));
   LogEvents(pending_);
+  if (d_.observer != nullptr) d_.observer->OnCommitted(pending_, state_, append_seconds);
   pending_.clear();
   MaybeSnapshot(false);
   return absl::OkStatus();
@@ -121,7 +124,9 @@ absl::Status Engine::RunEffects() {
       auto it = state_.orders.find(id);
       if (it == state_.orders.end() || it->second.status != OrderStatus::kPlaced) continue;
       const Order order = it->second;
-      RETURN_IF_ERROR(JournalReports(d_.venue->Submit(order)));
+      const venue::Reports reports = d_.venue->Submit(order);
+      if (d_.observer != nullptr) d_.observer->OnSubmitted(order, reports);
+      RETURN_IF_ERROR(JournalReports(reports));
     }
     for (const orders::CancelOrder& c : cancels) {
       auto it = state_.orders.find(c.id);
@@ -148,6 +153,8 @@ void Engine::QueueHousekeeping() {
 
 absl::Status Engine::RunWatchdog() {
   if (!d_.cfg.watchdog.enabled) return absl::OkStatus();
+  ++watchdog_runs_;
+  if (d_.observer != nullptr) d_.observer->OnWatchdog();
   return ApplyPlan(orders::Watchdog(state_, d_.cfg));
 }
 
@@ -296,6 +303,51 @@ absl::Status Engine::Start() {
   QueueHousekeeping();
   RETURN_IF_ERROR(Commit());
   return RunEffects();
+}
+
+absl::StatusOr<OperatorResult> Engine::OnOperator(const OperatorCommand& cmd) {
+  const std::string who = cmd.who, reason = cmd.reason;
+  std::string changed = "false";
+  switch (cmd.kind) {
+    case OperatorCommand::kPause:
+      if (!state_.paused.active) {
+        RETURN_IF_ERROR(Emit(TradingPaused{who, reason}));
+        changed = "true";
+      }
+      break;
+    case OperatorCommand::kResume:
+      if (state_.paused.active) {
+        RETURN_IF_ERROR(Emit(TradingResumed{who, reason}));
+        changed = "true";
+      }
+      break;
+    case OperatorCommand::kAck:
+      if (state_.manual_review.active || state_.circuit_breaker.active) {
+        RETURN_IF_ERROR(Emit(ManualReviewAcknowledged{who, reason}));
+        changed = "true";
+      }
+      break;
+    case OperatorCommand::kKillSwitch:
+      if (!state_.paused.active) RETURN_IF_ERROR(Emit(TradingPaused{who, absl::StrCat("KILL_SWITCH: ", reason)}));
+      for (const auto& [id, o] : state_.orders) to_cancel_.push_back(orders::CancelOrder{id, "KILL_SWITCH"});
+      {
+        std::vector<Position> open;  // Place() changes the state it would iterate
+        for (const auto& [symbol, p] : state_.positions) open.push_back(p);
+        for (const Position& p : open) RETURN_IF_ERROR(Place(orders::ExitOrder(p, CloseReason::kKillSwitch)));
+      }
+      stop_requested_ = true;
+      changed = "true";
+      break;
+  }
+  RETURN_IF_ERROR(Commit());
+  RETURN_IF_ERROR(RunEffects());
+  d_.log->Info("operator_command", LogFields().Add("who", who).Add("reason", reason)
+                                       .Add("command", static_cast<int64_t>(cmd.kind)).Add("changed", changed == "true"));
+  return OperatorResult{200, absl::StrCat("{\"changed\":", changed, ",\"seq\":", state_.last_seq,
+                                          ",\"paused\":", state_.paused.active ? "true" : "false",
+                                          ",\"manual_review_required\":", state_.manual_review.active ? "true" : "false",
+                                          ",\"circuit_breaker_active\":", state_.circuit_breaker.active ? "true" : "false",
+                                          "}")};
 }
 
 absl::Status Engine::Stop(const std::string& reason) {

@@ -20,18 +20,34 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "engine/config/config.h"
 #include "engine/domain/state.h"
 #include "engine/orders/orders.h"
 #include "engine/risk/risk.h"
 #include "engine/runtime/clock.h"
 #include "engine/runtime/log.h"
+#include "engine/runtime/operator_inbox.h"
 #include "engine/runtime/projections.h"
 #include "engine/strategy/strategy.h"
 #include "engine/venue/venue.h"
 #include "ledger/ledger.h"
 
 namespace apollo::runtime {
+
+// Hooks for the operator's surface (metrics, alerts), called on the engine
+// thread after the fact; they must not block.
+class EngineObserver {
+ public:
+  virtual ~EngineObserver() = default;
+  // After each append: the events, the state after them, the synced
+  // append's latency.
+  virtual void OnCommitted(absl::Span<const Event> events, const State& state, double append_seconds) {}
+  // After each order sent to the venue, with what it answered.
+  virtual void OnSubmitted(const Order& order, const venue::Reports& reports) {}
+  // The watchdog ran its pass.
+  virtual void OnWatchdog() {}
+};
 
 struct EngineDeps {
   config::Config cfg;
@@ -42,6 +58,7 @@ struct EngineDeps {
   Clock* clock = nullptr;
   Log* log = nullptr;
   Projections* projections = nullptr;  // optional
+  EngineObserver* observer = nullptr;   // optional
   risk::Filters filters;
 };
 
@@ -66,6 +83,14 @@ class Engine {
   absl::Status RebuildState();
   // One closed base bar of market data.
   absl::Status OnBar(const strategy::Bar& bar);
+  // An operator command, journaled (TradingPaused, TradingResumed,
+  // ManualReviewAcknowledged) and acted on in one step. The kill switch
+  // pauses, cancels every open order, closes every position and asks the
+  // run to stop (stop_requested()).
+  absl::StatusOr<OperatorResult> OnOperator(const OperatorCommand& command);
+  bool stop_requested() const { return stop_requested_; }
+  // Watchdog passes run so far (for the watchdog loop's heartbeat).
+  uint64_t watchdog_runs() const { return watchdog_runs_; }
   // Appends SystemStopped and a snapshot; flushes.
   absl::Status Stop(const std::string& reason);
 
@@ -101,6 +126,8 @@ class Engine {
   std::vector<orders::CancelOrder> to_cancel_;
   uint64_t last_snapshot_seq_ = 0;
   int64_t interval_ms_ = 0;  // of the base bars
+  bool stop_requested_ = false;
+  uint64_t watchdog_runs_ = 0;
 };
 
 }  // namespace apollo::runtime

@@ -61,6 +61,25 @@ InstanceLock::~InstanceLock() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+absl::Status InstanceLock::Annotate(const std::vector<std::string>& lines) {
+  std::string text = absl::StrCat(::getpid(), "\n");
+  for (const std::string& line : lines) absl::StrAppend(&text, line, "\n");
+  if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
+    return absl::UnavailableError(absl::StrCat("cannot write ", path_));
+  }
+  return absl::OkStatus();
+}
+
+std::string ReadLockValue(const std::string& path, const std::string& key) {
+  std::ifstream in(path);
+  std::string line;
+  const std::string prefix = key + "=";
+  while (std::getline(in, line)) {
+    if (line.rfind(prefix, 0) == 0) return line.substr(prefix.size());
+  }
+  return "";
+}
+
 long ReadLockHolder(const std::string& path) {
   std::ifstream in(path);
   long pid = 0;

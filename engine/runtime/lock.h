@@ -8,6 +8,7 @@
 #define APOLLO_ENGINE_RUNTIME_LOCK_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -26,6 +27,9 @@ class InstanceLock {
   ~InstanceLock();
 
   const std::string& path() const { return path_; }
+  // Rewrites the file as the PID line followed by `lines` ("key=value"), so
+  // other tools find what the holder serves (e.g. "api=127.0.0.1:8000").
+  absl::Status Annotate(const std::vector<std::string>& lines);
 
  private:
   InstanceLock(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
@@ -35,6 +39,8 @@ class InstanceLock {
 
 // The PID written in a lock file, or 0 if it cannot be read.
 long ReadLockHolder(const std::string& path);
+// The value of a "key=value" line of a lock file, or "" if absent.
+std::string ReadLockValue(const std::string& path, const std::string& key);
 
 // The lock file of a mode under the logs directory.
 std::string LockPath(const std::string& logs_dir, const std::string& mode);

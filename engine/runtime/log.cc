@@ -69,13 +69,15 @@ LogLevel Log::ParseLevel(absl::string_view name) {
   return LogLevel::kInfo;
 }
 
-Log::Log(Log&& other) noexcept : file_(other.file_), path_(std::move(other.path_)), min_level_(other.min_level_) {
+Log::Log(Log&& other) noexcept
+    : mu_(std::move(other.mu_)), file_(other.file_), path_(std::move(other.path_)), min_level_(other.min_level_) {
   other.file_ = nullptr;
 }
 
 Log& Log::operator=(Log&& other) noexcept {
   if (this != &other) {
     if (file_ != nullptr && file_ != stderr) std::fclose(file_);
+    mu_ = std::move(other.mu_);
     file_ = other.file_;
     path_ = std::move(other.path_);
     min_level_ = other.min_level_;
@@ -96,6 +98,7 @@ void Log::Write(LogLevel level, absl::string_view event, const LogFields& fields
       "\",\"level\":\"", kLevels[static_cast<int>(level)], "\",\"event\":");
   json::AppendString(&line, event);
   absl::StrAppend(&line, fields.json(), "}\n");
+  std::lock_guard<std::mutex> l(*mu_);
   std::fwrite(line.data(), 1, line.size(), file_);
 }
 
@@ -103,12 +106,14 @@ absl::Status Log::Reopen() {
   if (path_.empty()) return absl::OkStatus();
   std::FILE* f = std::fopen(path_.c_str(), "ae");
   if (f == nullptr) return absl::PermissionDeniedError(absl::StrCat("cannot reopen log file ", path_));
+  std::lock_guard<std::mutex> l(*mu_);
   if (file_ != nullptr) std::fclose(file_);
   file_ = f;
   return absl::OkStatus();
 }
 
 void Log::Flush() {
+  std::lock_guard<std::mutex> l(*mu_);
   if (file_ != nullptr) std::fflush(file_);
 }
 

@@ -11,6 +11,8 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <memory>
+#include <mutex>
 #include <string>
 
 #include "absl/status/status.h"
@@ -65,6 +67,9 @@ class Log {
  private:
   Log(std::FILE* file, std::string path, LogLevel min_level)
       : file_(file), path_(std::move(path)), min_level_(min_level) {}
+  // Lines come from the engine thread and the operator API's threads;
+  // Reopen swaps the file under them.
+  std::unique_ptr<std::mutex> mu_ = std::make_unique<std::mutex>();
   std::FILE* file_ = nullptr;
   std::string path_;
   LogLevel min_level_ = LogLevel::kInfo;

@@ -23,20 +23,125 @@ constexpr int64_t kNsPerMs = 1'000'000;
 
 const char* SignalName(int sig) { return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGNAL"; }
 
-// Waits until the bar's close is due at `speed` relative to the first bar of
-// this run; SIGHUP wakes it early without cutting the wait short.
-void Pace(double speed, absl::Time run_start, int64_t first_close_ms, int64_t close_ms) {
-  if (speed <= 0) return;
-  const absl::Time due = run_start + absl::Milliseconds(static_cast<double>(close_ms - first_close_ms) / speed);
-  for (absl::Time now = absl::Now(); now < due && StopSignal() == 0; now = absl::Now()) {
-    SleepInterruptibly(due - now);
+
+// The loop's side of the operator's surface: commands in, view out.
+class Surface {
+ public:
+  Surface(const RunOptions& o, Engine& engine) : o_(o), engine_(engine) {
+    started_ns_ = absl::GetCurrentTimeNanos();
+    if (o_.inbox != nullptr) o_.inbox->SetWake(&Wake);
   }
-}
+  ~Surface() {
+    if (o_.inbox == nullptr) return;
+    o_.inbox->SetWake(nullptr);
+    for (auto& [cmd, done] : o_.inbox->TakeAll()) done.set_value({503, "{\"error\":\"the engine has stopped\"}"});
+  }
+  // Handles queued operator commands; an engine error is returned (and
+  // answered 500) and ends the run.
+  absl::Status HandleCommands() {
+    if (o_.inbox == nullptr) return absl::OkStatus();
+    for (auto& [cmd, done] : o_.inbox->TakeAll()) {
+      absl::StatusOr<OperatorResult> r = engine_.OnOperator(cmd);
+      if (!r.ok()) {
+        done.set_value({500, absl::StrCat("{\"error\":\"engine halted\"}")});
+        return r.status();
+      }
+      done.set_value(*r);
+      Publish(false);
+    }
+    return absl::OkStatus();
+  }
+  void Publish(bool stepped) {
+    const int64_t now = absl::GetCurrentTimeNanos();
+    if (stepped) last_step_ns_ = now;
+    if (engine_.watchdog_runs() != watchdog_runs_) {
+      watchdog_runs_ = engine_.watchdog_runs();
+      last_watchdog_ns_ = now;
+    }
+    if (o_.views == nullptr) return;
+    auto view = std::make_shared<EngineView>();
+    view->state = engine_.state();
+    view->mode = o_.cfg.run.mode;
+    view->started_wall_ns = started_ns_;
+    view->heartbeat_wall_ns = now;
+    view->last_step_wall_ns = last_step_ns_;
+    view->last_watchdog_wall_ns = last_watchdog_ns_;
+    view->last_reconcile_wall_ns = now;  // paper: the venue is the ledger, always reconciled
+    o_.views->Publish(std::move(view));
+  }
+  void Halted(const absl::Status& why) {
+    if (o_.views == nullptr) return;
+    auto view = std::make_shared<EngineView>();
+    if (auto old = o_.views->Get()) *view = *old;
+    view->halted = true;
+    view->halt_reason = std::string(why.message());
+    o_.views->Publish(std::move(view));
+  }
+
+ private:
+  const RunOptions& o_;
+  Engine& engine_;
+  int64_t started_ns_ = 0, last_step_ns_ = 0, last_watchdog_ns_ = 0;
+  uint64_t watchdog_runs_ = 0;
+};
 
 void ReopenLogIfAsked(Log& log) {
   if (!TakeReopenRequest()) return;
   absl::Status st = log.Reopen();
   log.Info("log_reopened", LogFields().Add("ok", st.ok()));
+}
+
+// Waits until the bar's close is due at `speed` relative to the first bar of
+// this run, handling operator commands, SIGHUP and heartbeats meanwhile.
+absl::Status Pace(double speed, absl::Time run_start, int64_t first_close_ms, int64_t close_ms, Surface& surface,
+                  Engine& engine, Log& log) {
+  if (speed <= 0) return absl::OkStatus();
+  const absl::Time due = run_start + absl::Milliseconds(static_cast<double>(close_ms - first_close_ms) / speed);
+  for (absl::Time now = absl::Now(); now < due && StopSignal() == 0 && !engine.stop_requested(); now = absl::Now()) {
+    SleepInterruptibly(std::min(due - now, absl::Seconds(1)));
+    RETURN_IF_ERROR(surface.HandleCommands());
+    ReopenLogIfAsked(log);
+    surface.Publish(false);
+  }
+  return absl::OkStatus();
+}
+
+// From start-up to the stop: the bars after the resume point, paced.
+absl::StatusOr<RunSummary> RunLoop(const RunOptions& o, Log& log, const std::vector<strategy::Bar>& bars,
+                                   int64_t interval_ms, int64_t resume_after_ms, Engine& engine, DataClock& clock,
+                                   Surface& surface, absl::Time t0) {
+  RETURN_IF_ERROR(engine.Start());
+  surface.Publish(false);
+
+  auto next = std::upper_bound(bars.begin(), bars.end(), resume_after_ms,
+                               [](int64_t t, const strategy::Bar& b) { return t < b.open_time_ms; });
+  log.Info("paper_run_started", LogFields().Add("data", o.data_file).Add("bars_total", static_cast<uint64_t>(bars.size()))
+                                    .Add("bars_to_run", static_cast<uint64_t>(bars.end() - next)).Add("speed", o.speed));
+  if (o.on_started) o.on_started(engine.state(), static_cast<size_t>(bars.end() - next));
+  RunSummary summary;
+  const absl::Time run_start = absl::Now();
+  const int64_t first_close_ms = next == bars.end() ? 0 : next->open_time_ms + interval_ms;
+  for (; next != bars.end() && StopSignal() == 0 && !engine.stop_requested(); ++next) {
+    const int64_t close_ms = next->open_time_ms + interval_ms;
+    RETURN_IF_ERROR(Pace(o.speed, run_start, first_close_ms, close_ms, surface, engine, log));
+    if (StopSignal() != 0 || engine.stop_requested()) break;
+    clock.Set(close_ms * kNsPerMs);
+    RETURN_IF_ERROR(engine.OnBar(*next));
+    ++summary.bars_this_run;
+    surface.Publish(true);
+    RETURN_IF_ERROR(surface.HandleCommands());
+    ReopenLogIfAsked(log);
+  }
+  summary.stop_reason = StopSignal() != 0       ? SignalName(StopSignal())
+                        : engine.stop_requested() ? "KILL_SWITCH"
+                                                  : "END_OF_DATA";
+  RETURN_IF_ERROR(engine.Stop(summary.stop_reason));
+  summary.state = engine.state();
+  surface.Publish(false);
+  summary.seconds = absl::ToDoubleSeconds(absl::Now() - t0);
+  summary.data_file = o.data_file;
+  summary.ledger_dir = o.ledger_dir;
+  return summary;
 }
 
 }  // namespace
@@ -70,6 +175,7 @@ absl::StatusOr<RunSummary> RunPaper(const RunOptions& o, Log& log) {
   deps.clock = &clock;
   deps.log = &log;
   deps.projections = projections.get();
+  deps.observer = o.observer;
   deps.filters = risk::Filters{o.cfg.paper_sim.price_tick, o.cfg.paper_sim.qty_step, o.cfg.paper_sim.min_notional};
   Engine engine(deps);
   venue::PaperVenue venue(o.cfg.paper_sim, &engine.state());
@@ -80,32 +186,10 @@ absl::StatusOr<RunSummary> RunPaper(const RunOptions& o, Log& log) {
   auto last = engine.state().last_bars.find(symbol);
   const int64_t resume_after_ms = last == engine.state().last_bars.end() ? INT64_MIN : last->second.open_time_ms;
   clock.Set((last == engine.state().last_bars.end() ? bars.front().open_time_ms : resume_after_ms + interval_ms) * kNsPerMs);
-  RETURN_IF_ERROR(engine.Start());
-
-  auto next = std::upper_bound(bars.begin(), bars.end(), resume_after_ms,
-                               [](int64_t t, const strategy::Bar& b) { return t < b.open_time_ms; });
-  log.Info("paper_run_started", LogFields().Add("data", o.data_file).Add("bars_total", static_cast<uint64_t>(bars.size()))
-                                    .Add("bars_to_run", static_cast<uint64_t>(bars.end() - next)).Add("speed", o.speed));
-  if (o.on_started) o.on_started(engine.state(), static_cast<size_t>(bars.end() - next));
-  RunSummary summary;
-  const absl::Time run_start = absl::Now();
-  const int64_t first_close_ms = next == bars.end() ? 0 : next->open_time_ms + interval_ms;
-  for (; next != bars.end() && StopSignal() == 0; ++next) {
-    const int64_t close_ms = next->open_time_ms + interval_ms;
-    Pace(o.speed, run_start, first_close_ms, close_ms);
-    if (StopSignal() != 0) break;
-    clock.Set(close_ms * kNsPerMs);
-    RETURN_IF_ERROR(engine.OnBar(*next));
-    ++summary.bars_this_run;
-    ReopenLogIfAsked(log);
-  }
-  summary.stop_reason = StopSignal() != 0 ? SignalName(StopSignal()) : "END_OF_DATA";
-  RETURN_IF_ERROR(engine.Stop(summary.stop_reason));
-  summary.state = engine.state();
-  summary.seconds = absl::ToDoubleSeconds(absl::Now() - t0);
-  summary.data_file = o.data_file;
-  summary.ledger_dir = o.ledger_dir;
-  return summary;
+  Surface surface(o, engine);
+  absl::StatusOr<RunSummary> result = RunLoop(o, log, bars, interval_ms, resume_after_ms, engine, clock, surface, t0);
+  if (!result.ok()) surface.Halted(result.status());
+  return result;
 }
 
 std::string FormatSummary(const RunSummary& s) {

@@ -13,7 +13,10 @@
 #include "absl/status/statusor.h"
 #include "engine/config/config.h"
 #include "engine/domain/state.h"
+#include "engine/runtime/engine.h"
 #include "engine/runtime/log.h"
+#include "engine/runtime/operator_inbox.h"
+#include "engine/runtime/view.h"
 
 namespace apollo::runtime {
 
@@ -29,6 +32,12 @@ struct RunOptions {
   // Called once the engine has started (state rebuilt, in-doubt orders
   // resolved), before the first bar: `bars_to_run` bars remain in the data.
   std::function<void(const State& state, size_t bars_to_run)> on_started;
+  // Optional: the operator's surface. Commands are handled between bars
+  // (and while a paced run waits); the view is published after each step
+  // and at least once a second.
+  OperatorInbox* inbox = nullptr;
+  ViewBoard* views = nullptr;
+  EngineObserver* observer = nullptr;
 };
 
 struct RunSummary {

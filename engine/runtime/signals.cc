@@ -14,16 +14,20 @@ std::atomic<int> g_stop_signal{0};
 std::atomic<bool> g_reopen{false};
 int g_pipe[2] = {-1, -1};
 
+void Poke() {
+  if (g_pipe[1] >= 0) {
+    const char c = 1;
+    [[maybe_unused]] ssize_t n = ::write(g_pipe[1], &c, 1);
+  }
+}
+
 void OnSignal(int sig) {
   if (sig == SIGHUP) {
     g_reopen.store(true);
   } else {
     g_stop_signal.store(sig);
   }
-  if (g_pipe[1] >= 0) {
-    const char c = 1;
-    [[maybe_unused]] ssize_t n = ::write(g_pipe[1], &c, 1);
-  }
+  Poke();
 }
 
 }  // namespace
@@ -37,6 +41,8 @@ void InstallSignalHandlers() {
 }
 
 int StopSignal() { return g_stop_signal.load(); }
+
+void Wake() { Poke(); }
 
 bool TakeReopenRequest() { return g_reopen.exchange(false); }
 

@@ -13,8 +13,10 @@ void InstallSignalHandlers();
 int StopSignal();
 // True once per SIGHUP received.
 bool TakeReopenRequest();
-// Waits up to `d`; returns early when a signal arrives.
+// Waits up to `d`; returns early when a signal arrives or Wake() is called.
 void SleepInterruptibly(absl::Duration d);
+// Wakes SleepInterruptibly (async-signal-safe; any thread).
+void Wake();
 
 }  // namespace apollo::runtime
 

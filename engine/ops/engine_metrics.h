@@ -1,0 +1,56 @@
+// The engine's metrics and alerts: an EngineObserver that keeps the
+// Prometheus series of the runbook up to date from what the engine commits,
+// and raises an alert once per incident (circuit breaker, manual
+// intervention, process start/stop in live mode).
+//
+//   ops::Metrics metrics;
+//   ops::EngineMetrics observer(&metrics, alerter.get(), Mode::kPaper);
+//   deps.observer = &observer;
+//   observer.UpdateAges(view, now_ns);  // before each scrape
+#ifndef APOLLO_ENGINE_OPS_ENGINE_METRICS_H_
+#define APOLLO_ENGINE_OPS_ENGINE_METRICS_H_
+
+#include "engine/ops/alerts.h"
+#include "engine/ops/metrics.h"
+#include "engine/runtime/engine.h"
+#include "engine/runtime/view.h"
+
+namespace apollo::ops {
+
+class EngineMetrics : public runtime::EngineObserver {
+ public:
+  // `alerter` may be null (no webhooks configured).
+  EngineMetrics(Metrics* metrics, Alerter* alerter, Mode mode);
+
+  void OnCommitted(absl::Span<const Event> events, const State& state, double append_seconds) override;
+  void OnSubmitted(const Order& order, const venue::Reports& reports) override;
+
+  // The age gauges, computed at scrape time from the engine's heartbeats.
+  void UpdateAges(const runtime::EngineView& view, int64_t now_wall_ns);
+  // Process start/stop and engine faults (alerted in every mode for faults,
+  // in live mode for start/stop).
+  void OnProcessEvent(const std::string& kind, const std::string& text);
+
+ private:
+  void Alert(const std::string& kind, const std::string& incident, const std::string& text);
+
+  Alerter* alerter_;
+  Mode mode_;
+  Gauge &age_strategy_, &age_reconcile_, &age_watchdog_;
+  Gauge &ws_connected_, &ws_age_;
+  Gauge &open_positions_, &daily_pnl_pct_, &max_drawdown_pct_, &equity_;
+  Gauge &reconciliation_failures_, &rest_used_weight_;
+  Counter& rest_backoffs_;
+  Histogram& rest_latency_;
+  Counter& watchdog_recoveries_;
+  Gauge &breaker_, &manual_review_, &paused_;
+  Gauge& ledger_last_seq_;
+  Histogram& ledger_append_latency_;
+  Counter &submitted_accepted_, &submitted_rejected_, &submitted_filled_;
+  double watchdog_recoveries_seen_ = 0;
+  bool baseline_set_ = false;
+};
+
+}  // namespace apollo::ops
+
+#endif  // APOLLO_ENGINE_OPS_ENGINE_METRICS_H_

@@ -1,0 +1,343 @@
+// OperatorServer: the HTTP surface. cpp-httplib stays in this one
+// translation unit (its header is heavy).
+#include "engine/ops/operator_api.h"
+
+#include <httplib.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <simdjson.h>
+
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "engine/domain/codec.h"
+#include "engine/domain/json.h"
+#include "ledger/event_log.h"
+
+namespace apollo::ops {
+namespace {
+
+constexpr int kMaxEventsPerPage = 1000;
+constexpr const char* kJson = "application/json";
+
+std::string ErrorJson(absl::string_view message) {
+  std::string out = "{\"error\":";
+  json::AppendString(&out, message);
+  out += "}";
+  return out;
+}
+
+// Equal tokens, compared without leaking where they differ (or their
+// lengths: the digests are compared, not the strings).
+bool TokenMatches(const std::string& given, const std::string& expected) {
+  if (expected.empty() || given.empty()) return false;
+  unsigned char a[SHA256_DIGEST_LENGTH], b[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(given.data()), given.size(), a);
+  SHA256(reinterpret_cast<const unsigned char*>(expected.data()), expected.size(), b);
+  return CRYPTO_memcmp(a, b, sizeof a) == 0;
+}
+
+// The operator's reason: {"reason": "..."} as JSON, or ?reason=, or the
+// body as plain text; "api" when none is given.
+std::string ReasonOf(const httplib::Request& req) {
+  if (req.has_param("reason")) return req.get_param_value("reason");
+  const std::string body(absl::StripAsciiWhitespace(req.body));
+  if (!body.empty() && body.front() == '{') {
+    simdjson::dom::parser parser;
+    std::string_view reason;
+    if (parser.parse(body).get_object()["reason"].get(reason) == simdjson::SUCCESS) return std::string(reason);
+  } else if (!body.empty()) {
+    return body.substr(0, 500);
+  }
+  return "api";
+}
+
+}  // namespace
+
+bool IsLoopbackHost(const std::string& host) {
+  return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
+}
+
+class OperatorServer::Impl {
+ public:
+  Impl(OperatorServerOptions o, runtime::ViewBoard* views, runtime::OperatorInbox* inbox, Metrics* metrics,
+       EngineMetrics* engine_metrics, runtime::Log* log)
+      : o_(std::move(o)), views_(views), inbox_(inbox), metrics_(metrics), engine_metrics_(engine_metrics), log_(log) {}
+
+  ~Impl() {
+    api_.stop();
+    metrics_server_.stop();
+    if (api_thread_.joinable()) api_thread_.join();
+    if (metrics_thread_.joinable()) metrics_thread_.join();
+  }
+
+  absl::Status Bind() {
+    if (o_.api_enabled) {
+      if (!IsLoopbackHost(o_.api_host) && o_.token.empty()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "api.host ", o_.api_host, " is not loopback: set OPERATOR_API_TOKEN or bind 127.0.0.1"));
+      }
+      RouteApi();
+      api_port_ = BindOne(api_, o_.api_host, o_.api_port);
+      if (api_port_ < 0) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("cannot bind the operator API to ", o_.api_host, ":", o_.api_port, " (api.host/api.port)"));
+      }
+    }
+    if (o_.metrics_enabled) {
+      metrics_server_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+        if (auto view = views_->Get(); view && engine_metrics_ != nullptr) {
+          engine_metrics_->UpdateAges(*view, absl::GetCurrentTimeNanos());
+        }
+        res.set_content(metrics_->Render(), "text/plain; version=0.0.4; charset=utf-8");
+      });
+      metrics_port_ = BindOne(metrics_server_, o_.metrics_host, o_.metrics_port);
+      if (metrics_port_ < 0) {
+        return absl::FailedPreconditionError(absl::StrCat("cannot bind the metrics endpoint to ", o_.metrics_host, ":",
+                                                          o_.metrics_port, " (monitoring.metrics_host/metrics_port)"));
+      }
+    }
+    if (o_.api_enabled) api_thread_ = std::thread([this] { api_.listen_after_bind(); });
+    if (o_.metrics_enabled) metrics_thread_ = std::thread([this] { metrics_server_.listen_after_bind(); });
+    return absl::OkStatus();
+  }
+
+  int api_port() const { return api_port_; }
+  int metrics_port() const { return metrics_port_; }
+
+ private:
+  static int BindOne(httplib::Server& server, const std::string& host, int port) {
+    if (port == 0) return server.bind_to_any_port(host);
+    return server.bind_to_port(host, port) ? port : -1;
+  }
+
+  void RouteApi() {
+    api_.set_logger([this](const httplib::Request& req, const httplib::Response& res) { LogHttp(req, res); });
+    api_.Get("/", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(
+          "{\"endpoints\":[\"GET /health\",\"GET /state\",\"GET /positions\",\"GET /orders\","
+          "\"GET /events?from=SEQ&limit=N&type=T\",\"GET /config\",\"POST /pause\",\"POST /resume\",\"POST /ack\","
+          "\"POST /actions/pause\",\"POST /actions/resume\",\"POST /actions/ack-manual-review\","
+          "\"POST /actions/kill-switch\"]}",
+          kJson);
+    });
+    api_.Get("/health", [this](const httplib::Request&, httplib::Response& res) { Health(res); });
+    api_.Get("/state", [this](const httplib::Request&, httplib::Response& res) {
+      WithView(res, [](const runtime::EngineView& v) { return StateToJson(v.state); });
+    });
+    api_.Get("/positions", [this](const httplib::Request&, httplib::Response& res) {
+      WithView(res, [](const runtime::EngineView& v) {
+        std::string out = "{\"positions\":";
+        json::Append(&out, v.state.positions);
+        return out + "}";
+      });
+    });
+    api_.Get("/orders", [this](const httplib::Request&, httplib::Response& res) {
+      WithView(res, [](const runtime::EngineView& v) {
+        std::string out = "{\"orders\":";
+        json::Append(&out, v.state.orders);
+        return out + "}";
+      });
+    });
+    api_.Get("/events", [this](const httplib::Request& req, httplib::Response& res) { Events(req, res); });
+    api_.Get("/config", [this](const httplib::Request&, httplib::Response& res) { Config(res); });
+    const std::pair<const char*, runtime::OperatorCommand::Kind> posts[] = {
+        {"/pause", runtime::OperatorCommand::kPause},
+        {"/resume", runtime::OperatorCommand::kResume},
+        {"/ack", runtime::OperatorCommand::kAck},
+        {"/actions/pause", runtime::OperatorCommand::kPause},
+        {"/actions/resume", runtime::OperatorCommand::kResume},
+        {"/actions/ack-manual-review", runtime::OperatorCommand::kAck},
+        {"/actions/kill-switch", runtime::OperatorCommand::kKillSwitch},
+    };
+    for (const auto& [path, kind] : posts) {
+      api_.Post(path, [this, kind = kind](const httplib::Request& req, httplib::Response& res) {
+        Command(req, res, kind);
+      });
+    }
+  }
+
+  template <class Render>
+  void WithView(httplib::Response& res, Render render) {
+    auto view = views_->Get();
+    if (!view) {
+      res.status = 503;
+      res.set_content(ErrorJson("the engine is starting"), kJson);
+      return;
+    }
+    res.set_content(render(*view), kJson);
+  }
+
+  void Health(httplib::Response& res) {
+    auto view = views_->Get();
+    const int64_t now = absl::GetCurrentTimeNanos();
+    if (!view) {
+      res.status = 503;
+      res.set_content("{\"status\":\"starting\"}", kJson);
+      return;
+    }
+    const double age = static_cast<double>(now - view->heartbeat_wall_ns) / 1e9;
+    const bool healthy = !view->halted && age * 1000 < static_cast<double>(o_.unhealthy_after_ms);
+    res.status = healthy ? 200 : 503;
+    std::string out = absl::StrCat("{\"status\":\"", healthy ? "ok" : "unhealthy", "\",\"mode\":\"",
+                                   EnumName(view->mode), "\",\"uptime_sec\":",
+                                   static_cast<double>(now - view->started_wall_ns) / 1e9,
+                                   ",\"loop_age_sec\":", age, ",\"ledger_head\":", view->state.last_seq,
+                                   ",\"ws\":{\"connected\":false,\"state\":\"",
+                                   view->mode == Mode::kPaper ? "not_used_in_paper" : "disconnected",
+                                   "\"},\"trading_paused\":", view->state.paused.active ? "true" : "false",
+                                   ",\"manual_review_required\":", view->state.manual_review.active ? "true" : "false",
+                                   ",\"circuit_breaker_active\":", view->state.circuit_breaker.active ? "true" : "false",
+                                   ",\"halted\":", view->halted ? "true" : "false");
+    if (view->halted) {
+      out += ",\"halt_reason\":";
+      json::AppendString(&out, view->halt_reason);
+    }
+    res.set_content(out + "}", kJson);
+  }
+
+  void Events(const httplib::Request& req, httplib::Response& res) {
+    uint64_t from = 1, tail = 0;
+    int limit = 100;
+    EventTag type{};
+    const bool has_type = req.has_param("type");
+    if ((req.has_param("from") && (!absl::SimpleAtoi(req.get_param_value("from"), &from) || from == 0)) ||
+        (req.has_param("limit") && (!absl::SimpleAtoi(req.get_param_value("limit"), &limit) || limit < 1 ||
+                                    limit > kMaxEventsPerPage)) ||
+        (req.has_param("tail") && !absl::SimpleAtoi(req.get_param_value("tail"), &tail)) ||
+        (has_type && !EventTagFromName(req.get_param_value("type"), &type))) {
+      res.status = 400;
+      res.set_content(ErrorJson(absl::StrCat("bad query: from >= 1, limit 1..", kMaxEventsPerPage,
+                                             ", tail >= 0, type an event name such as OrderFilled")),
+                      kJson);
+      return;
+    }
+    std::lock_guard<std::mutex> l(reader_mu_);
+    if (reader_ == nullptr) {
+      auto reader = ledger::Ledger::OpenReader(o_.ledger_dir);
+      if (!reader.ok()) {
+        res.status = 503;
+        res.set_content(ErrorJson(reader.status().message()), kJson);
+        return;
+      }
+      reader_ = std::move(*reader);
+    }
+    if (absl::Status st = reader_->Refresh(); !st.ok()) {
+      res.status = 503;
+      res.set_content(ErrorJson(st.message()), kJson);
+      return;
+    }
+    const uint64_t head = reader_->head().last_seq;
+    if (tail > 0) from = head > tail ? head - tail + 1 : 1;
+    std::string out = "{\"events\":[";
+    int n = 0;
+    absl::Status st = absl::OkStatus();
+    if (from <= head) {
+      st = reader_->Scan(from, head, [&](const ledger::RecordView& r) -> absl::Status {
+        if (n >= limit) return absl::CancelledError("page full");
+        if (has_type && r.tag != static_cast<uint16_t>(type)) return absl::OkStatus();
+        auto e = ledger::DecodeRecord(r);
+        if (!e.ok()) return e.status();
+        absl::StrAppend(&out, n++ == 0 ? "" : ",", EventToJson(*e));
+        return absl::OkStatus();
+      });
+    }
+    if (!st.ok() && !absl::IsCancelled(st)) {
+      res.status = 500;
+      res.set_content(ErrorJson(st.message()), kJson);
+      return;
+    }
+    absl::StrAppend(&out, "],\"count\":", n, ",\"head\":", head, "}");
+    res.set_content(out, kJson);
+  }
+
+  void Config(httplib::Response& res) {
+    std::string out = "{\"config\":{";
+    bool first = true;
+    for (absl::string_view line : absl::StrSplit(o_.config_canonical, '\n', absl::SkipEmpty())) {
+      const size_t eq = line.find(" = ");
+      if (eq == absl::string_view::npos) continue;
+      out += first ? "" : ",";
+      first = false;
+      json::AppendString(&out, line.substr(0, eq));
+      out += ":";
+      json::AppendString(&out, line.substr(eq + 3));
+    }
+    out += "},\"secrets\":{";
+    first = true;
+    for (const std::string& name : o_.secret_names_set) {
+      out += first ? "" : ",";
+      first = false;
+      json::AppendString(&out, name);
+      out += ":\"[REDACTED]\"";
+    }
+    res.set_content(out + "}}", kJson);
+  }
+
+  void Command(const httplib::Request& req, httplib::Response& res, runtime::OperatorCommand::Kind kind) {
+    if (!TokenMatches(req.get_header_value("X-OPS-TOKEN"), o_.token)) {
+      log_->Warning("operator_auth_failed", runtime::LogFields().Add("path", req.path).Add("remote_addr", req.remote_addr)
+                                                .Add("token_present", req.has_header("X-OPS-TOKEN")));
+      res.status = 401;
+      res.set_content(ErrorJson(o_.token.empty() ? "no OPERATOR_API_TOKEN is configured: POSTs are refused"
+                                                 : "missing or wrong X-OPS-TOKEN header"),
+                      kJson);
+      return;
+    }
+    runtime::OperatorCommand cmd{kind, absl::StrCat("api@", req.remote_addr), ReasonOf(req)};
+    std::future<runtime::OperatorResult> done = inbox_->Submit(std::move(cmd));
+    if (done.wait_for(std::chrono::milliseconds(o_.command_timeout_ms)) != std::future_status::ready) {
+      res.status = 503;
+      res.set_content(ErrorJson("the engine did not take the command in time; it stays queued"), kJson);
+      return;
+    }
+    runtime::OperatorResult result = done.get();
+    res.status = result.http_status;
+    res.set_content(result.json, kJson);
+  }
+
+  void LogHttp(const httplib::Request& req, const httplib::Response& res) {
+    if (!o_.log_http) return;
+    runtime::LogFields f;
+    f.Add("method", req.method).Add("path", req.path).Add("status", res.status).Add("remote_addr", req.remote_addr);
+    if (o_.log_http_responses) {
+      f.Add("body", res.body.substr(0, static_cast<size_t>(o_.log_http_max_body_chars)));
+    }
+    log_->Info("http_request", f);  // the token header is never logged
+  }
+
+  OperatorServerOptions o_;
+  runtime::ViewBoard* views_;
+  runtime::OperatorInbox* inbox_;
+  Metrics* metrics_;
+  EngineMetrics* engine_metrics_;
+  runtime::Log* log_;
+  httplib::Server api_, metrics_server_;
+  std::thread api_thread_, metrics_thread_;
+  int api_port_ = -1, metrics_port_ = -1;
+  std::mutex reader_mu_;
+  std::unique_ptr<ledger::Ledger> reader_;
+};
+
+absl::StatusOr<std::unique_ptr<OperatorServer>> OperatorServer::Start(OperatorServerOptions options,
+                                                                      runtime::ViewBoard* views,
+                                                                      runtime::OperatorInbox* inbox, Metrics* metrics,
+                                                                      EngineMetrics* engine_metrics, runtime::Log* log) {
+  auto impl = std::make_unique<Impl>(std::move(options), views, inbox, metrics, engine_metrics, log);
+  if (absl::Status st = impl->Bind(); !st.ok()) return st;
+  return std::unique_ptr<OperatorServer>(new OperatorServer(std::move(impl)));
+}
+
+OperatorServer::OperatorServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+OperatorServer::~OperatorServer() = default;
+int OperatorServer::api_port() const { return impl_->api_port(); }
+int OperatorServer::metrics_port() const { return impl_->metrics_port(); }
+
+}  // namespace apollo::ops

@@ -1,0 +1,72 @@
+// The operator API and the metrics endpoint (cpp-httplib, one thread pool
+// each). GETs read the engine's published view or the ledger (through an
+// audit reader); POSTs become operator commands handled by the engine
+// thread at its next step, journaled before they take effect.
+//
+//   ASSIGN_OR_RETURN(auto server, OperatorServer::Start(options, &views, &inbox, &metrics, &engine_metrics, &log));
+//   server->api_port();  // the bound port (useful with port 0)
+//
+// GET  /health /state /positions /orders /events?from=&limit=&type=&tail= /config /
+// POST /pause /resume /ack, and the seed's /actions/pause /actions/resume
+//      /actions/ack-manual-review /actions/kill-switch — all need
+//      X-OPS-TOKEN == OPERATOR_API_TOKEN (compared in constant time).
+// GET  /metrics on the metrics server: Prometheus text exposition.
+#ifndef APOLLO_ENGINE_OPS_OPERATOR_API_H_
+#define APOLLO_ENGINE_OPS_OPERATOR_API_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "engine/ops/engine_metrics.h"
+#include "engine/ops/metrics.h"
+#include "engine/runtime/log.h"
+#include "engine/runtime/operator_inbox.h"
+#include "engine/runtime/view.h"
+
+namespace apollo::ops {
+
+struct OperatorServerOptions {
+  bool api_enabled = true;
+  std::string api_host = "127.0.0.1";
+  int api_port = 8000;
+  bool metrics_enabled = true;
+  std::string metrics_host = "127.0.0.1";
+  int metrics_port = 9090;
+  std::string token;        // OPERATOR_API_TOKEN; empty: every POST is refused
+  std::string ledger_dir;   // for /events
+  std::string config_canonical;  // Config::Canonical(), for /config
+  std::vector<std::string> secret_names_set;  // shown as "[REDACTED]" in /config
+  int64_t unhealthy_after_ms = 60'000;
+  int64_t command_timeout_ms = 10'000;
+  bool log_http = false, log_http_responses = false;
+  int log_http_max_body_chars = 2000;
+};
+
+class OperatorServer {
+ public:
+  // Binds both servers (or refuses: a busy port, or a non-loopback API host
+  // without a token, is FailedPrecondition with one line saying which).
+  static absl::StatusOr<std::unique_ptr<OperatorServer>> Start(OperatorServerOptions options,
+                                                               runtime::ViewBoard* views,
+                                                               runtime::OperatorInbox* inbox, Metrics* metrics,
+                                                               EngineMetrics* engine_metrics, runtime::Log* log);
+  ~OperatorServer();  // stops both servers and joins their threads
+
+  int api_port() const;
+  int metrics_port() const;
+
+  class Impl;
+
+ private:
+  explicit OperatorServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Whether a host string is a loopback address (127.0.0.0/8, ::1, localhost).
+bool IsLoopbackHost(const std::string& host);
+
+}  // namespace apollo::ops
+
+#endif  // APOLLO_ENGINE_OPS_OPERATOR_API_H_

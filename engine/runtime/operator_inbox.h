@@ -1,0 +1,68 @@
+// Operator commands (pause, resume, ack, kill switch) on their way from the
+// operator API's threads to the engine thread. The API never touches State:
+// it submits a command and waits for the engine to handle it at its next
+// step, which journals the command as an event first.
+//
+//   auto done = inbox.Submit({OperatorCommand::kPause, "api@127.0.0.1", "news"});
+//   if (done.wait_for(5s) == ready) reply(done.get());
+//   ... engine thread: for (auto& [cmd, promise] : inbox.TakeAll()) promise.set_value(engine.OnOperator(cmd));
+#ifndef APOLLO_ENGINE_RUNTIME_OPERATOR_INBOX_H_
+#define APOLLO_ENGINE_RUNTIME_OPERATOR_INBOX_H_
+
+#include <functional>
+#include <future>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace apollo::runtime {
+
+struct OperatorCommand {
+  enum Kind { kPause, kResume, kAck, kKillSwitch };
+  Kind kind = kPause;
+  std::string who;     // "api@127.0.0.1", "cli", ...
+  std::string reason;
+};
+
+struct OperatorResult {
+  int http_status = 200;
+  std::string json;  // the response body
+};
+
+class OperatorInbox {
+ public:
+  using Item = std::pair<OperatorCommand, std::promise<OperatorResult>>;
+
+  // Called after each Submit, from the submitting thread: wakes the engine
+  // loop if it is waiting (a paced paper run, an idle live loop).
+  void SetWake(std::function<void()> wake) {
+    std::lock_guard<std::mutex> l(mu_);
+    wake_ = std::move(wake);
+  }
+  std::future<OperatorResult> Submit(OperatorCommand cmd) {
+    std::promise<OperatorResult> p;
+    std::future<OperatorResult> f = p.get_future();
+    std::function<void()> wake;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      items_.emplace_back(std::move(cmd), std::move(p));
+      wake = wake_;
+    }
+    if (wake) wake();
+    return f;
+  }
+  std::vector<Item> TakeAll() {
+    std::lock_guard<std::mutex> l(mu_);
+    return std::exchange(items_, {});
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<Item> items_;
+  std::function<void()> wake_;
+};
+
+}  // namespace apollo::runtime
+
+#endif  // APOLLO_ENGINE_RUNTIME_OPERATOR_INBOX_H_
