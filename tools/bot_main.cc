@@ -197,10 +197,14 @@ int main(int argc, char** argv) {
   app.add_option("--data", flags.data, "Recorded kline CSV for paper mode (overrides storage.data_file)");
   app.add_option("--speed", flags.speed, "Paper pacing: max | realtime | <N>x (default max)");
   app.add_option("--logs", flags.logs, "Logs directory: bot.log, CSVs, lock and pid files (overrides storage.logs_path)");
+  // For the runbooks' test: a command line that parses exits 0 here.
+  bool parse_only = false;
+  app.add_flag("--parse-only", parse_only)->group("");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+  if (parse_only) return 0;
   return Run(flags);
 }
