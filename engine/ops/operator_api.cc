@@ -120,6 +120,10 @@ class OperatorServer::Impl {
 
   void RouteApi() {
     api_.set_logger([this](const httplib::Request& req, const httplib::Response& res) { LogHttp(req, res); });
+    // Every answer is JSON, errors included.
+    api_.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+      if (res.body.empty()) res.set_content(ErrorJson(absl::StrCat("HTTP ", res.status)), kJson);
+    });
     api_.Get("/", [](const httplib::Request&, httplib::Response& res) {
       res.set_content(
           "{\"endpoints\":[\"GET /health\",\"GET /state\",\"GET /positions\",\"GET /orders\","

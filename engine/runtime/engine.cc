@@ -23,6 +23,16 @@ bool IsGateRule(RiskRule r) {
          r == RiskRule::kCircuitBreakerActive;
 }
 
+const char* CommandName(OperatorCommand::Kind kind) {
+  switch (kind) {
+    case OperatorCommand::kPause: return "pause";
+    case OperatorCommand::kResume: return "resume";
+    case OperatorCommand::kAck: return "ack";
+    case OperatorCommand::kKillSwitch: return "kill_switch";
+  }
+  return "unknown";
+}
+
 bool Cancellable(const Order& o) {
   return o.status == OrderStatus::kAccepted || o.status == OrderStatus::kPartiallyFilled;
 }
@@ -342,7 +352,7 @@ absl::StatusOr<OperatorResult> Engine::OnOperator(const OperatorCommand& cmd) {
   RETURN_IF_ERROR(Commit());
   RETURN_IF_ERROR(RunEffects());
   d_.log->Info("operator_command", LogFields().Add("who", who).Add("reason", reason)
-                                       .Add("command", static_cast<int64_t>(cmd.kind)).Add("changed", changed == "true"));
+                                       .Add("command", CommandName(cmd.kind)).Add("changed", changed == "true"));
   return OperatorResult{200, absl::StrCat("{\"changed\":", changed, ",\"seq\":", state_.last_seq,
                                           ",\"paused\":", state_.paused.active ? "true" : "false",
                                           ",\"manual_review_required\":", state_.manual_review.active ? "true" : "false",

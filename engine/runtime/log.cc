@@ -1,5 +1,5 @@
-// JSON-lines log writer. Each line is formatted whole and written with one
-// fwrite, so a crash leaves at most the last line cut short.
+// JSON-lines log writer. Each line is formatted whole, written with one
+// fwrite and flushed, so a crash leaves at most the last line cut short.
 #include "engine/runtime/log.h"
 
 #include <filesystem>
@@ -100,6 +100,7 @@ void Log::Write(LogLevel level, absl::string_view event, const LogFields& fields
   absl::StrAppend(&line, fields.json(), "}\n");
   std::lock_guard<std::mutex> l(*mu_);
   std::fwrite(line.data(), 1, line.size(), file_);
+  std::fflush(file_);  // operators tail -f it; a crash loses no whole line
 }
 
 absl::Status Log::Reopen() {

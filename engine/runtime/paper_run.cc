@@ -46,8 +46,8 @@ class Surface {
         done.set_value({500, absl::StrCat("{\"error\":\"engine halted\"}")});
         return r.status();
       }
+      Publish(false);  // before the answer: a GET after the POST sees its effect
       done.set_value(*r);
-      Publish(false);
     }
     return absl::OkStatus();
   }

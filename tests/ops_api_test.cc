@@ -1,0 +1,1062 @@
+// The operator's surface of a running `bot` (README "Operator API, metrics,
+// alerts" and "ack-manual-review"), driven from outside as an operator would:
+// the bot runs as a separate process over a prefix of the bundled klines into
+// scratch ledger and logs directories, and the tests talk to it over HTTP on
+// 127.0.0.1 only (the ports are the ones the bot prints on its first stdout
+// line; it binds port 0, so tests run side by side).
+//
+// Every wait is bounded: on a child's pipes or exit (tests/support/process.h),
+// on an HTTP answer (client timeouts), on inotify, or — only where the bot
+// offers nothing to wait on — a bounded loop of /metrics scrapes.
+//
+// Bars of the bundled data these tests rely on (default config; checked with
+// `replay events --type PositionOpened --type CircuitBreakerTriggered` after a
+// full run): the second entry fills on bar 3,510 (2023-01-14 21:15 UTC close)
+// and that position stays open until bar 3,550; the circuit breaker trips
+// (3 consecutive losses) on bar 6,874 (2023-01-26 13:35 UTC close).
+#include <poll.h>
+#include <signal.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <functional>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "engine/domain/events.h"
+#include "ledger/event_log.h"
+#include "ledger/ledger.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+
+#if !defined(BOT_BIN) || !defined(ACK_BIN) || !defined(APOLLO_SOURCE_DIR)
+#error "BOT_BIN, ACK_BIN and APOLLO_SOURCE_DIR must be defined"
+#endif
+
+namespace apollo {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using testing::ExitStatus;
+using testing::Process;
+using testing::SpawnOptions;
+using testing::TempDir;
+
+constexpr char kDataFile[] = "data/market/btcusdt_perp_5m_2023-01-02_2023-02-09.csv";
+constexpr size_t kAllBars = 10'999;
+constexpr size_t kSecondEntryBar = 3'510;    // PositionOpened on this bar ...
+constexpr size_t kSecondExitBar = 3'550;     // ... PositionClosed (stop-loss) on this one
+constexpr size_t kBreakerBar = 6'874;        // CircuitBreakerTriggered
+constexpr size_t kBreakerRunBars = 6'880;    // a run that ends with the breaker active
+constexpr char kStartedPrefix[] = "bot: paper mode started";
+constexpr char kToken[] = "ops-api-test-token-5f1e9c2a";
+
+// Deadlines: they only bound a hung child on a loaded machine.
+constexpr auto kStartTimeout = 60s;
+constexpr auto kRunTimeout = 240s;
+constexpr auto kStopTimeout = 60s;
+constexpr auto kPollBudget = 30s;
+
+std::string SourcePath(const std::string& relative) { return absl::StrCat(APOLLO_SOURCE_DIR, "/", relative); }
+
+std::string ReadFileText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines = absl::StrSplit(text, '\n', absl::SkipEmpty());
+  return lines;
+}
+
+size_t CountLinesWith(const std::string& text, absl::string_view needle) {
+  size_t n = 0;
+  for (const std::string& line : Lines(text)) n += absl::StrContains(line, needle) ? 1 : 0;
+  return n;
+}
+
+// ---------------------------------------------------------------------------
+// A small JSON reader, enough to check the API's shapes (numbers as double).
+
+struct Json {
+  enum Kind { kNull, kBool, kNumber, kString, kArray, kObject };
+  Kind kind = kNull;
+  bool b = false;
+  double n = 0;
+  std::string s;
+  std::vector<Json> a;
+  std::vector<std::pair<std::string, Json>> o;
+
+  bool is_object() const { return kind == kObject; }
+  bool is_array() const { return kind == kArray; }
+  bool is_string() const { return kind == kString; }
+  bool is_number() const { return kind == kNumber; }
+  bool is_bool() const { return kind == kBool; }
+  bool Has(const std::string& key) const {
+    for (const auto& [k, v] : o) {
+      if (k == key) return true;
+    }
+    return false;
+  }
+  const Json& operator[](const std::string& key) const {
+    static const Json null;
+    for (const auto& [k, v] : o) {
+      if (k == key) return v;
+    }
+    return null;
+  }
+};
+
+class JsonParser {
+ public:
+  explicit JsonParser(std::string_view s) : s_(s) {}
+  std::optional<Json> ParseAll() {
+    Json v;
+    if (!Value(&v, 0)) return std::nullopt;
+    Space();
+    if (i_ != s_.size()) return std::nullopt;
+    return v;
+  }
+
+ private:
+  void Space() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\r' || s_[i_] == '\t')) ++i_;
+  }
+  bool Eat(char c) {
+    Space();
+    if (i_ < s_.size() && s_[i_] == c) {
+      ++i_;
+      return true;
+    }
+    return false;
+  }
+  bool Literal(std::string_view word) {
+    if (s_.substr(i_, word.size()) != word) return false;
+    i_ += word.size();
+    return true;
+  }
+  bool String(std::string* out) {
+    if (!Eat('"')) return false;
+    while (i_ < s_.size()) {
+      const unsigned char c = static_cast<unsigned char>(s_[i_++]);
+      if (c == '"') return true;
+      if (c < 0x20) return false;
+      if (c != '\\') {
+        out->push_back(static_cast<char>(c));
+        continue;
+      }
+      if (i_ >= s_.size()) return false;
+      const char e = s_[i_++];
+      switch (e) {
+        case '"': case '\\': case '/': out->push_back(e); break;
+        case 'b': out->push_back('\b'); break;
+        case 'f': out->push_back('\f'); break;
+        case 'n': out->push_back('\n'); break;
+        case 'r': out->push_back('\r'); break;
+        case 't': out->push_back('\t'); break;
+        case 'u': {
+          if (i_ + 4 > s_.size()) return false;
+          unsigned cp = 0;
+          for (int k = 0; k < 4; ++k) {
+            const char h = s_[i_++];
+            cp <<= 4;
+            if (h >= '0' && h <= '9') cp |= static_cast<unsigned>(h - '0');
+            else if (h >= 'a' && h <= 'f') cp |= static_cast<unsigned>(h - 'a' + 10);
+            else if (h >= 'A' && h <= 'F') cp |= static_cast<unsigned>(h - 'A' + 10);
+            else return false;
+          }
+          out->push_back(cp < 0x80 ? static_cast<char>(cp) : '?');  // enough for these checks
+          break;
+        }
+        default: return false;
+      }
+    }
+    return false;
+  }
+  bool Value(Json* v, int depth) {
+    if (depth > 64) return false;
+    Space();
+    if (i_ >= s_.size()) return false;
+    const char c = s_[i_];
+    if (c == '{') {
+      ++i_;
+      v->kind = Json::kObject;
+      if (Eat('}')) return true;
+      do {
+        std::string key;
+        Json member;
+        if (!String(&key) || !Eat(':') || !Value(&member, depth + 1)) return false;
+        v->o.emplace_back(std::move(key), std::move(member));
+      } while (Eat(','));
+      return Eat('}');
+    }
+    if (c == '[') {
+      ++i_;
+      v->kind = Json::kArray;
+      if (Eat(']')) return true;
+      do {
+        Json item;
+        if (!Value(&item, depth + 1)) return false;
+        v->a.push_back(std::move(item));
+      } while (Eat(','));
+      return Eat(']');
+    }
+    if (c == '"') {
+      v->kind = Json::kString;
+      return String(&v->s);
+    }
+    if (Literal("true")) {
+      v->kind = Json::kBool;
+      v->b = true;
+      return true;
+    }
+    if (Literal("false")) {
+      v->kind = Json::kBool;
+      return true;
+    }
+    if (Literal("null")) return true;
+    const size_t start = i_;
+    while (i_ < s_.size() && (std::isdigit(static_cast<unsigned char>(s_[i_])) || s_[i_] == '-' || s_[i_] == '+' ||
+                              s_[i_] == '.' || s_[i_] == 'e' || s_[i_] == 'E')) {
+      ++i_;
+    }
+    v->kind = Json::kNumber;
+    return i_ > start && absl::SimpleAtod(absl::string_view(s_.data() + start, i_ - start), &v->n);
+  }
+
+  std::string_view s_;
+  size_t i_ = 0;
+};
+
+std::optional<Json> ParseJson(std::string_view s) { return JsonParser(s).ParseAll(); }
+
+// ---------------------------------------------------------------------------
+// Data files and child processes.
+
+const std::vector<std::string>& SourceDataLines() {
+  static const std::vector<std::string>* const lines = [] {
+    std::ifstream in(SourcePath(kDataFile));
+    auto* out = new std::vector<std::string>;
+    for (std::string line; std::getline(in, line);) out->push_back(line);
+    return out;
+  }();
+  return *lines;
+}
+
+// Header + the first `bars` rows of the bundled data, written to `path`.
+std::string WriteFirstBars(const std::string& path, size_t bars) {
+  const std::vector<std::string>& lines = SourceDataLines();
+  EXPECT_EQ(lines.size(), kAllBars + 1) << SourcePath(kDataFile) << " changed: these tests assume 10,999 bars";
+  std::ofstream out(path, std::ios::trunc);
+  for (size_t i = 0; i <= bars && i < lines.size(); ++i) out << lines[i] << "\n";
+  return path;
+}
+
+// The children get none of the developer's config overrides, CONFIG_PATH,
+// token or webhooks: only what a test sets.
+bool IsInheritedSetting(const std::string& name) {
+  return absl::StrContains(name, "__") || absl::StartsWith(name, "RUN_") || name == "CONFIG_PATH" ||
+         name == "ALERT_WEBHOOKS" || name == "OPERATOR_API_TOKEN";
+}
+
+// Where one bot keeps its things. The children run in the test's scratch
+// directory (every path they get is absolute), so a developer's `.env` in
+// the source tree cannot lend them a token or webhooks.
+struct BotDirs {
+  std::string cwd, ledger, logs;
+  std::string log() const { return logs + "/bot.log"; }
+};
+
+BotDirs DirsIn(const TempDir& tmp, const std::string& name) {
+  return BotDirs{tmp.path(), tmp.Sub(name + "-ledger"), tmp.Sub(name + "-logs")};
+}
+
+SpawnOptions ChildOptions(const BotDirs& dirs, const std::vector<std::string>& env) {
+  SpawnOptions o;
+  o.cwd = dirs.cwd;
+  o.inherit_env = false;
+  o.env = testing::EnvironmentWithout(&IsInheritedSetting);
+  // Any free port (tests run in parallel), and no alert leaves the machine
+  // unless a test asks for one. A test's own settings win (execve keeps
+  // duplicates, and getenv takes the first).
+  auto set_by_test = [&](const std::string& entry) {
+    const std::string name = entry.substr(0, entry.find('=') + 1);
+    return std::any_of(env.begin(), env.end(), [&](const std::string& e) { return absl::StartsWith(e, name); });
+  };
+  for (const char* e : {"API__PORT=0", "MONITORING__METRICS_PORT=0", "MONITORING__ALERTS_ENABLED=false"}) {
+    if (!set_by_test(e)) o.env.emplace_back(e);
+  }
+  o.env.insert(o.env.end(), env.begin(), env.end());
+  return o;
+}
+
+std::vector<std::string> BotArgs(const BotDirs& dirs, const std::string& data, const std::string& speed) {
+  return {BOT_BIN, "--config", SourcePath("config.yaml"), "--ledger", dirs.ledger, "--logs", dirs.logs,
+          "--data", data, "--speed", speed};
+}
+
+struct Outcome {
+  ExitStatus status;
+  std::string out, err;
+};
+
+std::ostream& operator<<(std::ostream& os, const Outcome& o) {
+  return os << "[" << o.status << "]\n--- stdout ---\n" << o.out << "--- stderr ---\n" << o.err;
+}
+
+Outcome RunToEnd(const std::vector<std::string>& argv, const SpawnOptions& options,
+                 std::chrono::milliseconds timeout = kRunTimeout) {
+  Outcome o;
+  auto p = Process::Spawn(argv, options);
+  if (!p.ok()) {
+    ADD_FAILURE() << "spawning " << argv[0] << ": " << p.status();
+    return o;
+  }
+  o.status = (*p)->Wait(timeout);
+  o.out = (*p)->out();
+  o.err = (*p)->err();
+  return o;
+}
+
+// A finished run at --speed max over the first `bars` bars into `dirs`.
+Outcome RunBotToEnd(const TempDir& tmp, const BotDirs& dirs, size_t bars, const std::vector<std::string>& env = {}) {
+  const std::string data = WriteFirstBars(tmp.Sub(absl::StrCat("bars-", bars, ".csv")), bars);
+  return RunToEnd(BotArgs(dirs, data, "max"), ChildOptions(dirs, env));
+}
+
+// ---------------------------------------------------------------------------
+// HTTP.
+
+struct Reply {
+  int status = 0;  // 0: no answer
+  std::string body;
+  std::optional<Json> json;
+  std::string error;  // httplib's, when there was no answer
+};
+
+std::ostream& operator<<(std::ostream& os, const Reply& r) {
+  if (r.status == 0) return os << "(no answer: " << r.error << ")";
+  return os << "HTTP " << r.status << " " << r.body;
+}
+
+Reply ToReply(const httplib::Result& res) {
+  Reply r;
+  if (!res) {
+    r.error = httplib::to_string(res.error());
+    return r;
+  }
+  r.status = res->status;
+  r.body = res->body;
+  r.json = ParseJson(r.body);
+  return r;
+}
+
+std::unique_ptr<httplib::Client> ClientFor(int port) {
+  auto client = std::make_unique<httplib::Client>("127.0.0.1", port);
+  client->set_connection_timeout(10, 0);
+  client->set_read_timeout(20, 0);  // a POST waits for the engine (api command timeout 10 s)
+  client->set_write_timeout(10, 0);
+  return client;
+}
+
+Reply HttpGet(int port, const std::string& path) { return ToReply(ClientFor(port)->Get(path)); }
+
+// A POST as an operator sends it: {"reason": ...}, the token header when given.
+Reply HttpPost(int port, const std::string& path, std::optional<std::string> token, const std::string& reason = "") {
+  httplib::Headers headers;
+  if (token) headers.emplace("X-OPS-TOKEN", *token);
+  const std::string body = reason.empty() ? "" : absl::StrCat("{\"reason\":\"", reason, "\"}");
+  return ToReply(ClientFor(port)->Post(path, headers, body, "application/json"));
+}
+
+// ---------------------------------------------------------------------------
+// A bot running in the background, serving its API and metrics.
+
+class RunningBot {
+ public:
+  // Spawns the bot and reads its first stdout line for the ports. Null (with
+  // a failure recorded) if it did not start.
+  static std::unique_ptr<RunningBot> Start(const BotDirs& dirs, const std::string& data, const std::string& speed,
+                                           const std::vector<std::string>& env) {
+    auto p = Process::Spawn(BotArgs(dirs, data, speed), ChildOptions(dirs, env));
+    if (!p.ok()) {
+      ADD_FAILURE() << "spawning " << BOT_BIN << ": " << p.status();
+      return nullptr;
+    }
+    std::unique_ptr<RunningBot> bot(new RunningBot(*std::move(p)));
+    std::optional<std::string> line = bot->process_->ReadLineStartingWith(kStartedPrefix, kStartTimeout);
+    static const std::regex re(R"(^bot: paper mode started \(pid \d+\), ledger at seq (\d+), (\d+) bars to run, )"
+                               R"(serving api=(\S+):(\d+) metrics=(\S+):(\d+)$)");
+    std::smatch m;
+    if (!line || !std::regex_match(*line, m, re) || !absl::SimpleAtoi(m[1].str(), &bot->start_seq_) ||
+        !absl::SimpleAtoi(m[2].str(), &bot->bars_to_run_) || !absl::SimpleAtoi(m[4].str(), &bot->api_port_) ||
+        !absl::SimpleAtoi(m[6].str(), &bot->metrics_port_)) {
+      bot->process_->Signal(SIGTERM);
+      ExitStatus st = bot->process_->Wait(kStopTimeout);
+      ADD_FAILURE() << "the bot did not print its started line with both ports: [" << st << "]\n--- stdout ---\n"
+                    << bot->process_->out() << "--- stderr ---\n" << bot->process_->err();
+      return nullptr;
+    }
+    bot->api_host_ = m[3].str();
+    return bot;
+  }
+
+  int api_port() const { return api_port_; }
+  int metrics_port() const { return metrics_port_; }
+  const std::string& api_host() const { return api_host_; }
+  uint64_t start_seq() const { return start_seq_; }
+  uint64_t bars_to_run() const { return bars_to_run_; }
+  pid_t pid() const { return process_->pid(); }
+
+  Reply Get(const std::string& path) const { return HttpGet(api_port_, path); }
+  Reply Post(const std::string& path, std::optional<std::string> token, const std::string& reason = "") const {
+    return HttpPost(api_port_, path, std::move(token), reason);
+  }
+  std::string Metrics() const {
+    Reply r = HttpGet(metrics_port_, "/metrics");
+    EXPECT_EQ(r.status, 200) << r;
+    return r.body;
+  }
+  bool Signal(int sig) { return process_->Signal(sig); }
+
+  // SIGTERM and the exit: 0 with its summary.
+  Outcome Stop() {
+    Outcome o;
+    process_->Signal(SIGTERM);
+    o.status = process_->Wait(kStopTimeout);
+    o.out = process_->out();
+    o.err = process_->err();
+    return o;
+  }
+
+ private:
+  explicit RunningBot(std::unique_ptr<Process> p) : process_(std::move(p)) {}
+  std::unique_ptr<Process> process_;
+  int api_port_ = 0, metrics_port_ = 0;
+  std::string api_host_;
+  uint64_t start_seq_ = 0, bars_to_run_ = 0;
+};
+
+#define EXPECT_STOPPED_CLEANLY(outcome)                                               \
+  do {                                                                                \
+    const Outcome& stopped_o = (outcome);                                             \
+    EXPECT_TRUE(stopped_o.status.Exited(0)) << stopped_o;                             \
+    EXPECT_THAT(stopped_o.out, HasSubstr("paper run ")) << "no summary\n" << stopped_o; \
+  } while (0)
+
+// A bot with a ledger of `history` bars (run first at --speed max, unless 0)
+// that then runs at --speed realtime over two more bars: the first runs at
+// once, the second is due five minutes later, so the API stays up for the test.
+std::unique_ptr<RunningBot> StartQuietBot(const TempDir& tmp, const BotDirs& dirs, size_t history,
+                                          const std::vector<std::string>& env) {
+  if (history > 0) {
+    Outcome prep = RunBotToEnd(tmp, dirs, history);
+    if (!prep.status.Exited(0)) {
+      ADD_FAILURE() << "preparing a ledger of " << history << " bars\n" << prep;
+      return nullptr;
+    }
+  }
+  const std::string data = WriteFirstBars(tmp.Sub(absl::StrCat("quiet-", history + 2, ".csv")), history + 2);
+  auto bot = RunningBot::Start(dirs, data, "realtime", env);
+  if (bot != nullptr) {
+    EXPECT_EQ(bot->bars_to_run(), 2u);
+  }
+  return bot;
+}
+
+std::vector<std::string> WithToken() { return {absl::StrCat("OPERATOR_API_TOKEN=", kToken)}; }
+
+// ---------------------------------------------------------------------------
+// Ledger and metrics readers.
+
+absl::StatusOr<std::vector<Event>> ReadEvents(const std::string& dir) {
+  auto ledger = ledger::Ledger::OpenReader(dir);
+  if (!ledger.ok()) return ledger.status();
+  std::vector<Event> events;
+  const uint64_t head = (*ledger)->head().last_seq;
+  if (head == 0) return events;
+  absl::Status st = (*ledger)->Scan(1, head, [&](const ledger::RecordView& r) -> absl::Status {
+    auto e = ledger::DecodeRecord(r);
+    if (!e.ok()) return e.status();
+    events.push_back(*std::move(e));
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
+  return events;
+}
+
+template <class T>
+std::vector<T> EventsOf(const std::vector<Event>& events) {
+  std::vector<T> out;
+  for (const Event& e : events) {
+    if (const T* t = std::get_if<T>(&e.body)) out.push_back(*t);
+  }
+  return out;
+}
+
+// The value of one series ("open_positions", `orders_submitted_total{result="filled"}`).
+std::optional<double> Sample(const std::string& exposition, const std::string& series) {
+  for (const std::string& line : Lines(exposition)) {
+    if (!absl::StartsWith(line, series) || line.size() <= series.size() || line[series.size()] != ' ') continue;
+    double v = 0;
+    if (absl::SimpleAtod(absl::StripAsciiWhitespace(absl::string_view(line).substr(series.size() + 1)), &v)) return v;
+  }
+  return std::nullopt;
+}
+
+// The metric names README's /metrics bullet lists, without their labels.
+std::vector<std::string> ReadmeMetricNames() {
+  const std::string readme = ReadFileText(SourcePath("README.md"));
+  const size_t start = readme.find("/metrics`: Prometheus text (");
+  if (start == std::string::npos) return {};
+  const size_t end = readme.find("`).", start);
+  if (end == std::string::npos) return {};
+  std::vector<std::string> names;
+  const std::string list = readme.substr(start + std::strlen("/metrics`: Prometheus text ("), end + 1 - start);
+  static const std::regex re("`([a-z_:][a-z0-9_:]*)(\\{[^}]*\\})?`");
+  for (auto it = std::sregex_iterator(list.begin(), list.end(), re); it != std::sregex_iterator(); ++it) {
+    names.push_back((*it)[1].str());
+  }
+  return names;
+}
+
+// Waits (bounded) for `name` to be created in `dir`, watched from before
+// `trigger` runs.
+::testing::AssertionResult WaitForCreation(const std::string& dir, const std::string& name,
+                                           const std::function<void()>& trigger) {
+  const int fd = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+  if (fd < 0) return ::testing::AssertionFailure() << "inotify_init1 failed";
+  if (::inotify_add_watch(fd, dir.c_str(), IN_CREATE | IN_MOVED_TO) < 0) {
+    ::close(fd);
+    return ::testing::AssertionFailure() << "inotify_add_watch " << dir << " failed";
+  }
+  trigger();
+  const auto deadline = std::chrono::steady_clock::now() + kPollBudget;
+  bool seen = std::filesystem::exists(dir + "/" + name);
+  while (!seen) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    alignas(inotify_event) char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) {
+      for (char* at = buf; at < buf + n;) {
+        const auto* ev = reinterpret_cast<const inotify_event*>(at);
+        if (ev->len > 0 && name == ev->name) seen = true;
+        at += sizeof(inotify_event) + ev->len;
+      }
+    }
+  }
+  ::close(fd);
+  if (!seen) return ::testing::AssertionFailure() << dir << "/" << name << " was not created within the deadline";
+  return ::testing::AssertionSuccess();
+}
+
+// ---------------------------------------------------------------------------
+// 1. The read side.
+
+TEST(OpsApiTest, EachEndpointAnswersWithItsJsonShape) {
+  TempDir tmp;
+  const BotDirs dirs = DirsIn(tmp, "shape");
+  // The webhook URL is a secret too: set (alerts disabled, nothing is sent)
+  // so /config must redact it.
+  const std::string hook_secret = "hook-secret-9d3a71";
+  auto bot = StartQuietBot(tmp, dirs, 20,
+                           {absl::StrCat("OPERATOR_API_TOKEN=", kToken),
+                            absl::StrCat("ALERT_WEBHOOKS=http://127.0.0.1:9/", hook_secret)});
+  ASSERT_NE(bot, nullptr);
+  std::vector<std::string> bodies;  // for the secrets check at the end
+
+  {
+    Reply r = bot->Get("/");
+    bodies.push_back(r.body);
+    ASSERT_EQ(r.status, 200) << r;
+    ASSERT_TRUE(r.json && r.json->is_object()) << r;
+    EXPECT_TRUE((*r.json)["endpoints"].is_array()) << r;
+  }
+  {
+    Reply r = bot->Get("/health");
+    bodies.push_back(r.body);
+    ASSERT_EQ(r.status, 200) << r;
+    ASSERT_TRUE(r.json && r.json->is_object()) << r;
+    const Json& h = *r.json;
+    EXPECT_EQ(h["status"].s, "ok") << r;
+    EXPECT_EQ(h["mode"].s, "paper") << r;
+    EXPECT_TRUE(h["uptime_sec"].is_number()) << r;
+    EXPECT_TRUE(h["loop_age_sec"].is_number()) << r;
+    EXPECT_TRUE(h["ledger_head"].is_number()) << r;
+    EXPECT_GE(h["ledger_head"].n, static_cast<double>(bot->start_seq())) << r;
+    EXPECT_TRUE(h["ws"].is_object()) << r;
+    EXPECT_TRUE(h["trading_paused"].is_bool()) << r;
+    EXPECT_FALSE(h["trading_paused"].b) << r;
+  }
+  {
+    Reply r = bot->Get("/state");
+    bodies.push_back(r.body);
+    ASSERT_EQ(r.status, 200) << r;
+    ASSERT_TRUE(r.json && r.json->is_object()) << r;
+    EXPECT_TRUE((*r.json)["last_seq"].is_number()) << r;
+    EXPECT_TRUE((*r.json)["balance"].is_number()) << r;
+    EXPECT_TRUE((*r.json)["positions"].is_object()) << r;
+  }
+  for (const std::string what : {"positions", "orders"}) {
+    Reply r = bot->Get("/" + what);
+    bodies.push_back(r.body);
+    ASSERT_EQ(r.status, 200) << what << ": " << r;
+    ASSERT_TRUE(r.json && r.json->is_object()) << what << ": " << r;
+    EXPECT_TRUE(r.json->Has(what)) << r;
+    EXPECT_TRUE((*r.json)[what].is_object() || (*r.json)[what].is_array()) << r;
+  }
+  {
+    Reply r = bot->Get("/events?limit=5");
+    bodies.push_back(r.body);
+    ASSERT_EQ(r.status, 200) << r;
+    ASSERT_TRUE(r.json && (*r.json)["events"].is_array()) << r;
+    const std::vector<Json>& events = (*r.json)["events"].a;
+    EXPECT_EQ(events.size(), 5u) << "the ledger holds more than 5 events: " << r;
+    for (size_t i = 0; i < events.size(); ++i) {
+      EXPECT_TRUE(events[i]["seq"].is_number()) << r;
+      EXPECT_TRUE(events[i]["type"].is_string()) << r;
+      EXPECT_EQ(events[i]["seq"].n, static_cast<double>(i + 1)) << "from defaults to 1: " << r;
+    }
+  }
+  {
+    Reply r = bot->Get("/events?type=CandleClose&limit=3");
+    bodies.push_back(r.body);
+    ASSERT_EQ(r.status, 200) << r;
+    ASSERT_TRUE(r.json && (*r.json)["events"].is_array()) << r;
+    const std::vector<Json>& events = (*r.json)["events"].a;
+    EXPECT_EQ(events.size(), 3u) << "20 bars are in the ledger: " << r;
+    for (const Json& e : events) EXPECT_EQ(e["type"].s, "CandleClose") << r;
+  }
+  {
+    Reply r = bot->Get("/events?tail=2");
+    bodies.push_back(r.body);
+    ASSERT_EQ(r.status, 200) << r;
+    ASSERT_TRUE(r.json && (*r.json)["events"].is_array()) << r;
+    const std::vector<Json>& events = (*r.json)["events"].a;
+    ASSERT_EQ(events.size(), 2u) << r;
+    EXPECT_EQ(events[1]["seq"].n, events[0]["seq"].n + 1) << r;
+    if (r.json->Has("head")) {
+      EXPECT_EQ(events[1]["seq"].n, (*r.json)["head"].n) << "tail ends at the head: " << r;
+    }
+  }
+  {
+    Reply r = bot->Get("/config");
+    bodies.push_back(r.body);
+    ASSERT_EQ(r.status, 200) << r;
+    ASSERT_TRUE(r.json && r.json->is_object()) << r;
+    const Json& config = (*r.json)["config"];
+    ASSERT_TRUE(config.is_object()) << r;
+    EXPECT_TRUE(config.Has("risk.max_drawdown_pct")) << r;
+    const Json& secrets = (*r.json)["secrets"];
+    ASSERT_TRUE(secrets.is_object()) << r;
+    EXPECT_EQ(secrets["OPERATOR_API_TOKEN"].s, "[REDACTED]") << r;
+    EXPECT_EQ(secrets["ALERT_WEBHOOKS"].s, "[REDACTED]") << r;
+  }
+  for (const std::string bad : {"/events?limit=0", "/events?type=Nope", "/events?from=abc"}) {
+    Reply r = bot->Get(bad);
+    bodies.push_back(r.body);
+    EXPECT_EQ(r.status, 400) << bad << ": " << r;
+    ASSERT_TRUE(r.json && r.json->is_object()) << bad << ": " << r;
+    EXPECT_TRUE((*r.json)["error"].is_string()) << bad << ": " << r;
+  }
+  {
+    Reply r = bot->Get("/no-such-endpoint");
+    bodies.push_back(r.body);
+    EXPECT_EQ(r.status, 404) << r;
+  }
+  for (const std::string& body : bodies) {
+    EXPECT_THAT(body, Not(HasSubstr(kToken))) << "the operator token leaked";
+    EXPECT_THAT(body, Not(HasSubstr(hook_secret))) << "the webhook URL leaked";
+  }
+  EXPECT_STOPPED_CLEANLY(bot->Stop());
+}
+
+// ---------------------------------------------------------------------------
+// 2. Authentication of the mutations.
+
+TEST(OpsApiTest, MutationsNeedTheToken) {
+  TempDir tmp;
+  const BotDirs dirs = DirsIn(tmp, "auth");
+  auto bot = StartQuietBot(tmp, dirs, 0, WithToken());
+  ASSERT_NE(bot, nullptr);
+
+  Reply no_header = bot->Post("/pause", std::nullopt, "no header");
+  EXPECT_EQ(no_header.status, 401) << no_header;
+  EXPECT_TRUE(no_header.json && (*no_header.json)["error"].is_string()) << no_header;
+  Reply wrong = bot->Post("/pause", "not-the-token", "wrong token");
+  EXPECT_EQ(wrong.status, 401) << wrong;
+  Reply health = bot->Get("/health");
+  ASSERT_TRUE(health.json) << health;
+  EXPECT_FALSE((*health.json)["trading_paused"].b) << "a refused POST changed something: " << health;
+
+  Reply right = bot->Post("/pause", kToken, "right token");
+  EXPECT_EQ(right.status, 200) << right;
+  ASSERT_TRUE(right.json) << right;
+  EXPECT_TRUE((*right.json)["paused"].b) << right;
+
+  EXPECT_STOPPED_CLEANLY(bot->Stop());
+  // bot.log is read after the stop: the log is buffered (see the report),
+  // and the stop flushes it.
+  const std::string log = ReadFileText(dirs.log());
+  EXPECT_GE(CountLinesWith(log, "\"operator_auth_failed\""), 2u) << log;
+  EXPECT_THAT(log, Not(HasSubstr("not-the-token"))) << "a presented token was logged";
+  EXPECT_THAT(log, Not(HasSubstr(kToken))) << "the token was logged";
+
+  // No OPERATOR_API_TOKEN at all: every POST is refused, with or without a header.
+  const BotDirs bare = DirsIn(tmp, "no-token");
+  auto tokenless = StartQuietBot(tmp, bare, 0, {});
+  ASSERT_NE(tokenless, nullptr);
+  for (const char* path : {"/pause", "/resume", "/ack", "/actions/pause", "/actions/resume",
+                           "/actions/ack-manual-review", "/actions/kill-switch"}) {
+    for (const std::optional<std::string>& token : {std::optional<std::string>(), std::optional<std::string>("x"),
+                                                    std::optional<std::string>("")}) {
+      Reply r = tokenless->Post(path, token, "tokenless");
+      EXPECT_EQ(r.status, 401) << path << " with " << (token ? "header \"" + *token + "\"" : "no header") << ": " << r;
+    }
+  }
+  Reply still = tokenless->Get("/health");
+  EXPECT_EQ(still.status, 200) << "the kill switch must not have been taken: " << still;
+  EXPECT_STOPPED_CLEANLY(tokenless->Stop());
+  EXPECT_GE(CountLinesWith(ReadFileText(bare.log()), "\"operator_auth_failed\""), 21u);
+}
+
+// ---------------------------------------------------------------------------
+// 3. Pause, resume and ack are engine commands, journaled with who and why.
+
+TEST(OpsApiTest, PauseResumeAckTakeEffectAndAreJournaled) {
+  TempDir tmp;
+  const BotDirs dirs = DirsIn(tmp, "commands");
+  auto bot = StartQuietBot(tmp, dirs, 0, WithToken());
+  ASSERT_NE(bot, nullptr);
+
+  Reply pause = bot->Post("/pause", kToken, "maintenance window");
+  ASSERT_EQ(pause.status, 200) << pause;
+  ASSERT_TRUE(pause.json) << pause;
+  EXPECT_TRUE((*pause.json)["changed"].b) << pause;
+  EXPECT_TRUE((*pause.json)["paused"].b) << pause;
+  Reply health = bot->Get("/health");
+  ASSERT_TRUE(health.json) << health;
+  // Read-your-writes: the POST answers once the engine journaled and applied
+  // the command, so the view /health reads must show it already.
+  EXPECT_TRUE((*health.json)["trading_paused"].b) << "/health lags the answered POST: " << health;
+  {
+    Reply r = bot->Get("/events?type=TradingPaused");
+    ASSERT_TRUE(r.json && (*r.json)["events"].is_array()) << r;
+    ASSERT_EQ((*r.json)["events"].a.size(), 1u) << r;
+    const Json& data = (*r.json)["events"].a[0]["data"];
+    EXPECT_TRUE(absl::StartsWith(data["who"].s, "api@")) << r;
+    EXPECT_EQ(data["reason"].s, "maintenance window") << r;
+  }
+  Reply again = bot->Post("/pause", kToken, "again");
+  ASSERT_EQ(again.status, 200) << again;
+  ASSERT_TRUE(again.json) << again;
+  EXPECT_FALSE((*again.json)["changed"].b) << "already paused: " << again;
+
+  Reply resume = bot->Post("/resume", kToken, "window over");
+  ASSERT_EQ(resume.status, 200) << resume;
+  ASSERT_TRUE(resume.json) << resume;
+  EXPECT_TRUE((*resume.json)["changed"].b) << resume;
+  EXPECT_FALSE((*resume.json)["paused"].b) << resume;
+  health = bot->Get("/health");
+  ASSERT_TRUE(health.json) << health;
+  EXPECT_FALSE((*health.json)["trading_paused"].b) << health;
+  {
+    Reply r = bot->Get("/events?type=TradingResumed");
+    ASSERT_TRUE(r.json && (*r.json)["events"].is_array()) << r;
+    ASSERT_EQ((*r.json)["events"].a.size(), 1u) << r;
+    const Json& data = (*r.json)["events"].a[0]["data"];
+    EXPECT_TRUE(absl::StartsWith(data["who"].s, "api@")) << r;
+    EXPECT_EQ(data["reason"].s, "window over") << r;
+  }
+
+  Reply ack = bot->Post("/ack", kToken, "nothing to ack");
+  ASSERT_EQ(ack.status, 200) << ack;
+  ASSERT_TRUE(ack.json) << ack;
+  EXPECT_FALSE((*ack.json)["changed"].b) << "nothing was pending: " << ack;
+
+  EXPECT_STOPPED_CLEANLY(bot->Stop());
+  // The ledger itself, after the stop.
+  auto events = ReadEvents(dirs.ledger);
+  ASSERT_TRUE(events.ok()) << events.status();
+  const auto paused = EventsOf<TradingPaused>(*events);
+  const auto resumed = EventsOf<TradingResumed>(*events);
+  ASSERT_EQ(paused.size(), 1u);
+  EXPECT_TRUE(absl::StartsWith(paused[0].who, "api@")) << paused[0].who;
+  EXPECT_EQ(paused[0].reason, "maintenance window");
+  ASSERT_EQ(resumed.size(), 1u);
+  EXPECT_TRUE(absl::StartsWith(resumed[0].who, "api@")) << resumed[0].who;
+  EXPECT_EQ(resumed[0].reason, "window over");
+  EXPECT_TRUE(EventsOf<ManualReviewAcknowledged>(*events).empty()) << "an ack with nothing pending appends nothing";
+}
+
+// ---------------------------------------------------------------------------
+// 4. ack-manual-review beside a running bot goes through its API.
+
+TEST(OpsApiTest, AckManualReviewGoesThroughTheRunningBot) {
+  TempDir tmp;
+  const BotDirs dirs = DirsIn(tmp, "ack");
+  const Outcome tripped = RunBotToEnd(tmp, dirs, kBreakerRunBars);
+  ASSERT_TRUE(tripped.status.Exited(0)) << tripped;
+  ASSERT_THAT(tripped.out, HasSubstr("CIRCUIT BREAKER ACTIVE"))
+      << "the default config over the first " << kBreakerRunBars << " bars should trip the breaker (bar "
+      << kBreakerBar << "); did the data, the config or the strategy change?\n"
+      << tripped;
+
+  // Two more bars at realtime: the first runs at once, the second is due in
+  // five minutes; the API is up meanwhile.
+  auto bot = RunningBot::Start(dirs, WriteFirstBars(tmp.Sub("ack-more.csv"), kBreakerRunBars + 2), "realtime",
+                               WithToken());
+  ASSERT_NE(bot, nullptr);
+  Reply before = bot->Get("/health");
+  ASSERT_TRUE(before.json) << before;
+  EXPECT_TRUE((*before.json)["circuit_breaker_active"].b) << before;
+
+  const std::vector<std::string> ack_args = {ACK_BIN,  "--reason", "checked", "--config", SourcePath("config.yaml"),
+                                             "--ledger", dirs.ledger, "--logs", dirs.logs};
+  // Without the token the running bot cannot be asked: one line says why.
+  const Outcome refused = RunToEnd(ack_args, ChildOptions(dirs, {}), kStartTimeout);
+  EXPECT_TRUE(refused.status.exited && refused.status.code != 0) << refused;
+  EXPECT_EQ(Lines(refused.err).size(), 1u) << refused;
+  EXPECT_THAT(refused.err, HasSubstr("OPERATOR_API_TOKEN")) << refused;
+  Reply still = bot->Get("/health");
+  ASSERT_TRUE(still.json) << still;
+  EXPECT_TRUE((*still.json)["circuit_breaker_active"].b) << still;
+
+  const Outcome acked = RunToEnd(ack_args, ChildOptions(dirs, WithToken()), kStartTimeout);
+  ASSERT_TRUE(acked.status.Exited(0)) << acked;
+  EXPECT_THAT(acked.out, HasSubstr("acknowledged through the running bot")) << acked;
+  Reply after = bot->Get("/health");
+  ASSERT_TRUE(after.json) << after;
+  EXPECT_FALSE((*after.json)["circuit_breaker_active"].b) << after;
+  EXPECT_FALSE((*after.json)["manual_review_required"].b) << after;
+  {
+    Reply r = bot->Get("/events?type=ManualReviewAcknowledged");
+    ASSERT_TRUE(r.json && (*r.json)["events"].is_array()) << r;
+    ASSERT_EQ((*r.json)["events"].a.size(), 1u) << r;
+    const Json& data = (*r.json)["events"].a[0]["data"];
+    EXPECT_TRUE(absl::StartsWith(data["who"].s, "api@")) << r;
+    EXPECT_EQ(data["reason"].s, "checked") << r;
+  }
+  EXPECT_STOPPED_CLEANLY(bot->Stop());
+}
+
+// ---------------------------------------------------------------------------
+// 5. /metrics: valid exposition, the runbook's series, and they follow the state.
+
+TEST(OpsApiTest, MetricsPassPromtoolAndMoveWithState) {
+  const std::string promtool = "/usr/bin/promtool";
+  if (::access(promtool.c_str(), X_OK) != 0) GTEST_SKIP() << promtool << " is not installed";
+  const std::vector<std::string> readme_names = ReadmeMetricNames();
+  ASSERT_GE(readme_names.size(), 10u) << "could not read the metric names from README.md's /metrics bullet";
+
+  TempDir tmp;
+  const BotDirs dirs = DirsIn(tmp, "metrics");
+  // History up to ten bars before the entry at max speed, then the rest at
+  // 1000x (0.3 s a bar): the entry fills ~3 s in and the position stays open
+  // to the end of this data (it closes on bar kSecondExitBar).
+  const Outcome history = RunBotToEnd(tmp, dirs, kSecondEntryBar - 10);
+  ASSERT_TRUE(history.status.Exited(0)) << history;
+  auto bot = RunningBot::Start(dirs, WriteFirstBars(tmp.Sub("metrics-more.csv"), kSecondExitBar - 1), "1000x", {});
+  ASSERT_NE(bot, nullptr);
+
+  const std::string first = bot->Metrics();
+  const std::optional<double> first_seq = Sample(first, "ledger_last_seq");
+  ASSERT_TRUE(first_seq) << first;
+  EXPECT_EQ(Sample(first, "open_positions"), 0.0) << first;
+
+  // Scrape until the position shows (bounded): nothing else announces the
+  // fill while the bot runs (bot.log is buffered).
+  std::string with_position;
+  const auto deadline = std::chrono::steady_clock::now() + kPollBudget;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::string m = bot->Metrics();
+    if (Sample(m, "open_positions") == 1.0) {
+      with_position = std::move(m);
+      break;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_FALSE(with_position.empty()) << "open_positions never became 1 within " << kPollBudget.count()
+                                      << " s; the entry should fill on bar " << kSecondEntryBar;
+  EXPECT_GT(Sample(with_position, "ledger_last_seq").value_or(0), *first_seq) << "bars ran between the scrapes";
+  EXPECT_GT(Sample(with_position, "orders_submitted_total{result=\"filled\"}").value_or(0), 0.0) << with_position;
+  EXPECT_EQ(Sample(with_position, "circuit_breaker_active"), 0.0) << with_position;
+
+  for (const std::string& name : readme_names) {
+    EXPECT_THAT(with_position, HasSubstr("# TYPE " + name + " ")) << name << " (README) is not exposed";
+  }
+
+  // promtool: exit 1 is a parse failure; 3 is lint findings. The linter's only
+  // allowed findings are the two runbook names ending in _sec (kept as the
+  // runbook spells them, README: "its linter objects only to the runbook's
+  // `_sec` names").
+  const std::string file = tmp.Sub("metrics.txt");
+  std::ofstream(file, std::ios::trunc) << with_position;
+  SpawnOptions plain;
+  plain.cwd = tmp.path();
+  const Outcome checked = RunToEnd({"/bin/sh", "-c", "exec \"$0\" check metrics < \"$1\"", promtool, file}, plain,
+                                   kStartTimeout);
+  ASSERT_TRUE(checked.status.exited) << checked;
+  EXPECT_NE(checked.status.code, 1) << "promtool could not parse /metrics\n" << checked << "\n" << with_position;
+  const std::set<std::string> allowed = {
+      "loop_last_tick_age_sec metric names should not contain abbreviated units",
+      "ws_last_message_age_sec metric names should not contain abbreviated units",
+  };
+  for (const std::string& line : Lines(checked.out + "\n" + checked.err)) {
+    const std::string l(absl::StripAsciiWhitespace(line));
+    if (l.empty()) continue;
+    EXPECT_TRUE(allowed.count(l)) << "promtool: " << l << "\n" << checked;
+  }
+
+  EXPECT_STOPPED_CLEANLY(bot->Stop());
+}
+
+// ---------------------------------------------------------------------------
+// 6. One webhook POST per incident.
+
+class Receiver {
+ public:
+  Receiver() {
+    server_.Post(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        bodies_.push_back(req.body);
+      }
+      res.set_content("ok", "text/plain");
+    });
+    server_.Get("/ready", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok", "text/plain"); });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    // An answered request proves the accept loop runs, so stop() cannot race it.
+    Reply ready = HttpGet(port_, "/ready");
+    EXPECT_EQ(ready.status, 200) << "receiver did not start: " << ready;
+  }
+  ~Receiver() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string Url() const { return absl::StrCat("http://127.0.0.1:", port_, "/hook"); }
+  std::vector<std::string> bodies() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return bodies_;
+  }
+
+ private:
+  httplib::Server server_;
+  int port_ = -1;
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<std::string> bodies_;
+};
+
+TEST(OpsApiTest, AlertFiresOncePerIncident) {
+  Receiver receiver;
+  TempDir tmp;
+  const BotDirs dirs = DirsIn(tmp, "alert");
+  // The bot drains its alerts before it exits, so after the exit the
+  // receiver holds all it will get.
+  const Outcome run = RunBotToEnd(tmp, dirs, kBreakerRunBars,
+                                  {"MONITORING__ALERTS_ENABLED=true", "ALERT_WEBHOOKS=" + receiver.Url()});
+  ASSERT_TRUE(run.status.Exited(0)) << run;
+  ASSERT_THAT(run.out, HasSubstr("CIRCUIT BREAKER ACTIVE"))
+      << "the breaker should trip once, on bar " << kBreakerBar << "\n" << run;
+  const std::vector<std::string> bodies = receiver.bodies();
+  size_t breaker = 0;
+  for (const std::string& body : bodies) breaker += absl::StrContains(body, "Circuit breaker") ? 1 : 0;
+  EXPECT_EQ(breaker, 1u) << "bodies received:\n" << absl::StrJoin(bodies, "\n");
+  const std::string log = ReadFileText(dirs.log());
+  EXPECT_GE(CountLinesWith(log, "\"alert_sent\""), 1u) << log.substr(0, 4000);
+  EXPECT_THAT(log, Not(HasSubstr(receiver.Url()))) << "the webhook URL (a secret) was logged";
+}
+
+// ---------------------------------------------------------------------------
+// 7. A non-loopback API needs a token.
+
+TEST(OpsApiTest, NonLoopbackApiWithoutTokenRefusesToStart) {
+  TempDir tmp;
+  const BotDirs dirs = DirsIn(tmp, "exposed");
+  const std::string data = WriteFirstBars(tmp.Sub("exposed.csv"), 2);
+  const Outcome refused =
+      RunToEnd(BotArgs(dirs, data, "realtime"), ChildOptions(dirs, {"API__HOST=0.0.0.0"}), kStartTimeout);
+  EXPECT_TRUE(refused.status.exited && refused.status.code != 0) << refused;
+  EXPECT_EQ(Lines(refused.err).size(), 1u) << refused;
+  EXPECT_THAT(refused.err, HasSubstr("api.host")) << refused;
+  EXPECT_THAT(refused.err, HasSubstr("OPERATOR_API_TOKEN")) << refused;
+  EXPECT_THAT(refused.out, Not(HasSubstr(kStartedPrefix))) << refused;
+
+  auto bot = RunningBot::Start(dirs, data, "realtime",
+                               {"API__HOST=0.0.0.0", absl::StrCat("OPERATOR_API_TOKEN=", kToken)});
+  ASSERT_NE(bot, nullptr);
+  EXPECT_EQ(bot->api_host(), "0.0.0.0");
+  Reply health = bot->Get("/health");  // over loopback only
+  EXPECT_EQ(health.status, 200) << health;
+  EXPECT_STOPPED_CLEANLY(bot->Stop());
+}
+
+// ---------------------------------------------------------------------------
+// 8. SIGHUP reopens bot.log (logrotate's rename-then-HUP).
+
+TEST(OpsApiTest, SighupReopensTheLog) {
+  TempDir tmp;
+  const BotDirs dirs = DirsIn(tmp, "hup");
+  auto bot = StartQuietBot(tmp, dirs, 0, WithToken());
+  ASSERT_NE(bot, nullptr);
+
+  const std::string rotated = dirs.log() + ".1";
+  std::error_code ec;
+  std::filesystem::rename(dirs.log(), rotated, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  // The bot recreates bot.log when it reopens it; wait for that before making
+  // it log, so the line cannot race the reopen.
+  ASSERT_TRUE(WaitForCreation(dirs.logs, "bot.log", [&] { ASSERT_TRUE(bot->Signal(SIGHUP)); }));
+
+  Reply pause = bot->Post("/pause", kToken, "after the rotation");
+  ASSERT_EQ(pause.status, 200) << pause;
+  EXPECT_STOPPED_CLEANLY(bot->Stop());
+
+  const std::string fresh = ReadFileText(dirs.log());
+  const std::string old = ReadFileText(rotated);
+  EXPECT_THAT(fresh, HasSubstr("\"operator_command\"")) << fresh;
+  EXPECT_THAT(fresh, HasSubstr("after the rotation")) << fresh;
+  EXPECT_THAT(fresh, Not(HasSubstr("\"lock_acquired\""))) << "old lines went to the new file\n" << fresh;
+  EXPECT_THAT(old, HasSubstr("\"lock_acquired\"")) << "the rotated file lost its lines\n" << old;
+  EXPECT_THAT(old, Not(HasSubstr("\"operator_command\""))) << "the rotated file still gets lines\n" << old;
+}
+
+}  // namespace
+}  // namespace apollo
