@@ -6,16 +6,19 @@ BUILD_TYPE   ?= RelWithDebInfo
 PREFIX       ?= /usr/local
 JOBS         ?= $(shell nproc)
 
-# Debian bookworm packages the build and the tests need (and only those;
-# prometheus is there for promtool, which checks our /metrics output).
+# Debian bookworm packages the build needs (and only those).
 PACKAGES := build-essential cmake ninja-build ccache pkg-config git \
   libabsl-dev libsimdjson-dev libfmt-dev librocksdb-dev libcurl4-openssl-dev libssl-dev \
   libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libyaml-cpp-dev \
-  libcpp-httplib-dev libboost1.81-dev prometheus
+  libcpp-httplib-dev libboost1.81-dev
+# For `make test` only: promtool (package prometheus) checks our /metrics
+# output. Kept out of `make deps` because on a systemd host the package also
+# starts a Prometheus server on :9090, Apollo's default metrics port.
+TEST_PACKAGES := prometheus
 # For `make bench` only: db_bench, RocksDB's own reference figures.
 BENCH_PACKAGES := rocksdb-tools
 
-.PHONY: deps bench-deps build run test bench install clean
+.PHONY: deps test-deps bench-deps build run test bench install clean
 
 # Installs what is missing; a no-op (no apt-get at all) when everything is there.
 deps:
@@ -24,6 +27,10 @@ deps:
 	  echo "installing: $$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+
+test-deps: deps
+	@dpkg-query -W -f='$${Status}\n' $(TEST_PACKAGES) 2>/dev/null | grep -q '^install ok installed' || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEST_PACKAGES))
 
 bench-deps: deps
 	@dpkg-query -W -f='$${Status}\n' $(BENCH_PACKAGES) 2>/dev/null | grep -q '^install ok installed' || \
@@ -38,7 +45,7 @@ build: deps
 run: build
 	$(BUILD_DIR)/bin/bot --config config.yaml --mode paper
 
-test: build
+test: test-deps build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 
 bench: bench-deps

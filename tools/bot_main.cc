@@ -179,6 +179,8 @@ int Run(const Flags& flags) {
     return Fail(summary.status().message());
   }
   surface.engine_metrics->OnProcessEvent("process_stopped", absl::StrCat("bot stopped: ", summary->stop_reason));
+  std::error_code ec;
+  std::filesystem::remove(std::filesystem::path(cfg->storage.logs_path) / "bot.pid", ec);  // only on a clean stop
   if (surface.alerter) surface.alerter->Drain(3000);
   std::fputs(runtime::FormatSummary(*summary).c_str(), stdout);
   return 0;

@@ -114,6 +114,12 @@ class OperatorServer::Impl {
 
  private:
   static int BindOne(httplib::Server& server, const std::string& host, int port) {
+    // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, which lets
+    // a second bot bind the same port silently and split the requests.
+    server.set_socket_options([](socket_t sock) {
+      int yes = 1;
+      setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
     if (port == 0) return server.bind_to_any_port(host);
     return server.bind_to_port(host, port) ? port : -1;
   }
