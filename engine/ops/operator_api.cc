@@ -7,6 +7,7 @@
 #include <openssl/sha.h>
 #include <simdjson.h>
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <thread>
@@ -104,8 +105,8 @@ class OperatorServer::Impl {
                                                           o_.metrics_port, " (monitoring.metrics_host/metrics_port)"));
       }
     }
-    if (o_.api_enabled) api_thread_ = std::thread([this] { api_.listen_after_bind(); });
-    if (o_.metrics_enabled) metrics_thread_ = std::thread([this] { metrics_server_.listen_after_bind(); });
+    if (o_.api_enabled) api_thread_ = Listen(api_, api_done_);
+    if (o_.metrics_enabled) metrics_thread_ = Listen(metrics_server_, metrics_done_);
     return absl::OkStatus();
   }
 
@@ -113,6 +114,21 @@ class OperatorServer::Impl {
   int metrics_port() const { return metrics_port_; }
 
  private:
+  // Starts serving and returns once the server accepts connections:
+  // httplib's stop() is a no-op until then, so a bot that fails right after
+  // start-up would otherwise wait forever on a listener blocked in accept().
+  static std::thread Listen(httplib::Server& server, std::atomic<bool>& done) {
+    std::thread t([&server, &done] {
+      server.listen_after_bind();
+      done = true;
+    });
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!server.is_running() && !done && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return t;
+  }
+
   static int BindOne(httplib::Server& server, const std::string& host, int port) {
     // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, which lets
     // a second bot bind the same port silently and split the requests.
@@ -331,6 +347,7 @@ class OperatorServer::Impl {
   runtime::Log* log_;
   httplib::Server api_, metrics_server_;
   std::thread api_thread_, metrics_thread_;
+  std::atomic<bool> api_done_{false}, metrics_done_{false};
   int api_port_ = -1, metrics_port_ = -1;
   std::mutex reader_mu_;
   std::unique_ptr<ledger::Ledger> reader_;
