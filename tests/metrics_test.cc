@@ -212,14 +212,15 @@ TEST(MetricsTest, ConcurrentWritersLoseNoIncrementsWhileAReaderRenders) {
   int renders = 0;
   double last_seen = 0;
   bool monotonic = true;
-  // The reader renders until both writers finish (the loop is bounded by them).
-  while (writers_done.load() < 2) {
+  // The reader renders until both writers finish (the loop is bounded by
+  // them), at least once even if they finished first.
+  do {
     std::string body = m.Render();
     double seen = ValueAfter(body, "ticks_total ");
     monotonic = monotonic && seen >= last_seen && seen <= 2 * kPerThread;
     last_seen = seen;
     ++renders;
-  }
+  } while (writers_done.load() < 2);
   w1.join();
   w2.join();
   EXPECT_TRUE(monotonic);
