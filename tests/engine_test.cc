@@ -285,6 +285,74 @@ TEST_F(EngineTest, ThreeLossesTripTheBreakerWhichSurvivesARestart) {
   EXPECT_TRUE(engine_->state().positions.empty());
 }
 
+// --- reconciliation ---
+
+reconcile::VenueSnapshot VenueMatching(const State& s) {
+  reconcile::VenueSnapshot v;
+  for (const auto& [symbol, p] : s.positions) v.positions.push_back({symbol, p.side, p.qty, p.entry_price});
+  for (const auto& [id, o] : s.orders) {
+    v.open_orders.push_back({id, o.symbol, o.purpose != OrderPurpose::kEntry, o.side, o.qty});
+  }
+  v.balance = s.balance;
+  return v;
+}
+
+TEST_F(EngineTest, CleanReconciliationIsJournaledAndFailuresAreCounted) {
+  strategy_.At(NextOpen(), Long(F("20000"), F("19800"), F("20400")));
+  Bar("20000", "20010", "19995", "20000");
+  ASSERT_TRUE(engine_->OnReconciliation(VenueMatching(engine_->state()), {F("0.001"), F("1")}).ok());
+  ASSERT_EQ(All<ReconciliationCompleted>().size(), 1u);
+  EXPECT_EQ(All<ReconciliationCompleted>()[0].positions, 1u);
+  EXPECT_EQ(All<ReconciliationCompleted>()[0].open_orders, 2u);
+  ASSERT_TRUE(engine_->OnReconciliation(absl::UnavailableError("HTTP 503"), {}).ok());
+  ASSERT_TRUE(engine_->OnReconciliation(absl::UnavailableError("HTTP 503"), {}).ok());
+  EXPECT_EQ(engine_->state().reconciliation_consecutive_failures, 2u);
+  EXPECT_FALSE(engine_->state().manual_review.active);
+}
+
+TEST_F(EngineTest, PositionClosedByHandPausesTradingUntilAcknowledged) {
+  strategy_.At(NextOpen(), Long(F("20000"), F("19800"), F("20400")));
+  Bar("20000", "20010", "19995", "20000");
+  reconcile::VenueSnapshot venue = VenueMatching(engine_->state());
+  venue.positions.clear();  // someone closed it in the Binance UI
+  ASSERT_TRUE(engine_->OnReconciliation(venue, {F("0.001"), F("1000")}).ok());
+  ASSERT_EQ(All<ManualInterventionDetected>().size(), 1u);
+  EXPECT_EQ(All<ManualInterventionDetected>()[0].discrepancies[0].action,
+            InterventionAction::kPositionClosedExternally);
+  EXPECT_TRUE(engine_->state().manual_review.active);
+  EXPECT_TRUE(engine_->state().positions.contains(kBtc));  // the fold is not edited to match
+  strategy_.At(NextOpen(), Long(F("20000"), F("19800"), F("20400")));
+  Bar("20000", "20010", "19995", "20000");
+  EXPECT_EQ(All<RiskRejected>().back().rule, RiskRule::kManualReviewRequired);
+  auto ack = engine_->OnOperator(runtime::OperatorCommand{runtime::OperatorCommand::kAck, "cli", "closed by hand"});
+  ASSERT_TRUE(ack.ok());
+  EXPECT_FALSE(engine_->state().manual_review.active);
+}
+
+TEST(ReconcileTest, EveryKindOfDifferenceIsTyped) {
+  State s;
+  s.balance = Fixed::FromInt(10000);
+  s.positions[kBtc] = Position{kBtc, Side::kBuy, F("0.5"), F("20000"), F("19800"), F("20400"), F("2"),
+                               ClientOrderId{"ap-p5-E"}, 0, Fixed()};
+  Order sl;
+  sl.client_order_id = ClientOrderId{"ap-p9-S"};
+  sl.symbol = kBtc;
+  sl.purpose = OrderPurpose::kStopLoss;
+  sl.status = OrderStatus::kAccepted;
+  sl.qty = F("0.5");
+  s.orders[sl.client_order_id] = sl;
+  reconcile::VenueSnapshot v;
+  v.positions = {{kBtc, Side::kBuy, F("0.3"), F("20000")}, {Symbol{"ETHUSDT"}, Side::kSell, F("2"), F("1500")}};
+  v.open_orders = {{ClientOrderId{"web_123"}, kBtc, false, Side::kSell, F("0.1")}};
+  v.balance = Fixed::FromInt(9000);
+  std::vector<InterventionAction> actions;
+  for (const Discrepancy& d : reconcile::Reconcile(s, v, {F("0.001"), F("10")})) actions.push_back(d.action);
+  EXPECT_THAT(actions, ElementsAre(InterventionAction::kPositionSizeChanged,
+                                   InterventionAction::kPositionOpenedExternally,
+                                   InterventionAction::kProtectiveOrderMissing,
+                                   InterventionAction::kOrderPlacedExternally, InterventionAction::kBalanceMismatch));
+}
+
 // --- risk, on its own ---
 
 class RiskTest : public ::testing::Test {

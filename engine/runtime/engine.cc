@@ -315,6 +315,35 @@ absl::Status Engine::Start() {
   return RunEffects();
 }
 
+absl::Status Engine::OnVenueReports(const venue::Reports& reports) {
+  RETURN_IF_ERROR(JournalReports(reports));
+  RETURN_IF_ERROR(CheckBreaker());
+  QueueHousekeeping();
+  RETURN_IF_ERROR(Commit());
+  return RunEffects();
+}
+
+absl::Status Engine::OnReconciliation(const absl::StatusOr<reconcile::VenueSnapshot>& venue,
+                                      const reconcile::Tolerances& tolerances) {
+  if (!venue.ok()) {
+    RETURN_IF_ERROR(Emit(ReconciliationFailed{std::string(venue.status().message())}));
+    d_.log->Warning("reconciliation_failed", LogFields().Add("error", venue.status().message())
+                                                 .Add("consecutive_failures", static_cast<uint64_t>(
+                                                          state_.reconciliation_consecutive_failures)));
+    return Commit();
+  }
+  std::vector<Discrepancy> differences = reconcile::Reconcile(state_, *venue, tolerances);
+  if (differences.empty()) {
+    RETURN_IF_ERROR(Emit(ReconciliationCompleted{static_cast<uint32_t>(venue->positions.size()),
+                                                 static_cast<uint32_t>(venue->open_orders.size()), venue->balance}));
+    d_.log->Info("reconciliation_completed", LogFields().Add("positions", static_cast<uint64_t>(venue->positions.size()))
+                                                 .Add("open_orders", static_cast<uint64_t>(venue->open_orders.size())));
+  } else {
+    RETURN_IF_ERROR(Emit(ManualInterventionDetected{std::move(differences)}));
+  }
+  return Commit();
+}
+
 absl::StatusOr<OperatorResult> Engine::OnOperator(const OperatorCommand& cmd) {
   const std::string who = cmd.who, reason = cmd.reason;
   std::string changed = "false";

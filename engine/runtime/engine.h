@@ -24,6 +24,7 @@
 #include "engine/config/config.h"
 #include "engine/domain/state.h"
 #include "engine/orders/orders.h"
+#include "engine/reconcile/reconcile.h"
 #include "engine/risk/risk.h"
 #include "engine/runtime/clock.h"
 #include "engine/runtime/log.h"
@@ -83,6 +84,16 @@ class Engine {
   absl::Status RebuildState();
   // One closed base bar of market data.
   absl::Status OnBar(const strategy::Bar& bar);
+  // Reports a venue sent on its own (a real venue's user-data stream):
+  // journaled, reacted to (positions, protection, OCO) and committed as one
+  // step, then the effects they call for.
+  absl::Status OnVenueReports(const venue::Reports& reports);
+  // The outcome of one reconciliation pass: ReconciliationFailed when the
+  // venue could not be read, ManualInterventionDetected (pausing trading
+  // until ack-manual-review) when it disagrees with the fold, else
+  // ReconciliationCompleted. State is never edited to match the venue.
+  absl::Status OnReconciliation(const absl::StatusOr<reconcile::VenueSnapshot>& venue,
+                                const reconcile::Tolerances& tolerances);
   // An operator command, journaled (TradingPaused, TradingResumed,
   // ManualReviewAcknowledged) and acted on in one step. The kill switch
   // pauses, cancels every open order, closes every position and asks the

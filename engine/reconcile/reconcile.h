@@ -1,0 +1,52 @@
+// Reconciliation: the fold's view of the account against the venue's. Pure:
+// the caller fetches the venue's positions, open orders (plain and algo) and
+// balance; this says how they differ, each difference typed as the seed's
+// ManualInterventionDetected actions. The engine journals the result
+// (ReconciliationCompleted, or ManualInterventionDetected which pauses
+// trading until ack-manual-review) and never edits State to match.
+//
+//   VenueSnapshot v = fetch();          // positionRisk, openOrders, openAlgoOrders, account
+//   std::vector<Discrepancy> d = Reconcile(state, v, tolerances);
+#ifndef APOLLO_ENGINE_RECONCILE_RECONCILE_H_
+#define APOLLO_ENGINE_RECONCILE_RECONCILE_H_
+
+#include <vector>
+
+#include "engine/domain/events.h"
+#include "engine/domain/state.h"
+
+namespace apollo::reconcile {
+
+struct VenuePosition {
+  Symbol symbol;
+  Side side = Side::kBuy;
+  Fixed qty;  // > 0
+  Fixed entry_price;
+};
+
+struct VenueOrder {
+  ClientOrderId client_order_id;  // newClientOrderId or clientAlgoId
+  Symbol symbol;
+  bool algo = false;  // from openAlgoOrders (stop-loss / take-profit)
+  Side side = Side::kBuy;
+  Fixed qty;
+};
+
+struct VenueSnapshot {
+  std::vector<VenuePosition> positions;
+  std::vector<VenueOrder> open_orders;
+  Fixed balance;  // wallet balance of the quote asset
+};
+
+struct Tolerances {
+  Fixed qty;      // position sizes within this are equal (exchange rounding)
+  Fixed balance;  // wallet vs fold: funding payments and rounding drift
+};
+
+// Every difference, in a stable order (positions, then orders, then
+// balance). Empty when the two agree.
+std::vector<Discrepancy> Reconcile(const State& state, const VenueSnapshot& venue, const Tolerances& tolerances);
+
+}  // namespace apollo::reconcile
+
+#endif  // APOLLO_ENGINE_RECONCILE_RECONCILE_H_
