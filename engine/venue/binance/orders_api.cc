@@ -1,0 +1,184 @@
+// Binance USDⓈ-M endpoints: parameter mapping and parsing.
+#include "engine/venue/binance/orders_api.h"
+
+#include "absl/strings/str_cat.h"
+#include "engine/domain/status_macros.h"
+
+namespace apollo::venue::binance {
+namespace {
+
+// Binance's rule for newClientOrderId and clientAlgoId: ^[.A-Z:/a-z0-9_-]{1,36}$
+absl::Status CheckClientId(absl::string_view what, absl::string_view id) {
+  bool ok = !id.empty() && id.size() <= 36;
+  for (char c : id) {
+    ok = ok && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                c == '.' || c == ':' || c == '/' || c == '_' || c == '-');
+  }
+  if (!ok) return absl::InvalidArgumentError(absl::StrCat("binance: ", what, " '", id, "' breaks ^[.A-Z:/a-z0-9_-]{1,36}$"));
+  return absl::OkStatus();
+}
+
+absl::Status CheckSymbol(const Symbol& symbol) {
+  if (symbol.empty()) return absl::InvalidArgumentError("binance: empty symbol");
+  return absl::OkStatus();
+}
+
+// A 2xx body for an order we just placed that we cannot read: the order may
+// exist, so the caller must treat the outcome as unknown.
+template <class T>
+absl::StatusOr<T> PlacedOrUnknown(absl::StatusOr<T> parsed, absl::string_view context) {
+  if (parsed.ok()) return parsed;
+  return absl::DeadlineExceededError(absl::StrCat("binance: ", context, " answered 2xx with an unreadable body (",
+                                                  parsed.status().message(),
+                                                  "); outcome unknown, query the order by its client id"));
+}
+
+Params SymbolParam(const std::optional<Symbol>& symbol) {
+  Params p;
+  if (symbol && !symbol->empty()) p.Add("symbol", symbol->value);
+  return p;
+}
+
+}  // namespace
+
+absl::string_view WorkingTypeName(WorkingType type) {
+  return type == WorkingType::kMarkPrice ? "MARK_PRICE" : "CONTRACT_PRICE";
+}
+
+absl::StatusOr<OrderResult> NewOrder(RestClient& client, const NewOrderRequest& r) {
+  RETURN_IF_ERROR(CheckSymbol(r.symbol));
+  RETURN_IF_ERROR(CheckClientId("newClientOrderId", r.client_order_id.value));
+  if (r.type != OrderType::kMarket && r.type != OrderType::kLimit) {
+    return absl::InvalidArgumentError(absl::StrCat("binance: NewOrder takes MARKET or LIMIT, not ", EnumName(r.type),
+                                                   " (conditional orders go through NewAlgoOrder)"));
+  }
+  if (r.quantity <= Fixed()) return absl::InvalidArgumentError("binance: NewOrder quantity must be positive");
+  if (r.type == OrderType::kLimit && r.price <= Fixed()) {
+    return absl::InvalidArgumentError("binance: LIMIT order needs a positive price");
+  }
+  Params p;
+  p.Add("symbol", r.symbol.value).Add("side", EnumName(r.side)).Add("type", EnumName(r.type));
+  p.AddDecimal("quantity", r.quantity);
+  if (r.type == OrderType::kLimit) p.AddDecimal("price", r.price).Add("timeInForce", "GTC");
+  p.Add("newClientOrderId", r.client_order_id.value);
+  if (r.reduce_only) p.AddBool("reduceOnly", true);
+  p.Add("newOrderRespType", "RESULT");
+  ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kPost, "/fapi/v1/order", p, Security::kSigned));
+  return PlacedOrUnknown(ParseOrder(resp.body), "POST /fapi/v1/order");
+}
+
+absl::StatusOr<OrderResult> QueryOrder(RestClient& client, const Symbol& symbol, const ClientOrderId& id) {
+  RETURN_IF_ERROR(CheckSymbol(symbol));
+  RETURN_IF_ERROR(CheckClientId("origClientOrderId", id.value));
+  Params p;
+  p.Add("symbol", symbol.value).Add("origClientOrderId", id.value);
+  ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kGet, "/fapi/v1/order", p, Security::kSigned));
+  return ParseOrder(resp.body);
+}
+
+absl::StatusOr<OrderResult> CancelOrder(RestClient& client, const Symbol& symbol, const ClientOrderId& id) {
+  RETURN_IF_ERROR(CheckSymbol(symbol));
+  RETURN_IF_ERROR(CheckClientId("origClientOrderId", id.value));
+  Params p;
+  p.Add("symbol", symbol.value).Add("origClientOrderId", id.value);
+  ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kDelete, "/fapi/v1/order", p, Security::kSigned));
+  return ParseOrder(resp.body);
+}
+
+absl::StatusOr<std::vector<OrderResult>> OpenOrders(RestClient& client, const std::optional<Symbol>& symbol) {
+  ASSIGN_OR_RETURN(RestResponse resp,
+                   client.Call(HttpMethod::kGet, "/fapi/v1/openOrders", SymbolParam(symbol), Security::kSigned));
+  return ParseOrders(resp.body);
+}
+
+absl::StatusOr<AlgoOrderResult> NewAlgoOrder(RestClient& client, const NewAlgoOrderRequest& r) {
+  RETURN_IF_ERROR(CheckSymbol(r.symbol));
+  RETURN_IF_ERROR(CheckClientId("clientAlgoId", r.client_algo_id.value));
+  if (r.type != OrderType::kStopMarket && r.type != OrderType::kTakeProfitMarket) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("binance: NewAlgoOrder takes STOP_MARKET or TAKE_PROFIT_MARKET, not ", EnumName(r.type)));
+  }
+  if (r.trigger_price <= Fixed()) return absl::InvalidArgumentError("binance: triggerPrice must be positive");
+  if (r.close_position == r.quantity.has_value()) {
+    return absl::InvalidArgumentError("binance: an algo order has either a quantity or closePosition, not both or neither");
+  }
+  if (r.close_position && r.reduce_only) {
+    return absl::InvalidArgumentError("binance: reduceOnly cannot be sent with closePosition=true");
+  }
+  if (r.quantity && *r.quantity <= Fixed()) return absl::InvalidArgumentError("binance: quantity must be positive");
+  Params p;
+  p.Add("algoType", "CONDITIONAL").Add("symbol", r.symbol.value).Add("side", EnumName(r.side));
+  p.Add("type", EnumName(r.type));
+  if (r.quantity) p.AddDecimal("quantity", *r.quantity);
+  p.AddDecimal("triggerPrice", r.trigger_price).Add("workingType", WorkingTypeName(r.working_type));
+  if (r.reduce_only) p.AddBool("reduceOnly", true);
+  if (r.close_position) p.AddBool("closePosition", true);
+  p.Add("clientAlgoId", r.client_algo_id.value);
+  ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kPost, "/fapi/v1/algoOrder", p, Security::kSigned));
+  return PlacedOrUnknown(ParseAlgoOrder(resp.body), "POST /fapi/v1/algoOrder");
+}
+
+absl::StatusOr<AlgoOrderResult> QueryAlgoOrder(RestClient& client, const ClientOrderId& client_algo_id) {
+  RETURN_IF_ERROR(CheckClientId("clientAlgoId", client_algo_id.value));
+  Params p;
+  p.Add("clientAlgoId", client_algo_id.value);
+  ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kGet, "/fapi/v1/algoOrder", p, Security::kSigned));
+  return ParseAlgoOrder(resp.body);
+}
+
+absl::StatusOr<AlgoCancelResult> CancelAlgoOrder(RestClient& client, const ClientOrderId& client_algo_id) {
+  RETURN_IF_ERROR(CheckClientId("clientAlgoId", client_algo_id.value));
+  Params p;
+  p.Add("clientAlgoId", client_algo_id.value);
+  ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kDelete, "/fapi/v1/algoOrder", p, Security::kSigned));
+  return ParseAlgoCancel(resp.body);
+}
+
+absl::StatusOr<std::vector<AlgoOrderResult>> OpenAlgoOrders(RestClient& client,
+                                                            const std::optional<Symbol>& symbol) {
+  ASSIGN_OR_RETURN(RestResponse resp,
+                   client.Call(HttpMethod::kGet, "/fapi/v1/openAlgoOrders", SymbolParam(symbol), Security::kSigned));
+  return ParseAlgoOrders(resp.body);
+}
+
+absl::StatusOr<std::vector<PositionRisk>> GetPositionRisk(RestClient& client,
+                                                          const std::optional<Symbol>& symbol) {
+  ASSIGN_OR_RETURN(RestResponse resp,
+                   client.Call(HttpMethod::kGet, "/fapi/v3/positionRisk", SymbolParam(symbol), Security::kSigned));
+  return ParsePositionRisk(resp.body);
+}
+
+absl::StatusOr<Account> GetAccount(RestClient& client) {
+  ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kGet, "/fapi/v3/account", Params(), Security::kSigned));
+  return ParseAccount(resp.body);
+}
+
+absl::StatusOr<std::vector<Balance>> GetBalances(RestClient& client) {
+  ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kGet, "/fapi/v3/balance", Params(), Security::kSigned));
+  return ParseBalances(resp.body);
+}
+
+absl::StatusOr<ExchangeInfo> GetExchangeInfo(RestClient& client) {
+  ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kGet, "/fapi/v1/exchangeInfo", Params(), Security::kNone));
+  return ParseExchangeInfo(resp.body);
+}
+
+absl::StatusOr<int64_t> GetServerTime(RestClient& client) {
+  ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kGet, "/fapi/v1/time", Params(), Security::kNone));
+  return ParseServerTime(resp.body);
+}
+
+absl::StatusOr<std::string> CreateListenKey(RestClient& client) {
+  ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kPost, "/fapi/v1/listenKey", Params(), Security::kApiKey));
+  return ParseListenKey(resp.body);
+}
+
+absl::Status KeepAliveListenKey(RestClient& client) {
+  return client.Call(HttpMethod::kPut, "/fapi/v1/listenKey", Params(), Security::kApiKey).status();
+}
+
+absl::Status CloseListenKey(RestClient& client) {
+  return client.Call(HttpMethod::kDelete, "/fapi/v1/listenKey", Params(), Security::kApiKey).status();
+}
+
+}  // namespace apollo::venue::binance

@@ -1,0 +1,476 @@
+// libcurl transport, signing, pacing and the retry rules of rest_client.h.
+#include "engine/venue/binance/rest_client.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <random>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "engine/domain/status_macros.h"
+#include "engine/venue/binance/error.h"
+#include "engine/venue/binance/payloads.h"
+
+namespace apollo::venue::binance {
+namespace {
+
+constexpr absl::string_view kRedacted = "<redacted>";
+
+absl::BitGen MakeGen(const std::optional<uint64_t>& seed) {
+  if (!seed) return absl::BitGen();
+  std::seed_seq seq{static_cast<uint32_t>(*seed), static_cast<uint32_t>(*seed >> 32)};
+  return absl::BitGen(seq);
+}
+
+// Failures that happen before a request can have left this host.
+bool NeverSent(CURLcode code) {
+  switch (code) {
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+      return true;
+    default:
+      return false;
+  }
+}
+
+int64_t HeaderInt(const std::map<std::string, std::string>& headers, const std::string& name) {
+  auto it = headers.find(name);
+  int64_t value = -1;
+  if (it == headers.end() || !absl::SimpleAtoi(it->second, &value)) return -1;
+  return value;
+}
+
+// "... IP banned until 1591702613943 ..." in a 418 body: the Unix ms.
+std::optional<int64_t> BannedUntilFromMsg(absl::string_view msg) {
+  constexpr absl::string_view kMarker = "banned until ";
+  size_t at = msg.find(kMarker);
+  if (at == absl::string_view::npos) return std::nullopt;
+  absl::string_view rest = msg.substr(at + kMarker.size());
+  size_t digits = 0;
+  while (digits < rest.size() && absl::ascii_isdigit(static_cast<unsigned char>(rest[digits]))) ++digits;
+  int64_t ms = 0;
+  if (digits == 0 || !absl::SimpleAtoi(rest.substr(0, digits), &ms)) return std::nullopt;
+  return ms;
+}
+
+std::string FormatMs(int64_t unix_ms) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(unix_ms), absl::UTCTimeZone());
+}
+
+}  // namespace
+
+absl::string_view MethodName(HttpMethod method) {
+  switch (method) {
+    case HttpMethod::kGet: return "GET";
+    case HttpMethod::kPost: return "POST";
+    case HttpMethod::kPut: return "PUT";
+    case HttpMethod::kDelete: return "DELETE";
+  }
+  return "GET";
+}
+
+absl::string_view BackoffReasonName(BackoffReason reason) {
+  switch (reason) {
+    case BackoffReason::kUsedWeight: return "used_weight";
+    case BackoffReason::kRateLimited: return "rate_limited";
+    case BackoffReason::kServerError: return "server_error";
+    case BackoffReason::kTransport: return "transport";
+  }
+  return "unknown";
+}
+
+bool IsIdempotent(HttpMethod method, absl::string_view path) {
+  if (method != HttpMethod::kPost) return true;
+  return path != "/fapi/v1/order" && path != "/fapi/v1/algoOrder" && path != "/fapi/v1/batchOrders";
+}
+
+// The easy handle and what one transfer writes into.
+struct RestClient::Handle {
+  CURL* curl = nullptr;
+  char error[CURL_ERROR_SIZE] = {};
+  std::string body;
+  std::map<std::string, std::string> headers;  // names lower-cased
+  size_t body_max = 0;
+  ~Handle() {
+    if (curl != nullptr) curl_easy_cleanup(curl);
+  }
+
+  static size_t OnBody(char* data, size_t size, size_t n, void* self) {
+    auto* h = static_cast<Handle*>(self);
+    if (h->body.size() + size * n > h->body_max) return 0;  // aborts: CURLE_WRITE_ERROR
+    h->body.append(data, size * n);
+    return size * n;
+  }
+  static size_t OnHeader(char* data, size_t size, size_t n, void* self) {
+    auto* h = static_cast<Handle*>(self);
+    absl::string_view line(data, size * n);
+    if (absl::StartsWith(line, "HTTP/")) h->headers.clear();  // a new response (after 100, ...)
+    size_t colon = line.find(':');
+    if (colon != absl::string_view::npos) {
+      std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(line.substr(0, colon)));
+      h->headers[name] = std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
+    }
+    return size * n;
+  }
+};
+
+struct RestClient::Exchange {
+  CURLcode curl = CURLE_OK;
+  std::string curl_error;
+  int http_status = 0;
+  std::map<std::string, std::string> headers;
+  std::string body;
+};
+
+absl::StatusOr<std::unique_ptr<RestClient>> RestClient::Create(RestOptions options, RestHooks hooks) {
+  if (!absl::StartsWith(options.base_url, "http://") && !absl::StartsWith(options.base_url, "https://")) {
+    return absl::InvalidArgumentError("binance rest: base_url must start with http:// or https://");
+  }
+  while (absl::EndsWith(options.base_url, "/")) options.base_url.pop_back();
+  const bool in_range =
+      options.connect_timeout_ms > 0 && options.request_timeout_ms > 0 && options.recv_window_ms > 0 &&
+      options.recv_window_ms <= 60'000 && options.weight_limit_1m > 0 && options.weight_threshold > 0 &&
+      options.weight_threshold <= 1 && options.weight_delay_max_ms >= 0 && options.weight_delay_max_ms <= 60'000 &&
+      options.max_retries >= 0 && options.max_retries <= 10 && options.backoff_initial_ms >= 0 &&
+      options.backoff_max_ms >= options.backoff_initial_ms && options.backoff_max_ms <= 600'000 &&
+      options.retry_after_scale >= 0 && options.retry_after_scale <= 1 && options.retry_after_max_ms >= 0 &&
+      options.retry_after_max_ms <= 3'600'000 && options.ban_default_ms > 0 && options.response_bytes_max > 0;
+  if (!in_range) return absl::InvalidArgumentError("binance rest: option out of range (see rest_client.h)");
+  static std::once_flag curl_init;
+  std::call_once(curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+
+  auto handle = std::make_unique<Handle>();
+  handle->curl = curl_easy_init();
+  if (handle->curl == nullptr) return absl::InternalError("binance rest: curl_easy_init failed");
+  handle->body_max = static_cast<size_t>(options.response_bytes_max);
+  CURL* c = handle->curl;
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout_ms));
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options.request_timeout_ms));
+  curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, handle->error);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &Handle::OnBody);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, handle.get());
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &Handle::OnHeader);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, handle.get());
+
+  std::optional<Signer> signer;
+  if (!options.api_secret.empty()) {
+    ASSIGN_OR_RETURN(Signer s, Signer::Create(options.api_secret));
+    signer.emplace(std::move(s));
+  }
+  if (!hooks.now_ms) hooks.now_ms = [] { return absl::ToUnixMillis(absl::Now()); };
+  if (!hooks.sleep) hooks.sleep = [](absl::Duration d) { absl::SleepFor(d); };
+  return std::unique_ptr<RestClient>(
+      new RestClient(std::move(options), std::move(hooks), std::move(handle), std::move(signer)));
+}
+
+RestClient::RestClient(RestOptions options, RestHooks hooks, std::unique_ptr<Handle> handle,
+                       std::optional<Signer> signer)
+    : options_(std::move(options)),
+      hooks_(std::move(hooks)),
+      handle_(std::move(handle)),
+      signer_(std::move(signer)),
+      gen_(MakeGen(options_.jitter_seed)),
+      weight_limit_1m_(options_.weight_limit_1m) {}
+
+RestClient::~RestClient() = default;
+
+absl::StatusOr<RestResponse> RestClient::Call(HttpMethod method, absl::string_view path,
+                                              const Params& params, Security security) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return CallLocked(method, path, params, security);
+}
+
+absl::Status RestClient::SyncTime() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return SyncTimeLocked();
+}
+
+int64_t RestClient::server_offset_ms() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return offset_ms_;
+}
+bool RestClient::time_synced() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return time_synced_;
+}
+int64_t RestClient::banned_until_ms() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return banned_until_ms_;
+}
+RateUsage RestClient::last_usage() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_usage_;
+}
+int64_t RestClient::backoff_count() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return backoff_count_;
+}
+void RestClient::set_weight_limit_1m(int64_t limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (limit > 0) weight_limit_1m_ = limit;
+}
+
+absl::StatusOr<RestResponse> RestClient::CallLocked(HttpMethod method, absl::string_view path,
+                                                    const Params& params, Security security) {
+  const std::string context = absl::StrCat(MethodName(method), " ", path);
+  if (path.empty() || path[0] != '/' || absl::StrContains(path, "?")) {
+    return absl::InvalidArgumentError(absl::StrCat("binance rest: bad path (", context, ")"));
+  }
+  if (security != Security::kNone && options_.api_key.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("binance rest: no API key configured (", context, ")"));
+  }
+  if (security == Security::kSigned && !signer_) {
+    return absl::FailedPreconditionError(absl::StrCat("binance rest: no API secret configured (", context, ")"));
+  }
+  if (const int64_t now = hooks_.now_ms(); now < banned_until_ms_) {
+    return MakeBinanceStatus(absl::StatusCode::kResourceExhausted, BinanceError{0, "IP banned", 418},
+                             absl::StrCat(context, ", not sent: IP banned until ", FormatMs(banned_until_ms_)));
+  }
+  if (security == Security::kSigned && !time_synced_) RETURN_IF_ERROR(SyncTimeLocked());
+
+  const bool idempotent = IsIdempotent(method, path);
+  bool resynced = false;
+  int retries = 0;
+  // Each pass returns, spends one of max_retries, or spends the one re-sync.
+  for (int attempt = 0;; ++attempt) {
+    PaceForWeight();
+    std::string signature;
+    ASSIGN_OR_RETURN(const std::string payload, BuildPayload(params, security, &signature));
+    const auto started = std::chrono::steady_clock::now();
+    Exchange ex = Perform(method, path, payload, security != Security::kNone);
+    const double latency_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    RateUsage usage{HeaderInt(ex.headers, "x-mbx-used-weight-1m"),
+                    HeaderInt(ex.headers, "x-mbx-order-count-10s"),
+                    HeaderInt(ex.headers, "x-mbx-order-count-1m")};
+    NoteUsage(usage);
+    if (hooks_.on_request) {
+      hooks_.on_request(RequestSample{method, std::string(path), ex.http_status, latency_s, attempt, usage});
+    }
+
+    if (ex.curl != CURLE_OK) {
+      const std::string what = Redact(ex.curl_error, signature);
+      if (!idempotent && !NeverSent(ex.curl)) {
+        if (ex.curl == CURLE_OPERATION_TIMEDOUT) {
+          return absl::DeadlineExceededError(absl::StrCat(
+              "binance: no answer within ", options_.request_timeout_ms, " ms (", context,
+              "); outcome unknown, query the order by its client id"));
+        }
+        return absl::DeadlineExceededError(absl::StrCat(
+            "binance: transport failure after the request may have been sent (", context, ": ", what,
+            "); outcome unknown, query the order by its client id"));
+      }
+      if (retries < options_.max_retries) {
+        Backoff(BackoffReason::kTransport, RetryDelay(retries++));
+        continue;
+      }
+      return absl::UnavailableError(
+          absl::StrCat("binance: transport failure (", context, ": ", what, ") after ", attempt + 1, " attempts"));
+    }
+    if (ex.http_status >= 200 && ex.http_status < 300) {
+      return RestResponse{ex.http_status, std::move(ex.body), usage};
+    }
+
+    BinanceError error;
+    if (absl::StatusOr<BinanceError> parsed = ParseError(ex.body); parsed.ok()) error = *std::move(parsed);
+    error.msg = Redact(error.msg, signature);
+    error.http_status = ex.http_status;
+    // Retry-After in seconds; clamped to Binance's longest ban (3 days).
+    auto retry_after_s = [&]() -> std::optional<int64_t> {
+      int64_t s = HeaderInt(ex.headers, "retry-after");
+      return s >= 0 ? std::optional<int64_t>(std::min<int64_t>(s, 3 * 86'400)) : std::nullopt;
+    };
+
+    if (ex.http_status == 418) {
+      const int64_t now = hooks_.now_ms();
+      std::optional<int64_t> after = retry_after_s();
+      int64_t until = now + options_.ban_default_ms;
+      if (after) {
+        until = now + *after * 1000;
+      } else if (std::optional<int64_t> from_msg = BannedUntilFromMsg(error.msg)) {
+        until = *from_msg;
+      }
+      banned_until_ms_ = std::max(banned_until_ms_, until);
+      Log(absl::StrCat("binance: HTTP 418, IP banned until ", FormatMs(banned_until_ms_), " (", context, ")"));
+      return MakeBinanceStatus(
+          absl::StatusCode::kResourceExhausted, error,
+          absl::StrCat(context, ", IP banned; Retry-After ", after ? absl::StrCat(*after, " s") : "absent",
+                       ", banned until ", FormatMs(banned_until_ms_), "; not retried"));
+    }
+    if (ex.http_status == 429) {
+      if (retries < options_.max_retries) {
+        std::optional<int64_t> after = retry_after_s();
+        const absl::Duration wait =
+            after ? std::min(absl::Seconds(*after) * options_.retry_after_scale,
+                             absl::Milliseconds(options_.retry_after_max_ms))
+                  : RetryDelay(retries);
+        ++retries;
+        Backoff(BackoffReason::kRateLimited, wait);
+        continue;
+      }
+      return MakeBinanceStatus(absl::StatusCode::kResourceExhausted, error,
+                               absl::StrCat(context, ", rate limited after ", attempt + 1, " attempts"));
+    }
+    if (security == Security::kSigned && error.code == -1021 && !resynced) {
+      resynced = true;  // Binance rejected it unprocessed: safe to resend once
+      Log(absl::StrCat("binance: -1021 on ", context, "; re-syncing server time and resending"));
+      RETURN_IF_ERROR(SyncTimeLocked());
+      continue;
+    }
+    if (ex.http_status >= 500) {
+      if (!idempotent) {
+        return MakeBinanceStatus(absl::StatusCode::kDeadlineExceeded, error,
+                                 absl::StrCat(context, "; outcome unknown, query the order by its client id"));
+      }
+      if (retries < options_.max_retries && error.code != -1007) {
+        Backoff(BackoffReason::kServerError, RetryDelay(retries++));
+        continue;
+      }
+      return MakeBinanceStatus(StatusCodeForBinance(error.code, ex.http_status), error,
+                               absl::StrCat(context, ", after ", attempt + 1, " attempts"));
+    }
+    absl::StatusCode code = StatusCodeForBinance(error.code, ex.http_status);
+    if (code == absl::StatusCode::kDeadlineExceeded) {
+      return MakeBinanceStatus(code, error,
+                               absl::StrCat(context, "; outcome unknown, query the order by its client id"));
+    }
+    return MakeBinanceStatus(code, error, context);
+  }
+}
+
+absl::Status RestClient::SyncTimeLocked() {
+  const int64_t sent_ms = hooks_.now_ms();
+  ASSIGN_OR_RETURN(RestResponse r, CallLocked(HttpMethod::kGet, "/fapi/v1/time", Params(), Security::kNone));
+  const int64_t received_ms = hooks_.now_ms();
+  ASSIGN_OR_RETURN(int64_t server_ms, ParseServerTime(r.body));
+  offset_ms_ = server_ms - (sent_ms + received_ms) / 2;
+  time_synced_ = true;
+  Log(absl::StrCat("binance: server time offset ", offset_ms_, " ms (round trip ", received_ms - sent_ms, " ms)"));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> RestClient::BuildPayload(const Params& params, Security security,
+                                                     std::string* signature) const {
+  if (security != Security::kSigned) return params.Encode();
+  Params full = params;
+  full.AddInt("recvWindow", options_.recv_window_ms).AddInt("timestamp", hooks_.now_ms() + offset_ms_);
+  std::string payload = full.Encode();
+  ASSIGN_OR_RETURN(*signature, signer_->Sign(payload));
+  return absl::StrCat(payload, "&signature=", *signature);
+}
+
+RestClient::Exchange RestClient::Perform(HttpMethod method, absl::string_view path,
+                                         const std::string& payload, bool send_key) {
+  CURL* c = handle_->curl;
+  handle_->body.clear();
+  handle_->headers.clear();
+  handle_->error[0] = '\0';
+  const bool in_body = method == HttpMethod::kPost || method == HttpMethod::kPut;
+  std::string url = absl::StrCat(options_.base_url, path);
+  if (!in_body && !payload.empty()) absl::StrAppend(&url, "?", payload);
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+
+  curl_slist* headers = nullptr;
+  std::string key_header;
+  if (send_key) {
+    key_header = absl::StrCat("X-MBX-APIKEY: ", options_.api_key);
+    headers = curl_slist_append(headers, key_header.c_str());
+  }
+  if (in_body) {
+    headers = curl_slist_append(headers, "Content-Type: application/x-www-form-urlencoded");
+    headers = curl_slist_append(headers, "Expect:");
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload.c_str());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(payload.size()));
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method == HttpMethod::kPut ? "PUT" : nullptr);
+  } else {
+    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method == HttpMethod::kDelete ? "DELETE" : nullptr);
+  }
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+
+  Exchange ex;
+  ex.curl = curl_easy_perform(c);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, nullptr);
+  curl_slist_free_all(headers);
+  if (ex.curl != CURLE_OK) {
+    ex.curl_error = handle_->error[0] != '\0' ? handle_->error : curl_easy_strerror(ex.curl);
+    return ex;
+  }
+  long status = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  ex.http_status = static_cast<int>(status);
+  ex.headers = std::move(handle_->headers);
+  ex.body = std::move(handle_->body);
+  return ex;
+}
+
+void RestClient::NoteUsage(const RateUsage& usage) {
+  if (usage.used_weight_1m >= 0) last_usage_.used_weight_1m = usage.used_weight_1m;
+  if (usage.order_count_10s >= 0) last_usage_.order_count_10s = usage.order_count_10s;
+  if (usage.order_count_1m >= 0) last_usage_.order_count_1m = usage.order_count_1m;
+  if (usage.used_weight_1m >= 0) {
+    weight_pause_pending_ =
+        static_cast<double>(usage.used_weight_1m) >= options_.weight_threshold * static_cast<double>(weight_limit_1m_);
+    if (weight_pause_pending_) {
+      Log(absl::StrCat("binance: used weight ", usage.used_weight_1m, "/", weight_limit_1m_,
+                       " is over the threshold; the next request waits for the minute to roll over"));
+    }
+  }
+}
+
+void RestClient::PaceForWeight() {
+  if (!weight_pause_pending_) return;
+  weight_pause_pending_ = false;
+  // The weight window is the server's calendar minute.
+  const int64_t server_ms = hooks_.now_ms() + offset_ms_;
+  const int64_t to_next_minute_ms = 60'000 - ((server_ms % 60'000) + 60'000) % 60'000;
+  Backoff(BackoffReason::kUsedWeight,
+          absl::Milliseconds(std::min(to_next_minute_ms, options_.weight_delay_max_ms)));
+}
+
+void RestClient::Backoff(BackoffReason reason, absl::Duration delay) {
+  ++backoff_count_;
+  if (hooks_.on_backoff) hooks_.on_backoff(reason, delay);
+  if (delay > absl::ZeroDuration()) hooks_.sleep(delay);
+}
+
+absl::Duration RestClient::RetryDelay(int retry) {
+  int64_t ms = options_.backoff_initial_ms;
+  for (int i = 0; i < retry && ms < options_.backoff_max_ms; ++i) ms *= 2;
+  ms = std::min(ms, options_.backoff_max_ms);
+  const int64_t half = ms / 2;
+  return absl::Milliseconds(half + absl::Uniform<int64_t>(absl::IntervalClosed, gen_, 0, ms - half));
+}
+
+std::string RestClient::Redact(absl::string_view text, absl::string_view signature) const {
+  std::string out(text);
+  for (absl::string_view secret : {absl::string_view(options_.api_secret), absl::string_view(options_.api_key), signature}) {
+    if (!secret.empty()) absl::StrReplaceAll({{secret, kRedacted}}, &out);
+  }
+  return out;
+}
+
+void RestClient::Log(absl::string_view line) {
+  if (hooks_.on_log) hooks_.on_log(line);
+}
+
+}  // namespace apollo::venue::binance
