@@ -1,0 +1,77 @@
+// The Binance USDⓈ-M venue: the engine's Venue over the REST layer, plus
+// the translation of user-data stream events into venue reports.
+//
+//   BinanceVenue venue(client.get(), {.taker_fee_pct = ...});
+//   engine.set_venue(&venue);
+//   // on the user-data stream's thread → engine thread:
+//   Reports r = venue.OnUserEvent(json, engine.state());
+//
+// Entries and exits go to POST /fapi/v1/order; stop-loss and take-profit to
+// the Algo Order API (POST /fapi/v1/algoOrder) as reduce-only conditional
+// orders, with our client order id as newClientOrderId / clientAlgoId.
+// Fills are journaled from the user-data stream (ORDER_TRADE_UPDATE, with
+// Binance's trade id and commission) and, after a crash or a lost stream,
+// from queries; both are deduplicated on the order's cumulative filled
+// quantity, so a fill is never journaled twice.
+//
+// An order POST whose outcome is unknown (timeout, 5xx) returns no report:
+// the order stays PLACED in the ledger and is resolved with Query(), by
+// client id, before anything is resent.
+#ifndef APOLLO_ENGINE_VENUE_BINANCE_BINANCE_VENUE_H_
+#define APOLLO_ENGINE_VENUE_BINANCE_BINANCE_VENUE_H_
+
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "engine/reconcile/reconcile.h"
+#include "engine/venue/binance/rest_client.h"
+#include "engine/venue/venue.h"
+
+namespace apollo::venue::binance {
+
+struct BinanceVenueOptions {
+  // Used only for fills learnt from a query (REST order queries carry no
+  // commission): an estimate, marked in the trade id ("q-...").
+  Fixed taker_fee_pct = *Fixed::Parse("0.04");
+};
+
+// What a user-data stream message asks of the engine besides reports.
+struct UserEventEffects {
+  Reports reports;
+  bool reconcile_now = false;       // ACCOUNT_UPDATE, or an order we do not know
+  bool listen_key_expired = false;  // recreate the listenKey and reconnect
+};
+
+class BinanceVenue : public Venue {
+ public:
+  BinanceVenue(RestClient* client, BinanceVenueOptions options) : client_(client), options_(options) {}
+
+  Reports Submit(const Order& order) override;
+  Reports Cancel(const Order& order, const std::string& reason) override;
+  absl::StatusOr<Reports> Query(const Order& order) override;
+  Reports OnBar(const State&, const CandleClose&) override { return {}; }
+
+  // One user-data stream message (raw JSON, combined-stream wrapper or not).
+  UserEventEffects OnUserEvent(absl::string_view json, const State& state);
+
+  // The venue's positions, open orders (plain and algo) and wallet balance
+  // of `quote_asset`, for reconciliation.
+  absl::StatusOr<reconcile::VenueSnapshot> Snapshot(const std::string& quote_asset);
+
+ private:
+  Reports FillsFromQuery(const Order& order, Fixed executed_qty, Fixed avg_price, const std::string& venue_id);
+
+  RestClient* client_;
+  BinanceVenueOptions options_;
+  // Binance's order id of a triggered algo order -> our client id (from
+  // ALGO_UPDATE), so the triggered order's fills find their order.
+  absl::flat_hash_map<std::string, ClientOrderId> triggered_;
+};
+
+// Whether an order of ours goes through the Algo Order API.
+bool IsAlgo(const Order& order);
+
+}  // namespace apollo::venue::binance
+
+#endif  // APOLLO_ENGINE_VENUE_BINANCE_BINANCE_VENUE_H_

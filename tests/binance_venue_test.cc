@@ -1,0 +1,182 @@
+// BinanceVenue: venue calls against a local stand-in for Binance's REST API,
+// and user-data stream messages (recorded payloads) turned into reports.
+#include <httplib.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "engine/venue/binance/binance_venue.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace apollo::venue::binance {
+namespace {
+
+Fixed F(const char* s) { return *Fixed::Parse(s); }
+
+std::string ReadData(const std::string& name) {
+  std::ifstream in(std::string(APOLLO_SOURCE_DIR) + "/tests/data/binance/" + name);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Order MakeOrder(const std::string& id, OrderType type, OrderStatus status, const char* qty) {
+  Order o;
+  o.client_order_id = ClientOrderId{id};
+  o.symbol = Symbol{"BTCUSDT"};
+  o.order_type = type;
+  o.purpose = type == OrderType::kStopMarket ? OrderPurpose::kStopLoss : OrderPurpose::kEntry;
+  o.side = type == OrderType::kStopMarket ? Side::kSell : Side::kBuy;
+  o.status = status;
+  o.qty = F(qty);
+  o.stop_price = F("19000");
+  o.reduce_only = type == OrderType::kStopMarket;
+  return o;
+}
+
+// A loopback stand-in for the few endpoints a test scripts.
+class FakeRest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_.Get("/fapi/v1/time", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(absl::StrCat("{\"serverTime\":", absl::ToUnixMillis(absl::Now()), "}"), "application/json");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) std::this_thread::yield();
+    RestOptions options;
+    options.base_url = absl::StrCat("http://127.0.0.1:", port_);
+    options.api_key = "test-key";
+    options.api_secret = "test-secret";
+    options.request_timeout_ms = 300;
+    options.max_retries = 0;
+    client_ = *RestClient::Create(options);
+    venue_ = std::make_unique<BinanceVenue>(client_.get(), BinanceVenueOptions{});
+  }
+  void TearDown() override {
+    venue_.reset();
+    client_.reset();  // closes the kept-alive connection, so stop() need not wait it out
+    server_.stop();
+    thread_.join();
+  }
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  std::unique_ptr<RestClient> client_;
+  std::unique_ptr<BinanceVenue> venue_;
+};
+
+TEST_F(FakeRest, RejectedOrderCarriesTheVenueCode) {
+  server_.Post("/fapi/v1/order", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 400;
+    res.set_content(R"({"code":-2019,"msg":"Margin is insufficient."})", "application/json");
+  });
+  Reports r = venue_->Submit(MakeOrder("ap-t5-E", OrderType::kMarket, OrderStatus::kPlaced, "0.01"));
+  ASSERT_EQ(r.size(), 1u);
+  const auto& rejected = std::get<OrderRejected>(r[0]);
+  EXPECT_EQ(rejected.code, -2019);
+  EXPECT_EQ(rejected.reason, "Margin is insufficient.");
+}
+
+TEST_F(FakeRest, TimedOutOrderIsLeftInDoubtThenResolvedByQueryWithoutResending) {
+  int posts = 0;
+  server_.Post("/fapi/v1/order", [&](const httplib::Request&, httplib::Response& res) {
+    ++posts;
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));  // past the client's timeout
+    res.set_content("{}", "application/json");
+  });
+  server_.Get("/fapi/v1/order", [](const httplib::Request& req, httplib::Response& res) {
+    EXPECT_EQ(req.get_param_value("origClientOrderId"), "ap-t7-E");
+    res.set_content(R"({"orderId":42,"symbol":"BTCUSDT","status":"FILLED","clientOrderId":"ap-t7-E","price":"0",
+      "avgPrice":"20000","origQty":"0.010","executedQty":"0.010","cumQuote":"200","side":"BUY","type":"MARKET",
+      "reduceOnly":false,"updateTime":1})",
+                    "application/json");
+  });
+  const Order placed = MakeOrder("ap-t7-E", OrderType::kMarket, OrderStatus::kPlaced, "0.01");
+  EXPECT_TRUE(venue_->Submit(placed).empty());  // outcome unknown: nothing journaled
+  auto resolved = venue_->Query(placed);
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  ASSERT_EQ(resolved->size(), 2u);
+  EXPECT_EQ(std::get<OrderAccepted>((*resolved)[0]).venue_order_id.value, "42");
+  const auto& fill = std::get<OrderFilled>((*resolved)[1]);
+  EXPECT_EQ(fill.qty, F("0.01"));
+  EXPECT_EQ(fill.price, F("20000"));
+  EXPECT_EQ(fill.fee, F("0.08"));  // estimated at the taker rate: REST queries carry no commission
+  EXPECT_EQ(posts, 1);
+}
+
+TEST_F(FakeRest, OrderTheVenueNeverGotIsNotFound) {
+  server_.Get("/fapi/v1/order", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 400;
+    res.set_content(R"({"code":-2013,"msg":"Order does not exist."})", "application/json");
+  });
+  auto r = venue_->Query(MakeOrder("ap-t9-E", OrderType::kMarket, OrderStatus::kPlaced, "0.01"));
+  EXPECT_TRUE(absl::IsNotFound(r.status())) << r.status();
+}
+
+TEST_F(FakeRest, StopLossGoesToTheAlgoOrderApi) {
+  std::string body;
+  server_.Post("/fapi/v1/order", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 400;
+    res.set_content(R"({"code":-4120,"msg":"Order type not supported for this endpoint."})", "application/json");
+  });
+  server_.Post("/fapi/v1/algoOrder", [&](const httplib::Request& req, httplib::Response& res) {
+    body = req.body;
+    res.set_content(R"({"algoId":7,"clientAlgoId":"ap-t11-S","algoType":"CONDITIONAL","orderType":"STOP_MARKET",
+      "symbol":"BTCUSDT","side":"SELL","algoStatus":"NEW","triggerPrice":"19000","quantity":"0.010",
+      "reduceOnly":true})",
+                    "application/json");
+  });
+  Reports r = venue_->Submit(MakeOrder("ap-t11-S", OrderType::kStopMarket, OrderStatus::kPlaced, "0.01"));
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(std::get<OrderAccepted>(r[0]).venue_order_id.value, "7");
+  EXPECT_THAT(body, ::testing::HasSubstr("clientAlgoId=ap-t11-S"));
+  EXPECT_THAT(body, ::testing::HasSubstr("reduceOnly=true"));
+}
+
+TEST(BinanceUserStream, TradeUpdateBecomesAFillOnlyOnce) {
+  BinanceVenue venue(nullptr, {});
+  State state;
+  Order o = MakeOrder("TEST", OrderType::kLimit, OrderStatus::kAccepted, "0.002");
+  state.orders[o.client_order_id] = o;
+  const std::string msg = ReadData("ws/crates_futures_user_data_order_update_trade.json");
+  UserEventEffects fx = venue.OnUserEvent(msg, state);
+  ASSERT_EQ(fx.reports.size(), 1u);
+  const auto& fill = std::get<OrderPartialFill>(fx.reports[0]);
+  EXPECT_EQ(fill.trade_id.value, "12345678");
+  EXPECT_EQ(fill.qty, F("0.001"));
+  EXPECT_EQ(fill.price, F("7100.5"));
+  EXPECT_EQ(fill.fee, F("0.01"));
+  // The same message again (a reconnect replays it): already journaled.
+  state.orders[o.client_order_id].filled_qty = F("0.001");
+  EXPECT_TRUE(venue.OnUserEvent(msg, state).reports.empty());
+}
+
+TEST(BinanceUserStream, ExpiredListenKeyAndAccountUpdatesAskForAction) {
+  BinanceVenue venue(nullptr, {});
+  State state;
+  EXPECT_TRUE(venue.OnUserEvent(ReadData("ws/listenKeyExpired.json"), state).listen_key_expired);
+  EXPECT_TRUE(venue.OnUserEvent(ReadData("ws/ACCOUNT_UPDATE.json"), state).reconcile_now);
+  // A trade on an order the ledger does not know: reconciliation decides.
+  EXPECT_TRUE(venue.OnUserEvent(ReadData("ws/crates_futures_user_data_order_update_trade.json"), state).reconcile_now);
+}
+
+TEST(BinanceUserStream, TriggeredAlgoOrderFillsFindTheirStopLoss) {
+  BinanceVenue venue(nullptr, {});
+  State state;
+  Order sl = MakeOrder("O-20251211-053131-TEST-000-1", OrderType::kStopMarket, OrderStatus::kAccepted, "38");
+  state.orders[sl.client_order_id] = sl;
+  EXPECT_TRUE(venue.OnUserEvent(ReadData("ws/ws_futures_algo_update_triggered.json"), state).reports.empty());
+  // The triggered order's own update names Binance's order id (ai), not ours.
+  const std::string trade = R"({"e":"ORDER_TRADE_UPDATE","T":1,"E":1,"o":{"s":"DOGEUSDT","c":"autoclose-x","S":"BUY",
+    "o":"MARKET","q":"38","x":"TRADE","X":"FILLED","i":88937381063,"l":"38","z":"38","L":"0.1386","n":"0.002",
+    "t":99,"R":true}})";
+  UserEventEffects fx = venue.OnUserEvent(trade, state);
+  ASSERT_EQ(fx.reports.size(), 1u);
+  EXPECT_EQ(std::get<OrderFilled>(fx.reports[0]).client_order_id, sl.client_order_id);
+}
+
+}  // namespace
+}  // namespace apollo::venue::binance
