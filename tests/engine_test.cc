@@ -245,6 +245,22 @@ TEST_F(EngineTest, InDoubtOrderIsResolvedAndSentExactlyOnceAfterACrash) {
   EXPECT_EQ(All<OrderAccepted>().size(), 3u);
 }
 
+TEST_F(EngineTest, InDoubtOrderOlderThanTheOrderTimeoutExpiresInsteadOfBeingSentLate) {
+  Bar("20000", "20010", "19995", "20000");
+  OrderPlaced intent = orders::EntryOrder(TradeProposed{kBtc, Side::kBuy, OrderType::kMarket, F("0.01"), F("20000"),
+                                                        F("19800"), F("20400"), F("2"), 0}).order;
+  intent.client_order_id = orders::MakeClientOrderId(Mode::kPaper, ledger_->head().last_seq + 1, 'E');
+  std::vector<Event> batch{Event{0, clock_.NowNs(), intent}};
+  ASSERT_TRUE(ledger::AppendEvents(*ledger_, batch, true).ok());
+  next_open_ms_ += (cfg_.execution.order_timeout_sec + 1) * 1000;  // the restart comes later than that
+  Restart();
+  EXPECT_EQ(engine_->start_info().in_doubt_orders, 1u);
+  EXPECT_TRUE(engine_->state().positions.empty());
+  EXPECT_TRUE(All<OrderAccepted>().empty());
+  ASSERT_EQ(All<OrderExpired>().size(), 1u);
+  EXPECT_EQ(All<OrderExpired>()[0].reason, "NOT_RECEIVED_BY_VENUE");
+}
+
 TEST_F(EngineTest, OcoCancelLostInACrashIsDoneAtTheNextStart) {
   strategy_.At(NextOpen(), Long(F("20000"), F("19800"), F("20400")));
   Bar("20000", "20010", "19995", "20000");

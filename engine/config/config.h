@@ -99,6 +99,28 @@ struct ExecutionConfig {
   OrderType entry_order_type = OrderType::kMarket;  // execution.entry_order_type: market|limit
   Fixed limit_order_buffer_pct = *Fixed::Parse("0.05");
   int entry_max_duration_sec = 3600;  // an unfilled limit entry is cancelled after this
+  // An order journaled but never received by the venue (found after a
+  // restart) is sent only if it is younger than this; older, it expires.
+  int order_timeout_sec = 30;
+};
+
+// Binance USDⓈ-M endpoints (testnet and live) and the user-data stream.
+struct BinanceConfig {
+  std::string base_url = "https://fapi.binance.com";             // live REST
+  std::string ws_url = "wss://fstream.binance.com";              // live streams
+  std::string testnet_base_url = "https://testnet.binancefuture.com";
+  std::string testnet_ws_url = "wss://fstream.binancefuture.com";
+  int recv_window = 5000;                 // ms
+  int user_stream_keepalive_sec = 1800;   // listenKey keep-alive period
+  int stream_silence_sec = 120;           // no message this long: reconnect
+  std::string quote_asset = "USDT";
+};
+
+struct ReconciliationConfig {
+  bool enabled = true;
+  int interval_min = 30;
+  int failure_threshold = 3;  // consecutive failures that need manual review
+  Fixed balance_tolerance_usd = Fixed::FromInt(5);  // funding and rounding drift
 };
 
 struct PaperSimConfig {
@@ -154,6 +176,8 @@ struct Config {
   NewsConfig news;
   ExecutionConfig execution;
   PaperSimConfig paper_sim;
+  BinanceConfig binance;
+  ReconciliationConfig reconciliation;
   StorageConfig storage;
   MonitoringConfig monitoring;
   ApiConfig api;

@@ -292,8 +292,17 @@ absl::Status Engine::ResolveInDoubt() {
       d_.log->Info("in_doubt_order_resolved", LogFields().Add("client_order_id", o.client_order_id.value).Add("outcome", "reported"));
       RETURN_IF_ERROR(JournalReports(*reports));
     } else if (absl::IsNotFound(reports.status())) {
-      d_.log->Info("in_doubt_order_resolved", LogFields().Add("client_order_id", o.client_order_id.value).Add("outcome", "not_received_sending_now"));
-      to_submit_.push_back(o.client_order_id);
+      // Never received: sending it now is its first submission, unless the
+      // market has moved on since it was decided.
+      const int64_t age_ns = d_.clock->NowNs() - o.placed_ts_ns;
+      const bool fresh = age_ns <= int64_t{d_.cfg.execution.order_timeout_sec} * 1'000'000'000;
+      d_.log->Info("in_doubt_order_resolved", LogFields().Add("client_order_id", o.client_order_id.value)
+                                                 .Add("outcome", fresh ? "not_received_sending_now" : "not_received_expired"));
+      if (fresh) {
+        to_submit_.push_back(o.client_order_id);
+      } else {
+        RETURN_IF_ERROR(Emit(OrderExpired{o.client_order_id, "NOT_RECEIVED_BY_VENUE"}));
+      }
     } else {
       return absl::UnavailableError(absl::StrCat("cannot resolve in-doubt order ", o.client_order_id.value, ": ",
                                                  reports.status().message()));
