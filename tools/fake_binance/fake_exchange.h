@@ -1,0 +1,296 @@
+// The fake Binance USDⓈ-M futures account and matching engine, apart from any
+// transport: one symbol, one-way position mode, cross margin, one USDT wallet.
+// Prices come from recorded bars (bars.h): "now" is the current bar, the
+// market price is its close; AdvanceBar() moves to the next bar and runs what
+// that bar's range triggers. The HTTP routing (server.h) is a thin layer over
+// this class, and a WebSocket layer can sit beside it: every change a real
+// account would push on its user-data stream is rendered in Binance's shape
+// (user_events.h) and both queued for TakeUserEvents() and handed to the
+// sink installed with SetUserEventSink().
+//
+//   FakeExchange ex(ExchangeConfig{}, *ReadBarsCsv(path), SystemClockMs);
+//   auto r = ex.NewOrder({{"symbol", "BTCUSDT"}, {"side", "BUY"}, {"type", "MARKET"},
+//                         {"quantity", "0.010"}, {"newClientOrderId", "a-1"}});
+//   if (!r.ok()) std::cerr << r.error().ToJson();   // {"code":-2019,...}
+//   std::vector<std::string> events = ex.TakeUserEvents();  // ORDER_TRADE_UPDATE, ACCOUNT_UPDATE
+//
+// Requests take Binance's parameter names and string values, as sent on the
+// wire, and are validated the way Binance does it with Binance's error codes,
+// so the C++ API and the HTTP API behave alike.
+//
+// Matching rules (a bar-level model, conservative where a bar hides order):
+// - MARKET fills at once at the current close (taker fee). A partial-fill
+//   fault fills a percentage now and the rest at the next bar's open.
+// - LIMIT that crosses the close fills at the close (taker); GTX that would
+//   cross EXPIRES; IOC/FOK that would not cross EXPIRE; GTC rests and fills at
+//   its price (maker fee) on the first later bar whose range reaches it.
+// - Algo STOP_MARKET / TAKE_PROFIT_MARKET (CONDITIONAL) trigger when a later
+//   bar's high/low reaches triggerPrice, stops before take-profits, then fill
+//   as MARKET at the trigger price (at the open if the bar gapped through it).
+//   A reduce-only or closePosition one with nothing to reduce is REJECTED.
+//   Placing one that the current close already satisfies is -2021.
+//   Per bar: deferred market remainders, then stops, then take-profits, then
+//   resting limits.
+// - newClientOrderId / clientAlgoId must be unique among OPEN orders only, as
+//   on Binance: a filled order's id can be reused (query finds the newest).
+// - Reduce-only fills are clipped to the position; what cannot fill EXPIRES.
+//   When the position reaches zero, open reduce-only limit orders expire.
+//   closePosition algo orders stay open, as on Binance.
+// - Margin: cross, `leverage`x initial margin at the close plus the taker fee
+//   must fit the available balance (-2019); no liquidation is modelled.
+//   Open orders are capped at MAX_NUM_ORDERS (-2025), open algo orders at
+//   MAX_NUM_ALGO_ORDERS (-4045).
+// Thread-safe: one mutex around everything. The sink runs under that mutex,
+// in event order; it must be quick and must not call back into the exchange.
+#ifndef APOLLO_TOOLS_FAKE_BINANCE_FAKE_EXCHANGE_H_
+#define APOLLO_TOOLS_FAKE_BINANCE_FAKE_EXCHANGE_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "engine/domain/fixed.h"
+#include "tools/fake_binance/api_error.h"
+#include "tools/fake_binance/bars.h"
+
+namespace apollo::fake_binance {
+
+// Request parameters by Binance name, values as sent (already URL-decoded).
+using Params = std::map<std::string, std::string>;
+
+enum class Side : uint8_t { kBuy, kSell };
+enum class OrderType : uint8_t { kMarket, kLimit };
+enum class OrderStatus : uint8_t { kNew, kPartiallyFilled, kFilled, kCanceled, kExpired };
+enum class AlgoType : uint8_t { kStopMarket, kTakeProfitMarket };
+enum class AlgoStatus : uint8_t { kNew, kTriggered, kFinished, kCanceled, kRejected };
+
+absl::string_view SideName(Side side);              // "BUY"
+absl::string_view OrderTypeName(OrderType type);    // "MARKET"
+absl::string_view OrderStatusName(OrderStatus s);   // "PARTIALLY_FILLED"
+absl::string_view AlgoTypeName(AlgoType type);      // "STOP_MARKET"
+absl::string_view AlgoStatusName(AlgoStatus s);     // "TRIGGERED"
+
+struct ExchangeConfig {
+  std::string symbol = "BTCUSDT";
+  std::string base_asset = "BTC";
+  std::string quote_asset = "USDT";
+  Fixed start_balance = Fixed::FromInt(10'000);
+  Fixed tick_size = Fixed::FromRaw(10'000'000);        // 0.10
+  Fixed step_size = Fixed::FromRaw(100'000);           // 0.001
+  Fixed max_qty = Fixed::FromInt(1'000);
+  Fixed min_notional = Fixed::FromInt(5);
+  Fixed taker_fee_rate = Fixed::FromRaw(40'000);       // 0.0004 = 0.04 %
+  Fixed maker_fee_rate = Fixed::FromRaw(20'000);       // 0.0002 = 0.02 %
+  Fixed maint_margin_rate = Fixed::FromRaw(400'000);   // 0.004
+  int64_t leverage = 20;
+  int64_t listen_key_ttl_ms = 60 * 60 * 1000;
+  int64_t max_open_orders = 200;      // MAX_NUM_ORDERS: beyond it -2025
+  int64_t max_open_algo_orders = 10;  // MAX_NUM_ALGO_ORDERS: beyond it -4045
+  size_t user_events_max = 65'536;  // queue bound; the oldest are dropped (and counted)
+  size_t history_max = 100'000;     // closed (algo) orders beyond this are forgotten, oldest first
+};
+
+struct Order {
+  int64_t order_id = 0;
+  std::string client_order_id;
+  std::string symbol;
+  Side side = Side::kBuy;
+  OrderType type = OrderType::kMarket;
+  std::string orig_type;      // "MARKET", "LIMIT"; "STOP_MARKET"... for a triggered algo order
+  std::string time_in_force;  // GTC, IOC, FOK, GTX
+  Fixed price;                // 0 for MARKET
+  Fixed stop_price;           // the trigger of the algo order that made it, else 0
+  Fixed orig_qty, executed_qty, cum_quote;
+  OrderStatus status = OrderStatus::kNew;
+  bool reduce_only = false;
+  bool close_position = false;
+  int64_t time_ms = 0, update_time_ms = 0;
+  Fixed deferred_qty;  // partial-fill fault: fills at the next bar's open
+
+  bool IsOpen() const { return status == OrderStatus::kNew || status == OrderStatus::kPartiallyFilled; }
+  Fixed AvgPrice() const { return executed_qty.is_zero() ? Fixed() : cum_quote.Div(executed_qty); }
+};
+
+struct AlgoOrder {
+  int64_t algo_id = 0;
+  std::string client_algo_id;
+  std::string symbol;
+  Side side = Side::kBuy;
+  AlgoType type = AlgoType::kStopMarket;
+  std::string time_in_force = "GTC";
+  std::string working_type = "CONTRACT_PRICE";
+  Fixed quantity;  // 0 with closePosition
+  Fixed trigger_price;
+  bool reduce_only = false;
+  bool close_position = false;
+  AlgoStatus status = AlgoStatus::kNew;
+  std::string reject_reason;     // "Reduce Only reject" when REJECTED
+  int64_t actual_order_id = 0;   // the MARKET order it became, once triggered
+  Fixed actual_price, executed_qty;
+  int64_t create_time_ms = 0, update_time_ms = 0, trigger_time_ms = 0;
+};
+
+struct Position {
+  std::string symbol;
+  Fixed qty;            // signed: negative is short
+  Fixed entry_price;    // 0 when flat
+  Fixed realized_pnl;   // accumulated ("cr" in ACCOUNT_UPDATE)
+  int64_t update_time_ms = 0;
+};
+
+// The account as positionRisk / account / balance report it, at the mark.
+struct AccountSnapshot {
+  Fixed wallet_balance;
+  Fixed unrealized_pnl;
+  Fixed position_initial_margin;
+  Fixed open_order_initial_margin;
+  Fixed maint_margin;
+  Fixed available_balance;  // wallet + unrealized - initial margins
+  Fixed mark_price;         // the current bar's close
+  Position position;
+  int64_t leverage = 0;
+  int64_t update_time_ms = 0;
+};
+
+struct NewOrderResult {
+  Order accepted;  // as accepted, before any fill (newOrderRespType=ACK)
+  Order result;    // after the immediate fills (newOrderRespType=RESULT)
+};
+
+class FakeExchange {
+ public:
+  using Clock = std::function<int64_t()>;  // Unix ms; must be thread-safe
+  using UserEventSink = std::function<void(const std::string& event_json)>;
+
+  // `bars` must not be empty; trading starts on bars[0].
+  FakeExchange(ExchangeConfig config, std::vector<Bar> bars, Clock clock);
+  FakeExchange(const FakeExchange&) = delete;
+  FakeExchange& operator=(const FakeExchange&) = delete;
+
+  const ExchangeConfig& config() const { return config_; }
+
+  // The server clock: the injected clock plus the skew (drills for -1021).
+  int64_t NowMs() const;
+  void SetClockSkewMs(int64_t skew_ms);
+  int64_t clock_skew_ms() const;
+
+  // Market data. AdvanceBar() is OutOfRange after the last bar.
+  Bar CurrentBar() const;
+  size_t bar_index() const;
+  size_t bar_count() const { return bars_.size(); }
+  absl::StatusOr<Bar> AdvanceBar();
+
+  // POST/GET/DELETE /fapi/v1/order, GET /fapi/v1/openOrders.
+  ApiResult<NewOrderResult> NewOrder(const Params& p);
+  ApiResult<Order> QueryOrder(const Params& p);
+  ApiResult<Order> CancelOrder(const Params& p);
+  ApiResult<std::vector<Order>> OpenOrders(const Params& p);
+  // POST/GET/DELETE /fapi/v1/algoOrder, GET /fapi/v1/openAlgoOrders.
+  ApiResult<AlgoOrder> NewAlgoOrder(const Params& p);
+  ApiResult<AlgoOrder> QueryAlgoOrder(const Params& p);
+  ApiResult<AlgoOrder> CancelAlgoOrder(const Params& p);
+  ApiResult<std::vector<AlgoOrder>> OpenAlgoOrders(const Params& p);
+  // positionRisk / account / balance.
+  AccountSnapshot Account() const;
+
+  // POST/PUT/DELETE /fapi/v1/listenKey. Start returns the active key if
+  // there is one (extending it), as Binance does; keys expire after
+  // listen_key_ttl_ms without a keep-alive (-1125 afterwards). The account
+  // has one key, so an empty `listen_key` means "the account's key" (USDⓈ-M
+  // PUT and DELETE take no parameter).
+  std::string StartUserStream();
+  ApiResult<std::string> KeepAliveUserStream(absl::string_view listen_key);
+  std::optional<ApiError> CloseUserStream(absl::string_view listen_key);
+  bool IsListenKeyActive(absl::string_view listen_key) const;
+
+  // Drills. The next MARKET order fills `percent` (1..99) now, the rest on
+  // the next bar. ClosePositionByHand is a reduce-only MARKET order the bot
+  // did not send (client id "web_manual_<n>", as from the web UI): the
+  // position goes to zero at the current close and the user events follow.
+  absl::Status SetPartialFillNextMarket(int percent);
+  ApiResult<Order> ClosePositionByHand(absl::string_view symbol);
+
+  // User-data events (JSON, Binance shapes), oldest first.
+  std::vector<std::string> TakeUserEvents();
+  void SetUserEventSink(UserEventSink sink);
+
+  // Everything above as one JSON object, for GET /admin/state.
+  std::string StateJson() const;
+
+ private:
+  struct ListenKey {
+    std::string key;
+    int64_t expires_ms = 0;
+  };
+
+  int64_t NowLocked() const { return clock_() + skew_ms_; }
+  const Bar& Current() const { return bars_[bar_index_]; }
+  AccountSnapshot AccountLocked() const;
+  std::optional<ApiError> CheckSymbol(const Params& p, bool required) const;
+  // Request → order, with Binance's parameter and filter checks (no account state).
+  ApiResult<Order> ParseNewOrder(const Params& p) const;
+  ApiResult<AlgoOrder> ParseNewAlgoOrder(const Params& p) const;
+  ApiResult<Fixed> ParseQuantity(const Params& p) const;
+  ApiResult<Fixed> ParsePrice(const Params& p, absl::string_view key) const;
+  // Reduce-only, MIN_NOTIONAL, margin and open-order limit.
+  std::optional<ApiError> CheckAccountFor(const Order& order) const;
+  Order* FindOrder(const Params& p, std::optional<ApiError>* error);
+  AlgoOrder* FindAlgo(const Params& p, std::optional<ApiError>* error);
+  bool ClientOrderIdInUse(absl::string_view id) const;
+  bool ClientAlgoIdInUse(absl::string_view id) const;
+  Fixed Reducible(Side side) const;  // |position| if `side` reduces it, else 0
+  std::optional<ApiError> CheckMargin(Side side, Fixed qty, Fixed price) const;
+
+  // Executes `qty` of `order` at `price`: position, wallet, fees, events.
+  void Fill(Order& order, Fixed qty, Fixed price, bool maker);
+  // A new order meets the current close: market fills, crossing limits fill.
+  void MatchOnArrival(Order& order);
+  void Expire(Order& order);
+  void ExpireReduceOnlyOrdersIfFlat();
+  void TriggerAlgo(AlgoOrder& algo, const Bar& bar);
+  void RunBar(const Bar& bar);
+  Order& AddOrder(Order order);
+  AlgoOrder& AddAlgo(AlgoOrder algo);
+  int64_t OpenOrderCount() const;
+  int64_t OpenAlgoCount() const;
+  void Emit(std::string event_json);
+  void EmitOrderUpdate(const Order& order, absl::string_view exec_type, Fixed last_qty, Fixed last_price,
+                       Fixed commission, Fixed realized, int64_t trade_id, bool maker);
+  void EmitAccountUpdate();
+  void EmitAlgoUpdate(const AlgoOrder& algo);
+
+  const ExchangeConfig config_;
+  const std::vector<Bar> bars_;
+  const Clock clock_;
+
+  mutable std::mutex mu_;
+  int64_t skew_ms_ = 0;
+  size_t bar_index_ = 0;
+  Fixed wallet_;
+  Position position_;
+  std::map<int64_t, Order> orders_;     // by orderId (increasing = time order)
+  std::map<int64_t, AlgoOrder> algos_;  // by algoId
+  int64_t next_order_id_ = 4'000'000'001;
+  int64_t next_algo_id_ = 1'000'000'001;
+  int64_t next_trade_id_ = 500'000'001;
+  int64_t next_auto_id_ = 1;
+  int partial_fill_next_percent_ = 0;
+  std::vector<ListenKey> listen_keys_;
+  std::deque<std::string> user_events_;
+  int64_t user_events_dropped_ = 0;
+  UserEventSink sink_;
+};
+
+// Unix ms from the system clock: the default Clock for the executable.
+int64_t SystemClockMs();
+
+}  // namespace apollo::fake_binance
+
+#endif  // APOLLO_TOOLS_FAKE_BINANCE_FAKE_EXCHANGE_H_

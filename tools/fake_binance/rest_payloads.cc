@@ -1,0 +1,320 @@
+// REST response rendering (see rest_payloads.h).
+#include "tools/fake_binance/rest_payloads.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "tools/fake_binance/json_writer.h"
+
+namespace apollo::fake_binance {
+namespace {
+
+int Decimals(Fixed v) {
+  int64_t raw = v.raw() < 0 ? -v.raw() : v.raw();
+  int places = 8;
+  while (places > 0 && raw % 10 == 0) {
+    raw /= 10;
+    --places;
+  }
+  return places;
+}
+
+}  // namespace
+
+std::string OrderJson(const Order& o) {
+  return JsonObject()
+      .Int("orderId", o.order_id)
+      .Str("symbol", o.symbol)
+      .Str("status", OrderStatusName(o.status))
+      .Str("clientOrderId", o.client_order_id)
+      .Dec("price", o.price)
+      .Dec("avgPrice", o.AvgPrice())
+      .Dec("origQty", o.orig_qty)
+      .Dec("executedQty", o.executed_qty)
+      .Dec("cumQty", o.executed_qty)
+      .Dec("cumQuote", o.cum_quote)
+      .Str("timeInForce", o.time_in_force)
+      .Str("type", OrderTypeName(o.type))
+      .Bool("reduceOnly", o.reduce_only)
+      .Bool("closePosition", o.close_position)
+      .Str("side", SideName(o.side))
+      .Str("positionSide", "BOTH")
+      .Dec("stopPrice", o.stop_price)
+      .Str("workingType", "CONTRACT_PRICE")
+      .Bool("priceProtect", false)
+      .Str("origType", o.orig_type)
+      .Str("priceMatch", "NONE")
+      .Str("selfTradePreventionMode", "EXPIRE_MAKER")
+      .Int("goodTillDate", 0)
+      .Int("time", o.time_ms)
+      .Int("updateTime", o.update_time_ms)
+      .Close();
+}
+
+std::string AlgoOrderJson(const AlgoOrder& a) {
+  return JsonObject()
+      .Int("algoId", a.algo_id)
+      .Str("clientAlgoId", a.client_algo_id)
+      .Str("algoType", "CONDITIONAL")
+      .Str("orderType", AlgoTypeName(a.type))
+      .Str("symbol", a.symbol)
+      .Str("side", SideName(a.side))
+      .Str("positionSide", "BOTH")
+      .Str("timeInForce", a.time_in_force)
+      .Dec("quantity", a.quantity)
+      .Str("algoStatus", AlgoStatusName(a.status))
+      .Str("actualOrderId", a.actual_order_id == 0 ? "" : absl::StrCat(a.actual_order_id))
+      .Dec("actualPrice", a.actual_price)
+      .Dec("actualQty", a.executed_qty)
+      .Dec("triggerPrice", a.trigger_price)
+      .Str("price", "0")
+      .Str("icebergQuantity", "None")
+      .Str("tpTriggerPrice", "0")
+      .Str("tpPrice", "0")
+      .Str("slTriggerPrice", "0")
+      .Str("slPrice", "0")
+      .Str("tpOrderType", "")
+      .Str("selfTradePreventionMode", "EXPIRE_MAKER")
+      .Str("workingType", a.working_type)
+      .Str("priceMatch", "NONE")
+      .Bool("closePosition", a.close_position)
+      .Bool("priceProtect", false)
+      .Bool("reduceOnly", a.reduce_only)
+      .Int("createTime", a.create_time_ms)
+      .Int("updateTime", a.update_time_ms)
+      .Int("triggerTime", a.trigger_time_ms)
+      .Int("goodTillDate", 0)
+      .Close();
+}
+
+std::string AlgoCancelJson(const AlgoOrder& a) {
+  return JsonObject()
+      .Int("algoId", a.algo_id)
+      .Str("clientAlgoId", a.client_algo_id)
+      .Str("code", "200")
+      .Str("msg", "success")
+      .Close();
+}
+
+std::string PositionRiskJson(const AccountSnapshot& a, const ExchangeConfig& config, int version) {
+  const Position& p = a.position;
+  const Fixed notional = p.qty.Mul(a.mark_price);
+  if (version >= 3) {
+    if (p.qty.is_zero()) return "[]";
+    return JsonArray({JsonObject()
+                          .Str("symbol", config.symbol)
+                          .Str("positionSide", "BOTH")
+                          .Dec("positionAmt", p.qty)
+                          .Dec("entryPrice", p.entry_price)
+                          .Dec("breakEvenPrice", p.entry_price)
+                          .Dec("markPrice", a.mark_price)
+                          .Dec("unRealizedProfit", a.unrealized_pnl)
+                          .Str("liquidationPrice", "0")
+                          .Str("isolatedMargin", "0")
+                          .Dec("notional", notional)
+                          .Str("marginAsset", config.quote_asset)
+                          .Str("isolatedWallet", "0")
+                          .Dec("initialMargin", a.position_initial_margin)
+                          .Dec("maintMargin", a.maint_margin)
+                          .Dec("positionInitialMargin", a.position_initial_margin)
+                          .Dec("openOrderInitialMargin", a.open_order_initial_margin)
+                          .Int("adl", 0)
+                          .Str("bidNotional", "0")
+                          .Str("askNotional", "0")
+                          .Int("updateTime", p.update_time_ms)
+                          .Close()});
+  }
+  return JsonArray({JsonObject()
+                        .Dec("entryPrice", p.entry_price)
+                        .Dec("breakEvenPrice", p.entry_price)
+                        .Str("marginType", "cross")
+                        .Str("isAutoAddMargin", "false")
+                        .Str("isolatedMargin", "0.00000000")
+                        .Str("leverage", absl::StrCat(a.leverage))
+                        .Str("liquidationPrice", "0")
+                        .Dec("markPrice", a.mark_price)
+                        .Str("maxNotionalValue", "20000000")
+                        .Dec("positionAmt", p.qty)
+                        .Dec("notional", notional)
+                        .Str("isolatedWallet", "0")
+                        .Str("symbol", config.symbol)
+                        .Dec("unRealizedProfit", a.unrealized_pnl)
+                        .Str("positionSide", "BOTH")
+                        .Int("updateTime", p.update_time_ms)
+                        .Close()});
+}
+
+std::string AccountJson(const AccountSnapshot& a, const ExchangeConfig& config, int version) {
+  const Fixed margin_balance = a.wallet_balance + a.unrealized_pnl;
+  const Fixed initial = a.position_initial_margin + a.open_order_initial_margin;
+  const Position& p = a.position;
+  JsonObject asset;
+  asset.Str("asset", config.quote_asset)
+      .Dec("walletBalance", a.wallet_balance)
+      .Dec("unrealizedProfit", a.unrealized_pnl)
+      .Dec("marginBalance", margin_balance)
+      .Dec("maintMargin", a.maint_margin)
+      .Dec("initialMargin", initial)
+      .Dec("positionInitialMargin", a.position_initial_margin)
+      .Dec("openOrderInitialMargin", a.open_order_initial_margin)
+      .Dec("crossWalletBalance", a.wallet_balance)
+      .Dec("crossUnPnl", a.unrealized_pnl)
+      .Dec("availableBalance", a.available_balance)
+      .Dec("maxWithdrawAmount", a.available_balance);
+  if (version < 3) asset.Bool("marginAvailable", true);
+  asset.Int("updateTime", a.update_time_ms);
+
+  std::vector<std::string> positions;
+  if (version < 3 || !p.qty.is_zero()) {
+    JsonObject pos;
+    pos.Str("symbol", config.symbol)
+        .Str("positionSide", "BOTH")
+        .Dec("positionAmt", p.qty)
+        .Dec("unrealizedProfit", a.unrealized_pnl)
+        .Str("isolatedMargin", "0")
+        .Dec("notional", p.qty.Mul(a.mark_price))
+        .Str("isolatedWallet", "0")
+        .Dec("initialMargin", a.position_initial_margin)
+        .Dec("maintMargin", a.maint_margin);
+    if (version < 3) {
+      pos.Dec("positionInitialMargin", a.position_initial_margin)
+          .Dec("openOrderInitialMargin", a.open_order_initial_margin)
+          .Str("leverage", absl::StrCat(a.leverage))
+          .Bool("isolated", false)
+          .Dec("entryPrice", p.entry_price)
+          .Str("maxNotional", "20000000")
+          .Str("bidNotional", "0")
+          .Str("askNotional", "0");
+    }
+    pos.Int("updateTime", p.update_time_ms);
+    positions.push_back(pos.Close());
+  }
+
+  JsonObject out;
+  if (version < 3) {
+    out.Int("feeTier", 0)
+        .Bool("feeBurn", false)
+        .Bool("canTrade", true)
+        .Bool("canDeposit", true)
+        .Bool("canWithdraw", true)
+        .Int("updateTime", 0)
+        .Bool("multiAssetsMargin", false)
+        .Int("tradeGroupId", -1);
+  }
+  return out.Dec("totalInitialMargin", initial)
+      .Dec("totalMaintMargin", a.maint_margin)
+      .Dec("totalWalletBalance", a.wallet_balance)
+      .Dec("totalUnrealizedProfit", a.unrealized_pnl)
+      .Dec("totalMarginBalance", margin_balance)
+      .Dec("totalPositionInitialMargin", a.position_initial_margin)
+      .Dec("totalOpenOrderInitialMargin", a.open_order_initial_margin)
+      .Dec("totalCrossWalletBalance", a.wallet_balance)
+      .Dec("totalCrossUnPnl", a.unrealized_pnl)
+      .Dec("availableBalance", a.available_balance)
+      .Dec("maxWithdrawAmount", a.available_balance)
+      .Raw("assets", JsonArray({asset.Close()}))
+      .Raw("positions", JsonArray(positions))
+      .Close();
+}
+
+std::string BalanceJson(const AccountSnapshot& a, const ExchangeConfig& config) {
+  return JsonArray({JsonObject()
+                        .Str("accountAlias", "FakeAccount")
+                        .Str("asset", config.quote_asset)
+                        .Dec("balance", a.wallet_balance)
+                        .Dec("crossWalletBalance", a.wallet_balance)
+                        .Dec("crossUnPnl", a.unrealized_pnl)
+                        .Dec("availableBalance", a.available_balance)
+                        .Dec("maxWithdrawAmount", a.available_balance)
+                        .Bool("marginAvailable", true)
+                        .Int("updateTime", a.update_time_ms)
+                        .Close()});
+}
+
+std::string ExchangeInfoJson(const ExchangeConfig& c, const RateLimits& limits, int64_t server_time_ms) {
+  auto rate_limit = [](absl::string_view type, absl::string_view interval, int64_t num, int64_t limit) {
+    return JsonObject()
+        .Str("rateLimitType", type)
+        .Str("interval", interval)
+        .Int("intervalNum", num)
+        .Int("limit", limit)
+        .Close();
+  };
+  auto asset = [](absl::string_view name, absl::string_view auto_exchange) {
+    return JsonObject()
+        .Str("asset", name)
+        .Bool("marginAvailable", true)
+        .Str("autoAssetExchange", auto_exchange)
+        .Close();
+  };
+  const std::vector<std::string> filters = {
+      JsonObject()
+          .Str("minPrice", c.tick_size.ToString())
+          .Str("maxPrice", "1000000")
+          .Str("filterType", "PRICE_FILTER")
+          .Dec("tickSize", c.tick_size)
+          .Close(),
+      JsonObject()
+          .Dec("stepSize", c.step_size)
+          .Str("filterType", "LOT_SIZE")
+          .Dec("maxQty", c.max_qty)
+          .Dec("minQty", c.step_size)
+          .Close(),
+      JsonObject()
+          .Dec("stepSize", c.step_size)
+          .Str("filterType", "MARKET_LOT_SIZE")
+          .Dec("maxQty", c.max_qty)
+          .Dec("minQty", c.step_size)
+          .Close(),
+      JsonObject().Int("limit", c.max_open_orders).Str("filterType", "MAX_NUM_ORDERS").Close(),
+      JsonObject().Int("limit", c.max_open_algo_orders).Str("filterType", "MAX_NUM_ALGO_ORDERS").Close(),
+      JsonObject().Dec("notional", c.min_notional).Str("filterType", "MIN_NOTIONAL").Close(),
+      JsonObject()
+          .Str("multiplierDown", "0.9500")
+          .Str("multiplierUp", "1.0500")
+          .Str("multiplierDecimal", "4")
+          .Str("filterType", "PERCENT_PRICE")
+          .Close(),
+  };
+  const std::string symbol =
+      JsonObject()
+          .Str("symbol", c.symbol)
+          .Str("pair", c.symbol)
+          .Str("contractType", "PERPETUAL")
+          .Int("deliveryDate", 4133404802000)
+          .Int("onboardDate", 1569398400000)
+          .Str("status", "TRADING")
+          .Str("maintMarginPercent", "2.5000")
+          .Str("requiredMarginPercent", "5.0000")
+          .Str("baseAsset", c.base_asset)
+          .Str("quoteAsset", c.quote_asset)
+          .Str("marginAsset", c.quote_asset)
+          .Int("pricePrecision", Decimals(c.tick_size))
+          .Int("quantityPrecision", Decimals(c.step_size))
+          .Int("baseAssetPrecision", 8)
+          .Int("quotePrecision", 8)
+          .Str("underlyingType", "COIN")
+          .Raw("underlyingSubType", "[]")
+          .Int("settlePlan", 0)
+          .Str("triggerProtect", "0.0500")
+          .Str("liquidationFee", "0.012500")
+          .Str("marketTakeBound", "0.05")
+          .Raw("filters", JsonArray(filters))
+          .Raw("orderTypes",
+               R"(["LIMIT","MARKET","STOP","STOP_MARKET","TAKE_PROFIT","TAKE_PROFIT_MARKET","TRAILING_STOP_MARKET"])")
+          .Raw("timeInForce", R"(["GTC","IOC","FOK","GTX"])")
+          .Close();
+  return JsonObject()
+      .Str("timezone", "UTC")
+      .Int("serverTime", server_time_ms)
+      .Str("futuresType", "U_MARGINED")
+      .Raw("rateLimits", JsonArray({rate_limit("REQUEST_WEIGHT", "MINUTE", 1, limits.request_weight_1m),
+                                    rate_limit("ORDERS", "MINUTE", 1, limits.orders_1m),
+                                    rate_limit("ORDERS", "SECOND", 10, limits.orders_10s)}))
+      .Raw("exchangeFilters", "[]")
+      .Raw("assets", JsonArray({asset(c.quote_asset, "-10000"), asset(c.base_asset, "-0.00100000")}))
+      .Raw("symbols", JsonArray({symbol}))
+      .Close();
+}
+
+}  // namespace apollo::fake_binance

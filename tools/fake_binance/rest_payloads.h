@@ -1,0 +1,41 @@
+// REST response bodies in Binance's USDⓈ-M shapes (shared/data/binance/rest/:
+// SDK and NautilusTrader order, algo order, positionRisk v2/v3, account v2/v3,
+// balance and listenKey examples; the captured 2022 exchangeInfo). Values are
+// the fake exchange's; decimals are exact strings, as Binance sends them.
+#ifndef APOLLO_TOOLS_FAKE_BINANCE_REST_PAYLOADS_H_
+#define APOLLO_TOOLS_FAKE_BINANCE_REST_PAYLOADS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "tools/fake_binance/fake_exchange.h"
+
+namespace apollo::fake_binance {
+
+// /fapi/v1/order (POST RESULT/ACK, GET, DELETE) and one openOrders element.
+std::string OrderJson(const Order& order);
+// /fapi/v1/algoOrder (POST, GET) and one openAlgoOrders element.
+std::string AlgoOrderJson(const AlgoOrder& algo);
+// DELETE /fapi/v1/algoOrder: {"algoId","clientAlgoId","code":"200","msg":"success"}.
+std::string AlgoCancelJson(const AlgoOrder& algo);
+
+// GET /fapi/v2|v3/positionRisk: v2 lists the symbol even when flat, v3 only
+// a non-zero position.
+std::string PositionRiskJson(const AccountSnapshot& account, const ExchangeConfig& config, int version);
+// GET /fapi/v2|v3/account.
+std::string AccountJson(const AccountSnapshot& account, const ExchangeConfig& config, int version);
+// GET /fapi/v2|v3/balance.
+std::string BalanceJson(const AccountSnapshot& account, const ExchangeConfig& config);
+
+struct RateLimits {
+  int64_t request_weight_1m = 2400;
+  int64_t orders_1m = 1200;
+  int64_t orders_10s = 300;
+};
+// GET /fapi/v1/exchangeInfo with the configured symbol and filters.
+std::string ExchangeInfoJson(const ExchangeConfig& config, const RateLimits& limits, int64_t server_time_ms);
+
+}  // namespace apollo::fake_binance
+
+#endif  // APOLLO_TOOLS_FAKE_BINANCE_REST_PAYLOADS_H_

@@ -1,0 +1,448 @@
+// The fake Binance REST server: routing, authentication, weights, faults
+// (see server.h).
+#include "tools/fake_binance/server.h"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "tools/fake_binance/json_writer.h"
+#include "tools/fake_binance/signing.h"
+
+namespace apollo::fake_binance {
+namespace {
+
+constexpr int64_t kDefaultRecvWindowMs = 5'000;
+constexpr int64_t kMaxRecvWindowMs = 60'000;
+constexpr int64_t kBarsPerAdminCallMax = 100'000;
+constexpr auto kStartTimeout = std::chrono::seconds(10);
+
+enum class Security : uint8_t { kNone, kApiKey, kSigned };
+
+struct Reply {
+  int status = 200;
+  std::string body;
+};
+
+Reply Ok(std::string body) { return Reply{200, std::move(body)}; }
+Reply Fail(const ApiError& e) { return Reply{e.http_status, e.ToJson()}; }
+
+struct Endpoint {
+  Security security = Security::kSigned;
+  int weight = 1;
+  int weight_without_symbol = 0;  // 0: same as `weight`
+  bool order_entry = false;       // counts toward X-MBX-ORDER-COUNT-*
+  std::function<Reply(const Params&)> handler;
+};
+
+bool IsLoopback(const std::string& addr) {
+  return addr == "127.0.0.1" || addr == "::1" || addr == "::ffff:127.0.0.1";
+}
+
+std::string AdminError(absl::string_view what) { return JsonObject().Str("error", what).Close(); }
+
+// Query string (as sent) and form body (as sent) of a request.
+std::pair<std::string, std::string> RawParts(const httplib::Request& req) {
+  std::string query;
+  if (size_t q = req.target.find('?'); q != std::string::npos) query = req.target.substr(q + 1);
+  std::string body;
+  if (absl::StartsWith(req.get_header_value("Content-Type"), "application/x-www-form-urlencoded")) body = req.body;
+  return {std::move(query), std::move(body)};
+}
+
+Params AllParams(const httplib::Request& req) {
+  auto [query, body] = RawParts(req);
+  Params params;
+  ParseForm(body, &params);
+  ParseForm(query, &params);  // the query string wins
+  return params;
+}
+
+template <class T, class Render>
+Reply Render1(const ApiResult<T>& r, Render render) {
+  return r.ok() ? Ok(render(r.value())) : Fail(r.error());
+}
+
+template <class T, class Render>
+Reply RenderAll(const ApiResult<std::vector<T>>& r, Render render) {
+  if (!r.ok()) return Fail(r.error());
+  std::vector<std::string> items;
+  for (const T& v : r.value()) items.push_back(render(v));
+  return Ok(JsonArray(items));
+}
+
+}  // namespace
+
+struct FakeBinanceServer::Impl {
+  Impl(FakeExchange* ex, ServerOptions opts) : exchange(ex), options(std::move(opts)) {}
+
+  struct Usage {
+    int64_t weight_1m = 0, orders_1m = 0, orders_10s = 0;
+  };
+
+  void RegisterRoutes();
+  void Register(absl::string_view method, const std::string& path, Endpoint ep);
+  void Serve(const Endpoint& ep, const httplib::Request& req, httplib::Response& res);
+  std::optional<ApiError> Authenticate(Security security, const httplib::Request& req, const Params& params,
+                                       int64_t now_ms) const;
+  Usage Count(int64_t now_ms, int weight, bool order_entry);
+  bool SleepUnlessStopping(int64_t ms);
+  void AnswerFault(const Fault& f, httplib::Response& res) const;
+  void Log(const httplib::Request& req, const httplib::Response& res) const {
+    if (options.access_log) options.access_log(absl::StrCat(req.method, " ", req.path, " -> ", res.status));
+  }
+  void RegisterAdmin();
+  Reply AdminFault(const Params& p);
+
+  FakeExchange* const exchange;
+  const ServerOptions options;
+  FaultInjector faults;
+  httplib::Server http;
+  std::thread thread;
+  int port = -1;
+
+  std::mutex stop_mu;
+  std::condition_variable stop_cv;
+  bool stopping = false;
+
+  std::mutex count_mu;
+  int64_t weight_minute = -1, weight_used = 0;
+  int64_t order_minute = -1, orders_1m = 0;
+  int64_t order_10s = -1, orders_10s = 0;
+};
+
+void FakeBinanceServer::Impl::Register(absl::string_view method, const std::string& path, Endpoint ep) {
+  auto handler = [this, ep = std::move(ep)](const httplib::Request& req, httplib::Response& res) {
+    Serve(ep, req, res);
+    Log(req, res);
+  };
+  if (method == "GET") {
+    http.Get(path, handler);
+  } else if (method == "POST") {
+    http.Post(path, handler);
+  } else if (method == "PUT") {
+    http.Put(path, handler);
+  } else {
+    http.Delete(path, handler);
+  }
+}
+
+FakeBinanceServer::Impl::Usage FakeBinanceServer::Impl::Count(int64_t now_ms, int weight, bool order_entry) {
+  std::lock_guard<std::mutex> lock(count_mu);
+  const int64_t minute = now_ms / 60'000, ten_s = now_ms / 10'000;
+  if (minute != weight_minute) weight_minute = minute, weight_used = 0;
+  weight_used += weight;
+  if (order_entry) {
+    if (minute != order_minute) order_minute = minute, orders_1m = 0;
+    if (ten_s != order_10s) order_10s = ten_s, orders_10s = 0;
+    ++orders_1m;
+    ++orders_10s;
+  }
+  return Usage{weight_used, orders_1m, orders_10s};
+}
+
+bool FakeBinanceServer::Impl::SleepUnlessStopping(int64_t ms) {
+  std::unique_lock<std::mutex> lock(stop_mu);
+  return !stop_cv.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stopping; });
+}
+
+void FakeBinanceServer::Impl::AnswerFault(const Fault& f, httplib::Response& res) const {
+  res.status = f.http_status;
+  if (f.retry_after_s >= 0) res.set_header("Retry-After", absl::StrCat(f.retry_after_s));
+  if (f.code != 0) {
+    ApiError e = Error(f.code, f.msg);
+    res.set_content(e.ToJson(), "application/json");
+  }
+}
+
+std::optional<ApiError> FakeBinanceServer::Impl::Authenticate(Security security, const httplib::Request& req,
+                                                              const Params& params, int64_t now_ms) const {
+  if (security == Security::kNone) return std::nullopt;
+  const std::string key = req.get_header_value("X-MBX-APIKEY");
+  if (key.empty()) return Error(kBadApiKeyFormat);
+  if (key != options.api_key) return Error(kRejectedApiKey);
+  if (security == Security::kApiKey) return std::nullopt;
+
+  auto [query, body] = RawParts(req);
+  std::optional<std::string> signature;
+  const std::string payload = StripSignature(query, &signature) + StripSignature(body, &signature);
+  if (!signature || signature->empty()) return Error(kMandatoryParam, MandatoryParamMsg("signature"));
+  int64_t timestamp = 0;
+  auto ts = params.find("timestamp");
+  if (ts == params.end() || !absl::SimpleAtoi(ts->second, &timestamp)) {
+    return Error(kMandatoryParam, MandatoryParamMsg("timestamp"));
+  }
+  int64_t recv_window = kDefaultRecvWindowMs;
+  if (auto rw = params.find("recvWindow"); rw != params.end()) {
+    if (!absl::SimpleAtoi(rw->second, &recv_window) || recv_window <= 0) {
+      return Error(kMandatoryParam, MandatoryParamMsg("recvWindow"));
+    }
+    if (recv_window > kMaxRecvWindowMs) return Error(kBadRecvWindow);
+  }
+  if (!SignaturesEqual(HmacSha256Hex(options.api_secret, payload), *signature)) return Error(kInvalidSignature);
+  if (timestamp >= now_ms + 1000) {
+    return Error(kInvalidTimestamp, "Timestamp for this request was 1000ms ahead of the server's time.");
+  }
+  if (now_ms - timestamp > recv_window) return Error(kInvalidTimestamp);
+  return std::nullopt;
+}
+
+void FakeBinanceServer::Impl::Serve(const Endpoint& ep, const httplib::Request& req, httplib::Response& res) {
+  const int64_t now = exchange->NowMs();
+  const Params params = AllParams(req);
+  const bool all_symbols = ep.weight_without_symbol > 0 && params.count("symbol") == 0;
+  const Usage usage = Count(now, all_symbols ? ep.weight_without_symbol : ep.weight, ep.order_entry);
+  res.set_header("X-MBX-USED-WEIGHT-1M", absl::StrCat(usage.weight_1m));
+  if (ep.order_entry) {
+    res.set_header("X-MBX-ORDER-COUNT-1M", absl::StrCat(usage.orders_1m));
+    res.set_header("X-MBX-ORDER-COUNT-10S", absl::StrCat(usage.orders_10s));
+  }
+  if (usage.weight_1m > options.limits.request_weight_1m) {
+    const int64_t retry_after_s = (60'000 - now % 60'000 + 999) / 1000;
+    res.status = 429;
+    res.set_header("Retry-After", absl::StrCat(retry_after_s));
+    res.set_content(Error(kTooManyRequests).ToJson(), "application/json");
+    return;
+  }
+  if (std::optional<Fault> f = faults.Take(FaultStage::kGateway, req.method, req.path)) {
+    if (f->delay_ms > 0 && !SleepUnlessStopping(f->delay_ms)) {
+      res.status = 503;
+      return;
+    }
+    if (f->http_status != 0) return AnswerFault(*f, res);
+  }
+  if (std::optional<ApiError> e = Authenticate(ep.security, req, params, now)) {
+    res.status = e->http_status;
+    res.set_content(e->ToJson(), "application/json");
+    return;
+  }
+  if (ep.security == Security::kSigned) {
+    if (std::optional<Fault> f = faults.Take(FaultStage::kEngine, req.method, req.path)) return AnswerFault(*f, res);
+  }
+  const Reply reply = ep.handler(params);
+  if (reply.status == 200) {
+    if (std::optional<Fault> f = faults.Take(FaultStage::kAfterAccept, req.method, req.path)) {
+      if (f->delay_ms > 0 && !SleepUnlessStopping(f->delay_ms)) {
+        res.status = 503;
+        return;
+      }
+      if (f->http_status != 0) return AnswerFault(*f, res);
+    }
+  }
+  res.status = reply.status;
+  res.set_content(reply.body, "application/json");
+}
+
+void FakeBinanceServer::Impl::RegisterRoutes() {
+  FakeExchange& ex = *exchange;
+  const ExchangeConfig& cfg = ex.config();
+  auto pub = [](int weight, std::function<Reply(const Params&)> h) {
+    return Endpoint{Security::kNone, weight, 0, false, std::move(h)};
+  };
+  auto sig = [](int weight, int weight_without_symbol, std::function<Reply(const Params&)> h) {
+    return Endpoint{Security::kSigned, weight, weight_without_symbol, false, std::move(h)};
+  };
+
+  Register("GET", "/fapi/v1/ping", pub(1, [](const Params&) { return Ok("{}"); }));
+  Register("GET", "/fapi/v1/time",
+           pub(1, [&ex](const Params&) { return Ok(JsonObject().Int("serverTime", ex.NowMs()).Close()); }));
+  Register("GET", "/fapi/v1/exchangeInfo", pub(1, [this, &ex, &cfg](const Params&) {
+             return Ok(ExchangeInfoJson(cfg, options.limits, ex.NowMs()));
+           }));
+
+  // Orders. POST weighs 0 on the IP limit and 1 on the order counters.
+  Endpoint new_order = sig(0, 0, [&ex](const Params& p) {
+    ApiResult<NewOrderResult> r = ex.NewOrder(p);
+    if (!r.ok()) return Fail(r.error());
+    auto resp_type = p.find("newOrderRespType");
+    const bool full = resp_type != p.end() && resp_type->second == "RESULT";
+    return Ok(OrderJson(full ? r->result : r->accepted));
+  });
+  new_order.order_entry = true;
+  Register("POST", "/fapi/v1/order", std::move(new_order));
+  Register("GET", "/fapi/v1/order", sig(1, 0, [&ex](const Params& p) { return Render1(ex.QueryOrder(p), OrderJson); }));
+  Register("DELETE", "/fapi/v1/order",
+           sig(1, 0, [&ex](const Params& p) { return Render1(ex.CancelOrder(p), OrderJson); }));
+  Register("GET", "/fapi/v1/openOrders",
+           sig(1, 40, [&ex](const Params& p) { return RenderAll(ex.OpenOrders(p), OrderJson); }));
+
+  // Algo (conditional) orders.
+  Register("POST", "/fapi/v1/algoOrder",
+           sig(0, 0, [&ex](const Params& p) { return Render1(ex.NewAlgoOrder(p), AlgoOrderJson); }));
+  Register("GET", "/fapi/v1/algoOrder",
+           sig(1, 0, [&ex](const Params& p) { return Render1(ex.QueryAlgoOrder(p), AlgoOrderJson); }));
+  Register("DELETE", "/fapi/v1/algoOrder",
+           sig(1, 0, [&ex](const Params& p) { return Render1(ex.CancelAlgoOrder(p), AlgoCancelJson); }));
+  Register("GET", "/fapi/v1/openAlgoOrders",
+           sig(1, 40, [&ex](const Params& p) { return RenderAll(ex.OpenAlgoOrders(p), AlgoOrderJson); }));
+
+  // Account.
+  for (int version : {2, 3}) {
+    const std::string v = absl::StrCat("/fapi/v", version);
+    Register("GET", v + "/positionRisk", sig(5, 0, [&ex, &cfg, version](const Params&) {
+               return Ok(PositionRiskJson(ex.Account(), cfg, version));
+             }));
+    Register("GET", v + "/account", sig(5, 0, [&ex, &cfg, version](const Params&) {
+               return Ok(AccountJson(ex.Account(), cfg, version));
+             }));
+    Register("GET", v + "/balance",
+             sig(5, 0, [&ex, &cfg](const Params&) { return Ok(BalanceJson(ex.Account(), cfg)); }));
+  }
+
+  // User-data stream keys: API key, no signature.
+  auto key_only = [](std::function<Reply(const Params&)> h) {
+    return Endpoint{Security::kApiKey, 1, 0, false, std::move(h)};
+  };
+  Register("POST", "/fapi/v1/listenKey", key_only([&ex](const Params&) {
+             return Ok(JsonObject().Str("listenKey", ex.StartUserStream()).Close());
+           }));
+  Register("PUT", "/fapi/v1/listenKey", key_only([&ex](const Params& p) {
+             auto k = p.find("listenKey");
+             ApiResult<std::string> r = ex.KeepAliveUserStream(k == p.end() ? "" : k->second);
+             return r.ok() ? Ok(JsonObject().Str("listenKey", r.value()).Close()) : Fail(r.error());
+           }));
+  Register("DELETE", "/fapi/v1/listenKey", key_only([&ex](const Params& p) {
+             auto k = p.find("listenKey");
+             std::optional<ApiError> e = ex.CloseUserStream(k == p.end() ? "" : k->second);
+             return e ? Fail(*e) : Ok("{}");
+           }));
+  RegisterAdmin();
+}
+
+Reply FakeBinanceServer::Impl::AdminFault(const Params& p) {
+  auto kind = p.find("kind");
+  const std::string k = kind == p.end() ? "" : kind->second;
+  if (k == "partial_fill") {
+    auto pct = p.find("percent");
+    int percent = 0;
+    if (pct == p.end() || !absl::SimpleAtoi(pct->second, &percent)) {
+      return Reply{400, AdminError("partial_fill: percent= (1..99) is required")};
+    }
+    if (absl::Status s = exchange->SetPartialFillNextMarket(percent); !s.ok()) {
+      return Reply{400, AdminError(s.message())};
+    }
+  } else if (k == "close_position") {
+    auto sym = p.find("symbol");
+    ApiResult<Order> r = exchange->ClosePositionByHand(sym == p.end() ? exchange->config().symbol : sym->second);
+    if (!r.ok()) return Reply{409, r.error().ToJson()};
+    return Ok(JsonObject().Bool("ok", true).Raw("order", OrderJson(r.value())).Close());
+  } else {
+    absl::StatusOr<Fault> f = ParseFault(p, exchange->NowMs());
+    if (!f.ok()) return Reply{400, AdminError(f.status().message())};
+    if (absl::Status s = faults.Add(*std::move(f)); !s.ok()) return Reply{429, AdminError(s.message())};
+  }
+  return Ok(JsonObject().Bool("ok", true).Raw("pending", faults.PendingJson()).Close());
+}
+
+void FakeBinanceServer::Impl::RegisterAdmin() {
+  auto admin = [this](std::function<Reply(const Params&)> h) {
+    return [this, h = std::move(h)](const httplib::Request& req, httplib::Response& res) {
+      Reply r = IsLoopback(req.remote_addr) ? h(AllParams(req)) : Reply{403, AdminError("admin is loopback only")};
+      res.status = r.status;
+      res.set_content(r.body, "application/json");
+      Log(req, res);
+    };
+  };
+  http.Post("/admin/fault", admin([this](const Params& p) { return AdminFault(p); }));
+  http.Delete("/admin/fault", admin([this](const Params&) {
+                faults.Clear();
+                return Ok(JsonObject().Bool("ok", true).Raw("pending", "[]").Close());
+              }));
+  http.Post("/admin/bar", admin([this](const Params& p) {
+              int64_t count = 1;
+              if (auto c = p.find("count"); c != p.end() && (!absl::SimpleAtoi(c->second, &count) || count < 1 ||
+                                                             count > kBarsPerAdminCallMax)) {
+                return Reply{400, AdminError(absl::StrCat("count: expected 1..", kBarsPerAdminCallMax))};
+              }
+              absl::StatusOr<Bar> bar;
+              for (int64_t i = 0; i < count; ++i) {
+                bar = exchange->AdvanceBar();
+                if (!bar.ok()) return Reply{409, AdminError(bar.status().message())};
+              }
+              return Ok(JsonObject()
+                            .Int("barIndex", static_cast<int64_t>(exchange->bar_index()))
+                            .Int("openTime", bar->open_time_ms)
+                            .Dec("open", bar->open)
+                            .Dec("high", bar->high)
+                            .Dec("low", bar->low)
+                            .Dec("close", bar->close)
+                            .Close());
+            }));
+  http.Get("/admin/state", admin([this](const Params&) {
+             std::string state = exchange->StateJson();
+             state.pop_back();  // '}': the server's part follows
+             int64_t weight;
+             {
+               std::lock_guard<std::mutex> lock(count_mu);
+               weight = weight_used;
+             }
+             absl::StrAppend(&state, ",\"usedWeight1m\":", weight, ",\"faults\":", faults.PendingJson(), "}");
+             return Ok(std::move(state));
+           }));
+  http.Post("/admin/clock", admin([this](const Params& p) {
+              int64_t skew = 0;
+              auto s = p.find("skew_ms");
+              if (s == p.end() || !absl::SimpleAtoi(s->second, &skew)) {
+                return Reply{400, AdminError("skew_ms= (an integer, ms; may be negative) is required")};
+              }
+              exchange->SetClockSkewMs(skew);
+              return Ok(JsonObject().Int("serverTime", exchange->NowMs()).Int("skewMs", skew).Close());
+            }));
+}
+
+FakeBinanceServer::FakeBinanceServer(FakeExchange* exchange, ServerOptions options)
+    : impl_(std::make_unique<Impl>(exchange, std::move(options))) {
+  impl_->RegisterRoutes();
+}
+
+FakeBinanceServer::~FakeBinanceServer() { Stop(); }
+
+absl::Status FakeBinanceServer::Start() {
+  Impl& im = *impl_;
+  if (im.thread.joinable()) return absl::FailedPreconditionError("fake-binance server already started");
+  if (im.options.port == 0) {
+    im.port = im.http.bind_to_any_port(im.options.host);
+  } else {
+    im.port = im.http.bind_to_port(im.options.host, im.options.port) ? im.options.port : -1;
+  }
+  if (im.port <= 0) {
+    return absl::UnavailableError(absl::StrCat("cannot bind ", im.options.host, ":", im.options.port));
+  }
+  im.thread = std::thread([&im] { im.http.listen_after_bind(); });
+  // Stop() is only safe once the accept loop runs (httplib's stop() does
+  // nothing before that), so wait for it; bounded.
+  const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
+  while (!im.http.is_running()) {
+    if (std::chrono::steady_clock::now() > deadline) return absl::UnavailableError("fake-binance server did not start");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return absl::OkStatus();
+}
+
+void FakeBinanceServer::Stop() {
+  Impl& im = *impl_;
+  {
+    std::lock_guard<std::mutex> lock(im.stop_mu);
+    im.stopping = true;
+  }
+  im.stop_cv.notify_all();
+  if (im.thread.joinable()) {
+    im.http.stop();
+    im.thread.join();
+  }
+}
+
+int FakeBinanceServer::port() const { return impl_->port; }
+FaultInjector& FakeBinanceServer::faults() { return impl_->faults; }
+FakeExchange& FakeBinanceServer::exchange() { return *impl_->exchange; }
+
+}  // namespace apollo::fake_binance

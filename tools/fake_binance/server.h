@@ -1,0 +1,85 @@
+// The fake Binance USDⓈ-M futures REST server: cpp-httplib on loopback,
+// routing Binance's real paths to a FakeExchange (fake_exchange.h), with
+// Binance's authentication, rate-limit headers and the fault injection of
+// faults.h. It holds no account state of its own.
+//
+//   FakeExchange exchange(ExchangeConfig{}, bars, SystemClockMs);
+//   FakeBinanceServer server(&exchange, {.api_key = "k", .api_secret = "s"});
+//   RETURN_IF_ERROR(server.Start());              // port 0: any free port
+//   ... client at http://127.0.0.1:<server.port()> ...
+//   RETURN_IF_ERROR(server.faults().Add(RateLimited(2)));  // next request: 429
+//   server.Stop();
+//
+// Routes (weights as Binance documents them):
+//   public    GET  /fapi/v1/ping, /fapi/v1/time, /fapi/v1/exchangeInfo
+//   API key   POST|PUT|DELETE /fapi/v1/listenKey
+//   signed    POST|GET|DELETE /fapi/v1/order, GET /fapi/v1/openOrders,
+//             POST|GET|DELETE /fapi/v1/algoOrder, GET /fapi/v1/openAlgoOrders,
+//             GET /fapi/v2|v3/positionRisk, /fapi/v2|v3/account, /fapi/v2|v3/balance
+//   admin     POST|DELETE /admin/fault, POST /admin/bar, GET /admin/state,
+//             POST /admin/clock — loopback callers only, no signature;
+//             parameters in the query string or a form body.
+//
+// Authentication: X-MBX-APIKEY must be present (-2014, HTTP 401) and equal
+// to the key (-2015, 401); SIGNED endpoints need `timestamp` and
+// `signature` (-1102), the HMAC of the query string + body (-1022), and
+// timestamp < server time + 1000 and server time - timestamp <= recvWindow
+// (default 5000, max 60000: -1131), else -1021. The server time is the
+// exchange's clock with its skew.
+//
+// Every /fapi answer carries X-MBX-USED-WEIGHT-1M (this minute's weight,
+// by server clock); order placements also X-MBX-ORDER-COUNT-1M and -10S.
+// Past the weight limit the answer is 429 / -1003 with Retry-After up to the
+// next minute.
+#ifndef APOLLO_TOOLS_FAKE_BINANCE_SERVER_H_
+#define APOLLO_TOOLS_FAKE_BINANCE_SERVER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "tools/fake_binance/fake_exchange.h"
+#include "tools/fake_binance/faults.h"
+#include "tools/fake_binance/rest_payloads.h"
+
+namespace apollo::fake_binance {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 0;  // 0: any free port
+  std::string api_key;
+  std::string api_secret;
+  RateLimits limits;
+  // Called once per request with "METHOD /path -> status" (optional).
+  std::function<void(absl::string_view line)> access_log;
+};
+
+class FakeBinanceServer {
+ public:
+  // `exchange` must outlive the server.
+  FakeBinanceServer(FakeExchange* exchange, ServerOptions options);
+  ~FakeBinanceServer();  // Stop()s
+  FakeBinanceServer(const FakeBinanceServer&) = delete;
+  FakeBinanceServer& operator=(const FakeBinanceServer&) = delete;
+
+  // Binds and starts serving on a thread of its own. Unavailable if the
+  // address cannot be bound.
+  absl::Status Start();
+  // Stops serving, waking requests that sit in an injected delay; idempotent.
+  void Stop();
+  int port() const;
+
+  FaultInjector& faults();
+  FakeExchange& exchange();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace apollo::fake_binance
+
+#endif  // APOLLO_TOOLS_FAKE_BINANCE_SERVER_H_
