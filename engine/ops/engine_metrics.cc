@@ -93,8 +93,18 @@ void EngineMetrics::UpdateAges(const runtime::EngineView& view, int64_t now) {
   age_strategy_.Set(Seconds(view.last_step_wall_ns > 0 ? view.last_step_wall_ns : view.started_wall_ns, now));
   age_reconcile_.Set(Seconds(view.last_reconcile_wall_ns > 0 ? view.last_reconcile_wall_ns : view.started_wall_ns, now));
   age_watchdog_.Set(Seconds(view.last_watchdog_wall_ns > 0 ? view.last_watchdog_wall_ns : view.started_wall_ns, now));
-  ws_connected_.Set(0);
-  ws_age_.Set(0);
+  ws_connected_.Set(view.ws_connected ? 1 : 0);
+  ws_age_.Set(view.ws_last_message_age_sec);
+}
+
+void EngineMetrics::OnRestRequest(double latency_seconds, int64_t used_weight_1m) {
+  rest_latency_.Observe(latency_seconds);
+  if (used_weight_1m >= 0) rest_used_weight_.Set(static_cast<double>(used_weight_1m));
+}
+
+void EngineMetrics::OnRestBackoff(bool banned) {
+  rest_backoffs_.Inc();
+  if (banned) Alert("venue_banned", "418", "Binance answered 418 (IP banned): no requests until the ban ends.");
 }
 
 void EngineMetrics::OnProcessEvent(const std::string& kind, const std::string& text) {

@@ -27,6 +27,11 @@ class EngineMetrics : public runtime::EngineObserver {
 
   // The age gauges, computed at scrape time from the engine's heartbeats.
   void UpdateAges(const runtime::EngineView& view, int64_t now_wall_ns);
+  // Each venue REST request (any thread): latency and the used weight
+  // header (-1 when absent).
+  void OnRestRequest(double latency_seconds, int64_t used_weight_1m);
+  // A rate-limit backoff; `banned` for a 418 (alerted once).
+  void OnRestBackoff(bool banned);
   // Process start/stop and engine faults (alerted in every mode for faults,
   // in live mode for start/stop).
   void OnProcessEvent(const std::string& kind, const std::string& text);

@@ -216,9 +216,13 @@ class OperatorServer::Impl {
                                    EnumName(view->mode), "\",\"uptime_sec\":",
                                    static_cast<double>(now - view->started_wall_ns) / 1e9,
                                    ",\"loop_age_sec\":", age, ",\"ledger_head\":", view->state.last_seq,
-                                   ",\"ws\":{\"connected\":false,\"state\":\"",
-                                   view->mode == Mode::kPaper ? "not_used_in_paper" : "disconnected",
-                                   "\"},\"trading_paused\":", view->state.paused.active ? "true" : "false",
+                                   ",\"ws\":{\"connected\":", view->ws_connected ? "true" : "false",
+                                   ",\"state\":\"",
+                                   view->mode == Mode::kPaper ? "not_used_in_paper"
+                                   : view->ws_connected       ? "connected"
+                                                              : "disconnected",
+                                   "\",\"last_message_age_sec\":", view->ws_last_message_age_sec,
+                                   "},\"trading_paused\":", view->state.paused.active ? "true" : "false",
                                    ",\"manual_review_required\":", view->state.manual_review.active ? "true" : "false",
                                    ",\"circuit_breaker_active\":", view->state.circuit_breaker.active ? "true" : "false",
                                    ",\"halted\":", view->halted ? "true" : "false");

@@ -14,6 +14,7 @@
 #include "engine/runtime/engine.h"
 #include "engine/runtime/projections.h"
 #include "engine/runtime/signals.h"
+#include "engine/runtime/surface.h"
 #include "engine/venue/paper_venue.h"
 
 namespace apollo::runtime {
@@ -23,73 +24,6 @@ constexpr int64_t kNsPerMs = 1'000'000;
 
 const char* SignalName(int sig) { return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGNAL"; }
 
-
-// The loop's side of the operator's surface: commands in, view out.
-class Surface {
- public:
-  Surface(const RunOptions& o, Engine& engine) : o_(o), engine_(engine) {
-    started_ns_ = absl::GetCurrentTimeNanos();
-    if (o_.inbox != nullptr) o_.inbox->SetWake(&Wake);
-  }
-  ~Surface() {
-    if (o_.inbox == nullptr) return;
-    o_.inbox->SetWake(nullptr);
-    for (auto& [cmd, done] : o_.inbox->TakeAll()) done.set_value({503, "{\"error\":\"the engine has stopped\"}"});
-  }
-  // Handles queued operator commands; an engine error is returned (and
-  // answered 500) and ends the run.
-  absl::Status HandleCommands() {
-    if (o_.inbox == nullptr) return absl::OkStatus();
-    for (auto& [cmd, done] : o_.inbox->TakeAll()) {
-      absl::StatusOr<OperatorResult> r = engine_.OnOperator(cmd);
-      if (!r.ok()) {
-        done.set_value({500, absl::StrCat("{\"error\":\"engine halted\"}")});
-        return r.status();
-      }
-      Publish(false);  // before the answer: a GET after the POST sees its effect
-      done.set_value(*r);
-    }
-    return absl::OkStatus();
-  }
-  void Publish(bool stepped) {
-    const int64_t now = absl::GetCurrentTimeNanos();
-    if (stepped) last_step_ns_ = now;
-    if (engine_.watchdog_runs() != watchdog_runs_) {
-      watchdog_runs_ = engine_.watchdog_runs();
-      last_watchdog_ns_ = now;
-    }
-    if (o_.views == nullptr) return;
-    auto view = std::make_shared<EngineView>();
-    view->state = engine_.state();
-    view->mode = o_.cfg.run.mode;
-    view->started_wall_ns = started_ns_;
-    view->heartbeat_wall_ns = now;
-    view->last_step_wall_ns = last_step_ns_;
-    view->last_watchdog_wall_ns = last_watchdog_ns_;
-    view->last_reconcile_wall_ns = now;  // paper: the venue is the ledger, always reconciled
-    o_.views->Publish(std::move(view));
-  }
-  void Halted(const absl::Status& why) {
-    if (o_.views == nullptr) return;
-    auto view = std::make_shared<EngineView>();
-    if (auto old = o_.views->Get()) *view = *old;
-    view->halted = true;
-    view->halt_reason = std::string(why.message());
-    o_.views->Publish(std::move(view));
-  }
-
- private:
-  const RunOptions& o_;
-  Engine& engine_;
-  int64_t started_ns_ = 0, last_step_ns_ = 0, last_watchdog_ns_ = 0;
-  uint64_t watchdog_runs_ = 0;
-};
-
-void ReopenLogIfAsked(Log& log) {
-  if (!TakeReopenRequest()) return;
-  absl::Status st = log.Reopen();
-  log.Info("log_reopened", LogFields().Add("ok", st.ok()));
-}
 
 // Waits until the bar's close is due at `speed` relative to the first bar of
 // this run, handling operator commands, SIGHUP and heartbeats meanwhile.

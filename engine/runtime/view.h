@@ -22,6 +22,8 @@ struct EngineView {
   int64_t last_step_wall_ns = 0;      // last bar step (strategy loop)
   int64_t last_watchdog_wall_ns = 0;  // last watchdog pass
   int64_t last_reconcile_wall_ns = 0; // last reconciliation pass
+  bool ws_connected = false;          // live: both venue streams connected
+  double ws_last_message_age_sec = 0; // live: the market stream's
   bool halted = false;                // the engine stopped on an error
   std::string halt_reason;
 };

@@ -42,11 +42,18 @@ struct OrderUpdate {
 
 }  // namespace
 
+void BinanceVenue::Notice(const absl::Status& status) {
+  if (IsIpBanned(status)) ban_noticed_ = true;
+}
+
 bool IsAlgo(const Order& o) {
   return o.order_type == OrderType::kStopMarket || o.order_type == OrderType::kTakeProfitMarket;
 }
 
 Reports BinanceVenue::Submit(const Order& o) {
+  if (!options_.send_orders) {
+    return Reports{OrderRejected{o.client_order_id, 0, "not sent: run.enable_trading is false"}};
+  }
   if (IsAlgo(o)) {
     NewAlgoOrderRequest req;
     req.symbol = o.symbol;
@@ -57,11 +64,13 @@ Reports BinanceVenue::Submit(const Order& o) {
     req.reduce_only = o.reduce_only;
     req.client_algo_id = o.client_order_id;
     absl::StatusOr<AlgoOrderResult> r = NewAlgoOrder(*client_, req);
+    Notice(r.status());
     if (!r.ok()) return RejectionOrNothing(o, r.status());
     return Reports{OrderAccepted{o.client_order_id, r->algo_id}};
   }
   NewOrderRequest req{o.symbol, o.side, o.order_type, o.qty, o.price, o.client_order_id, o.reduce_only};
   absl::StatusOr<OrderResult> r = NewOrder(*client_, req);
+  Notice(r.status());
   if (!r.ok()) return RejectionOrNothing(o, r.status());
   if (r->status == OrderStatus::kRejected || r->status == OrderStatus::kExpired) {
     return Reports{OrderRejected{o.client_order_id, 0, absl::StrCat("venue status ", EnumName(r->status))}};

@@ -21,6 +21,7 @@
 #define APOLLO_ENGINE_VENUE_BINANCE_BINANCE_VENUE_H_
 
 #include <string>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -31,6 +32,9 @@
 namespace apollo::venue::binance {
 
 struct BinanceVenueOptions {
+  // run.enable_trading: false runs everything but sends no order; each
+  // one is journaled as rejected with that reason.
+  bool send_orders = true;
   // Used only for fills learnt from a query (REST order queries carry no
   // commission): an estimate, marked in the trade id ("q-...").
   Fixed taker_fee_pct = *Fixed::Parse("0.04");
@@ -52,6 +56,10 @@ class BinanceVenue : public Venue {
   absl::StatusOr<Reports> Query(const Order& order) override;
   Reports OnBar(const State&, const CandleClose&) override { return {}; }
 
+  // True once after a call was refused with HTTP 418 (IP banned): the run
+  // pauses trading and alerts.
+  bool TakeBanNotice() { return std::exchange(ban_noticed_, false); }
+
   // One user-data stream message (raw JSON, combined-stream wrapper or not).
   UserEventEffects OnUserEvent(absl::string_view json, const State& state);
 
@@ -67,6 +75,8 @@ class BinanceVenue : public Venue {
   // Binance's order id of a triggered algo order -> our client id (from
   // ALGO_UPDATE), so the triggered order's fills find their order.
   absl::flat_hash_map<std::string, ClientOrderId> triggered_;
+  bool ban_noticed_ = false;
+  void Notice(const absl::Status& status);
 };
 
 // Whether an order of ours goes through the Algo Order API.

@@ -1,0 +1,251 @@
+// RunLive: see live_run.h.
+#include "engine/live/live_run.h"
+
+#include <simdjson.h>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "engine/domain/status_macros.h"
+#include "engine/net/ws_client.h"
+#include "engine/runtime/clock.h"
+#include "engine/runtime/engine.h"
+#include "engine/runtime/projections.h"
+#include "engine/runtime/signals.h"
+#include "engine/runtime/surface.h"
+#include "engine/venue/binance/binance_venue.h"
+#include "engine/venue/binance/orders_api.h"
+#include "ledger/ledger.h"
+
+namespace apollo::live {
+namespace {
+
+using runtime::LogFields;
+
+// Inputs from the stream threads to the engine thread, in arrival order.
+struct Input {
+  enum Kind { kBar, kUserEvent, kReconnected } kind = kBar;
+  strategy::Bar bar;
+  std::string json;
+};
+
+class Inbox {
+ public:
+  void Push(Input in) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      items_.push_back(std::move(in));
+    }
+    cv_.notify_one();
+    runtime::Wake();
+  }
+  // Waits up to `timeout` for inputs; returns what is there.
+  std::deque<Input> Take(absl::Duration timeout) {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait_for(l, absl::ToChronoMilliseconds(timeout), [&] { return !items_.empty(); });
+    return std::exchange(items_, {});
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Input> items_;
+};
+
+// A closed kline of a combined-stream message, if it is one.
+std::optional<strategy::Bar> ClosedKline(std::string_view json) {
+  simdjson::ondemand::parser parser;
+  simdjson::padded_string padded(json);
+  simdjson::ondemand::document doc;
+  if (parser.iterate(padded).get(doc) != simdjson::SUCCESS) return std::nullopt;
+  simdjson::ondemand::object k;
+  if (doc["data"]["k"].get_object().get(k) != simdjson::SUCCESS) return std::nullopt;
+  strategy::Bar bar;
+  bool closed = false;
+  auto dec = [](simdjson::ondemand::value v, Fixed* out) {
+    std::string_view s;
+    if (v.get_string().get(s) == simdjson::SUCCESS) *out = Fixed::Parse(absl::string_view(s.data(), s.size())).value_or(Fixed());
+  };
+  for (auto field : k) {
+    std::string_view key;
+    if (field.unescaped_key().get(key) != simdjson::SUCCESS) continue;
+    if (key == "t") {
+      if (field.value().get_int64().get(bar.open_time_ms) != simdjson::SUCCESS) return std::nullopt;
+    }
+    else if (key == "o") dec(field.value(), &bar.open);
+    else if (key == "h") dec(field.value(), &bar.high);
+    else if (key == "l") dec(field.value(), &bar.low);
+    else if (key == "c") dec(field.value(), &bar.close);
+    else if (key == "v") dec(field.value(), &bar.volume);
+    else if (key == "x" && field.value().get_bool().get(closed) != simdjson::SUCCESS) return std::nullopt;
+  }
+  if (!closed || bar.open_time_ms <= 0 || bar.low.raw() <= 0) return std::nullopt;
+  return bar;
+}
+
+}  // namespace
+
+absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log& log) {
+  const runtime::RunOptions& o = lo.run;
+  const config::Config& cfg = o.cfg;
+  const absl::Time t0 = absl::Now();
+  const bool testnet = cfg.run.mode == Mode::kTestnet;
+  venue::binance::RestOptions rest;
+  rest.base_url = !lo.rest_base_url.empty() ? lo.rest_base_url
+                  : testnet                 ? cfg.binance.testnet_base_url
+                                            : cfg.binance.base_url;
+  rest.api_key = lo.secrets.api_key;
+  rest.api_secret = lo.secrets.secret_key;
+  rest.recv_window_ms = cfg.binance.recv_window;
+  venue::binance::RestHooks hooks;
+  hooks.on_request = [&lo](const venue::binance::RequestSample& r) {
+    if (lo.on_rest_request) lo.on_rest_request(r.latency_seconds, r.usage.used_weight_1m);
+  };
+  hooks.on_backoff = [&lo, &log](venue::binance::BackoffReason reason, absl::Duration wait) {
+    log.Warning("rest_backoff", LogFields().Add("reason", venue::binance::BackoffReasonName(reason))
+                                    .Add("wait_ms", absl::ToInt64Milliseconds(wait)));
+    if (lo.on_rest_backoff) lo.on_rest_backoff(false);
+  };
+  ASSIGN_OR_RETURN(std::unique_ptr<venue::binance::RestClient> client,
+                   venue::binance::RestClient::Create(rest, hooks));
+  RETURN_IF_ERROR(client->SyncTime());
+  ASSIGN_OR_RETURN(venue::binance::ExchangeInfo info, venue::binance::GetExchangeInfo(*client));
+  auto symbol_filters = info.symbols.find(cfg.run.symbol);
+  if (symbol_filters == info.symbols.end()) {
+    return absl::FailedPreconditionError(absl::StrCat("run.symbol ", cfg.run.symbol, " is not in exchangeInfo"));
+  }
+  log.Info("exchange_filters_loaded", LogFields().Add("symbol", cfg.run.symbol)
+                                          .Add("tick_size", symbol_filters->second.tick_size)
+                                          .Add("step_size", symbol_filters->second.ToRiskFilters().qty_step)
+                                          .Add("min_notional", symbol_filters->second.min_notional));
+
+  ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ledger> ledger, ledger::Ledger::OpenWriter(o.ledger_dir));
+  ASSIGN_OR_RETURN(std::unique_ptr<strategy::Strategy> strat,
+                   strategy::MakeStrategy(cfg.strategy, cfg.run.symbol, cfg.run.interval));
+  ASSIGN_OR_RETURN(std::unique_ptr<runtime::Projections> projections, runtime::Projections::Open(o.logs_dir));
+  runtime::WallClock clock;
+  venue::binance::BinanceVenue venue(client.get(), {.send_orders = cfg.run.enable_trading});
+  runtime::EngineDeps deps;
+  deps.cfg = cfg;
+  deps.build_version = o.build_version;
+  deps.ledger = ledger.get();
+  deps.venue = &venue;
+  deps.strategy = strat.get();
+  deps.clock = &clock;
+  deps.log = &log;
+  deps.projections = projections.get();
+  deps.observer = o.observer;
+  deps.filters = symbol_filters->second.ToRiskFilters();
+  runtime::Engine engine(deps);
+  RETURN_IF_ERROR(engine.Start());
+  const reconcile::Tolerances tolerances{deps.filters.qty_step, cfg.reconciliation.balance_tolerance_usd};
+  auto reconcile_now = [&]() -> absl::Status {
+    if (!cfg.reconciliation.enabled) return absl::OkStatus();
+    return engine.OnReconciliation(venue.Snapshot(cfg.binance.quote_asset), tolerances);
+  };
+  RETURN_IF_ERROR(reconcile_now());
+
+  // Streams.
+  const std::string ws_base = !lo.ws_base_url.empty() ? lo.ws_base_url
+                              : testnet               ? cfg.binance.testnet_ws_url
+                                                      : cfg.binance.ws_url;
+  Inbox inbox;
+  auto on_state = [&inbox, &log](const char* stream) {
+    return [&inbox, &log, stream, seen = false](bool connected, std::string_view reason) mutable {
+      log.Info(connected ? "ws_connected" : "ws_disconnected",
+               LogFields().Add("stream", stream).Add("reason", std::string(reason)));
+      if (connected && seen) inbox.Push(Input{Input::kReconnected, {}, {}});  // reconcile at once
+      seen = seen || connected;
+    };
+  };
+  net::WsClientOptions market_options;
+  market_options.url = absl::StrCat(ws_base, "/stream?streams=", absl::AsciiStrToLower(cfg.run.symbol), "@kline_",
+                                    cfg.run.interval);
+  market_options.silence_timeout_ms = int64_t{cfg.binance.stream_silence_sec} * 1000;
+  market_options.on_message = [&inbox](std::string_view text) {
+    if (auto bar = ClosedKline(text)) inbox.Push(Input{Input::kBar, *bar, {}});
+  };
+  market_options.on_state = on_state("market");
+  net::WsClient market(market_options);
+  RETURN_IF_ERROR(market.Start());
+
+  ASSIGN_OR_RETURN(std::string listen_key, venue::binance::CreateListenKey(*client));
+  net::WsClientOptions user_options;
+  user_options.url = absl::StrCat(ws_base, "/ws/", listen_key);
+  user_options.on_message = [&inbox](std::string_view text) { inbox.Push(Input{Input::kUserEvent, {}, std::string(text)}); };
+  user_options.on_state = on_state("user");
+  net::WsClient user(user_options);
+  RETURN_IF_ERROR(user.Start());
+
+  runtime::Surface surface(o, engine);
+  surface.decorate = [&](runtime::EngineView& view) {
+    view.ws_connected = market.connected() && user.connected();
+    view.ws_last_message_age_sec = market.last_message_age_sec();
+    view.last_reconcile_wall_ns = engine.state().last_reconciliation_ns;
+  };
+  surface.Publish(false);
+  if (o.on_started) o.on_started(engine.state(), 0);
+  runtime::RunSummary summary;
+  absl::Time next_reconcile = absl::Now() + absl::Minutes(cfg.reconciliation.interval_min);
+  absl::Time next_keepalive = absl::Now() + absl::Seconds(cfg.binance.user_stream_keepalive_sec);
+  absl::Status failed = absl::OkStatus();
+  while (runtime::StopSignal() == 0 && !engine.stop_requested() && failed.ok() &&
+         (lo.max_bars == 0 || summary.bars_this_run < lo.max_bars)) {
+    for (Input& in : inbox.Take(absl::Seconds(1))) {
+      if (in.kind == Input::kBar) {
+        failed = engine.OnBar(in.bar);
+        ++summary.bars_this_run;
+      } else if (in.kind == Input::kReconnected) {
+        failed = reconcile_now();
+      } else {
+        venue::binance::UserEventEffects fx = venue.OnUserEvent(in.json, engine.state());
+        failed = engine.OnVenueReports(fx.reports);
+        if (failed.ok() && fx.reconcile_now) failed = reconcile_now();
+        if (fx.listen_key_expired) {
+          auto key = venue::binance::CreateListenKey(*client);
+          if (key.ok() && user.SetUrl(absl::StrCat(ws_base, "/ws/", *key)).ok()) user.Reconnect();
+        }
+      }
+      if (!failed.ok()) break;
+      surface.Publish(in.kind == Input::kBar);
+    }
+    // A 418: stop trading (journaled, so a restart keeps it) and alert once.
+    if (failed.ok() && venue.TakeBanNotice()) {
+      if (lo.on_rest_backoff) lo.on_rest_backoff(true);
+      failed = engine.OnOperator({runtime::OperatorCommand::kPause, "venue", "BINANCE_418_IP_BANNED"}).status();
+    }
+    if (failed.ok()) failed = surface.HandleCommands();
+    runtime::ReopenLogIfAsked(log);
+    surface.Publish(false);
+    if (failed.ok() && absl::Now() >= next_reconcile) {
+      failed = reconcile_now();
+      next_reconcile = absl::Now() + absl::Minutes(cfg.reconciliation.interval_min);
+    }
+    if (absl::Now() >= next_keepalive) {
+      if (absl::Status st = venue::binance::KeepAliveListenKey(*client); !st.ok()) {
+        log.Warning("listen_key_keepalive_failed", LogFields().Add("error", st.message()));
+      }
+      next_keepalive = absl::Now() + absl::Seconds(cfg.binance.user_stream_keepalive_sec);
+    }
+  }
+  market.Stop();
+  user.Stop();
+  if (!failed.ok()) {
+    surface.Halted(failed);
+    return failed;
+  }
+  summary.stop_reason = runtime::StopSignal() != 0 ? "SIGNAL" : engine.stop_requested() ? "KILL_SWITCH" : "MAX_BARS";
+  RETURN_IF_ERROR(engine.Stop(summary.stop_reason));
+  (void)venue::binance::CloseListenKey(*client);
+  summary.state = engine.state();
+  summary.seconds = absl::ToDoubleSeconds(absl::Now() - t0);
+  summary.ledger_dir = o.ledger_dir;
+  summary.data_file = absl::StrCat(EnumName(cfg.run.mode), " ", rest.base_url);
+  return summary;
+}
+
+}  // namespace apollo::live
