@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "engine/config/config.h"
+#include "engine/live/live_run.h"
 #include "engine/ops/alerts.h"
 #include "engine/ops/engine_metrics.h"
 #include "engine/ops/metrics.h"
@@ -130,8 +131,11 @@ int Run(const Flags& flags) {
   if (!speed.ok()) return Fail(speed.status().message(), 2);
   if (absl::Status gates = CheckLiveGates(*cfg); !gates.ok()) return Fail(gates.message(), 2);
   const std::string mode(apollo::EnumName(cfg->run.mode));
+  config::Secrets secrets;
   if (cfg->run.mode != Mode::kPaper) {
-    return Fail(absl::StrCat("mode ", mode, " needs the Binance venue, which this build does not have yet"), 2);
+    auto loaded = config::LoadSecrets(cfg->run.mode, ".env", config::ProcessEnv());
+    if (!loaded.ok()) return Fail(loaded.status().message(), 2);
+    secrets = *loaded;
   }
   auto log = runtime::Log::Open((std::filesystem::path(cfg->storage.logs_path) / "bot.log").string(),
                                 runtime::Log::ParseLevel(cfg->monitoring.log_level));
@@ -171,7 +175,18 @@ int Run(const Flags& flags) {
   options.views = &surface.views;
   options.observer = surface.engine_metrics.get();
   surface.engine_metrics->OnProcessEvent("process_started", absl::StrCat("bot started in ", mode, " mode"));
-  auto summary = runtime::RunPaper(options, *log);
+  absl::StatusOr<runtime::RunSummary> summary;
+  if (cfg->run.mode == Mode::kPaper) {
+    summary = runtime::RunPaper(options, *log);
+  } else {
+    apollo::live::LiveOptions live_options;
+    live_options.run = options;
+    live_options.secrets = secrets;
+    apollo::ops::EngineMetrics* m = surface.engine_metrics.get();
+    live_options.on_rest_request = [m](double latency, int64_t weight) { m->OnRestRequest(latency, weight); };
+    live_options.on_rest_backoff = [m](bool banned) { m->OnRestBackoff(banned); };
+    summary = apollo::live::RunLive(live_options, *log);
+  }
   if (!summary.ok()) {
     log->Error("engine_halted", runtime::LogFields().Add("error", summary.status().message()));
     surface.engine_metrics->OnProcessEvent("engine_halted", absl::StrCat("engine halted: ", summary.status().message()));

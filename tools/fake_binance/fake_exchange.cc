@@ -166,6 +166,7 @@ absl::StatusOr<Bar> FakeExchange::AdvanceBar() {
   }
   ++bar_index_;
   RunBar(Current());
+  if (bar_sink_) bar_sink_(Current());
   return Current();
 }
 
@@ -775,6 +776,11 @@ std::vector<std::string> FakeExchange::TakeUserEvents() {
 void FakeExchange::SetUserEventSink(UserEventSink sink) {
   std::lock_guard<std::mutex> lock(mu_);
   sink_ = std::move(sink);
+}
+
+void FakeExchange::SetBarSink(BarSink sink) {
+  std::lock_guard<std::mutex> lock(mu_);
+  bar_sink_ = std::move(sink);
 }
 
 void FakeExchange::Emit(std::string event_json) {

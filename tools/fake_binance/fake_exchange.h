@@ -168,6 +168,8 @@ class FakeExchange {
  public:
   using Clock = std::function<int64_t()>;  // Unix ms; must be thread-safe
   using UserEventSink = std::function<void(const std::string& event_json)>;
+  // Called with each bar AdvanceBar() closes, after that bar's user events.
+  using BarSink = std::function<void(const Bar& bar)>;
 
   // `bars` must not be empty; trading starts on bars[0].
   FakeExchange(ExchangeConfig config, std::vector<Bar> bars, Clock clock);
@@ -220,6 +222,9 @@ class FakeExchange {
   // User-data events (JSON, Binance shapes), oldest first.
   std::vector<std::string> TakeUserEvents();
   void SetUserEventSink(UserEventSink sink);
+  // Like the user-event sink (under the same mutex, same rules), for the
+  // bars: a kline stream sits here.
+  void SetBarSink(BarSink sink);
 
   // Everything above as one JSON object, for GET /admin/state.
   std::string StateJson() const;
@@ -286,6 +291,7 @@ class FakeExchange {
   std::deque<std::string> user_events_;
   int64_t user_events_dropped_ = 0;
   UserEventSink sink_;
+  BarSink bar_sink_;
 };
 
 // Unix ms from the system clock: the default Clock for the executable.

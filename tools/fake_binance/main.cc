@@ -5,7 +5,9 @@
 //
 //   fake-binance --port 0 --api-key test-key --secret test-secret
 //       --data data/market/btcusdt_perp_5m_2023-01-02_2023-02-09.csv
-//   → "fake-binance listening on 127.0.0.1:PORT" on stdout; runs until SIGINT/SIGTERM.
+//       [--ws-port 0]
+//   → "fake-binance listening on 127.0.0.1:PORT" on stdout (and with --ws-port
+//   "fake-binance websocket on 127.0.0.1:PORT"); runs until SIGINT/SIGTERM.
 #include <signal.h>
 
 #include <cstdio>
@@ -30,6 +32,8 @@ int Fail(absl::string_view what, int code = 1) {
 
 struct Flags {
   int port = 0;
+  int ws_port = -1;  // -1: no WebSocket streams
+  std::string kline_interval = "5m";
   std::string data, api_key, secret, symbol = "BTCUSDT";
   std::string balance = "10000", tick_size = "0.10", step_size = "0.001", min_notional = "5";
   std::string taker_fee = "0.0004", maker_fee = "0.0002";
@@ -86,6 +90,7 @@ int Run(const Flags& f) {
   options.api_key = f.api_key;
   options.api_secret = f.secret;
   options.limits.request_weight_1m = f.weight_limit;
+  options.kline_interval = f.kline_interval;
   if (f.verbose) {
     options.access_log = [](absl::string_view line) {
       std::fprintf(stderr, "fake-binance: %.*s\n", static_cast<int>(line.size()), line.data());
@@ -94,6 +99,10 @@ int Run(const Flags& f) {
   fb::FakeBinanceServer server(&exchange, options);
   if (absl::Status s = server.Start(); !s.ok()) return Fail(s.message());
   std::printf("fake-binance listening on 127.0.0.1:%d\n", server.port());
+  if (f.ws_port >= 0) {
+    if (absl::Status s = server.StartWs(f.ws_port); !s.ok()) return Fail(s.message());
+    std::printf("fake-binance websocket on 127.0.0.1:%d\n", server.ws_port());
+  }
   std::fflush(stdout);
 
   int signal_number = 0;
@@ -113,6 +122,10 @@ int main(int argc, char** argv) {
   });
   Flags f;
   app.add_option("--port", f.port, "TCP port on 127.0.0.1 (0 = any free port; default 0)")->check(CLI::Range(0, 65535));
+  app.add_option("--ws-port", f.ws_port,
+                 "Also serve the WebSocket streams (/ws/<listenKey>, /stream) on this port (0 = any free port)")
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--kline-interval", f.kline_interval, "Interval of the bars for the kline stream (default 5m)");
   app.add_option("--data", f.data, "Kline CSV (open_time_ms,open,high,low,close,volume)")->required();
   app.add_option("--api-key", f.api_key, "The API key clients must send in X-MBX-APIKEY")
       ->required()
@@ -133,7 +146,7 @@ int main(int argc, char** argv) {
   app.add_flag("--verbose", f.verbose, "Log every request to stderr");
   app.footer("Admin (loopback, no signature): POST /admin/fault kind=429|418|5xx|delay|timestamp|margin|"
              "no_such_order|duplicate_client_id|error|partial_fill|close_position; DELETE /admin/fault; "
-             "POST /admin/bar [count=N]; GET /admin/state; POST /admin/clock skew_ms=N.");
+             "POST /admin/bar [count=N]; GET /admin/state; POST /admin/clock skew_ms=N; POST /admin/ws kind=drop|silent [on=false]|listen_key_expired.");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -6,7 +6,9 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
+#include <set>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -14,7 +16,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "engine/net/ws_server.h"
 #include "tools/fake_binance/json_writer.h"
 #include "tools/fake_binance/signing.h"
 
@@ -27,6 +31,27 @@ constexpr int64_t kBarsPerAdminCallMax = 100'000;
 constexpr auto kStartTimeout = std::chrono::seconds(10);
 
 enum class Security : uint8_t { kNone, kApiKey, kSigned };
+
+// "5m" -> 300000; 0 if not an interval.
+int64_t IntervalMs(absl::string_view interval) {
+  if (interval.size() < 2) return 0;
+  int64_t n = 0;
+  if (!absl::SimpleAtoi(interval.substr(0, interval.size() - 1), &n) || n <= 0) return 0;
+  switch (interval.back()) {
+    case 'm': return n * 60'000;
+    case 'h': return n * 3'600'000;
+    case 'd': return n * 86'400'000;
+    case 'w': return n * 7 * 86'400'000;
+    default: return 0;
+  }
+}
+
+// A message for the WebSocket pump, in exchange order.
+struct WsItem {
+  enum Kind { kUserEvent, kKline, kListenKeyExpired } kind = kUserEvent;
+  std::string json;  // kUserEvent
+  Bar bar;           // kKline
+};
 
 struct Reply {
   int status = 200;
@@ -102,6 +127,12 @@ struct FakeBinanceServer::Impl {
   }
   void RegisterAdmin();
   Reply AdminFault(const Params& p);
+  Reply AdminWs(const Params& p);
+  void PushWs(WsItem item);
+  void PumpWs();
+  void SendWs(const WsItem& item);
+  std::vector<std::string> ConnectedListenKeys() const;
+  void StopWs();
 
   FakeExchange* const exchange;
   const ServerOptions options;
@@ -113,6 +144,14 @@ struct FakeBinanceServer::Impl {
   std::mutex stop_mu;
   std::condition_variable stop_cv;
   bool stopping = false;
+
+  std::unique_ptr<net::WsServer> ws;
+  std::thread ws_thread;
+  mutable std::mutex ws_mu;
+  mutable std::condition_variable ws_cv;
+  std::deque<WsItem> ws_queue;
+  bool ws_busy = false;  // the pump holds an item it has not sent yet
+  bool ws_stopping = false;
 
   std::mutex count_mu;
   int64_t weight_minute = -1, weight_used = 0;
@@ -343,6 +382,125 @@ Reply FakeBinanceServer::Impl::AdminFault(const Params& p) {
   return Ok(JsonObject().Bool("ok", true).Raw("pending", faults.PendingJson()).Close());
 }
 
+void FakeBinanceServer::Impl::PushWs(WsItem item) {
+  {
+    std::lock_guard<std::mutex> lock(ws_mu);
+    if (ws_stopping) return;
+    ws_queue.push_back(std::move(item));
+  }
+  ws_cv.notify_all();
+}
+
+void FakeBinanceServer::Impl::PumpWs() {
+  std::unique_lock<std::mutex> lock(ws_mu);
+  while (true) {
+    ws_cv.wait(lock, [this] { return ws_stopping || !ws_queue.empty(); });
+    if (ws_stopping) return;
+    WsItem item = std::move(ws_queue.front());
+    ws_queue.pop_front();
+    ws_busy = true;
+    lock.unlock();
+    SendWs(item);  // outside ws_mu: it may take the exchange's lock
+    lock.lock();
+    ws_busy = false;
+    ws_cv.notify_all();
+  }
+}
+
+std::vector<std::string> FakeBinanceServer::Impl::ConnectedListenKeys() const {
+  std::set<std::string> keys;
+  for (const std::string& path : ws->client_paths()) {
+    if (!absl::StartsWith(path, "/ws/")) continue;
+    std::string key = path.substr(4);
+    if (size_t q = key.find('?'); q != std::string::npos) key.resize(q);
+    if (!key.empty()) keys.insert(std::move(key));
+  }
+  return {keys.begin(), keys.end()};
+}
+
+void FakeBinanceServer::Impl::SendWs(const WsItem& item) {
+  switch (item.kind) {
+    case WsItem::kKline: {
+      const std::string& symbol = exchange->config().symbol;
+      const std::string& interval = options.kline_interval;
+      const int64_t close_ms = item.bar.open_time_ms + IntervalMs(interval) - 1;
+      const std::string k = JsonObject()
+                                .Int("t", item.bar.open_time_ms)
+                                .Int("T", close_ms)
+                                .Str("s", symbol)
+                                .Str("i", interval)
+                                .Int("f", -1)
+                                .Int("L", -1)
+                                .Dec("o", item.bar.open)
+                                .Dec("c", item.bar.close)
+                                .Dec("h", item.bar.high)
+                                .Dec("l", item.bar.low)
+                                .Dec("v", item.bar.volume)
+                                .Int("n", 0)
+                                .Bool("x", true)
+                                .Str("q", "0")
+                                .Str("V", "0")
+                                .Str("Q", "0")
+                                .Str("B", "0")
+                                .Close();
+      const std::string data =
+          JsonObject().Str("e", "kline").Int("E", exchange->NowMs()).Str("s", symbol).Raw("k", k).Close();
+      ws->Broadcast("/stream", JsonObject()
+                                   .Str("stream", absl::StrCat(absl::AsciiStrToLower(symbol), "@kline_", interval))
+                                   .Raw("data", data)
+                                   .Close());
+      break;
+    }
+    case WsItem::kUserEvent:
+      for (const std::string& key : ConnectedListenKeys()) {
+        if (exchange->IsListenKeyActive(key)) ws->Broadcast(absl::StrCat("/ws/", key), item.json);
+      }
+      break;
+    case WsItem::kListenKeyExpired:
+      for (const std::string& key : ConnectedListenKeys()) {
+        if (!exchange->IsListenKeyActive(key)) continue;
+        ws->Broadcast(absl::StrCat("/ws/", key), JsonObject()
+                                                     .Str("e", "listenKeyExpired")
+                                                     .Int("E", exchange->NowMs())
+                                                     .Str("listenKey", key)
+                                                     .Close());
+        (void)exchange->CloseUserStream(key);
+      }
+      break;
+  }
+}
+
+Reply FakeBinanceServer::Impl::AdminWs(const Params& p) {
+  if (!ws) return Reply{409, AdminError("the WebSocket streams are not started (--ws-port)")};
+  auto kind = p.find("kind");
+  const std::string k = kind == p.end() ? "" : kind->second;
+  if (k == "drop") {
+    ws->DropAll();
+  } else if (k == "silent") {
+    auto on = p.find("on");
+    const bool silent = on == p.end() || (on->second != "false" && on->second != "0");
+    ws->SetSilent(silent);
+  } else if (k == "listen_key_expired") {
+    PushWs(WsItem{WsItem::kListenKeyExpired, {}, {}});
+  } else {
+    return Reply{400, AdminError("kind: expected drop, silent or listen_key_expired")};
+  }
+  return Ok(JsonObject().Bool("ok", true).Int("clients", static_cast<int64_t>(ws->client_count())).Close());
+}
+
+void FakeBinanceServer::Impl::StopWs() {
+  if (!ws) return;
+  exchange->SetUserEventSink(nullptr);
+  exchange->SetBarSink(nullptr);
+  {
+    std::lock_guard<std::mutex> lock(ws_mu);
+    ws_stopping = true;
+  }
+  ws_cv.notify_all();
+  if (ws_thread.joinable()) ws_thread.join();
+  ws->Stop();
+}
+
 void FakeBinanceServer::Impl::RegisterAdmin() {
   auto admin = [this](std::function<Reply(const Params&)> h) {
     return [this, h = std::move(h)](const httplib::Request& req, httplib::Response& res) {
@@ -388,6 +546,7 @@ void FakeBinanceServer::Impl::RegisterAdmin() {
              absl::StrAppend(&state, ",\"usedWeight1m\":", weight, ",\"faults\":", faults.PendingJson(), "}");
              return Ok(std::move(state));
            }));
+  http.Post("/admin/ws", admin([this](const Params& p) { return AdminWs(p); }));
   http.Post("/admin/clock", admin([this](const Params& p) {
               int64_t skew = 0;
               auto s = p.find("skew_ms");
@@ -439,6 +598,41 @@ void FakeBinanceServer::Stop() {
     im.http.stop();
     im.thread.join();
   }
+  im.StopWs();
+}
+
+absl::Status FakeBinanceServer::StartWs(int port) {
+  Impl& im = *impl_;
+  if (im.ws) return absl::FailedPreconditionError("fake-binance WebSocket streams already started");
+  if (port < 0 || port > 65535) return absl::InvalidArgumentError("ws port: expected 0..65535");
+  if (IntervalMs(im.options.kline_interval) <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat("kline interval: not an interval: ", im.options.kline_interval));
+  }
+  net::WsServerOptions wo;
+  wo.bind_address = im.options.host;
+  wo.port = static_cast<uint16_t>(port);
+  auto ws = std::make_unique<net::WsServer>(wo);
+  if (absl::Status s = ws->Start(); !s.ok()) return s;
+  im.ws = std::move(ws);
+  im.ws_thread = std::thread([&im] { im.PumpWs(); });
+  // The sinks run under the exchange's lock: they only queue.
+  im.exchange->SetUserEventSink([&im](const std::string& event) { im.PushWs(WsItem{WsItem::kUserEvent, event, {}}); });
+  im.exchange->SetBarSink([&im](const Bar& bar) { im.PushWs(WsItem{WsItem::kKline, {}, bar}); });
+  return absl::OkStatus();
+}
+
+int FakeBinanceServer::ws_port() const { return impl_->ws ? impl_->ws->port() : -1; }
+
+bool FakeBinanceServer::WaitForWsClients(absl::string_view path_prefix, size_t count, int64_t timeout_ms) const {
+  return impl_->ws && impl_->ws->WaitForClients(std::string_view(path_prefix.data(), path_prefix.size()), count,
+                                                timeout_ms);
+}
+
+bool FakeBinanceServer::WaitWsFlushed(int64_t timeout_ms) const {
+  Impl& im = *impl_;
+  std::unique_lock<std::mutex> lock(im.ws_mu);
+  return im.ws_cv.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                           [&im] { return im.ws_stopping || (im.ws_queue.empty() && !im.ws_busy); });
 }
 
 int FakeBinanceServer::port() const { return impl_->port; }

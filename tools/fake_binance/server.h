@@ -17,8 +17,18 @@
 //             POST|GET|DELETE /fapi/v1/algoOrder, GET /fapi/v1/openAlgoOrders,
 //             GET /fapi/v2|v3/positionRisk, /fapi/v2|v3/account, /fapi/v2|v3/balance
 //   admin     POST|DELETE /admin/fault, POST /admin/bar, GET /admin/state,
-//             POST /admin/clock — loopback callers only, no signature;
-//             parameters in the query string or a form body.
+//             POST /admin/clock, POST /admin/ws — loopback callers only, no
+//             signature; parameters in the query string or a form body.
+//
+// WebSocket streams (StartWs(), a second port; engine/net's WsServer):
+//   /ws/<listenKey>   every user-data event of the exchange, in order, to the
+//                     clients of an active listen key
+//   /stream?...       a closed kline per AdvanceBar(), combined-stream shape:
+//                     {"stream":"btcusdt@kline_5m","data":{"e":"kline",..,"k":{..,"x":true}}}
+//   POST /admin/ws kind=drop            reset every connection (no close frame)
+//                  kind=silent [on=false] stop (resume) sending data
+//                  kind=listen_key_expired  send {"e":"listenKeyExpired",..} to
+//                                       the user clients and deactivate the key
 //
 // Authentication: X-MBX-APIKEY must be present (-2014, HTTP 401) and equal
 // to the key (-2015, 401); SIGNED endpoints need `timestamp` and
@@ -53,6 +63,8 @@ struct ServerOptions {
   std::string api_key;
   std::string api_secret;
   RateLimits limits;
+  // The kline interval of the bars, for the kline stream ("1m", "5m", "1h"...).
+  std::string kline_interval = "5m";
   // Called once per request with "METHOD /path -> status" (optional).
   std::function<void(absl::string_view line)> access_log;
 };
@@ -71,6 +83,19 @@ class FakeBinanceServer {
   // Stops serving, waking requests that sit in an injected delay; idempotent.
   void Stop();
   int port() const;
+
+  // Starts the WebSocket streams on 127.0.0.1:`port` (0: any free port).
+  // Call after Start(); Stop() stops them too. FailedPrecondition if already
+  // started, Unavailable if the port cannot be bound.
+  absl::Status StartWs(int port = 0);
+  int ws_port() const;  // -1 until StartWs()
+  // Waits until `count` WebSocket clients whose path starts with
+  // `path_prefix` ("/stream", "/ws/") are connected. False on timeout or
+  // without StartWs().
+  bool WaitForWsClients(absl::string_view path_prefix, size_t count, int64_t timeout_ms) const;
+  // Waits until every queued stream message has been handed to the
+  // WebSocket server. False on timeout.
+  bool WaitWsFlushed(int64_t timeout_ms) const;
 
   FaultInjector& faults();
   FakeExchange& exchange();

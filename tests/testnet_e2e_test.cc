@@ -1,0 +1,420 @@
+// End-to-end testnet runs: the real `bot` binary in --mode testnet against
+// the fake Binance (tools/fake_binance) in this process, REST and WebSocket
+// streams on loopback. The test drives the market: every AdvanceBar() of the
+// fake pushes a closed kline to the bot's market stream, and every account
+// change goes out on its user-data stream.
+//
+// Every wait is bounded: on the bot's stdout (its started line), on the
+// fake's WebSocket clients, or on the bot's ledger (an audit reader beside
+// the running writer, polled).
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "engine/domain/codec.h"
+#include "ledger/event_log.h"
+#include "ledger/ledger.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+#include "tools/fake_binance/bars.h"
+#include "tools/fake_binance/fake_exchange.h"
+#include "tools/fake_binance/server.h"
+
+namespace apollo {
+namespace {
+
+namespace fb = fake_binance;
+using namespace std::chrono_literals;
+using testing::Process;
+using testing::SpawnOptions;
+using testing::TempDir;
+using ::testing::HasSubstr;
+
+constexpr char kDataFile[] = "data/market/btcusdt_perp_5m_2023-01-02_2023-02-09.csv";
+constexpr char kKey[] = "e2eKEYq7Zr4mWpXv9TnLbQ2sYd8H";
+constexpr char kSecret[] = "e2eSECRETk3Jf8VhNc6RxPz1GmTw5BuE";
+constexpr auto kStartTimeout = 60s;
+constexpr auto kStopTimeout = 60s;
+constexpr int64_t kClientTimeoutMs = 30'000;
+constexpr auto kEventTimeout = 30s;
+// With the fast strategy below the bundled data's first entry comes at bar
+// ~63; this bounds the search.
+constexpr int kMaxBarsForEntry = 400;
+
+std::string SourcePath(const std::string& relative) { return absl::StrCat(APOLLO_SOURCE_DIR, "/", relative); }
+
+bool IsConfigOverride(const std::string& name) {
+  return absl::StrContains(name, "__") || absl::StartsWith(name, "RUN_") || name == "CONFIG_PATH" ||
+         name == "ALERT_WEBHOOKS" || absl::StartsWith(name, "BINANCE_");
+}
+
+// A strategy that trades within a few dozen 5m bars (the default one needs
+// ~3,260 bars of its own history before an entry).
+const std::vector<std::string>& FastStrategyEnv() {
+  static const std::vector<std::string> env = {
+      "STRATEGY__TREND_TIMEFRAME=15m",           "STRATEGY__ENTRY_TIMEFRAME=5m",
+      "STRATEGY__INDICATORS__EMA_SLOW=5",        "STRATEGY__INDICATORS__EMA_FAST=2",
+      "STRATEGY__INDICATORS__ADX_PERIOD=3",      "STRATEGY__INDICATORS__ATR_PERIOD=3",
+      "STRATEGY__ENTRY__BREAKOUT_LOOKBACK=3",    "STRATEGY__ENTRY__VOLUME_CONFIRMATION_ENABLED=false",
+  };
+  return env;
+}
+
+std::string ReadFileText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+size_t CountType(const std::vector<std::string>& events, absl::string_view type) {
+  const std::string needle = absl::StrCat("\"type\":\"", type, "\"");
+  size_t n = 0;
+  for (const std::string& e : events) n += absl::StrContains(e, needle) ? 1 : 0;
+  return n;
+}
+
+// The events of the bot's ledger as JSON ({"seq":..,"type":"..","data":{..}}),
+// read beside the running writer.
+class LedgerWatch {
+ public:
+  explicit LedgerWatch(std::string dir) : dir_(std::move(dir)) {}
+
+  absl::Status Poll() {
+    if (reader_ == nullptr) {
+      auto r = ledger::Ledger::OpenReader(dir_);
+      if (!r.ok()) return r.status();
+      reader_ = *std::move(r);
+    } else if (absl::Status st = reader_->Refresh(); !st.ok()) {
+      return st;
+    }
+    const uint64_t head = reader_->head().last_seq;
+    if (head <= seen_) return absl::OkStatus();
+    absl::Status st = reader_->Scan(seen_ + 1, head, [&](const ledger::RecordView& r) -> absl::Status {
+      auto e = ledger::DecodeRecord(r);
+      if (!e.ok()) return e.status();
+      events_.push_back(EventToJson(*e));
+      return absl::OkStatus();
+    });
+    if (!st.ok()) return st;
+    seen_ = head;
+    return absl::OkStatus();
+  }
+
+  // Polls until pred(events) holds; false on timeout.
+  bool WaitFor(const std::function<bool(const std::vector<std::string>&)>& pred,
+               std::chrono::milliseconds timeout = kEventTimeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+      if (absl::Status st = Poll(); !st.ok()) last_error_ = std::string(st.message());
+      if (pred(events_)) return true;
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(10ms);
+    }
+  }
+  bool WaitForCount(absl::string_view type, size_t n, std::chrono::milliseconds timeout = kEventTimeout) {
+    return WaitFor([&](const std::vector<std::string>& ev) { return CountType(ev, type) >= n; }, timeout);
+  }
+
+  const std::vector<std::string>& events() const { return events_; }
+  std::string Dump() const {
+    std::string out = absl::StrCat("(last poll error: ", last_error_, ")\n");
+    for (const std::string& e : events_) absl::StrAppend(&out, e.substr(0, 400), "\n");
+    return out;
+  }
+
+ private:
+  std::string dir_;
+  std::unique_ptr<ledger::Ledger> reader_;
+  uint64_t seen_ = 0;
+  std::vector<std::string> events_;
+  std::string last_error_;
+};
+
+// The value of "key":"value" in a flat JSON text; "" if absent.
+std::string JsonString(const std::string& json, const std::string& key) {
+  const std::regex re(absl::StrCat("\"", key, "\":\"([^\"]*)\""));
+  std::smatch m;
+  return std::regex_search(json, m, re) ? m[1].str() : "";
+}
+
+class TestnetE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto bars = fb::ReadBarsCsv(SourcePath(kDataFile));
+    ASSERT_TRUE(bars.ok()) << bars.status();
+    exchange_ = std::make_unique<fb::FakeExchange>(fb::ExchangeConfig{}, *std::move(bars), fb::SystemClockMs);
+    server_ = std::make_unique<fb::FakeBinanceServer>(exchange_.get(),
+                                                      fb::ServerOptions{.api_key = kKey, .api_secret = kSecret});
+    ASSERT_TRUE(server_->Start().ok());
+    ASSERT_TRUE(server_->StartWs(0).ok());
+    ledger_dir_ = tmp_.Sub("ledger");
+    logs_dir_ = tmp_.Sub("logs");
+  }
+
+  void TearDown() override {
+    if (bot_ != nullptr && bot_->running()) {
+      bot_->Signal(SIGKILL);
+      bot_->Wait(10s);
+    }
+    server_->Stop();
+  }
+
+  // Spawns the bot and waits for its started line and both streams.
+  void StartBot(const std::vector<std::string>& extra_env = {}) {
+    SpawnOptions o;
+    o.cwd = APOLLO_SOURCE_DIR;
+    o.inherit_env = false;
+    o.env = testing::EnvironmentWithout(&IsConfigOverride);
+    for (const std::string& e :
+         {absl::StrCat("BINANCE_TESTNET_FUTURE_API_KEY=", kKey), absl::StrCat("BINANCE_TESTNET_FUTURE_SECRET_KEY=", kSecret),
+          absl::StrCat("BINANCE__TESTNET_BASE_URL=http://127.0.0.1:", server_->port()),
+          absl::StrCat("BINANCE__TESTNET_WS_URL=ws://127.0.0.1:", server_->ws_port()),
+          std::string("RUN_ENABLE_TRADING=true"), std::string("API__PORT=0"), std::string("MONITORING__METRICS_PORT=0"),
+          std::string("MONITORING__ALERTS_ENABLED=false")}) {
+      o.env.push_back(e);
+    }
+    for (const std::string& e : extra_env) o.env.push_back(e);
+    auto p = Process::Spawn({BOT_BIN, "--mode", "testnet", "--config", SourcePath("config.yaml"), "--ledger",
+                             ledger_dir_, "--logs", logs_dir_},
+                            o);
+    ASSERT_TRUE(p.ok()) << p.status();
+    bot_ = *std::move(p);
+    std::optional<std::string> line = bot_->ReadLineStartingWith("bot: testnet mode started", kStartTimeout);
+    ASSERT_TRUE(line.has_value()) << "no started line\n--- stdout ---\n" << bot_->out() << "--- stderr ---\n"
+                                  << bot_->err();
+    started_line_ = *line;
+    static const std::regex re(R"(^bot: testnet mode started \(pid \d+\), ledger at seq \d+, 0 bars to run(, serving .*)?$)");
+    EXPECT_TRUE(std::regex_match(started_line_, re)) << started_line_;
+    std::smatch m;
+    static const std::regex api(R"(api=([0-9.]+):(\d+))");
+    if (std::regex_search(started_line_, m, api)) api_port_ = std::stoi(m[2].str());
+    ASSERT_TRUE(server_->WaitForWsClients("/stream", 1, kClientTimeoutMs)) << bot_->err();
+    ASSERT_TRUE(server_->WaitForWsClients("/ws/", 1, kClientTimeoutMs)) << bot_->err();
+  }
+
+  // Advances the fake one bar and waits until the bot has journaled it.
+  ::testing::AssertionResult StepBar(LedgerWatch& watch) {
+    auto bar = exchange_->AdvanceBar();
+    if (!bar.ok()) return ::testing::AssertionFailure() << bar.status();
+    ++bars_advanced_;
+    const std::string needle = absl::StrCat("\"open_time_ms\":", bar->open_time_ms);
+    const bool seen = watch.WaitFor([&](const std::vector<std::string>& ev) {
+      for (auto it = ev.rbegin(); it != ev.rend(); ++it) {
+        if (absl::StrContains(*it, "\"type\":\"CandleClose\"") && absl::StrContains(*it, needle)) return true;
+      }
+      return false;
+    });
+    if (!seen) {
+      return ::testing::AssertionFailure() << "bar " << bar->open_time_ms << " not journaled\n"
+                                           << watch.Dump() << "--- stderr ---\n" << bot_->err();
+    }
+    return ::testing::AssertionSuccess();
+  }
+
+  // Steps bars until the ledger holds a PositionOpened and its two protective
+  // orders are accepted by the venue. False if none within kMaxBarsForEntry.
+  bool StepUntilProtectedPosition(LedgerWatch& watch) {
+    for (int i = 0; i < kMaxBarsForEntry; ++i) {
+      if (!StepBar(watch)) return false;
+      if (CountType(watch.events(), "PositionOpened") > 0) break;
+    }
+    if (CountType(watch.events(), "PositionOpened") == 0) return false;
+    return watch.WaitFor([&](const std::vector<std::string>& ev) { return ProtectiveIds(ev).size() == 2 && AllAccepted(ev); });
+  }
+
+  // Client ids of the protective orders of the latest entry.
+  static std::vector<std::string> ProtectiveIds(const std::vector<std::string>& ev) {
+    std::vector<std::string> ids;
+    for (const std::string& e : ev) {
+      if (!absl::StrContains(e, "\"type\":\"OrderPlaced\"")) continue;
+      const std::string purpose = JsonString(e, "purpose");
+      if (purpose == "ENTRY") ids.clear();
+      if (purpose == "STOP_LOSS" || purpose == "TAKE_PROFIT") ids.push_back(JsonString(e, "client_order_id"));
+    }
+    return ids;
+  }
+  static bool AllAccepted(const std::vector<std::string>& ev) {
+    for (const std::string& id : ProtectiveIds(ev)) {
+      bool accepted = false;
+      for (const std::string& e : ev) {
+        accepted = accepted || (absl::StrContains(e, "\"type\":\"OrderAccepted\"") &&
+                                JsonString(e, "client_order_id") == id);
+      }
+      if (!accepted) return false;
+    }
+    return true;
+  }
+
+  // SIGTERM; expects a clean exit.
+  void StopBot() {
+    ASSERT_NE(bot_, nullptr);
+    bot_->Signal(SIGTERM);
+    testing::ExitStatus st = bot_->Wait(kStopTimeout);
+    EXPECT_TRUE(st.Exited(0)) << st << "\n--- stdout ---\n" << bot_->out() << "--- stderr ---\n" << bot_->err();
+  }
+
+  std::optional<std::string> GetHealth() {
+    if (api_port_ <= 0) return std::nullopt;
+    httplib::Client c("127.0.0.1", api_port_);
+    c.set_connection_timeout(5);
+    c.set_read_timeout(5);
+    auto res = c.Get("/health");
+    if (!res) return std::nullopt;
+    return res->body;
+  }
+
+  TempDir tmp_;
+  std::string ledger_dir_, logs_dir_;
+  std::unique_ptr<fb::FakeExchange> exchange_;
+  std::unique_ptr<fb::FakeBinanceServer> server_;
+  std::unique_ptr<Process> bot_;
+  std::string started_line_;
+  int api_port_ = -1;
+  int bars_advanced_ = 0;
+};
+
+TEST_F(TestnetE2E, TestnetRunStartsReconcilesAndJournalsBars) {
+  ASSERT_NO_FATAL_FAILURE(StartBot());
+  LedgerWatch watch(ledger_dir_);
+  ASSERT_TRUE(watch.WaitForCount("ReconciliationCompleted", 1)) << watch.Dump();
+  std::vector<int64_t> opens;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(StepBar(watch));
+    opens.push_back(exchange_->CurrentBar().open_time_ms);
+  }
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+
+  LedgerWatch after(ledger_dir_);
+  ASSERT_TRUE(after.Poll().ok());
+  const std::vector<std::string>& ev = after.events();
+  EXPECT_GE(CountType(ev, "SystemStarted"), 1u);
+  EXPECT_GE(CountType(ev, "ReconciliationCompleted"), 1u) << after.Dump();
+  EXPECT_EQ(CountType(ev, "ReconciliationFailed"), 0u) << after.Dump();
+  EXPECT_EQ(CountType(ev, "CandleClose"), 5u) << after.Dump();
+  for (int64_t open : opens) {
+    bool found = false;
+    for (const std::string& e : ev) {
+      found = found || (absl::StrContains(e, "\"type\":\"CandleClose\"") &&
+                        absl::StrContains(e, absl::StrCat("\"open_time_ms\":", open)));
+    }
+    EXPECT_TRUE(found) << "no CandleClose for bar " << open;
+  }
+  EXPECT_GE(CountType(ev, "SystemStopped"), 1u);
+}
+
+TEST_F(TestnetE2E, EntryFillsAndProtectionGoesToTheAlgoOrderApi) {
+  ASSERT_NO_FATAL_FAILURE(StartBot(FastStrategyEnv()));
+  LedgerWatch watch(ledger_dir_);
+  ASSERT_TRUE(StepUntilProtectedPosition(watch)) << "no protected entry in " << bars_advanced_ << " bars\n"
+                                                 << watch.Dump() << "--- stderr ---\n" << bot_->err();
+  const std::vector<std::string> ids = ProtectiveIds(watch.events());
+  ASSERT_EQ(ids.size(), 2u);
+
+  // The fake's account: one position, two open algo orders carrying the
+  // ledger's protective ids, nothing conditional on /fapi/v1/order.
+  const fb::AccountSnapshot account = exchange_->Account();
+  EXPECT_FALSE(account.position.qty.is_zero());
+  auto algos = exchange_->OpenAlgoOrders({{"symbol", "BTCUSDT"}});
+  ASSERT_TRUE(algos.ok());
+  ASSERT_EQ(algos.value().size(), 2u) << exchange_->StateJson();
+  std::vector<std::string> algo_ids, types;
+  for (const fb::AlgoOrder& a : algos.value()) {
+    algo_ids.push_back(a.client_algo_id);
+    types.push_back(std::string(fb::AlgoTypeName(a.type)));
+  }
+  EXPECT_THAT(types, ::testing::UnorderedElementsAre("STOP_MARKET", "TAKE_PROFIT_MARKET"));
+  EXPECT_THAT(algo_ids, ::testing::UnorderedElementsAreArray(ids));
+  auto open_orders = exchange_->OpenOrders({{"symbol", "BTCUSDT"}});
+  ASSERT_TRUE(open_orders.ok());
+  EXPECT_TRUE(open_orders.value().empty()) << exchange_->StateJson();
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+}
+
+TEST_F(TestnetE2E, PositionClosedByHandNeedsManualReview) {
+  ASSERT_NO_FATAL_FAILURE(StartBot(FastStrategyEnv()));
+  LedgerWatch watch(ledger_dir_);
+  ASSERT_TRUE(StepUntilProtectedPosition(watch)) << watch.Dump() << "--- stderr ---\n" << bot_->err();
+  ASSERT_FALSE(exchange_->Account().position.qty.is_zero());
+
+  httplib::Client admin("127.0.0.1", server_->port());
+  auto res = admin.Post("/admin/fault?kind=close_position");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+
+  ASSERT_TRUE(watch.WaitFor([](const std::vector<std::string>& ev) {
+    for (const std::string& e : ev) {
+      if (absl::StrContains(e, "\"type\":\"ManualInterventionDetected\"") &&
+          absl::StrContains(e, "POSITION_CLOSED_EXTERNALLY")) {
+        return true;
+      }
+    }
+    return false;
+  })) << watch.Dump() << "--- stderr ---\n" << bot_->err();
+
+  // The operator API reports it (the view is published after the step).
+  std::optional<std::string> health;
+  const auto deadline = std::chrono::steady_clock::now() + kEventTimeout;
+  do {
+    health = GetHealth();
+    if (health && absl::StrContains(*health, "\"manual_review_required\":true")) break;
+    std::this_thread::sleep_for(20ms);
+  } while (std::chrono::steady_clock::now() < deadline);
+  ASSERT_TRUE(health.has_value()) << "no /health answer; started line: " << started_line_;
+  EXPECT_THAT(*health, HasSubstr("\"manual_review_required\":true"));
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+}
+
+TEST_F(TestnetE2E, SecretsNeverAppearInLogsLedgerOrOutput) {
+  ASSERT_NO_FATAL_FAILURE(StartBot(FastStrategyEnv()));
+  LedgerWatch watch(ledger_dir_);
+  // Some order flow, so that signed requests and their logging happen.
+  for (int i = 0; i < kMaxBarsForEntry && CountType(watch.events(), "OrderAccepted") == 0; ++i) {
+    ASSERT_TRUE(StepBar(watch));
+  }
+  EXPECT_GE(CountType(watch.events(), "OrderAccepted"), 1u) << watch.Dump();
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+
+  auto check = [](const std::string& where, const std::string& text) {
+    EXPECT_THAT(text, ::testing::Not(HasSubstr(kKey))) << "the API key in " << where;
+    EXPECT_THAT(text, ::testing::Not(HasSubstr(kSecret))) << "the secret in " << where;
+  };
+  check("stdout", bot_->out());
+  check("stderr", bot_->err());
+  size_t files = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(logs_dir_)) {
+    if (!entry.is_regular_file()) continue;
+    ++files;
+    check(entry.path().string(), ReadFileText(entry.path().string()));
+  }
+  EXPECT_GE(files, 1u);
+  EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(logs_dir_) / "bot.log"));
+  LedgerWatch after(ledger_dir_);
+  ASSERT_TRUE(after.Poll().ok());
+  EXPECT_FALSE(after.events().empty());
+  for (const std::string& e : after.events()) check("ledger event " + e.substr(0, 80), e);
+  // The raw ledger files too (RocksDB: payloads are binary-encoded).
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(ledger_dir_)) {
+    if (entry.is_regular_file()) check(entry.path().string(), ReadFileText(entry.path().string()));
+  }
+}
+
+}  // namespace
+}  // namespace apollo
