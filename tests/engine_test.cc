@@ -324,6 +324,12 @@ TEST_F(EngineTest, CleanReconciliationIsJournaledAndFailuresAreCounted) {
   ASSERT_TRUE(engine_->OnReconciliation(absl::UnavailableError("HTTP 503"), {}).ok());
   EXPECT_EQ(engine_->state().reconciliation_consecutive_failures, 2u);
   EXPECT_FALSE(engine_->state().manual_review.active);
+  // The third failure in a row (reconciliation.failure_threshold) needs a person.
+  ASSERT_TRUE(engine_->OnReconciliation(absl::UnavailableError("HTTP 503"), {}).ok());
+  EXPECT_TRUE(engine_->state().manual_review.active);
+  EXPECT_THAT(engine_->state().manual_review.reason, ::testing::HasSubstr("RECONCILIATION_FAILURE_THRESHOLD"));
+  ASSERT_TRUE(engine_->OnReconciliation(VenueMatching(engine_->state()), {F("0.001"), F("1")}).ok());
+  EXPECT_EQ(engine_->state().reconciliation_consecutive_failures, 0u);
 }
 
 TEST_F(EngineTest, PositionClosedByHandPausesTradingUntilAcknowledged) {

@@ -339,6 +339,13 @@ absl::Status Engine::OnReconciliation(const absl::StatusOr<reconcile::VenueSnaps
     d_.log->Warning("reconciliation_failed", LogFields().Add("error", venue.status().message())
                                                  .Add("consecutive_failures", static_cast<uint64_t>(
                                                           state_.reconciliation_consecutive_failures)));
+    // Flying blind for too long: someone must look before trading goes on.
+    if (state_.reconciliation_consecutive_failures == static_cast<uint32_t>(d_.cfg.reconciliation.failure_threshold)) {
+      RETURN_IF_ERROR(Emit(ManualInterventionDetected{{Discrepancy{
+          InterventionAction::kReconciliationFailureThreshold, Symbol{}, {}, Fixed(),
+          Fixed::FromInt(state_.reconciliation_consecutive_failures),
+          absl::StrCat(state_.reconciliation_consecutive_failures, " reconciliation passes failed in a row")}}}));
+    }
     return Commit();
   }
   std::vector<Discrepancy> differences = reconcile::Reconcile(state_, *venue, tolerances);
