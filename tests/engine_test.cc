@@ -445,6 +445,26 @@ TEST_F(RiskTest, EachRuleRejectsWithItsNumbers) {
   EXPECT_EQ(Rule(), RiskRule::kSizeBelowMinNotional);
 }
 
+TEST_F(RiskTest, OrdersOffTheVenuesFiltersAreRejectedWithTheNumbers) {
+  trade_ = risk::Size(idea_, state_, cfg_, filters_, 1);
+  TradeProposed off_step = trade_;
+  off_step.qty = F("0.3755");
+  auto v = risk::Evaluate(off_step, 2, idea_.atr, state_, cfg_, filters_, 0);
+  ASSERT_TRUE(std::holds_alternative<RiskRejected>(v));
+  EXPECT_EQ(std::get<RiskRejected>(v).rule, RiskRule::kLotSize);
+  EXPECT_EQ(std::get<RiskRejected>(v).values[1].value, F("0.001"));
+  TradeProposed off_tick = trade_;
+  off_tick.stop_price = F("19800.05");
+  v = risk::Evaluate(off_tick, 2, idea_.atr, state_, cfg_, filters_, 0);
+  ASSERT_TRUE(std::holds_alternative<RiskRejected>(v));
+  EXPECT_EQ(std::get<RiskRejected>(v).rule, RiskRule::kPriceFilter);
+  // Filters from another exchangeInfo (tick 0.5): Size rounds onto them, so the trade passes.
+  filters_.price_tick = F("0.5");
+  idea_.stop_price = F("19800.3");
+  EXPECT_EQ(Rule(), RiskRule::kApproved);
+  EXPECT_EQ(trade_.stop_price, F("19800.5"));
+}
+
 TEST_F(RiskTest, GatesComeFirst) {
   state_.circuit_breaker = Flag{true, "CONSECUTIVE_LOSSES: 3 consecutive losses", "risk", 9};
   state_.daily_realized_pnl = Fixed::FromInt(-300);

@@ -54,6 +54,13 @@ class Checker {
              {Num("stop_distance", stop_distance), Num("atr", atr_), Num("max_stop_atr", r.max_stop_atr)}) ||
         Fail(cfg_.news.enabled && s_.NewsBlocked(t_.symbol, now_ns_), RiskRule::kNewsHighRisk,
              "high-risk news blocks entries", {}) ||
+        Fail(!OnGrid(t_.qty, f_.qty_step), RiskRule::kLotSize, "quantity off the venue's step",
+             {Num("qty", t_.qty), Num("step_size", f_.qty_step)}) ||
+        Fail(!OnGrid(t_.entry_price, f_.price_tick) || !OnGrid(t_.stop_price, f_.price_tick) ||
+                 !OnGrid(t_.take_profit_price, f_.price_tick),
+             RiskRule::kPriceFilter, "price off the venue's tick",
+             {Num("entry_price", t_.entry_price), Num("stop_price", t_.stop_price),
+              Num("take_profit_price", t_.take_profit_price), Num("tick_size", f_.price_tick)}) ||
         Fail(t_.qty.is_zero() || notional < f_.min_notional, RiskRule::kSizeBelowMinNotional,
              "size below the venue's minimum notional",
              {Num("qty", t_.qty), Num("notional", notional), Num("min_notional", f_.min_notional)}) ||
@@ -83,6 +90,9 @@ class Checker {
       return kv.second.symbol == t_.symbol && kv.second.purpose == OrderPurpose::kEntry;
     });
   }
+  // The venue's filters (exchangeInfo), checked here so a bad order is a
+  // RiskRejected with the numbers rather than a venue error.
+  static bool OnGrid(Fixed v, Fixed step) { return step.raw() <= 0 || v.raw() % step.raw() == 0; }
   bool StopOnTheRightSide() const {
     if (t_.stop_price.raw() <= 0) return false;
     return t_.side == Side::kBuy ? t_.stop_price < t_.entry_price : t_.stop_price > t_.entry_price;
