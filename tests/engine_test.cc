@@ -342,13 +342,31 @@ TEST_F(EngineTest, PositionClosedByHandPausesTradingUntilAcknowledged) {
   EXPECT_EQ(All<ManualInterventionDetected>()[0].discrepancies[0].action,
             InterventionAction::kPositionClosedExternally);
   EXPECT_TRUE(engine_->state().manual_review.active);
-  EXPECT_TRUE(engine_->state().positions.contains(kBtc));  // the fold is not edited to match
+  // Journaled as closed by hand (not edited away), its protection cancelled.
+  EXPECT_FALSE(engine_->state().positions.contains(kBtc));
+  ASSERT_EQ(All<PositionClosed>().size(), 1u);
+  EXPECT_EQ(All<PositionClosed>()[0].reason, CloseReason::kClosedExternally);
+  EXPECT_TRUE(engine_->state().orders.empty());
   strategy_.At(NextOpen(), Long(F("20000"), F("19800"), F("20400")));
   Bar("20000", "20010", "19995", "20000");
   EXPECT_EQ(All<RiskRejected>().back().rule, RiskRule::kManualReviewRequired);
   auto ack = engine_->OnOperator(runtime::OperatorCommand{runtime::OperatorCommand::kAck, "cli", "closed by hand"});
   ASSERT_TRUE(ack.ok());
   EXPECT_FALSE(engine_->state().manual_review.active);
+}
+
+TEST_F(EngineTest, AnAcknowledgedBalanceGapDoesNotRaiseTheReviewAgain) {
+  reconcile::VenueSnapshot venue = VenueMatching(engine_->state());
+  venue.balance -= F("8");  // a fee charged outside our orders
+  ASSERT_TRUE(engine_->OnReconciliation(venue, {F("0.001"), F("5")}).ok());
+  ASSERT_TRUE(engine_->state().manual_review.active);
+  ASSERT_TRUE(engine_->OnOperator({runtime::OperatorCommand::kAck, "cli", "fee of a hand close"}).ok());
+  ASSERT_TRUE(engine_->OnReconciliation(venue, {F("0.001"), F("5")}).ok());
+  EXPECT_FALSE(engine_->state().manual_review.active);
+  EXPECT_EQ(All<ReconciliationCompleted>().size(), 1u);
+  venue.balance -= F("8");  // a new gap is a new difference
+  ASSERT_TRUE(engine_->OnReconciliation(venue, {F("0.001"), F("5")}).ok());
+  EXPECT_TRUE(engine_->state().manual_review.active);
 }
 
 TEST(ReconcileTest, EveryKindOfDifferenceIsTyped) {

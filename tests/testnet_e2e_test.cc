@@ -14,6 +14,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <regex>
 #include <sstream>
@@ -155,14 +156,48 @@ std::string JsonString(const std::string& json, const std::string& key) {
   return std::regex_search(json, m, re) ? m[1].str() : "";
 }
 
+// The events of `type` whose data has "client_order_id":"<id>".
+size_t CountFor(const std::vector<std::string>& events, absl::string_view type, const std::string& id) {
+  const std::string needle = absl::StrCat("\"type\":\"", type, "\"");
+  size_t n = 0;
+  for (const std::string& e : events) {
+    n += (absl::StrContains(e, needle) && JsonString(e, "client_order_id") == id) ? 1 : 0;
+  }
+  return n;
+}
+
+// The client id of the latest ENTRY OrderPlaced; "" if none.
+std::string LatestEntryId(const std::vector<std::string>& events) {
+  std::string id;
+  for (const std::string& e : events) {
+    if (absl::StrContains(e, "\"type\":\"OrderPlaced\"") && JsonString(e, "purpose") == "ENTRY") {
+      id = JsonString(e, "client_order_id");
+    }
+  }
+  return id;
+}
+
+// How many times "<key>":"<value>" occurs in `text`.
+size_t CountOccurrences(const std::string& text, const std::string& key, const std::string& value) {
+  const std::string needle = absl::StrCat("\"", key, "\":\"", value, "\"");
+  size_t n = 0;
+  for (size_t pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) ++n;
+  return n;
+}
+
 class TestnetE2E : public ::testing::Test {
  protected:
   void SetUp() override {
     auto bars = fb::ReadBarsCsv(SourcePath(kDataFile));
     ASSERT_TRUE(bars.ok()) << bars.status();
     exchange_ = std::make_unique<fb::FakeExchange>(fb::ExchangeConfig{}, *std::move(bars), fb::SystemClockMs);
-    server_ = std::make_unique<fb::FakeBinanceServer>(exchange_.get(),
-                                                      fb::ServerOptions{.api_key = kKey, .api_secret = kSecret});
+    server_ = std::make_unique<fb::FakeBinanceServer>(
+        exchange_.get(), fb::ServerOptions{.api_key = kKey,
+                                           .api_secret = kSecret,
+                                           .access_log = [this](absl::string_view line) {
+                                             std::lock_guard<std::mutex> lock(access_mu_);
+                                             access_log_.emplace_back(line);
+                                           }});
     ASSERT_TRUE(server_->Start().ok());
     ASSERT_TRUE(server_->StartWs(0).ok());
     ledger_dir_ = tmp_.Sub("ledger");
@@ -177,21 +212,27 @@ class TestnetE2E : public ::testing::Test {
     server_->Stop();
   }
 
-  // Spawns the bot and waits for its started line and both streams.
-  void StartBot(const std::vector<std::string>& extra_env = {}) {
-    SpawnOptions o;
-    o.cwd = APOLLO_SOURCE_DIR;
-    o.inherit_env = false;
-    o.env = testing::EnvironmentWithout(&IsConfigOverride);
+  // The environment of the bot (and of the tools run beside it).
+  std::vector<std::string> BotEnv(const std::vector<std::string>& extra_env) const {
+    std::vector<std::string> env = testing::EnvironmentWithout(&IsConfigOverride);
     for (const std::string& e :
          {absl::StrCat("BINANCE_TESTNET_FUTURE_API_KEY=", kKey), absl::StrCat("BINANCE_TESTNET_FUTURE_SECRET_KEY=", kSecret),
           absl::StrCat("BINANCE__TESTNET_BASE_URL=http://127.0.0.1:", server_->port()),
           absl::StrCat("BINANCE__TESTNET_WS_URL=ws://127.0.0.1:", server_->ws_port()),
           std::string("RUN_ENABLE_TRADING=true"), std::string("API__PORT=0"), std::string("MONITORING__METRICS_PORT=0"),
           std::string("MONITORING__ALERTS_ENABLED=false")}) {
-      o.env.push_back(e);
+      env.push_back(e);
     }
-    for (const std::string& e : extra_env) o.env.push_back(e);
+    for (const std::string& e : extra_env) env.push_back(e);
+    return env;
+  }
+
+  // Spawns the bot and waits for its started line and both streams.
+  void StartBot(const std::vector<std::string>& extra_env = {}) {
+    SpawnOptions o;
+    o.cwd = APOLLO_SOURCE_DIR;
+    o.inherit_env = false;
+    o.env = BotEnv(extra_env);
     auto p = Process::Spawn({BOT_BIN, "--mode", "testnet", "--config", SourcePath("config.yaml"), "--ledger",
                              ledger_dir_, "--logs", logs_dir_},
                             o);
@@ -210,13 +251,15 @@ class TestnetE2E : public ::testing::Test {
     ASSERT_TRUE(server_->WaitForWsClients("/ws/", 1, kClientTimeoutMs)) << bot_->err();
   }
 
-  // Advances the fake one bar and waits until the bot has journaled it.
-  ::testing::AssertionResult StepBar(LedgerWatch& watch) {
+  // Advances the fake one bar and waits until the bot has journaled it (or
+  // until `also_done`, when given, holds).
+  ::testing::AssertionResult StepBar(LedgerWatch& watch, const std::function<bool()>& also_done = nullptr) {
     auto bar = exchange_->AdvanceBar();
     if (!bar.ok()) return ::testing::AssertionFailure() << bar.status();
     ++bars_advanced_;
     const std::string needle = absl::StrCat("\"open_time_ms\":", bar->open_time_ms);
     const bool seen = watch.WaitFor([&](const std::vector<std::string>& ev) {
+      if (also_done && also_done()) return true;
       for (auto it = ev.rbegin(); it != ev.rend(); ++it) {
         if (absl::StrContains(*it, "\"type\":\"CandleClose\"") && absl::StrContains(*it, needle)) return true;
       }
@@ -281,6 +324,37 @@ class TestnetE2E : public ::testing::Test {
     return res->body;
   }
 
+  // POST /fapi/v1/order answers the fake has sent so far.
+  size_t OrderPostsAnswered() {
+    std::lock_guard<std::mutex> lock(access_mu_);
+    size_t n = 0;
+    for (const std::string& l : access_log_) n += absl::StartsWith(l, "POST /fapi/v1/order ") ? 1 : 0;
+    return n;
+  }
+
+  std::string BotLog() const { return ReadFileText((std::filesystem::path(logs_dir_) / "bot.log").string()); }
+
+  // Polls bot.log until pred(text) holds; false on timeout.
+  bool WaitForBotLog(const std::function<bool(const std::string&)>& pred,
+                     std::chrono::milliseconds timeout = kEventTimeout) const {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+      if (pred(BotLog())) return true;
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(20ms);
+    }
+  }
+
+  ::testing::AssertionResult PostAdmin(const std::string& path) {
+    httplib::Client admin("127.0.0.1", server_->port());
+    auto res = admin.Post(path);
+    if (!res) return ::testing::AssertionFailure() << "no answer to " << path;
+    if (res->status != 200) return ::testing::AssertionFailure() << path << ": " << res->status << " " << res->body;
+    return ::testing::AssertionSuccess();
+  }
+
+  std::mutex access_mu_;
+  std::vector<std::string> access_log_;
   TempDir tmp_;
   std::string ledger_dir_, logs_dir_;
   std::unique_ptr<fb::FakeExchange> exchange_;
@@ -379,6 +453,247 @@ TEST_F(TestnetE2E, PositionClosedByHandNeedsManualReview) {
   } while (std::chrono::steady_clock::now() < deadline);
   ASSERT_TRUE(health.has_value()) << "no /health answer; started line: " << started_line_;
   EXPECT_THAT(*health, HasSubstr("\"manual_review_required\":true"));
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+}
+
+// The SL and TP are a one-cancels-the-other pair on the venue: when the fake
+// triggers one of them on a bar's range, the bot closes the position and
+// cancels the other leg, leaving nothing open on the venue.
+TEST_F(TestnetE2E, OcoOnTheVenue) {
+  ASSERT_NO_FATAL_FAILURE(StartBot(FastStrategyEnv()));
+  LedgerWatch watch(ledger_dir_);
+  ASSERT_TRUE(StepUntilProtectedPosition(watch)) << watch.Dump() << "--- stderr ---\n" << bot_->err();
+  const std::vector<std::string> ids = ProtectiveIds(watch.events());
+  ASSERT_EQ(ids.size(), 2u);
+
+  // The bars go on until the recorded prices reach one of the triggers.
+  for (int i = 0; i < kMaxBarsForEntry && CountType(watch.events(), "PositionClosed") == 0; ++i) {
+    ASSERT_TRUE(StepBar(watch));
+  }
+  ASSERT_EQ(CountType(watch.events(), "PositionClosed"), 1u) << "no close in " << bars_advanced_ << " bars\n"
+                                                             << watch.Dump();
+  // Which leg the fake triggered, and the other one cancelled in the ledger.
+  std::string triggered, other;
+  auto algos_all = exchange_->StateJson();
+  for (const std::string& id : ids) {
+    auto q = exchange_->QueryAlgoOrder({{"symbol", "BTCUSDT"}, {"clientAlgoId", id}});
+    ASSERT_TRUE(q.ok()) << id << "\n" << algos_all;
+    if (q.value().status == fb::AlgoStatus::kTriggered || q.value().status == fb::AlgoStatus::kFinished) {
+      triggered = id;
+    } else {
+      other = id;
+    }
+  }
+  ASSERT_FALSE(triggered.empty()) << "neither leg triggered on the venue\n" << algos_all << "\n" << watch.Dump();
+  ASSERT_FALSE(other.empty()) << "both legs triggered\n" << algos_all;
+  ASSERT_TRUE(watch.WaitFor([&](const std::vector<std::string>& ev) { return CountFor(ev, "OrderCancelled", other) > 0; }))
+      << "no OrderCancelled for the other leg " << other << "\n" << watch.Dump() << exchange_->StateJson();
+  EXPECT_EQ(CountFor(watch.events(), "OrderCancelled", triggered), 0u) << watch.Dump();
+  for (const std::string& e : watch.events()) {
+    if (absl::StrContains(e, "\"type\":\"PositionClosed\"")) {
+      EXPECT_THAT(JsonString(e, "reason"), ::testing::AnyOf("STOP_LOSS", "TAKE_PROFIT")) << e;
+    }
+  }
+
+  // The venue: flat, no open algo order, no open order (the cancel may follow
+  // the ledger's event by a moment: poll, bounded).
+  const auto deadline = std::chrono::steady_clock::now() + kEventTimeout;
+  size_t open_algos = 0;
+  do {
+    auto algos = exchange_->OpenAlgoOrders({{"symbol", "BTCUSDT"}});
+    ASSERT_TRUE(algos.ok());
+    open_algos = algos.value().size();
+    if (open_algos == 0) break;
+    std::this_thread::sleep_for(10ms);
+  } while (std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(open_algos, 0u) << exchange_->StateJson();
+  EXPECT_TRUE(exchange_->Account().position.qty.is_zero()) << exchange_->StateJson();
+  auto open_orders = exchange_->OpenOrders({{"symbol", "BTCUSDT"}});
+  ASSERT_TRUE(open_orders.ok());
+  EXPECT_TRUE(open_orders.value().empty()) << exchange_->StateJson();
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+}
+
+// The bot dies (SIGKILL) while the venue has accepted its entry but not yet
+// answered. At the restart the in-doubt entry is resolved by its client id:
+// the ledger records the fill, and the venue never sees the order twice.
+TEST_F(TestnetE2E, CrashWhileAnOrderIsInFlightIsResolvedByClientIdWithoutDuplicate) {
+  // The answer to the first order is held back (far past the test); Stop()
+  // wakes it at TearDown.
+  ASSERT_TRUE(server_->faults().Add(fb::DelayAfterAccept(120'000)).ok());
+  ASSERT_NO_FATAL_FAILURE(StartBot(FastStrategyEnv()));
+  LedgerWatch watch(ledger_dir_);
+  auto venue_has_position = [&] { return !exchange_->Account().position.qty.is_zero(); };
+  for (int i = 0; i < kMaxBarsForEntry && !venue_has_position(); ++i) {
+    ASSERT_TRUE(StepBar(watch, venue_has_position));
+  }
+  ASSERT_TRUE(venue_has_position()) << "no entry in " << bars_advanced_ << " bars\n" << watch.Dump();
+  ASSERT_TRUE(server_->faults().Pending().empty());  // the delay is being served
+
+  // The entry's intent is journaled before it is sent.
+  ASSERT_TRUE(watch.WaitFor([](const std::vector<std::string>& ev) { return !LatestEntryId(ev).empty(); }))
+      << watch.Dump();
+  const std::string entry_id = LatestEntryId(watch.events());
+  EXPECT_EQ(CountFor(watch.events(), "OrderFilled", entry_id), 0u) << watch.Dump();
+  EXPECT_EQ(CountFor(watch.events(), "OrderAccepted", entry_id), 0u) << watch.Dump();
+  ASSERT_TRUE(bot_->Signal(SIGKILL));
+  EXPECT_TRUE(bot_->Wait(10s).KilledBy(SIGKILL));
+
+  ASSERT_NO_FATAL_FAILURE(StartBot(FastStrategyEnv()));
+  LedgerWatch after(ledger_dir_);
+  ASSERT_TRUE(after.WaitFor([&](const std::vector<std::string>& ev) {
+    return CountFor(ev, "OrderFilled", entry_id) > 0 && CountType(ev, "PositionOpened") > 0;
+  })) << "entry " << entry_id << " not resolved\n" << after.Dump() << "--- stderr ---\n" << bot_->err();
+  EXPECT_EQ(CountType(after.events(), "PositionOpened"), 1u) << after.Dump();
+
+  // Exactly one order with that client id on the venue (a MARKET order that
+  // filled frees its id on Binance, so a resend would have been accepted),
+  // and no order answered besides the one still held back.
+  const std::string state = exchange_->StateJson();
+  EXPECT_EQ(CountOccurrences(state, "clientOrderId", entry_id), 1u) << state;
+  EXPECT_EQ(OrderPostsAnswered(), 0u);
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+}
+
+// A dropped connection: both streams come back and the bot reconciles.
+TEST_F(TestnetE2E, StreamDropIsFollowedByReconnectAndReconciliation) {
+  ASSERT_NO_FATAL_FAILURE(StartBot());
+  LedgerWatch watch(ledger_dir_);
+  ASSERT_TRUE(watch.WaitForCount("ReconciliationCompleted", 1)) << watch.Dump();
+  ASSERT_TRUE(StepBar(watch));
+  const size_t reconciled = CountType(watch.events(), "ReconciliationCompleted");
+
+  ASSERT_TRUE(PostAdmin("/admin/ws?kind=drop"));
+  auto count = [](const std::string& text, const std::string& what) {
+    size_t n = 0;
+    for (size_t pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1)) ++n;
+    return n;
+  };
+  // Each stream: connected at start, disconnected, connected again.
+  ASSERT_TRUE(WaitForBotLog([&](const std::string& log) {
+    return count(log, "ws_disconnected") >= 2 && count(log, "ws_connected") >= 4;
+  })) << BotLog();
+  const std::string log = BotLog();
+  for (const char* stream : {"market", "user"}) {
+    // The last disconnect of each stream precedes a later connect of it.
+    const std::regex re(absl::StrCat("ws_disconnected[^\n]*", stream, "[\\s\\S]*ws_connected[^\n]*", stream));
+    EXPECT_TRUE(std::regex_search(log, re)) << stream << "\n" << log;
+  }
+  ASSERT_TRUE(watch.WaitForCount("ReconciliationCompleted", reconciled + 1)) << watch.Dump() << BotLog();
+  ASSERT_TRUE(server_->WaitForWsClients("/stream", 1, kClientTimeoutMs));
+  ASSERT_TRUE(server_->WaitForWsClients("/ws/", 1, kClientTimeoutMs));
+  // Bars flow again on the new connection.
+  ASSERT_TRUE(StepBar(watch));
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+}
+
+// A 429 with Retry-After on the entry: the client waits, retries, and the
+// order goes through.
+TEST_F(TestnetE2E, RateLimitOnAnOrderBacksOffAndTheOrderGoesThrough) {
+  ASSERT_TRUE(server_->faults().Add(fb::RateLimited(/*retry_after_s=*/1, 1, "/fapi/v1/order")).ok());
+  ASSERT_NO_FATAL_FAILURE(StartBot(FastStrategyEnv()));
+  LedgerWatch watch(ledger_dir_);
+  for (int i = 0; i < kMaxBarsForEntry && CountType(watch.events(), "PositionOpened") == 0; ++i) {
+    ASSERT_TRUE(StepBar(watch));
+  }
+  ASSERT_TRUE(watch.WaitForCount("PositionOpened", 1)) << watch.Dump();
+  EXPECT_TRUE(server_->faults().Pending().empty());
+  const std::string entry_id = LatestEntryId(watch.events());
+  EXPECT_GE(CountFor(watch.events(), "OrderFilled", entry_id), 1u) << watch.Dump();
+  EXPECT_EQ(CountType(watch.events(), "OrderRejected"), 0u) << watch.Dump();
+  EXPECT_EQ(CountOccurrences(exchange_->StateJson(), "clientOrderId", entry_id), 1u);
+  const std::string log = BotLog();
+  EXPECT_THAT(log, HasSubstr("rest_backoff"));
+  EXPECT_TRUE(std::regex_search(log, std::regex("rest_backoff[^\n]*wait_ms[^0-9]*1000"))) << log;
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+}
+
+// A 418 (IP ban) on the entry: the venue pauses trading, journaled.
+TEST_F(TestnetE2E, IpBanOnAnOrderPausesTrading) {
+  ASSERT_TRUE(server_->faults().Add(fb::IpBanned(/*retry_after_s=*/60, exchange_->NowMs(), 1, "/fapi/v1/order")).ok());
+  ASSERT_NO_FATAL_FAILURE(StartBot(FastStrategyEnv()));
+  LedgerWatch watch(ledger_dir_);
+  for (int i = 0; i < kMaxBarsForEntry && CountType(watch.events(), "TradingPaused") == 0 &&
+                  server_->faults().Pending().size() == 1;
+       ++i) {
+    ASSERT_TRUE(StepBar(watch));
+  }
+  ASSERT_TRUE(server_->faults().Pending().empty()) << "no order in " << bars_advanced_ << " bars";
+  ASSERT_TRUE(watch.WaitForCount("TradingPaused", 1)) << watch.Dump() << BotLog();
+  for (const std::string& e : watch.events()) {
+    if (!absl::StrContains(e, "\"type\":\"TradingPaused\"")) continue;
+    EXPECT_EQ(JsonString(e, "who"), "venue") << e;
+    EXPECT_EQ(JsonString(e, "reason"), "BINANCE_418_IP_BANNED") << e;
+  }
+  EXPECT_EQ(CountType(watch.events(), "PositionOpened"), 0u) << watch.Dump();
+  EXPECT_TRUE(exchange_->Account().position.qty.is_zero());
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+}
+
+// After a hand-closed position, the operator's acknowledgement through the
+// running bot (ack-manual-review → its operator API) lifts the manual review
+// and the bot trades again: the close was journaled (CLOSED_EXTERNALLY), so
+// the engine does not keep protecting a position that no longer exists.
+TEST_F(TestnetE2E, AckAfterExternalCloseResumesTrading) {
+  const std::string token = "OPERATOR_API_TOKEN=e2e-ops-token-5d7f1c";
+  std::vector<std::string> env = FastStrategyEnv();
+  env.push_back(token);
+  ASSERT_NO_FATAL_FAILURE(StartBot(env));
+  LedgerWatch watch(ledger_dir_);
+  ASSERT_TRUE(StepUntilProtectedPosition(watch)) << watch.Dump() << "--- stderr ---\n" << bot_->err();
+  const std::string first_entry = LatestEntryId(watch.events());
+  ASSERT_TRUE(PostAdmin("/admin/fault?kind=close_position"));
+  ASSERT_TRUE(watch.WaitFor([](const std::vector<std::string>& ev) {
+    for (const std::string& e : ev) {
+      if (absl::StrContains(e, "\"type\":\"ManualInterventionDetected\"") &&
+          absl::StrContains(e, "POSITION_CLOSED_EXTERNALLY")) {
+        return true;
+      }
+    }
+    return false;
+  })) << watch.Dump() << "--- stderr ---\n" << bot_->err();
+
+  auto wait_health = [&](const std::string& want) -> std::optional<std::string> {
+    std::optional<std::string> health;
+    const auto deadline = std::chrono::steady_clock::now() + kEventTimeout;
+    do {
+      health = GetHealth();
+      if (health && absl::StrContains(*health, want)) break;
+      std::this_thread::sleep_for(20ms);
+    } while (std::chrono::steady_clock::now() < deadline);
+    return health;
+  };
+  std::optional<std::string> health = wait_health("\"manual_review_required\":true");
+  ASSERT_TRUE(health.has_value()) << "no /health answer; started line: " << started_line_;
+  ASSERT_THAT(*health, HasSubstr("\"manual_review_required\":true"));
+
+  // The acknowledgement, through the running bot.
+  SpawnOptions o;
+  o.cwd = APOLLO_SOURCE_DIR;
+  o.inherit_env = false;
+  o.env = BotEnv({token});
+  auto ack = Process::Spawn({ACK_BIN, "--config", SourcePath("config.yaml"), "--mode", "testnet", "--ledger",
+                             ledger_dir_, "--logs", logs_dir_, "--reason", "e2e_checked_by_hand"},
+                            o);
+  ASSERT_TRUE(ack.ok()) << ack.status();
+  const testing::ExitStatus st = (*ack)->Wait(kEventTimeout);
+  ASSERT_TRUE(st.Exited(0)) << st << "\n" << (*ack)->out() << (*ack)->err();
+  EXPECT_THAT((*ack)->out(), HasSubstr("acknowledged through the running bot"));
+  ASSERT_TRUE(watch.WaitForCount("ManualReviewAcknowledged", 1)) << watch.Dump();
+  health = wait_health("\"manual_review_required\":false");
+  ASSERT_TRUE(health.has_value());
+  EXPECT_THAT(*health, HasSubstr("\"manual_review_required\":false"));
+
+  // A later entry is placed and filled.
+  auto new_entry = [&] {
+    const std::string id = LatestEntryId(watch.events());
+    return !id.empty() && id != first_entry && CountFor(watch.events(), "OrderFilled", id) > 0;
+  };
+  // The fast strategy re-enters within a few dozen bars; 150 bounds it.
+  for (int i = 0; i < 150 && !new_entry(); ++i) ASSERT_TRUE(StepBar(watch));
+  ASSERT_TRUE(watch.WaitFor([&](const std::vector<std::string>&) { return new_entry(); }, 2s))
+      << "no entry after the ack in " << bars_advanced_ << " bars\n" << watch.Dump();
+  EXPECT_FALSE(exchange_->Account().position.qty.is_zero()) << exchange_->StateJson();
   ASSERT_NO_FATAL_FAILURE(StopBot());
 }
 

@@ -206,6 +206,9 @@ class Folder {
     std::string reason;
     for (const Discrepancy& d : m.discrepancies) {
       absl::StrAppend(&reason, reason.empty() ? "" : ",", EnumName(d.action));
+      if (d.action == InterventionAction::kBalanceMismatch) {
+        s_.balance_gap_reported = s_.balance_gap_accepted + (d.actual - d.expected);  // venue - fold
+      }
     }
     Set(s_.manual_review, true, reason, "engine");
     return absl::OkStatus();
@@ -216,6 +219,7 @@ class Folder {
   absl::Status operator()(const ManualReviewAcknowledged& a) {
     Set(s_.manual_review, false, a.reason, a.who);
     Set(s_.circuit_breaker, false, a.reason, a.who);
+    s_.balance_gap_accepted = s_.balance_gap_reported;
     s_.consecutive_losses = 0;
     s_.peak_equity = s_.balance;
     UpdateDrawdown(s_);

@@ -132,6 +132,12 @@ struct State {
   absl::btree_map<Symbol, uint32_t> protection_failures;  // watchdog misses in a row
 
   Flag paused, manual_review, circuit_breaker;
+  // Venue wallet minus fold balance: as last reported by reconciliation,
+  // and as accepted by the operator's last acknowledgement (fees of a hand
+  // close, funding: money moved outside our orders). Reconciliation
+  // compares against the accepted gap, so an acknowledged difference does
+  // not raise the review again.
+  Fixed balance_gap_reported, balance_gap_accepted;
   uint32_t reconciliation_consecutive_failures = 0;
   int64_t last_reconciliation_ns = 0;
   Counters counters;
@@ -148,6 +154,8 @@ struct State {
     v("news_blocks", s.news_blocks); v("protection_failures", s.protection_failures);
     v("paused", s.paused); v("manual_review", s.manual_review);
     v("circuit_breaker", s.circuit_breaker);
+    v("balance_gap_reported", s.balance_gap_reported);
+    v("balance_gap_accepted", s.balance_gap_accepted);
     v("reconciliation_consecutive_failures", s.reconciliation_consecutive_failures);
     v("last_reconciliation_ns", s.last_reconciliation_ns); v("counters", s.counters);
   }

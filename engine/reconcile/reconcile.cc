@@ -68,8 +68,10 @@ std::vector<Discrepancy> Reconcile(const State& state, const VenueSnapshot& venu
   std::vector<Discrepancy> out;
   ComparePositions(state, venue, tolerances, out);
   CompareOrders(state, venue, out);
-  if ((state.balance - venue.balance).Abs() > tolerances.balance) {
-    out.push_back(Make(InterventionAction::kBalanceMismatch, Symbol{}, {}, state.balance, venue.balance,
+  // The gap the operator accepted at the last acknowledgement is expected.
+  const Fixed expected = state.balance + state.balance_gap_accepted;
+  if ((expected - venue.balance).Abs() > tolerances.balance) {
+    out.push_back(Make(InterventionAction::kBalanceMismatch, Symbol{}, {}, expected, venue.balance,
                        absl::StrCat("wallet balance differs by more than ", tolerances.balance.ToString())));
   }
   return out;

@@ -355,9 +355,31 @@ absl::Status Engine::OnReconciliation(const absl::StatusOr<reconcile::VenueSnaps
     d_.log->Info("reconciliation_completed", LogFields().Add("positions", static_cast<uint64_t>(venue->positions.size()))
                                                  .Add("open_orders", static_cast<uint64_t>(venue->open_orders.size())));
   } else {
+    std::vector<Position> closed_by_hand;
+    for (const Discrepancy& d : differences) {
+      auto it = state_.positions.find(d.symbol);
+      if (d.action == InterventionAction::kPositionClosedExternally && it != state_.positions.end()) {
+        closed_by_hand.push_back(it->second);
+      }
+    }
     RETURN_IF_ERROR(Emit(ManualInterventionDetected{std::move(differences)}));
+    // A position the venue no longer has is gone: journal its close (at the
+    // last price we know; the venue's own figure is in its trade history),
+    // so the engine stops protecting and exiting a position that does not
+    // exist. Its leftover protective orders are cancelled as orphans.
+    for (const Position& p : closed_by_hand) RETURN_IF_ERROR(Emit(ExternalClose(p)));
+    QueueHousekeeping();
   }
-  return Commit();
+  RETURN_IF_ERROR(Commit());
+  return RunEffects();
+}
+
+PositionClosed Engine::ExternalClose(const Position& p) const {
+  auto bar = state_.last_bars.find(p.symbol);
+  const Fixed price = bar == state_.last_bars.end() ? p.entry_price : bar->second.close;
+  const Fixed move = p.side == Side::kBuy ? price - p.entry_price : p.entry_price - price;
+  return PositionClosed{p.symbol, p.side, p.qty, p.entry_price, price, move.Mul(p.qty), p.entry_fees,
+                        CloseReason::kClosedExternally};
 }
 
 absl::StatusOr<OperatorResult> Engine::OnOperator(const OperatorCommand& cmd) {

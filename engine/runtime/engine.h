@@ -91,7 +91,9 @@ class Engine {
   // The outcome of one reconciliation pass: ReconciliationFailed when the
   // venue could not be read, ManualInterventionDetected (pausing trading
   // until ack-manual-review) when it disagrees with the fold, else
-  // ReconciliationCompleted. State is never edited to match the venue.
+  // ReconciliationCompleted. State is never edited to match the venue; a
+  // position the venue closed by hand is journaled as PositionClosed
+  // (CLOSED_EXTERNALLY) at the last known price.
   absl::Status OnReconciliation(const absl::StatusOr<reconcile::VenueSnapshot>& venue,
                                 const reconcile::Tolerances& tolerances);
   // An operator command, journaled (TradingPaused, TradingResumed,
@@ -119,6 +121,7 @@ class Engine {
   absl::Status ApplyPlan(orders::Plan plan);
   absl::Status RunEffects();
   absl::Status CheckBreaker();
+  PositionClosed ExternalClose(const Position& position) const;
   absl::Status RunWatchdog();
   absl::Status Decide(const strategy::Bar& bar, uint32_t* signals, uint32_t* orders);
   absl::Status ConsiderEntry(const strategy::EntryIdea& idea, uint32_t* orders);
