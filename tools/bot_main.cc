@@ -162,8 +162,13 @@ int Run(const Flags& flags) {
   if (absl::Status st = lock->Annotate(served); !st.ok()) return Fail(st.message());
   log->Info("operator_surface_started", runtime::LogFields().Add("served", absl::StrJoin(served, " ")));
 
-  runtime::RunOptions options{*cfg, cfg->storage.data_file, cfg->storage.ledger_path, cfg->storage.logs_path, *speed,
-                              APOLLO_BUILD_VERSION};
+  runtime::RunOptions options;
+  options.cfg = *cfg;
+  options.data_file = cfg->storage.data_file;
+  options.ledger_dir = cfg->storage.ledger_path;
+  options.logs_dir = cfg->storage.logs_path;
+  options.speed = *speed;
+  options.build_version = APOLLO_BUILD_VERSION;
   // One line as soon as it runs, so an operator (or a test) knows it is up.
   options.on_started = [&](const apollo::State& state, size_t bars_to_run) {
     std::printf("bot: %s mode started (pid %d), ledger at seq %llu, %zu bars to run%s%s\n", mode.c_str(),
