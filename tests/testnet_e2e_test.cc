@@ -731,5 +731,143 @@ TEST_F(TestnetE2E, SecretsNeverAppearInLogsLedgerOrOutput) {
   }
 }
 
+
+// The value of "key":value or "key":"value" in a flat JSON text; "" if absent.
+std::string JsonScalar(const std::string& json, const std::string& key) {
+  const std::regex re(absl::StrCat("\"", key, "\":\"?([^\",}]*)"));
+  std::smatch m;
+  return std::regex_search(json, m, re) ? m[1].str() : "";
+}
+
+// listenKeyExpired on the user stream: the bot renews the key and reconnects,
+// and fills still reach the ledger afterwards.
+TEST_F(TestnetE2E, ListenKeyExpiredRenewsTheUserStream) {
+  ASSERT_NO_FATAL_FAILURE(StartBot(FastStrategyEnv()));
+  LedgerWatch watch(ledger_dir_);
+  ASSERT_TRUE(watch.WaitForCount("ReconciliationCompleted", 1)) << watch.Dump();
+  ASSERT_TRUE(StepBar(watch));
+  const size_t events_before = watch.events().size();
+
+  ASSERT_TRUE(PostAdmin("/admin/ws?kind=listen_key_expired"));
+  const std::regex renewed("ws_disconnected[^\n]*user[\\s\\S]*ws_connected[^\n]*user");
+  ASSERT_TRUE(WaitForBotLog([&](const std::string& log) { return std::regex_search(log, renewed); })) << BotLog();
+  ASSERT_TRUE(server_->WaitForWsClients("/ws/", 1, kClientTimeoutMs)) << bot_->err();
+
+  for (int i = 0; i < kMaxBarsForEntry && CountType(watch.events(), "PositionOpened") == 0; ++i) {
+    ASSERT_TRUE(StepBar(watch));
+  }
+  ASSERT_TRUE(watch.WaitForCount("PositionOpened", 1)) << watch.Dump();
+  const std::string entry_id = LatestEntryId(watch.events());
+  ASSERT_FALSE(entry_id.empty()) << watch.Dump();
+  bool filled_after = false;
+  for (size_t i = events_before; i < watch.events().size(); ++i) {
+    const std::string& e = watch.events()[i];
+    filled_after = filled_after ||
+                   (absl::StrContains(e, "\"type\":\"OrderFilled\"") && JsonString(e, "client_order_id") == entry_id);
+  }
+  EXPECT_TRUE(filled_after) << watch.Dump();
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+}
+
+// -2019 (margin is insufficient) on the entry: journaled with the venue's
+// code, and no position.
+TEST_F(TestnetE2E, MarginRejectionIsJournaledWithTheVenueCode) {
+  ASSERT_TRUE(PostAdmin("/admin/fault?kind=margin"));
+  ASSERT_NO_FATAL_FAILURE(StartBot(FastStrategyEnv()));
+  LedgerWatch watch(ledger_dir_);
+  auto rejected = [&] { return CountType(watch.events(), "OrderRejected") > 0; };
+  for (int i = 0; i < kMaxBarsForEntry && !rejected() && server_->faults().Pending().size() == 1; ++i) {
+    ASSERT_TRUE(StepBar(watch, rejected));
+  }
+  ASSERT_TRUE(server_->faults().Pending().empty()) << "no order in " << bars_advanced_ << " bars";
+  ASSERT_TRUE(watch.WaitForCount("OrderRejected", 1)) << watch.Dump() << BotLog();
+  const std::string entry_id = LatestEntryId(watch.events());
+  ASSERT_FALSE(entry_id.empty()) << watch.Dump();
+  bool found = false;
+  for (const std::string& e : watch.events()) {
+    if (!absl::StrContains(e, "\"type\":\"OrderRejected\"") || JsonString(e, "client_order_id") != entry_id) continue;
+    found = true;
+    EXPECT_EQ(JsonScalar(e, "code"), "-2019") << e;
+  }
+  EXPECT_TRUE(found) << watch.Dump();
+  EXPECT_EQ(CountType(watch.events(), "PositionOpened"), 0u) << watch.Dump();
+  EXPECT_EQ(CountFor(watch.events(), "OrderFilled", entry_id), 0u) << watch.Dump();
+  EXPECT_TRUE(exchange_->Account().position.qty.is_zero());
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+}
+
+// Half the entry fills on arrival, the rest on the next bar: the ledger shows
+// a partial fill, then the fill, and the position has the order's qty.
+TEST_F(TestnetE2E, PartialFillOfAnEntryOpensThePositionInSteps) {
+  ASSERT_TRUE(PostAdmin("/admin/fault?kind=partial_fill&percent=50"));
+  ASSERT_NO_FATAL_FAILURE(StartBot(FastStrategyEnv()));
+  LedgerWatch watch(ledger_dir_);
+  for (int i = 0; i < kMaxBarsForEntry && CountType(watch.events(), "PositionOpened") == 0; ++i) {
+    ASSERT_TRUE(StepBar(watch));
+  }
+  ASSERT_TRUE(watch.WaitForCount("PositionOpened", 1)) << watch.Dump();
+  const std::string entry_id = LatestEntryId(watch.events());
+  ASSERT_FALSE(entry_id.empty()) << watch.Dump();
+  // The rest of the entry fills on a later bar.
+  auto entry_filled = [&] { return CountFor(watch.events(), "OrderFilled", entry_id) > 0; };
+  for (int i = 0; i < 20 && !entry_filled(); ++i) ASSERT_TRUE(StepBar(watch, entry_filled));
+  ASSERT_TRUE(entry_filled()) << watch.Dump();
+  std::string order_qty, position_qty;
+  long partial_at = -1, filled_at = -1;
+  for (size_t i = 0; i < watch.events().size(); ++i) {
+    const std::string& e = watch.events()[i];
+    const bool mine = JsonString(e, "client_order_id") == entry_id;
+    if (mine && absl::StrContains(e, "\"type\":\"OrderPlaced\"")) order_qty = JsonScalar(e, "qty");
+    if (mine && partial_at < 0 && absl::StrContains(e, "\"type\":\"OrderPartialFill\"")) partial_at = static_cast<long>(i);
+    if (mine && filled_at < 0 && absl::StrContains(e, "\"type\":\"OrderFilled\"")) filled_at = static_cast<long>(i);
+    // The position's latest size (PositionOpened, then PositionUpdated).
+    if ((absl::StrContains(e, "\"type\":\"PositionOpened\"") && JsonString(e, "entry_order") == entry_id) ||
+        (!position_qty.empty() && absl::StrContains(e, "\"type\":\"PositionUpdated\""))) {
+      position_qty = JsonScalar(e, "qty");
+    }
+  }
+  EXPECT_GE(partial_at, 0) << watch.Dump();
+  EXPECT_GT(filled_at, partial_at) << watch.Dump();
+  ASSERT_FALSE(order_qty.empty()) << watch.Dump();
+  EXPECT_EQ(position_qty, order_qty) << watch.Dump();
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+}
+
+// A 503 before the venue sees the entry: the order is not there; the bot
+// either journals a rejection or resolves the entry by client id (the
+// venue says -2013, so it is sent now, for the first time), and never ends
+// up with two orders of that id.
+TEST_F(TestnetE2E, ServerErrorBeforeAcceptanceLeavesNoOrder) {
+  ASSERT_TRUE(PostAdmin("/admin/fault?kind=5xx&status=503&phase=before&path=/fapi/v1/order"));
+  ASSERT_NO_FATAL_FAILURE(StartBot(FastStrategyEnv()));
+  LedgerWatch watch(ledger_dir_);
+  auto fault_served = [&] { return server_->faults().Pending().empty(); };
+  for (int i = 0; i < kMaxBarsForEntry && !fault_served(); ++i) {
+    ASSERT_TRUE(StepBar(watch, fault_served));
+  }
+  ASSERT_TRUE(fault_served()) << "no order in " << bars_advanced_ << " bars";
+  ASSERT_TRUE(watch.WaitFor([](const std::vector<std::string>& ev) { return !LatestEntryId(ev).empty(); }))
+      << watch.Dump();
+  const std::string entry_id = LatestEntryId(watch.events());
+  // The entry is settled (rejected, or resent after a NotFound and filled),
+  // at the latest within a few bars.
+  auto settled = [&] {
+    return CountFor(watch.events(), "OrderRejected", entry_id) > 0 || CountFor(watch.events(), "OrderFilled", entry_id) > 0;
+  };
+  for (int i = 0; i < 5 && !settled(); ++i) ASSERT_TRUE(StepBar(watch, settled));
+  ASSERT_TRUE(watch.WaitFor([&](const std::vector<std::string>&) { return settled(); }, 3s))
+      << "entry " << entry_id << " not settled\n" << watch.Dump() << BotLog();
+  const std::string state = exchange_->StateJson();
+  const size_t on_venue = CountOccurrences(state, "clientOrderId", entry_id);
+  EXPECT_LE(on_venue, 1u) << state;
+  if (CountFor(watch.events(), "OrderRejected", entry_id) > 0) {
+    EXPECT_EQ(on_venue, 0u) << state;
+    EXPECT_EQ(CountFor(watch.events(), "OrderFilled", entry_id), 0u) << watch.Dump();
+    EXPECT_TRUE(exchange_->Account().position.qty.is_zero());
+  }
+  EXPECT_LE(CountType(watch.events(), "PositionOpened"), 1u) << watch.Dump();
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+}
+
 }  // namespace
 }  // namespace apollo

@@ -193,6 +193,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   absl::Time next_reconcile = absl::Now() + absl::Minutes(cfg.reconciliation.interval_min);
   absl::Time next_keepalive = absl::Now() + absl::Seconds(cfg.binance.user_stream_keepalive_sec);
   absl::Status failed = absl::OkStatus();
+  bool reconcile_pending = false;
   while (runtime::StopSignal() == 0 && !engine.stop_requested() && failed.ok() &&
          (lo.max_bars == 0 || summary.bars_this_run < lo.max_bars)) {
     for (Input& in : inbox.Take(absl::Seconds(1))) {
@@ -200,11 +201,11 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
         failed = engine.OnBar(in.bar);
         ++summary.bars_this_run;
       } else if (in.kind == Input::kReconnected) {
-        failed = reconcile_now();
+        reconcile_pending = true;
       } else {
         venue::binance::UserEventEffects fx = venue.OnUserEvent(in.json, engine.state());
         failed = engine.OnVenueReports(fx.reports);
-        if (failed.ok() && fx.reconcile_now) failed = reconcile_now();
+        reconcile_pending = reconcile_pending || fx.reconcile_now;
         if (fx.listen_key_expired) {
           auto key = venue::binance::CreateListenKey(*client);
           if (key.ok() && user.SetUrl(absl::StrCat(ws_base, "/ws/", *key)).ok()) user.Reconnect();
@@ -213,6 +214,13 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
       if (!failed.ok()) break;
       surface.Publish(in.kind == Input::kBar);
     }
+    // Reconcile once the queued stream messages are journaled: an
+    // ACCOUNT_UPDATE often arrives just before the fill it accompanies.
+    if (failed.ok() && reconcile_pending) {
+      failed = reconcile_now();
+      reconcile_pending = false;
+    }
+    if (failed.ok()) failed = engine.ResolvePending();
     // A 418: stop trading (journaled, so a restart keeps it) and alert once.
     if (failed.ok() && venue.TakeBanNotice()) {
       if (lo.on_rest_backoff) lo.on_rest_backoff(true);

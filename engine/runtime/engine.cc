@@ -332,6 +332,18 @@ absl::Status Engine::OnVenueReports(const venue::Reports& reports) {
   return RunEffects();
 }
 
+absl::Status Engine::ResolvePending() {
+  const bool any = std::any_of(state_.orders.begin(), state_.orders.end(),
+                               [](const auto& kv) { return kv.second.status == OrderStatus::kPlaced; });
+  if (!any) return absl::OkStatus();
+  if (absl::Status st = ResolveInDoubt(); !st.ok()) {
+    if (!absl::IsUnavailable(st)) return st;
+    d_.log->Warning("in_doubt_order_unresolved", LogFields().Add("error", st.message()));
+  }
+  RETURN_IF_ERROR(Commit());
+  return RunEffects();
+}
+
 absl::Status Engine::OnReconciliation(const absl::StatusOr<reconcile::VenueSnapshot>& venue,
                                       const reconcile::Tolerances& tolerances) {
   if (!venue.ok()) {

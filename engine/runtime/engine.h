@@ -88,6 +88,11 @@ class Engine {
   // journaled, reacted to (positions, protection, OCO) and committed as one
   // step, then the effects they call for.
   absl::Status OnVenueReports(const venue::Reports& reports);
+  // Orders still PLACED after their submission returned (the venue's answer
+  // was lost: timeout, 5xx) are asked for by client id and journaled, or
+  // sent if the venue never got them. A venue that cannot be asked now is
+  // asked again next time.
+  absl::Status ResolvePending();
   // The outcome of one reconciliation pass: ReconciliationFailed when the
   // venue could not be read, ManualInterventionDetected (pausing trading
   // until ack-manual-review) when it disagrees with the fold, else
