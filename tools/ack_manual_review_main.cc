@@ -59,16 +59,11 @@ struct Flags {
 };
 
 int Run(const Flags& f) {
-  const config::Env env = config::ProcessEnv();
-  const std::string path = !f.config_path.empty() ? f.config_path : env("CONFIG_PATH").value_or("config.yaml");
-  auto cfg = config::LoadConfig(path, env);
+  auto cfg = config::LoadForCommandLine({f.config_path, f.mode, f.ledger, f.logs, ""}, config::ProcessEnv());
   if (!cfg.ok()) return Fail(cfg.status().message(), 2);
-  if (!f.mode.empty() && !apollo::ParseEnumName(f.mode, &cfg->run.mode)) {
-    return Fail(absl::StrCat("--mode: expected paper, testnet or live (got ", f.mode, ")"), 2);
-  }
   if (f.reason.empty()) return Fail("--reason must not be empty", 2);
-  const std::string ledger_dir = f.ledger.empty() ? cfg->storage.ledger_path : f.ledger;
-  const std::string logs_dir = f.logs.empty() ? cfg->storage.logs_path : f.logs;
+  const std::string& ledger_dir = cfg->storage.ledger_path;
+  const std::string& logs_dir = cfg->storage.logs_path;
   const std::string mode(apollo::EnumName(cfg->run.mode));
 
   auto lock = runtime::InstanceLock::Acquire(runtime::LockPath(logs_dir, mode));

@@ -57,21 +57,6 @@ absl::Status CheckLiveGates(const config::Config& cfg) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<config::Config> LoadWithFlags(const Flags& f) {
-  const config::Env env = config::ProcessEnv();
-  std::string path = f.config_path;
-  if (path.empty()) path = env("CONFIG_PATH").value_or("config.yaml");
-  auto cfg = config::LoadConfig(path, env);
-  if (!cfg.ok()) return cfg.status();
-  if (!f.mode.empty() && !apollo::ParseEnumName(f.mode, &cfg->run.mode)) {
-    return absl::InvalidArgumentError(absl::StrCat("--mode: expected paper, testnet or live (got ", f.mode, ")"));
-  }
-  if (!f.ledger.empty()) cfg->storage.ledger_path = f.ledger;
-  if (!f.data.empty()) cfg->storage.data_file = f.data;
-  if (!f.logs.empty()) cfg->storage.logs_path = f.logs;
-  return cfg;
-}
-
 // The operator's surface of one run: metrics, alerts, the API.
 struct Surface {
   apollo::ops::Metrics metrics;
@@ -125,7 +110,8 @@ void WritePidFile(const std::string& logs_dir) {
 }
 
 int Run(const Flags& flags) {
-  auto cfg = LoadWithFlags(flags);
+  auto cfg = config::LoadForCommandLine({flags.config_path, flags.mode, flags.ledger, flags.logs, flags.data},
+                                        config::ProcessEnv());
   if (!cfg.ok()) return Fail(cfg.status().message(), 2);
   auto speed = runtime::ParseSpeed(flags.speed);
   if (!speed.ok()) return Fail(speed.status().message(), 2);

@@ -708,6 +708,18 @@ absl::StatusOr<std::string> ReadSecret(const std::string& name, const std::strin
   return lookup(name);
 }
 
+absl::StatusOr<Config> LoadForCommandLine(const CommandLine& flags, const Env& env) {
+  const std::string path = !flags.config_path.empty() ? flags.config_path : env("CONFIG_PATH").value_or("config.yaml");
+  ASSIGN_OR_RETURN(Config cfg, LoadConfig(path, env));
+  if (!flags.mode.empty() && !ParseEnumName(flags.mode, &cfg.run.mode)) {
+    return absl::InvalidArgumentError(absl::StrCat("--mode: expected paper, testnet or live (got ", flags.mode, ")"));
+  }
+  if (!flags.ledger.empty()) cfg.storage.ledger_path = flags.ledger;
+  if (!flags.logs.empty()) cfg.storage.logs_path = flags.logs;
+  if (!flags.data.empty()) cfg.storage.data_file = flags.data;
+  return cfg;
+}
+
 absl::StatusOr<Secrets> LoadSecrets(Mode mode, const std::string& dotenv_path, const Env& env) {
   if (mode == Mode::kPaper) return Secrets{};
   const bool live = mode == Mode::kLive;

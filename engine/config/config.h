@@ -195,6 +195,17 @@ struct Config {
 // key, e.g. "config.yaml: risk.max_drawdown_pct: must be > 0 and <= 100 (got -3)".
 absl::StatusOr<Config> LoadConfig(const std::string& path, const Env& env);
 
+// What a command line says about the config: --config (else $CONFIG_PATH,
+// else config.yaml) and the flags that override single keys; empty means
+// not given.
+struct CommandLine {
+  std::string config_path, mode, ledger, logs, data;
+};
+// LoadConfig of the named file, then the flags: --mode (run.mode),
+// --ledger, --logs, --data (storage.*). A bad --mode is InvalidArgument
+// with one line naming the flag.
+absl::StatusOr<Config> LoadForCommandLine(const CommandLine& flags, const Env& env);
+
 // Parses a duration such as "5m", "15m", "1h", "4h", "1d" into seconds.
 absl::StatusOr<int64_t> ParseTimeframe(const std::string& text);
 

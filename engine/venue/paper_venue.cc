@@ -72,8 +72,8 @@ Fixed PaperVenue::Fee(Fixed price, Fixed qty, bool maker) const {
   return price.Mul(qty).Mul(maker ? cfg_.maker_fee_pct : cfg_.taker_fee_pct).Div(kPctDenominator);
 }
 
-OrderFilled PaperVenue::FillOf(const Order& order, Fixed price, Fixed qty, bool maker) const {
-  OrderFilled f;
+Fill PaperVenue::FillOf(const Order& order, Fixed price, Fixed qty, bool maker) const {
+  Fill f;
   f.client_order_id = order.client_order_id;
   f.trade_id = TradeId{absl::StrCat("P-", order.client_order_id.value, "-", order.trade_ids.size() + 1)};
   f.price = price;
@@ -103,13 +103,8 @@ Reports PaperVenue::Submit(const Order& order) {
   if (order.order_type == OrderType::kMarket) {
     Fixed qty = order.qty;
     if (order.reduce_only) qty = std::min(qty, pos->second.qty);
-    OrderFilled fill = FillOf(order, Slipped(last, order.side), qty, /*maker=*/false);
-    if (qty == order.qty) {
-      out.push_back(fill);
-    } else {
-      out.push_back(OrderPartialFill{static_cast<const Fill&>(fill)});
-      out.push_back(OrderExpired{order.client_order_id, "REDUCE_ONLY_POSITION_SMALLER"});
-    }
+    out.push_back(FillReport(FillOf(order, Slipped(last, order.side), qty, /*maker=*/false), qty == order.qty));
+    if (qty != order.qty) out.push_back(OrderExpired{order.client_order_id, "REDUCE_ONLY_POSITION_SMALLER"});
   }
   return out;
 }
@@ -151,13 +146,8 @@ Reports PaperVenue::OnBar(const State& state, const CandleClose& bar) {
     if (o->order_type == OrderType::kStopMarket || o->order_type == OrderType::kTakeProfitMarket) {
       out.push_back(StopTriggered{o->symbol, o->client_order_id, o->stop_price});
     }
-    OrderFilled fill = FillOf(*o, price, qty, maker);
-    if (qty == remaining) {
-      out.push_back(fill);
-    } else {
-      out.push_back(OrderPartialFill{static_cast<const Fill&>(fill)});
-      out.push_back(OrderExpired{o->client_order_id, "REDUCE_ONLY_POSITION_SMALLER"});
-    }
+    out.push_back(FillReport(FillOf(*o, price, qty, maker), qty == remaining));
+    if (qty != remaining) out.push_back(OrderExpired{o->client_order_id, "REDUCE_ONLY_POSITION_SMALLER"});
   }
   return out;
 }

@@ -36,7 +36,7 @@ class PaperVenue : public Venue {
  private:
   Fixed Slipped(Fixed price, Side side) const;
   Fixed Fee(Fixed price, Fixed qty, bool maker) const;
-  OrderFilled FillOf(const Order& order, Fixed price, Fixed qty, bool maker) const;
+  Fill FillOf(const Order& order, Fixed price, Fixed qty, bool maker) const;
 
   config::PaperSimConfig cfg_;
   const State* state_;

@@ -21,6 +21,13 @@ namespace apollo::venue {
 
 using Reports = std::vector<EventBody>;
 
+// A fill as the venue reports it: OrderFilled when it completes the order,
+// OrderPartialFill otherwise (the fold refuses either one used wrongly).
+inline EventBody FillReport(const Fill& fill, bool completes) {
+  if (completes) return OrderFilled{fill};
+  return OrderPartialFill{fill};
+}
+
 class Venue {
  public:
   virtual ~Venue() = default;

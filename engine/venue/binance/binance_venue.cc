@@ -99,11 +99,7 @@ Reports BinanceVenue::FillsFromQuery(const Order& o, Fixed executed, Fixed avg_p
   f.price = avg_price;
   f.qty = missing;
   f.fee = avg_price.Mul(missing).Mul(options_.taker_fee_pct).Div(kHundred);
-  if (executed == o.qty) {
-    out.push_back(OrderFilled{f});
-  } else {
-    out.push_back(OrderPartialFill{f});
-  }
+  out.push_back(FillReport(f, executed == o.qty));
   return out;
 }
 
@@ -201,11 +197,7 @@ UserEventEffects BinanceVenue::OnUserEvent(absl::string_view json, const State& 
   if (order.status == OrderStatus::kPlaced) fx.reports.push_back(OrderAccepted{id, VenueOrderId{u.order_id}});
   if (u.exec_type == "TRADE" && u.cum_qty > order.filled_qty && u.last_qty.raw() > 0) {
     Fill f{id, TradeId{u.trade_id}, u.last_price, std::min(u.last_qty, order.qty - order.filled_qty), u.commission};
-    if (order.filled_qty + f.qty == order.qty) {
-      fx.reports.push_back(OrderFilled{f});
-    } else {
-      fx.reports.push_back(OrderPartialFill{f});
-    }
+    fx.reports.push_back(FillReport(f, order.filled_qty + f.qty == order.qty));
   } else if (u.exec_type == "CANCELED") {
     fx.reports.push_back(OrderCancelled{id, "VENUE"});
   } else if (u.exec_type == "EXPIRED") {
