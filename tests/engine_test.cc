@@ -153,7 +153,9 @@ TEST_F(EngineTest, ProtectiveOrdersArePlacedOnlyAfterTheEntryFills) {
   uint64_t fill_seq = 0;
   for (const Event& e : Events()) {
     if (std::holds_alternative<OrderFilled>(e.body)) fill_seq = e.seq;
-    if (auto* p = std::get_if<OrderPlaced>(&e.body); p && p->reduce_only) EXPECT_GT(e.seq, fill_seq);
+    if (auto* p = std::get_if<OrderPlaced>(&e.body); p && p->reduce_only) {
+      EXPECT_GT(e.seq, fill_seq);
+    }
   }
   EXPECT_GT(fill_seq, 0u);
 }
