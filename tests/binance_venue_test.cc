@@ -2,6 +2,7 @@
 // and user-data stream messages (recorded payloads) turned into reports.
 #include <httplib.h>
 
+#include <atomic>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -53,8 +54,12 @@ class FakeRest : public ::testing::Test {
     options.request_timeout_ms = 300;
     options.max_retries = 0;
     client_ = *RestClient::Create(options);
-    venue_ = std::make_unique<BinanceVenue>(client_.get(), BinanceVenueOptions{});
+    BinanceVenueOptions venue_options;
+    venue_options.in_flight_ms = kInFlightMs;
+    venue_options.now_ms = [this] { return now_ms_.load(); };
+    venue_ = std::make_unique<BinanceVenue>(client_.get(), venue_options);
   }
+  static constexpr int64_t kInFlightMs = 7'000;
   void TearDown() override {
     venue_.reset();
     client_.reset();  // closes the kept-alive connection, so stop() need not wait it out
@@ -64,6 +69,7 @@ class FakeRest : public ::testing::Test {
   httplib::Server server_;
   std::thread thread_;
   int port_ = 0;
+  std::atomic<int64_t> now_ms_{1'700'000'000'000};  // the venue's clock
   std::unique_ptr<RestClient> client_;
   std::unique_ptr<BinanceVenue> venue_;
 };
@@ -107,13 +113,47 @@ TEST_F(FakeRest, TimedOutOrderIsLeftInDoubtThenResolvedByQueryWithoutResending) 
   EXPECT_EQ(posts, 1);
 }
 
-TEST_F(FakeRest, OrderTheVenueNeverGotIsNotFound) {
+// "No such order" is believed only once the order's request can no longer
+// reach Binance (recvWindow + skew after it was sent, or after start-up for
+// an order a previous process sent): before that, the venue cannot say yet.
+TEST_F(FakeRest, OrderTheVenueNeverGotIsNotFoundOnlyOnceItsRequestCannotArrive) {
   server_.Get("/fapi/v1/order", [](const httplib::Request&, httplib::Response& res) {
     res.status = 400;
     res.set_content(R"({"code":-2013,"msg":"Order does not exist."})", "application/json");
   });
-  auto r = venue_->Query(MakeOrder("ap-t9-E", OrderType::kMarket, OrderStatus::kPlaced, "0.01"));
+  const Order from_before = MakeOrder("ap-t9-E", OrderType::kMarket, OrderStatus::kPlaced, "0.01");
+  auto r = venue_->Query(from_before);
+  EXPECT_TRUE(absl::IsUnavailable(r.status())) << r.status();
+  now_ms_ += kInFlightMs;
+  r = venue_->Query(from_before);
   EXPECT_TRUE(absl::IsNotFound(r.status())) << r.status();
+
+  // One this venue sent (its answer lost) waits from its own send.
+  int posts = 0;
+  server_.Post("/fapi/v1/order", [&](const httplib::Request&, httplib::Response& res) {
+    ++posts;
+    res.status = 503;
+  });
+  const Order sent = MakeOrder("ap-t10-E", OrderType::kMarket, OrderStatus::kPlaced, "0.01");
+  EXPECT_TRUE(venue_->Submit(sent).empty());
+  EXPECT_EQ(posts, 1);
+  now_ms_ += kInFlightMs - 1;
+  r = venue_->Query(sent);
+  EXPECT_TRUE(absl::IsUnavailable(r.status())) << r.status();
+  EXPECT_THAT(std::string(r.status().message()), ::testing::HasSubstr("ap-t10-E"));
+  now_ms_ += 1;
+  r = venue_->Query(sent);
+  EXPECT_TRUE(absl::IsNotFound(r.status())) << r.status();
+}
+
+// -4116 means the venue already has an order with our id (an earlier send
+// of it): not a rejection, the order is asked for by client id.
+TEST_F(FakeRest, DuplicateClientIdLeavesTheOrderInDoubtNotRejected) {
+  server_.Post("/fapi/v1/order", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 400;
+    res.set_content(R"({"code":-4116,"msg":"ClientOrderId is duplicated."})", "application/json");
+  });
+  EXPECT_TRUE(venue_->Submit(MakeOrder("ap-t11-E", OrderType::kMarket, OrderStatus::kPlaced, "0.01")).empty());
 }
 
 TEST_F(FakeRest, StopLossGoesToTheAlgoOrderApi) {

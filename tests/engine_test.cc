@@ -357,6 +357,91 @@ TEST_F(EngineTest, PositionClosedByHandPausesTradingUntilAcknowledged) {
   EXPECT_FALSE(engine_->state().manual_review.active);
 }
 
+// Like Binance: accepts orders at once, reports fills later on its stream;
+// a query by client id answers with what it knows.
+class StreamLikeVenue : public venue::Venue {
+ public:
+  venue::Reports Submit(const Order& o) override {
+    if (lose_answers) return {};  // timed out: in doubt
+    return {OrderAccepted{o.client_order_id, VenueOrderId{absl::StrCat("v-", o.client_order_id.value)}}};
+  }
+  venue::Reports Cancel(const Order& o, const std::string& reason) override {
+    return {OrderCancelled{o.client_order_id, reason}};
+  }
+  absl::StatusOr<venue::Reports> Query(const Order& o) override {
+    ++queries;
+    auto it = unreported_fills.find(o.client_order_id.value);
+    if (it == unreported_fills.end()) return venue::Reports{};
+    return venue::Reports{OrderFilled{it->second}};
+  }
+  venue::Reports OnBar(const State&, const CandleClose&) override { return {}; }
+
+  bool lose_answers = false;
+  int queries = 0;
+  std::map<std::string, Fill> unreported_fills;  // filled, the stream's report still on its way
+};
+
+// The entry filled and the venue's ACCOUNT_UPDATE triggered reconciliation
+// before the fill's ORDER_TRADE_UPDATE arrived: the venue has a position the
+// fold does not, and no entry order. The pass asks for the entry first, so
+// it journals the fill (and protects the position) instead of calling the
+// position external.
+TEST_F(EngineTest, ReconciliationAsksForAnOrderTheVenueNoLongerListsBeforeCallingItMissing) {
+  StreamLikeVenue venue;
+  engine_->set_venue(&venue);
+  strategy_.At(NextOpen(), Long(F("20000"), F("19800"), F("20400")));
+  Bar("20000", "20010", "19995", "20000");
+  ASSERT_EQ(engine_->state().orders.size(), 1u);
+  const Order entry = engine_->state().orders.begin()->second;
+  ASSERT_EQ(entry.status, OrderStatus::kAccepted);
+  venue.unreported_fills[entry.client_order_id.value] =
+      Fill{entry.client_order_id, TradeId{"t-1"}, F("20000"), entry.qty, F("0.08")};
+  int fetches = 0;
+  auto fetch = [&]() -> absl::StatusOr<reconcile::VenueSnapshot> {
+    ++fetches;
+    if (fetches == 1) {  // the venue as it is: a position, no open order
+      reconcile::VenueSnapshot v;
+      v.positions.push_back({kBtc, Side::kBuy, entry.qty, F("20000")});
+      v.balance = engine_->state().balance - F("0.08");
+      return v;
+    }
+    return VenueMatching(engine_->state());  // and after the protection went out
+  };
+  absl::StatusOr<bool> ran = engine_->Reconcile(fetch, {F("0.001"), F("1")});
+  ASSERT_TRUE(ran.ok()) << ran.status();
+  EXPECT_TRUE(*ran);
+  EXPECT_EQ(venue.queries, 1);
+  EXPECT_EQ(fetches, 2);
+  EXPECT_TRUE(All<ManualInterventionDetected>().empty());
+  EXPECT_EQ(All<ReconciliationCompleted>().size(), 1u);
+  EXPECT_FALSE(engine_->state().manual_review.active);
+  ASSERT_TRUE(engine_->state().positions.contains(kBtc));
+  EXPECT_EQ(All<OrderFilled>().size(), 1u);
+  EXPECT_EQ(engine_->state().orders.size(), 2u);  // stop-loss and take-profit
+}
+
+// While an order's outcome is unknown the venue's position cannot be judged:
+// the pass is put off, without even reading the venue.
+TEST_F(EngineTest, ReconciliationWaitsWhileAnOrderIsInDoubt) {
+  StreamLikeVenue venue;
+  venue.lose_answers = true;
+  engine_->set_venue(&venue);
+  strategy_.At(NextOpen(), Long(F("20000"), F("19800"), F("20400")));
+  Bar("20000", "20010", "19995", "20000");
+  ASSERT_TRUE(engine_->HasOrderInDoubt());
+  int fetches = 0;
+  auto fetch = [&]() -> absl::StatusOr<reconcile::VenueSnapshot> {
+    ++fetches;
+    return reconcile::VenueSnapshot{};
+  };
+  absl::StatusOr<bool> ran = engine_->Reconcile(fetch, {F("0.001"), F("1")});
+  ASSERT_TRUE(ran.ok()) << ran.status();
+  EXPECT_FALSE(*ran);
+  EXPECT_EQ(fetches, 0);
+  EXPECT_TRUE(All<ReconciliationCompleted>().empty());
+  EXPECT_TRUE(All<ManualInterventionDetected>().empty());
+}
+
 TEST_F(EngineTest, AnAcknowledgedBalanceGapDoesNotRaiseTheReviewAgain) {
   reconcile::VenueSnapshot venue = VenueMatching(engine_->state());
   venue.balance -= F("8");  // a fee charged outside our orders

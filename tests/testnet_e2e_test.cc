@@ -833,13 +833,15 @@ TEST_F(TestnetE2E, PartialFillOfAnEntryOpensThePositionInSteps) {
   ASSERT_NO_FATAL_FAILURE(StopBot());
 }
 
-// A 503 before the venue sees the entry: the order is not there; the bot
-// either journals a rejection or resolves the entry by client id (the
-// venue says -2013, so it is sent now, for the first time), and never ends
-// up with two orders of that id.
+// A 503 before the venue sees the entry: the order is not there. The bot
+// asks for it by client id, believes "no such order" only once the request
+// can no longer arrive (recvWindow + 2 s after it was sent), and then sends
+// it for the first time; never two orders of that id.
 TEST_F(TestnetE2E, ServerErrorBeforeAcceptanceLeavesNoOrder) {
   ASSERT_TRUE(PostAdmin("/admin/fault?kind=5xx&status=503&phase=before&path=/fapi/v1/order"));
-  ASSERT_NO_FATAL_FAILURE(StartBot(FastStrategyEnv()));
+  std::vector<std::string> env = FastStrategyEnv();
+  env.push_back("BINANCE__RECV_WINDOW=1000");
+  ASSERT_NO_FATAL_FAILURE(StartBot(env));
   LedgerWatch watch(ledger_dir_);
   auto fault_served = [&] { return server_->faults().Pending().empty(); };
   for (int i = 0; i < kMaxBarsForEntry && !fault_served(); ++i) {
@@ -849,23 +851,138 @@ TEST_F(TestnetE2E, ServerErrorBeforeAcceptanceLeavesNoOrder) {
   ASSERT_TRUE(watch.WaitFor([](const std::vector<std::string>& ev) { return !LatestEntryId(ev).empty(); }))
       << watch.Dump();
   const std::string entry_id = LatestEntryId(watch.events());
-  // The entry is settled (rejected, or resent after a NotFound and filled),
-  // at the latest within a few bars.
-  auto settled = [&] {
-    return CountFor(watch.events(), "OrderRejected", entry_id) > 0 || CountFor(watch.events(), "OrderFilled", entry_id) > 0;
-  };
-  for (int i = 0; i < 5 && !settled(); ++i) ASSERT_TRUE(StepBar(watch, settled));
-  ASSERT_TRUE(watch.WaitFor([&](const std::vector<std::string>&) { return settled(); }, 3s))
-      << "entry " << entry_id << " not settled\n" << watch.Dump() << BotLog();
-  const std::string state = exchange_->StateJson();
-  const size_t on_venue = CountOccurrences(state, "clientOrderId", entry_id);
-  EXPECT_LE(on_venue, 1u) << state;
-  if (CountFor(watch.events(), "OrderRejected", entry_id) > 0) {
-    EXPECT_EQ(on_venue, 0u) << state;
-    EXPECT_EQ(CountFor(watch.events(), "OrderFilled", entry_id), 0u) << watch.Dump();
-    EXPECT_TRUE(exchange_->Account().position.qty.is_zero());
+  ASSERT_TRUE(watch.WaitFor([&](const std::vector<std::string>& ev) { return CountFor(ev, "OrderFilled", entry_id) > 0; }))
+      << "entry " << entry_id << " not sent again and filled\n" << watch.Dump() << BotLog();
+  EXPECT_EQ(CountFor(watch.events(), "OrderRejected", entry_id), 0u) << watch.Dump();
+  EXPECT_THAT(BotLog(), HasSubstr("not_received_sending_now"));
+  EXPECT_EQ(CountOccurrences(exchange_->StateJson(), "clientOrderId", entry_id), 1u) << exchange_->StateJson();
+  EXPECT_EQ(CountType(watch.events(), "PositionOpened"), 1u) << watch.Dump();
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+}
+
+// The entry's request is held at the venue's gateway longer than the bot
+// waits (request_timeout_ms) but less than recvWindow, so the venue still
+// takes it. Meanwhile the bot asks by client id and hears -2013 ("no such
+// order"): it must not believe that and resend (a filled MARKET order frees
+// its id, so a second one would be accepted). One order, one position.
+TEST_F(TestnetE2E, TimeoutBeforeTheVenueHasTheOrderIsNotResentWhileItCanStillArrive) {
+  ASSERT_TRUE(PostAdmin("/admin/fault?kind=delay&phase=before&ms=2500&path=/fapi/v1/order"));
+  std::vector<std::string> env = FastStrategyEnv();
+  env.push_back("BINANCE__REQUEST_TIMEOUT_MS=500");
+  env.push_back("BINANCE__RECV_WINDOW=4000");
+  ASSERT_NO_FATAL_FAILURE(StartBot(env));
+  LedgerWatch watch(ledger_dir_);
+  auto fault_taken = [&] { return server_->faults().Pending().empty(); };
+  for (int i = 0; i < kMaxBarsForEntry && !fault_taken(); ++i) ASSERT_TRUE(StepBar(watch, fault_taken));
+  ASSERT_TRUE(fault_taken()) << "no order in " << bars_advanced_ << " bars";
+  ASSERT_TRUE(watch.WaitFor([](const std::vector<std::string>& ev) { return !LatestEntryId(ev).empty(); }))
+      << watch.Dump();
+  const std::string entry_id = LatestEntryId(watch.events());
+  ASSERT_TRUE(watch.WaitFor([&](const std::vector<std::string>& ev) {
+    return CountFor(ev, "OrderFilled", entry_id) > 0 && ProtectiveIds(ev).size() == 2 && AllAccepted(ev);
+  })) << watch.Dump() << BotLog();
+  // The bot did ask while the order was held, and heard "not there yet".
+  EXPECT_THAT(BotLog(), HasSubstr("in_doubt_order_unresolved"));
+  EXPECT_EQ(CountOccurrences(exchange_->StateJson(), "clientOrderId", entry_id), 1u) << exchange_->StateJson();
+  EXPECT_EQ(CountFor(watch.events(), "OrderFilled", entry_id), 1u) << watch.Dump();
+  EXPECT_EQ(CountType(watch.events(), "PositionOpened"), 1u) << watch.Dump();
+  EXPECT_EQ(CountType(watch.events(), "ManualInterventionDetected"), 0u) << watch.Dump();
+  std::string order_qty;
+  for (const std::string& e : watch.events()) {
+    if (absl::StrContains(e, "\"type\":\"OrderPlaced\"") && JsonString(e, "client_order_id") == entry_id) {
+      order_qty = JsonScalar(e, "qty");
+    }
   }
-  EXPECT_LE(CountType(watch.events(), "PositionOpened"), 1u) << watch.Dump();
+  EXPECT_EQ(exchange_->Account().position.qty.Abs().ToString(), order_qty) << exchange_->StateJson();
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+}
+
+// The venue took the entry but its answer is late past request_timeout_ms,
+// and the first query by client id is answered -2013 (the venue lagging):
+// the bot learns the fill (from the stream or a later query) and never sends
+// the entry twice.
+TEST_F(TestnetE2E, TimeoutAfterAcceptanceAndALaggingQueryNeverSendTwice) {
+  ASSERT_TRUE(PostAdmin("/admin/fault?kind=delay&phase=after&ms=3000&path=/fapi/v1/order"));
+  ASSERT_TRUE(PostAdmin("/admin/fault?kind=no_such_order"));  // GET /fapi/v1/order, once
+  std::vector<std::string> env = FastStrategyEnv();
+  env.push_back("BINANCE__REQUEST_TIMEOUT_MS=500");
+  ASSERT_NO_FATAL_FAILURE(StartBot(env));
+  LedgerWatch watch(ledger_dir_);
+  auto venue_has_position = [&] { return !exchange_->Account().position.qty.is_zero(); };
+  for (int i = 0; i < kMaxBarsForEntry && !venue_has_position(); ++i) ASSERT_TRUE(StepBar(watch, venue_has_position));
+  ASSERT_TRUE(venue_has_position()) << "no entry in " << bars_advanced_ << " bars\n" << watch.Dump();
+  ASSERT_TRUE(watch.WaitFor([](const std::vector<std::string>& ev) { return !LatestEntryId(ev).empty(); }));
+  const std::string entry_id = LatestEntryId(watch.events());
+  ASSERT_TRUE(watch.WaitFor([&](const std::vector<std::string>& ev) {
+    return CountFor(ev, "OrderFilled", entry_id) > 0 && ProtectiveIds(ev).size() == 2 && AllAccepted(ev);
+  })) << watch.Dump() << BotLog();
+  EXPECT_EQ(CountOccurrences(exchange_->StateJson(), "clientOrderId", entry_id), 1u) << exchange_->StateJson();
+  EXPECT_EQ(CountType(watch.events(), "PositionOpened"), 1u) << watch.Dump();
+  EXPECT_EQ(CountType(watch.events(), "ManualInterventionDetected"), 0u) << watch.Dump();
+  EXPECT_THAT(BotLog(), ::testing::Not(HasSubstr("not_received_sending_now")));
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+}
+
+// The venue's clock moves 10 s ahead of the offset the bot measured at start:
+// the next signed request is refused with -1021 (outside recvWindow). The
+// client re-syncs the server time, re-signs and sends once more; the entry
+// goes through.
+TEST_F(TestnetE2E, ClockSkewIsHealedByResyncingServerTime) {
+  ASSERT_NO_FATAL_FAILURE(StartBot(FastStrategyEnv()));
+  LedgerWatch watch(ledger_dir_);
+  ASSERT_TRUE(watch.WaitForCount("ReconciliationCompleted", 1)) << watch.Dump();
+  ASSERT_TRUE(PostAdmin("/admin/clock?skew_ms=10000"));
+  for (int i = 0; i < kMaxBarsForEntry && CountType(watch.events(), "PositionOpened") == 0; ++i) {
+    ASSERT_TRUE(StepBar(watch));
+  }
+  ASSERT_TRUE(watch.WaitForCount("PositionOpened", 1)) << watch.Dump() << BotLog();
+  EXPECT_EQ(CountType(watch.events(), "OrderRejected"), 0u) << watch.Dump();
+  const std::string entry_id = LatestEntryId(watch.events());
+  EXPECT_EQ(CountOccurrences(exchange_->StateJson(), "clientOrderId", entry_id), 1u) << exchange_->StateJson();
+  EXPECT_THAT(BotLog(), HasSubstr("-1021"));
+  EXPECT_THAT(BotLog(), HasSubstr("re-syncing server time"));
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+}
+
+// -4116 "ClientOrderId is duplicated" on the entry: not a rejection (the
+// venue may hold that very order from an earlier send); the bot asks for it
+// by client id, and as the venue has none, sends it once the first request
+// can no longer arrive. It fills once.
+TEST_F(TestnetE2E, DuplicateClientIdIsResolvedByClientIdNotRejected) {
+  ASSERT_TRUE(PostAdmin("/admin/fault?kind=duplicate_client_id"));
+  std::vector<std::string> env = FastStrategyEnv();
+  env.push_back("BINANCE__RECV_WINDOW=1000");
+  ASSERT_NO_FATAL_FAILURE(StartBot(env));
+  LedgerWatch watch(ledger_dir_);
+  auto fault_taken = [&] { return server_->faults().Pending().empty(); };
+  for (int i = 0; i < kMaxBarsForEntry && !fault_taken(); ++i) ASSERT_TRUE(StepBar(watch, fault_taken));
+  ASSERT_TRUE(fault_taken()) << "no order in " << bars_advanced_ << " bars";
+  ASSERT_TRUE(watch.WaitFor([](const std::vector<std::string>& ev) { return !LatestEntryId(ev).empty(); }));
+  const std::string entry_id = LatestEntryId(watch.events());
+  ASSERT_TRUE(watch.WaitFor([&](const std::vector<std::string>& ev) { return CountFor(ev, "OrderFilled", entry_id) > 0; }))
+      << watch.Dump() << BotLog();
+  EXPECT_EQ(CountFor(watch.events(), "OrderRejected", entry_id), 0u) << watch.Dump();
+  EXPECT_EQ(CountOccurrences(exchange_->StateJson(), "clientOrderId", entry_id), 1u) << exchange_->StateJson();
+  EXPECT_EQ(CountType(watch.events(), "PositionOpened"), 1u) << watch.Dump();
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+}
+
+// The market stream goes silent (connected, no data): after
+// binance.stream_silence_sec the bot drops and reopens it, reconciles, and
+// bars flow again.
+TEST_F(TestnetE2E, SilentMarketStreamIsReconnectedAndReconciled) {
+  ASSERT_NO_FATAL_FAILURE(StartBot({"BINANCE__STREAM_SILENCE_SEC=5"}));
+  LedgerWatch watch(ledger_dir_);
+  ASSERT_TRUE(watch.WaitForCount("ReconciliationCompleted", 1)) << watch.Dump();
+  ASSERT_TRUE(StepBar(watch));
+  const size_t reconciled = CountType(watch.events(), "ReconciliationCompleted");
+  ASSERT_TRUE(PostAdmin("/admin/ws?kind=silent"));
+  const std::regex dropped("ws_disconnected[^\n]*market[^\n]*silence|ws_disconnected[^\n]*silence[^\n]*market");
+  ASSERT_TRUE(WaitForBotLog([&](const std::string& log) { return std::regex_search(log, dropped); })) << BotLog();
+  ASSERT_TRUE(PostAdmin("/admin/ws?kind=silent&on=false"));
+  ASSERT_TRUE(watch.WaitForCount("ReconciliationCompleted", reconciled + 1)) << watch.Dump() << BotLog();
+  ASSERT_TRUE(server_->WaitForWsClients("/stream", 1, kClientTimeoutMs));
+  ASSERT_TRUE(StepBar(watch));
   ASSERT_NO_FATAL_FAILURE(StopBot());
 }
 

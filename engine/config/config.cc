@@ -268,6 +268,8 @@ std::vector<Field> MakeFields() {
       TextKey(KEY(binance.testnet_base_url), R::kNonEmpty),
       TextKey(KEY(binance.testnet_ws_url), R::kNonEmpty),
       IntKey(KEY(binance.recv_window), {.ge = 1, .le = 60000}),
+      IntKey(KEY(binance.connect_timeout_ms), {.ge = 100, .le = 60000}),
+      IntKey(KEY(binance.request_timeout_ms), {.ge = 100, .le = 120000}),
       IntKey(KEY(binance.user_stream_keepalive_sec), {.ge = 60, .le = 3500}),
       IntKey(KEY(binance.stream_silence_sec), {.ge = 5, .le = 3600}),
       TextKey(KEY(binance.quote_asset), R::kSymbol),

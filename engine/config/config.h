@@ -111,6 +111,8 @@ struct BinanceConfig {
   std::string testnet_base_url = "https://testnet.binancefuture.com";
   std::string testnet_ws_url = "wss://fstream.binancefuture.com";
   int recv_window = 5000;                 // ms
+  int connect_timeout_ms = 3000;          // REST: TCP + TLS connect
+  int request_timeout_ms = 10000;         // REST: whole request; an order then is in doubt
   int user_stream_keepalive_sec = 1800;   // listenKey keep-alive period
   int stream_silence_sec = 120;           // no message this long: reconnect
   std::string quote_asset = "USDT";

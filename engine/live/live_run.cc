@@ -7,6 +7,7 @@
 #include <deque>
 #include <mutex>
 
+#include "absl/random/random.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -101,6 +102,8 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   rest.api_key = lo.secrets.api_key;
   rest.api_secret = lo.secrets.secret_key;
   rest.recv_window_ms = cfg.binance.recv_window;
+  rest.connect_timeout_ms = cfg.binance.connect_timeout_ms;
+  rest.request_timeout_ms = cfg.binance.request_timeout_ms;
   venue::binance::RestHooks hooks;
   hooks.on_request = [&lo](const venue::binance::RequestSample& r) {
     if (lo.on_rest_request) lo.on_rest_request(r.latency_seconds, r.usage.used_weight_1m);
@@ -110,6 +113,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
                                     .Add("wait_ms", absl::ToInt64Milliseconds(wait)));
     if (lo.on_rest_backoff) lo.on_rest_backoff(false);
   };
+  hooks.on_log = [&log](absl::string_view note) { log.Info("rest_client", LogFields().Add("note", note)); };
   ASSIGN_OR_RETURN(std::unique_ptr<venue::binance::RestClient> client,
                    venue::binance::RestClient::Create(rest, hooks));
   RETURN_IF_ERROR(client->SyncTime());
@@ -128,7 +132,10 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
                    strategy::MakeStrategy(cfg.strategy, cfg.run.symbol, cfg.run.interval));
   ASSIGN_OR_RETURN(std::unique_ptr<runtime::Projections> projections, runtime::Projections::Open(o.logs_dir));
   runtime::WallClock clock;
-  venue::binance::BinanceVenue venue(client.get(), {.send_orders = cfg.run.enable_trading});
+  venue::binance::BinanceVenueOptions venue_options;
+  venue_options.send_orders = cfg.run.enable_trading;
+  venue_options.in_flight_ms = int64_t{cfg.binance.recv_window} + venue::binance::kClockSkewAllowanceMs;
+  venue::binance::BinanceVenue venue(client.get(), venue_options);
   runtime::EngineDeps deps;
   deps.cfg = cfg;
   deps.build_version = o.build_version;
@@ -143,11 +150,14 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   runtime::Engine engine(deps);
   RETURN_IF_ERROR(engine.Start());
   const reconcile::Tolerances tolerances{deps.filters.qty_step, cfg.reconciliation.balance_tolerance_usd};
-  auto reconcile_now = [&]() -> absl::Status {
-    if (!cfg.reconciliation.enabled) return absl::OkStatus();
-    return engine.OnReconciliation(venue.Snapshot(cfg.binance.quote_asset), tolerances);
+  auto fetch = [&] { return venue.Snapshot(cfg.binance.quote_asset); };
+  // True when the pass ran (or reconciliation is off); false when it was
+  // put off because an order is in doubt.
+  auto reconcile_now = [&]() -> absl::StatusOr<bool> {
+    if (!cfg.reconciliation.enabled) return true;
+    return engine.Reconcile(fetch, tolerances);
   };
-  RETURN_IF_ERROR(reconcile_now());
+  ASSIGN_OR_RETURN(const bool reconciled_at_start, reconcile_now());
 
   // Streams.
   const std::string ws_base = !lo.ws_base_url.empty() ? lo.ws_base_url
@@ -166,6 +176,9 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   market_options.url = absl::StrCat(ws_base, "/stream?streams=", absl::AsciiStrToLower(cfg.run.symbol), "@kline_",
                                     cfg.run.interval);
   market_options.silence_timeout_ms = int64_t{cfg.binance.stream_silence_sec} * 1000;
+  // Two streams (and two bots) must not retry in lockstep.
+  absl::BitGen seeds;
+  market_options.jitter_seed = absl::Uniform<uint64_t>(seeds);
   market_options.on_message = [&inbox](std::string_view text) {
     if (auto bar = ClosedKline(text)) inbox.Push(Input{Input::kBar, *bar, {}});
   };
@@ -178,6 +191,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   user_options.url = absl::StrCat(ws_base, "/ws/", listen_key);
   user_options.on_message = [&inbox](std::string_view text) { inbox.Push(Input{Input::kUserEvent, {}, std::string(text)}); };
   user_options.on_state = on_state("user");
+  user_options.jitter_seed = absl::Uniform<uint64_t>(seeds);
   net::WsClient user(user_options);
   RETURN_IF_ERROR(user.Start());
 
@@ -193,7 +207,8 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   absl::Time next_reconcile = absl::Now() + absl::Minutes(cfg.reconciliation.interval_min);
   absl::Time next_keepalive = absl::Now() + absl::Seconds(cfg.binance.user_stream_keepalive_sec);
   absl::Status failed = absl::OkStatus();
-  bool reconcile_pending = false;
+  bool reconcile_pending = !reconciled_at_start;
+  bool renew_listen_key = false;
   while (runtime::StopSignal() == 0 && !engine.stop_requested() && failed.ok() &&
          (lo.max_bars == 0 || summary.bars_this_run < lo.max_bars)) {
     for (Input& in : inbox.Take(absl::Seconds(1))) {
@@ -206,21 +221,19 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
         venue::binance::UserEventEffects fx = venue.OnUserEvent(in.json, engine.state());
         failed = engine.OnVenueReports(fx.reports);
         reconcile_pending = reconcile_pending || fx.reconcile_now;
-        if (fx.listen_key_expired) {
-          auto key = venue::binance::CreateListenKey(*client);
-          if (key.ok() && user.SetUrl(absl::StrCat(ws_base, "/ws/", *key)).ok()) user.Reconnect();
-        }
+        renew_listen_key = renew_listen_key || fx.listen_key_expired;
       }
       if (!failed.ok()) break;
       surface.Publish(in.kind == Input::kBar);
     }
     // Reconcile once the queued stream messages are journaled: an
     // ACCOUNT_UPDATE often arrives just before the fill it accompanies.
-    if (failed.ok() && reconcile_pending) {
-      failed = reconcile_now();
-      reconcile_pending = false;
-    }
     if (failed.ok()) failed = engine.ResolvePending();
+    if (failed.ok() && reconcile_pending) {
+      absl::StatusOr<bool> done = reconcile_now();
+      failed = done.status();
+      reconcile_pending = !done.value_or(true);
+    }
     // A 418: stop trading (journaled, so a restart keeps it) and alert once.
     if (failed.ok() && venue.TakeBanNotice()) {
       if (lo.on_rest_backoff) lo.on_rest_backoff(true);
@@ -230,14 +243,31 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
     runtime::ReopenLogIfAsked(log);
     surface.Publish(false);
     if (failed.ok() && absl::Now() >= next_reconcile) {
-      failed = reconcile_now();
+      absl::StatusOr<bool> done = reconcile_now();
+      failed = done.status();
+      reconcile_pending = reconcile_pending || !done.value_or(true);
       next_reconcile = absl::Now() + absl::Minutes(cfg.reconciliation.interval_min);
     }
     if (absl::Now() >= next_keepalive) {
       if (absl::Status st = venue::binance::KeepAliveListenKey(*client); !st.ok()) {
+        // The key may be gone (-1125): a new one costs nothing.
         log.Warning("listen_key_keepalive_failed", LogFields().Add("error", st.message()));
+        renew_listen_key = true;
       }
       next_keepalive = absl::Now() + absl::Seconds(cfg.binance.user_stream_keepalive_sec);
+    }
+    // A new listenKey and a reconnect of the user stream (which then
+    // reconciles); retried each pass until it works.
+    if (renew_listen_key) {
+      absl::StatusOr<std::string> key = venue::binance::CreateListenKey(*client);
+      absl::Status st = key.ok() ? user.SetUrl(absl::StrCat(ws_base, "/ws/", *key)) : key.status();
+      if (st.ok()) {
+        user.Reconnect();
+        renew_listen_key = false;
+        next_keepalive = absl::Now() + absl::Seconds(cfg.binance.user_stream_keepalive_sec);
+      } else {
+        log.Warning("listen_key_renewal_failed", LogFields().Add("error", st.message()));
+      }
     }
   }
   market.Stop();

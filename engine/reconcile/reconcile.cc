@@ -2,6 +2,7 @@
 #include "engine/reconcile/reconcile.h"
 
 #include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
 #include "absl/strings/str_cat.h"
 
 namespace apollo::reconcile {
@@ -73,6 +74,16 @@ std::vector<Discrepancy> Reconcile(const State& state, const VenueSnapshot& venu
   if ((expected - venue.balance).Abs() > tolerances.balance) {
     out.push_back(Make(InterventionAction::kBalanceMismatch, Symbol{}, {}, expected, venue.balance,
                        absl::StrCat("wallet balance differs by more than ", tolerances.balance.ToString())));
+  }
+  return out;
+}
+
+std::vector<ClientOrderId> OpenButNotListed(const State& state, const VenueSnapshot& venue) {
+  absl::btree_set<ClientOrderId> listed;
+  for (const VenueOrder& o : venue.open_orders) listed.insert(o.client_order_id);
+  std::vector<ClientOrderId> out;
+  for (const auto& [id, o] : state.orders) {
+    if (VenueShouldHold(o) && !listed.contains(id)) out.push_back(id);
   }
   return out;
 }

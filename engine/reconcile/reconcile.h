@@ -47,6 +47,11 @@ struct Tolerances {
 // balance). Empty when the two agree.
 std::vector<Discrepancy> Reconcile(const State& state, const VenueSnapshot& venue, const Tolerances& tolerances);
 
+// Orders the fold holds open at the venue (accepted, partly filled) that the
+// venue does not list: filled or cancelled, with the stream's report
+// possibly still on its way. Ask for each before calling them missing.
+std::vector<ClientOrderId> OpenButNotListed(const State& state, const VenueSnapshot& venue);
+
 }  // namespace apollo::reconcile
 
 #endif  // APOLLO_ENGINE_RECONCILE_RECONCILE_H_

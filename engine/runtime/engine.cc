@@ -2,6 +2,8 @@
 // journal inputs → decide → append (synced) → effects → journal results.
 #include "engine/runtime/engine.h"
 
+#include <algorithm>
+
 #include <deque>
 #include <utility>
 
@@ -311,6 +313,14 @@ absl::Status Engine::ResolveInDoubt() {
   return absl::OkStatus();
 }
 
+absl::Status Engine::ResolveInDoubtOrWarn() {
+  absl::Status st = ResolveInDoubt();
+  if (!absl::IsUnavailable(st)) return st;
+  // Asked again at the next ResolvePending.
+  d_.log->Warning("in_doubt_order_unresolved", LogFields().Add("error", st.message()));
+  return absl::OkStatus();
+}
+
 absl::Status Engine::Start() {
   if (!rebuilt_) RETURN_IF_ERROR(RebuildState());
   RETURN_IF_ERROR(WarmStrategy());
@@ -318,7 +328,7 @@ absl::Status Engine::Start() {
   RETURN_IF_ERROR(Emit(SystemStarted{d_.cfg.run.mode, d_.build_version}));
   RETURN_IF_ERROR(Emit(ConfigLoaded{d_.cfg.Hash(), d_.build_version, d_.cfg.run.initial_equity}));
   RETURN_IF_ERROR(Commit());
-  RETURN_IF_ERROR(ResolveInDoubt());
+  RETURN_IF_ERROR(ResolveInDoubtOrWarn());
   QueueHousekeeping();
   RETURN_IF_ERROR(Commit());
   return RunEffects();
@@ -333,13 +343,8 @@ absl::Status Engine::OnVenueReports(const venue::Reports& reports) {
 }
 
 absl::Status Engine::ResolvePending() {
-  const bool any = std::any_of(state_.orders.begin(), state_.orders.end(),
-                               [](const auto& kv) { return kv.second.status == OrderStatus::kPlaced; });
-  if (!any) return absl::OkStatus();
-  if (absl::Status st = ResolveInDoubt(); !st.ok()) {
-    if (!absl::IsUnavailable(st)) return st;
-    d_.log->Warning("in_doubt_order_unresolved", LogFields().Add("error", st.message()));
-  }
+  if (!HasOrderInDoubt()) return absl::OkStatus();
+  RETURN_IF_ERROR(ResolveInDoubtOrWarn());
   RETURN_IF_ERROR(Commit());
   return RunEffects();
 }
@@ -384,6 +389,44 @@ absl::Status Engine::OnReconciliation(const absl::StatusOr<reconcile::VenueSnaps
   }
   RETURN_IF_ERROR(Commit());
   return RunEffects();
+}
+
+bool Engine::HasOrderInDoubt() const {
+  return std::any_of(state_.orders.begin(), state_.orders.end(),
+                     [](const auto& kv) { return kv.second.status == OrderStatus::kPlaced; });
+}
+
+absl::StatusOr<bool> Engine::Reconcile(const std::function<absl::StatusOr<reconcile::VenueSnapshot>()>& fetch,
+                                       const reconcile::Tolerances& tolerances) {
+  auto defer = [this] {
+    if (!reconciliation_deferred_) d_.log->Info("reconciliation_deferred", LogFields().Add("reason", "order_in_doubt"));
+    reconciliation_deferred_ = true;
+    return false;
+  };
+  if (HasOrderInDoubt()) return defer();
+  absl::StatusOr<reconcile::VenueSnapshot> venue = fetch();
+  if (venue.ok()) {
+    bool learnt = false;
+    for (const ClientOrderId& id : reconcile::OpenButNotListed(state_, *venue)) {
+      const Order order = state_.orders.at(id);
+      absl::StatusOr<venue::Reports> reports = d_.venue->Query(order);
+      if (!reports.ok() || reports->empty()) continue;  // reconciliation will say it is missing
+      d_.log->Info("order_settled_before_reconciliation", LogFields().Add("client_order_id", id.value));
+      RETURN_IF_ERROR(JournalReports(*reports));
+      learnt = true;
+    }
+    if (learnt) {
+      RETURN_IF_ERROR(CheckBreaker());
+      QueueHousekeeping();
+      RETURN_IF_ERROR(Commit());
+      RETURN_IF_ERROR(RunEffects());
+      if (HasOrderInDoubt()) return defer();
+      venue = fetch();
+    }
+  }
+  reconciliation_deferred_ = false;
+  RETURN_IF_ERROR(OnReconciliation(venue, tolerances));
+  return true;
 }
 
 PositionClosed Engine::ExternalClose(const Position& p) const {

@@ -16,6 +16,7 @@
 #define APOLLO_ENGINE_RUNTIME_ENGINE_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -77,7 +78,8 @@ class Engine {
   // Rebuilds State from the ledger (newest snapshot + tail) unless
   // RebuildState was called, warms the strategy from the journaled bars,
   // appends SystemStarted + ConfigLoaded, resolves in-doubt orders with the
-  // venue and catches up the projections.
+  // venue (those it cannot answer for yet are left to ResolvePending) and
+  // catches up the projections.
   absl::Status Start();
   // Only the first half of Start: for callers that need the state (the
   // resume point) before the clock can be set.
@@ -101,12 +103,23 @@ class Engine {
   // (CLOSED_EXTERNALLY) at the last known price.
   absl::Status OnReconciliation(const absl::StatusOr<reconcile::VenueSnapshot>& venue,
                                 const reconcile::Tolerances& tolerances);
+  // One reconciliation pass against what `fetch` reads from the venue, made
+  // fair first: orders the fold holds open that the venue no longer lists
+  // are asked for by client id (their fill or cancel is usually still on
+  // its way on the stream), their answers journaled and acted on, and the
+  // venue read again. While an order is in doubt (sent, answer unknown) the
+  // venue's position cannot be judged: the pass is put off (false, nothing
+  // journaled) and the caller tries again soon. Else OnReconciliation; true.
+  absl::StatusOr<bool> Reconcile(const std::function<absl::StatusOr<reconcile::VenueSnapshot>()>& fetch,
+                                 const reconcile::Tolerances& tolerances);
   // An operator command, journaled (TradingPaused, TradingResumed,
   // ManualReviewAcknowledged) and acted on in one step. The kill switch
   // pauses, cancels every open order, closes every position and asks the
   // run to stop (stop_requested()).
   absl::StatusOr<OperatorResult> OnOperator(const OperatorCommand& command);
   bool stop_requested() const { return stop_requested_; }
+  // An order was sent and its outcome is not known yet (PLACED).
+  bool HasOrderInDoubt() const;
   // Watchdog passes run so far (for the watchdog loop's heartbeat).
   uint64_t watchdog_runs() const { return watchdog_runs_; }
   // Appends SystemStopped and a snapshot; flushes.
@@ -132,12 +145,15 @@ class Engine {
   absl::Status ConsiderEntry(const strategy::EntryIdea& idea, uint32_t* orders);
   absl::Status WarmStrategy();
   absl::Status ResolveInDoubt();
+  // ResolveInDoubt, with a venue that cannot answer yet logged, not fatal.
+  absl::Status ResolveInDoubtOrWarn();
   void QueueHousekeeping();
   void LogEvents(absl::Span<const Event> events);
   void MaybeSnapshot(bool force);
 
   EngineDeps d_;
   State state_;
+  bool reconciliation_deferred_ = false;  // logged once per deferral
   bool rebuilt_ = false;
   StartInfo start_info_;
   std::vector<Event> pending_;  // this step's events, applied, not yet appended

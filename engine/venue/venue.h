@@ -38,7 +38,8 @@ class Venue {
   // Resolves an order the ledger shows as placed but never confirmed (the
   // process died between journaling it and hearing back): the venue's
   // reports for it, or NotFound when the venue never received it, which
-  // makes sending it now its first and only submission.
+  // makes sending it now its first and only submission, or Unavailable
+  // when it cannot tell yet (asked again later).
   virtual absl::StatusOr<Reports> Query(const Order& order) = 0;
   // A closed bar of market data. A simulated venue matches the open orders
   // of `state` against it; a real one returns nothing (its reports arrive

@@ -6,6 +6,8 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "engine/venue/binance/error.h"
 #include "engine/venue/binance/orders_api.h"
 
@@ -19,6 +21,9 @@ const Fixed kHundred = Fixed::FromInt(100);
 Reports RejectionOrNothing(const Order& order, const absl::Status& status) {
   if (absl::IsDeadlineExceeded(status)) return {};
   const std::optional<BinanceError> e = GetBinanceError(status);
+  // The venue already holds an order with our id: an earlier send of this
+  // very order. What became of it is asked for by client id.
+  if (e && e->code == kDuplicateClientOrderIdCode) return {};
   const int32_t code = e ? e->code : 0;
   const std::string why = e ? e->msg : std::string(status.message());
   return Reports{OrderRejected{order.client_order_id, code, why}};
@@ -42,6 +47,25 @@ struct OrderUpdate {
 
 }  // namespace
 
+BinanceVenue::BinanceVenue(RestClient* client, BinanceVenueOptions options)
+    : client_(client), options_(std::move(options)) {
+  created_ms_ = NowMs();
+}
+
+int64_t BinanceVenue::NowMs() const {
+  return options_.now_ms ? options_.now_ms() : absl::ToUnixMillis(absl::Now());
+}
+
+absl::Status BinanceVenue::NotFoundYet(const Order& o, const absl::Status& not_found) {
+  auto it = last_sent_ms_.find(o.client_order_id.value);
+  const int64_t sent_ms = it == last_sent_ms_.end() ? created_ms_ : it->second;
+  const int64_t wait_ms = sent_ms + options_.in_flight_ms - NowMs();
+  if (wait_ms <= 0) return not_found;
+  return absl::UnavailableError(absl::StrCat("order ", o.client_order_id.value,
+                                             " not at the venue yet; its request may still arrive for ", wait_ms,
+                                             " ms"));
+}
+
 void BinanceVenue::Notice(const absl::Status& status) {
   if (IsIpBanned(status)) ban_noticed_ = true;
 }
@@ -54,6 +78,7 @@ Reports BinanceVenue::Submit(const Order& o) {
   if (!options_.send_orders) {
     return Reports{OrderRejected{o.client_order_id, 0, "not sent: run.enable_trading is false"}};
   }
+  last_sent_ms_[o.client_order_id.value] = NowMs();
   if (IsAlgo(o)) {
     NewAlgoOrderRequest req;
     req.symbol = o.symbol;
@@ -107,7 +132,8 @@ absl::StatusOr<Reports> BinanceVenue::Query(const Order& o) {
   Reports out;
   if (IsAlgo(o)) {
     absl::StatusOr<AlgoOrderResult> r = QueryAlgoOrder(*client_, o.client_order_id);
-    if (!r.ok()) return r.status();  // NotFound: never received
+    if (absl::IsNotFound(r.status())) return NotFoundYet(o, r.status());
+    if (!r.ok()) return r.status();
     if (o.status == OrderStatus::kPlaced) out.push_back(OrderAccepted{o.client_order_id, r->algo_id});
     if (r->status == AlgoStatus::kCanceled) out.push_back(OrderCancelled{o.client_order_id, "VENUE"});
     if (r->status == AlgoStatus::kRejected) out.push_back(OrderExpired{o.client_order_id, "VENUE_REJECTED"});
@@ -115,6 +141,7 @@ absl::StatusOr<Reports> BinanceVenue::Query(const Order& o) {
     return out;
   }
   absl::StatusOr<OrderResult> r = QueryOrder(*client_, o.symbol, o.client_order_id);
+  if (absl::IsNotFound(r.status())) return NotFoundYet(o, r.status());
   if (!r.ok()) return r.status();
   if (o.status == OrderStatus::kPlaced) out.push_back(OrderAccepted{o.client_order_id, r->order_id});
   for (EventBody& f : FillsFromQuery(o, r->executed_qty, r->avg_price, r->order_id.value)) out.push_back(std::move(f));

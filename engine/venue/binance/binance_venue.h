@@ -14,12 +14,18 @@
 // from queries; both are deduplicated on the order's cumulative filled
 // quantity, so a fill is never journaled twice.
 //
-// An order POST whose outcome is unknown (timeout, 5xx) returns no report:
-// the order stays PLACED in the ledger and is resolved with Query(), by
-// client id, before anything is resent.
+// An order POST whose outcome is unknown (timeout, 5xx, or -4116 "client
+// order id is duplicated", which means the venue already has it) returns no
+// report: the order stays PLACED in the ledger and is resolved with Query(),
+// by client id, before anything is resent. The venue's "no such order" is
+// only believed once the request can no longer arrive: Binance refuses a
+// request signed more than recvWindow ago, so until in_flight_ms after the
+// last send (or after this venue was made, for orders a previous process
+// sent) Query() answers Unavailable and the engine asks again later.
 #ifndef APOLLO_ENGINE_VENUE_BINANCE_BINANCE_VENUE_H_
 #define APOLLO_ENGINE_VENUE_BINANCE_BINANCE_VENUE_H_
 
+#include <functional>
 #include <string>
 #include <utility>
 
@@ -38,7 +44,15 @@ struct BinanceVenueOptions {
   // Used only for fills learnt from a query (REST order queries carry no
   // commission): an estimate, marked in the trade id ("q-...").
   Fixed taker_fee_pct = *Fixed::Parse("0.04");
+  // recvWindow + kClockSkewAllowanceMs: how long a sent order request may
+  // still reach the venue.
+  int64_t in_flight_ms = 5'000 + 2'000;
+  std::function<int64_t()> now_ms;  // local Unix ms; unset: the wall clock
 };
+
+// Binance refuses a timestamp 1 s ahead of its clock; our offset to it is
+// measured, but a request may sit in a queue: 2 s on top of recvWindow.
+inline constexpr int64_t kClockSkewAllowanceMs = 2'000;
 
 // What a user-data stream message asks of the engine besides reports.
 struct UserEventEffects {
@@ -49,7 +63,7 @@ struct UserEventEffects {
 
 class BinanceVenue : public Venue {
  public:
-  BinanceVenue(RestClient* client, BinanceVenueOptions options) : client_(client), options_(options) {}
+  BinanceVenue(RestClient* client, BinanceVenueOptions options);
 
   Reports Submit(const Order& order) override;
   Reports Cancel(const Order& order, const std::string& reason) override;
@@ -69,6 +83,10 @@ class BinanceVenue : public Venue {
 
  private:
   Reports FillsFromQuery(const Order& order, Fixed executed_qty, Fixed avg_price, const std::string& venue_id);
+  // NotFound from the venue, or Unavailable while the order's request may
+  // still be on its way.
+  absl::Status NotFoundYet(const Order& order, const absl::Status& not_found);
+  int64_t NowMs() const;
 
   RestClient* client_;
   BinanceVenueOptions options_;
@@ -76,6 +94,8 @@ class BinanceVenue : public Venue {
   // ALGO_UPDATE), so the triggered order's fills find their order.
   absl::flat_hash_map<std::string, ClientOrderId> triggered_;
   bool ban_noticed_ = false;
+  int64_t created_ms_ = 0;
+  absl::flat_hash_map<std::string, int64_t> last_sent_ms_;  // by client id
   void Notice(const absl::Status& status);
 };
 

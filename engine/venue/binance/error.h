@@ -38,6 +38,10 @@ struct BinanceError {
   bool operator==(const BinanceError&) const = default;
 };
 
+// -4116 "ClientOrderId is duplicated.": the venue already holds an order
+// with that id (for a retried send: ours).
+inline constexpr int kDuplicateClientOrderIdCode = -4116;
+
 // The absl code for a Binance error code, falling back on the HTTP status.
 absl::StatusCode StatusCodeForBinance(int code, int http_status);
 
