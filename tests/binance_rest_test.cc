@@ -204,6 +204,10 @@ class FakeBinance {
   }
   void set_skew_ms(int64_t skew) { skew_ms_ = skew; }
   void set_used_weight(int64_t weight) { used_weight_ = weight; }
+  void set_order_counts(int64_t per_10s, int64_t per_1m) {
+    orders_10s_ = per_10s;
+    orders_1m_ = per_1m;
+  }
 
   std::vector<Hit> Hits(const std::string& method, const std::string& path) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -313,8 +317,8 @@ class FakeBinance {
     }
     cv_.notify_all();
     res.set_header("X-MBX-USED-WEIGHT-1M", std::to_string(used_weight_.load()));
-    res.set_header("X-MBX-ORDER-COUNT-10S", "3");
-    res.set_header("X-MBX-ORDER-COUNT-1M", "7");
+    res.set_header("X-MBX-ORDER-COUNT-10S", std::to_string(orders_10s_.load()));
+    res.set_header("X-MBX-ORDER-COUNT-1M", std::to_string(orders_1m_.load()));
     if (std::optional<std::string> refusal = Verify(hit)) {
       res.status = 400;
       res.set_content(*refusal, "application/json");
@@ -358,6 +362,8 @@ class FakeBinance {
   std::map<std::string, std::string> answers_;
   std::atomic<int64_t> skew_ms_{0};
   std::atomic<int64_t> used_weight_{10};
+  std::atomic<int64_t> orders_10s_{3};
+  std::atomic<int64_t> orders_1m_{7};
 };
 
 // Every route answers the recorded payload for it.
@@ -542,6 +548,8 @@ TEST(PayloadsTest, FiltersFromCapturedExchangeInfo2021) {
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_EQ(info->server_time_ms, 1626858243909);
   EXPECT_EQ(info->request_weight_limit_1m, 2400);
+  EXPECT_EQ(info->order_limit_10s, 300);
+  EXPECT_EQ(info->order_limit_1m, 1200);
   EXPECT_EQ(info->symbols.size(), 122u);
   const SymbolFilters& btc = info->symbols.at("BTCUSDT");
   EXPECT_EQ(btc.status, "TRADING");
@@ -1420,6 +1428,47 @@ TEST_F(BinanceRestTest, UsedWeightAboveThresholdDelaysTheNextRequest) {
   ASSERT_TRUE(GetExchangeInfo(*capped).ok());
   ASSERT_EQ(bounded.sleeps.size(), 1u);
   EXPECT_EQ(bounded.sleeps[0], absl::Seconds(2));
+}
+
+// Near the order-count limits (exchangeInfo's ORDERS: 300 per 10 s, 1200 per
+// minute) the next order waits for its window to roll over; other calls do
+// not wait for it.
+TEST_F(BinanceRestTest, OrderCountNearTheLimitDelaysTheNextOrder) {
+  std::atomic<int64_t> now{1'700'000'013'000};
+  rec_.now_ms = [&now] { return now.load(); };
+  RestOptions options = TestOptions(fake_.Url());
+  options.weight_threshold = 0.8;
+  options.weight_delay_max_ms = 60'000;
+  auto client = Client(options);
+  client->set_order_limits(300, 1200);
+
+  fake_.set_order_counts(239, 100);  // just under 80 % of 300
+  ASSERT_TRUE(NewOrder(*client, LimitBuy()).ok());
+  // The windows are the venue's: its clock is ours plus the measured offset.
+  const int64_t server_ms = now + client->server_offset_ms();
+  const absl::Duration to_next_10s = absl::Milliseconds(10'000 - server_ms % 10'000);
+  const absl::Duration to_next_minute = absl::Milliseconds(60'000 - server_ms % 60'000);
+  ASSERT_TRUE(NewOrder(*client, LimitBuy()).ok());
+  EXPECT_TRUE(rec_.sleeps.empty());
+
+  fake_.set_order_counts(250, 100);  // over per 10 s: the next order waits for the window
+  ASSERT_TRUE(NewOrder(*client, LimitBuy()).ok());
+  ASSERT_TRUE(GetExchangeInfo(*client).ok());  // not an order: no wait
+  EXPECT_TRUE(rec_.sleeps.empty());
+  fake_.set_order_counts(1, 1);
+  ASSERT_TRUE(NewOrder(*client, LimitBuy()).ok());
+  ASSERT_EQ(rec_.sleeps.size(), 1u);
+  EXPECT_EQ(rec_.sleeps[0], to_next_10s);
+  EXPECT_EQ(rec_.Reasons(), std::vector<BackoffReason>{BackoffReason::kOrderCount});
+
+  fake_.set_order_counts(5, 1000);  // over per minute: the minute is waited out
+  ASSERT_TRUE(NewOrder(*client, LimitBuy()).ok());
+  fake_.set_order_counts(1, 1);
+  ASSERT_TRUE(NewOrder(*client, LimitBuy()).ok());
+  ASSERT_EQ(rec_.sleeps.size(), 2u);
+  EXPECT_EQ(rec_.sleeps[1], to_next_minute);
+  ASSERT_TRUE(NewOrder(*client, LimitBuy()).ok());  // back under: no more waiting
+  EXPECT_EQ(rec_.sleeps.size(), 2u);
 }
 
 TEST_F(BinanceRestTest, BinanceErrorsBecomeStatusesCarryingCodeAndMsg) {

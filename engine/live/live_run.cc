@@ -122,6 +122,8 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   if (symbol_filters == info.symbols.end()) {
     return absl::FailedPreconditionError(absl::StrCat("run.symbol ", cfg.run.symbol, " is not in exchangeInfo"));
   }
+  client->set_weight_limit_1m(info.request_weight_limit_1m);
+  client->set_order_limits(info.order_limit_10s, info.order_limit_1m);
   log.Info("exchange_filters_loaded", LogFields().Add("symbol", cfg.run.symbol)
                                           .Add("tick_size", symbol_filters->second.tick_size)
                                           .Add("step_size", symbol_filters->second.ToRiskFilters().qty_step)

@@ -78,7 +78,15 @@ Reports BinanceVenue::Submit(const Order& o) {
   if (!options_.send_orders) {
     return Reports{OrderRejected{o.client_order_id, 0, "not sent: run.enable_trading is false"}};
   }
-  last_sent_ms_[o.client_order_id.value] = NowMs();
+  Reports out = Send(o);
+  // In doubt: its requests were all signed before now (the client may have
+  // waited out a 429 and re-signed), so "no such order" is believed only
+  // in_flight_ms from here.
+  if (out.empty()) last_sent_ms_[o.client_order_id.value] = NowMs();
+  return out;
+}
+
+Reports BinanceVenue::Send(const Order& o) {
   if (IsAlgo(o)) {
     NewAlgoOrderRequest req;
     req.symbol = o.symbol;

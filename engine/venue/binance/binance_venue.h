@@ -19,9 +19,9 @@
 // report: the order stays PLACED in the ledger and is resolved with Query(),
 // by client id, before anything is resent. The venue's "no such order" is
 // only believed once the request can no longer arrive: Binance refuses a
-// request signed more than recvWindow ago, so until in_flight_ms after the
-// last send (or after this venue was made, for orders a previous process
-// sent) Query() answers Unavailable and the engine asks again later.
+// request signed more than recvWindow ago, so until in_flight_ms after
+// Submit returned (or after this venue was made, for orders a previous
+// process sent) Query() answers Unavailable and the engine asks again later.
 #ifndef APOLLO_ENGINE_VENUE_BINANCE_BINANCE_VENUE_H_
 #define APOLLO_ENGINE_VENUE_BINANCE_BINANCE_VENUE_H_
 
@@ -82,6 +82,7 @@ class BinanceVenue : public Venue {
   absl::StatusOr<reconcile::VenueSnapshot> Snapshot(const std::string& quote_asset);
 
  private:
+  Reports Send(const Order& order);  // the REST call of Submit
   Reports FillsFromQuery(const Order& order, Fixed executed_qty, Fixed avg_price, const std::string& venue_id);
   // NotFound from the venue, or Unavailable while the order's request may
   // still be on its way.
@@ -95,7 +96,8 @@ class BinanceVenue : public Venue {
   absl::flat_hash_map<std::string, ClientOrderId> triggered_;
   bool ban_noticed_ = false;
   int64_t created_ms_ = 0;
-  absl::flat_hash_map<std::string, int64_t> last_sent_ms_;  // by client id
+  // When Submit returned for an order left in doubt, by client id.
+  absl::flat_hash_map<std::string, int64_t> last_sent_ms_;
   void Notice(const absl::Status& status);
 };
 

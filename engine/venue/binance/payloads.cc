@@ -383,6 +383,10 @@ absl::StatusOr<ExchangeInfo> ParseExchangeInfo(absl::string_view json) {
       ASSIGN_OR_RETURN(int64_t value, limit.Int("limit"));
       if (type == "REQUEST_WEIGHT" && interval == "MINUTE" && interval_num == 1) {
         info.request_weight_limit_1m = value;
+      } else if (type == "ORDERS" && interval == "SECOND" && interval_num == 10) {
+        info.order_limit_10s = value;
+      } else if (type == "ORDERS" && interval == "MINUTE" && interval_num == 1) {
+        info.order_limit_1m = value;
       }
       return absl::OkStatus();
     }));

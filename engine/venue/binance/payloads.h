@@ -51,6 +51,8 @@ struct SymbolFilters {
 struct ExchangeInfo {
   int64_t server_time_ms = 0;
   int64_t request_weight_limit_1m = 0;  // rateLimits REQUEST_WEIGHT per 1 MINUTE; 0 if absent
+  int64_t order_limit_10s = 0;          // rateLimits ORDERS per 10 SECOND; 0 if absent
+  int64_t order_limit_1m = 0;           // rateLimits ORDERS per 1 MINUTE; 0 if absent
   std::map<std::string, SymbolFilters> symbols;  // by symbol name
 };
 absl::StatusOr<ExchangeInfo> ParseExchangeInfo(absl::string_view json);

@@ -87,6 +87,7 @@ absl::string_view MethodName(HttpMethod method) {
 absl::string_view BackoffReasonName(BackoffReason reason) {
   switch (reason) {
     case BackoffReason::kUsedWeight: return "used_weight";
+    case BackoffReason::kOrderCount: return "order_count";
     case BackoffReason::kRateLimited: return "rate_limited";
     case BackoffReason::kServerError: return "server_error";
     case BackoffReason::kTransport: return "transport";
@@ -188,7 +189,9 @@ RestClient::RestClient(RestOptions options, RestHooks hooks, std::unique_ptr<Han
       handle_(std::move(handle)),
       signer_(std::move(signer)),
       gen_(MakeGen(options_.jitter_seed)),
-      weight_limit_1m_(options_.weight_limit_1m) {}
+      weight_limit_1m_(options_.weight_limit_1m),
+      order_limit_10s_(options_.order_limit_10s),
+      order_limit_1m_(options_.order_limit_1m) {}
 
 RestClient::~RestClient() = default;
 
@@ -227,6 +230,11 @@ void RestClient::set_weight_limit_1m(int64_t limit) {
   std::lock_guard<std::mutex> lock(mu_);
   if (limit > 0) weight_limit_1m_ = limit;
 }
+void RestClient::set_order_limits(int64_t per_10s, int64_t per_1m) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (per_10s > 0) order_limit_10s_ = per_10s;
+  if (per_1m > 0) order_limit_1m_ = per_1m;
+}
 
 absl::StatusOr<RestResponse> RestClient::CallLocked(HttpMethod method, absl::string_view path,
                                                     const Params& params, Security security) {
@@ -252,6 +260,7 @@ absl::StatusOr<RestResponse> RestClient::CallLocked(HttpMethod method, absl::str
   // Each pass returns, spends one of max_retries, or spends the one re-sync.
   for (int attempt = 0;; ++attempt) {
     PaceForWeight();
+    if (!idempotent) PaceForOrders();
     std::string signature;
     ASSIGN_OR_RETURN(const std::string payload, BuildPayload(params, security, &signature));
     const auto started = std::chrono::steady_clock::now();
@@ -427,6 +436,21 @@ void RestClient::NoteUsage(const RateUsage& usage) {
   if (usage.used_weight_1m >= 0) last_usage_.used_weight_1m = usage.used_weight_1m;
   if (usage.order_count_10s >= 0) last_usage_.order_count_10s = usage.order_count_10s;
   if (usage.order_count_1m >= 0) last_usage_.order_count_1m = usage.order_count_1m;
+  auto over = [this](int64_t count, int64_t limit) {
+    return count >= 0 && limit > 0 && static_cast<double>(count) >= options_.weight_threshold * static_cast<double>(limit);
+  };
+  // The longer window wins: waiting it out also rolls the shorter one.
+  const int64_t window_ms = over(usage.order_count_1m, order_limit_1m_)    ? 60'000
+                            : over(usage.order_count_10s, order_limit_10s_) ? 10'000
+                                                                            : 0;
+  if (usage.order_count_10s >= 0 || usage.order_count_1m >= 0) {
+    order_window_ms_ = window_ms;
+    if (window_ms > 0) {
+      Log(absl::StrCat("binance: order count ", usage.order_count_10s, "/", order_limit_10s_, " per 10 s, ",
+                       usage.order_count_1m, "/", order_limit_1m_,
+                       " per minute is over the threshold; the next order waits for the window to roll over"));
+    }
+  }
   if (usage.used_weight_1m >= 0) {
     weight_pause_pending_ =
         static_cast<double>(usage.used_weight_1m) >= options_.weight_threshold * static_cast<double>(weight_limit_1m_);
@@ -435,6 +459,15 @@ void RestClient::NoteUsage(const RateUsage& usage) {
                        " is over the threshold; the next request waits for the minute to roll over"));
     }
   }
+}
+
+void RestClient::PaceForOrders() {
+  if (order_window_ms_ == 0) return;
+  const int64_t window_ms = std::exchange(order_window_ms_, 0);
+  const int64_t server_ms = hooks_.now_ms() + offset_ms_;
+  const int64_t to_next_window_ms = window_ms - ((server_ms % window_ms) + window_ms) % window_ms;
+  Backoff(BackoffReason::kOrderCount,
+          absl::Milliseconds(std::min(to_next_window_ms, options_.weight_delay_max_ms)));
 }
 
 void RestClient::PaceForWeight() {

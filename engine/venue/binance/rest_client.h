@@ -34,6 +34,9 @@
 // (connection refused, DNS, TLS handshake) are retried like any other call.
 // Over `weight_threshold` of the per-minute request weight, the next request
 // first waits for the minute to roll over (at most weight_delay_max_ms).
+// Likewise over `weight_threshold` of the order counts (X-MBX-ORDER-COUNT-10S
+// / -1M against order_limit_10s / order_limit_1m), the next order POST waits
+// for its 10-second or 1-minute window to roll over.
 //
 // No text this client produces (status messages, payloads, hook arguments)
 // contains the API key, the secret or a signature; Binance's own `msg` is
@@ -84,6 +87,8 @@ struct RestOptions {
   // Pacing on X-MBX-USED-WEIGHT-1M. Set the limit from exchangeInfo's
   // REQUEST_WEIGHT rate limit (ExchangeInfo::request_weight_limit_1m).
   int64_t weight_limit_1m = 2'400;
+  int64_t order_limit_10s = 300;    // exchangeInfo's ORDERS limits
+  int64_t order_limit_1m = 1'200;
   double weight_threshold = 0.8;
   int64_t weight_delay_max_ms = 10'000;
   // Retries of 429, 5xx and transport failures (attempts = 1 + max_retries).
@@ -112,6 +117,7 @@ struct RestResponse {
 
 enum class BackoffReason : uint8_t {
   kUsedWeight,   // over the weight threshold: waiting for the minute to roll
+  kOrderCount,   // over the order-count threshold: the next order waits
   kRateLimited,  // HTTP 429, waiting Retry-After
   kServerError,  // HTTP 5xx
   kTransport,    // no HTTP answer
@@ -165,6 +171,8 @@ class RestClient {
   RateUsage last_usage() const;
   int64_t backoff_count() const;    // every wait, whatever the reason
   void set_weight_limit_1m(int64_t limit);
+  // From exchangeInfo (ExchangeInfo::order_limit_10s / _1m); 0 keeps the option.
+  void set_order_limits(int64_t per_10s, int64_t per_1m);
 
  private:
   struct Handle;
@@ -181,6 +189,7 @@ class RestClient {
                    bool send_key);
   void NoteUsage(const RateUsage& usage);
   void PaceForWeight();
+  void PaceForOrders();
   void Backoff(BackoffReason reason, absl::Duration delay);
   absl::Duration RetryDelay(int retry);
   std::string Redact(absl::string_view text, absl::string_view signature) const;
@@ -198,6 +207,9 @@ class RestClient {
   int64_t banned_until_ms_ = 0;
   RateUsage last_usage_;
   bool weight_pause_pending_ = false;
+  int64_t order_limit_10s_;
+  int64_t order_limit_1m_;
+  int64_t order_window_ms_ = 0;  // over an order threshold: the window (10 s or 60 s) to wait out
   int64_t weight_limit_1m_;
   int64_t backoff_count_ = 0;
 };
