@@ -56,10 +56,12 @@ class FakeRest : public ::testing::Test {
     client_ = *RestClient::Create(options);
     BinanceVenueOptions venue_options;
     venue_options.in_flight_ms = kInFlightMs;
+    venue_options.previous_in_flight_ms = kPreviousInFlightMs;
     venue_options.now_ms = [this] { return now_ms_.load(); };
     venue_ = std::make_unique<BinanceVenue>(client_.get(), venue_options);
   }
   static constexpr int64_t kInFlightMs = 7'000;
+  static constexpr int64_t kPreviousInFlightMs = 62'000;
   void TearDown() override {
     venue_.reset();
     client_.reset();  // closes the kept-alive connection, so stop() need not wait it out
@@ -114,8 +116,9 @@ TEST_F(FakeRest, TimedOutOrderIsLeftInDoubtThenResolvedByQueryWithoutResending) 
 }
 
 // "No such order" is believed only once the order's request can no longer
-// reach Binance (recvWindow + skew after it was sent, or after start-up for
-// an order a previous process sent): before that, the venue cannot say yet.
+// reach Binance (recvWindow + skew after the send returned; 60 s + skew after
+// start-up for an order a previous process sent): before that, the venue
+// cannot say yet.
 TEST_F(FakeRest, OrderTheVenueNeverGotIsNotFoundOnlyOnceItsRequestCannotArrive) {
   server_.Get("/fapi/v1/order", [](const httplib::Request&, httplib::Response& res) {
     res.status = 400;
@@ -124,7 +127,10 @@ TEST_F(FakeRest, OrderTheVenueNeverGotIsNotFoundOnlyOnceItsRequestCannotArrive) 
   const Order from_before = MakeOrder("ap-t9-E", OrderType::kMarket, OrderStatus::kPlaced, "0.01");
   auto r = venue_->Query(from_before);
   EXPECT_TRUE(absl::IsUnavailable(r.status())) << r.status();
-  now_ms_ += kInFlightMs;
+  now_ms_ += kInFlightMs;  // that process may have used a longer recvWindow
+  r = venue_->Query(from_before);
+  EXPECT_TRUE(absl::IsUnavailable(r.status())) << r.status();
+  now_ms_ += kPreviousInFlightMs - kInFlightMs;
   r = venue_->Query(from_before);
   EXPECT_TRUE(absl::IsNotFound(r.status())) << r.status();
 
@@ -154,6 +160,31 @@ TEST_F(FakeRest, DuplicateClientIdLeavesTheOrderInDoubtNotRejected) {
     res.set_content(R"({"code":-4116,"msg":"ClientOrderId is duplicated."})", "application/json");
   });
   EXPECT_TRUE(venue_->Submit(MakeOrder("ap-t11-E", OrderType::kMarket, OrderStatus::kPlaced, "0.01")).empty());
+}
+
+// A stop-loss that triggered: its fills are those of the order it became,
+// asked for by Binance's orderId (the stream's report may still be coming).
+TEST_F(FakeRest, TriggeredAlgoOrderIsResolvedThroughTheOrderItBecame) {
+  server_.Get("/fapi/v1/algoOrder", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"algoId":7,"clientAlgoId":"ap-t12-S","algoType":"CONDITIONAL","orderType":"STOP_MARKET",
+      "symbol":"BTCUSDT","side":"SELL","algoStatus":"FINISHED","triggerPrice":"19000","quantity":"0.010",
+      "reduceOnly":true,"actualOrderId":"991"})",
+                    "application/json");
+  });
+  server_.Get("/fapi/v1/order", [](const httplib::Request& req, httplib::Response& res) {
+    EXPECT_EQ(req.get_param_value("orderId"), "991");
+    res.set_content(R"({"orderId":991,"symbol":"BTCUSDT","status":"FILLED","clientOrderId":"autoclose-1","price":"0",
+      "avgPrice":"18990","origQty":"0.010","executedQty":"0.010","cumQuote":"189.9","side":"SELL","type":"MARKET",
+      "reduceOnly":true,"updateTime":1})",
+                    "application/json");
+  });
+  const Order stop = MakeOrder("ap-t12-S", OrderType::kStopMarket, OrderStatus::kAccepted, "0.01");
+  auto r = venue_->Query(stop);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->size(), 1u);
+  const auto& fill = std::get<OrderFilled>((*r)[0]);
+  EXPECT_EQ(fill.qty, F("0.01"));
+  EXPECT_EQ(fill.price, F("18990"));
 }
 
 TEST_F(FakeRest, StopLossGoesToTheAlgoOrderApi) {
@@ -192,6 +223,30 @@ TEST(BinanceUserStream, TradeUpdateBecomesAFillOnlyOnce) {
   // The same message again (a reconnect replays it): already journaled.
   state.orders[o.client_order_id].filled_qty = F("0.001");
   EXPECT_TRUE(venue.OnUserEvent(msg, state).reports.empty());
+}
+
+// A trade of an order that is not ours (a close in the Binance UI) is kept,
+// so a position closed by hand is booked at the venue's price and fee; our
+// next entry fill starts afresh.
+TEST(BinanceUserStream, TradesByHandAreKeptForTheExternalCloseUntilOurNextEntry) {
+  BinanceVenue venue(nullptr, {});
+  State state;
+  const std::string by_hand = ReadData("ws/crates_futures_user_data_order_update_trade.json");  // client id TEST
+  EXPECT_TRUE(venue.OnUserEvent(by_hand, state).reconcile_now);
+  std::string second = by_hand;
+  const std::string price = "\"L\": \"7100.50\"";
+  second.replace(second.find(price), price.size(), "\"L\": \"7102.50\"");
+  EXPECT_TRUE(venue.OnUserEvent(second, state).reconcile_now);
+  auto foreign = venue.ForeignFillsSinceOurEntry();
+  ASSERT_EQ(foreign.count(Symbol{"BTCUSDT"}), 1u);
+  EXPECT_EQ(foreign[Symbol{"BTCUSDT"}].qty, F("0.002"));
+  EXPECT_EQ(foreign[Symbol{"BTCUSDT"}].avg_price, F("7101.5"));
+  EXPECT_EQ(foreign[Symbol{"BTCUSDT"}].commission, F("0.02"));
+
+  Order entry = MakeOrder("TEST", OrderType::kMarket, OrderStatus::kAccepted, "0.002");  // now ours
+  state.orders[entry.client_order_id] = entry;
+  EXPECT_EQ(venue.OnUserEvent(by_hand, state).reports.size(), 1u);
+  EXPECT_TRUE(venue.ForeignFillsSinceOurEntry().empty());
 }
 
 TEST(BinanceUserStream, ExpiredListenKeyAndAccountUpdatesAskForAction) {

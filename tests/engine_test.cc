@@ -442,6 +442,46 @@ TEST_F(EngineTest, ReconciliationWaitsWhileAnOrderIsInDoubt) {
   EXPECT_TRUE(All<ManualInterventionDetected>().empty());
 }
 
+// The stream told the price and fee of the hand close: the close is booked
+// at them, so the fold's balance moves as the wallet did.
+TEST_F(EngineTest, PositionClosedByHandIsBookedAtTheVenuesFillPriceAndFee) {
+  strategy_.At(NextOpen(), Long(F("20000"), F("19800"), F("20400")));
+  Bar("20000", "20010", "19995", "20000");
+  ASSERT_TRUE(engine_->state().positions.contains(kBtc));
+  const Position p = engine_->state().positions.at(kBtc);
+  const Fixed balance_before = engine_->state().balance;
+  reconcile::VenueSnapshot venue = VenueMatching(engine_->state());
+  venue.positions.clear();
+  venue.foreign_fills[kBtc] = {p.qty, F("20100"), F("0.5")};
+  ASSERT_TRUE(engine_->OnReconciliation(venue, {F("0.001"), F("1000")}).ok());
+  ASSERT_EQ(All<PositionClosed>().size(), 1u);
+  const PositionClosed closed = All<PositionClosed>()[0];
+  EXPECT_EQ(closed.exit_price, F("20100"));
+  EXPECT_EQ(closed.realized_pnl, (F("20100") - p.entry_price).Mul(p.qty) - F("0.5"));
+  EXPECT_EQ(engine_->state().balance, balance_before + closed.realized_pnl);
+}
+
+// An order that stays in doubt a whole reconciliation interval counts as a
+// failed pass, so it cannot hold reconciliation off for ever.
+TEST_F(EngineTest, AnOrderInDoubtForAWholeIntervalCountsAsAFailedReconciliation) {
+  StreamLikeVenue venue;
+  venue.lose_answers = true;
+  engine_->set_venue(&venue);
+  strategy_.At(NextOpen(), Long(F("20000"), F("19800"), F("20400")));
+  Bar("20000", "20010", "19995", "20000");
+  ASSERT_TRUE(engine_->HasOrderInDoubt());
+  auto fetch = []() -> absl::StatusOr<reconcile::VenueSnapshot> { return reconcile::VenueSnapshot{}; };
+  ASSERT_FALSE(*engine_->Reconcile(fetch, {F("0.001"), F("1")}));
+  clock_.Set(clock_.NowNs() + int64_t{cfg_.reconciliation.interval_min} * 60'000'000'000 - 1);
+  ASSERT_FALSE(*engine_->Reconcile(fetch, {F("0.001"), F("1")}));
+  EXPECT_TRUE(All<ReconciliationFailed>().empty());
+  clock_.Set(clock_.NowNs() + 1);
+  ASSERT_FALSE(*engine_->Reconcile(fetch, {F("0.001"), F("1")}));
+  ASSERT_EQ(All<ReconciliationFailed>().size(), 1u);
+  EXPECT_THAT(All<ReconciliationFailed>()[0].reason, ::testing::HasSubstr("in doubt"));
+  EXPECT_EQ(engine_->state().reconciliation_consecutive_failures, 1u);
+}
+
 TEST_F(EngineTest, AnAcknowledgedBalanceGapDoesNotRaiseTheReviewAgain) {
   reconcile::VenueSnapshot venue = VenueMatching(engine_->state());
   venue.balance -= F("8");  // a fee charged outside our orders

@@ -235,6 +235,8 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
       absl::StatusOr<bool> done = reconcile_now();
       failed = done.status();
       reconcile_pending = !done.value_or(true);
+      // Just reconciled: the periodic pass can wait its full interval.
+      if (!reconcile_pending) next_reconcile = absl::Now() + absl::Minutes(cfg.reconciliation.interval_min);
     }
     // A 418: stop trading (journaled, so a restart keeps it) and alert once.
     if (failed.ok() && venue.TakeBanNotice()) {

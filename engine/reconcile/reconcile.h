@@ -10,6 +10,7 @@
 #ifndef APOLLO_ENGINE_RECONCILE_RECONCILE_H_
 #define APOLLO_ENGINE_RECONCILE_RECONCILE_H_
 
+#include <map>
 #include <vector>
 
 #include "engine/domain/events.h"
@@ -32,10 +33,19 @@ struct VenueOrder {
   Fixed qty;
 };
 
+// Fills of orders that are not ours (a close in the Binance UI), as the
+// user-data stream told them since our last entry fill in the symbol.
+struct ForeignFills {
+  Fixed qty;
+  Fixed avg_price;
+  Fixed commission;  // in the quote asset
+};
+
 struct VenueSnapshot {
   std::vector<VenuePosition> positions;
   std::vector<VenueOrder> open_orders;
   Fixed balance;  // wallet balance of the quote asset
+  std::map<Symbol, ForeignFills> foreign_fills;  // what a hand close was filled at, when known
 };
 
 struct Tolerances {

@@ -288,6 +288,7 @@ absl::Status Engine::ResolveInDoubt() {
     if (o.status == OrderStatus::kPlaced) in_doubt.push_back(o);
   }
   start_info_.in_doubt_orders = in_doubt.size();
+  absl::Status unresolved;
   for (const Order& o : in_doubt) {
     absl::StatusOr<venue::Reports> reports = d_.venue->Query(o);
     if (reports.ok()) {
@@ -305,12 +306,12 @@ absl::Status Engine::ResolveInDoubt() {
       } else {
         RETURN_IF_ERROR(Emit(OrderExpired{o.client_order_id, "NOT_RECEIVED_BY_VENUE"}));
       }
-    } else {
-      return absl::UnavailableError(absl::StrCat("cannot resolve in-doubt order ", o.client_order_id.value, ": ",
-                                                 reports.status().message()));
+    } else if (unresolved.ok()) {  // the others are still asked
+      unresolved = absl::UnavailableError(absl::StrCat("cannot resolve in-doubt order ", o.client_order_id.value,
+                                                       ": ", reports.status().message()));
     }
   }
-  return absl::OkStatus();
+  return unresolved;
 }
 
 absl::Status Engine::ResolveInDoubtOrWarn() {
@@ -372,19 +373,25 @@ absl::Status Engine::OnReconciliation(const absl::StatusOr<reconcile::VenueSnaps
     d_.log->Info("reconciliation_completed", LogFields().Add("positions", static_cast<uint64_t>(venue->positions.size()))
                                                  .Add("open_orders", static_cast<uint64_t>(venue->open_orders.size())));
   } else {
-    std::vector<Position> closed_by_hand;
+    // A position the venue no longer has is gone: journal its close (at the
+    // venue's fill price when its stream told it, else the last close),
+    // so the engine stops protecting and exiting a position that does not
+    // exist. Its leftover protective orders are cancelled as orphans. The
+    // closes are booked first, so the balance is compared after them (an
+    // acknowledged gap must not count the hand close's PnL twice).
+    std::vector<Discrepancy> closed_by_hand;
     for (const Discrepancy& d : differences) {
       auto it = state_.positions.find(d.symbol);
       if (d.action == InterventionAction::kPositionClosedExternally && it != state_.positions.end()) {
-        closed_by_hand.push_back(it->second);
+        RETURN_IF_ERROR(Emit(ExternalClose(it->second, *venue)));
+        closed_by_hand.push_back(d);
       }
     }
+    if (!closed_by_hand.empty()) {
+      differences = std::move(closed_by_hand);
+      for (Discrepancy& d : reconcile::Reconcile(state_, *venue, tolerances)) differences.push_back(std::move(d));
+    }
     RETURN_IF_ERROR(Emit(ManualInterventionDetected{std::move(differences)}));
-    // A position the venue no longer has is gone: journal its close (at the
-    // last price we know; the venue's own figure is in its trade history),
-    // so the engine stops protecting and exiting a position that does not
-    // exist. Its leftover protective orders are cancelled as orphans.
-    for (const Position& p : closed_by_hand) RETURN_IF_ERROR(Emit(ExternalClose(p)));
     QueueHousekeeping();
   }
   RETURN_IF_ERROR(Commit());
@@ -398,9 +405,21 @@ bool Engine::HasOrderInDoubt() const {
 
 absl::StatusOr<bool> Engine::Reconcile(const std::function<absl::StatusOr<reconcile::VenueSnapshot>()>& fetch,
                                        const reconcile::Tolerances& tolerances) {
-  auto defer = [this] {
-    if (!reconciliation_deferred_) d_.log->Info("reconciliation_deferred", LogFields().Add("reason", "order_in_doubt"));
-    reconciliation_deferred_ = true;
+  // Put off while an order is in doubt; but an order that stays in doubt
+  // for a whole reconciliation interval counts as a failed pass (so
+  // reconciliation.failure_threshold of them need a person).
+  auto defer = [this, &tolerances]() -> absl::StatusOr<bool> {
+    const int64_t now = d_.clock->NowNs();
+    if (deferred_since_ns_ == 0) {
+      d_.log->Info("reconciliation_deferred", LogFields().Add("reason", "order_in_doubt"));
+      deferred_since_ns_ = now;
+    } else if (now - deferred_since_ns_ >= int64_t{d_.cfg.reconciliation.interval_min} * 60'000'000'000) {
+      deferred_since_ns_ = now;
+      RETURN_IF_ERROR(OnReconciliation(
+          absl::UnavailableError(absl::StrCat("an order has been in doubt for ", d_.cfg.reconciliation.interval_min,
+                                              " min: its outcome cannot be learnt from the venue")),
+          tolerances));
+    }
     return false;
   };
   if (HasOrderInDoubt()) return defer();
@@ -424,16 +443,27 @@ absl::StatusOr<bool> Engine::Reconcile(const std::function<absl::StatusOr<reconc
       venue = fetch();
     }
   }
-  reconciliation_deferred_ = false;
+  deferred_since_ns_ = 0;
+  // The venue is read in four calls, not atomically: a trade between them
+  // shows as a difference that is not one. A difference must still be
+  // there when the venue is read again.
+  if (venue.ok() && !reconcile::Reconcile(state_, *venue, tolerances).empty()) venue = fetch();
   RETURN_IF_ERROR(OnReconciliation(venue, tolerances));
   return true;
 }
 
-PositionClosed Engine::ExternalClose(const Position& p) const {
+PositionClosed Engine::ExternalClose(const Position& p, const reconcile::VenueSnapshot& venue) const {
   auto bar = state_.last_bars.find(p.symbol);
-  const Fixed price = bar == state_.last_bars.end() ? p.entry_price : bar->second.close;
+  Fixed price = bar == state_.last_bars.end() ? p.entry_price : bar->second.close;
+  Fixed commission;
+  if (auto f = venue.foreign_fills.find(p.symbol); f != venue.foreign_fills.end() && f->second.qty.raw() > 0) {
+    price = f->second.avg_price;
+    commission = f->second.commission;
+  }
   const Fixed move = p.side == Side::kBuy ? price - p.entry_price : p.entry_price - price;
-  return PositionClosed{p.symbol, p.side, p.qty, p.entry_price, price, move.Mul(p.qty), p.entry_fees,
+  // No fill of ours carries the hand close's commission, so it is taken
+  // from the realised PnL: the fold's balance then moves as the wallet did.
+  return PositionClosed{p.symbol, p.side, p.qty, p.entry_price, price, move.Mul(p.qty) - commission, p.entry_fees,
                         CloseReason::kClosedExternally};
 }
 

@@ -100,7 +100,8 @@ class Engine {
   // until ack-manual-review) when it disagrees with the fold, else
   // ReconciliationCompleted. State is never edited to match the venue; a
   // position the venue closed by hand is journaled as PositionClosed
-  // (CLOSED_EXTERNALLY) at the last known price.
+  // (CLOSED_EXTERNALLY) at the price of the venue's fills of that close
+  // (venue.foreign_fills) with their commission, else at the last close.
   absl::Status OnReconciliation(const absl::StatusOr<reconcile::VenueSnapshot>& venue,
                                 const reconcile::Tolerances& tolerances);
   // One reconciliation pass against what `fetch` reads from the venue, made
@@ -108,8 +109,10 @@ class Engine {
   // are asked for by client id (their fill or cancel is usually still on
   // its way on the stream), their answers journaled and acted on, and the
   // venue read again. While an order is in doubt (sent, answer unknown) the
-  // venue's position cannot be judged: the pass is put off (false, nothing
-  // journaled) and the caller tries again soon. Else OnReconciliation; true.
+  // venue's position cannot be judged: the pass is put off (false; nothing
+  // compared) and the caller tries again soon; a whole
+  // reconciliation.interval_min of that is journaled as a failed pass.
+  // Else OnReconciliation; true.
   absl::StatusOr<bool> Reconcile(const std::function<absl::StatusOr<reconcile::VenueSnapshot>()>& fetch,
                                  const reconcile::Tolerances& tolerances);
   // An operator command, journaled (TradingPaused, TradingResumed,
@@ -139,7 +142,7 @@ class Engine {
   absl::Status ApplyPlan(orders::Plan plan);
   absl::Status RunEffects();
   absl::Status CheckBreaker();
-  PositionClosed ExternalClose(const Position& position) const;
+  PositionClosed ExternalClose(const Position& position, const reconcile::VenueSnapshot& venue) const;
   absl::Status RunWatchdog();
   absl::Status Decide(const strategy::Bar& bar, uint32_t* signals, uint32_t* orders);
   absl::Status ConsiderEntry(const strategy::EntryIdea& idea, uint32_t* orders);
@@ -153,7 +156,7 @@ class Engine {
 
   EngineDeps d_;
   State state_;
-  bool reconciliation_deferred_ = false;  // logged once per deferral
+  int64_t deferred_since_ns_ = 0;  // reconciliation put off since (0: not)
   bool rebuilt_ = false;
   StartInfo start_info_;
   std::vector<Event> pending_;  // this step's events, applied, not yet appended

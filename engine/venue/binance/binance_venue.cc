@@ -4,10 +4,9 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
 #include "engine/venue/binance/error.h"
 #include "engine/venue/binance/orders_api.h"
 
@@ -41,7 +40,7 @@ Fixed Decimal(const std::string& s) { return Fixed::Parse(s).value_or(Fixed()); 
 
 // The fields of an ORDER_TRADE_UPDATE's "o" object Apollo uses.
 struct OrderUpdate {
-  std::string client_id, order_id, exec_type, status, trade_id;
+  std::string symbol, client_id, order_id, exec_type, status, trade_id;
   Fixed last_qty, cum_qty, last_price, commission;
 };
 
@@ -53,13 +52,16 @@ BinanceVenue::BinanceVenue(RestClient* client, BinanceVenueOptions options)
 }
 
 int64_t BinanceVenue::NowMs() const {
-  return options_.now_ms ? options_.now_ms() : absl::ToUnixMillis(absl::Now());
+  if (options_.now_ms) return options_.now_ms();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 absl::Status BinanceVenue::NotFoundYet(const Order& o, const absl::Status& not_found) {
   auto it = last_sent_ms_.find(o.client_order_id.value);
-  const int64_t sent_ms = it == last_sent_ms_.end() ? created_ms_ : it->second;
-  const int64_t wait_ms = sent_ms + options_.in_flight_ms - NowMs();
+  const int64_t until_ms = it == last_sent_ms_.end() ? created_ms_ + options_.previous_in_flight_ms
+                                                    : it->second + options_.in_flight_ms;
+  const int64_t wait_ms = until_ms - NowMs();
   if (wait_ms <= 0) return not_found;
   return absl::UnavailableError(absl::StrCat("order ", o.client_order_id.value,
                                              " not at the venue yet; its request may still arrive for ", wait_ms,
@@ -145,7 +147,16 @@ absl::StatusOr<Reports> BinanceVenue::Query(const Order& o) {
     if (o.status == OrderStatus::kPlaced) out.push_back(OrderAccepted{o.client_order_id, r->algo_id});
     if (r->status == AlgoStatus::kCanceled) out.push_back(OrderCancelled{o.client_order_id, "VENUE"});
     if (r->status == AlgoStatus::kRejected) out.push_back(OrderExpired{o.client_order_id, "VENUE_REJECTED"});
-    if (!r->actual_order_id.empty()) triggered_[r->actual_order_id] = o.client_order_id;
+    if (!r->actual_order_id.empty()) {
+      // Triggered: its fills are the fills of the order it became (their
+      // stream report may still be on its way).
+      triggered_[r->actual_order_id] = o.client_order_id;
+      absl::StatusOr<OrderResult> actual = QueryOrderById(*client_, o.symbol, VenueOrderId{r->actual_order_id});
+      if (!actual.ok()) return actual.status();
+      for (EventBody& f : FillsFromQuery(o, actual->executed_qty, actual->avg_price, actual->order_id.value)) {
+        out.push_back(std::move(f));
+      }
+    }
     return out;
   }
   absl::StatusOr<OrderResult> r = QueryOrder(*client_, o.symbol, o.client_order_id);
@@ -209,7 +220,8 @@ UserEventEffects BinanceVenue::OnUserEvent(absl::string_view json, const State& 
   for (auto field : o) {
     std::string_view key;
     if (field.unescaped_key().get(key) != simdjson::SUCCESS) continue;
-    if (key == "c") u.client_id = Text(field.value());
+    if (key == "s") u.symbol = Text(field.value());
+    else if (key == "c") u.client_id = Text(field.value());
     else if (key == "i") u.order_id = Text(field.value());
     else if (key == "x") u.exec_type = Text(field.value());
     else if (key == "X") u.status = Text(field.value());
@@ -223,12 +235,20 @@ UserEventEffects BinanceVenue::OnUserEvent(absl::string_view json, const State& 
   if (!state.orders.contains(id)) {
     auto t = triggered_.find(u.order_id);
     if (t == triggered_.end()) {
+      if (u.exec_type == "TRADE" && u.last_qty.raw() > 0) {  // a trade by hand: keep its price and fee
+        Foreign& f = foreign_[u.symbol];
+        f.qty += u.last_qty;
+        f.notional += u.last_qty.Mul(u.last_price);
+        f.commission += u.commission;
+      }
       fx.reconcile_now = true;  // not ours, or ours from before a restart: reconciliation decides
       return fx;
     }
     id = t->second;
   }
   const Order& order = state.orders.at(id);
+  // A new position of ours: earlier trades by hand belong to the old one.
+  if (order.purpose == OrderPurpose::kEntry && u.exec_type == "TRADE") foreign_.erase(u.symbol);
   if (order.status == OrderStatus::kPlaced) fx.reports.push_back(OrderAccepted{id, VenueOrderId{u.order_id}});
   if (u.exec_type == "TRADE" && u.cum_qty > order.filled_qty && u.last_qty.raw() > 0) {
     Fill f{id, TradeId{u.trade_id}, u.last_price, std::min(u.last_qty, order.qty - order.filled_qty), u.commission};
@@ -265,7 +285,16 @@ absl::StatusOr<reconcile::VenueSnapshot> BinanceVenue::Snapshot(const std::strin
   for (const AccountAsset& a : account->assets) {
     if (a.asset == quote_asset) v.balance = a.wallet_balance;
   }
+  v.foreign_fills = ForeignFillsSinceOurEntry();
   return v;
+}
+
+std::map<Symbol, reconcile::ForeignFills> BinanceVenue::ForeignFillsSinceOurEntry() const {
+  std::map<Symbol, reconcile::ForeignFills> out;
+  for (const auto& [symbol, f] : foreign_) {
+    if (f.qty.raw() > 0) out[Symbol{symbol}] = {f.qty, f.notional.Div(f.qty), f.commission};
+  }
+  return out;
 }
 
 }  // namespace apollo::venue::binance

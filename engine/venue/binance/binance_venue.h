@@ -20,8 +20,10 @@
 // by client id, before anything is resent. The venue's "no such order" is
 // only believed once the request can no longer arrive: Binance refuses a
 // request signed more than recvWindow ago, so until in_flight_ms after
-// Submit returned (or after this venue was made, for orders a previous
-// process sent) Query() answers Unavailable and the engine asks again later.
+// Submit returned (previous_in_flight_ms after this venue was made, for
+// orders a previous process sent) Query() answers Unavailable and the
+// engine asks again later. Binance documents that a 5xx may leave the
+// execution status unknown for longer; the window is as safe as its docs.
 #ifndef APOLLO_ENGINE_VENUE_BINANCE_BINANCE_VENUE_H_
 #define APOLLO_ENGINE_VENUE_BINANCE_BINANCE_VENUE_H_
 
@@ -47,7 +49,10 @@ struct BinanceVenueOptions {
   // recvWindow + kClockSkewAllowanceMs: how long a sent order request may
   // still reach the venue.
   int64_t in_flight_ms = 5'000 + 2'000;
-  std::function<int64_t()> now_ms;  // local Unix ms; unset: the wall clock
+  // The same for orders a previous process sent: it may have used any
+  // recvWindow, up to Binance's 60 s maximum.
+  int64_t previous_in_flight_ms = 60'000 + 2'000;
+  std::function<int64_t()> now_ms;  // monotonic ms; unset: std::chrono::steady_clock
 };
 
 // Binance refuses a timestamp 1 s ahead of its clock; our offset to it is
@@ -78,8 +83,12 @@ class BinanceVenue : public Venue {
   UserEventEffects OnUserEvent(absl::string_view json, const State& state);
 
   // The venue's positions, open orders (plain and algo) and wallet balance
-  // of `quote_asset`, for reconciliation.
+  // of `quote_asset`, for reconciliation, with the fills of orders not ours
+  // the stream reported since our last entry fill (foreign_fills).
   absl::StatusOr<reconcile::VenueSnapshot> Snapshot(const std::string& quote_asset);
+  // The fills of orders not ours the stream reported since our last entry
+  // fill, by symbol (part of Snapshot).
+  std::map<Symbol, reconcile::ForeignFills> ForeignFillsSinceOurEntry() const;
 
  private:
   Reports Send(const Order& order);  // the REST call of Submit
@@ -98,6 +107,12 @@ class BinanceVenue : public Venue {
   int64_t created_ms_ = 0;
   // When Submit returned for an order left in doubt, by client id.
   absl::flat_hash_map<std::string, int64_t> last_sent_ms_;
+  // Fills of orders not ours since our last entry fill, by symbol: the
+  // price and commission of a close made by hand.
+  struct Foreign {
+    Fixed qty, notional, commission;
+  };
+  absl::flat_hash_map<std::string, Foreign> foreign_;
   void Notice(const absl::Status& status);
 };
 

@@ -1,6 +1,9 @@
 // Binance USDⓈ-M endpoints: parameter mapping and parsing.
 #include "engine/venue/binance/orders_api.h"
 
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "engine/domain/status_macros.h"
 
@@ -72,6 +75,17 @@ absl::StatusOr<OrderResult> QueryOrder(RestClient& client, const Symbol& symbol,
   RETURN_IF_ERROR(CheckClientId("origClientOrderId", id.value));
   Params p;
   p.Add("symbol", symbol.value).Add("origClientOrderId", id.value);
+  ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kGet, "/fapi/v1/order", p, Security::kSigned));
+  return ParseOrder(resp.body);
+}
+
+absl::StatusOr<OrderResult> QueryOrderById(RestClient& client, const Symbol& symbol, const VenueOrderId& order_id) {
+  RETURN_IF_ERROR(CheckSymbol(symbol));
+  if (order_id.value.empty() || !std::all_of(order_id.value.begin(), order_id.value.end(), absl::ascii_isdigit)) {
+    return absl::InvalidArgumentError(absl::StrCat("binance: orderId must be digits, got '", order_id.value, "'"));
+  }
+  Params p;
+  p.Add("symbol", symbol.value).Add("orderId", order_id.value);
   ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kGet, "/fapi/v1/order", p, Security::kSigned));
   return ParseOrder(resp.body);
 }

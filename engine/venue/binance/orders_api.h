@@ -85,6 +85,8 @@ struct NewAlgoOrderRequest {
 // Orders.
 absl::StatusOr<OrderResult> NewOrder(RestClient& client, const NewOrderRequest& request);
 absl::StatusOr<OrderResult> QueryOrder(RestClient& client, const Symbol& symbol, const ClientOrderId& id);
+// By Binance's orderId: the order a triggered algo order became (actualOrderId).
+absl::StatusOr<OrderResult> QueryOrderById(RestClient& client, const Symbol& symbol, const VenueOrderId& order_id);
 absl::StatusOr<OrderResult> CancelOrder(RestClient& client, const Symbol& symbol, const ClientOrderId& id);
 absl::StatusOr<std::vector<OrderResult>> OpenOrders(RestClient& client, const std::optional<Symbol>& symbol);
 
