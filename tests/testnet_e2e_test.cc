@@ -272,6 +272,23 @@ class TestnetE2E : public ::testing::Test {
     return ::testing::AssertionSuccess();
   }
 
+  // Steps bars (at most kMaxBarsForEntry) until `done` holds.
+  ::testing::AssertionResult StepUntil(LedgerWatch& watch, const std::function<bool()>& done) {
+    for (int i = 0; i < kMaxBarsForEntry && !done(); ++i) {
+      if (::testing::AssertionResult r = StepBar(watch, done); !r) return r;
+    }
+    if (done()) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "not reached in " << bars_advanced_ << " bars\n" << watch.Dump();
+  }
+  // True once the fake has served every fault the test queued.
+  bool FaultsTaken() const { return server_->faults().Pending().empty(); }
+
+  // Waits for the entry's OrderPlaced; its client id, "" on timeout.
+  static std::string WaitForEntryId(LedgerWatch& watch) {
+    watch.WaitFor([](const std::vector<std::string>& ev) { return !LatestEntryId(ev).empty(); });
+    return LatestEntryId(watch.events());
+  }
+
   // Steps bars until the ledger holds a PositionOpened and its two protective
   // orders are accepted by the venue. False if none within kMaxBarsForEntry.
   bool StepUntilProtectedPosition(LedgerWatch& watch) {
@@ -523,17 +540,12 @@ TEST_F(TestnetE2E, CrashWhileAnOrderIsInFlightIsResolvedByClientIdWithoutDuplica
   ASSERT_TRUE(server_->faults().Add(fb::DelayAfterAccept(120'000)).ok());
   ASSERT_NO_FATAL_FAILURE(StartBot(FastStrategyEnv()));
   LedgerWatch watch(ledger_dir_);
-  auto venue_has_position = [&] { return !exchange_->Account().position.qty.is_zero(); };
-  for (int i = 0; i < kMaxBarsForEntry && !venue_has_position(); ++i) {
-    ASSERT_TRUE(StepBar(watch, venue_has_position));
-  }
-  ASSERT_TRUE(venue_has_position()) << "no entry in " << bars_advanced_ << " bars\n" << watch.Dump();
-  ASSERT_TRUE(server_->faults().Pending().empty());  // the delay is being served
+  ASSERT_TRUE(StepUntil(watch, [&] { return !exchange_->Account().position.qty.is_zero(); })) << "no entry";
+  ASSERT_TRUE(FaultsTaken());  // the delay is being served
 
   // The entry's intent is journaled before it is sent.
-  ASSERT_TRUE(watch.WaitFor([](const std::vector<std::string>& ev) { return !LatestEntryId(ev).empty(); }))
-      << watch.Dump();
-  const std::string entry_id = LatestEntryId(watch.events());
+  const std::string entry_id = WaitForEntryId(watch);
+  ASSERT_FALSE(entry_id.empty()) << watch.Dump();
   EXPECT_EQ(CountFor(watch.events(), "OrderFilled", entry_id), 0u) << watch.Dump();
   EXPECT_EQ(CountFor(watch.events(), "OrderAccepted", entry_id), 0u) << watch.Dump();
   ASSERT_TRUE(bot_->Signal(SIGKILL));
@@ -597,7 +609,7 @@ TEST_F(TestnetE2E, RateLimitOnAnOrderBacksOffAndTheOrderGoesThrough) {
     ASSERT_TRUE(StepBar(watch));
   }
   ASSERT_TRUE(watch.WaitForCount("PositionOpened", 1)) << watch.Dump();
-  EXPECT_TRUE(server_->faults().Pending().empty());
+  EXPECT_TRUE(FaultsTaken());
   const std::string entry_id = LatestEntryId(watch.events());
   EXPECT_GE(CountFor(watch.events(), "OrderFilled", entry_id), 1u) << watch.Dump();
   EXPECT_EQ(CountType(watch.events(), "OrderRejected"), 0u) << watch.Dump();
@@ -618,7 +630,7 @@ TEST_F(TestnetE2E, IpBanOnAnOrderPausesTrading) {
        ++i) {
     ASSERT_TRUE(StepBar(watch));
   }
-  ASSERT_TRUE(server_->faults().Pending().empty()) << "no order in " << bars_advanced_ << " bars";
+  ASSERT_TRUE(FaultsTaken()) << "no order in " << bars_advanced_ << " bars";
   ASSERT_TRUE(watch.WaitForCount("TradingPaused", 1)) << watch.Dump() << BotLog();
   for (const std::string& e : watch.events()) {
     if (!absl::StrContains(e, "\"type\":\"TradingPaused\"")) continue;
@@ -779,7 +791,7 @@ TEST_F(TestnetE2E, MarginRejectionIsJournaledWithTheVenueCode) {
   for (int i = 0; i < kMaxBarsForEntry && !rejected() && server_->faults().Pending().size() == 1; ++i) {
     ASSERT_TRUE(StepBar(watch, rejected));
   }
-  ASSERT_TRUE(server_->faults().Pending().empty()) << "no order in " << bars_advanced_ << " bars";
+  ASSERT_TRUE(FaultsTaken()) << "no order in " << bars_advanced_ << " bars";
   ASSERT_TRUE(watch.WaitForCount("OrderRejected", 1)) << watch.Dump() << BotLog();
   const std::string entry_id = LatestEntryId(watch.events());
   ASSERT_FALSE(entry_id.empty()) << watch.Dump();
@@ -843,14 +855,9 @@ TEST_F(TestnetE2E, ServerErrorBeforeAcceptanceLeavesNoOrder) {
   env.push_back("BINANCE__RECV_WINDOW=1000");
   ASSERT_NO_FATAL_FAILURE(StartBot(env));
   LedgerWatch watch(ledger_dir_);
-  auto fault_served = [&] { return server_->faults().Pending().empty(); };
-  for (int i = 0; i < kMaxBarsForEntry && !fault_served(); ++i) {
-    ASSERT_TRUE(StepBar(watch, fault_served));
-  }
-  ASSERT_TRUE(fault_served()) << "no order in " << bars_advanced_ << " bars";
-  ASSERT_TRUE(watch.WaitFor([](const std::vector<std::string>& ev) { return !LatestEntryId(ev).empty(); }))
-      << watch.Dump();
-  const std::string entry_id = LatestEntryId(watch.events());
+  ASSERT_TRUE(StepUntil(watch, [&] { return FaultsTaken(); })) << "no order";
+  const std::string entry_id = WaitForEntryId(watch);
+  ASSERT_FALSE(entry_id.empty()) << watch.Dump();
   ASSERT_TRUE(watch.WaitFor([&](const std::vector<std::string>& ev) { return CountFor(ev, "OrderFilled", entry_id) > 0; }))
       << "entry " << entry_id << " not sent again and filled\n" << watch.Dump() << BotLog();
   EXPECT_EQ(CountFor(watch.events(), "OrderRejected", entry_id), 0u) << watch.Dump();
@@ -872,12 +879,9 @@ TEST_F(TestnetE2E, TimeoutBeforeTheVenueHasTheOrderIsNotResentWhileItCanStillArr
   env.push_back("BINANCE__RECV_WINDOW=4000");
   ASSERT_NO_FATAL_FAILURE(StartBot(env));
   LedgerWatch watch(ledger_dir_);
-  auto fault_taken = [&] { return server_->faults().Pending().empty(); };
-  for (int i = 0; i < kMaxBarsForEntry && !fault_taken(); ++i) ASSERT_TRUE(StepBar(watch, fault_taken));
-  ASSERT_TRUE(fault_taken()) << "no order in " << bars_advanced_ << " bars";
-  ASSERT_TRUE(watch.WaitFor([](const std::vector<std::string>& ev) { return !LatestEntryId(ev).empty(); }))
-      << watch.Dump();
-  const std::string entry_id = LatestEntryId(watch.events());
+  ASSERT_TRUE(StepUntil(watch, [&] { return FaultsTaken(); })) << "no order";
+  const std::string entry_id = WaitForEntryId(watch);
+  ASSERT_FALSE(entry_id.empty()) << watch.Dump();
   ASSERT_TRUE(watch.WaitFor([&](const std::vector<std::string>& ev) {
     return CountFor(ev, "OrderFilled", entry_id) > 0 && ProtectiveIds(ev).size() == 2 && AllAccepted(ev);
   })) << watch.Dump() << BotLog();
@@ -908,11 +912,9 @@ TEST_F(TestnetE2E, TimeoutAfterAcceptanceAndALaggingQueryNeverSendTwice) {
   env.push_back("BINANCE__REQUEST_TIMEOUT_MS=500");
   ASSERT_NO_FATAL_FAILURE(StartBot(env));
   LedgerWatch watch(ledger_dir_);
-  auto venue_has_position = [&] { return !exchange_->Account().position.qty.is_zero(); };
-  for (int i = 0; i < kMaxBarsForEntry && !venue_has_position(); ++i) ASSERT_TRUE(StepBar(watch, venue_has_position));
-  ASSERT_TRUE(venue_has_position()) << "no entry in " << bars_advanced_ << " bars\n" << watch.Dump();
-  ASSERT_TRUE(watch.WaitFor([](const std::vector<std::string>& ev) { return !LatestEntryId(ev).empty(); }));
-  const std::string entry_id = LatestEntryId(watch.events());
+  ASSERT_TRUE(StepUntil(watch, [&] { return !exchange_->Account().position.qty.is_zero(); })) << "no entry";
+  const std::string entry_id = WaitForEntryId(watch);
+  ASSERT_FALSE(entry_id.empty()) << watch.Dump();
   ASSERT_TRUE(watch.WaitFor([&](const std::vector<std::string>& ev) {
     return CountFor(ev, "OrderFilled", entry_id) > 0 && ProtectiveIds(ev).size() == 2 && AllAccepted(ev);
   })) << watch.Dump() << BotLog();
@@ -954,11 +956,9 @@ TEST_F(TestnetE2E, DuplicateClientIdIsResolvedByClientIdNotRejected) {
   env.push_back("BINANCE__RECV_WINDOW=1000");
   ASSERT_NO_FATAL_FAILURE(StartBot(env));
   LedgerWatch watch(ledger_dir_);
-  auto fault_taken = [&] { return server_->faults().Pending().empty(); };
-  for (int i = 0; i < kMaxBarsForEntry && !fault_taken(); ++i) ASSERT_TRUE(StepBar(watch, fault_taken));
-  ASSERT_TRUE(fault_taken()) << "no order in " << bars_advanced_ << " bars";
-  ASSERT_TRUE(watch.WaitFor([](const std::vector<std::string>& ev) { return !LatestEntryId(ev).empty(); }));
-  const std::string entry_id = LatestEntryId(watch.events());
+  ASSERT_TRUE(StepUntil(watch, [&] { return FaultsTaken(); })) << "no order";
+  const std::string entry_id = WaitForEntryId(watch);
+  ASSERT_FALSE(entry_id.empty()) << watch.Dump();
   ASSERT_TRUE(watch.WaitFor([&](const std::vector<std::string>& ev) { return CountFor(ev, "OrderFilled", entry_id) > 0; }))
       << watch.Dump() << BotLog();
   EXPECT_EQ(CountFor(watch.events(), "OrderRejected", entry_id), 0u) << watch.Dump();

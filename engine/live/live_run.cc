@@ -230,7 +230,10 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
     }
     // Reconcile once the queued stream messages are journaled: an
     // ACCOUNT_UPDATE often arrives just before the fill it accompanies.
+    // One place reconciles: after a reconnect or ACCOUNT_UPDATE, after a
+    // pass put off, or every reconciliation.interval_min.
     if (failed.ok()) failed = engine.ResolvePending();
+    reconcile_pending = reconcile_pending || absl::Now() >= next_reconcile;
     if (failed.ok() && reconcile_pending) {
       absl::StatusOr<bool> done = reconcile_now();
       failed = done.status();
@@ -246,12 +249,6 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
     if (failed.ok()) failed = surface.HandleCommands();
     runtime::ReopenLogIfAsked(log);
     surface.Publish(false);
-    if (failed.ok() && absl::Now() >= next_reconcile) {
-      absl::StatusOr<bool> done = reconcile_now();
-      failed = done.status();
-      reconcile_pending = reconcile_pending || !done.value_or(true);
-      next_reconcile = absl::Now() + absl::Minutes(cfg.reconciliation.interval_min);
-    }
     if (absl::Now() >= next_keepalive) {
       if (absl::Status st = venue::binance::KeepAliveListenKey(*client); !st.ok()) {
         // The key may be gone (-1125): a new one costs nothing.
