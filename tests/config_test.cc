@@ -109,6 +109,38 @@ TEST_F(ConfigTest, ShippedConfigYamlSpellsOutEveryDeclaredKey) {
   }
 }
 
+// What ConfigLoaded journals reads back as the same config.
+TEST_F(ConfigTest, CanonicalTextReadsBackAsTheSameConfig) {
+  absl::StatusOr<Config> cfg = LoadConfig(kShippedConfig, NoEnv());
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  cfg->run.live_confirm = "two\nlines";  // escaped in the text, so it cannot forge a line
+  absl::StatusOr<Config> back = ParseCanonical(cfg->Canonical(), "ConfigLoaded");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->Canonical(), cfg->Canonical());
+  EXPECT_EQ(back->run.live_confirm, "two\nlines");
+}
+
+TEST_F(ConfigTest, CanonicalTextWithAnUnknownOrBadKeyIsRefusedNamingIt) {
+  absl::StatusOr<Config> unknown = ParseCanonical("risk.nope = 1\n", "ConfigLoaded at seq 2");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_THAT(unknown.status().message(), HasSubstr("ConfigLoaded at seq 2: line 1: unknown key"));
+  absl::StatusOr<Config> bad = ParseCanonical("risk.max_drawdown_pct = -3\n", "ConfigLoaded");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("risk.max_drawdown_pct"));
+}
+
+TEST_F(ConfigTest, SetOverridesAreCheckedLikeTheYaml) {
+  absl::StatusOr<Config> cfg = ApplyOverrides(Config{}, {"strategy.entry.score_threshold=0.7", "run.symbol=ETHUSDT"});
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->strategy.entry.score_threshold, *Fixed::Parse("0.7"));
+  EXPECT_EQ(cfg->run.symbol, "ETHUSDT");
+  EXPECT_THAT(ApplyOverrides(Config{}, {"strategy.entry.score_threshold=2"}).status().message(),
+              HasSubstr("--set strategy.entry.score_threshold: must be"));
+  EXPECT_THAT(ApplyOverrides(Config{}, {"nope=1"}).status().message(), HasSubstr("--set nope: unknown key"));
+  EXPECT_THAT(ApplyOverrides(Config{}, {"risk.max_leverage"}).status().message(), HasSubstr("expected key=value"));
+  EXPECT_FALSE(ApplyOverrides(Config{}, {"risk.default_leverage=9"}).ok());  // above max_leverage
+}
+
 TEST_F(ConfigTest, EmptyFileGivesDefaults) {
   absl::StatusOr<Config> cfg = LoadConfig(Write(""), NoEnv());
   ASSERT_TRUE(cfg.ok()) << cfg.status();

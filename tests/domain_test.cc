@@ -5,6 +5,7 @@
 #include "engine/domain/codec.h"
 #include "engine/domain/order_status.h"
 #include "engine/domain/state.h"
+#include "engine/domain/wire.h"
 #include "tests/support/random_events.h"
 
 namespace apollo {
@@ -198,6 +199,37 @@ TEST(Snapshot, SnapshotPlusTailEqualsFullFoldForRandomStreams) {
     for (size_t i = cut; i < n; ++i) ASSERT_TRUE(Apply(*restored, events[i]).ok());
     ASSERT_EQ(*restored, stream.state()) << "seed " << seed << " cut " << cut;
   }
+}
+
+// Ledgers written before ConfigLoaded v2 / TradeCycleCompleted v2 still read.
+TEST(Codec, ConfigLoadedOfSchemaOneReadsWithoutItsText) {
+  std::string bytes;
+  wire::Writer w(&bytes);
+  wire::Put(w, ConfigLoadedV1{"cafe", "v0.1", Fixed::FromInt(5000)});
+  absl::StatusOr<EventBody> body = DecodeBody(static_cast<uint16_t>(EventTag::kConfigLoaded), 1, bytes);
+  ASSERT_TRUE(body.ok()) << body.status();
+  const auto& c = std::get<ConfigLoaded>(*body);
+  EXPECT_EQ(c.config_hash, "cafe");
+  EXPECT_EQ(c.initial_equity, Fixed::FromInt(5000));
+  EXPECT_TRUE(c.config_text.empty());
+}
+
+TEST(Codec, TradeCycleCompletedOfSchemaOneReadsWithoutItsDecisionPoint) {
+  std::string bytes;
+  wire::Writer w(&bytes);
+  wire::Put(w, TradeCycleCompletedV1{1'672'675'500'000, 1, 2});
+  absl::StatusOr<EventBody> body = DecodeBody(static_cast<uint16_t>(EventTag::kTradeCycleCompleted), 1, bytes);
+  ASSERT_TRUE(body.ok()) << body.status();
+  EXPECT_EQ(std::get<TradeCycleCompleted>(*body), (TradeCycleCompleted{1'672'675'500'000, 1, 2, 0, 0}));
+  EXPECT_FALSE(DecodeBody(static_cast<uint16_t>(EventTag::kTradeCycleCompleted), 3, bytes).ok());
+}
+
+TEST(Fold, JournaledFiltersAreTheStatesPerSymbol) {
+  State s;
+  const InstrumentFilters f{Fixed::FromRaw(10'000'000), Fixed::FromRaw(100'000), {}, {}, Fixed::FromInt(5)};
+  ASSERT_TRUE(Apply(s, Event{1, 0, InstrumentFiltersUpdated{Symbol{"BTCUSDT"}, "paper_sim", f}}).ok());
+  EXPECT_EQ(s.filters.at(Symbol{"BTCUSDT"}), f);
+  EXPECT_FALSE(Apply(s, Event{2, 0, InstrumentFiltersUpdated{Symbol{}, "paper_sim", f}}).ok());
 }
 
 }  // namespace

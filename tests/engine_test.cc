@@ -31,6 +31,7 @@ Fixed F(const char* s) { return *Fixed::Parse(s); }
 class ScriptedStrategy : public strategy::Strategy {
  public:
   const std::string& name() const override { return name_; }
+  std::string version() const override { return "test"; }
   size_t WarmupBars() const override { return 1; }
   void OnBar(const strategy::Bar& bar) override { last_open_ms_ = bar.open_time_ms; }
   strategy::Decision Decide(const State&, int64_t) const override {

@@ -15,16 +15,20 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "engine/domain/status_macros.h"
 #include "engine/config/config.h"
 #include "engine/live/live_run.h"
 #include "engine/ops/alerts.h"
 #include "engine/ops/engine_metrics.h"
 #include "engine/ops/metrics.h"
 #include "engine/ops/operator_api.h"
+#include "engine/runtime/backtest.h"
 #include "engine/runtime/lock.h"
 #include "engine/runtime/log.h"
 #include "engine/runtime/paper_run.h"
 #include "engine/runtime/signals.h"
+#include "tools/progress.h"
 
 #ifndef APOLLO_BUILD_VERSION
 #define APOLLO_BUILD_VERSION "unknown"
@@ -192,6 +196,88 @@ int Run(const Flags& flags) {
   return 0;
 }
 
+struct BacktestFlags {
+  std::vector<std::string> data;
+  std::string from, to, config_path, ledger, report, initial_equity, fee_pct, slippage_pct;
+  std::vector<std::string> overrides;
+  int64_t random_seed = 42;
+  bool allow_gaps = false;
+};
+
+// "2023-01-20" (midnight UTC) or "2023-01-20T12:00:00Z".
+absl::StatusOr<int64_t> ParseDateMs(const std::string& flag, const std::string& text) {
+  absl::Time t;
+  std::string err;
+  if (absl::ParseTime("%Y-%m-%d", text, absl::UTCTimeZone(), &t, &err) ||
+      absl::ParseTime(absl::RFC3339_full, text, absl::UTCTimeZone(), &t, &err)) {
+    return absl::ToUnixMillis(t);
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(flag, ": expected a date such as 2023-01-20 or 2023-01-20T12:00:00Z (got ", text, ")"));
+}
+
+// The Python bot's cost flags, as the keys they stand for.
+std::vector<std::string> CostOverrides(const BacktestFlags& f) {
+  std::vector<std::string> out;
+  if (!f.initial_equity.empty()) out.push_back(absl::StrCat("run.initial_equity=", f.initial_equity));
+  if (!f.fee_pct.empty()) {
+    out.push_back(absl::StrCat("paper_sim.taker_fee_pct=", f.fee_pct));
+    out.push_back(absl::StrCat("paper_sim.maker_fee_pct=", f.fee_pct));
+  }
+  return out;
+}
+
+absl::StatusOr<runtime::BacktestOptions> BacktestSetup(const BacktestFlags& f) {
+  ASSIGN_OR_RETURN(config::Config cfg, config::LoadForCommandLine({f.config_path, "paper", "", "", ""}, config::ProcessEnv()));
+  std::vector<std::string> overrides = CostOverrides(f);
+  if (!f.slippage_pct.empty()) {
+    auto pct = apollo::Fixed::Parse(f.slippage_pct);
+    if (!pct.ok() || pct->raw() < 0) {
+      return absl::InvalidArgumentError(absl::StrCat("--slippage-pct: expected a percentage >= 0 (got ", f.slippage_pct, ")"));
+    }
+    overrides.push_back(absl::StrCat("paper_sim.slippage_base_bps=", pct->Mul(apollo::Fixed::FromInt(100)).ToString()));
+  }
+  for (const std::string& o : f.overrides) overrides.push_back(o);
+  overrides.push_back("monitoring.log_cycles=false");  // one log line per bar would dominate a backtest
+  ASSIGN_OR_RETURN(cfg, config::ApplyOverrides(cfg, overrides));
+  cfg.run.mode = Mode::kPaper;
+  runtime::BacktestOptions o;
+  o.cfg = cfg;
+  o.data_files = f.data.empty() ? std::vector<std::string>{cfg.storage.data_file} : f.data;
+  if (!f.from.empty()) {
+    ASSIGN_OR_RETURN(o.from_ms, ParseDateMs("--from", f.from));
+  }
+  if (!f.to.empty()) {
+    ASSIGN_OR_RETURN(o.to_ms, ParseDateMs("--to", f.to));
+  }
+  if (o.to_ms <= o.from_ms) return absl::InvalidArgumentError("--to must be after --from");
+  o.allow_gaps = f.allow_gaps;
+  o.ledger_dir = f.ledger;
+  o.report_dir = f.report;
+  o.build_version = APOLLO_BUILD_VERSION;
+  return o;
+}
+
+int Backtest(const BacktestFlags& flags) {
+  auto options = BacktestSetup(flags);
+  if (!options.ok()) return Fail(options.status().message(), 2);
+  runtime::InstallSignalHandlers();
+  std::unique_ptr<apollo::tools::Progress> bar;
+  options->on_bar = [&bar](uint64_t done, uint64_t total) {
+    if (!bar) bar = std::make_unique<apollo::tools::Progress>("bars", total);
+    bar->Update(done);
+  };
+  auto result = runtime::RunBacktest(*options);
+  if (bar) bar->Done();
+  if (!result.ok()) return Fail(result.status().message());
+  std::fputs(result->markdown.c_str(), stdout);
+  std::printf("\nbars %llu in %.2f s", static_cast<unsigned long long>(result->run.bars_this_run), result->run.seconds);
+  if (!flags.ledger.empty()) std::printf(", ledger %s", flags.ledger.c_str());
+  if (!flags.report.empty()) std::printf(", report in %s", flags.report.c_str());
+  std::printf("\n");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -208,11 +294,28 @@ int main(int argc, char** argv) {
   // For the runbooks' test: a command line that parses exits 0 here.
   bool parse_only = false;
   app.add_flag("--parse-only", parse_only)->group("");
+  app.fallthrough();  // --parse-only may come after the subcommand
+
+  BacktestFlags bt;
+  auto* backtest = app.add_subcommand("backtest", "Run the engine over recorded bars with the paper venue, then report");
+  backtest->add_option("--data", bt.data, "Kline CSV: the bundled format or Binance's dumps (repeatable, in time order)");
+  backtest->add_option("--from", bt.from, "First bar open time (UTC date or ISO time)");
+  backtest->add_option("--to", bt.to, "End: bars opening before this (UTC date or ISO time)");
+  backtest->add_option("--config", bt.config_path, "Config file (default: $CONFIG_PATH, else config.yaml)");
+  backtest->add_option("--set", bt.overrides, "key=value on top of the config (repeatable)");
+  backtest->add_option("--initial-equity", bt.initial_equity, "Starting equity, USDT (run.initial_equity)");
+  backtest->add_option("--fee-pct", bt.fee_pct, "Fee per fill, percent (paper_sim maker and taker)");
+  backtest->add_option("--slippage-pct", bt.slippage_pct, "Slippage on market fills, percent (paper_sim.slippage_base_bps / 100)");
+  backtest->add_option("--random-seed", bt.random_seed, "Accepted for the Python bot's scripts; the paper venue is deterministic");
+  backtest->add_option("--ledger", bt.ledger, "Keep the ledger here (default: a temporary one, removed)");
+  backtest->add_option("--report,--out-dir", bt.report, "Write report.json, report.md, equity.svg, CSVs here");
+  backtest->add_flag("--allow-gaps", bt.allow_gaps, "Run across holes in the data (listed in the report)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
   if (parse_only) return 0;
+  if (*backtest) return Backtest(bt);
   return Run(flags);
 }

@@ -4,6 +4,7 @@
 //   replay verify --ledger data/ledger
 //   replay events --ledger data/ledger --from 100 --to 200 --type OrderFilled --format table
 //   replay state  --ledger data/ledger --at 5000
+//   replay decisions --ledger data/ledger [--set strategy.entry.score_threshold=0.7]
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -18,7 +19,10 @@
 #include "engine/domain/json.h"
 #include "ledger/event_log.h"
 #include "ledger/ledger.h"
+#include "engine/config/config.h"
+#include "replay/decisions.h"
 #include "replay/fold.h"
+#include "tools/progress.h"
 
 namespace {
 
@@ -103,6 +107,66 @@ int StateAt(const std::string& dir, uint64_t at) {
   return 0;
 }
 
+std::string KindCounts(const apollo::replay::DecisionsReport& r, bool with_diverged) {
+  std::vector<std::string> parts;
+  for (const auto& [kind, n] : r.checked) {
+    auto d = r.diverged.find(kind);
+    const uint64_t diverged = d == r.diverged.end() ? 0 : d->second;
+    parts.push_back(with_diverged ? absl::StrCat(kind, " ", diverged, " of ", n) : absl::StrCat(kind, " ", n));
+  }
+  return absl::StrJoin(parts, ", ");
+}
+
+void PrintDivergence(const apollo::replay::Divergence& d) {
+  std::printf("seq %llu %s %s.%s: recorded %s vs re-derived %s\n", static_cast<unsigned long long>(d.seq),
+              d.kind.c_str(), d.event.c_str(), d.field.c_str(), d.recorded.c_str(), d.derived.c_str());
+}
+
+struct DecisionsFlags {
+  uint64_t from = 1, to = UINT64_MAX;
+  std::string config_path;
+  std::vector<std::string> overrides;
+  size_t show = 20;
+};
+
+int Decisions(const std::string& dir, const DecisionsFlags& f) {
+  apollo::replay::DecisionsOptions o;
+  o.from_seq = f.from;
+  o.to_seq = f.to;
+  o.overrides = f.overrides;
+  if (!f.config_path.empty()) {
+    auto cfg = apollo::config::LoadConfig(f.config_path, [](const std::string&) { return std::nullopt; });
+    if (!cfg.ok()) return Fail(cfg.status());
+    o.config = *cfg;
+  }
+  auto ledger = Open(dir);
+  if (!ledger.ok()) return Fail(ledger.status());
+  apollo::tools::Progress progress("events", (*ledger)->head().last_seq);
+  o.progress = [&progress](uint64_t seq, uint64_t) { progress.Update(seq); };
+  auto report = apollo::replay::CheckDecisions(**ledger, o);
+  progress.Done();
+  if (!report.ok()) return Fail(report.status());
+  const bool what_if = !f.overrides.empty();
+  if (what_if) {
+    uint64_t differed = 0;
+    for (const auto& [kind, n] : report->diverged) differed += n;
+    std::printf("what-if %s: %llu of %llu decisions would differ (%s)\n", absl::StrJoin(f.overrides, " ").c_str(),
+                static_cast<unsigned long long>(differed), static_cast<unsigned long long>(report->decisions),
+                KindCounts(*report, true).c_str());
+    if (!report->divergences.empty()) std::printf("first divergences:\n");
+    for (size_t i = 0; i < report->divergences.size() && i < f.show; ++i) PrintDivergence(report->divergences[i]);
+    return 0;
+  }
+  for (const auto& d : report->divergences) PrintDivergence(d);
+  if (report->divergence_count > report->divergences.size()) {
+    std::printf("... %llu more not shown\n",
+                static_cast<unsigned long long>(report->divergence_count - report->divergences.size()));
+  }
+  std::printf("%llu divergences over %llu decisions (%s)\n", static_cast<unsigned long long>(report->divergence_count),
+              static_cast<unsigned long long>(report->decisions), KindCounts(*report, false).c_str());
+  return report->divergence_count == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -135,9 +199,23 @@ int main(int argc, char** argv) {
   state->add_option("--ledger", dir, "Ledger directory")->capture_default_str();
   state->add_option("--at", at, "Fold up to this seq (default: the head)")->check(CLI::PositiveNumber);
 
+  DecisionsFlags df;
+  auto* decisions = app.add_subcommand(
+      "decisions", "Re-run strategy, risk and the order manager on the journaled inputs and compare with the ledger");
+  decisions->add_option("--ledger", dir, "Ledger directory")->capture_default_str();
+  decisions->add_option("--from", df.from, "First decision seq")->check(CLI::PositiveNumber);
+  decisions->add_option("--to", df.to, "Last decision seq")->check(CLI::PositiveNumber);
+  decisions->add_option("--config", df.config_path, "Use this config instead of the journaled one");
+  decisions->add_option("--set", df.overrides, "What-if: key=value on top of the config (repeatable)");
+  decisions->add_option("--show", df.show, "What-if: divergences to list")->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
   if (parse_only) return 0;
   if (*verify) return Verify(dir);
+  if (*decisions) {
+    if (df.to < df.from) return Fail(absl::InvalidArgumentError("--to is before --from"));
+    return Decisions(dir, df);
+  }
   if (*events) {
     if (to < from) return Fail(absl::InvalidArgumentError("--to is before --from"));
     return Events(dir, from, to, types, format);

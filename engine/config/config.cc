@@ -52,6 +52,7 @@ struct Field {
   std::string seed_env;  // the seed's own variable name, if it had one
   Setter set;
   Getter get;
+  bool escaped = false;  // get() CEscapes the text (Canonical must unescape it)
 };
 
 // Inclusive/exclusive bounds; unset means unbounded on that side.
@@ -154,7 +155,7 @@ Field TextKey(const char* key, Access access, TextRule rule, std::string seed_en
     return std::nullopt;
   };
   // Escaped so that a value with a newline cannot forge a second canonical line.
-  return {key, seed_env, set, [=](const Config& c) { return absl::CEscape(access(c)); }};
+  return {key, seed_env, set, [=](const Config& c) { return absl::CEscape(access(c)); }, /*escaped=*/true};
 }
 
 // A string field limited to a fixed set of words.
@@ -440,6 +441,46 @@ class Loader {
     return absl::OkStatus();
   }
 
+  // "key = value" lines as Canonical() writes them; every declared key
+  // must be there once (a config journaled by this build has them all; an
+  // older build's lacks the keys added since, which keep their defaults).
+  absl::Status ApplyCanonical(const std::string& text) {
+    std::set<std::string> seen;
+    std::istringstream lines(text);
+    std::string line;
+    for (int number = 1; std::getline(lines, line); ++number) {
+      if (line.empty()) continue;
+      const size_t eq = line.find(" = ");
+      const std::string key = eq == std::string::npos ? line : line.substr(0, eq);
+      const Field* f = eq == std::string::npos ? nullptr : FindField(key);
+      if (f == nullptr) {
+        return absl::InvalidArgumentError(absl::StrCat(path_, ": line ", number, ": unknown key ", ShowValue(key)));
+      }
+      if (!seen.insert(key).second) return absl::InvalidArgumentError(absl::StrCat(path_, ": duplicate key ", key));
+      std::string value = line.substr(eq + 3);
+      if (f->escaped && !absl::CUnescape(value, &value)) {
+        return ValueError(FileWhere(path_, key), "is not a valid escaped string", value);
+      }
+      RETURN_IF_ERROR(Set(*f, value, FileWhere(path_, key)));
+    }
+    return absl::OkStatus();
+  }
+
+  // One `key=value` as a command line gives it (--set).
+  absl::Status ApplyOverride(const std::string& assignment) {
+    const size_t eq = assignment.find('=');
+    const std::string key = eq == std::string::npos ? assignment : assignment.substr(0, eq);
+    const Field* f = FindField(key);
+    if (eq == std::string::npos || f == nullptr) {
+      return absl::InvalidArgumentError(
+          eq == std::string::npos ? absl::StrCat("--set ", ShowValue(assignment), ": expected key=value")
+                                  : absl::StrCat("--set ", key, ": unknown key"));
+    }
+    return Set(*f, assignment.substr(eq + 1), absl::StrCat("--set ", key));
+  }
+
+  void Reset(const Config& cfg) { cfg_ = cfg; }
+
   absl::Status CheckCrossFields() const {
     for (const CrossCheck& check : CrossChecks()) {
       if (auto what = check.what(cfg_)) {
@@ -667,6 +708,21 @@ std::string Config::Hash() const {
   }
   return absl::BytesToHexString(
       absl::string_view(reinterpret_cast<const char*>(digest), length));
+}
+
+absl::StatusOr<Config> ParseCanonical(const std::string& text, const std::string& where) {
+  Loader loader(where);
+  RETURN_IF_ERROR(loader.ApplyCanonical(text));
+  RETURN_IF_ERROR(loader.CheckCrossFields());
+  return loader.config();
+}
+
+absl::StatusOr<Config> ApplyOverrides(const Config& cfg, const std::vector<std::string>& assignments) {
+  Loader loader("--set");
+  loader.Reset(cfg);
+  for (const std::string& a : assignments) RETURN_IF_ERROR(loader.ApplyOverride(a));
+  RETURN_IF_ERROR(loader.CheckCrossFields());
+  return loader.config();
 }
 
 absl::StatusOr<Config> LoadConfig(const std::string& path, const Env& env) {

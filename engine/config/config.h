@@ -197,6 +197,17 @@ struct Config {
 // key, e.g. "config.yaml: risk.max_drawdown_pct: must be > 0 and <= 100 (got -3)".
 absl::StatusOr<Config> LoadConfig(const std::string& path, const Env& env);
 
+// A config journaled in a ConfigLoaded event (Canonical() text) read back:
+// each line through its key's own check, then the cross-field rules. Keys
+// the text lacks keep their defaults. InvalidArgument naming `where`, the
+// line or the key.
+absl::StatusOr<Config> ParseCanonical(const std::string& text, const std::string& where);
+
+// `key=value` assignments (the --set flags of replay and backtest) applied
+// on top of `cfg`, each checked as config.yaml's would be, then the
+// cross-field rules. InvalidArgument naming the key.
+absl::StatusOr<Config> ApplyOverrides(const Config& cfg, const std::vector<std::string>& assignments);
+
 // What a command line says about the config: --config (else $CONFIG_PATH,
 // else config.yaml) and the flags that override single keys; empty means
 // not given.

@@ -51,6 +51,29 @@ const TagTable& Table() {
   return table;
 }
 
+// Older schema versions still in ledgers: decoded as they were written,
+// then upgraded to the current struct.
+template <class Old>
+absl::StatusOr<EventBody> DecodeLegacy(absl::string_view bytes) {
+  wire::Reader r(bytes);
+  Old old;
+  wire::Get(r, old);
+  if (!r.ok() || !r.at_end()) {
+    return absl::InvalidArgumentError(absl::StrCat("malformed ", Old::kName, " v", Old::kSchemaVersion, " payload"));
+  }
+  return EventBody(old.Upgrade());
+}
+
+struct LegacyDecoder {
+  EventTag tag;
+  uint16_t version;
+  absl::StatusOr<EventBody> (*decode)(absl::string_view);
+};
+constexpr LegacyDecoder kLegacy[] = {
+    {EventTag::kConfigLoaded, ConfigLoadedV1::kSchemaVersion, &DecodeLegacy<ConfigLoadedV1>},
+    {EventTag::kTradeCycleCompleted, TradeCycleCompletedV1::kSchemaVersion, &DecodeLegacy<TradeCycleCompletedV1>},
+};
+
 }  // namespace
 
 EventTag TagOf(const EventBody& body) {
@@ -95,6 +118,9 @@ absl::StatusOr<EventBody> DecodeBody(uint16_t tag, uint16_t schema_version,
     return absl::InvalidArgumentError(absl::StrCat("unknown event tag ", tag));
   }
   const TagInfo& info = Table()[tag];
+  for (const LegacyDecoder& legacy : kLegacy) {
+    if (static_cast<uint16_t>(legacy.tag) == tag && legacy.version == schema_version) return legacy.decode(bytes);
+  }
   if (schema_version != info.version) {
     return absl::InvalidArgumentError(absl::StrCat("unknown schema version ", schema_version,
                                                    " of ", info.name, " (this build reads ",

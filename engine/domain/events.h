@@ -53,6 +53,8 @@ enum class EventTag : uint16_t {
   kTradingPaused = 30,
   kTradingResumed = 31,
   kTradeCycleCompleted = 32,
+  kInstrumentFiltersUpdated = 33,
+  kReconciliationSnapshot = 34,
 };
 
 #define APOLLO_EVENT(NAME, VERSION)                                    \
@@ -85,16 +87,39 @@ struct SystemStopped {
   static void Fields(S& s, V& v) { v("reason", s.reason); }
 };
 
+// The configuration a run decided with. Schema 2 carries the whole
+// effective config as canonical text ("key = value" lines, sorted; secrets
+// are never part of it), so an audit re-runs decisions from the ledger
+// alone. Schema 1 (hash only) still reads, with config_text empty.
 struct ConfigLoaded {
-  APOLLO_EVENT(ConfigLoaded, 1);
-  std::string config_hash;  // hex SHA-256 of the effective config
+  APOLLO_EVENT(ConfigLoaded, 2);
+  std::string config_hash;  // hex SHA-256 of config_text
   std::string build_version;
   Fixed initial_equity;     // the account's equity before the first event
+  std::string config_text;  // config::Config::Canonical()
+  std::string strategy;     // strategy.name, e.g. trend_following_v1
+  std::string strategy_version;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("config_hash", s.config_hash); v("build_version", s.build_version);
+    v("initial_equity", s.initial_equity); v("config_text", s.config_text);
+    v("strategy", s.strategy); v("strategy_version", s.strategy_version);
+  }
+};
+
+// ConfigLoaded as schema 1 wrote it; read as ConfigLoaded without the text.
+struct ConfigLoadedV1 {
+  static constexpr uint16_t kSchemaVersion = 1;
+  static constexpr absl::string_view kName = "ConfigLoaded";
+  std::string config_hash;
+  std::string build_version;
+  Fixed initial_equity;
   template <class S, class V>
   static void Fields(S& s, V& v) {
     v("config_hash", s.config_hash); v("build_version", s.build_version);
     v("initial_equity", s.initial_equity);
   }
+  ConfigLoaded Upgrade() const { return ConfigLoaded{config_hash, build_version, initial_equity, {}, {}, {}}; }
 };
 
 // A closed bar the engine acted on (the issues' MarketBar).
@@ -448,14 +473,109 @@ struct TradingResumed {
   static void Fields(S& s, V& v) { v("who", s.who); v("reason", s.reason); }
 };
 
+// The end of one bar's step. Schema 2 says where the strategy decided: the
+// events after decided_after_seq (and before this one) are what the
+// strategy, risk and the order manager made of the bar, at decided_at_ns,
+// so an audit can re-run exactly that decision. Schema 1 reads with both 0.
 struct TradeCycleCompleted {
-  APOLLO_EVENT(TradeCycleCompleted, 1);
+  APOLLO_EVENT(TradeCycleCompleted, 2);
+  int64_t bar_open_time_ms = 0;
+  uint32_t signals = 0;
+  uint32_t orders = 0;
+  uint64_t decided_after_seq = 0;
+  int64_t decided_at_ns = 0;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("bar_open_time_ms", s.bar_open_time_ms); v("signals", s.signals); v("orders", s.orders);
+    v("decided_after_seq", s.decided_after_seq); v("decided_at_ns", s.decided_at_ns);
+  }
+};
+
+struct TradeCycleCompletedV1 {
+  static constexpr uint16_t kSchemaVersion = 1;
+  static constexpr absl::string_view kName = "TradeCycleCompleted";
   int64_t bar_open_time_ms = 0;
   uint32_t signals = 0;
   uint32_t orders = 0;
   template <class S, class V>
   static void Fields(S& s, V& v) {
     v("bar_open_time_ms", s.bar_open_time_ms); v("signals", s.signals); v("orders", s.orders);
+  }
+  TradeCycleCompleted Upgrade() const { return TradeCycleCompleted{bar_open_time_ms, signals, orders, 0, 0}; }
+};
+
+// A symbol's order filters: prices on the tick grid, quantities on the step
+// grid within [min_qty, max_qty] (0 = no bound), notional >= min_notional.
+struct InstrumentFilters {
+  Fixed tick_size, step_size, min_qty, max_qty, min_notional;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("tick_size", s.tick_size); v("step_size", s.step_size); v("min_qty", s.min_qty);
+    v("max_qty", s.max_qty); v("min_notional", s.min_notional);
+  }
+  bool operator==(const InstrumentFilters&) const = default;
+};
+
+// The order filters sizing and validation use for a symbol (Binance
+// exchangeInfo's PRICE_FILTER, LOT_SIZE, MIN_NOTIONAL, or paper_sim's),
+// journaled at start and whenever they change.
+struct InstrumentFiltersUpdated {
+  APOLLO_EVENT(InstrumentFiltersUpdated, 1);
+  Symbol symbol;
+  std::string source;  // "exchangeInfo", "paper_sim"
+  InstrumentFilters filters;
+  template <class S, class V>
+  static void Fields(S& s, V& v) { v("symbol", s.symbol); v("source", s.source); v("filters", s.filters); }
+};
+
+// What one reconciliation pass compared: the venue's side as it was read
+// and the tolerances. Journaled just before its outcome
+// (ReconciliationCompleted or ManualInterventionDetected), so an audit can
+// judge the pass again.
+struct SnapshotPosition {
+  Symbol symbol;
+  Side side = Side::kBuy;
+  Fixed qty, entry_price;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("symbol", s.symbol); v("side", s.side); v("qty", s.qty); v("entry_price", s.entry_price);
+  }
+  bool operator==(const SnapshotPosition&) const = default;
+};
+struct SnapshotOrder {
+  ClientOrderId client_order_id;
+  Symbol symbol;
+  bool algo = false;
+  Side side = Side::kBuy;
+  Fixed qty;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("client_order_id", s.client_order_id); v("symbol", s.symbol); v("algo", s.algo);
+    v("side", s.side); v("qty", s.qty);
+  }
+  bool operator==(const SnapshotOrder&) const = default;
+};
+struct SnapshotForeignFill {
+  Symbol symbol;
+  Fixed qty, avg_price, commission;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("symbol", s.symbol); v("qty", s.qty); v("avg_price", s.avg_price); v("commission", s.commission);
+  }
+  bool operator==(const SnapshotForeignFill&) const = default;
+};
+struct ReconciliationSnapshot {
+  APOLLO_EVENT(ReconciliationSnapshot, 1);
+  std::vector<SnapshotPosition> positions;
+  std::vector<SnapshotOrder> open_orders;
+  Fixed balance;
+  std::vector<SnapshotForeignFill> foreign_fills;
+  Fixed qty_tolerance, balance_tolerance;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("positions", s.positions); v("open_orders", s.open_orders); v("balance", s.balance);
+    v("foreign_fills", s.foreign_fills); v("qty_tolerance", s.qty_tolerance);
+    v("balance_tolerance", s.balance_tolerance);
   }
 };
 
@@ -468,7 +588,8 @@ using EventBody = std::variant<
     PositionUpdated, PositionClosed, StopTriggered, ProtectiveOrdersVerified,
     ProtectiveOrdersMissing, ProtectiveOrdersReplaced, ReconciliationCompleted,
     ReconciliationFailed, ManualInterventionDetected, ManualReviewAcknowledged,
-    CircuitBreakerTriggered, TradingPaused, TradingResumed, TradeCycleCompleted>;
+    CircuitBreakerTriggered, TradingPaused, TradingResumed, TradeCycleCompleted,
+    InstrumentFiltersUpdated, ReconciliationSnapshot>;
 
 // An event as the ledger holds it: its sequence number (0 until appended),
 // its event time (from the injected clock) and its body.

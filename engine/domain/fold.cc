@@ -241,6 +241,13 @@ class Folder {
     ++s_.counters.cycles;
     return absl::OkStatus();
   }
+  absl::Status operator()(const InstrumentFiltersUpdated& f) {
+    if (f.symbol.empty()) return Refuse("instrument filters without a symbol");
+    s_.filters[f.symbol] = f.filters;
+    return absl::OkStatus();
+  }
+  // Evidence for audits; the outcome event that follows changes the state.
+  absl::Status operator()(const ReconciliationSnapshot&) { return absl::OkStatus(); }
 
  private:
   void Set(Flag& f, bool active, const std::string& reason, const std::string& who) {

@@ -130,6 +130,7 @@ struct State {
   absl::btree_map<Symbol, LastBar> last_bars;
   absl::btree_map<Symbol, int64_t> news_blocks;      // symbol -> blocked until (ns)
   absl::btree_map<Symbol, uint32_t> protection_failures;  // watchdog misses in a row
+  absl::btree_map<Symbol, InstrumentFilters> filters;     // as last journaled
 
   Flag paused, manual_review, circuit_breaker;
   // Venue wallet minus fold balance: as last reported by reconciliation,
@@ -152,6 +153,7 @@ struct State {
     v("daily_realized_pnl", s.daily_realized_pnl); v("daily_start_equity", s.daily_start_equity);
     v("positions", s.positions); v("orders", s.orders); v("last_bars", s.last_bars);
     v("news_blocks", s.news_blocks); v("protection_failures", s.protection_failures);
+    v("filters", s.filters);
     v("paused", s.paused); v("manual_review", s.manual_review);
     v("circuit_breaker", s.circuit_breaker);
     v("balance_gap_reported", s.balance_gap_reported);
@@ -179,7 +181,7 @@ struct State {
 // Snapshot encoding of a whole State, with its own schema version; an unknown
 // version or malformed bytes is InvalidArgument (the caller folds from the
 // ledger instead).
-inline constexpr uint16_t kStateSchemaVersion = 1;
+inline constexpr uint16_t kStateSchemaVersion = 2;  // 2: filters
 std::string EncodeState(const State& state);
 absl::StatusOr<State> DecodeState(absl::string_view bytes);
 std::string StateToJson(const State& state);

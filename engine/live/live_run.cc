@@ -149,6 +149,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   deps.projections = projections.get();
   deps.observer = o.observer;
   deps.filters = symbol_filters->second.ToRiskFilters();
+  deps.filters_source = "exchangeInfo";
   runtime::Engine engine(deps);
   RETURN_IF_ERROR(engine.Start());
   const reconcile::Tolerances tolerances{deps.filters.qty_step, cfg.reconciliation.balance_tolerance_usd};

@@ -65,6 +65,32 @@ void CompareOrders(const State& s, const VenueSnapshot& v, std::vector<Discrepan
 
 }  // namespace
 
+ReconciliationSnapshot ToSnapshotEvent(const VenueSnapshot& venue, const Tolerances& tolerances) {
+  ReconciliationSnapshot e;
+  for (const VenuePosition& p : venue.positions) e.positions.push_back({p.symbol, p.side, p.qty, p.entry_price});
+  for (const VenueOrder& o : venue.open_orders) {
+    e.open_orders.push_back({o.client_order_id, o.symbol, o.algo, o.side, o.qty});
+  }
+  e.balance = venue.balance;
+  for (const auto& [symbol, f] : venue.foreign_fills) {
+    e.foreign_fills.push_back({symbol, f.qty, f.avg_price, f.commission});
+  }
+  e.qty_tolerance = tolerances.qty;
+  e.balance_tolerance = tolerances.balance;
+  return e;
+}
+
+VenueSnapshot FromSnapshotEvent(const ReconciliationSnapshot& e) {
+  VenueSnapshot v;
+  for (const SnapshotPosition& p : e.positions) v.positions.push_back({p.symbol, p.side, p.qty, p.entry_price});
+  for (const SnapshotOrder& o : e.open_orders) v.open_orders.push_back({o.client_order_id, o.symbol, o.algo, o.side, o.qty});
+  v.balance = e.balance;
+  for (const SnapshotForeignFill& f : e.foreign_fills) v.foreign_fills[f.symbol] = {f.qty, f.avg_price, f.commission};
+  return v;
+}
+
+Tolerances TolerancesOf(const ReconciliationSnapshot& e) { return Tolerances{e.qty_tolerance, e.balance_tolerance}; }
+
 std::vector<Discrepancy> Reconcile(const State& state, const VenueSnapshot& venue, const Tolerances& tolerances) {
   std::vector<Discrepancy> out;
   ComparePositions(state, venue, tolerances, out);

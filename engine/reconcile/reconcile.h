@@ -57,6 +57,12 @@ struct Tolerances {
 // balance). Empty when the two agree.
 std::vector<Discrepancy> Reconcile(const State& state, const VenueSnapshot& venue, const Tolerances& tolerances);
 
+// The journaled form of what a pass compared (ReconciliationSnapshot), and
+// back, so an audit can judge the pass again from the ledger.
+ReconciliationSnapshot ToSnapshotEvent(const VenueSnapshot& venue, const Tolerances& tolerances);
+VenueSnapshot FromSnapshotEvent(const ReconciliationSnapshot& snapshot);
+Tolerances TolerancesOf(const ReconciliationSnapshot& snapshot);
+
 // Orders the fold holds open at the venue (accepted, partly filled) that the
 // venue does not list: filled or cancelled, with the stream's report
 // possibly still on its way. Ask for each before calling them missing.

@@ -110,6 +110,19 @@ class Checker {
 
 }  // namespace
 
+InstrumentFilters ToInstrumentFilters(const Filters& f) {
+  return InstrumentFilters{f.price_tick, f.qty_step, f.min_qty, f.max_qty, f.min_notional};
+}
+
+Filters FromInstrumentFilters(const InstrumentFilters& f) {
+  return Filters{f.tick_size, f.step_size, f.min_notional, f.min_qty, f.max_qty};
+}
+
+Filters FiltersFor(const State& state, const Symbol& symbol, const Filters& fallback) {
+  auto it = state.filters.find(symbol);
+  return it == state.filters.end() ? fallback : FromInstrumentFilters(it->second);
+}
+
 TradeProposed Size(const strategy::EntryIdea& idea, const State& state, const config::Config& cfg,
                    const Filters& filters, uint64_t signal_seq) {
   TradeProposed t;

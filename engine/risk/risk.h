@@ -24,7 +24,15 @@ namespace apollo::risk {
 // LOT_SIZE stepSize, MIN_NOTIONAL), applied before anything is sent.
 struct Filters {
   Fixed price_tick, qty_step, min_notional;
+  Fixed min_qty, max_qty;  // LOT_SIZE bounds; 0 = not known (journaled, not yet checked)
 };
+
+// The journaled form (InstrumentFiltersUpdated) and back.
+InstrumentFilters ToInstrumentFilters(const Filters& f);
+Filters FromInstrumentFilters(const InstrumentFilters& f);
+// The filters the fold holds for `symbol` (as last journaled); `fallback`
+// when none were journaled (a ledger older than InstrumentFiltersUpdated).
+Filters FiltersFor(const State& state, const Symbol& symbol, const Filters& fallback);
 
 // qty = equity × risk_per_trade_pct / stop distance, capped so the notional
 // stays within equity × default_leverage and max_position_notional_usd,

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "engine/domain/codec.h"
+#include "engine/decision/decision.h"
 #include "engine/domain/status_macros.h"
 #include "ledger/event_log.h"
 #include "replay/fold.h"
@@ -57,10 +58,16 @@ absl::Status Engine::Emit(EventBody body) {
 }
 
 absl::Status Engine::Commit() {
+  const size_t group = d_.unsynced_group_events;
+  if (group > 0 && pending_.size() < group) return absl::OkStatus();  // appended with a later step
+  return Append(/*sync=*/group == 0);
+}
+
+absl::Status Engine::Append(bool sync) {
   if (pending_.empty()) return absl::OkStatus();
   const uint64_t expected = pending_.front().seq;
   const absl::Time t0 = absl::Now();
-  ASSIGN_OR_RETURN(uint64_t first, ledger::AppendEvents(*d_.ledger, pending_, /*sync=*/true));
+  ASSIGN_OR_RETURN(uint64_t first, ledger::AppendEvents(*d_.ledger, pending_, sync));
   const double append_seconds = absl::ToDoubleSeconds(absl::Now() - t0);
   if (first != expected) {
     return absl::InternalError(absl::StrCat("ledger assigned seq ", first, " where the fold expected ", expected));
@@ -98,32 +105,10 @@ absl::Status Engine::JournalReports(const venue::Reports& reports) {
 }
 
 absl::Status Engine::Place(orders::NewOrder n, ClientOrderId* id_out) {
-  n.order.client_order_id = orders::MakeClientOrderId(d_.cfg.run.mode, state_.last_seq + 1, n.leg);
-  const ClientOrderId id = n.order.client_order_id;
-  RETURN_IF_ERROR(Emit(std::move(n.order)));
-  to_submit_.push_back(id);
-  if (id_out != nullptr) *id_out = id;
-  return absl::OkStatus();
+  return decision::Place(std::move(n), d_.cfg.run.mode, *this, id_out);
 }
 
-absl::Status Engine::ApplyPlan(orders::Plan plan) {
-  for (EventBody& e : plan.events) RETURN_IF_ERROR(Emit(std::move(e)));
-  absl::btree_map<Symbol, ProtectiveOrdersReplaced> replaced;
-  for (orders::NewOrder& n : plan.orders) {
-    const Symbol symbol = n.order.symbol;
-    const OrderPurpose purpose = n.order.purpose;
-    ClientOrderId id;
-    RETURN_IF_ERROR(Place(std::move(n), &id));
-    ProtectiveOrdersReplaced& r = replaced[symbol];
-    r.symbol = symbol;
-    (purpose == OrderPurpose::kStopLoss ? r.stop_loss : r.take_profit) = id;
-  }
-  if (plan.replaced) {
-    for (auto& [symbol, r] : replaced) RETURN_IF_ERROR(Emit(std::move(r)));
-  }
-  for (orders::CancelOrder& c : plan.cancels) to_cancel_.push_back(std::move(c));
-  return absl::OkStatus();
-}
+absl::Status Engine::ApplyPlan(orders::Plan plan) { return decision::ApplyPlan(std::move(plan), d_.cfg.run.mode, *this); }
 
 // Side effects of what was just committed. Every venue call's reports are
 // journaled and committed before the next round acts on them.
@@ -170,39 +155,16 @@ absl::Status Engine::RunWatchdog() {
   return ApplyPlan(orders::Watchdog(state_, d_.cfg));
 }
 
-absl::Status Engine::ConsiderEntry(const strategy::EntryIdea& idea, uint32_t* orders) {
-  const int64_t now = d_.clock->NowNs();
-  const TradeProposed trade = risk::Size(idea, state_, d_.cfg, d_.filters, state_.last_seq);
-  RETURN_IF_ERROR(Emit(trade));
-  risk::Verdict verdict = risk::Evaluate(trade, state_.last_seq, idea.atr, state_, d_.cfg, d_.filters, now);
-  if (auto* rejected = std::get_if<RiskRejected>(&verdict)) {
-    if (IsGateRule(rejected->rule)) {
+absl::Status Engine::Decide(int64_t now_ns, uint32_t* signals, uint32_t* orders) {
+  const Symbol symbol{d_.cfg.run.symbol};
+  const strategy::Decision decision = d_.strategy->Decide(state_, now_ns);
+  ASSIGN_OR_RETURN(decision::Counts counts, decision::Act(decision, symbol, d_.cfg, d_.filters, now_ns, *this));
+  *signals = counts.signals;
+  *orders = counts.orders;
+  if (counts.signals > 0) {
+    if (auto* rejected = std::get_if<RiskRejected>(&pending_.back().body); rejected != nullptr && IsGateRule(rejected->rule)) {
       d_.log->Info("strategy_paused", LogFields().Add("rule", EnumName(rejected->rule)).Add("reason", rejected->reason));
     }
-    return Emit(std::move(*rejected));
-  }
-  RETURN_IF_ERROR(Emit(std::get<RiskApproved>(std::move(verdict))));
-  ++*orders;
-  return Place(orders::EntryOrder(trade));
-}
-
-absl::Status Engine::Decide(const strategy::Bar& bar, uint32_t* signals, uint32_t* orders) {
-  const strategy::Decision decision = d_.strategy->Decide(state_, d_.clock->NowNs());
-  const Symbol symbol{d_.cfg.run.symbol};
-  if (decision.exit) {
-    auto pos = state_.positions.find(symbol);
-    const bool exiting = std::any_of(state_.orders.begin(), state_.orders.end(), [&](const auto& kv) {
-      return kv.second.symbol == symbol && kv.second.purpose == OrderPurpose::kExit;
-    });
-    if (pos != state_.positions.end() && !exiting) {
-      ++*orders;
-      RETURN_IF_ERROR(Place(orders::ExitOrder(pos->second, decision.exit->reason)));
-    }
-  }
-  if (decision.entry) {
-    ++*signals;
-    RETURN_IF_ERROR(Emit(decision.entry->signal));
-    if (decision.entry->propose) RETURN_IF_ERROR(ConsiderEntry(*decision.entry, orders));
   }
   return absl::OkStatus();
 }
@@ -226,8 +188,10 @@ absl::Status Engine::OnBar(const strategy::Bar& bar) {
   const int64_t close_ms = bar.open_time_ms + interval_ms_;
   if (prev_close_ms < 0 || close_ms / slot_ms != prev_close_ms / slot_ms) RETURN_IF_ERROR(RunWatchdog());
   uint32_t signals = 0, orders = 0;
-  RETURN_IF_ERROR(Decide(bar, &signals, &orders));
-  RETURN_IF_ERROR(Emit(TradeCycleCompleted{bar.open_time_ms, signals, orders}));
+  const uint64_t decided_after_seq = state_.last_seq;
+  const int64_t decided_at_ns = d_.clock->NowNs();
+  RETURN_IF_ERROR(Decide(decided_at_ns, &signals, &orders));
+  RETURN_IF_ERROR(Emit(TradeCycleCompleted{bar.open_time_ms, signals, orders, decided_after_seq, decided_at_ns}));
   RETURN_IF_ERROR(Commit());
   RETURN_IF_ERROR(RunEffects());
   if (d_.cfg.monitoring.log_cycles) {
@@ -327,12 +291,22 @@ absl::Status Engine::Start() {
   RETURN_IF_ERROR(WarmStrategy());
   if (d_.projections != nullptr) RETURN_IF_ERROR(d_.projections->CatchUp(*d_.ledger));
   RETURN_IF_ERROR(Emit(SystemStarted{d_.cfg.run.mode, d_.build_version}));
-  RETURN_IF_ERROR(Emit(ConfigLoaded{d_.cfg.Hash(), d_.build_version, d_.cfg.run.initial_equity}));
+  RETURN_IF_ERROR(Emit(ConfigLoaded{d_.cfg.Hash(), d_.build_version, d_.cfg.run.initial_equity, d_.cfg.Canonical(),
+                                    d_.strategy->name(), d_.strategy->version()}));
+  RETURN_IF_ERROR(JournalFilters());
   RETURN_IF_ERROR(Commit());
   RETURN_IF_ERROR(ResolveInDoubtOrWarn());
   QueueHousekeeping();
   RETURN_IF_ERROR(Commit());
   return RunEffects();
+}
+
+absl::Status Engine::JournalFilters() {
+  const Symbol symbol{d_.cfg.run.symbol};
+  const InstrumentFilters filters = risk::ToInstrumentFilters(d_.filters);
+  auto it = state_.filters.find(symbol);
+  if (it != state_.filters.end() && it->second == filters) return absl::OkStatus();
+  return Emit(InstrumentFiltersUpdated{symbol, d_.filters_source, filters});
 }
 
 absl::Status Engine::OnVenueReports(const venue::Reports& reports) {
@@ -366,6 +340,7 @@ absl::Status Engine::OnReconciliation(const absl::StatusOr<reconcile::VenueSnaps
     }
     return Commit();
   }
+  RETURN_IF_ERROR(Emit(reconcile::ToSnapshotEvent(*venue, tolerances)));
   std::vector<Discrepancy> differences = reconcile::Reconcile(state_, *venue, tolerances);
   if (differences.empty()) {
     RETURN_IF_ERROR(Emit(ReconciliationCompleted{static_cast<uint32_t>(venue->positions.size()),
@@ -503,6 +478,7 @@ absl::StatusOr<OperatorResult> Engine::OnOperator(const OperatorCommand& cmd) {
   }
   RETURN_IF_ERROR(Commit());
   RETURN_IF_ERROR(RunEffects());
+  RETURN_IF_ERROR(Append(/*sync=*/true));  // the answer names a seq: it is in the ledger
   d_.log->Info("operator_command", LogFields().Add("who", who).Add("reason", reason)
                                        .Add("command", CommandName(cmd.kind)).Add("changed", changed == "true"));
   return OperatorResult{200, absl::StrCat("{\"changed\":", changed, ",\"seq\":", state_.last_seq,
@@ -514,7 +490,7 @@ absl::StatusOr<OperatorResult> Engine::OnOperator(const OperatorCommand& cmd) {
 
 absl::Status Engine::Stop(const std::string& reason) {
   RETURN_IF_ERROR(Emit(SystemStopped{reason}));
-  RETURN_IF_ERROR(Commit());
+  RETURN_IF_ERROR(Append(/*sync=*/true));
   MaybeSnapshot(/*force=*/true);
   RETURN_IF_ERROR(d_.ledger->Flush());
   if (d_.projections != nullptr) d_.projections->Flush();

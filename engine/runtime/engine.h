@@ -23,6 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "engine/config/config.h"
+#include "engine/decision/decision.h"
 #include "engine/domain/state.h"
 #include "engine/orders/orders.h"
 #include "engine/reconcile/reconcile.h"
@@ -62,6 +63,13 @@ struct EngineDeps {
   Projections* projections = nullptr;  // optional
   EngineObserver* observer = nullptr;   // optional
   risk::Filters filters;
+  std::string filters_source = "paper_sim";  // journaled with them: paper_sim, exchangeInfo
+  // 0: each step is one synced append (testnet, live, paced paper). N > 0:
+  // steps are appended unsynced in groups of at least N events, and synced
+  // at Stop; for simulated venues only (paper at --speed max, backtest),
+  // where nothing has left the process: a crash loses at most the last
+  // group, which the restarted run decides again identically.
+  size_t unsynced_group_events = 0;
 };
 
 // What start-up found, for the log and the summary.
@@ -71,7 +79,7 @@ struct StartInfo {
   size_t in_doubt_orders = 0;
 };
 
-class Engine {
+class Engine : private decision::Sink {
  public:
   explicit Engine(EngineDeps deps);
 
@@ -128,15 +136,22 @@ class Engine {
   // Appends SystemStopped and a snapshot; flushes.
   absl::Status Stop(const std::string& reason);
 
-  const State& state() const { return state_; }
+  const State& state() const override { return state_; }
   // For venues that read the engine's state (the paper venue) and so are
   // made after it.
   void set_venue(venue::Venue* venue) { d_.venue = venue; }
   const StartInfo& start_info() const { return start_info_; }
 
  private:
-  absl::Status Emit(EventBody body);
+  // decision::Sink: events are applied at once and appended at Commit;
+  // orders and cancels are queued for RunEffects.
+  absl::Status Emit(EventBody body) override;
+  void Placed(const ClientOrderId& id) override { to_submit_.push_back(id); }
+  void Cancel(orders::CancelOrder cancel) override { to_cancel_.push_back(std::move(cancel)); }
+  absl::Status JournalFilters();
+  // Appends the pending events (now, or with a later step when grouping).
   absl::Status Commit();
+  absl::Status Append(bool sync);
   absl::Status JournalReports(const venue::Reports& reports);
   absl::Status Place(orders::NewOrder order, ClientOrderId* id_out = nullptr);
   absl::Status ApplyPlan(orders::Plan plan);
@@ -144,8 +159,7 @@ class Engine {
   absl::Status CheckBreaker();
   PositionClosed ExternalClose(const Position& position, const reconcile::VenueSnapshot& venue) const;
   absl::Status RunWatchdog();
-  absl::Status Decide(const strategy::Bar& bar, uint32_t* signals, uint32_t* orders);
-  absl::Status ConsiderEntry(const strategy::EntryIdea& idea, uint32_t* orders);
+  absl::Status Decide(int64_t now_ns, uint32_t* signals, uint32_t* orders);
   absl::Status WarmStrategy();
   absl::Status ResolveInDoubt();
   // ResolveInDoubt, with a venue that cannot answer yet logged, not fatal.

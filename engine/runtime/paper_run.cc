@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "engine/domain/status_macros.h"
 #include "engine/runtime/bar_file.h"
@@ -21,6 +22,8 @@ namespace apollo::runtime {
 namespace {
 
 constexpr int64_t kNsPerMs = 1'000'000;
+// Events per unsynced append at --speed max (a few hundred bars' worth).
+constexpr size_t kUnsyncedGroupEvents = 1024;
 
 const char* SignalName(int sig) { return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGNAL"; }
 
@@ -49,6 +52,7 @@ absl::StatusOr<RunSummary> RunLoop(const RunOptions& o, Log& log, const std::vec
 
   auto next = std::upper_bound(bars.begin(), bars.end(), resume_after_ms,
                                [](int64_t t, const strategy::Bar& b) { return t < b.open_time_ms; });
+  const auto first = next;
   log.Info("paper_run_started", LogFields().Add("data", o.data_file).Add("bars_total", static_cast<uint64_t>(bars.size()))
                                     .Add("bars_to_run", static_cast<uint64_t>(bars.end() - next)).Add("speed", o.speed));
   if (o.on_started) o.on_started(engine.state(), static_cast<size_t>(bars.end() - next));
@@ -62,6 +66,7 @@ absl::StatusOr<RunSummary> RunLoop(const RunOptions& o, Log& log, const std::vec
     clock.Set(close_ms * kNsPerMs);
     RETURN_IF_ERROR(engine.OnBar(*next));
     ++summary.bars_this_run;
+    if (o.on_bar) o.on_bar(summary.bars_this_run, static_cast<uint64_t>(bars.end() - first));
     surface.Publish(true);
     RETURN_IF_ERROR(surface.HandleCommands());
     ReopenLogIfAsked(log);
@@ -94,8 +99,14 @@ absl::StatusOr<RunSummary> RunPaper(const RunOptions& o, Log& log) {
   const absl::Time t0 = absl::Now();
   ASSIGN_OR_RETURN(int64_t interval_s, config::ParseTimeframe(o.cfg.run.interval));
   const int64_t interval_ms = interval_s * 1000;
-  ASSIGN_OR_RETURN(std::vector<strategy::Bar> bars, ReadBarFile(o.data_file, interval_ms));
-  if (bars.empty()) return absl::InvalidArgumentError(absl::StrCat(o.data_file, ": no bars"));
+  const std::vector<std::string> files = o.data_files.empty() ? std::vector<std::string>{o.data_file} : o.data_files;
+  ASSIGN_OR_RETURN(BarSeries series, ReadBars(files, BarReadOptions{interval_ms, o.allow_gaps, o.from_ms, o.to_ms}));
+  const std::vector<strategy::Bar>& bars = series.bars;
+  if (bars.empty()) return absl::InvalidArgumentError(absl::StrCat(absl::StrJoin(files, ", "), ": no bars in the window"));
+  for (const BarGap& g : series.gaps) {
+    log.Warning("data_gap", LogFields().Add("file", g.file).Add("after_open_time_ms", g.after_open_time_ms)
+                                .Add("next_open_time_ms", g.next_open_time_ms).Add("missing_bars", g.missing_bars));
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ledger> ledger, ledger::Ledger::OpenWriter(o.ledger_dir));
   ASSIGN_OR_RETURN(std::unique_ptr<strategy::Strategy> strat,
                    strategy::MakeStrategy(o.cfg.strategy, o.cfg.run.symbol, o.cfg.run.interval));
@@ -110,7 +121,8 @@ absl::StatusOr<RunSummary> RunPaper(const RunOptions& o, Log& log) {
   deps.log = &log;
   deps.projections = projections.get();
   deps.observer = o.observer;
-  deps.filters = risk::Filters{o.cfg.paper_sim.price_tick, o.cfg.paper_sim.qty_step, o.cfg.paper_sim.min_notional};
+  deps.filters = risk::Filters{o.cfg.paper_sim.price_tick, o.cfg.paper_sim.qty_step, o.cfg.paper_sim.min_notional, {}, {}};
+  if (o.speed <= 0) deps.unsynced_group_events = kUnsyncedGroupEvents;
   Engine engine(deps);
   venue::PaperVenue venue(o.cfg.paper_sim, &engine.state());
   engine.set_venue(&venue);
@@ -122,7 +134,12 @@ absl::StatusOr<RunSummary> RunPaper(const RunOptions& o, Log& log) {
   clock.Set((last == engine.state().last_bars.end() ? bars.front().open_time_ms : resume_after_ms + interval_ms) * kNsPerMs);
   Surface surface(o, engine);
   absl::StatusOr<RunSummary> result = RunLoop(o, log, bars, interval_ms, resume_after_ms, engine, clock, surface, t0);
-  if (!result.ok()) surface.Halted(result.status());
+  if (!result.ok()) {
+    surface.Halted(result.status());
+    return result;
+  }
+  result->gaps = std::move(series.gaps);
+  if (!o.data_files.empty()) result->data_file = absl::StrJoin(files, ", ");
   return result;
 }
 
@@ -138,6 +155,11 @@ std::string FormatSummary(const RunSummary& s) {
       c.losses, (st.realized_pnl - st.fees_paid).RoundTo(*Fixed::Parse("0.01")).ToString(),
       st.balance.RoundTo(*Fixed::Parse("0.01")).ToString(), st.max_drawdown_pct.RoundTo(*Fixed::Parse("0.01")).ToString(),
       st.last_seq, s.seconds, s.ledger_dir);
+  if (!s.gaps.empty()) {
+    int64_t missing = 0;
+    for (const BarGap& g : s.gaps) missing += g.missing_bars;
+    absl::StrAppend(&out, "  data gaps ", s.gaps.size(), " (", missing, " bars missing; run with --allow-gaps)\n");
+  }
   if (st.circuit_breaker.active) {
     absl::StrAppend(&out, "  CIRCUIT BREAKER ACTIVE (", st.circuit_breaker.reason,
                     "): trading paused until `ack-manual-review --reason \"...\"`\n");

@@ -1,5 +1,9 @@
 // A paper run: the engine over recorded bars with the paper venue, from
 // where the ledger left off to the end of the data (or a stop signal).
+// Paced runs append one synced batch per step; at --speed max (speed 0) the
+// venue is simulated and nothing leaves the process, so steps are appended
+// unsynced in groups and synced at the stop (a kill -9 loses at most the
+// last group, which the next start decides again identically).
 //
 //   ASSIGN_OR_RETURN(RunSummary s, RunPaper(options, log));
 //   std::puts(FormatSummary(s).c_str());
@@ -13,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "engine/config/config.h"
 #include "engine/domain/state.h"
+#include "engine/runtime/bar_file.h"
 #include "engine/runtime/engine.h"
 #include "engine/runtime/log.h"
 #include "engine/runtime/operator_inbox.h"
@@ -23,6 +28,16 @@ namespace apollo::runtime {
 struct RunOptions {
   config::Config cfg;
   std::string data_file;
+  // Several files of the symbol's bars, read as one series (backtest
+  // --data ... --data ...); when empty, data_file.
+  std::vector<std::string> data_files;
+  // A hole in the bars is refused (one line naming file, line and time)
+  // unless allowed; allowed gaps are listed in the summary.
+  bool allow_gaps = false;
+  // Only bars with from_ms <= open time < to_ms.
+  int64_t from_ms = INT64_MIN, to_ms = INT64_MAX;
+  // Called after each bar with the bars done and to do in this run.
+  std::function<void(uint64_t done, uint64_t total)> on_bar;
   std::string ledger_dir;
   std::string logs_dir;
   // 0: as fast as possible; otherwise bars are paced by their timestamps,
@@ -42,6 +57,7 @@ struct RunOptions {
 
 struct RunSummary {
   State state;  // at the end of the run
+  std::vector<BarGap> gaps;  // holes in the data the run was allowed to cross
   uint64_t bars_this_run = 0;
   double seconds = 0;
   std::string stop_reason;

@@ -56,6 +56,9 @@ class Strategy {
  public:
   virtual ~Strategy() = default;
   virtual const std::string& name() const = 0;
+  // Bumped whenever the same name, config and bars would decide differently
+  // (journaled in ConfigLoaded, so an audit knows which logic decided).
+  virtual std::string version() const = 0;
   // Base bars it needs to decide (the window it keeps).
   virtual size_t WarmupBars() const = 0;
   // Feeds the next closed base bar (strictly increasing open times).

@@ -120,6 +120,7 @@ class TrendFollowing final : public Strategy {
   }
 
   const std::string& name() const override { return name_; }
+  std::string version() const override { return "1"; }
   size_t WarmupBars() const override { return warmup_bars_; }
 
   // A bar not later than the last one is ignored, so feeding the same bar

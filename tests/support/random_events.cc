@@ -40,7 +40,7 @@ EventBody RandomEventStream::OrderReportFor(const Order& o) {
 
 EventBody RandomEventStream::Body() {
   if (!state_.initialized) {
-    return ConfigLoaded{"cafe", "test", Fixed::FromInt(10'000)};
+    return ConfigLoaded{"cafe", "test", Fixed::FromInt(10'000), {}, {}, {}};
   }
   const Symbol sym = PickSymbol();
   const Side side = Uniform(2) ? Side::kBuy : Side::kSell;
@@ -123,7 +123,7 @@ EventBody RandomEventStream::Body() {
     case 21:
       return state_.running ? EventBody(SystemStopped{"SIGTERM"}) : EventBody(SystemStarted{Mode::kPaper, "test"});
     case 22:
-      return ConfigLoaded{"beef", "test", Fixed::FromInt(10'000)};
+      return ConfigLoaded{"beef", "test", Fixed::FromInt(10'000), {}, {}, {}};
     default:
       return TradeCycleCompleted{bar_ms_, 0, 0};
   }
@@ -144,7 +144,11 @@ std::vector<Event> OneOfEach() {
   const ClientOrderId entry{"ap-5-E"}, sl{"ap-9-S"}, tp{"ap-9-T"};
   std::vector<EventBody> bodies = {
       SystemStarted{Mode::kPaper, "v1"},
-      ConfigLoaded{"abc123", "v1", Fixed::FromInt(10'000)},
+      ConfigLoaded{"abc123", "v1", Fixed::FromInt(10'000), "risk.max_drawdown_pct = 10\nrun.symbol = BTCUSDT\n",
+                   "trend_following_v1", "1"},
+      InstrumentFiltersUpdated{btc, "exchangeInfo", InstrumentFilters{Fixed::FromRaw(10'000'000), Fixed::FromRaw(100'000),
+                                                                     Fixed::FromRaw(100'000), Fixed::FromInt(1000),
+                                                                     Fixed::FromInt(5)}},
       CandleClose{btc, "5m", 1'672'675'500'000, Fixed::FromInt(16650), Fixed::FromInt(16700),
                   Fixed::FromInt(16600), Fixed::FromRaw(1'667'050'000'000), Fixed::FromRaw(123'456'000)},
       FundingUpdate{btc, Fixed::FromRaw(10'000), Fixed::FromInt(16650), 1'672'675'200'000},
@@ -184,6 +188,11 @@ std::vector<Event> OneOfEach() {
       OrderPlaced{ClientOrderId{"ap-32-E"}, btc, Side::kSell, OrderType::kLimit, OrderPurpose::kEntry,
                   Fixed::FromRaw(1'000'000), Fixed::FromInt(17000), Fixed(), false, ClientOrderId{}},
       OrderRejected{ClientOrderId{"ap-32-E"}, -2019, "Margin is insufficient."},
+      ReconciliationSnapshot{{SnapshotPosition{btc, Side::kBuy, Fixed::FromRaw(2'000'000), Fixed::FromInt(16650)}},
+                             {SnapshotOrder{sl, btc, true, Side::kSell, Fixed::FromRaw(2'000'000)}},
+                             Fixed::FromInt(9898),
+                             {SnapshotForeignFill{btc, Fixed::FromRaw(1'000'000), Fixed::FromInt(16600), Fixed::FromRaw(66'400)}},
+                             Fixed::FromRaw(100'000), Fixed::FromInt(5)},
       ReconciliationCompleted{0, 0, Fixed::FromInt(9898)},
       ReconciliationFailed{"timeout"},
       ManualInterventionDetected{{Discrepancy{InterventionAction::kPositionOpenedExternally, btc,
@@ -192,7 +201,7 @@ std::vector<Event> OneOfEach() {
       CircuitBreakerTriggered{RiskRule::kMaxDrawdown, "drawdown 10.2% >= 10%", {{"drawdown_pct", Fixed::FromRaw(1'020'000'000)}}},
       TradingPaused{"api", "maintenance"},
       TradingResumed{"api", "maintenance done"},
-      TradeCycleCompleted{1'672'675'500'000, 1, 1},
+      TradeCycleCompleted{1'672'675'500'000, 1, 1, 40, 1'672'675'800'000'000'000},
       SystemStopped{"SIGTERM"},
   };
   std::vector<Event> events;

@@ -308,6 +308,8 @@ absl::StatusOr<SymbolFilters> ReadSymbol(Fields& f) {
       price = true;
     } else if (type == "LOT_SIZE") {
       ASSIGN_OR_RETURN(s.lot_step, filter.Dec("stepSize"));
+      ASSIGN_OR_RETURN(s.min_qty, filter.Dec("minQty"));
+      ASSIGN_OR_RETURN(s.max_qty, filter.Dec("maxQty"));
       lot = true;
     } else if (type == "MARKET_LOT_SIZE") {
       ASSIGN_OR_RETURN(s.market_lot_step, filter.Dec("stepSize"));
@@ -332,7 +334,7 @@ absl::StatusOr<SymbolFilters> ReadSymbol(Fields& f) {
 }  // namespace
 
 risk::Filters SymbolFilters::ToRiskFilters() const {
-  return risk::Filters{tick_size, std::max(lot_step, market_lot_step), min_notional};
+  return risk::Filters{tick_size, std::max(lot_step, market_lot_step), min_notional, min_qty, max_qty};
 }
 
 absl::StatusOr<OrderStatus> ParseOrderStatus(absl::string_view s) {

@@ -40,6 +40,7 @@ struct SymbolFilters {
   std::string status;     // "TRADING", "PENDING_TRADING", ...
   Fixed tick_size;        // PRICE_FILTER.tickSize
   Fixed lot_step;         // LOT_SIZE.stepSize (limit orders)
+  Fixed min_qty, max_qty; // LOT_SIZE.minQty / maxQty
   Fixed market_lot_step;  // MARKET_LOT_SIZE.stepSize (market orders)
   Fixed min_notional;     // MIN_NOTIONAL.notional
 

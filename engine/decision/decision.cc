@@ -1,0 +1,80 @@
+// The decision path: strategy decision → risk → order manager, as events.
+#include "engine/decision/decision.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/container/btree_map.h"
+#include "engine/domain/status_macros.h"
+
+namespace apollo::decision {
+namespace {
+
+bool ExitUnderway(const State& state, const Symbol& symbol) {
+  return std::any_of(state.orders.begin(), state.orders.end(), [&](const auto& kv) {
+    return kv.second.symbol == symbol && kv.second.purpose == OrderPurpose::kExit;
+  });
+}
+
+// Sizes the idea, asks risk, and places the entry if approved.
+absl::Status ConsiderEntry(const strategy::EntryIdea& idea, const config::Config& cfg, const risk::Filters& fallback,
+                           int64_t now_ns, Sink& sink, Counts& counts) {
+  const risk::Filters filters = risk::FiltersFor(sink.state(), idea.signal.symbol, fallback);
+  const TradeProposed trade = risk::Size(idea, sink.state(), cfg, filters, sink.state().last_seq);
+  RETURN_IF_ERROR(sink.Emit(trade));
+  risk::Verdict verdict = risk::Evaluate(trade, sink.state().last_seq, idea.atr, sink.state(), cfg, filters, now_ns);
+  if (auto* rejected = std::get_if<RiskRejected>(&verdict)) return sink.Emit(std::move(*rejected));
+  RETURN_IF_ERROR(sink.Emit(std::get<RiskApproved>(std::move(verdict))));
+  ++counts.orders;
+  return Place(orders::EntryOrder(trade), cfg.run.mode, sink);
+}
+
+}  // namespace
+
+absl::Status Place(orders::NewOrder n, Mode mode, Sink& sink, ClientOrderId* id_out) {
+  n.order.client_order_id = orders::MakeClientOrderId(mode, sink.state().last_seq + 1, n.leg);
+  const ClientOrderId id = n.order.client_order_id;
+  RETURN_IF_ERROR(sink.Emit(std::move(n.order)));
+  sink.Placed(id);
+  if (id_out != nullptr) *id_out = id;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Counts> Act(const strategy::Decision& decision, const Symbol& symbol, const config::Config& cfg,
+                           const risk::Filters& fallback, int64_t now_ns, Sink& sink) {
+  Counts counts;
+  if (decision.exit) {
+    auto pos = sink.state().positions.find(symbol);
+    if (pos != sink.state().positions.end() && !ExitUnderway(sink.state(), symbol)) {
+      ++counts.orders;
+      RETURN_IF_ERROR(Place(orders::ExitOrder(pos->second, decision.exit->reason), cfg.run.mode, sink));
+    }
+  }
+  if (decision.entry) {
+    ++counts.signals;
+    RETURN_IF_ERROR(sink.Emit(decision.entry->signal));
+    if (decision.entry->propose) RETURN_IF_ERROR(ConsiderEntry(*decision.entry, cfg, fallback, now_ns, sink, counts));
+  }
+  return counts;
+}
+
+absl::Status ApplyPlan(orders::Plan plan, Mode mode, Sink& sink) {
+  for (EventBody& e : plan.events) RETURN_IF_ERROR(sink.Emit(std::move(e)));
+  absl::btree_map<Symbol, ProtectiveOrdersReplaced> replaced;
+  for (orders::NewOrder& n : plan.orders) {
+    const Symbol symbol = n.order.symbol;
+    const OrderPurpose purpose = n.order.purpose;
+    ClientOrderId id;
+    RETURN_IF_ERROR(Place(std::move(n), mode, sink, &id));
+    ProtectiveOrdersReplaced& r = replaced[symbol];
+    r.symbol = symbol;
+    (purpose == OrderPurpose::kStopLoss ? r.stop_loss : r.take_profit) = id;
+  }
+  if (plan.replaced) {
+    for (auto& [symbol, r] : replaced) RETURN_IF_ERROR(sink.Emit(std::move(r)));
+  }
+  for (orders::CancelOrder& c : plan.cancels) sink.Cancel(std::move(c));
+  return absl::OkStatus();
+}
+
+}  // namespace apollo::decision

@@ -1,0 +1,63 @@
+// What the engine makes of a bar's strategy decision and of a venue's
+// report, as the events to journal, in order. Pure: the events go to a Sink,
+// which the engine journals (and whose orders it sends after the append) and
+// an audit (`replay decisions`) compares with the ledger's. One code path for
+// both is what makes "the same inputs give the same decisions" checkable.
+//
+//   class Journal : public decision::Sink { ... };   // Emit applies to its State
+//   ASSIGN_OR_RETURN(decision::Counts n,
+//                    decision::Act(strategy.Decide(sink.state(), now), symbol, cfg, fallback, now, sink));
+//   RETURN_IF_ERROR(decision::ApplyPlan(orders::React(before, report, cfg), cfg.run.mode, sink));
+#ifndef APOLLO_ENGINE_DECISION_DECISION_H_
+#define APOLLO_ENGINE_DECISION_DECISION_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "engine/config/config.h"
+#include "engine/domain/events.h"
+#include "engine/domain/state.h"
+#include "engine/orders/orders.h"
+#include "engine/risk/risk.h"
+#include "engine/strategy/strategy.h"
+
+namespace apollo::decision {
+
+// Where the events go. Emit must apply each event to the State state()
+// returns before the next one is made (seq numbers and client ids follow
+// from it).
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  virtual const State& state() const = 0;
+  virtual absl::Status Emit(EventBody body) = 0;
+  // The order whose OrderPlaced was just emitted is to be sent.
+  virtual void Placed(const ClientOrderId& id) {}
+  // The plan asks for this order to be cancelled.
+  virtual void Cancel(orders::CancelOrder cancel) {}
+};
+
+struct Counts {
+  uint32_t signals = 0, orders = 0;
+};
+
+// OrderPlaced for `n` with its client id derived from the seq it gets.
+absl::Status Place(orders::NewOrder n, Mode mode, Sink& sink, ClientOrderId* id_out = nullptr);
+
+// A bar's decision: the exit it asks for (unless one is on its way), then
+// the signal, and for a proposal the sized trade, risk's verdict with its
+// numbers and, approved, the entry order. `fallback` filters are used only
+// when the ledger journaled none for the symbol.
+absl::StatusOr<Counts> Act(const strategy::Decision& decision, const Symbol& symbol, const config::Config& cfg,
+                           const risk::Filters& fallback, int64_t now_ns, Sink& sink);
+
+// The order manager's plan after a report: its events, its orders (each
+// OrderPlaced), ProtectiveOrdersReplaced when the watchdog re-placed
+// protection, and its cancels (to the sink's Cancel).
+absl::Status ApplyPlan(orders::Plan plan, Mode mode, Sink& sink);
+
+}  // namespace apollo::decision
+
+#endif  // APOLLO_ENGINE_DECISION_DECISION_H_

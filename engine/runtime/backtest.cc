@@ -1,0 +1,103 @@
+// The backtest run and its report; see backtest.h.
+#include "engine/runtime/backtest.h"
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "engine/domain/status_macros.h"
+#include "ledger/ledger.h"
+#include "replay/performance.h"
+
+namespace apollo::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+
+absl::Status WriteFile(const fs::path& path, const std::string& text) {
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out.flush()) return absl::UnavailableError(absl::StrCat("cannot write ", path.string()));
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);  // whole or not at all
+  if (ec) return absl::UnavailableError(absl::StrCat("cannot write ", path.string(), ": ", ec.message()));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> MakeTempDir() {
+  std::string templ = (fs::temp_directory_path() / "apollo-backtest-XXXXXX").string();
+  if (mkdtemp(templ.data()) == nullptr) return absl::UnavailableError("cannot create a temporary directory");
+  return templ;
+}
+
+// Removes the temporary directory on every path out.
+struct TempDir {
+  std::string path;
+  ~TempDir() {
+    std::error_code ec;
+    if (!path.empty()) fs::remove_all(path, ec);
+  }
+};
+
+std::string Title(const config::Config& cfg) {
+  return absl::StrCat(cfg.strategy.name, " on ", cfg.run.symbol, " ", cfg.run.interval);
+}
+
+absl::Status WriteReport(const std::string& dir, const BacktestResult& r, const replay::Performance& p) {
+  const fs::path d(dir);
+  RETURN_IF_ERROR(WriteFile(d / "report.md", r.markdown));
+  RETURN_IF_ERROR(WriteFile(d / "report.json", replay::ReportJson(r.input, r.report)));
+  RETURN_IF_ERROR(WriteFile(d / "equity.svg", replay::EquitySvg(r.input, r.report)));
+  RETURN_IF_ERROR(WriteFile(d / "equity.csv", replay::EquityCsv(p.equity)));
+  return WriteFile(d / "pnl_daily.csv", replay::DailyCsv(p.daily));
+}
+
+}  // namespace
+
+absl::StatusOr<BacktestResult> RunBacktest(const BacktestOptions& o) {
+  TempDir temp;  // the ledger and the logs when not asked to keep them
+  ASSIGN_OR_RETURN(temp.path, MakeTempDir());
+  const std::string ledger_dir = o.ledger_dir.empty() ? (fs::path(temp.path) / "ledger").string() : o.ledger_dir;
+  const std::string logs_dir = o.report_dir.empty() ? (fs::path(temp.path) / "logs").string() : o.report_dir;
+  std::error_code ec;
+  fs::create_directories(logs_dir, ec);
+  if (ec) return absl::FailedPreconditionError(absl::StrCat("cannot create ", logs_dir, ": ", ec.message()));
+
+  RunOptions run;
+  run.cfg = o.cfg;
+  run.cfg.storage.ledger_path = ledger_dir;
+  run.cfg.storage.logs_path = logs_dir;
+  run.data_files = o.data_files;
+  run.allow_gaps = o.allow_gaps;
+  run.from_ms = o.from_ms;
+  run.to_ms = o.to_ms;
+  run.ledger_dir = ledger_dir;
+  run.logs_dir = logs_dir;
+  run.speed = 0;
+  run.build_version = o.build_version;
+  run.on_bar = o.on_bar;
+  ASSIGN_OR_RETURN(Log log,
+                   Log::Open((fs::path(logs_dir) / "bot.log").string(), Log::ParseLevel(o.cfg.monitoring.log_level)));
+  BacktestResult r;
+  ASSIGN_OR_RETURN(r.run, RunPaper(run, log));
+
+  ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ledger> ledger, ledger::Ledger::OpenReader(ledger_dir));
+  ASSIGN_OR_RETURN(replay::Performance p, replay::MeasurePerformance(*ledger, {}));
+  r.input = std::move(p.input);
+  r.input.title = Title(run.cfg);
+  for (const BarGap& g : r.run.gaps) {
+    r.input.gaps.push_back(replay::Gap{g.file, g.after_open_time_ms, g.next_open_time_ms, g.missing_bars});
+  }
+  r.report = replay::ComputeReport(r.input);
+  r.markdown = replay::ReportMarkdown(r.input, r.report);
+  if (!o.report_dir.empty()) RETURN_IF_ERROR(WriteReport(o.report_dir, r, p));
+  r.ledger_dir = o.ledger_dir;
+  return r;
+}
+
+}  // namespace apollo::runtime

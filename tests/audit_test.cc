@@ -1,0 +1,319 @@
+// Audits and backtests as an operator runs them: `bot` and `bot backtest`
+// over the bundled klines into scratch directories, then `replay decisions`
+// on what they wrote. Every wait is on a child process, with a deadline.
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+
+#if !defined(BOT_BIN) || !defined(REPLAY_BIN) || !defined(APOLLO_SOURCE_DIR)
+#error "BOT_BIN, REPLAY_BIN and APOLLO_SOURCE_DIR must be defined"
+#endif
+
+namespace apollo {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+using testing::ExitStatus;
+using testing::Process;
+using testing::SpawnOptions;
+using testing::TempDir;
+namespace fs = std::filesystem;
+
+constexpr char kDataFile[] = "data/market/btcusdt_perp_5m_2023-01-02_2023-02-09.csv";
+constexpr size_t kAllBars = 10'999;
+constexpr auto kRunTimeout = 240s;
+
+std::string SourcePath(const std::string& relative) { return absl::StrCat(APOLLO_SOURCE_DIR, "/", relative); }
+
+bool IsConfigOverride(const std::string& name) {
+  return absl::StrContains(name, "__") || absl::StartsWith(name, "RUN_") || name == "CONFIG_PATH" ||
+         name == "ALERT_WEBHOOKS";
+}
+
+struct Outcome {
+  ExitStatus status;
+  std::string out, err;
+};
+
+Outcome RunTool(const std::vector<std::string>& argv, const std::string& cwd = APOLLO_SOURCE_DIR) {
+  SpawnOptions o;
+  o.cwd = cwd;
+  o.inherit_env = false;
+  o.env = testing::EnvironmentWithout(&IsConfigOverride);
+  for (const char* e : {"API__PORT=0", "MONITORING__METRICS_PORT=0", "MONITORING__ALERTS_ENABLED=false"}) {
+    o.env.emplace_back(e);
+  }
+  auto p = Process::Spawn(argv, o);
+  if (!p.ok()) {
+    ADD_FAILURE() << "spawning " << argv[0] << ": " << p.status();
+    return {};
+  }
+  Outcome out;
+  out.status = (*p)->Wait(kRunTimeout);
+  out.out = (*p)->out();
+  out.err = (*p)->err();
+  return out;
+}
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void WriteFile(const fs::path& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
+
+std::vector<std::string> Lines(const std::string& text) {
+  return absl::StrSplit(text, '\n', absl::SkipEmpty());
+}
+
+// The first `n` bars of the bundled data, with rows [cut_from, cut_to) removed.
+std::string BundledBars(size_t n, size_t cut_from = 0, size_t cut_to = 0) {
+  const std::vector<std::string> lines = Lines(ReadFile(SourcePath(kDataFile)));
+  std::string out = lines[0] + "\n";
+  for (size_t i = 1; i <= n && i < lines.size(); ++i) {
+    if (i - 1 >= cut_from && i - 1 < cut_to) continue;
+    out += lines[i] + "\n";
+  }
+  return out;
+}
+
+// A number from report.json ("key": value).
+double JsonNumber(const std::string& json, const std::string& key) {
+  std::smatch m;
+  const std::regex re("\"" + key + "\": (-?[0-9.eE+-]+)");
+  if (!std::regex_search(json, m, re)) {
+    ADD_FAILURE() << "report.json has no " << key;
+    return NAN;
+  }
+  return std::stod(m[1]);
+}
+
+class Audit : public ::testing::Test {
+ protected:
+  // A paper run over the bundled data into the scratch directory.
+  void RunPaper(const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> argv = {BOT_BIN, "--ledger", ledger_, "--logs", logs_};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    Outcome r = RunTool(argv);
+    ASSERT_TRUE(r.status.Exited(0)) << r.status << "\n" << r.err;
+  }
+  Outcome Replay(std::vector<std::string> args) {
+    args.insert(args.begin(), REPLAY_BIN);
+    return RunTool(args);
+  }
+  Outcome Backtest(std::vector<std::string> args) {
+    args.insert(args.begin(), {BOT_BIN, "backtest"});
+    return RunTool(args);
+  }
+
+  TempDir dir_;
+  std::string ledger_ = dir_.path() + "/ledger", logs_ = dir_.path() + "/logs";
+};
+
+TEST_F(Audit, DecisionsOfAPaperRunAreReDerivedWithoutOneDivergence) {
+  RunPaper();
+  Outcome r = Replay({"decisions", "--ledger", ledger_});
+  EXPECT_TRUE(r.status.Exited(0)) << r.status << "\n" << r.out << r.err;
+  EXPECT_THAT(r.out, MatchesRegex("(.|\n)*0 divergences over [0-9]+ decisions \\(bar 10999, reaction [1-9][0-9]*\\)\n"));
+}
+
+TEST_F(Audit, DecisionsNeedOnlyTheLedgerNotTheConfigFileOrTheMarketData) {
+  const std::string config = dir_.path() + "/config.yaml", data = dir_.path() + "/bars.csv";
+  fs::copy_file(SourcePath("config.yaml"), config);
+  WriteFile(data, BundledBars(4000));
+  RunPaper({"--config", config, "--data", data});
+  fs::remove(config);
+  fs::remove(data);
+  Outcome r = Replay({"decisions", "--ledger", ledger_});
+  EXPECT_TRUE(r.status.Exited(0)) << r.status << "\n" << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("0 divergences over"));
+}
+
+TEST_F(Audit, WhatIfWithAChangedParameterListsWhatWouldDifferAndExitsZero) {
+  RunPaper();
+  Outcome r = Replay({"decisions", "--ledger", ledger_, "--set", "risk.risk_per_trade_pct=0.5"});
+  EXPECT_TRUE(r.status.Exited(0)) << r.status << "\n" << r.err;
+  EXPECT_THAT(r.out, MatchesRegex("what-if risk.risk_per_trade_pct=0.5: [1-9][0-9]* of [0-9]+ decisions would differ "
+                                  "\\(bar [1-9][0-9]* of 10999(.|\n)*"));
+  EXPECT_THAT(r.out, MatchesRegex("(.|\n)*seq [0-9]+ bar TradeProposed.qty: recorded [0-9.]+ vs re-derived [0-9.]+\n(.|\n)*"));
+}
+
+TEST_F(Audit, ADifferentConfigIsReportedDivergenceByDivergenceAndExitsOne) {
+  RunPaper();
+  const std::string config = dir_.path() + "/other.yaml";
+  std::string text = ReadFile(SourcePath("config.yaml"));
+  ASSERT_TRUE(absl::StrContains(text, "risk_per_trade_pct: 0.75")) << "config.yaml changed: update this test";
+  text = std::regex_replace(text, std::regex("risk_per_trade_pct: 0.75"), "risk_per_trade_pct: 0.5");
+  WriteFile(config, text);
+  Outcome r = Replay({"decisions", "--ledger", ledger_, "--config", config});
+  EXPECT_TRUE(r.status.Exited(1)) << r.status << "\n" << r.err;
+  EXPECT_THAT(r.out, MatchesRegex("seq [0-9]+ bar TradeProposed.qty: recorded [0-9.]+ vs re-derived [0-9.]+\n(.|\n)*"));
+  EXPECT_THAT(r.out, MatchesRegex("(.|\n)*\n[1-9][0-9]* divergences over [0-9]+ decisions (.|\n)*"));
+}
+
+TEST_F(Audit, AnUnknownOverrideIsAOneLineError) {
+  WriteFile(dir_.path() + "/bars.csv", BundledBars(300));
+  RunPaper({"--data", dir_.path() + "/bars.csv"});
+  Outcome r = Replay({"decisions", "--ledger", ledger_, "--set", "risk.no_such_key=1"});
+  EXPECT_FALSE(r.status.Exited(0));
+  EXPECT_EQ(Lines(r.err).size(), 1u) << r.err;
+}
+
+TEST_F(Audit, BacktestWritesItsReportAndALedgerEveryReplayCommandReads) {
+  const std::string report = dir_.path() + "/report";
+  Outcome r = Backtest({"--data", kDataFile, "--ledger", ledger_, "--report", report});
+  ASSERT_TRUE(r.status.Exited(0)) << r.status << "\n" << r.err;
+  EXPECT_THAT(r.out, HasSubstr("| Trades | 18 (long 18, short 0) |"));
+  EXPECT_THAT(r.out, HasSubstr("| Bars | 10999 |"));
+  for (const char* f : {"report.json", "report.md", "equity.svg", "equity.csv", "pnl_daily.csv", "trades.csv",
+                        "orders.csv", "thinking.jsonl"}) {
+    EXPECT_TRUE(fs::exists(fs::path(report) / f)) << f;
+  }
+  const std::string svg = ReadFile(fs::path(report) / "equity.svg");
+  EXPECT_TRUE(absl::StartsWith(svg, "<svg") || absl::StartsWith(svg, "<?xml")) << svg.substr(0, 80);
+  EXPECT_THAT(svg, HasSubstr("2023-01-"));
+  Outcome verify = Replay({"verify", "--ledger", ledger_});
+  EXPECT_TRUE(verify.status.Exited(0)) << verify.out << verify.err;
+  Outcome decisions = Replay({"decisions", "--ledger", ledger_});
+  EXPECT_TRUE(decisions.status.Exited(0)) << decisions.out << decisions.err;
+}
+
+TEST_F(Audit, BacktestFiguresRecomputeFromTradesCsvAndEquityCsv) {
+  const fs::path report = dir_.path() + "/report";
+  Outcome r = Backtest({"--data", kDataFile, "--report", report.string()});
+  ASSERT_TRUE(r.status.Exited(0)) << r.status << "\n" << r.err;
+  const std::string json = ReadFile(report / "report.json");
+
+  // trades.csv: seq,ts_ns,symbol,side,qty,entry_price,exit_price,realized_pnl,fees,net_pnl,reason
+  double realized = 0, trade_fees = 0, wins = 0, gross_win = 0, gross_loss = 0;
+  std::vector<std::string> rows = Lines(ReadFile(report / "trades.csv"));
+  ASSERT_GT(rows.size(), 1u);
+  for (size_t i = 1; i < rows.size(); ++i) {
+    std::vector<std::string> c = absl::StrSplit(rows[i], ',');
+    ASSERT_EQ(c.size(), 11u) << rows[i];
+    const double pnl = std::stod(c[7]), fees = std::stod(c[8]), net = pnl - fees;
+    realized += pnl;
+    trade_fees += fees;
+    if (net >= 0) {
+      ++wins;
+      gross_win += net;
+    } else {
+      gross_loss -= net;
+    }
+  }
+  const double trades = static_cast<double>(rows.size() - 1);
+  EXPECT_EQ(JsonNumber(json, "trades"), trades);
+  EXPECT_NEAR(JsonNumber(json, "win_rate_pct"), 100 * wins / trades, 1e-6);
+  EXPECT_NEAR(JsonNumber(json, "profit_factor"), gross_win / gross_loss, 1e-6);
+  EXPECT_NEAR(JsonNumber(json, "gross_pnl"), realized, 1e-6);
+
+  // equity.csv: seq,time,equity,balance,open_pnl,drawdown_pct; one row per closed bar.
+  std::vector<std::string> equity = Lines(ReadFile(report / "equity.csv"));
+  ASSERT_EQ(equity.size(), kAllBars + 1);
+  double peak = JsonNumber(json, "initial_equity"), max_dd = 0, last = 0;
+  for (size_t i = 1; i < equity.size(); ++i) {
+    std::vector<std::string> c = absl::StrSplit(equity[i], ',');
+    last = std::stod(c[2]);
+    peak = std::max(peak, last);
+    max_dd = std::max(max_dd, 100 * (peak - last) / peak);
+  }
+  EXPECT_NEAR(JsonNumber(json, "final_equity"), last, 1e-6);
+  EXPECT_NEAR(JsonNumber(json, "max_drawdown_pct"), max_dd, 1e-6);
+  // The accounting identity: final = initial + Σ realised − fees + open PnL.
+  EXPECT_NEAR(JsonNumber(json, "final_equity"),
+              JsonNumber(json, "initial_equity") + realized - JsonNumber(json, "fees") + JsonNumber(json, "open_pnl"),
+              1e-6);
+  EXPECT_NEAR(JsonNumber(json, "net_pnl"), JsonNumber(json, "final_equity") - JsonNumber(json, "initial_equity"), 1e-6);
+  EXPECT_LE(trade_fees, JsonNumber(json, "fees") + 1e-6);
+}
+
+TEST_F(Audit, BacktestFromToKeepsOnlyThoseBars) {
+  Outcome r = Backtest({"--data", kDataFile, "--from", "2023-01-10", "--to", "2023-01-20T00:00:00Z"});
+  ASSERT_TRUE(r.status.Exited(0)) << r.status << "\n" << r.err;
+  EXPECT_THAT(r.out, HasSubstr("| Bars | 2880 |"));
+  EXPECT_THAT(r.out, HasSubstr("| Period start | 2023-01-10T00:00:00Z |"));
+}
+
+TEST_F(Audit, AGapInTheBarsIsRefusedNamingFileLineAndTimeInBacktestAndPaper) {
+  const std::string data = dir_.path() + "/holed.csv";
+  WriteFile(data, BundledBars(1000, 400, 500));  // 100 bars cut out
+  Outcome bt = Backtest({"--data", data});
+  EXPECT_TRUE(bt.status.Exited(1)) << bt.status << "\n" << bt.out;
+  EXPECT_EQ(Lines(bt.err).size(), 1u) << bt.err;
+  EXPECT_THAT(bt.err, HasSubstr(absl::StrCat(data, ":402:")));
+  EXPECT_THAT(bt.err, HasSubstr("2023-01-"));
+  EXPECT_THAT(bt.err, HasSubstr("--allow-gaps"));
+  Outcome paper = RunTool({BOT_BIN, "--ledger", ledger_, "--logs", logs_, "--data", data});
+  EXPECT_FALSE(paper.status.Exited(0)) << paper.out;
+  EXPECT_THAT(paper.err, HasSubstr(absl::StrCat(data, ":402:")));
+}
+
+TEST_F(Audit, AllowGapsRunsAcrossTheHoleAndTheReportListsIt) {
+  const std::string data = dir_.path() + "/holed.csv", report = dir_.path() + "/report";
+  WriteFile(data, BundledBars(1000, 400, 500));
+  Outcome r = Backtest({"--data", data, "--allow-gaps", "--report", report});
+  ASSERT_TRUE(r.status.Exited(0)) << r.status << "\n" << r.err;
+  EXPECT_THAT(r.out, HasSubstr("| Bars | 900 |"));
+  EXPECT_THAT(r.out, HasSubstr("Gaps in the data"));
+  EXPECT_THAT(ReadFile(fs::path(report) / "report.json"), HasSubstr("\"missing_bars\": 100"));
+}
+
+TEST_F(Audit, BinanceKlineDumpsBacktestLikeTheBundledCsv) {
+  // The first 2000 bundled bars as data.binance.vision writes them: no
+  // header, twelve columns, open times in microseconds (2025 dumps).
+  const std::vector<std::string> lines = Lines(BundledBars(2000));
+  std::string dump;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    std::vector<std::string> c = absl::StrSplit(lines[i], ',');
+    int64_t ms = 0;
+    ASSERT_TRUE(absl::SimpleAtoi(c[0], &ms));
+    absl::StrAppend(&dump, ms * 1000, ",", c[1], ",", c[2], ",", c[3], ",", c[4], ",", c[5], ",", (ms + 299'999) * 1000,
+                    ",0,0,0,0,0\n");
+  }
+  WriteFile(dir_.path() + "/BTCUSDT-5m-2023-01.csv", dump);
+  WriteFile(dir_.path() + "/bundled.csv", BundledBars(2000));
+  Outcome a = Backtest({"--data", dir_.path() + "/BTCUSDT-5m-2023-01.csv"});
+  Outcome b = Backtest({"--data", dir_.path() + "/bundled.csv"});
+  ASSERT_TRUE(a.status.Exited(0)) << a.status << "\n" << a.err;
+  ASSERT_TRUE(b.status.Exited(0)) << b.status << "\n" << b.err;
+  const std::string table_a = a.out.substr(0, a.out.find("\nbars ")), table_b = b.out.substr(0, b.out.find("\nbars "));
+  EXPECT_EQ(table_a, table_b);
+  EXPECT_THAT(table_a, HasSubstr("| Bars | 2000 |"));
+}
+
+TEST_F(Audit, BacktestRefusesBadFlagsWithOneLine) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"--data", kDataFile, "--from", "last tuesday"},
+           {"--data", kDataFile, "--from", "2023-01-20", "--to", "2023-01-10"},
+           {"--data", kDataFile, "--slippage-pct", "-1"},
+           {"--data", kDataFile, "--fee-pct", "abc"},
+           {"--data", kDataFile, "--set", "strategy.entry.score_threshold=2"},
+           {"--data", dir_.path() + "/missing.csv"},
+       }) {
+    Outcome r = Backtest(args);
+    EXPECT_FALSE(r.status.Exited(0)) << args[2];
+    EXPECT_EQ(Lines(r.err).size(), 1u) << args[2] << ": " << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace apollo
