@@ -114,7 +114,8 @@ struct Timeframes {
 class TrendFollowing final : public Strategy {
  public:
   TrendFollowing(const config::StrategyConfig& cfg, std::string symbol, Timeframes tf)
-      : cfg_(cfg), symbol_(std::move(symbol)), tf_(tf), name_(cfg.name) {
+      : cfg_(cfg), symbol_(std::move(symbol)), tf_(tf), name_(cfg.name),
+        trend_resampler_(tf.base_ms, tf.trend_ms), entry_resampler_(tf.base_ms, tf.entry_ms) {
     warmup_bars_ = std::max(BaseBarsFor(TrendBarsNeeded(), tf_.trend_ms),
                             BaseBarsFor(EntryBarsNeeded(), tf_.entry_ms));
   }
@@ -130,6 +131,14 @@ class TrendFollowing final : public Strategy {
     window_.push_back(ToCandle(bar));  // converted once, not on every Decide
     last_close_ = bar.close;
     while (window_.size() > warmup_bars_) window_.pop_front();
+    // The higher bars are built as the base bars come, and only those whose
+    // bucket starts inside the window are kept: exactly what resampling the
+    // window would give (its first, cut bucket is dropped there too).
+    if (auto b = trend_resampler_.Add(window_.back())) trend_bars_.push_back(*b);
+    if (auto b = entry_resampler_.Add(window_.back())) entry_bars_.push_back(*b);
+    const int64_t start_ms = window_.front().open_time_ms;
+    while (!trend_bars_.empty() && trend_bars_.front().open_time_ms < start_ms) trend_bars_.pop_front();
+    while (!entry_bars_.empty() && entry_bars_.front().open_time_ms < start_ms) entry_bars_.pop_front();
   }
 
   Decision Decide(const State& state, int64_t now_ns) const override;
@@ -171,6 +180,8 @@ class TrendFollowing final : public Strategy {
   size_t warmup_bars_ = 0;
   std::deque<Candle> window_;  // the last warmup_bars_ base bars
   Fixed last_close_;           // the last bar's close, exact
+  Resampler trend_resampler_, entry_resampler_;
+  std::deque<Candle> trend_bars_, entry_bars_;  // closed higher bars inside the window
 };
 
 Decision TrendFollowing::Decide(const State& state, int64_t now_ns) const {
@@ -190,10 +201,9 @@ Decision TrendFollowing::Decide(const State& state, int64_t now_ns) const {
 }
 
 bool TrendFollowing::Read(TrendReading* t, EntryReading* e) const {
-  const std::vector<Candle> base(window_.begin(), window_.end());
   const auto& in = cfg_.indicators;
 
-  const std::vector<Candle> trend_bars = Resample(base, tf_.base_ms, tf_.trend_ms);
+  const std::vector<Candle> trend_bars(trend_bars_.begin(), trend_bars_.end());
   if (trend_bars.size() < static_cast<size_t>(kSlopeBars) + 1) return false;
   const Columns tc = ToColumns(trend_bars);
   const std::vector<double> t_fast = Ema(tc.close, in.ema_fast);
@@ -218,7 +228,7 @@ bool TrendFollowing::Read(TrendReading* t, EntryReading* e) const {
               : t->adx <= kAdxChoppy ? Regime::kChoppy
                                      : Regime::kTransitional;
 
-  const std::vector<Candle> entry_bars = Resample(base, tf_.base_ms, tf_.entry_ms);
+  const std::vector<Candle> entry_bars(entry_bars_.begin(), entry_bars_.end());
   const size_t lookback = static_cast<size_t>(cfg_.entry.breakout_lookback);
   if (entry_bars.size() < lookback + 2) return false;
   const Columns ec = ToColumns(entry_bars);
