@@ -17,6 +17,7 @@
 #                    (default 3); one more fold from the disk comes first
 #   BENCH_MIN_TIME   Google Benchmark min time per repetition, s (default 2)
 #   BENCH_DB_BENCH_NUM  keys db_bench writes (default 640000)
+#   BENCH_BARS, BENCH_SYNC_BARS  see bench/engine_bench.sh
 # Needs python3. db_bench (Debian rocksdb-tools) is optional.
 set -euo pipefail
 
@@ -28,7 +29,7 @@ FOLD_REPS=${BENCH_FOLD_REPS:-3}
 MIN_TIME=${BENCH_MIN_TIME:-2}
 DB_BENCH_NUM=${BENCH_DB_BENCH_NUM:-640000}
 
-for exe in ledger_bench replay_bench; do
+for exe in ledger_bench replay_bench bot replay; do
   if [[ ! -x "$BIN/$exe" ]]; then
     echo "run.sh: $BIN/$exe is missing: build $BUILD_DIR first (Release)" >&2
     exit 2
@@ -122,6 +123,10 @@ while read -r name value unit; do figure "$name" "$value" "$unit"; done <"$WORK/
 "$BIN/replay_bench" recover-snapshot "$LEDGER" | tee -a "$FIGURES"
 "$BIN/replay_bench" recover-after-kill "$LEDGER" | tee -a "$FIGURES"
 
+# --- The engine: backtest, per-step synced paper, decision re-run --------------
+note "engine: backtest over ${BENCH_BARS:-1000000} bars, paper with per-step sync, replay decisions..."
+"$(dirname "$0")/engine_bench.sh" "$BUILD_DIR" | tee -a "$FIGURES"
+
 # --- Verdicts -------------------------------------------------------------------
 python3 - "$FIGURES" >&2 <<'EOF'
 import sys
@@ -152,6 +157,9 @@ if "recovery_after_kill_ms_10m" in f:
 if "replay_peak_rss_mb" in f:
     x = f["replay_peak_rss_mb"]
     out.append(f"replay peak RSS <= 150 MB: {verdict(x <= 150)} ({x:g} MB)")
+if "backtest_bars_per_s" in f:
+    x = f["backtest_bars_per_s"]
+    out.append(f"backtest >= 250,000 bars/s (target 1,000,000): {verdict(x >= 250000)} ({x:,.0f})")
 for line in out:
     print("# target:", line)
 EOF

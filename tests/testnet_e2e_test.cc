@@ -324,6 +324,20 @@ class TestnetE2E : public ::testing::Test {
   }
 
   // SIGTERM; expects a clean exit.
+  // `replay decisions` over the stopped bot's ledger: no divergence, and
+  // reactions and reconciliation verdicts among the decisions checked.
+  void ExpectDecisionsReDerive() {
+    SpawnOptions o;
+    o.cwd = tmp_.path();
+    auto replay = Process::Spawn({REPLAY_BIN, "decisions", "--ledger", ledger_dir_}, o);
+    ASSERT_TRUE(replay.ok()) << replay.status();
+    testing::ExitStatus st = (*replay)->Wait(kStopTimeout);
+    EXPECT_TRUE(st.Exited(0)) << st << "\n" << (*replay)->out() << (*replay)->err();
+    EXPECT_THAT((*replay)->out(), ::testing::MatchesRegex(
+                                      "0 divergences over [0-9]+ decisions \\(bar [0-9]+, reaction [1-9][0-9]*, "
+                                      "reconciliation [1-9][0-9]*\\)\n"));
+  }
+
   void StopBot() {
     ASSERT_NE(bot_, nullptr);
     bot_->Signal(SIGTERM);
@@ -471,6 +485,8 @@ TEST_F(TestnetE2E, PositionClosedByHandNeedsManualReview) {
   ASSERT_TRUE(health.has_value()) << "no /health answer; started line: " << started_line_;
   EXPECT_THAT(*health, HasSubstr("\"manual_review_required\":true"));
   ASSERT_NO_FATAL_FAILURE(StopBot());
+  // The review's verdict, judged again from the journaled venue snapshot.
+  ExpectDecisionsReDerive();
 }
 
 // The SL and TP are a one-cancels-the-other pair on the venue: when the fake
@@ -529,6 +545,11 @@ TEST_F(TestnetE2E, OcoOnTheVenue) {
   ASSERT_TRUE(open_orders.ok());
   EXPECT_TRUE(open_orders.value().empty()) << exchange_->StateJson();
   ASSERT_NO_FATAL_FAILURE(StopBot());
+
+  // The audit: every decision of this testnet run (the entry, its protection
+  // after the fill, the OCO, the reconciliation verdicts) re-derives from
+  // the ledger alone.
+  ExpectDecisionsReDerive();
 }
 
 // The bot dies (SIGKILL) while the venue has accepted its entry but not yet
