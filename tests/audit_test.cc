@@ -337,6 +337,22 @@ TEST_F(Audit, BacktestKilledMidRunResumesToTheTradesOfAnUninterruptedRun) {
   EXPECT_TRUE(decisions.status.Exited(0)) << decisions.out << decisions.err;
 }
 
+TEST_F(Audit, BacktestLikeALedgerReRunsItsBarsAndComparesTheTrades) {
+  RunPaper();
+  const std::string report = dir_.path() + "/like";
+  Outcome same = Backtest({"--like", ledger_, "--report", report});
+  ASSERT_TRUE(same.status.Exited(0)) << same.status << "\n" << same.err;
+  EXPECT_THAT(same.out, HasSubstr("| Trades | 18 | 18 |"));
+  EXPECT_THAT(same.out, HasSubstr("Trades in both: 18 (0 differ), only in the ledger: 0, only in the backtest: 0"));
+  EXPECT_TRUE(fs::exists(fs::path(report) / "like.md"));
+  // Costlier fills in the backtest: the same trades, at other prices.
+  Outcome costly = Backtest({"--like", ledger_, "--slippage-pct", "0.1"});
+  ASSERT_TRUE(costly.status.Exited(0)) << costly.status << "\n" << costly.err;
+  EXPECT_THAT(costly.out, MatchesRegex("(.|\n)*Trades in both: [0-9]+ \\([1-9][0-9]* differ\\)(.|\n)*"));
+  EXPECT_THAT(costly.out, HasSubstr("| Average entry slippage | 2.00 bps | 10.00 bps |"));
+  EXPECT_THAT(Backtest({"--like", ledger_, "--data", kDataFile}).err, HasSubstr("--like re-runs the ledger's own bars"));
+}
+
 TEST_F(Audit, BacktestRefusesBadFlagsWithOneLine) {
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
            {"--data", kDataFile, "--from", "last tuesday"},

@@ -28,6 +28,8 @@
 #include "engine/runtime/log.h"
 #include "engine/runtime/paper_run.h"
 #include "engine/runtime/signals.h"
+#include "ledger/ledger.h"
+#include "replay/journal.h"
 #include "tools/progress.h"
 
 #ifndef APOLLO_BUILD_VERSION
@@ -198,7 +200,7 @@ int Run(const Flags& flags) {
 
 struct BacktestFlags {
   std::vector<std::string> data;
-  std::string from, to, config_path, ledger, report, initial_equity, fee_pct, slippage_pct;
+  std::string from, to, config_path, ledger, report, initial_equity, fee_pct, slippage_pct, like;
   std::vector<std::string> overrides;
   int64_t random_seed = 42;
   bool allow_gaps = false;
@@ -227,8 +229,25 @@ std::vector<std::string> CostOverrides(const BacktestFlags& f) {
   return out;
 }
 
+// --like: the config the ledger journaled (unless --config names one).
+absl::StatusOr<config::Config> LikeConfig(const BacktestFlags& f) {
+  if (!f.data.empty()) return absl::InvalidArgumentError("--like re-runs the ledger's own bars: drop --data");
+  ASSIGN_OR_RETURN(std::unique_ptr<apollo::ledger::Ledger> ledger, apollo::ledger::Ledger::OpenReader(f.like));
+  ASSIGN_OR_RETURN(apollo::replay::Journaled journaled, apollo::replay::ReadJournaled(*ledger));
+  if (journaled.config_text.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("--like ", f.like, ": the ledger journaled no config text (written before ConfigLoaded v2); pass --config"));
+  }
+  return config::ParseCanonical(journaled.config_text, absl::StrCat("the config journaled in ", f.like));
+}
+
 absl::StatusOr<runtime::BacktestOptions> BacktestSetup(const BacktestFlags& f) {
-  ASSIGN_OR_RETURN(config::Config cfg, config::LoadForCommandLine({f.config_path, "paper", "", "", ""}, config::ProcessEnv()));
+  config::Config cfg;
+  if (!f.like.empty() && f.config_path.empty()) {
+    ASSIGN_OR_RETURN(cfg, LikeConfig(f));
+  } else {
+    ASSIGN_OR_RETURN(cfg, config::LoadForCommandLine({f.config_path, "paper", "", "", ""}, config::ProcessEnv()));
+  }
   std::vector<std::string> overrides = CostOverrides(f);
   if (!f.slippage_pct.empty()) {
     auto pct = apollo::Fixed::Parse(f.slippage_pct);
@@ -252,6 +271,7 @@ absl::StatusOr<runtime::BacktestOptions> BacktestSetup(const BacktestFlags& f) {
   }
   if (o.to_ms <= o.from_ms) return absl::InvalidArgumentError("--to must be after --from");
   o.allow_gaps = f.allow_gaps;
+  o.like_ledger = f.like;
   o.ledger_dir = f.ledger;
   o.report_dir = f.report;
   o.build_version = APOLLO_BUILD_VERSION;
@@ -310,6 +330,8 @@ int main(int argc, char** argv) {
   backtest->add_option("--ledger", bt.ledger, "Keep the ledger here (default: a temporary one, removed)");
   backtest->add_option("--report,--out-dir", bt.report, "Write report.json, report.md, equity.svg, CSVs here");
   backtest->add_flag("--allow-gaps", bt.allow_gaps, "Run across holes in the data (listed in the report)");
+  backtest->add_option("--like", bt.like,
+                       "Re-run the bars journaled in this paper/testnet/live ledger with its config, and compare trades");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -9,6 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "engine/domain/status_macros.h"
 #include "ledger/ledger.h"
+#include "replay/compare.h"
+#include "replay/journal.h"
 #include "replay/performance.h"
 
 namespace apollo::runtime {
@@ -70,9 +72,17 @@ absl::StatusOr<BacktestResult> RunBacktest(const BacktestOptions& o) {
 
   RunOptions run;
   run.cfg = o.cfg;
+  if (!o.like_ledger.empty()) {
+    // The journaled bars, as a file the run reads like any other.
+    ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ledger> like, ledger::Ledger::OpenReader(o.like_ledger));
+    ASSIGN_OR_RETURN(replay::Journaled journaled, replay::ReadJournaled(*like));
+    const std::string bars = (fs::path(temp.path) / "journaled-bars.csv").string();
+    RETURN_IF_ERROR(WriteFile(bars, replay::BarsCsv(journaled.bars)));
+    run.data_files = {bars};
+  }
   run.cfg.storage.ledger_path = ledger_dir;
   run.cfg.storage.logs_path = logs_dir;
-  run.data_files = o.data_files;
+  if (o.like_ledger.empty()) run.data_files = o.data_files;
   run.allow_gaps = o.allow_gaps;
   run.from_ms = o.from_ms;
   run.to_ms = o.to_ms;
@@ -95,7 +105,15 @@ absl::StatusOr<BacktestResult> RunBacktest(const BacktestOptions& o) {
   }
   r.report = replay::ComputeReport(r.input);
   r.markdown = replay::ReportMarkdown(r.input, r.report);
+  if (!o.like_ledger.empty()) {
+    ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ledger> like, ledger::Ledger::OpenReader(o.like_ledger));
+    ASSIGN_OR_RETURN(std::vector<replay::RunTrade> theirs, replay::ReadTrades(*like));
+    ASSIGN_OR_RETURN(std::vector<replay::RunTrade> ours, replay::ReadTrades(*ledger));
+    r.comparison = replay::CompareRuns(theirs, ours);
+    absl::StrAppend(&r.markdown, "\n", r.comparison);
+  }
   if (!o.report_dir.empty()) RETURN_IF_ERROR(WriteReport(o.report_dir, r, p));
+  if (!o.report_dir.empty() && !r.comparison.empty()) RETURN_IF_ERROR(WriteFile(fs::path(o.report_dir) / "like.md", r.comparison));
   r.ledger_dir = o.ledger_dir;
   return r;
 }

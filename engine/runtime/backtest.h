@@ -35,13 +35,17 @@ struct BacktestOptions {
   std::string report_dir;  // empty: no files
   std::string build_version;
   std::function<void(uint64_t done, uint64_t total)> on_bar;
+  // Re-run the bars journaled in this paper/testnet/live ledger (instead of
+  // data_files) and compare the two runs' trades (BacktestResult::comparison).
+  std::string like_ledger;
 };
 
 struct BacktestResult {
   RunSummary run;
   replay::ReportInput input;
   replay::Report report;
-  std::string markdown;    // report.md
+  std::string markdown;    // report.md (with the comparison when --like)
+  std::string comparison;  // like.md: the ledger's trades against the backtest's
   std::string ledger_dir;  // where the ledger is (empty once a temporary one is removed)
 };
 

@@ -1,0 +1,44 @@
+// Reading a ledger's journaled config and bars; see journal.h.
+#include "replay/journal.h"
+
+#include "absl/strings/str_cat.h"
+#include "engine/domain/status_macros.h"
+#include "ledger/event_log.h"
+
+namespace apollo::replay {
+
+absl::StatusOr<Journaled> ReadJournaled(const ledger::Ledger& ledger) {
+  Journaled j;
+  std::vector<CandleClose> all;
+  const uint64_t head = ledger.head().last_seq;
+  if (head > 0) {
+    RETURN_IF_ERROR(ledger.Scan(1, head, [&](const ledger::RecordView& r) -> absl::Status {
+      const auto tag = static_cast<EventTag>(r.tag);
+      if (tag != EventTag::kCandleClose && tag != EventTag::kConfigLoaded) return absl::OkStatus();
+      ASSIGN_OR_RETURN(Event e, ledger::DecodeRecord(r));
+      if (auto* c = std::get_if<ConfigLoaded>(&e.body); c != nullptr && !c->config_text.empty()) {
+        j.config_text = c->config_text;
+      } else if (auto* b = std::get_if<CandleClose>(&e.body)) {
+        all.push_back(std::move(*b));
+      }
+      return absl::OkStatus();
+    }));
+  }
+  if (all.empty()) return absl::FailedPreconditionError("the ledger holds no bar to re-run");
+  const Symbol symbol = all.front().symbol;
+  for (CandleClose& b : all) {
+    if (b.symbol == symbol) j.bars.push_back(std::move(b));
+  }
+  return j;
+}
+
+std::string BarsCsv(const std::vector<CandleClose>& bars) {
+  std::string out = "open_time_ms,open,high,low,close,volume\n";
+  for (const CandleClose& b : bars) {
+    absl::StrAppend(&out, b.open_time_ms, ",", b.open.ToString(), ",", b.high.ToString(), ",", b.low.ToString(), ",",
+                    b.close.ToString(), ",", b.volume.ToString(), "\n");
+  }
+  return out;
+}
+
+}  // namespace apollo::replay
