@@ -3,6 +3,8 @@
 // depends only on its window, what it proposes and when it exits.
 #include "engine/strategy/strategy.h"
 
+#include <random>
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -211,6 +213,35 @@ TEST(Indicators, AdxOfAOneWayMarketIsOneHundred) {
 
 Candle C(int64_t t, double o, double h, double l, double c, double v) {
   return Candle{t, o, h, l, c, v};
+}
+
+// The strategy reads its entry indicators through the one-pass kernel; it
+// must give the very bits the series functions give, or decisions change.
+TEST(Indicators, OnePassLastValuesEqualTheSeriesBitForBit) {
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> step(-40, 40), wick(0, 25), vol(0, 900);
+  auto same = [](double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; };
+  for (size_t n : {0, 1, 2, 9, 14, 15, 20, 21, 22, 63, 400, 1072}) {
+    std::deque<Candle> candles;
+    double price = 20000;
+    for (size_t i = 0; i < n; ++i) {
+      const double open = price;
+      price += step(rng);
+      candles.push_back(Candle{static_cast<int64_t>(i) * 900'000, open, std::max(open, price) + wick(rng),
+                               std::min(open, price) - wick(rng), price, vol(rng)});
+    }
+    const std::vector<Candle> v(candles.begin(), candles.end());
+    const Columns c = ToColumns(v);
+    const LastValues last = ComputeLastValues(candles, LastPeriods{8, 21, 14, 14, 20});
+    if (n == 0) continue;
+    const size_t j = n - 1;
+    EXPECT_TRUE(same(last.ema_fast, Ema(c.close, 8)[j])) << n;
+    EXPECT_TRUE(same(last.ema_slow, Ema(c.close, 21)[j])) << n;
+    EXPECT_TRUE(same(last.ema_slow_prev, n >= 2 ? Ema(c.close, 21)[j - 1] : NAN)) << n;
+    EXPECT_TRUE(same(last.atr, Atr(c.high, c.low, c.close, 14)[j])) << n;
+    EXPECT_TRUE(same(last.rsi, Rsi(c.close, 14)[j])) << n;
+    EXPECT_TRUE(same(last.volume_sma, Sma(c.volume, 20)[j])) << n;
+  }
 }
 
 TEST(Resampler, FifteenMinutesFromFiveCloseOnQuarterHours) {

@@ -179,6 +179,105 @@ Columns ToColumns(std::span<const Candle> candles) {
   return c;
 }
 
+namespace {
+
+// Ema's recursion, one value at a time (see Ema).
+class EmaStep {
+ public:
+  explicit EmaStep(int period) : period_(period), alpha_(2.0 / (period + 1)) {}
+  void Add(size_t i, double v) {
+    const size_t p = static_cast<size_t>(period_);
+    prev_ = value_;
+    if (i < p) {
+      sum_ += v;
+      if (i + 1 == p) value_ = sum_ / period_;
+    } else {
+      value_ += alpha_ * (v - value_);
+    }
+  }
+  double value() const { return value_; }
+  double prev() const { return prev_; }
+
+ private:
+  int period_;
+  double alpha_, sum_ = 0, value_ = kNaN, prev_ = kNaN;
+};
+
+// WilderAverage's recursion over x[1..] (see WilderAverage).
+class WilderStep {
+ public:
+  explicit WilderStep(int period) : period_(period) {}
+  void Add(size_t i, double x) {
+    const size_t p = static_cast<size_t>(period_);
+    if (i == 0) return;
+    if (i <= p) {
+      avg_ += x;
+      if (i == p) {
+        avg_ /= period_;
+        defined_ = true;
+      }
+    } else {
+      avg_ = (avg_ * (period_ - 1) + x) / period_;
+    }
+  }
+  double value() const { return defined_ ? avg_ : kNaN; }
+
+ private:
+  int period_;
+  double avg_ = 0;
+  bool defined_ = false;
+};
+
+// Sma's rolling sum (see Sma): the same additions and subtractions in order.
+class SmaStep {
+ public:
+  SmaStep(const std::deque<Candle>& c, int period) : c_(c), period_(period) {}
+  void Add(size_t i) {
+    const size_t p = static_cast<size_t>(period_);
+    sum_ += c_[i].volume;
+    if (i >= p) sum_ -= c_[i - p].volume;
+    if (i + 1 >= p) value_ = sum_ / period_;
+  }
+  double value() const { return value_; }
+
+ private:
+  const std::deque<Candle>& c_;
+  int period_;
+  double sum_ = 0, value_ = kNaN;
+};
+
+}  // namespace
+
+LastValues ComputeLastValues(const std::deque<Candle>& c, const LastPeriods& p) {
+  LastValues out{kNaN, kNaN, kNaN, kNaN, kNaN, kNaN};
+  const size_t n = c.size();
+  if (p.ema_fast <= 0 || p.ema_slow <= 0 || p.atr <= 0 || p.rsi <= 0 || p.volume <= 0) return out;
+  EmaStep fast(p.ema_fast), slow(p.ema_slow);
+  WilderStep atr(p.atr), gain(p.rsi), loss(p.rsi);
+  SmaStep volume(c, p.volume);
+  for (size_t i = 0; i < n; ++i) {
+    fast.Add(i, c[i].close);
+    slow.Add(i, c[i].close);
+    volume.Add(i);
+    if (i == 0) continue;
+    const double tr = std::max({c[i].high - c[i].low, std::abs(c[i].high - c[i - 1].close),
+                                std::abs(c[i].low - c[i - 1].close)});
+    atr.Add(i, tr);
+    const double change = c[i].close - c[i - 1].close;
+    gain.Add(i, std::max(change, 0.0));
+    loss.Add(i, std::max(-change, 0.0));
+  }
+  if (n == 0) return out;
+  out.ema_fast = fast.value();
+  out.ema_slow = slow.value();
+  out.ema_slow_prev = n >= 2 ? slow.prev() : kNaN;
+  out.atr = atr.value();
+  out.volume_sma = volume.value();
+  const double g = gain.value(), l = loss.value();
+  if (!std::isnan(g)) out.rsi = l == 0 ? (g == 0 ? 50.0 : 100.0) : 100.0 - 100.0 / (1.0 + g / l);
+  return out;
+}
+
 bool ClosesBar(int64_t open_time_ms, int64_t base_ms, int64_t bar_ms) {
   const int64_t end = open_time_ms + base_ms;
   return end % bar_ms == 0;

@@ -14,6 +14,7 @@
 #define APOLLO_ENGINE_STRATEGY_INDICATORS_H_
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <span>
 #include <vector>
@@ -71,6 +72,20 @@ struct Columns {
   std::vector<double> open, high, low, close, volume;
 };
 Columns ToColumns(std::span<const Candle> candles);
+
+// The last values of Ema(close, ema_fast), Ema(close, ema_slow) (and the
+// slow one a bar earlier), Atr(atr_period), Rsi(rsi_period) and
+// Sma(volume, volume_period) over `candles`, in one pass: the five
+// recursions run interleaved, each with exactly the operations of its
+// series function, so the values are bit-identical to the series' last
+// entries (NaN where those are) at a fraction of the latency.
+struct LastValues {
+  double ema_fast, ema_slow, ema_slow_prev, atr, rsi, volume_sma;
+};
+struct LastPeriods {
+  int ema_fast, ema_slow, atr, rsi, volume;
+};
+LastValues ComputeLastValues(const std::deque<Candle>& candles, const LastPeriods& periods);
 
 // Whether a base bar opening at open_time_ms closes a bar of length
 // bar_ms aligned on the UTC epoch (open_time_ms + base_ms is a multiple).

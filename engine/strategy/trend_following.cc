@@ -228,28 +228,29 @@ bool TrendFollowing::Read(TrendReading* t, EntryReading* e) const {
               : t->adx <= kAdxChoppy ? Regime::kChoppy
                                      : Regime::kTransitional;
 
-  const std::vector<Candle> entry_bars(entry_bars_.begin(), entry_bars_.end());
+  const std::deque<Candle>& eb = entry_bars_;
   const size_t lookback = static_cast<size_t>(cfg_.entry.breakout_lookback);
-  if (entry_bars.size() < lookback + 2) return false;
-  const Columns ec = ToColumns(entry_bars);
-  const std::vector<double> e_fast = Ema(ec.close, in.ema_fast);
-  const std::vector<double> e_slow = Ema(ec.close, in.ema_slow);
-  const std::vector<double> atr = Atr(ec.high, ec.low, ec.close, in.atr_period);
-  const std::vector<double> rsi = Rsi(ec.close, in.rsi_period);
-  const std::vector<double> vol_sma = Sma(ec.volume, in.volume_sma_period);
-  const size_t j = entry_bars.size() - 1;
-  e->close = ec.close[j];
-  e->volume = ec.volume[j];
-  e->ema_fast = e_fast[j];
-  e->ema_slow = e_slow[j];
-  e->atr = atr[j];
-  e->rsi = rsi[j];
-  e->volume_sma = vol_sma[j];
-  e->prev_high = ec.high[j - 1];
-  e->prev_low = ec.low[j - 1];
-  e->prev_ema_slow = e_slow[j - 1];
-  e->range_high = Highest(ec.high, j, lookback);
-  e->range_low = Lowest(ec.low, j, lookback);
+  if (eb.size() < lookback + 2) return false;
+  // One pass over the window, bit-identical to the series functions.
+  const LastValues last = ComputeLastValues(
+      eb, LastPeriods{in.ema_fast, in.ema_slow, in.atr_period, in.rsi_period, in.volume_sma_period});
+  const size_t j = eb.size() - 1;
+  e->close = eb[j].close;
+  e->volume = eb[j].volume;
+  e->ema_fast = last.ema_fast;
+  e->ema_slow = last.ema_slow;
+  e->atr = last.atr;
+  e->rsi = last.rsi;
+  e->volume_sma = last.volume_sma;
+  e->prev_high = eb[j - 1].high;
+  e->prev_low = eb[j - 1].low;
+  e->prev_ema_slow = last.ema_slow_prev;
+  e->range_high = eb[j - lookback].high;
+  e->range_low = eb[j - lookback].low;
+  for (size_t k = j - lookback; k < j; ++k) {  // the lookback bars before this one
+    e->range_high = std::max(e->range_high, eb[k].high);
+    e->range_low = std::min(e->range_low, eb[k].low);
+  }
   return AllFinite({e->ema_fast, e->ema_slow, e->atr, e->rsi, e->volume_sma, e->prev_ema_slow,
                     e->range_high, e->range_low}) &&
          e->atr > 0;
