@@ -222,7 +222,7 @@ TEST(Indicators, OnePassLastValuesEqualTheSeriesBitForBit) {
   std::uniform_real_distribution<double> step(-40, 40), wick(0, 25), vol(0, 900);
   auto same = [](double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; };
   for (size_t n : {0, 1, 2, 9, 14, 15, 20, 21, 22, 63, 400, 1072}) {
-    std::deque<Candle> candles;
+    std::vector<Candle> candles;
     double price = 20000;
     for (size_t i = 0; i < n; ++i) {
       const double open = price;
@@ -230,9 +230,9 @@ TEST(Indicators, OnePassLastValuesEqualTheSeriesBitForBit) {
       candles.push_back(Candle{static_cast<int64_t>(i) * 900'000, open, std::max(open, price) + wick(rng),
                                std::min(open, price) - wick(rng), price, vol(rng)});
     }
-    const std::vector<Candle> v(candles.begin(), candles.end());
+    const std::vector<Candle>& v = candles;
     const Columns c = ToColumns(v);
-    const LastValues last = ComputeLastValues(candles, LastPeriods{8, 21, 14, 14, 20});
+    const LastValues last = ComputeLastValues(v, LastPeriods{8, 21, 14, 14, 20});
     if (n == 0) continue;
     const size_t j = n - 1;
     EXPECT_TRUE(same(last.ema_fast, Ema(c.close, 8)[j])) << n;

@@ -231,7 +231,7 @@ class WilderStep {
 // Sma's rolling sum (see Sma): the same additions and subtractions in order.
 class SmaStep {
  public:
-  SmaStep(const std::deque<Candle>& c, int period) : c_(c), period_(period) {}
+  SmaStep(std::span<const Candle> c, int period) : c_(c), period_(period) {}
   void Add(size_t i) {
     const size_t p = static_cast<size_t>(period_);
     sum_ += c_[i].volume;
@@ -241,14 +241,14 @@ class SmaStep {
   double value() const { return value_; }
 
  private:
-  const std::deque<Candle>& c_;
+  std::span<const Candle> c_;
   int period_;
   double sum_ = 0, value_ = kNaN;
 };
 
 }  // namespace
 
-LastValues ComputeLastValues(const std::deque<Candle>& c, const LastPeriods& p) {
+LastValues ComputeLastValues(std::span<const Candle> c, const LastPeriods& p) {
   LastValues out{kNaN, kNaN, kNaN, kNaN, kNaN, kNaN};
   const size_t n = c.size();
   if (p.ema_fast <= 0 || p.ema_slow <= 0 || p.atr <= 0 || p.rsi <= 0 || p.volume <= 0) return out;

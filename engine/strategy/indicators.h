@@ -14,7 +14,6 @@
 #define APOLLO_ENGINE_STRATEGY_INDICATORS_H_
 
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <span>
 #include <vector>
@@ -85,7 +84,27 @@ struct LastValues {
 struct LastPeriods {
   int ema_fast, ema_slow, atr, rsi, volume;
 };
-LastValues ComputeLastValues(const std::deque<Candle>& candles, const LastPeriods& periods);
+LastValues ComputeLastValues(std::span<const Candle> candles, const LastPeriods& periods);
+
+// A window that slides forward over a contiguous buffer: push at the back,
+// drop from the front, read as a span (no copy), compacted now and then.
+class CandleWindow {
+ public:
+  void PushBack(const Candle& c) { buf_.push_back(c); }
+  void DropBefore(int64_t open_time_ms) {
+    while (head_ < buf_.size() && buf_[head_].open_time_ms < open_time_ms) ++head_;
+    if (head_ > 256 && head_ * 2 > buf_.size()) {
+      buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
+  }
+  std::span<const Candle> span() const { return std::span<const Candle>(buf_).subspan(head_); }
+  size_t size() const { return buf_.size() - head_; }
+
+ private:
+  std::vector<Candle> buf_;
+  size_t head_ = 0;
+};
 
 // Whether a base bar opening at open_time_ms closes a bar of length
 // bar_ms aligned on the UTC epoch (open_time_ms + base_ms is a multiple).

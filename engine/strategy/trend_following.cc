@@ -134,11 +134,10 @@ class TrendFollowing final : public Strategy {
     // The higher bars are built as the base bars come, and only those whose
     // bucket starts inside the window are kept: exactly what resampling the
     // window would give (its first, cut bucket is dropped there too).
-    if (auto b = trend_resampler_.Add(window_.back())) trend_bars_.push_back(*b);
-    if (auto b = entry_resampler_.Add(window_.back())) entry_bars_.push_back(*b);
-    const int64_t start_ms = window_.front().open_time_ms;
-    while (!trend_bars_.empty() && trend_bars_.front().open_time_ms < start_ms) trend_bars_.pop_front();
-    while (!entry_bars_.empty() && entry_bars_.front().open_time_ms < start_ms) entry_bars_.pop_front();
+    if (auto b = trend_resampler_.Add(window_.back())) trend_bars_.PushBack(*b);
+    if (auto b = entry_resampler_.Add(window_.back())) entry_bars_.PushBack(*b);
+    trend_bars_.DropBefore(window_.front().open_time_ms);
+    entry_bars_.DropBefore(window_.front().open_time_ms);
   }
 
   Decision Decide(const State& state, int64_t now_ns) const override;
@@ -181,7 +180,7 @@ class TrendFollowing final : public Strategy {
   std::deque<Candle> window_;  // the last warmup_bars_ base bars
   Fixed last_close_;           // the last bar's close, exact
   Resampler trend_resampler_, entry_resampler_;
-  std::deque<Candle> trend_bars_, entry_bars_;  // closed higher bars inside the window
+  CandleWindow trend_bars_, entry_bars_;  // closed higher bars inside the window
 };
 
 Decision TrendFollowing::Decide(const State& state, int64_t now_ns) const {
@@ -203,7 +202,7 @@ Decision TrendFollowing::Decide(const State& state, int64_t now_ns) const {
 bool TrendFollowing::Read(TrendReading* t, EntryReading* e) const {
   const auto& in = cfg_.indicators;
 
-  const std::vector<Candle> trend_bars(trend_bars_.begin(), trend_bars_.end());
+  const std::span<const Candle> trend_bars = trend_bars_.span();
   if (trend_bars.size() < static_cast<size_t>(kSlopeBars) + 1) return false;
   const Columns tc = ToColumns(trend_bars);
   const std::vector<double> t_fast = Ema(tc.close, in.ema_fast);
@@ -228,7 +227,7 @@ bool TrendFollowing::Read(TrendReading* t, EntryReading* e) const {
               : t->adx <= kAdxChoppy ? Regime::kChoppy
                                      : Regime::kTransitional;
 
-  const std::deque<Candle>& eb = entry_bars_;
+  const std::span<const Candle> eb = entry_bars_.span();
   const size_t lookback = static_cast<size_t>(cfg_.entry.breakout_lookback);
   if (eb.size() < lookback + 2) return false;
   // One pass over the window, bit-identical to the series functions.
