@@ -12,6 +12,9 @@
 // the ledger.
 #include "ledger/ledger.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -469,26 +472,65 @@ class RocksLedger : public Ledger {
 
 }  // namespace
 
+namespace {
+
+namespace fs = std::filesystem;
+
+// Creates a new, initialized ledger at `dir` so that a crash at any instant
+// leaves either no ledger or a whole one: it is built in a scratch directory
+// beside `dir` (same file system), synced, and renamed into place. A crash
+// leaves only a `<name>.creating-*` directory, removed at the next creation.
+// An empty `dir` is replaced; a non-empty one that is not a ledger is refused.
+absl::Status CreateLedger(const std::string& dir) {
+  fs::path target = fs::path(dir).lexically_normal();
+  if (target.filename().empty()) target = target.parent_path();
+  const fs::path parent = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+  std::error_code ec;
+  fs::create_directories(parent, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("cannot create ", parent.string(), ": ", ec.message()));
+  if (fs::exists(target, ec) && !fs::is_empty(target, ec)) {
+    return absl::DataLossError(absl::StrCat(dir, " is not an Apollo ledger: it holds files but no RocksDB CURRENT"));
+  }
+  const std::string prefix = target.filename().string() + ".creating-";
+  for (fs::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().filename().string().rfind(prefix, 0) == 0) fs::remove_all(it->path(), ec);
+  }
+  std::string scratch = (parent / (prefix + "XXXXXX")).string();
+  if (mkdtemp(scratch.data()) == nullptr) return absl::UnavailableError(absl::StrCat("cannot create ledger ", dir));
+  {
+    rocksdb::DBOptions opts(BaseOptions());
+    opts.create_if_missing = true;
+    opts.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(opts, scratch, Descriptors(), &handles, &raw),
+                              absl::StrCat("creating ledger ", dir)));
+    RocksLedger ledger(std::unique_ptr<rocksdb::DB>(raw), std::move(handles), /*writer=*/true, "");
+    RETURN_IF_ERROR(ledger.Initialize());
+  }  // closed: its WAL and MANIFEST are synced
+  fs::rename(scratch, target, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("cannot create ledger ", dir, ": ", ec.message()));
+  const int fd = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd >= 0) {
+    ::fsync(fd);  // the rename itself survives a power loss
+    ::close(fd);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Ledger>> Ledger::OpenWriter(const std::string& dir) {
   std::error_code ec;
-  const bool exists = std::filesystem::exists(std::filesystem::path(dir) / "CURRENT", ec);
-  if (!exists) {
-    std::filesystem::create_directories(dir, ec);
-    if (ec) return absl::UnavailableError(absl::StrCat("cannot create ", dir, ": ", ec.message()));
-  }
+  if (!std::filesystem::exists(std::filesystem::path(dir) / "CURRENT", ec)) RETURN_IF_ERROR(CreateLedger(dir));
   rocksdb::DBOptions opts(BaseOptions());
-  opts.create_if_missing = !exists;
-  opts.create_missing_column_families = !exists;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(opts, dir, Descriptors(), &handles, &raw);
-  if (s.IsInvalidArgument() && exists) {
-    return absl::DataLossError(absl::StrCat(dir, " is not an Apollo ledger: ", s.ToString()));
-  }
+  if (s.IsInvalidArgument()) return absl::DataLossError(absl::StrCat(dir, " is not an Apollo ledger: ", s.ToString()));
   RETURN_IF_ERROR(FromRocks(s, absl::StrCat("opening ledger ", dir)));
   auto ledger = std::make_unique<RocksLedger>(std::unique_ptr<rocksdb::DB>(raw), std::move(handles),
                                               /*writer=*/true, "");
-  if (!exists) RETURN_IF_ERROR(ledger->Initialize());
   RETURN_IF_ERROR(ledger->Load());
   return std::unique_ptr<Ledger>(std::move(ledger));
 }

@@ -892,6 +892,34 @@ TEST(LedgerOpen, ReaderOnAMissingOrNonLedgerDirectoryIsNotFound) {
   EXPECT_FALSE(std::filesystem::exists(tmp.Sub("nothing-here"))) << "a reader created the directory";
 }
 
+// A ledger is created whole or not at all: a writer killed while creating it
+// leaves only its scratch directory, which the next creation clears.
+TEST(LedgerOpen, CreationInterruptedByACrashLeavesNoHalfLedger) {
+  testing::TempDir tmp;
+  const std::string dir = tmp.Sub("ledger");
+  std::filesystem::create_directories(tmp.Sub("ledger.creating-abc123"));  // what a kill leaves
+  { std::FILE* f = std::fopen(tmp.Sub("ledger.creating-abc123/CURRENT").c_str(), "w"); std::fclose(f); }
+  auto writer = Ledger::OpenWriter(dir);
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  EXPECT_EQ((*writer)->head().last_seq, 0u);
+  EXPECT_FALSE(std::filesystem::exists(tmp.Sub("ledger.creating-abc123")));
+  for (const auto& entry : std::filesystem::directory_iterator(tmp.path())) {
+    EXPECT_EQ(entry.path().filename().string().find(".creating-"), std::string::npos) << entry.path();
+  }
+}
+
+TEST(LedgerOpen, AnEmptyDirectoryBecomesALedgerButOneWithOtherFilesIsRefused) {
+  testing::TempDir tmp;
+  std::filesystem::create_directories(tmp.Sub("empty"));
+  auto empty = Ledger::OpenWriter(tmp.Sub("empty"));
+  EXPECT_TRUE(empty.ok()) << empty.status();
+  std::filesystem::create_directories(tmp.Sub("other"));
+  { std::FILE* f = std::fopen(tmp.Sub("other/notes.txt").c_str(), "w"); std::fputs("hello\n", f); std::fclose(f); }
+  auto other = Ledger::OpenWriter(tmp.Sub("other"));
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kDataLoss) << other.status();
+  EXPECT_TRUE(std::filesystem::exists(tmp.Sub("other/notes.txt")));
+}
+
 TEST(LedgerOpen, RocksDbThatIsNotALedgerIsDataLoss) {
   testing::TempDir tmp;
   const std::string dir = tmp.Sub("plain");
