@@ -8,7 +8,6 @@
 #include "absl/strings/str_cat.h"
 #include "engine/decision/decision.h"
 #include "engine/domain/codec.h"
-#include "engine/domain/json.h"
 #include "engine/domain/status_macros.h"
 #include "engine/orders/orders.h"
 #include "engine/reconcile/reconcile.h"
@@ -21,34 +20,6 @@ namespace {
 constexpr uint64_t kProgressEvery = 65536;
 
 std::string TypeOf(const EventBody& body) { return std::string(EventName(static_cast<uint16_t>(TagOf(body)))); }
-
-std::string BodyJson(const EventBody& body) {
-  std::string out;
-  std::visit([&out](const auto& e) { json::Append(&out, e); }, body);
-  return out;
-}
-
-// (field name, value as JSON) in the order the event lists its fields.
-struct FieldCollector {
-  std::vector<std::pair<std::string, std::string>>* out;
-  template <class T>
-  void operator()(const char* name, const T& v) {
-    std::string value;
-    json::Append(&value, v);
-    out->emplace_back(name, std::move(value));
-  }
-};
-
-std::vector<std::pair<std::string, std::string>> FieldsOf(const EventBody& body) {
-  std::vector<std::pair<std::string, std::string>> fields;
-  std::visit(
-      [&fields](const auto& e) {
-        FieldCollector c{&fields};
-        std::decay_t<decltype(e)>::Fields(e, c);
-      },
-      body);
-  return fields;
-}
 
 // A sink over a copy of the folded state: what the engine would have
 // emitted, applied as the engine applies it.
@@ -208,7 +179,7 @@ class Checker {
   // Counts the open decision point and reports what was derived but never recorded.
   void CloseExpectation(uint64_t seq) {
     if (!exp_.active) return;
-    for (const EventBody& d : exp_.events) Diverge(TypeOf(d), "type", "none", BodyJson(d), seq);
+    for (const EventBody& d : exp_.events) Diverge(TypeOf(d), "type", "none", BodyToJson(d), seq);
     ++report_.decisions;
     ++report_.checked[exp_.kind];
     if (exp_.diverged) ++report_.diverged[exp_.kind];
@@ -223,7 +194,7 @@ class Checker {
       return;
     }
     if (exp_.events.empty()) {
-      if (exp_.end_seq != 0) Diverge(TypeOf(e.body), "type", BodyJson(e.body), "none", e.seq);
+      if (exp_.end_seq != 0) Diverge(TypeOf(e.body), "type", BodyToJson(e.body), "none", e.seq);
       return;
     }
     EventBody derived = std::move(exp_.events.front());
@@ -231,7 +202,7 @@ class Checker {
     if (TagOf(derived) != TagOf(e.body)) {
       Diverge(TypeOf(e.body), "type", TypeOf(e.body), TypeOf(derived), e.seq);
     } else {
-      const auto recorded_fields = FieldsOf(e.body), derived_fields = FieldsOf(derived);
+      const auto recorded_fields = FieldsAsJson(e.body), derived_fields = FieldsAsJson(derived);
       for (size_t i = 0; i < recorded_fields.size(); ++i) {
         if (recorded_fields[i].second != derived_fields[i].second) {
           Diverge(TypeOf(e.body), recorded_fields[i].first, recorded_fields[i].second, derived_fields[i].second, e.seq);

@@ -20,6 +20,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "tests/support/cli.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -33,71 +34,22 @@ namespace {
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
-using testing::ExitStatus;
+using testing::BundledBars;
+using testing::Lines;
 using testing::Process;
-using testing::SpawnOptions;
+using testing::ReadFile;
 using testing::TempDir;
+using testing::WriteFile;
 namespace fs = std::filesystem;
 
-constexpr char kDataFile[] = "data/market/btcusdt_perp_5m_2023-01-02_2023-02-09.csv";
-constexpr size_t kAllBars = 10'999;
+constexpr const char* kDataFile = testing::kBundledData;
+constexpr size_t kAllBars = testing::kBundledBars;
 constexpr auto kRunTimeout = 240s;
+using Outcome = testing::ToolRun;
+
+Outcome RunTool(const std::vector<std::string>& argv) { return testing::RunTool(argv); }
 
 std::string SourcePath(const std::string& relative) { return absl::StrCat(APOLLO_SOURCE_DIR, "/", relative); }
-
-bool IsConfigOverride(const std::string& name) {
-  return absl::StrContains(name, "__") || absl::StartsWith(name, "RUN_") || name == "CONFIG_PATH" ||
-         name == "ALERT_WEBHOOKS";
-}
-
-struct Outcome {
-  ExitStatus status;
-  std::string out, err;
-};
-
-Outcome RunTool(const std::vector<std::string>& argv, const std::string& cwd = APOLLO_SOURCE_DIR) {
-  SpawnOptions o;
-  o.cwd = cwd;
-  o.inherit_env = false;
-  o.env = testing::EnvironmentWithout(&IsConfigOverride);
-  for (const char* e : {"API__PORT=0", "MONITORING__METRICS_PORT=0", "MONITORING__ALERTS_ENABLED=false"}) {
-    o.env.emplace_back(e);
-  }
-  auto p = Process::Spawn(argv, o);
-  if (!p.ok()) {
-    ADD_FAILURE() << "spawning " << argv[0] << ": " << p.status();
-    return {};
-  }
-  Outcome out;
-  out.status = (*p)->Wait(kRunTimeout);
-  out.out = (*p)->out();
-  out.err = (*p)->err();
-  return out;
-}
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void WriteFile(const fs::path& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
-
-std::vector<std::string> Lines(const std::string& text) {
-  return absl::StrSplit(text, '\n', absl::SkipEmpty());
-}
-
-// The first `n` bars of the bundled data, with rows [cut_from, cut_to) removed.
-std::string BundledBars(size_t n, size_t cut_from = 0, size_t cut_to = 0) {
-  const std::vector<std::string> lines = Lines(ReadFile(SourcePath(kDataFile)));
-  std::string out = lines[0] + "\n";
-  for (size_t i = 1; i <= n && i < lines.size(); ++i) {
-    if (i - 1 >= cut_from && i - 1 < cut_to) continue;
-    out += lines[i] + "\n";
-  }
-  return out;
-}
 
 // CSV rows without their first column (the event's seq).
 std::vector<std::string> WithoutSeq(const std::string& csv) {
@@ -318,11 +270,7 @@ TEST_F(Audit, BacktestKilledMidRunResumesToTheTradesOfAnUninterruptedRun) {
   ASSERT_TRUE(ref.status.Exited(0)) << ref.status << "\n" << ref.err;
   const std::vector<std::string> argv = {BOT_BIN, "backtest", "--data", kDataFile, "--ledger", cut + "/ledger",
                                          "--report", cut};
-  SpawnOptions o;
-  o.cwd = APOLLO_SOURCE_DIR;
-  o.inherit_env = false;
-  o.env = testing::EnvironmentWithout(&IsConfigOverride);
-  auto p = Process::Spawn(argv, o);
+  auto p = Process::Spawn(argv, testing::ToolOptions());
   ASSERT_TRUE(p.ok()) << p.status();
   std::this_thread::sleep_for(150ms);  // a random-enough instant inside the run (the only sleep here)
   (*p)->Signal(SIGKILL);

@@ -31,6 +31,7 @@
 #include "ledger/ledger.h"
 #include "replay/journal.h"
 #include "tools/progress.h"
+#include "tools/time_flag.h"
 
 #ifndef APOLLO_BUILD_VERSION
 #define APOLLO_BUILD_VERSION "unknown"
@@ -206,16 +207,9 @@ struct BacktestFlags {
   bool allow_gaps = false;
 };
 
-// "2023-01-20" (midnight UTC) or "2023-01-20T12:00:00Z".
 absl::StatusOr<int64_t> ParseDateMs(const std::string& flag, const std::string& text) {
-  absl::Time t;
-  std::string err;
-  if (absl::ParseTime("%Y-%m-%d", text, absl::UTCTimeZone(), &t, &err) ||
-      absl::ParseTime(absl::RFC3339_full, text, absl::UTCTimeZone(), &t, &err)) {
-    return absl::ToUnixMillis(t);
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat(flag, ": expected a date such as 2023-01-20 or 2023-01-20T12:00:00Z (got ", text, ")"));
+  ASSIGN_OR_RETURN(absl::Time t, apollo::tools::ParseTimeFlag(flag, text));
+  return absl::ToUnixMillis(t);
 }
 
 // The Python bot's cost flags, as the keys they stand for.

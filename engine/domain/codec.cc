@@ -142,4 +142,35 @@ std::string EventToJson(const Event& event) {
   return out;
 }
 
+namespace {
+
+struct FieldCollector {
+  std::vector<std::pair<std::string, std::string>>* out;
+  template <class T>
+  void operator()(const char* name, const T& v) {
+    std::string value;
+    json::Append(&value, v);
+    out->emplace_back(name, std::move(value));
+  }
+};
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> FieldsAsJson(const EventBody& body) {
+  std::vector<std::pair<std::string, std::string>> fields;
+  std::visit(
+      [&fields](const auto& e) {
+        FieldCollector c{&fields};
+        std::decay_t<decltype(e)>::Fields(e, c);
+      },
+      body);
+  return fields;
+}
+
+std::string BodyToJson(const EventBody& body) {
+  std::string out;
+  std::visit([&out](const auto& e) { json::Append(&out, e); }, body);
+  return out;
+}
+
 }  // namespace apollo

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -31,6 +32,11 @@ absl::StatusOr<EventBody> DecodeBody(uint16_t tag, uint16_t schema_version,
 
 // {"seq":N,"ts_ns":T,"type":"OrderFilled","data":{...}}
 std::string EventToJson(const Event& event);
+// The body's fields as (name, value as JSON), in the order it lists them:
+// what audits compare field by field.
+std::vector<std::pair<std::string, std::string>> FieldsAsJson(const EventBody& body);
+// The body alone as a JSON object.
+std::string BodyToJson(const EventBody& body);
 
 }  // namespace apollo
 

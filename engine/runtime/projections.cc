@@ -126,12 +126,21 @@ Projections::~Projections() {
 }
 
 absl::Status Projections::CatchUp(const ledger::Ledger& ledger) {
-  uint64_t from = files_[0].last_seq;
-  for (const File& f : files_) from = std::min(from, f.last_seq);
-  if (from >= ledger.head().last_seq) return absl::OkStatus();
-  RETURN_IF_ERROR(ledger.Scan(from + 1, ledger.head().last_seq, [&](const ledger::RecordView& r) -> absl::Status {
+  return CatchUp(ledger, 1, ledger.head().last_seq);
+}
+
+absl::Status Projections::CatchUp(const ledger::Ledger& ledger, uint64_t from_seq, uint64_t to_seq,
+                                  const std::function<void(uint64_t seq)>& progress) {
+  constexpr uint64_t kProgressEvery = 4096;
+  uint64_t have = files_[0].last_seq;
+  for (const File& f : files_) have = std::min(have, f.last_seq);
+  const uint64_t from = std::max(from_seq, have + 1);
+  const uint64_t to = std::min(to_seq, ledger.head().last_seq);
+  if (from > to) return absl::OkStatus();
+  RETURN_IF_ERROR(ledger.Scan(from, to, [&](const ledger::RecordView& r) -> absl::Status {
     ASSIGN_OR_RETURN(Event e, ledger::DecodeRecord(r));
     WriteOne(e);
+    if (progress && r.seq % kProgressEvery == 0) progress(r.seq);
     return absl::OkStatus();
   }));
   Flush();

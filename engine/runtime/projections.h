@@ -8,7 +8,9 @@
 #ifndef APOLLO_ENGINE_RUNTIME_PROJECTIONS_H_
 #define APOLLO_ENGINE_RUNTIME_PROJECTIONS_H_
 
+#include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -26,6 +28,11 @@ class Projections {
 
   // Writes the rows of events the files do not have yet, from the ledger.
   absl::Status CatchUp(const ledger::Ledger& ledger);
+  // The same for events in [from_seq, to_seq] only (to_seq clamped to the
+  // head), for `replay export --from --to`. `progress`, when set, is called
+  // with the seq reached every few thousand events.
+  absl::Status CatchUp(const ledger::Ledger& ledger, uint64_t from_seq, uint64_t to_seq,
+                       const std::function<void(uint64_t seq)>& progress = nullptr);
   // Writes the rows of just-appended events.
   absl::Status Write(absl::Span<const Event> events);
   void Flush();
