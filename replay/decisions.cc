@@ -1,6 +1,7 @@
 // The decision re-run behind `replay decisions` (see decisions.h).
 #include "replay/decisions.h"
 
+#include <algorithm>
 #include <deque>
 #include <memory>
 #include <utility>
@@ -18,6 +19,9 @@ namespace apollo::replay {
 namespace {
 
 constexpr uint64_t kProgressEvery = 65536;
+// Bars kept to warm a strategy rebuilt by a later ConfigLoaded, whose window
+// may be longer than the one before (the engine warms from the ledger).
+constexpr size_t kRecentBarsKept = 50'000;
 
 std::string TypeOf(const EventBody& body) { return std::string(EventName(static_cast<uint16_t>(TagOf(body)))); }
 
@@ -123,8 +127,8 @@ class Checker {
     cfg_ = std::move(cfg);
     fallback_ = risk::Filters{cfg_->paper_sim.price_tick, cfg_->paper_sim.qty_step, cfg_->paper_sim.min_notional, {}, {}};
     // As the engine does at start: warm the new strategy from the journaled bars.
-    while (recent_.size() > strategy_->WarmupBars()) recent_.pop_front();
-    for (const strategy::Bar& b : recent_) strategy_->OnBar(b);
+    const size_t warm = std::min(recent_.size(), strategy_->WarmupBars());
+    for (auto it = recent_.end() - static_cast<std::ptrdiff_t>(warm); it != recent_.end(); ++it) strategy_->OnBar(*it);
     return absl::OkStatus();
   }
 
@@ -133,7 +137,7 @@ class Checker {
     const strategy::Bar bar{c.open_time_ms, c.open, c.high, c.low, c.close, c.volume};
     strategy_->OnBar(bar);
     recent_.push_back(bar);
-    if (recent_.size() > strategy_->WarmupBars()) recent_.pop_front();
+    if (recent_.size() > std::max(kRecentBarsKept, strategy_->WarmupBars())) recent_.pop_front();
   }
 
   absl::Status DeriveBar(const TradeCycleCompleted& tcc, uint64_t tcc_seq) {
@@ -144,7 +148,10 @@ class Checker {
     if (decision.entry || decision.exit) {
       absl::StatusOr<decision::Counts> counts =
           decision::Act(decision, Symbol{cfg_->run.symbol}, *cfg_, fallback_, tcc.decided_at_ns, sink);
-      if (!counts.ok()) return Refused("bar", tcc.decided_after_seq + 1, counts.status());
+      if (!counts.ok()) {
+        Refused("bar", tcc.decided_after_seq + 1, counts.status());
+        return absl::OkStatus();
+      }
     }
     Open("bar", tcc.decided_after_seq + 1, tcc_seq, sink.Take());
     return absl::OkStatus();
@@ -156,18 +163,17 @@ class Checker {
     ScratchSink sink(state_, report.ts_ns);
     absl::Status st = decision::ApplyPlan(std::move(plan), cfg_->run.mode, sink);
     if (!st.ok()) {
-      (void)Refused("reaction", report.seq, st);
+      Refused("reaction", report.seq, st);
       return;
     }
     Open("reaction", report.seq, 0, sink.Take());
   }
 
-  absl::Status Refused(const std::string& kind, uint64_t seq, const absl::Status& st) {
-    Expectation x{kind, seq, 0, {}, false, true};
-    exp_ = std::move(x);
+  // The derivation itself failed (a derived event the fold refuses): one divergence.
+  void Refused(const std::string& kind, uint64_t seq, const absl::Status& st) {
+    exp_ = Expectation{kind, seq, 0, {}, false, true};
     Diverge("(derivation)", "error", "", std::string(st.message()), seq);
     CloseExpectation(seq);
-    return absl::OkStatus();
   }
 
   void Open(const std::string& kind, uint64_t point_seq, uint64_t end_seq, std::vector<EventBody> derived) {

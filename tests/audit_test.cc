@@ -110,6 +110,19 @@ TEST_F(Audit, DecisionsNeedOnlyTheLedgerNotTheConfigFileOrTheMarketData) {
   EXPECT_THAT(r.out, HasSubstr("0 divergences over"));
 }
 
+// A restart with another config: each decision is re-derived with the config
+// journaled at the start it followed.
+TEST_F(Audit, DecisionsFollowTheConfigJournaledAtEachStart) {
+  const std::string first = dir_.path() + "/first.csv";
+  WriteFile(first, BundledBars(5000));  // most trades come after this
+  RunPaper({"--data", first});
+  Outcome second = testing::RunTool({BOT_BIN, "--ledger", ledger_, "--logs", logs_}, {"RISK__RISK_PER_TRADE_PCT=0.5"});
+  ASSERT_TRUE(second.status.Exited(0)) << second.status << "\n" << second.err;
+  Outcome r = Replay({"decisions", "--ledger", ledger_});
+  EXPECT_TRUE(r.status.Exited(0)) << r.status << "\n" << r.out << r.err;
+  EXPECT_THAT(r.out, MatchesRegex("0 divergences over [0-9]+ decisions \\(bar 10999, reaction [0-9]+\\)\n"));
+}
+
 TEST_F(Audit, WhatIfWithAChangedParameterListsWhatWouldDifferAndExitsZero) {
   RunPaper();
   Outcome r = Replay({"decisions", "--ledger", ledger_, "--set", "risk.risk_per_trade_pct=0.5"});
