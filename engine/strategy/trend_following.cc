@@ -29,6 +29,7 @@
 #include <cmath>
 #include <cstdio>
 #include <deque>
+#include <tuple>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -164,6 +165,8 @@ class TrendFollowing final : public Strategy {
   }
 
   bool Read(TrendReading* trend, EntryReading* entry) const;
+  bool ReadTrend(TrendReading* trend) const;
+  bool ComputeTrend(std::span<const Candle> trend_bars, TrendReading* trend) const;
   EntryIdea Entry(const State& state, int64_t now_ns, const TrendReading& t,
                   const EntryReading& e) const;
   Setup Breakout(bool is_long, const EntryReading& e) const;
@@ -181,6 +184,14 @@ class TrendFollowing final : public Strategy {
   Fixed last_close_;           // the last bar's close, exact
   Resampler trend_resampler_, entry_resampler_;
   CandleWindow trend_bars_, entry_bars_;  // closed higher bars inside the window
+  // The last trend reading and the trend bars it was computed on (count,
+  // first and last open time): a pure cache of ComputeTrend.
+  using TrendKey = std::tuple<size_t, int64_t, int64_t>;
+  struct CachedTrend {
+    bool ok = false;
+    TrendReading reading;
+  };
+  mutable std::optional<std::pair<TrendKey, CachedTrend>> trend_cache_;
 };
 
 Decision TrendFollowing::Decide(const State& state, int64_t now_ns) const {
@@ -199,10 +210,26 @@ Decision TrendFollowing::Decide(const State& state, int64_t now_ns) const {
   return d;
 }
 
-bool TrendFollowing::Read(TrendReading* t, EntryReading* e) const {
-  const auto& in = cfg_.indicators;
-
+// The trend reading changes only when the trend bars do (a 4h bar closes, or
+// the oldest leaves the window): between those it is the same numbers, so it
+// is kept rather than computed again at every entry bar.
+bool TrendFollowing::ReadTrend(TrendReading* t) const {
   const std::span<const Candle> trend_bars = trend_bars_.span();
+  const TrendKey key{trend_bars.size(), trend_bars.empty() ? 0 : trend_bars.front().open_time_ms,
+                     trend_bars.empty() ? 0 : trend_bars.back().open_time_ms};
+  if (trend_cache_ && trend_cache_->first == key) {
+    *t = trend_cache_->second.reading;
+    return trend_cache_->second.ok;
+  }
+  TrendReading reading;
+  const bool ok = ComputeTrend(trend_bars, &reading);
+  trend_cache_ = {key, CachedTrend{ok, reading}};
+  *t = reading;
+  return ok;
+}
+
+bool TrendFollowing::ComputeTrend(std::span<const Candle> trend_bars, TrendReading* t) const {
+  const auto& in = cfg_.indicators;
   if (trend_bars.size() < static_cast<size_t>(kSlopeBars) + 1) return false;
   const Columns tc = ToColumns(trend_bars);
   const std::vector<double> t_fast = Ema(tc.close, in.ema_fast);
@@ -226,6 +253,13 @@ bool TrendFollowing::Read(TrendReading* t, EntryReading* e) const {
   t->regime = t->adx >= kAdxTrending ? Regime::kTrending
               : t->adx <= kAdxChoppy ? Regime::kChoppy
                                      : Regime::kTransitional;
+  return true;
+}
+
+bool TrendFollowing::Read(TrendReading* t, EntryReading* e) const {
+  const auto& in = cfg_.indicators;
+
+  if (!ReadTrend(t)) return false;
 
   const std::span<const Candle> eb = entry_bars_.span();
   const size_t lookback = static_cast<size_t>(cfg_.entry.breakout_lookback);
