@@ -139,6 +139,17 @@ class Measurer {
 
 }  // namespace
 
+struct PerformanceMeter::Impl {
+  Measurer measurer;
+};
+
+PerformanceMeter::PerformanceMeter(PerformanceOptions options)
+    : options_(std::move(options)), impl_(std::make_unique<Impl>(Impl{Measurer(options_, 0)})) {}
+PerformanceMeter::~PerformanceMeter() = default;
+
+absl::Status PerformanceMeter::OnEvent(const Event& event) { return impl_->measurer.OnEvent(event); }
+Performance PerformanceMeter::Finish() { return impl_->measurer.Finish(); }
+
 absl::StatusOr<Performance> MeasurePerformance(const ledger::Ledger& ledger, const PerformanceOptions& options) {
   const uint64_t head = ledger.head().last_seq;
   Measurer m(options, head);

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,25 @@ struct Performance {
 };
 
 absl::StatusOr<Performance> MeasurePerformance(const ledger::Ledger& ledger, const PerformanceOptions& options);
+
+// The same measurement fed event by event, in seq order from seq 1 (a
+// backtest feeds it the events as it commits them, instead of reading its
+// ledger again afterwards).
+class PerformanceMeter {
+ public:
+  explicit PerformanceMeter(PerformanceOptions options = {});
+  ~PerformanceMeter();
+  PerformanceMeter(const PerformanceMeter&) = delete;
+  PerformanceMeter& operator=(const PerformanceMeter&) = delete;
+
+  absl::Status OnEvent(const Event& event);
+  Performance Finish();
+
+ private:
+  struct Impl;
+  PerformanceOptions options_;
+  std::unique_ptr<Impl> impl_;
+};
 
 // seq,time,equity,balance,open_pnl,drawdown_pct
 std::string EquityCsv(const std::vector<EquityRow>& rows);

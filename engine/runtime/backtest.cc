@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <optional>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -59,6 +60,28 @@ absl::Status WriteReport(const std::string& dir, const BacktestResult& r, const 
   return WriteFile(d / "pnl_daily.csv", replay::DailyCsv(p.daily));
 }
 
+// Measures the run from the events it commits; only whole when the run
+// started an empty ledger (else the ledger is read again afterwards).
+class MeterObserver : public EngineObserver {
+ public:
+  void OnCommitted(absl::Span<const Event> events, const State& state, double append_seconds) override {
+    for (const Event& e : events) {
+      if (first_seq_ == 0) first_seq_ = e.seq;
+      if (status_.ok()) status_ = meter_.OnEvent(e);
+    }
+  }
+  // The measurement, if it saw the ledger from seq 1 without an error.
+  std::optional<replay::Performance> Take() {
+    if (first_seq_ != 1 || !status_.ok()) return std::nullopt;
+    return meter_.Finish();
+  }
+
+ private:
+  replay::PerformanceMeter meter_;
+  uint64_t first_seq_ = 0;
+  absl::Status status_;
+};
+
 }  // namespace
 
 absl::StatusOr<BacktestResult> RunBacktest(const BacktestOptions& o) {
@@ -91,13 +114,19 @@ absl::StatusOr<BacktestResult> RunBacktest(const BacktestOptions& o) {
   run.speed = 0;
   run.build_version = o.build_version;
   run.on_bar = o.on_bar;
+  MeterObserver meter;
+  run.observer = &meter;
   ASSIGN_OR_RETURN(Log log,
                    Log::Open((fs::path(logs_dir) / "bot.log").string(), Log::ParseLevel(o.cfg.monitoring.log_level)));
   BacktestResult r;
   ASSIGN_OR_RETURN(r.run, RunPaper(run, log));
 
   ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ledger> ledger, ledger::Ledger::OpenReader(ledger_dir));
-  ASSIGN_OR_RETURN(replay::Performance p, replay::MeasurePerformance(*ledger, {}));
+  std::optional<replay::Performance> measured = meter.Take();
+  if (!measured) {
+    ASSIGN_OR_RETURN(measured, replay::MeasurePerformance(*ledger, {}));
+  }
+  replay::Performance& p = *measured;
   r.input = std::move(p.input);
   r.input.title = Title(run.cfg);
   for (const BarGap& g : r.run.gaps) {
