@@ -114,6 +114,7 @@ absl::StatusOr<BacktestResult> RunBacktest(const BacktestOptions& o) {
   run.speed = 0;
   run.build_version = o.build_version;
   run.on_bar = o.on_bar;
+  run.projections = !o.report_dir.empty();
   MeterObserver meter;
   run.observer = &meter;
   ASSIGN_OR_RETURN(Log log,

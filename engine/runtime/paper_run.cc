@@ -110,7 +110,10 @@ absl::StatusOr<RunSummary> RunPaper(const RunOptions& o, Log& log) {
   ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ledger> ledger, ledger::Ledger::OpenWriter(o.ledger_dir));
   ASSIGN_OR_RETURN(std::unique_ptr<strategy::Strategy> strat,
                    strategy::MakeStrategy(o.cfg.strategy, o.cfg.run.symbol, o.cfg.run.interval));
-  ASSIGN_OR_RETURN(std::unique_ptr<Projections> projections, Projections::Open(o.logs_dir));
+  std::unique_ptr<Projections> projections;
+  if (o.projections) {
+    ASSIGN_OR_RETURN(projections, Projections::Open(o.logs_dir));
+  }
   DataClock clock;
   EngineDeps deps;
   deps.cfg = o.cfg;

@@ -36,6 +36,10 @@ struct RunOptions {
   bool allow_gaps = false;
   // Only bars with from_ms <= open time < to_ms.
   int64_t from_ms = INT64_MIN, to_ms = INT64_MAX;
+  // Write trades.csv, orders.csv and thinking.jsonl into logs_dir (a
+  // backtest without --report does not: they are derived, and `replay
+  // export` regenerates them from its ledger).
+  bool projections = true;
   // Called after each bar with the bars done and to do in this run.
   std::function<void(uint64_t done, uint64_t total)> on_bar;
   std::string ledger_dir;

@@ -26,6 +26,7 @@
 // Defaults (5m base, 4h trend, ema_slow 21, adx 14): 67 trend bars = 3216
 // base bars, 11.2 days.
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <deque>
@@ -58,17 +59,15 @@ constexpr int64_t kNsPerDay = kMsPerDay * kNsPerMs;
 enum class Trend { kNone, kUp, kDown };
 enum class Regime { kTrending, kTransitional, kChoppy };
 
-// "%.*f" / "%.8g" without iostreams.
-std::string Num(double v, int decimals) {
+// printf's "%.*f" and "%.8g", exactly (std::to_chars with a precision is
+// specified as printf's conversion), without printf's locale and parsing.
+std::string ToChars(double v, std::chars_format format, int precision) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
+  const std::to_chars_result r = std::to_chars(buf, buf + sizeof buf, v, format, precision);
+  return std::string(buf, r.ec == std::errc() ? r.ptr : buf);
 }
-std::string Price(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.8g", v);
-  return buf;
-}
+std::string Num(double v, int decimals) { return ToChars(v, std::chars_format::fixed, decimals); }
+std::string Price(double v) { return ToChars(v, std::chars_format::general, 8); }
 
 double Clamp01(double v) { return std::clamp(v, 0.0, 1.0); }
 
