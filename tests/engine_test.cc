@@ -10,6 +10,7 @@
 #include "engine/orders/orders.h"
 #include "engine/risk/risk.h"
 #include "engine/runtime/engine.h"
+#include "engine/runtime/group_writer.h"
 #include "engine/venue/paper_venue.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -631,6 +632,44 @@ TEST_F(RiskTest, BreakerTripsOnDrawdownAndOnTheLossStreakOnce) {
   EXPECT_EQ(risk::CheckBreaker(state_, cfg_.risk)->rule, RiskRule::kConsecutiveLosses);
   state_.circuit_breaker.active = true;
   EXPECT_FALSE(risk::CheckBreaker(state_, cfg_.risk).has_value());
+}
+
+// The background appender of simulated runs: groups land in order, a
+// snapshot waits for the groups before it, and a failed group latches.
+TEST(GroupWriter, GroupsLandInOrderAndASnapshotAfterThem) {
+  testing::TempDir tmp;
+  auto ledger = ledger::Ledger::OpenWriter(tmp.Sub("ledger"));
+  ASSERT_TRUE(ledger.ok()) << ledger.status();
+  {
+    runtime::GroupWriter writer(ledger->get(), nullptr, /*max_queued=*/2);
+    uint64_t seq = 1;
+    for (int g = 0; g < 20; ++g) {
+      std::vector<Event> group;
+      for (int i = 0; i < 50; ++i, ++seq) group.push_back(Event{seq, static_cast<int64_t>(seq), TradeCycleCompleted{}});
+      ASSERT_TRUE(writer.Submit(std::move(group)).ok());
+      if (g == 9) writer.SubmitSnapshot(seq - 1, EncodeState(State{}), 3);
+    }
+    ASSERT_TRUE(writer.Drain().ok());
+    EXPECT_EQ(writer.TakeSnapshotError(), "");
+  }
+  EXPECT_EQ((*ledger)->head().last_seq, 1000u);
+  std::vector<std::string> skipped;
+  auto snapshot = (*ledger)->LatestSnapshot(1000, &skipped);
+  ASSERT_TRUE(snapshot.ok() && snapshot->has_value()) << snapshot.status();
+  EXPECT_EQ((*snapshot)->seq, 500u);
+}
+
+TEST(GroupWriter, AFailedGroupLatchesAndLaterGroupsAreDropped) {
+  testing::TempDir tmp;
+  auto ledger = ledger::Ledger::OpenWriter(tmp.Sub("ledger"));
+  ASSERT_TRUE(ledger.ok()) << ledger.status();
+  runtime::GroupWriter writer(ledger->get(), nullptr);
+  ASSERT_TRUE(writer.Submit({Event{1, 1, TradeCycleCompleted{}}}).ok());
+  ASSERT_TRUE(writer.Submit({Event{7, 2, TradeCycleCompleted{}}}).ok());  // not the next seq
+  const absl::Status drained = writer.Drain();
+  EXPECT_THAT(drained.message(), ::testing::HasSubstr("where the fold expected 7"));
+  EXPECT_EQ(writer.Submit({Event{3, 3, TradeCycleCompleted{}}}).message(), drained.message());
+  ASSERT_TRUE(writer.Drain().code() == drained.code());
 }
 
 }  // namespace

@@ -46,6 +46,8 @@ Engine::Engine(EngineDeps deps) : d_(std::move(deps)) {
   interval_ms_ = config::ParseTimeframe(d_.cfg.run.interval).value_or(300) * 1000;
 }
 
+Engine::~Engine() = default;
+
 absl::Status Engine::Emit(EventBody body) {
   Event e{state_.last_seq + 1, d_.clock->NowNs(), std::move(body)};
   absl::Status st = Apply(state_, e);
@@ -64,6 +66,8 @@ absl::Status Engine::Commit() {
 }
 
 absl::Status Engine::Append(bool sync) {
+  if (writer_ != nullptr && !sync) return HandOver();
+  if (writer_ != nullptr) RETURN_IF_ERROR(writer_->Drain());  // the ledger is this thread's again
   if (pending_.empty()) return absl::OkStatus();
   const uint64_t expected = pending_.front().seq;
   const absl::Time t0 = absl::Now();
@@ -80,10 +84,28 @@ absl::Status Engine::Append(bool sync) {
   return absl::OkStatus();
 }
 
+// The group goes to the writer thread; the log and the observer see it now.
+absl::Status Engine::HandOver() {
+  if (pending_.empty()) return absl::OkStatus();
+  LogEvents(pending_);
+  if (d_.observer != nullptr) d_.observer->OnCommitted(pending_, state_, 0);
+  RETURN_IF_ERROR(writer_->Submit(std::exchange(pending_, {})));
+  if (std::string error = writer_->TakeSnapshotError(); !error.empty()) {
+    d_.log->Warning("snapshot_failed", LogFields().Add("error", error));
+  }
+  MaybeSnapshot(false);
+  return absl::OkStatus();
+}
+
 void Engine::MaybeSnapshot(bool force) {
   const auto& storage = d_.cfg.storage;
   if (state_.last_seq == last_snapshot_seq_) return;
   if (!force && state_.last_seq - last_snapshot_seq_ < static_cast<uint64_t>(storage.snapshot_every_events)) return;
+  if (writer_ != nullptr && !force) {  // stored once the groups before it are appended
+    writer_->SubmitSnapshot(state_.last_seq, EncodeState(state_), static_cast<size_t>(storage.snapshots_kept));
+    last_snapshot_seq_ = state_.last_seq;
+    return;
+  }
   // A snapshot only shortens recovery; failing to write one is worth a
   // warning, not a halt (the ledger itself is intact).
   absl::Status st = d_.ledger->PutSnapshot(state_.last_seq, EncodeState(state_), /*sync=*/force);
@@ -288,6 +310,10 @@ absl::Status Engine::ResolveInDoubtOrWarn() {
 
 absl::Status Engine::Start() {
   if (!rebuilt_) RETURN_IF_ERROR(RebuildState());
+  // From here on, with a simulated venue, groups are appended in the background.
+  if (d_.background_appends && d_.unsynced_group_events > 0 && writer_ == nullptr) {
+    writer_ = std::make_unique<GroupWriter>(d_.ledger, d_.projections);
+  }
   RETURN_IF_ERROR(WarmStrategy());
   if (d_.projections != nullptr) RETURN_IF_ERROR(d_.projections->CatchUp(*d_.ledger));
   RETURN_IF_ERROR(Emit(SystemStarted{d_.cfg.run.mode, d_.build_version}));

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,7 @@
 #include "engine/reconcile/reconcile.h"
 #include "engine/risk/risk.h"
 #include "engine/runtime/clock.h"
+#include "engine/runtime/group_writer.h"
 #include "engine/runtime/log.h"
 #include "engine/runtime/operator_inbox.h"
 #include "engine/runtime/projections.h"
@@ -44,7 +46,8 @@ class EngineObserver {
  public:
   virtual ~EngineObserver() = default;
   // After each append: the events, the state after them, the synced
-  // append's latency.
+  // append's latency (with background appends: when the group is handed to
+  // the writer thread, latency 0).
   virtual void OnCommitted(absl::Span<const Event> events, const State& state, double append_seconds) {}
   // After each order sent to the venue, with what it answered.
   virtual void OnSubmitted(const Order& order, const venue::Reports& reports) {}
@@ -70,6 +73,11 @@ struct EngineDeps {
   // where nothing has left the process: a crash loses at most the last
   // group, which the restarted run decides again identically.
   size_t unsynced_group_events = 0;
+  // With unsynced groups: append them on a thread of their own while the
+  // engine goes on (the log and the observer then see a group when it is
+  // handed over, not once it is appended). Synced appends (start, operator
+  // commands, the stop) first wait for the groups before them.
+  bool background_appends = false;
 };
 
 // What start-up found, for the log and the summary.
@@ -82,6 +90,7 @@ struct StartInfo {
 class Engine : private decision::Sink {
  public:
   explicit Engine(EngineDeps deps);
+  ~Engine() override;  // waits for groups being appended in the background
 
   // Rebuilds State from the ledger (newest snapshot + tail) unless
   // RebuildState was called, warms the strategy from the journaled bars,
@@ -152,6 +161,7 @@ class Engine : private decision::Sink {
   // Appends the pending events (now, or with a later step when grouping).
   absl::Status Commit();
   absl::Status Append(bool sync);
+  absl::Status HandOver();
   absl::Status JournalReports(const venue::Reports& reports);
   absl::Status Place(orders::NewOrder order, ClientOrderId* id_out = nullptr);
   absl::Status ApplyPlan(orders::Plan plan);
@@ -180,6 +190,7 @@ class Engine : private decision::Sink {
   int64_t interval_ms_ = 0;  // of the base bars
   bool stop_requested_ = false;
   uint64_t watchdog_runs_ = 0;
+  std::unique_ptr<GroupWriter> writer_;  // background_appends only
 };
 
 }  // namespace apollo::runtime

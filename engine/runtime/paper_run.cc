@@ -125,7 +125,10 @@ absl::StatusOr<RunSummary> RunPaper(const RunOptions& o, Log& log) {
   deps.projections = projections.get();
   deps.observer = o.observer;
   deps.filters = risk::Filters{o.cfg.paper_sim.price_tick, o.cfg.paper_sim.qty_step, o.cfg.paper_sim.min_notional, {}, {}};
-  if (o.speed <= 0) deps.unsynced_group_events = kUnsyncedGroupEvents;
+  if (o.speed <= 0) {
+    deps.unsynced_group_events = kUnsyncedGroupEvents;
+    deps.background_appends = true;
+  }
   Engine engine(deps);
   venue::PaperVenue venue(o.cfg.paper_sim, &engine.state());
   engine.set_venue(&venue);
