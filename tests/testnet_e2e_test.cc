@@ -789,7 +789,7 @@ TEST_F(TestnetE2E, ListenKeyExpiredRenewsTheUserStream) {
   for (int i = 0; i < kMaxBarsForEntry && CountType(watch.events(), "PositionOpened") == 0; ++i) {
     ASSERT_TRUE(StepBar(watch));
   }
-  ASSERT_TRUE(watch.WaitForCount("PositionOpened", 1)) << watch.Dump();
+  ASSERT_TRUE(watch.WaitForCount("PositionOpened", 1)) << watch.Dump() << "--- bot.log ---\n" << BotLog();
   const std::string entry_id = LatestEntryId(watch.events());
   ASSERT_FALSE(entry_id.empty()) << watch.Dump();
   bool filled_after = false;

@@ -457,14 +457,16 @@ void FakeBinanceServer::Impl::SendWs(const WsItem& item) {
       }
       break;
     case WsItem::kListenKeyExpired:
+      // As on Binance, the key is gone by the time the event is sent: a bot
+      // that asks for a key on reading it gets a new one, not this one.
       for (const std::string& key : ConnectedListenKeys()) {
         if (!exchange->IsListenKeyActive(key)) continue;
+        (void)exchange->CloseUserStream(key);
         ws->Broadcast(absl::StrCat("/ws/", key), JsonObject()
                                                      .Str("e", "listenKeyExpired")
                                                      .Int("E", exchange->NowMs())
                                                      .Str("listenKey", key)
                                                      .Close());
-        (void)exchange->CloseUserStream(key);
       }
       break;
   }
