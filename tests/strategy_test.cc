@@ -354,6 +354,32 @@ std::vector<Decision> DecideFrom(const std::vector<Bar>& bars, size_t fed_from, 
   return out;
 }
 
+// With the bars known ahead (backtests) the entry indicators are computed on
+// another thread; every decision must be the one computed in line, flat or
+// in a position, and whether the helper is ahead or behind.
+TEST(TrendFollowing, PrefetchedDecisionsAreTheSameDecisions) {
+  const auto& bars = BundledBars();
+  const std::vector<State> states = {State{},
+                                     WithPosition(Side::kBuy, bars[0].close, CloseNs(bars[0]))};
+  for (const State& state : states) {
+    const std::vector<Decision> plain = DecideFrom(bars, 0, 0, state);
+    for (size_t start : {size_t{0}, size_t{4000}}) {
+      auto s = Make();
+      for (size_t i = 0; i < start; ++i) s->OnBar(bars[i]);
+      s->Prefetch(std::span<const Bar>(bars).subspan(start));
+      size_t ideas = 0;
+      for (size_t i = start; i < bars.size(); ++i) {
+        s->OnBar(bars[i]);
+        const Decision d = s->Decide(state, CloseNs(bars[i]));
+        ASSERT_TRUE(SameDecision(d, plain[i])) << "bar " << i << ":\n  prefetched: " << Describe(d)
+                                               << "\n  in line:    " << Describe(plain[i]);
+        ideas += d.entry.has_value() + d.exit.has_value();
+      }
+      EXPECT_GT(ideas, 0u);
+    }
+  }
+}
+
 TEST(TrendFollowing, DecisionsDependOnlyOnTheLastWarmupBars) {
   const auto& bars = BundledBars();
   const size_t warmup = Make()->WarmupBars();

@@ -46,13 +46,18 @@ absl::Status Pace(double speed, absl::Time run_start, int64_t first_close_ms, in
 // From start-up to the stop: the bars after the resume point, paced.
 absl::StatusOr<RunSummary> RunLoop(const RunOptions& o, Log& log, const std::vector<strategy::Bar>& bars,
                                    int64_t interval_ms, int64_t resume_after_ms, Engine& engine, DataClock& clock,
-                                   Surface& surface, absl::Time t0) {
+                                   Surface& surface, absl::Time t0, strategy::Strategy* strategy) {
   RETURN_IF_ERROR(engine.Start());
   surface.Publish(false);
 
   auto next = std::upper_bound(bars.begin(), bars.end(), resume_after_ms,
                                [](int64_t t, const strategy::Bar& b) { return t < b.open_time_ms; });
   const auto first = next;
+  // Recorded bars are known ahead: at --speed max the strategy may compute
+  // from them on another thread (the same decisions, sooner).
+  if (o.speed <= 0 && strategy != nullptr) {
+    strategy->Prefetch(std::span<const strategy::Bar>(bars).subspan(static_cast<size_t>(next - bars.begin())));
+  }
   log.Info("paper_run_started", LogFields().Add("data", o.data_file).Add("bars_total", static_cast<uint64_t>(bars.size()))
                                     .Add("bars_to_run", static_cast<uint64_t>(bars.end() - next)).Add("speed", o.speed));
   if (o.on_started) o.on_started(engine.state(), static_cast<size_t>(bars.end() - next));
@@ -139,7 +144,8 @@ absl::StatusOr<RunSummary> RunPaper(const RunOptions& o, Log& log) {
   const int64_t resume_after_ms = last == engine.state().last_bars.end() ? INT64_MIN : last->second.open_time_ms;
   clock.Set((last == engine.state().last_bars.end() ? bars.front().open_time_ms : resume_after_ms + interval_ms) * kNsPerMs);
   Surface surface(o, engine);
-  absl::StatusOr<RunSummary> result = RunLoop(o, log, bars, interval_ms, resume_after_ms, engine, clock, surface, t0);
+  absl::StatusOr<RunSummary> result =
+      RunLoop(o, log, bars, interval_ms, resume_after_ms, engine, clock, surface, t0, strat.get());
   if (!result.ok()) {
     surface.Halted(result.status());
     return result;

@@ -95,15 +95,19 @@ class CandleWindow {
     while (head_ < buf_.size() && buf_[head_].open_time_ms < open_time_ms) ++head_;
     if (head_ > 256 && head_ * 2 > buf_.size()) {
       buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(head_));
+      erased_ += head_;
       head_ = 0;
     }
   }
   std::span<const Candle> span() const { return std::span<const Candle>(buf_).subspan(head_); }
   size_t size() const { return buf_.size() - head_; }
+  // The position of span()[0] among all bars ever pushed.
+  uint64_t first_index() const { return erased_ + head_; }
 
  private:
   std::vector<Candle> buf_;
   size_t head_ = 0;
+  uint64_t erased_ = 0;
 };
 
 // Whether a base bar opening at open_time_ms closes a bar of length

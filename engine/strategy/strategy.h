@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -66,6 +67,11 @@ class Strategy {
   // Decides on the bar fed last. Returns no idea unless that bar closed an
   // entry-timeframe bar and the window is warm.
   virtual Decision Decide(const State& state, int64_t now_ns) const = 0;
+  // The bars that will be fed next, in order, when they are known ahead
+  // (recorded data: paper at --speed max, backtests). A strategy may compute
+  // from them on another thread what its decisions will need; the decisions
+  // are the same as without it. `upcoming` must outlive the strategy.
+  virtual void Prefetch(std::span<const Bar> upcoming) {}
 };
 
 // The configured strategy (cfg.name; today trend_following_v1) on

@@ -26,6 +26,11 @@
 // Defaults (5m base, 4h trend, ema_slow 21, adx 14): 67 trend bars = 3216
 // base bars, 11.2 days.
 #include <algorithm>
+#include <thread>
+#include <mutex>
+#include <memory>
+#include <condition_variable>
+#include <atomic>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -120,6 +125,8 @@ class TrendFollowing final : public Strategy {
                             BaseBarsFor(EntryBarsNeeded(), tf_.entry_ms));
   }
 
+  ~TrendFollowing() override { StopPrefetch(); }
+
   const std::string& name() const override { return name_; }
   std::string version() const override { return "1"; }
   size_t WarmupBars() const override { return warmup_bars_; }
@@ -141,8 +148,42 @@ class TrendFollowing final : public Strategy {
   }
 
   Decision Decide(const State& state, int64_t now_ns) const override;
+  void Prefetch(std::span<const Bar> upcoming) override;
 
  private:
+  // The entry indicators of one window, computed ahead by the prefetch
+  // thread, and which window that was.
+  struct Ahead {
+    int64_t last_open_ms = 0;   // the base bar the window ends on
+    uint64_t first_index = 0;   // entry_bars_.first_index() then
+    size_t size = 0;            // entry_bars_.size() then
+    LastValues values;
+  };
+  struct PrefetchQueue {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<Ahead> ready;
+    bool stop = false;
+    std::atomic<int64_t> consumed_ms{INT64_MIN};  // the main thread's last decided bar
+    std::thread thread;
+  };
+  static constexpr size_t kAheadMax = 1024;
+
+  // The shadow that runs ahead: the bar state only, no prefetch of its own.
+  TrendFollowing(const TrendFollowing& other, bool /*shadow*/)
+      : cfg_(other.cfg_), symbol_(other.symbol_), tf_(other.tf_), name_(other.name_),
+        warmup_bars_(other.warmup_bars_), window_(other.window_), last_close_(other.last_close_),
+        trend_resampler_(other.trend_resampler_), entry_resampler_(other.entry_resampler_),
+        trend_bars_(other.trend_bars_), entry_bars_(other.entry_bars_) {}
+  void RunAhead(std::span<const Bar> upcoming, PrefetchQueue* q);
+  void StopPrefetch();
+  LastPeriods Periods() const {
+    const auto& in = cfg_.indicators;
+    return LastPeriods{in.ema_fast, in.ema_slow, in.atr_period, in.rsi_period, in.volume_sma_period};
+  }
+  // The entry indicators of the current window: from the prefetch thread
+  // when it got there first, else computed here (the same function).
+  LastValues EntryValues() const;
   // Closed trend bars needed; see the file comment.
   size_t TrendBarsNeeded() const {
     const auto& in = cfg_.indicators;
@@ -163,7 +204,7 @@ class TrendFollowing final : public Strategy {
     return (bars + 1) * static_cast<size_t>(bar_ms / tf_.base_ms);
   }
 
-  bool Read(TrendReading* trend, EntryReading* entry) const;
+  bool ReadEntry(EntryReading* entry) const;
   bool ReadTrend(TrendReading* trend) const;
   bool ComputeTrend(std::span<const Candle> trend_bars, TrendReading* trend) const;
   EntryIdea Entry(const State& state, int64_t now_ns, const TrendReading& t,
@@ -191,16 +232,81 @@ class TrendFollowing final : public Strategy {
     TrendReading reading;
   };
   mutable std::optional<std::pair<TrendKey, CachedTrend>> trend_cache_;
+  std::unique_ptr<PrefetchQueue> prefetch_;
 };
+
+void TrendFollowing::Prefetch(std::span<const Bar> upcoming) {
+  StopPrefetch();
+  if (upcoming.empty()) return;
+  prefetch_ = std::make_unique<PrefetchQueue>();
+  auto shadow = std::shared_ptr<TrendFollowing>(new TrendFollowing(*this, true));
+  PrefetchQueue* q = prefetch_.get();
+  q->thread = std::thread([shadow, upcoming, q] { shadow->RunAhead(upcoming, q); });
+}
+
+void TrendFollowing::StopPrefetch() {
+  if (!prefetch_) return;
+  {
+    std::lock_guard<std::mutex> l(prefetch_->mu);
+    prefetch_->stop = true;
+  }
+  prefetch_->cv.notify_all();
+  prefetch_->thread.join();
+  prefetch_.reset();
+}
+
+// Feeds the shadow the upcoming bars and computes the entry indicators at
+// each entry close the main thread has not reached yet (those it passed
+// are skipped: it computed them itself).
+void TrendFollowing::RunAhead(std::span<const Bar> upcoming, PrefetchQueue* q) {
+  for (const Bar& bar : upcoming) {
+    OnBar(bar);
+    if (window_.size() < warmup_bars_ || !ClosesBar(window_.back().open_time_ms, tf_.base_ms, tf_.entry_ms)) continue;
+    if (bar.open_time_ms <= q->consumed_ms.load(std::memory_order_relaxed)) continue;
+    // Without a trend the main thread reads the entry bar only while a
+    // position is open (rare): it then computes it itself.
+    TrendReading trend;
+    if (!ReadTrend(&trend) || trend.trend == Trend::kNone) continue;
+    const std::span<const Candle> eb = entry_bars_.span();
+    Ahead ahead{bar.open_time_ms, entry_bars_.first_index(), eb.size(), ComputeLastValues(eb, Periods())};
+    std::unique_lock<std::mutex> l(q->mu);
+    q->cv.wait(l, [q] { return q->ready.size() < kAheadMax || q->stop; });
+    if (q->stop) return;
+    q->ready.push_back(ahead);
+  }
+}
+
+LastValues TrendFollowing::EntryValues() const {
+  const std::span<const Candle> eb = entry_bars_.span();
+  const int64_t now_ms = window_.back().open_time_ms;
+  if (prefetch_) {
+    PrefetchQueue& q = *prefetch_;
+    q.consumed_ms.store(now_ms, std::memory_order_relaxed);
+    std::lock_guard<std::mutex> l(q.mu);
+    while (!q.ready.empty() && q.ready.front().last_open_ms < now_ms) q.ready.pop_front();
+    if (!q.ready.empty() && q.ready.front().last_open_ms == now_ms) {
+      const Ahead a = q.ready.front();
+      q.ready.pop_front();
+      q.cv.notify_all();
+      if (a.first_index == entry_bars_.first_index() && a.size == eb.size()) return a.values;
+    }
+    q.cv.notify_all();
+  }
+  return ComputeLastValues(eb, Periods());
+}
 
 Decision TrendFollowing::Decide(const State& state, int64_t now_ns) const {
   if (window_.size() < warmup_bars_) return {};
   if (!ClosesBar(window_.back().open_time_ms, tf_.base_ms, tf_.entry_ms)) return {};
   TrendReading t;
-  EntryReading e;
-  if (!Read(&t, &e)) return {};  // gaps left too few whole bars, or a flat market
-  Decision d;
+  if (!ReadTrend(&t)) return {};  // gaps left too few whole bars
   auto pos = state.positions.find(Symbol{symbol_});
+  // Flat without a trend there is nothing to decide: the entry bar's
+  // indicators would not be read.
+  if (pos == state.positions.end() && t.trend == Trend::kNone) return {};
+  EntryReading e;
+  if (!ReadEntry(&e)) return {};  // too few whole bars, or a flat market
+  Decision d;
   if (pos != state.positions.end()) {
     d.exit = Exit(pos->second, now_ns, t, e);
   } else if (t.trend != Trend::kNone) {
@@ -255,17 +361,12 @@ bool TrendFollowing::ComputeTrend(std::span<const Candle> trend_bars, TrendReadi
   return true;
 }
 
-bool TrendFollowing::Read(TrendReading* t, EntryReading* e) const {
-  const auto& in = cfg_.indicators;
-
-  if (!ReadTrend(t)) return false;
-
+bool TrendFollowing::ReadEntry(EntryReading* e) const {
   const std::span<const Candle> eb = entry_bars_.span();
   const size_t lookback = static_cast<size_t>(cfg_.entry.breakout_lookback);
   if (eb.size() < lookback + 2) return false;
   // One pass over the window, bit-identical to the series functions.
-  const LastValues last = ComputeLastValues(
-      eb, LastPeriods{in.ema_fast, in.ema_slow, in.atr_period, in.rsi_period, in.volume_sma_period});
+  const LastValues last = EntryValues();
   const size_t j = eb.size() - 1;
   e->close = eb[j].close;
   e->volume = eb[j].volume;
