@@ -4,8 +4,9 @@
 #include <stdlib.h>
 
 #include <filesystem>
-#include <optional>
 #include <fstream>
+#include <memory>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "engine/domain/status_macros.h"
@@ -95,9 +96,10 @@ absl::StatusOr<BacktestResult> RunBacktest(const BacktestOptions& o) {
 
   RunOptions run;
   run.cfg = o.cfg;
+  std::unique_ptr<ledger::Ledger> like;  // --like: its bars are run, its trades compared
   if (!o.like_ledger.empty()) {
     // The journaled bars, as a file the run reads like any other.
-    ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ledger> like, ledger::Ledger::OpenReader(o.like_ledger));
+    ASSIGN_OR_RETURN(like, ledger::Ledger::OpenReader(o.like_ledger));
     ASSIGN_OR_RETURN(replay::Journaled journaled, replay::ReadJournaled(*like));
     const std::string bars = (fs::path(temp.path) / "journaled-bars.csv").string();
     RETURN_IF_ERROR(WriteFile(bars, replay::BarsCsv(journaled.bars)));
@@ -135,8 +137,7 @@ absl::StatusOr<BacktestResult> RunBacktest(const BacktestOptions& o) {
   }
   r.report = replay::ComputeReport(r.input);
   r.markdown = replay::ReportMarkdown(r.input, r.report);
-  if (!o.like_ledger.empty()) {
-    ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ledger> like, ledger::Ledger::OpenReader(o.like_ledger));
+  if (like != nullptr) {
     ASSIGN_OR_RETURN(std::vector<replay::RunTrade> theirs, replay::ReadTrades(*like));
     ASSIGN_OR_RETURN(std::vector<replay::RunTrade> ours, replay::ReadTrades(*ledger));
     r.comparison = replay::CompareRuns(theirs, ours);

@@ -69,14 +69,8 @@ absl::Status Engine::Append(bool sync) {
   if (writer_ != nullptr && !sync) return HandOver();
   if (writer_ != nullptr) RETURN_IF_ERROR(writer_->Drain());  // the ledger is this thread's again
   if (pending_.empty()) return absl::OkStatus();
-  const uint64_t expected = pending_.front().seq;
-  const absl::Time t0 = absl::Now();
-  ASSIGN_OR_RETURN(uint64_t first, ledger::AppendEvents(*d_.ledger, pending_, sync));
-  const double append_seconds = absl::ToDoubleSeconds(absl::Now() - t0);
-  if (first != expected) {
-    return absl::InternalError(absl::StrCat("ledger assigned seq ", first, " where the fold expected ", expected));
-  }
-  if (d_.projections != nullptr) RETURN_IF_ERROR(d_.projections->Write(pending_));
+  double append_seconds = 0;
+  RETURN_IF_ERROR(AppendAndProject(*d_.ledger, d_.projections, pending_, sync, &append_seconds));
   LogEvents(pending_);
   if (d_.observer != nullptr) d_.observer->OnCommitted(pending_, state_, append_seconds);
   pending_.clear();

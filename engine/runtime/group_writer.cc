@@ -4,10 +4,25 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "engine/domain/status_macros.h"
 #include "ledger/event_log.h"
 
 namespace apollo::runtime {
+
+absl::Status AppendAndProject(ledger::Ledger& ledger, Projections* projections, std::vector<Event>& events, bool sync,
+                              double* append_seconds) {
+  if (events.empty()) return absl::OkStatus();
+  const uint64_t expected = events.front().seq;
+  const absl::Time t0 = absl::Now();
+  ASSIGN_OR_RETURN(uint64_t first, ledger::AppendEvents(ledger, events, sync));
+  if (append_seconds != nullptr) *append_seconds = absl::ToDoubleSeconds(absl::Now() - t0);
+  if (first != expected) {
+    return absl::InternalError(absl::StrCat("ledger assigned seq ", first, " where the fold expected ", expected));
+  }
+  if (projections != nullptr) RETURN_IF_ERROR(projections->Write(events));
+  return absl::OkStatus();
+}
 
 GroupWriter::GroupWriter(ledger::Ledger* ledger, Projections* projections, size_t max_queued)
     : ledger_(ledger), projections_(projections), max_queued_(max_queued), thread_([this] { Run(); }) {}
@@ -78,14 +93,7 @@ absl::Status GroupWriter::Write(Task& task) {
     RETURN_IF_ERROR(ledger_->PutSnapshot(task.snapshot_seq, task.snapshot, /*sync=*/false));
     return ledger_->PruneSnapshots(task.keep);
   }
-  if (task.events.empty()) return absl::OkStatus();
-  const uint64_t expected = task.events.front().seq;
-  ASSIGN_OR_RETURN(uint64_t first, ledger::AppendEvents(*ledger_, task.events, /*sync=*/false));
-  if (first != expected) {
-    return absl::InternalError(absl::StrCat("ledger assigned seq ", first, " where the fold expected ", expected));
-  }
-  if (projections_ != nullptr) RETURN_IF_ERROR(projections_->Write(task.events));
-  return absl::OkStatus();
+  return AppendAndProject(*ledger_, projections_, task.events, /*sync=*/false);
 }
 
 }  // namespace apollo::runtime

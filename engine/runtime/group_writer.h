@@ -29,6 +29,13 @@
 
 namespace apollo::runtime {
 
+// Appends `events` (their seqs already assigned by the fold: Internal if the
+// ledger assigns others), then writes their projection rows (`projections`
+// may be null); `append_seconds`, when given, gets the append's latency. The
+// one append path of the engine and of GroupWriter.
+absl::Status AppendAndProject(ledger::Ledger& ledger, Projections* projections, std::vector<Event>& events, bool sync,
+                              double* append_seconds = nullptr);
+
 class GroupWriter {
  public:
   // `projections` may be null. At most `max_queued` groups wait; Submit
