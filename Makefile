@@ -18,7 +18,7 @@ TEST_PACKAGES := prometheus
 # For `make bench` only: db_bench, RocksDB's own reference figures.
 BENCH_PACKAGES := rocksdb-tools
 
-.PHONY: deps test-deps bench-deps build run test bench install clean
+.PHONY: deps test-deps bench-deps build run test bench crash install clean
 
 # Installs what is missing; a no-op (no apt-get at all) when everything is there.
 deps:
@@ -47,6 +47,12 @@ run: build
 
 test: test-deps build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+
+# The crash matrix with N kills (the test suite runs 25): prints the kills by
+# kind and the time taken. `make crash N=1000`.
+N ?= 25
+crash: build
+	APOLLO_CRASH_KILLS=$(N) $(BUILD_DIR)/bin/crash_matrix_test
 
 bench: bench-deps
 	cmake -S . -B $(BENCH_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null

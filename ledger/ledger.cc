@@ -3,11 +3,18 @@
 //   events     BE64(first seq) -> chunk of records (record.cc)
 //   snapshots  BE64(seq) -> u16 version, u64 seq, 32B hash at seq, state, u32 crc
 //
-// Durability: the WAL is on and replayed with kPointInTimeRecovery: recovery
-// stops at the first torn or corrupt WAL record, and since each Append is one
-// WAL record (one WriteBatch with its head), a kill during an append loses at
-// most that unacknowledged batch, never half of one. A synced Append is on
-// disk when it returns. Memtables are small (8 MiB) and the WAL capped
+// Durability: the WAL is on and replayed with kTolerateCorruptedTailRecords:
+// recovery stops at a torn last record, and since each Append is one WAL
+// record (one WriteBatch with its head), a kill during an append loses at
+// most that unacknowledged batch, never half of one; a WAL record whose
+// checksum is wrong refuses the open instead of dropping what follows it. A
+// synced Append is on disk when it returns.
+//
+// Files: RocksDB's own messages (warnings and worse) go to stderr, not to a
+// LOG file beside the ledger: on a full disk that file is the first to fail.
+// SST files are immutable; each is checksummed whole the first time the
+// writer opens the ledger after it appears, and the numbers of those checked
+// are kept in meta ("verified_sst"), so an open reads only what is new. Memtables are small (8 MiB) and the WAL capped
 // (32 MiB) so opening after a SIGKILL replays little, whatever the length of
 // the ledger.
 #include "ledger/ledger.h"
@@ -15,7 +22,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <sys/statvfs.h>
+
 #include <algorithm>
+#include <cstdarg>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 
@@ -23,7 +34,10 @@
 #include "absl/strings/str_cat.h"
 #include "engine/domain/status_macros.h"
 #include "rocksdb/db.h"
+#include "rocksdb/env.h"
+#include "rocksdb/file_system.h"
 #include "rocksdb/options.h"
+#include "rocksdb/sst_file_reader.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 
@@ -34,6 +48,7 @@ absl::string_view View(const rocksdb::Slice& s) { return absl::string_view(s.dat
 
 constexpr char kFormatKey[] = "format_version";
 constexpr char kHeadKey[] = "head";
+constexpr char kVerifiedSstKey[] = "verified_sst";
 constexpr char kEventsCf[] = "events";
 constexpr char kSnapshotsCf[] = "snapshots";
 constexpr size_t kChunkBytesMax = 64 * 1024;
@@ -72,9 +87,33 @@ absl::StatusOr<Head> DecodeHead(absl::string_view v) {
   return h;
 }
 
+// RocksDB's warnings and errors, one stderr line each.
+class StderrLogger : public rocksdb::Logger {
+ public:
+  explicit StderrLogger(rocksdb::InfoLogLevel level) : Logger(level) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    char line[1024];
+    std::vsnprintf(line, sizeof line, format, ap);
+    size_t n = std::strlen(line);
+    while (n > 0 && line[n - 1] == '\n') line[--n] = '\0';
+    std::fprintf(stderr, "rocksdb: %s\n", line);
+  }
+};
+
+// Bytes free to an unprivileged writer on the file system holding `dir`.
+uint64_t FreeBytes(const std::string& dir) {
+  struct statvfs st{};
+  if (::statvfs(dir.c_str(), &st) != 0) return 0;
+  return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+}
+
 rocksdb::Options BaseOptions() {
+  static const std::shared_ptr<rocksdb::Logger> logger =
+      std::make_shared<StderrLogger>(rocksdb::InfoLogLevel::WARN_LEVEL);
   rocksdb::Options o;
-  o.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  o.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  o.info_log = logger;
   o.max_total_wal_size = 32 << 20;
   o.keep_log_file_num = 4;
   o.max_background_jobs = 2;
@@ -182,9 +221,10 @@ class RocksChunkCursor : public ChunkCursor {
 class RocksLedger : public Ledger {
  public:
   RocksLedger(std::unique_ptr<rocksdb::DB> db, std::vector<rocksdb::ColumnFamilyHandle*> handles,
-              bool writer, std::string secondary_dir)
-      : db_(std::move(db)), handles_(std::move(handles)), writer_(writer),
-        secondary_dir_(std::move(secondary_dir)) {}
+              bool writer, std::string secondary_dir, std::shared_ptr<DiskFaults> faults = nullptr,
+              std::unique_ptr<rocksdb::Env> env = nullptr)
+      : faults_(std::move(faults)), env_(std::move(env)), db_(std::move(db)), handles_(std::move(handles)),
+        writer_(writer), secondary_dir_(std::move(secondary_dir)) {}
 
   ~RocksLedger() override {
     for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
@@ -211,6 +251,42 @@ class RocksLedger : public Ledger {
     RETURN_IF_ERROR(FromRocks(db_->Get(rocksdb::ReadOptions(), meta(), kHeadKey, &v), "reading the head"));
     ASSIGN_OR_RETURN(head_, DecodeHead(v));
     return CheckHeadAgainstEvents();
+  }
+
+  // Checksums, whole, every SST file not checked at an earlier open, then
+  // records them as checked. DataLoss naming the file if one is damaged.
+  absl::Status VerifyNewTables() {
+    std::string v;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta(), kVerifiedSstKey, &v);
+    if (!s.IsNotFound()) RETURN_IF_ERROR(FromRocks(s, "reading the checked tables"));
+    std::vector<uint64_t> verified(v.size() / 8);
+    if (!verified.empty()) std::memcpy(verified.data(), v.data(), verified.size() * 8);
+    std::vector<rocksdb::LiveFileMetaData> files;
+    db_->GetLiveFilesMetaData(&files);
+    std::vector<uint64_t> live;
+    bool checked_new = false;
+    for (const rocksdb::LiveFileMetaData& f : files) {
+      live.push_back(f.file_number);
+      if (std::binary_search(verified.begin(), verified.end(), f.file_number)) continue;
+      const std::string path = f.db_path + f.name;
+      rocksdb::Options opts(BaseOptions(), CfOptions(true));
+      // A table read on its own has no unique id to check: RocksDB warns so.
+      static const std::shared_ptr<rocksdb::Logger> quiet =
+          std::make_shared<StderrLogger>(rocksdb::InfoLogLevel::ERROR_LEVEL);
+      opts.info_log = quiet;
+      rocksdb::SstFileReader reader(opts);
+      rocksdb::Status r = reader.Open(path);
+      if (r.ok()) r = reader.VerifyChecksum();
+      if (!r.ok()) {
+        return absl::DataLossError(absl::StrCat("ledger file ", path, " is damaged: ", r.ToString()));
+      }
+      checked_new = true;
+    }
+    if (!checked_new && live.size() == verified.size()) return absl::OkStatus();
+    std::sort(live.begin(), live.end());
+    std::string out(live.size() * 8, '\0');
+    if (!live.empty()) std::memcpy(out.data(), live.data(), out.size());
+    return FromRocks(db_->Put(rocksdb::WriteOptions(), meta(), kVerifiedSstKey, out), "recording the checked tables");
   }
 
   absl::Status Initialize() {
@@ -277,9 +353,16 @@ class RocksLedger : public Ledger {
     wb.Put(meta(), kHeadKey, EncodeHead(next));
     rocksdb::WriteOptions wo;
     wo.sync = sync;
-    if (absl::Status st = FromRocks(db_->Write(wo, &wb), "appending to the ledger"); !st.ok()) {
-      latched_ = absl::DataLossError(
-          absl::StrCat(st.message(), " (the ledger refuses further writes until reopened)"));
+    if (const rocksdb::Status s = db_->Write(wo, &wb); !s.ok()) {
+      if (s.IsNoSpace()) {
+        const std::string dir = db_->GetName();
+        const uint64_t free = faults_ && faults_->free_bytes() ? *faults_->free_bytes() : FreeBytes(dir);
+        latched_ = absl::ResourceExhaustedError(
+            absl::StrCat("ledger disk full: ", free, " bytes free under ", dir, " (", s.ToString(), ")"));
+      } else {
+        latched_ = absl::DataLossError(absl::StrCat(FromRocks(s, "appending to the ledger").message(),
+                                                    " (the ledger refuses further writes until reopened)"));
+      }
       return latched_;
     }
     const uint64_t first = head_.last_seq + 1;
@@ -462,6 +545,8 @@ class RocksLedger : public Ledger {
     return absl::OkStatus();
   }
 
+  std::shared_ptr<DiskFaults> faults_;
+  std::unique_ptr<rocksdb::Env> env_;  // outlives db_, which runs on it
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   bool writer_;
@@ -520,18 +605,27 @@ absl::Status CreateLedger(const std::string& dir) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Ledger>> Ledger::OpenWriter(const std::string& dir) {
+absl::StatusOr<std::unique_ptr<Ledger>> Ledger::OpenWriter(const std::string& dir, const WriterOptions& options) {
   std::error_code ec;
   if (!std::filesystem::exists(std::filesystem::path(dir) / "CURRENT", ec)) RETURN_IF_ERROR(CreateLedger(dir));
   rocksdb::DBOptions opts(BaseOptions());
+  std::unique_ptr<rocksdb::Env> env;
+  if (options.faults != nullptr) {
+    env = rocksdb::NewCompositeEnv(options.faults->file_system());
+    opts.env = env.get();
+  }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(opts, dir, Descriptors(), &handles, &raw);
   if (s.IsInvalidArgument()) return absl::DataLossError(absl::StrCat(dir, " is not an Apollo ledger: ", s.ToString()));
+  if (s.IsCorruption() || s.IsPathNotFound()) {
+    return absl::DataLossError(absl::StrCat("ledger ", dir, " is damaged: ", s.ToString()));
+  }
   RETURN_IF_ERROR(FromRocks(s, absl::StrCat("opening ledger ", dir)));
   auto ledger = std::make_unique<RocksLedger>(std::unique_ptr<rocksdb::DB>(raw), std::move(handles),
-                                              /*writer=*/true, "");
+                                              /*writer=*/true, "", options.faults, std::move(env));
   RETURN_IF_ERROR(ledger->Load());
+  RETURN_IF_ERROR(ledger->VerifyNewTables());
   return std::unique_ptr<Ledger>(std::move(ledger));
 }
 

@@ -25,6 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "ledger/disk_faults.h"
 #include "ledger/record.h"
 
 namespace apollo::ledger {
@@ -51,12 +52,21 @@ class ChunkCursor {
   virtual absl::Status status() const = 0;
 };
 
+struct WriterOptions {
+  // Tests and drills: the file-system seam the writer runs on (none: the disk).
+  std::shared_ptr<DiskFaults> faults;
+};
+
 class Ledger {
  public:
   // The writer: creates the ledger if `dir` holds none. FailedPrecondition if
-  // another process has it open for writing; DataLoss if it is not an Apollo
-  // ledger of a format this build reads, or its head disagrees with its events.
-  static absl::StatusOr<std::unique_ptr<Ledger>> OpenWriter(const std::string& dir);
+  // another process has it open for writing; DataLoss, one line naming the
+  // file or seq, if it is not an Apollo ledger of a format this build reads,
+  // a RocksDB file is damaged or missing (every SST written since the last
+  // open is checksummed whole; the WAL may end torn, never corrupt), or its
+  // head disagrees with its events. Nothing is written when it refuses.
+  static absl::StatusOr<std::unique_ptr<Ledger>> OpenWriter(const std::string& dir,
+                                                            const WriterOptions& options = {});
   // An audit reader (RocksDB secondary instance): safe beside a running
   // writer, never changes the ledger. NotFound if there is no ledger.
   static absl::StatusOr<std::unique_ptr<Ledger>> OpenReader(const std::string& dir);
@@ -69,7 +79,9 @@ class Ledger {
 
   // Assigns the next sequence numbers to `records` and commits them with the
   // new head in one WriteBatch; fsyncs the WAL first when `sync`. Returns the
-  // first seq assigned. Writer only; not thread-safe.
+  // first seq assigned. Writer only; not thread-safe. A full disk fails it
+  // with ResourceExhausted "ledger disk full: N bytes free under DIR"; any
+  // failure latches (see above).
   [[nodiscard]] virtual absl::StatusOr<uint64_t> Append(absl::Span<const RecordInput> records,
                                                         bool sync) = 0;
 

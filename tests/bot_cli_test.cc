@@ -42,6 +42,7 @@
 #include "ledger/event_log.h"
 #include "ledger/ledger.h"
 #include "replay/fold.h"
+#include "tests/support/ledgers.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -218,41 +219,9 @@ std::string ReadFileText(const std::string& path) {
 // ---------------------------------------------------------------------------
 // Ledgers.
 
-absl::StatusOr<std::vector<Event>> ReadEvents(const std::string& dir) {
-  auto ledger = ledger::Ledger::OpenReader(dir);
-  if (!ledger.ok()) return ledger.status();
-  std::vector<Event> events;
-  const uint64_t head = (*ledger)->head().last_seq;
-  if (head == 0) return events;
-  absl::Status st = (*ledger)->Scan(1, head, [&](const ledger::RecordView& r) -> absl::Status {
-    auto e = ledger::DecodeRecord(r);
-    if (!e.ok()) return e.status();
-    events.push_back(*std::move(e));
-    return absl::OkStatus();
-  });
-  if (!st.ok()) return st;
-  return events;
-}
-
-absl::StatusOr<State> FoldState(const std::string& dir, bool use_snapshot, uint64_t* snapshot_seq = nullptr) {
-  auto ledger = ledger::Ledger::OpenReader(dir);
-  if (!ledger.ok()) return ledger.status();
-  replay::FoldOptions options;
-  options.use_snapshot = use_snapshot;
-  auto folded = replay::FoldLedger(**ledger, options);
-  if (!folded.ok()) return folded.status();
-  if (snapshot_seq != nullptr) *snapshot_seq = folded->snapshot_seq;
-  return folded->state;
-}
-
-template <class T>
-std::vector<std::pair<uint64_t, T>> EventsOf(const std::vector<Event>& events) {
-  std::vector<std::pair<uint64_t, T>> out;
-  for (const Event& e : events) {
-    if (const T* t = std::get_if<T>(&e.body)) out.emplace_back(e.seq, *t);
-  }
-  return out;
-}
+using testing::EventsOf;
+using testing::FoldState;
+using testing::ReadEvents;
 
 // `replay verify`: "OK events=N last_seq=N head_hash=H".
 struct Verified {

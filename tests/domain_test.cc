@@ -1,5 +1,8 @@
 // The domain: fixed-point numbers, the event codec, order transitions, the
 // fold and snapshot encoding.
+#include <cmath>
+#include <limits>
+
 #include <gtest/gtest.h>
 
 #include "engine/domain/codec.h"
@@ -29,6 +32,33 @@ TEST(Fixed, MultipliesAndRoundsToSteps) {
   EXPECT_EQ(Fixed::Parse("0.0037")->FloorTo(*Fixed::Parse("0.001")).ToString(), "0.003");
   EXPECT_EQ(Fixed::Parse("16650.56")->RoundTo(*Fixed::Parse("0.1")).ToString(), "16650.6");
   EXPECT_EQ(Fixed::FromInt(1).Div(Fixed::FromInt(3)).ToString(), "0.33333333");
+}
+
+TEST(Fixed, RoundsHalvesAwayFromZeroInEveryRoundingOperation) {
+  EXPECT_EQ(Fixed::FromRaw(5).Mul(*Fixed::Parse("0.5")).raw(), 3);    // 2.5e-8 -> 3e-8
+  EXPECT_EQ(Fixed::FromRaw(-5).Mul(*Fixed::Parse("0.5")).raw(), -3);
+  EXPECT_EQ(Fixed::FromRaw(1).Div(Fixed::FromInt(2)).raw(), 1);       // 0.5e-8 -> 1e-8
+  EXPECT_EQ(Fixed::Parse("0.15")->RoundTo(*Fixed::Parse("0.1")).ToString(), "0.2");
+  EXPECT_EQ(Fixed::Parse("-0.15")->RoundTo(*Fixed::Parse("0.1")).ToString(), "-0.2");
+  EXPECT_EQ(Fixed::Parse("-0.19")->FloorTo(*Fixed::Parse("0.1")).ToString(), "-0.1");  // toward zero
+}
+
+TEST(Fixed, OutOfRangeDoublesAreRefusedNotGuessed) {
+  EXPECT_FALSE(Fixed::FromDoubleChecked(std::nan("")).ok());
+  EXPECT_FALSE(Fixed::FromDoubleChecked(1e300).ok());
+  EXPECT_FALSE(Fixed::FromDoubleChecked(-std::numeric_limits<double>::infinity()).ok());
+  EXPECT_EQ(Fixed::FromDoubleChecked(-1.5)->ToString(), "-1.5");
+}
+
+TEST(FixedDeathTest, OverflowAndDivisionByZeroStopWithOneLineInsteadOfWrapping) {
+  const Fixed big = *Fixed::Parse("90000000000");
+  EXPECT_DEATH((void)(big + big), "fixed-point \\+ of 90000000000 and 90000000000");
+  EXPECT_DEATH((void)(-big - big), "fixed-point - of");
+  EXPECT_DEATH((void)big.Mul(big), "fixed-point Mul of");
+  EXPECT_DEATH((void)Fixed::FromInt(1).Div(Fixed()), "fixed-point Div of 1 and 0");
+  EXPECT_DEATH((void)big.RoundTo(Fixed()), "fixed-point RoundTo");
+  EXPECT_DEATH((void)Fixed::FromInt(int64_t{1} << 40), "fixed-point FromInt");
+  EXPECT_DEATH((void)Fixed::FromDouble(std::nan("")), "FromDouble of nan");
 }
 
 TEST(Codec, EveryEventTypeRoundTripsByteForByte) {

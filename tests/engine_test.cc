@@ -58,6 +58,23 @@ strategy::Decision Long(Fixed close, Fixed stop, Fixed take_profit) {
   return strategy::Decision{idea, std::nullopt};
 }
 
+// The paper venue, counting what reaches it.
+class CountingVenue : public venue::Venue {
+ public:
+  explicit CountingVenue(venue::Venue* real) : real_(real) {}
+  venue::Reports Submit(const Order& order) override {
+    ++submitted;
+    return real_->Submit(order);
+  }
+  venue::Reports Cancel(const Order& order, const std::string& reason) override { return real_->Cancel(order, reason); }
+  absl::StatusOr<venue::Reports> Query(const Order& order) override { return real_->Query(order); }
+  venue::Reports OnBar(const State& state, const CandleClose& bar) override { return real_->OnBar(state, bar); }
+  int submitted = 0;
+
+ private:
+  venue::Venue* real_;
+};
+
 // An engine over a fresh ledger; Restart() builds a new one over the same
 // ledger, as a new process would.
 class EngineTest : public ::testing::Test {
@@ -69,10 +86,11 @@ class EngineTest : public ::testing::Test {
   }
 
   void Restart(int reject_protective = 0) {
+    counting_.reset();
     venue_.reset();
     engine_.reset();
     ledger_.reset();
-    ledger_ = *ledger::Ledger::OpenWriter(dir_.Sub("ledger"));
+    ledger_ = *ledger::Ledger::OpenWriter(dir_.Sub("ledger"), {.faults = faults_});
     log_ = std::make_unique<runtime::Log>(*runtime::Log::Open(dir_.Sub("bot.log"), runtime::LogLevel::kDebug));
     runtime::EngineDeps deps;
     deps.cfg = cfg_;
@@ -85,7 +103,8 @@ class EngineTest : public ::testing::Test {
     engine_ = std::make_unique<runtime::Engine>(deps);
     venue_ = std::make_unique<venue::PaperVenue>(cfg_.paper_sim, &engine_->state());
     venue_->RejectNextProtective(reject_protective);
-    engine_->set_venue(venue_.get());
+    counting_ = std::make_unique<CountingVenue>(venue_.get());
+    engine_->set_venue(counting_.get());
     ASSERT_TRUE(engine_->RebuildState().ok());
     clock_.Set((next_open_ms_) * 1'000'000);
     absl::Status st = engine_->Start();
@@ -132,6 +151,8 @@ class EngineTest : public ::testing::Test {
   std::unique_ptr<runtime::Log> log_;
   std::unique_ptr<runtime::Engine> engine_;
   std::unique_ptr<venue::PaperVenue> venue_;
+  std::unique_ptr<CountingVenue> counting_;
+  std::shared_ptr<ledger::DiskFaults> faults_ = std::make_shared<ledger::DiskFaults>();
   int64_t next_open_ms_ = kT0Ms;
 };
 
@@ -160,6 +181,44 @@ TEST_F(EngineTest, ProtectiveOrdersArePlacedOnlyAfterTheEntryFills) {
     }
   }
   EXPECT_GT(fill_seq, 0u);
+}
+
+// The step that decides an entry cannot be synced: its order must not leave
+// the process, the engine stops with the ledger's one line, and a restart on
+// a healed disk trades on from what was synced.
+TEST_F(EngineTest, FailedFsyncOfAStepSendsNoOrderAndARestartResumes) {
+  Bar("20000", "20010", "19995", "20000");
+  const uint64_t synced = ledger_->head().last_seq;
+  strategy_.At(NextOpen(), Long(F("20000"), F("19800"), F("20400")));
+  faults_->FailSyncsAfter(0);
+  strategy::Bar b{next_open_ms_, F("20000"), F("20010"), F("19995"), F("20000"), F("10")};
+  const absl::Status st = engine_->OnBar(b);
+  ASSERT_FALSE(st.ok());
+  EXPECT_THAT(std::string(st.message()), ::testing::HasSubstr("Input/output error"));
+  EXPECT_EQ(counting_->submitted, 0) << "an order left for a step the ledger does not hold";
+  next_open_ms_ += kBarMs;
+  faults_->Heal();
+  Restart();
+  EXPECT_GE(ledger_->head().last_seq, synced);
+  // The step's intent, if its bytes reached the disk, is in doubt and resolved
+  // by client id; either way the engine trades on.
+  EXPECT_LE(counting_->submitted, 3);
+  strategy_.At(NextOpen(), Long(F("20000"), F("19800"), F("20400")));
+  Bar("20000", "20010", "19995", "20000");
+  EXPECT_EQ(engine_->state().positions.size(), 1u);
+}
+
+TEST(OperatorInbox, CommandsBeyondTheBoundAreAnswered503InsteadOfQueued) {
+  runtime::OperatorInbox inbox;
+  std::vector<std::future<runtime::OperatorResult>> waiting;
+  for (size_t i = 0; i < runtime::OperatorInbox::kMaxPending; ++i) {
+    waiting.push_back(inbox.Submit(runtime::OperatorCommand{runtime::OperatorCommand::kPause, "test", "r"}));
+  }
+  std::future<runtime::OperatorResult> refused =
+      inbox.Submit(runtime::OperatorCommand{runtime::OperatorCommand::kPause, "test", "r"});
+  ASSERT_EQ(refused.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  EXPECT_EQ(refused.get().http_status, 503);
+  EXPECT_EQ(inbox.TakeAll().size(), runtime::OperatorInbox::kMaxPending);
 }
 
 TEST_F(EngineTest, TakeProfitFillCancelsTheStopLoss) {

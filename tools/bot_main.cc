@@ -7,11 +7,13 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -159,6 +161,13 @@ int Run(const Flags& flags) {
   options.cfg = *cfg;
   options.data_file = cfg->storage.data_file;
   options.ledger_dir = cfg->storage.ledger_path;
+  // A drill of the runbook's disk faults: the ledger's disk fails as told.
+  if (const char* spec = std::getenv("APOLLO_LEDGER_FAULTS"); spec != nullptr && *spec != '\0') {
+    auto faults = apollo::ledger::DiskFaults::Parse(spec);
+    if (!faults.ok()) return Fail(faults.status().message(), 2);
+    options.ledger_faults = *faults;
+    log->Warning("ledger_faults_injected", runtime::LogFields().Add("spec", spec));
+  }
   options.logs_dir = cfg->storage.logs_path;
   options.speed = *speed;
   options.build_version = APOLLO_BUILD_VERSION;
@@ -168,6 +177,18 @@ int Run(const Flags& flags) {
                 static_cast<int>(::getpid()), static_cast<unsigned long long>(state.last_seq), bars_to_run,
                 served.empty() ? "" : ", serving ", absl::StrJoin(served, " ").c_str());
     std::fflush(stdout);
+  };
+  // A log or projection file that cannot be written never stops trading:
+  // logged (projections), alerted and counted; caught up when it heals.
+  apollo::ops::EngineMetrics* metrics = surface.engine_metrics.get();
+  log->set_fault_handler([metrics](const std::string& what, bool recovered) {
+    metrics->OnStorageFault("bot.log", what, recovered);
+  });
+  options.on_projection_fault = [&log, metrics](const std::string& file, const std::string& what, bool recovered) {
+    log->Write(recovered ? runtime::LogLevel::kInfo : runtime::LogLevel::kError,
+               recovered ? "projection_caught_up" : "projection_write_failed",
+               runtime::LogFields().Add("file", file).Add("detail", what));
+    metrics->OnStorageFault(file, what, recovered);
   };
   options.inbox = &surface.inbox;
   options.views = &surface.views;
@@ -187,7 +208,11 @@ int Run(const Flags& flags) {
   }
   if (!summary.ok()) {
     log->Error("engine_halted", runtime::LogFields().Add("error", summary.status().message()));
-    surface.engine_metrics->OnProcessEvent("engine_halted", absl::StrCat("engine halted: ", summary.status().message()));
+    // A full ledger disk has its own alert: the fix is space, not the bot.
+    const bool disk_full = absl::IsResourceExhausted(summary.status()) &&
+                           absl::StartsWith(summary.status().message(), "ledger disk full");
+    surface.engine_metrics->OnProcessEvent(disk_full ? "ledger_disk_full" : "engine_halted",
+                                           absl::StrCat("engine halted: ", summary.status().message()));
     if (surface.alerter) surface.alerter->Drain(3000);
     return Fail(summary.status().message());
   }

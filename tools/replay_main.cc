@@ -205,6 +205,9 @@ absl::Status ExportFiles(const Ledger& ledger, const ExportFlags& f, uint64_t to
   if (!projections.ok()) return projections.status();
   absl::Status st = (*projections)->CatchUp(ledger, f.from, to, [&](uint64_t seq) { progress.Update(seq - f.from + 1); });
   if (!st.ok()) return st;
+  if ((*projections)->write_failures() > 0) {
+    return absl::UnavailableError(absl::StrCat("cannot write the projections into ", f.out, " (disk full or I/O error)"));
+  }
   apollo::replay::PerformanceOptions po;
   po.from_seq = f.from;
   po.to_seq = to;

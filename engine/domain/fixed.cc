@@ -2,6 +2,8 @@
 #include "engine/domain/fixed.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 
 #include "absl/status/status.h"
@@ -10,18 +12,50 @@
 namespace apollo {
 namespace {
 
-int64_t RoundedQuotient(__int128 num, __int128 den) {
+// num / den rounded to the nearest integer, halves away from zero; false if
+// den is 0 or the result is outside int64.
+bool RoundedQuotient(__int128 num, __int128 den, int64_t* out) {
+  if (den == 0) return false;
   if (den < 0) { num = -num; den = -den; }
   __int128 q = num / den;
   __int128 r = num % den;
   if (2 * (r < 0 ? -r : r) >= den) q += (num < 0) ? -1 : 1;
-  return static_cast<int64_t>(q);
+  if (q > std::numeric_limits<int64_t>::max() || q < std::numeric_limits<int64_t>::min()) return false;
+  *out = static_cast<int64_t>(q);
+  return true;
 }
 
 }  // namespace
 
+void Fixed::Overflow(const char* op, Fixed a, Fixed b) {
+  // Domain code does no I/O, but a wrong amount of money must not go on.
+  std::fprintf(stderr, "fatal: fixed-point %s of %s and %s is out of range or undefined\n", op,
+               a.ToString().c_str(), b.ToString().c_str());
+  std::abort();
+}
+
+Fixed Fixed::FromInt(int64_t units) {
+  int64_t r;
+  if (__builtin_mul_overflow(units, kScale, &r)) Overflow("FromInt", Fixed(units), Fixed(kScale));
+  return Fixed(r);
+}
+
+absl::StatusOr<Fixed> Fixed::FromDoubleChecked(double value) {
+  const double scaled = std::round(value * kScale);
+  // 2^63 is exactly representable; every double below it converts.
+  if (!std::isfinite(scaled) || scaled >= 9223372036854775808.0 || scaled < -9223372036854775808.0) {
+    return absl::InvalidArgumentError(absl::StrCat("number out of range: ", value));
+  }
+  return Fixed(static_cast<int64_t>(scaled));
+}
+
 Fixed Fixed::FromDouble(double value) {
-  return Fixed(static_cast<int64_t>(std::llround(value * kScale)));
+  absl::StatusOr<Fixed> f = FromDoubleChecked(value);
+  if (!f.ok()) {
+    std::fprintf(stderr, "fatal: fixed-point FromDouble of %g is out of range or not a number\n", value);
+    std::abort();
+  }
+  return *f;
 }
 
 absl::StatusOr<Fixed> Fixed::Parse(absl::string_view text) {
@@ -87,17 +121,28 @@ std::string Fixed::ToString() const {
 }
 
 Fixed Fixed::Mul(Fixed o) const {
-  return Fixed(RoundedQuotient(static_cast<__int128>(raw_) * o.raw_, kScale));
+  int64_t r;
+  if (!RoundedQuotient(static_cast<__int128>(raw_) * o.raw_, kScale, &r)) Overflow("Mul", *this, o);
+  return Fixed(r);
 }
 
 Fixed Fixed::Div(Fixed o) const {
-  return Fixed(RoundedQuotient(static_cast<__int128>(raw_) * kScale, o.raw_));
+  int64_t r;
+  if (!RoundedQuotient(static_cast<__int128>(raw_) * kScale, o.raw_, &r)) Overflow("Div", *this, o);
+  return Fixed(r);
 }
 
-Fixed Fixed::FloorTo(Fixed step) const { return Fixed(raw_ / step.raw_ * step.raw_); }
+Fixed Fixed::FloorTo(Fixed step) const {
+  if (step.raw_ <= 0) Overflow("FloorTo", *this, step);
+  return Fixed(raw_ / step.raw_ * step.raw_);  // cannot overflow: |result| <= |raw_|
+}
 
 Fixed Fixed::RoundTo(Fixed step) const {
-  return Fixed(RoundedQuotient(raw_, step.raw_) * step.raw_);
+  int64_t q, r;
+  if (step.raw_ <= 0 || !RoundedQuotient(raw_, step.raw_, &q) || __builtin_mul_overflow(q, step.raw_, &r)) {
+    Overflow("RoundTo", *this, step);
+  }
+  return Fixed(r);
 }
 
 }  // namespace apollo

@@ -4,6 +4,13 @@
 //
 //   auto px = Fixed::Parse("16650.5");   // StatusOr<Fixed>
 //   Fixed notional = px->Mul(Fixed::FromInt(2));
+//
+// Arithmetic is checked: a result outside int64 (about +-92 billion units),
+// a division by zero or a step <= 0 is never wrapped or guessed; it stops
+// the process with one line naming the operation and its operands (the
+// ledger holds every committed step; nothing half-computed is journaled).
+// Inputs from outside are refused earlier: Parse and FromDoubleChecked say
+// InvalidArgument instead. Rounding is stated per operation below.
 #ifndef APOLLO_ENGINE_DOMAIN_FIXED_H_
 #define APOLLO_ENGINE_DOMAIN_FIXED_H_
 
@@ -22,9 +29,12 @@ class Fixed {
 
   constexpr Fixed() = default;
   static constexpr Fixed FromRaw(int64_t raw) { return Fixed(raw); }
-  static constexpr Fixed FromInt(int64_t units) { return Fixed(units * kScale); }
-  // Rounds to the nearest 1e-8; for values computed in floating point.
+  static Fixed FromInt(int64_t units);  // exact
+  // Rounds to the nearest 1e-8 (halves away from zero); for values computed
+  // in floating point. Not finite or out of range: fatal (see above).
   static Fixed FromDouble(double value);
+  // The same, InvalidArgument instead of fatal.
+  static absl::StatusOr<Fixed> FromDoubleChecked(double value);
   // Exact parse of a decimal string ("-12.345", "5e-3" is rejected). More than
   // eight decimals, overflow or garbage is InvalidArgument.
   static absl::StatusOr<Fixed> Parse(absl::string_view text);
@@ -34,24 +44,35 @@ class Fixed {
   // Shortest exact decimal form: "16650.5", "0", "-0.001".
   std::string ToString() const;
 
-  constexpr Fixed operator+(Fixed o) const { return Fixed(raw_ + o.raw_); }
-  constexpr Fixed operator-(Fixed o) const { return Fixed(raw_ - o.raw_); }
-  constexpr Fixed operator-() const { return Fixed(-raw_); }
-  Fixed& operator+=(Fixed o) { raw_ += o.raw_; return *this; }
-  Fixed& operator-=(Fixed o) { raw_ -= o.raw_; return *this; }
-  // Product and quotient rounded half away from zero to 1e-8.
+  // Sum, difference, negation: exact.
+  Fixed operator+(Fixed o) const {
+    int64_t r;
+    if (__builtin_add_overflow(raw_, o.raw_, &r)) Overflow("+", *this, o);
+    return Fixed(r);
+  }
+  Fixed operator-(Fixed o) const {
+    int64_t r;
+    if (__builtin_sub_overflow(raw_, o.raw_, &r)) Overflow("-", *this, o);
+    return Fixed(r);
+  }
+  Fixed operator-() const { return Fixed() - *this; }
+  Fixed& operator+=(Fixed o) { return *this = *this + o; }
+  Fixed& operator-=(Fixed o) { return *this = *this - o; }
+  // Product and quotient rounded to the nearest 1e-8, halves away from zero.
   Fixed Mul(Fixed o) const;
-  Fixed Div(Fixed o) const;  // o must be non-zero
-  // Rounds toward zero / to nearest multiple of step (step > 0).
+  Fixed Div(Fixed o) const;  // by zero: fatal
+  // Toward zero to a multiple of step / to the nearest multiple of step,
+  // halves away from zero (step > 0, else fatal).
   Fixed FloorTo(Fixed step) const;
   Fixed RoundTo(Fixed step) const;
   constexpr bool is_zero() const { return raw_ == 0; }
-  constexpr Fixed Abs() const { return Fixed(raw_ < 0 ? -raw_ : raw_); }
+  Fixed Abs() const { return raw_ < 0 ? -*this : *this; }
 
   constexpr auto operator<=>(const Fixed&) const = default;
 
  private:
   constexpr explicit Fixed(int64_t raw) : raw_(raw) {}
+  [[noreturn]] static void Overflow(const char* op, Fixed a, Fixed b);
   int64_t raw_ = 0;
 };
 

@@ -129,10 +129,10 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
                                           .Add("step_size", symbol_filters->second.ToRiskFilters().qty_step)
                                           .Add("min_notional", symbol_filters->second.min_notional));
 
-  ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ledger> ledger, ledger::Ledger::OpenWriter(o.ledger_dir));
+  ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ledger> ledger, ledger::Ledger::OpenWriter(o.ledger_dir, {.faults = o.ledger_faults}));
   ASSIGN_OR_RETURN(std::unique_ptr<strategy::Strategy> strat,
                    strategy::MakeStrategy(cfg.strategy, cfg.run.symbol, cfg.run.interval));
-  ASSIGN_OR_RETURN(std::unique_ptr<runtime::Projections> projections, runtime::Projections::Open(o.logs_dir));
+  ASSIGN_OR_RETURN(std::unique_ptr<runtime::Projections> projections, runtime::Projections::Open(o.logs_dir, o.on_projection_fault));
   runtime::WallClock clock;
   venue::binance::BinanceVenueOptions venue_options;
   venue_options.send_orders = cfg.run.enable_trading;

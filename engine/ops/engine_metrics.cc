@@ -37,7 +37,23 @@ EngineMetrics::EngineMetrics(Metrics* m, Alerter* alerter, Mode mode)
       ledger_append_latency_(m->AddHistogram("ledger_append_latency_seconds", "Latency of one synced ledger append (one engine step)", kAppendBuckets)),
       submitted_accepted_(m->AddCounter("orders_submitted_total", "Orders sent to the venue, by its answer", {"result"}, {"accepted"})),
       submitted_rejected_(m->AddCounter("orders_submitted_total", "Orders sent to the venue, by its answer", {"result"}, {"rejected"})),
-      submitted_filled_(m->AddCounter("orders_submitted_total", "Orders sent to the venue, by its answer", {"result"}, {"filled"})) {}
+      submitted_filled_(m->AddCounter("orders_submitted_total", "Orders sent to the venue, by its answer", {"result"}, {"filled"})),
+      metrics_(m) {
+  for (const char* file : {"bot.log", "trades.csv", "orders.csv", "thinking.jsonl"}) StorageFailures(file);
+}
+
+Counter& EngineMetrics::StorageFailures(const std::string& file) {
+  return metrics_->AddCounter("storage_write_failures_total",
+                              "Writes a log or projection file refused (disk full, I/O error); trading goes on",
+                              {"file"}, {file});
+}
+
+void EngineMetrics::OnStorageFault(const std::string& file, const std::string& what, bool recovered) {
+  if (recovered) return;
+  StorageFailures(file).Inc();
+  Alert("storage_write_failed", file,
+        absl::StrCat(file, " cannot be written (", what, "); trading goes on, the file is caught up from the ledger"));
+}
 
 void EngineMetrics::OnCommitted(absl::Span<const Event> events, const State& state, double append_seconds) {
   ledger_append_latency_.Observe(append_seconds);
@@ -108,7 +124,7 @@ void EngineMetrics::OnRestBackoff(bool banned) {
 }
 
 void EngineMetrics::OnProcessEvent(const std::string& kind, const std::string& text) {
-  const bool fault = kind == "ledger_fault" || kind == "engine_halted";
+  const bool fault = kind == "ledger_fault" || kind == "ledger_disk_full" || kind == "engine_halted";
   if (fault || mode_ == Mode::kLive) Alert(kind, text, text);
 }
 

@@ -35,8 +35,12 @@ class EngineMetrics : public runtime::EngineObserver {
   // Process start/stop and engine faults (alerted in every mode for faults,
   // in live mode for start/stop).
   void OnProcessEvent(const std::string& kind, const std::string& text);
+  // A log or projection file failed to take a write (counted, alerted once
+  // per failure) or takes writes again. Any thread.
+  void OnStorageFault(const std::string& file, const std::string& what, bool recovered);
 
  private:
+  Counter& StorageFailures(const std::string& file);
   void Alert(const std::string& kind, const std::string& incident, const std::string& text);
 
   Alerter* alerter_;
@@ -52,6 +56,7 @@ class EngineMetrics : public runtime::EngineObserver {
   Gauge& ledger_last_seq_;
   Histogram& ledger_append_latency_;
   Counter &submitted_accepted_, &submitted_rejected_, &submitted_filled_;
+  Metrics* metrics_;
   double watchdog_recoveries_seen_ = 0;
   bool baseline_set_ = false;
 };

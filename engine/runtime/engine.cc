@@ -12,6 +12,7 @@
 #include "engine/domain/codec.h"
 #include "engine/decision/decision.h"
 #include "engine/domain/status_macros.h"
+#include "engine/runtime/crash_point.h"
 #include "ledger/event_log.h"
 #include "replay/fold.h"
 
@@ -103,6 +104,7 @@ void Engine::MaybeSnapshot(bool force) {
   // A snapshot only shortens recovery; failing to write one is worth a
   // warning, not a halt (the ledger itself is intact).
   absl::Status st = d_.ledger->PutSnapshot(state_.last_seq, EncodeState(state_), /*sync=*/force);
+  CrashPoint("snapshot");
   if (st.ok()) st = d_.ledger->PruneSnapshots(static_cast<size_t>(storage.snapshots_kept));
   if (!st.ok()) {
     d_.log->Warning("snapshot_failed", LogFields().Add("seq", state_.last_seq).Add("error", st.message()));
@@ -137,7 +139,9 @@ absl::Status Engine::RunEffects() {
       auto it = state_.orders.find(id);
       if (it == state_.orders.end() || it->second.status != OrderStatus::kPlaced) continue;
       const Order order = it->second;
+      CrashPoint("before_send");
       const venue::Reports reports = d_.venue->Submit(order);
+      CrashPoint("after_send");
       if (d_.observer != nullptr) d_.observer->OnSubmitted(order, reports);
       RETURN_IF_ERROR(JournalReports(reports));
     }
@@ -241,21 +245,30 @@ absl::Status Engine::RebuildState() {
 
 // The strategy's window comes back from the journaled bars, so a restarted
 // run decides exactly as an uninterrupted one would.
+// The strategy sees the last WarmupBars() journaled bars of its symbol. They
+// are looked for at the ledger's end, in a window of events that doubles
+// until it holds enough of them (or reaches seq 1): start-up reads what the
+// indicators need, however long the ledger.
 absl::Status Engine::WarmStrategy() {
   const size_t window = d_.strategy->WarmupBars();
   const Symbol symbol{d_.cfg.run.symbol};
-  std::deque<strategy::Bar> bars;
   const uint64_t head = d_.ledger->head().last_seq;
-  if (head == 0) return absl::OkStatus();
-  RETURN_IF_ERROR(d_.ledger->Scan(1, head, [&](const ledger::RecordView& r) -> absl::Status {
-    if (r.tag != static_cast<uint16_t>(EventTag::kCandleClose)) return absl::OkStatus();
-    ASSIGN_OR_RETURN(Event e, ledger::DecodeRecord(r));
-    const auto& c = std::get<CandleClose>(e.body);
-    if (c.symbol != symbol) return absl::OkStatus();
-    bars.push_back(strategy::Bar{c.open_time_ms, c.open, c.high, c.low, c.close, c.volume});
-    if (bars.size() > window) bars.pop_front();
-    return absl::OkStatus();
-  }));
+  if (head == 0 || window == 0) return absl::OkStatus();
+  std::deque<strategy::Bar> bars;
+  for (uint64_t span = std::max<uint64_t>(4 * window, 4096);; span *= 2) {
+    const uint64_t from = span >= head ? 1 : head - span + 1;
+    bars.clear();
+    RETURN_IF_ERROR(d_.ledger->Scan(from, head, [&](const ledger::RecordView& r) -> absl::Status {
+      if (r.tag != static_cast<uint16_t>(EventTag::kCandleClose)) return absl::OkStatus();
+      ASSIGN_OR_RETURN(Event e, ledger::DecodeRecord(r));
+      const auto& c = std::get<CandleClose>(e.body);
+      if (c.symbol != symbol) return absl::OkStatus();
+      bars.push_back(strategy::Bar{c.open_time_ms, c.open, c.high, c.low, c.close, c.volume});
+      if (bars.size() > window) bars.pop_front();
+      return absl::OkStatus();
+    }));
+    if (bars.size() >= window || from == 1) break;
+  }
   for (const strategy::Bar& b : bars) d_.strategy->OnBar(b);
   return absl::OkStatus();
 }
@@ -310,6 +323,7 @@ absl::Status Engine::Start() {
   }
   RETURN_IF_ERROR(WarmStrategy());
   if (d_.projections != nullptr) RETURN_IF_ERROR(d_.projections->CatchUp(*d_.ledger));
+  CrashPoint("startup");
   RETURN_IF_ERROR(Emit(SystemStarted{d_.cfg.run.mode, d_.build_version}));
   RETURN_IF_ERROR(Emit(ConfigLoaded{d_.cfg.Hash(), d_.build_version, d_.cfg.run.initial_equity, d_.cfg.Canonical(),
                                     d_.strategy->name(), d_.strategy->version()}));
@@ -443,6 +457,7 @@ absl::StatusOr<bool> Engine::Reconcile(const std::function<absl::StatusOr<reconc
   // shows as a difference that is not one. A difference must still be
   // there when the venue is read again.
   if (venue.ok() && !reconcile::Reconcile(state_, *venue, tolerances).empty()) venue = fetch();
+  CrashPoint("reconcile");
   RETURN_IF_ERROR(OnReconciliation(venue, tolerances));
   return true;
 }

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "engine/domain/status_macros.h"
+#include "engine/runtime/crash_point.h"
 #include "ledger/event_log.h"
 
 namespace apollo::runtime {
@@ -20,7 +21,11 @@ absl::Status AppendAndProject(ledger::Ledger& ledger, Projections* projections, 
   if (first != expected) {
     return absl::InternalError(absl::StrCat("ledger assigned seq ", first, " where the fold expected ", expected));
   }
-  if (projections != nullptr) RETURN_IF_ERROR(projections->Write(events));
+  if (projections != nullptr) {
+    CrashPoint("projection");
+    RETURN_IF_ERROR(projections->Write(events));
+    projections->Heal(ledger);  // a file that failed earlier, once its retry time comes
+  }
   return absl::OkStatus();
 }
 
@@ -91,6 +96,7 @@ void GroupWriter::Run() {
 absl::Status GroupWriter::Write(Task& task) {
   if (task.snapshot_seq != 0) {
     RETURN_IF_ERROR(ledger_->PutSnapshot(task.snapshot_seq, task.snapshot, /*sync=*/false));
+    CrashPoint("snapshot");
     return ledger_->PruneSnapshots(task.keep);
   }
   return AppendAndProject(*ledger_, projections_, task.events, /*sync=*/false);

@@ -2,6 +2,10 @@
 // fwrite and flushed, so a crash leaves at most the last line cut short.
 #include "engine/runtime/log.h"
 
+#include <stdio_ext.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
@@ -70,14 +74,14 @@ LogLevel Log::ParseLevel(absl::string_view name) {
 }
 
 Log::Log(Log&& other) noexcept
-    : mu_(std::move(other.mu_)), file_(other.file_), path_(std::move(other.path_)), min_level_(other.min_level_) {
+    : shared_(std::move(other.shared_)), file_(other.file_), path_(std::move(other.path_)), min_level_(other.min_level_) {
   other.file_ = nullptr;
 }
 
 Log& Log::operator=(Log&& other) noexcept {
   if (this != &other) {
     if (file_ != nullptr && file_ != stderr) std::fclose(file_);
-    mu_ = std::move(other.mu_);
+    shared_ = std::move(other.shared_);
     file_ = other.file_;
     path_ = std::move(other.path_);
     min_level_ = other.min_level_;
@@ -98,23 +102,53 @@ void Log::Write(LogLevel level, absl::string_view event, const LogFields& fields
       "\",\"level\":\"", kLevels[static_cast<int>(level)], "\",\"event\":");
   json::AppendString(&line, event);
   absl::StrAppend(&line, fields.json(), "}\n");
-  std::lock_guard<std::mutex> l(*mu_);
-  std::fwrite(line.data(), 1, line.size(), file_);
-  std::fflush(file_);  // operators tail -f it; a crash loses no whole line
+  FaultHandler notify;
+  std::string what;
+  bool recovered = false;
+  {
+    std::lock_guard<std::mutex> l(shared_->mu);
+    // Flushed at once: operators tail -f it; a crash loses no whole line.
+    const bool ok = std::fwrite(line.data(), 1, line.size(), file_) == line.size() && std::fflush(file_) == 0;
+    if (!ok && file_ != stderr) {
+      what = absl::StrCat("writing ", path_, ": ", std::strerror(errno));
+      __fpurge(file_);  // drop what it holds: the line goes to stderr instead
+      std::clearerr(file_);
+      std::fwrite(line.data(), 1, line.size(), stderr);
+      ++shared_->failures;
+      if (!shared_->failing) notify = shared_->on_fault;
+      shared_->failing = true;
+    } else if (ok && shared_->failing) {
+      shared_->failing = false;
+      recovered = true;
+      what = absl::StrCat("writing ", path_, " again");
+      notify = shared_->on_fault;
+    }
+  }
+  if (notify) notify(what, recovered);
+}
+
+void Log::set_fault_handler(FaultHandler handler) {
+  std::lock_guard<std::mutex> l(shared_->mu);
+  shared_->on_fault = std::move(handler);
+}
+
+uint64_t Log::write_failures() const {
+  std::lock_guard<std::mutex> l(shared_->mu);
+  return shared_->failures;
 }
 
 absl::Status Log::Reopen() {
   if (path_.empty()) return absl::OkStatus();
   std::FILE* f = std::fopen(path_.c_str(), "ae");
   if (f == nullptr) return absl::PermissionDeniedError(absl::StrCat("cannot reopen log file ", path_));
-  std::lock_guard<std::mutex> l(*mu_);
+  std::lock_guard<std::mutex> l(shared_->mu);
   if (file_ != nullptr) std::fclose(file_);
   file_ = f;
   return absl::OkStatus();
 }
 
 void Log::Flush() {
-  std::lock_guard<std::mutex> l(*mu_);
+  std::lock_guard<std::mutex> l(shared_->mu);
   if (file_ != nullptr) std::fflush(file_);
 }
 

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -64,12 +65,25 @@ class Log {
   absl::Status Reopen();
   void Flush();
 
+  // A line the file would not take (full disk, I/O error) goes to stderr
+  // instead and is counted; the handler hears once when the file fails
+  // (`what` the error) and once when it takes lines again. It must not log.
+  using FaultHandler = std::function<void(const std::string& what, bool recovered)>;
+  void set_fault_handler(FaultHandler handler);
+  uint64_t write_failures() const;
+
  private:
   Log(std::FILE* file, std::string path, LogLevel min_level)
       : file_(file), path_(std::move(path)), min_level_(min_level) {}
   // Lines come from the engine thread and the operator API's threads;
   // Reopen swaps the file under them.
-  std::unique_ptr<std::mutex> mu_ = std::make_unique<std::mutex>();
+  struct Shared {
+    std::mutex mu;
+    bool failing = false;
+    uint64_t failures = 0;
+    FaultHandler on_fault;
+  };
+  std::unique_ptr<Shared> shared_ = std::make_unique<Shared>();
   std::FILE* file_ = nullptr;
   std::string path_;
   LogLevel min_level_ = LogLevel::kInfo;

@@ -33,6 +33,9 @@ struct OperatorResult {
 class OperatorInbox {
  public:
   using Item = std::pair<OperatorCommand, std::promise<OperatorResult>>;
+  // Commands waiting for the engine at most; one more is answered 503 at
+  // once (the engine is not taking them: a stalled loop, not a busy one).
+  static constexpr size_t kMaxPending = 64;
 
   // Called after each Submit, from the submitting thread: wakes the engine
   // loop if it is waiting (a paced paper run, an idle live loop).
@@ -46,6 +49,10 @@ class OperatorInbox {
     std::function<void()> wake;
     {
       std::lock_guard<std::mutex> l(mu_);
+      if (items_.size() >= kMaxPending) {
+        p.set_value(OperatorResult{503, R"({"error":"the engine has not taken the last 64 commands; try again"})"});
+        return f;
+      }
       items_.emplace_back(std::move(cmd), std::move(p));
       wake = wake_;
     }

@@ -112,12 +112,12 @@ absl::StatusOr<RunSummary> RunPaper(const RunOptions& o, Log& log) {
     log.Warning("data_gap", LogFields().Add("file", g.file).Add("after_open_time_ms", g.after_open_time_ms)
                                 .Add("next_open_time_ms", g.next_open_time_ms).Add("missing_bars", g.missing_bars));
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ledger> ledger, ledger::Ledger::OpenWriter(o.ledger_dir));
+  ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ledger> ledger, ledger::Ledger::OpenWriter(o.ledger_dir, {.faults = o.ledger_faults}));
   ASSIGN_OR_RETURN(std::unique_ptr<strategy::Strategy> strat,
                    strategy::MakeStrategy(o.cfg.strategy, o.cfg.run.symbol, o.cfg.run.interval));
   std::unique_ptr<Projections> projections;
   if (o.projections) {
-    ASSIGN_OR_RETURN(projections, Projections::Open(o.logs_dir));
+    ASSIGN_OR_RETURN(projections, Projections::Open(o.logs_dir, o.on_projection_fault));
   }
   DataClock clock;
   EngineDeps deps;

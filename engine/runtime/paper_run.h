@@ -21,7 +21,9 @@
 #include "engine/runtime/engine.h"
 #include "engine/runtime/log.h"
 #include "engine/runtime/operator_inbox.h"
+#include "engine/runtime/projections.h"
 #include "engine/runtime/view.h"
+#include "ledger/disk_faults.h"
 
 namespace apollo::runtime {
 
@@ -43,6 +45,12 @@ struct RunOptions {
   // Called after each bar with the bars done and to do in this run.
   std::function<void(uint64_t done, uint64_t total)> on_bar;
   std::string ledger_dir;
+  // Drills and tests only: the ledger's disk fails as told (the bot reads
+  // APOLLO_LEDGER_FAULTS, see ledger/disk_faults.h). Null: the real disk.
+  std::shared_ptr<ledger::DiskFaults> ledger_faults;
+  // A projection file (trades.csv, ...) failed or caught up: log, alert and
+  // count it; trading goes on either way (see projections.h).
+  Projections::FaultHandler on_projection_fault;
   std::string logs_dir;
   // 0: as fast as possible; otherwise bars are paced by their timestamps,
   // `speed` times faster than real time (1 = realtime).

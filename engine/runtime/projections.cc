@@ -5,12 +5,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "engine/domain/codec.h"
 #include "engine/domain/status_macros.h"
 #include "ledger/event_log.h"
@@ -104,19 +107,68 @@ bool IsThinking(const Event& e) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Projections>> Projections::Open(const std::string& logs_dir) {
+absl::StatusOr<std::unique_ptr<Projections>> Projections::Open(const std::string& logs_dir, FaultHandler on_fault,
+                                                               absl::Duration retry_every) {
   std::error_code ec;
   std::filesystem::create_directories(logs_dir, ec);
   auto p = std::unique_ptr<Projections>(new Projections());
+  p->on_fault_ = std::move(on_fault);
+  p->retry_every_ = retry_every;
   for (int k = 0; k < kKinds; ++k) {
-    const std::string path = (std::filesystem::path(logs_dir) / kNames[k]).string();
-    ASSIGN_OR_RETURN(p->files_[k].last_seq, RepairAndReadLastSeq(path));
-    const bool fresh = !std::filesystem::exists(path, ec) || std::filesystem::file_size(path, ec) == 0;
-    p->files_[k].f = std::fopen(path.c_str(), "ae");
-    if (p->files_[k].f == nullptr) return absl::PermissionDeniedError(absl::StrCat("cannot open ", path));
-    if (fresh) std::fputs(kHeaders[k], p->files_[k].f);
+    File& file = p->files_[k];
+    file.path = (std::filesystem::path(logs_dir) / kNames[k]).string();
+    if (absl::Status st = p->Reopen(file, k); !st.ok()) {
+      if (p->on_fault_ == nullptr) return st;
+      p->Fail(file, std::string(st.message()));
+    }
   }
   return p;
+}
+
+absl::Status Projections::Reopen(File& file, int kind) {
+  ASSIGN_OR_RETURN(file.last_seq, RepairAndReadLastSeq(file.path));
+  std::error_code ec;
+  const bool fresh = !std::filesystem::exists(file.path, ec) || std::filesystem::file_size(file.path, ec) == 0;
+  file.f = std::fopen(file.path.c_str(), "ae");
+  if (file.f == nullptr) return absl::PermissionDeniedError(absl::StrCat("cannot open ", file.path, ": ", std::strerror(errno)));
+  if (fresh && (std::fputs(kHeaders[kind], file.f) < 0 || std::fflush(file.f) != 0)) {
+    std::fclose(file.f);
+    file.f = nullptr;
+    return absl::UnavailableError(absl::StrCat("cannot write ", file.path, ": ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+void Projections::Fail(File& file, const std::string& what) {
+  if (file.f != nullptr) std::fclose(file.f);  // what it buffered is rewritten from the ledger
+  file.f = nullptr;
+  file.retry_at = absl::Now() + retry_every_;
+  ++write_failures_;
+  ++failed_;
+  if (on_fault_) on_fault_(std::filesystem::path(file.path).filename().string(), what, false);
+}
+
+void Projections::Heal(const ledger::Ledger& ledger) {
+  if (failed_ == 0) return;
+  const absl::Time now = absl::Now();
+  for (int k = 0; k < kKinds; ++k) {
+    File& file = files_[k];
+    if (file.f != nullptr || now < file.retry_at) continue;
+    --failed_;
+    if (absl::Status st = Reopen(file, k); !st.ok()) {
+      Fail(file, std::string(st.message()));
+      continue;
+    }
+    const uint64_t failures = write_failures_;
+    if (absl::Status st = CatchUp(ledger, file.last_seq + 1, ledger.head().last_seq); !st.ok()) {
+      Fail(file, std::string(st.message()));
+      continue;
+    }
+    if (write_failures_ == failures && on_fault_) {
+      on_fault_(std::filesystem::path(file.path).filename().string(),
+                absl::StrCat("caught up to seq ", file.last_seq), true);
+    }
+  }
 }
 
 Projections::~Projections() {
@@ -132,8 +184,11 @@ absl::Status Projections::CatchUp(const ledger::Ledger& ledger) {
 absl::Status Projections::CatchUp(const ledger::Ledger& ledger, uint64_t from_seq, uint64_t to_seq,
                                   const std::function<void(uint64_t seq)>& progress) {
   constexpr uint64_t kProgressEvery = 4096;
-  uint64_t have = files_[0].last_seq;
-  for (const File& f : files_) have = std::min(have, f.last_seq);
+  uint64_t have = UINT64_MAX;
+  for (const File& f : files_) {
+    if (f.f != nullptr) have = std::min(have, f.last_seq);
+  }
+  if (have == UINT64_MAX) return absl::OkStatus();  // every file failed: Heal catches them up
   const uint64_t from = std::max(from_seq, have + 1);
   const uint64_t to = std::min(to_seq, ledger.head().last_seq);
   if (from > to) return absl::OkStatus();
@@ -154,9 +209,13 @@ absl::Status Projections::Write(absl::Span<const Event> events) {
 
 void Projections::WriteOne(const Event& e) {
   auto put = [&](Kind k, const std::string& row) {
-    if (row.empty() || e.seq <= files_[k].last_seq) return;
-    std::fwrite(row.data(), 1, row.size(), files_[k].f);
-    files_[k].last_seq = e.seq;
+    File& file = files_[k];
+    if (row.empty() || file.f == nullptr || e.seq <= file.last_seq) return;
+    if (std::fwrite(row.data(), 1, row.size(), file.f) != row.size()) {
+      Fail(file, absl::StrCat("writing ", file.path, ": ", std::strerror(errno)));
+      return;
+    }
+    file.last_seq = e.seq;
   };
   if (auto* c = std::get_if<PositionClosed>(&e.body)) put(kTrades, TradeRow(e, *c));
   put(kOrders, OrderRowOf(e));
@@ -165,7 +224,7 @@ void Projections::WriteOne(const Event& e) {
 
 void Projections::Flush() {
   for (File& f : files_) {
-    if (f.f != nullptr) std::fflush(f.f);
+    if (f.f != nullptr && std::fflush(f.f) != 0) Fail(f, absl::StrCat("writing ", f.path, ": ", std::strerror(errno)));
   }
 }
 

@@ -5,6 +5,11 @@
 // files are caught up from the ledger (CatchUp) without a duplicate row; a
 // row cut short by a crash is dropped first. Delete them and they are
 // regenerated whole at the next start.
+//
+// A file that cannot be written (full disk, I/O error) never stops the
+// engine: it is closed, reported once to the fault handler (which logs,
+// alerts and counts), left behind while the engine trades on, and every
+// kRetrySeconds (by default) Heal() reopens it and catches it up from the ledger.
 #ifndef APOLLO_ENGINE_RUNTIME_PROJECTIONS_H_
 #define APOLLO_ENGINE_RUNTIME_PROJECTIONS_H_
 
@@ -15,6 +20,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "engine/domain/events.h"
 #include "ledger/ledger.h"
@@ -23,7 +29,16 @@ namespace apollo::runtime {
 
 class Projections {
  public:
-  static absl::StatusOr<std::unique_ptr<Projections>> Open(const std::string& logs_dir);
+  // Called on the writing thread once when a file fails (`recovered` false,
+  // `what` the error) and once when it is caught up again (true).
+  using FaultHandler = std::function<void(const std::string& file, const std::string& what, bool recovered)>;
+  static constexpr int64_t kRetrySeconds = 10;
+
+  // A file that cannot be opened starts out failed (see above). Without a
+  // handler (replay export) that is an error instead.
+  static absl::StatusOr<std::unique_ptr<Projections>> Open(const std::string& logs_dir,
+                                                           FaultHandler on_fault = nullptr,
+                                                           absl::Duration retry_every = absl::Seconds(kRetrySeconds));
   ~Projections();
 
   // Writes the rows of events the files do not have yet, from the ledger.
@@ -36,16 +51,30 @@ class Projections {
   // Writes the rows of just-appended events.
   absl::Status Write(absl::Span<const Event> events);
   void Flush();
+  // Reopens and catches up the failed files whose retry time has come.
+  void Heal(const ledger::Ledger& ledger);
+
+  // Write failures so far (each closes its file until it heals).
+  uint64_t write_failures() const { return write_failures_; }
+  bool behind() const { return failed_ > 0; }
 
  private:
   struct File {
-    std::FILE* f = nullptr;
-    uint64_t last_seq = 0;  // seq of its last row
+    std::string path;
+    std::FILE* f = nullptr;  // null while failed
+    uint64_t last_seq = 0;   // seq of its last row
+    absl::Time retry_at = absl::InfinitePast();
   };
   enum Kind { kTrades = 0, kOrders = 1, kThinking = 2, kKinds = 3 };
   Projections() = default;
   void WriteOne(const Event& e);
+  absl::Status Reopen(File& file, int kind);
+  void Fail(File& file, const std::string& what);
   File files_[kKinds];
+  FaultHandler on_fault_;
+  absl::Duration retry_every_;
+  uint64_t write_failures_ = 0;
+  int failed_ = 0;  // files now failed
 };
 
 }  // namespace apollo::runtime
