@@ -9,11 +9,22 @@
 // the trades and trades.csv equal an uncrashed run's, and `replay decisions`
 // finds 0 divergences.
 //
-// APOLLO_CRASH_KILLS (default 25) kills, APOLLO_CRASH_SEED (default
+// The testnet half runs the bot against fake-binance (in this process)
+// with faults switched on at random (5xx on order entry, an answer held back
+// after acceptance, 429s), kills it while an order is being sent, after the
+// venue answered, during reconciliation, inside an append, during start-up
+// and at random, and checks after every restart that the ledger verifies,
+// and at the end that the venue never holds two orders with one client id,
+// that a reconciliation finds the venue and the ledger equal, and that
+// `replay decisions` re-derives every decision.
+//
+// APOLLO_CRASH_KILLS (default 25) kills per mode, APOLLO_CRASH_SEED (default
 // 20261205). `make crash N=1000` runs it with N kills and prints the summary.
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
+#include <functional>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -25,12 +36,17 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "tests/support/cli.h"
 #include "tests/support/ledgers.h"
 #include "tests/support/temp_dir.h"
+#include "tools/fake_binance/bars.h"
+#include "tools/fake_binance/fake_exchange.h"
+#include "tools/fake_binance/faults.h"
+#include "tools/fake_binance/server.h"
 
 #if !defined(BOT_BIN) || !defined(REPLAY_BIN)
 #error "BOT_BIN and REPLAY_BIN must be defined"
@@ -191,6 +207,197 @@ TEST(CrashMatrix, PaperBotKilledAnywhereLosesNothingAndTradesAsAnUncrashedRun) {
               episode, kBars, seed, seconds, absl::StrJoin(by_kind, ", ").c_str());
   RecordProperty("kills", done);
   RecordProperty("episodes", episode);
+}
+
+// --- testnet, against fake-binance -----------------------------------------
+
+namespace fb = fake_binance;
+constexpr char kKey[] = "crashKEYq7Zr4mWpXv9TnLbQ2sYd8H";
+constexpr char kSecret[] = "crashSECRETk3Jf8VhNc6RxPz1GmTw5BuE";
+
+// A strategy that trades within a few dozen bars.
+std::vector<std::string> TestnetEnv(const fb::FakeBinanceServer& server) {
+  return {absl::StrCat("BINANCE_TESTNET_FUTURE_API_KEY=", kKey),
+          absl::StrCat("BINANCE_TESTNET_FUTURE_SECRET_KEY=", kSecret),
+          absl::StrCat("BINANCE__TESTNET_BASE_URL=http://127.0.0.1:", server.port()),
+          absl::StrCat("BINANCE__TESTNET_WS_URL=ws://127.0.0.1:", server.ws_port()),
+          "RUN_ENABLE_TRADING=true",
+          "STRATEGY__TREND_TIMEFRAME=15m", "STRATEGY__ENTRY_TIMEFRAME=5m", "STRATEGY__INDICATORS__EMA_SLOW=5",
+          "STRATEGY__INDICATORS__EMA_FAST=2", "STRATEGY__INDICATORS__ADX_PERIOD=3", "STRATEGY__INDICATORS__ATR_PERIOD=3",
+          "STRATEGY__ENTRY__BREAKOUT_LOOKBACK=3", "STRATEGY__ENTRY__VOLUME_CONFIRMATION_ENABLED=false"};
+}
+
+const Kind kTestnetKinds[] = {
+    {"append", [](std::mt19937_64& r) {
+       return std::vector<std::string>{absl::StrCat("APOLLO_LEDGER_FAULTS=kill_after_bytes=", Pick(r, 0, 40'000))};
+     }},
+    {"before_send", [](std::mt19937_64&) { return std::vector<std::string>{"APOLLO_CRASH_AT=before_send:1"}; }},
+    {"after_send", [](std::mt19937_64&) { return std::vector<std::string>{"APOLLO_CRASH_AT=after_send:1"}; }},
+    {"reconcile", [](std::mt19937_64& r) { return std::vector<std::string>{absl::StrCat("APOLLO_CRASH_AT=reconcile:", Pick(r, 1, 2))}; }},
+    {"startup", [](std::mt19937_64&) { return std::vector<std::string>{"APOLLO_CRASH_AT=startup:1"}; }},
+    {"random", [](std::mt19937_64&) { return std::vector<std::string>{}; }},
+};
+
+// A fault on the fake for this start, or none.
+void MaybeFault(fb::FakeBinanceServer& server, std::mt19937_64& rng) {
+  switch (Pick(rng, 0, 4)) {
+    case 0: (void)server.faults().Add(fb::ServerError(503, 2, "/fapi/v1/order")); break;
+    case 1: (void)server.faults().Add(fb::DelayAfterAccept(1500)); break;
+    case 2: (void)server.faults().Add(fb::RateLimited(1, 1)); break;
+    default: break;
+  }
+}
+
+TEST(CrashMatrix, TestnetBotKilledAnywhereNeverDoublesAnOrderAndEndsReconciled) {
+  const int kills = EnvInt("APOLLO_CRASH_KILLS", 25);
+  const int seed = EnvInt("APOLLO_CRASH_SEED", 20261205);
+  testing::TempDir tmp;
+  auto bars = fb::ReadBarsCsv(std::string(APOLLO_SOURCE_DIR) + "/" + testing::kBundledData);
+  ASSERT_TRUE(bars.ok()) << bars.status();
+  fb::FakeExchange exchange(fb::ExchangeConfig{}, *std::move(bars), fb::SystemClockMs);
+  fb::FakeBinanceServer server(&exchange, fb::ServerOptions{.api_key = kKey, .api_secret = kSecret});
+  ASSERT_TRUE(server.Start().ok());
+  ASSERT_TRUE(server.StartWs(0).ok());
+  const std::string ledger = tmp.Sub("ledger"), logs = tmp.Sub("logs");
+  const std::vector<std::string> argv = {BOT_BIN, "--mode", "testnet", "--config", "config.yaml",
+                                         "--ledger", ledger, "--logs", logs};
+  std::mt19937_64 rng(static_cast<uint64_t>(seed) + 1);
+  std::map<std::string, Tally> tally;
+  int done = 0, starts = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  // Bars advanced while one start lives: the recorded bars last for the
+  // whole matrix (10,999 of them, the first ~100 for the warm-up).
+  const int bars_per_start = std::clamp(10'000 / std::max(kills, 1), 4, 8);
+  size_t candles = 0, placed_orders = 0;
+  std::vector<std::string> outcomes;  // reconciliation verdicts since the last start, in order
+  // Reads what the bot appended since the last look.
+  auto follow = [&](testing::LedgerFollower& f) {
+    for (const Event& e : f.Poll()) {
+      candles += std::holds_alternative<CandleClose>(e.body) ? 1 : 0;
+      placed_orders += std::holds_alternative<OrderPlaced>(e.body) ? 1 : 0;
+      if (std::holds_alternative<SystemStarted>(e.body)) outcomes.clear();
+      if (std::holds_alternative<ReconciliationCompleted>(e.body)) outcomes.push_back("completed");
+      if (std::holds_alternative<ReconciliationFailed>(e.body)) outcomes.push_back("failed");
+      if (std::holds_alternative<ManualInterventionDetected>(e.body)) outcomes.push_back("manual intervention");
+    }
+  };
+  testing::LedgerFollower follower(ledger);
+  // Advances the fake a bar at a time until the bot dies, `bars` bars are
+  // journaled or `enough` holds.
+  auto drive = [&](Process& bot, bool random_kill, int bars, const std::function<bool()>& enough = nullptr) {
+    const int kill_at = random_kill ? Pick(rng, 0, bars - 1) : -1;
+    for (int i = 0; i < bars && bot.alive() && !(enough && enough()); ++i) {
+      if (i == kill_at) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(Pick(rng, 0, 300)));
+        bot.Signal(SIGKILL);
+        return;
+      }
+      follow(follower);
+      const size_t before = candles;
+      if (!exchange.AdvanceBar().ok()) return;
+      const auto deadline = std::chrono::steady_clock::now() + 20s;
+      while (bot.alive() && candles <= before && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(10ms);
+        follow(follower);
+      }
+    }
+  };
+  {  // Warm-up: a clean start until the strategy has traded once.
+    auto bot = Process::Spawn(argv, testing::ToolOptions(TestnetEnv(server)));
+    ASSERT_TRUE(bot.ok()) << bot.status();
+    ASSERT_TRUE((*bot)->ReadLineStartingWith("bot: testnet mode started", 60s).has_value()) << (*bot)->err();
+    server.WaitForWsClients("/stream", 1, 10'000);
+    drive(**bot, false, 300, [&] { return placed_orders > 0; });
+    (*bot)->Signal(SIGTERM);
+    ASSERT_TRUE((*bot)->Wait(60s).Exited(0)) << (*bot)->err();
+    ASSERT_GT(placed_orders, 0u) << "the fast strategy did not trade within 300 bars";
+  }
+  while (done < kills) {
+    const Kind& kind = kTestnetKinds[std::uniform_int_distribution<size_t>(0, std::size(kTestnetKinds) - 1)(rng)];
+    const std::string when = absl::StrCat("testnet kill ", done + 1, " (", kind.name, ", start ", ++starts, ")");
+    MaybeFault(server, rng);
+    std::vector<std::string> env = TestnetEnv(server);
+    for (std::string& e : kind.env(rng)) env.push_back(std::move(e));
+    auto bot = Process::Spawn(argv, testing::ToolOptions(env));
+    ASSERT_TRUE(bot.ok()) << bot.status();
+    if ((*bot)->ReadLineStartingWith("bot: testnet mode started", 60s).has_value()) {
+      server.WaitForWsClients("/stream", 1, 10'000);
+      drive(**bot, std::string(kind.name) == "random", bars_per_start);
+    }
+    follow(follower);
+    if ((*bot)->alive()) (*bot)->Signal(SIGTERM);  // the instant never came: a clean stop
+    const ExitStatus st = (*bot)->Wait(60s);
+    server.faults().Clear();
+    if (st.KilledBy(SIGKILL)) {
+      ++tally[kind.name].hit;
+      ++done;
+    } else {
+      ASSERT_TRUE(st.Exited(0)) << when << ": " << st << "\n" << (*bot)->err();
+      ++tally[kind.name].missed;
+    }
+    CheckAfterRestart(ledger, when);
+    if (HasFailure()) return;
+  }
+
+  // A last start: it resolves what is in doubt and reconciles with the venue.
+  auto bot = Process::Spawn(argv, testing::ToolOptions(TestnetEnv(server)));
+  ASSERT_TRUE(bot.ok()) << bot.status();
+  ASSERT_TRUE((*bot)->ReadLineStartingWith("bot: testnet mode started", 60s).has_value()) << (*bot)->err();
+  server.WaitForWsClients("/stream", 1, 10'000);
+  // An order a killed start left in doubt is settled only once a request of
+  // the dead process can no longer arrive (62 s after this start), and the
+  // reconciliation waits for it.
+  const auto deadline = std::chrono::steady_clock::now() + 100s;
+  follow(follower);
+  while (outcomes.empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+    follow(follower);
+  }
+  (*bot)->Signal(SIGTERM);
+  ASSERT_TRUE((*bot)->Wait(60s).Exited(0)) << (*bot)->err();
+  if (outcomes.empty()) {
+    std::string why;  // what the last start logged about it
+    for (const std::string& line : testing::Lines(testing::ReadFile(logs + "/bot.log"))) {
+      if (absl::StrContains(line, "reconcil") || absl::StrContains(line, "doubt") || absl::StrContains(line, "ERROR")) {
+        why += line.substr(0, 300) + "\n";
+      }
+    }
+    FAIL() << "the last start never reconciled; bot.log says:\n" << why.substr(why.size() > 4000 ? why.size() - 4000 : 0);
+  }
+  EXPECT_EQ(outcomes.front(), "completed") << "the last start's reconciliation: the venue and the ledger differ";
+
+  auto events = testing::ReadEvents(ledger);
+  ASSERT_TRUE(events.ok()) << events.status();
+  const std::string venue_state = exchange.StateJson();
+  std::map<std::string, int> placed;
+  for (const auto& [seq, p] : testing::EventsOf<OrderPlaced>(*events)) ++placed[p.client_order_id.value];
+  for (const auto& [id, n] : placed) {
+    EXPECT_EQ(n, 1) << id << " placed " << n << " times";
+    for (const char* key : {"clientOrderId", "clientAlgoId"}) {
+      size_t on_venue = 0;
+      const std::string needle = absl::StrCat("\"", key, "\":\"", id, "\"");
+      for (size_t at = venue_state.find(needle); at != std::string::npos; at = venue_state.find(needle, at + 1)) {
+        ++on_venue;
+      }
+      EXPECT_LE(on_venue, 1u) << id << " is on the venue " << on_venue << " times as " << key << " (sent twice)";
+    }
+  }
+  auto state = testing::FoldState(ledger, /*use_snapshot=*/false);
+  ASSERT_TRUE(state.ok()) << state.status();
+  Fixed ledger_qty;
+  for (const auto& [symbol, p] : state->positions) ledger_qty = p.side == Side::kBuy ? p.qty : -p.qty;
+  EXPECT_EQ(exchange.Account().position.qty, ledger_qty) << "the venue's position vs the ledger's";
+  const testing::ToolRun decisions = testing::RunTool({REPLAY_BIN, "decisions", "--ledger", ledger}, {}, 120s);
+  EXPECT_TRUE(decisions.status.Exited(0)) << decisions.out << decisions.err;
+  EXPECT_THAT(decisions.out, HasSubstr("0 divergences")) << decisions.out;
+
+  std::vector<std::string> by_kind;
+  for (const auto& [name, t] : tally) by_kind.push_back(absl::StrCat(name, " ", t.hit, " (", t.missed, " ran out)"));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("crash matrix (testnet): %d kills over %d starts, %zu orders placed, seed %d, %.1f s; by kind: %s\n",
+              done, starts, placed.size(), seed, seconds, absl::StrJoin(by_kind, ", ").c_str());
+  RecordProperty("kills", done);
+  EXPECT_FALSE(placed.empty()) << "no order was placed: the matrix tested nothing of the order path";
 }
 
 }  // namespace

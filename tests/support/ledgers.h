@@ -5,6 +5,7 @@
 #define APOLLO_TESTS_SUPPORT_LEDGERS_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <variant>
@@ -58,6 +59,42 @@ std::vector<std::pair<uint64_t, T>> EventsOf(const std::vector<Event>& events) {
   }
   return out;
 }
+
+// Follows a ledger another process is writing: an audit reader kept open
+// and refreshed, decoding only what was appended since the last Poll.
+class LedgerFollower {
+ public:
+  explicit LedgerFollower(std::string dir) : dir_(std::move(dir)) {}
+
+  // The events appended since the last call (none if the ledger cannot be
+  // read yet).
+  std::vector<Event> Poll() {
+    std::vector<Event> fresh;
+    if (reader_ == nullptr) {
+      auto r = ledger::Ledger::OpenReader(dir_);
+      if (!r.ok()) return fresh;
+      reader_ = *std::move(r);
+    } else if (!reader_->Refresh().ok()) {
+      return fresh;
+    }
+    const uint64_t head = reader_->head().last_seq;
+    if (head <= seen_) return fresh;
+    absl::Status st = reader_->Scan(seen_ + 1, head, [&](const ledger::RecordView& r) -> absl::Status {
+      auto e = ledger::DecodeRecord(r);
+      if (!e.ok()) return e.status();
+      fresh.push_back(*std::move(e));
+      return absl::OkStatus();
+    });
+    if (!st.ok()) return {};
+    seen_ = head;
+    return fresh;
+  }
+
+ private:
+  std::string dir_;
+  std::unique_ptr<ledger::Ledger> reader_;
+  uint64_t seen_ = 0;
+};
 
 }  // namespace apollo::testing
 

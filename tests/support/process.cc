@@ -234,6 +234,12 @@ std::optional<std::string> Process::ReadLineStartingWith(const std::string& pref
   }
 }
 
+bool Process::alive() const {
+  if (reaped_) return false;
+  siginfo_t info{};
+  return ::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == 0;
+}
+
 bool Process::Signal(int sig) { return !reaped_ && pid_ > 0 && ::kill(pid_, sig) == 0; }
 
 ExitStatus Process::Wait(std::chrono::milliseconds timeout) {

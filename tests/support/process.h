@@ -75,6 +75,8 @@ class Process {
   // passes first the child is SIGKILLed, reaped, and timed_out is set.
   ExitStatus Wait(std::chrono::milliseconds timeout);
   bool running() const { return !reaped_; }
+  // False once the child has ended (without reaping it: Wait still says how).
+  bool alive() const;
 
   // Everything read so far (including lines ReadLine returned).
   const std::string& out() const { return out_; }
