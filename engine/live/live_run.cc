@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "engine/domain/status_macros.h"
 #include "engine/net/ws_client.h"
+#include "engine/orders/orders.h"
 #include "engine/runtime/clock.h"
 #include "engine/runtime/engine.h"
 #include "engine/runtime/projections.h"
@@ -150,6 +151,9 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   deps.observer = o.observer;
   deps.filters = symbol_filters->second.ToRiskFilters();
   deps.filters_source = "exchangeInfo";
+  // Used only if the ledger has none yet: then it is journaled for good.
+  absl::BitGen nonce_bits;
+  deps.client_id_nonce = orders::ClientIdNonce(absl::Uniform<uint64_t>(nonce_bits));
   runtime::Engine engine(deps);
   RETURN_IF_ERROR(engine.Start());
   const reconcile::Tolerances tolerances{deps.filters.qty_step, cfg.reconciliation.balance_tolerance_usd};

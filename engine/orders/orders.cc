@@ -95,8 +95,19 @@ void OnCloseFill(const State& s, const Order& o, const Fill& f, Plan& plan) {
 
 }  // namespace
 
-ClientOrderId MakeClientOrderId(Mode mode, uint64_t seq, char leg) {
-  return ClientOrderId{absl::StrCat("ap-", EnumName(mode).substr(0, 1), seq, "-", std::string(1, leg))};
+ClientOrderId MakeClientOrderId(Mode mode, absl::string_view nonce, uint64_t seq, char leg) {
+  if (nonce.empty()) return ClientOrderId{absl::StrCat("ap-", EnumName(mode).substr(0, 1), seq, "-", std::string(1, leg))};
+  return ClientOrderId{absl::StrCat("ap-", EnumName(mode).substr(0, 1), nonce, "-", seq, "-", std::string(1, leg))};
+}
+
+std::string ClientIdNonce(uint64_t random_bits) {
+  static constexpr char kAlphabet[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+  std::string nonce;
+  for (size_t i = 0; i < kClientIdNonceChars; ++i) {
+    nonce.push_back(kAlphabet[random_bits % 36]);
+    random_bits /= 36;
+  }
+  return nonce;
 }
 
 NewOrder EntryOrder(const TradeProposed& t) {

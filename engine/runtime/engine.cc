@@ -310,7 +310,8 @@ absl::Status Engine::Start() {
   }
   RETURN_IF_ERROR(WarmStrategy());
   if (d_.projections != nullptr) RETURN_IF_ERROR(d_.projections->CatchUp(*d_.ledger));
-  RETURN_IF_ERROR(Emit(SystemStarted{d_.cfg.run.mode, d_.build_version}));
+  const std::string nonce = state_.client_id_nonce.empty() ? d_.client_id_nonce : state_.client_id_nonce;
+  RETURN_IF_ERROR(Emit(SystemStarted{d_.cfg.run.mode, d_.build_version, nonce}));
   RETURN_IF_ERROR(Emit(ConfigLoaded{d_.cfg.Hash(), d_.build_version, d_.cfg.run.initial_equity, d_.cfg.Canonical(),
                                     d_.strategy->name(), d_.strategy->version()}));
   RETURN_IF_ERROR(JournalFilters());
