@@ -315,10 +315,16 @@ struct OrderFilled : Fill {
   APOLLO_EVENT(OrderFilled, 1);
 };
 
+// The reason of an OrderCancelled the venue reports although Apollo never
+// asked for it: someone cancelled the order by hand (web UI, another key).
+inline constexpr absl::string_view kCancelledExternally = "CANCELLED_EXTERNALLY";
+
 struct OrderCancelled {
   APOLLO_EVENT(OrderCancelled, 1);
   ClientOrderId client_order_id;
-  std::string reason;  // OCO, OPERATOR, VENUE, ...
+  // Ours: OCO, ENTRY_EXPIRED, KILL_SWITCH (what the cancel was asked for);
+  // CANCELLED_EXTERNALLY when nobody here asked; VENUE in older ledgers.
+  std::string reason;
   template <class S, class V>
   static void Fields(S& s, V& v) { v("client_order_id", s.client_order_id); v("reason", s.reason); }
 };

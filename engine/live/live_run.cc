@@ -1,8 +1,6 @@
 // RunLive: see live_run.h.
 #include "engine/live/live_run.h"
 
-#include <simdjson.h>
-
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -20,6 +18,7 @@
 #include "engine/runtime/signals.h"
 #include "engine/runtime/surface.h"
 #include "engine/venue/binance/binance_venue.h"
+#include "engine/venue/binance/market_payloads.h"
 #include "engine/venue/binance/orders_api.h"
 #include "ledger/ledger.h"
 
@@ -30,9 +29,11 @@ using runtime::LogFields;
 
 // Inputs from the stream threads to the engine thread, in arrival order.
 struct Input {
-  enum Kind { kBar, kUserEvent, kReconnected } kind = kBar;
+  enum Kind { kBar, kUserEvent, kReconnected, kRefused } kind = kBar;
   strategy::Bar bar;
-  std::string json;
+  std::string json;          // kUserEvent: the message; kRefused: why
+  const char* stream = "";   // kRefused: "market"
+  bool reconnect = false;    // kRefused: the text was not JSON (the stream lost data)
 };
 
 class Inbox {
@@ -58,35 +59,8 @@ class Inbox {
   std::deque<Input> items_;
 };
 
-// A closed kline of a combined-stream message, if it is one.
-std::optional<strategy::Bar> ClosedKline(std::string_view json) {
-  simdjson::ondemand::parser parser;
-  simdjson::padded_string padded(json);
-  simdjson::ondemand::document doc;
-  if (parser.iterate(padded).get(doc) != simdjson::SUCCESS) return std::nullopt;
-  simdjson::ondemand::object k;
-  if (doc["data"]["k"].get_object().get(k) != simdjson::SUCCESS) return std::nullopt;
-  strategy::Bar bar;
-  bool closed = false;
-  auto dec = [](simdjson::ondemand::value v, Fixed* out) {
-    std::string_view s;
-    if (v.get_string().get(s) == simdjson::SUCCESS) *out = Fixed::Parse(absl::string_view(s.data(), s.size())).value_or(Fixed());
-  };
-  for (auto field : k) {
-    std::string_view key;
-    if (field.unescaped_key().get(key) != simdjson::SUCCESS) continue;
-    if (key == "t") {
-      if (field.value().get_int64().get(bar.open_time_ms) != simdjson::SUCCESS) return std::nullopt;
-    }
-    else if (key == "o") dec(field.value(), &bar.open);
-    else if (key == "h") dec(field.value(), &bar.high);
-    else if (key == "l") dec(field.value(), &bar.low);
-    else if (key == "c") dec(field.value(), &bar.close);
-    else if (key == "v") dec(field.value(), &bar.volume);
-    else if (key == "x" && field.value().get_bool().get(closed) != simdjson::SUCCESS) return std::nullopt;
-  }
-  if (!closed || bar.open_time_ms <= 0 || bar.low.raw() <= 0) return std::nullopt;
-  return bar;
+strategy::Bar ToBar(const venue::binance::Kline& k) {
+  return strategy::Bar{k.open_time_ms, k.open, k.high, k.low, k.close, k.volume};
 }
 
 }  // namespace
@@ -115,6 +89,14 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
     if (lo.on_rest_backoff) lo.on_rest_backoff(false);
   };
   hooks.on_log = [&log](absl::string_view note) { log.Info("rest_client", LogFields().Add("note", note)); };
+  auto count = [&lo](absl::string_view what, absl::string_view label, uint64_t n) {
+    if (lo.on_count) lo.on_count(what, label, n);
+  };
+  // A venue answer we cannot read is refused, never read as 0.
+  hooks.on_refused = [&log, count](absl::string_view endpoint, absl::string_view error) {
+    log.Warning("venue_payload_refused", LogFields().Add("source", "rest").Add("endpoint", endpoint).Add("error", error));
+    count("refused", "rest", 1);
+  };
   ASSIGN_OR_RETURN(std::unique_ptr<venue::binance::RestClient> client,
                    venue::binance::RestClient::Create(rest, hooks));
   RETURN_IF_ERROR(client->SyncTime());
@@ -138,6 +120,9 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   venue::binance::BinanceVenueOptions venue_options;
   venue_options.send_orders = cfg.run.enable_trading;
   venue_options.in_flight_ms = int64_t{cfg.binance.recv_window} + venue::binance::kClockSkewAllowanceMs;
+  venue_options.on_note = [&log](absl::string_view event, const ClientOrderId& id, absl::string_view detail) {
+    log.Warning(event, LogFields().Add("client_order_id", id.value).Add("detail", detail));
+  };
   venue::binance::BinanceVenue venue(client.get(), venue_options);
   runtime::EngineDeps deps;
   deps.cfg = cfg;
@@ -175,7 +160,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
     return [&inbox, &log, stream, seen = false](bool connected, std::string_view reason) mutable {
       log.Info(connected ? "ws_connected" : "ws_disconnected",
                LogFields().Add("stream", stream).Add("reason", std::string(reason)));
-      if (connected && seen) inbox.Push(Input{Input::kReconnected, {}, {}});  // reconcile at once
+      if (connected && seen) inbox.Push(Input{Input::kReconnected, {}, {}, stream});  // reconcile at once
       seen = seen || connected;
     };
   };
@@ -187,7 +172,13 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   absl::BitGen seeds;
   market_options.jitter_seed = absl::Uniform<uint64_t>(seeds);
   market_options.on_message = [&inbox](std::string_view text) {
-    if (auto bar = ClosedKline(text)) inbox.Push(Input{Input::kBar, *bar, {}});
+    absl::StatusOr<std::optional<venue::binance::Kline>> k =
+        venue::binance::ParseKlineMessage(absl::string_view(text.data(), text.size()));
+    if (!k.ok()) {
+      inbox.Push(Input{Input::kRefused, {}, std::string(k.status().message()), "market", absl::IsDataLoss(k.status())});
+    } else if (*k && (*k)->closed) {
+      inbox.Push(Input{Input::kBar, ToBar(**k), {}, "market"});
+    }
   };
   market_options.on_state = on_state("market");
   net::WsClient market(market_options);
@@ -196,7 +187,9 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   ASSIGN_OR_RETURN(std::string listen_key, venue::binance::CreateListenKey(*client));
   net::WsClientOptions user_options;
   user_options.url = absl::StrCat(ws_base, "/ws/", listen_key);
-  user_options.on_message = [&inbox](std::string_view text) { inbox.Push(Input{Input::kUserEvent, {}, std::string(text)}); };
+  user_options.on_message = [&inbox](std::string_view text) {
+    inbox.Push(Input{Input::kUserEvent, {}, std::string(text), "user"});
+  };
   user_options.on_state = on_state("user");
   user_options.jitter_seed = absl::Uniform<uint64_t>(seeds);
   net::WsClient user(user_options);
@@ -216,6 +209,13 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   absl::Status failed = absl::OkStatus();
   bool reconcile_pending = !reconciled_at_start;
   bool renew_listen_key = false;
+  auto refused = [&](const char* stream, const std::string& error, bool reconnect) {
+    log.Warning("venue_payload_refused", LogFields().Add("source", stream).Add("error", error)
+                                             .Add("reconnect", reconnect));
+    count("refused", stream, 1);
+    reconcile_pending = true;  // whatever it said is asked of the venue instead
+    if (reconnect) (std::string_view(stream) == "market" ? market : user).Reconnect();
+  };
   while (runtime::StopSignal() == 0 && !engine.stop_requested() && failed.ok() &&
          (lo.max_bars == 0 || summary.bars_this_run < lo.max_bars)) {
     for (Input& in : inbox.Take(absl::Seconds(1))) {
@@ -224,8 +224,11 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
         ++summary.bars_this_run;
       } else if (in.kind == Input::kReconnected) {
         reconcile_pending = true;
+      } else if (in.kind == Input::kRefused) {
+        refused(in.stream, in.json, in.reconnect);
       } else {
         venue::binance::UserEventEffects fx = venue.OnUserEvent(in.json, engine.state());
+        if (!fx.refused.empty()) refused("user", fx.refused, fx.reconnect);
         failed = engine.OnVenueReports(fx.reports);
         reconcile_pending = reconcile_pending || fx.reconcile_now;
         renew_listen_key = renew_listen_key || fx.listen_key_expired;

@@ -11,6 +11,12 @@
 // ACCOUNT_UPDATE, and every reconciliation.interval_min), and operator
 // commands. The listenKey is kept alive and recreated when it expires.
 // SIGINT/SIGTERM stop it after the current step.
+//
+// Venue data is refused, never guessed: a REST answer or a stream message
+// with malformed JSON or a bad number is logged (venue_payload_refused),
+// counted, and dropped (the request fails), and a reconciliation asks the
+// venue instead; a stream message that is not JSON at all also drops the
+// connection, which reconnects and reconciles.
 #ifndef APOLLO_ENGINE_LIVE_LIVE_RUN_H_
 #define APOLLO_ENGINE_LIVE_LIVE_RUN_H_
 
@@ -32,6 +38,9 @@ struct LiveOptions {
   // Venue REST observations for the metrics (any thread; optional).
   std::function<void(double latency_seconds, int64_t used_weight_1m)> on_rest_request;
   std::function<void(bool banned)> on_rest_backoff;
+  // Venue data counts for the metrics (engine thread and stream threads):
+  // ("refused", "rest"|"market"|"user", 1). Optional.
+  std::function<void(absl::string_view what, absl::string_view label, uint64_t n)> on_count;
   // Stop after this many bar steps (0: run until a signal). For tests and drills.
   uint64_t max_bars = 0;
 };

@@ -37,7 +37,19 @@ EngineMetrics::EngineMetrics(Metrics* m, Alerter* alerter, Mode mode)
       ledger_append_latency_(m->AddHistogram("ledger_append_latency_seconds", "Latency of one synced ledger append (one engine step)", kAppendBuckets)),
       submitted_accepted_(m->AddCounter("orders_submitted_total", "Orders sent to the venue, by its answer", {"result"}, {"accepted"})),
       submitted_rejected_(m->AddCounter("orders_submitted_total", "Orders sent to the venue, by its answer", {"result"}, {"rejected"})),
-      submitted_filled_(m->AddCounter("orders_submitted_total", "Orders sent to the venue, by its answer", {"result"}, {"filled"})) {}
+      submitted_filled_(m->AddCounter("orders_submitted_total", "Orders sent to the venue, by its answer", {"result"}, {"filled"})) {
+  // Venue data the run refused (paper: all 0).
+  const char* refused_help = "Venue answers and stream messages refused as malformed (bad JSON or number), by source";
+  for (const char* source : {"rest", "market", "user"}) {
+    venue_counts_[absl::StrCat("refused/", source)] =
+        &m->AddCounter("venue_payloads_refused_total", refused_help, {"source"}, {source});
+  }
+}
+
+void EngineMetrics::OnVenueCount(absl::string_view what, absl::string_view label, uint64_t n) {
+  auto it = venue_counts_.find(absl::StrCat(what, "/", label));
+  if (it != venue_counts_.end()) it->second->Inc(static_cast<double>(n));
+}
 
 void EngineMetrics::OnCommitted(absl::Span<const Event> events, const State& state, double append_seconds) {
   ledger_append_latency_.Observe(append_seconds);

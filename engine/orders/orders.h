@@ -10,6 +10,10 @@
 // the position the other is cancelled (OCO). The watchdog finds positions
 // whose protection is missing and re-places it (watchdog.auto_recover); on
 // the second miss in a row it flattens the position and requires review.
+// A stop-loss or take-profit cancelled on the venue by someone else
+// (OrderCancelled CANCELLED_EXTERNALLY) while its position is open raises
+// manual review (PROTECTIVE_ORDER_MISSING) and, with watchdog.auto_recover,
+// is re-placed at once (ProtectiveOrdersReplaced).
 #ifndef APOLLO_ENGINE_ORDERS_ORDERS_H_
 #define APOLLO_ENGINE_ORDERS_ORDERS_H_
 

@@ -286,9 +286,15 @@ absl::Status Engine::ResolveInDoubt() {
       } else {
         RETURN_IF_ERROR(Emit(OrderExpired{o.client_order_id, "NOT_RECEIVED_BY_VENUE"}));
       }
-    } else if (unresolved.ok()) {  // the others are still asked
-      unresolved = absl::UnavailableError(absl::StrCat("cannot resolve in-doubt order ", o.client_order_id.value,
-                                                       ": ", reports.status().message()));
+    } else {
+      if (unresolved.ok()) {
+        unresolved = absl::UnavailableError(absl::StrCat("cannot resolve in-doubt order ", o.client_order_id.value,
+                                                         ": ", reports.status().message()));
+      }
+      // The venue did not answer in time: asking the others now would wait
+      // as long again, and the engine loop must go on (bars, the operator).
+      // They are all asked again at the next pass.
+      if (absl::IsDeadlineExceeded(reports.status())) break;
     }
   }
   return unresolved;
