@@ -1060,6 +1060,17 @@ std::vector<std::string> CancelReasons(const std::vector<std::string>& events, c
   return reasons;
 }
 
+// The open times of the journaled bars, in ledger order.
+std::vector<int64_t> BarOpenTimes(const std::vector<std::string>& events) {
+  std::vector<int64_t> opens;
+  for (const std::string& e : events) {
+    if (!absl::StrContains(e, "\"type\":\"CandleClose\"")) continue;
+    int64_t t = 0;
+    if (absl::SimpleAtoi(JsonScalar(e, "open_time_ms"), &t)) opens.push_back(t);
+  }
+  return opens;
+}
+
 // How many algo orders (any status) the fake holds with this client id.
 size_t AlgoOrdersWithId(fb::FakeExchange& exchange, const std::string& id) {
   return CountOccurrences(exchange.StateJson(), "clientAlgoId", id);
@@ -1172,6 +1183,99 @@ TEST_F(TestnetE2E, StopCancelledByHandIsJournaledReplacedAndNeedsReview) {
   ExpectDecisionsReDerive();
 }
 
+// (c) The market stream sends the last closed kline again, then an older
+// one: both are ignored (logged, counted), nothing is journaled twice, and
+// the next bar is journaled as usual: live trading goes on.
+TEST_F(TestnetE2E, RepeatedAndOlderKlinesAreIgnoredAndTradingGoesOn) {
+  ASSERT_NO_FATAL_FAILURE(StartBot());
+  LedgerWatch watch(ledger_dir_);
+  ASSERT_TRUE(watch.WaitForCount("ReconciliationCompleted", 1)) << watch.Dump();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(StepBar(watch));
+  ASSERT_TRUE(PostAdmin("/admin/ws?kind=kline&back=0"));
+  ASSERT_TRUE(PostAdmin("/admin/ws?kind=kline&back=2"));
+  ASSERT_TRUE(WaitForLogCount("kline_ignored", 2)) << BotLog();
+  const std::string log = BotLog();
+  EXPECT_TRUE(std::regex_search(log, std::regex("kline_ignored[^\n]*\"reason\":\"repeated\""))) << log;
+  EXPECT_TRUE(std::regex_search(log, std::regex("kline_ignored[^\n]*\"reason\":\"older\""))) << log;
+  EXPECT_EQ(WaitForMetric("market_klines_ignored_total{reason=\"repeated\"}", 1), 1);
+  EXPECT_EQ(WaitForMetric("market_klines_ignored_total{reason=\"older\"}", 1), 1);
+  ASSERT_TRUE(StepBar(watch));
+  ASSERT_TRUE(bot_->running());
+  const std::vector<int64_t> opens = BarOpenTimes(watch.events());
+  EXPECT_EQ(opens.size(), 4u) << watch.Dump();
+  EXPECT_TRUE(std::is_sorted(opens.begin(), opens.end()) &&
+              std::adjacent_find(opens.begin(), opens.end()) == opens.end())
+      << watch.Dump();
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+}
+
+// (d, e) Bars the market stream missed are fetched from REST klines and
+// journaled in order before the stream's next bar: after a reconnect (the
+// stream was silent for three bars, then dropped), after a gap the next
+// kline reveals (silent for two bars), and after a kline refused for a
+// malformed number (its bar comes from REST, with the venue's values).
+TEST_F(TestnetE2E, BarsTheStreamMissedAreBackfilledInOrderBeforeTradingResumes) {
+  ASSERT_NO_FATAL_FAILURE(StartBot());
+  LedgerWatch watch(ledger_dir_);
+  ASSERT_TRUE(watch.WaitForCount("ReconciliationCompleted", 1)) << watch.Dump();
+  ASSERT_TRUE(StepBar(watch));
+  auto advance = [&](int n) {
+    for (int i = 0; i < n; ++i) ASSERT_TRUE(exchange_->AdvanceBar().ok());
+    bars_advanced_ += n;
+  };
+  auto journaled_up_to_now = [&] {
+    const int64_t now = exchange_->CurrentBar().open_time_ms;
+    return watch.WaitFor([&](const std::vector<std::string>& ev) {
+      const std::vector<int64_t> opens = BarOpenTimes(ev);
+      return !opens.empty() && opens.back() == now;
+    });
+  };
+  // A disconnect: three bars go by unseen, then the stream reconnects.
+  ASSERT_TRUE(PostAdmin("/admin/ws?kind=silent"));
+  ASSERT_NO_FATAL_FAILURE(advance(3));
+  ASSERT_TRUE(server_->WaitWsFlushed(kClientTimeoutMs));
+  ASSERT_TRUE(PostAdmin("/admin/ws?kind=silent&on=false"));
+  ASSERT_TRUE(PostAdmin("/admin/ws?kind=drop"));
+  ASSERT_TRUE(journaled_up_to_now()) << watch.Dump() << BotLog();
+  ASSERT_TRUE(server_->WaitForWsClients("/stream", 1, kClientTimeoutMs));
+  // A gap the next kline shows: two bars unseen, then one seen.
+  ASSERT_TRUE(PostAdmin("/admin/ws?kind=silent"));
+  ASSERT_NO_FATAL_FAILURE(advance(2));
+  ASSERT_TRUE(server_->WaitWsFlushed(kClientTimeoutMs));
+  ASSERT_TRUE(PostAdmin("/admin/ws?kind=silent&on=false"));
+  ASSERT_NO_FATAL_FAILURE(advance(1));
+  ASSERT_TRUE(journaled_up_to_now()) << watch.Dump() << BotLog();
+  EXPECT_THAT(BotLog(), HasSubstr("kline_gap_detected"));
+  // A kline whose high is not a number: refused, and its bar fetched.
+  ASSERT_TRUE(PostAdmin("/admin/ws?kind=corrupt_next&stream=market&field=h&value=1e9"));
+  ASSERT_NO_FATAL_FAILURE(advance(1));
+  ASSERT_TRUE(journaled_up_to_now()) << watch.Dump() << BotLog();
+  ASSERT_TRUE(StepBar(watch));  // and the stream's bars are journaled again
+
+  const std::vector<int64_t> opens = BarOpenTimes(watch.events());
+  ASSERT_EQ(opens.size(), 1u + 3 + 3 + 1 + 1) << watch.Dump();
+  for (size_t i = 1; i < opens.size(); ++i) EXPECT_EQ(opens[i] - opens[i - 1], 300'000) << i << "\n" << watch.Dump();
+  const std::string log = BotLog();
+  EXPECT_GE(CountOccurrences(log, "event", "kline_backfilled"), 3u) << log;
+  // 3 after the reconnect, 2 + the kline that showed the gap (REST had it
+  // too, so it came from there), 1 for the refused kline.
+  EXPECT_EQ(WaitForMetric("market_klines_backfilled_total", 3 + 3 + 1), 3 + 3 + 1);
+  EXPECT_TRUE(std::regex_search(log, std::regex("venue_payload_refused[^\n]*\"source\":\"market\""))) << log;
+  EXPECT_EQ(WaitForMetric("venue_payloads_refused_total{source=\"market\"}", 1), 1);
+  // The refused kline's bar carries the venue's high, not a guess.
+  const fb::Bar last_fetched = *exchange_->BarBack(1);
+  bool found = false;
+  for (const std::string& e : watch.events()) {
+    if (absl::StrContains(e, "\"type\":\"CandleClose\"") &&
+        absl::StrContains(e, absl::StrCat("\"open_time_ms\":", last_fetched.open_time_ms))) {
+      found = true;
+      EXPECT_EQ(JsonScalar(e, "high"), last_fetched.high.ToString()) << e;
+    }
+  }
+  EXPECT_TRUE(found) << watch.Dump();
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+}
+
 // (e) The entry's fill on the user stream carries a price that is not a
 // number: the message is refused (logged, counted), never read as 0, and
 // the fill is learnt from the venue instead: its trade, with Binance's
@@ -1229,6 +1333,33 @@ TEST_F(TestnetE2E, MalformedNumberInARestAnswerFailsTheRequestInsteadOfReadingZe
   EXPECT_EQ(CountType(watch.events(), "PositionClosed"), 0u) << watch.Dump();
   EXPECT_EQ(CountType(watch.events(), "ManualInterventionDetected"), 0u) << watch.Dump();
   EXPECT_FALSE(exchange_->Account().position.qty.is_zero());
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+}
+
+// (f) A market message larger than the bot reads (1 MiB) drops that
+// connection; a user message cut short is refused and the bot drops and
+// reopens that stream itself. Both come back, a reconciliation follows,
+// and bars are journaled again.
+TEST_F(TestnetE2E, OversizedAndTruncatedStreamMessagesDropTheConnectionWhichComesBack) {
+  ASSERT_NO_FATAL_FAILURE(StartBot());
+  LedgerWatch watch(ledger_dir_);
+  ASSERT_TRUE(watch.WaitForCount("ReconciliationCompleted", 1)) << watch.Dump();
+  ASSERT_TRUE(StepBar(watch));
+  const size_t reconciled = CountType(watch.events(), "ReconciliationCompleted");
+  ASSERT_TRUE(PostAdmin(absl::StrCat("/admin/ws?kind=oversize&stream=market&bytes=", 2 << 20)));
+  const std::regex market_dropped("ws_disconnected[^\n]*market[\\s\\S]*ws_connected[^\n]*market");
+  ASSERT_TRUE(WaitForBotLog([&](const std::string& log) { return std::regex_search(log, market_dropped); })) << BotLog();
+  ASSERT_TRUE(watch.WaitForCount("ReconciliationCompleted", reconciled + 1)) << watch.Dump() << BotLog();
+  const size_t reconciled_again = CountType(watch.events(), "ReconciliationCompleted");
+  ASSERT_TRUE(PostAdmin("/admin/ws?kind=raw&stream=user&text=%7B%22e%22%3A%22ORDER_TRADE_UPDATE%22%2C%22o%22%3A%7B%22s"));
+  const std::regex user_dropped("venue_payload_refused[^\n]*user[\\s\\S]*ws_disconnected[^\n]*user[\\s\\S]*ws_connected[^\n]*user");
+  ASSERT_TRUE(WaitForBotLog([&](const std::string& log) { return std::regex_search(log, user_dropped); })) << BotLog();
+  ASSERT_TRUE(watch.WaitForCount("ReconciliationCompleted", reconciled_again + 1)) << watch.Dump() << BotLog();
+  ASSERT_TRUE(server_->WaitForWsClients("/stream", 1, kClientTimeoutMs));
+  ASSERT_TRUE(server_->WaitForWsClients("/ws/", 1, kClientTimeoutMs));
+  ASSERT_TRUE(StepBar(watch));
+  EXPECT_TRUE(bot_->running());
+  EXPECT_GE(WaitForMetric("venue_payloads_refused_total{source=\"user\"}", 1), 1);
   ASSERT_NO_FATAL_FAILURE(StopBot());
 }
 

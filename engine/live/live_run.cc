@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "engine/domain/status_macros.h"
+#include "engine/live/market_feed.h"
 #include "engine/net/ws_client.h"
 #include "engine/orders/orders.h"
 #include "engine/runtime/clock.h"
@@ -32,15 +33,32 @@ struct Input {
   enum Kind { kBar, kUserEvent, kReconnected, kRefused } kind = kBar;
   strategy::Bar bar;
   std::string json;          // kUserEvent: the message; kRefused: why
-  const char* stream = "";   // kRefused: "market"
+  const char* stream = "";   // kReconnected, kRefused: "market" or "user"
   bool reconnect = false;    // kRefused: the text was not JSON (the stream lost data)
 };
+
+// The bound of the queue between the stream threads and the engine thread.
+// A full queue drops what arrives (a stream thread never blocks: it must
+// keep answering pings); the engine thread then learns how many were
+// dropped, reconciles and fetches the missed bars.
+constexpr size_t kInboxItemsMax = 10'000;
+constexpr size_t kInboxBytesMax = 64 << 20;
+// The largest stream message read; a larger one drops the connection (which
+// reconnects and reconciles). Binance's klines and account events are a few
+// KiB at most.
+constexpr size_t kStreamMessageBytesMax = 1 << 20;
 
 class Inbox {
  public:
   void Push(Input in) {
     {
       std::lock_guard<std::mutex> l(mu_);
+      const size_t bytes = in.json.size();
+      if (items_.size() >= kInboxItemsMax || bytes_ + bytes > kInboxBytesMax) {
+        ++dropped_;
+        return;
+      }
+      bytes_ += bytes;
       items_.push_back(std::move(in));
     }
     cv_.notify_one();
@@ -49,14 +67,22 @@ class Inbox {
   // Waits up to `timeout` for inputs; returns what is there.
   std::deque<Input> Take(absl::Duration timeout) {
     std::unique_lock<std::mutex> l(mu_);
-    cv_.wait_for(l, absl::ToChronoMilliseconds(timeout), [&] { return !items_.empty(); });
+    cv_.wait_for(l, absl::ToChronoMilliseconds(timeout), [&] { return !items_.empty() || dropped_ > 0; });
+    bytes_ = 0;
     return std::exchange(items_, {});
+  }
+  // Inputs dropped at the bound since the last call.
+  uint64_t TakeDropped() {
+    std::lock_guard<std::mutex> l(mu_);
+    return std::exchange(dropped_, 0);
   }
 
  private:
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Input> items_;
+  size_t bytes_ = 0;
+  uint64_t dropped_ = 0;
 };
 
 strategy::Bar ToBar(const venue::binance::Kline& k) {
@@ -151,6 +177,27 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   };
   ASSIGN_OR_RETURN(const bool reconciled_at_start, reconcile_now());
 
+  // Closed bars from REST for the gaps of the market stream.
+  ASSIGN_OR_RETURN(const int64_t interval_sec, config::ParseTimeframe(cfg.run.interval));
+  MarketFeedDeps feed_deps;
+  feed_deps.engine = &engine;
+  feed_deps.log = &log;
+  feed_deps.symbol = Symbol{cfg.run.symbol};
+  feed_deps.interval_ms = interval_sec * 1000;
+  feed_deps.fetch = [&](int64_t from_ms, int limit) -> absl::StatusOr<std::vector<strategy::Bar>> {
+    ASSIGN_OR_RETURN(std::vector<venue::binance::Kline> klines,
+                     venue::binance::GetKlines(*client, Symbol{cfg.run.symbol}, cfg.run.interval, from_ms, limit));
+    // The last one may still be open: only bars closed by the venue's clock.
+    const int64_t venue_now_ms = absl::ToUnixMillis(absl::Now()) + client->server_offset_ms();
+    std::vector<strategy::Bar> closed;
+    for (const venue::binance::Kline& k : klines) {
+      if (k.close_time_ms < venue_now_ms) closed.push_back(ToBar(k));
+    }
+    return closed;
+  };
+  feed_deps.count = count;
+  MarketFeed feed(std::move(feed_deps));
+
   // Streams.
   const std::string ws_base = !lo.ws_base_url.empty() ? lo.ws_base_url
                               : testnet               ? cfg.binance.testnet_ws_url
@@ -171,6 +218,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   // Two streams (and two bots) must not retry in lockstep.
   absl::BitGen seeds;
   market_options.jitter_seed = absl::Uniform<uint64_t>(seeds);
+  market_options.max_message_bytes = kStreamMessageBytesMax;
   market_options.on_message = [&inbox](std::string_view text) {
     absl::StatusOr<std::optional<venue::binance::Kline>> k =
         venue::binance::ParseKlineMessage(absl::string_view(text.data(), text.size()));
@@ -187,6 +235,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   ASSIGN_OR_RETURN(std::string listen_key, venue::binance::CreateListenKey(*client));
   net::WsClientOptions user_options;
   user_options.url = absl::StrCat(ws_base, "/ws/", listen_key);
+  user_options.max_message_bytes = kStreamMessageBytesMax;
   user_options.on_message = [&inbox](std::string_view text) {
     inbox.Push(Input{Input::kUserEvent, {}, std::string(text), "user"});
   };
@@ -214,16 +263,17 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
                                              .Add("reconnect", reconnect));
     count("refused", stream, 1);
     reconcile_pending = true;  // whatever it said is asked of the venue instead
+    if (std::string_view(stream) == "market") feed.MarkGap();
     if (reconnect) (std::string_view(stream) == "market" ? market : user).Reconnect();
   };
   while (runtime::StopSignal() == 0 && !engine.stop_requested() && failed.ok() &&
-         (lo.max_bars == 0 || summary.bars_this_run < lo.max_bars)) {
+         (lo.max_bars == 0 || feed.bars_journaled() < lo.max_bars)) {
     for (Input& in : inbox.Take(absl::Seconds(1))) {
       if (in.kind == Input::kBar) {
-        failed = engine.OnBar(in.bar);
-        ++summary.bars_this_run;
+        failed = feed.OnStreamBar(in.bar);
       } else if (in.kind == Input::kReconnected) {
         reconcile_pending = true;
+        if (std::string_view(in.stream) == "market") feed.MarkGap();
       } else if (in.kind == Input::kRefused) {
         refused(in.stream, in.json, in.reconnect);
       } else {
@@ -236,6 +286,13 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
       if (!failed.ok()) break;
       surface.Publish(in.kind == Input::kBar);
     }
+    if (const uint64_t dropped = inbox.TakeDropped(); dropped > 0) {
+      log.Warning("stream_messages_dropped", LogFields().Add("count", dropped).Add("bound", static_cast<uint64_t>(kInboxItemsMax)));
+      count("dropped", "inbox", dropped);
+      reconcile_pending = true;
+      feed.MarkGap();
+    }
+    if (failed.ok()) failed = feed.Poll();
     // Reconcile once the queued stream messages are journaled: an
     // ACCOUNT_UPDATE often arrives just before the fill it accompanies.
     // One place reconciles: after a reconnect or ACCOUNT_UPDATE, after a
@@ -281,6 +338,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   }
   market.Stop();
   user.Stop();
+  summary.bars_this_run = feed.bars_journaled();
   if (!failed.ok()) {
     surface.Halted(failed);
     return failed;

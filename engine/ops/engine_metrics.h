@@ -36,7 +36,8 @@ class EngineMetrics : public runtime::EngineObserver {
   void OnRestRequest(double latency_seconds, int64_t used_weight_1m);
   // A rate-limit backoff; `banned` for a 418 (alerted once).
   void OnRestBackoff(bool banned);
-  // Venue data counts (live::LiveOptions::on_count): refused payloads. Any thread.
+  // Venue data counts (live::LiveOptions::on_count): refused payloads,
+  // ignored and backfilled klines, stream messages dropped. Any thread.
   void OnVenueCount(absl::string_view what, absl::string_view label, uint64_t n);
   // Process start/stop and engine faults (alerted in every mode for faults,
   // in live mode for start/stop).
