@@ -261,6 +261,13 @@ class RocksLedger : public Ledger {
     if (!s.IsNotFound()) RETURN_IF_ERROR(FromRocks(s, "reading the checked tables"));
     std::vector<uint64_t> verified(v.size() / 8);
     if (!verified.empty()) std::memcpy(verified.data(), v.data(), verified.size() * 8);
+    // A compaction may replace tables meanwhile: keep the listed files on
+    // disk until they are read.
+    RETURN_IF_ERROR(FromRocks(db_->DisableFileDeletions(), "checking the tables"));
+    struct Reenable {
+      rocksdb::DB* db;
+      ~Reenable() { db->EnableFileDeletions(/*force=*/false).PermitUncheckedError(); }
+    } reenable{db_.get()};
     std::vector<rocksdb::LiveFileMetaData> files;
     db_->GetLiveFilesMetaData(&files);
     std::vector<uint64_t> live;

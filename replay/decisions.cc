@@ -98,7 +98,10 @@ class Checker {
   absl::Status Process(Event e) {
     Compare(e);
     std::optional<orders::Plan> plan;
-    if (cfg_ && (std::holds_alternative<OrderFilled>(e.body) || std::holds_alternative<OrderPartialFill>(e.body))) {
+    // The reports the order manager reacts to: fills, and a protective
+    // order cancelled by someone else.
+    if (cfg_ && (std::holds_alternative<OrderFilled>(e.body) || std::holds_alternative<OrderPartialFill>(e.body) ||
+                 std::holds_alternative<OrderCancelled>(e.body))) {
       plan = orders::React(state_, e.body, *cfg_);
     }
     if (auto* snap = std::get_if<ReconciliationSnapshot>(&e.body)) ExpectVerdict(*snap, e.seq);

@@ -203,12 +203,19 @@ absl::StatusOr<std::optional<Event>> LastBefore(const Ledger& l, uint64_t seq, E
   return std::nullopt;
 }
 
-// The seq a client order id was made from ("ap-p1234-E" → 1234); 0 if none.
+// The seq a client order id was made from ("ap-p1234-E", "ap-tk3x9q2mw-1234-E"
+// → 1234); 0 if none.
 uint64_t SeqOfClientOrderId(absl::string_view id) {
   if (!absl::ConsumePrefix(&id, "ap-") || id.size() < 4) return 0;
   id.remove_prefix(1);  // the mode's letter
+  const size_t leg = id.rfind('-');
+  if (leg == absl::string_view::npos) return 0;
+  absl::string_view seq_text = id.substr(0, leg);
+  if (const size_t nonce_end = seq_text.rfind('-'); nonce_end != absl::string_view::npos) {
+    seq_text.remove_prefix(nonce_end + 1);
+  }
   uint64_t seq = 0;
-  return absl::SimpleAtoi(id.substr(0, id.rfind('-')), &seq) ? seq : 0;
+  return absl::SimpleAtoi(seq_text, &seq) ? seq : 0;
 }
 
 // The OrderPlaced of `id`, at or before `seq`.

@@ -102,6 +102,13 @@ TEST_F(FakeRest, TimedOutOrderIsLeftInDoubtThenResolvedByQueryWithoutResending) 
       "reduceOnly":false,"updateTime":1})",
                     "application/json");
   });
+  server_.Get("/fapi/v1/userTrades", [](const httplib::Request& req, httplib::Response& res) {
+    EXPECT_EQ(req.get_param_value("orderId"), "42");
+    res.set_content(R"([{"symbol":"BTCUSDT","id":777,"orderId":42,"side":"BUY","price":"20000","qty":"0.010",
+      "realizedPnl":"0","marginAsset":"USDT","quoteQty":"200","commission":"0.0801","commissionAsset":"USDT",
+      "time":1,"positionSide":"BOTH","buyer":true,"maker":false}])",
+                    "application/json");
+  });
   const Order placed = MakeOrder("ap-t7-E", OrderType::kMarket, OrderStatus::kPlaced, "0.01");
   EXPECT_TRUE(venue_->Submit(placed).empty());  // outcome unknown: nothing journaled
   auto resolved = venue_->Query(placed);
@@ -111,7 +118,8 @@ TEST_F(FakeRest, TimedOutOrderIsLeftInDoubtThenResolvedByQueryWithoutResending) 
   const auto& fill = std::get<OrderFilled>((*resolved)[1]);
   EXPECT_EQ(fill.qty, F("0.01"));
   EXPECT_EQ(fill.price, F("20000"));
-  EXPECT_EQ(fill.fee, F("0.08"));  // estimated at the taker rate: REST queries carry no commission
+  EXPECT_EQ(fill.fee, F("0.0801"));  // the venue's commission for that trade, never a rate from config
+  EXPECT_EQ(fill.trade_id.value, "777");
   EXPECT_EQ(posts, 1);
 }
 
@@ -178,13 +186,92 @@ TEST_F(FakeRest, TriggeredAlgoOrderIsResolvedThroughTheOrderItBecame) {
       "reduceOnly":true,"updateTime":1})",
                     "application/json");
   });
-  const Order stop = MakeOrder("ap-t12-S", OrderType::kStopMarket, OrderStatus::kAccepted, "0.01");
+  server_.Get("/fapi/v1/userTrades", [](const httplib::Request& req, httplib::Response& res) {
+    EXPECT_EQ(req.get_param_value("orderId"), "991");
+    res.set_content(R"([{"symbol":"BTCUSDT","id":5,"orderId":991,"side":"SELL","price":"18990","qty":"0.006",
+      "commission":"0.04557","commissionAsset":"USDT","time":1},
+      {"symbol":"BTCUSDT","id":6,"orderId":991,"side":"SELL","price":"18990","qty":"0.004",
+      "commission":"0.03038","commissionAsset":"USDT","time":2}])",
+                    "application/json");
+  });
+  Order stop = MakeOrder("ap-t12-S", OrderType::kStopMarket, OrderStatus::kAccepted, "0.01");
+  stop.filled_qty = F("0.006");  // trade 5 came on the stream
+  stop.trade_ids.insert(TradeId{"5"});
   auto r = venue_->Query(stop);
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->size(), 1u);
   const auto& fill = std::get<OrderFilled>((*r)[0]);
-  EXPECT_EQ(fill.qty, F("0.01"));
+  EXPECT_EQ(fill.trade_id.value, "6");
+  EXPECT_EQ(fill.qty, F("0.004"));
   EXPECT_EQ(fill.price, F("18990"));
+  EXPECT_EQ(fill.fee, F("0.03038"));
+}
+
+// A cancel whose order is no longer open (-2011) asks what it became: here
+// cancelled by an earlier request of ours, whose answer was lost.
+TEST_F(FakeRest, CancelOfAnOrderNoLongerOpenReportsWhatItBecame) {
+  server_.Delete("/fapi/v1/algoOrder", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 400;
+    res.set_content(R"({"code":-2011,"msg":"Unknown order sent."})", "application/json");
+  });
+  server_.Get("/fapi/v1/algoOrder", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"algoId":7,"clientAlgoId":"ap-t13-S","algoType":"CONDITIONAL","orderType":"STOP_MARKET",
+      "symbol":"BTCUSDT","side":"SELL","algoStatus":"CANCELED","triggerPrice":"19000","quantity":"0.010"})",
+                    "application/json");
+  });
+  const Order stop = MakeOrder("ap-t13-S", OrderType::kStopMarket, OrderStatus::kAccepted, "0.01");
+  Reports r = venue_->Cancel(stop, "OCO");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(std::get<OrderCancelled>(r[0]).reason, "OCO");
+}
+
+// A cancel whose answer is lost reports nothing; the stream's later report
+// of it carries the reason it was asked for. A cancel nobody here asked for
+// is CANCELLED_EXTERNALLY.
+TEST_F(FakeRest, CancelsAreOursOnlyIfAskedFor) {
+  std::vector<std::string> notes;
+  BinanceVenueOptions options;
+  options.on_note = [&](absl::string_view event, const ClientOrderId& id, absl::string_view) {
+    notes.push_back(absl::StrCat(event, " ", id.value));
+  };
+  BinanceVenue venue(client_.get(), options);
+  server_.Delete("/fapi/v1/algoOrder", [](const httplib::Request&, httplib::Response& res) { res.status = 503; });
+  State state;
+  const Order asked = MakeOrder("ap-t14-S", OrderType::kStopMarket, OrderStatus::kAccepted, "0.01");
+  const Order by_hand = MakeOrder("ap-t15-S", OrderType::kStopMarket, OrderStatus::kAccepted, "0.01");
+  state.orders[asked.client_order_id] = asked;
+  state.orders[by_hand.client_order_id] = by_hand;
+  EXPECT_TRUE(venue.Cancel(asked, "OCO").empty());
+  EXPECT_THAT(notes, ::testing::ElementsAre("order_cancel_unconfirmed ap-t14-S"));
+  auto update = [](const std::string& id) {
+    return absl::StrCat(R"({"e":"ALGO_UPDATE","T":1,"E":1,"o":{"caid":")", id, R"(","aid":7,"X":"CANCELED","ai":""}})");
+  };
+  UserEventEffects fx = venue.OnUserEvent(update("ap-t14-S"), state);
+  ASSERT_EQ(fx.reports.size(), 1u);
+  EXPECT_EQ(std::get<OrderCancelled>(fx.reports[0]).reason, "OCO");
+  fx = venue.OnUserEvent(update("ap-t15-S"), state);
+  ASSERT_EQ(fx.reports.size(), 1u);
+  EXPECT_EQ(std::get<OrderCancelled>(fx.reports[0]).reason, "CANCELLED_EXTERNALLY");
+}
+
+// A stream trade without its commission ("n" is left out when there is
+// none to report) takes the commission from the order's trades.
+TEST_F(FakeRest, StreamTradeWithoutCommissionTakesItFromTheOrdersTrades) {
+  server_.Get("/fapi/v1/userTrades", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"([{"symbol":"BTCUSDT","id":12345678,"orderId":8886774,"side":"BUY","price":"7100.5",
+      "qty":"0.001","commission":"0.0028402","commissionAsset":"USDT","time":1}])",
+                    "application/json");
+  });
+  State state;
+  Order o = MakeOrder("TEST", OrderType::kLimit, OrderStatus::kAccepted, "0.002");
+  state.orders[o.client_order_id] = o;
+  std::string msg = ReadData("ws/crates_futures_user_data_order_update_trade.json");
+  const std::string n = "\"n\": \"0.01000000\",";
+  ASSERT_NE(msg.find(n), std::string::npos);
+  msg.erase(msg.find(n), n.size());
+  UserEventEffects fx = venue_->OnUserEvent(msg, state);
+  ASSERT_EQ(fx.reports.size(), 1u);
+  EXPECT_EQ(std::get<OrderPartialFill>(fx.reports[0]).fee, F("0.0028402"));
 }
 
 TEST_F(FakeRest, StopLossGoesToTheAlgoOrderApi) {
@@ -247,6 +334,31 @@ TEST(BinanceUserStream, TradesByHandAreKeptForTheExternalCloseUntilOurNextEntry)
   state.orders[entry.client_order_id] = entry;
   EXPECT_EQ(venue.OnUserEvent(by_hand, state).reports.size(), 1u);
   EXPECT_TRUE(venue.ForeignFillsSinceOurEntry().empty());
+}
+
+// A malformed number is refused, never read as 0: nothing is reported and
+// reconciliation asks the venue instead; a text cut short also asks for the
+// stream to be reconnected.
+TEST(BinanceUserStream, MalformedMessagesAreRefusedNotReadAsZero) {
+  BinanceVenue venue(nullptr, {});
+  State state;
+  Order o = MakeOrder("TEST", OrderType::kLimit, OrderStatus::kAccepted, "0.002");
+  state.orders[o.client_order_id] = o;
+  const std::string msg = ReadData("ws/crates_futures_user_data_order_update_trade.json");
+  for (const char* bad : {"\"\"", "\"abc\"", "\"NaN\"", "\"1e3\"", "\"99999999999999999999\"", "null"}) {
+    std::string corrupt = msg;
+    const std::string price = "\"L\": \"7100.50\"";
+    corrupt.replace(corrupt.find(price), price.size(), absl::StrCat("\"L\": ", bad));
+    UserEventEffects fx = venue.OnUserEvent(corrupt, state);
+    EXPECT_TRUE(fx.reports.empty()) << bad;
+    EXPECT_THAT(fx.refused, ::testing::HasSubstr("'L'")) << bad;
+    EXPECT_TRUE(fx.reconcile_now) << bad;
+    EXPECT_FALSE(fx.reconnect) << bad;
+  }
+  UserEventEffects cut = venue.OnUserEvent(msg.substr(0, msg.size() / 2), state);
+  EXPECT_TRUE(cut.reports.empty());
+  EXPECT_FALSE(cut.refused.empty());
+  EXPECT_TRUE(cut.reconnect);
 }
 
 TEST(BinanceUserStream, ExpiredListenKeyAndAccountUpdatesAskForAction) {

@@ -5,10 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <regex>
+
 #include "engine/domain/codec.h"
 #include "engine/domain/order_status.h"
 #include "engine/domain/state.h"
 #include "engine/domain/wire.h"
+#include "engine/orders/orders.h"
 #include "tests/support/random_events.h"
 
 namespace apollo {
@@ -24,6 +28,18 @@ TEST(Fixed, ParsesAndPrintsExactDecimals) {
   EXPECT_FALSE(Fixed::Parse("").ok());
   EXPECT_FALSE(Fixed::Parse("1e5").ok());
   EXPECT_FALSE(Fixed::Parse("99999999999999").ok());
+}
+
+// A venue's number that is not one fails loudly: never a 0.
+TEST(Fixed, RefusesEverythingThatIsNotAnExactDecimal) {
+  for (const char* bad : {"", " ", "-", "+", ".", "-.", "NaN", "nan", "inf", "-Infinity", "1e-3", "0x10", " 1",
+                          "1 ", "1,5", "1.2.3", "--1", "+-1", "1-", "12a", "null", "\"1\"",
+                          "92233720368.54775808", "-92233720368.54775809", "100000000000000000000"}) {
+    EXPECT_FALSE(Fixed::Parse(bad).ok()) << "'" << bad << "'";
+  }
+  EXPECT_EQ(Fixed::Parse("92233720368.54775807")->raw(), INT64_MAX);
+  EXPECT_EQ(Fixed::Parse("-92233720368.54775807")->raw(), -INT64_MAX);
+  EXPECT_EQ(Fixed::Parse("0.10000000000")->ToString(), "0.1");  // trailing zeros past 8 decimals are exact
 }
 
 TEST(Fixed, MultipliesAndRoundsToSteps) {
@@ -242,6 +258,36 @@ TEST(Codec, ConfigLoadedOfSchemaOneReadsWithoutItsText) {
   EXPECT_EQ(c.config_hash, "cafe");
   EXPECT_EQ(c.initial_equity, Fixed::FromInt(5000));
   EXPECT_TRUE(c.config_text.empty());
+}
+
+TEST(Codec, SystemStartedOfSchemaOneReadsWithoutANonce) {
+  std::string bytes;
+  wire::Writer w(&bytes);
+  wire::Put(w, SystemStartedV1{Mode::kTestnet, "v0.1"});
+  absl::StatusOr<EventBody> body = DecodeBody(static_cast<uint16_t>(EventTag::kSystemStarted), 1, bytes);
+  ASSERT_TRUE(body.ok()) << body.status();
+  EXPECT_EQ(std::get<SystemStarted>(*body), (SystemStarted{Mode::kTestnet, "v0.1", ""}));
+}
+
+// The nonce is set by the first start that carries one and never changes;
+// client ids fold it in, within Binance's 36 characters.
+TEST(Fold, ClientIdNonceIsTheLedgersForGood) {
+  State s;
+  ASSERT_TRUE(Apply(s, Event{1, 0, SystemStarted{Mode::kTestnet, "old", ""}}).ok());
+  EXPECT_EQ(s.client_id_nonce, "");
+  ASSERT_TRUE(Apply(s, Event{2, 0, SystemStarted{Mode::kTestnet, "new", "k3x9q2mw"}}).ok());
+  EXPECT_EQ(s.client_id_nonce, "k3x9q2mw");
+  ASSERT_TRUE(Apply(s, Event{3, 0, SystemStarted{Mode::kTestnet, "new", "k3x9q2mw"}}).ok());
+  EXPECT_FALSE(Apply(s, Event{4, 0, SystemStarted{Mode::kTestnet, "new", "zzzzzzzz"}}).ok());
+  EXPECT_EQ(DecodeState(EncodeState(s))->client_id_nonce, "k3x9q2mw");
+
+  EXPECT_EQ(orders::MakeClientOrderId(Mode::kPaper, "", 1234, 'E').value, "ap-p1234-E");
+  EXPECT_EQ(orders::MakeClientOrderId(Mode::kTestnet, "k3x9q2mw", 1234, 'S').value, "ap-tk3x9q2mw-1234-S");
+  const std::string longest = orders::MakeClientOrderId(Mode::kLive, orders::ClientIdNonce(UINT64_MAX), UINT64_MAX, 'T').value;
+  EXPECT_LE(longest.size(), 36u) << longest;
+  EXPECT_TRUE(std::regex_match(longest, std::regex("^[.A-Z:/a-z0-9_-]{1,36}$"))) << longest;
+  EXPECT_NE(orders::ClientIdNonce(1), orders::ClientIdNonce(2));
+  EXPECT_EQ(orders::ClientIdNonce(0).size(), orders::kClientIdNonceChars);
 }
 
 TEST(Codec, TradeCycleCompletedOfSchemaOneReadsWithoutItsDecisionPoint) {

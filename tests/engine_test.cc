@@ -296,7 +296,7 @@ TEST_F(EngineTest, InDoubtOrderIsResolvedAndSentExactlyOnceAfterACrash) {
   Bar("20000", "20010", "19995", "20000");
   OrderPlaced intent = orders::EntryOrder(TradeProposed{kBtc, Side::kBuy, OrderType::kMarket, F("0.01"), F("20000"),
                                                         F("19800"), F("20400"), F("2"), 0}).order;
-  intent.client_order_id = orders::MakeClientOrderId(Mode::kPaper, ledger_->head().last_seq + 1, 'E');
+  intent.client_order_id = orders::MakeClientOrderId(Mode::kPaper, "", ledger_->head().last_seq + 1, 'E');
   std::vector<Event> batch{Event{0, clock_.NowNs(), intent}};
   ASSERT_TRUE(ledger::AppendEvents(*ledger_, batch, true).ok());
   Restart();
@@ -312,7 +312,7 @@ TEST_F(EngineTest, InDoubtOrderOlderThanTheOrderTimeoutExpiresInsteadOfBeingSent
   Bar("20000", "20010", "19995", "20000");
   OrderPlaced intent = orders::EntryOrder(TradeProposed{kBtc, Side::kBuy, OrderType::kMarket, F("0.01"), F("20000"),
                                                         F("19800"), F("20400"), F("2"), 0}).order;
-  intent.client_order_id = orders::MakeClientOrderId(Mode::kPaper, ledger_->head().last_seq + 1, 'E');
+  intent.client_order_id = orders::MakeClientOrderId(Mode::kPaper, "", ledger_->head().last_seq + 1, 'E');
   std::vector<Event> batch{Event{0, clock_.NowNs(), intent}};
   ASSERT_TRUE(ledger::AppendEvents(*ledger_, batch, true).ok());
   next_open_ms_ += (cfg_.execution.order_timeout_sec + 1) * 1000;  // the restart comes later than that

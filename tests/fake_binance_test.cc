@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -749,6 +750,81 @@ TEST_F(FakeBinanceTest, FaultsThroughTheCppApiAndBadAdminInput) {
   ASSERT_EQ(Admin("POST", "/admin/fault", "kind=429&count=5").status, 200);
   EXPECT_EQ(Admin("DELETE", "/admin/fault").status, 200);
   EXPECT_EQ(Public("/fapi/v1/time").status, 200);
+}
+
+TEST_F(FakeBinanceTest, FaultCorruptSendsTheAnswerWithOneFieldReplaced) {
+  ASSERT_EQ(Market("BUY", "0.010", "c1").status, 200);
+  EXPECT_EQ(Admin("POST", "/admin/fault", "kind=corrupt&field=positionAmt&value=NaN").status, 400);  // path, method
+  ASSERT_EQ(Admin("POST", "/admin/fault", "kind=corrupt&method=GET&path=/fapi/v2/positionRisk&field=positionAmt&value=NaN")
+                .status,
+            200);
+  EXPECT_EQ(PositionRisk().Str("/0/positionAmt"), "NaN");
+  EXPECT_EQ(PositionRisk().Str("/0/positionAmt"), "0.01");  // once
+  EXPECT_EQ(CorruptJsonField(R"({"a":1,"b":"2","c":3})", "b", ""), R"({"a":1,"b":"","c":3})");
+  EXPECT_EQ(CorruptJsonField(R"({"a":1,"b":"2","c":3})", "c", "x"), R"({"a":1,"b":"2","c":x})");
+  EXPECT_EQ(CorruptJsonField(R"({"a":1})", "z", "x"), R"({"a":1})");
+}
+
+TEST_F(FakeBinanceTest, FaultForAWhileActsOnEveryMatchingRequestUntilItEnds) {
+  ASSERT_EQ(Admin("POST", "/admin/fault", "kind=5xx&status=503&for_ms=200&path=/fapi/v1/time").status, 200);
+  EXPECT_EQ(Public("/fapi/v1/time").status, 503);
+  EXPECT_EQ(Public("/fapi/v1/time").status, 503);  // not consumed
+  EXPECT_EQ(server_->faults().Pending().size(), 1u);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!server_->faults().Pending().empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(Public("/fapi/v1/time").status, 200);
+}
+
+TEST_F(FakeBinanceTest, UserTradesListEachFillWithItsCommission) {
+  ASSERT_EQ(Market("BUY", "0.010", "t1").status, 200);
+  ASSERT_EQ(Market("SELL", "0.004", "t2").status, 200);
+  const Answer all = Call("GET", "/fapi/v1/userTrades", "symbol=BTCUSDT");
+  ASSERT_EQ(all.status, 200) << all.body;
+  EXPECT_EQ(all.json().Size(""), 2u);
+  const Json first = all.json();
+  EXPECT_EQ(first.Str("/0/side"), "BUY");
+  EXPECT_EQ(first.Str("/0/price"), "20000");
+  EXPECT_EQ(first.Str("/0/qty"), "0.01");
+  EXPECT_EQ(first.Str("/0/commission"), "0.08");  // 0.01 x 20000 x 0.04 %
+  EXPECT_EQ(first.Str("/0/commissionAsset"), "USDT");
+  const int64_t order_id = Query("t2").json().Int("/orderId");
+  const Answer one = Call("GET", "/fapi/v1/userTrades", absl::StrCat("symbol=BTCUSDT&orderId=", order_id));
+  ASSERT_EQ(one.json().Size(""), 1u) << one.body;
+  EXPECT_EQ(one.json().Int("/0/orderId"), order_id);
+  EXPECT_EQ(Call("GET", "/fapi/v1/userTrades", "").json().Int("/code"), -1102);  // symbol
+}
+
+TEST_F(FakeBinanceTest, KlinesListTheClosedBarsUpToTheCurrentOne) {
+  ASSERT_EQ(Bar1().status, 200);
+  ASSERT_EQ(Bar1().status, 200);
+  const Answer a = Public("/fapi/v1/klines?symbol=BTCUSDT&interval=5m&startTime=0&limit=2");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.json().Size(""), 2u);
+  EXPECT_EQ(a.json().Int("/0/0"), kStartMs);
+  EXPECT_EQ(a.json().Int("/0/6"), kStartMs + 300'000 - 1);
+  EXPECT_EQ(a.json().Str("/1/2"), "20100");  // bar 1's high
+  const Answer rest = Public(absl::StrCat("/fapi/v1/klines?symbol=BTCUSDT&interval=5m&startTime=", kStartMs + 1));
+  EXPECT_EQ(rest.json().Size(""), 2u);  // bars 1 and 2; bar 3 is not closed yet
+  EXPECT_EQ(Public("/fapi/v1/klines?symbol=BTCUSDT&interval=1h").status, 400);
+}
+
+TEST_F(FakeBinanceTest, AlgoOrderCancelledByHandTellsTheUserStream) {
+  ASSERT_EQ(Market("BUY", "0.010", "h1").status, 200);
+  ASSERT_EQ(Call("POST", "/fapi/v1/algoOrder",
+                 "algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=STOP_MARKET&triggerPrice=19000"
+                 "&quantity=0.010&reduceOnly=true&clientAlgoId=h1-sl")
+                .status,
+            200);
+  Events();
+  const Answer a = Admin("POST", "/admin/fault", "kind=cancel_algo&type=STOP_MARKET");
+  ASSERT_EQ(a.status, 200) << a.body;
+  const std::vector<std::string> algo = OfType(Events(), "ALGO_UPDATE");
+  ASSERT_EQ(algo.size(), 1u);
+  EXPECT_EQ(Json(algo[0]).Str("/o/caid"), "h1-sl");
+  EXPECT_EQ(Json(algo[0]).Str("/o/X"), "CANCELED");
+  EXPECT_EQ(Admin("POST", "/admin/fault", "kind=cancel_algo&type=STOP_MARKET").status, 409);  // none open
 }
 
 // ---- admin -----------------------------------------------------------------

@@ -9,6 +9,7 @@
 // the running writer, polled).
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -29,6 +30,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "engine/domain/codec.h"
 #include "ledger/event_log.h"
 #include "ledger/ledger.h"
@@ -197,6 +199,10 @@ class TestnetE2E : public ::testing::Test {
                                            .access_log = [this](absl::string_view line) {
                                              std::lock_guard<std::mutex> lock(access_mu_);
                                              access_log_.emplace_back(line);
+                                           },
+                                           .on_signature = [this](absl::string_view signature) {
+                                             std::lock_guard<std::mutex> lock(access_mu_);
+                                             signatures_.emplace_back(signature);
                                            }});
     ASSERT_TRUE(server_->Start().ok());
     ASSERT_TRUE(server_->StartWs(0).ok());
@@ -224,7 +230,15 @@ class TestnetE2E : public ::testing::Test {
       env.push_back(e);
     }
     for (const std::string& e : extra_env) env.push_back(e);
-    return env;
+    // A name given twice: the later value wins (getenv would take the first).
+    std::vector<std::string> out;
+    for (auto it = env.rbegin(); it != env.rend(); ++it) {
+      const std::string name = it->substr(0, it->find('=') + 1);
+      bool seen = false;
+      for (const std::string& o : out) seen = seen || absl::StartsWith(o, name);
+      if (!seen) out.push_back(*it);
+    }
+    return std::vector<std::string>(out.rbegin(), out.rend());
   }
 
   // Spawns the bot and waits for its started line and both streams.
@@ -247,6 +261,8 @@ class TestnetE2E : public ::testing::Test {
     std::smatch m;
     static const std::regex api(R"(api=([0-9.]+):(\d+))");
     if (std::regex_search(started_line_, m, api)) api_port_ = std::stoi(m[2].str());
+    static const std::regex metrics(R"(metrics=([0-9.]+):(\d+))");
+    if (std::regex_search(started_line_, m, metrics)) metrics_port_ = std::stoi(m[2].str());
     ASSERT_TRUE(server_->WaitForWsClients("/stream", 1, kClientTimeoutMs)) << bot_->err();
     ASSERT_TRUE(server_->WaitForWsClients("/ws/", 1, kClientTimeoutMs)) << bot_->err();
   }
@@ -356,11 +372,48 @@ class TestnetE2E : public ::testing::Test {
   }
 
   // POST /fapi/v1/order answers the fake has sent so far.
-  size_t OrderPostsAnswered() {
+  size_t OrderPostsAnswered() { return RequestsAnswered("POST /fapi/v1/order "); }
+  // Answers the fake has sent to requests whose "METHOD /path " starts so.
+  size_t RequestsAnswered(absl::string_view prefix) {
     std::lock_guard<std::mutex> lock(access_mu_);
     size_t n = 0;
-    for (const std::string& l : access_log_) n += absl::StartsWith(l, "POST /fapi/v1/order ") ? 1 : 0;
+    for (const std::string& l : access_log_) n += absl::StartsWith(l, prefix) ? 1 : 0;
     return n;
+  }
+
+  // The value of one series of the bot's /metrics (`series` as rendered,
+  // with its labels); -1 when absent or unreadable.
+  double Metric(const std::string& series) {
+    if (metrics_port_ <= 0) return -1;
+    httplib::Client c("127.0.0.1", metrics_port_);
+    c.set_connection_timeout(5);
+    c.set_read_timeout(5);
+    auto res = c.Get("/metrics");
+    if (!res || res->status != 200) return -1;
+    for (absl::string_view line : absl::StrSplit(res->body, '\n')) {
+      if (!absl::ConsumePrefix(&line, series) || !absl::ConsumePrefix(&line, " ")) continue;
+      double v = 0;
+      return absl::SimpleAtod(line, &v) ? v : -1;
+    }
+    return -1;
+  }
+  // Polls Metric(series) until it is at least `want`; its last value.
+  double WaitForMetric(const std::string& series, double want) {
+    const auto deadline = std::chrono::steady_clock::now() + kEventTimeout;
+    double v = Metric(series);
+    while (v < want && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(20ms);
+      v = Metric(series);
+    }
+    return v;
+  }
+
+  // How many bot.log lines carry "event":"<event>".
+  size_t LogCount(const std::string& event) const {
+    return CountOccurrences(BotLog(), "event", event);
+  }
+  bool WaitForLogCount(const std::string& event, size_t n) const {
+    return WaitForBotLog([&](const std::string& log) { return CountOccurrences(log, "event", event) >= n; });
   }
 
   std::string BotLog() const { return ReadFileText((std::filesystem::path(logs_dir_) / "bot.log").string()); }
@@ -386,6 +439,7 @@ class TestnetE2E : public ::testing::Test {
 
   std::mutex access_mu_;
   std::vector<std::string> access_log_;
+  std::vector<std::string> signatures_;  // every verified request signature
   TempDir tmp_;
   std::string ledger_dir_, logs_dir_;
   std::unique_ptr<fb::FakeExchange> exchange_;
@@ -393,6 +447,7 @@ class TestnetE2E : public ::testing::Test {
   std::unique_ptr<Process> bot_;
   std::string started_line_;
   int api_port_ = -1;
+  int metrics_port_ = -1;
   int bars_advanced_ = 0;
 };
 
@@ -731,21 +786,60 @@ TEST_F(TestnetE2E, AckAfterExternalCloseResumesTrading) {
 }
 
 TEST_F(TestnetE2E, SecretsNeverAppearInLogsLedgerOrOutput) {
-  ASSERT_NO_FATAL_FAILURE(StartBot(FastStrategyEnv()));
+  constexpr char kToken[] = "opsTOKENv8Qm2Lx7Rk4Nw9Pz";
+  constexpr char kHookPath[] = "hooks/whSECRETt5Yb3Jc8Gd";
+  // The operator token and a webhook URL whose path is its secret (the port
+  // refuses: the alert fails and is logged, by host only).
+  ASSERT_NO_FATAL_FAILURE(StartBot([&] {
+    std::vector<std::string> env = FastStrategyEnv();
+    env.push_back(absl::StrCat("OPERATOR_API_TOKEN=", kToken));
+    env.push_back(absl::StrCat("ALERT_WEBHOOKS=http://127.0.0.1:1/", kHookPath));
+    env.push_back("MONITORING__ALERTS_ENABLED=true");
+    return env;
+  }()));
   LedgerWatch watch(ledger_dir_);
   // Some order flow, so that signed requests and their logging happen.
   for (int i = 0; i < kMaxBarsForEntry && CountType(watch.events(), "OrderAccepted") == 0; ++i) {
     ASSERT_TRUE(StepBar(watch));
   }
   EXPECT_GE(CountType(watch.events(), "OrderAccepted"), 1u) << watch.Dump();
+  // Every answer of the operator API, including to a POST with the right
+  // token and one with a wrong one.
+  std::vector<std::string> answers;
+  ASSERT_GT(api_port_, 0) << started_line_;
+  httplib::Client api("127.0.0.1", api_port_);
+  api.set_read_timeout(10);
+  for (const char* path : {"/", "/health", "/state", "/positions", "/orders", "/events?tail=1000", "/config"}) {
+    auto res = api.Get(path);
+    ASSERT_TRUE(res) << path;
+    answers.push_back(absl::StrCat("GET ", path, ": ", res->body));
+  }
+  for (const char* token : {kToken, "wrong-token"}) {
+    auto res = api.Post("/pause", httplib::Headers{{"X-OPS-TOKEN", token}}, R"({"reason":"secrets test"})",
+                        "application/json");
+    ASSERT_TRUE(res);
+    answers.push_back(absl::StrCat("POST /pause: ", res->status, " ", res->body));
+  }
   ASSERT_NO_FATAL_FAILURE(StopBot());
 
-  auto check = [](const std::string& where, const std::string& text) {
+  std::vector<std::string> signatures;
+  {
+    std::lock_guard<std::mutex> lock(access_mu_);
+    signatures = signatures_;
+  }
+  EXPECT_GE(signatures.size(), 3u) << "too few signed requests to check";
+  auto check = [&](const std::string& where, const std::string& text) {
     EXPECT_THAT(text, ::testing::Not(HasSubstr(kKey))) << "the API key in " << where;
     EXPECT_THAT(text, ::testing::Not(HasSubstr(kSecret))) << "the secret in " << where;
+    EXPECT_THAT(text, ::testing::Not(HasSubstr(kToken))) << "the operator token in " << where;
+    EXPECT_THAT(text, ::testing::Not(HasSubstr(kHookPath))) << "the webhook URL in " << where;
+    for (const std::string& sig : signatures) {
+      EXPECT_THAT(text, ::testing::Not(HasSubstr(sig))) << "a request signature in " << where;
+    }
   };
   check("stdout", bot_->out());
   check("stderr", bot_->err());
+  for (const std::string& a : answers) check(a.substr(0, a.find(':')), a);
   size_t files = 0;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(logs_dir_)) {
     if (!entry.is_regular_file()) continue;
@@ -1004,6 +1098,372 @@ TEST_F(TestnetE2E, SilentMarketStreamIsReconnectedAndReconciled) {
   ASSERT_TRUE(watch.WaitForCount("ReconciliationCompleted", reconciled + 1)) << watch.Dump() << BotLog();
   ASSERT_TRUE(server_->WaitForWsClients("/stream", 1, kClientTimeoutMs));
   ASSERT_TRUE(StepBar(watch));
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+}
+
+// The number of OrderCancelled events of `id`, and their reasons.
+std::vector<std::string> CancelReasons(const std::vector<std::string>& events, const std::string& id) {
+  std::vector<std::string> reasons;
+  for (const std::string& e : events) {
+    if (absl::StrContains(e, "\"type\":\"OrderCancelled\"") && JsonString(e, "client_order_id") == id) {
+      reasons.push_back(JsonString(e, "reason"));
+    }
+  }
+  return reasons;
+}
+
+// The open times of the journaled bars, in ledger order.
+std::vector<int64_t> BarOpenTimes(const std::vector<std::string>& events) {
+  std::vector<int64_t> opens;
+  for (const std::string& e : events) {
+    if (!absl::StrContains(e, "\"type\":\"CandleClose\"")) continue;
+    int64_t t = 0;
+    if (absl::SimpleAtoi(JsonScalar(e, "open_time_ms"), &t)) opens.push_back(t);
+  }
+  return opens;
+}
+
+// How many algo orders (any status) the fake holds with this client id.
+size_t AlgoOrdersWithId(fb::FakeExchange& exchange, const std::string& id) {
+  return CountOccurrences(exchange.StateJson(), "clientAlgoId", id);
+}
+
+// (a) The venue answers 503 to the stop-loss before taking it, and takes
+// the take-profit but answers it too late (request_timeout_ms). Neither is
+// resent blindly: each is asked for by client id, the one the venue never
+// got is sent once "no such order" can be believed (recvWindow + 2 s), the
+// other is found. One algo order per client id; both accepted.
+TEST_F(TestnetE2E, ServerErrorAndTimeoutOnProtectionAreResolvedByClientIdNotSentTwice) {
+  ASSERT_TRUE(PostAdmin("/admin/fault?kind=5xx&status=503&method=POST&path=/fapi/v1/algoOrder"));
+  ASSERT_TRUE(PostAdmin("/admin/fault?kind=delay&phase=after&ms=1500&method=POST&path=/fapi/v1/algoOrder"));
+  std::vector<std::string> env = FastStrategyEnv();
+  env.push_back("BINANCE__REQUEST_TIMEOUT_MS=500");
+  env.push_back("BINANCE__RECV_WINDOW=1000");
+  ASSERT_NO_FATAL_FAILURE(StartBot(env));
+  LedgerWatch watch(ledger_dir_);
+  ASSERT_TRUE(StepUntilProtectedPosition(watch)) << watch.Dump() << BotLog();
+  EXPECT_TRUE(FaultsTaken());
+  const std::vector<std::string> ids = ProtectiveIds(watch.events());
+  ASSERT_EQ(ids.size(), 2u);
+  for (const std::string& id : ids) {
+    EXPECT_EQ(AlgoOrdersWithId(*exchange_, id), 1u) << id << "\n" << exchange_->StateJson();
+    EXPECT_EQ(CountFor(watch.events(), "OrderAccepted", id), 1u) << id << "\n" << watch.Dump();
+  }
+  EXPECT_EQ(RequestsAnswered("POST /fapi/v1/algoOrder "), 3u);  // the 503, the late one, the first send of the other
+  EXPECT_EQ(CountType(watch.events(), "OrderRejected"), 0u) << watch.Dump();
+  EXPECT_EQ(CountType(watch.events(), "ManualInterventionDetected"), 0u) << watch.Dump();
+  const std::string log = BotLog();
+  EXPECT_THAT(log, HasSubstr("in_doubt_order_unresolved"));
+  EXPECT_THAT(log, HasSubstr("not_received_sending_now"));
+  auto algos = exchange_->OpenAlgoOrders({{"symbol", "BTCUSDT"}});
+  ASSERT_TRUE(algos.ok());
+  EXPECT_EQ(algos.value().size(), 2u) << exchange_->StateJson();
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+}
+
+// (a) After a position closed by hand, its two legs are cancelled (OCO).
+// The first cancel meets a burst of 503s longer than the client's retries;
+// the second is done by the venue but answered 503, and its retry hears
+// -2011. Each leg ends with one OrderCancelled, for the reason Apollo asked
+// it, none read as cancelled by hand; nothing is left open on the venue.
+TEST_F(TestnetE2E, ServerErrorsOnCancelsEndInOneCancelPerLegAndNothingOpen) {
+  ASSERT_NO_FATAL_FAILURE(StartBot(FastStrategyEnv()));
+  LedgerWatch watch(ledger_dir_);
+  ASSERT_TRUE(StepUntilProtectedPosition(watch)) << watch.Dump() << BotLog();
+  const std::vector<std::string> ids = ProtectiveIds(watch.events());
+  ASSERT_EQ(ids.size(), 2u);
+  ASSERT_TRUE(PostAdmin("/admin/fault?kind=5xx&status=503&count=4&method=DELETE&path=/fapi/v1/algoOrder"));
+  ASSERT_TRUE(PostAdmin("/admin/fault?kind=5xx&status=503&phase=after&method=DELETE&path=/fapi/v1/algoOrder"));
+  ASSERT_TRUE(PostAdmin("/admin/fault?kind=close_position"));
+  ASSERT_TRUE(watch.WaitFor([&](const std::vector<std::string>& ev) {
+    return !CancelReasons(ev, ids[0]).empty() && !CancelReasons(ev, ids[1]).empty();
+  })) << watch.Dump() << BotLog();
+  EXPECT_TRUE(FaultsTaken());
+  for (const std::string& id : ids) {
+    EXPECT_THAT(CancelReasons(watch.events(), id), ::testing::ElementsAre("OCO")) << id << "\n" << watch.Dump();
+  }
+  EXPECT_THAT(BotLog(), HasSubstr("order_cancel_unconfirmed"));
+  for (const std::string& e : watch.events()) {
+    if (!absl::StrContains(e, "\"type\":\"ManualInterventionDetected\"")) continue;
+    EXPECT_THAT(e, HasSubstr("POSITION_CLOSED_EXTERNALLY"));
+    EXPECT_THAT(e, ::testing::Not(HasSubstr("PROTECTIVE_ORDER_MISSING")));
+  }
+  auto algos = exchange_->OpenAlgoOrders({{"symbol", "BTCUSDT"}});
+  ASSERT_TRUE(algos.ok());
+  EXPECT_TRUE(algos.value().empty()) << exchange_->StateJson();
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+}
+
+// (b) The stop-loss is cancelled by hand on the venue. As for a position
+// closed by hand: the cancel is journaled (CANCELLED_EXTERNALLY) and a
+// person must look (PROTECTIVE_ORDER_MISSING, manual review, the gauge),
+// and the position is not left naked: the stop is re-placed at once
+// (watchdog.auto_recover), accepted, and the audit re-derives it all.
+TEST_F(TestnetE2E, StopCancelledByHandIsJournaledReplacedAndNeedsReview) {
+  ASSERT_NO_FATAL_FAILURE(StartBot(FastStrategyEnv()));
+  LedgerWatch watch(ledger_dir_);
+  ASSERT_TRUE(StepUntilProtectedPosition(watch)) << watch.Dump() << BotLog();
+  const std::vector<std::string> ids = ProtectiveIds(watch.events());
+  ASSERT_EQ(ids.size(), 2u);
+  const std::string stop = absl::EndsWith(ids[0], "-S") ? ids[0] : ids[1];
+  ASSERT_TRUE(PostAdmin("/admin/fault?kind=cancel_algo&type=STOP_MARKET"));
+  std::string new_stop;
+  ASSERT_TRUE(watch.WaitFor([&](const std::vector<std::string>& ev) {
+    new_stop.clear();
+    for (const std::string& id : ProtectiveIds(ev)) {
+      if (absl::EndsWith(id, "-S") && id != stop) new_stop = id;
+    }
+    return !new_stop.empty() && CountFor(ev, "OrderAccepted", new_stop) > 0;
+  })) << watch.Dump() << BotLog();
+  EXPECT_THAT(CancelReasons(watch.events(), stop), ::testing::ElementsAre("CANCELLED_EXTERNALLY"));
+  size_t reviews = 0;
+  for (const std::string& e : watch.events()) {
+    if (!absl::StrContains(e, "\"type\":\"ManualInterventionDetected\"")) continue;
+    ++reviews;
+    EXPECT_THAT(e, HasSubstr("PROTECTIVE_ORDER_MISSING"));
+    EXPECT_THAT(e, HasSubstr("cancelled on the venue, not by Apollo; re-placed"));
+    EXPECT_EQ(JsonString(e, "client_order_id"), stop) << e;
+  }
+  EXPECT_EQ(reviews, 1u) << watch.Dump();
+  EXPECT_EQ(CountType(watch.events(), "ProtectiveOrdersReplaced"), 1u) << watch.Dump();
+  EXPECT_EQ(WaitForMetric("manual_review_required", 1), 1);
+  auto algos = exchange_->OpenAlgoOrders({{"symbol", "BTCUSDT"}});
+  ASSERT_TRUE(algos.ok());
+  EXPECT_EQ(algos.value().size(), 2u) << exchange_->StateJson();
+  EXPECT_FALSE(exchange_->Account().position.qty.is_zero());
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+  ExpectDecisionsReDerive();
+}
+
+// (c) The market stream sends the last closed kline again, then an older
+// one: both are ignored (logged, counted), nothing is journaled twice, and
+// the next bar is journaled as usual: live trading goes on.
+TEST_F(TestnetE2E, RepeatedAndOlderKlinesAreIgnoredAndTradingGoesOn) {
+  ASSERT_NO_FATAL_FAILURE(StartBot());
+  LedgerWatch watch(ledger_dir_);
+  ASSERT_TRUE(watch.WaitForCount("ReconciliationCompleted", 1)) << watch.Dump();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(StepBar(watch));
+  ASSERT_TRUE(PostAdmin("/admin/ws?kind=kline&back=0"));
+  ASSERT_TRUE(PostAdmin("/admin/ws?kind=kline&back=2"));
+  ASSERT_TRUE(WaitForLogCount("kline_ignored", 2)) << BotLog();
+  const std::string log = BotLog();
+  EXPECT_TRUE(std::regex_search(log, std::regex("kline_ignored[^\n]*\"reason\":\"repeated\""))) << log;
+  EXPECT_TRUE(std::regex_search(log, std::regex("kline_ignored[^\n]*\"reason\":\"older\""))) << log;
+  EXPECT_EQ(WaitForMetric("market_klines_ignored_total{reason=\"repeated\"}", 1), 1);
+  EXPECT_EQ(WaitForMetric("market_klines_ignored_total{reason=\"older\"}", 1), 1);
+  ASSERT_TRUE(StepBar(watch));
+  ASSERT_TRUE(bot_->running());
+  const std::vector<int64_t> opens = BarOpenTimes(watch.events());
+  EXPECT_EQ(opens.size(), 4u) << watch.Dump();
+  EXPECT_TRUE(std::is_sorted(opens.begin(), opens.end()) &&
+              std::adjacent_find(opens.begin(), opens.end()) == opens.end())
+      << watch.Dump();
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+}
+
+// (d, e) Bars the market stream missed are fetched from REST klines and
+// journaled in order before the stream's next bar: after a reconnect (the
+// stream was silent for three bars, then dropped), after a gap the next
+// kline reveals (silent for two bars), and after a kline refused for a
+// malformed number (its bar comes from REST, with the venue's values).
+TEST_F(TestnetE2E, BarsTheStreamMissedAreBackfilledInOrderBeforeTradingResumes) {
+  ASSERT_NO_FATAL_FAILURE(StartBot());
+  LedgerWatch watch(ledger_dir_);
+  ASSERT_TRUE(watch.WaitForCount("ReconciliationCompleted", 1)) << watch.Dump();
+  ASSERT_TRUE(StepBar(watch));
+  auto advance = [&](int n) {
+    for (int i = 0; i < n; ++i) ASSERT_TRUE(exchange_->AdvanceBar().ok());
+    bars_advanced_ += n;
+  };
+  auto journaled_up_to_now = [&] {
+    const int64_t now = exchange_->CurrentBar().open_time_ms;
+    return watch.WaitFor([&](const std::vector<std::string>& ev) {
+      const std::vector<int64_t> opens = BarOpenTimes(ev);
+      return !opens.empty() && opens.back() == now;
+    });
+  };
+  // A disconnect: three bars go by unseen, then the stream reconnects.
+  ASSERT_TRUE(PostAdmin("/admin/ws?kind=silent"));
+  ASSERT_NO_FATAL_FAILURE(advance(3));
+  ASSERT_TRUE(server_->WaitWsFlushed(kClientTimeoutMs));
+  ASSERT_TRUE(PostAdmin("/admin/ws?kind=silent&on=false"));
+  ASSERT_TRUE(PostAdmin("/admin/ws?kind=drop"));
+  ASSERT_TRUE(journaled_up_to_now()) << watch.Dump() << BotLog();
+  ASSERT_TRUE(server_->WaitForWsClients("/stream", 1, kClientTimeoutMs));
+  // A gap the next kline shows: two bars unseen, then one seen.
+  ASSERT_TRUE(PostAdmin("/admin/ws?kind=silent"));
+  ASSERT_NO_FATAL_FAILURE(advance(2));
+  ASSERT_TRUE(server_->WaitWsFlushed(kClientTimeoutMs));
+  ASSERT_TRUE(PostAdmin("/admin/ws?kind=silent&on=false"));
+  ASSERT_NO_FATAL_FAILURE(advance(1));
+  ASSERT_TRUE(journaled_up_to_now()) << watch.Dump() << BotLog();
+  EXPECT_THAT(BotLog(), HasSubstr("kline_gap_detected"));
+  // A kline whose high is not a number: refused, and its bar fetched.
+  ASSERT_TRUE(PostAdmin("/admin/ws?kind=corrupt_next&stream=market&field=h&value=1e9"));
+  ASSERT_NO_FATAL_FAILURE(advance(1));
+  ASSERT_TRUE(journaled_up_to_now()) << watch.Dump() << BotLog();
+  ASSERT_TRUE(StepBar(watch));  // and the stream's bars are journaled again
+
+  const std::vector<int64_t> opens = BarOpenTimes(watch.events());
+  ASSERT_EQ(opens.size(), 1u + 3 + 3 + 1 + 1) << watch.Dump();
+  for (size_t i = 1; i < opens.size(); ++i) EXPECT_EQ(opens[i] - opens[i - 1], 300'000) << i << "\n" << watch.Dump();
+  const std::string log = BotLog();
+  EXPECT_GE(CountOccurrences(log, "event", "kline_backfilled"), 3u) << log;
+  // 3 after the reconnect, 2 + the kline that showed the gap (REST had it
+  // too, so it came from there), 1 for the refused kline.
+  EXPECT_EQ(WaitForMetric("market_klines_backfilled_total", 3 + 3 + 1), 3 + 3 + 1);
+  EXPECT_TRUE(std::regex_search(log, std::regex("venue_payload_refused[^\n]*\"source\":\"market\""))) << log;
+  EXPECT_EQ(WaitForMetric("venue_payloads_refused_total{source=\"market\"}", 1), 1);
+  // The refused kline's bar carries the venue's high, not a guess.
+  const fb::Bar last_fetched = *exchange_->BarBack(1);
+  bool found = false;
+  for (const std::string& e : watch.events()) {
+    if (absl::StrContains(e, "\"type\":\"CandleClose\"") &&
+        absl::StrContains(e, absl::StrCat("\"open_time_ms\":", last_fetched.open_time_ms))) {
+      found = true;
+      EXPECT_EQ(JsonScalar(e, "high"), last_fetched.high.ToString()) << e;
+    }
+  }
+  EXPECT_TRUE(found) << watch.Dump();
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+}
+
+// (e) The entry's fill on the user stream carries a price that is not a
+// number: the message is refused (logged, counted), never read as 0, and
+// the fill is learnt from the venue instead: its trade, with Binance's
+// trade id and commission.
+TEST_F(TestnetE2E, MalformedNumberInAFillIsRefusedAndTheFillComesFromTheVenuesTrades) {
+  ASSERT_TRUE(PostAdmin("/admin/ws?kind=corrupt_next&stream=user&field=L&value=abc&match=%22x%22:%22TRADE%22"));
+  ASSERT_NO_FATAL_FAILURE(StartBot(FastStrategyEnv()));
+  LedgerWatch watch(ledger_dir_);
+  ASSERT_TRUE(StepUntilProtectedPosition(watch)) << watch.Dump() << BotLog();
+  const std::string entry_id = LatestEntryId(watch.events());
+  ASSERT_FALSE(entry_id.empty());
+  EXPECT_TRUE(std::regex_search(BotLog(), std::regex("venue_payload_refused[^\n]*\"source\":\"user\"[^\n]*'L'")))
+      << BotLog();
+  EXPECT_GE(WaitForMetric("venue_payloads_refused_total{source=\"user\"}", 1), 1);
+  // The venue's trade of the entry.
+  auto order = exchange_->QueryOrder({{"symbol", "BTCUSDT"}, {"origClientOrderId", entry_id}});
+  ASSERT_TRUE(order.ok());
+  auto trades = exchange_->UserTrades({{"symbol", "BTCUSDT"}, {"orderId", absl::StrCat(order.value().order_id)}});
+  ASSERT_TRUE(trades.ok());
+  ASSERT_EQ(trades.value().size(), 1u);
+  const fb::Trade& t = trades.value()[0];
+  size_t fills = 0;
+  for (const std::string& e : watch.events()) {
+    if (!absl::StrContains(e, "\"type\":\"OrderFilled\"") || JsonString(e, "client_order_id") != entry_id) continue;
+    ++fills;
+    EXPECT_EQ(JsonString(e, "trade_id"), absl::StrCat(t.id)) << e;
+    EXPECT_EQ(JsonScalar(e, "price"), t.price.ToString()) << e;
+    EXPECT_EQ(JsonScalar(e, "fee"), t.commission.ToString()) << e;
+  }
+  EXPECT_EQ(fills, 1u) << watch.Dump();
+  EXPECT_EQ(CountType(watch.events(), "PositionOpened"), 1u) << watch.Dump();
+  EXPECT_EQ(CountType(watch.events(), "ManualInterventionDetected"), 0u) << watch.Dump();
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+}
+
+// (e) positionRisk answers a position amount that is not a number: the
+// reconciliation fails (journaled, with the field) instead of reading a
+// flat account, so no close by hand is imagined; the next pass agrees.
+TEST_F(TestnetE2E, MalformedNumberInARestAnswerFailsTheRequestInsteadOfReadingZero) {
+  ASSERT_NO_FATAL_FAILURE(StartBot(FastStrategyEnv()));
+  LedgerWatch watch(ledger_dir_);
+  ASSERT_TRUE(StepUntilProtectedPosition(watch)) << watch.Dump() << BotLog();
+  const size_t completed = CountType(watch.events(), "ReconciliationCompleted");
+  ASSERT_TRUE(PostAdmin("/admin/fault?kind=corrupt&method=GET&path=/fapi/v3/positionRisk&field=positionAmt&value=NaN"));
+  ASSERT_TRUE(PostAdmin("/admin/ws?kind=drop"));  // a reconnect reconciles at once
+  ASSERT_TRUE(watch.WaitForCount("ReconciliationFailed", 1)) << watch.Dump() << BotLog();
+  EXPECT_TRUE(FaultsTaken());
+  for (const std::string& e : watch.events()) {
+    if (absl::StrContains(e, "\"type\":\"ReconciliationFailed\"")) EXPECT_THAT(e, HasSubstr("positionAmt")) << e;
+  }
+  EXPECT_TRUE(std::regex_search(BotLog(), std::regex("venue_payload_refused[^\n]*/fapi/v3/positionRisk"))) << BotLog();
+  EXPECT_GE(WaitForMetric("venue_payloads_refused_total{source=\"rest\"}", 1), 1);
+  ASSERT_TRUE(PostAdmin("/admin/ws?kind=drop"));
+  ASSERT_TRUE(watch.WaitForCount("ReconciliationCompleted", completed + 1)) << watch.Dump() << BotLog();
+  EXPECT_EQ(CountType(watch.events(), "PositionClosed"), 0u) << watch.Dump();
+  EXPECT_EQ(CountType(watch.events(), "ManualInterventionDetected"), 0u) << watch.Dump();
+  EXPECT_FALSE(exchange_->Account().position.qty.is_zero());
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+}
+
+// (f) A market message larger than the bot reads (1 MiB) drops that
+// connection; a user message cut short is refused and the bot drops and
+// reopens that stream itself. Both come back, a reconciliation follows,
+// and bars are journaled again.
+TEST_F(TestnetE2E, OversizedAndTruncatedStreamMessagesDropTheConnectionWhichComesBack) {
+  ASSERT_NO_FATAL_FAILURE(StartBot());
+  LedgerWatch watch(ledger_dir_);
+  ASSERT_TRUE(watch.WaitForCount("ReconciliationCompleted", 1)) << watch.Dump();
+  ASSERT_TRUE(StepBar(watch));
+  const size_t reconciled = CountType(watch.events(), "ReconciliationCompleted");
+  ASSERT_TRUE(PostAdmin(absl::StrCat("/admin/ws?kind=oversize&stream=market&bytes=", 2 << 20)));
+  const std::regex market_dropped("ws_disconnected[^\n]*market[\\s\\S]*ws_connected[^\n]*market");
+  ASSERT_TRUE(WaitForBotLog([&](const std::string& log) { return std::regex_search(log, market_dropped); })) << BotLog();
+  ASSERT_TRUE(watch.WaitForCount("ReconciliationCompleted", reconciled + 1)) << watch.Dump() << BotLog();
+  const size_t reconciled_again = CountType(watch.events(), "ReconciliationCompleted");
+  ASSERT_TRUE(PostAdmin("/admin/ws?kind=raw&stream=user&text=%7B%22e%22%3A%22ORDER_TRADE_UPDATE%22%2C%22o%22%3A%7B%22s"));
+  const std::regex user_dropped("venue_payload_refused[^\n]*user[\\s\\S]*ws_disconnected[^\n]*user[\\s\\S]*ws_connected[^\n]*user");
+  ASSERT_TRUE(WaitForBotLog([&](const std::string& log) { return std::regex_search(log, user_dropped); })) << BotLog();
+  ASSERT_TRUE(watch.WaitForCount("ReconciliationCompleted", reconciled_again + 1)) << watch.Dump() << BotLog();
+  ASSERT_TRUE(server_->WaitForWsClients("/stream", 1, kClientTimeoutMs));
+  ASSERT_TRUE(server_->WaitForWsClients("/ws/", 1, kClientTimeoutMs));
+  ASSERT_TRUE(StepBar(watch));
+  EXPECT_TRUE(bot_->running());
+  EXPECT_GE(WaitForMetric("venue_payloads_refused_total{source=\"user\"}", 1), 1);
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+}
+
+// (g) The venue answers every request later than request_timeout_ms for
+// several seconds (minutes, compressed), from the entry on. Nothing is sent
+// twice: the entry is not resent, each protective order is asked for by
+// client id and not sent again; the loop stays alive (bars are journaled,
+// /health answers ok) and, once the venue answers again, the position is
+// protected and reconciled.
+TEST_F(TestnetE2E, VenueSlowerThanTheTimeoutForAWhileSendsNothingTwiceAndResumes) {
+  // The entry's request is held past the timeout (but within recvWindow, so
+  // the venue takes it); from then on every request is, for 5 s.
+  ASSERT_TRUE(PostAdmin("/admin/fault?kind=delay&ms=800&method=POST&path=/fapi/v1/order"));
+  std::vector<std::string> env = FastStrategyEnv();
+  env.push_back("BINANCE__REQUEST_TIMEOUT_MS=300");
+  env.push_back("BINANCE__RECV_WINDOW=2000");
+  ASSERT_NO_FATAL_FAILURE(StartBot(env));
+  LedgerWatch watch(ledger_dir_);
+  ASSERT_TRUE(StepUntil(watch, [&] { return FaultsTaken(); })) << "no order";
+  ASSERT_TRUE(PostAdmin("/admin/fault?kind=delay&ms=800&for_ms=5000"));
+  const auto slow_until = std::chrono::steady_clock::now() + 5s;
+  const std::string entry_id = WaitForEntryId(watch);
+  ASSERT_FALSE(entry_id.empty()) << watch.Dump();
+  // The loop is alive while the venue is slow: bars are journaled, and
+  // /health answers ok.
+  int bars_while_slow = 0;
+  while (std::chrono::steady_clock::now() < slow_until - 1s) {
+    ASSERT_TRUE(StepBar(watch));
+    ++bars_while_slow;
+    std::optional<std::string> health = GetHealth();
+    ASSERT_TRUE(health.has_value());
+    EXPECT_THAT(*health, HasSubstr("\"status\":\"ok\"")) << *health;
+  }
+  EXPECT_GE(bars_while_slow, 2);
+  EXPECT_TRUE(bot_->running());
+  // The venue answers again: the position is protected and reconciled.
+  ASSERT_TRUE(watch.WaitFor([&](const std::vector<std::string>& ev) {
+    return CountFor(ev, "OrderFilled", entry_id) > 0 && ProtectiveIds(ev).size() == 2 && AllAccepted(ev);
+  })) << watch.Dump() << BotLog();
+  const size_t reconciled = CountType(watch.events(), "ReconciliationCompleted");
+  ASSERT_TRUE(PostAdmin("/admin/ws?kind=drop"));
+  ASSERT_TRUE(watch.WaitForCount("ReconciliationCompleted", reconciled + 1)) << watch.Dump() << BotLog();
+  EXPECT_THAT(BotLog(), HasSubstr("in_doubt_order_unresolved"));
+  EXPECT_EQ(RequestsAnswered("POST /fapi/v1/order "), 1u);
+  EXPECT_EQ(CountOccurrences(exchange_->StateJson(), "clientOrderId", entry_id), 1u) << exchange_->StateJson();
+  for (const std::string& id : ProtectiveIds(watch.events())) {
+    EXPECT_EQ(AlgoOrdersWithId(*exchange_, id), 1u) << id << "\n" << exchange_->StateJson();
+  }
+  EXPECT_EQ(RequestsAnswered("POST /fapi/v1/algoOrder "), 2u);
+  EXPECT_EQ(CountType(watch.events(), "PositionOpened"), 1u) << watch.Dump();
+  EXPECT_EQ(CountType(watch.events(), "OrderRejected"), 0u) << watch.Dump();
+  EXPECT_EQ(CountType(watch.events(), "ManualInterventionDetected"), 0u) << watch.Dump();
   ASSERT_NO_FATAL_FAILURE(StopBot());
 }
 

@@ -204,6 +204,9 @@ int Run(const Flags& flags) {
     apollo::ops::EngineMetrics* m = surface.engine_metrics.get();
     live_options.on_rest_request = [m](double latency, int64_t weight) { m->OnRestRequest(latency, weight); };
     live_options.on_rest_backoff = [m](bool banned) { m->OnRestBackoff(banned); };
+    live_options.on_count = [m](absl::string_view what, absl::string_view label, uint64_t n) {
+      m->OnVenueCount(what, label, n);
+    };
     summary = apollo::live::RunLive(live_options, *log);
   }
   if (!summary.ok()) {

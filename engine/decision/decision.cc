@@ -32,7 +32,8 @@ absl::Status ConsiderEntry(const strategy::EntryIdea& idea, const config::Config
 }  // namespace
 
 absl::Status Place(orders::NewOrder n, Mode mode, Sink& sink, ClientOrderId* id_out) {
-  n.order.client_order_id = orders::MakeClientOrderId(mode, sink.state().last_seq + 1, n.leg);
+  n.order.client_order_id =
+      orders::MakeClientOrderId(mode, sink.state().client_id_nonce, sink.state().last_seq + 1, n.leg);
   const ClientOrderId id = n.order.client_order_id;
   RETURN_IF_ERROR(sink.Emit(std::move(n.order)));
   sink.Placed(id);

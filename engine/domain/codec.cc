@@ -70,6 +70,7 @@ struct LegacyDecoder {
   absl::StatusOr<EventBody> (*decode)(absl::string_view);
 };
 constexpr LegacyDecoder kLegacy[] = {
+    {EventTag::kSystemStarted, SystemStartedV1::kSchemaVersion, &DecodeLegacy<SystemStartedV1>},
     {EventTag::kConfigLoaded, ConfigLoadedV1::kSchemaVersion, &DecodeLegacy<ConfigLoadedV1>},
     {EventTag::kTradeCycleCompleted, TradeCycleCompletedV1::kSchemaVersion, &DecodeLegacy<TradeCycleCompletedV1>},
 };

@@ -72,12 +72,31 @@ struct NamedValue {
   bool operator==(const NamedValue&) const = default;
 };
 
+// Schema 2 carries the ledger's client id nonce: created once, at the first
+// start of a testnet or live ledger (or the first start of an older one
+// under this build), and repeated by every later start; folded into every
+// client order id so that two ledgers on one account never reuse an id.
+// Empty in paper ledgers (their ids reach no account).
 struct SystemStarted {
-  APOLLO_EVENT(SystemStarted, 1);
+  APOLLO_EVENT(SystemStarted, 2);
+  Mode mode = Mode::kPaper;
+  std::string build_version;
+  std::string client_id_nonce;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("mode", s.mode); v("build_version", s.build_version); v("client_id_nonce", s.client_id_nonce);
+  }
+};
+
+// SystemStarted as schema 1 wrote it; read without a nonce.
+struct SystemStartedV1 {
+  static constexpr uint16_t kSchemaVersion = 1;
+  static constexpr absl::string_view kName = "SystemStarted";
   Mode mode = Mode::kPaper;
   std::string build_version;
   template <class S, class V>
   static void Fields(S& s, V& v) { v("mode", s.mode); v("build_version", s.build_version); }
+  SystemStarted Upgrade() const { return SystemStarted{mode, build_version, {}}; }
 };
 
 struct SystemStopped {
@@ -296,10 +315,16 @@ struct OrderFilled : Fill {
   APOLLO_EVENT(OrderFilled, 1);
 };
 
+// The reason of an OrderCancelled the venue reports although Apollo never
+// asked for it: someone cancelled the order by hand (web UI, another key).
+inline constexpr absl::string_view kCancelledExternally = "CANCELLED_EXTERNALLY";
+
 struct OrderCancelled {
   APOLLO_EVENT(OrderCancelled, 1);
   ClientOrderId client_order_id;
-  std::string reason;  // OCO, OPERATOR, VENUE, ...
+  // Ours: OCO, ENTRY_EXPIRED, KILL_SWITCH (what the cancel was asked for);
+  // CANCELLED_EXTERNALLY when nobody here asked; VENUE in older ledgers.
+  std::string reason;
   template <class S, class V>
   static void Fields(S& s, V& v) { v("client_order_id", s.client_order_id); v("reason", s.reason); }
 };

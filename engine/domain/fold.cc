@@ -35,7 +35,13 @@ class Folder {
  public:
   Folder(State& s, const Event& e) : s_(s), e_(e) {}
 
-  absl::Status operator()(const SystemStarted&) {
+  absl::Status operator()(const SystemStarted& e) {
+    // The nonce is the ledger's for good: set once, then only repeated.
+    if (!e.client_id_nonce.empty() && !s_.client_id_nonce.empty() && e.client_id_nonce != s_.client_id_nonce) {
+      return Refuse(absl::StrCat("SystemStarted carries client id nonce '", e.client_id_nonce,
+                                 "' but the ledger's is '", s_.client_id_nonce, "'"));
+    }
+    if (s_.client_id_nonce.empty()) s_.client_id_nonce = e.client_id_nonce;
     s_.running = true;
     ++s_.counters.starts;
     return absl::OkStatus();

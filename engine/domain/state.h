@@ -117,6 +117,9 @@ struct State {
   int64_t last_ts_ns = 0;
   bool initialized = false;  // set by the first ConfigLoaded
   bool running = false;      // between SystemStarted and SystemStopped
+  // The ledger's part of every client order id (see SystemStarted); "" in
+  // paper ledgers and ledgers from before it.
+  std::string client_id_nonce;
 
   // Money (quote asset). balance = initial equity + realised PnL - fees;
   // equity, peak and drawdown follow realised results, as the seed's do.
@@ -146,7 +149,7 @@ struct State {
   template <class S, class V>
   static void Fields(S& s, V& v) {
     v("last_seq", s.last_seq); v("last_ts_ns", s.last_ts_ns); v("initialized", s.initialized);
-    v("running", s.running); v("balance", s.balance); v("realized_pnl", s.realized_pnl);
+    v("running", s.running); v("client_id_nonce", s.client_id_nonce); v("balance", s.balance); v("realized_pnl", s.realized_pnl);
     v("fees_paid", s.fees_paid); v("peak_equity", s.peak_equity);
     v("max_drawdown_pct", s.max_drawdown_pct); v("drawdown_pct", s.drawdown_pct);
     v("consecutive_losses", s.consecutive_losses); v("day_utc", s.day_utc);
@@ -181,7 +184,7 @@ struct State {
 // Snapshot encoding of a whole State, with its own schema version; an unknown
 // version or malformed bytes is InvalidArgument (the caller folds from the
 // ledger instead).
-inline constexpr uint16_t kStateSchemaVersion = 2;  // 2: filters
+inline constexpr uint16_t kStateSchemaVersion = 3;  // 2: filters; 3: client_id_nonce
 std::string EncodeState(const State& state);
 absl::StatusOr<State> DecodeState(absl::string_view bytes);
 std::string StateToJson(const State& state);

@@ -1,8 +1,6 @@
 // RunLive: see live_run.h.
 #include "engine/live/live_run.h"
 
-#include <simdjson.h>
-
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -12,13 +10,16 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "engine/domain/status_macros.h"
+#include "engine/live/market_feed.h"
 #include "engine/net/ws_client.h"
+#include "engine/orders/orders.h"
 #include "engine/runtime/clock.h"
 #include "engine/runtime/engine.h"
 #include "engine/runtime/projections.h"
 #include "engine/runtime/signals.h"
 #include "engine/runtime/surface.h"
 #include "engine/venue/binance/binance_venue.h"
+#include "engine/venue/binance/market_payloads.h"
 #include "engine/venue/binance/orders_api.h"
 #include "ledger/ledger.h"
 
@@ -29,16 +30,35 @@ using runtime::LogFields;
 
 // Inputs from the stream threads to the engine thread, in arrival order.
 struct Input {
-  enum Kind { kBar, kUserEvent, kReconnected } kind = kBar;
+  enum Kind { kBar, kUserEvent, kReconnected, kRefused } kind = kBar;
   strategy::Bar bar;
-  std::string json;
+  std::string json;          // kUserEvent: the message; kRefused: why
+  const char* stream = "";   // kReconnected, kRefused: "market" or "user"
+  bool reconnect = false;    // kRefused: the text was not JSON (the stream lost data)
 };
+
+// The bound of the queue between the stream threads and the engine thread.
+// A full queue drops what arrives (a stream thread never blocks: it must
+// keep answering pings); the engine thread then learns how many were
+// dropped, reconciles and fetches the missed bars.
+constexpr size_t kInboxItemsMax = 10'000;
+constexpr size_t kInboxBytesMax = 64 << 20;
+// The largest stream message read; a larger one drops the connection (which
+// reconnects and reconciles). Binance's klines and account events are a few
+// KiB at most.
+constexpr size_t kStreamMessageBytesMax = 1 << 20;
 
 class Inbox {
  public:
   void Push(Input in) {
     {
       std::lock_guard<std::mutex> l(mu_);
+      const size_t bytes = in.json.size();
+      if (items_.size() >= kInboxItemsMax || bytes_ + bytes > kInboxBytesMax) {
+        ++dropped_;
+        return;
+      }
+      bytes_ += bytes;
       items_.push_back(std::move(in));
     }
     cv_.notify_one();
@@ -47,45 +67,26 @@ class Inbox {
   // Waits up to `timeout` for inputs; returns what is there.
   std::deque<Input> Take(absl::Duration timeout) {
     std::unique_lock<std::mutex> l(mu_);
-    cv_.wait_for(l, absl::ToChronoMilliseconds(timeout), [&] { return !items_.empty(); });
+    cv_.wait_for(l, absl::ToChronoMilliseconds(timeout), [&] { return !items_.empty() || dropped_ > 0; });
+    bytes_ = 0;
     return std::exchange(items_, {});
+  }
+  // Inputs dropped at the bound since the last call.
+  uint64_t TakeDropped() {
+    std::lock_guard<std::mutex> l(mu_);
+    return std::exchange(dropped_, 0);
   }
 
  private:
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Input> items_;
+  size_t bytes_ = 0;
+  uint64_t dropped_ = 0;
 };
 
-// A closed kline of a combined-stream message, if it is one.
-std::optional<strategy::Bar> ClosedKline(std::string_view json) {
-  simdjson::ondemand::parser parser;
-  simdjson::padded_string padded(json);
-  simdjson::ondemand::document doc;
-  if (parser.iterate(padded).get(doc) != simdjson::SUCCESS) return std::nullopt;
-  simdjson::ondemand::object k;
-  if (doc["data"]["k"].get_object().get(k) != simdjson::SUCCESS) return std::nullopt;
-  strategy::Bar bar;
-  bool closed = false;
-  auto dec = [](simdjson::ondemand::value v, Fixed* out) {
-    std::string_view s;
-    if (v.get_string().get(s) == simdjson::SUCCESS) *out = Fixed::Parse(absl::string_view(s.data(), s.size())).value_or(Fixed());
-  };
-  for (auto field : k) {
-    std::string_view key;
-    if (field.unescaped_key().get(key) != simdjson::SUCCESS) continue;
-    if (key == "t") {
-      if (field.value().get_int64().get(bar.open_time_ms) != simdjson::SUCCESS) return std::nullopt;
-    }
-    else if (key == "o") dec(field.value(), &bar.open);
-    else if (key == "h") dec(field.value(), &bar.high);
-    else if (key == "l") dec(field.value(), &bar.low);
-    else if (key == "c") dec(field.value(), &bar.close);
-    else if (key == "v") dec(field.value(), &bar.volume);
-    else if (key == "x" && field.value().get_bool().get(closed) != simdjson::SUCCESS) return std::nullopt;
-  }
-  if (!closed || bar.open_time_ms <= 0 || bar.low.raw() <= 0) return std::nullopt;
-  return bar;
+strategy::Bar ToBar(const venue::binance::Kline& k) {
+  return strategy::Bar{k.open_time_ms, k.open, k.high, k.low, k.close, k.volume};
 }
 
 }  // namespace
@@ -114,6 +115,14 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
     if (lo.on_rest_backoff) lo.on_rest_backoff(false);
   };
   hooks.on_log = [&log](absl::string_view note) { log.Info("rest_client", LogFields().Add("note", note)); };
+  auto count = [&lo](absl::string_view what, absl::string_view label, uint64_t n) {
+    if (lo.on_count) lo.on_count(what, label, n);
+  };
+  // A venue answer we cannot read is refused, never read as 0.
+  hooks.on_refused = [&log, count](absl::string_view endpoint, absl::string_view error) {
+    log.Warning("venue_payload_refused", LogFields().Add("source", "rest").Add("endpoint", endpoint).Add("error", error));
+    count("refused", "rest", 1);
+  };
   ASSIGN_OR_RETURN(std::unique_ptr<venue::binance::RestClient> client,
                    venue::binance::RestClient::Create(rest, hooks));
   RETURN_IF_ERROR(client->SyncTime());
@@ -137,6 +146,9 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   venue::binance::BinanceVenueOptions venue_options;
   venue_options.send_orders = cfg.run.enable_trading;
   venue_options.in_flight_ms = int64_t{cfg.binance.recv_window} + venue::binance::kClockSkewAllowanceMs;
+  venue_options.on_note = [&log](absl::string_view event, const ClientOrderId& id, absl::string_view detail) {
+    log.Warning(event, LogFields().Add("client_order_id", id.value).Add("detail", detail));
+  };
   venue::binance::BinanceVenue venue(client.get(), venue_options);
   runtime::EngineDeps deps;
   deps.cfg = cfg;
@@ -150,6 +162,9 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   deps.observer = o.observer;
   deps.filters = symbol_filters->second.ToRiskFilters();
   deps.filters_source = "exchangeInfo";
+  // Used only if the ledger has none yet: then it is journaled for good.
+  absl::BitGen nonce_bits;
+  deps.client_id_nonce = orders::ClientIdNonce(absl::Uniform<uint64_t>(nonce_bits));
   runtime::Engine engine(deps);
   RETURN_IF_ERROR(engine.Start());
   const reconcile::Tolerances tolerances{deps.filters.qty_step, cfg.reconciliation.balance_tolerance_usd};
@@ -162,6 +177,27 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   };
   ASSIGN_OR_RETURN(const bool reconciled_at_start, reconcile_now());
 
+  // Closed bars from REST for the gaps of the market stream.
+  ASSIGN_OR_RETURN(const int64_t interval_sec, config::ParseTimeframe(cfg.run.interval));
+  MarketFeedDeps feed_deps;
+  feed_deps.engine = &engine;
+  feed_deps.log = &log;
+  feed_deps.symbol = Symbol{cfg.run.symbol};
+  feed_deps.interval_ms = interval_sec * 1000;
+  feed_deps.fetch = [&](int64_t from_ms, int limit) -> absl::StatusOr<std::vector<strategy::Bar>> {
+    ASSIGN_OR_RETURN(std::vector<venue::binance::Kline> klines,
+                     venue::binance::GetKlines(*client, Symbol{cfg.run.symbol}, cfg.run.interval, from_ms, limit));
+    // The last one may still be open: only bars closed by the venue's clock.
+    const int64_t venue_now_ms = absl::ToUnixMillis(absl::Now()) + client->server_offset_ms();
+    std::vector<strategy::Bar> closed;
+    for (const venue::binance::Kline& k : klines) {
+      if (k.close_time_ms < venue_now_ms) closed.push_back(ToBar(k));
+    }
+    return closed;
+  };
+  feed_deps.count = count;
+  MarketFeed feed(std::move(feed_deps));
+
   // Streams.
   const std::string ws_base = !lo.ws_base_url.empty() ? lo.ws_base_url
                               : testnet               ? cfg.binance.testnet_ws_url
@@ -171,7 +207,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
     return [&inbox, &log, stream, seen = false](bool connected, std::string_view reason) mutable {
       log.Info(connected ? "ws_connected" : "ws_disconnected",
                LogFields().Add("stream", stream).Add("reason", std::string(reason)));
-      if (connected && seen) inbox.Push(Input{Input::kReconnected, {}, {}});  // reconcile at once
+      if (connected && seen) inbox.Push(Input{Input::kReconnected, {}, {}, stream});  // reconcile at once
       seen = seen || connected;
     };
   };
@@ -182,8 +218,15 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   // Two streams (and two bots) must not retry in lockstep.
   absl::BitGen seeds;
   market_options.jitter_seed = absl::Uniform<uint64_t>(seeds);
+  market_options.max_message_bytes = kStreamMessageBytesMax;
   market_options.on_message = [&inbox](std::string_view text) {
-    if (auto bar = ClosedKline(text)) inbox.Push(Input{Input::kBar, *bar, {}});
+    absl::StatusOr<std::optional<venue::binance::Kline>> k =
+        venue::binance::ParseKlineMessage(absl::string_view(text.data(), text.size()));
+    if (!k.ok()) {
+      inbox.Push(Input{Input::kRefused, {}, std::string(k.status().message()), "market", absl::IsDataLoss(k.status())});
+    } else if (*k && (*k)->closed) {
+      inbox.Push(Input{Input::kBar, ToBar(**k), {}, "market"});
+    }
   };
   market_options.on_state = on_state("market");
   net::WsClient market(market_options);
@@ -192,7 +235,10 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   ASSIGN_OR_RETURN(std::string listen_key, venue::binance::CreateListenKey(*client));
   net::WsClientOptions user_options;
   user_options.url = absl::StrCat(ws_base, "/ws/", listen_key);
-  user_options.on_message = [&inbox](std::string_view text) { inbox.Push(Input{Input::kUserEvent, {}, std::string(text)}); };
+  user_options.max_message_bytes = kStreamMessageBytesMax;
+  user_options.on_message = [&inbox](std::string_view text) {
+    inbox.Push(Input{Input::kUserEvent, {}, std::string(text), "user"});
+  };
   user_options.on_state = on_state("user");
   user_options.jitter_seed = absl::Uniform<uint64_t>(seeds);
   net::WsClient user(user_options);
@@ -212,16 +258,27 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   absl::Status failed = absl::OkStatus();
   bool reconcile_pending = !reconciled_at_start;
   bool renew_listen_key = false;
+  auto refused = [&](const char* stream, const std::string& error, bool reconnect) {
+    log.Warning("venue_payload_refused", LogFields().Add("source", stream).Add("error", error)
+                                             .Add("reconnect", reconnect));
+    count("refused", stream, 1);
+    reconcile_pending = true;  // whatever it said is asked of the venue instead
+    if (std::string_view(stream) == "market") feed.MarkGap();
+    if (reconnect) (std::string_view(stream) == "market" ? market : user).Reconnect();
+  };
   while (runtime::StopSignal() == 0 && !engine.stop_requested() && failed.ok() &&
-         (lo.max_bars == 0 || summary.bars_this_run < lo.max_bars)) {
+         (lo.max_bars == 0 || feed.bars_journaled() < lo.max_bars)) {
     for (Input& in : inbox.Take(absl::Seconds(1))) {
       if (in.kind == Input::kBar) {
-        failed = engine.OnBar(in.bar);
-        ++summary.bars_this_run;
+        failed = feed.OnStreamBar(in.bar);
       } else if (in.kind == Input::kReconnected) {
         reconcile_pending = true;
+        if (std::string_view(in.stream) == "market") feed.MarkGap();
+      } else if (in.kind == Input::kRefused) {
+        refused(in.stream, in.json, in.reconnect);
       } else {
         venue::binance::UserEventEffects fx = venue.OnUserEvent(in.json, engine.state());
+        if (!fx.refused.empty()) refused("user", fx.refused, fx.reconnect);
         failed = engine.OnVenueReports(fx.reports);
         reconcile_pending = reconcile_pending || fx.reconcile_now;
         renew_listen_key = renew_listen_key || fx.listen_key_expired;
@@ -229,6 +286,13 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
       if (!failed.ok()) break;
       surface.Publish(in.kind == Input::kBar);
     }
+    if (const uint64_t dropped = inbox.TakeDropped(); dropped > 0) {
+      log.Warning("stream_messages_dropped", LogFields().Add("count", dropped).Add("bound", static_cast<uint64_t>(kInboxItemsMax)));
+      count("dropped", "inbox", dropped);
+      reconcile_pending = true;
+      feed.MarkGap();
+    }
+    if (failed.ok()) failed = feed.Poll();
     // Reconcile once the queued stream messages are journaled: an
     // ACCOUNT_UPDATE often arrives just before the fill it accompanies.
     // One place reconciles: after a reconnect or ACCOUNT_UPDATE, after a
@@ -274,6 +338,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   }
   market.Stop();
   user.Stop();
+  summary.bars_this_run = feed.bars_journaled();
   if (!failed.ok()) {
     surface.Halted(failed);
     return failed;

@@ -6,11 +6,22 @@
 // symbol (never hard-coded), rebuild state, SystemStarted, resolve in-doubt
 // orders by client id, reconcile with the venue. Then one engine thread
 // takes inputs in order: closed klines from the market stream (MarketBar
-// steps), user-data stream messages (fills and order updates as venue
-// reports), reconciliation passes (at once after any stream reconnect or an
-// ACCOUNT_UPDATE, and every reconciliation.interval_min), and operator
-// commands. The listenKey is kept alive and recreated when it expires.
-// SIGINT/SIGTERM stop it after the current step.
+// steps, through MarketFeed: repeats and older bars ignored, gaps filled
+// from REST klines first), user-data stream messages (fills and order
+// updates as venue reports), reconciliation passes (at once after any
+// stream reconnect, an ACCOUNT_UPDATE or a refused message, and every
+// reconciliation.interval_min), and operator commands. The listenKey is
+// kept alive and recreated when it expires. SIGINT/SIGTERM stop it after
+// the current step.
+//
+// Venue data is refused, never guessed: a REST answer or a stream message
+// with malformed JSON or a bad number is logged (venue_payload_refused),
+// counted, and dropped (the request fails); a stream message that is not
+// JSON at all also drops the connection, which reconnects and reconciles.
+// Bounds: a stream message is at most 1 MiB (larger: the connection is
+// dropped and reconnected); the queue from the stream threads to the engine
+// holds at most 10,000 messages / 64 MiB (beyond: dropped, counted, then a
+// reconciliation and a kline backfill recover what they carried).
 #ifndef APOLLO_ENGINE_LIVE_LIVE_RUN_H_
 #define APOLLO_ENGINE_LIVE_LIVE_RUN_H_
 
@@ -32,6 +43,10 @@ struct LiveOptions {
   // Venue REST observations for the metrics (any thread; optional).
   std::function<void(double latency_seconds, int64_t used_weight_1m)> on_rest_request;
   std::function<void(bool banned)> on_rest_backoff;
+  // Venue data counts for the metrics (engine thread and stream threads):
+  // ("refused", "rest"|"market"|"user", 1), ("ignored", "repeated"|"older",
+  // 1), ("backfilled", "", n), ("dropped", "inbox", n). Optional.
+  std::function<void(absl::string_view what, absl::string_view label, uint64_t n)> on_count;
   // Stop after this many bar steps (0: run until a signal). For tests and drills.
   uint64_t max_bars = 0;
 };

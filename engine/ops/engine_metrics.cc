@@ -39,7 +39,27 @@ EngineMetrics::EngineMetrics(Metrics* m, Alerter* alerter, Mode mode)
       submitted_rejected_(m->AddCounter("orders_submitted_total", "Orders sent to the venue, by its answer", {"result"}, {"rejected"})),
       submitted_filled_(m->AddCounter("orders_submitted_total", "Orders sent to the venue, by its answer", {"result"}, {"filled"})),
       metrics_(m) {
+  // Venue data the run refused, ignored or fetched again (paper: all 0).
+  const char* refused_help = "Venue answers and stream messages refused as malformed (bad JSON or number), by source";
+  for (const char* source : {"rest", "market", "user"}) {
+    venue_counts_[absl::StrCat("refused/", source)] =
+        &m->AddCounter("venue_payloads_refused_total", refused_help, {"source"}, {source});
+  }
+  const char* ignored_help = "Closed klines ignored because the ledger already has a bar at or after them, by reason";
+  for (const char* reason : {"repeated", "older"}) {
+    venue_counts_[absl::StrCat("ignored/", reason)] =
+        &m->AddCounter("market_klines_ignored_total", ignored_help, {"reason"}, {reason});
+  }
+  venue_counts_["backfilled/"] = &m->AddCounter(
+      "market_klines_backfilled_total", "Closed klines the market stream missed, fetched from REST and journaled");
+  venue_counts_["dropped/inbox"] = &m->AddCounter(
+      "stream_messages_dropped_total", "Stream messages dropped at the bound of the engine's input queue");
   for (const char* file : {"bot.log", "trades.csv", "orders.csv", "thinking.jsonl"}) StorageFailures(file);
+}
+
+void EngineMetrics::OnVenueCount(absl::string_view what, absl::string_view label, uint64_t n) {
+  auto it = venue_counts_.find(absl::StrCat(what, "/", label));
+  if (it != venue_counts_.end()) it->second->Inc(static_cast<double>(n));
 }
 
 Counter& EngineMetrics::StorageFailures(const std::string& file) {

@@ -10,6 +10,10 @@
 #ifndef APOLLO_ENGINE_OPS_ENGINE_METRICS_H_
 #define APOLLO_ENGINE_OPS_ENGINE_METRICS_H_
 
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "engine/ops/alerts.h"
 #include "engine/ops/metrics.h"
 #include "engine/runtime/engine.h"
@@ -32,6 +36,9 @@ class EngineMetrics : public runtime::EngineObserver {
   void OnRestRequest(double latency_seconds, int64_t used_weight_1m);
   // A rate-limit backoff; `banned` for a 418 (alerted once).
   void OnRestBackoff(bool banned);
+  // Venue data counts (live::LiveOptions::on_count): refused payloads,
+  // ignored and backfilled klines, stream messages dropped. Any thread.
+  void OnVenueCount(absl::string_view what, absl::string_view label, uint64_t n);
   // Process start/stop and engine faults (alerted in every mode for faults,
   // in live mode for start/stop).
   void OnProcessEvent(const std::string& kind, const std::string& text);
@@ -57,6 +64,8 @@ class EngineMetrics : public runtime::EngineObserver {
   Histogram& ledger_append_latency_;
   Counter &submitted_accepted_, &submitted_rejected_, &submitted_filled_;
   Metrics* metrics_;
+  // "what/label" -> counter, all registered at construction (read-only after).
+  absl::flat_hash_map<std::string, Counter*> venue_counts_;
   double watchdog_recoveries_seen_ = 0;
   bool baseline_set_ = false;
 };

@@ -93,10 +93,40 @@ void OnCloseFill(const State& s, const Order& o, const Fill& f, Plan& plan) {
   }
 }
 
+// A stop-loss or take-profit of an open position cancelled on the venue by
+// someone else: as with a position closed by hand, the fact is journaled
+// and a person must look (manual review holds new entries); the position is
+// not left naked meanwhile when the watchdog may re-place protection.
+void OnExternalCancel(const State& s, const Order& o, const config::Config& cfg, Plan& plan) {
+  if (o.purpose != OrderPurpose::kStopLoss && o.purpose != OrderPurpose::kTakeProfit) return;
+  auto it = s.positions.find(o.symbol);
+  if (it == s.positions.end()) return;
+  const bool replace = cfg.watchdog.auto_recover && !OpenLegs(s, o.symbol).exit;
+  const char* leg = o.purpose == OrderPurpose::kStopLoss ? "stop-loss" : "take-profit";
+  plan.events.push_back(ManualInterventionDetected{{Discrepancy{
+      InterventionAction::kProtectiveOrderMissing, o.symbol, o.client_order_id, o.qty - o.filled_qty, Fixed(),
+      absl::StrCat(leg, " cancelled on the venue, not by Apollo; ",
+                   replace ? "re-placed" : "not re-placed (watchdog.auto_recover is false)")}}});
+  if (!replace) return;
+  plan.orders.push_back(Protective(it->second, o.purpose));
+  plan.replaced = true;
+}
+
 }  // namespace
 
-ClientOrderId MakeClientOrderId(Mode mode, uint64_t seq, char leg) {
-  return ClientOrderId{absl::StrCat("ap-", EnumName(mode).substr(0, 1), seq, "-", std::string(1, leg))};
+ClientOrderId MakeClientOrderId(Mode mode, absl::string_view nonce, uint64_t seq, char leg) {
+  if (nonce.empty()) return ClientOrderId{absl::StrCat("ap-", EnumName(mode).substr(0, 1), seq, "-", std::string(1, leg))};
+  return ClientOrderId{absl::StrCat("ap-", EnumName(mode).substr(0, 1), nonce, "-", seq, "-", std::string(1, leg))};
+}
+
+std::string ClientIdNonce(uint64_t random_bits) {
+  static constexpr char kAlphabet[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+  std::string nonce;
+  for (size_t i = 0; i < kClientIdNonceChars; ++i) {
+    nonce.push_back(kAlphabet[random_bits % 36]);
+    random_bits /= 36;
+  }
+  return nonce;
 }
 
 NewOrder EntryOrder(const TradeProposed& t) {
@@ -138,6 +168,10 @@ Plan React(const State& before, const EventBody& report, const config::Config& c
     completes = true;
   } else if (auto* p = std::get_if<OrderPartialFill>(&report)) {
     fill = p;
+  } else if (auto* c = std::get_if<OrderCancelled>(&report); c != nullptr && c->reason == kCancelledExternally) {
+    auto it = before.orders.find(c->client_order_id);
+    if (it != before.orders.end()) OnExternalCancel(before, it->second, cfg, plan);
+    return plan;
   }
   if (fill == nullptr) return plan;
   auto it = before.orders.find(fill->client_order_id);

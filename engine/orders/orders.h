@@ -10,6 +10,10 @@
 // the position the other is cancelled (OCO). The watchdog finds positions
 // whose protection is missing and re-places it (watchdog.auto_recover); on
 // the second miss in a row it flattens the position and requires review.
+// A stop-loss or take-profit cancelled on the venue by someone else
+// (OrderCancelled CANCELLED_EXTERNALLY) while its position is open raises
+// manual review (PROTECTIVE_ORDER_MISSING) and, with watchdog.auto_recover,
+// is re-placed at once (ProtectiveOrdersReplaced).
 #ifndef APOLLO_ENGINE_ORDERS_ORDERS_H_
 #define APOLLO_ENGINE_ORDERS_ORDERS_H_
 
@@ -46,9 +50,16 @@ struct Plan {
 // between) flattens the position.
 inline constexpr uint32_t kWatchdogMissesBeforeFlatten = 2;
 
-// "ap-<mode><seq>-<leg>", e.g. "ap-p1234-E": unique per ledger, within
-// Binance's 36 characters and its [.A-Z:/a-z0-9_-] alphabet.
-ClientOrderId MakeClientOrderId(Mode mode, uint64_t seq, char leg);
+// "ap-<mode><nonce>-<seq>-<leg>", e.g. "ap-tk3x9q2mw-1234-E": the ledger's
+// nonce (State::client_id_nonce, kClientIdNonceChars of [0-9a-z]) makes it
+// unique per account, not only per ledger (a fresh or restored ledger on the
+// same account has another nonce). Without a nonce (paper, older ledgers)
+// "ap-<mode><seq>-<leg>", e.g. "ap-p1234-E". At most 35 characters, within
+// Binance's 36 and its [.A-Z:/a-z0-9_-] alphabet.
+inline constexpr size_t kClientIdNonceChars = 8;
+ClientOrderId MakeClientOrderId(Mode mode, absl::string_view nonce, uint64_t seq, char leg);
+// A new nonce from 64 random bits: kClientIdNonceChars of [0-9a-z].
+std::string ClientIdNonce(uint64_t random_bits);
 
 NewOrder EntryOrder(const TradeProposed& trade);
 NewOrder ExitOrder(const Position& position, CloseReason reason);

@@ -299,9 +299,15 @@ absl::Status Engine::ResolveInDoubt() {
       } else {
         RETURN_IF_ERROR(Emit(OrderExpired{o.client_order_id, "NOT_RECEIVED_BY_VENUE"}));
       }
-    } else if (unresolved.ok()) {  // the others are still asked
-      unresolved = absl::UnavailableError(absl::StrCat("cannot resolve in-doubt order ", o.client_order_id.value,
-                                                       ": ", reports.status().message()));
+    } else {
+      if (unresolved.ok()) {
+        unresolved = absl::UnavailableError(absl::StrCat("cannot resolve in-doubt order ", o.client_order_id.value,
+                                                         ": ", reports.status().message()));
+      }
+      // The venue did not answer in time: asking the others now would wait
+      // as long again, and the engine loop must go on (bars, the operator).
+      // They are all asked again at the next pass.
+      if (absl::IsDeadlineExceeded(reports.status())) break;
     }
   }
   return unresolved;
@@ -324,7 +330,8 @@ absl::Status Engine::Start() {
   RETURN_IF_ERROR(WarmStrategy());
   if (d_.projections != nullptr) RETURN_IF_ERROR(d_.projections->CatchUp(*d_.ledger));
   CrashPoint("startup");
-  RETURN_IF_ERROR(Emit(SystemStarted{d_.cfg.run.mode, d_.build_version}));
+  const std::string nonce = state_.client_id_nonce.empty() ? d_.client_id_nonce : state_.client_id_nonce;
+  RETURN_IF_ERROR(Emit(SystemStarted{d_.cfg.run.mode, d_.build_version, nonce}));
   RETURN_IF_ERROR(Emit(ConfigLoaded{d_.cfg.Hash(), d_.build_version, d_.cfg.run.initial_equity, d_.cfg.Canonical(),
                                     d_.strategy->name(), d_.strategy->version()}));
   RETURN_IF_ERROR(JournalFilters());

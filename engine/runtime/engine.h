@@ -67,6 +67,9 @@ struct EngineDeps {
   EngineObserver* observer = nullptr;   // optional
   risk::Filters filters;
   std::string filters_source = "paper_sim";  // journaled with them: paper_sim, exchangeInfo
+  // The client id nonce a ledger without one gets at this start (testnet,
+  // live: random, orders::ClientIdNonce); "" keeps ids without one (paper).
+  std::string client_id_nonce;
   // 0: each step is one synced append (testnet, live, paced paper). N > 0:
   // steps are appended unsynced in groups of at least N events, and synced
   // at Stop; for simulated venues only (paper at --speed max, backtest),

@@ -39,7 +39,9 @@ class Venue {
   // process died between journaling it and hearing back): the venue's
   // reports for it, or NotFound when the venue never received it, which
   // makes sending it now its first and only submission, or Unavailable
-  // when it cannot tell yet (asked again later).
+  // when it cannot tell yet (asked again later), or DeadlineExceeded when
+  // the venue did not answer in time (asked again later; the engine asks
+  // no other order until then, so a slow venue does not hold its loop).
   virtual absl::StatusOr<Reports> Query(const Order& order) = 0;
   // A closed bar of market data. A simulated venue matches the open orders
   // of `state` against it; a real one returns nothing (its reports arrive

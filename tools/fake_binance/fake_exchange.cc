@@ -501,7 +501,10 @@ void FakeExchange::Fill(Order& order, Fixed qty, Fixed price, bool maker) {
   order.cum_quote += qty.Mul(price);
   order.update_time_ms = now;
   order.status = order.executed_qty == order.orig_qty ? OrderStatus::kFilled : OrderStatus::kPartiallyFilled;
-  EmitOrderUpdate(order, "TRADE", qty, price, fee, realized, next_trade_id_++, maker);
+  const int64_t trade_id = next_trade_id_++;
+  trades_.push_back(Trade{trade_id, order.order_id, order.side, price, qty, qty.Mul(price), fee, realized, maker, now});
+  if (trades_.size() > config_.history_max) trades_.pop_front();
+  EmitOrderUpdate(order, "TRADE", qty, price, fee, realized, trade_id, maker);
   EmitAccountUpdate();
   if (reducing && order.IsOpen() && order.deferred_qty.is_zero() && Reducible(order.side).is_zero()) Expire(order);
   ExpireReduceOnlyOrdersIfFlat();
@@ -692,6 +695,40 @@ AccountSnapshot FakeExchange::Account() const {
   return AccountLocked();
 }
 
+ApiResult<std::vector<Trade>> FakeExchange::UserTrades(const Params& p) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto e = CheckSymbol(p, true)) return *e;
+  int64_t order_id = 0, limit = 500;
+  std::optional<absl::string_view> id_text = Get(p, "orderId");
+  if (id_text && !absl::SimpleAtoi(*id_text, &order_id)) return Missing("orderId");
+  if (std::optional<absl::string_view> l = Get(p, "limit"); l && (!absl::SimpleAtoi(*l, &limit) || limit < 1)) {
+    return Missing("limit");
+  }
+  limit = std::min<int64_t>(limit, 1000);
+  std::vector<Trade> out;
+  for (const Trade& t : trades_) {
+    if (id_text && t.order_id != order_id) continue;
+    out.push_back(t);
+  }
+  if (out.size() > static_cast<size_t>(limit)) out.erase(out.begin(), out.end() - limit);  // the newest
+  return out;
+}
+
+std::vector<Bar> FakeExchange::ClosedBars(int64_t start_time_ms, size_t limit) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Bar> out;
+  for (size_t i = 0; i <= bar_index_ && out.size() < limit; ++i) {
+    if (bars_[i].open_time_ms >= start_time_ms) out.push_back(bars_[i]);
+  }
+  return out;
+}
+
+absl::StatusOr<Bar> FakeExchange::BarBack(size_t back) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (back > bar_index_) return absl::OutOfRangeError(absl::StrCat("only ", bar_index_, " bars before the current one"));
+  return bars_[bar_index_ - back];
+}
+
 std::string FakeExchange::StartUserStream() {
   std::lock_guard<std::mutex> lock(mu_);
   const int64_t now = NowLocked();
@@ -761,6 +798,18 @@ ApiResult<Order> FakeExchange::ClosePositionByHand(absl::string_view symbol) {
   EmitOrderUpdate(order, "NEW", Fixed(), Fixed(), Fixed(), Fixed(), 0, false);
   Fill(order, order.orig_qty, Current().close, /*maker=*/false);
   return order;
+}
+
+ApiResult<AlgoOrder> FakeExchange::CancelAlgoByHand(absl::string_view type) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [id, algo] : algos_) {
+    if (algo.status != AlgoStatus::kNew || AlgoTypeName(algo.type) != type) continue;
+    algo.status = AlgoStatus::kCanceled;
+    algo.update_time_ms = NowLocked();
+    EmitAlgoUpdate(algo);
+    return algo;
+  }
+  return Error(kCancelRejected);
 }
 
 // ---- user events -----------------------------------------------------------

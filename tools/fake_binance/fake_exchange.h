@@ -18,6 +18,9 @@
 // wire, and are validated the way Binance does it with Binance's error codes,
 // so the C++ API and the HTTP API behave alike.
 //
+// Trades (every fill) are kept for GET /fapi/v1/userTrades, with the
+// commission the user stream reported for them.
+//
 // Matching rules (a bar-level model, conservative where a bar hides order):
 // - MARKET fills at once at the current close (taker fee). A partial-fill
 //   fault fills a percentage now and the rest at the next bar's open.
@@ -137,6 +140,16 @@ struct AlgoOrder {
   int64_t create_time_ms = 0, update_time_ms = 0, trigger_time_ms = 0;
 };
 
+// One execution, as GET /fapi/v1/userTrades lists it.
+struct Trade {
+  int64_t id = 0;        // the trade id the user stream's "t" carried
+  int64_t order_id = 0;
+  Side side = Side::kBuy;
+  Fixed price, qty, quote_qty, commission, realized_pnl;
+  bool maker = false;
+  int64_t time_ms = 0;
+};
+
 struct Position {
   std::string symbol;
   Fixed qty;            // signed: negative is short
@@ -201,6 +214,14 @@ class FakeExchange {
   ApiResult<std::vector<AlgoOrder>> OpenAlgoOrders(const Params& p);
   // positionRisk / account / balance.
   AccountSnapshot Account() const;
+  // GET /fapi/v1/userTrades: symbol (required), orderId, limit (default 500,
+  // max 1000); oldest first. Trades beyond history_max are forgotten.
+  ApiResult<std::vector<Trade>> UserTrades(const Params& p) const;
+  // The closed bars (up to the current one) opening at or after
+  // start_time_ms, oldest first, at most `limit`: GET /fapi/v1/klines.
+  std::vector<Bar> ClosedBars(int64_t start_time_ms, size_t limit) const;
+  // The closed bar `back` bars before the current one (0: the current).
+  absl::StatusOr<Bar> BarBack(size_t back) const;
 
   // POST/PUT/DELETE /fapi/v1/listenKey. Start returns the active key if
   // there is one (extending it), as Binance does; keys expire after
@@ -218,6 +239,9 @@ class FakeExchange {
   // position goes to zero at the current close and the user events follow.
   absl::Status SetPartialFillNextMarket(int percent);
   ApiResult<Order> ClosePositionByHand(absl::string_view symbol);
+  // Cancels the open algo order of `type` ("STOP_MARKET",
+  // "TAKE_PROFIT_MARKET") as from the web UI; its ALGO_UPDATE follows.
+  ApiResult<AlgoOrder> CancelAlgoByHand(absl::string_view type);
 
   // User-data events (JSON, Binance shapes), oldest first.
   std::vector<std::string> TakeUserEvents();
@@ -282,6 +306,7 @@ class FakeExchange {
   Position position_;
   std::map<int64_t, Order> orders_;     // by orderId (increasing = time order)
   std::map<int64_t, AlgoOrder> algos_;  // by algoId
+  std::deque<Trade> trades_;            // oldest first, at most history_max
   int64_t next_order_id_ = 4'000'000'001;
   int64_t next_algo_id_ = 1'000'000'001;
   int64_t next_trade_id_ = 500'000'001;

@@ -2,6 +2,7 @@
 #include "tools/fake_binance/faults.h"
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -14,6 +15,11 @@ namespace {
 
 constexpr int kCountMax = 1'000'000;
 constexpr int64_t kDelayMaxMs = 10 * 60 * 1000;
+
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 absl::string_view StageName(FaultStage stage) {
   switch (stage) {
@@ -54,6 +60,9 @@ std::string Fault::ToJson() const {
       .Int("code", code)
       .Str("msg", msg)
       .Int("delayMs", delay_ms)
+      .Str("corruptField", corrupt_field)
+      .Str("corruptValue", corrupt_value)
+      .Int("forMs", for_ms)
       .Close();
 }
 
@@ -109,6 +118,16 @@ Fault ServerErrorAfterAccept(int http_status, std::string method, std::string pa
   return f;
 }
 
+Fault CorruptAnswer(std::string field, std::string value, std::string method, std::string path) {
+  Fault f;
+  f.stage = FaultStage::kAfterAccept;
+  f.method = std::move(method);
+  f.path = std::move(path);
+  f.corrupt_field = std::move(field);
+  f.corrupt_value = std::move(value);
+  return f;
+}
+
 Fault EngineError(int code, std::string method, std::string path, int count) {
   Fault f;
   f.stage = FaultStage::kEngine;
@@ -127,6 +146,7 @@ absl::Status FaultInjector::Add(Fault fault) {
   if (faults_.size() >= kPendingMax) {
     return absl::ResourceExhaustedError(absl::StrCat("already ", kPendingMax, " faults pending"));
   }
+  if (fault.for_ms > 0) fault.until_ms = SteadyMs() + fault.for_ms;
   faults_.push_back(std::move(fault));
   return absl::OkStatus();
 }
@@ -138,12 +158,14 @@ void FaultInjector::Clear() {
 
 std::optional<Fault> FaultInjector::Take(FaultStage stage, absl::string_view method, absl::string_view path) {
   std::lock_guard<std::mutex> lock(mu_);
+  const int64_t now = SteadyMs();
+  std::erase_if(faults_, [now](const Fault& f) { return f.for_ms > 0 && now >= f.until_ms; });
   for (auto it = faults_.begin(); it != faults_.end(); ++it) {
     if (it->stage != stage || it->count <= 0) continue;
     if (!it->method.empty() && it->method != method) continue;
     if (!it->path.empty() && it->path != path) continue;
     Fault taken = *it;
-    if (--it->count <= 0) faults_.erase(it);
+    if (it->for_ms == 0 && --it->count <= 0) faults_.erase(it);
     return taken;
   }
   return std::nullopt;
@@ -151,7 +173,12 @@ std::optional<Fault> FaultInjector::Take(FaultStage stage, absl::string_view met
 
 std::vector<Fault> FaultInjector::Pending() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return faults_;
+  const int64_t now = SteadyMs();
+  std::vector<Fault> out;
+  for (const Fault& f : faults_) {
+    if (f.for_ms == 0 || now < f.until_ms) out.push_back(f);
+  }
+  return out;
 }
 
 std::string FaultInjector::PendingJson() const {
@@ -162,8 +189,9 @@ std::string FaultInjector::PendingJson() const {
 
 absl::StatusOr<Fault> ParseFault(const Params& p, int64_t now_ms) {
   const std::string kind = Param(p, "kind");
-  int64_t count = 1, retry_after = 1, status = 503, delay_ms = 0, code = 0;
+  int64_t count = 1, retry_after = 1, status = 503, delay_ms = 0, code = 0, for_ms = 0;
   if (absl::Status s = IntParam(p, "count", 1, kCountMax, &count); !s.ok()) return s;
+  if (absl::Status s = IntParam(p, "for_ms", 0, kDelayMaxMs, &for_ms); !s.ok()) return s;
   if (absl::Status s = IntParam(p, "retry_after", 0, 86'400, &retry_after); !s.ok()) return s;
   const std::string path = Param(p, "path");
   const std::string method = Param(p, "method");
@@ -182,6 +210,7 @@ absl::StatusOr<Fault> ParseFault(const Params& p, int64_t now_ms) {
     f = phase == "after" ? ServerErrorAfterAccept(static_cast<int>(status), method.empty() ? "POST" : method,
                                                   path.empty() ? "/fapi/v1/order" : path)
                          : ServerError(static_cast<int>(status), n, path);
+    if (phase == "before") f.method = method;
     f.count = n;
   } else if (kind == "delay") {
     if (absl::Status s = IntParam(p, "ms", 1, kDelayMaxMs, &delay_ms); !s.ok()) return s;
@@ -189,6 +218,7 @@ absl::StatusOr<Fault> ParseFault(const Params& p, int64_t now_ms) {
     f = phase == "after" ? DelayAfterAccept(delay_ms, method.empty() ? "POST" : method,
                                             path.empty() ? "/fapi/v1/order" : path)
                          : DelayBefore(delay_ms, n, path);
+    if (phase == "before") f.method = method;
     f.count = n;
   } else if (kind == "timestamp") {
     f = EngineError(kInvalidTimestamp, method, path, n);
@@ -204,13 +234,40 @@ absl::StatusOr<Fault> ParseFault(const Params& p, int64_t now_ms) {
     if (code == 0) return absl::InvalidArgumentError("error: code= is required");
     f = EngineError(static_cast<int>(code), method, path, n);
     if (std::string msg = Param(p, "msg"); !msg.empty()) f.msg = msg;
+  } else if (kind == "corrupt") {
+    const std::string field = Param(p, "field");
+    if (field.empty() || path.empty() || method.empty()) {
+      return absl::InvalidArgumentError("corrupt: field=, path= and method= are required");
+    }
+    auto value = p.find("value");  // may be empty: an empty decimal
+    f = CorruptAnswer(field, value == p.end() ? "" : value->second, method, path);
+    f.count = n;
   } else {
     return absl::InvalidArgumentError(absl::StrCat(
         "kind: expected 429, 418, 5xx, delay, timestamp, margin, no_such_order, duplicate_client_id, error, "
-        "partial_fill or close_position; got '",
+        "corrupt, partial_fill, close_position or cancel_algo; got '",
         kind, "'"));
   }
+  f.for_ms = for_ms;
   return f;
+}
+
+std::string CorruptJsonField(absl::string_view json, absl::string_view field, absl::string_view value) {
+  const std::string key = absl::StrCat("\"", field, "\":");
+  const size_t at = json.find(key);
+  if (at == absl::string_view::npos) return std::string(json);
+  size_t begin = at + key.size();
+  while (begin < json.size() && json[begin] == ' ') ++begin;
+  size_t end = begin;
+  if (begin < json.size() && json[begin] == '"') {
+    ++begin;
+    end = json.find('"', begin);
+    if (end == absl::string_view::npos) return std::string(json);
+  } else {
+    end = json.find_first_of(",}]", begin);
+    if (end == absl::string_view::npos) end = json.size();
+  }
+  return absl::StrCat(json.substr(0, begin), value, json.substr(end));
 }
 
 }  // namespace apollo::fake_binance

@@ -9,12 +9,16 @@
 //                 of the handler: a Binance error (-1021, -2019, -2013,
 //                 -4116...). The request has no effect.
 //   kAfterAccept  after the handler answered 200 (the order exists): wait
-//                 `delay_ms` before answering ("timeout after accepted"), or
+//                 `delay_ms` before answering ("timeout after accepted"),
 //                 replace the answer with an HTTP error (a 5xx after the
-//                 order was placed).
+//                 order was placed), or send it with one field's value
+//                 replaced (`corrupt_field` = `corrupt_value`: a malformed
+//                 number in a 200 answer).
 //
 // A fault matches a request when its method and path are empty or equal;
 // the first pending fault that matches is consumed (count decremented).
+// A fault with `for_ms` > 0 is not consumed: it acts on every matching
+// request for that long after it was added (a venue slow for minutes).
 //
 //   RETURN_IF_ERROR(faults.Add(RateLimited(/*retry_after_s=*/2)));  // next request: 429
 //   RETURN_IF_ERROR(faults.Add(DelayAfterAccept(3000)));            // next POST /fapi/v1/order
@@ -49,6 +53,9 @@ struct Fault {
   int code = 0;            // Binance error code for the body (0: no JSON body)
   std::string msg;         // "" = Binance's standard message for `code`
   int64_t delay_ms = 0;    // wait before carrying on / before answering
+  std::string corrupt_field, corrupt_value;  // kAfterAccept: "price" = "abc"
+  int64_t for_ms = 0;      // > 0: every matching request for this long, not `count`
+  int64_t until_ms = 0;    // steady clock, set by FaultInjector::Add when for_ms > 0
 
   std::string ToJson() const;
 };
@@ -61,6 +68,8 @@ Fault DelayBefore(int64_t delay_ms, int count = 1, std::string path = "");
 // `method`/`path` default to the order entry point, POST /fapi/v1/order.
 Fault DelayAfterAccept(int64_t delay_ms, std::string method = "POST", std::string path = "/fapi/v1/order");
 Fault ServerErrorAfterAccept(int http_status, std::string method = "POST", std::string path = "/fapi/v1/order");
+// The next 200 answer to method/path with "field"'s value replaced by `value`.
+Fault CorruptAnswer(std::string field, std::string value, std::string method, std::string path);
 // A Binance error on the next signed request matching method/path:
 // -1021 (any), -2019 / -4116 (POST /fapi/v1/order), -2013 (GET /fapi/v1/order).
 Fault EngineError(int code, std::string method = "", std::string path = "", int count = 1);
@@ -85,11 +94,18 @@ class FaultInjector {
 // The admin endpoint's parameters → a fault. `kind` is one of
 //   429 | 418 | 5xx (status=500..599) | delay (ms=, phase=before|after) |
 //   timestamp (-1021) | margin (-2019) | no_such_order (-2013) |
-//   duplicate_client_id (-4116) | error (code=, msg=)
-// with optional count=, path=, method=, retry_after=, and for 5xx
+//   duplicate_client_id (-4116) | error (code=, msg=) |
+//   corrupt (field=, value=, path= and method= required: the 200 answer
+//   carries "field":"value")
+// with optional count=, path=, method=, retry_after=, for_ms= (act on every
+// matching request for that long instead of count= of them), and for 5xx
 // phase=after (the request is processed, then answered 5xx).
 // InvalidArgument names the bad parameter.
 absl::StatusOr<Fault> ParseFault(const Params& params, int64_t now_ms);
+
+// `json` with the value of the first "field": replaced by `value` (inside
+// the quotes for a string value, bare otherwise); unchanged if absent.
+std::string CorruptJsonField(absl::string_view json, absl::string_view field, absl::string_view value);
 
 }  // namespace apollo::fake_binance
 

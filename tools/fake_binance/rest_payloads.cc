@@ -51,6 +51,36 @@ std::string OrderJson(const Order& o) {
       .Close();
 }
 
+std::string UserTradeJson(const Trade& t, const ExchangeConfig& config) {
+  return JsonObject()
+      .Str("symbol", config.symbol)
+      .Int("id", t.id)
+      .Int("orderId", t.order_id)
+      .Str("side", SideName(t.side))
+      .Dec("price", t.price)
+      .Dec("qty", t.qty)
+      .Dec("realizedPnl", t.realized_pnl)
+      .Str("marginAsset", config.quote_asset)
+      .Dec("quoteQty", t.quote_qty)
+      .Dec("commission", t.commission)
+      .Str("commissionAsset", config.quote_asset)
+      .Int("time", t.time_ms)
+      .Str("positionSide", "BOTH")
+      .Bool("buyer", t.side == Side::kBuy)
+      .Bool("maker", t.maker)
+      .Close();
+}
+
+std::string KlinesJson(const std::vector<Bar>& bars, int64_t interval_ms) {
+  std::vector<std::string> rows;
+  for (const Bar& b : bars) {
+    rows.push_back(absl::StrCat("[", b.open_time_ms, ",\"", b.open.ToString(), "\",\"", b.high.ToString(), "\",\"",
+                                b.low.ToString(), "\",\"", b.close.ToString(), "\",\"", b.volume.ToString(), "\",",
+                                b.open_time_ms + interval_ms - 1, ",\"0\",0,\"0\",\"0\",\"0\"]"));
+  }
+  return JsonArray(rows);
+}
+
 std::string AlgoOrderJson(const AlgoOrder& a) {
   return JsonObject()
       .Int("algoId", a.algo_id)

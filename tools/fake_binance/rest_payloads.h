@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "tools/fake_binance/fake_exchange.h"
@@ -19,6 +20,11 @@ std::string OrderJson(const Order& order);
 std::string AlgoOrderJson(const AlgoOrder& algo);
 // DELETE /fapi/v1/algoOrder: {"algoId","clientAlgoId","code":"200","msg":"success"}.
 std::string AlgoCancelJson(const AlgoOrder& algo);
+
+// One GET /fapi/v1/userTrades element.
+std::string UserTradeJson(const Trade& trade, const ExchangeConfig& config);
+// GET /fapi/v1/klines: [[openTime,"o","h","l","c","v",closeTime,"q",n,"V","Q","0"],...]
+std::string KlinesJson(const std::vector<Bar>& bars, int64_t interval_ms);
 
 // GET /fapi/v2|v3/positionRisk: v2 lists the symbol even when flat, v3 only
 // a non-zero position.

@@ -4,6 +4,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -48,10 +49,22 @@ int64_t IntervalMs(absl::string_view interval) {
 
 // A message for the WebSocket pump, in exchange order.
 struct WsItem {
-  enum Kind { kUserEvent, kKline, kListenKeyExpired } kind = kUserEvent;
-  std::string json;  // kUserEvent
+  enum Kind { kUserEvent, kKline, kListenKeyExpired, kRaw } kind = kUserEvent;
+  std::string json;  // kUserEvent, kRaw
   Bar bar;           // kKline
+  std::string stream;  // kRaw: "user" or "market"
 };
+
+// A drill on the next stream message of `stream` ("user" or "market") that
+// contains `match`: one field's value replaced, or the text cut in half.
+struct WsMutation {
+  std::string stream, match;
+  bool truncate = false;
+  std::string field, value;
+};
+
+constexpr size_t kWsMutationsMax = 100;
+constexpr int64_t kOversizeBytesMax = 64 << 20;
 
 struct Reply {
   int status = 200;
@@ -131,6 +144,8 @@ struct FakeBinanceServer::Impl {
   void PushWs(WsItem item);
   void PumpWs();
   void SendWs(const WsItem& item);
+  std::string Mutate(absl::string_view stream, std::string text);
+  void Broadcast(absl::string_view stream, const std::string& text);
   std::vector<std::string> ConnectedListenKeys() const;
   void StopWs();
 
@@ -150,6 +165,7 @@ struct FakeBinanceServer::Impl {
   mutable std::mutex ws_mu;
   mutable std::condition_variable ws_cv;
   std::deque<WsItem> ws_queue;
+  std::deque<WsMutation> ws_mutations;  // under ws_mu
   bool ws_busy = false;  // the pump holds an item it has not sent yet
   bool ws_stopping = false;
 
@@ -228,6 +244,7 @@ std::optional<ApiError> FakeBinanceServer::Impl::Authenticate(Security security,
     if (recv_window > kMaxRecvWindowMs) return Error(kBadRecvWindow);
   }
   if (!SignaturesEqual(HmacSha256Hex(options.api_secret, payload), *signature)) return Error(kInvalidSignature);
+  if (options.on_signature) options.on_signature(*signature);
   if (timestamp >= now_ms + 1000) {
     return Error(kInvalidTimestamp, "Timestamp for this request was 1000ms ahead of the server's time.");
   }
@@ -267,14 +284,18 @@ void FakeBinanceServer::Impl::Serve(const Endpoint& ep, const httplib::Request& 
   if (ep.security == Security::kSigned) {
     if (std::optional<Fault> f = faults.Take(FaultStage::kEngine, req.method, req.path)) return AnswerFault(*f, res);
   }
-  const Reply reply = ep.handler(params);
+  Reply reply = ep.handler(params);
   if (reply.status == 200) {
     if (std::optional<Fault> f = faults.Take(FaultStage::kAfterAccept, req.method, req.path)) {
       if (f->delay_ms > 0 && !SleepUnlessStopping(f->delay_ms)) {
         res.status = 503;
         return;
       }
-      if (f->http_status != 0) return AnswerFault(*f, res);
+      if (!f->corrupt_field.empty()) {
+        reply.body = CorruptJsonField(reply.body, f->corrupt_field, f->corrupt_value);
+      } else if (f->http_status != 0) {
+        return AnswerFault(*f, res);
+      }
     }
   }
   res.status = reply.status;
@@ -324,6 +345,31 @@ void FakeBinanceServer::Impl::RegisterRoutes() {
   Register("GET", "/fapi/v1/openAlgoOrders",
            sig(1, 40, [&ex](const Params& p) { return RenderAll(ex.OpenAlgoOrders(p), AlgoOrderJson); }));
 
+  // The account's trades: weight 5.
+  Register("GET", "/fapi/v1/userTrades", sig(5, 0, [&ex, &cfg](const Params& p) {
+             return RenderAll(ex.UserTrades(p), [&cfg](const Trade& t) { return UserTradeJson(t, cfg); });
+           }));
+  // Klines of the closed bars: weight by limit, as Binance documents it.
+  Endpoint klines = pub(1, [this, &ex, &cfg](const Params& p) {
+    auto symbol = p.find("symbol");
+    auto interval = p.find("interval");
+    if (symbol == p.end() || symbol->second.empty()) return Fail(Error(kMandatoryParam, MandatoryParamMsg("symbol")));
+    if (symbol->second != cfg.symbol) return Fail(Error(kBadSymbol));
+    if (interval == p.end() || interval->second != options.kline_interval) {
+      return Fail(Error(kMandatoryParam, MandatoryParamMsg("interval")));
+    }
+    int64_t start = 0, limit = 500;
+    if (auto s = p.find("startTime"); s != p.end() && !absl::SimpleAtoi(s->second, &start)) {
+      return Fail(Error(kMandatoryParam, MandatoryParamMsg("startTime")));
+    }
+    if (auto l = p.find("limit"); l != p.end() && (!absl::SimpleAtoi(l->second, &limit) || limit < 1)) {
+      return Fail(Error(kMandatoryParam, MandatoryParamMsg("limit")));
+    }
+    limit = std::min<int64_t>(limit, 1500);
+    return Ok(KlinesJson(ex.ClosedBars(start, static_cast<size_t>(limit)), IntervalMs(options.kline_interval)));
+  });
+  Register("GET", "/fapi/v1/klines", std::move(klines));
+
   // Account.
   for (int version : {2, 3}) {
     const std::string v = absl::StrCat("/fapi/v", version);
@@ -369,6 +415,11 @@ Reply FakeBinanceServer::Impl::AdminFault(const Params& p) {
     if (absl::Status s = exchange->SetPartialFillNextMarket(percent); !s.ok()) {
       return Reply{400, AdminError(s.message())};
     }
+  } else if (k == "cancel_algo") {
+    auto type = p.find("type");
+    ApiResult<AlgoOrder> r = exchange->CancelAlgoByHand(type == p.end() ? "STOP_MARKET" : type->second);
+    if (!r.ok()) return Reply{409, r.error().ToJson()};
+    return Ok(JsonObject().Bool("ok", true).Raw("algoOrder", AlgoOrderJson(r.value())).Close());
   } else if (k == "close_position") {
     auto sym = p.find("symbol");
     ApiResult<Order> r = exchange->ClosePositionByHand(sym == p.end() ? exchange->config().symbol : sym->second);
@@ -445,16 +496,17 @@ void FakeBinanceServer::Impl::SendWs(const WsItem& item) {
                                 .Close();
       const std::string data =
           JsonObject().Str("e", "kline").Int("E", exchange->NowMs()).Str("s", symbol).Raw("k", k).Close();
-      ws->Broadcast("/stream", JsonObject()
-                                   .Str("stream", absl::StrCat(absl::AsciiStrToLower(symbol), "@kline_", interval))
-                                   .Raw("data", data)
-                                   .Close());
+      Broadcast("market", Mutate("market", JsonObject()
+                                               .Str("stream", absl::StrCat(absl::AsciiStrToLower(symbol), "@kline_", interval))
+                                               .Raw("data", data)
+                                               .Close()));
       break;
     }
     case WsItem::kUserEvent:
-      for (const std::string& key : ConnectedListenKeys()) {
-        if (exchange->IsListenKeyActive(key)) ws->Broadcast(absl::StrCat("/ws/", key), item.json);
-      }
+      Broadcast("user", Mutate("user", item.json));
+      break;
+    case WsItem::kRaw:
+      Broadcast(item.stream, item.json);
       break;
     case WsItem::kListenKeyExpired:
       // As on Binance, the key is gone by the time the event is sent: a bot
@@ -472,6 +524,31 @@ void FakeBinanceServer::Impl::SendWs(const WsItem& item) {
   }
 }
 
+std::string FakeBinanceServer::Impl::Mutate(absl::string_view stream, std::string text) {
+  WsMutation m;
+  {
+    std::lock_guard<std::mutex> lock(ws_mu);
+    auto it = std::find_if(ws_mutations.begin(), ws_mutations.end(), [&](const WsMutation& w) {
+      return w.stream == stream && absl::StrContains(text, w.match);
+    });
+    if (it == ws_mutations.end()) return text;
+    m = std::move(*it);
+    ws_mutations.erase(it);
+  }
+  if (m.truncate) return text.substr(0, text.size() / 2);
+  return CorruptJsonField(text, m.field, m.value);
+}
+
+void FakeBinanceServer::Impl::Broadcast(absl::string_view stream, const std::string& text) {
+  if (stream == "market") {
+    ws->Broadcast("/stream", text);
+    return;
+  }
+  for (const std::string& key : ConnectedListenKeys()) {
+    if (exchange->IsListenKeyActive(key)) ws->Broadcast(absl::StrCat("/ws/", key), text);
+  }
+}
+
 Reply FakeBinanceServer::Impl::AdminWs(const Params& p) {
   if (!ws) return Reply{409, AdminError("the WebSocket streams are not started (--ws-port)")};
   auto kind = p.find("kind");
@@ -483,9 +560,43 @@ Reply FakeBinanceServer::Impl::AdminWs(const Params& p) {
     const bool silent = on == p.end() || (on->second != "false" && on->second != "0");
     ws->SetSilent(silent);
   } else if (k == "listen_key_expired") {
-    PushWs(WsItem{WsItem::kListenKeyExpired, {}, {}});
+    PushWs(WsItem{WsItem::kListenKeyExpired, {}, {}, {}});
+  } else if (k == "kline") {
+    int64_t back = 0;
+    if (auto b = p.find("back"); b != p.end() && (!absl::SimpleAtoi(b->second, &back) || back < 0)) {
+      return Reply{400, AdminError("back: expected an integer >= 0")};
+    }
+    absl::StatusOr<Bar> bar = exchange->BarBack(static_cast<size_t>(back));
+    if (!bar.ok()) return Reply{409, AdminError(bar.status().message())};
+    PushWs(WsItem{WsItem::kKline, {}, *bar, {}});
+  } else if (k == "corrupt_next" || k == "truncate_next" || k == "oversize" || k == "raw") {
+    auto get = [&p](const char* key) {
+      auto it = p.find(key);
+      return it == p.end() ? std::string() : it->second;
+    };
+    const std::string stream = get("stream");
+    if (stream != "user" && stream != "market") return Reply{400, AdminError("stream: expected user or market")};
+    if (k == "oversize") {
+      int64_t bytes = 0;
+      if (!absl::SimpleAtoi(get("bytes"), &bytes) || bytes < 16 || bytes > kOversizeBytesMax) {
+        return Reply{400, AdminError(absl::StrCat("bytes: expected 16..", kOversizeBytesMax))};
+      }
+      std::string text = "{\"e\":\"pad\",\"p\":\"";
+      text.append(static_cast<size_t>(bytes) - text.size() - 2, 'x');
+      text.append("\"}");
+      PushWs(WsItem{WsItem::kRaw, std::move(text), {}, stream});
+    } else if (k == "raw") {
+      PushWs(WsItem{WsItem::kRaw, get("text"), {}, stream});
+    } else {
+      WsMutation m{stream, get("match"), k == "truncate_next", get("field"), get("value")};
+      if (!m.truncate && m.field.empty()) return Reply{400, AdminError("corrupt_next: field= is required")};
+      std::lock_guard<std::mutex> lock(ws_mu);
+      if (ws_mutations.size() >= kWsMutationsMax) return Reply{429, AdminError("too many stream drills pending")};
+      ws_mutations.push_back(std::move(m));
+    }
   } else {
-    return Reply{400, AdminError("kind: expected drop, silent or listen_key_expired")};
+    return Reply{400, AdminError("kind: expected drop, silent, listen_key_expired, kline, corrupt_next, "
+                                 "truncate_next, oversize or raw")};
   }
   return Ok(JsonObject().Bool("ok", true).Int("clients", static_cast<int64_t>(ws->client_count())).Close());
 }
@@ -618,8 +729,8 @@ absl::Status FakeBinanceServer::StartWs(int port) {
   im.ws = std::move(ws);
   im.ws_thread = std::thread([&im] { im.PumpWs(); });
   // The sinks run under the exchange's lock: they only queue.
-  im.exchange->SetUserEventSink([&im](const std::string& event) { im.PushWs(WsItem{WsItem::kUserEvent, event, {}}); });
-  im.exchange->SetBarSink([&im](const Bar& bar) { im.PushWs(WsItem{WsItem::kKline, {}, bar}); });
+  im.exchange->SetUserEventSink([&im](const std::string& event) { im.PushWs(WsItem{WsItem::kUserEvent, event, {}, {}}); });
+  im.exchange->SetBarSink([&im](const Bar& bar) { im.PushWs(WsItem{WsItem::kKline, {}, bar, {}}); });
   return absl::OkStatus();
 }
 

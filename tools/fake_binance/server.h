@@ -15,7 +15,10 @@
 //   API key   POST|PUT|DELETE /fapi/v1/listenKey
 //   signed    POST|GET|DELETE /fapi/v1/order, GET /fapi/v1/openOrders,
 //             POST|GET|DELETE /fapi/v1/algoOrder, GET /fapi/v1/openAlgoOrders,
-//             GET /fapi/v2|v3/positionRisk, /fapi/v2|v3/account, /fapi/v2|v3/balance
+//             GET /fapi/v1/userTrades, /fapi/v2|v3/positionRisk,
+//             /fapi/v2|v3/account, /fapi/v2|v3/balance
+//   public    GET  /fapi/v1/klines (symbol, interval = the server's, startTime,
+//             limit ≤ 1500): the closed bars up to the current one
 //   admin     POST|DELETE /admin/fault, POST /admin/bar, GET /admin/state,
 //             POST /admin/clock, POST /admin/ws — loopback callers only, no
 //             signature; parameters in the query string or a form body.
@@ -29,6 +32,16 @@
 //                  kind=silent [on=false] stop (resume) sending data
 //                  kind=listen_key_expired  send {"e":"listenKeyExpired",..} to
 //                                       the user clients and deactivate the key
+//                  kind=kline back=K    send the closed kline K bars before the
+//                                       current one again (0: a repeat)
+//                  kind=corrupt_next stream=user|market field=F value=V [match=M]
+//                                       the next message of the stream that
+//                                       contains M: F's value replaced by V
+//                  kind=truncate_next stream=.. [match=M]  ... cut in half
+//                  kind=oversize stream=.. bytes=N  a valid JSON text of N bytes
+//                  kind=raw stream=.. text=T        T as it is
+//   POST /admin/fault kind=cancel_algo type=STOP_MARKET|TAKE_PROFIT_MARKET
+//                                       cancel that open algo order by hand
 //
 // Authentication: X-MBX-APIKEY must be present (-2014, HTTP 401) and equal
 // to the key (-2015, 401); SIGNED endpoints need `timestamp` and
@@ -67,6 +80,9 @@ struct ServerOptions {
   std::string kline_interval = "5m";
   // Called once per request with "METHOD /path -> status" (optional).
   std::function<void(absl::string_view line)> access_log;
+  // Called with the signature of each signed request that verified
+  // (optional): tests check that signatures leak nowhere.
+  std::function<void(absl::string_view signature)> on_signature;
 };
 
 class FakeBinanceServer {

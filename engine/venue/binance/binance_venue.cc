@@ -1,8 +1,6 @@
 // BinanceVenue: Venue calls → REST; user-data stream → reports.
 #include "engine/venue/binance/binance_venue.h"
 
-#include <simdjson.h>
-
 #include <algorithm>
 #include <chrono>
 
@@ -12,8 +10,6 @@
 
 namespace apollo::venue::binance {
 namespace {
-
-const Fixed kHundred = Fixed::FromInt(100);
 
 // The reports for a REST failure of a new order: a rejection the venue
 // stated, nothing when the outcome is unknown (the order stays in doubt).
@@ -28,27 +24,42 @@ Reports RejectionOrNothing(const Order& order, const absl::Status& status) {
   return Reports{OrderRejected{order.client_order_id, code, why}};
 }
 
-std::string Text(simdjson::ondemand::value v) {
-  std::string_view s;
-  if (v.get_string().get(s) == simdjson::SUCCESS) return std::string(s);
-  int64_t i = 0;
-  if (v.get_int64().get(i) == simdjson::SUCCESS) return absl::StrCat(i);
-  return "";
+// A query the venue did not answer (5xx, timeouts, after the client's
+// retries) is DeadlineExceeded: see Venue::Query.
+absl::Status Unanswered(const absl::Status& status) {
+  if (absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status)) {
+    return absl::DeadlineExceededError(absl::StrCat("the venue did not answer: ", status.message()));
+  }
+  return status;
 }
-
-Fixed Decimal(const std::string& s) { return Fixed::Parse(s).value_or(Fixed()); }
-
-// The fields of an ORDER_TRADE_UPDATE's "o" object Apollo uses.
-struct OrderUpdate {
-  std::string symbol, client_id, order_id, exec_type, status, trade_id;
-  Fixed last_qty, cum_qty, last_price, commission;
-};
 
 }  // namespace
 
 BinanceVenue::BinanceVenue(RestClient* client, BinanceVenueOptions options)
-    : client_(client), options_(std::move(options)) {
+    : client_(client),
+      options_(std::move(options)),
+      triggered_(options_.orders_tracked_max),
+      last_sent_ms_(options_.orders_tracked_max),
+      cancel_requested_(options_.orders_tracked_max) {
   created_ms_ = NowMs();
+}
+
+void BinanceVenue::Note(absl::string_view event, const ClientOrderId& id, absl::string_view detail) const {
+  if (options_.on_note) options_.on_note(event, id, detail);
+}
+
+std::string BinanceVenue::CancelReason(const ClientOrderId& id) const {
+  const std::string* asked = cancel_requested_.Find(id.value);
+  return asked != nullptr ? *asked : std::string(kCancelledExternally);
+}
+
+Reports BinanceVenue::Settled(Reports reports) {
+  for (const EventBody& r : reports) {
+    if (auto* c = std::get_if<OrderCancelled>(&r)) cancel_requested_.Erase(c->client_order_id.value);
+    if (auto* f = std::get_if<OrderFilled>(&r)) cancel_requested_.Erase(f->client_order_id.value);
+    if (auto* x = std::get_if<OrderExpired>(&r)) cancel_requested_.Erase(x->client_order_id.value);
+  }
+  return reports;
 }
 
 int64_t BinanceVenue::NowMs() const {
@@ -58,9 +69,9 @@ int64_t BinanceVenue::NowMs() const {
 }
 
 absl::Status BinanceVenue::NotFoundYet(const Order& o, const absl::Status& not_found) {
-  auto it = last_sent_ms_.find(o.client_order_id.value);
-  const int64_t until_ms = it == last_sent_ms_.end() ? created_ms_ + options_.previous_in_flight_ms
-                                                    : it->second + options_.in_flight_ms;
+  const int64_t* sent_ms = last_sent_ms_.Find(o.client_order_id.value);
+  const int64_t until_ms = sent_ms == nullptr ? created_ms_ + options_.previous_in_flight_ms
+                                              : *sent_ms + options_.in_flight_ms;
   const int64_t wait_ms = until_ms - NowMs();
   if (wait_ms <= 0) return not_found;
   return absl::UnavailableError(absl::StrCat("order ", o.client_order_id.value,
@@ -84,7 +95,7 @@ Reports BinanceVenue::Submit(const Order& o) {
   // In doubt: its requests were all signed before now (the client may have
   // waited out a 429 and re-signed), so "no such order" is believed only
   // in_flight_ms from here.
-  if (out.empty()) last_sent_ms_[o.client_order_id.value] = NowMs();
+  if (out.empty()) last_sent_ms_.Put(o.client_order_id.value, NowMs());
   return out;
 }
 
@@ -116,149 +127,191 @@ Reports BinanceVenue::Send(const Order& o) {
 }
 
 Reports BinanceVenue::Cancel(const Order& o, const std::string& reason) {
+  cancel_requested_.Put(o.client_order_id.value, reason);
   const absl::Status st = IsAlgo(o) ? CancelAlgoOrder(*client_, o.client_order_id).status()
                                     : CancelOrder(*client_, o.symbol, o.client_order_id).status();
-  if (st.ok()) return Reports{OrderCancelled{o.client_order_id, reason}};
-  // Not open any more (filled meanwhile, or cancelled by hand): what it
-  // became arrives on the stream or at the next reconciliation.
+  Notice(st);
+  if (st.ok()) return Settled(Reports{OrderCancelled{o.client_order_id, reason}});
+  // Not open any more (-2011): filled or triggered meanwhile, or cancelled
+  // already (by an earlier request of ours whose answer was lost, or by
+  // hand). What it became is asked for now.
+  if (absl::IsNotFound(st)) {
+    absl::StatusOr<Reports> settled = Query(o);
+    if (settled.ok() && !settled->empty()) return *std::move(settled);
+  }
+  // The answer was lost (5xx, timeout): the stream reports the cancel, or
+  // the next housekeeping pass asks again.
+  Note("order_cancel_unconfirmed", o.client_order_id, st.message());
   return {};
 }
 
-Reports BinanceVenue::FillsFromQuery(const Order& o, Fixed executed, Fixed avg_price, const std::string& venue_id) {
+absl::StatusOr<Reports> BinanceVenue::FillsFromTrades(const Order& o, const std::string& venue_order_id,
+                                                      Fixed executed) {
   Reports out;
-  const Fixed missing = executed - o.filled_qty;
-  if (missing.raw() <= 0) return out;
-  Fill f;
-  f.client_order_id = o.client_order_id;
-  f.trade_id = TradeId{absl::StrCat("q-", venue_id, "-", executed.ToString())};
-  f.price = avg_price;
-  f.qty = missing;
-  f.fee = avg_price.Mul(missing).Mul(options_.taker_fee_pct).Div(kHundred);
-  out.push_back(FillReport(f, executed == o.qty));
+  if (executed <= o.filled_qty) return out;
+  absl::StatusOr<std::vector<UserTrade>> trades = GetUserTrades(*client_, o.symbol, VenueOrderId{venue_order_id});
+  Notice(trades.status());
+  if (!trades.ok()) return trades.status();
+  // Binance lists them oldest first; a lagging list gives the fills it has
+  // now and the rest come with the stream or a later query.
+  Fixed filled = o.filled_qty;
+  for (const UserTrade& t : *trades) {
+    if (filled >= executed || filled >= o.qty) break;
+    if (o.trade_ids.contains(TradeId{t.id})) continue;
+    const Fixed qty = std::min(t.qty, o.qty - filled);
+    filled += qty;
+    out.push_back(FillReport(Fill{o.client_order_id, TradeId{t.id}, t.price, qty, t.commission}, filled == o.qty));
+  }
   return out;
+}
+
+absl::StatusOr<Fixed> BinanceVenue::TradeCommission(const Symbol& symbol, const std::string& venue_order_id,
+                                                    const std::string& trade_id) {
+  absl::StatusOr<std::vector<UserTrade>> trades = GetUserTrades(*client_, symbol, VenueOrderId{venue_order_id});
+  Notice(trades.status());
+  if (!trades.ok()) return trades.status();
+  for (const UserTrade& t : *trades) {
+    if (t.id == trade_id) return t.commission;
+  }
+  return absl::UnavailableError(absl::StrCat("trade ", trade_id, " of order ", venue_order_id, " not listed yet"));
 }
 
 absl::StatusOr<Reports> BinanceVenue::Query(const Order& o) {
   Reports out;
   if (IsAlgo(o)) {
     absl::StatusOr<AlgoOrderResult> r = QueryAlgoOrder(*client_, o.client_order_id);
+    Notice(r.status());
     if (absl::IsNotFound(r.status())) return NotFoundYet(o, r.status());
-    if (!r.ok()) return r.status();
+    if (!r.ok()) return Unanswered(r.status());
+    last_sent_ms_.Erase(o.client_order_id.value);
     if (o.status == OrderStatus::kPlaced) out.push_back(OrderAccepted{o.client_order_id, r->algo_id});
-    if (r->status == AlgoStatus::kCanceled) out.push_back(OrderCancelled{o.client_order_id, "VENUE"});
+    if (r->status == AlgoStatus::kCanceled) out.push_back(OrderCancelled{o.client_order_id, CancelReason(o.client_order_id)});
     if (r->status == AlgoStatus::kRejected) out.push_back(OrderExpired{o.client_order_id, "VENUE_REJECTED"});
+    if (r->status == AlgoStatus::kExpired) out.push_back(OrderExpired{o.client_order_id, "VENUE_EXPIRED"});
     if (!r->actual_order_id.empty()) {
       // Triggered: its fills are the fills of the order it became (their
       // stream report may still be on its way).
-      triggered_[r->actual_order_id] = o.client_order_id;
+      triggered_.Put(r->actual_order_id, o.client_order_id);
       absl::StatusOr<OrderResult> actual = QueryOrderById(*client_, o.symbol, VenueOrderId{r->actual_order_id});
-      if (!actual.ok()) return actual.status();
-      for (EventBody& f : FillsFromQuery(o, actual->executed_qty, actual->avg_price, actual->order_id.value)) {
-        out.push_back(std::move(f));
-      }
+      Notice(actual.status());
+      if (!actual.ok()) return Unanswered(actual.status());
+      absl::StatusOr<Reports> fills = FillsFromTrades(o, actual->order_id.value, actual->executed_qty);
+      if (!fills.ok()) return Unanswered(fills.status());
+      for (EventBody& f : *fills) out.push_back(std::move(f));
     }
-    return out;
+    return Settled(std::move(out));
   }
   absl::StatusOr<OrderResult> r = QueryOrder(*client_, o.symbol, o.client_order_id);
+  Notice(r.status());
   if (absl::IsNotFound(r.status())) return NotFoundYet(o, r.status());
-  if (!r.ok()) return r.status();
+  if (!r.ok()) return Unanswered(r.status());
+  last_sent_ms_.Erase(o.client_order_id.value);
   if (o.status == OrderStatus::kPlaced) out.push_back(OrderAccepted{o.client_order_id, r->order_id});
-  for (EventBody& f : FillsFromQuery(o, r->executed_qty, r->avg_price, r->order_id.value)) out.push_back(std::move(f));
+  absl::StatusOr<Reports> fills = FillsFromTrades(o, r->order_id.value, r->executed_qty);
+  if (!fills.ok()) return Unanswered(fills.status());
+  for (EventBody& f : *fills) out.push_back(std::move(f));
   const bool done = r->status == OrderStatus::kFilled;
-  if (!done && r->status == OrderStatus::kCancelled) out.push_back(OrderCancelled{o.client_order_id, "VENUE"});
+  if (!done && r->status == OrderStatus::kCancelled) {
+    out.push_back(OrderCancelled{o.client_order_id, CancelReason(o.client_order_id)});
+  }
   if (!done && r->status == OrderStatus::kExpired) out.push_back(OrderExpired{o.client_order_id, "VENUE"});
-  return out;
+  return Settled(std::move(out));
 }
 
 UserEventEffects BinanceVenue::OnUserEvent(absl::string_view json, const State& state) {
   UserEventEffects fx;
-  simdjson::ondemand::parser parser;
-  simdjson::padded_string padded(json.data(), json.size());
-  simdjson::ondemand::document doc;
-  if (parser.iterate(padded).get(doc) != simdjson::SUCCESS) return fx;
-  simdjson::ondemand::object root;
-  if (doc.get_object().get(root) != simdjson::SUCCESS) return fx;
-  simdjson::ondemand::object body = root;
-  simdjson::ondemand::object data;
-  if (root.find_field_unordered("data").get_object().get(data) == simdjson::SUCCESS) body = data;  // combined stream
-  std::string_view type;
-  if (body.find_field_unordered("e").get_string().get(type) != simdjson::SUCCESS) return fx;
-  if (type == "listenKeyExpired") {
-    fx.listen_key_expired = true;
+  absl::StatusOr<UserEvent> e = ParseUserEvent(json);
+  if (!e.ok()) {
+    // Whatever it said (a fill, a cancel) is asked of the venue instead.
+    fx.refused = std::string(e.status().message());
+    fx.reconcile_now = true;
+    fx.reconnect = absl::IsDataLoss(e.status());
     return fx;
   }
-  if (type == "ACCOUNT_UPDATE") {
-    fx.reconcile_now = true;  // a balance or position moved: check it against the fold now
-    return fx;
+  switch (e->kind) {
+    case UserEvent::kListenKeyExpired:
+      fx.listen_key_expired = true;
+      break;
+    case UserEvent::kAccountUpdate:
+      fx.reconcile_now = true;  // a balance or position moved: check it against the fold now
+      break;
+    case UserEvent::kAlgoUpdate:
+      fx.reports = Settled(FromAlgoUpdate(e->algo, state, fx));
+      break;
+    case UserEvent::kOrderTradeUpdate:
+      fx.reports = Settled(FromOrderUpdate(e->order, state, fx));
+      break;
+    case UserEvent::kOther:
+      break;
   }
-  simdjson::ondemand::object o;
-  if (body.find_field_unordered("o").get_object().get(o) != simdjson::SUCCESS) return fx;
-  if (type == "ALGO_UPDATE") {
-    std::string caid, actual, status;
-    for (auto field : o) {
-      std::string_view key;
-      if (field.unescaped_key().get(key) != simdjson::SUCCESS) continue;
-      if (key == "caid") caid = Text(field.value());
-      else if (key == "ai") actual = Text(field.value());
-      else if (key == "X") status = Text(field.value());
-    }
-    auto it = state.orders.find(ClientOrderId{caid});
-    if (it == state.orders.end()) {
-      fx.reconcile_now = !caid.empty();
-      return fx;
-    }
-    if (!actual.empty()) triggered_[actual] = it->second.client_order_id;
-    if (status == "CANCELED" && it->second.status != OrderStatus::kPlaced) {
-      fx.reports.push_back(OrderCancelled{it->second.client_order_id, "VENUE"});
-    } else if ((status == "REJECTED" || status == "EXPIRED") && it->second.status != OrderStatus::kPlaced) {
-      fx.reports.push_back(OrderExpired{it->second.client_order_id, absl::StrCat("VENUE_", status)});
-    }
-    return fx;
+  return fx;
+}
+
+Reports BinanceVenue::FromAlgoUpdate(const AlgoUpdate& u, const State& state, UserEventEffects& fx) {
+  Reports out;
+  auto it = state.orders.find(u.client_algo_id);
+  if (it == state.orders.end()) {
+    fx.reconcile_now = !u.client_algo_id.empty();
+    return out;
   }
-  if (type != "ORDER_TRADE_UPDATE") return fx;
-  OrderUpdate u;
-  for (auto field : o) {
-    std::string_view key;
-    if (field.unescaped_key().get(key) != simdjson::SUCCESS) continue;
-    if (key == "s") u.symbol = Text(field.value());
-    else if (key == "c") u.client_id = Text(field.value());
-    else if (key == "i") u.order_id = Text(field.value());
-    else if (key == "x") u.exec_type = Text(field.value());
-    else if (key == "X") u.status = Text(field.value());
-    else if (key == "t") u.trade_id = Text(field.value());
-    else if (key == "l") u.last_qty = Decimal(Text(field.value()));
-    else if (key == "z") u.cum_qty = Decimal(Text(field.value()));
-    else if (key == "L") u.last_price = Decimal(Text(field.value()));
-    else if (key == "n") u.commission = Decimal(Text(field.value()));
+  const Order& order = it->second;
+  if (!u.actual_order_id.empty()) triggered_.Put(u.actual_order_id, order.client_order_id);
+  if (u.status == "CANCELED" && order.status != OrderStatus::kPlaced) {
+    out.push_back(OrderCancelled{order.client_order_id, CancelReason(order.client_order_id)});
+  } else if ((u.status == "REJECTED" || u.status == "EXPIRED") && order.status != OrderStatus::kPlaced) {
+    out.push_back(OrderExpired{order.client_order_id, absl::StrCat("VENUE_", u.status)});
   }
-  ClientOrderId id{u.client_id};
+  return out;
+}
+
+Reports BinanceVenue::FromOrderUpdate(const OrderTradeUpdate& u, const State& state, UserEventEffects& fx) {
+  Reports out;
+  const bool trade = u.exec_type == "TRADE";
+  ClientOrderId id = u.client_order_id;
   if (!state.orders.contains(id)) {
-    auto t = triggered_.find(u.order_id);
-    if (t == triggered_.end()) {
-      if (u.exec_type == "TRADE" && u.last_qty.raw() > 0) {  // a trade by hand: keep its price and fee
-        Foreign& f = foreign_[u.symbol];
+    const ClientOrderId* triggered = triggered_.Find(u.order_id);
+    if (triggered == nullptr || !state.orders.contains(*triggered)) {
+      // Not ours, or ours from before a restart: reconciliation decides. A
+      // trade by hand is kept for its price and fee.
+      if (trade && (foreign_.contains(u.symbol.value) || foreign_.size() < kForeignSymbolsMax)) {
+        Foreign& f = foreign_[u.symbol.value];
         f.qty += u.last_qty;
         f.notional += u.last_qty.Mul(u.last_price);
-        f.commission += u.commission;
+        f.commission += u.commission.value_or(Fixed());
       }
-      fx.reconcile_now = true;  // not ours, or ours from before a restart: reconciliation decides
-      return fx;
+      fx.reconcile_now = true;
+      return out;
     }
-    id = t->second;
+    id = *triggered;
   }
   const Order& order = state.orders.at(id);
   // A new position of ours: earlier trades by hand belong to the old one.
-  if (order.purpose == OrderPurpose::kEntry && u.exec_type == "TRADE") foreign_.erase(u.symbol);
-  if (order.status == OrderStatus::kPlaced) fx.reports.push_back(OrderAccepted{id, VenueOrderId{u.order_id}});
-  if (u.exec_type == "TRADE" && u.cum_qty > order.filled_qty && u.last_qty.raw() > 0) {
-    Fill f{id, TradeId{u.trade_id}, u.last_price, std::min(u.last_qty, order.qty - order.filled_qty), u.commission};
-    fx.reports.push_back(FillReport(f, order.filled_qty + f.qty == order.qty));
+  if (order.purpose == OrderPurpose::kEntry && trade) foreign_.erase(u.symbol.value);
+  if (order.status == OrderStatus::kPlaced) out.push_back(OrderAccepted{id, VenueOrderId{u.order_id}});
+  if (trade && u.cum_qty > order.filled_qty && !order.trade_ids.contains(TradeId{u.trade_id})) {
+    Fixed fee;
+    if (u.commission) {
+      fee = *u.commission;
+    } else {
+      absl::StatusOr<Fixed> commission = TradeCommission(order.symbol, u.order_id, u.trade_id);
+      if (!commission.ok()) {
+        // Journaled later, from the order's trades, by reconciliation.
+        Note("fill_fee_unavailable", id, commission.status().message());
+        fx.reconcile_now = true;
+        return out;
+      }
+      fee = *commission;
+    }
+    const Fill f{id, TradeId{u.trade_id}, u.last_price, std::min(u.last_qty, order.qty - order.filled_qty), fee};
+    const bool completes = order.filled_qty + f.qty == order.qty;
+    out.push_back(FillReport(f, completes));
+    if (completes) triggered_.Erase(u.order_id);
   } else if (u.exec_type == "CANCELED") {
-    fx.reports.push_back(OrderCancelled{id, "VENUE"});
+    out.push_back(OrderCancelled{id, CancelReason(id)});
   } else if (u.exec_type == "EXPIRED") {
-    fx.reports.push_back(OrderExpired{id, "VENUE"});
+    out.push_back(OrderExpired{id, "VENUE"});
   }
-  return fx;
+  return out;
 }
 
 absl::StatusOr<reconcile::VenueSnapshot> BinanceVenue::Snapshot(const std::string& quote_asset) {

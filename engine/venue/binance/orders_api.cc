@@ -26,11 +26,21 @@ absl::Status CheckSymbol(const Symbol& symbol) {
   return absl::OkStatus();
 }
 
+// A 2xx body that cannot be read is refused (reported to the client's
+// hook, then the call fails with the parser's InvalidArgument): a malformed
+// number is never read as 0.
+template <class T>
+absl::StatusOr<T> Refusing(RestClient& client, absl::string_view endpoint, absl::StatusOr<T> parsed) {
+  if (!parsed.ok()) client.NoteRefused(endpoint, parsed.status());
+  return parsed;
+}
+
 // A 2xx body for an order we just placed that we cannot read: the order may
 // exist, so the caller must treat the outcome as unknown.
 template <class T>
-absl::StatusOr<T> PlacedOrUnknown(absl::StatusOr<T> parsed, absl::string_view context) {
+absl::StatusOr<T> PlacedOrUnknown(RestClient& client, absl::StatusOr<T> parsed, absl::string_view context) {
   if (parsed.ok()) return parsed;
+  client.NoteRefused(context, parsed.status());
   return absl::DeadlineExceededError(absl::StrCat("binance: ", context, " answered 2xx with an unreadable body (",
                                                   parsed.status().message(),
                                                   "); outcome unknown, query the order by its client id"));
@@ -67,7 +77,7 @@ absl::StatusOr<OrderResult> NewOrder(RestClient& client, const NewOrderRequest& 
   if (r.reduce_only) p.AddBool("reduceOnly", true);
   p.Add("newOrderRespType", "RESULT");
   ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kPost, "/fapi/v1/order", p, Security::kSigned));
-  return PlacedOrUnknown(ParseOrder(resp.body), "POST /fapi/v1/order");
+  return PlacedOrUnknown(client, ParseOrder(resp.body), "POST /fapi/v1/order");
 }
 
 absl::StatusOr<OrderResult> QueryOrder(RestClient& client, const Symbol& symbol, const ClientOrderId& id) {
@@ -76,7 +86,7 @@ absl::StatusOr<OrderResult> QueryOrder(RestClient& client, const Symbol& symbol,
   Params p;
   p.Add("symbol", symbol.value).Add("origClientOrderId", id.value);
   ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kGet, "/fapi/v1/order", p, Security::kSigned));
-  return ParseOrder(resp.body);
+  return Refusing(client, "GET /fapi/v1/order", ParseOrder(resp.body));
 }
 
 absl::StatusOr<OrderResult> QueryOrderById(RestClient& client, const Symbol& symbol, const VenueOrderId& order_id) {
@@ -87,7 +97,7 @@ absl::StatusOr<OrderResult> QueryOrderById(RestClient& client, const Symbol& sym
   Params p;
   p.Add("symbol", symbol.value).Add("orderId", order_id.value);
   ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kGet, "/fapi/v1/order", p, Security::kSigned));
-  return ParseOrder(resp.body);
+  return Refusing(client, "GET /fapi/v1/order", ParseOrder(resp.body));
 }
 
 absl::StatusOr<OrderResult> CancelOrder(RestClient& client, const Symbol& symbol, const ClientOrderId& id) {
@@ -96,13 +106,13 @@ absl::StatusOr<OrderResult> CancelOrder(RestClient& client, const Symbol& symbol
   Params p;
   p.Add("symbol", symbol.value).Add("origClientOrderId", id.value);
   ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kDelete, "/fapi/v1/order", p, Security::kSigned));
-  return ParseOrder(resp.body);
+  return Refusing(client, "DELETE /fapi/v1/order", ParseOrder(resp.body));
 }
 
 absl::StatusOr<std::vector<OrderResult>> OpenOrders(RestClient& client, const std::optional<Symbol>& symbol) {
   ASSIGN_OR_RETURN(RestResponse resp,
                    client.Call(HttpMethod::kGet, "/fapi/v1/openOrders", SymbolParam(symbol), Security::kSigned));
-  return ParseOrders(resp.body);
+  return Refusing(client, "GET /fapi/v1/openOrders", ParseOrders(resp.body));
 }
 
 absl::StatusOr<AlgoOrderResult> NewAlgoOrder(RestClient& client, const NewAlgoOrderRequest& r) {
@@ -129,7 +139,7 @@ absl::StatusOr<AlgoOrderResult> NewAlgoOrder(RestClient& client, const NewAlgoOr
   if (r.close_position) p.AddBool("closePosition", true);
   p.Add("clientAlgoId", r.client_algo_id.value);
   ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kPost, "/fapi/v1/algoOrder", p, Security::kSigned));
-  return PlacedOrUnknown(ParseAlgoOrder(resp.body), "POST /fapi/v1/algoOrder");
+  return PlacedOrUnknown(client, ParseAlgoOrder(resp.body), "POST /fapi/v1/algoOrder");
 }
 
 absl::StatusOr<AlgoOrderResult> QueryAlgoOrder(RestClient& client, const ClientOrderId& client_algo_id) {
@@ -137,7 +147,7 @@ absl::StatusOr<AlgoOrderResult> QueryAlgoOrder(RestClient& client, const ClientO
   Params p;
   p.Add("clientAlgoId", client_algo_id.value);
   ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kGet, "/fapi/v1/algoOrder", p, Security::kSigned));
-  return ParseAlgoOrder(resp.body);
+  return Refusing(client, "GET /fapi/v1/algoOrder", ParseAlgoOrder(resp.body));
 }
 
 absl::StatusOr<AlgoCancelResult> CancelAlgoOrder(RestClient& client, const ClientOrderId& client_algo_id) {
@@ -145,46 +155,70 @@ absl::StatusOr<AlgoCancelResult> CancelAlgoOrder(RestClient& client, const Clien
   Params p;
   p.Add("clientAlgoId", client_algo_id.value);
   ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kDelete, "/fapi/v1/algoOrder", p, Security::kSigned));
-  return ParseAlgoCancel(resp.body);
+  return Refusing(client, "DELETE /fapi/v1/algoOrder", ParseAlgoCancel(resp.body));
 }
 
 absl::StatusOr<std::vector<AlgoOrderResult>> OpenAlgoOrders(RestClient& client,
                                                             const std::optional<Symbol>& symbol) {
   ASSIGN_OR_RETURN(RestResponse resp,
                    client.Call(HttpMethod::kGet, "/fapi/v1/openAlgoOrders", SymbolParam(symbol), Security::kSigned));
-  return ParseAlgoOrders(resp.body);
+  return Refusing(client, "GET /fapi/v1/openAlgoOrders", ParseAlgoOrders(resp.body));
 }
 
 absl::StatusOr<std::vector<PositionRisk>> GetPositionRisk(RestClient& client,
                                                           const std::optional<Symbol>& symbol) {
   ASSIGN_OR_RETURN(RestResponse resp,
                    client.Call(HttpMethod::kGet, "/fapi/v3/positionRisk", SymbolParam(symbol), Security::kSigned));
-  return ParsePositionRisk(resp.body);
+  return Refusing(client, "GET /fapi/v3/positionRisk", ParsePositionRisk(resp.body));
 }
 
 absl::StatusOr<Account> GetAccount(RestClient& client) {
   ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kGet, "/fapi/v3/account", Params(), Security::kSigned));
-  return ParseAccount(resp.body);
+  return Refusing(client, "GET /fapi/v3/account", ParseAccount(resp.body));
 }
 
 absl::StatusOr<std::vector<Balance>> GetBalances(RestClient& client) {
   ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kGet, "/fapi/v3/balance", Params(), Security::kSigned));
-  return ParseBalances(resp.body);
+  return Refusing(client, "GET /fapi/v3/balance", ParseBalances(resp.body));
+}
+
+absl::StatusOr<std::vector<Kline>> GetKlines(RestClient& client, const Symbol& symbol, absl::string_view interval,
+                                            int64_t start_time_ms, int limit) {
+  RETURN_IF_ERROR(CheckSymbol(symbol));
+  if (limit < 1 || limit > kKlinesLimitMax) {
+    return absl::InvalidArgumentError(absl::StrCat("binance: klines limit must be 1..", kKlinesLimitMax));
+  }
+  Params p;
+  p.Add("symbol", symbol.value).Add("interval", interval).AddInt("startTime", start_time_ms).AddInt("limit", limit);
+  ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kGet, "/fapi/v1/klines", p, Security::kNone));
+  return Refusing(client, "GET /fapi/v1/klines", ParseKlines(resp.body));
+}
+
+absl::StatusOr<std::vector<UserTrade>> GetUserTrades(RestClient& client, const Symbol& symbol,
+                                                     const VenueOrderId& order_id) {
+  RETURN_IF_ERROR(CheckSymbol(symbol));
+  if (order_id.value.empty() || !std::all_of(order_id.value.begin(), order_id.value.end(), absl::ascii_isdigit)) {
+    return absl::InvalidArgumentError(absl::StrCat("binance: orderId must be digits, got '", order_id.value, "'"));
+  }
+  Params p;
+  p.Add("symbol", symbol.value).Add("orderId", order_id.value);
+  ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kGet, "/fapi/v1/userTrades", p, Security::kSigned));
+  return Refusing(client, "GET /fapi/v1/userTrades", ParseUserTrades(resp.body));
 }
 
 absl::StatusOr<ExchangeInfo> GetExchangeInfo(RestClient& client) {
   ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kGet, "/fapi/v1/exchangeInfo", Params(), Security::kNone));
-  return ParseExchangeInfo(resp.body);
+  return Refusing(client, "GET /fapi/v1/exchangeInfo", ParseExchangeInfo(resp.body));
 }
 
 absl::StatusOr<int64_t> GetServerTime(RestClient& client) {
   ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kGet, "/fapi/v1/time", Params(), Security::kNone));
-  return ParseServerTime(resp.body);
+  return Refusing(client, "GET /fapi/v1/time", ParseServerTime(resp.body));
 }
 
 absl::StatusOr<std::string> CreateListenKey(RestClient& client) {
   ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kPost, "/fapi/v1/listenKey", Params(), Security::kApiKey));
-  return ParseListenKey(resp.body);
+  return Refusing(client, "POST /fapi/v1/listenKey", ParseListenKey(resp.body));
 }
 
 absl::Status KeepAliveListenKey(RestClient& client) {

@@ -25,6 +25,10 @@
 //   OpenOrders / OpenAlgoOrders       GET /fapi/v1/openOrders, /fapi/v1/openAlgoOrders [symbol]
 //   PositionRisk     GET /fapi/v3/positionRisk [symbol]
 //   Account / Balances                GET /fapi/v3/account, /fapi/v3/balance
+//   UserTrades       GET /fapi/v1/userTrades: symbol, orderId (the order's
+//                    trades, with each one's commission)
+//   Klines           GET /fapi/v1/klines: symbol, interval, startTime, limit
+//                    (public; weight 1 under 100 bars, 2 up to 500)
 //   ExchangeInfo / ServerTime         GET /fapi/v1/exchangeInfo, /fapi/v1/time (public)
 //   listenKey        POST / PUT / DELETE /fapi/v1/listenKey (API key only, no signature)
 //
@@ -38,6 +42,9 @@
 // response shape is the same). Assumptions, to re-check against the live
 // docs before trading real money.
 //
+// A 2xx answer whose body cannot be read (malformed JSON, a bad decimal) is
+// refused: RestHooks::on_refused hears of it and the call fails with
+// InvalidArgument; a number is never read as 0.
 // A 2xx answer to NewOrder/NewAlgoOrder whose body cannot be read is
 // DeadlineExceeded, like a timeout: the order may well exist, so the caller
 // must query it rather than treat it as rejected.
@@ -52,8 +59,10 @@
 #include "absl/status/statusor.h"
 #include "engine/domain/fixed.h"
 #include "engine/domain/types.h"
+#include "engine/venue/binance/market_payloads.h"
 #include "engine/venue/binance/payloads.h"
 #include "engine/venue/binance/rest_client.h"
+#include "engine/venue/binance/user_payloads.h"
 
 namespace apollo::venue::binance {
 
@@ -97,12 +106,19 @@ absl::StatusOr<AlgoCancelResult> CancelAlgoOrder(RestClient& client, const Clien
 absl::StatusOr<std::vector<AlgoOrderResult>> OpenAlgoOrders(RestClient& client,
                                                             const std::optional<Symbol>& symbol);
 
-// Account.
+// Account. The trades of one order (by Binance's orderId), oldest first.
+absl::StatusOr<std::vector<UserTrade>> GetUserTrades(RestClient& client, const Symbol& symbol,
+                                                     const VenueOrderId& order_id);
 absl::StatusOr<std::vector<PositionRisk>> GetPositionRisk(RestClient& client,
                                                           const std::optional<Symbol>& symbol);
 absl::StatusOr<Account> GetAccount(RestClient& client);
 absl::StatusOr<std::vector<Balance>> GetBalances(RestClient& client);
 
+// Market data (public): up to `limit` bars opening at or after
+// start_time_ms, oldest first; the last may still be open.
+inline constexpr int kKlinesLimitMax = 1'500;
+absl::StatusOr<std::vector<Kline>> GetKlines(RestClient& client, const Symbol& symbol, absl::string_view interval,
+                                            int64_t start_time_ms, int limit);
 // Market metadata (public).
 absl::StatusOr<ExchangeInfo> GetExchangeInfo(RestClient& client);
 absl::StatusOr<int64_t> GetServerTime(RestClient& client);

@@ -502,6 +502,10 @@ std::string RestClient::Redact(absl::string_view text, absl::string_view signatu
   return out;
 }
 
+void RestClient::NoteRefused(absl::string_view endpoint, const absl::Status& error) const {
+  if (hooks_.on_refused) hooks_.on_refused(endpoint, error.message());
+}
+
 void RestClient::Log(absl::string_view line) {
   if (hooks_.on_log) hooks_.on_log(line);
 }

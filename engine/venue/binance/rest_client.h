@@ -143,6 +143,10 @@ struct RestHooks {
   std::function<void(const RequestSample&)> on_request;
   std::function<void(BackoffReason, absl::Duration)> on_backoff;
   std::function<void(absl::string_view)> on_log;
+  // A 2xx answer whose body was refused (malformed JSON, a bad decimal): the
+  // endpoint ("GET /fapi/v1/order") and why. Called by the endpoint
+  // functions (orders_api.h), outside the client's lock; any thread.
+  std::function<void(absl::string_view endpoint, absl::string_view error)> on_refused;
 };
 
 // False for the order-placing POSTs that must never be resent blindly.
@@ -164,6 +168,9 @@ class RestClient {
   // GET /fapi/v1/time; offset = serverTime - midpoint of the local send and
   // receive times.
   [[nodiscard]] absl::Status SyncTime();
+
+  // Reports a refused answer body to hooks.on_refused (see RestHooks).
+  void NoteRefused(absl::string_view endpoint, const absl::Status& error) const;
 
   int64_t server_offset_ms() const;
   bool time_synced() const;

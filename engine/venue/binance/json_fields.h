@@ -1,0 +1,249 @@
+// The simdjson On-Demand helpers the Binance payload readers share
+// (payloads.cc for REST answers, market_payloads.cc and user_payloads.cc for
+// klines, trades and user-data stream events): one JSON object's fields read
+// by name, with errors that name the payload and the field, e.g.
+// "binance order: field 'executedQty': not a decimal: 'abc'". Every decimal
+// goes through Fixed::Parse, so garbage, an empty string, NaN or a number out
+// of range is an error, never 0. Internal to engine/venue/binance.
+//
+//   Json doc(body);
+//   od::object root;
+//   RETURN_IF_ERROR(doc.Object("order", &root));
+//   Fields f(root, "order");
+//   ASSIGN_OR_RETURN(Fixed qty, f.Dec("executedQty"));
+#ifndef APOLLO_ENGINE_VENUE_BINANCE_JSON_FIELDS_H_
+#define APOLLO_ENGINE_VENUE_BINANCE_JSON_FIELDS_H_
+
+#include <simdjson.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "engine/domain/fixed.h"
+#include "engine/domain/status_macros.h"
+#include "engine/domain/types.h"
+
+namespace apollo::venue::binance {
+
+namespace od = simdjson::ondemand;
+
+// Debian's Abseil has its own string_view; simdjson takes the standard one.
+inline std::string_view Std(absl::string_view s) { return std::string_view(s.data(), s.size()); }
+
+inline std::string Problem(simdjson::error_code e) {
+  switch (e) {
+    case simdjson::NO_SUCH_FIELD: return "missing";
+    case simdjson::INCORRECT_TYPE: return "wrong type";
+    default: return absl::StrCat("malformed JSON (", simdjson::error_message(e), ")");
+  }
+}
+
+inline absl::Status Malformed(absl::string_view what, simdjson::error_code e) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("binance ", what, ": malformed JSON (", simdjson::error_message(e), ")"));
+}
+
+// A stream message that is not JSON at all (cut short, garbage) is DataLoss:
+// the stream lost data, which a bad field in a whole message is not.
+// On-Demand parsing is lazy, so the whole text is checked first.
+inline absl::Status CheckWholeJson(absl::string_view what, absl::string_view text) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element ignored;
+  if (simdjson::error_code e = parser.parse(text.data(), text.size()).get(ignored)) {
+    return absl::DataLossError(absl::StrCat("binance ", what, ": not JSON (", simdjson::error_message(e), ")"));
+  }
+  return absl::OkStatus();
+}
+
+// Reads the fields of one JSON object, naming payload and field in errors.
+class Fields {
+ public:
+  Fields(od::object& object, std::string what) : object_(object), what_(std::move(what)) {}
+
+  const std::string& what() const { return what_; }
+
+  absl::Status Error(absl::string_view field, absl::string_view problem) const {
+    return absl::InvalidArgumentError(absl::StrCat("binance ", what_, ": field '", field, "': ", problem));
+  }
+
+  // NO_SUCH_FIELD and null both mean "absent" (returns false).
+  absl::StatusOr<bool> Find(absl::string_view field, od::value* out) {
+    simdjson::error_code e = object_.find_field_unordered(Std(field)).get(*out);
+    if (e == simdjson::NO_SUCH_FIELD) return false;
+    if (e) return Error(field, Problem(e));
+    od::json_type type;
+    if (simdjson::error_code te = out->type().get(type)) return Error(field, Problem(te));
+    return type != od::json_type::null;
+  }
+
+  absl::StatusOr<std::optional<std::string>> OptStr(absl::string_view field) {
+    od::value v;
+    ASSIGN_OR_RETURN(bool found, Find(field, &v));
+    if (!found) return std::optional<std::string>();
+    std::string_view s;
+    if (simdjson::error_code e = v.get_string().get(s)) return Error(field, Problem(e));
+    return std::optional<std::string>(std::string(s));
+  }
+  absl::StatusOr<std::string> Str(absl::string_view field) {
+    ASSIGN_OR_RETURN(std::optional<std::string> s, OptStr(field));
+    if (!s) return Error(field, "missing");
+    return *std::move(s);
+  }
+
+  absl::StatusOr<std::optional<Fixed>> OptDec(absl::string_view field) {
+    ASSIGN_OR_RETURN(std::optional<std::string> s, OptStr(field));
+    if (!s) return std::optional<Fixed>();
+    absl::StatusOr<Fixed> value = Fixed::Parse(*s);
+    if (!value.ok()) return Error(field, absl::StrCat("not a decimal: '", *s, "'"));
+    return std::optional<Fixed>(*value);
+  }
+  absl::StatusOr<Fixed> Dec(absl::string_view field) {
+    ASSIGN_OR_RETURN(std::optional<Fixed> d, OptDec(field));
+    if (!d) return Error(field, "missing");
+    return *d;
+  }
+  absl::StatusOr<Fixed> DecOr(absl::string_view field, Fixed fallback) {
+    ASSIGN_OR_RETURN(std::optional<Fixed> d, OptDec(field));
+    return d.value_or(fallback);
+  }
+
+  absl::StatusOr<std::optional<int64_t>> OptInt(absl::string_view field) {
+    od::value v;
+    ASSIGN_OR_RETURN(bool found, Find(field, &v));
+    if (!found) return std::optional<int64_t>();
+    int64_t i = 0;
+    if (simdjson::error_code e = v.get_int64().get(i)) return Error(field, Problem(e));
+    return std::optional<int64_t>(i);
+  }
+  absl::StatusOr<int64_t> Int(absl::string_view field) {
+    ASSIGN_OR_RETURN(std::optional<int64_t> i, OptInt(field));
+    if (!i) return Error(field, "missing");
+    return *i;
+  }
+
+  absl::StatusOr<bool> BoolOr(absl::string_view field, bool fallback) {
+    od::value v;
+    ASSIGN_OR_RETURN(bool found, Find(field, &v));
+    if (!found) return fallback;
+    bool b = false;
+    if (simdjson::error_code e = v.get_bool().get(b)) return Error(field, Problem(e));
+    return b;
+  }
+
+  // An id Binance sends as a number in one payload and a string in another.
+  absl::StatusOr<std::string> IdOr(absl::string_view field, std::string fallback) {
+    od::value v;
+    ASSIGN_OR_RETURN(bool found, Find(field, &v));
+    if (!found) return fallback;
+    od::json_type type;
+    if (simdjson::error_code e = v.type().get(type)) return Error(field, Problem(e));
+    if (type == od::json_type::string) {
+      std::string_view s;
+      if (simdjson::error_code e = v.get_string().get(s)) return Error(field, Problem(e));
+      return std::string(s);
+    }
+    int64_t i = 0;
+    if (simdjson::error_code e = v.get_int64().get(i)) return Error(field, Problem(e));
+    return absl::StrCat(i);
+  }
+
+  absl::StatusOr<std::optional<od::array>> OptArray(absl::string_view field) {
+    od::value v;
+    ASSIGN_OR_RETURN(bool found, Find(field, &v));
+    if (!found) return std::optional<od::array>();
+    od::array a;
+    if (simdjson::error_code e = v.get_array().get(a)) return Error(field, Problem(e));
+    return std::optional<od::array>(a);
+  }
+  absl::StatusOr<od::array> Array(absl::string_view field) {
+    ASSIGN_OR_RETURN(std::optional<od::array> a, OptArray(field));
+    if (!a) return Error(field, "missing");
+    return *a;
+  }
+
+  template <class E>
+  absl::StatusOr<E> Enum(absl::string_view field) {
+    ASSIGN_OR_RETURN(std::string name, Str(field));
+    E value;
+    if (!ParseEnumName(name, &value)) return Error(field, absl::StrCat("unknown value '", name, "'"));
+    return value;
+  }
+
+ private:
+  od::object& object_;
+  std::string what_;
+};
+
+// Owns the parser and the padded copy a document needs.
+class Json {
+ public:
+  explicit Json(absl::string_view text) : padded_(text.data(), text.size()) {}
+
+  absl::Status Object(absl::string_view what, od::object* out) {
+    if (simdjson::error_code e = parser_.iterate(padded_).get(doc_)) return Malformed(what, e);
+    simdjson::error_code e = doc_.get_object().get(*out);
+    if (e == simdjson::INCORRECT_TYPE) {
+      return absl::InvalidArgumentError(absl::StrCat("binance ", what, ": expected a JSON object"));
+    }
+    if (e) return Malformed(what, e);
+    return absl::OkStatus();
+  }
+  absl::Status Array(absl::string_view what, od::array* out) {
+    if (simdjson::error_code e = parser_.iterate(padded_).get(doc_)) return Malformed(what, e);
+    simdjson::error_code e = doc_.get_array().get(*out);
+    if (e == simdjson::INCORRECT_TYPE) {
+      return absl::InvalidArgumentError(absl::StrCat("binance ", what, ": expected a JSON array"));
+    }
+    if (e) return Malformed(what, e);
+    return absl::OkStatus();
+  }
+
+ private:
+  od::parser parser_;
+  simdjson::padded_string padded_;
+  od::document doc_;
+};
+
+// Calls read(object, index) for each element of `array`, which must all be objects.
+template <class Read>
+absl::Status ForEachObject(od::array& array, absl::string_view what, Read read) {
+  size_t index = 0;
+  for (auto element : array) {
+    od::object object;
+    if (simdjson::error_code e = element.get_object().get(object)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("binance ", what, "[", index, "]: ", e == simdjson::INCORRECT_TYPE ? "not an object" : Problem(e)));
+    }
+    RETURN_IF_ERROR(read(object, index));
+    ++index;
+  }
+  return absl::OkStatus();
+}
+
+// An array payload whose elements each parse with `one`.
+template <class T, class One>
+absl::StatusOr<std::vector<T>> ParseList(absl::string_view json, absl::string_view what, One one) {
+  Json doc(json);
+  od::array array;
+  RETURN_IF_ERROR(doc.Array(what, &array));
+  std::vector<T> out;
+  RETURN_IF_ERROR(ForEachObject(array, what, [&](od::object& object, size_t index) -> absl::Status {
+    Fields f(object, absl::StrCat(what, "[", index, "]"));
+    ASSIGN_OR_RETURN(T item, one(f));
+    out.push_back(std::move(item));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+}  // namespace apollo::venue::binance
+
+#endif  // APOLLO_ENGINE_VENUE_BINANCE_JSON_FIELDS_H_

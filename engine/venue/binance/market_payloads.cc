@@ -1,0 +1,109 @@
+// Readers of Binance klines, REST and stream (see market_payloads.h).
+#include "engine/venue/binance/market_payloads.h"
+
+#include "engine/venue/binance/json_fields.h"
+
+namespace apollo::venue::binance {
+namespace {
+
+// A bar whose prices cannot be a bar is refused like a malformed number.
+absl::Status CheckPrices(const Kline& k, absl::string_view what) {
+  const bool ordered = k.low <= k.open && k.low <= k.close && k.open <= k.high && k.close <= k.high;
+  if (k.low.raw() <= 0 || !ordered || k.volume.raw() < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("binance ", what, " ", k.open_time_ms,
+                                                   ": not a bar (o=", k.open.ToString(), " h=", k.high.ToString(),
+                                                   " l=", k.low.ToString(), " c=", k.close.ToString(),
+                                                   " v=", k.volume.ToString(), ")"));
+  }
+  return absl::OkStatus();
+}
+
+// One REST kline: an array read element by element.
+absl::StatusOr<Kline> ReadKlineArray(od::array& row, const std::string& what) {
+  Kline k;
+  Fixed* decimals[] = {&k.open, &k.high, &k.low, &k.close, &k.volume};
+  size_t index = 0;
+  for (auto element : row) {
+    od::value v;
+    if (simdjson::error_code e = element.get(v)) return absl::InvalidArgumentError(absl::StrCat("binance ", what, ": ", Problem(e)));
+    const std::string field = absl::StrCat(what, "[", index, "]");
+    if (index == 0 || index == 6) {
+      int64_t ms = 0;
+      if (simdjson::error_code e = v.get_int64().get(ms)) {
+        return absl::InvalidArgumentError(absl::StrCat("binance ", field, ": ", Problem(e)));
+      }
+      (index == 0 ? k.open_time_ms : k.close_time_ms) = ms;
+    } else if (index <= 5) {
+      std::string_view text;
+      if (simdjson::error_code e = v.get_string().get(text)) {
+        return absl::InvalidArgumentError(absl::StrCat("binance ", field, ": ", Problem(e)));
+      }
+      const absl::string_view decimal(text.data(), text.size());
+      absl::StatusOr<Fixed> d = Fixed::Parse(decimal);
+      if (!d.ok()) return absl::InvalidArgumentError(absl::StrCat("binance ", field, ": not a decimal: '", decimal, "'"));
+      *decimals[index - 1] = *d;
+    }
+    ++index;
+  }
+  if (index < 7) return absl::InvalidArgumentError(absl::StrCat("binance ", what, ": ", index, " elements, expected 7 or more"));
+  RETURN_IF_ERROR(CheckPrices(k, what));
+  return k;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<Kline>> ParseKlines(absl::string_view json) {
+  Json doc(json);
+  od::array rows;
+  RETURN_IF_ERROR(doc.Array("klines", &rows));
+  std::vector<Kline> out;
+  size_t index = 0;
+  for (auto element : rows) {
+    const std::string what = absl::StrCat("klines[", index++, "]");
+    od::array row;
+    if (simdjson::error_code e = element.get_array().get(row)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("binance ", what, ": ", e == simdjson::INCORRECT_TYPE ? "not an array" : Problem(e)));
+    }
+    ASSIGN_OR_RETURN(Kline k, ReadKlineArray(row, what));
+    out.push_back(std::move(k));
+  }
+  return out;
+}
+
+absl::StatusOr<std::optional<Kline>> ParseKlineMessage(absl::string_view json) {
+  RETURN_IF_ERROR(CheckWholeJson("kline message", json));
+  Json doc(json);
+  od::object root;
+  RETURN_IF_ERROR(doc.Object("kline message", &root));
+  Fields top(root, "kline message");
+  od::value data;
+  ASSIGN_OR_RETURN(bool combined, top.Find("data", &data));
+  od::object body = root;
+  if (combined && data.get_object().get(body) != simdjson::SUCCESS) return top.Error("data", "not an object");
+  Fields event(body, "kline message");
+  ASSIGN_OR_RETURN(std::optional<std::string> type, event.OptStr("e"));
+  if (!type || *type != "kline") return std::optional<Kline>();
+  od::value kv;
+  ASSIGN_OR_RETURN(bool has_k, event.Find("k", &kv));
+  if (!has_k) return event.Error("k", "missing");
+  od::object ko;
+  if (kv.get_object().get(ko) != simdjson::SUCCESS) return event.Error("k", "not an object");
+  Fields f(ko, "kline");
+  Kline k;
+  ASSIGN_OR_RETURN(k.open_time_ms, f.Int("t"));
+  ASSIGN_OR_RETURN(k.close_time_ms, f.Int("T"));
+  ASSIGN_OR_RETURN(k.symbol.value, f.Str("s"));
+  ASSIGN_OR_RETURN(k.interval, f.Str("i"));
+  ASSIGN_OR_RETURN(k.open, f.Dec("o"));
+  ASSIGN_OR_RETURN(k.close, f.Dec("c"));
+  ASSIGN_OR_RETURN(k.high, f.Dec("h"));
+  ASSIGN_OR_RETURN(k.low, f.Dec("l"));
+  ASSIGN_OR_RETURN(k.volume, f.Dec("v"));
+  ASSIGN_OR_RETURN(k.closed, f.BoolOr("x", false));
+  if (k.open_time_ms <= 0) return f.Error("t", "not a time");
+  RETURN_IF_ERROR(CheckPrices(k, "kline"));
+  return std::optional<Kline>(k);
+}
+
+}  // namespace apollo::venue::binance

@@ -1,0 +1,46 @@
+// Binance USDⓈ-M market data → typed klines: the REST kline list (GET
+// /fapi/v1/klines, an array of arrays) and the kline stream's message
+// (combined-stream wrapper or bare). Like payloads.h: bytes in, values out,
+// no decisions; a malformed message or a bad decimal is InvalidArgument
+// naming the field, never a bar with a price of 0.
+//
+//   ASSIGN_OR_RETURN(std::vector<Kline> bars, ParseKlines(response.body));
+//   ASSIGN_OR_RETURN(std::optional<Kline> k, ParseKlineMessage(ws_text));
+//   if (k && k->closed) inbox.Push(*k);
+#ifndef APOLLO_ENGINE_VENUE_BINANCE_MARKET_PAYLOADS_H_
+#define APOLLO_ENGINE_VENUE_BINANCE_MARKET_PAYLOADS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "engine/domain/fixed.h"
+#include "engine/domain/types.h"
+
+namespace apollo::venue::binance {
+
+struct Kline {
+  Symbol symbol;           // stream only ("" from REST, which is asked for one symbol)
+  std::string interval;    // stream only
+  int64_t open_time_ms = 0;
+  int64_t close_time_ms = 0;  // the last ms of the bar
+  Fixed open, high, low, close, volume;
+  bool closed = true;      // stream: "x"; REST lists closed bars and maybe the open one
+};
+
+// GET /fapi/v1/klines: [[openTime, "o", "h", "l", "c", "v", closeTime, ...], ...]
+// (the trailing quote volume, trade count and taker volumes are not read).
+// Prices must be positive and low <= open, close <= high.
+absl::StatusOr<std::vector<Kline>> ParseKlines(absl::string_view json);
+
+// A kline stream message: {"stream":..,"data":{"e":"kline",..,"k":{..}}} or
+// {"e":"kline",..}. nullopt for a valid message that is not a kline. A text
+// that is not JSON (cut short) is DataLoss; a bad field InvalidArgument.
+absl::StatusOr<std::optional<Kline>> ParseKlineMessage(absl::string_view json);
+
+}  // namespace apollo::venue::binance
+
+#endif  // APOLLO_ENGINE_VENUE_BINANCE_MARKET_PAYLOADS_H_
