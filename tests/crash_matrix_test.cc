@@ -20,6 +20,8 @@
 //
 // APOLLO_CRASH_KILLS (default 25) kills per mode, APOLLO_CRASH_SEED (default
 // 20261205). `make crash N=1000` runs it with N kills and prints the summary.
+// APOLLO_CRASH_BIN_DIR runs the bot and replay found there instead of the
+// build's (a long run on copies, while the build moves on).
 #include <signal.h>
 
 #include <algorithm>
@@ -63,6 +65,14 @@ using testing::Process;
 constexpr size_t kBars = 5000;  // the default strategy's first trade comes after ~3,260 bars
 constexpr char kStarted[] = "bot: paper mode started";
 
+// The executable `name`: from APOLLO_CRASH_BIN_DIR when set, else the build's.
+std::string Bin(const char* name, const char* built) {
+  const char* dir = std::getenv("APOLLO_CRASH_BIN_DIR");
+  return dir != nullptr && *dir != '\0' ? absl::StrCat(dir, "/", name) : std::string(built);
+}
+std::string BotBin() { return Bin("bot", BOT_BIN); }
+std::string ReplayBin() { return Bin("replay", REPLAY_BIN); }
+
 int EnvInt(const char* name, int fallback) {
   int v = fallback;
   if (const char* s = std::getenv(name)) {
@@ -97,7 +107,7 @@ struct Tally {
 };
 
 std::vector<std::string> BotArgs(const std::string& ledger, const std::string& logs, const std::string& data) {
-  return {BOT_BIN, "--config", "config.yaml", "--mode", "paper", "--ledger", ledger, "--logs", logs,
+  return {BotBin(), "--config", "config.yaml", "--mode", "paper", "--ledger", ledger, "--logs", logs,
           "--data", data, "--speed", "max"};
 }
 
@@ -116,7 +126,7 @@ std::vector<PositionClosed> Trades(const std::vector<Event>& events) {
 
 // After every restart: whole, and a start's rebuild is the full fold.
 void CheckAfterRestart(const std::string& ledger, const std::string& when) {
-  const testing::ToolRun verify = testing::RunTool({REPLAY_BIN, "verify", "--ledger", ledger}, {}, 60s);
+  const testing::ToolRun verify = testing::RunTool({ReplayBin(), "verify", "--ledger", ledger}, {}, 60s);
   ASSERT_TRUE(verify.status.Exited(0)) << when << ": replay verify: " << verify.out << verify.err;
   auto full = testing::FoldState(ledger, /*use_snapshot=*/false);
   auto rebuilt = testing::FoldState(ledger, /*use_snapshot=*/true);
@@ -139,7 +149,7 @@ void CheckEpisode(const std::string& ledger, const std::string& logs, const std:
   EXPECT_EQ(testing::EventsOf<CandleClose>(*events).size(), kBars) << when << ": a bar journaled twice or skipped";
   EXPECT_TRUE(Trades(*events) == Trades(reference)) << when << ": the trades differ from the uncrashed run's";
   EXPECT_EQ(Rows(testing::ReadFile(logs + "/trades.csv")), Rows(reference_csv)) << when << ": trades.csv differs";
-  const testing::ToolRun decisions = testing::RunTool({REPLAY_BIN, "decisions", "--ledger", ledger}, {}, 120s);
+  const testing::ToolRun decisions = testing::RunTool({ReplayBin(), "decisions", "--ledger", ledger}, {}, 120s);
   EXPECT_TRUE(decisions.status.Exited(0)) << when << ": " << decisions.out << decisions.err;
   EXPECT_THAT(decisions.out, HasSubstr("0 divergences")) << when;
 }
@@ -259,7 +269,7 @@ TEST(CrashMatrix, TestnetBotKilledAnywhereNeverDoublesAnOrderAndEndsReconciled) 
   ASSERT_TRUE(server.Start().ok());
   ASSERT_TRUE(server.StartWs(0).ok());
   const std::string ledger = tmp.Sub("ledger"), logs = tmp.Sub("logs");
-  const std::vector<std::string> argv = {BOT_BIN, "--mode", "testnet", "--config", "config.yaml",
+  const std::vector<std::string> argv = {BotBin(), "--mode", "testnet", "--config", "config.yaml",
                                          "--ledger", ledger, "--logs", logs};
   std::mt19937_64 rng(static_cast<uint64_t>(seed) + 1);
   std::map<std::string, Tally> tally;
@@ -387,7 +397,7 @@ TEST(CrashMatrix, TestnetBotKilledAnywhereNeverDoublesAnOrderAndEndsReconciled) 
   Fixed ledger_qty;
   for (const auto& [symbol, p] : state->positions) ledger_qty = p.side == Side::kBuy ? p.qty : -p.qty;
   EXPECT_EQ(exchange.Account().position.qty, ledger_qty) << "the venue's position vs the ledger's";
-  const testing::ToolRun decisions = testing::RunTool({REPLAY_BIN, "decisions", "--ledger", ledger}, {}, 120s);
+  const testing::ToolRun decisions = testing::RunTool({ReplayBin(), "decisions", "--ledger", ledger}, {}, 120s);
   EXPECT_TRUE(decisions.status.Exited(0)) << decisions.out << decisions.err;
   EXPECT_THAT(decisions.out, HasSubstr("0 divergences")) << decisions.out;
 
