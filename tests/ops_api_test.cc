@@ -117,7 +117,10 @@ struct Json {
   double n = 0;
   std::string s;
   std::vector<Json> a;
-  std::vector<std::pair<std::string, Json>> o;
+  // An object's members, keys[i] -> values[i] (a vector of pair<string,
+  // Json> inside Json itself is not portable: clang with libstdc++ refuses it).
+  std::vector<std::string> keys;
+  std::vector<Json> values;
 
   bool is_object() const { return kind == kObject; }
   bool is_array() const { return kind == kArray; }
@@ -125,17 +128,12 @@ struct Json {
   bool is_number() const { return kind == kNumber; }
   bool is_bool() const { return kind == kBool; }
   bool Has(const std::string& key) const {
-    for (const auto& [k, v] : o) {
-      if (k == key) return true;
-    }
-    return false;
+    return std::find(keys.begin(), keys.end(), key) != keys.end();
   }
   const Json& operator[](const std::string& key) const {
     static const Json null;
-    for (const auto& [k, v] : o) {
-      if (k == key) return v;
-    }
-    return null;
+    const auto it = std::find(keys.begin(), keys.end(), key);
+    return it == keys.end() ? null : values[it - keys.begin()];
   }
 };
 
@@ -218,7 +216,8 @@ class JsonParser {
         std::string key;
         Json member;
         if (!String(&key) || !Eat(':') || !Value(&member, depth + 1)) return false;
-        v->o.emplace_back(std::move(key), std::move(member));
+        v->keys.push_back(std::move(key));
+        v->values.push_back(std::move(member));
       } while (Eat(','));
       return Eat('}');
     }
