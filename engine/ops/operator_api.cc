@@ -7,8 +7,10 @@
 #include <openssl/sha.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <future>
 #include <thread>
 
@@ -59,6 +61,54 @@ std::string ReasonOf(const httplib::Request& req) {
   }
   return "api";
 }
+
+// A connection over strings: the server reads `in` and writes to *out. A
+// read past the end returns 0, as a socket closed by the client does.
+class StringStream final : public httplib::Stream {
+ public:
+  StringStream(absl::string_view in, std::string* out) : in_(in), out_(out) {}
+  bool is_readable() const override { return true; }
+  bool is_writable() const override { return true; }
+  ssize_t read(char* ptr, size_t size) override {
+    const size_t n = std::min(size, in_.size());
+    std::memcpy(ptr, in_.data(), n);
+    in_.remove_prefix(n);
+    return static_cast<ssize_t>(n);
+  }
+  ssize_t write(const char* ptr, size_t size) override {
+    out_->append(ptr, size);
+    return static_cast<ssize_t>(size);
+  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    ip = "127.0.0.1";
+    port = 0;
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override { get_remote_ip_and_port(ip, port); }
+  socket_t socket() const override { return INVALID_SOCKET; }
+  bool exhausted() const { return in_.empty(); }
+
+ private:
+  absl::string_view in_;
+  std::string* out_;
+};
+
+// httplib's server with its per-request processing (parse, route, handle,
+// write) reachable without a socket.
+class ApiServer : public httplib::Server {
+ public:
+  // The requests in `raw`, one after another as on one kept-alive
+  // connection (at most kMaxRequests); what the server wrote back.
+  std::string ServeRaw(absl::string_view raw) {
+    constexpr int kMaxRequests = 8;
+    std::string out;
+    StringStream stream(raw, &out);
+    bool closed = false;
+    for (int i = 0; i < kMaxRequests && !closed && !stream.exhausted(); ++i) {
+      if (!process_request(stream, /*close_connection=*/false, closed, nullptr)) break;
+    }
+    return out;
+  }
+};
 
 }  // namespace
 
@@ -140,6 +190,9 @@ class OperatorServer::Impl {
     return server.bind_to_port(host, port) ? port : -1;
   }
 
+ public:
+  // The API's routes and handlers; Bind() serves them on a socket,
+  // ServeRaw() on strings.
   void RouteApi() {
     api_.set_logger([this](const httplib::Request& req, const httplib::Response& res) { LogHttp(req, res); });
     // Every answer is JSON, errors included.
@@ -190,6 +243,9 @@ class OperatorServer::Impl {
     }
   }
 
+  std::string ServeRaw(absl::string_view raw) { return api_.ServeRaw(raw); }
+
+ private:
   template <class Render>
   void WithView(httplib::Response& res, Render render) {
     auto view = views_->Get();
@@ -349,7 +405,8 @@ class OperatorServer::Impl {
   Metrics* metrics_;
   EngineMetrics* engine_metrics_;
   runtime::Log* log_;
-  httplib::Server api_, metrics_server_;
+  ApiServer api_;
+  httplib::Server metrics_server_;
   std::thread api_thread_, metrics_thread_;
   std::atomic<bool> api_done_{false}, metrics_done_{false};
   int api_port_ = -1, metrics_port_ = -1;
@@ -370,5 +427,13 @@ OperatorServer::OperatorServer(std::unique_ptr<Impl> impl) : impl_(std::move(imp
 OperatorServer::~OperatorServer() = default;
 int OperatorServer::api_port() const { return impl_->api_port(); }
 int OperatorServer::metrics_port() const { return impl_->metrics_port(); }
+
+OperatorApiHandler::OperatorApiHandler(OperatorServerOptions options, runtime::ViewBoard* views,
+                                       runtime::OperatorInbox* inbox, runtime::Log* log)
+    : impl_(std::make_unique<OperatorServer::Impl>(std::move(options), views, inbox, nullptr, nullptr, log)) {
+  impl_->RouteApi();
+}
+OperatorApiHandler::~OperatorApiHandler() = default;
+std::string OperatorApiHandler::Serve(absl::string_view raw_requests) { return impl_->ServeRaw(raw_requests); }
 
 }  // namespace apollo::ops

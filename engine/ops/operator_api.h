@@ -19,6 +19,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "engine/ops/engine_metrics.h"
 #include "engine/ops/metrics.h"
 #include "engine/runtime/log.h"
@@ -62,6 +63,25 @@ class OperatorServer {
  private:
   explicit OperatorServer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
+};
+
+// The API's routes without a socket: one raw HTTP/1.1 request (or several,
+// pipelined) in, the raw responses out, through the same request parser and
+// handlers the bound server runs. Nothing is bound and no thread is started;
+// a POST waits options.command_timeout_ms for someone to take it from
+// `inbox`. What tests/fuzz/operator_api_fuzz.cc drives.
+//
+//   OperatorApiHandler api(options, &views, &inbox, &log);
+//   std::string reply = api.Serve("GET /events?limit=99999 HTTP/1.1\r\n\r\n");  // "HTTP/1.1 400 ..."
+class OperatorApiHandler {
+ public:
+  OperatorApiHandler(OperatorServerOptions options, runtime::ViewBoard* views, runtime::OperatorInbox* inbox,
+                     runtime::Log* log);
+  ~OperatorApiHandler();
+  std::string Serve(absl::string_view raw_requests);
+
+ private:
+  std::unique_ptr<OperatorServer::Impl> impl_;
 };
 
 // Whether a host string is a loopback address (127.0.0.0/8, ::1, localhost).
