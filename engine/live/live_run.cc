@@ -57,7 +57,8 @@ class Inbox {
   std::deque<Input> items_;
 };
 
-// A closed kline of a combined-stream message, if it is one.
+}  // namespace
+
 std::optional<strategy::Bar> ClosedKline(std::string_view json) {
   simdjson::ondemand::parser parser;
   simdjson::padded_string padded(json);
@@ -87,8 +88,6 @@ std::optional<strategy::Bar> ClosedKline(std::string_view json) {
   if (!closed || bar.open_time_ms <= 0 || bar.low.raw() <= 0) return std::nullopt;
   return bar;
 }
-
-}  // namespace
 
 absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log& log) {
   const runtime::RunOptions& o = lo.run;

@@ -16,11 +16,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "engine/config/config.h"
 #include "engine/runtime/paper_run.h"
+#include "engine/strategy/strategy.h"
 
 namespace apollo::live {
 
@@ -37,6 +40,10 @@ struct LiveOptions {
 };
 
 absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& options, runtime::Log& log);
+
+// A closed kline of a market-stream message (combined-stream form,
+// {"stream":...,"data":{"e":"kline",...,"k":{...}}}), if it is one.
+std::optional<strategy::Bar> ClosedKline(std::string_view json);
 
 }  // namespace apollo::live
 
