@@ -1,5 +1,6 @@
 // BinanceVenue: venue calls against a local stand-in for Binance's REST API,
-// and user-data stream messages (recorded payloads) turned into reports.
+// and user-data stream messages (recorded payloads) turned into reports; and
+// the market stream's klines turned into bars (live::ClosedKline).
 #include <httplib.h>
 
 #include <atomic>
@@ -7,6 +8,7 @@
 #include <sstream>
 #include <thread>
 
+#include "engine/live/live_run.h"
 #include "engine/venue/binance/binance_venue.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -271,6 +273,59 @@ TEST(BinanceUserStream, TriggeredAlgoOrderFillsFindTheirStopLoss) {
   UserEventEffects fx = venue.OnUserEvent(trade, state);
   ASSERT_EQ(fx.reports.size(), 1u);
   EXPECT_EQ(std::get<OrderFilled>(fx.reports[0]).client_order_id, sl.client_order_id);
+}
+
+// A kline message of the combined market stream, as Binance sends it.
+std::string Kline(bool closed, const std::string& o, const std::string& h, const std::string& l, const std::string& c,
+                  const std::string& v = "123.456") {
+  return absl::StrCat(R"({"stream":"btcusdt@kline_5m","data":{"e":"kline","E":1672675800001,"s":"BTCUSDT","k":{)",
+                      R"("t":1672675500000,"T":1672675799999,"s":"BTCUSDT","i":"5m","f":1,"L":2,"o":")", o,
+                      R"(","c":")", c, R"(","h":")", h, R"(","l":")", l, R"(","v":")", v, R"(","n":100,"x":)",
+                      closed ? "true" : "false", R"(,"q":"1","V":"1","Q":"1","B":"0"}}})");
+}
+
+TEST(BinanceMarketStream, ClosedKlineBecomesABar) {
+  absl::StatusOr<std::optional<strategy::Bar>> bar =
+      live::ClosedKline(Kline(true, "16650.1", "16700", "16600.5", "16680"));
+  ASSERT_TRUE(bar.ok()) << bar.status();
+  ASSERT_TRUE(bar->has_value());
+  EXPECT_EQ((*bar)->open_time_ms, 1672675500000);
+  EXPECT_EQ((*bar)->open, F("16650.1"));
+  EXPECT_EQ((*bar)->high, F("16700"));
+  EXPECT_EQ((*bar)->low, F("16600.5"));
+  EXPECT_EQ((*bar)->close, F("16680"));
+  EXPECT_EQ((*bar)->volume, F("123.456"));
+}
+
+TEST(BinanceMarketStream, OpenKlinesAndOtherMessagesAreNoBar) {
+  for (const std::string& msg : {Kline(false, "16650.1", "16700", "16600.5", "16680"),
+                                std::string(R"({"result":null,"id":1})"),
+                                std::string(R"({"stream":"btcusdt@markPrice","data":{"e":"markPriceUpdate"}})")}) {
+    absl::StatusOr<std::optional<strategy::Bar>> bar = live::ClosedKline(msg);
+    ASSERT_TRUE(bar.ok()) << msg << ": " << bar.status();
+    EXPECT_FALSE(bar->has_value()) << msg;
+  }
+}
+
+// Found by binance_ws_fuzz: a closed kline whose close lay below its low (or
+// whose high was not a number, read as 0) became a bar the strategy traded
+// on. Such a message is refused, naming what is wrong; the run logs it.
+TEST(BinanceMarketStream, InconsistentOrMalformedClosedKlineIsRefusedNotTraded) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {Kline(true, "16650.1", "16700", "16600.5", "16086"), "inconsistent"},  // close below low
+      {Kline(true, "16650.1", "abc", "16600.5", "16680"), "kline h"},
+      {Kline(true, "16650.1", "16700", "0", "16680"), "inconsistent"},
+      {Kline(true, "16650.1", "16700", "16600.5", "16680", "-1"), "inconsistent"},
+      {R"({"stream":"s","data":{"e":"kline","k":{"t":1672675500000,"o":"1","h":"1","l":"1","x":true}}})",
+       "without c, v"},
+      {"not json", "not a JSON object"},
+  };
+  for (const auto& [msg, error] : cases) {
+    absl::StatusOr<std::optional<strategy::Bar>> bar = live::ClosedKline(msg);
+    ASSERT_FALSE(bar.ok()) << msg;
+    EXPECT_EQ(bar.status().code(), absl::StatusCode::kInvalidArgument) << msg;
+    EXPECT_THAT(bar.status().message(), ::testing::HasSubstr(error)) << msg;
+  }
 }
 
 }  // namespace

@@ -6,10 +6,13 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <string>
+#include <vector>
 
 #include "absl/random/random.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "engine/domain/status_macros.h"
 #include "engine/net/ws_client.h"
@@ -59,33 +62,62 @@ class Inbox {
 
 }  // namespace
 
-std::optional<strategy::Bar> ClosedKline(std::string_view json) {
+absl::StatusOr<std::optional<strategy::Bar>> ClosedKline(std::string_view json) {
+  const auto refused = [](absl::string_view what) {
+    return absl::InvalidArgumentError(absl::StrCat("market stream: ", what));
+  };
   simdjson::ondemand::parser parser;
   simdjson::padded_string padded(json);
   simdjson::ondemand::document doc;
-  if (parser.iterate(padded).get(doc) != simdjson::SUCCESS) return std::nullopt;
+  simdjson::ondemand::object root;
+  if (parser.iterate(padded).get(doc) != simdjson::SUCCESS || doc.get_object().get(root) != simdjson::SUCCESS) {
+    return refused("not a JSON object");
+  }
   simdjson::ondemand::object k;
-  if (doc["data"]["k"].get_object().get(k) != simdjson::SUCCESS) return std::nullopt;
+  if (root["data"]["k"].get_object().get(k) != simdjson::SUCCESS) return std::nullopt;  // not a kline
   strategy::Bar bar;
-  bool closed = false;
-  auto dec = [](simdjson::ondemand::value v, Fixed* out) {
-    std::string_view s;
-    if (v.get_string().get(s) == simdjson::SUCCESS) *out = Fixed::Parse(absl::string_view(s.data(), s.size())).value_or(Fixed());
-  };
+  std::optional<bool> closed;
+  bool has_time = false;
+  std::vector<std::string> missing = {"o", "h", "l", "c", "v"};
   for (auto field : k) {
     std::string_view key;
-    if (field.unescaped_key().get(key) != simdjson::SUCCESS) continue;
+    if (field.unescaped_key().get(key) != simdjson::SUCCESS) return refused("malformed kline");
+    Fixed* decimal = key == "o" ? &bar.open
+                     : key == "h" ? &bar.high
+                     : key == "l" ? &bar.low
+                     : key == "c" ? &bar.close
+                     : key == "v" ? &bar.volume
+                                  : nullptr;
     if (key == "t") {
-      if (field.value().get_int64().get(bar.open_time_ms) != simdjson::SUCCESS) return std::nullopt;
+      if (field.value().get_int64().get(bar.open_time_ms) != simdjson::SUCCESS) return refused("kline t: not an integer");
+      has_time = true;
+    } else if (key == "x") {
+      bool x = false;
+      if (field.value().get_bool().get(x) != simdjson::SUCCESS) return refused("kline x: not a boolean");
+      closed = x;
+    } else if (decimal != nullptr) {
+      std::string_view text;
+      if (field.value().get_string().get(text) != simdjson::SUCCESS) {
+        return refused(absl::StrCat("kline ", absl::string_view(key.data(), key.size()), ": not a decimal string"));
+      }
+      absl::StatusOr<Fixed> value = Fixed::Parse(absl::string_view(text.data(), text.size()));
+      if (!value.ok()) {
+        return refused(absl::StrCat("kline ", absl::string_view(key.data(), key.size()), ": ", value.status().message()));
+      }
+      *decimal = *value;
+      std::erase(missing, std::string(key));
     }
-    else if (key == "o") dec(field.value(), &bar.open);
-    else if (key == "h") dec(field.value(), &bar.high);
-    else if (key == "l") dec(field.value(), &bar.low);
-    else if (key == "c") dec(field.value(), &bar.close);
-    else if (key == "v") dec(field.value(), &bar.volume);
-    else if (key == "x" && field.value().get_bool().get(closed) != simdjson::SUCCESS) return std::nullopt;
   }
-  if (!closed || bar.open_time_ms <= 0 || bar.low.raw() <= 0) return std::nullopt;
+  if (!closed.has_value()) return refused("kline without x (closed)");
+  if (!*closed) return std::nullopt;  // still forming
+  if (!has_time || bar.open_time_ms <= 0) return refused("closed kline without a positive open time t");
+  if (!missing.empty()) return refused(absl::StrCat("closed kline without ", absl::StrJoin(missing, ", ")));
+  if (!(bar.low.raw() > 0 && bar.low <= bar.open && bar.open <= bar.high && bar.low <= bar.close &&
+        bar.close <= bar.high && bar.volume.raw() >= 0)) {
+    return refused(absl::StrCat("closed kline at ", bar.open_time_ms, " ms is inconsistent: open ", bar.open.ToString(),
+                                " high ", bar.high.ToString(), " low ", bar.low.ToString(), " close ",
+                                bar.close.ToString(), " volume ", bar.volume.ToString()));
+  }
   return bar;
 }
 
@@ -181,8 +213,14 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   // Two streams (and two bots) must not retry in lockstep.
   absl::BitGen seeds;
   market_options.jitter_seed = absl::Uniform<uint64_t>(seeds);
-  market_options.on_message = [&inbox](std::string_view text) {
-    if (auto bar = ClosedKline(text)) inbox.Push(Input{Input::kBar, *bar, {}});
+  market_options.on_message = [&inbox, &log](std::string_view text) {
+    absl::StatusOr<std::optional<strategy::Bar>> bar = ClosedKline(text);
+    if (!bar.ok()) {
+      log.Warning("market_message_refused", LogFields().Add("error", bar.status().message())
+                                                .Add("message", std::string(text.substr(0, 300))));
+    } else if (*bar) {
+      inbox.Push(Input{Input::kBar, **bar, {}});
+    }
   };
   market_options.on_state = on_state("market");
   net::WsClient market(market_options);

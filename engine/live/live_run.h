@@ -41,9 +41,14 @@ struct LiveOptions {
 
 absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& options, runtime::Log& log);
 
-// A closed kline of a market-stream message (combined-stream form,
-// {"stream":...,"data":{"e":"kline",...,"k":{...}}}), if it is one.
-std::optional<strategy::Bar> ClosedKline(std::string_view json);
+// The bar of a market-stream message (combined-stream form,
+// {"stream":...,"data":{"e":"kline",...,"k":{...}}}) when it is a closed
+// kline; nullopt for an open kline or a message that is not a kline. A
+// message that is not JSON, or a closed kline whose numbers are missing,
+// malformed or inconsistent (not 0 < low <= open, close <= high, volume >= 0),
+// is InvalidArgument: the run logs it (market_message_refused) and takes no
+// bar from it.
+absl::StatusOr<std::optional<strategy::Bar>> ClosedKline(std::string_view json);
 
 }  // namespace apollo::live
 

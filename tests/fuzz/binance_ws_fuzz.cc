@@ -49,10 +49,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(Apply(state, e).ok());
   }
 
-  if (std::optional<strategy::Bar> bar = live::ClosedKline(std::string_view(json.data(), json.size()))) {
-    FUZZ_CHECK(bar->low.raw() > 0);
-    FUZZ_CHECK(bar->low <= bar->open && bar->open <= bar->high);
-    FUZZ_CHECK(bar->low <= bar->close && bar->close <= bar->high);
+  absl::StatusOr<std::optional<strategy::Bar>> bar = live::ClosedKline(std::string_view(json.data(), json.size()));
+  if (bar.ok() && bar->has_value()) {
+    const strategy::Bar& b = **bar;
+    FUZZ_CHECK(b.open_time_ms > 0 && b.low.raw() > 0 && b.volume.raw() >= 0);
+    FUZZ_CHECK(b.low <= b.open && b.open <= b.high);
+    FUZZ_CHECK(b.low <= b.close && b.close <= b.high);
   }
   return 0;
 }
