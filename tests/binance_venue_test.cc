@@ -275,6 +275,21 @@ TEST(BinanceUserStream, TriggeredAlgoOrderFillsFindTheirStopLoss) {
   EXPECT_EQ(std::get<OrderFilled>(fx.reports[0]).client_order_id, sl.client_order_id);
 }
 
+// Found by binance_ws_fuzz: malformed JSON met while looking for the
+// combined stream's "data" left simdjson's iterator without its parser, and
+// reading the event type then called through a null pointer.
+TEST(BinanceUserStream, MalformedMessageIsIgnoredNotCrashed) {
+  BinanceVenue venue(nullptr, {});
+  State state;
+  for (const std::string msg : {R"({"e":"listenKeyExpired","E":"1","listenKey":"Ws,"T":1,"s":"B"x"})",
+                                R"({"e":"ORDER_TRADE_UPDATE","o":{"c":"a"b"}})", R"({"e":"ORDER_TRADE_UPDATE","o":)",
+                                "", "[]", "\x01\xff"}) {
+    const UserEventEffects fx = venue.OnUserEvent(msg, state);
+    EXPECT_TRUE(fx.reports.empty()) << msg;
+    EXPECT_FALSE(fx.listen_key_expired) << msg;
+  }
+}
+
 // A kline message of the combined market stream, as Binance sends it.
 std::string Kline(bool closed, const std::string& o, const std::string& h, const std::string& l, const std::string& c,
                   const std::string& v = "123.456") {

@@ -180,7 +180,13 @@ UserEventEffects BinanceVenue::OnUserEvent(absl::string_view json, const State& 
   if (doc.get_object().get(root) != simdjson::SUCCESS) return fx;
   simdjson::ondemand::object body = root;
   simdjson::ondemand::object data;
-  if (root.find_field_unordered("data").get_object().get(data) == simdjson::SUCCESS) body = data;  // combined stream
+  const simdjson::error_code wrapped = root.find_field_unordered("data").get_object().get(data);
+  if (wrapped == simdjson::SUCCESS) body = data;  // combined stream
+  // Malformed JSON met while looking: the iterator is spent (reading on
+  // would dereference its released parser).
+  if (wrapped != simdjson::SUCCESS && wrapped != simdjson::NO_SUCH_FIELD && wrapped != simdjson::INCORRECT_TYPE) {
+    return fx;
+  }
   std::string_view type;
   if (body.find_field_unordered("e").get_string().get(type) != simdjson::SUCCESS) return fx;
   if (type == "listenKeyExpired") {
