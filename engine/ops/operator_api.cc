@@ -48,18 +48,28 @@ bool TokenMatches(const std::string& given, const std::string& expected) {
 }
 
 // The operator's reason: {"reason": "..."} as JSON, or ?reason=, or the
-// body as plain text; "api" when none is given.
-std::string ReasonOf(const httplib::Request& req) {
-  if (req.has_param("reason")) return req.get_param_value("reason");
+// body as plain text; "api" when none is given; at most 500 characters. A
+// body that starts as JSON but is not an object with a string "reason" (or
+// none) is InvalidArgument: the operator meant something else than "api".
+absl::StatusOr<std::string> ReasonOf(const httplib::Request& req) {
+  constexpr size_t kMaxReasonChars = 500;
+  if (req.has_param("reason")) return req.get_param_value("reason").substr(0, kMaxReasonChars);
   const std::string body(absl::StripAsciiWhitespace(req.body));
-  if (!body.empty() && body.front() == '{') {
-    simdjson::dom::parser parser;
-    std::string_view reason;
-    if (parser.parse(body).get_object()["reason"].get(reason) == simdjson::SUCCESS) return std::string(reason);
-  } else if (!body.empty()) {
-    return body.substr(0, 500);
+  if (body.empty()) return std::string("api");
+  if (body.front() != '{') return body.substr(0, kMaxReasonChars);
+  simdjson::dom::parser parser;
+  simdjson::dom::object object;
+  if (parser.parse(body).get(object) != simdjson::SUCCESS) {
+    return absl::InvalidArgumentError("the body is not JSON: send {\"reason\": \"...\"} or plain text");
   }
-  return "api";
+  simdjson::dom::element reason;
+  const simdjson::error_code found = object["reason"].get(reason);
+  if (found == simdjson::NO_SUCH_FIELD) return std::string("api");
+  std::string_view text;
+  if (found != simdjson::SUCCESS || reason.get(text) != simdjson::SUCCESS) {
+    return absl::InvalidArgumentError("\"reason\" must be a string");
+  }
+  return std::string(text.substr(0, kMaxReasonChars));
 }
 
 // A connection over strings: the server reads `in` and writes to *out. A
@@ -191,9 +201,10 @@ class OperatorServer::Impl {
   }
 
  public:
-  // The API's routes and handlers; Bind() serves them on a socket,
+  // The API's routes, handlers and limits; Bind() serves them on a socket,
   // ServeRaw() on strings.
   void RouteApi() {
+    api_.set_payload_max_length(kMaxRequestBodyBytes);
     api_.set_logger([this](const httplib::Request& req, const httplib::Response& res) { LogHttp(req, res); });
     // Every answer is JSON, errors included.
     api_.set_error_handler([](const httplib::Request&, httplib::Response& res) {
@@ -377,7 +388,13 @@ class OperatorServer::Impl {
                       kJson);
       return;
     }
-    runtime::OperatorCommand cmd{kind, absl::StrCat("api@", req.remote_addr), ReasonOf(req)};
+    absl::StatusOr<std::string> reason = ReasonOf(req);
+    if (!reason.ok()) {
+      res.status = 400;
+      res.set_content(ErrorJson(reason.status().message()), kJson);
+      return;
+    }
+    runtime::OperatorCommand cmd{kind, absl::StrCat("api@", req.remote_addr), *std::move(reason)};
     std::future<runtime::OperatorResult> done = inbox_->Submit(std::move(cmd));
     if (done.wait_for(std::chrono::milliseconds(o_.command_timeout_ms)) != std::future_status::ready) {
       res.status = 503;

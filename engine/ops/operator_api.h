@@ -11,9 +11,13 @@
 //      /actions/ack-manual-review /actions/kill-switch — all need
 //      X-OPS-TOKEN == OPERATOR_API_TOKEN (compared in constant time).
 // GET  /metrics on the metrics server: Prometheus text exposition.
+// A body over kMaxRequestBodyBytes is refused (413) unread; a body that
+// starts as JSON but is not {"reason": "..."} is refused (400); either way
+// nothing reaches the engine.
 #ifndef APOLLO_ENGINE_OPS_OPERATOR_API_H_
 #define APOLLO_ENGINE_OPS_OPERATOR_API_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -27,6 +31,9 @@
 #include "engine/runtime/view.h"
 
 namespace apollo::ops {
+
+// A POST carries a one-line reason (kept to 500 characters).
+inline constexpr size_t kMaxRequestBodyBytes = 64 * 1024;
 
 struct OperatorServerOptions {
   bool api_enabled = true;
