@@ -770,7 +770,8 @@ absl::StatusOr<Config> LoadForCommandLine(const CommandLine& flags, const Env& e
   const std::string path = !flags.config_path.empty() ? flags.config_path : env("CONFIG_PATH").value_or("config.yaml");
   ASSIGN_OR_RETURN(Config cfg, LoadConfig(path, env));
   if (!flags.mode.empty() && !ParseEnumName(flags.mode, &cfg.run.mode)) {
-    return absl::InvalidArgumentError(absl::StrCat("--mode: expected paper, testnet or live (got ", flags.mode, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--mode: expected paper, testnet or live (got ", ShowValue(flags.mode), ")"));
   }
   if (!flags.ledger.empty()) cfg.storage.ledger_path = flags.ledger;
   if (!flags.logs.empty()) cfg.storage.logs_path = flags.logs;
