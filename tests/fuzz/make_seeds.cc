@@ -2,6 +2,7 @@
 // targets from the test support's valid events, so the seeds follow the
 // formats when they change:
 //
+//   cmake --build build-asan --target fuzz_make_seeds
 //   build-asan/bin/fuzz_make_seeds tests/fuzz/corpus
 //
 // codec/<EventName>: tag, schema version, body (one file per event type);
