@@ -23,11 +23,13 @@ TEST_PACKAGES := prometheus
 # For `make bench` only: db_bench, RocksDB's own reference figures.
 BENCH_PACKAGES := rocksdb-tools
 # For the sanitizer build only (`make test-asan`, `make fuzz`, so `make test`):
-# clang and its runtimes (ASan, UBSan, LSan, libFuzzer).
-FUZZ_PACKAGES := clang-14 libclang-rt-14-dev
+# clang and its runtimes (ASan, UBSan, LSan, libFuzzer), and llvm-14 for the
+# symbolizer that puts file:line into their reports.
+FUZZ_PACKAGES := clang-14 libclang-rt-14-dev llvm-14
 # The sanitizers' settings for every test process and fuzz run: leaks are
 # errors, and so is any undefined behaviour (it is also compiled fatal).
-SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+SYMBOLIZER    := external_symbolizer_path=/usr/lib/llvm-14/bin/llvm-symbolizer
+SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:$(SYMBOLIZER) UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:$(SYMBOLIZER)
 
 .PHONY: deps test-deps bench-deps fuzz-deps build build-asan run test test-asan fuzz bench install clean
 
