@@ -2,9 +2,14 @@
 # build, so `make test` alone works on a fresh Debian bookworm as root.
 BUILD_DIR    ?= build
 BENCH_DIR    ?= build-release
+ASAN_DIR     ?= build-asan
 BUILD_TYPE   ?= RelWithDebInfo
 PREFIX       ?= /usr/local
 JOBS         ?= $(shell nproc)
+# Seconds each libFuzzer target runs in `make fuzz`; `make test` gives each
+# TEST_FUZZ_SECONDS.
+FUZZ_SECONDS ?= 60
+TEST_FUZZ_SECONDS ?= 30
 
 # Debian bookworm packages the build needs (and only those).
 PACKAGES := build-essential cmake ninja-build ccache pkg-config git \
@@ -17,8 +22,16 @@ PACKAGES := build-essential cmake ninja-build ccache pkg-config git \
 TEST_PACKAGES := prometheus
 # For `make bench` only: db_bench, RocksDB's own reference figures.
 BENCH_PACKAGES := rocksdb-tools
+# For the sanitizer build only (`make test-asan`, `make fuzz`, so `make test`):
+# clang and its runtimes (ASan, UBSan, LSan, libFuzzer), and llvm-14 for the
+# symbolizer that puts file:line into their reports.
+FUZZ_PACKAGES := clang-14 libclang-rt-14-dev llvm-14
+# The sanitizers' settings for every test process and fuzz run: leaks are
+# errors, and so is any undefined behaviour (it is also compiled fatal).
+SYMBOLIZER    := external_symbolizer_path=/usr/lib/llvm-14/bin/llvm-symbolizer
+SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:$(SYMBOLIZER) UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:$(SYMBOLIZER)
 
-.PHONY: deps test-deps bench-deps build run test bench crash install clean
+.PHONY: deps test-deps bench-deps fuzz-deps build build-asan run test test-asan fuzz bench crash install clean
 
 # Installs what is missing; a no-op (no apt-get at all) when everything is there.
 deps:
@@ -36,6 +49,13 @@ bench-deps: deps
 	@dpkg-query -W -f='$${Status}\n' $(BENCH_PACKAGES) 2>/dev/null | grep -q '^install ok installed' || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(BENCH_PACKAGES))
 
+fuzz-deps: deps
+	@missing=$$(for p in $(FUZZ_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
 build: deps
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) >/dev/null
 	cmake --build $(BUILD_DIR) -j $(JOBS)
@@ -45,8 +65,29 @@ build: deps
 run: build
 	$(BUILD_DIR)/bin/bot --config config.yaml --mode paper
 
+# The normal suite, then the same suite under the sanitizers, then each fuzz
+# target for TEST_FUZZ_SECONDS.
 test: test-deps build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+	$(MAKE) --no-print-directory test-asan
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
+
+# One clang build for both: ASan + UBSan (-O1, line tables), every library
+# with libFuzzer coverage, plus the fuzz targets (tests/fuzz).
+build-asan: fuzz-deps
+	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=Debug \
+	  -DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only" -DAPOLLO_SANITIZE=ON -DAPOLLO_FUZZ=ON >/dev/null
+	cmake --build $(ASAN_DIR) -j $(JOBS)
+
+# The whole CTest suite under AddressSanitizer, LeakSanitizer and
+# UndefinedBehaviorSanitizer (and each fuzz corpus replayed once).
+test-asan: test-deps build-asan
+	$(SANITIZER_ENV) ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS)
+
+# Each libFuzzer target for FUZZ_SECONDS from its seeds in tests/fuzz/corpus;
+# one line per target (execs, crashes); findings in $(ASAN_DIR)/fuzz/.
+fuzz: build-asan
+	$(SANITIZER_ENV) tests/fuzz/run.sh $(ASAN_DIR) $(FUZZ_SECONDS)
 
 # The crash matrix with N kills (the test suite runs 25): prints the kills by
 # kind and the time taken. `make crash N=1000`.
@@ -63,4 +104,4 @@ install: build
 	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
 clean:
-	rm -rf $(BUILD_DIR) $(BENCH_DIR)
+	rm -rf $(BUILD_DIR) $(BENCH_DIR) $(ASAN_DIR)

@@ -912,6 +912,18 @@ TEST(PayloadsMalformedTest, TruncatedAndCorruptedPayloadsNeverCrash) {
   }
 }
 
+// Found by binance_payloads_fuzz: malformed JSON inside an array the reader
+// had already walked past (rateLimits) left simdjson's iterator spent, and
+// looking up "symbols" next read through it and crashed. Every reader now
+// checks the whole text first.
+TEST(PayloadsMalformedTest, MalformedJsonBehindAnEarlierFieldIsRefusedNotCrashed) {
+  const std::string json =
+      R"({"serverTime":2,"rateLimits":[{"rateLimitType":"","interval":"","intervalNum":1,"limit":3[}]})";
+  absl::Status s = ParseExchangeInfo(json).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "not JSON")) << s;
+}
+
 // =============================================================================
 // The REST client against the fake Binance
 // =============================================================================

@@ -1,5 +1,6 @@
 // BinanceVenue: venue calls against a local stand-in for Binance's REST API,
-// and user-data stream messages (recorded payloads) turned into reports.
+// and user-data stream messages (recorded payloads) turned into reports; and
+// the market stream's klines read (ParseKlineMessage).
 #include <httplib.h>
 
 #include <atomic>
@@ -7,6 +8,7 @@
 #include <sstream>
 #include <thread>
 
+#include "engine/venue/binance/market_payloads.h"
 #include "engine/venue/binance/binance_venue.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -383,6 +385,79 @@ TEST(BinanceUserStream, TriggeredAlgoOrderFillsFindTheirStopLoss) {
   UserEventEffects fx = venue.OnUserEvent(trade, state);
   ASSERT_EQ(fx.reports.size(), 1u);
   EXPECT_EQ(std::get<OrderFilled>(fx.reports[0]).client_order_id, sl.client_order_id);
+}
+
+// Found by binance_ws_fuzz: malformed JSON met while looking for the
+// combined stream's "data" left simdjson's iterator without its parser, and
+// reading the event type then called through a null pointer.
+TEST(BinanceUserStream, MalformedMessageIsIgnoredNotCrashed) {
+  BinanceVenue venue(nullptr, {});
+  State state;
+  for (const std::string msg : {R"({"e":"listenKeyExpired","E":"1","listenKey":"Ws,"T":1,"s":"B"x"})",
+                                R"({"e":"ORDER_TRADE_UPDATE","o":{"c":"a"b"}})", R"({"e":"ORDER_TRADE_UPDATE","o":)",
+                                "", "[]", "\x01\xff"}) {
+    const UserEventEffects fx = venue.OnUserEvent(msg, state);
+    EXPECT_TRUE(fx.reports.empty()) << msg;
+    EXPECT_FALSE(fx.listen_key_expired) << msg;
+  }
+}
+
+// A kline message of the combined market stream, as Binance sends it.
+std::string KlineMessage(bool closed, const std::string& o, const std::string& h, const std::string& l, const std::string& c,
+                  const std::string& v = "123.456") {
+  return absl::StrCat(R"({"stream":"btcusdt@kline_5m","data":{"e":"kline","E":1672675800001,"s":"BTCUSDT","k":{)",
+                      R"("t":1672675500000,"T":1672675799999,"s":"BTCUSDT","i":"5m","f":1,"L":2,"o":")", o,
+                      R"(","c":")", c, R"(","h":")", h, R"(","l":")", l, R"(","v":")", v, R"(","n":100,"x":)",
+                      closed ? "true" : "false", R"(,"q":"1","V":"1","Q":"1","B":"0"}}})");
+}
+
+TEST(BinanceMarketStream, ClosedKlineBecomesABar) {
+  absl::StatusOr<std::optional<Kline>> k = ParseKlineMessage(KlineMessage(true, "16650.1", "16700", "16600.5", "16680"));
+  ASSERT_TRUE(k.ok()) << k.status();
+  ASSERT_TRUE(k->has_value());
+  EXPECT_TRUE((*k)->closed);
+  EXPECT_EQ((*k)->open_time_ms, 1672675500000);
+  EXPECT_EQ((*k)->open, F("16650.1"));
+  EXPECT_EQ((*k)->high, F("16700"));
+  EXPECT_EQ((*k)->low, F("16600.5"));
+  EXPECT_EQ((*k)->close, F("16680"));
+  EXPECT_EQ((*k)->volume, F("123.456"));
+}
+
+TEST(BinanceMarketStream, OpenKlinesAndOtherMessagesAreNoBar) {
+  absl::StatusOr<std::optional<Kline>> open = ParseKlineMessage(KlineMessage(false, "16650.1", "16700", "16600.5", "16680"));
+  ASSERT_TRUE(open.ok()) << open.status();
+  EXPECT_FALSE(open->has_value() && (*open)->closed);
+  for (const std::string msg : {R"({"result":null,"id":1})", R"({"stream":"btcusdt@markPrice","data":{"e":"markPriceUpdate"}})"}) {
+    absl::StatusOr<std::optional<Kline>> k = ParseKlineMessage(msg);
+    ASSERT_TRUE(k.ok()) << msg << ": " << k.status();
+    EXPECT_FALSE(k->has_value()) << msg;
+  }
+}
+
+// Found by binance_ws_fuzz: a closed kline whose close lay below its low (or
+// whose high was not a number, read as 0) became a bar the strategy traded
+// on. Such a message is refused, naming what is wrong; the run logs it
+// (venue_payload_refused) and backfills the bar from REST.
+TEST(BinanceMarketStream, InconsistentOrMalformedClosedKlineIsRefusedNotTraded) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {KlineMessage(true, "16650.1", "16700", "16600.5", "16086"), "not a bar"},  // close below low
+      {KlineMessage(true, "16650.1", "abc", "16600.5", "16680"), "field 'h': not a decimal"},
+      {KlineMessage(true, "16650.1", "16700", "0", "16680"), "not a bar"},
+      {KlineMessage(true, "16650.1", "16700", "16600.5", "16680", "-1"), "not a bar"},
+      {R"({"stream":"s","data":{"e":"kline","k":{"t":1672675500000,"T":1672675799999,"s":"BTCUSDT","i":"5m",)"
+       R"("o":"1","h":"1","l":"1","x":true}}})",
+       "field 'c': missing"},
+  };
+  for (const auto& [msg, error] : cases) {
+    absl::StatusOr<std::optional<Kline>> k = ParseKlineMessage(msg);
+    ASSERT_FALSE(k.ok()) << msg;
+    EXPECT_EQ(k.status().code(), absl::StatusCode::kInvalidArgument) << msg;
+    EXPECT_THAT(k.status().message(), ::testing::HasSubstr(error)) << msg;
+  }
+  // Not JSON at all: the stream lost data, and the run reconnects.
+  absl::StatusOr<std::optional<Kline>> garbage = ParseKlineMessage("not json");
+  EXPECT_TRUE(absl::IsDataLoss(garbage.status())) << garbage.status();
 }
 
 }  // namespace

@@ -717,6 +717,10 @@ TEST(BotCli, BadInputIsAOneLineErrorAndNonZeroExit) {
     std::ofstream bad(tmp.Sub("bad-row.csv"));
     for (size_t i = 0; i <= 4; ++i) bad << lines[i] << "\n";
     bad << "1672679100000,16700,16710,16690,not_a_number,12.5\n";  // line 6
+    std::ofstream binary(tmp.Sub("binary.yaml"), std::ios::binary);
+    for (int i = 0; i < 4096; ++i) binary.put(static_cast<char>(i * 7 % 256));
+    std::ofstream huge(tmp.Sub("huge.yaml"));
+    for (int i = 0; i < 40'000; ++i) huge << "# a config file is a few kilobytes, not megabytes\n";
   }
   struct Case {
     std::string name;
@@ -727,7 +731,14 @@ TEST(BotCli, BadInputIsAOneLineErrorAndNonZeroExit) {
       {"unknown config key", {"--config", tmp.Sub("typo.yaml")}, "risk.max_drawdwn_pct"},
       {"bad config value", {"--config", tmp.Sub("bad-value.yaml")}, "risk.max_drawdown_pct"},
       {"bad --speed", {"--speed", "fast"}, "--speed"},
+      {"--speed that never reaches the next bar", {"--speed", "1e-300x"}, "--speed"},
+      {"infinite --speed", {"--speed", "infx"}, "--speed"},
       {"bad --mode", {"--mode", "moon"}, "--mode"},
+      {"--mode with a line break", {"--mode", "pa\nper"}, "--mode"},
+      {"config is a directory", {"--config", tmp.path()}, tmp.path()},
+      {"config is binary", {"--config", tmp.Sub("binary.yaml")}, tmp.Sub("binary.yaml")},
+      {"config over 1 MiB", {"--config", tmp.Sub("huge.yaml")}, "larger than 1 MiB"},
+      {"data is a directory", {"--data", tmp.path()}, tmp.path()},
       {"live without the gates", {"--mode", "live"}, "run.enable_trading"},
       {"missing data file", {"--data", tmp.Sub("missing.csv")}, tmp.Sub("missing.csv")},
       {"bad data row", {"--data", tmp.Sub("bad-row.csv")}, tmp.Sub("bad-row.csv") + ":6"},

@@ -188,6 +188,17 @@ TEST_F(ConfigTest, UnknownKeyIsRejectedByName) {
   EXPECT_EQ(ErrorOf("riskk:\n  max_drawdown_pct: 5\n"), Path() + ": unknown key riskk");
 }
 
+// Found by tests/fuzz/config_fuzz.cc: a key or timeframe holding a line
+// break was echoed raw, splitting the "one line naming the key" in two.
+TEST_F(ConfigTest, ErrorsStayOneLineWhenTheBadTextHoldsALineBreak) {
+  EXPECT_EQ(ErrorOf("\"risk\\nx\": 1\n"), Path() + ": unknown key risk\\nx");
+  EXPECT_EQ(ErrorOf("risk:\n  \"a\\nb\": 1\n"), Path() + ": unknown key risk.a\\nb");
+  EXPECT_EQ(ApplyOverrides(Config{}, {"no\nkey=1"}).status().message(), "--set no\\nkey: unknown key");
+  const absl::Status timeframe = ParseTimeframe("5m\n").status();
+  EXPECT_THAT(timeframe.message(), HasSubstr("not a timeframe: 5m\\n"));
+  EXPECT_THAT(timeframe.message(), Not(HasSubstr("\n")));
+}
+
 TEST_F(ConfigTest, OutOfRangeValueIsOneLineNamingKeyAndValue) {
   const std::string error = ErrorOf("risk:\n  max_drawdown_pct: -3\n");
   EXPECT_EQ(error, Path() + ": risk.max_drawdown_pct: must be > 0 and <= 100 (got -3)");

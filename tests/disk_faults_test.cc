@@ -312,7 +312,7 @@ TEST(BotFsyncFailure, HaltsWithOneLineAndARestartResumesFromTheLastSyncedStep) {
   const std::string data = tmp.Sub("bars.csv");
   testing::WriteFile(data, testing::BundledBars(600));
   // Paced (synced per step), as fast as the clock allows.
-  const auto argv = Bot(tmp, "bot", data, "100000000x");
+  const auto argv = Bot(tmp, "bot", data, "1000000x");
   const testing::ToolRun failed = testing::RunTool(argv, {"APOLLO_LEDGER_FAULTS=fail_sync_after=50"});
   EXPECT_TRUE(failed.status.Exited(1)) << failed.status << failed.err;
   EXPECT_THAT(LastLine(failed.err), HasSubstr("Input/output error")) << failed.err;

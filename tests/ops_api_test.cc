@@ -52,9 +52,11 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "engine/domain/events.h"
+#include "engine/ops/operator_api.h"
 #include "ledger/event_log.h"
 #include "ledger/ledger.h"
 #include "tests/support/process.h"
+#include "tests/support/random_events.h"
 #include "tests/support/temp_dir.h"
 
 #if !defined(BOT_BIN) || !defined(ACK_BIN) || !defined(APOLLO_SOURCE_DIR)
@@ -117,7 +119,10 @@ struct Json {
   double n = 0;
   std::string s;
   std::vector<Json> a;
-  std::vector<std::pair<std::string, Json>> o;
+  // An object's members, keys[i] -> values[i] (a vector of pair<string,
+  // Json> inside Json itself is not portable: clang with libstdc++ refuses it).
+  std::vector<std::string> keys;
+  std::vector<Json> values;
 
   bool is_object() const { return kind == kObject; }
   bool is_array() const { return kind == kArray; }
@@ -125,17 +130,12 @@ struct Json {
   bool is_number() const { return kind == kNumber; }
   bool is_bool() const { return kind == kBool; }
   bool Has(const std::string& key) const {
-    for (const auto& [k, v] : o) {
-      if (k == key) return true;
-    }
-    return false;
+    return std::find(keys.begin(), keys.end(), key) != keys.end();
   }
   const Json& operator[](const std::string& key) const {
     static const Json null;
-    for (const auto& [k, v] : o) {
-      if (k == key) return v;
-    }
-    return null;
+    const auto it = std::find(keys.begin(), keys.end(), key);
+    return it == keys.end() ? null : values[it - keys.begin()];
   }
 };
 
@@ -218,7 +218,8 @@ class JsonParser {
         std::string key;
         Json member;
         if (!String(&key) || !Eat(':') || !Value(&member, depth + 1)) return false;
-        v->o.emplace_back(std::move(key), std::move(member));
+        v->keys.push_back(std::move(key));
+        v->values.push_back(std::move(member));
       } while (Eat(','));
       return Eat('}');
     }
@@ -401,6 +402,11 @@ Reply HttpPost(int port, const std::string& path, std::optional<std::string> tok
   return ToReply(ClientFor(port)->Post(path, headers, body, "application/json"));
 }
 
+// A POST with `body` as it is (for malformed and oversized bodies).
+Reply HttpPostBody(int port, const std::string& path, const std::string& token, const std::string& body) {
+  return ToReply(ClientFor(port)->Post(path, {{"X-OPS-TOKEN", token}}, body, "application/json"));
+}
+
 // ---------------------------------------------------------------------------
 // A bot running in the background, serving its API and metrics.
 
@@ -443,6 +449,9 @@ class RunningBot {
   Reply Get(const std::string& path) const { return HttpGet(api_port_, path); }
   Reply Post(const std::string& path, std::optional<std::string> token, const std::string& reason = "") const {
     return HttpPost(api_port_, path, std::move(token), reason);
+  }
+  Reply PostBody(const std::string& path, const std::string& token, const std::string& body) const {
+    return HttpPostBody(api_port_, path, token, body);
   }
   std::string Metrics() const {
     Reply r = HttpGet(metrics_port_, "/metrics");
@@ -720,6 +729,13 @@ TEST(OpsApiTest, MutationsNeedTheToken) {
   EXPECT_TRUE(no_header.json && (*no_header.json)["error"].is_string()) << no_header;
   Reply wrong = bot->Post("/pause", "not-the-token", "wrong token");
   EXPECT_EQ(wrong.status, 401) << wrong;
+  // The right token but a body that is too big or not what it seems: refused
+  // over the socket too, and the bot carries on.
+  Reply oversized = bot->PostBody("/pause", kToken, std::string(1 << 20, 'x'));
+  EXPECT_EQ(oversized.status, 413) << oversized;
+  Reply malformed = bot->PostBody("/pause", kToken, "{\"reason\": \"unterminated");
+  EXPECT_EQ(malformed.status, 400) << malformed;
+  EXPECT_TRUE(malformed.json && (*malformed.json)["error"].is_string()) << malformed;
   Reply health = bot->Get("/health");
   ASSERT_TRUE(health.json) << health;
   EXPECT_FALSE((*health.json)["trading_paused"].b) << "a refused POST changed something: " << health;
@@ -1056,6 +1072,138 @@ TEST(OpsApiTest, SighupReopensTheLog) {
   EXPECT_THAT(fresh, Not(HasSubstr("\"lock_acquired\""))) << "old lines went to the new file\n" << fresh;
   EXPECT_THAT(old, HasSubstr("\"lock_acquired\"")) << "the rotated file lost its lines\n" << old;
   EXPECT_THAT(old, Not(HasSubstr("\"operator_command\""))) << "the rotated file still gets lines\n" << old;
+}
+
+// ---------------------------------------------------------------------------
+// 9. Hostile requests, without a socket or a bot (OperatorApiHandler: the
+// same parser, routes and handlers): bad numbers, oversized and malformed
+// bodies and broken HTTP get a 4xx with a one-line JSON error, never a
+// crash, a hang or a command.
+
+class OpsApiRequests : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto ledger = ledger::Ledger::OpenWriter(tmp_.Sub("ledger"));
+    ASSERT_TRUE(ledger.ok()) << ledger.status();
+    std::vector<Event> events = testing::OneOfEach();
+    ASSERT_TRUE(ledger::AppendEvents(**ledger, events, /*sync=*/false).ok());
+    head_ = events.size();
+    auto log = runtime::Log::Open(tmp_.Sub("bot.log"), runtime::LogLevel::kInfo);
+    ASSERT_TRUE(log.ok()) << log.status();
+    log_ = std::make_unique<runtime::Log>(*std::move(log));
+    views_.Publish(std::make_shared<runtime::EngineView>());
+    ops::OperatorServerOptions options;
+    options.token = kToken;
+    options.ledger_dir = tmp_.Sub("ledger");
+    options.command_timeout_ms = 0;  // nobody takes commands here: 503 at once
+    api_ = std::make_unique<ops::OperatorApiHandler>(options, &views_, &inbox_, log_.get());
+  }
+
+  // One request; its status code and body (0 and "" when nothing came back).
+  std::pair<int, std::string> Serve(const std::string& request) {
+    const std::string response = api_->Serve(request);
+    int status = 0;
+    if (absl::StartsWith(response, "HTTP/1.1 ") && !absl::SimpleAtoi(response.substr(9, 3), &status)) status = 0;
+    const size_t body = response.find("\r\n\r\n");
+    return {status, body == std::string::npos ? "" : response.substr(body + 4)};
+  }
+  std::pair<int, std::string> Get(const std::string& target) {
+    return Serve(absl::StrCat("GET ", target, " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  }
+  std::pair<int, std::string> Post(const std::string& target, const std::string& body) {
+    return Serve(absl::StrCat("POST ", target, " HTTP/1.1\r\nHost: 127.0.0.1\r\nX-OPS-TOKEN: ", kToken,
+                              "\r\nContent-Type: application/json\r\nContent-Length: ", body.size(), "\r\n\r\n", body));
+  }
+  // The commands the API handed to the engine since the last call.
+  std::vector<runtime::OperatorCommand> Commands() {
+    std::vector<runtime::OperatorCommand> out;
+    for (auto& [cmd, promise] : inbox_.TakeAll()) out.push_back(cmd);
+    return out;
+  }
+
+  TempDir tmp_;
+  size_t head_ = 0;
+  std::unique_ptr<runtime::Log> log_;
+  runtime::ViewBoard views_;
+  runtime::OperatorInbox inbox_;
+  std::unique_ptr<ops::OperatorApiHandler> api_;
+};
+
+// A one-line JSON error, as every refusal is.
+::testing::AssertionResult IsOneLineJsonError(const std::string& body) {
+  const std::optional<Json> json = ParseJson(body);
+  if (!json || !(*json)["error"].is_string()) return ::testing::AssertionFailure() << "not {\"error\": ...}: " << body;
+  if (absl::StrContains(body, "\n")) return ::testing::AssertionFailure() << "more than one line: " << body;
+  return ::testing::AssertionSuccess();
+}
+
+TEST_F(OpsApiRequests, HugeLimitOrTailIsA400OrABoundedPage) {
+  for (const std::string bad : {"/events?limit=99999999999999999999", "/events?limit=1001", "/events?limit=-1",
+                                "/events?tail=99999999999999999999", "/events?tail=-1", "/events?from=-5",
+                                "/events?from=1e3", "/events?limit=", "/events?tail=%00"}) {
+    const auto [status, body] = Get(bad);
+    EXPECT_EQ(status, 400) << bad << ": " << body;
+    EXPECT_TRUE(IsOneLineJsonError(body)) << bad;
+  }
+  for (const std::string page : {"/events?tail=18446744073709551615", "/events?from=18446744073709551615",
+                                 "/events?limit=1000&tail=18446744073709551615"}) {
+    const auto [status, body] = Get(page);
+    ASSERT_EQ(status, 200) << page << ": " << body;
+    const std::optional<Json> json = ParseJson(body);
+    ASSERT_TRUE(json && (*json)["events"].is_array()) << page << ": " << body;
+    EXPECT_LE((*json)["events"].a.size(), head_) << page;
+    EXPECT_EQ((*json)["head"].n, static_cast<double>(head_)) << page;
+  }
+}
+
+TEST_F(OpsApiRequests, OversizedBodyIsRefusedWith413AndNothingHappens) {
+  const auto [status, body] = Post("/pause", std::string(ops::kMaxRequestBodyBytes + 1, 'x'));
+  EXPECT_EQ(status, 413) << body;
+  EXPECT_TRUE(IsOneLineJsonError(body));
+  // Claimed but never sent: refused on the header alone.
+  const auto [claimed, claimed_body] = Serve(absl::StrCat("POST /actions/kill-switch HTTP/1.1\r\nX-OPS-TOKEN: ", kToken,
+                                                          "\r\nContent-Length: 99999999999\r\n\r\n{}"));
+  EXPECT_EQ(claimed, 413) << claimed_body;
+  EXPECT_TRUE(Commands().empty());
+}
+
+TEST_F(OpsApiRequests, MalformedJsonBodyIsA400AndNothingHappens) {
+  for (const std::string bad : {"{\"reason\": \"unterminated", "{\"reason\": 5}", "{\"reason\": [\"a\"]}", "{",
+                                "{\"reason\": \"a\"} trailing"}) {
+    const auto [status, body] = Post("/actions/kill-switch", bad);
+    EXPECT_EQ(status, 400) << bad << ": " << body;
+    EXPECT_TRUE(IsOneLineJsonError(body)) << bad;
+  }
+  EXPECT_TRUE(Commands().empty()) << "a refused body still reached the engine";
+}
+
+TEST_F(OpsApiRequests, ReasonComesFromJsonTextOrQueryAndIsCut) {
+  EXPECT_EQ(Post("/pause", "{\"reason\": \"maintenance\"}").first, 503);  // nobody takes it here
+  EXPECT_EQ(Post("/pause", "  plain words  ").first, 503);
+  EXPECT_EQ(Post("/pause?reason=from%20query", "").first, 503);
+  EXPECT_EQ(Post("/pause", "{}").first, 503);
+  EXPECT_EQ(Post("/pause", absl::StrCat("{\"reason\": \"", std::string(5000, 'r'), "\"}")).first, 503);
+  const std::vector<runtime::OperatorCommand> commands = Commands();
+  ASSERT_EQ(commands.size(), 5u);
+  EXPECT_EQ(commands[0].reason, "maintenance");
+  EXPECT_EQ(commands[1].reason, "plain words");
+  EXPECT_EQ(commands[2].reason, "from query");
+  EXPECT_EQ(commands[3].reason, "api");
+  EXPECT_EQ(commands[4].reason, std::string(500, 'r'));
+}
+
+TEST_F(OpsApiRequests, BrokenHttpIsA4xxNotAHang) {
+  for (const std::string& bad : {std::string("GARBAGE\r\n\r\n"), absl::StrCat("GET /health HTTP/1.1\r\nX-Long: ", std::string(9000, 'h'), "\r\n\r\n"),
+                                absl::StrCat("GET /", std::string(20000, 'a'), " HTTP/1.1\r\n\r\n"),
+                                absl::StrCat("POST /pause HTTP/1.1\r\nX-OPS-TOKEN: ", kToken,
+                                             "\r\nContent-Length: 100\r\n\r\n{\"reason\""),
+                                absl::StrCat("POST /pause HTTP/1.1\r\nX-OPS-TOKEN: ", kToken,
+                                             "\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")}) {
+    const auto [status, body] = Serve(bad);
+    EXPECT_GE(status, 400) << bad.substr(0, 80) << ": " << body;
+    EXPECT_LT(status, 500) << bad.substr(0, 80) << ": " << body;
+  }
+  EXPECT_TRUE(Commands().empty());
 }
 
 }  // namespace

@@ -474,7 +474,7 @@ class Loader {
     if (eq == std::string::npos || f == nullptr) {
       return absl::InvalidArgumentError(
           eq == std::string::npos ? absl::StrCat("--set ", ShowValue(assignment), ": expected key=value")
-                                  : absl::StrCat("--set ", key, ": unknown key"));
+                                  : absl::StrCat("--set ", ShowValue(key), ": unknown key"));
     }
     return Set(*f, assignment.substr(eq + 1), absl::StrCat("--set ", key));
   }
@@ -517,7 +517,7 @@ class Loader {
   absl::Status ApplyEntry(const std::string& key, const YAML::Node& value) {
     if (const Field* f = FindField(key)) return ApplyYamlValue(*f, value);
     if (!IsSection(key)) {
-      return absl::InvalidArgumentError(absl::StrCat(path_, ": unknown key ", key));
+      return absl::InvalidArgumentError(absl::StrCat(path_, ": unknown key ", ShowValue(key)));
     }
     if (value.IsNull()) return absl::OkStatus();  // every key commented out: defaults
     if (!value.IsMap()) {
@@ -670,7 +670,7 @@ Env ProcessEnv() {
 absl::StatusOr<int64_t> ParseTimeframe(const std::string& text) {
   const auto bad = [&] {
     return absl::InvalidArgumentError(
-        absl::StrCat("not a timeframe: '", text, "' (want a number and s, m, h or d, e.g. 15m)"));
+        absl::StrCat("not a timeframe: ", ShowValue(text), " (want a number and s, m, h or d, e.g. 15m)"));
   };
   // 1 to 6 digits without a leading zero (so each timeframe has one spelling),
   // then the unit. Six digits cannot overflow once multiplied by a day.
@@ -770,7 +770,8 @@ absl::StatusOr<Config> LoadForCommandLine(const CommandLine& flags, const Env& e
   const std::string path = !flags.config_path.empty() ? flags.config_path : env("CONFIG_PATH").value_or("config.yaml");
   ASSIGN_OR_RETURN(Config cfg, LoadConfig(path, env));
   if (!flags.mode.empty() && !ParseEnumName(flags.mode, &cfg.run.mode)) {
-    return absl::InvalidArgumentError(absl::StrCat("--mode: expected paper, testnet or live (got ", flags.mode, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--mode: expected paper, testnet or live (got ", ShowValue(flags.mode), ")"));
   }
   if (!flags.ledger.empty()) cfg.storage.ledger_path = flags.ledger;
   if (!flags.logs.empty()) cfg.storage.logs_path = flags.logs;

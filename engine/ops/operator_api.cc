@@ -7,8 +7,10 @@
 #include <openssl/sha.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <future>
 #include <thread>
 
@@ -46,19 +48,77 @@ bool TokenMatches(const std::string& given, const std::string& expected) {
 }
 
 // The operator's reason: {"reason": "..."} as JSON, or ?reason=, or the
-// body as plain text; "api" when none is given.
-std::string ReasonOf(const httplib::Request& req) {
-  if (req.has_param("reason")) return req.get_param_value("reason");
+// body as plain text; "api" when none is given; at most 500 characters. A
+// body that starts as JSON but is not an object with a string "reason" (or
+// none) is InvalidArgument: the operator meant something else than "api".
+absl::StatusOr<std::string> ReasonOf(const httplib::Request& req) {
+  constexpr size_t kMaxReasonChars = 500;
+  if (req.has_param("reason")) return req.get_param_value("reason").substr(0, kMaxReasonChars);
   const std::string body(absl::StripAsciiWhitespace(req.body));
-  if (!body.empty() && body.front() == '{') {
-    simdjson::dom::parser parser;
-    std::string_view reason;
-    if (parser.parse(body).get_object()["reason"].get(reason) == simdjson::SUCCESS) return std::string(reason);
-  } else if (!body.empty()) {
-    return body.substr(0, 500);
+  if (body.empty()) return std::string("api");
+  if (body.front() != '{') return body.substr(0, kMaxReasonChars);
+  simdjson::dom::parser parser;
+  simdjson::dom::object object;
+  if (parser.parse(body).get(object) != simdjson::SUCCESS) {
+    return absl::InvalidArgumentError("the body is not JSON: send {\"reason\": \"...\"} or plain text");
   }
-  return "api";
+  simdjson::dom::element reason;
+  const simdjson::error_code found = object["reason"].get(reason);
+  if (found == simdjson::NO_SUCH_FIELD) return std::string("api");
+  std::string_view text;
+  if (found != simdjson::SUCCESS || reason.get(text) != simdjson::SUCCESS) {
+    return absl::InvalidArgumentError("\"reason\" must be a string");
+  }
+  return std::string(text.substr(0, kMaxReasonChars));
 }
+
+// A connection over strings: the server reads `in` and writes to *out. A
+// read past the end returns 0, as a socket closed by the client does.
+class StringStream final : public httplib::Stream {
+ public:
+  StringStream(absl::string_view in, std::string* out) : in_(in), out_(out) {}
+  bool is_readable() const override { return true; }
+  bool is_writable() const override { return true; }
+  ssize_t read(char* ptr, size_t size) override {
+    const size_t n = std::min(size, in_.size());
+    std::memcpy(ptr, in_.data(), n);
+    in_.remove_prefix(n);
+    return static_cast<ssize_t>(n);
+  }
+  ssize_t write(const char* ptr, size_t size) override {
+    out_->append(ptr, size);
+    return static_cast<ssize_t>(size);
+  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    ip = "127.0.0.1";
+    port = 0;
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override { get_remote_ip_and_port(ip, port); }
+  socket_t socket() const override { return INVALID_SOCKET; }
+  bool exhausted() const { return in_.empty(); }
+
+ private:
+  absl::string_view in_;
+  std::string* out_;
+};
+
+// httplib's server with its per-request processing (parse, route, handle,
+// write) reachable without a socket.
+class ApiServer : public httplib::Server {
+ public:
+  // The requests in `raw`, one after another as on one kept-alive
+  // connection (at most kMaxRequests); what the server wrote back.
+  std::string ServeRaw(absl::string_view raw) {
+    constexpr int kMaxRequests = 8;
+    std::string out;
+    StringStream stream(raw, &out);
+    bool closed = false;
+    for (int i = 0; i < kMaxRequests && !closed && !stream.exhausted(); ++i) {
+      if (!process_request(stream, /*close_connection=*/false, closed, nullptr)) break;
+    }
+    return out;
+  }
+};
 
 }  // namespace
 
@@ -140,7 +200,11 @@ class OperatorServer::Impl {
     return server.bind_to_port(host, port) ? port : -1;
   }
 
+ public:
+  // The API's routes, handlers and limits; Bind() serves them on a socket,
+  // ServeRaw() on strings.
   void RouteApi() {
+    api_.set_payload_max_length(kMaxRequestBodyBytes);
     api_.set_logger([this](const httplib::Request& req, const httplib::Response& res) { LogHttp(req, res); });
     // Every answer is JSON, errors included.
     api_.set_error_handler([](const httplib::Request&, httplib::Response& res) {
@@ -190,6 +254,9 @@ class OperatorServer::Impl {
     }
   }
 
+  std::string ServeRaw(absl::string_view raw) { return api_.ServeRaw(raw); }
+
+ private:
   template <class Render>
   void WithView(httplib::Response& res, Render render) {
     auto view = views_->Get();
@@ -321,7 +388,13 @@ class OperatorServer::Impl {
                       kJson);
       return;
     }
-    runtime::OperatorCommand cmd{kind, absl::StrCat("api@", req.remote_addr), ReasonOf(req)};
+    absl::StatusOr<std::string> reason = ReasonOf(req);
+    if (!reason.ok()) {
+      res.status = 400;
+      res.set_content(ErrorJson(reason.status().message()), kJson);
+      return;
+    }
+    runtime::OperatorCommand cmd{kind, absl::StrCat("api@", req.remote_addr), *std::move(reason)};
     std::future<runtime::OperatorResult> done = inbox_->Submit(std::move(cmd));
     if (done.wait_for(std::chrono::milliseconds(o_.command_timeout_ms)) != std::future_status::ready) {
       res.status = 503;
@@ -349,7 +422,8 @@ class OperatorServer::Impl {
   Metrics* metrics_;
   EngineMetrics* engine_metrics_;
   runtime::Log* log_;
-  httplib::Server api_, metrics_server_;
+  ApiServer api_;
+  httplib::Server metrics_server_;
   std::thread api_thread_, metrics_thread_;
   std::atomic<bool> api_done_{false}, metrics_done_{false};
   int api_port_ = -1, metrics_port_ = -1;
@@ -370,5 +444,13 @@ OperatorServer::OperatorServer(std::unique_ptr<Impl> impl) : impl_(std::move(imp
 OperatorServer::~OperatorServer() = default;
 int OperatorServer::api_port() const { return impl_->api_port(); }
 int OperatorServer::metrics_port() const { return impl_->metrics_port(); }
+
+OperatorApiHandler::OperatorApiHandler(OperatorServerOptions options, runtime::ViewBoard* views,
+                                       runtime::OperatorInbox* inbox, runtime::Log* log)
+    : impl_(std::make_unique<OperatorServer::Impl>(std::move(options), views, inbox, nullptr, nullptr, log)) {
+  impl_->RouteApi();
+}
+OperatorApiHandler::~OperatorApiHandler() = default;
+std::string OperatorApiHandler::Serve(absl::string_view raw_requests) { return impl_->ServeRaw(raw_requests); }
 
 }  // namespace apollo::ops

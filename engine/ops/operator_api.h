@@ -11,14 +11,19 @@
 //      /actions/ack-manual-review /actions/kill-switch — all need
 //      X-OPS-TOKEN == OPERATOR_API_TOKEN (compared in constant time).
 // GET  /metrics on the metrics server: Prometheus text exposition.
+// A body over kMaxRequestBodyBytes is refused (413) unread; a body that
+// starts as JSON but is not {"reason": "..."} is refused (400); either way
+// nothing reaches the engine.
 #ifndef APOLLO_ENGINE_OPS_OPERATOR_API_H_
 #define APOLLO_ENGINE_OPS_OPERATOR_API_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "engine/ops/engine_metrics.h"
 #include "engine/ops/metrics.h"
 #include "engine/runtime/log.h"
@@ -26,6 +31,9 @@
 #include "engine/runtime/view.h"
 
 namespace apollo::ops {
+
+// A POST carries a one-line reason (kept to 500 characters).
+inline constexpr size_t kMaxRequestBodyBytes = 64 * 1024;
 
 struct OperatorServerOptions {
   bool api_enabled = true;
@@ -62,6 +70,25 @@ class OperatorServer {
  private:
   explicit OperatorServer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
+};
+
+// The API's routes without a socket: one raw HTTP/1.1 request (or several,
+// pipelined) in, the raw responses out, through the same request parser and
+// handlers the bound server runs. Nothing is bound and no thread is started;
+// a POST waits options.command_timeout_ms for someone to take it from
+// `inbox`. What tests/fuzz/operator_api_fuzz.cc drives.
+//
+//   OperatorApiHandler api(options, &views, &inbox, &log);
+//   std::string reply = api.Serve("GET /events?limit=99999 HTTP/1.1\r\n\r\n");  // "HTTP/1.1 400 ..."
+class OperatorApiHandler {
+ public:
+  OperatorApiHandler(OperatorServerOptions options, runtime::ViewBoard* views, runtime::OperatorInbox* inbox,
+                     runtime::Log* log);
+  ~OperatorApiHandler();
+  std::string Serve(absl::string_view raw_requests);
+
+ private:
+  std::unique_ptr<OperatorServer::Impl> impl_;
 };
 
 // Whether a host string is a loopback address (127.0.0.0/8, ::1, localhost).

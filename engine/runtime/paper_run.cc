@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <csignal>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -94,10 +95,13 @@ absl::StatusOr<double> ParseSpeed(const std::string& text) {
   if (text == "max") return 0.0;
   if (text == "realtime") return 1.0;
   double x = 0;
-  if (text.size() > 1 && text.back() == 'x' && absl::SimpleAtod(text.substr(0, text.size() - 1), &x) && x > 0) {
+  if (text.size() > 1 && text.back() == 'x' && absl::SimpleAtod(text.substr(0, text.size() - 1), &x) &&
+      x >= kMinSpeed && x <= kMaxSpeed) {
     return x;
   }
-  return absl::InvalidArgumentError(absl::StrCat("--speed: expected max, realtime or <N>x (got ", text, ")"));
+  return absl::InvalidArgumentError(absl::StrCat("--speed: expected max, realtime or <N>x with N from ", kMinSpeed, " to ",
+                                                 static_cast<int64_t>(kMaxSpeed), " (got ",
+                                                 absl::CEscape(text.substr(0, 80)), ")"));
 }
 
 absl::StatusOr<RunSummary> RunPaper(const RunOptions& o, Log& log) {

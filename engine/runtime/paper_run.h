@@ -79,6 +79,9 @@ struct RunSummary {
 absl::StatusOr<RunSummary> RunPaper(const RunOptions& options, Log& log);
 
 // "--speed": max | realtime | <N>x. InvalidArgument naming the flag otherwise.
+// N is finite and within [kMinSpeed, kMaxSpeed]: slower would leave a run
+// waiting days (or forever) for its next bar, faster is --speed max.
+inline constexpr double kMinSpeed = 0.01, kMaxSpeed = 1'000'000;
 absl::StatusOr<double> ParseSpeed(const std::string& text);
 
 // A few lines: bars, signals, orders, trades, net PnL, max drawdown, events,

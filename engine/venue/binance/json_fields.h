@@ -51,9 +51,9 @@ inline absl::Status Malformed(absl::string_view what, simdjson::error_code e) {
       absl::StrCat("binance ", what, ": malformed JSON (", simdjson::error_message(e), ")"));
 }
 
-// A stream message that is not JSON at all (cut short, garbage) is DataLoss:
-// the stream lost data, which a bad field in a whole message is not.
-// On-Demand parsing is lazy, so the whole text is checked first.
+// A text that is not JSON at all (cut short, garbage) is DataLoss: on a
+// stream, the stream lost data, which a bad field in a whole message is not.
+// On-Demand parsing is lazy, so Json checks the whole text first.
 inline absl::Status CheckWholeJson(absl::string_view what, absl::string_view text) {
   simdjson::dom::parser parser;
   simdjson::dom::element ignored;
@@ -185,10 +185,14 @@ class Fields {
 // Owns the parser and the padded copy a document needs.
 class Json {
  public:
-  explicit Json(absl::string_view text) : padded_(text.data(), text.size()) {}
+  // Text that is not JSON at all is InvalidArgument from a REST answer (the
+  // request failed) and DataLoss from a stream message (the stream lost data).
+  enum class From { kRest, kStream };
+  explicit Json(absl::string_view text, From from = From::kRest)
+      : text_(text), from_(from), padded_(text.data(), text.size()) {}
 
   absl::Status Object(absl::string_view what, od::object* out) {
-    if (simdjson::error_code e = parser_.iterate(padded_).get(doc_)) return Malformed(what, e);
+    RETURN_IF_ERROR(Start(what));
     simdjson::error_code e = doc_.get_object().get(*out);
     if (e == simdjson::INCORRECT_TYPE) {
       return absl::InvalidArgumentError(absl::StrCat("binance ", what, ": expected a JSON object"));
@@ -197,7 +201,7 @@ class Json {
     return absl::OkStatus();
   }
   absl::Status Array(absl::string_view what, od::array* out) {
-    if (simdjson::error_code e = parser_.iterate(padded_).get(doc_)) return Malformed(what, e);
+    RETURN_IF_ERROR(Start(what));
     simdjson::error_code e = doc_.get_array().get(*out);
     if (e == simdjson::INCORRECT_TYPE) {
       return absl::InvalidArgumentError(absl::StrCat("binance ", what, ": expected a JSON array"));
@@ -207,6 +211,19 @@ class Json {
   }
 
  private:
+  // The whole text is checked before On-Demand reads any of it: a reader
+  // that met malformed JSON halfway (inside an array it skipped, say) would
+  // otherwise go on through an iterator simdjson has already given up.
+  absl::Status Start(absl::string_view what) {
+    if (absl::Status whole = CheckWholeJson(what, text_); !whole.ok()) {
+      return from_ == From::kStream ? whole : absl::InvalidArgumentError(whole.message());
+    }
+    if (simdjson::error_code e = parser_.iterate(padded_).get(doc_)) return Malformed(what, e);
+    return absl::OkStatus();
+  }
+
+  absl::string_view text_;
+  From from_;
   od::parser parser_;
   simdjson::padded_string padded_;
   od::document doc_;

@@ -72,8 +72,7 @@ absl::StatusOr<std::vector<Kline>> ParseKlines(absl::string_view json) {
 }
 
 absl::StatusOr<std::optional<Kline>> ParseKlineMessage(absl::string_view json) {
-  RETURN_IF_ERROR(CheckWholeJson("kline message", json));
-  Json doc(json);
+  Json doc(json, Json::From::kStream);
   od::object root;
   RETURN_IF_ERROR(doc.Object("kline message", &root));
   Fields top(root, "kline message");

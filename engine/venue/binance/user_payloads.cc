@@ -55,8 +55,7 @@ absl::StatusOr<UserTrade> ReadTrade(Fields& f) {
 }  // namespace
 
 absl::StatusOr<UserEvent> ParseUserEvent(absl::string_view json) {
-  RETURN_IF_ERROR(CheckWholeJson("user event", json));
-  Json doc(json);
+  Json doc(json, Json::From::kStream);
   od::object root;
   RETURN_IF_ERROR(doc.Object("user event", &root));
   Fields top(root, "user event");
