@@ -55,6 +55,7 @@
 #include "engine/ops/operator_api.h"
 #include "ledger/event_log.h"
 #include "ledger/ledger.h"
+#include "tests/support/ledgers.h"
 #include "tests/support/process.h"
 #include "tests/support/random_events.h"
 #include "tests/support/temp_dir.h"
@@ -508,32 +509,7 @@ std::unique_ptr<RunningBot> StartQuietBot(const TempDir& tmp, const BotDirs& dir
 std::vector<std::string> WithToken() { return {absl::StrCat("OPERATOR_API_TOKEN=", kToken)}; }
 
 // ---------------------------------------------------------------------------
-// Ledger and metrics readers.
-
-absl::StatusOr<std::vector<Event>> ReadEvents(const std::string& dir) {
-  auto ledger = ledger::Ledger::OpenReader(dir);
-  if (!ledger.ok()) return ledger.status();
-  std::vector<Event> events;
-  const uint64_t head = (*ledger)->head().last_seq;
-  if (head == 0) return events;
-  absl::Status st = (*ledger)->Scan(1, head, [&](const ledger::RecordView& r) -> absl::Status {
-    auto e = ledger::DecodeRecord(r);
-    if (!e.ok()) return e.status();
-    events.push_back(*std::move(e));
-    return absl::OkStatus();
-  });
-  if (!st.ok()) return st;
-  return events;
-}
-
-template <class T>
-std::vector<T> EventsOf(const std::vector<Event>& events) {
-  std::vector<T> out;
-  for (const Event& e : events) {
-    if (const T* t = std::get_if<T>(&e.body)) out.push_back(*t);
-  }
-  return out;
-}
+// Metrics readers.
 
 // The value of one series ("open_positions", `orders_submitted_total{result="filled"}`).
 std::optional<double> Sample(const std::string& exposition, const std::string& series) {
@@ -827,17 +803,17 @@ TEST(OpsApiTest, PauseResumeAckTakeEffectAndAreJournaled) {
 
   EXPECT_STOPPED_CLEANLY(bot->Stop());
   // The ledger itself, after the stop.
-  auto events = ReadEvents(dirs.ledger);
+  auto events = testing::ReadEvents(dirs.ledger);
   ASSERT_TRUE(events.ok()) << events.status();
-  const auto paused = EventsOf<TradingPaused>(*events);
-  const auto resumed = EventsOf<TradingResumed>(*events);
+  const auto paused = testing::EventsOf<TradingPaused>(*events);
+  const auto resumed = testing::EventsOf<TradingResumed>(*events);
   ASSERT_EQ(paused.size(), 1u);
-  EXPECT_TRUE(absl::StartsWith(paused[0].who, "api@")) << paused[0].who;
-  EXPECT_EQ(paused[0].reason, "maintenance window");
+  EXPECT_TRUE(absl::StartsWith(paused[0].second.who, "api@")) << paused[0].second.who;
+  EXPECT_EQ(paused[0].second.reason, "maintenance window");
   ASSERT_EQ(resumed.size(), 1u);
-  EXPECT_TRUE(absl::StartsWith(resumed[0].who, "api@")) << resumed[0].who;
-  EXPECT_EQ(resumed[0].reason, "window over");
-  EXPECT_TRUE(EventsOf<ManualReviewAcknowledged>(*events).empty()) << "an ack with nothing pending appends nothing";
+  EXPECT_TRUE(absl::StartsWith(resumed[0].second.who, "api@")) << resumed[0].second.who;
+  EXPECT_EQ(resumed[0].second.reason, "window over");
+  EXPECT_TRUE(testing::EventsOf<ManualReviewAcknowledged>(*events).empty()) << "an ack with nothing pending appends nothing";
 }
 
 // ---------------------------------------------------------------------------

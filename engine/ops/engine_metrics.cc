@@ -64,7 +64,7 @@ void EngineMetrics::OnVenueCount(absl::string_view what, absl::string_view label
 
 Counter& EngineMetrics::StorageFailures(const std::string& file) {
   return metrics_->AddCounter("storage_write_failures_total",
-                              "Writes a log or projection file refused (disk full, I/O error); trading goes on",
+                              "Times a log or projection file went from writable to failing (disk full, I/O error); trading goes on",
                               {"file"}, {file});
 }
 

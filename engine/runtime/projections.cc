@@ -143,8 +143,10 @@ void Projections::Fail(File& file, const std::string& what) {
   if (file.f != nullptr) std::fclose(file.f);  // what it buffered is rewritten from the ledger
   file.f = nullptr;
   file.retry_at = absl::Now() + retry_every_;
-  ++write_failures_;
   ++failed_;
+  if (file.reported) return;  // a retry that failed again: already reported
+  file.reported = true;
+  ++write_failures_;
   if (on_fault_) on_fault_(std::filesystem::path(file.path).filename().string(), what, false);
 }
 
@@ -159,12 +161,13 @@ void Projections::Heal(const ledger::Ledger& ledger) {
       Fail(file, std::string(st.message()));
       continue;
     }
-    const uint64_t failures = write_failures_;
     if (absl::Status st = CatchUp(ledger, file.last_seq + 1, ledger.head().last_seq); !st.ok()) {
       Fail(file, std::string(st.message()));
       continue;
     }
-    if (write_failures_ == failures && on_fault_) {
+    if (file.f == nullptr) continue;  // its catch-up (written and flushed) failed
+    file.reported = false;
+    if (on_fault_) {
       on_fault_(std::filesystem::path(file.path).filename().string(),
                 absl::StrCat("caught up to seq ", file.last_seq), true);
     }

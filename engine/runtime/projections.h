@@ -30,7 +30,8 @@ namespace apollo::runtime {
 class Projections {
  public:
   // Called on the writing thread once when a file fails (`recovered` false,
-  // `what` the error) and once when it is caught up again (true).
+  // `what` the error) and once when it is caught up again (true); a retry
+  // that fails again is not reported again.
   using FaultHandler = std::function<void(const std::string& file, const std::string& what, bool recovered)>;
   static constexpr int64_t kRetrySeconds = 10;
 
@@ -54,7 +55,8 @@ class Projections {
   // Reopens and catches up the failed files whose retry time has come.
   void Heal(const ledger::Ledger& ledger);
 
-  // Write failures so far (each closes its file until it heals).
+  // Files that failed so far (each closes its file until it heals; failed
+  // retries do not count again).
   uint64_t write_failures() const { return write_failures_; }
   bool behind() const { return failed_ > 0; }
 
@@ -64,6 +66,7 @@ class Projections {
     std::FILE* f = nullptr;  // null while failed
     uint64_t last_seq = 0;   // seq of its last row
     absl::Time retry_at = absl::InfinitePast();
+    bool reported = false;   // its failure was reported and it has not healed since
   };
   enum Kind { kTrades = 0, kOrders = 1, kThinking = 2, kKinds = 3 };
   Projections() = default;
