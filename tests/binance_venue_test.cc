@@ -314,6 +314,27 @@ TEST(BinanceUserStream, TradeUpdateBecomesAFillOnlyOnce) {
   EXPECT_TRUE(venue.OnUserEvent(msg, state).reports.empty());
 }
 
+// Found by binance_ws_fuzz: a stream trade without its commission, met
+// where only the stream is translated (no REST client), read the trade list
+// through a null client. It is left to reconciliation instead.
+TEST(BinanceUserStream, TradeWithoutCommissionAndNoRestClientIsLeftToReconciliation) {
+  std::vector<std::string> notes;
+  BinanceVenue venue(nullptr, {.on_note = [&](absl::string_view event, const ClientOrderId&, absl::string_view) {
+                                 notes.emplace_back(event);
+                               }});
+  State state;
+  Order o = MakeOrder("TEST", OrderType::kLimit, OrderStatus::kAccepted, "0.002");
+  state.orders[o.client_order_id] = o;
+  std::string msg = ReadData("ws/crates_futures_user_data_order_update_trade.json");
+  const std::string n = "\"n\": \"0.01000000\",";
+  ASSERT_NE(msg.find(n), std::string::npos);
+  msg.erase(msg.find(n), n.size());
+  const UserEventEffects fx = venue.OnUserEvent(msg, state);
+  EXPECT_TRUE(fx.reports.empty());
+  EXPECT_TRUE(fx.reconcile_now);
+  EXPECT_EQ(notes, std::vector<std::string>{"fill_fee_unavailable"});
+}
+
 // A trade of an order that is not ours (a close in the Binance UI) is kept,
 // so a position closed by hand is booked at the venue's price and fee; our
 // next entry fill starts afresh.

@@ -167,6 +167,7 @@ absl::StatusOr<Reports> BinanceVenue::FillsFromTrades(const Order& o, const std:
 
 absl::StatusOr<Fixed> BinanceVenue::TradeCommission(const Symbol& symbol, const std::string& venue_order_id,
                                                     const std::string& trade_id) {
+  if (client_ == nullptr) return absl::UnavailableError("no REST client to list the order's trades");
   absl::StatusOr<std::vector<UserTrade>> trades = GetUserTrades(*client_, symbol, VenueOrderId{venue_order_id});
   Notice(trades.status());
   if (!trades.ok()) return trades.status();

@@ -100,6 +100,10 @@ struct UserEventEffects {
 
 class BinanceVenue : public Venue {
  public:
+  // `client` may be null where only the user-data stream is translated
+  // (OnUserEvent in tests and the fuzzer): a stream trade without its
+  // commission is then left to reconciliation, as when the venue's trade
+  // list cannot be read. Every other call needs it.
   BinanceVenue(RestClient* client, BinanceVenueOptions options);
 
   Reports Submit(const Order& order) override;
