@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <set>
 #include <string>
 #include <utility>
@@ -442,6 +443,148 @@ TEST_F(SecretsTest, MalformedDotEnvLineIsReportedWithoutItsText) {
   ASSERT_FALSE(s.ok());
   EXPECT_THAT(s.status().message(), HasSubstr(":2:"));
   EXPECT_THAT(s.status().message(), Not(HasSubstr("pasted-secret")));
+}
+
+// ------------------------------------------------------------ the seed's config
+
+const std::string kSeedConfig =
+    (std::filesystem::path(__FILE__).parent_path() / "data" / "seed" / "config.yaml").string();
+
+TEST_F(ConfigTest, SeedConfigIsRefusedInOneLineNamingEveryKeyNotImplementedYet) {
+  absl::StatusOr<Config> cfg = LoadConfig(kSeedConfig, NoEnv());
+  ASSERT_FALSE(cfg.ok());
+  const std::string message(cfg.status().message());
+  EXPECT_THAT(message, Not(HasSubstr("\n")));
+  EXPECT_THAT(message, HasSubstr(": not implemented in Apollo yet: "));
+  for (const char* key : {"backtest.execution_model", "strategy.exit.trailing_start_atr", "regime.enabled",
+                          "regime.chop_ranging_threshold", "risk.max_loss_streak_24h", "universe.size",
+                          "news.sources", "execution.margin_type", "storage.data_path",
+                          "monitoring.error_log_backup_count"}) {
+    EXPECT_THAT(message, HasSubstr(key)) << key;
+  }
+  // Renamed, fixed-behaviour, no-effect and secret keys are not among them.
+  for (const char* key : {"reconciliation.interval_minutes", "scoring.factors", "user_stream_enabled", "llm.", "alert_webhooks",
+                          "state_path", "environment"}) {
+    EXPECT_THAT(message, Not(HasSubstr(key))) << key;
+  }
+}
+
+TEST_F(ConfigTest, RenamedSeedKeyIsReadUnderItsNewNameWithOneNotice) {
+  absl::StatusOr<Config> cfg = LoadConfig(Write("monitoring:\n  api_port: 8123\nreconciliation:\n  interval_minutes: 45\n"
+                                                "strategy:\n  scoring:\n    factors:\n      trend: 0.4\n"),
+                                          NoEnv());
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->api.port, 8123);
+  EXPECT_EQ(cfg->reconciliation.interval_min, 45);
+  EXPECT_EQ(cfg->strategy.scoring.trend, *Fixed::Parse("0.4"));
+  ASSERT_EQ(cfg->notices.size(), 3u);
+  EXPECT_EQ(cfg->notices[0], Path() + ": monitoring.api_port is the seed's name for api.port: read as api.port "
+                                      "(rename it; `bot config migrate` does)");
+  // The canonical text (hashed, journaled) knows only Apollo's names.
+  EXPECT_THAT(cfg->Canonical(), Not(HasSubstr("api_port")));
+}
+
+TEST_F(ConfigTest, OneSettingUnderBothItsNamesMustAgree) {
+  // The seed's own file sets both thresholds, to the same value.
+  absl::StatusOr<Config> same =
+      LoadConfig(Write("strategy:\n  entry:\n    score_threshold: 0.6\n  scoring:\n    threshold: 0.60\n"), NoEnv());
+  ASSERT_TRUE(same.ok()) << same.status();
+  EXPECT_EQ(same->strategy.entry.score_threshold, *Fixed::Parse("0.6"));
+  EXPECT_EQ(ErrorOf("api:\n  port: 8000\nmonitoring:\n  api_port: 8123\n"),
+            Path() + ": api.port and monitoring.api_port both set api.port, to different values; keep api.port");
+}
+
+TEST_F(ConfigTest, SeedKeyAskingForWhatApolloNeverDoesIsRefused) {
+  EXPECT_EQ(ErrorOf("binance:\n  user_stream_enabled: false\n"),
+            Path() + ": binance.user_stream_enabled: Apollo always runs with true: testnet and live always follow "
+                     "the user-data stream (got false)");
+  absl::StatusOr<Config> zero = LoadConfig(Write("strategy:\n  scoring:\n    factors:\n      volume: 0.0\n"), NoEnv());
+  ASSERT_TRUE(zero.ok()) << zero.status();
+  ASSERT_EQ(zero->notices.size(), 1u);
+  EXPECT_THAT(zero->notices[0], HasSubstr("strategy.scoring.factors.volume 0 is what Apollo always does"));
+}
+
+TEST_F(ConfigTest, WebhooksInTheConfigFileAreRefusedWithoutQuotingThem) {
+  const std::string error =
+      ErrorOf("monitoring:\n  alert_webhooks:\n  - https://hooks.slack.com/services/T000/B000/XXSECRETXX\n");
+  EXPECT_EQ(error, Path() + ": monitoring.alert_webhooks: is a secret in Apollo: put it in ALERT_WEBHOOKS in .env "
+                            "or the environment (comma-separated), not in the config file");
+  EXPECT_THAT(error, Not(HasSubstr("XXSECRETXX")));
+  EXPECT_EQ(ErrorOf("monitoring:\n  alert_webhooks: []\n"), "");
+}
+
+TEST_F(ConfigTest, SeedEnvironmentKeyMustAgreeWithRunMode) {
+  EXPECT_EQ(ErrorOf("environment: production\nrun:\n  mode: testnet\n"),
+            Path() + ": environment: contradicts run.mode testnet (Apollo reads the mode from run.mode) "
+                     "(got production)");
+  EXPECT_THAT(ErrorOf("environment: testnet\n", MapEnv({{"RUN_MODE", "live"}})), HasSubstr("contradicts run.mode live"));
+  absl::StatusOr<Config> paper = LoadConfig(Write("environment: testnet\n"), NoEnv());
+  ASSERT_TRUE(paper.ok()) << paper.status();
+  EXPECT_THAT(paper->notices, ::testing::ElementsAre(HasSubstr("environment is the seed's")));
+}
+
+TEST_F(ConfigTest, SeedEnvironmentNameOfARenamedKeyStillWorks) {
+  absl::StatusOr<Config> cfg = LoadConfig(Write(""), MapEnv({{"MONITORING__API_PORT", "8124"}}));
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->api.port, 8124);
+  EXPECT_THAT(cfg->notices, ::testing::ElementsAre(HasSubstr("MONITORING__API_PORT is the seed's name for API__PORT")));
+  EXPECT_THAT(ErrorOf("", MapEnv({{"MONITORING__API_PORT", "8124"}, {"API__PORT", "8000"}})),
+              HasSubstr("environment MONITORING__API_PORT: disagrees with API__PORT"));
+}
+
+TEST_F(ConfigTest, MigratedSeedConfigLoadsWithItsSettingsAndSaysWhatChanged) {
+  absl::StatusOr<Migration> m = MigrateConfig(kSeedConfig);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_GT(m->kept, 30);
+  EXPECT_EQ(m->renamed, 6);  // interval_minutes and the five weighted factors
+  EXPECT_THAT(m->yaml, HasSubstr("  interval_min: 30  # was reconciliation.interval_minutes\n"));
+  EXPECT_THAT(m->yaml, HasSubstr("    trend: 0.35  # was strategy.scoring.factors.trend\n"));
+  EXPECT_THAT(m->yaml, HasSubstr("#   regime.enabled: true  -- not implemented in Apollo yet\n"));
+  EXPECT_THAT(m->yaml, HasSubstr("#   llm.provider: openai  -- no effect in Apollo: Apollo has no LLM classifier\n"));
+  EXPECT_THAT(m->yaml, HasSubstr("#   monitoring.alert_webhooks: []  -- a secret in Apollo: set ALERT_WEBHOOKS"));
+  EXPECT_THAT(m->yaml, HasSubstr("#   strategy.scoring.threshold: 0.55  -- the same setting as strategy.entry.score_threshold"));
+  EXPECT_THAT(m->yaml, HasSubstr("#   news.sources: [{url: "));
+  const std::string migrated = Write(m->yaml, "migrated.yaml");
+  absl::StatusOr<Config> cfg = LoadConfig(migrated, NoEnv());
+  ASSERT_TRUE(cfg.ok()) << cfg.status() << "\n" << m->yaml;
+  EXPECT_TRUE(cfg->notices.empty()) << cfg->notices[0];
+  EXPECT_EQ(cfg->strategy.trend_timeframe, "1d");
+  EXPECT_EQ(cfg->strategy.entry_timeframe, "4h");
+  EXPECT_EQ(cfg->strategy.scoring.funding, *Fixed::Parse("0.1"));
+  EXPECT_EQ(cfg->risk.risk_per_trade_pct, *Fixed::Parse("0.75"));
+  EXPECT_EQ(cfg->reconciliation.interval_min, 30);
+  EXPECT_EQ(cfg->monitoring.log_http_max_body_chars, 1000);
+  EXPECT_EQ(cfg->storage.ledger_path, "./data/ledger");
+}
+
+TEST_F(ConfigTest, MigrationRefusesOneSettingWithTwoValues) {
+  absl::StatusOr<Migration> m = MigrateConfig(Write("api:\n  port: 8000\nmonitoring:\n  api_port: 8123\n"));
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().message(),
+            Path() + ": api.port and monitoring.api_port both set api.port, to different values; keep one");
+}
+
+// .env.example names every variable the code reads by name (getenv,
+// ReadSecret) and every key variable of LoadSecrets.
+TEST(EnvExample, ListsEveryVariableTheBotReads) {
+  const std::filesystem::path root = std::filesystem::path(__FILE__).parent_path() / "..";
+  std::ifstream in(root / ".env.example");
+  ASSERT_TRUE(in) << ".env.example is missing";
+  const std::string example((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::set<std::string> names = {"BINANCE_API_KEY", "BINANCE_SECRET_KEY", "BINANCE_TESTNET_FUTURE_API_KEY",
+                                 "BINANCE_TESTNET_FUTURE_SECRET_KEY", "CONFIG_PATH", "RUN_MODE",
+                                 "RUN_ENABLE_TRADING", "RUN_LIVE_CONFIRM"};
+  const std::regex read_by_name(R"((getenv|ReadSecret)\("([A-Z][A-Z0-9_]*)\")");
+  for (const char* dir : {"engine", "tools", "ledger", "replay"}) {
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(root / dir)) {
+      if (entry.path().extension() != ".cc") continue;
+      std::ifstream src(entry.path());
+      const std::string text((std::istreambuf_iterator<char>(src)), std::istreambuf_iterator<char>());
+      for (std::sregex_iterator m(text.begin(), text.end(), read_by_name), end; m != end; ++m) names.insert((*m)[2]);
+    }
+  }
+  EXPECT_GE(names.size(), 12u);
+  for (const std::string& name : names) EXPECT_THAT(example, HasSubstr(name + "=")) << name;
 }
 
 }  // namespace

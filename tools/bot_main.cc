@@ -118,10 +118,43 @@ void WritePidFile(const std::string& logs_dir) {
   std::ofstream((std::filesystem::path(logs_dir) / "bot.pid").string(), std::ios::trunc) << ::getpid() << "\n";
 }
 
+// `bot config migrate`: the seed's config in Apollo's spelling, written
+// whole (a temporary file renamed into place) and never over a file.
+int Migrate(const std::string& in, const std::string& out) {
+  std::error_code ec;
+  if (std::filesystem::exists(out, ec)) return Fail(absl::StrCat("--out ", out, " exists: choose a new file"), 2);
+  auto m = config::MigrateConfig(in);
+  if (!m.ok()) return Fail(m.status().message(), 2);
+  const std::string tmp = out + ".tmp";
+  {
+    std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
+    file << m->yaml;
+    if (!file.flush()) return Fail(absl::StrCat("cannot write ", tmp));
+  }
+  std::filesystem::rename(tmp, out, ec);
+  if (ec) return Fail(absl::StrCat("cannot write ", out, ": ", ec.message()));
+  std::printf("bot: wrote %s: %d keys kept, %d renamed, %d left out (listed at its end, with why)\n", out.c_str(),
+              m->kept, m->renamed, m->left_out);
+  return 0;
+}
+
+// A seed key read under Apollo's name, or with no effect here: one line
+// each on stderr and in bot.log, every start.
+void ReportNotices(const config::Config& cfg, runtime::Log* log) {
+  for (const std::string& notice : cfg.notices) {
+    if (log == nullptr) {
+      std::fprintf(stderr, "bot: %s\n", notice.c_str());
+    } else {
+      log->Warning("config_notice", runtime::LogFields().Add("detail", notice));
+    }
+  }
+}
+
 int Run(const Flags& flags) {
   auto cfg = config::LoadForCommandLine({flags.config_path, flags.mode, flags.ledger, flags.logs, flags.data},
                                         config::ProcessEnv());
   if (!cfg.ok()) return Fail(cfg.status().message(), 2);
+  ReportNotices(*cfg, nullptr);
   auto speed = runtime::ParseSpeed(flags.speed);
   if (!speed.ok()) return Fail(speed.status().message(), 2);
   if (absl::Status gates = CheckLiveGates(*cfg); !gates.ok()) return Fail(gates.message(), 2);
@@ -141,6 +174,7 @@ int Run(const Flags& flags) {
     return Fail(lock.status().message());
   }
   WritePidFile(cfg->storage.logs_path);
+  ReportNotices(*cfg, &*log);
   runtime::InstallSignalHandlers();
   log->Info("lock_acquired", runtime::LogFields().Add("lock", lock->path()).Add("pid", static_cast<int64_t>(::getpid())));
   Surface surface;
@@ -269,6 +303,7 @@ absl::StatusOr<runtime::BacktestOptions> BacktestSetup(const BacktestFlags& f) {
     ASSIGN_OR_RETURN(cfg, LikeConfig(f));
   } else {
     ASSIGN_OR_RETURN(cfg, config::LoadForCommandLine({f.config_path, "paper", "", "", ""}, config::ProcessEnv()));
+    ReportNotices(cfg, nullptr);
   }
   std::vector<std::string> overrides = CostOverrides(f);
   if (!f.slippage_pct.empty()) {
@@ -354,6 +389,13 @@ int main(int argc, char** argv) {
   backtest->add_flag("--allow-gaps", bt.allow_gaps, "Run across holes in the data (listed in the report)");
   backtest->add_option("--like", bt.like,
                        "Re-run the bars journaled in this paper/testnet/live ledger with its config, and compare trades");
+  auto* config_cmd = app.add_subcommand("config", "Config file tools");
+  config_cmd->require_subcommand(1);
+  std::string migrate_in, migrate_out;
+  auto* migrate = config_cmd->add_subcommand(
+      "migrate", "Rewrite the Python bot's config.yaml in Apollo's spelling, a comment per change");
+  migrate->add_option("--in", migrate_in, "The old config file")->required();
+  migrate->add_option("--out", migrate_out, "The new file (must not exist)")->required();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -361,5 +403,6 @@ int main(int argc, char** argv) {
   }
   if (parse_only) return 0;
   if (*backtest) return Backtest(bt);
+  if (*migrate) return Migrate(migrate_in, migrate_out);
   return Run(flags);
 }

@@ -28,6 +28,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "engine/config/internal.h"
+#include "engine/config/seed_keys.h"
 #include "engine/domain/status_macros.h"
 
 namespace apollo::config {
@@ -438,8 +440,49 @@ class Loader {
 
   absl::Status ApplyEnv(const Env& env) {
     for (const Field& f : Fields()) RETURN_IF_ERROR(ApplyEnvField(f, env));
+    // The seed's spelling of a renamed key (MONITORING__API_PORT) still
+    // works, unless Apollo's own says otherwise.
+    for (const Field& f : Fields()) {
+      for (const std::string& old : seed::OldNames(f.key)) {
+        std::optional<std::string> value = env(EnvName(old));
+        if (!value) continue;
+        std::optional<std::string> current = env(EnvName(f.key));
+        if (current && *current != *value) {
+          return ValueError(EnvWhere(EnvName(old)), absl::StrCat("disagrees with ", EnvName(f.key)),
+                            absl::StrCat(*value, " vs ", *current));
+        }
+        RETURN_IF_ERROR(Set(f, *value, EnvWhere(EnvName(old))));
+        notices_.push_back(absl::StrCat("environment ", EnvName(old), " is the seed's name for ", EnvName(f.key),
+                                        ": read as ", f.key));
+      }
+    }
     return absl::OkStatus();
   }
+
+  // The seed's keys met in the file that need more than their value read:
+  // keys not implemented yet (all named in one line), then the seed's
+  // `environment` against the final run.mode.
+  absl::Status FinishSeedKeys() {
+    if (!not_implemented_.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path_, ": not implemented in Apollo yet: ", absl::StrJoin(not_implemented_, ", "),
+          " (remove these keys, or run `bot config migrate`, which comments them out)"));
+    }
+    if (!environment_.empty()) {
+      const bool production = environment_ == "production";
+      if ((production && cfg_.run.mode == Mode::kTestnet) || (!production && cfg_.run.mode == Mode::kLive)) {
+        return ValueError(FileWhere(path_, "environment"),
+                          absl::StrCat("contradicts run.mode ", EnumName(cfg_.run.mode),
+                                       " (Apollo reads the mode from run.mode)"),
+                          environment_);
+      }
+      Notice("environment", absl::StrCat("is the seed's; Apollo reads the mode from run.mode (", EnumName(cfg_.run.mode),
+                                         "), which agrees; the key can go"));
+    }
+    return absl::OkStatus();
+  }
+
+  std::vector<std::string> TakeNotices() { return std::move(notices_); }
 
   // "key = value" lines as Canonical() writes them; every declared key
   // must be there once (a config journaled by this build has them all; an
@@ -515,8 +558,9 @@ class Loader {
   }
 
   absl::Status ApplyEntry(const std::string& key, const YAML::Node& value) {
-    if (const Field* f = FindField(key)) return ApplyYamlValue(*f, value);
-    if (!IsSection(key)) {
+    if (const Field* f = FindField(key)) return ApplyYamlValue(*f, value, key);
+    if (const seed::Key* k = seed::Find(key)) return ApplySeedKey(*k, key, value);
+    if (!IsSection(key) && !seed::IsSection(key)) {
       return absl::InvalidArgumentError(absl::StrCat(path_, ": unknown key ", ShowValue(key)));
     }
     if (value.IsNull()) return absl::OkStatus();  // every key commented out: defaults
@@ -526,15 +570,75 @@ class Loader {
     return ApplyMap(value, key);
   }
 
-  absl::Status ApplyYamlValue(const Field& f, const YAML::Node& value) {
-    const std::string where = FileWhere(path_, f.key);
+  // `spelled` is the key as the file has it: f.key, or the seed's old name.
+  absl::Status ApplyYamlValue(const Field& f, const YAML::Node& value, const std::string& spelled) {
+    const std::string where = FileWhere(path_, spelled);
     if (value.IsMap() || value.IsSequence()) {
       return ValueError(where, "must be a single value", Describe(value));
     }
     // `key:` with nothing after it is YAML null; read it as empty text so a
     // string key may be blank and every other kind says what it expected.
     const std::string text = value.IsNull() ? "" : value.Scalar();
+    // One setting under both its names (the seed's own file sets
+    // strategy.scoring.threshold and strategy.entry.score_threshold): the
+    // same value is fine, two values would leave which was meant a guess.
+    auto [it, first] = spelled_.emplace(f.key, std::make_pair(spelled, text));
+    if (!first) {
+      if (SameValue(it->second.second, text)) return absl::OkStatus();
+      return absl::InvalidArgumentError(absl::StrCat(path_, ": ", it->second.first, " and ", spelled,
+                                                     " both set ", f.key, ", to different values; keep ", f.key));
+    }
     return Set(f, text, where);
+  }
+
+  absl::Status ApplySeedKey(const seed::Key& k, const std::string& key, const YAML::Node& value) {
+    const std::string where = FileWhere(path_, key);
+    const std::string text = value.IsScalar() ? value.Scalar() : "";
+    switch (k.kind) {
+      case seed::Kind::kRenamed:
+        RETURN_IF_ERROR(ApplyYamlValue(*FindField(k.to), value, key));
+        Notice(key, absl::StrCat("is the seed's name for ", k.to, ": read as ", k.to,
+                                 " (rename it; `bot config migrate` does)"));
+        return absl::OkStatus();
+      case seed::Kind::kFixed:
+        if (!value.IsScalar() || !SameValue(text, k.value)) {
+          return ValueError(where, absl::StrCat("Apollo always runs with ", k.value, ": ", k.why), Describe(value));
+        }
+        Notice(key, absl::StrCat(k.value, " is what Apollo always does (", k.why, "); the key can go"));
+        return absl::OkStatus();
+      case seed::Kind::kNoEffect:
+        Notice(key, absl::StrCat("has no effect in Apollo: ", k.why));
+        return absl::OkStatus();
+      case seed::Kind::kSecret:
+        // Never echoed: a webhook URL carries its token.
+        if (!value.IsNull() && !(value.IsSequence() && value.size() == 0) && !(value.IsScalar() && text.empty())) {
+          return absl::InvalidArgumentError(absl::StrCat(where, ": is a secret in Apollo: put it in ", k.to,
+                                                         " in .env or the environment (comma-separated), "
+                                                         "not in the config file"));
+        }
+        Notice(key, absl::StrCat("is a secret in Apollo (", k.to, " in .env); the empty value here is ignored"));
+        return absl::OkStatus();
+      case seed::Kind::kEnvironment:
+        if (text != "testnet" && text != "production") {
+          return ValueError(where, "must be testnet or production", Describe(value));
+        }
+        environment_ = text;
+        return absl::OkStatus();
+      case seed::Kind::kNotImplemented:
+        not_implemented_.push_back(absl::CEscape(key));
+        return absl::OkStatus();
+    }
+    return absl::OkStatus();
+  }
+
+  // "0" and "0.0" are the same setting.
+  static bool SameValue(const std::string& a, const std::string& b) {
+    absl::StatusOr<Fixed> x = Fixed::Parse(a), y = Fixed::Parse(b);
+    return x.ok() && y.ok() ? *x == *y : a == b;
+  }
+
+  void Notice(const std::string& key, const std::string& what) {
+    notices_.push_back(absl::StrCat(path_, ": ", absl::CEscape(key), " ", what));
   }
 
   absl::Status ApplyEnvField(const Field& f, const Env& env) {
@@ -579,36 +683,11 @@ class Loader {
   std::string path_;
   Config cfg_;
   std::map<std::string, std::string> where_;
+  std::map<std::string, std::pair<std::string, std::string>> spelled_;  // key -> (spelled as, value)
+  std::vector<std::string> not_implemented_;    // the seed's keys Apollo lacks, as met
+  std::string environment_;                     // the seed's top-level key, if given
+  std::vector<std::string> notices_;
 };
-
-// Reads a whole small file. NotFound if it does not exist.
-absl::StatusOr<std::string> ReadSmallFile(const std::string& path, const std::string& what) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    return absl::NotFoundError(absl::StrCat(what, " ", path, " not found"));
-  }
-  const std::uintmax_t size = std::filesystem::file_size(path, ec);
-  if (ec) return absl::FailedPreconditionError(absl::StrCat("cannot read ", what, " ", path));
-  if (size > kMaxFileBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(what, " ", path, " is larger than 1 MiB"));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::FailedPreconditionError(absl::StrCat("cannot read ", what, " ", path));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-absl::StatusOr<YAML::Node> ParseYaml(const std::string& path, const std::string& text) {
-  try {
-    return YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    // yaml-cpp's mark is 0-based; editors count from 1.
-    return absl::InvalidArgumentError(absl::StrCat(path, ": line ", e.mark.line + 1, ", column ",
-                                                   e.mark.column + 1, ": invalid YAML: ",
-                                                   absl::StrReplaceAll(e.msg, {{"\n", " "}})));
-  }
-}
 
 // ---------------------------------------------------------------- .env
 
@@ -656,6 +735,41 @@ absl::StatusOr<std::map<std::string, std::string>> ParseDotEnv(const std::string
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------- internal.h
+
+// Reads a whole small file. NotFound if it does not exist.
+absl::StatusOr<std::string> ReadSmallFile(const std::string& path, const std::string& what) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    return absl::NotFoundError(absl::StrCat(what, " ", path, " not found"));
+  }
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec) return absl::FailedPreconditionError(absl::StrCat("cannot read ", what, " ", path));
+  if (size > kMaxFileBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " ", path, " is larger than 1 MiB"));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::FailedPreconditionError(absl::StrCat("cannot read ", what, " ", path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+absl::StatusOr<YAML::Node> ParseYaml(const std::string& path, const std::string& text) {
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    // yaml-cpp's mark is 0-based; editors count from 1.
+    return absl::InvalidArgumentError(absl::StrCat(path, ": line ", e.mark.line + 1, ", column ",
+                                                   e.mark.column + 1, ": invalid YAML: ",
+                                                   absl::StrReplaceAll(e.msg, {{"\n", " "}})));
+  }
+}
+
+bool IsApolloKey(const std::string& key) { return FindField(key) != nullptr; }
+
+bool IsApolloSection(const std::string& prefix) { return IsSection(prefix); }
 
 // ---------------------------------------------------------------- public API
 
@@ -727,6 +841,10 @@ absl::StatusOr<Config> ApplyOverrides(const Config& cfg, const std::vector<std::
 
 absl::StatusOr<Config> LoadConfig(const std::string& path, const Env& env) {
   ASSIGN_OR_RETURN(std::string text, ReadSmallFile(path, "config file"));
+  return ParseConfigYaml(text, path, env);
+}
+
+absl::StatusOr<Config> ParseConfigYaml(const std::string& text, const std::string& path, const Env& env) {
   ASSIGN_OR_RETURN(YAML::Node root, ParseYaml(path, text));
   Loader loader(path);
   try {
@@ -735,8 +853,11 @@ absl::StatusOr<Config> LoadConfig(const std::string& path, const Env& env) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", e.msg));
   }
   RETURN_IF_ERROR(loader.ApplyEnv(env));
+  RETURN_IF_ERROR(loader.FinishSeedKeys());
   RETURN_IF_ERROR(loader.CheckCrossFields());
-  return loader.config();
+  Config cfg = loader.config();
+  cfg.notices = loader.TakeNotices();
+  return cfg;
 }
 
 namespace {

@@ -185,6 +185,11 @@ struct Config {
   ApiConfig api;
   WatchdogConfig watchdog;
 
+  // What LoadConfig noted besides errors, one line each: a key of the
+  // seed's read under Apollo's name, one that has no effect here. Not part
+  // of Canonical(); the bot prints and logs them at start.
+  std::vector<std::string> notices;
+
   // "key = value" per declared key, sorted: what ConfigHash hashes and what
   // `bot --print-config` shows.
   std::string Canonical() const;
@@ -196,6 +201,22 @@ struct Config {
 // NotFound; anything else wrong is InvalidArgument with one line naming the
 // key, e.g. "config.yaml: risk.max_drawdown_pct: must be > 0 and <= 100 (got -3)".
 absl::StatusOr<Config> LoadConfig(const std::string& path, const Env& env);
+
+// The same for YAML text; `path` names it in errors.
+absl::StatusOr<Config> ParseConfigYaml(const std::string& text, const std::string& path, const Env& env);
+
+// The seed's config file rewritten in Apollo's spelling (`bot config
+// migrate`): each key Apollo reads kept, each renamed key under its new name
+// with a comment saying what it was, and every other key (not implemented
+// yet, no effect here, a secret, unknown) left out, listed in comments at
+// the end with why. The text is checked to load (environment aside) before
+// it is returned. InvalidArgument naming the key if the file cannot be
+// migrated (a bad value, one setting under both its names).
+struct Migration {
+  std::string yaml;
+  int kept = 0, renamed = 0, left_out = 0;
+};
+absl::StatusOr<Migration> MigrateConfig(const std::string& path);
 
 // A config journaled in a ConfigLoaded event (Canonical() text) read back:
 // each line through its key's own check, then the cross-field rules. Keys

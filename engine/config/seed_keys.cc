@@ -1,0 +1,127 @@
+// The table of the seed's keys (see seed_keys.h). When an issue implements
+// one, its entry goes and the key joins config.cc's Fields().
+#include "engine/config/seed_keys.h"
+
+#include <algorithm>
+
+#include "absl/strings/match.h"
+
+namespace apollo::config::seed {
+namespace {
+
+Key Renamed(std::string key, std::string to) { return {std::move(key), Kind::kRenamed, std::move(to), "", ""}; }
+Key Fixed(std::string key, std::string value, std::string why) {
+  return {std::move(key), Kind::kFixed, "", std::move(value), std::move(why)};
+}
+Key NoEffect(std::string key, std::string why) { return {std::move(key), Kind::kNoEffect, "", "", std::move(why)}; }
+Key Missing(std::string key) { return {std::move(key), Kind::kNotImplemented, "", "", ""}; }
+
+const std::vector<Key>& Table() {
+  static const std::vector<Key>* const table = new std::vector<Key>{
+      {"environment", Kind::kEnvironment, "run.mode", "", ""},
+      // binance
+      Fixed("binance.user_stream_enabled", "true", "testnet and live always follow the user-data stream"),
+      Fixed("binance.use_production_market_data", "false", "each mode reads the market data of its own endpoints"),
+      Missing("binance.market_data_base_url"),
+      Missing("binance.market_data_ws_url"),
+      Missing("binance.time_sync_interval_sec"),
+      // strategy
+      Missing("strategy.indicators.chop_period"),
+      Missing("strategy.exit.trailing_start_atr"),
+      Missing("strategy.exit.trailing_distance_atr"),
+      Fixed("strategy.scoring.enabled", "true", "every entry candidate is scored"),
+      Renamed("strategy.scoring.threshold", "strategy.entry.score_threshold"),
+      Renamed("strategy.scoring.factors.trend", "strategy.scoring.trend"),
+      Renamed("strategy.scoring.factors.volatility", "strategy.scoring.volatility"),
+      Renamed("strategy.scoring.factors.entry_quality", "strategy.scoring.entry_quality"),
+      Renamed("strategy.scoring.factors.funding", "strategy.scoring.funding"),
+      Renamed("strategy.scoring.factors.news", "strategy.scoring.news"),
+      Fixed("strategy.scoring.factors.liquidity", "0", "the score has no liquidity factor"),
+      Fixed("strategy.scoring.factors.volume", "0", "the score has no volume factor (volume gates breakouts)"),
+      // regime, universe: whole sections to come
+      Missing("regime.*"),
+      Missing("universe.*"),
+      // risk
+      Missing("risk.max_loss_streak_24h"),
+      Missing("risk.loss_streak_window_hours"),
+      Missing("risk.cooldown_after_loss_hours"),
+      Missing("risk.cooldown_after_max_daily_hours"),
+      Missing("risk.max_funding_rate_pct"),
+      // news
+      Missing("news.classifier_provider"),
+      Missing("news.poll_interval_minutes"),
+      Missing("news.max_age_hours"),
+      Missing("news.source_timeout_sec"),
+      Missing("news.sources"),
+      // execution
+      Missing("execution.max_slippage_pct"),
+      Missing("execution.max_spread_pct"),
+      Missing("execution.retry_attempts"),
+      Missing("execution.retry_initial_delay_ms"),
+      Missing("execution.retry_max_delay_ms"),
+      Missing("execution.margin_type"),
+      Missing("execution.position_mode"),
+      Missing("execution.use_dynamic_spread_threshold"),
+      Missing("execution.spread_threshold_calm_pct"),
+      Missing("execution.spread_threshold_normal_pct"),
+      Missing("execution.spread_threshold_volatile_pct"),
+      Missing("execution.atr_calm_threshold"),
+      Missing("execution.atr_volatile_threshold"),
+      Missing("execution.entry_timeout_mode"),
+      Missing("execution.entry_fallback_timeout_sec"),
+      Missing("execution.entry_expired_action"),
+      Missing("execution.entry_lifecycle_enabled"),
+      // backtest: `bot backtest` takes flags; the random seed has nothing to seed
+      NoEffect("backtest.random_seed", "the paper venue is deterministic"),
+      Missing("backtest.*"),
+      // paper_sim
+      Fixed("paper_sim.enabled", "true", "paper mode always fills on the simulated venue"),
+      Missing("paper_sim.slippage_atr_scale"),
+      NoEffect("paper_sim.random_seed", "the paper venue is deterministic"),
+      Missing("paper_sim.partial_fill_rate"),
+      Missing("paper_sim.use_live_book_ticker"),
+      Missing("paper_sim.book_ticker_cache_seconds"),
+      // storage
+      NoEffect("storage.state_path", "state is rebuilt from the ledger and its snapshots; there is no state directory"),
+      Missing("storage.data_path"),
+      // monitoring
+      Renamed("monitoring.api_port", "api.port"),
+      {"monitoring.alert_webhooks", Kind::kSecret, "ALERT_WEBHOOKS", "", ""},
+      Missing("monitoring.error_log_max_bytes"),
+      Missing("monitoring.error_log_backup_count"),
+      // reconciliation
+      Renamed("reconciliation.interval_minutes", "reconciliation.interval_min"),
+      Fixed("reconciliation.allow_in_paper", "false", "paper mode has no venue to reconcile with"),
+      // secondary in the seed
+      NoEffect("llm.*", "Apollo has no LLM classifier"),
+      Missing("crowding.*"),
+  };
+  return *table;
+}
+
+}  // namespace
+
+const Key* Find(const std::string& key) {
+  const Key* section = nullptr;
+  for (const Key& k : Table()) {
+    if (k.key == key) return &k;
+    if (absl::EndsWith(k.key, ".*") && absl::StartsWith(key, k.key.substr(0, k.key.size() - 1))) section = &k;
+  }
+  return section;
+}
+
+std::vector<std::string> OldNames(const std::string& key) {
+  std::vector<std::string> out;
+  for (const Key& k : Table()) {
+    if (k.kind == Kind::kRenamed && k.to == key) out.push_back(k.key);
+  }
+  return out;
+}
+
+bool IsSection(const std::string& prefix) {
+  return std::any_of(Table().begin(), Table().end(), [&](const Key& k) {
+    return absl::StartsWith(k.key, prefix + ".") || k.key == prefix + ".*";
+  });
+}
+
+}  // namespace apollo::config::seed
