@@ -774,7 +774,7 @@ TEST(BotCli, ConfigMigrateTurnsTheSeedConfigIntoOneThatRuns) {
       RunToEnd({BOT_BIN, "config", "migrate", "--in", SourcePath("tests/data/seed/config.yaml"), "--out", migrated},
                kQuickTimeout);
   ASSERT_TRUE(migrate.status.Exited(0)) << migrate;
-  EXPECT_THAT(migrate.out, HasSubstr("bot: wrote " + migrated + ": 45 keys kept, 6 renamed, 53 left out"));
+  EXPECT_THAT(migrate.out, HasSubstr("bot: wrote " + migrated + ": 47 keys kept, 6 renamed, 51 left out"));
   const Outcome again =
       RunToEnd({BOT_BIN, "config", "migrate", "--in", SourcePath("tests/data/seed/config.yaml"), "--out", migrated},
                kQuickTimeout);
@@ -803,6 +803,50 @@ TEST(BotCli, SeedKeyUnderItsOldNameStartsWithANoticeNamingTheNewOne) {
                          ": monitoring.api_port is the seed's name for api.port: read as api.port (rename it; "
                          "`bot config migrate` does)\n");
   EXPECT_THAT(ReadFileText(dirs.logs + "/bot.log"), HasSubstr("\"event\":\"config_notice\""));
+}
+
+// The seed's cooldowns on recorded bars (a fast strategy that trades and
+// loses often): a run stopped right after a losing close and started again
+// refuses the same entries, for the same rules, as a run never stopped.
+TEST(BotCli, CooldownsAfterALossHoldAcrossARestart) {
+  TempDir tmp;
+  std::ofstream(tmp.Sub("fast.yaml"))
+      << "strategy:\n  trend_timeframe: 15m\n  entry_timeframe: 5m\n"
+         "  indicators: {ema_slow: 5, ema_fast: 2, adx_period: 3, atr_period: 3}\n"
+         "  entry: {breakout_lookback: 3, volume_confirmation_enabled: false}\n"
+         "risk:\n  max_consecutive_losses: 1000\n";
+  auto args = [&](const BotDirs& dirs, const std::string& data) {
+    std::vector<std::string> a = BotArgs(dirs, data);
+    *(std::find(a.begin(), a.end(), "--config") + 1) = tmp.Sub("fast.yaml");
+    return a;
+  };
+  const std::string all = WriteFirstBars(tmp.Sub("all.csv"), 3000);
+  const BotDirs ref = DirsIn(tmp, "ref");
+  ASSERT_TRUE(RunToEnd(args(ref, all)).status.Exited(0));
+  auto ref_events = testing::ReadEvents(ref.ledger);
+  ASSERT_TRUE(ref_events.ok()) << ref_events.status();
+  // The bars journaled when the loss that starts the first cooldown closed.
+  size_t bars = 0, split = 0;
+  std::map<std::string, int> rules;  // the decisions of a run, rule by rule
+  for (const Event& e : *ref_events) {
+    bars += std::holds_alternative<CandleClose>(e.body) ? 1 : 0;
+    if (const auto* c = std::get_if<PositionClosed>(&e.body); c != nullptr && split == 0 && c->realized_pnl.raw() < 0) {
+      split = bars;
+    }
+    if (const auto* r = std::get_if<RiskRejected>(&e.body)) ++rules[std::string(EnumName(r->rule))];
+  }
+  ASSERT_GT(rules["COOLDOWN_AFTER_LOSS"], 0) << "the recorded bars gave no cooldown to test";
+  ASSERT_GT(split, 0u);
+
+  const BotDirs split_dirs = DirsIn(tmp, "split");
+  ASSERT_TRUE(RunToEnd(args(split_dirs, WriteFirstBars(tmp.Sub("first.csv"), split))).status.Exited(0));
+  ASSERT_TRUE(RunToEnd(args(split_dirs, all)).status.Exited(0));
+  auto split_events = testing::ReadEvents(split_dirs.ledger);
+  ASSERT_TRUE(split_events.ok()) << split_events.status();
+  std::map<std::string, int> split_rules;
+  for (const auto& [seq, r] : testing::EventsOf<RiskRejected>(*split_events)) ++split_rules[std::string(EnumName(r.rule))];
+  EXPECT_EQ(split_rules, rules);
+  EXPECT_EQ(testing::EventsOf<PositionClosed>(*split_events).size(), testing::EventsOf<PositionClosed>(*ref_events).size());
 }
 
 }  // namespace

@@ -457,7 +457,7 @@ TEST_F(ConfigTest, SeedConfigIsRefusedInOneLineNamingEveryKeyNotImplementedYet) 
   EXPECT_THAT(message, Not(HasSubstr("\n")));
   EXPECT_THAT(message, HasSubstr(": not implemented in Apollo yet: "));
   for (const char* key : {"backtest.execution_model", "strategy.exit.trailing_start_atr", "regime.enabled",
-                          "regime.chop_ranging_threshold", "risk.max_loss_streak_24h", "universe.size",
+                          "regime.chop_ranging_threshold", "universe.size",
                           "news.sources", "execution.margin_type", "storage.data_path",
                           "monitoring.error_log_backup_count"}) {
     EXPECT_THAT(message, HasSubstr(key)) << key;

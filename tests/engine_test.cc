@@ -347,6 +347,8 @@ TEST_F(EngineTest, OcoCancelLostInACrashIsDoneAtTheNextStart) {
 }
 
 TEST_F(EngineTest, ThreeLossesTripTheBreakerWhichSurvivesARestart) {
+  cfg_.risk.cooldown_after_loss_hours = Fixed();  // three losses in 15 minutes: no cooldown between them
+  Restart();
   for (int i = 0; i < 3; ++i) {
     strategy_.At(NextOpen(), Long(F("20000"), F("19800"), F("20400")));
     Bar("20000", "20010", "19995", "20000");
@@ -593,7 +595,7 @@ class RiskTest : public ::testing::Test {
   }
   risk::Verdict Decide() {
     trade_ = risk::Size(idea_, state_, cfg_, filters_, 1);
-    return risk::Evaluate(trade_, 2, idea_.atr, state_, cfg_, filters_, 0);
+    return risk::Evaluate(trade_, 2, idea_.atr, state_, cfg_, filters_, now_ns_);
   }
   RiskRule Rule() {
     risk::Verdict v = Decide();
@@ -604,7 +606,64 @@ class RiskTest : public ::testing::Test {
   strategy::EntryIdea idea_;
   risk::Filters filters_{F("0.1"), F("0.001"), F("5")};
   TradeProposed trade_;
+  int64_t now_ns_ = 0;
 };
+
+constexpr int64_t kHourNs = int64_t{3600} * 1'000'000'000;
+constexpr int64_t kDay0Ns = int64_t{19'360} * 24 * kHourNs;  // 2023-01-03 00:00 UTC
+
+TEST_F(RiskTest, CooldownAfterALosingCloseBlocksEntriesForItsHours) {
+  state_.loss_times_ns = {kDay0Ns};
+  now_ns_ = kDay0Ns + 4 * kHourNs - 1'000'000;  // a millisecond short of 4 h
+  EXPECT_EQ(Rule(), RiskRule::kCooldownAfterLoss);
+  const auto rejected = std::get<RiskRejected>(Decide());
+  EXPECT_EQ(rejected.values[0].name, "hours_since_loss");
+  EXPECT_EQ(rejected.values[0].value, F("3.99999972"));
+  now_ns_ = kDay0Ns + 4 * kHourNs;
+  EXPECT_EQ(Rule(), RiskRule::kApproved);
+  cfg_.risk.cooldown_after_loss_hours = Fixed();  // 0: off
+  now_ns_ = kDay0Ns + kHourNs;
+  EXPECT_EQ(Rule(), RiskRule::kApproved);
+}
+
+TEST_F(RiskTest, LossStreakWithinTheWindowBlocksEntriesUntilTheOldestLeavesIt) {
+  cfg_.risk.cooldown_after_loss_hours = Fixed();
+  for (int i = 0; i < 5; ++i) state_.loss_times_ns.push_back(kDay0Ns + i * 5 * kHourNs);  // 0 h .. 20 h
+  now_ns_ = kDay0Ns + 23 * kHourNs;
+  EXPECT_EQ(Rule(), RiskRule::kCooldownAfterLossStreak);
+  const auto rejected = std::get<RiskRejected>(Decide());
+  EXPECT_EQ(rejected.values[0].value, Fixed::FromInt(5));
+  now_ns_ = kDay0Ns + 24 * kHourNs;  // the first loss is 24 h old: 4 in the window
+  EXPECT_EQ(Rule(), RiskRule::kApproved);
+  cfg_.risk.max_loss_streak_24h = 4;
+  EXPECT_EQ(Rule(), RiskRule::kCooldownAfterLossStreak);
+  cfg_.risk.max_loss_streak_24h = 0;  // off
+  EXPECT_EQ(Rule(), RiskRule::kApproved);
+}
+
+TEST_F(RiskTest, DailyLossLimitStartsOneCooldownThatOutlastsTheDay) {
+  state_.day_utc = 19'360;
+  state_.daily_realized_pnl = Fixed::FromInt(-299);
+  const int64_t hit_ns = kDay0Ns + 20 * kHourNs;
+  EXPECT_FALSE(risk::CheckDailyCooldown(state_, cfg_.risk, hit_ns).has_value());
+  state_.daily_realized_pnl = Fixed::FromInt(-300);  // -3%: the limit
+  std::optional<CooldownStarted> c = risk::CheckDailyCooldown(state_, cfg_.risk, hit_ns);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->rule, RiskRule::kDailyLossLimit);
+  EXPECT_EQ(c->until_ns, hit_ns + 24 * kHourNs);
+  state_.last_seq = 1;
+  ASSERT_TRUE(Apply(state_, Event{2, hit_ns, *c}).ok());
+  EXPECT_FALSE(risk::CheckDailyCooldown(state_, cfg_.risk, hit_ns).has_value()) << "once per UTC day";
+  // The next day the daily loss is 0 again, but the cooldown holds.
+  state_.day_utc = 19'361;
+  state_.daily_realized_pnl = Fixed();
+  state_.daily_start_equity = Fixed::FromInt(9700);
+  now_ns_ = hit_ns + 23 * kHourNs;
+  EXPECT_EQ(Rule(), RiskRule::kCooldownActive);
+  EXPECT_THAT(std::get<RiskRejected>(Decide()).reason, ::testing::HasSubstr("DAILY_LOSS_LIMIT: daily loss -3% reached the limit"));
+  now_ns_ = hit_ns + 24 * kHourNs;
+  EXPECT_EQ(Rule(), RiskRule::kApproved);
+}
 
 TEST_F(RiskTest, SizeRisksTheConfiguredShareOfEquityFlooredToTheStep) {
   EXPECT_EQ(Rule(), RiskRule::kApproved);

@@ -726,6 +726,9 @@ TEST_F(TestnetE2E, AckAfterExternalCloseResumesTrading) {
   const std::string token = "OPERATOR_API_TOKEN=e2e-ops-token-5d7f1c";
   std::vector<std::string> env = FastStrategyEnv();
   env.push_back(token);
+  // The hand close may be a loss: its cooldown would hold the next entry
+  // past this test's bars.
+  env.push_back("RISK__COOLDOWN_AFTER_LOSS_HOURS=0");
   ASSERT_NO_FATAL_FAILURE(StartBot(env));
   LedgerWatch watch(ledger_dir_);
   ASSERT_TRUE(StepUntilProtectedPosition(watch)) << watch.Dump() << "--- stderr ---\n" << bot_->err();

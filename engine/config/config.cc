@@ -30,6 +30,7 @@
 #include "absl/strings/strip.h"
 #include "engine/config/internal.h"
 #include "engine/config/seed_keys.h"
+#include "engine/domain/state.h"
 #include "engine/domain/status_macros.h"
 
 namespace apollo::config {
@@ -55,7 +56,17 @@ struct Field {
   Setter set;
   Getter get;
   bool escaped = false;  // get() CEscapes the text (Canonical must unescape it)
+  // What a journaled config without this key meant (a key added later):
+  // the value that behaves as builds before it did. Empty: the default.
+  std::string absent;
 };
+
+// A key added after ledgers were written: their configs lack it, and read
+// back (replay decisions, backtest --like) it must act as it did then.
+Field Added(Field f, std::string absent) {
+  f.absent = std::move(absent);
+  return f;
+}
 
 // Inclusive/exclusive bounds; unset means unbounded on that side.
 template <class T>
@@ -256,6 +267,10 @@ std::vector<Field> MakeFields() {
       FixedKey(KEY(risk.max_position_notional_usd), kPositive),
       FixedKey(KEY(risk.max_stop_atr), kPositive),
       FixedKey(KEY(risk.min_equity_usd), kNonNegative),
+      Added(FixedKey(KEY(risk.cooldown_after_loss_hours), {.ge = Fixed(), .le = Fixed::FromInt(720)}), "0"),
+      Added(IntKey(KEY(risk.max_loss_streak_24h), {.ge = 0, .le = static_cast<int>(kLossTimesKept)}), "0"),
+      FixedKey(KEY(risk.loss_streak_window_hours), {.gt = Fixed(), .le = Fixed::FromInt(720)}),
+      Added(FixedKey(KEY(risk.cooldown_after_max_daily_hours), {.ge = Fixed(), .le = Fixed::FromInt(720)}), "0"),
       // news
       BoolKey(KEY(news.enabled)),
       FixedKey(KEY(news.high_risk_block_hours), kNonNegative),
@@ -505,6 +520,9 @@ class Loader {
         return ValueError(FileWhere(path_, key), "is not a valid escaped string", value);
       }
       RETURN_IF_ERROR(Set(*f, value, FileWhere(path_, key)));
+    }
+    for (const Field& f : Fields()) {
+      if (!f.absent.empty() && !seen.contains(f.key)) RETURN_IF_ERROR(Set(f, f.absent, FileWhere(path_, f.key)));
     }
     return absl::OkStatus();
   }

@@ -87,6 +87,11 @@ struct RiskConfig {
   Fixed max_position_notional_usd = Fixed::FromInt(50000);
   Fixed max_stop_atr = Fixed::FromInt(3);    // STOP_TOO_WIDE beyond this many ATR
   Fixed min_equity_usd = Fixed::FromInt(100);  // EQUITY_BELOW_MINIMUM
+  // Cooldowns (the seed's), each 0 = off:
+  Fixed cooldown_after_loss_hours = Fixed::FromInt(4);        // COOLDOWN_AFTER_LOSS after any losing close
+  int max_loss_streak_24h = 5;                                // COOLDOWN_AFTER_LOSS_STREAK at this many losses
+  Fixed loss_streak_window_hours = Fixed::FromInt(24);        // ... within this window
+  Fixed cooldown_after_max_daily_hours = Fixed::FromInt(24);  // COOLDOWN_ACTIVE after the daily loss limit
 };
 
 struct NewsConfig {

@@ -42,10 +42,6 @@ const std::vector<Key>& Table() {
       Missing("regime.*"),
       Missing("universe.*"),
       // risk
-      Missing("risk.max_loss_streak_24h"),
-      Missing("risk.loss_streak_window_hours"),
-      Missing("risk.cooldown_after_loss_hours"),
-      Missing("risk.cooldown_after_max_daily_hours"),
       Missing("risk.max_funding_rate_pct"),
       // news
       Missing("news.classifier_provider"),

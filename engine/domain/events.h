@@ -55,6 +55,7 @@ enum class EventTag : uint16_t {
   kTradeCycleCompleted = 32,
   kInstrumentFiltersUpdated = 33,
   kReconciliationSnapshot = 34,
+  kCooldownStarted = 35,
 };
 
 #define APOLLO_EVENT(NAME, VERSION)                                    \
@@ -484,6 +485,22 @@ struct CircuitBreakerTriggered {
   static void Fields(S& s, V& v) { v("rule", s.rule); v("reason", s.reason); v("values", s.values); }
 };
 
+// Entries are refused (COOLDOWN_ACTIVE) until `until_ns`: journaled when a
+// close takes the day's realised loss to risk.max_daily_loss_pct and
+// risk.cooldown_after_max_daily_hours is set (the seed's cooldown after the
+// daily limit), once per UTC day. `rule` is what started it.
+struct CooldownStarted {
+  APOLLO_EVENT(CooldownStarted, 1);
+  RiskRule rule = RiskRule::kDailyLossLimit;
+  int64_t until_ns = 0;
+  std::string reason;
+  std::vector<NamedValue> values;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("rule", s.rule); v("until_ns", s.until_ns); v("reason", s.reason); v("values", s.values);
+  }
+};
+
 struct TradingPaused {
   APOLLO_EVENT(TradingPaused, 1);
   std::string who, reason;
@@ -614,7 +631,7 @@ using EventBody = std::variant<
     ProtectiveOrdersMissing, ProtectiveOrdersReplaced, ReconciliationCompleted,
     ReconciliationFailed, ManualInterventionDetected, ManualReviewAcknowledged,
     CircuitBreakerTriggered, TradingPaused, TradingResumed, TradeCycleCompleted,
-    InstrumentFiltersUpdated, ReconciliationSnapshot>;
+    InstrumentFiltersUpdated, ReconciliationSnapshot, CooldownStarted>;
 
 // An event as the ledger holds it: its sequence number (0 until appended),
 // its event time (from the injected clock) and its body.

@@ -1,5 +1,7 @@
 // The fold: how each event changes State. Every handler checks first and
 // mutates after, so a rejected event leaves the state as it was.
+#include <algorithm>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "engine/domain/json.h"
@@ -177,6 +179,8 @@ class Folder {
     if ((c.realized_pnl - c.fees).raw() < 0) {
       ++s_.consecutive_losses;
       ++s_.counters.losses;
+      s_.loss_times_ns.push_back(e_.ts_ns);
+      if (s_.loss_times_ns.size() > kLossTimesKept) s_.loss_times_ns.erase(s_.loss_times_ns.begin());
     } else {
       s_.consecutive_losses = 0;
       ++s_.counters.wins;
@@ -233,6 +237,12 @@ class Folder {
   }
   absl::Status operator()(const CircuitBreakerTriggered& c) {
     Set(s_.circuit_breaker, true, absl::StrCat(EnumName(c.rule), ": ", c.reason), "risk");
+    return absl::OkStatus();
+  }
+  absl::Status operator()(const CooldownStarted& c) {
+    s_.cooldown_until_ns = std::max(s_.cooldown_until_ns, c.until_ns);
+    s_.cooldown_day_utc = s_.day_utc;
+    s_.cooldown_reason = absl::StrCat(EnumName(c.rule), ": ", c.reason);
     return absl::OkStatus();
   }
   absl::Status operator()(const TradingPaused& p) {

@@ -127,6 +127,14 @@ struct State {
   uint32_t consecutive_losses = 0;
   int64_t day_utc = 0;  // days since the epoch of daily_realized_pnl
   Fixed daily_realized_pnl, daily_start_equity;
+  // Event times of the latest losing closes, oldest first (at most
+  // kLossTimesKept): the cooldowns after a loss and after a loss streak.
+  std::vector<int64_t> loss_times_ns;
+  // The cooldown after the daily loss limit (CooldownStarted): entries are
+  // refused until cooldown_until_ns; started at most once per UTC day.
+  int64_t cooldown_until_ns = 0;
+  int64_t cooldown_day_utc = -1;
+  std::string cooldown_reason;
 
   absl::btree_map<Symbol, Position> positions;
   absl::btree_map<ClientOrderId, Order> orders;  // open orders only
@@ -154,6 +162,8 @@ struct State {
     v("max_drawdown_pct", s.max_drawdown_pct); v("drawdown_pct", s.drawdown_pct);
     v("consecutive_losses", s.consecutive_losses); v("day_utc", s.day_utc);
     v("daily_realized_pnl", s.daily_realized_pnl); v("daily_start_equity", s.daily_start_equity);
+    v("loss_times_ns", s.loss_times_ns); v("cooldown_until_ns", s.cooldown_until_ns);
+    v("cooldown_day_utc", s.cooldown_day_utc); v("cooldown_reason", s.cooldown_reason);
     v("positions", s.positions); v("orders", s.orders); v("last_bars", s.last_bars);
     v("news_blocks", s.news_blocks); v("protection_failures", s.protection_failures);
     v("filters", s.filters);
@@ -184,7 +194,9 @@ struct State {
 // Snapshot encoding of a whole State, with its own schema version; an unknown
 // version or malformed bytes is InvalidArgument (the caller folds from the
 // ledger instead).
-inline constexpr uint16_t kStateSchemaVersion = 3;  // 2: filters; 3: client_id_nonce
+inline constexpr uint16_t kStateSchemaVersion = 4;  // 2: filters; 3: client_id_nonce; 4: cooldowns
+// Losing closes remembered for the cooldowns (risk.max_loss_streak_24h <= this).
+inline constexpr size_t kLossTimesKept = 64;
 std::string EncodeState(const State& state);
 absl::StatusOr<State> DecodeState(absl::string_view bytes);
 std::string StateToJson(const State& state);

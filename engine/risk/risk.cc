@@ -14,6 +14,14 @@ const Fixed kHundred = Fixed::FromInt(100);
 
 NamedValue Num(std::string name, Fixed v) { return NamedValue{std::move(name), v}; }
 
+// A duration in hours from nanoseconds, to the millisecond; beyond ±100
+// days it is ±100 days (only compared against limits of at most 30).
+Fixed Hours(int64_t ns) {
+  constexpr int64_t kMaxMs = int64_t{100} * 86'400'000;
+  const int64_t ms = std::clamp<int64_t>(ns / 1'000'000, -kMaxMs, kMaxMs);
+  return Fixed::FromInt(ms).Div(Fixed::FromInt(3'600'000));
+}
+
 // The rules in the order they are checked; the first broken one rejects.
 class Checker {
  public:
@@ -54,6 +62,19 @@ class Checker {
              {Num("stop_distance", stop_distance), Num("atr", atr_), Num("max_stop_atr", r.max_stop_atr)}) ||
         Fail(cfg_.news.enabled && s_.NewsBlocked(t_.symbol, now_ns_), RiskRule::kNewsHighRisk,
              "high-risk news blocks entries", {}) ||
+        Fail(r.cooldown_after_loss_hours.raw() > 0 && !s_.loss_times_ns.empty() &&
+                 Hours(now_ns_ - s_.loss_times_ns.back()) < r.cooldown_after_loss_hours,
+             RiskRule::kCooldownAfterLoss, "cooldown after a losing trade",
+             {Num("hours_since_loss", Hours(now_ns_ - (s_.loss_times_ns.empty() ? 0 : s_.loss_times_ns.back()))),
+              Num("cooldown_after_loss_hours", r.cooldown_after_loss_hours)}) ||
+        Fail(r.max_loss_streak_24h > 0 && LossesInWindow() >= r.max_loss_streak_24h,
+             RiskRule::kCooldownAfterLossStreak, "too many losing trades in the window",
+             {Num("losses_in_window", Fixed::FromInt(LossesInWindow())),
+              Num("max_loss_streak_24h", Fixed::FromInt(r.max_loss_streak_24h)),
+              Num("loss_streak_window_hours", r.loss_streak_window_hours)}) ||
+        Fail(now_ns_ < s_.cooldown_until_ns, RiskRule::kCooldownActive,
+             s_.cooldown_reason.empty() ? "cooldown active" : s_.cooldown_reason,
+             {Num("hours_left", Hours(s_.cooldown_until_ns - now_ns_))}) ||
         Fail(!OnGrid(t_.qty, f_.qty_step), RiskRule::kLotSize, "quantity off the venue's step",
              {Num("qty", t_.qty), Num("step_size", f_.qty_step)}) ||
         Fail(!OnGrid(t_.entry_price, f_.price_tick) || !OnGrid(t_.stop_price, f_.price_tick) ||
@@ -84,6 +105,12 @@ class Checker {
   bool Fail(bool broken, RiskRule rule, std::string reason, std::vector<NamedValue> values) {
     if (broken) rejected_ = RiskRejected{t_.symbol, proposal_seq_, rule, std::move(reason), std::move(values)};
     return broken;
+  }
+  int64_t LossesInWindow() const {
+    const auto& times = s_.loss_times_ns;
+    return std::count_if(times.begin(), times.end(), [&](int64_t t) {
+      return t <= now_ns_ && Hours(now_ns_ - t) < cfg_.risk.loss_streak_window_hours;
+    });
   }
   bool HasOpenEntry() const {
     return std::any_of(s_.orders.begin(), s_.orders.end(), [&](const auto& kv) {
@@ -153,6 +180,20 @@ TradeProposed Size(const strategy::EntryIdea& idea, const State& state, const co
 Verdict Evaluate(const TradeProposed& trade, uint64_t proposal_seq, Fixed atr, const State& state,
                  const config::Config& cfg, const Filters& filters, int64_t now_ns) {
   return Checker(trade, proposal_seq, atr, state, cfg, filters, now_ns).Run();
+}
+
+std::optional<CooldownStarted> CheckDailyCooldown(const State& state, const config::RiskConfig& cfg, int64_t now_ns) {
+  if (cfg.cooldown_after_max_daily_hours.raw() <= 0 || state.cooldown_day_utc == state.day_utc ||
+      state.DailyPnlPct() > -cfg.max_daily_loss_pct) {
+    return std::nullopt;
+  }
+  const int64_t seconds = cfg.cooldown_after_max_daily_hours.Mul(Fixed::FromInt(3600)).raw() / Fixed::kScale;
+  const int64_t until_ns = now_ns + seconds * 1'000'000'000;
+  return CooldownStarted{RiskRule::kDailyLossLimit, until_ns,
+                         absl::StrCat("daily loss ", state.DailyPnlPct().ToString(), "% reached the limit; no entry for ",
+                                      cfg.cooldown_after_max_daily_hours.ToString(), " h"),
+                         {Num("daily_pnl_pct", state.DailyPnlPct()), Num("max_daily_loss_pct", cfg.max_daily_loss_pct),
+                          Num("cooldown_after_max_daily_hours", cfg.cooldown_after_max_daily_hours)}};
 }
 
 std::optional<CircuitBreakerTriggered> CheckBreaker(const State& state, const config::RiskConfig& cfg) {

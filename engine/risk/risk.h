@@ -47,6 +47,12 @@ using Verdict = std::variant<RiskApproved, RiskRejected>;
 Verdict Evaluate(const TradeProposed& trade, uint64_t proposal_seq, Fixed atr, const State& state,
                  const config::Config& cfg, const Filters& filters, int64_t now_ns);
 
+// CooldownStarted when the day's realised loss has reached
+// max_daily_loss_pct, cooldown_after_max_daily_hours is set and no cooldown
+// was started this UTC day: entries are refused (COOLDOWN_ACTIVE) for that
+// many hours from `now_ns`.
+std::optional<CooldownStarted> CheckDailyCooldown(const State& state, const config::RiskConfig& cfg, int64_t now_ns);
+
 // CircuitBreakerTriggered when drawdown or the loss streak has reached its
 // limit and the breaker is not already active.
 std::optional<CircuitBreakerTriggered> CheckBreaker(const State& state, const config::RiskConfig& cfg);

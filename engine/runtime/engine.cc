@@ -158,6 +158,9 @@ absl::Status Engine::RunEffects() {
 }
 
 absl::Status Engine::CheckBreaker() {
+  if (auto cooldown = risk::CheckDailyCooldown(state_, d_.cfg.risk, d_.clock->NowNs())) {
+    RETURN_IF_ERROR(Emit(std::move(*cooldown)));
+  }
   if (auto trip = risk::CheckBreaker(state_, d_.cfg.risk)) return Emit(std::move(*trip));
   return absl::OkStatus();
 }

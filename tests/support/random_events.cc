@@ -199,6 +199,8 @@ std::vector<Event> OneOfEach() {
                                               ClientOrderId{}, Fixed(), Fixed::FromRaw(1'000'000), "opened by hand"}}},
       ManualReviewAcknowledged{"cli", "closed by hand on purpose"},
       CircuitBreakerTriggered{RiskRule::kMaxDrawdown, "drawdown 10.2% >= 10%", {{"drawdown_pct", Fixed::FromRaw(1'020'000'000)}}},
+      CooldownStarted{RiskRule::kDailyLossLimit, 1'672'762'200'000'000'000, "daily loss -3.1% reached the limit",
+                      {{"daily_pnl_pct", Fixed::FromRaw(-310'000'000)}}},
       TradingPaused{"api", "maintenance"},
       TradingResumed{"api", "maintenance done"},
       TradeCycleCompleted{1'672'675'500'000, 1, 1, 40, 1'672'675'800'000'000'000},
