@@ -21,13 +21,15 @@
 // APOLLO_CRASH_KILLS (default 25) kills per mode, APOLLO_CRASH_SEED (default
 // 20261205). `make crash N=1000` runs it with N kills and prints the summary.
 // APOLLO_CRASH_BIN_DIR runs the bot and replay found there instead of the
-// build's (a long run on copies, while the build moves on).
+// build's, with the config.yaml beside them when there is one (a long run
+// on copies, while the build and the tree move on).
 #include <signal.h>
 
 #include <algorithm>
 #include <chrono>
 #include <functional>
 #include <cstdio>
+#include <filesystem>
 #include <cstdlib>
 #include <map>
 #include <random>
@@ -72,6 +74,12 @@ std::string Bin(const char* name, const char* built) {
 }
 std::string BotBin() { return Bin("bot", BOT_BIN); }
 std::string ReplayBin() { return Bin("replay", REPLAY_BIN); }
+// The config those binaries read: a config.yaml copied beside them (the
+// source tree's may have moved on during a long run), else the tree's.
+std::string ConfigFile() {
+  const std::string copied = Bin("config.yaml", "");
+  return !copied.empty() && std::filesystem::exists(copied) ? copied : "config.yaml";
+}
 
 int EnvInt(const char* name, int fallback) {
   int v = fallback;
@@ -107,7 +115,7 @@ struct Tally {
 };
 
 std::vector<std::string> BotArgs(const std::string& ledger, const std::string& logs, const std::string& data) {
-  return {BotBin(), "--config", "config.yaml", "--mode", "paper", "--ledger", ledger, "--logs", logs,
+  return {BotBin(), "--config", ConfigFile(), "--mode", "paper", "--ledger", ledger, "--logs", logs,
           "--data", data, "--speed", "max"};
 }
 
@@ -269,7 +277,7 @@ TEST(CrashMatrix, TestnetBotKilledAnywhereNeverDoublesAnOrderAndEndsReconciled) 
   ASSERT_TRUE(server.Start().ok());
   ASSERT_TRUE(server.StartWs(0).ok());
   const std::string ledger = tmp.Sub("ledger"), logs = tmp.Sub("logs");
-  const std::vector<std::string> argv = {BotBin(), "--mode", "testnet", "--config", "config.yaml",
+  const std::vector<std::string> argv = {BotBin(), "--mode", "testnet", "--config", ConfigFile(),
                                          "--ledger", ledger, "--logs", logs};
   std::mt19937_64 rng(static_cast<uint64_t>(seed) + 1);
   std::map<std::string, Tally> tally;
