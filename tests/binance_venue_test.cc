@@ -256,6 +256,24 @@ TEST_F(FakeRest, CancelsAreOursOnlyIfAskedFor) {
   EXPECT_EQ(std::get<OrderCancelled>(fx.reports[0]).reason, "CANCELLED_EXTERNALLY");
 }
 
+// A state holding one accepted limit order.
+State StateWithOrder(const std::string& id, const char* qty) {
+  State state;
+  Order o = MakeOrder(id, OrderType::kLimit, OrderStatus::kAccepted, qty);
+  state.orders[o.client_order_id] = o;
+  return state;
+}
+
+// The recorded trade update of order TEST without its commission ("n").
+std::string TradeWithoutCommission() {
+  std::string msg = ReadData("ws/crates_futures_user_data_order_update_trade.json");
+  const std::string n = "\"n\": \"0.01000000\",";
+  const size_t at = msg.find(n);
+  EXPECT_NE(at, std::string::npos);
+  if (at != std::string::npos) msg.erase(at, n.size());
+  return msg;
+}
+
 // A stream trade without its commission ("n" is left out when there is
 // none to report) takes the commission from the order's trades.
 TEST_F(FakeRest, StreamTradeWithoutCommissionTakesItFromTheOrdersTrades) {
@@ -264,13 +282,8 @@ TEST_F(FakeRest, StreamTradeWithoutCommissionTakesItFromTheOrdersTrades) {
       "qty":"0.001","commission":"0.0028402","commissionAsset":"USDT","time":1}])",
                     "application/json");
   });
-  State state;
-  Order o = MakeOrder("TEST", OrderType::kLimit, OrderStatus::kAccepted, "0.002");
-  state.orders[o.client_order_id] = o;
-  std::string msg = ReadData("ws/crates_futures_user_data_order_update_trade.json");
-  const std::string n = "\"n\": \"0.01000000\",";
-  ASSERT_NE(msg.find(n), std::string::npos);
-  msg.erase(msg.find(n), n.size());
+  const State state = StateWithOrder("TEST", "0.002");
+  const std::string msg = TradeWithoutCommission();
   UserEventEffects fx = venue_->OnUserEvent(msg, state);
   ASSERT_EQ(fx.reports.size(), 1u);
   EXPECT_EQ(std::get<OrderPartialFill>(fx.reports[0]).fee, F("0.0028402"));
@@ -322,13 +335,8 @@ TEST(BinanceUserStream, TradeWithoutCommissionAndNoRestClientIsLeftToReconciliat
   BinanceVenue venue(nullptr, {.on_note = [&](absl::string_view event, const ClientOrderId&, absl::string_view) {
                                  notes.emplace_back(event);
                                }});
-  State state;
-  Order o = MakeOrder("TEST", OrderType::kLimit, OrderStatus::kAccepted, "0.002");
-  state.orders[o.client_order_id] = o;
-  std::string msg = ReadData("ws/crates_futures_user_data_order_update_trade.json");
-  const std::string n = "\"n\": \"0.01000000\",";
-  ASSERT_NE(msg.find(n), std::string::npos);
-  msg.erase(msg.find(n), n.size());
+  const State state = StateWithOrder("TEST", "0.002");
+  const std::string msg = TradeWithoutCommission();
   const UserEventEffects fx = venue.OnUserEvent(msg, state);
   EXPECT_TRUE(fx.reports.empty());
   EXPECT_TRUE(fx.reconcile_now);
