@@ -1138,6 +1138,41 @@ TEST_F(BinanceRestTest, Minus1021RefreshesTheOffsetAndResendsOnce) {
   EXPECT_NEAR(client->server_offset_ms(), 600'000, 1'000);
 }
 
+// binance.time_sync_interval_sec (the seed's 60 s): the offset is re-read
+// before the first signed request an interval after the last reading, so a
+// drifting clock is followed without a -1021; a failed re-reading keeps the
+// old offset and the request goes out.
+TEST_F(BinanceRestTest, ServerTimeIsReadAgainEveryIntervalAndAFailedReadingKeepsTheOffset) {
+  std::atomic<int64_t> ahead_ms{0};  // our clock and the fake's move on together
+  rec_.now_ms = [&ahead_ms] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+               .count() +
+           ahead_ms.load();
+  };
+  RestOptions options = TestOptions(fake_.Url());
+  options.time_sync_interval_ms = 60'000;
+  auto client = Client(options);
+  ASSERT_TRUE(OpenOrders(*client, std::nullopt).ok());
+  EXPECT_EQ(fake_.Count("GET", "/fapi/v1/time"), 1);
+  ahead_ms = 59'000;
+  fake_.set_skew_ms(59'000);
+  ASSERT_TRUE(OpenOrders(*client, std::nullopt).ok());
+  EXPECT_EQ(fake_.Count("GET", "/fapi/v1/time"), 1) << "read again before the interval";
+  ahead_ms = 60'000;
+  fake_.set_skew_ms(60'000 + 300'000);  // and Binance's clock drifts 5 minutes ahead
+  ASSERT_TRUE(OpenOrders(*client, std::nullopt).ok());
+  EXPECT_EQ(fake_.Count("GET", "/fapi/v1/time"), 2);
+  EXPECT_EQ(fake_.Count("GET", "/fapi/v1/openOrders"), 3) << "no -1021 on the way";
+  EXPECT_NEAR(client->server_offset_ms(), 300'000, 1'000);
+
+  ahead_ms = 120'000;
+  fake_.set_skew_ms(120'000 + 300'000);
+  fake_.Script("GET", "/fapi/v1/time", {Reply{500, "{}"}, Reply{500, "{}"}, Reply{500, "{}"}, Reply{500, "{}"}});
+  ASSERT_TRUE(OpenOrders(*client, std::nullopt).ok()) << "a failed re-reading never fails the request";
+  EXPECT_NEAR(client->server_offset_ms(), 300'000, 1'000);
+  EXPECT_EQ(fake_.Count("GET", "/fapi/v1/openOrders"), 4);
+}
+
 TEST_F(BinanceRestTest, PersistentMinus1021StopsAfterOneResync) {
   auto client = Client();
   const std::string skew = R"({"code":-1021,"msg":"Timestamp for this request was 1000ms ahead of the server's time."})";

@@ -286,6 +286,7 @@ std::vector<Field> MakeFields() {
       TextKey(KEY(binance.testnet_base_url), R::kNonEmpty),
       TextKey(KEY(binance.testnet_ws_url), R::kNonEmpty),
       IntKey(KEY(binance.recv_window), {.ge = 1, .le = 60000}),
+      IntKey(KEY(binance.time_sync_interval_sec), {.ge = 0, .le = 86400}),
       IntKey(KEY(binance.connect_timeout_ms), {.ge = 100, .le = 60000}),
       IntKey(KEY(binance.request_timeout_ms), {.ge = 100, .le = 120000}),
       IntKey(KEY(binance.user_stream_keepalive_sec), {.ge = 60, .le = 3500}),

@@ -116,6 +116,7 @@ struct BinanceConfig {
   std::string testnet_base_url = "https://testnet.binancefuture.com";
   std::string testnet_ws_url = "wss://fstream.binancefuture.com";
   int recv_window = 5000;                 // ms
+  int time_sync_interval_sec = 60;        // re-read the server time offset this often; 0: only at start and on -1021
   int connect_timeout_ms = 3000;          // REST: TCP + TLS connect
   int request_timeout_ms = 10000;         // REST: whole request; an order then is in doubt
   int user_stream_keepalive_sec = 1800;   // listenKey keep-alive period

@@ -24,7 +24,6 @@ const std::vector<Key>& Table() {
       Fixed("binance.use_production_market_data", "false", "each mode reads the market data of its own endpoints"),
       Missing("binance.market_data_base_url"),
       Missing("binance.market_data_ws_url"),
-      Missing("binance.time_sync_interval_sec"),
       // strategy
       Missing("strategy.indicators.chop_period"),
       Missing("strategy.exit.trailing_start_atr"),

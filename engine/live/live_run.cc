@@ -103,6 +103,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   rest.api_key = lo.secrets.api_key;
   rest.api_secret = lo.secrets.secret_key;
   rest.recv_window_ms = cfg.binance.recv_window;
+  rest.time_sync_interval_ms = int64_t{cfg.binance.time_sync_interval_sec} * 1000;
   rest.connect_timeout_ms = cfg.binance.connect_timeout_ms;
   rest.request_timeout_ms = cfg.binance.request_timeout_ms;
   venue::binance::RestHooks hooks;

@@ -252,7 +252,16 @@ absl::StatusOr<RestResponse> RestClient::CallLocked(HttpMethod method, absl::str
     return MakeBinanceStatus(absl::StatusCode::kResourceExhausted, BinanceError{0, "IP banned", 418},
                              absl::StrCat(context, ", not sent: IP banned until ", FormatMs(banned_until_ms_)));
   }
-  if (security == Security::kSigned && !time_synced_) RETURN_IF_ERROR(SyncTimeLocked());
+  if (security == Security::kSigned && !time_synced_) {
+    RETURN_IF_ERROR(SyncTimeLocked());
+  } else if (security == Security::kSigned && options_.time_sync_interval_ms > 0 &&
+             hooks_.now_ms() - synced_at_ms_ >= options_.time_sync_interval_ms) {
+    if (absl::Status st = SyncTimeLocked(); !st.ok()) {
+      synced_at_ms_ = hooks_.now_ms();
+      Log(absl::StrCat("binance: periodic server time sync failed (", st.message(), "); keeping offset ", offset_ms_,
+                       " ms"));
+    }
+  }
 
   const bool idempotent = IsIdempotent(method, path);
   bool resynced = false;
@@ -372,6 +381,7 @@ absl::Status RestClient::SyncTimeLocked() {
   ASSIGN_OR_RETURN(int64_t server_ms, ParseServerTime(r.body));
   offset_ms_ = server_ms - (sent_ms + received_ms) / 2;
   time_synced_ = true;
+  synced_at_ms_ = received_ms;
   Log(absl::StrCat("binance: server time offset ", offset_ms_, " ms (round trip ", received_ms - sent_ms, " ms)"));
   return absl::OkStatus();
 }

@@ -84,6 +84,11 @@ struct RestOptions {
   int64_t connect_timeout_ms = 3'000;
   int64_t request_timeout_ms = 10'000;
   int64_t recv_window_ms = 5'000;
+  // The server time offset is re-read before the first signed request this
+  // long after the last reading (binance.time_sync_interval_sec); 0: only
+  // at the first signed request and on -1021. A re-reading that fails keeps
+  // the old offset and is tried again an interval later.
+  int64_t time_sync_interval_ms = 60'000;
   // Pacing on X-MBX-USED-WEIGHT-1M. Set the limit from exchangeInfo's
   // REQUEST_WEIGHT rate limit (ExchangeInfo::request_weight_limit_1m).
   int64_t weight_limit_1m = 2'400;
@@ -211,6 +216,7 @@ class RestClient {
   absl::BitGen gen_;
   int64_t offset_ms_ = 0;
   bool time_synced_ = false;
+  int64_t synced_at_ms_ = 0;  // when offset_ms_ was read (or last tried)
   int64_t banned_until_ms_ = 0;
   RateUsage last_usage_;
   bool weight_pause_pending_ = false;
