@@ -89,11 +89,25 @@ test-asan: test-deps build-asan
 fuzz: build-asan
 	$(SANITIZER_ENV) tests/fuzz/run.sh $(ASAN_DIR) $(FUZZ_SECONDS)
 
-# The crash matrix with N kills (the test suite runs 25): prints the kills by
-# kind and the time taken. `make crash N=1000`.
+# The crash matrix with N kills per mode (the test suite runs 25), in
+# CRASH_SHARDS processes side by side (one per core), shard i with seed
+# CRASH_SEED+i-1 and its share of the kills; prints each shard's kills by kind
+# and time, and fails if any shard does. `make crash N=1000`.
 N ?= 25
+CRASH_SHARDS ?= $(JOBS)
+CRASH_SEED ?= 20261205
 crash: build
-	APOLLO_CRASH_KILLS=$(N) $(BUILD_DIR)/bin/crash_matrix_test
+	@fail=0; pids=""; \
+	for i in $$(seq 1 $(CRASH_SHARDS)); do \
+	  kills=$$(( $(N) / $(CRASH_SHARDS) + ( i <= $(N) % $(CRASH_SHARDS) ? 1 : 0 ) )); \
+	  APOLLO_CRASH_KILLS=$$kills APOLLO_CRASH_SEED=$$(( $(CRASH_SEED) + i - 1 )) \
+	    $(BUILD_DIR)/bin/crash_matrix_test > $(BUILD_DIR)/crash-shard-$$i.log 2>&1 & pids="$$pids $$!"; \
+	done; \
+	for p in $$pids; do wait $$p || fail=1; done; \
+	for i in $$(seq 1 $(CRASH_SHARDS)); do \
+	  grep -E '^crash matrix|Failure|FAILED' $(BUILD_DIR)/crash-shard-$$i.log | sed "s/^/shard $$i: /"; \
+	done; \
+	exit $$fail
 
 bench: bench-deps
 	cmake -S . -B $(BENCH_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
