@@ -162,6 +162,37 @@ TEST_F(FakeRest, OrderTheVenueNeverGotIsNotFoundOnlyOnceItsRequestCannotArrive) 
   EXPECT_TRUE(absl::IsNotFound(r.status())) << r.status();
 }
 
+// A previous run's order in doubt, found by a start that lives only a few
+// seconds (a crash loop): the process that sent it had stopped by the
+// first start after it, so "no such order" is believed 62 s after that
+// start, not 62 s after each new one.
+TEST_F(FakeRest, PreviousRunsOrderIsSettledFromTheFirstStartAfterItNotFromThisOne) {
+  server_.Get("/fapi/v1/order", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 400;
+    res.set_content(R"({"code":-2013,"msg":"Order does not exist."})", "application/json");
+  });
+  std::atomic<int64_t> wall_ms{1'700'000'100'000};
+  const int64_t first_start_after_ms = 1'700'000'000'000;  // 100 s before this start
+  BinanceVenueOptions options;
+  options.previous_in_flight_ms = kPreviousInFlightMs;
+  options.now_ms = [this] { return now_ms_.load(); };
+  options.wall_now_ms = [&wall_ms] { return wall_ms.load(); };
+  options.sender_stopped_wall_ms = [&](const Order&) { return std::optional<int64_t>(first_start_after_ms); };
+  BinanceVenue venue(client_.get(), options);
+  const Order from_before = MakeOrder("ap-t9-E", OrderType::kMarket, OrderStatus::kPlaced, "0.01");
+  auto r = venue.Query(from_before);
+  EXPECT_TRUE(absl::IsNotFound(r.status())) << r.status();
+
+  wall_ms = first_start_after_ms + kPreviousInFlightMs - 1;  // its request could still arrive
+  r = venue.Query(from_before);
+  EXPECT_TRUE(absl::IsUnavailable(r.status())) << r.status();
+  // Unknown when the sender stopped: from this start, as before.
+  options.sender_stopped_wall_ms = [](const Order&) { return std::optional<int64_t>(); };
+  BinanceVenue unknown(client_.get(), options);
+  wall_ms = first_start_after_ms + 10 * kPreviousInFlightMs;
+  EXPECT_TRUE(absl::IsUnavailable(unknown.Query(from_before).status()));
+}
+
 // -4116 means the venue already has an order with our id (an earlier send
 // of it): not a rejection, the order is asked for by client id.
 TEST_F(FakeRest, DuplicateClientIdLeavesTheOrderInDoubtNotRejected) {

@@ -242,7 +242,12 @@ std::vector<std::string> TestnetEnv(const fb::FakeBinanceServer& server) {
           "RUN_ENABLE_TRADING=true",
           "STRATEGY__TREND_TIMEFRAME=15m", "STRATEGY__ENTRY_TIMEFRAME=5m", "STRATEGY__INDICATORS__EMA_SLOW=5",
           "STRATEGY__INDICATORS__EMA_FAST=2", "STRATEGY__INDICATORS__ADX_PERIOD=3", "STRATEGY__INDICATORS__ATR_PERIOD=3",
-          "STRATEGY__ENTRY__BREAKOUT_LOOKBACK=3", "STRATEGY__ENTRY__VOLUME_CONFIRMATION_ENABLED=false"};
+          "STRATEGY__ENTRY__BREAKOUT_LOOKBACK=3", "STRATEGY__ENTRY__VOLUME_CONFIRMATION_ENABLED=false",
+          // Trading on through losses, so orders keep coming for the kills
+          // on the order path: no cooldown, breaker or daily limit.
+          "RISK__COOLDOWN_AFTER_LOSS_HOURS=0", "RISK__MAX_LOSS_STREAK_24H=0",
+          "RISK__COOLDOWN_AFTER_MAX_DAILY_HOURS=0", "RISK__MAX_CONSECUTIVE_LOSSES=1000",
+          "RISK__MAX_DRAWDOWN_PCT=100", "RISK__MAX_DAILY_LOSS_PCT=100"};
 }
 
 const Kind kTestnetKinds[] = {

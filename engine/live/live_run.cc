@@ -91,6 +91,28 @@ strategy::Bar ToBar(const venue::binance::Kline& k) {
 
 }  // namespace
 
+namespace {
+
+// The wall-clock time (ms) of the first SystemStarted after `seq`: by then
+// the process that journaled `seq` had stopped (a ledger has one writer at a
+// time). nullopt if there is none yet or the ledger cannot be read. The scan
+// ends at that start, a few events past an order still in doubt.
+std::optional<int64_t> FirstStartAfter(const ledger::Ledger& ledger, uint64_t seq) {
+  std::optional<int64_t> found;
+  const uint64_t head = ledger.head().last_seq;
+  if (seq == 0 || seq >= head) return found;
+  const absl::Status done = absl::CancelledError("found");
+  absl::Status st = ledger.Scan(seq + 1, head, [&](const ledger::RecordView& r) -> absl::Status {
+    if (r.tag != static_cast<uint16_t>(EventTag::kSystemStarted)) return absl::OkStatus();
+    found = r.ts_ns / 1'000'000;
+    return done;
+  });
+  if (!st.ok() && !absl::IsCancelled(st)) return std::nullopt;
+  return found;
+}
+
+}  // namespace
+
 absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log& log) {
   const runtime::RunOptions& o = lo.run;
   const config::Config& cfg = o.cfg;
@@ -147,6 +169,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   venue::binance::BinanceVenueOptions venue_options;
   venue_options.send_orders = cfg.run.enable_trading;
   venue_options.in_flight_ms = int64_t{cfg.binance.recv_window} + venue::binance::kClockSkewAllowanceMs;
+  venue_options.sender_stopped_wall_ms = [&ledger](const Order& o) { return FirstStartAfter(*ledger, o.placed_seq); };
   venue_options.on_note = [&log](absl::string_view event, const ClientOrderId& id, absl::string_view detail) {
     log.Warning(event, LogFields().Add("client_order_id", id.value).Add("detail", detail));
   };

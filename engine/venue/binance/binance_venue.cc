@@ -72,7 +72,16 @@ absl::Status BinanceVenue::NotFoundYet(const Order& o, const absl::Status& not_f
   const int64_t* sent_ms = last_sent_ms_.Find(o.client_order_id.value);
   const int64_t until_ms = sent_ms == nullptr ? created_ms_ + options_.previous_in_flight_ms
                                               : *sent_ms + options_.in_flight_ms;
-  const int64_t wait_ms = until_ms - NowMs();
+  int64_t wait_ms = until_ms - NowMs();
+  if (sent_ms == nullptr && options_.sender_stopped_wall_ms) {
+    if (std::optional<int64_t> stopped = options_.sender_stopped_wall_ms(o)) {
+      const int64_t wall_now = options_.wall_now_ms ? options_.wall_now_ms()
+                                                    : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                          std::chrono::system_clock::now().time_since_epoch())
+                                                          .count();
+      wait_ms = std::min(wait_ms, *stopped + options_.previous_in_flight_ms - wall_now);
+    }
+  }
   if (wait_ms <= 0) return not_found;
   return absl::UnavailableError(absl::StrCat("order ", o.client_order_id.value,
                                              " not at the venue yet; its request may still arrive for ", wait_ms,

@@ -24,8 +24,9 @@
 // by client id, before anything is resent. The venue's "no such order" is
 // only believed once the request can no longer arrive: Binance refuses a
 // request signed more than recvWindow ago, so until in_flight_ms after
-// Submit returned (previous_in_flight_ms after this venue was made, for
-// orders a previous process sent) Query() answers Unavailable and the
+// Submit returned (previous_in_flight_ms after the first start that followed
+// it, or after this venue was made when that is unknown, for orders a
+// previous process sent) Query() answers Unavailable and the
 // engine asks again later. Binance documents that a 5xx may leave the
 // execution status unknown for longer; the window is as safe as its docs.
 //
@@ -49,6 +50,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -72,6 +74,13 @@ struct BinanceVenueOptions {
   // The same for orders a previous process sent: it may have used any
   // recvWindow, up to Binance's 60 s maximum.
   int64_t previous_in_flight_ms = 60'000 + 2'000;
+  // The wall-clock time (ms) by which the process that sent `order` had
+  // stopped: the first start journaled after its OrderPlaced (one writer at a
+  // time holds a ledger). With it, a previous run's order is believed gone
+  // previous_in_flight_ms after that start rather than after this one, so a
+  // run of short-lived starts still settles it. Unset or nullopt: this start.
+  std::function<std::optional<int64_t>(const Order& order)> sender_stopped_wall_ms;
+  std::function<int64_t()> wall_now_ms;  // unset: std::chrono::system_clock
   std::function<int64_t()> now_ms;  // monotonic ms; unset: std::chrono::steady_clock
   size_t orders_tracked_max = 4'096;  // per map; see the header comment
   // What the venue noticed that the ledger will not show (optional, for the
