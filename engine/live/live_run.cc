@@ -89,10 +89,6 @@ strategy::Bar ToBar(const venue::binance::Kline& k) {
   return strategy::Bar{k.open_time_ms, k.open, k.high, k.low, k.close, k.volume};
 }
 
-}  // namespace
-
-namespace {
-
 // The wall-clock time (ms) of the first SystemStarted after `seq`: by then
 // the process that journaled `seq` had stopped (a ledger has one writer at a
 // time). nullopt if there is none yet or the ledger cannot be read. The scan
