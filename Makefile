@@ -60,10 +60,19 @@ build: deps
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) >/dev/null
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
-# Paper mode over the bundled recorded data into data/ledger, then a summary.
-# Run it again: it resumes from the ledger, finds nothing new, prints the same.
+# Paper mode over the bundled recorded data (seven perpetuals, 2023-07/08,
+# one engine) into data/ledger, then a summary. Run it again: it resumes from
+# the ledger, finds nothing new, prints the same.
+RUN_SYMBOLS = ADAUSDT=data/market/adausdt_perp_5m_2023-07-03_2023-08-17.csv \
+  BNBUSDT=data/market/bnbusdt_perp_5m_2023-07-18_2023-08-17.csv \
+  BTCUSDT=data/market/btcusdt_perp_5m_2023-07-04_2023-08-17.csv \
+  DOGEUSDT=data/market/dogeusdt_perp_5m_2023-07-04_2023-08-17.csv \
+  ETHUSDT=data/market/ethusdt_perp_5m_2023-07-03_2023-08-17.csv \
+  SOLUSDT=data/market/solusdt_perp_5m_2023-07-18_2023-08-17.csv \
+  XRPUSDT=data/market/xrpusdt_perp_5m_2023-07-18_2023-08-17.csv
 run: build
-	$(BUILD_DIR)/bin/bot --config config.yaml --mode paper
+	PAPER_SIM__EXCHANGE_INFO_FILE=data/market/exchangeInfo_fapi_2021-07-21.json \
+	  $(BUILD_DIR)/bin/bot --config config.yaml --mode paper $(addprefix --data ,$(RUN_SYMBOLS))
 
 # The normal suite, then the same suite under the sanitizers, then each fuzz
 # target for TEST_FUZZ_SECONDS.

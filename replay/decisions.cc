@@ -6,6 +6,7 @@
 #include <memory>
 #include <utility>
 
+#include "absl/container/btree_map.h"
 #include "absl/strings/str_cat.h"
 #include "engine/decision/decision.h"
 #include "engine/domain/codec.h"
@@ -92,6 +93,7 @@ class Checker {
       }
       RETURN_IF_ERROR(Process(std::move(e)));
     }
+    step_symbols_.clear();
     return absl::OkStatus();
   }
 
@@ -125,36 +127,47 @@ class Checker {
       ASSIGN_OR_RETURN(base, config::ParseCanonical(c.config_text, absl::StrCat("ConfigLoaded at seq ", seq)));
     }
     ASSIGN_OR_RETURN(config::Config cfg, config::ApplyOverrides(base, o_.overrides));
-    if (cfg_ && strategy_ && cfg.Canonical() == cfg_->Canonical()) return absl::OkStatus();
-    ASSIGN_OR_RETURN(strategy_, strategy::MakeStrategy(cfg.strategy, cfg.run.symbol, cfg.run.interval));
+    if (cfg_ && !strategies_.empty() && cfg.Canonical() == cfg_->Canonical()) return absl::OkStatus();
+    strategies_.clear();
+    for (const std::string& name : cfg.Symbols()) {
+      ASSIGN_OR_RETURN(strategies_[Symbol{name}], strategy::MakeStrategy(cfg.strategy, name, cfg.run.interval));
+    }
     cfg_ = std::move(cfg);
     fallback_ = risk::Filters{cfg_->paper_sim.price_tick, cfg_->paper_sim.qty_step, cfg_->paper_sim.min_notional, {}, {}};
-    // As the engine does at start: warm the new strategy from the journaled bars.
-    const size_t warm = std::min(recent_.size(), strategy_->WarmupBars());
-    for (auto it = recent_.end() - static_cast<std::ptrdiff_t>(warm); it != recent_.end(); ++it) strategy_->OnBar(*it);
+    // As the engine does at start: warm the new strategies from the journaled bars.
+    for (auto& [symbol, strategy] : strategies_) {
+      const std::deque<strategy::Bar>& recent = recent_[symbol];
+      const size_t warm = std::min(recent.size(), strategy->WarmupBars());
+      for (auto it = recent.end() - static_cast<std::ptrdiff_t>(warm); it != recent.end(); ++it) strategy->OnBar(*it);
+    }
     return absl::OkStatus();
   }
 
   void Feed(const CandleClose& c) {
-    if (!cfg_ || c.symbol.value != cfg_->run.symbol) return;
+    auto it = strategies_.find(c.symbol);
+    if (!cfg_ || it == strategies_.end()) return;
     const strategy::Bar bar{c.open_time_ms, c.open, c.high, c.low, c.close, c.volume};
-    strategy_->OnBar(bar);
-    recent_.push_back(bar);
-    if (recent_.size() > std::max(kRecentBarsKept, strategy_->WarmupBars())) recent_.pop_front();
+    it->second->OnBar(bar);
+    step_symbols_.push_back(c.symbol);
+    std::deque<strategy::Bar>& recent = recent_[c.symbol];
+    recent.push_back(bar);
+    if (recent.size() > std::max(kRecentBarsKept, it->second->WarmupBars())) recent.pop_front();
   }
 
+  // The step's decisions: the symbols that had a bar in it, as the engine decides them.
   absl::Status DeriveBar(const TradeCycleCompleted& tcc, uint64_t tcc_seq) {
     if (!cfg_ || !InWindow(tcc.decided_after_seq + 1)) return absl::OkStatus();
     CloseExpectation(state_.last_seq);
-    const strategy::Decision decision = strategy_->Decide(state_, tcc.decided_at_ns);
+    std::vector<decision::SymbolDecision> step;
+    std::sort(step_symbols_.begin(), step_symbols_.end());
+    for (const Symbol& symbol : step_symbols_) {
+      step.push_back({symbol, strategies_.at(symbol)->Decide(state_, tcc.decided_at_ns), fallback_});
+    }
     ScratchSink sink(state_, tcc.decided_at_ns);
-    if (decision.entry || decision.exit) {
-      absl::StatusOr<decision::Counts> counts =
-          decision::Act(decision, Symbol{cfg_->run.symbol}, *cfg_, fallback_, tcc.decided_at_ns, sink);
-      if (!counts.ok()) {
-        Refused("bar", tcc.decided_after_seq + 1, counts.status());
-        return absl::OkStatus();
-      }
+    absl::StatusOr<decision::Counts> counts = decision::ActStep(step, *cfg_, tcc.decided_at_ns, sink);
+    if (!counts.ok()) {
+      Refused("bar", tcc.decided_after_seq + 1, counts.status());
+      return absl::OkStatus();
     }
     Open("bar", tcc.decided_after_seq + 1, tcc_seq, sink.Take());
     return absl::OkStatus();
@@ -262,8 +275,9 @@ class Checker {
   State state_;
   std::optional<config::Config> cfg_;
   risk::Filters fallback_;
-  std::unique_ptr<strategy::Strategy> strategy_;
-  std::deque<strategy::Bar> recent_;
+  absl::btree_map<Symbol, std::unique_ptr<strategy::Strategy>> strategies_;
+  absl::btree_map<Symbol, std::deque<strategy::Bar>> recent_;
+  std::vector<Symbol> step_symbols_;  // of the step being read, as fed
   std::vector<Event> step_;
   bool in_step_ = false;
   Expectation exp_;

@@ -9,26 +9,25 @@ namespace apollo::replay {
 
 absl::StatusOr<Journaled> ReadJournaled(const ledger::Ledger& ledger) {
   Journaled j;
-  std::vector<CandleClose> all;
   const uint64_t head = ledger.head().last_seq;
   if (head > 0) {
     RETURN_IF_ERROR(ledger.Scan(1, head, [&](const ledger::RecordView& r) -> absl::Status {
       const auto tag = static_cast<EventTag>(r.tag);
-      if (tag != EventTag::kCandleClose && tag != EventTag::kConfigLoaded) return absl::OkStatus();
+      if (tag != EventTag::kCandleClose && tag != EventTag::kConfigLoaded && tag != EventTag::kInstrumentFiltersUpdated) {
+        return absl::OkStatus();
+      }
       ASSIGN_OR_RETURN(Event e, ledger::DecodeRecord(r));
       if (auto* c = std::get_if<ConfigLoaded>(&e.body); c != nullptr && !c->config_text.empty()) {
         j.config_text = c->config_text;
       } else if (auto* b = std::get_if<CandleClose>(&e.body)) {
-        all.push_back(std::move(*b));
+        j.bars[b->symbol].push_back(std::move(*b));
+      } else if (auto* f = std::get_if<InstrumentFiltersUpdated>(&e.body)) {
+        j.filters[f->symbol] = f->filters;
       }
       return absl::OkStatus();
     }));
   }
-  if (all.empty()) return absl::FailedPreconditionError("the ledger holds no bar to re-run");
-  const Symbol symbol = all.front().symbol;
-  for (CandleClose& b : all) {
-    if (b.symbol == symbol) j.bars.push_back(std::move(b));
-  }
+  if (j.bars.empty()) return absl::FailedPreconditionError("the ledger holds no bar to re-run");
   return j;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/btree_map.h"
 #include "absl/status/statusor.h"
 #include "engine/config/config.h"
 #include "engine/domain/events.h"
@@ -16,7 +17,10 @@ namespace apollo::replay {
 
 struct Journaled {
   std::string config_text;          // empty if no ConfigLoaded carried it
-  std::vector<CandleClose> bars;    // of the config's run.symbol, in order
+  // Each symbol's bars, in order.
+  absl::btree_map<Symbol, std::vector<CandleClose>> bars;
+  // Each symbol's venue filters as last journaled (InstrumentFiltersUpdated).
+  absl::btree_map<Symbol, InstrumentFilters> filters;
 };
 
 // FailedPrecondition when the ledger holds no bar.

@@ -96,10 +96,9 @@ class EngineTest : public ::testing::Test {
     deps.cfg = cfg_;
     deps.build_version = "test";
     deps.ledger = ledger_.get();
-    deps.strategy = &strategy_;
+    deps.symbols[Symbol{cfg_.run.symbol}] = runtime::TradedSymbol{&strategy_, risk::Filters{F("0.1"), F("0.001"), F("5"), {}, {}}};
     deps.clock = &clock_;
     deps.log = log_.get();
-    deps.filters = risk::Filters{F("0.1"), F("0.001"), F("5")};
     engine_ = std::make_unique<runtime::Engine>(deps);
     venue_ = std::make_unique<venue::PaperVenue>(cfg_.paper_sim, &engine_->state());
     venue_->RejectNextProtective(reject_protective);

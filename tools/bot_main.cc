@@ -30,6 +30,7 @@
 #include "engine/runtime/log.h"
 #include "engine/runtime/paper_run.h"
 #include "engine/runtime/signals.h"
+#include "engine/venue/binance/payloads.h"
 #include "ledger/ledger.h"
 #include "replay/journal.h"
 #include "tools/progress.h"
@@ -46,12 +47,52 @@ namespace config = apollo::config;
 namespace runtime = apollo::runtime;
 
 struct Flags {
-  std::string config_path, mode, ledger, data, speed = "max", logs;
+  std::string config_path, mode, ledger, speed = "max", logs;
+  std::vector<std::string> data;
 };
 
 int Fail(absl::string_view what, int code = 1) {
   std::fprintf(stderr, "bot: %.*s\n", static_cast<int>(what.size()), what.data());
   return code;
+}
+
+// One plain --data FILE is storage.data_file (journaled with the config);
+// SYMBOL=FILE values and several files are the run's own (RunOptions).
+std::string PlainDataFlag(const std::vector<std::string>& data) {
+  if (data.size() != 1) return "";
+  auto parsed = runtime::ParseDataFlags(data, "");
+  return parsed.ok() && parsed->contains("") ? data.front() : "";
+}
+
+// The symbols' bars (--data, else storage.data_file) and, with
+// paper_sim.exchange_info_file, each listed symbol's filters.
+absl::Status PaperData(const config::Config& cfg, const std::vector<std::string>& data,
+                       absl::btree_map<std::string, std::vector<std::string>>* symbol_data,
+                       absl::btree_map<std::string, apollo::risk::Filters>* symbol_filters, std::string* source) {
+  ASSIGN_OR_RETURN(*symbol_data,
+                   runtime::ParseDataFlags(data.empty() ? std::vector<std::string>{cfg.storage.data_file} : data,
+                                           cfg.run.symbol));
+  const std::string& path = cfg.paper_sim.exchange_info_file;
+  if (path.empty()) return absl::OkStatus();
+  constexpr std::uintmax_t kMaxBytes = 64 << 20;
+  std::error_code ec;
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec || size > kMaxBytes) {
+    return absl::InvalidArgumentError(absl::StrCat("paper_sim.exchange_info_file ", path, ": ",
+                                                   ec ? ec.message() : "larger than 64 MiB"));
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::string text(size, '\0');
+  if (!in.read(text.data(), static_cast<std::streamsize>(size))) {
+    return absl::InvalidArgumentError(absl::StrCat("paper_sim.exchange_info_file ", path, ": cannot be read"));
+  }
+  absl::StatusOr<apollo::venue::binance::ExchangeInfo> info = apollo::venue::binance::ParseExchangeInfo(text);
+  if (!info.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("paper_sim.exchange_info_file ", path, ": ", info.status().message()));
+  }
+  for (const auto& [symbol, filters] : info->symbols) (*symbol_filters)[symbol] = filters.ToRiskFilters();
+  *source = "exchangeInfo_file";
+  return absl::OkStatus();
 }
 
 // live trades real money: it starts only when both switches say so.
@@ -151,7 +192,7 @@ void ReportNotices(const config::Config& cfg, runtime::Log* log) {
 }
 
 int Run(const Flags& flags) {
-  auto cfg = config::LoadForCommandLine({flags.config_path, flags.mode, flags.ledger, flags.logs, flags.data},
+  auto cfg = config::LoadForCommandLine({flags.config_path, flags.mode, flags.ledger, flags.logs, PlainDataFlag(flags.data)},
                                         config::ProcessEnv());
   if (!cfg.ok()) return Fail(cfg.status().message(), 2);
   ReportNotices(*cfg, nullptr);
@@ -194,6 +235,12 @@ int Run(const Flags& flags) {
   runtime::RunOptions options;
   options.cfg = *cfg;
   options.data_file = cfg->storage.data_file;
+  if (cfg->run.mode == Mode::kPaper) {
+    if (absl::Status st = PaperData(*cfg, flags.data, &options.symbol_data, &options.symbol_filters, &options.filters_source);
+        !st.ok()) {
+      return Fail(st.message(), 2);
+    }
+  }
   options.ledger_dir = cfg->storage.ledger_path;
   // A drill of the runbook's disk faults: the ledger's disk fails as told.
   if (const char* spec = std::getenv("APOLLO_LEDGER_FAULTS"); spec != nullptr && *spec != '\0') {
@@ -319,7 +366,7 @@ absl::StatusOr<runtime::BacktestOptions> BacktestSetup(const BacktestFlags& f) {
   cfg.run.mode = Mode::kPaper;
   runtime::BacktestOptions o;
   o.cfg = cfg;
-  o.data_files = f.data.empty() ? std::vector<std::string>{cfg.storage.data_file} : f.data;
+  if (f.like.empty()) RETURN_IF_ERROR(PaperData(cfg, f.data, &o.symbol_data, &o.symbol_filters, &o.filters_source));
   if (!f.from.empty()) {
     ASSIGN_OR_RETURN(o.from_ms, ParseDateMs("--from", f.from));
   }
@@ -365,7 +412,9 @@ int main(int argc, char** argv) {
   app.add_option("--config", flags.config_path, "Config file (default: $CONFIG_PATH, else config.yaml)");
   app.add_option("--mode", flags.mode, "paper | testnet | live (overrides run.mode)");
   app.add_option("--ledger", flags.ledger, "Ledger directory (overrides storage.ledger_path)");
-  app.add_option("--data", flags.data, "Recorded kline CSV for paper mode (overrides storage.data_file)");
+  app.add_option("--data", flags.data,
+                 "Recorded kline CSV for paper mode (overrides storage.data_file); SYMBOL=FILE for each of several "
+                 "symbols (repeatable)");
   app.add_option("--speed", flags.speed, "Paper pacing: max | realtime | <N>x (default max)");
   app.add_option("--logs", flags.logs, "Logs directory: bot.log, CSVs, lock and pid files (overrides storage.logs_path)");
   // For the runbooks' test: a command line that parses exits 0 here.
@@ -375,7 +424,9 @@ int main(int argc, char** argv) {
 
   BacktestFlags bt;
   auto* backtest = app.add_subcommand("backtest", "Run the engine over recorded bars with the paper venue, then report");
-  backtest->add_option("--data", bt.data, "Kline CSV: the bundled format or Binance's dumps (repeatable, in time order)");
+  backtest->add_option("--data", bt.data,
+                       "Kline CSV: the bundled format or Binance's dumps (repeatable, in time order); SYMBOL=FILE for "
+                       "each of several symbols");
   backtest->add_option("--from", bt.from, "First bar open time (UTC date or ISO time)");
   backtest->add_option("--to", bt.to, "End: bars opening before this (UTC date or ISO time)");
   backtest->add_option("--config", bt.config_path, "Config file (default: $CONFIG_PATH, else config.yaml)");

@@ -27,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "engine/config/internal.h"
 #include "engine/config/seed_keys.h"
@@ -56,9 +57,10 @@ struct Field {
   Setter set;
   Getter get;
   bool escaped = false;  // get() CEscapes the text (Canonical must unescape it)
+  bool list = false;     // YAML may give a list (joined with commas)
   // What a journaled config without this key meant (a key added later):
   // the value that behaves as builds before it did. Empty: the default.
-  std::string absent;
+  std::string absent = {};
 };
 
 // A key added after ledgers were written: their configs lack it, and read
@@ -171,6 +173,28 @@ Field TextKey(const char* key, Access access, TextRule rule, std::string seed_en
   return {key, seed_env, set, [=](const Config& c) { return absl::CEscape(access(c)); }, /*escaped=*/true};
 }
 
+// A list of symbols: a YAML list (or one comma-separated string, as the
+// environment and --set give it), each checked, no repeats. Canonical()
+// writes it comma-separated, in the order given.
+template <class Access>
+Field SymbolListKey(const char* key, Access access, size_t max_size) {
+  Setter set = [=](Config& c, const std::string& text) -> std::optional<std::string> {
+    std::vector<std::string> symbols;
+    if (!text.empty()) symbols = absl::StrSplit(text, ',');
+    std::set<std::string> seen;
+    for (const std::string& symbol : symbols) {
+      if (auto err = CheckText(symbol, TextRule::kSymbol)) return absl::StrCat("each symbol ", *err);
+      if (!seen.insert(symbol).second) return absl::StrCat("lists ", symbol, " twice");
+    }
+    if (symbols.size() > max_size) return absl::StrCat("must list at most ", max_size, " symbols");
+    access(c) = std::move(symbols);
+    return std::nullopt;
+  };
+  Field f{key, "", set, [=](const Config& c) { return absl::StrJoin(access(c), ","); }};
+  f.list = true;
+  return f;
+}
+
 // A string field limited to a fixed set of words.
 template <class Access>
 Field ChoiceKey(const char* key, Access access, std::vector<std::string> choices) {
@@ -217,6 +241,7 @@ const Bounds<Fixed> kNonNegative{.ge = Fixed()};
 const Bounds<Fixed> kUnitInterval{.ge = Fixed(), .le = Fixed::FromInt(1)};
 const Bounds<int> kPeriod{.ge = 1, .le = 1000};  // bars; a bound keeps warm-up finite
 const Bounds<int> kPort{.ge = 0, .le = 65535};   // 0 = any free port
+constexpr size_t kMaxSymbols = 50;  // one engine step handles them all
 
 std::vector<Field> MakeFields() {
   using R = TextRule;
@@ -271,6 +296,8 @@ std::vector<Field> MakeFields() {
       Added(IntKey(KEY(risk.max_loss_streak_24h), {.ge = 0, .le = static_cast<int>(kLossTimesKept)}), "0"),
       FixedKey(KEY(risk.loss_streak_window_hours), {.gt = Fixed(), .le = Fixed::FromInt(720)}),
       Added(FixedKey(KEY(risk.cooldown_after_max_daily_hours), {.ge = Fixed(), .le = Fixed::FromInt(720)}), "0"),
+      // universe
+      SymbolListKey(KEY(universe.symbols), kMaxSymbols),
       // news
       BoolKey(KEY(news.enabled)),
       FixedKey(KEY(news.high_risk_block_hours), kNonNegative),
@@ -303,6 +330,7 @@ std::vector<Field> MakeFields() {
       FixedKey(KEY(paper_sim.price_tick), kPositive),
       FixedKey(KEY(paper_sim.qty_step), kPositive),
       FixedKey(KEY(paper_sim.min_notional), kNonNegative),
+      TextKey(KEY(paper_sim.exchange_info_file), R::kAnything),
       // storage
       TextKey(KEY(storage.ledger_path), R::kNonEmpty),
       TextKey(KEY(storage.logs_path), R::kNonEmpty),
@@ -592,12 +620,23 @@ class Loader {
   // `spelled` is the key as the file has it: f.key, or the seed's old name.
   absl::Status ApplyYamlValue(const Field& f, const YAML::Node& value, const std::string& spelled) {
     const std::string where = FileWhere(path_, spelled);
-    if (value.IsMap() || value.IsSequence()) {
-      return ValueError(where, "must be a single value", Describe(value));
+    std::string text;
+    if (f.list && value.IsSequence()) {
+      std::vector<std::string> items;
+      for (const YAML::Node& item : value) {
+        if (!item.IsScalar() || absl::StrContains(item.Scalar(), ',')) {
+          return ValueError(where, "must be a list of single values", Describe(item));
+        }
+        items.push_back(item.Scalar());
+      }
+      text = absl::StrJoin(items, ",");
+    } else if (value.IsMap() || value.IsSequence()) {
+      return ValueError(where, f.list ? "must be a list" : "must be a single value", Describe(value));
+    } else {
+      // `key:` with nothing after it is YAML null; read it as empty text so a
+      // string key may be blank and every other kind says what it expected.
+      text = value.IsNull() ? "" : value.Scalar();
     }
-    // `key:` with nothing after it is YAML null; read it as empty text so a
-    // string key may be blank and every other kind says what it expected.
-    const std::string text = value.IsNull() ? "" : value.Scalar();
     // One setting under both its names (the seed's own file sets
     // strategy.scoring.threshold and strategy.entry.score_threshold): the
     // same value is fine, two values would leave which was meant a guess.
@@ -822,6 +861,12 @@ absl::StatusOr<int64_t> ParseTimeframe(const std::string& text) {
     case 'd': return count * 86400;
     default: return bad();
   }
+}
+
+std::vector<std::string> Config::Symbols() const {
+  std::vector<std::string> out = universe.symbols.empty() ? std::vector<std::string>{run.symbol} : universe.symbols;
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 std::string Config::Canonical() const {

@@ -94,6 +94,12 @@ struct RiskConfig {
   Fixed cooldown_after_max_daily_hours = Fixed::FromInt(24);  // COOLDOWN_ACTIVE after the daily loss limit
 };
 
+// The symbols traded: one engine, one ledger, one step per bar close across
+// them all (in symbol order). The seed's volume-ranked universe comes later.
+struct UniverseConfig {
+  std::vector<std::string> symbols;  // universe.symbols; empty: run.symbol alone
+};
+
 struct NewsConfig {
   bool enabled = false;
   Fixed high_risk_block_hours = Fixed::FromInt(24);
@@ -138,6 +144,10 @@ struct PaperSimConfig {
   Fixed price_tick = *Fixed::Parse("0.1");
   Fixed qty_step = *Fixed::Parse("0.001");
   Fixed min_notional = Fixed::FromInt(5);
+  // A recorded GET /fapi/v1/exchangeInfo: each symbol found there trades
+  // on its own tick, step and minimum notional; the three keys above are
+  // for symbols it lacks. Empty: the keys above for every symbol.
+  std::string exchange_info_file;
 };
 
 struct StorageConfig {
@@ -181,6 +191,7 @@ struct Config {
   RunConfig run;
   StrategyConfig strategy;
   RiskConfig risk;
+  UniverseConfig universe;
   NewsConfig news;
   ExecutionConfig execution;
   PaperSimConfig paper_sim;
@@ -195,6 +206,10 @@ struct Config {
   // seed's read under Apollo's name, one that has no effect here. Not part
   // of Canonical(); the bot prints and logs them at start.
   std::vector<std::string> notices;
+
+  // The symbols traded, sorted (the order of a step): universe.symbols,
+  // else run.symbol.
+  std::vector<std::string> Symbols() const;
 
   // "key = value" per declared key, sorted: what ConfigHash hashes and what
   // `bot --print-config` shows.

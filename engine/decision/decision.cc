@@ -41,20 +41,29 @@ absl::Status Place(orders::NewOrder n, Mode mode, Sink& sink, ClientOrderId* id_
   return absl::OkStatus();
 }
 
-absl::StatusOr<Counts> Act(const strategy::Decision& decision, const Symbol& symbol, const config::Config& cfg,
-                           const risk::Filters& fallback, int64_t now_ns, Sink& sink) {
+absl::StatusOr<Counts> ActStep(std::span<const SymbolDecision> decisions, const config::Config& cfg, int64_t now_ns,
+                               Sink& sink) {
   Counts counts;
-  if (decision.exit) {
-    auto pos = sink.state().positions.find(symbol);
-    if (pos != sink.state().positions.end() && !ExitUnderway(sink.state(), symbol)) {
+  for (const SymbolDecision& d : decisions) {
+    if (!d.decision.exit) continue;
+    auto pos = sink.state().positions.find(d.symbol);
+    if (pos != sink.state().positions.end() && !ExitUnderway(sink.state(), d.symbol)) {
       ++counts.orders;
-      RETURN_IF_ERROR(Place(orders::ExitOrder(pos->second, decision.exit->reason), cfg.run.mode, sink));
+      RETURN_IF_ERROR(Place(orders::ExitOrder(pos->second, d.decision.exit->reason), cfg.run.mode, sink));
     }
   }
-  if (decision.entry) {
+  std::vector<const SymbolDecision*> proposals;
+  for (const SymbolDecision& d : decisions) {
+    if (!d.decision.entry) continue;
     ++counts.signals;
-    RETURN_IF_ERROR(sink.Emit(decision.entry->signal));
-    if (decision.entry->propose) RETURN_IF_ERROR(ConsiderEntry(*decision.entry, cfg, fallback, now_ns, sink, counts));
+    RETURN_IF_ERROR(sink.Emit(d.decision.entry->signal));
+    if (d.decision.entry->propose) proposals.push_back(&d);
+  }
+  std::stable_sort(proposals.begin(), proposals.end(), [](const SymbolDecision* a, const SymbolDecision* b) {
+    return a->decision.entry->signal.score > b->decision.entry->signal.score;
+  });
+  for (const SymbolDecision* d : proposals) {
+    RETURN_IF_ERROR(ConsiderEntry(*d->decision.entry, cfg, d->fallback, now_ns, sink, counts));
   }
   return counts;
 }

@@ -5,13 +5,14 @@
 // both is what makes "the same inputs give the same decisions" checkable.
 //
 //   class Journal : public decision::Sink { ... };   // Emit applies to its State
-//   ASSIGN_OR_RETURN(decision::Counts n,
-//                    decision::Act(strategy.Decide(sink.state(), now), symbol, cfg, fallback, now, sink));
+//   std::vector<decision::SymbolDecision> step = {{symbol, strategy.Decide(sink.state(), now), fallback}, ...};
+//   ASSIGN_OR_RETURN(decision::Counts n, decision::ActStep(step, cfg, now, sink));
 //   RETURN_IF_ERROR(decision::ApplyPlan(orders::React(before, report, cfg), cfg.run.mode, sink));
 #ifndef APOLLO_ENGINE_DECISION_DECISION_H_
 #define APOLLO_ENGINE_DECISION_DECISION_H_
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -46,12 +47,23 @@ struct Counts {
 // OrderPlaced for `n` with its client id derived from the seq it gets.
 absl::Status Place(orders::NewOrder n, Mode mode, Sink& sink, ClientOrderId* id_out = nullptr);
 
-// A bar's decision: the exit it asks for (unless one is on its way), then
-// the signal, and for a proposal the sized trade, risk's verdict with its
-// numbers and, approved, the entry order. `fallback` filters are used only
-// when the ledger journaled none for the symbol.
-absl::StatusOr<Counts> Act(const strategy::Decision& decision, const Symbol& symbol, const config::Config& cfg,
-                           const risk::Filters& fallback, int64_t now_ns, Sink& sink);
+// One symbol's decision in a step. `fallback` filters size it only when the
+// ledger journaled none for the symbol.
+struct SymbolDecision {
+  Symbol symbol;
+  strategy::Decision decision;
+  risk::Filters fallback;
+};
+
+// A step's decisions, one per traded symbol in symbol order: first the
+// exits they ask for (unless one is on its way), then every entry signal,
+// then the proposals best score first (ties in symbol order), each as the
+// sized trade, risk's verdict with its numbers and, approved, the entry
+// order. Each proposal is judged on the state the ones before it left, so
+// risk.max_positions holds across the portfolio. With one symbol: its exit,
+// its signal, its proposal.
+absl::StatusOr<Counts> ActStep(std::span<const SymbolDecision> decisions, const config::Config& cfg, int64_t now_ns,
+                               Sink& sink);
 
 // The order manager's plan after a report: its events, its orders (each
 // OrderPlaced), ProtectiveOrdersReplaced when the watchdog re-placed

@@ -114,6 +114,14 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   const config::Config& cfg = o.cfg;
   const absl::Time t0 = absl::Now();
   const bool testnet = cfg.run.mode == Mode::kTestnet;
+  // One kline stream and one symbol's reconciliation so far: several
+  // symbols trade in paper and backtests only.
+  if (cfg.Symbols().size() > 1) {
+    return absl::UnimplementedError(absl::StrCat("universe.symbols lists ", cfg.Symbols().size(), " symbols; ",
+                                                 EnumName(cfg.run.mode), " mode trades one symbol in this build "
+                                                 "(several trade in paper mode and backtests)"));
+  }
+  const std::string symbol = cfg.Symbols().front();
   venue::binance::RestOptions rest;
   rest.base_url = !lo.rest_base_url.empty() ? lo.rest_base_url
                   : testnet                 ? cfg.binance.testnet_base_url
@@ -146,20 +154,20 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
                    venue::binance::RestClient::Create(rest, hooks));
   RETURN_IF_ERROR(client->SyncTime());
   ASSIGN_OR_RETURN(venue::binance::ExchangeInfo info, venue::binance::GetExchangeInfo(*client));
-  auto symbol_filters = info.symbols.find(cfg.run.symbol);
+  auto symbol_filters = info.symbols.find(symbol);
   if (symbol_filters == info.symbols.end()) {
-    return absl::FailedPreconditionError(absl::StrCat("run.symbol ", cfg.run.symbol, " is not in exchangeInfo"));
+    return absl::FailedPreconditionError(absl::StrCat("symbol ", symbol, " is not in exchangeInfo"));
   }
   client->set_weight_limit_1m(info.request_weight_limit_1m);
   client->set_order_limits(info.order_limit_10s, info.order_limit_1m);
-  log.Info("exchange_filters_loaded", LogFields().Add("symbol", cfg.run.symbol)
+  log.Info("exchange_filters_loaded", LogFields().Add("symbol", symbol)
                                           .Add("tick_size", symbol_filters->second.tick_size)
                                           .Add("step_size", symbol_filters->second.ToRiskFilters().qty_step)
                                           .Add("min_notional", symbol_filters->second.min_notional));
 
   ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ledger> ledger, ledger::Ledger::OpenWriter(o.ledger_dir, {.faults = o.ledger_faults}));
   ASSIGN_OR_RETURN(std::unique_ptr<strategy::Strategy> strat,
-                   strategy::MakeStrategy(cfg.strategy, cfg.run.symbol, cfg.run.interval));
+                   strategy::MakeStrategy(cfg.strategy, symbol, cfg.run.interval));
   ASSIGN_OR_RETURN(std::unique_ptr<runtime::Projections> projections, runtime::Projections::Open(o.logs_dir, o.on_projection_fault));
   runtime::WallClock clock;
   venue::binance::BinanceVenueOptions venue_options;
@@ -175,19 +183,18 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   deps.build_version = o.build_version;
   deps.ledger = ledger.get();
   deps.venue = &venue;
-  deps.strategy = strat.get();
+  deps.symbols[Symbol{symbol}] = runtime::TradedSymbol{strat.get(), symbol_filters->second.ToRiskFilters()};
   deps.clock = &clock;
   deps.log = &log;
   deps.projections = projections.get();
   deps.observer = o.observer;
-  deps.filters = symbol_filters->second.ToRiskFilters();
   deps.filters_source = "exchangeInfo";
   // Used only if the ledger has none yet: then it is journaled for good.
   absl::BitGen nonce_bits;
   deps.client_id_nonce = orders::ClientIdNonce(absl::Uniform<uint64_t>(nonce_bits));
   runtime::Engine engine(deps);
   RETURN_IF_ERROR(engine.Start());
-  const reconcile::Tolerances tolerances{deps.filters.qty_step, cfg.reconciliation.balance_tolerance_usd};
+  const reconcile::Tolerances tolerances{deps.symbols.begin()->second.filters.qty_step, cfg.reconciliation.balance_tolerance_usd};
   auto fetch = [&] { return venue.Snapshot(cfg.binance.quote_asset); };
   // True when the pass ran (or reconciliation is off); false when it was
   // put off because an order is in doubt.
@@ -202,11 +209,11 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   MarketFeedDeps feed_deps;
   feed_deps.engine = &engine;
   feed_deps.log = &log;
-  feed_deps.symbol = Symbol{cfg.run.symbol};
+  feed_deps.symbol = Symbol{symbol};
   feed_deps.interval_ms = interval_sec * 1000;
   feed_deps.fetch = [&](int64_t from_ms, int limit) -> absl::StatusOr<std::vector<strategy::Bar>> {
     ASSIGN_OR_RETURN(std::vector<venue::binance::Kline> klines,
-                     venue::binance::GetKlines(*client, Symbol{cfg.run.symbol}, cfg.run.interval, from_ms, limit));
+                     venue::binance::GetKlines(*client, Symbol{symbol}, cfg.run.interval, from_ms, limit));
     // The last one may still be open: only bars closed by the venue's clock.
     const int64_t venue_now_ms = absl::ToUnixMillis(absl::Now()) + client->server_offset_ms();
     std::vector<strategy::Bar> closed;
@@ -232,7 +239,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
     };
   };
   net::WsClientOptions market_options;
-  market_options.url = absl::StrCat(ws_base, "/stream?streams=", absl::AsciiStrToLower(cfg.run.symbol), "@kline_",
+  market_options.url = absl::StrCat(ws_base, "/stream?streams=", absl::AsciiStrToLower(symbol), "@kline_",
                                     cfg.run.interval);
   market_options.silence_timeout_ms = int64_t{cfg.binance.stream_silence_sec} * 1000;
   // Two streams (and two bots) must not retry in lockstep.

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/btree_set.h"
 #include "absl/strings/str_cat.h"
 
 namespace apollo::risk {
@@ -47,10 +48,8 @@ class Checker {
              "loss streak at its limit",
              {Num("consecutive_losses", Fixed::FromInt(s_.consecutive_losses)),
               Num("max_consecutive_losses", Fixed::FromInt(r.max_consecutive_losses))}) ||
-        Fail(s_.positions.size() >= static_cast<size_t>(r.max_positions), RiskRule::kMaxPositionsReached,
-             "max open positions reached",
-             {Num("open_positions", Fixed::FromInt(static_cast<int64_t>(s_.positions.size()))),
-              Num("max_positions", Fixed::FromInt(r.max_positions))}) ||
+        Fail(s_.positions.size() + PendingEntries() >= static_cast<size_t>(r.max_positions),
+             RiskRule::kMaxPositionsReached, "max open positions reached", MaxPositionsValues()) ||
         Fail(s_.positions.contains(t_.symbol), RiskRule::kSymbolAlreadyOpen, "a position in the symbol is open", {}) ||
         Fail(HasOpenEntry(), RiskRule::kOpenOrderExists, "an entry order for the symbol is open", {}) ||
         Fail(t_.leverage > r.max_leverage, RiskRule::kLeverageExceedsLimit, "leverage above the limit",
@@ -111,6 +110,28 @@ class Checker {
     return std::count_if(times.begin(), times.end(), [&](int64_t t) {
       return t <= now_ns_ && Hours(now_ns_ - t) < cfg_.risk.loss_streak_window_hours;
     });
+  }
+  // Symbols other than this one with an entry order on its way and no
+  // position yet: each becomes a position when it fills, so
+  // risk.max_positions counts them (a step's second candidate must not
+  // open beside the first one's resting entry).
+  size_t PendingEntries() const {
+    absl::btree_set<Symbol> pending;
+    for (const auto& [id, o] : s_.orders) {
+      if (o.purpose == OrderPurpose::kEntry && o.symbol != t_.symbol && !s_.positions.contains(o.symbol)) {
+        pending.insert(o.symbol);
+      }
+    }
+    return pending.size();
+  }
+  std::vector<NamedValue> MaxPositionsValues() const {
+    std::vector<NamedValue> values{Num("open_positions", Fixed::FromInt(static_cast<int64_t>(s_.positions.size()))),
+                                   Num("max_positions", Fixed::FromInt(cfg_.risk.max_positions))};
+    // Only when there are any, so single-symbol ledgers read as before.
+    if (const size_t n = PendingEntries(); n > 0) {
+      values.insert(values.begin() + 1, Num("pending_entries", Fixed::FromInt(static_cast<int64_t>(n))));
+    }
+    return values;
   }
   bool HasOpenEntry() const {
     return std::any_of(s_.orders.begin(), s_.orders.end(), [&](const auto& kv) {

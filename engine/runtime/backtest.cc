@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "engine/domain/status_macros.h"
 #include "ledger/ledger.h"
 #include "replay/compare.h"
@@ -48,8 +49,8 @@ struct TempDir {
   }
 };
 
-std::string Title(const config::Config& cfg) {
-  return absl::StrCat(cfg.strategy.name, " on ", cfg.run.symbol, " ", cfg.run.interval);
+std::string Title(const config::Config& cfg, const std::vector<std::string>& symbols) {
+  return absl::StrCat(cfg.strategy.name, " on ", absl::StrJoin(symbols, ", "), " ", cfg.run.interval);
 }
 
 absl::Status WriteReport(const std::string& dir, const BacktestResult& r, const replay::Performance& p) {
@@ -98,16 +99,36 @@ absl::StatusOr<BacktestResult> RunBacktest(const BacktestOptions& o) {
   run.cfg = o.cfg;
   std::unique_ptr<ledger::Ledger> like;  // --like: its bars are run, its trades compared
   if (!o.like_ledger.empty()) {
-    // The journaled bars, as a file the run reads like any other.
     ASSIGN_OR_RETURN(like, ledger::Ledger::OpenReader(o.like_ledger));
     ASSIGN_OR_RETURN(replay::Journaled journaled, replay::ReadJournaled(*like));
-    const std::string bars = (fs::path(temp.path) / "journaled-bars.csv").string();
-    RETURN_IF_ERROR(WriteFile(bars, replay::BarsCsv(journaled.bars)));
-    run.data_files = {bars};
+    // The journaled bars of each symbol the config trades, as files the run reads like any other.
+    for (const std::string& symbol : o.cfg.Symbols()) {
+      auto bars = journaled.bars.find(Symbol{symbol});
+      if (bars == journaled.bars.end()) continue;  // MatchUniverse names it
+      const std::string file = (fs::path(temp.path) / absl::StrCat("journaled-", symbol, ".csv")).string();
+      RETURN_IF_ERROR(WriteFile(file, replay::BarsCsv(bars->second)));
+      run.symbol_data[symbol] = {file};
+      // Sized on the filters the ledger traded with, unless told otherwise.
+      if (auto f = journaled.filters.find(Symbol{symbol}); f != journaled.filters.end() && o.symbol_filters.empty()) {
+        run.symbol_filters[symbol] = risk::FromInstrumentFilters(f->second);
+        run.filters_source = "journaled";
+      }
+    }
+    if (run.symbol_data.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat("--like ", o.like_ledger, ": the ledger holds no bars of ",
+                                                        absl::StrJoin(o.cfg.Symbols(), ", ")));
+    }
   }
   run.cfg.storage.ledger_path = ledger_dir;
   run.cfg.storage.logs_path = logs_dir;
-  if (o.like_ledger.empty()) run.data_files = o.data_files;
+  if (o.like_ledger.empty()) {
+    run.data_files = o.data_files;
+    run.symbol_data = o.symbol_data;
+  }
+  if (!o.symbol_filters.empty()) {
+    run.symbol_filters = o.symbol_filters;
+    run.filters_source = o.filters_source;
+  }
   run.allow_gaps = o.allow_gaps;
   run.from_ms = o.from_ms;
   run.to_ms = o.to_ms;
@@ -131,7 +152,7 @@ absl::StatusOr<BacktestResult> RunBacktest(const BacktestOptions& o) {
   }
   replay::Performance& p = *measured;
   r.input = std::move(p.input);
-  r.input.title = Title(run.cfg);
+  r.input.title = Title(run.cfg, r.run.symbols);
   for (const BarGap& g : r.run.gaps) {
     r.input.gaps.push_back(replay::Gap{g.file, g.after_open_time_ms, g.next_open_time_ms, g.missing_bars});
   }

@@ -28,7 +28,11 @@ namespace apollo::runtime {
 
 struct BacktestOptions {
   config::Config cfg;  // flags already applied (--set, --initial-equity, --fee-pct, ...)
-  std::vector<std::string> data_files;
+  std::vector<std::string> data_files;  // cfg.run.symbol's, unless symbol_data is set
+  // As RunOptions: each symbol's files, and filters (from a recorded exchangeInfo).
+  absl::btree_map<std::string, std::vector<std::string>> symbol_data;
+  absl::btree_map<std::string, risk::Filters> symbol_filters;
+  std::string filters_source = "paper_sim";
   int64_t from_ms = INT64_MIN, to_ms = INT64_MAX;
   bool allow_gaps = false;
   std::string ledger_dir;  // empty: temporary

@@ -178,10 +178,15 @@ absl::Status Engine::RunWatchdog() {
   return ApplyPlan(orders::Watchdog(state_, d_.cfg));
 }
 
-absl::Status Engine::Decide(int64_t now_ns, uint32_t* signals, uint32_t* orders) {
-  const Symbol symbol{d_.cfg.run.symbol};
-  const strategy::Decision decision = d_.strategy->Decide(state_, now_ns);
-  ASSIGN_OR_RETURN(decision::Counts counts, decision::Act(decision, symbol, d_.cfg, d_.filters, now_ns, *this));
+absl::Status Engine::Decide(absl::Span<const SymbolBar* const> bars, int64_t now_ns, uint32_t* signals,
+                            uint32_t* orders) {
+  std::vector<decision::SymbolDecision> step;
+  step.reserve(bars.size());
+  for (const SymbolBar* b : bars) {
+    const TradedSymbol& traded = d_.symbols.at(b->symbol);
+    step.push_back({b->symbol, traded.strategy->Decide(state_, now_ns), traded.filters});
+  }
+  ASSIGN_OR_RETURN(decision::Counts counts, decision::ActStep(step, d_.cfg, now_ns, *this));
   *signals = counts.signals;
   *orders = counts.orders;
   if (counts.signals > 0) {
@@ -192,35 +197,66 @@ absl::Status Engine::Decide(int64_t now_ns, uint32_t* signals, uint32_t* orders)
   return absl::OkStatus();
 }
 
+int64_t Engine::LastCloseMs() const {
+  int64_t last = -1;
+  for (const auto& [symbol, bar] : state_.last_bars) last = std::max(last, bar.open_time_ms + interval_ms_);
+  return last;
+}
+
 absl::Status Engine::OnBar(const strategy::Bar& bar) {
-  const Symbol symbol{d_.cfg.run.symbol};
-  auto prev = state_.last_bars.find(symbol);
-  const int64_t prev_close_ms = prev == state_.last_bars.end() ? -1 : prev->second.open_time_ms + interval_ms_;
-  const CandleClose candle{symbol, d_.cfg.run.interval, bar.open_time_ms, bar.open, bar.high, bar.low, bar.close,
-                           bar.volume};
-  const venue::Reports fills = d_.venue->OnBar(state_, candle);
-  RETURN_IF_ERROR(Emit(candle));
-  RETURN_IF_ERROR(JournalReports(fills));
-  d_.strategy->OnBar(bar);
+  if (d_.symbols.empty()) return absl::FailedPreconditionError("the engine trades no symbol");
+  const SymbolBar step[] = {{d_.symbols.begin()->first, bar}};
+  return OnStep(step);
+}
+
+absl::Status Engine::OnStep(absl::Span<const SymbolBar> step) {
+  if (step.empty()) return absl::OkStatus();
+  std::vector<const SymbolBar*> bars;
+  for (const SymbolBar& b : step) bars.push_back(&b);
+  std::sort(bars.begin(), bars.end(), [](const SymbolBar* a, const SymbolBar* b) { return a->symbol < b->symbol; });
+  const int64_t open_ms = bars.front()->bar.open_time_ms;
+  for (size_t i = 0; i < bars.size(); ++i) {
+    const SymbolBar& b = *bars[i];
+    if (!d_.symbols.contains(b.symbol) || b.bar.open_time_ms != open_ms || (i > 0 && bars[i - 1]->symbol == b.symbol)) {
+      return absl::InvalidArgumentError(absl::StrCat("a step's bars must be of traded symbols, one each, of one open time (",
+                                                     b.symbol.value, " at ", b.bar.open_time_ms, ")"));
+    }
+  }
+  const int64_t prev_close_ms = LastCloseMs();
+  for (const SymbolBar* b : bars) {
+    const strategy::Bar& bar = b->bar;
+    const CandleClose candle{b->symbol, d_.cfg.run.interval, bar.open_time_ms, bar.open, bar.high, bar.low, bar.close,
+                             bar.volume};
+    const venue::Reports fills = d_.venue->OnBar(state_, candle);
+    RETURN_IF_ERROR(Emit(candle));
+    RETURN_IF_ERROR(JournalReports(fills));
+    d_.symbols.at(b->symbol).strategy->OnBar(bar);
+  }
   RETURN_IF_ERROR(CheckBreaker());
   QueueHousekeeping();
-  // The watchdog runs when the bar's close enters a new interval_sec slot:
-  // a function of the data, so a restarted run checks when an
+  // The watchdog runs when the step's close enters a new interval_sec
+  // slot: a function of the data, so a restarted run checks when an
   // uninterrupted one would.
   const int64_t slot_ms = int64_t{d_.cfg.watchdog.interval_sec} * 1000;
-  const int64_t close_ms = bar.open_time_ms + interval_ms_;
+  const int64_t close_ms = open_ms + interval_ms_;
   if (prev_close_ms < 0 || close_ms / slot_ms != prev_close_ms / slot_ms) RETURN_IF_ERROR(RunWatchdog());
   uint32_t signals = 0, orders = 0;
   const uint64_t decided_after_seq = state_.last_seq;
   const int64_t decided_at_ns = d_.clock->NowNs();
-  RETURN_IF_ERROR(Decide(decided_at_ns, &signals, &orders));
-  RETURN_IF_ERROR(Emit(TradeCycleCompleted{bar.open_time_ms, signals, orders, decided_after_seq, decided_at_ns}));
+  RETURN_IF_ERROR(Decide(bars, decided_at_ns, &signals, &orders));
+  RETURN_IF_ERROR(Emit(TradeCycleCompleted{open_ms, signals, orders, decided_after_seq, decided_at_ns}));
   RETURN_IF_ERROR(Commit());
   RETURN_IF_ERROR(RunEffects());
   if (d_.cfg.monitoring.log_cycles) {
+    LogFields fields;
+    fields.Add("bar_open_time_ms", open_ms);
+    if (bars.size() == 1) {
+      fields.Add("close", bars.front()->bar.close);
+    } else {
+      fields.Add("bars", static_cast<uint64_t>(bars.size()));
+    }
     d_.log->Info("strategy_cycle_complete",
-                 LogFields().Add("bar_open_time_ms", bar.open_time_ms).Add("close", bar.close)
-                     .Add("signals", static_cast<int64_t>(signals)).Add("orders", static_cast<int64_t>(orders))
+                 fields.Add("signals", static_cast<int64_t>(signals)).Add("orders", static_cast<int64_t>(orders))
                      .Add("open_positions", static_cast<uint64_t>(state_.positions.size()))
                      .Add("equity", state_.balance).Add("seq", state_.last_seq));
   }
@@ -246,33 +282,42 @@ absl::Status Engine::RebuildState() {
   return absl::OkStatus();
 }
 
-// The strategy's window comes back from the journaled bars, so a restarted
-// run decides exactly as an uninterrupted one would.
-// The strategy sees the last WarmupBars() journaled bars of its symbol. They
-// are looked for at the ledger's end, in a window of events that doubles
-// until it holds enough of them (or reaches seq 1): start-up reads what the
-// indicators need, however long the ledger.
+// The strategies' windows come back from the journaled bars, so a restarted
+// run decides exactly as an uninterrupted one would. Each strategy sees the
+// last WarmupBars() journaled bars of its symbol. They are looked for at the
+// ledger's end, in a window of events that doubles until it holds enough of
+// every symbol's (or reaches seq 1): start-up reads what the indicators
+// need, however long the ledger.
 absl::Status Engine::WarmStrategy() {
-  const size_t window = d_.strategy->WarmupBars();
-  const Symbol symbol{d_.cfg.run.symbol};
   const uint64_t head = d_.ledger->head().last_seq;
-  if (head == 0 || window == 0) return absl::OkStatus();
-  std::deque<strategy::Bar> bars;
-  for (uint64_t span = std::max<uint64_t>(4 * window, 4096);; span *= 2) {
+  if (head == 0 || d_.symbols.empty()) return absl::OkStatus();
+  absl::btree_map<Symbol, std::deque<strategy::Bar>> bars;
+  size_t most = 0;
+  for (const auto& [symbol, traded] : d_.symbols) most = std::max(most, traded.strategy->WarmupBars());
+  if (most == 0) return absl::OkStatus();
+  for (uint64_t span = std::max<uint64_t>(4 * most * d_.symbols.size(), 4096);; span *= 2) {
     const uint64_t from = span >= head ? 1 : head - span + 1;
     bars.clear();
     RETURN_IF_ERROR(d_.ledger->Scan(from, head, [&](const ledger::RecordView& r) -> absl::Status {
       if (r.tag != static_cast<uint16_t>(EventTag::kCandleClose)) return absl::OkStatus();
       ASSIGN_OR_RETURN(Event e, ledger::DecodeRecord(r));
       const auto& c = std::get<CandleClose>(e.body);
-      if (c.symbol != symbol) return absl::OkStatus();
-      bars.push_back(strategy::Bar{c.open_time_ms, c.open, c.high, c.low, c.close, c.volume});
-      if (bars.size() > window) bars.pop_front();
+      auto traded = d_.symbols.find(c.symbol);
+      if (traded == d_.symbols.end()) return absl::OkStatus();
+      std::deque<strategy::Bar>& window = bars[c.symbol];
+      window.push_back(strategy::Bar{c.open_time_ms, c.open, c.high, c.low, c.close, c.volume});
+      if (window.size() > traded->second.strategy->WarmupBars()) window.pop_front();
       return absl::OkStatus();
     }));
-    if (bars.size() >= window || from == 1) break;
+    const bool enough = std::all_of(d_.symbols.begin(), d_.symbols.end(), [&](const auto& kv) {
+      auto it = bars.find(kv.first);
+      return it != bars.end() && it->second.size() >= kv.second.strategy->WarmupBars();
+    });
+    if (enough || from == 1) break;
   }
-  for (const strategy::Bar& b : bars) d_.strategy->OnBar(b);
+  for (const auto& [symbol, window] : bars) {
+    for (const strategy::Bar& b : window) d_.symbols.at(symbol).strategy->OnBar(b);
+  }
   return absl::OkStatus();
 }
 
@@ -335,8 +380,10 @@ absl::Status Engine::Start() {
   CrashPoint("startup");
   const std::string nonce = state_.client_id_nonce.empty() ? d_.client_id_nonce : state_.client_id_nonce;
   RETURN_IF_ERROR(Emit(SystemStarted{d_.cfg.run.mode, d_.build_version, nonce}));
+  if (d_.symbols.empty()) return absl::FailedPreconditionError("the engine trades no symbol");
+  const strategy::Strategy& strategy = *d_.symbols.begin()->second.strategy;  // one per symbol, all alike
   RETURN_IF_ERROR(Emit(ConfigLoaded{d_.cfg.Hash(), d_.build_version, d_.cfg.run.initial_equity, d_.cfg.Canonical(),
-                                    d_.strategy->name(), d_.strategy->version()}));
+                                    strategy.name(), strategy.version()}));
   RETURN_IF_ERROR(JournalFilters());
   RETURN_IF_ERROR(Commit());
   RETURN_IF_ERROR(ResolveInDoubtOrWarn());
@@ -346,11 +393,13 @@ absl::Status Engine::Start() {
 }
 
 absl::Status Engine::JournalFilters() {
-  const Symbol symbol{d_.cfg.run.symbol};
-  const InstrumentFilters filters = risk::ToInstrumentFilters(d_.filters);
-  auto it = state_.filters.find(symbol);
-  if (it != state_.filters.end() && it->second == filters) return absl::OkStatus();
-  return Emit(InstrumentFiltersUpdated{symbol, d_.filters_source, filters});
+  for (const auto& [symbol, traded] : d_.symbols) {
+    const InstrumentFilters filters = risk::ToInstrumentFilters(traded.filters);
+    auto it = state_.filters.find(symbol);
+    if (it != state_.filters.end() && it->second == filters) continue;
+    RETURN_IF_ERROR(Emit(InstrumentFiltersUpdated{symbol, d_.filters_source, filters}));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Engine::OnVenueReports(const venue::Reports& reports) {

@@ -5,7 +5,7 @@
 //
 //   Engine engine(deps);
 //   RETURN_IF_ERROR(engine.Start());          // rebuild, SystemStarted, in-doubt orders
-//   for (const Bar& bar : bars) RETURN_IF_ERROR(engine.OnBar(bar));
+//   for (const auto& step : steps) RETURN_IF_ERROR(engine.OnStep(step));  // bars of one close time
 //   RETURN_IF_ERROR(engine.Stop("END_OF_DATA"));
 //
 // State is only ever the fold of the ledger: every change goes through
@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/btree_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "engine/config/config.h"
@@ -55,17 +56,31 @@ class EngineObserver {
   virtual void OnWatchdog() {}
 };
 
+// A symbol the engine trades: its own strategy (its own window of bars) and
+// the venue's filters for it.
+struct TradedSymbol {
+  strategy::Strategy* strategy = nullptr;
+  risk::Filters filters;
+};
+
+// One closed base bar of one traded symbol.
+struct SymbolBar {
+  Symbol symbol;
+  strategy::Bar bar;
+};
+
 struct EngineDeps {
   config::Config cfg;
   std::string build_version;
   ledger::Ledger* ledger = nullptr;
   venue::Venue* venue = nullptr;
-  strategy::Strategy* strategy = nullptr;
+  // Every symbol traded (cfg.Symbols()), each with its strategy; a step
+  // handles its bars in this (symbol) order.
+  absl::btree_map<Symbol, TradedSymbol> symbols;
   Clock* clock = nullptr;
   Log* log = nullptr;
   Projections* projections = nullptr;  // optional
   EngineObserver* observer = nullptr;   // optional
-  risk::Filters filters;
   std::string filters_source = "paper_sim";  // journaled with them: paper_sim, exchangeInfo
   // The client id nonce a ledger without one gets at this start (testnet,
   // live: random, orders::ClientIdNonce); "" keeps ids without one (paper).
@@ -104,7 +119,14 @@ class Engine : private decision::Sink {
   // Only the first half of Start: for callers that need the state (the
   // resume point) before the clock can be set.
   absl::Status RebuildState();
-  // One closed base bar of market data.
+  // One step: the closed base bars of one open time, at most one per traded
+  // symbol (a symbol may lack one: its data starts later or has a hole).
+  // Each bar is journaled with the venue's fills on it and fed to its
+  // symbol's strategy; then one watchdog pass when due, the decisions of
+  // the symbols that had a bar (decision::ActStep: exits, signals, then
+  // entries best score first) and one TradeCycleCompleted.
+  absl::Status OnStep(absl::Span<const SymbolBar> bars);
+  // A step of the first (with one symbol: the only) traded symbol.
   absl::Status OnBar(const strategy::Bar& bar);
   // Reports a venue sent on its own (a real venue's user-data stream):
   // journaled, reacted to (positions, protection, OCO) and committed as one
@@ -172,7 +194,9 @@ class Engine : private decision::Sink {
   absl::Status CheckBreaker();
   PositionClosed ExternalClose(const Position& position, const reconcile::VenueSnapshot& venue) const;
   absl::Status RunWatchdog();
-  absl::Status Decide(int64_t now_ns, uint32_t* signals, uint32_t* orders);
+  absl::Status Decide(absl::Span<const SymbolBar* const> bars, int64_t now_ns, uint32_t* signals, uint32_t* orders);
+  // Close time of the latest bar journaled (any symbol); -1 before the first.
+  int64_t LastCloseMs() const;
   absl::Status WarmStrategy();
   absl::Status ResolveInDoubt();
   // ResolveInDoubt, with a venue that cannot answer yet logged, not fatal.

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <csignal>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -44,35 +45,100 @@ absl::Status Pace(double speed, absl::Time run_start, int64_t first_close_ms, in
   return absl::OkStatus();
 }
 
-// From start-up to the stop: the bars after the resume point, paced.
-absl::StatusOr<RunSummary> RunLoop(const RunOptions& o, Log& log, const std::vector<strategy::Bar>& bars,
+// One symbol's recorded bars and what trades them.
+struct SymbolData {
+  BarSeries series;
+  std::unique_ptr<strategy::Strategy> strategy;
+  risk::Filters filters;
+  std::string files;  // for messages and the summary
+};
+
+// The bars of one open time, one per symbol that has one.
+struct Step {
+  int64_t open_time_ms = 0;
+  std::vector<SymbolBar> bars;
+};
+
+// Every symbol's bars merged by open time into steps (symbol order within).
+std::vector<Step> MergeSteps(const absl::btree_map<Symbol, SymbolData>& data) {
+  std::vector<Step> steps;
+  absl::btree_map<Symbol, size_t> next;
+  for (const auto& [symbol, d] : data) next[symbol] = 0;
+  for (;;) {
+    int64_t open_ms = INT64_MAX;
+    for (const auto& [symbol, d] : data) {
+      if (next[symbol] < d.series.bars.size()) open_ms = std::min(open_ms, d.series.bars[next[symbol]].open_time_ms);
+    }
+    if (open_ms == INT64_MAX) return steps;
+    Step step{open_ms, {}};
+    for (const auto& [symbol, d] : data) {
+      size_t& i = next[symbol];
+      if (i < d.series.bars.size() && d.series.bars[i].open_time_ms == open_ms) step.bars.push_back({symbol, d.series.bars[i++]});
+    }
+    steps.push_back(std::move(step));
+  }
+}
+
+// A symbol traded on filters that are not its own would round every price
+// wrongly: its first bars must sit on the tick it is given.
+absl::Status CheckOnTick(const Symbol& symbol, const SymbolData& d, const std::string& source) {
+  constexpr size_t kBarsChecked = 100;
+  const Fixed tick = d.filters.price_tick;
+  for (size_t i = 0; i < std::min(kBarsChecked, d.series.bars.size()); ++i) {
+    const strategy::Bar& b = d.series.bars[i];
+    for (Fixed price : {b.open, b.high, b.low, b.close}) {
+      if (tick.raw() > 0 && price.raw() % tick.raw() == 0) continue;
+      return absl::InvalidArgumentError(absl::StrCat(
+          symbol.value, ": ", d.files, ": the bar opening at ", absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixMillis(b.open_time_ms), absl::UTCTimeZone()), " is priced ",
+          price.ToString(), ", off the price tick ", tick.ToString(), " (", source,
+          "); set paper_sim.exchange_info_file to a recorded exchangeInfo that lists ", symbol.value));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::vector<std::string> SymbolNames(const absl::btree_map<Symbol, SymbolData>& data) {
+  std::vector<std::string> out;
+  for (const auto& [symbol, d] : data) out.push_back(symbol.value);
+  return out;
+}
+
+// From start-up to the stop: the steps after the resume point, paced.
+absl::StatusOr<RunSummary> RunLoop(const RunOptions& o, Log& log, const std::vector<Step>& steps,
+                                   absl::btree_map<Symbol, SymbolData>& data, const std::string& data_names,
                                    int64_t interval_ms, int64_t resume_after_ms, Engine& engine, DataClock& clock,
-                                   Surface& surface, absl::Time t0, strategy::Strategy* strategy) {
+                                   Surface& surface, absl::Time t0) {
   RETURN_IF_ERROR(engine.Start());
   surface.Publish(false);
 
-  auto next = std::upper_bound(bars.begin(), bars.end(), resume_after_ms,
-                               [](int64_t t, const strategy::Bar& b) { return t < b.open_time_ms; });
+  auto next = std::upper_bound(steps.begin(), steps.end(), resume_after_ms,
+                               [](int64_t t, const Step& s) { return t < s.open_time_ms; });
   const auto first = next;
-  // Recorded bars are known ahead: at --speed max the strategy may compute
-  // from them on another thread (the same decisions, sooner).
-  if (o.speed <= 0 && strategy != nullptr) {
-    strategy->Prefetch(std::span<const strategy::Bar>(bars).subspan(static_cast<size_t>(next - bars.begin())));
+  // Recorded bars are known ahead: at --speed max each strategy may compute
+  // from its symbol's on another thread (the same decisions, sooner).
+  uint64_t bars_total = 0, bars_to_run = 0;
+  for (auto& [symbol, d] : data) {
+    const auto& bars = d.series.bars;
+    auto from = std::upper_bound(bars.begin(), bars.end(), resume_after_ms,
+                                 [](int64_t t, const strategy::Bar& b) { return t < b.open_time_ms; });
+    bars_total += bars.size();
+    bars_to_run += static_cast<uint64_t>(bars.end() - from);
+    if (o.speed <= 0) d.strategy->Prefetch(std::span<const strategy::Bar>(bars).subspan(static_cast<size_t>(from - bars.begin())));
   }
-  log.Info("paper_run_started", LogFields().Add("data", o.data_file).Add("bars_total", static_cast<uint64_t>(bars.size()))
-                                    .Add("bars_to_run", static_cast<uint64_t>(bars.end() - next)).Add("speed", o.speed));
-  if (o.on_started) o.on_started(engine.state(), static_cast<size_t>(bars.end() - next));
+  log.Info("paper_run_started", LogFields().Add("data", data_names).Add("symbols", static_cast<uint64_t>(data.size()))
+                                    .Add("bars_total", bars_total).Add("bars_to_run", bars_to_run).Add("speed", o.speed));
+  if (o.on_started) o.on_started(engine.state(), static_cast<size_t>(bars_to_run));
   RunSummary summary;
   const absl::Time run_start = absl::Now();
-  const int64_t first_close_ms = next == bars.end() ? 0 : next->open_time_ms + interval_ms;
-  for (; next != bars.end() && StopSignal() == 0 && !engine.stop_requested(); ++next) {
+  const int64_t first_close_ms = next == steps.end() ? 0 : next->open_time_ms + interval_ms;
+  for (; next != steps.end() && StopSignal() == 0 && !engine.stop_requested(); ++next) {
     const int64_t close_ms = next->open_time_ms + interval_ms;
     RETURN_IF_ERROR(Pace(o.speed, run_start, first_close_ms, close_ms, surface, engine, log));
     if (StopSignal() != 0 || engine.stop_requested()) break;
     clock.Set(close_ms * kNsPerMs);
-    RETURN_IF_ERROR(engine.OnBar(*next));
-    ++summary.bars_this_run;
-    if (o.on_bar) o.on_bar(summary.bars_this_run, static_cast<uint64_t>(bars.end() - first));
+    RETURN_IF_ERROR(engine.OnStep(next->bars));
+    summary.bars_this_run += next->bars.size();
+    if (o.on_bar) o.on_bar(static_cast<uint64_t>(next - first) + 1, static_cast<uint64_t>(steps.end() - first));
     surface.Publish(true);
     RETURN_IF_ERROR(surface.HandleCommands());
     ReopenLogIfAsked(log);
@@ -84,9 +150,36 @@ absl::StatusOr<RunSummary> RunLoop(const RunOptions& o, Log& log, const std::vec
   summary.state = engine.state();
   surface.Publish(false);
   summary.seconds = absl::ToDoubleSeconds(absl::Now() - t0);
-  summary.data_file = o.data_file;
+  // One symbol: its files; several: their names (the files are in bot.log).
+  summary.data_file = data.size() == 1 ? data_names : absl::StrCat(data.size(), " symbols: ", absl::StrJoin(SymbolNames(data), " "));
   summary.ledger_dir = o.ledger_dir;
+  summary.symbols = SymbolNames(data);
   return summary;
+}
+
+// The symbols of the data against the config's: universe.symbols when set
+// (each needs its data, and only they may have any), else they become it.
+absl::Status MatchUniverse(config::Config& cfg, const absl::btree_map<std::string, std::vector<std::string>>& files) {
+  std::vector<std::string> have;
+  for (const auto& [symbol, f] : files) have.push_back(symbol);
+  if (cfg.universe.symbols.empty()) {
+    if (have != std::vector<std::string>{cfg.run.symbol}) cfg.universe.symbols = have;
+    return absl::OkStatus();
+  }
+  for (const std::string& symbol : cfg.Symbols()) {
+    if (!files.contains(symbol)) {
+      return absl::InvalidArgumentError(absl::StrCat("universe.symbols lists ", symbol,
+                                                     " but no bars were given for it: pass --data ", symbol, "=FILE"));
+    }
+  }
+  for (const std::string& symbol : have) {
+    const std::vector<std::string> want = cfg.Symbols();
+    if (!std::binary_search(want.begin(), want.end(), symbol)) {
+      return absl::InvalidArgumentError(absl::StrCat("--data ", symbol, "=...: ", symbol,
+                                                     " is not in universe.symbols (", absl::StrJoin(want, ", "), ")"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -104,58 +197,101 @@ absl::StatusOr<double> ParseSpeed(const std::string& text) {
                                                  absl::CEscape(text.substr(0, 80)), ")"));
 }
 
+absl::StatusOr<absl::btree_map<std::string, std::vector<std::string>>> ParseDataFlags(
+    const std::vector<std::string>& values, const std::string& default_symbol) {
+  absl::btree_map<std::string, std::vector<std::string>> out;
+  for (const std::string& value : values) {
+    std::string symbol = default_symbol, file = value;
+    // SYMBOL=FILE when what precedes the first '=' reads as a symbol.
+    if (const size_t eq = value.find('='); eq != std::string::npos) {
+      const std::string head = value.substr(0, eq);
+      const bool is_symbol = !head.empty() && std::all_of(head.begin(), head.end(), [](char ch) {
+        return absl::ascii_isupper(ch) || absl::ascii_isdigit(ch);
+      });
+      if (is_symbol) {
+        symbol = head;
+        file = value.substr(eq + 1);
+      }
+    }
+    if (file.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("--data ", absl::CEscape(value.substr(0, 80)),
+                                                     ": expected FILE or SYMBOL=FILE"));
+    }
+    out[symbol].push_back(file);
+  }
+  return out;
+}
+
 absl::StatusOr<RunSummary> RunPaper(const RunOptions& o, Log& log) {
   const absl::Time t0 = absl::Now();
   ASSIGN_OR_RETURN(int64_t interval_s, config::ParseTimeframe(o.cfg.run.interval));
   const int64_t interval_ms = interval_s * 1000;
-  const std::vector<std::string> files = o.data_files.empty() ? std::vector<std::string>{o.data_file} : o.data_files;
-  ASSIGN_OR_RETURN(BarSeries series, ReadBars(files, BarReadOptions{interval_ms, o.allow_gaps, o.from_ms, o.to_ms}));
-  const std::vector<strategy::Bar>& bars = series.bars;
-  if (bars.empty()) return absl::InvalidArgumentError(absl::StrCat(absl::StrJoin(files, ", "), ": no bars in the window"));
-  for (const BarGap& g : series.gaps) {
-    log.Warning("data_gap", LogFields().Add("file", g.file).Add("after_open_time_ms", g.after_open_time_ms)
-                                .Add("next_open_time_ms", g.next_open_time_ms).Add("missing_bars", g.missing_bars));
+  absl::btree_map<std::string, std::vector<std::string>> files = o.symbol_data;
+  if (files.empty()) files[o.cfg.run.symbol] = o.data_files.empty() ? std::vector<std::string>{o.data_file} : o.data_files;
+  config::Config cfg = o.cfg;
+  RETURN_IF_ERROR(MatchUniverse(cfg, files));
+
+  const risk::Filters paper_filters{cfg.paper_sim.price_tick, cfg.paper_sim.qty_step, cfg.paper_sim.min_notional, {}, {}};
+  absl::btree_map<Symbol, SymbolData> data;
+  std::vector<std::string> names;
+  std::vector<BarGap> gaps;
+  for (const auto& [name, paths] : files) {
+    SymbolData& d = data[Symbol{name}];
+    d.files = absl::StrJoin(paths, ", ");
+    names.push_back(files.size() == 1 ? d.files : absl::StrCat(name, "=", d.files));
+    ASSIGN_OR_RETURN(d.series, ReadBars(paths, BarReadOptions{interval_ms, o.allow_gaps, o.from_ms, o.to_ms}));
+    if (d.series.bars.empty()) return absl::InvalidArgumentError(absl::StrCat(d.files, ": no bars in the window"));
+    auto known = o.symbol_filters.find(name);
+    d.filters = known == o.symbol_filters.end() ? paper_filters : known->second;
+    RETURN_IF_ERROR(CheckOnTick(Symbol{name}, d, known == o.symbol_filters.end() ? "paper_sim.price_tick" : o.filters_source));
+    ASSIGN_OR_RETURN(d.strategy, strategy::MakeStrategy(cfg.strategy, name, cfg.run.interval));
+    for (const BarGap& g : d.series.gaps) {
+      log.Warning("data_gap", LogFields().Add("symbol", name).Add("file", g.file).Add("after_open_time_ms", g.after_open_time_ms)
+                                  .Add("next_open_time_ms", g.next_open_time_ms).Add("missing_bars", g.missing_bars));
+      gaps.push_back(g);
+    }
   }
+  const std::vector<Step> steps = MergeSteps(data);
+  const std::string data_names = absl::StrJoin(names, "; ");
+
   ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ledger> ledger, ledger::Ledger::OpenWriter(o.ledger_dir, {.faults = o.ledger_faults}));
-  ASSIGN_OR_RETURN(std::unique_ptr<strategy::Strategy> strat,
-                   strategy::MakeStrategy(o.cfg.strategy, o.cfg.run.symbol, o.cfg.run.interval));
   std::unique_ptr<Projections> projections;
   if (o.projections) {
     ASSIGN_OR_RETURN(projections, Projections::Open(o.logs_dir, o.on_projection_fault));
   }
   DataClock clock;
   EngineDeps deps;
-  deps.cfg = o.cfg;
+  deps.cfg = cfg;
   deps.build_version = o.build_version;
   deps.ledger = ledger.get();
-  deps.strategy = strat.get();
+  for (auto& [symbol, d] : data) deps.symbols[symbol] = TradedSymbol{d.strategy.get(), d.filters};
+  deps.filters_source = o.symbol_filters.empty() ? "paper_sim" : o.filters_source;
   deps.clock = &clock;
   deps.log = &log;
   deps.projections = projections.get();
   deps.observer = o.observer;
-  deps.filters = risk::Filters{o.cfg.paper_sim.price_tick, o.cfg.paper_sim.qty_step, o.cfg.paper_sim.min_notional, {}, {}};
   if (o.speed <= 0) {
     deps.unsynced_group_events = kUnsyncedGroupEvents;
     deps.background_appends = true;
   }
   Engine engine(deps);
-  venue::PaperVenue venue(o.cfg.paper_sim, &engine.state());
+  venue::PaperVenue venue(cfg.paper_sim, &engine.state());
   engine.set_venue(&venue);
 
   RETURN_IF_ERROR(engine.RebuildState());
-  const Symbol symbol{o.cfg.run.symbol};
-  auto last = engine.state().last_bars.find(symbol);
-  const int64_t resume_after_ms = last == engine.state().last_bars.end() ? INT64_MIN : last->second.open_time_ms;
-  clock.Set((last == engine.state().last_bars.end() ? bars.front().open_time_ms : resume_after_ms + interval_ms) * kNsPerMs);
+  // A run goes on after the latest bar its ledger holds, of any symbol:
+  // time only moves forward.
+  int64_t resume_after_ms = INT64_MIN;
+  for (const auto& [symbol, bar] : engine.state().last_bars) resume_after_ms = std::max(resume_after_ms, bar.open_time_ms);
+  clock.Set((resume_after_ms == INT64_MIN ? steps.front().open_time_ms : resume_after_ms + interval_ms) * kNsPerMs);
   Surface surface(o, engine);
   absl::StatusOr<RunSummary> result =
-      RunLoop(o, log, bars, interval_ms, resume_after_ms, engine, clock, surface, t0, strat.get());
+      RunLoop(o, log, steps, data, data_names, interval_ms, resume_after_ms, engine, clock, surface, t0);
   if (!result.ok()) {
     surface.Halted(result.status());
     return result;
   }
-  result->gaps = std::move(series.gaps);
-  if (!o.data_files.empty()) result->data_file = absl::StrJoin(files, ", ");
+  result->gaps = std::move(gaps);
   return result;
 }
 

@@ -14,9 +14,11 @@
 #include <functional>
 #include <string>
 
+#include "absl/container/btree_map.h"
 #include "absl/status/statusor.h"
 #include "engine/config/config.h"
 #include "engine/domain/state.h"
+#include "engine/risk/risk.h"
 #include "engine/runtime/bar_file.h"
 #include "engine/runtime/engine.h"
 #include "engine/runtime/log.h"
@@ -33,6 +35,17 @@ struct RunOptions {
   // Several files of the symbol's bars, read as one series (backtest
   // --data ... --data ...); when empty, data_file.
   std::vector<std::string> data_files;
+  // Several symbols: each one's files (read as one series), merged by open
+  // time into steps. The symbols must be cfg.universe.symbols; when that is
+  // empty, they become it (the run trades what it has data for). Empty:
+  // data_files / data_file are cfg.run.symbol's.
+  absl::btree_map<std::string, std::vector<std::string>> symbol_data;
+  // Each symbol's venue filters (from a recorded exchangeInfo, see
+  // ParseDataFlags' callers); a symbol missing here trades on
+  // paper_sim.price_tick / qty_step / min_notional, and its first bars must
+  // sit on that tick (else the run is refused, naming the symbol).
+  absl::btree_map<std::string, risk::Filters> symbol_filters;
+  std::string filters_source = "paper_sim";
   // A hole in the bars is refused (one line naming file, line and time)
   // unless allowed; allowed gaps are listed in the summary.
   bool allow_gaps = false;
@@ -74,7 +87,15 @@ struct RunSummary {
   double seconds = 0;
   std::string stop_reason;
   std::string data_file, ledger_dir;
+  std::vector<std::string> symbols;  // traded in the run, in order
 };
+
+// `--data` values: FILE (cfg's run.symbol's bars) or SYMBOL=FILE, each
+// repeatable (several files of one symbol are read as one series, in the
+// order given), into RunOptions::symbol_data. InvalidArgument naming the
+// flag for an empty file or a malformed symbol.
+absl::StatusOr<absl::btree_map<std::string, std::vector<std::string>>> ParseDataFlags(
+    const std::vector<std::string>& values, const std::string& default_symbol);
 
 absl::StatusOr<RunSummary> RunPaper(const RunOptions& options, Log& log);
 
