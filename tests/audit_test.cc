@@ -329,5 +329,123 @@ TEST_F(Audit, BacktestRefusesBadFlagsWithOneLine) {
   }
 }
 
+// ---------------------------------------------------------------- several symbols
+
+// Three of the bundled perpetuals over their common 30 days, on the
+// recorded exchangeInfo's filters (set in a config file, as an operator would).
+const std::vector<std::string> kThreeSymbols = {
+    "--data", "SOLUSDT=data/market/solusdt_perp_5m_2023-07-18_2023-08-17.csv",
+    "--data", "BNBUSDT=data/market/bnbusdt_perp_5m_2023-07-18_2023-08-17.csv",
+    "--data", "XRPUSDT=data/market/xrpusdt_perp_5m_2023-07-18_2023-08-17.csv"};
+constexpr size_t kThreeSymbolsBars = 3 * 8639;
+
+class Universe : public Audit {
+ protected:
+  void SetUp() override {
+    config_ = Config("config.yaml", "");
+  }
+  // The documented config with the filters' file set and, unless empty,
+  // universe.symbols set to `symbols` (YAML list text).
+  std::string Config(const std::string& name, const std::string& symbols) {
+    std::string text = ReadFile(SourcePath("config.yaml"));
+    Replace(text, "  exchange_info_file: \"\"", "  exchange_info_file: data/market/exchangeInfo_fapi_2021-07-21.json");
+    if (!symbols.empty()) Replace(text, "  symbols: []", absl::StrCat("  symbols: ", symbols));
+    const std::string path = dir_.path() + "/" + name;
+    WriteFile(path, text);
+    return path;
+  }
+  static void Replace(std::string& text, const std::string& from, const std::string& to) {
+    const size_t at = text.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    text.replace(at, from.size(), to);
+  }
+  std::vector<std::string> With(std::vector<std::string> args, const std::vector<std::string>& more) {
+    args.insert(args.end(), more.begin(), more.end());
+    return args;
+  }
+  std::string config_;
+};
+
+TEST_F(Universe, PaperTradesSeveralRecordedSymbolsInOneLedgerAndReplayFindsNoDivergence) {
+  Outcome run = RunTool(With({BOT_BIN, "--config", config_, "--ledger", ledger_, "--logs", logs_}, kThreeSymbols));
+  ASSERT_TRUE(run.status.Exited(0)) << run.status << "\n" << run.err;
+  EXPECT_THAT(run.out, HasSubstr("paper run END_OF_DATA: 3 symbols: BNBUSDT SOLUSDT XRPUSDT"));
+  EXPECT_THAT(run.out, HasSubstr(absl::StrCat("bars ", kThreeSymbolsBars, " (this run ", kThreeSymbolsBars, ")")));
+  // One decision per step over the three: 8639 steps, not 3 x 8639.
+  Outcome decisions = Replay({"decisions", "--ledger", ledger_});
+  EXPECT_TRUE(decisions.status.Exited(0)) << decisions.out << decisions.err;
+  EXPECT_THAT(decisions.out, MatchesRegex("(.|\n)*0 divergences over [0-9]+ decisions \\(bar 8639, reaction [0-9]+\\)\n"));
+  // Each symbol's own filters, from the file, journaled at start.
+  Outcome filters = Replay({"events", "--ledger", ledger_, "--type", "InstrumentFiltersUpdated"});
+  ASSERT_TRUE(filters.status.Exited(0)) << filters.err;
+  EXPECT_THAT(filters.out, MatchesRegex("(.|\n)*\"SOLUSDT\"(.|\n)*\"exchangeInfo_file\"(.|\n)*\"tick_size\":0.001,(.|\n)*"));
+  EXPECT_EQ(Lines(filters.out).size(), 3u) << filters.out;
+  // The effective universe is journaled with the config.
+  Outcome config = Replay({"events", "--ledger", ledger_, "--type", "ConfigLoaded"});
+  EXPECT_THAT(config.out, HasSubstr("universe.symbols = BNBUSDT,SOLUSDT,XRPUSDT"));
+  // Never more open at once than risk.max_positions (1): the state after
+  // every event says so.
+  Outcome positions = Replay({"events", "--ledger", ledger_, "--type", "PositionOpened", "--type", "PositionClosed"});
+  int open = 0, most = 0;
+  for (const std::string& line : Lines(positions.out)) {
+    open += absl::StrContains(line, "PositionOpened") ? 1 : -1;
+    most = std::max(most, open);
+  }
+  EXPECT_EQ(most, 1) << positions.out;
+  // Run again: it resumes after the last step and finds nothing new.
+  Outcome again = RunTool(With({BOT_BIN, "--config", config_, "--ledger", ledger_, "--logs", logs_}, kThreeSymbols));
+  ASSERT_TRUE(again.status.Exited(0)) << again.err;
+  EXPECT_THAT(again.out, HasSubstr(absl::StrCat("bars ", kThreeSymbolsBars, " (this run 0)")));
+}
+
+TEST_F(Universe, ABacktestCutAtAnInstantAndRunOnTradesAsOneUninterruptedRun) {
+  const std::string whole = dir_.path() + "/whole", cut = dir_.path() + "/cut";
+  Outcome ref = Backtest(With({"--config", config_, "--ledger", whole + "/ledger", "--report", whole}, kThreeSymbols));
+  ASSERT_TRUE(ref.status.Exited(0)) << ref.status << "\n" << ref.err;
+  EXPECT_THAT(ref.out, HasSubstr("trend_following_v1 on BNBUSDT, SOLUSDT, XRPUSDT 5m"));
+  Outcome first = Backtest(With({"--config", config_, "--ledger", cut + "/ledger", "--to", "2023-08-01T07:35:00Z"}, kThreeSymbols));
+  ASSERT_TRUE(first.status.Exited(0)) << first.status << "\n" << first.err;
+  Outcome rest = Backtest(With({"--config", config_, "--ledger", cut + "/ledger", "--report", cut}, kThreeSymbols));
+  ASSERT_TRUE(rest.status.Exited(0)) << rest.status << "\n" << rest.err;
+  const std::vector<std::string> trades = WithoutSeq(ReadFile(fs::path(whole) / "trades.csv"));
+  EXPECT_GT(trades.size(), 2u);
+  EXPECT_EQ(WithoutSeq(ReadFile(fs::path(cut) / "trades.csv")), trades);
+  Outcome decisions = Replay({"decisions", "--ledger", cut + "/ledger"});
+  EXPECT_TRUE(decisions.status.Exited(0)) << decisions.out << decisions.err;
+}
+
+TEST_F(Universe, BacktestLikeASeveralSymbolLedgerReRunsEachSymbolsBarsOnItsFilters) {
+  RunPaper(With({"--config", config_}, kThreeSymbols));
+  Outcome like = Backtest({"--like", ledger_});
+  ASSERT_TRUE(like.status.Exited(0)) << like.status << "\n" << like.err;
+  EXPECT_THAT(like.out, MatchesRegex("(.|\n)*Trades in both: [1-9][0-9]* \\(0 differ\\), only in the ledger: 0, only in the backtest: 0(.|\n)*"));
+}
+
+TEST_F(Universe, DataAndUniverseThatDisagreeAreRefusedInOneLineNamingTheSymbol) {
+  const std::string sol_eth = Config("sol-eth.yaml", "[SOLUSDT, ETHUSDT]");
+  const std::string sol = Config("sol.yaml", "[SOLUSDT]");
+  struct Case {
+    std::vector<std::string> args;
+    std::string names;
+  } cases[] = {
+      // listed, but no bars for it
+      {With({"--config", sol_eth}, {"--data", kThreeSymbols[1]}), "universe.symbols lists ETHUSDT but no bars were given for it"},
+      // bars for a symbol the list does not have
+      {With({"--config", sol}, kThreeSymbols), "--data BNBUSDT=...: BNBUSDT is not in universe.symbols (SOLUSDT)"},
+      // a symbol on another symbol's tick
+      {{"--data", "ADAUSDT=data/market/adausdt_perp_5m_2023-07-03_2023-08-17.csv"},
+       "ADAUSDT: data/market/adausdt_perp_5m_2023-07-03_2023-08-17.csv: the bar opening at 2023-07-03T23:30:00Z is "
+       "priced 0.2957, off the price tick 0.1 (paper_sim.price_tick)"},
+      {{"--data", "BTCUSDT="}, "--data BTCUSDT=: expected FILE or SYMBOL=FILE"},
+  };
+  for (const Case& c : cases) {
+    Outcome r = RunTool(With({BOT_BIN, "--ledger", ledger_, "--logs", logs_}, c.args));
+    EXPECT_TRUE(r.status.exited && r.status.code != 0) << r.status << "\n" << r.err;
+    EXPECT_THAT(r.err, HasSubstr(c.names));
+    EXPECT_EQ(Lines(r.err).size(), 1u) << r.err;
+  }
+  EXPECT_FALSE(fs::exists(ledger_)) << "a refused start wrote a ledger";
+}
+
 }  // namespace
 }  // namespace apollo

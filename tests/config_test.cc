@@ -238,6 +238,36 @@ TEST_F(ConfigTest, ListWhereValueExpectedIsRejected) {
             Path() + ": risk.max_positions: must be a single value (got a list)");
 }
 
+TEST_F(ConfigTest, UniverseSymbolsIsAListOrACommaSeparatedEnvironmentValue) {
+  absl::StatusOr<Config> cfg = LoadConfig(Write("universe:\n  symbols: [ETHUSDT, BTCUSDT]\n"), NoEnv());
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_THAT(cfg->universe.symbols, ::testing::ElementsAre("ETHUSDT", "BTCUSDT"));
+  EXPECT_THAT(cfg->Symbols(), ::testing::ElementsAre("BTCUSDT", "ETHUSDT"));  // a step's order
+  // Journaled and read back as the same list.
+  absl::StatusOr<Config> back = ParseCanonical(cfg->Canonical(), "journaled");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->universe.symbols, cfg->universe.symbols);
+  cfg = LoadConfig(Write("universe:\n  symbols:\n    - SOLUSDT\n"), MapEnv({{"UNIVERSE__SYMBOLS", "XRPUSDT,ADAUSDT"}}));
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_THAT(cfg->universe.symbols, ::testing::ElementsAre("XRPUSDT", "ADAUSDT"));
+  // Empty: run.symbol alone, as before the list existed.
+  cfg = LoadConfig(Write("run:\n  symbol: ETHUSDT\n"), NoEnv());
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_THAT(cfg->Symbols(), ::testing::ElementsAre("ETHUSDT"));
+}
+
+TEST_F(ConfigTest, UniverseSymbolsWithARepeatOrABadSymbolIsRefusedInOneLine) {
+  EXPECT_EQ(ErrorOf("universe:\n  symbols: [BTCUSDT, BTCUSDT]\n"),
+            Path() + ": universe.symbols: lists BTCUSDT twice (got BTCUSDT,BTCUSDT)");
+  EXPECT_EQ(ErrorOf("universe:\n  symbols: [BTCUSDT, eth]\n"),
+            Path() + ": universe.symbols: each symbol must be upper-case letters and digits, e.g. BTCUSDT (got BTCUSDT,eth)");
+  EXPECT_EQ(ErrorOf("universe:\n  symbols: [[BTCUSDT]]\n"),
+            Path() + ": universe.symbols: must be a list of single values (got a list)");
+  EXPECT_EQ(ErrorOf("universe:\n  symbols: {a: 1}\n"), Path() + ": universe.symbols: must be a list (got a map)");
+  EXPECT_EQ(ErrorOf("", MapEnv({{"UNIVERSE__SYMBOLS", "BTCUSDT,,ETHUSDT"}})),
+            "environment UNIVERSE__SYMBOLS: each symbol must be upper-case letters and digits, e.g. BTCUSDT (got BTCUSDT,,ETHUSDT)");
+}
+
 TEST_F(ConfigTest, SectionThatIsNotAMapIsRejected) {
   EXPECT_EQ(ErrorOf("risk: 5\n"), Path() + ": risk: must be a map of keys (got 5)");
   EXPECT_EQ(ErrorOf("- a\n- b\n"), Path() + ": must be a map of sections");

@@ -1,0 +1,265 @@
+// One engine over several symbols, with the paper venue and a scripted
+// strategy per symbol: what a step journals and in which order, the
+// candidates of a step taken best score first under a portfolio-wide
+// risk.max_positions, a symbol without a bar not deciding again, and each
+// strategy warmed with its own bars after a restart. (`replay decisions`
+// re-derives the real strategy's; audit_test runs it on several symbols.)
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "engine/domain/codec.h"
+#include "engine/runtime/engine.h"
+#include "engine/venue/paper_venue.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "ledger/event_log.h"
+#include "tests/support/temp_dir.h"
+
+namespace apollo {
+namespace {
+
+using ::testing::ElementsAre;
+
+constexpr int64_t kT0Ms = 1'688'169'600'000;  // 2023-07-01 00:00 UTC
+constexpr int64_t kBarMs = 300'000;
+const Symbol kAda{"ADAUSDT"}, kBtc{"BTCUSDT"}, kEth{"ETHUSDT"};
+
+Fixed F(const char* s) { return *Fixed::Parse(s); }
+
+// Returns, for the bar fed last, what the test scripted; remembers every bar fed.
+class ScriptedStrategy : public strategy::Strategy {
+ public:
+  const std::string& name() const override { return name_; }
+  std::string version() const override { return "test"; }
+  size_t WarmupBars() const override { return 2; }
+  void OnBar(const strategy::Bar& bar) override { fed.push_back(bar.open_time_ms); }
+  strategy::Decision Decide(const State&, int64_t) const override {
+    if (fed.empty()) return {};
+    auto it = script_.find(fed.back());
+    return it == script_.end() ? strategy::Decision{} : it->second;
+  }
+  void At(int64_t open_ms, strategy::Decision d) { script_[open_ms] = std::move(d); }
+  std::vector<int64_t> fed;
+
+ private:
+  std::string name_ = "scripted";
+  std::map<int64_t, strategy::Decision> script_;
+};
+
+// A long idea on `symbol` at `close` with the given score: stop 1% below,
+// take-profit 2% above.
+strategy::Decision Long(const Symbol& symbol, const char* close, const char* score) {
+  strategy::EntryIdea idea;
+  idea.signal = SignalComputed{symbol, "scripted", Side::kBuy, F(score), F(score), "test", {}};
+  idea.propose = true;
+  idea.reference_price = F(close);
+  idea.stop_price = F(close).Mul(F("0.99"));
+  idea.take_profit_price = F(close).Mul(F("1.02"));
+  idea.atr = F(close).Mul(F("0.01"));
+  return strategy::Decision{idea, std::nullopt};
+}
+
+struct Prices {
+  const char* ada = "0.3";
+  const char* btc = "30000";
+  const char* eth = "1900";
+};
+
+class PortfolioTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cfg_.universe.symbols = {"BTCUSDT", "ETHUSDT", "ADAUSDT"};
+    cfg_.paper_sim.slippage_base_bps = Fixed();
+    cfg_.risk.max_position_notional_usd = Fixed::FromInt(1'000'000);
+    cfg_.risk.max_positions = 1;
+    Restart();
+  }
+
+  void Restart() {
+    engine_.reset();
+    venue_.reset();
+    ledger_.reset();
+    for (auto& [symbol, s] : strategies_) s = std::make_unique<ScriptedStrategy>();
+    ledger_ = *ledger::Ledger::OpenWriter(dir_.Sub("ledger"), {});
+    log_ = std::make_unique<runtime::Log>(*runtime::Log::Open(dir_.Sub("bot.log"), runtime::LogLevel::kDebug));
+    runtime::EngineDeps deps;
+    deps.cfg = cfg_;
+    deps.build_version = "test";
+    deps.ledger = ledger_.get();
+    deps.symbols[kAda] = {strategies_[kAda].get(), risk::Filters{F("0.0001"), F("1"), F("5"), {}, {}}};
+    deps.symbols[kBtc] = {strategies_[kBtc].get(), risk::Filters{F("0.1"), F("0.001"), F("5"), {}, {}}};
+    deps.symbols[kEth] = {strategies_[kEth].get(), risk::Filters{F("0.01"), F("0.001"), F("5"), {}, {}}};
+    deps.filters_source = "test";
+    deps.clock = &clock_;
+    deps.log = log_.get();
+    engine_ = std::make_unique<runtime::Engine>(deps);
+    venue_ = std::make_unique<venue::PaperVenue>(cfg_.paper_sim, &engine_->state());
+    engine_->set_venue(venue_.get());
+    ASSERT_TRUE(engine_->RebuildState().ok());
+    clock_.Set(next_open_ms_ * 1'000'000);
+    absl::Status st = engine_->Start();
+    ASSERT_TRUE(st.ok()) << st;
+  }
+
+  // One step: a flat bar per symbol at its price (nullptr: no bar for it).
+  void Step(const Prices& p) {
+    std::vector<runtime::SymbolBar> bars;
+    // Handed over out of order on purpose: the engine orders them.
+    for (auto [symbol, price] : {std::pair{kEth, p.eth}, std::pair{kAda, p.ada}, std::pair{kBtc, p.btc}}) {
+      if (price != nullptr) bars.push_back({symbol, strategy::Bar{next_open_ms_, F(price), F(price), F(price), F(price), F("10")}});
+    }
+    next_open_ms_ += kBarMs;
+    clock_.Set(next_open_ms_ * 1'000'000);
+    step_start_seq_ = ledger_->head().last_seq;
+    absl::Status st = engine_->OnStep(bars);
+    ASSERT_TRUE(st.ok()) << st;
+  }
+  int64_t NextOpen() const { return next_open_ms_; }
+  ScriptedStrategy& Strategy(const Symbol& s) { return *strategies_[s]; }
+
+  std::vector<Event> Events() {
+    std::vector<Event> out;
+    EXPECT_TRUE(ledger_->Scan(1, ledger_->head().last_seq, [&](const ledger::RecordView& r) {
+      out.push_back(*ledger::DecodeRecord(r));
+      return absl::OkStatus();
+    }).ok());
+    return out;
+  }
+  // The events of the last Step(), its orders' outcomes included.
+  std::vector<Event> LastStep() {
+    std::vector<Event> out;
+    for (Event& e : Events()) {
+      if (e.seq > step_start_seq_) out.push_back(std::move(e));
+    }
+    return out;
+  }
+  std::string Describe(const Event& e) {
+    if (auto* c = std::get_if<CandleClose>(&e.body)) return "CandleClose " + c->symbol.value;
+    if (auto* s = std::get_if<SignalComputed>(&e.body)) return "SignalComputed " + s->symbol.value;
+    if (auto* t = std::get_if<TradeProposed>(&e.body)) return "TradeProposed " + t->symbol.value;
+    if (auto* a = std::get_if<RiskApproved>(&e.body)) return "RiskApproved " + a->symbol.value;
+    if (auto* r = std::get_if<RiskRejected>(&e.body)) return "RiskRejected " + r->symbol.value + " " + std::string(EnumName(r->rule));
+    if (auto* o = std::get_if<OrderPlaced>(&e.body)) return "OrderPlaced " + o->symbol.value + " " + std::string(EnumName(o->purpose));
+    return std::string(EventName(static_cast<uint16_t>(TagOf(e.body))));
+  }
+  std::vector<std::string> Describe(const std::vector<Event>& events) {
+    std::vector<std::string> out;
+    for (const Event& e : events) out.push_back(Describe(e));
+    return out;
+  }
+
+  config::Config cfg_;
+  testing::TempDir dir_;
+  runtime::DataClock clock_;
+  std::map<Symbol, std::unique_ptr<ScriptedStrategy>> strategies_ = [] {
+    std::map<Symbol, std::unique_ptr<ScriptedStrategy>> m;
+    for (const Symbol& s : {kAda, kBtc, kEth}) m[s] = nullptr;
+    return m;
+  }();
+  std::unique_ptr<ledger::Ledger> ledger_;
+  std::unique_ptr<runtime::Log> log_;
+  std::unique_ptr<runtime::Engine> engine_;
+  std::unique_ptr<venue::PaperVenue> venue_;
+  int64_t next_open_ms_ = kT0Ms;
+  uint64_t step_start_seq_ = 0;
+};
+
+TEST_F(PortfolioTest, AStepJournalsEachSymbolsBarInSymbolOrderThenOneTradeCycle) {
+  Step({});
+  EXPECT_THAT(Describe(LastStep()), ElementsAre("CandleClose ADAUSDT", "CandleClose BTCUSDT", "CandleClose ETHUSDT",
+                                                "TradeCycleCompleted"));
+  // Each symbol's filters were journaled at start, with where they came from.
+  for (const Symbol& s : {kAda, kBtc, kEth}) EXPECT_TRUE(engine_->state().filters.contains(s)) << s.value;
+  EXPECT_EQ(engine_->state().filters.at(kAda).tick_size, F("0.0001"));
+}
+
+TEST_F(PortfolioTest, CandidatesAreTakenBestScoreFirstAndMaxPositionsCountsTheEntryJustPlaced) {
+  Step({});
+  Strategy(kAda).At(NextOpen(), Long(kAda, "0.3", "0.6"));
+  Strategy(kBtc).At(NextOpen(), Long(kBtc, "30000", "0.7"));
+  Strategy(kEth).At(NextOpen(), Long(kEth, "1900", "0.9"));
+  Step({});
+  // Signals in symbol order, then the proposals by score: ETH (0.9) gets the
+  // one slot; BTC and ADA find its entry order and are refused.
+  EXPECT_THAT(Describe(LastStep()),
+              ElementsAre("CandleClose ADAUSDT", "CandleClose BTCUSDT", "CandleClose ETHUSDT", "SignalComputed ADAUSDT",
+                          "SignalComputed BTCUSDT", "SignalComputed ETHUSDT", "TradeProposed ETHUSDT",
+                          "RiskApproved ETHUSDT", "OrderPlaced ETHUSDT ENTRY", "TradeProposed BTCUSDT",
+                          "RiskRejected BTCUSDT MAX_POSITIONS_REACHED", "TradeProposed ADAUSDT",
+                          "RiskRejected ADAUSDT MAX_POSITIONS_REACHED", "TradeCycleCompleted", "OrderAccepted",
+                          "OrderFilled", "PositionOpened", "OrderPlaced ETHUSDT STOP_LOSS",
+                          "OrderPlaced ETHUSDT TAKE_PROFIT", "OrderAccepted", "OrderAccepted"));
+  EXPECT_THAT(engine_->state().positions, ::testing::SizeIs(1));
+  EXPECT_TRUE(engine_->state().positions.contains(kEth));
+  // The refusal says what held it: no position yet, one entry on its way.
+  for (const Event& e : LastStep()) {
+    if (auto* r = std::get_if<RiskRejected>(&e.body)) {
+      ASSERT_GE(r->values.size(), 2u);
+      EXPECT_EQ(r->values[0].name, "open_positions");
+      EXPECT_EQ(r->values[1].name, "pending_entries");
+      EXPECT_EQ(r->values[1].value, F("1"));
+    }
+  }
+}
+
+TEST_F(PortfolioTest, MaxPositionsOfTwoOpensTheTwoBestAndRefusesTheThird) {
+  cfg_.risk.max_positions = 2;
+  Restart();
+  Step({});
+  Strategy(kAda).At(NextOpen(), Long(kAda, "0.3", "0.8"));
+  Strategy(kBtc).At(NextOpen(), Long(kBtc, "30000", "0.6"));
+  Strategy(kEth).At(NextOpen(), Long(kEth, "1900", "0.7"));
+  Step({});
+  EXPECT_TRUE(engine_->state().positions.contains(kAda));
+  EXPECT_TRUE(engine_->state().positions.contains(kEth));
+  EXPECT_FALSE(engine_->state().positions.contains(kBtc));
+  // A later candidate finds both positions open.
+  Strategy(kBtc).At(NextOpen(), Long(kBtc, "30000", "0.9"));
+  Step({});
+  EXPECT_THAT(Describe(LastStep()), ::testing::Contains("RiskRejected BTCUSDT MAX_POSITIONS_REACHED"));
+  EXPECT_EQ(engine_->state().positions.size(), 2u);
+}
+
+TEST_F(PortfolioTest, EqualScoresAreTakenInSymbolOrder) {
+  Step({});
+  Strategy(kEth).At(NextOpen(), Long(kEth, "1900", "0.8"));
+  Strategy(kBtc).At(NextOpen(), Long(kBtc, "30000", "0.8"));
+  Step({});
+  EXPECT_TRUE(engine_->state().positions.contains(kBtc));
+  EXPECT_FALSE(engine_->state().positions.contains(kEth));
+}
+
+TEST_F(PortfolioTest, ASymbolWithoutABarInAStepDoesNotDecideAgain) {
+  Step({});
+  Strategy(kEth).At(NextOpen(), Long(kEth, "1900", "0.9"));
+  Step({.eth = "1900"});  // only ETH closed: only ETH decides
+  const auto signals_after_first = engine_->state().counters.signals;
+  EXPECT_EQ(signals_after_first, 1u);
+  // ETH's data pauses; its last bar's idea must not be decided a second time.
+  Step({.ada = "0.3", .btc = "30000", .eth = nullptr});
+  EXPECT_EQ(engine_->state().counters.signals, signals_after_first);
+  EXPECT_THAT(Describe(LastStep()), ElementsAre("CandleClose ADAUSDT", "CandleClose BTCUSDT", "TradeCycleCompleted"));
+}
+
+TEST_F(PortfolioTest, ARestartWarmsEachStrategyWithItsOwnSymbolsBars) {
+  Step({});
+  Step({.ada = "0.3", .btc = nullptr, .eth = "1900"});
+  Step({.ada = nullptr, .btc = "30000", .eth = "1900"});
+  Restart();
+  // WarmupBars() is 2: each gets its symbol's last two journaled bars.
+  EXPECT_THAT(Strategy(kAda).fed, ElementsAre(kT0Ms, kT0Ms + kBarMs));
+  EXPECT_THAT(Strategy(kBtc).fed, ElementsAre(kT0Ms, kT0Ms + 2 * kBarMs));
+  EXPECT_THAT(Strategy(kEth).fed, ElementsAre(kT0Ms + kBarMs, kT0Ms + 2 * kBarMs));
+}
+
+TEST_F(PortfolioTest, AStepWithABarOfASymbolNotTradedIsRefused) {
+  const runtime::SymbolBar bars[] = {{Symbol{"SOLUSDT"}, strategy::Bar{NextOpen(), F("20"), F("20"), F("20"), F("20"), F("1")}}};
+  absl::Status st = engine_->OnStep(bars);
+  EXPECT_FALSE(st.ok());
+  EXPECT_THAT(std::string(st.message()), ::testing::HasSubstr("SOLUSDT"));
+}
+
+}  // namespace
+}  // namespace apollo
