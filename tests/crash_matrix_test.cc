@@ -40,6 +40,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -114,9 +115,12 @@ struct Tally {
   int hit = 0, missed = 0;  // killed at the instant / the run ended before reaching it
 };
 
-std::vector<std::string> BotArgs(const std::string& ledger, const std::string& logs, const std::string& data) {
-  return {BotBin(), "--config", ConfigFile(), "--mode", "paper", "--ledger", ledger, "--logs", logs,
-          "--data", data, "--speed", "max"};
+// `data`: --data values (FILE, or SYMBOL=FILE for each of several symbols).
+std::vector<std::string> BotArgs(const std::string& ledger, const std::string& logs, const std::vector<std::string>& data) {
+  std::vector<std::string> args = {BotBin(), "--config", ConfigFile(), "--mode", "paper", "--ledger", ledger,
+                                   "--logs", logs, "--speed", "max"};
+  for (const std::string& d : data) args.insert(args.end(), {"--data", d});
+  return args;
 }
 
 std::vector<std::string> Rows(const std::string& csv) {  // trades.csv without header and seq
@@ -145,7 +149,7 @@ void CheckAfterRestart(const std::string& ledger, const std::string& when) {
 // At the end of an episode: nothing twice, the uncrashed run's trades, and
 // the decisions re-derived from the ledger alone.
 void CheckEpisode(const std::string& ledger, const std::string& logs, const std::vector<Event>& reference,
-                  const std::string& reference_csv, const std::string& when) {
+                  const std::string& reference_csv, size_t bars, const std::string& when) {
   auto events = testing::ReadEvents(ledger);
   ASSERT_TRUE(events.ok()) << when << ": " << events.status();
   std::map<std::string, int> placed, answered;
@@ -154,7 +158,7 @@ void CheckEpisode(const std::string& ledger, const std::string& logs, const std:
   for (const auto& [seq, r] : testing::EventsOf<OrderRejected>(*events)) ++answered[r.client_order_id.value];
   for (const auto& [id, n] : placed) EXPECT_EQ(n, 1) << when << ": " << id << " placed " << n << " times";
   for (const auto& [id, n] : answered) EXPECT_LE(n, 1) << when << ": " << id << " answered " << n << " times";
-  EXPECT_EQ(testing::EventsOf<CandleClose>(*events).size(), kBars) << when << ": a bar journaled twice or skipped";
+  EXPECT_EQ(testing::EventsOf<CandleClose>(*events).size(), bars) << when << ": a bar journaled twice or skipped";
   EXPECT_TRUE(Trades(*events) == Trades(reference)) << when << ": the trades differ from the uncrashed run's";
   EXPECT_EQ(Rows(testing::ReadFile(logs + "/trades.csv")), Rows(reference_csv)) << when << ": trades.csv differs";
   const testing::ToolRun decisions = testing::RunTool({ReplayBin(), "decisions", "--ledger", ledger}, {}, 120s);
@@ -162,14 +166,13 @@ void CheckEpisode(const std::string& ledger, const std::string& logs, const std:
   EXPECT_THAT(decisions.out, HasSubstr("0 divergences")) << when;
 }
 
-TEST(CrashMatrix, PaperBotKilledAnywhereLosesNothingAndTradesAsAnUncrashedRun) {
+// The paper bot over `data` (--data values, `bars` bars in all, `env` for
+// every run), killed `APOLLO_CRASH_KILLS` times at the kinds' instants.
+void RunPaperMatrix(const char* label, const testing::TempDir& tmp, const std::vector<std::string>& data, size_t bars,
+                    const std::vector<std::string>& env) {
   const int kills = EnvInt("APOLLO_CRASH_KILLS", 25);
   const int seed = EnvInt("APOLLO_CRASH_SEED", 20261205);
-  testing::TempDir tmp;
-  const std::string data = tmp.Sub("bars.csv");
-  testing::WriteFile(data, testing::BundledBars(kBars));
-
-  const testing::ToolRun ref = testing::RunTool(BotArgs(tmp.Sub("ref-ledger"), tmp.Sub("ref-logs"), data));
+  const testing::ToolRun ref = testing::RunTool(BotArgs(tmp.Sub("ref-ledger"), tmp.Sub("ref-logs"), data), env);
   ASSERT_TRUE(ref.status.Exited(0)) << ref.err;
   auto reference = testing::ReadEvents(tmp.Sub("ref-ledger"));
   ASSERT_TRUE(reference.ok()) << reference.status();
@@ -190,7 +193,9 @@ TEST(CrashMatrix, PaperBotKilledAnywhereLosesNothingAndTradesAsAnUncrashedRun) {
   while (done < kills) {
     const Kind& kind = kKinds[std::uniform_int_distribution<size_t>(0, std::size(kKinds) - 1)(rng)];
     const std::string when = absl::StrCat("kill ", done + 1, " (", kind.name, ", episode ", episode, ")");
-    auto bot = Process::Spawn(BotArgs(ledger, logs, data), testing::ToolOptions(kind.env(rng)));
+    std::vector<std::string> run_env = kind.env(rng);
+    run_env.insert(run_env.end(), env.begin(), env.end());
+    auto bot = Process::Spawn(BotArgs(ledger, logs, data), testing::ToolOptions(run_env));
     ASSERT_TRUE(bot.ok()) << bot.status();
     if (std::string(kind.name) == "random") {
       if ((*bot)->ReadLineStartingWith(kStarted, 60s).has_value()) {
@@ -203,28 +208,55 @@ TEST(CrashMatrix, PaperBotKilledAnywhereLosesNothingAndTradesAsAnUncrashedRun) {
       ++tally[kind.name].hit;
       ++done;
       CheckAfterRestart(ledger, when);
-      if (HasFailure()) return;
+      if (::testing::Test::HasFailure()) return;
       continue;
     }
     ASSERT_TRUE(st.Exited(0)) << when << ": " << st << "\n" << (*bot)->err();
     ++tally[kind.name].missed;  // ran to the end of the data: the episode is over
     CheckAfterRestart(ledger, when);
-    CheckEpisode(ledger, logs, *reference, reference_csv, when);
-    if (HasFailure()) return;
+    CheckEpisode(ledger, logs, *reference, reference_csv, bars, when);
+    if (::testing::Test::HasFailure()) return;
     new_episode();
   }
   // The last episode, run to its end without a kill.
-  const testing::ToolRun last = testing::RunTool(BotArgs(ledger, logs, data));
+  const testing::ToolRun last = testing::RunTool(BotArgs(ledger, logs, data), env);
   ASSERT_TRUE(last.status.Exited(0)) << last.err;
-  CheckEpisode(ledger, logs, *reference, reference_csv, absl::StrCat("episode ", episode));
+  CheckEpisode(ledger, logs, *reference, reference_csv, bars, absl::StrCat("episode ", episode));
 
   std::vector<std::string> by_kind;
   for (const auto& [name, t] : tally) by_kind.push_back(absl::StrCat(name, " ", t.hit, " (", t.missed, " ran out)"));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("crash matrix (paper): %d kills over %d episodes of %zu bars, seed %d, %.1f s; by kind: %s\n", done,
-              episode, kBars, seed, seconds, absl::StrJoin(by_kind, ", ").c_str());
-  RecordProperty("kills", done);
-  RecordProperty("episodes", episode);
+  std::printf("crash matrix (%s): %d kills over %d episodes of %zu bars, seed %d, %.1f s; by kind: %s\n", label, done,
+              episode, bars, seed, seconds, absl::StrJoin(by_kind, ", ").c_str());
+  ::testing::Test::RecordProperty("kills", done);
+  ::testing::Test::RecordProperty("episodes", episode);
+}
+
+TEST(CrashMatrix, PaperBotKilledAnywhereLosesNothingAndTradesAsAnUncrashedRun) {
+  testing::TempDir tmp;
+  const std::string data = tmp.Sub("bars.csv");
+  testing::WriteFile(data, testing::BundledBars(kBars));
+  RunPaperMatrix("paper", tmp, {data}, kBars, {});
+}
+
+// Three symbols in one engine: each step's bars, the per-symbol windows
+// warmed after a restart and the portfolio-wide limit all come back whole.
+TEST(CrashMatrix, PaperBotOverThreeSymbolsKilledAnywhereTradesAsAnUncrashedRun) {
+  constexpr size_t kBarsEach = 4000;
+  testing::TempDir tmp;
+  std::vector<std::string> data;
+  for (const char* symbol : {"SOLUSDT", "BNBUSDT", "XRPUSDT"}) {
+    const std::string file = absl::StrCat(absl::AsciiStrToLower(symbol), "_perp_5m_2023-07-18_2023-08-17.csv");
+    const std::vector<std::string> lines =
+        testing::Lines(testing::ReadFile(std::filesystem::path(APOLLO_SOURCE_DIR) / "data/market" / file));
+    ASSERT_GT(lines.size(), kBarsEach);
+    const std::string part = tmp.Sub(file);
+    testing::WriteFile(part, absl::StrCat(absl::StrJoin(lines.begin(), lines.begin() + kBarsEach + 1, "\n"), "\n"));
+    data.push_back(absl::StrCat(symbol, "=", part));
+  }
+  RunPaperMatrix("paper, 3 symbols", tmp, data, 3 * kBarsEach,
+                 {absl::StrCat("PAPER_SIM__EXCHANGE_INFO_FILE=", APOLLO_SOURCE_DIR,
+                               "/data/market/exchangeInfo_fapi_2021-07-21.json")});
 }
 
 // --- testnet, against fake-binance -----------------------------------------
