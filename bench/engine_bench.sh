@@ -14,6 +14,8 @@
 #                            over the first BENCH_SYNC_BARS bars (default 20,000)
 #   replay_decisions_per_s   `replay decisions` over the backtest's ledger
 #   replay_decisions_peak_rss_mb
+#   backtest_7_symbols_bars_per_s   `bot backtest` over the seven bundled
+#                            perpetuals (87,851 bars, 12,812 steps) in one engine
 set -euo pipefail
 BIN="${1:-build-release}/bin"
 WORK="${2:-$(mktemp -d /tmp/apollo-engine-bench-XXXXXX)}"
@@ -73,4 +75,14 @@ decisions=$(echo "$out" | sed -n 's/^0 divergences over \([0-9]*\) decisions.*/\
 [[ -n "$decisions" ]] || { echo "replay decisions found divergences: $out" >&2; exit 1; }
 echo "replay_decisions_per_s: $(python3 -c "print(round($decisions / $rd_s))") decisions/s"
 echo "replay_decisions_peak_rss_mb: $(python3 -c "print(round($rd_rss, 1))") MB"
+SEVEN=()
+for f in data/market/*_perp_5m_2023-0*-*_2023-08-17.csv; do
+  sym=$(basename "$f" | cut -d_ -f1 | tr a-z A-Z)
+  SEVEN+=(--data "$sym=$f")
+done
+seven_bars=$(for f in data/market/*_perp_5m_2023-0*-*_2023-08-17.csv; do tail -n +2 "$f" | wc -l; done | awk '{s += $1} END {print s}')
+rm -rf "$WORK/seven-ledger"
+read -r seven_s _ < <(PAPER_SIM__EXCHANGE_INFO_FILE=data/market/exchangeInfo_fapi_2021-07-21.json \
+  measure "$BIN/bot" backtest "${SEVEN[@]}" --ledger "$WORK/seven-ledger" 2>&1 >/dev/null | sed -n 's/^@@ //p')
+echo "backtest_7_symbols_bars_per_s: $(python3 -c "print(round($seven_bars / $seven_s))") bars/s"
 [[ -n "${2:-}" ]] || rm -rf "$WORK"
