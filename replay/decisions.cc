@@ -14,6 +14,7 @@
 #include "engine/orders/orders.h"
 #include "engine/reconcile/reconcile.h"
 #include "engine/strategy/strategy.h"
+#include "engine/universe/universe.h"
 #include "ledger/event_log.h"
 
 namespace apollo::replay {
@@ -107,6 +108,7 @@ class Checker {
       plan = orders::React(state_, e.body, *cfg_);
     }
     if (auto* snap = std::get_if<ReconciliationSnapshot>(&e.body)) ExpectVerdict(*snap, e.seq);
+    if (auto* u = std::get_if<UniverseUpdated>(&e.body)) JudgeUniverse(*u, e.seq);
     RETURN_IF_ERROR(Judge(e));
     RETURN_IF_ERROR(Apply(state_, e));
     if (auto* c = std::get_if<ConfigLoaded>(&e.body)) RETURN_IF_ERROR(LoadConfig(*c, e.seq));
@@ -255,6 +257,24 @@ class Checker {
     }
     verdict_seq_ = 0;
     return absl::OkStatus();
+  }
+
+  // The universe chosen again from the candidates' journaled numbers.
+  void JudgeUniverse(const UniverseUpdated& recorded, uint64_t seq) {
+    if (!cfg_ || !InWindow(seq)) return;
+    std::vector<UniverseCandidate> numbers = recorded.candidates;
+    for (UniverseCandidate& c : numbers) {
+      c.rank = 0;
+      c.kept = false;
+      c.reason.clear();
+    }
+    const UniverseUpdated derived = universe::Select(std::move(numbers), cfg_->universe, recorded.source);
+    ++report_.decisions;
+    ++report_.checked["universe"];
+    if (derived == recorded) return;
+    ++report_.diverged["universe"];
+    Record(Divergence{seq, "universe", "UniverseUpdated", "symbols", BodyToJson(EventBody{recorded}),
+                      BodyToJson(EventBody{derived})});
   }
 
   // A difference at the open decision point.

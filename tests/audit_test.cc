@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -20,6 +21,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "tests/support/cli.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
@@ -419,6 +421,42 @@ TEST_F(Universe, BacktestLikeASeveralSymbolLedgerReRunsEachSymbolsBarsOnItsFilte
   Outcome like = Backtest({"--like", ledger_});
   ASSERT_TRUE(like.status.Exited(0)) << like.status << "\n" << like.err;
   EXPECT_THAT(like.out, MatchesRegex("(.|\n)*Trades in both: [1-9][0-9]* \\(0 differ\\), only in the ledger: 0, only in the backtest: 0(.|\n)*"));
+}
+
+// The seed's ranked universe over recorded bars: chosen once a day of bars
+// is known and every day after, each choice judged again by the audit, and
+// no position ever opened in a symbol outside the universe of its time.
+TEST_F(Universe, ARankedUniverseOpensPositionsOnlyInTheSymbolsOfItsDay) {
+  const std::string ranked = Config("ranked.yaml", "");
+  std::string text = ReadFile(ranked);
+  Replace(text, "  size: 0", "  size: 2");
+  WriteFile(ranked, text);
+  RunPaper(With({"--config", ranked}, kThreeSymbols));
+  Outcome decisions = Replay({"decisions", "--ledger", ledger_});
+  EXPECT_TRUE(decisions.status.Exited(0)) << decisions.out << decisions.err;
+  // 30 days of bars: a choice on each day after the first.
+  EXPECT_THAT(decisions.out, MatchesRegex("(.|\n)*0 divergences over [0-9]+ decisions \\(bar 8639, reaction [0-9]+, universe 29\\)\n"));
+  Outcome events = Replay({"events", "--ledger", ledger_, "--type", "UniverseUpdated", "--type", "PositionOpened"});
+  ASSERT_TRUE(events.status.Exited(0)) << events.err;
+  std::set<std::string> universe;
+  int opened = 0;
+  const std::regex symbols_re("\"symbols\":\\[([^\\]]*)\\]"), symbol_re("\"symbol\":\"([A-Z0-9]+)\"");
+  for (const std::string& line : Lines(events.out)) {
+    std::smatch m;
+    if (absl::StrContains(line, "\"type\":\"UniverseUpdated\"")) {
+      ASSERT_TRUE(std::regex_search(line, m, symbols_re)) << line;
+      universe.clear();
+      for (absl::string_view s : absl::StrSplit(m[1].str(), ',', absl::SkipEmpty())) {
+        universe.insert(std::string(absl::StripAsciiWhitespace(absl::StripSuffix(absl::StripPrefix(s, "\""), "\""))));
+      }
+      EXPECT_EQ(universe.size(), 2u) << line;
+    } else {
+      ASSERT_TRUE(std::regex_search(line, m, symbol_re)) << line;
+      ++opened;
+      if (!universe.empty()) EXPECT_TRUE(universe.contains(m[1].str())) << m[1] << " opened outside the universe: " << line;
+    }
+  }
+  EXPECT_GT(opened, 0) << "no position opened: nothing was checked";
 }
 
 TEST_F(Universe, DataAndUniverseThatDisagreeAreRefusedInOneLineNamingTheSymbol) {

@@ -254,6 +254,35 @@ TEST_F(PortfolioTest, ARestartWarmsEachStrategyWithItsOwnSymbolsBars) {
   EXPECT_THAT(Strategy(kEth).fed, ElementsAre(kT0Ms + kBarMs, kT0Ms + 2 * kBarMs));
 }
 
+TEST_F(PortfolioTest, OutsideTheUniverseNoEntryIsLookedForButAPositionThereStillExits) {
+  cfg_.universe.size = 2;
+  cfg_.risk.max_positions = 3;
+  Restart();
+  Step({});
+  // ADA first, while every symbol may still open.
+  Strategy(kAda).At(NextOpen(), Long(kAda, "0.3", "0.9"));
+  Step({});
+  ASSERT_TRUE(engine_->state().positions.contains(kAda));
+  // ADA has the least volume and drops out.
+  ASSERT_TRUE(engine_->UniverseDue());
+  UniverseCandidate ada{kAda, 60'000'000, F("5")}, btc{kBtc, 9'000'000'000, F("5")}, eth{kEth, 4'000'000'000, F("5")};
+  ASSERT_TRUE(engine_->OnUniverse({ada, btc, eth}, "test").ok());
+  EXPECT_FALSE(engine_->UniverseDue());
+  EXPECT_THAT(engine_->state().universe, ::testing::ElementsAre(kBtc, kEth));
+  // An entry idea in ADA is not even a signal; BTC's is taken.
+  Strategy(kAda).At(NextOpen(), Long(kAda, "0.3", "0.9"));
+  Strategy(kBtc).At(NextOpen(), Long(kBtc, "30000", "0.6"));
+  Step({});
+  EXPECT_THAT(Describe(LastStep()), ::testing::Not(::testing::Contains("SignalComputed ADAUSDT")));
+  EXPECT_THAT(Describe(LastStep()), ::testing::Contains("RiskApproved BTCUSDT"));
+  // ADA's position is still managed: its exit goes out.
+  strategy::Decision exit;
+  exit.exit = strategy::ExitIdea{CloseReason::kTrendInvalidation, "test"};
+  Strategy(kAda).At(NextOpen(), exit);
+  Step({});
+  EXPECT_FALSE(engine_->state().positions.contains(kAda));
+}
+
 TEST_F(PortfolioTest, AStepWithABarOfASymbolNotTradedIsRefused) {
   const runtime::SymbolBar bars[] = {{Symbol{"SOLUSDT"}, strategy::Bar{NextOpen(), F("20"), F("20"), F("20"), F("20"), F("1")}}};
   absl::Status st = engine_->OnStep(bars);

@@ -298,6 +298,12 @@ std::vector<Field> MakeFields() {
       Added(FixedKey(KEY(risk.cooldown_after_max_daily_hours), {.ge = Fixed(), .le = Fixed::FromInt(720)}), "0"),
       // universe
       SymbolListKey(KEY(universe.symbols), kMaxSymbols),
+      IntKey(KEY(universe.size), {.ge = 0, .le = static_cast<int>(kMaxSymbols)}),
+      FixedKey(KEY(universe.min_quote_volume_usd), kNonNegative),
+      FixedKey(KEY(universe.max_min_notional_usd), kPositive),
+      FixedKey(KEY(universe.max_funding_rate_pct), kPositive),
+      IntKey(KEY(universe.refresh_interval_hours), {.ge = 1, .le = 24 * 30}),
+      IntKey(KEY(universe.retry_interval_minutes), {.ge = 1, .le = 24 * 60}),
       // news
       BoolKey(KEY(news.enabled)),
       FixedKey(KEY(news.high_risk_block_hours), kNonNegative),

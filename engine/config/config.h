@@ -95,9 +95,16 @@ struct RiskConfig {
 };
 
 // The symbols traded: one engine, one ledger, one step per bar close across
-// them all (in symbol order). The seed's volume-ranked universe comes later.
+// them all (in symbol order); with size > 0, the seed's ranked selection of
+// which of them new entries may open in (engine/universe).
 struct UniverseConfig {
   std::vector<std::string> symbols;  // universe.symbols; empty: run.symbol alone
+  int size = 0;                      // kept by 24 h quote volume; 0: no ranking, every symbol
+  Fixed min_quote_volume_usd = Fixed::FromInt(50'000'000);
+  Fixed max_min_notional_usd = Fixed::FromInt(6);
+  Fixed max_funding_rate_pct = *Fixed::Parse("0.1");
+  int refresh_interval_hours = 24;
+  int retry_interval_minutes = 5;    // after a failed refresh (testnet, live)
 };
 
 struct NewsConfig {

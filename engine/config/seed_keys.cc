@@ -37,14 +37,8 @@ const std::vector<Key>& Table() {
       Renamed("strategy.scoring.factors.news", "strategy.scoring.news"),
       Fixed("strategy.scoring.factors.liquidity", "0", "the score has no liquidity factor"),
       Fixed("strategy.scoring.factors.volume", "0", "the score has no volume factor (volume gates breakouts)"),
-      // regime: a whole section to come; universe: symbols only so far
+      // regime: a whole section to come
       Missing("regime.*"),
-      Missing("universe.min_quote_volume_usd"),
-      Missing("universe.max_min_notional_usd"),
-      Missing("universe.max_funding_rate_pct"),
-      Missing("universe.size"),
-      Missing("universe.refresh_interval_hours"),
-      Missing("universe.retry_interval_minutes"),
       // risk
       Missing("risk.max_funding_rate_pct"),
       // news

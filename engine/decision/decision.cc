@@ -54,7 +54,9 @@ absl::StatusOr<Counts> ActStep(std::span<const SymbolDecision> decisions, const 
   }
   std::vector<const SymbolDecision*> proposals;
   for (const SymbolDecision& d : decisions) {
-    if (!d.decision.entry) continue;
+    // Outside the universe a symbol's bars are journaled and its position
+    // managed, but no entry is looked for (the seed does not evaluate it).
+    if (!d.decision.entry || !sink.state().InUniverse(d.symbol)) continue;
     ++counts.signals;
     RETURN_IF_ERROR(sink.Emit(d.decision.entry->signal));
     if (d.decision.entry->propose) proposals.push_back(&d);

@@ -57,7 +57,8 @@ struct SymbolDecision {
 
 // A step's decisions, one per traded symbol in symbol order: first the
 // exits they ask for (unless one is on its way), then every entry signal,
-// then the proposals best score first (ties in symbol order), each as the
+// then the proposals best score first (ties in symbol order; symbols outside
+// a journaled universe look for none), each as the
 // sized trade, risk's verdict with its numbers and, approved, the entry
 // order. Each proposal is judged on the state the ones before it left, so
 // risk.max_positions holds across the portfolio. With one symbol: its exit,

@@ -56,6 +56,7 @@ enum class EventTag : uint16_t {
   kInstrumentFiltersUpdated = 33,
   kReconciliationSnapshot = 34,
   kCooldownStarted = 35,
+  kUniverseUpdated = 36,
 };
 
 #define APOLLO_EVENT(NAME, VERSION)                                    \
@@ -501,6 +502,42 @@ struct CooldownStarted {
   }
 };
 
+// One symbol considered for the universe: what it was judged on and the verdict.
+struct UniverseCandidate {
+  Symbol symbol;
+  // Quote asset (USDT) traded over the last 24 h, whole units: an int64, as
+  // a busy symbol's day can exceed what Fixed holds.
+  int64_t quote_volume_24h = 0;
+  Fixed min_notional;       // the venue's minimum order notional, quote asset
+  Fixed funding_rate_pct;   // the latest funding rate, percent (per funding period)
+  bool funding_known = false;
+  uint32_t rank = 0;        // by quote volume among the candidates, 1 = the most
+  bool kept = false;
+  // KEPT, LOW_QUOTE_VOLUME, MIN_NOTIONAL_TOO_HIGH, FUNDING_TOO_HIGH, BEYOND_SIZE.
+  std::string reason;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("symbol", s.symbol); v("quote_volume_24h", s.quote_volume_24h); v("min_notional", s.min_notional);
+    v("funding_rate_pct", s.funding_rate_pct); v("funding_known", s.funding_known); v("rank", s.rank);
+    v("kept", s.kept); v("reason", s.reason);
+  }
+  bool operator==(const UniverseCandidate&) const = default;
+};
+
+// The symbols new entries may open in, until the next one (universe.size >
+// 0): the candidates ranked by 24 h quote volume, filtered by the universe.*
+// limits, the best `size` kept. Positions in a symbol that leaves keep their
+// exits and protection. `source` says where the numbers came from
+// (recorded_bars in paper and backtests).
+struct UniverseUpdated {
+  APOLLO_EVENT(UniverseUpdated, 1);
+  std::string source;
+  std::vector<UniverseCandidate> candidates;  // by rank
+  std::vector<Symbol> symbols;                // kept, by rank
+  template <class S, class V>
+  static void Fields(S& s, V& v) { v("source", s.source); v("candidates", s.candidates); v("symbols", s.symbols); }
+};
+
 struct TradingPaused {
   APOLLO_EVENT(TradingPaused, 1);
   std::string who, reason;
@@ -631,7 +668,7 @@ using EventBody = std::variant<
     ProtectiveOrdersMissing, ProtectiveOrdersReplaced, ReconciliationCompleted,
     ReconciliationFailed, ManualInterventionDetected, ManualReviewAcknowledged,
     CircuitBreakerTriggered, TradingPaused, TradingResumed, TradeCycleCompleted,
-    InstrumentFiltersUpdated, ReconciliationSnapshot, CooldownStarted>;
+    InstrumentFiltersUpdated, ReconciliationSnapshot, CooldownStarted, UniverseUpdated>;
 
 // An event as the ledger holds it: its sequence number (0 until appended),
 // its event time (from the injected clock) and its body.

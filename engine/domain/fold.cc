@@ -245,6 +245,12 @@ class Folder {
     s_.cooldown_reason = absl::StrCat(EnumName(c.rule), ": ", c.reason);
     return absl::OkStatus();
   }
+  absl::Status operator()(const UniverseUpdated& u) {
+    s_.universe = absl::btree_set<Symbol>(u.symbols.begin(), u.symbols.end());
+    // Never 0 once chosen: 0 means "no universe yet".
+    s_.universe_updated_ns = std::max<int64_t>(e_.ts_ns, 1);
+    return absl::OkStatus();
+  }
   absl::Status operator()(const TradingPaused& p) {
     Set(s_.paused, true, p.reason, p.who);
     return absl::OkStatus();

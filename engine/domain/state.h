@@ -136,6 +136,11 @@ struct State {
   int64_t cooldown_day_utc = -1;
   std::string cooldown_reason;
 
+  // The last UniverseUpdated: entries open only in these symbols once one
+  // was journaled (universe_updated_ns > 0); before, in every symbol traded.
+  absl::btree_set<Symbol> universe;
+  int64_t universe_updated_ns = 0;
+
   absl::btree_map<Symbol, Position> positions;
   absl::btree_map<ClientOrderId, Order> orders;  // open orders only
   absl::btree_map<Symbol, LastBar> last_bars;
@@ -164,6 +169,7 @@ struct State {
     v("daily_realized_pnl", s.daily_realized_pnl); v("daily_start_equity", s.daily_start_equity);
     v("loss_times_ns", s.loss_times_ns); v("cooldown_until_ns", s.cooldown_until_ns);
     v("cooldown_day_utc", s.cooldown_day_utc); v("cooldown_reason", s.cooldown_reason);
+    v("universe", s.universe); v("universe_updated_ns", s.universe_updated_ns);
     v("positions", s.positions); v("orders", s.orders); v("last_bars", s.last_bars);
     v("news_blocks", s.news_blocks); v("protection_failures", s.protection_failures);
     v("filters", s.filters);
@@ -181,6 +187,8 @@ struct State {
     return paused.active || manual_review.active || circuit_breaker.active;
   }
   bool NewsBlocked(const Symbol& symbol, int64_t now_ns) const;
+  // New entries may open in `symbol`: no universe was chosen yet, or it is in it.
+  bool InUniverse(const Symbol& symbol) const { return universe_updated_ns == 0 || universe.contains(symbol); }
   // Daily realised PnL as a percentage of the day's starting equity.
   Fixed DailyPnlPct() const;
 };
@@ -194,7 +202,7 @@ struct State {
 // Snapshot encoding of a whole State, with its own schema version; an unknown
 // version or malformed bytes is InvalidArgument (the caller folds from the
 // ledger instead).
-inline constexpr uint16_t kStateSchemaVersion = 4;  // 2: filters; 3: client_id_nonce; 4: cooldowns
+inline constexpr uint16_t kStateSchemaVersion = 5;  // 2: filters; 3: client_id_nonce; 4: cooldowns; 5: universe
 // Losing closes remembered for the cooldowns (risk.max_loss_streak_24h <= this).
 inline constexpr size_t kLossTimesKept = 64;
 std::string EncodeState(const State& state);

@@ -121,6 +121,10 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
                                                  EnumName(cfg.run.mode), " mode trades one symbol in this build "
                                                  "(several trade in paper mode and backtests)"));
   }
+  if (cfg.universe.size > 0) {
+    return absl::UnimplementedError(absl::StrCat("universe.size is ", cfg.universe.size, "; ", EnumName(cfg.run.mode),
+                                                 " mode does not rank a universe in this build (set it to 0)"));
+  }
   const std::string symbol = cfg.Symbols().front();
   venue::binance::RestOptions rest;
   rest.base_url = !lo.rest_base_url.empty() ? lo.rest_base_url

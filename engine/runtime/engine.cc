@@ -8,11 +8,13 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "engine/domain/codec.h"
 #include "engine/decision/decision.h"
 #include "engine/domain/status_macros.h"
 #include "engine/runtime/crash_point.h"
+#include "engine/universe/universe.h"
 #include "ledger/event_log.h"
 #include "replay/fold.h"
 
@@ -195,6 +197,19 @@ absl::Status Engine::Decide(absl::Span<const SymbolBar* const> bars, int64_t now
     }
   }
   return absl::OkStatus();
+}
+
+bool Engine::UniverseDue() const { return universe::Due(state_, d_.cfg.universe, d_.clock->NowNs()); }
+
+absl::Status Engine::OnUniverse(std::vector<UniverseCandidate> candidates, const std::string& source) {
+  UniverseUpdated chosen = universe::Select(std::move(candidates), d_.cfg.universe, source);
+  std::vector<std::string> kept;
+  for (const Symbol& s : chosen.symbols) kept.push_back(s.value);
+  const size_t considered = chosen.candidates.size();
+  RETURN_IF_ERROR(Emit(std::move(chosen)));
+  d_.log->Info("universe_selected", LogFields().Add("symbols", absl::StrJoin(kept, ","))
+                                        .Add("candidates", static_cast<uint64_t>(considered)).Add("source", source));
+  return Commit();
 }
 
 int64_t Engine::LastCloseMs() const {

@@ -126,6 +126,13 @@ class Engine : private decision::Sink {
   // the symbols that had a bar (decision::ActStep: exits, signals, then
   // entries best score first) and one TradeCycleCompleted.
   absl::Status OnStep(absl::Span<const SymbolBar> bars);
+  // universe.size > 0 and a universe is to be chosen now (none yet, or the
+  // last is universe.refresh_interval_hours old).
+  bool UniverseDue() const;
+  // The universe chosen from `candidates` (their numbers from the run's
+  // source: recorded bars, the venue's 24 h tickers), journaled as
+  // UniverseUpdated and committed, with one universe_selected log line.
+  absl::Status OnUniverse(std::vector<UniverseCandidate> candidates, const std::string& source);
   // A step of the first (with one symbol: the only) traded symbol.
   absl::Status OnBar(const strategy::Bar& bar);
   // Reports a venue sent on its own (a real venue's user-data stream):

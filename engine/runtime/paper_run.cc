@@ -97,6 +97,37 @@ absl::Status CheckOnTick(const Symbol& symbol, const SymbolData& d, const std::s
   return absl::OkStatus();
 }
 
+constexpr int64_t kDayMs = 86'400'000;
+
+// Quote volume (close × volume, whole quote units) of `bars` closed in the
+// 24 h up to close_ms.
+int64_t QuoteVolume24h(const std::vector<strategy::Bar>& bars, int64_t close_ms, int64_t interval_ms) {
+  auto from = std::lower_bound(bars.begin(), bars.end(), close_ms - kDayMs,
+                               [](const strategy::Bar& b, int64_t t) { return b.open_time_ms < t; });
+  __int128 sum = 0;
+  for (auto it = from; it != bars.end() && it->open_time_ms + interval_ms <= close_ms; ++it) {
+    sum += static_cast<__int128>(it->close.raw()) * it->volume.raw();
+  }
+  return static_cast<int64_t>(sum / (static_cast<__int128>(Fixed::kScale) * Fixed::kScale));
+}
+
+// The universe's candidates at close_ms from the recorded bars, once the data
+// holds a whole day before it (the seed reads a 24 h ticker; a run that has
+// not seen a day yet trades every symbol, as its strategies are warming up).
+absl::Status MaybeChooseUniverse(Engine& engine, const absl::btree_map<Symbol, SymbolData>& data, int64_t first_open_ms,
+                                 int64_t close_ms, int64_t interval_ms) {
+  if (close_ms - first_open_ms < kDayMs || !engine.UniverseDue()) return absl::OkStatus();
+  std::vector<UniverseCandidate> candidates;
+  for (const auto& [symbol, d] : data) {
+    UniverseCandidate c;
+    c.symbol = symbol;
+    c.quote_volume_24h = QuoteVolume24h(d.series.bars, close_ms, interval_ms);
+    c.min_notional = d.filters.min_notional;
+    candidates.push_back(std::move(c));
+  }
+  return engine.OnUniverse(std::move(candidates), "recorded_bars");
+}
+
 std::vector<std::string> SymbolNames(const absl::btree_map<Symbol, SymbolData>& data) {
   std::vector<std::string> out;
   for (const auto& [symbol, d] : data) out.push_back(symbol.value);
@@ -136,6 +167,7 @@ absl::StatusOr<RunSummary> RunLoop(const RunOptions& o, Log& log, const std::vec
     RETURN_IF_ERROR(Pace(o.speed, run_start, first_close_ms, close_ms, surface, engine, log));
     if (StopSignal() != 0 || engine.stop_requested()) break;
     clock.Set(close_ms * kNsPerMs);
+    RETURN_IF_ERROR(MaybeChooseUniverse(engine, data, steps.front().open_time_ms, close_ms, interval_ms));
     RETURN_IF_ERROR(engine.OnStep(next->bars));
     summary.bars_this_run += next->bars.size();
     if (o.on_bar) o.on_bar(static_cast<uint64_t>(next - first) + 1, static_cast<uint64_t>(steps.end() - first));
