@@ -488,13 +488,13 @@ TEST_F(ConfigTest, SeedConfigIsRefusedInOneLineNamingEveryKeyNotImplementedYet) 
   EXPECT_THAT(message, HasSubstr(": not implemented in Apollo yet: "));
   for (const char* key : {"backtest.execution_model", "strategy.exit.trailing_start_atr", "regime.enabled",
                           "regime.chop_ranging_threshold",
-                          "news.sources", "execution.margin_type", "storage.data_path",
+                          "news.sources", "storage.data_path",
                           "monitoring.error_log_backup_count"}) {
     EXPECT_THAT(message, HasSubstr(key)) << key;
   }
   // Renamed, fixed-behaviour, no-effect and secret keys are not among them.
   for (const char* key : {"reconciliation.interval_minutes", "scoring.factors", "user_stream_enabled", "llm.", "alert_webhooks",
-                          "state_path", "environment", "universe."}) {
+                          "state_path", "environment", "universe.", "margin_type", "position_mode"}) {
     EXPECT_THAT(message, Not(HasSubstr(key))) << key;
   }
 }

@@ -677,7 +677,10 @@ TEST_F(RiskTest, NotionalIsCappedByLeverage) {
   idea_.stop_price = F("19990");  // a tight stop would size 7.5 BTC
   idea_.atr = F("5");
   EXPECT_EQ(Rule(), RiskRule::kApproved);
-  EXPECT_EQ(trade_.qty, F("1"));  // 10000 x 2 leverage / 20000
+  EXPECT_EQ(trade_.qty, F("0.98"));  // 10000 x 2 leverage less the 2% margin buffer / 20000
+  cfg_.risk.margin_buffer_pct = Fixed();  // as ledgers from before the buffer read
+  EXPECT_EQ(Rule(), RiskRule::kApproved);
+  EXPECT_EQ(trade_.qty, F("1"));
 }
 
 TEST_F(RiskTest, EachRuleRejectsWithItsNumbers) {

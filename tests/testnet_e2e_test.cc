@@ -480,6 +480,23 @@ TEST_F(TestnetE2E, TestnetRunStartsReconcilesAndJournalsBars) {
   EXPECT_GE(CountType(ev, "SystemStopped"), 1u);
 }
 
+// The fake's account starts as Binance's default (cross margin, 20x): the
+// bot sets it one-way, ISOLATED and at risk.default_leverage before it
+// trades, and journals each setting.
+TEST_F(TestnetE2E, StartSetsTheAccountOneWayIsolatedAtTheDefaultLeverageAndJournalsIt) {
+  ASSERT_EQ(exchange_->margin_type(), "CROSSED");
+  ASSERT_EQ(exchange_->leverage(), 20);
+  ASSERT_NO_FATAL_FAILURE(StartBot());
+  LedgerWatch watch(ledger_dir_);
+  ASSERT_TRUE(watch.WaitForCount("AccountSettingUpdated", 3)) << watch.Dump();
+  EXPECT_EQ(exchange_->margin_type(), "ISOLATED");
+  EXPECT_EQ(exchange_->leverage(), 2);
+  EXPECT_FALSE(exchange_->DualSidePosition());
+  EXPECT_EQ(CountType(watch.events(), "AccountSettingFailed"), 0u) << watch.Dump();
+  EXPECT_TRUE(WaitForLogCount("account_setting_updated", 3));
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+}
+
 TEST_F(TestnetE2E, EntryFillsAndProtectionGoesToTheAlgoOrderApi) {
   ASSERT_NO_FATAL_FAILURE(StartBot(FastStrategyEnv()));
   LedgerWatch watch(ledger_dir_);

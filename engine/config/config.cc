@@ -291,6 +291,7 @@ std::vector<Field> MakeFields() {
       IntKey(KEY(risk.max_positions), {.ge = 1, .le = 100}),
       FixedKey(KEY(risk.max_position_notional_usd), kPositive),
       FixedKey(KEY(risk.max_stop_atr), kPositive),
+      Added(FixedKey(KEY(risk.margin_buffer_pct), {.ge = Fixed(), .le = Fixed::FromInt(50)}), "0"),
       FixedKey(KEY(risk.min_equity_usd), kNonNegative),
       Added(FixedKey(KEY(risk.cooldown_after_loss_hours), {.ge = Fixed(), .le = Fixed::FromInt(720)}), "0"),
       Added(IntKey(KEY(risk.max_loss_streak_24h), {.ge = 0, .le = static_cast<int>(kLossTimesKept)}), "0"),
@@ -313,6 +314,7 @@ std::vector<Field> MakeFields() {
                          EntryOrderTypeName, "market, limit"),
       FixedKey(KEY(execution.limit_order_buffer_pct), kPercentOrZero),
       IntKey(KEY(execution.entry_max_duration_sec), {.ge = 1, .le = 7 * 86400}),
+      ChoiceKey(KEY(execution.margin_type), {"ISOLATED", "CROSSED"}),
       // paper_sim
       TextKey(KEY(binance.base_url), R::kNonEmpty),
       TextKey(KEY(binance.ws_url), R::kNonEmpty),

@@ -86,6 +86,10 @@ struct RiskConfig {
   int max_positions = 1;
   Fixed max_position_notional_usd = Fixed::FromInt(50000);
   Fixed max_stop_atr = Fixed::FromInt(3);    // STOP_TOO_WIDE beyond this many ATR
+  // Of the notional cap (equity x default_leverage), this share stays
+  // unused: the margin the venue asks at that leverage plus the entry's fee
+  // must fit the equity, or Binance refuses the order (-2019).
+  Fixed margin_buffer_pct = Fixed::FromInt(2);
   Fixed min_equity_usd = Fixed::FromInt(100);  // EQUITY_BELOW_MINIMUM
   // Cooldowns (the seed's), each 0 = off:
   Fixed cooldown_after_loss_hours = Fixed::FromInt(4);        // COOLDOWN_AFTER_LOSS after any losing close
@@ -120,6 +124,9 @@ struct ExecutionConfig {
   // An order journaled but never received by the venue (found after a
   // restart) is sent only if it is younger than this; older, it expires.
   int order_timeout_sec = 30;
+  // Set on every traded symbol at each testnet/live start (with leverage
+  // risk.default_leverage, and the account in one-way position mode).
+  std::string margin_type = "ISOLATED";  // execution.margin_type: ISOLATED|CROSSED
 };
 
 // Binance USDⓈ-M endpoints (testnet and live) and the user-data stream.

@@ -57,6 +57,8 @@ enum class EventTag : uint16_t {
   kReconciliationSnapshot = 34,
   kCooldownStarted = 35,
   kUniverseUpdated = 36,
+  kAccountSettingUpdated = 37,
+  kAccountSettingFailed = 38,
 };
 
 #define APOLLO_EVENT(NAME, VERSION)                                    \
@@ -538,6 +540,32 @@ struct UniverseUpdated {
   static void Fields(S& s, V& v) { v("source", s.source); v("candidates", s.candidates); v("symbols", s.symbols); }
 };
 
+// The venue account set as the config asks (testnet, live: at start):
+// `setting` is leverage, margin_type (per symbol) or position_mode (the
+// account's; symbol empty). `detail` says whether it changed or already was.
+struct AccountSettingUpdated {
+  APOLLO_EVENT(AccountSettingUpdated, 1);
+  Symbol symbol;
+  std::string setting, value, detail;
+  template <class S, class V>
+  static void Fields(S& s, V& v) { v("symbol", s.symbol); v("setting", s.setting); v("value", s.value); v("detail", s.detail); }
+};
+
+// The venue refused a setting: new entries in the symbol (every symbol, for
+// position_mode) are refused (ACCOUNT_SETTING_FAILED) until a later start
+// sets it. `code` is the venue's error code (0 when none came back).
+struct AccountSettingFailed {
+  APOLLO_EVENT(AccountSettingFailed, 1);
+  Symbol symbol;
+  std::string setting, value;
+  int32_t code = 0;
+  std::string reason;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("symbol", s.symbol); v("setting", s.setting); v("value", s.value); v("code", s.code); v("reason", s.reason);
+  }
+};
+
 struct TradingPaused {
   APOLLO_EVENT(TradingPaused, 1);
   std::string who, reason;
@@ -668,7 +696,8 @@ using EventBody = std::variant<
     ProtectiveOrdersMissing, ProtectiveOrdersReplaced, ReconciliationCompleted,
     ReconciliationFailed, ManualInterventionDetected, ManualReviewAcknowledged,
     CircuitBreakerTriggered, TradingPaused, TradingResumed, TradeCycleCompleted,
-    InstrumentFiltersUpdated, ReconciliationSnapshot, CooldownStarted, UniverseUpdated>;
+    InstrumentFiltersUpdated, ReconciliationSnapshot, CooldownStarted, UniverseUpdated,
+    AccountSettingUpdated, AccountSettingFailed>;
 
 // An event as the ledger holds it: its sequence number (0 until appended),
 // its event time (from the injected clock) and its body.

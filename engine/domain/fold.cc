@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/domain/json.h"
 #include "engine/domain/order_status.h"
@@ -251,6 +252,15 @@ class Folder {
     s_.universe_updated_ns = std::max<int64_t>(e_.ts_ns, 1);
     return absl::OkStatus();
   }
+  absl::Status operator()(const AccountSettingUpdated& a) {
+    s_.account_setting_failures.erase(absl::StrCat(a.symbol.value, "/", a.setting));
+    return absl::OkStatus();
+  }
+  absl::Status operator()(const AccountSettingFailed& f) {
+    s_.account_setting_failures[absl::StrCat(f.symbol.value, "/", f.setting)] =
+        absl::StrCat(f.setting, " ", f.value, " refused", f.code != 0 ? absl::StrCat(" (", f.code, ")") : "", ": ", f.reason);
+    return absl::OkStatus();
+  }
   absl::Status operator()(const TradingPaused& p) {
     Set(s_.paused, true, p.reason, p.who);
     return absl::OkStatus();
@@ -332,6 +342,15 @@ class Folder {
 bool State::NewsBlocked(const Symbol& symbol, int64_t now_ns) const {
   auto it = news_blocks.find(symbol);
   return it != news_blocks.end() && it->second > now_ns;
+}
+
+std::string State::AccountSettingFailure(const Symbol& symbol) const {
+  const std::string prefix = absl::StrCat(symbol.value, "/");
+  std::string out;
+  for (const auto& [key, why] : account_setting_failures) {
+    if (absl::StartsWith(key, prefix) || absl::StartsWith(key, "/")) absl::StrAppend(&out, out.empty() ? "" : "; ", why);
+  }
+  return out;
 }
 
 Fixed State::DailyPnlPct() const {

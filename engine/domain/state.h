@@ -141,6 +141,11 @@ struct State {
   absl::btree_set<Symbol> universe;
   int64_t universe_updated_ns = 0;
 
+  // Account settings the venue refused (AccountSettingFailed), by
+  // "SYMBOL/setting" ("/position_mode" for the account's), with why; a later
+  // AccountSettingUpdated of the same clears it.
+  absl::btree_map<std::string, std::string> account_setting_failures;
+
   absl::btree_map<Symbol, Position> positions;
   absl::btree_map<ClientOrderId, Order> orders;  // open orders only
   absl::btree_map<Symbol, LastBar> last_bars;
@@ -170,6 +175,7 @@ struct State {
     v("loss_times_ns", s.loss_times_ns); v("cooldown_until_ns", s.cooldown_until_ns);
     v("cooldown_day_utc", s.cooldown_day_utc); v("cooldown_reason", s.cooldown_reason);
     v("universe", s.universe); v("universe_updated_ns", s.universe_updated_ns);
+    v("account_setting_failures", s.account_setting_failures);
     v("positions", s.positions); v("orders", s.orders); v("last_bars", s.last_bars);
     v("news_blocks", s.news_blocks); v("protection_failures", s.protection_failures);
     v("filters", s.filters);
@@ -187,6 +193,10 @@ struct State {
     return paused.active || manual_review.active || circuit_breaker.active;
   }
   bool NewsBlocked(const Symbol& symbol, int64_t now_ns) const;
+  // Why the venue account is not set up for trading `symbol` (each failed
+  // setting of it, and of the account's position mode, joined by "; "), or
+  // "" when it is.
+  std::string AccountSettingFailure(const Symbol& symbol) const;
   // New entries may open in `symbol`: no universe was chosen yet, or it is in it.
   bool InUniverse(const Symbol& symbol) const { return universe_updated_ns == 0 || universe.contains(symbol); }
   // Daily realised PnL as a percentage of the day's starting equity.
@@ -202,7 +212,7 @@ struct State {
 // Snapshot encoding of a whole State, with its own schema version; an unknown
 // version or malformed bytes is InvalidArgument (the caller folds from the
 // ledger instead).
-inline constexpr uint16_t kStateSchemaVersion = 5;  // 2: filters; 3: client_id_nonce; 4: cooldowns; 5: universe
+inline constexpr uint16_t kStateSchemaVersion = 5;  // 2: filters; 3: client_id_nonce; 4: cooldowns; 5: universe, account settings
 // Losing closes remembered for the cooldowns (risk.max_loss_streak_24h <= this).
 inline constexpr size_t kLossTimesKept = 64;
 std::string EncodeState(const State& state);

@@ -163,10 +163,11 @@ enum class RiskRule : uint8_t {
   kConsecutiveLosses = 21,
   kPriceFilter = 22,
   kLotSize = 23,
+  kAccountSettingFailed = 24,
 };
 template <>
 struct EnumNames<RiskRule> {
-  static constexpr std::array<absl::string_view, 24> kNames = {
+  static constexpr std::array<absl::string_view, 25> kNames = {
       "APPROVED",
       "CIRCUIT_BREAKER_ACTIVE",
       "EQUITY_BELOW_MINIMUM",
@@ -190,7 +191,8 @@ struct EnumNames<RiskRule> {
       "MAX_NOTIONAL_EXCEEDED",
       "CONSECUTIVE_LOSSES",
       "PRICE_FILTER",
-      "LOT_SIZE"};
+      "LOT_SIZE",
+      "ACCOUNT_SETTING_FAILED"};
 };
 
 enum class NewsRisk : uint8_t { kLow = 0, kMedium = 1, kHigh = 2 };

@@ -18,6 +18,7 @@
 #include "engine/runtime/projections.h"
 #include "engine/runtime/signals.h"
 #include "engine/runtime/surface.h"
+#include "engine/venue/binance/account_setup.h"
 #include "engine/venue/binance/binance_venue.h"
 #include "engine/venue/binance/market_payloads.h"
 #include "engine/venue/binance/orders_api.h"
@@ -198,6 +199,12 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   deps.client_id_nonce = orders::ClientIdNonce(absl::Uniform<uint64_t>(nonce_bits));
   runtime::Engine engine(deps);
   RETURN_IF_ERROR(engine.Start());
+  // The account as the config asks (the seed's set-up), before anything
+  // trades; with run.enable_trading false nothing is sent, the account untouched.
+  if (cfg.run.enable_trading) {
+    venue::binance::AccountWanted wanted{cfg.execution.margin_type, cfg.risk.default_leverage.raw() / Fixed::kScale};
+    RETURN_IF_ERROR(engine.OnAccountSettings(venue::binance::SetUpAccount(*client, {Symbol{symbol}}, wanted)));
+  }
   const reconcile::Tolerances tolerances{deps.symbols.begin()->second.filters.qty_step, cfg.reconciliation.balance_tolerance_usd};
   auto fetch = [&] { return venue.Snapshot(cfg.binance.quote_asset); };
   // True when the pass ran (or reconciliation is off); false when it was

@@ -50,6 +50,8 @@ class Checker {
               Num("max_consecutive_losses", Fixed::FromInt(r.max_consecutive_losses))}) ||
         Fail(s_.positions.size() + PendingEntries() >= static_cast<size_t>(r.max_positions),
              RiskRule::kMaxPositionsReached, "max open positions reached", MaxPositionsValues()) ||
+        Fail(!s_.AccountSettingFailure(t_.symbol).empty(), RiskRule::kAccountSettingFailed,
+             s_.AccountSettingFailure(t_.symbol), {}) ||
         Fail(s_.positions.contains(t_.symbol), RiskRule::kSymbolAlreadyOpen, "a position in the symbol is open", {}) ||
         Fail(HasOpenEntry(), RiskRule::kOpenOrderExists, "an entry order for the symbol is open", {}) ||
         Fail(t_.leverage > r.max_leverage, RiskRule::kLeverageExceedsLimit, "leverage above the limit",
@@ -192,7 +194,8 @@ TradeProposed Size(const strategy::EntryIdea& idea, const State& state, const co
   if (distance.is_zero() || t.entry_price.raw() <= 0) return t;  // qty 0: risk rejects it
   const Fixed risk_amount = state.balance.Mul(cfg.risk.risk_per_trade_pct).Div(kHundred);
   Fixed qty = risk_amount.Div(distance);
-  const Fixed max_notional = std::min(state.balance.Mul(t.leverage), cfg.risk.max_position_notional_usd);
+  const Fixed leverage_cap = state.balance.Mul(t.leverage).Mul(kHundred - cfg.risk.margin_buffer_pct).Div(kHundred);
+  const Fixed max_notional = std::min(leverage_cap, cfg.risk.max_position_notional_usd);
   qty = std::min(qty, max_notional.Div(t.entry_price));
   t.qty = qty.FloorTo(filters.qty_step);
   return t;

@@ -212,6 +212,21 @@ absl::Status Engine::OnUniverse(std::vector<UniverseCandidate> candidates, const
   return Commit();
 }
 
+absl::Status Engine::OnAccountSettings(std::vector<EventBody> outcomes) {
+  for (EventBody& e : outcomes) {
+    if (auto* f = std::get_if<AccountSettingFailed>(&e)) {
+      d_.log->Warning("account_setting_failed", LogFields().Add("symbol", f->symbol.value).Add("setting", f->setting)
+                                                    .Add("value", f->value).Add("code", static_cast<int64_t>(f->code))
+                                                    .Add("reason", f->reason));
+    } else if (auto* u = std::get_if<AccountSettingUpdated>(&e)) {
+      d_.log->Info("account_setting_updated", LogFields().Add("symbol", u->symbol.value).Add("setting", u->setting)
+                                                  .Add("value", u->value).Add("detail", u->detail));
+    }
+    RETURN_IF_ERROR(Emit(std::move(e)));
+  }
+  return Commit();
+}
+
 int64_t Engine::LastCloseMs() const {
   int64_t last = -1;
   for (const auto& [symbol, bar] : state_.last_bars) last = std::max(last, bar.open_time_ms + interval_ms_);

@@ -133,6 +133,10 @@ class Engine : private decision::Sink {
   // source: recorded bars, the venue's 24 h tickers), journaled as
   // UniverseUpdated and committed, with one universe_selected log line.
   absl::Status OnUniverse(std::vector<UniverseCandidate> candidates, const std::string& source);
+  // The venue account's set-up (AccountSettingUpdated / AccountSettingFailed
+  // events, see venue/binance/account_setup.h), journaled and committed; a
+  // failure is logged as a warning.
+  absl::Status OnAccountSettings(std::vector<EventBody> outcomes);
   // A step of the first (with one symbol: the only) traded symbol.
   absl::Status OnBar(const strategy::Bar& bar);
   // Reports a venue sent on its own (a real venue's user-data stream):

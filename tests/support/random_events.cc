@@ -206,6 +206,8 @@ std::vector<Event> OneOfEach() {
                        UniverseCandidate{Symbol{"ADAUSDT"}, 40'000'000, Fixed::FromInt(5), Fixed(), false, 2, false,
                                          "LOW_QUOTE_VOLUME"}},
                       {btc}},
+      AccountSettingUpdated{btc, "leverage", "2", "set"},
+      AccountSettingFailed{btc, "margin_type", "ISOLATED", -4048, "Margin type cannot be changed if there exists position."},
       TradingPaused{"api", "maintenance"},
       TradingResumed{"api", "maintenance done"},
       TradeCycleCompleted{1'672'675'500'000, 1, 1, 40, 1'672'675'800'000'000'000},

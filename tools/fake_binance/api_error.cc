@@ -48,6 +48,13 @@ constexpr Known kKnown[] = {
     {kUseAlgoOrderApi, "Order type not supported for this endpoint. Please use the Algo Order API endpoints instead."},
     {kQtyWithClosePosition, "Quantity must be zero with closePosition equals true"},
     {kMinNotional, "Order's notional must be no smaller than 5 (unless you choose reduce only)."},
+    {kNoNeedToChangeMarginType, "No need to change margin type."},
+    {kMarginTypeOpenOrders, "Margin type cannot be changed if there exists open orders."},
+    {kMarginTypePosition, "Margin type cannot be changed if there exists position."},
+    {kNoNeedToChangePositionSide, "No need to change position side."},
+    {kPositionSideNotMatch, "Order's position side does not match user's setting."},
+    {kPositionSideOpenOrders, "Position side cannot be changed if there exists open orders."},
+    {kPositionSidePosition, "Position side cannot be changed if there exists position."},
 };
 
 }  // namespace

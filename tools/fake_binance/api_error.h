@@ -52,6 +52,14 @@ inline constexpr int kDuplicateClientOrderId = -4116;
 inline constexpr int kUseAlgoOrderApi = -4120;
 inline constexpr int kQtyWithClosePosition = -4137;
 inline constexpr int kMinNotional = -4164;
+inline constexpr int kInvalidLeverage = -4028;
+inline constexpr int kNoNeedToChangeMarginType = -4046;
+inline constexpr int kMarginTypeOpenOrders = -4047;
+inline constexpr int kMarginTypePosition = -4048;
+inline constexpr int kNoNeedToChangePositionSide = -4059;
+inline constexpr int kPositionSideNotMatch = -4061;
+inline constexpr int kPositionSideOpenOrders = -4067;
+inline constexpr int kPositionSidePosition = -4068;
 
 struct ApiError {
   int http_status = 400;

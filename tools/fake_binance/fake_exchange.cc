@@ -127,7 +127,8 @@ int64_t SystemClockMs() {
 }
 
 FakeExchange::FakeExchange(ExchangeConfig config, std::vector<Bar> bars, Clock clock)
-    : config_(std::move(config)), bars_(std::move(bars)), clock_(std::move(clock)), wallet_(config_.start_balance) {
+    : config_(std::move(config)), bars_(std::move(bars)), clock_(std::move(clock)), wallet_(config_.start_balance),
+      leverage_(config_.leverage), margin_type_(config_.margin_type), dual_side_(config_.dual_side_position) {
   if (bars_.empty()) std::abort();  // a precondition; ReadBarsCsv never returns an empty feed
   position_.symbol = config_.symbol;
 }
@@ -204,6 +205,59 @@ std::optional<ApiError> FakeExchange::CheckSymbol(const Params& p, bool required
   return std::nullopt;
 }
 
+ApiResult<int64_t> FakeExchange::ChangeLeverage(const Params& p) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto e = CheckSymbol(p, true)) return *e;
+  std::optional<absl::string_view> text = Get(p, "leverage");
+  if (!text) return Missing("leverage");
+  int64_t leverage = 0;
+  if (!absl::SimpleAtoi(*text, &leverage) || leverage < 1 || leverage > 125) {
+    return Error(kInvalidLeverage, absl::StrCat("Leverage ", *text, " is not valid"));
+  }
+  leverage_ = leverage;
+  return leverage_;
+}
+
+std::optional<ApiError> FakeExchange::ChangeMarginType(const Params& p) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto e = CheckSymbol(p, true)) return *e;
+  std::optional<absl::string_view> type = Get(p, "marginType");
+  if (!type) return Missing("marginType");
+  if (*type != "ISOLATED" && *type != "CROSSED") return Missing("marginType");
+  if (*type == margin_type_) return Error(kNoNeedToChangeMarginType);
+  if (!position_.qty.is_zero()) return Error(kMarginTypePosition);
+  if (OpenOrderCount() > 0) return Error(kMarginTypeOpenOrders);
+  margin_type_ = std::string(*type);
+  return std::nullopt;
+}
+
+bool FakeExchange::DualSidePosition() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return dual_side_;
+}
+
+std::optional<ApiError> FakeExchange::ChangeDualSidePosition(const Params& p) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::optional<absl::string_view> text = Get(p, "dualSidePosition");
+  if (!text || (*text != "true" && *text != "false")) return Missing("dualSidePosition");
+  const bool dual = *text == "true";
+  if (dual == dual_side_) return Error(kNoNeedToChangePositionSide);
+  if (!position_.qty.is_zero()) return Error(kPositionSidePosition);
+  if (OpenOrderCount() > 0 || OpenAlgoCount() > 0) return Error(kPositionSideOpenOrders);
+  dual_side_ = dual;
+  return std::nullopt;
+}
+
+int64_t FakeExchange::leverage() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return leverage_;
+}
+
+std::string FakeExchange::margin_type() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return margin_type_;
+}
+
 Fixed FakeExchange::Reducible(Side side) const {
   if (position_.qty.is_zero()) return Fixed();
   const bool long_pos = position_.qty.raw() > 0;
@@ -212,10 +266,10 @@ Fixed FakeExchange::Reducible(Side side) const {
 
 AccountSnapshot FakeExchange::AccountLocked() const {
   AccountSnapshot a;
-  const Fixed lev = Fixed::FromInt(config_.leverage);
+  const Fixed lev = Fixed::FromInt(leverage_);
   a.mark_price = Current().close;
   a.position = position_;
-  a.leverage = config_.leverage;
+  a.leverage = leverage_;
   a.wallet_balance = wallet_;
   a.unrealized_pnl = position_.qty.Mul(a.mark_price - position_.entry_price);
   const Fixed notional = position_.qty.Abs().Mul(a.mark_price);
@@ -237,7 +291,7 @@ std::optional<ApiError> FakeExchange::CheckMargin(Side side, Fixed qty, Fixed pr
   if (increase.is_zero()) return std::nullopt;
   const AccountSnapshot a = AccountLocked();
   const Fixed free = wallet_ + a.unrealized_pnl - a.position_initial_margin - a.open_order_initial_margin;
-  const Fixed lev = Fixed::FromInt(config_.leverage);
+  const Fixed lev = Fixed::FromInt(leverage_);
   const Fixed need = increase.Mul(price).Div(lev) + increase.Mul(price).Mul(config_.taker_fee_rate);
   if (need > free) return Error(kMarginInsufficient);
   return std::nullopt;
@@ -336,6 +390,8 @@ ApiResult<NewOrderResult> FakeExchange::NewOrder(const Params& p) {
   ApiResult<Order> parsed = ParseNewOrder(p);
   if (!parsed.ok()) return parsed.error();
   Order o = std::move(parsed.value());
+  // Hedge mode needs positionSide LONG/SHORT on every order.
+  if (dual_side_ && Get(p, "positionSide").value_or("BOTH") == "BOTH") return Error(kPositionSideNotMatch);
   if (auto e = CheckAccountFor(o)) return *e;
   if (o.client_order_id.empty()) o.client_order_id = absl::StrCat("autoclientid", next_auto_id_++);
   o.order_id = next_order_id_++;
@@ -868,6 +924,9 @@ std::string FakeExchange::StateJson() const {
       .Int("serverTime", NowLocked())
       .Int("clockSkewMs", skew_ms_)
       .Str("symbol", config_.symbol)
+      .Int("leverage", leverage_)
+      .Str("marginType", margin_type_)
+      .Bool("dualSidePosition", dual_side_)
       .Int("barIndex", static_cast<int64_t>(bar_index_))
       .Int("barCount", static_cast<int64_t>(bars_.size()))
       .Raw("bar", JsonObject()

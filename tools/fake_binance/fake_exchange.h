@@ -92,7 +92,9 @@ struct ExchangeConfig {
   Fixed taker_fee_rate = Fixed::FromRaw(40'000);       // 0.0004 = 0.04 %
   Fixed maker_fee_rate = Fixed::FromRaw(20'000);       // 0.0002 = 0.02 %
   Fixed maint_margin_rate = Fixed::FromRaw(400'000);   // 0.004
-  int64_t leverage = 20;
+  int64_t leverage = 20;          // at start; POST /fapi/v1/leverage changes it
+  std::string margin_type = "CROSSED";  // at start (Binance's default)
+  bool dual_side_position = false;      // at start: hedge mode when true
   int64_t listen_key_ttl_ms = 60 * 60 * 1000;
   int64_t max_open_orders = 200;      // MAX_NUM_ORDERS: beyond it -2025
   int64_t max_open_algo_orders = 10;  // MAX_NUM_ALGO_ORDERS: beyond it -4045
@@ -214,6 +216,17 @@ class FakeExchange {
   ApiResult<std::vector<AlgoOrder>> OpenAlgoOrders(const Params& p);
   // positionRisk / account / balance.
   AccountSnapshot Account() const;
+  // Account settings, as Binance checks them: POST /fapi/v1/leverage
+  // (1..125, else -4028), POST /fapi/v1/marginType (-4046 when it already
+  // is, -4047/-4048 with open orders or a position), GET/POST
+  // /fapi/v1/positionSide/dual (-4059, -4067, -4068 alike). In hedge mode
+  // an order without positionSide is -4061.
+  ApiResult<int64_t> ChangeLeverage(const Params& p);
+  std::optional<ApiError> ChangeMarginType(const Params& p);
+  bool DualSidePosition() const;
+  std::optional<ApiError> ChangeDualSidePosition(const Params& p);
+  int64_t leverage() const;
+  std::string margin_type() const;
   // GET /fapi/v1/userTrades: symbol (required), orderId, limit (default 500,
   // max 1000); oldest first. Trades beyond history_max are forgotten.
   ApiResult<std::vector<Trade>> UserTrades(const Params& p) const;
@@ -312,6 +325,9 @@ class FakeExchange {
   int64_t next_trade_id_ = 500'000'001;
   int64_t next_auto_id_ = 1;
   int partial_fill_next_percent_ = 0;
+  int64_t leverage_ = 20;
+  std::string margin_type_;
+  bool dual_side_ = false;
   std::vector<ListenKey> listen_keys_;
   std::deque<std::string> user_events_;
   int64_t user_events_dropped_ = 0;

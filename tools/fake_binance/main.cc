@@ -38,6 +38,8 @@ struct Flags {
   std::string balance = "10000", tick_size = "0.10", step_size = "0.001", min_notional = "5";
   std::string taker_fee = "0.0004", maker_fee = "0.0002";
   int64_t leverage = 20, weight_limit = 2400, start_bar = 0;
+  std::string margin_type = "CROSSED";
+  bool hedge_mode = false;
   bool verbose = false;
 };
 
@@ -68,6 +70,8 @@ int Run(const Flags& f) {
   if (f.leverage < 1 || f.leverage > 125) return Fail("--leverage: expected 1..125", 2);
   if (f.weight_limit < 1) return Fail("--weight-limit: expected a positive integer", 2);
   config.leverage = f.leverage;
+  config.margin_type = f.margin_type;
+  config.dual_side_position = f.hedge_mode;
 
   absl::StatusOr<std::vector<fb::Bar>> bars = fb::ReadBarsCsv(f.data);
   if (!bars.ok()) return Fail(bars.status().message());
@@ -140,7 +144,10 @@ int main(int argc, char** argv) {
   app.add_option("--min-notional", f.min_notional, "MIN_NOTIONAL notional (default 5)");
   app.add_option("--taker-fee", f.taker_fee, "Taker commission rate (default 0.0004)");
   app.add_option("--maker-fee", f.maker_fee, "Maker commission rate (default 0.0002)");
-  app.add_option("--leverage", f.leverage, "Leverage for margin checks (default 20)");
+  app.add_option("--leverage", f.leverage, "Leverage at start, for margin checks (default 20; POST /fapi/v1/leverage changes it)");
+  app.add_option("--margin-type", f.margin_type, "Margin type at start (default CROSSED)")
+      ->check(CLI::IsMember({"ISOLATED", "CROSSED"}));
+  app.add_flag("--hedge-mode", f.hedge_mode, "Start the account in hedge (dual-side) position mode");
   app.add_option("--weight-limit", f.weight_limit, "REQUEST_WEIGHT per minute before 429 (default 2400)");
   app.add_option("--start-bar", f.start_bar, "Start at this bar of the file (default 0)");
   app.add_flag("--verbose", f.verbose, "Log every request to stderr");

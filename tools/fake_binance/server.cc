@@ -383,6 +383,24 @@ void FakeBinanceServer::Impl::RegisterRoutes() {
              sig(5, 0, [&ex, &cfg](const Params&) { return Ok(BalanceJson(ex.Account(), cfg)); }));
   }
 
+  // Account settings (TRADE / USER_DATA).
+  Register("POST", "/fapi/v1/leverage", sig(1, 0, [&ex, &cfg](const Params& p) {
+             ApiResult<int64_t> r = ex.ChangeLeverage(p);
+             if (!r.ok()) return Fail(r.error());
+             return Ok(JsonObject().Int("leverage", *r).Str("maxNotionalValue", "1000000").Str("symbol", cfg.symbol).Close());
+           }));
+  Register("POST", "/fapi/v1/marginType", sig(1, 0, [&ex](const Params& p) {
+             std::optional<ApiError> e = ex.ChangeMarginType(p);
+             return e ? Fail(*e) : Ok(JsonObject().Int("code", 200).Str("msg", "success").Close());
+           }));
+  Register("GET", "/fapi/v1/positionSide/dual", sig(30, 0, [&ex](const Params&) {
+             return Ok(JsonObject().Bool("dualSidePosition", ex.DualSidePosition()).Close());
+           }));
+  Register("POST", "/fapi/v1/positionSide/dual", sig(1, 0, [&ex](const Params& p) {
+             std::optional<ApiError> e = ex.ChangeDualSidePosition(p);
+             return e ? Fail(*e) : Ok(JsonObject().Int("code", 200).Str("msg", "success").Close());
+           }));
+
   // User-data stream keys: API key, no signature.
   auto key_only = [](std::function<Reply(const Params&)> h) {
     return Endpoint{Security::kApiKey, 1, 0, false, std::move(h)};
