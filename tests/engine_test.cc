@@ -15,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/event_log.h"
+#include "tests/support/scripted_strategy.h"
 #include "tests/support/temp_dir.h"
 
 namespace apollo {
@@ -28,24 +29,7 @@ const Symbol kBtc{"BTCUSDT"};
 
 Fixed F(const char* s) { return *Fixed::Parse(s); }
 
-// Returns, for the bar fed last, whatever the test scripted for it.
-class ScriptedStrategy : public strategy::Strategy {
- public:
-  const std::string& name() const override { return name_; }
-  std::string version() const override { return "test"; }
-  size_t WarmupBars() const override { return 1; }
-  void OnBar(const strategy::Bar& bar) override { last_open_ms_ = bar.open_time_ms; }
-  strategy::Decision Decide(const State&, int64_t) const override {
-    auto it = script_.find(last_open_ms_);
-    return it == script_.end() ? strategy::Decision{} : it->second;
-  }
-  void At(int64_t open_ms, strategy::Decision d) { script_[open_ms] = std::move(d); }
-
- private:
-  std::string name_ = "scripted";
-  int64_t last_open_ms_ = 0;
-  std::map<int64_t, strategy::Decision> script_;
-};
+using testing::ScriptedStrategy;
 
 strategy::Decision Long(Fixed close, Fixed stop, Fixed take_profit) {
   strategy::EntryIdea idea;

@@ -15,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/event_log.h"
+#include "tests/support/scripted_strategy.h"
 #include "tests/support/temp_dir.h"
 
 namespace apollo {
@@ -28,25 +29,7 @@ const Symbol kAda{"ADAUSDT"}, kBtc{"BTCUSDT"}, kEth{"ETHUSDT"};
 
 Fixed F(const char* s) { return *Fixed::Parse(s); }
 
-// Returns, for the bar fed last, what the test scripted; remembers every bar fed.
-class ScriptedStrategy : public strategy::Strategy {
- public:
-  const std::string& name() const override { return name_; }
-  std::string version() const override { return "test"; }
-  size_t WarmupBars() const override { return 2; }
-  void OnBar(const strategy::Bar& bar) override { fed.push_back(bar.open_time_ms); }
-  strategy::Decision Decide(const State&, int64_t) const override {
-    if (fed.empty()) return {};
-    auto it = script_.find(fed.back());
-    return it == script_.end() ? strategy::Decision{} : it->second;
-  }
-  void At(int64_t open_ms, strategy::Decision d) { script_[open_ms] = std::move(d); }
-  std::vector<int64_t> fed;
-
- private:
-  std::string name_ = "scripted";
-  std::map<int64_t, strategy::Decision> script_;
-};
+using testing::ScriptedStrategy;
 
 // A long idea on `symbol` at `close` with the given score: stop 1% below,
 // take-profit 2% above.
@@ -81,7 +64,7 @@ class PortfolioTest : public ::testing::Test {
     engine_.reset();
     venue_.reset();
     ledger_.reset();
-    for (auto& [symbol, s] : strategies_) s = std::make_unique<ScriptedStrategy>();
+    for (auto& [symbol, s] : strategies_) s = std::make_unique<ScriptedStrategy>(/*warmup_bars=*/2);
     ledger_ = *ledger::Ledger::OpenWriter(dir_.Sub("ledger"), {});
     log_ = std::make_unique<runtime::Log>(*runtime::Log::Open(dir_.Sub("bot.log"), runtime::LogLevel::kDebug));
     runtime::EngineDeps deps;
