@@ -53,29 +53,46 @@ struct SymbolData {
   std::string files;  // for messages and the summary
 };
 
-// The bars of one open time, one per symbol that has one.
-struct Step {
-  int64_t open_time_ms = 0;
-  std::vector<SymbolBar> bars;
+// Every symbol's bars merged by open time into steps, compactly (a run may
+// hold millions of bars): `bars` lists each step's bars in symbol order,
+// `steps` where each step's run of them starts.
+struct Steps {
+  struct Ref {
+    const Symbol* symbol;
+    const strategy::Bar* bar;
+  };
+  struct Step {
+    int64_t open_time_ms;
+    uint32_t first, count;  // into bars
+  };
+  std::vector<Ref> bars;
+  std::vector<Step> steps;
+
+  // The step's bars as the engine takes them.
+  void Fill(const Step& step, std::vector<SymbolBar>* out) const {
+    out->clear();
+    for (uint32_t i = step.first; i < step.first + step.count; ++i) out->push_back({*bars[i].symbol, *bars[i].bar});
+  }
 };
 
-// Every symbol's bars merged by open time into steps (symbol order within).
-std::vector<Step> MergeSteps(const absl::btree_map<Symbol, SymbolData>& data) {
-  std::vector<Step> steps;
-  absl::btree_map<Symbol, size_t> next;
-  for (const auto& [symbol, d] : data) next[symbol] = 0;
+Steps MergeSteps(const absl::btree_map<Symbol, SymbolData>& data) {
+  Steps out;
+  std::vector<size_t> next(data.size(), 0);
   for (;;) {
     int64_t open_ms = INT64_MAX;
+    size_t k = 0;
     for (const auto& [symbol, d] : data) {
-      if (next[symbol] < d.series.bars.size()) open_ms = std::min(open_ms, d.series.bars[next[symbol]].open_time_ms);
+      if (next[k] < d.series.bars.size()) open_ms = std::min(open_ms, d.series.bars[next[k]].open_time_ms);
+      ++k;
     }
-    if (open_ms == INT64_MAX) return steps;
-    Step step{open_ms, {}};
+    if (open_ms == INT64_MAX) return out;
+    const auto first = static_cast<uint32_t>(out.bars.size());
+    k = 0;
     for (const auto& [symbol, d] : data) {
-      size_t& i = next[symbol];
-      if (i < d.series.bars.size() && d.series.bars[i].open_time_ms == open_ms) step.bars.push_back({symbol, d.series.bars[i++]});
+      size_t& i = next[k++];
+      if (i < d.series.bars.size() && d.series.bars[i].open_time_ms == open_ms) out.bars.push_back({&symbol, &d.series.bars[i++]});
     }
-    steps.push_back(std::move(step));
+    out.steps.push_back({open_ms, first, static_cast<uint32_t>(out.bars.size()) - first});
   }
 }
 
@@ -135,15 +152,16 @@ std::vector<std::string> SymbolNames(const absl::btree_map<Symbol, SymbolData>& 
 }
 
 // From start-up to the stop: the steps after the resume point, paced.
-absl::StatusOr<RunSummary> RunLoop(const RunOptions& o, Log& log, const std::vector<Step>& steps,
+absl::StatusOr<RunSummary> RunLoop(const RunOptions& o, Log& log, const Steps& merged,
                                    absl::btree_map<Symbol, SymbolData>& data, const std::string& data_names,
                                    int64_t interval_ms, int64_t resume_after_ms, Engine& engine, DataClock& clock,
                                    Surface& surface, absl::Time t0) {
   RETURN_IF_ERROR(engine.Start());
   surface.Publish(false);
 
+  const std::vector<Steps::Step>& steps = merged.steps;
   auto next = std::upper_bound(steps.begin(), steps.end(), resume_after_ms,
-                               [](int64_t t, const Step& s) { return t < s.open_time_ms; });
+                               [](int64_t t, const Steps::Step& s) { return t < s.open_time_ms; });
   const auto first = next;
   // Recorded bars are known ahead: at --speed max each strategy may compute
   // from its symbol's on another thread (the same decisions, sooner).
@@ -162,14 +180,16 @@ absl::StatusOr<RunSummary> RunLoop(const RunOptions& o, Log& log, const std::vec
   RunSummary summary;
   const absl::Time run_start = absl::Now();
   const int64_t first_close_ms = next == steps.end() ? 0 : next->open_time_ms + interval_ms;
+  std::vector<SymbolBar> step_bars;
   for (; next != steps.end() && StopSignal() == 0 && !engine.stop_requested(); ++next) {
     const int64_t close_ms = next->open_time_ms + interval_ms;
     RETURN_IF_ERROR(Pace(o.speed, run_start, first_close_ms, close_ms, surface, engine, log));
     if (StopSignal() != 0 || engine.stop_requested()) break;
     clock.Set(close_ms * kNsPerMs);
     RETURN_IF_ERROR(MaybeChooseUniverse(engine, data, steps.front().open_time_ms, close_ms, interval_ms));
-    RETURN_IF_ERROR(engine.OnStep(next->bars));
-    summary.bars_this_run += next->bars.size();
+    merged.Fill(*next, &step_bars);
+    RETURN_IF_ERROR(engine.OnStep(step_bars));
+    summary.bars_this_run += step_bars.size();
     if (o.on_bar) o.on_bar(static_cast<uint64_t>(next - first) + 1, static_cast<uint64_t>(steps.end() - first));
     surface.Publish(true);
     RETURN_IF_ERROR(surface.HandleCommands());
@@ -283,7 +303,7 @@ absl::StatusOr<RunSummary> RunPaper(const RunOptions& o, Log& log) {
       gaps.push_back(g);
     }
   }
-  const std::vector<Step> steps = MergeSteps(data);
+  const Steps steps = MergeSteps(data);
   const std::string data_names = absl::StrJoin(names, "; ");
 
   ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ledger> ledger, ledger::Ledger::OpenWriter(o.ledger_dir, {.faults = o.ledger_faults}));
@@ -315,7 +335,7 @@ absl::StatusOr<RunSummary> RunPaper(const RunOptions& o, Log& log) {
   // time only moves forward.
   int64_t resume_after_ms = INT64_MIN;
   for (const auto& [symbol, bar] : engine.state().last_bars) resume_after_ms = std::max(resume_after_ms, bar.open_time_ms);
-  clock.Set((resume_after_ms == INT64_MIN ? steps.front().open_time_ms : resume_after_ms + interval_ms) * kNsPerMs);
+  clock.Set((resume_after_ms == INT64_MIN ? steps.steps.front().open_time_ms : resume_after_ms + interval_ms) * kNsPerMs);
   Surface surface(o, engine);
   absl::StatusOr<RunSummary> result =
       RunLoop(o, log, steps, data, data_names, interval_ms, resume_after_ms, engine, clock, surface, t0);
