@@ -55,14 +55,13 @@ struct SymbolDecision {
   risk::Filters fallback;
 };
 
-// A step's decisions, one per traded symbol in symbol order: first the
-// exits they ask for (unless one is on its way), then every entry signal,
-// then the proposals best score first (ties in symbol order; symbols outside
-// a journaled universe look for none), each as the
-// sized trade, risk's verdict with its numbers and, approved, the entry
-// order. Each proposal is judged on the state the ones before it left, so
-// risk.max_positions holds across the portfolio. With one symbol: its exit,
-// its signal, its proposal.
+// A step's decisions, one per symbol that had a bar, in symbol order: first
+// the exits they ask for (unless one is on its way), then every entry signal
+// (none for a symbol outside a journaled universe), then the proposals best
+// score first (ties in symbol order), each as the sized trade, risk's verdict
+// with its numbers and, approved, the entry order. Each proposal is judged
+// on the state the ones before it left, so risk.max_positions holds across
+// the portfolio. With one symbol: its exit, its signal, its proposal.
 absl::StatusOr<Counts> ActStep(std::span<const SymbolDecision> decisions, const config::Config& cfg, int64_t now_ns,
                                Sink& sink);
 
