@@ -268,6 +268,19 @@ TEST_F(ConfigTest, UniverseSymbolsWithARepeatOrABadSymbolIsRefusedInOneLine) {
             "environment UNIVERSE__SYMBOLS: each symbol must be upper-case letters and digits, e.g. BTCUSDT (got BTCUSDT,,ETHUSDT)");
 }
 
+TEST_F(ConfigTest, TheSeedsRetryKeysAreReadAndAMaxDelayBelowTheFirstIsRefused) {
+  absl::StatusOr<Config> cfg = LoadConfig(
+      Write("execution:\n  retry_attempts: 5\n  retry_initial_delay_ms: 1000\n  retry_max_delay_ms: 10000\n"), NoEnv());
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->execution.retry_attempts, 5);
+  EXPECT_EQ(cfg->execution.retry_initial_delay_ms, 1000);
+  EXPECT_EQ(cfg->execution.retry_max_delay_ms, 10000);
+  EXPECT_EQ(ErrorOf("execution:\n  retry_initial_delay_ms: 1000\n  retry_max_delay_ms: 500\n"),
+            Path() + ": execution.retry_max_delay_ms: must be >= execution.retry_initial_delay_ms (1000) (got 500)");
+  EXPECT_EQ(ErrorOf("execution:\n  retry_attempts: 11\n"),
+            Path() + ": execution.retry_attempts: must be >= 0 and <= 10 (got 11)");
+}
+
 TEST_F(ConfigTest, SectionThatIsNotAMapIsRejected) {
   EXPECT_EQ(ErrorOf("risk: 5\n"), Path() + ": risk: must be a map of keys (got 5)");
   EXPECT_EQ(ErrorOf("- a\n- b\n"), Path() + ": must be a map of sections");

@@ -315,6 +315,9 @@ std::vector<Field> MakeFields() {
       FixedKey(KEY(execution.limit_order_buffer_pct), kPercentOrZero),
       IntKey(KEY(execution.entry_max_duration_sec), {.ge = 1, .le = 7 * 86400}),
       ChoiceKey(KEY(execution.margin_type), {"ISOLATED", "CROSSED"}),
+      IntKey(KEY(execution.retry_attempts), {.ge = 0, .le = 10}),
+      IntKey(KEY(execution.retry_initial_delay_ms), {.ge = 10, .le = 60'000}),
+      IntKey(KEY(execution.retry_max_delay_ms), {.ge = 10, .le = 600'000}),
       // paper_sim
       TextKey(KEY(binance.base_url), R::kNonEmpty),
       TextKey(KEY(binance.ws_url), R::kNonEmpty),
@@ -463,6 +466,11 @@ const std::vector<CrossCheck>& CrossChecks() {
          if (c.strategy.indicators.ema_slow > c.strategy.indicators.ema_fast) return std::nullopt;
          return absl::StrCat("must be > strategy.indicators.ema_fast (",
                              c.strategy.indicators.ema_fast, ")");
+       }},
+      {"execution.retry_max_delay_ms",
+       [](const Config& c) -> std::optional<std::string> {
+         if (c.execution.retry_max_delay_ms >= c.execution.retry_initial_delay_ms) return std::nullopt;
+         return absl::StrCat("must be >= execution.retry_initial_delay_ms (", c.execution.retry_initial_delay_ms, ")");
        }},
       // The seed refuses to start live with more than two positions.
       {"risk.max_positions",

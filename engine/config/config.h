@@ -127,6 +127,12 @@ struct ExecutionConfig {
   // Set on every traded symbol at each testnet/live start (with leverage
   // risk.default_leverage, and the account in one-way position mode).
   std::string margin_type = "ISOLATED";  // execution.margin_type: ISOLATED|CROSSED
+  // Venue REST calls failing with 429, 5xx or a transport error are retried
+  // this many times, waiting from the initial delay, doubling, up to the max
+  // (the seed's keys; Apollo's delays are shorter than the seed's 1 s / 10 s).
+  int retry_attempts = 3;
+  int retry_initial_delay_ms = 250;
+  int retry_max_delay_ms = 5000;
 };
 
 // Binance USDⓈ-M endpoints (testnet and live) and the user-data stream.

@@ -50,9 +50,6 @@ const std::vector<Key>& Table() {
       // execution
       Missing("execution.max_slippage_pct"),
       Missing("execution.max_spread_pct"),
-      Missing("execution.retry_attempts"),
-      Missing("execution.retry_initial_delay_ms"),
-      Missing("execution.retry_max_delay_ms"),
       Fixed("execution.position_mode", "ONE_WAY",
             "orders carry no positionSide, so each testnet/live start puts the account in one-way mode"),
       Missing("execution.use_dynamic_spread_threshold"),

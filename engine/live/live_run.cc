@@ -137,6 +137,9 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   rest.time_sync_interval_ms = int64_t{cfg.binance.time_sync_interval_sec} * 1000;
   rest.connect_timeout_ms = cfg.binance.connect_timeout_ms;
   rest.request_timeout_ms = cfg.binance.request_timeout_ms;
+  rest.max_retries = cfg.execution.retry_attempts;
+  rest.backoff_initial_ms = cfg.execution.retry_initial_delay_ms;
+  rest.backoff_max_ms = cfg.execution.retry_max_delay_ms;
   venue::binance::RestHooks hooks;
   hooks.on_request = [&lo](const venue::binance::RequestSample& r) {
     if (lo.on_rest_request) lo.on_rest_request(r.latency_seconds, r.usage.used_weight_1m);
