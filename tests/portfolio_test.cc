@@ -15,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/event_log.h"
+#include "tests/support/ledgers.h"
 #include "tests/support/scripted_strategy.h"
 #include "tests/support/temp_dir.h"
 
@@ -103,12 +104,9 @@ class PortfolioTest : public ::testing::Test {
   ScriptedStrategy& Strategy(const Symbol& s) { return *strategies_[s]; }
 
   std::vector<Event> Events() {
-    std::vector<Event> out;
-    EXPECT_TRUE(ledger_->Scan(1, ledger_->head().last_seq, [&](const ledger::RecordView& r) {
-      out.push_back(*ledger::DecodeRecord(r));
-      return absl::OkStatus();
-    }).ok());
-    return out;
+    absl::StatusOr<std::vector<Event>> events = testing::ReadEvents(*ledger_);
+    EXPECT_TRUE(events.ok()) << events.status();
+    return events.ok() ? *std::move(events) : std::vector<Event>{};
   }
   // The events of the last Step(), its orders' outcomes included.
   std::vector<Event> LastStep() {

@@ -20,14 +20,12 @@
 
 namespace apollo::testing {
 
-// Every event of the ledger at `dir` (an audit reader: safe beside a writer).
-inline absl::StatusOr<std::vector<Event>> ReadEvents(const std::string& dir) {
-  auto ledger = ledger::Ledger::OpenReader(dir);
-  if (!ledger.ok()) return ledger.status();
+// Every event of an open ledger, oldest first.
+inline absl::StatusOr<std::vector<Event>> ReadEvents(const ledger::Ledger& ledger) {
   std::vector<Event> events;
-  const uint64_t head = (*ledger)->head().last_seq;
+  const uint64_t head = ledger.head().last_seq;
   if (head == 0) return events;
-  absl::Status st = (*ledger)->Scan(1, head, [&](const ledger::RecordView& r) -> absl::Status {
+  absl::Status st = ledger.Scan(1, head, [&](const ledger::RecordView& r) -> absl::Status {
     auto e = ledger::DecodeRecord(r);
     if (!e.ok()) return e.status();
     events.push_back(*std::move(e));
@@ -35,6 +33,13 @@ inline absl::StatusOr<std::vector<Event>> ReadEvents(const std::string& dir) {
   });
   if (!st.ok()) return st;
   return events;
+}
+
+// Every event of the ledger at `dir` (an audit reader: safe beside a writer).
+inline absl::StatusOr<std::vector<Event>> ReadEvents(const std::string& dir) {
+  auto ledger = ledger::Ledger::OpenReader(dir);
+  if (!ledger.ok()) return ledger.status();
+  return ReadEvents(**ledger);
 }
 
 // The state at the head: from the newest snapshot plus the tail (what a
