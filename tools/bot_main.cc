@@ -234,7 +234,6 @@ int Run(const Flags& flags) {
 
   runtime::RunOptions options;
   options.cfg = *cfg;
-  options.data_file = cfg->storage.data_file;
   if (cfg->run.mode == Mode::kPaper) {
     if (absl::Status st = PaperData(*cfg, flags.data, &options.symbol_data, &options.symbol_filters, &options.filters_source);
         !st.ok()) {

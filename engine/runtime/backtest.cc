@@ -121,10 +121,7 @@ absl::StatusOr<BacktestResult> RunBacktest(const BacktestOptions& o) {
   }
   run.cfg.storage.ledger_path = ledger_dir;
   run.cfg.storage.logs_path = logs_dir;
-  if (o.like_ledger.empty()) {
-    run.data_files = o.data_files;
-    run.symbol_data = o.symbol_data;
-  }
+  if (o.like_ledger.empty()) run.symbol_data = o.symbol_data;
   if (!o.symbol_filters.empty()) {
     run.symbol_filters = o.symbol_filters;
     run.filters_source = o.filters_source;

@@ -2,7 +2,7 @@
 // trade, over recorded bars with the paper venue, into a ledger of the same
 // format (so every `replay` command works on it), then a report.
 //
-//   BacktestOptions o;  o.cfg = ...;  o.data_files = {...};  o.report_dir = "out";
+//   BacktestOptions o;  o.cfg = ...;  o.symbol_data = {{"BTCUSDT", {...}}};  o.report_dir = "out";
 //   ASSIGN_OR_RETURN(BacktestResult r, RunBacktest(o));
 //   std::fputs(r.markdown.c_str(), stdout);
 //
@@ -28,7 +28,6 @@ namespace apollo::runtime {
 
 struct BacktestOptions {
   config::Config cfg;  // flags already applied (--set, --initial-equity, --fee-pct, ...)
-  std::vector<std::string> data_files;  // cfg.run.symbol's, unless symbol_data is set
   // As RunOptions: each symbol's files, and filters (from a recorded exchangeInfo).
   absl::btree_map<std::string, std::vector<std::string>> symbol_data;
   absl::btree_map<std::string, risk::Filters> symbol_filters;
@@ -40,7 +39,7 @@ struct BacktestOptions {
   std::string build_version;
   std::function<void(uint64_t done, uint64_t total)> on_bar;
   // Re-run the bars journaled in this paper/testnet/live ledger (instead of
-  // data_files) and compare the two runs' trades (BacktestResult::comparison).
+  // symbol_data) and compare the two runs' trades (BacktestResult::comparison).
   std::string like_ledger;
 };
 

@@ -78,9 +78,6 @@ class Lines {
   int64_t number_ = 0;
 };
 
-std::string Iso(int64_t ms) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixMillis(ms), absl::UTCTimeZone());
-}
 
 std::string IntervalName(int64_t interval_ms) {
   static constexpr std::pair<int64_t, const char*> kUnits[] = {
@@ -118,7 +115,7 @@ absl::Status ParseBinanceOpenTime(absl::string_view text, int64_t* ms, bool* mic
     return absl::OkStatus();
   }
   if (raw % 1000 != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("open_time ", raw, " (microseconds, ", Iso(raw / 1000),
+    return absl::InvalidArgumentError(absl::StrCat("open_time ", raw, " (microseconds, ", IsoUtc(raw / 1000),
                                                    ") is not a whole millisecond"));
   }
   *ms = raw / 1000;
@@ -134,7 +131,7 @@ absl::Status CheckBinanceCloseTime(absl::string_view text, int64_t open_ms, bool
   const int64_t open = open_ms * per_ms;
   if (close > open && close - open < interval_ms * per_ms) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat("close_time ", close, " is not inside the ", IntervalName(interval_ms),
-                                                 " bar opened at ", Iso(open_ms),
+                                                 " bar opened at ", IsoUtc(open_ms),
                                                  " (is the file of another interval?)"));
 }
 
@@ -148,7 +145,7 @@ absl::Status ParseOhlcv(const Columns& cols, strategy::Bar* bar) {
   }
   if (bar->low.raw() <= 0 || bar->low > std::min(bar->open, bar->close) ||
       bar->high < std::max(bar->open, bar->close) || bar->volume.raw() < 0) {
-    return absl::InvalidArgumentError(absl::StrCat("inconsistent OHLCV at ", Iso(bar->open_time_ms),
+    return absl::InvalidArgumentError(absl::StrCat("inconsistent OHLCV at ", IsoUtc(bar->open_time_ms),
                                                    " (need 0 < low <= open,close <= high, volume >= 0)"));
   }
   return absl::OkStatus();
@@ -166,7 +163,7 @@ absl::Status ParseRow(absl::string_view row, Format format, int64_t interval_ms,
                                              : ParseBinanceOpenTime(cols.text[0], &bar->open_time_ms, &micros));
   RETURN_IF_ERROR(ParseOhlcv(cols, bar));
   if (bar->open_time_ms % interval_ms != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("open time ", Iso(bar->open_time_ms), " (", bar->open_time_ms,
+    return absl::InvalidArgumentError(absl::StrCat("open time ", IsoUtc(bar->open_time_ms), " (", bar->open_time_ms,
                                                    " ms) is not on the ", IntervalName(interval_ms), " grid"));
   }
   if (format == Format::kBundled) return absl::OkStatus();
@@ -259,15 +256,15 @@ class SeriesReader {
     if (open_ms > last_->open_time_ms) return absl::OkStatus();
     if (file != last_->file) {
       return Error(file, line_no,
-                   absl::StrCat("starts at ", Iso(open_ms), ", not after the end of ", paths_[last_->file],
-                                " (last bar ", Iso(last_->open_time_ms), " at line ", last_->line,
+                   absl::StrCat("starts at ", IsoUtc(open_ms), ", not after the end of ", paths_[last_->file],
+                                " (last bar ", IsoUtc(last_->open_time_ms), " at line ", last_->line,
                                 "): the files overlap or are out of order"));
     }
     if (open_ms == last_->open_time_ms) {
-      return Error(file, line_no, absl::StrCat("duplicate bar ", Iso(open_ms), " (also at line ", last_->line, ")"));
+      return Error(file, line_no, absl::StrCat("duplicate bar ", IsoUtc(open_ms), " (also at line ", last_->line, ")"));
     }
     return Error(file, line_no,
-                 absl::StrCat("bar ", Iso(open_ms), " is not after the previous bar ", Iso(last_->open_time_ms),
+                 absl::StrCat("bar ", IsoUtc(open_ms), " is not after the previous bar ", IsoUtc(last_->open_time_ms),
                               " (line ", last_->line, "): rows must be in time order"));
   }
 
@@ -287,8 +284,8 @@ class SeriesReader {
     const std::string end_of_previous =
         file == last_->file ? "" : absl::StrCat(", the end of ", paths_[last_->file]);
     return Error(file, line_no,
-                 absl::StrCat("gap of ", missing, missing == 1 ? " bar" : " bars", " after ", Iso(after_ms),
-                              end_of_previous, " (next bar ", Iso(open_ms), "); pass --allow-gaps to run anyway"));
+                 absl::StrCat("gap of ", missing, missing == 1 ? " bar" : " bars", " after ", IsoUtc(after_ms),
+                              end_of_previous, " (next bar ", IsoUtc(open_ms), "); pass --allow-gaps to run anyway"));
   }
 
   absl::Status Error(size_t file, int64_t line_no, absl::string_view what) const {
@@ -302,6 +299,10 @@ class SeriesReader {
 };
 
 }  // namespace
+
+std::string IsoUtc(int64_t ms) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixMillis(ms), absl::UTCTimeZone());
+}
 
 absl::StatusOr<BarSeries> ReadBars(const std::vector<std::string>& paths, const BarReadOptions& options) {
   if (paths.empty()) return absl::InvalidArgumentError("no bar files given");

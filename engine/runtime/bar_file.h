@@ -67,6 +67,10 @@ struct BarSeries {
 [[nodiscard]] absl::StatusOr<BarSeries> ReadBars(const std::vector<std::string>& paths,
                                                  const BarReadOptions& options);
 
+// `ms` (Unix milliseconds) as ISO-8601 UTC, 2023-01-20T11:55:00Z: how
+// every message about recorded bars names a time.
+std::string IsoUtc(int64_t ms);
+
 // One file, whole, gaps refused.
 [[nodiscard]] absl::StatusOr<std::vector<strategy::Bar>> ReadBarFile(const std::string& path,
                                                                      int64_t interval_ms);

@@ -227,9 +227,9 @@ absl::Status Engine::OnAccountSettings(std::vector<EventBody> outcomes) {
   return Commit();
 }
 
-int64_t Engine::LastCloseMs() const {
-  int64_t last = -1;
-  for (const auto& [symbol, bar] : state_.last_bars) last = std::max(last, bar.open_time_ms + interval_ms_);
+int64_t Engine::LastBarOpenMs() const {
+  int64_t last = INT64_MIN;
+  for (const auto& [symbol, bar] : state_.last_bars) last = std::max(last, bar.open_time_ms);
   return last;
 }
 
@@ -252,7 +252,8 @@ absl::Status Engine::OnStep(absl::Span<const SymbolBar> step) {
                                                      b.symbol.value, " at ", b.bar.open_time_ms, ")"));
     }
   }
-  const int64_t prev_close_ms = LastCloseMs();
+  const int64_t last_open_ms = LastBarOpenMs();
+  const int64_t prev_close_ms = last_open_ms == INT64_MIN ? -1 : last_open_ms + interval_ms_;
   for (const SymbolBar* b : bars) {
     const strategy::Bar& bar = b->bar;
     const CandleClose candle{b->symbol, d_.cfg.run.interval, bar.open_time_ms, bar.open, bar.high, bar.low, bar.close,

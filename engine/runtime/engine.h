@@ -137,6 +137,9 @@ class Engine : private decision::Sink {
   // events, see venue/binance/account_setup.h), journaled and committed; a
   // failure is logged as a warning.
   absl::Status OnAccountSettings(std::vector<EventBody> outcomes);
+  // Open time of the newest bar journaled, of any symbol (INT64_MIN before
+  // the first): a run resumes after it, as time only moves forward.
+  int64_t LastBarOpenMs() const;
   // A step of the first (with one symbol: the only) traded symbol.
   absl::Status OnBar(const strategy::Bar& bar);
   // Reports a venue sent on its own (a real venue's user-data stream):
@@ -206,8 +209,6 @@ class Engine : private decision::Sink {
   PositionClosed ExternalClose(const Position& position, const reconcile::VenueSnapshot& venue) const;
   absl::Status RunWatchdog();
   absl::Status Decide(absl::Span<const SymbolBar* const> bars, int64_t now_ns, uint32_t* signals, uint32_t* orders);
-  // Close time of the latest bar journaled (any symbol); -1 before the first.
-  int64_t LastCloseMs() const;
   absl::Status WarmStrategy();
   absl::Status ResolveInDoubt();
   // ResolveInDoubt, with a venue that cannot answer yet logged, not fatal.

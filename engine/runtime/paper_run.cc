@@ -106,7 +106,7 @@ absl::Status CheckOnTick(const Symbol& symbol, const SymbolData& d, const std::s
     for (Fixed price : {b.open, b.high, b.low, b.close}) {
       if (tick.raw() > 0 && price.raw() % tick.raw() == 0) continue;
       return absl::InvalidArgumentError(absl::StrCat(
-          symbol.value, ": ", d.files, ": the bar opening at ", absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixMillis(b.open_time_ms), absl::UTCTimeZone()), " is priced ",
+          symbol.value, ": ", d.files, ": the bar opening at ", IsoUtc(b.open_time_ms), " is priced ",
           price.ToString(), ", off the price tick ", tick.ToString(), " (", source,
           "); set paper_sim.exchange_info_file to a recorded exchangeInfo that lists ", symbol.value));
     }
@@ -218,14 +218,14 @@ absl::Status MatchUniverse(config::Config& cfg, const absl::btree_map<std::strin
     if (have != std::vector<std::string>{cfg.run.symbol}) cfg.universe.symbols = have;
     return absl::OkStatus();
   }
-  for (const std::string& symbol : cfg.Symbols()) {
+  const std::vector<std::string> want = cfg.Symbols();
+  for (const std::string& symbol : want) {
     if (!files.contains(symbol)) {
       return absl::InvalidArgumentError(absl::StrCat("universe.symbols lists ", symbol,
                                                      " but no bars were given for it: pass --data ", symbol, "=FILE"));
     }
   }
   for (const std::string& symbol : have) {
-    const std::vector<std::string> want = cfg.Symbols();
     if (!std::binary_search(want.begin(), want.end(), symbol)) {
       return absl::InvalidArgumentError(absl::StrCat("--data ", symbol, "=...: ", symbol,
                                                      " is not in universe.symbols (", absl::StrJoin(want, ", "), ")"));
@@ -278,8 +278,8 @@ absl::StatusOr<RunSummary> RunPaper(const RunOptions& o, Log& log) {
   const absl::Time t0 = absl::Now();
   ASSIGN_OR_RETURN(int64_t interval_s, config::ParseTimeframe(o.cfg.run.interval));
   const int64_t interval_ms = interval_s * 1000;
-  absl::btree_map<std::string, std::vector<std::string>> files = o.symbol_data;
-  if (files.empty()) files[o.cfg.run.symbol] = o.data_files.empty() ? std::vector<std::string>{o.data_file} : o.data_files;
+  const absl::btree_map<std::string, std::vector<std::string>>& files = o.symbol_data;
+  if (files.empty()) return absl::InvalidArgumentError("no bars given: --data FILE or SYMBOL=FILE");
   config::Config cfg = o.cfg;
   RETURN_IF_ERROR(MatchUniverse(cfg, files));
 
@@ -333,8 +333,7 @@ absl::StatusOr<RunSummary> RunPaper(const RunOptions& o, Log& log) {
   RETURN_IF_ERROR(engine.RebuildState());
   // A run goes on after the latest bar its ledger holds, of any symbol:
   // time only moves forward.
-  int64_t resume_after_ms = INT64_MIN;
-  for (const auto& [symbol, bar] : engine.state().last_bars) resume_after_ms = std::max(resume_after_ms, bar.open_time_ms);
+  const int64_t resume_after_ms = engine.LastBarOpenMs();
   clock.Set((resume_after_ms == INT64_MIN ? steps.steps.front().open_time_ms : resume_after_ms + interval_ms) * kNsPerMs);
   Surface surface(o, engine);
   absl::StatusOr<RunSummary> result =

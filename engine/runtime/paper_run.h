@@ -31,14 +31,10 @@ namespace apollo::runtime {
 
 struct RunOptions {
   config::Config cfg;
-  std::string data_file;
-  // Several files of the symbol's bars, read as one series (backtest
-  // --data ... --data ...); when empty, data_file.
-  std::vector<std::string> data_files;
-  // Several symbols: each one's files (read as one series), merged by open
-  // time into steps. The symbols must be cfg.universe.symbols; when that is
-  // empty, they become it (the run trades what it has data for). Empty:
-  // data_files / data_file are cfg.run.symbol's.
+  // Each symbol's files (ParseDataFlags), each symbol's read as one series
+  // and all merged by open time into steps. The symbols must be
+  // cfg.universe.symbols; when that is empty, they become it (the run
+  // trades what it has data for), unless they are just cfg.run.symbol.
   absl::btree_map<std::string, std::vector<std::string>> symbol_data;
   // Each symbol's venue filters (from a recorded exchangeInfo, see
   // ParseDataFlags' callers); a symbol missing here trades on
