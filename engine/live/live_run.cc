@@ -166,11 +166,12 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   if (symbol_filters == info.symbols.end()) {
     return absl::FailedPreconditionError(absl::StrCat("symbol ", symbol, " is not in exchangeInfo"));
   }
+  const risk::Filters filters = symbol_filters->second.ToRiskFilters();
   client->set_weight_limit_1m(info.request_weight_limit_1m);
   client->set_order_limits(info.order_limit_10s, info.order_limit_1m);
   log.Info("exchange_filters_loaded", LogFields().Add("symbol", symbol)
                                           .Add("tick_size", symbol_filters->second.tick_size)
-                                          .Add("step_size", symbol_filters->second.ToRiskFilters().qty_step)
+                                          .Add("step_size", filters.qty_step)
                                           .Add("min_notional", symbol_filters->second.min_notional));
 
   ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ledger> ledger, ledger::Ledger::OpenWriter(o.ledger_dir, {.faults = o.ledger_faults}));
@@ -191,7 +192,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   deps.build_version = o.build_version;
   deps.ledger = ledger.get();
   deps.venue = &venue;
-  deps.symbols[Symbol{symbol}] = runtime::TradedSymbol{strat.get(), symbol_filters->second.ToRiskFilters()};
+  deps.symbols[Symbol{symbol}] = runtime::TradedSymbol{strat.get(), filters};
   deps.clock = &clock;
   deps.log = &log;
   deps.projections = projections.get();
@@ -208,7 +209,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
     venue::binance::AccountWanted wanted{cfg.execution.margin_type, cfg.risk.default_leverage.raw() / Fixed::kScale};
     RETURN_IF_ERROR(engine.OnAccountSettings(venue::binance::SetUpAccount(*client, {Symbol{symbol}}, wanted)));
   }
-  const reconcile::Tolerances tolerances{deps.symbols.begin()->second.filters.qty_step, cfg.reconciliation.balance_tolerance_usd};
+  const reconcile::Tolerances tolerances{filters.qty_step, cfg.reconciliation.balance_tolerance_usd};
   auto fetch = [&] { return venue.Snapshot(cfg.binance.quote_asset); };
   // True when the pass ran (or reconciliation is off); false when it was
   // put off because an order is in doubt.
