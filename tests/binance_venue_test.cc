@@ -398,6 +398,22 @@ TEST(BinanceUserStream, TradesByHandAreKeptForTheExternalCloseUntilOurNextEntry)
   EXPECT_TRUE(venue.ForeignFillsSinceOurEntry().empty());
 }
 
+// Found by binance_ws_fuzz: a trade by hand whose quantity times price is
+// beyond what a Fixed holds stopped the bot while summing it. Such a trade
+// leaves the symbol unpriced; reconciliation still hears of it.
+TEST(BinanceUserStream, TradeByHandTooLargeToSumLeavesTheCloseUnpricedInsteadOfStopping) {
+  BinanceVenue venue(nullptr, {});
+  const State state;
+  std::string huge = ReadData("ws/crates_futures_user_data_order_update_trade.json");  // client id TEST
+  for (const std::string field : {"\"L\": \"7100.50\"", "\"l\": \"0.001\""}) {
+    const size_t at = huge.find(field);
+    ASSERT_NE(at, std::string::npos) << field;
+    huge.replace(at, field.size(), field.substr(0, 6) + "90000000000\"");
+  }
+  EXPECT_TRUE(venue.OnUserEvent(huge, state).reconcile_now);
+  EXPECT_TRUE(venue.ForeignFillsSinceOurEntry().empty());
+}
+
 // A malformed number is refused, never read as 0: nothing is reported and
 // reconciliation asks the venue instead; a text cut short also asks for the
 // stream to be reconnected.

@@ -77,6 +77,16 @@ TEST(FixedDeathTest, OverflowAndDivisionByZeroStopWithOneLineInsteadOfWrapping) 
   EXPECT_DEATH((void)Fixed::FromDouble(std::nan("")), "FromDouble of nan");
 }
 
+TEST(Fixed, CheckedArithmeticSaysOutOfRangeInsteadOfStopping) {
+  const Fixed big = *Fixed::Parse("90000000000");
+  EXPECT_EQ(big.CheckedAdd(big), std::nullopt);
+  EXPECT_EQ(big.CheckedMul(big), std::nullopt);
+  EXPECT_EQ(Fixed::FromInt(1).CheckedDiv(Fixed()), std::nullopt);
+  EXPECT_EQ(Fixed::FromInt(2).CheckedAdd(Fixed::FromInt(3)), Fixed::FromInt(5));
+  EXPECT_EQ(Fixed::FromInt(2).CheckedMul(*Fixed::Parse("0.5")), Fixed::FromInt(1));
+  EXPECT_EQ(Fixed::FromInt(3).CheckedDiv(Fixed::FromInt(2)), *Fixed::Parse("1.5"));
+}
+
 TEST(Codec, EveryEventTypeRoundTripsByteForByte) {
   const std::vector<Event> events = testing::OneOfEach();
   std::set<EventTag> tags;

@@ -132,6 +132,24 @@ Fixed Fixed::Div(Fixed o) const {
   return Fixed(r);
 }
 
+std::optional<Fixed> Fixed::CheckedAdd(Fixed o) const {
+  int64_t r;
+  if (__builtin_add_overflow(raw_, o.raw_, &r)) return std::nullopt;
+  return Fixed(r);
+}
+
+std::optional<Fixed> Fixed::CheckedMul(Fixed o) const {
+  int64_t r;
+  if (!RoundedQuotient(static_cast<__int128>(raw_) * o.raw_, kScale, &r)) return std::nullopt;
+  return Fixed(r);
+}
+
+std::optional<Fixed> Fixed::CheckedDiv(Fixed o) const {
+  int64_t r;
+  if (!RoundedQuotient(static_cast<__int128>(raw_) * kScale, o.raw_, &r)) return std::nullopt;
+  return Fixed(r);
+}
+
 Fixed Fixed::FloorTo(Fixed step) const {
   if (step.raw_ <= 0) Overflow("FloorTo", *this, step);
   return Fixed(raw_ / step.raw_ * step.raw_);  // cannot overflow: |result| <= |raw_|

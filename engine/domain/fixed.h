@@ -16,6 +16,7 @@
 
 #include <compare>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -61,6 +62,12 @@ class Fixed {
   // Product and quotient rounded to the nearest 1e-8, halves away from zero.
   Fixed Mul(Fixed o) const;
   Fixed Div(Fixed o) const;  // by zero: fatal
+  // The same three, nullopt instead of fatal: for sums of numbers that came
+  // from outside (a venue's report), where a result out of range is the
+  // input's fault and is dropped, not the process's.
+  std::optional<Fixed> CheckedAdd(Fixed o) const;
+  std::optional<Fixed> CheckedMul(Fixed o) const;
+  std::optional<Fixed> CheckedDiv(Fixed o) const;
   // Toward zero to a multiple of step / to the nearest multiple of step,
   // halves away from zero (step > 0, else fatal).
   Fixed FloorTo(Fixed step) const;

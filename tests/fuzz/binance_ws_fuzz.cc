@@ -6,7 +6,8 @@
 //
 // The state the user-data messages meet holds a filled entry (ap-5-E,
 // venue id 8886774), its accepted stop-loss (ap-9-S, algo) and its
-// take-profit still PLACED (ap-9-T). What a message turns into is
+// take-profit still PLACED (ap-9-T). A trade of an order not ours is summed
+// for reconciliation, never stopping the process however large. What a message turns into is
 // journaled by the engine, which halts on an event the fold refuses, so
 // every report must fold onto that state, one after the other. A closed
 // kline is a bar the strategy can use: 0 < low <= open, close <= high.
@@ -48,6 +49,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const EventBody& report : fx.reports) {
     const Event e{state.last_seq + 1, 0, report};
     FUZZ_CHECK(Apply(state, e).ok());
+  }
+  // A trade by hand is summed for reconciliation: its price is one the venue sent.
+  for (const auto& [symbol, foreign] : venue.ForeignFillsSinceOurEntry()) {
+    FUZZ_CHECK(foreign.qty.raw() > 0 && foreign.avg_price.raw() >= 0);
   }
 
   absl::StatusOr<std::optional<venue::binance::Kline>> kline = venue::binance::ParseKlineMessage(json);

@@ -285,9 +285,15 @@ Reports BinanceVenue::FromOrderUpdate(const OrderTradeUpdate& u, const State& st
       // trade by hand is kept for its price and fee.
       if (trade && (foreign_.contains(u.symbol.value) || foreign_.size() < kForeignSymbolsMax)) {
         Foreign& f = foreign_[u.symbol.value];
-        f.qty += u.last_qty;
-        f.notional += u.last_qty.Mul(u.last_price);
-        f.commission += u.commission.value_or(Fixed());
+        const std::optional<Fixed> notional = u.last_qty.CheckedMul(u.last_price);
+        const std::optional<Fixed> qty = f.qty.CheckedAdd(u.last_qty);
+        const std::optional<Fixed> sum = notional ? f.notional.CheckedAdd(*notional) : std::nullopt;
+        const std::optional<Fixed> fees = f.commission.CheckedAdd(u.commission.value_or(Fixed()));
+        if (qty && sum && fees) {
+          f = {*qty, *sum, *fees, f.out_of_range};
+        } else {
+          f.out_of_range = true;
+        }
       }
       fx.reconcile_now = true;
       return out;
@@ -355,7 +361,10 @@ absl::StatusOr<reconcile::VenueSnapshot> BinanceVenue::Snapshot(const std::strin
 std::map<Symbol, reconcile::ForeignFills> BinanceVenue::ForeignFillsSinceOurEntry() const {
   std::map<Symbol, reconcile::ForeignFills> out;
   for (const auto& [symbol, f] : foreign_) {
-    if (f.qty.raw() > 0) out[Symbol{symbol}] = {f.qty, f.notional.Div(f.qty), f.commission};
+    if (f.out_of_range || f.qty.raw() <= 0) continue;
+    if (const std::optional<Fixed> avg = f.notional.CheckedDiv(f.qty)) {
+      out[Symbol{symbol}] = {f.qty, *avg, f.commission};
+    }
   }
   return out;
 }

@@ -169,8 +169,11 @@ class BinanceVenue : public Venue {
   int64_t created_ms_ = 0;
   // Fills of orders not ours since our last entry fill, by symbol: the
   // price and commission of a close made by hand.
+  // A sum out of range (no real account trades that much) leaves the
+  // symbol unpriced: reconciliation then treats the close as of unknown price.
   struct Foreign {
     Fixed qty, notional, commission;
+    bool out_of_range = false;
   };
   absl::flat_hash_map<std::string, Foreign> foreign_;
   void Notice(const absl::Status& status);
