@@ -61,7 +61,7 @@ build: deps
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 # Paper mode over the bundled recorded data (seven perpetuals, 2023-07/08,
-# one engine) into data/ledger, then a summary. Run it again: it resumes from
+# one engine, with their funding rates) into data/ledger, then a summary. Run it again: it resumes from
 # the ledger, finds nothing new, prints the same.
 RUN_SYMBOLS = ADAUSDT=data/market/adausdt_perp_5m_2023-07-03_2023-08-17.csv \
   BNBUSDT=data/market/bnbusdt_perp_5m_2023-07-18_2023-08-17.csv \
@@ -70,9 +70,17 @@ RUN_SYMBOLS = ADAUSDT=data/market/adausdt_perp_5m_2023-07-03_2023-08-17.csv \
   ETHUSDT=data/market/ethusdt_perp_5m_2023-07-03_2023-08-17.csv \
   SOLUSDT=data/market/solusdt_perp_5m_2023-07-18_2023-08-17.csv \
   XRPUSDT=data/market/xrpusdt_perp_5m_2023-07-18_2023-08-17.csv
+RUN_FUNDING = ADAUSDT=data/market/funding/adausdt_perp_funding_2023-07-04_2023-08-17.csv \
+  BNBUSDT=data/market/funding/bnbusdt_perp_funding_2023-07-18_2023-08-17.csv \
+  BTCUSDT=data/market/funding/btcusdt_perp_funding_2023-07-04_2023-08-17.csv \
+  DOGEUSDT=data/market/funding/dogeusdt_perp_funding_2023-07-04_2023-08-17.csv \
+  ETHUSDT=data/market/funding/ethusdt_perp_funding_2023-07-04_2023-08-17.csv \
+  SOLUSDT=data/market/funding/solusdt_perp_funding_2023-07-18_2023-08-17.csv \
+  XRPUSDT=data/market/funding/xrpusdt_perp_funding_2023-07-18_2023-08-17.csv
 run: build
 	PAPER_SIM__EXCHANGE_INFO_FILE=data/market/exchangeInfo_fapi_2021-07-21.json \
-	  $(BUILD_DIR)/bin/bot --config config.yaml --mode paper $(addprefix --data ,$(RUN_SYMBOLS))
+	  $(BUILD_DIR)/bin/bot --config config.yaml --mode paper $(addprefix --data ,$(RUN_SYMBOLS)) \
+	  $(addprefix --funding-data ,$(RUN_FUNDING))
 
 # The normal suite, then the same suite under the sanitizers, then each fuzz
 # target for TEST_FUZZ_SECONDS.

@@ -109,6 +109,7 @@ class Checker {
     }
     if (auto* snap = std::get_if<ReconciliationSnapshot>(&e.body)) ExpectVerdict(*snap, e.seq);
     if (auto* u = std::get_if<UniverseUpdated>(&e.body)) JudgeUniverse(*u, e.seq);
+    if (auto* f = std::get_if<FundingPaid>(&e.body)) JudgeFunding(*f, e.seq);
     RETURN_IF_ERROR(Judge(e));
     RETURN_IF_ERROR(Apply(state_, e));
     if (auto* c = std::get_if<ConfigLoaded>(&e.body)) RETURN_IF_ERROR(LoadConfig(*c, e.seq));
@@ -274,6 +275,23 @@ class Checker {
     if (derived == recorded) return;
     ++report_.diverged["universe"];
     Record(Divergence{seq, "universe", "UniverseUpdated", "symbols", BodyToJson(EventBody{recorded}),
+                      BodyToJson(EventBody{derived})});
+  }
+
+  // A funding payment computed again: the position the fold holds then, at
+  // the journaled mark price and rate.
+  void JudgeFunding(const FundingPaid& recorded, uint64_t seq) {
+    if (!cfg_ || !InWindow(seq)) return;
+    FundingPaid derived = recorded;
+    auto it = state_.positions.find(recorded.symbol);
+    derived.side = it == state_.positions.end() ? recorded.side : it->second.side;
+    derived.qty = it == state_.positions.end() ? Fixed() : it->second.qty;
+    derived.amount = FundingAmount(derived.side, derived.qty, recorded.mark_price, recorded.funding_rate);
+    ++report_.decisions;
+    ++report_.checked["funding"];
+    if (derived == recorded) return;
+    ++report_.diverged["funding"];
+    Record(Divergence{seq, "funding", "FundingPaid", "amount", BodyToJson(EventBody{recorded}),
                       BodyToJson(EventBody{derived})});
   }
 

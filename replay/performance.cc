@@ -77,6 +77,10 @@ class Measurer {
     if (auto* o = std::get_if<PositionOpened>(&e.body)) opened_ns_[o->symbol] = e.ts_ns;
     if (auto* r = std::get_if<RiskRejected>(&e.body)) ++in.risk_rejections[std::string(EnumName(r->rule))];
     if (std::holds_alternative<CircuitBreakerTriggered>(e.body)) ++in.circuit_breaker_trips;
+    if (auto* f = std::get_if<FundingPaid>(&e.body)) {
+      in.funding += f->amount;
+      Today(e.ts_ns, e.seq).funding += f->amount;
+    }
     if (auto* c = std::get_if<PositionClosed>(&e.body)) {
       auto opened = opened_ns_.find(c->symbol);
       in.trades.push_back(TradeRow{e.seq, opened == opened_ns_.end() ? 0 : opened->second, e.ts_ns, c->symbol.value,

@@ -36,6 +36,7 @@ namespace {
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
+using ::testing::Not;
 using testing::BundledBars;
 using testing::Lines;
 using testing::Process;
@@ -340,6 +341,14 @@ const std::vector<std::string> kThreeSymbols = {
     "--data", "BNBUSDT=data/market/bnbusdt_perp_5m_2023-07-18_2023-08-17.csv",
     "--data", "XRPUSDT=data/market/xrpusdt_perp_5m_2023-07-18_2023-08-17.csv"};
 constexpr size_t kThreeSymbolsBars = 3 * 8639;
+const std::vector<std::string> kThreeFunding = {
+    "--funding-data", "SOLUSDT=data/market/funding/solusdt_perp_funding_2023-07-18_2023-08-17.csv",
+    "--funding-data", "BNBUSDT=data/market/funding/bnbusdt_perp_funding_2023-07-18_2023-08-17.csv",
+    "--funding-data", "XRPUSDT=data/market/funding/xrpusdt_perp_funding_2023-07-18_2023-08-17.csv"};
+constexpr size_t kThreeFundingTimes = 3 * 89;  // each file's 89 rates fall within the bars
+
+// The data of an events line: its JSON without seq and ts_ns.
+std::string EventData(const std::string& line) { return line.substr(line.find("\"type\"")); }
 
 class Universe : public Audit {
  protected:
@@ -457,6 +466,100 @@ TEST_F(Universe, ARankedUniverseOpensPositionsOnlyInTheSymbolsOfItsDay) {
     }
   }
   EXPECT_GT(opened, 0) << "no position opened: nothing was checked";
+}
+
+// The recorded funding rates: each journaled once at its time, open
+// positions pay or receive them, the report and the summary count them, the
+// audit computes each payment again, and a run cut in two pays exactly what
+// one run pays.
+TEST_F(Universe, RecordedFundingIsPaidOnOpenPositionsOnceAtEachFundingTimeEvenAcrossACut) {
+  const std::string whole = dir_.path() + "/whole", cut = dir_.path() + "/cut";
+  Outcome ref = Backtest(With(With({"--config", config_, "--ledger", whole + "/ledger", "--report", whole}, kThreeSymbols),
+                              kThreeFunding));
+  ASSERT_TRUE(ref.status.Exited(0)) << ref.status << "\n" << ref.err;
+  Outcome updates = Replay({"events", "--ledger", whole + "/ledger", "--type", "FundingUpdate"});
+  EXPECT_EQ(Lines(updates.out).size(), kThreeFundingTimes);
+  Outcome paid = Replay({"events", "--ledger", whole + "/ledger", "--type", "FundingPaid"});
+  const std::vector<std::string> payments = Lines(paid.out);
+  ASSERT_FALSE(payments.empty()) << "no position was open at a funding time: nothing was checked";
+  for (const std::string& line : payments) {
+    // 2023-07/08: the rates were mostly +0.01 %, so a long paid.
+    if (absl::StrContains(line, "\"side\":\"BUY\"") && absl::StrContains(line, "\"funding_rate\":0.0001,")) {
+      EXPECT_THAT(line, HasSubstr("\"amount\":-")) << line;
+    }
+  }
+  const std::string report = ReadFile(fs::path(whole) / "report.json");
+  EXPECT_LT(JsonNumber(report, "funding"), 0);
+  Outcome decisions = Replay({"decisions", "--ledger", whole + "/ledger"});
+  EXPECT_TRUE(decisions.status.Exited(0)) << decisions.out << decisions.err;
+  EXPECT_THAT(decisions.out, HasSubstr(absl::StrCat("funding ", payments.size())));
+  EXPECT_THAT(decisions.out, HasSubstr("0 divergences"));
+
+  Outcome first = Backtest(With(With({"--config", config_, "--ledger", cut + "/ledger", "--to", "2023-08-01T08:00:00Z"},
+                                     kThreeSymbols), kThreeFunding));
+  ASSERT_TRUE(first.status.Exited(0)) << first.status << "\n" << first.err;
+  Outcome rest = Backtest(With(With({"--config", config_, "--ledger", cut + "/ledger"}, kThreeSymbols), kThreeFunding));
+  ASSERT_TRUE(rest.status.Exited(0)) << rest.status << "\n" << rest.err;
+  for (const char* type : {"FundingUpdate", "FundingPaid"}) {
+    std::vector<std::string> a, b;
+    for (const std::string& line : Lines(Replay({"events", "--ledger", whole + "/ledger", "--type", type}).out)) {
+      a.push_back(EventData(line));
+    }
+    for (const std::string& line : Lines(Replay({"events", "--ledger", cut + "/ledger", "--type", type}).out)) {
+      b.push_back(EventData(line));
+    }
+    EXPECT_EQ(b, a) << type;
+  }
+}
+
+// A rate beyond the limits: every entry is refused FUNDING_TOO_HIGH, and a
+// ranked universe drops every symbol for it.
+TEST_F(Universe, AFundingRateBeyondTheLimitsRefusesEveryEntryAndEmptiesTheUniverse) {
+  Outcome run = RunTool(With({BOT_BIN, "--config", config_, "--ledger", ledger_, "--logs", logs_,
+                              "--constant-funding-rate", "0.0015"}, kThreeSymbols));
+  ASSERT_TRUE(run.status.Exited(0)) << run.status << "\n" << run.err;
+  EXPECT_THAT(run.out, HasSubstr("trades 0 "));
+  Outcome rejected = Replay({"events", "--ledger", ledger_, "--type", "RiskRejected"});
+  ASSERT_FALSE(Lines(rejected.out).empty()) << "no entry was proposed: nothing was checked";
+  for (const std::string& line : Lines(rejected.out)) EXPECT_THAT(line, HasSubstr("FUNDING_TOO_HIGH")) << line;
+  Outcome decisions = Replay({"decisions", "--ledger", ledger_});
+  EXPECT_THAT(decisions.out, HasSubstr("0 divergences"));
+
+  const std::string ranked = Config("ranked.yaml", "");
+  std::string text = ReadFile(ranked);
+  Replace(text, "  size: 0", "  size: 2");
+  WriteFile(ranked, text);
+  const std::string ledger = dir_.path() + "/ranked";
+  Outcome bt = Backtest(With({"--config", ranked, "--ledger", ledger, "--constant-funding-rate", "-0.0015"}, kThreeSymbols));
+  ASSERT_TRUE(bt.status.Exited(0)) << bt.status << "\n" << bt.err;
+  Outcome chosen = Replay({"events", "--ledger", ledger, "--type", "UniverseUpdated"});
+  ASSERT_FALSE(Lines(chosen.out).empty());
+  for (const std::string& line : Lines(chosen.out)) {
+    EXPECT_THAT(line, HasSubstr("\"symbols\":[]")) << line;
+    EXPECT_THAT(line, Not(HasSubstr("KEPT"))) << line;
+  }
+}
+
+TEST_F(Universe, FundingFlagsThatCannotBeUsedAreRefusedInOneLine) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string error;
+  } cases[] = {
+      {{"--funding-data", "data/market/funding/solusdt_perp_funding_2023-07-18_2023-08-17.csv"},
+       "--funding-data data/market/funding/solusdt_perp_funding_2023-07-18_2023-08-17.csv: expected SYMBOL=FILE"},
+      {{"--funding-data", "ETHUSDT=data/market/funding/ethusdt_perp_funding_2023-07-04_2023-08-17.csv"},
+       "--funding-data ETHUSDT=data/market/funding/ethusdt_perp_funding_2023-07-04_2023-08-17.csv: no bars were given for ETHUSDT"},
+      {{"--funding-data", "SOLUSDT=data/market/funding/xrpusdt_perp_funding_2023-07-18_2023-08-17.csv"},
+       "data/market/funding/xrpusdt_perp_funding_2023-07-18_2023-08-17.csv:2: symbol XRPUSDT in a file given for SOLUSDT"},
+      {{"--constant-funding-rate", "1%"}, "--constant-funding-rate: expected a fraction within +-0.1 per 8 h"},
+  };
+  for (const Case& c : cases) {
+    Outcome run = RunTool(With(With({BOT_BIN, "--config", config_, "--ledger", ledger_, "--logs", logs_}, kThreeSymbols), c.args));
+    EXPECT_TRUE(run.status.exited && run.status.code != 0) << run.status << " " << c.error;
+    EXPECT_THAT(run.err, HasSubstr(c.error));
+    EXPECT_EQ(Lines(run.err).size(), 1u) << run.err;
+  }
+  EXPECT_FALSE(fs::exists(ledger_)) << "a refused start wrote a ledger";
 }
 
 TEST_F(Universe, DataAndUniverseThatDisagreeAreRefusedInOneLineNamingTheSymbol) {

@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -335,6 +336,60 @@ TEST(BarFile, GapOutsideTheWindowDoesNotMatter) {
   options.from_ms = OpenMs(3);
   options.to_ms = OpenMs(4);
   EXPECT_THAT(ErrorOf(ReadBars({bad}, options)), StartsWith(bad + ":3: expected 6 columns, got 1"));
+}
+
+// --- recorded funding rates ---
+
+constexpr char kBtcFunding[] = APOLLO_SOURCE_DIR "/data/market/funding/btcusdt_perp_funding_2023-07-04_2023-08-17.csv";
+
+TEST(FundingFile, BundledRatesReadExactlyInTimeOrder) {
+  absl::StatusOr<std::vector<FundingPoint>> rates = ReadFundingFile(kBtcFunding, "BTCUSDT");
+  ASSERT_TRUE(rates.ok()) << rates.status();
+  ASSERT_EQ(rates->size(), 131u);
+  EXPECT_EQ(rates->front(), (FundingPoint{1688486400000, Px("0.0001")}));  // 2023-07-04T16:00:00Z
+  // Binance's funding times sit on 00/08/16 UTC, some a millisecond late (kept as recorded).
+  for (const FundingPoint& p : *rates) EXPECT_LT(p.time_ms % kFundingPeriodMs, 1000) << IsoUtc(p.time_ms);
+  EXPECT_TRUE(std::any_of(rates->begin(), rates->end(), [](const FundingPoint& p) { return p.rate == Px("-0.00007313"); }));
+}
+
+TEST(FundingFile, EveryBadRowIsOneLineNamingFileAndLine) {
+  TempDir tmp;
+  const std::string header = "funding_time_ms,symbol,funding_rate\n";
+  struct Case {
+    std::string text, error;
+  } cases[] = {
+      {"time,symbol,rate\n1,BTCUSDT,0.0001\n", ":1: expected the header funding_time_ms,symbol,funding_rate"},
+      {header + "1688486400000,ETHUSDT,0.0001\n", ":2: symbol ETHUSDT in a file given for BTCUSDT"},
+      {header + "1688486400000,BTCUSDT,1e-4\n", ":2: funding_rate: "},
+      {header + "1688486400000,BTCUSDT,0.2\n", ":2: funding_rate 0.2 is beyond +-0.1 a period"},
+      {header + "1688486400000,BTCUSDT\n", ":2: expected 3 columns, got 2"},
+      {header + "1688515200000,BTCUSDT,0.0001\n1688486400000,BTCUSDT,0.0001\n",
+       ":3: funding time 2023-07-04T16:00:00Z is not after the previous one (2023-07-05T00:00:00Z)"},
+      {header, ":1: no funding rates"},
+  };
+  for (const Case& c : cases) {
+    const std::string path = WriteFile(tmp.Sub("f.csv"), c.text);
+    absl::StatusOr<std::vector<FundingPoint>> rates = ReadFundingFile(path, "BTCUSDT");
+    ASSERT_FALSE(rates.ok()) << c.text;
+    EXPECT_THAT(std::string(rates.status().message()), StartsWith(path + c.error)) << c.text;
+    EXPECT_THAT(std::string(rates.status().message()), Not(HasSubstr("\n")));
+  }
+  EXPECT_TRUE(absl::IsNotFound(ReadFundingFile(tmp.Sub("none.csv"), "BTCUSDT").status()));
+}
+
+TEST(FundingFile, AConstantRateFallsAtZeroEightAndSixteenUtcWithinTheSpan) {
+  // 2023-07-04T12:35Z .. 2023-07-05T16:00Z: 16:00, 00:00, 08:00, 16:00.
+  const std::vector<FundingPoint> points = ConstantFunding(Px("0.0001"), 1688474100000, 1688572800000);
+  std::vector<std::string> times;
+  for (const FundingPoint& p : points) times.push_back(IsoUtc(p.time_ms));
+  EXPECT_THAT(times, ::testing::ElementsAre("2023-07-04T16:00:00Z", "2023-07-05T00:00:00Z", "2023-07-05T08:00:00Z",
+                                            "2023-07-05T16:00:00Z"));
+  EXPECT_EQ(points[0].rate, Px("0.0001"));
+  EXPECT_EQ(ParseFundingRate("-0.0003").value(), Px("-0.0003"));
+  for (const char* bad : {"", "0.5", "1%", "nan", "-0.11"}) {
+    EXPECT_THAT(std::string(ParseFundingRate(bad).status().message()),
+                StartsWith("--constant-funding-rate: expected a fraction within +-0.1 per 8 h")) << bad;
+  }
 }
 
 }  // namespace

@@ -507,7 +507,8 @@ TEST_F(ConfigTest, SeedConfigIsRefusedInOneLineNamingEveryKeyNotImplementedYet) 
   }
   // Renamed, fixed-behaviour, no-effect and secret keys are not among them.
   for (const char* key : {"reconciliation.interval_minutes", "scoring.factors", "user_stream_enabled", "llm.", "alert_webhooks",
-                          "state_path", "environment", "universe.", "margin_type", "position_mode"}) {
+                          "state_path", "environment", "universe.", "margin_type", "position_mode",
+                          "max_funding_rate_pct"}) {
     EXPECT_THAT(message, Not(HasSubstr(key))) << key;
   }
 }

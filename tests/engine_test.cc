@@ -564,6 +564,36 @@ TEST(ReconcileTest, EveryKindOfDifferenceIsTyped) {
                                    InterventionAction::kOrderPlacedExternally, InterventionAction::kBalanceMismatch));
 }
 
+// A funding time with a long open: the paper venue's payment is the
+// position's notional at the mark times the rate, paid by a long on a
+// positive rate; it moves the balance and the day's PnL, and risk then
+// refuses entries while the latest rate is beyond its limit.
+TEST_F(EngineTest, FundingIsPaidByAnOpenLongAndMovesTheBalanceAndTheDaysPnl) {
+  strategy_.At(NextOpen(), Long(F("20000"), F("19800"), F("20400")));
+  Bar("20000", "20010", "19995", "20000");
+  ASSERT_EQ(engine_->state().positions.size(), 1u);
+  const Position p = engine_->state().positions.at(kBtc);
+  const Fixed balance = engine_->state().balance, day = engine_->state().daily_realized_pnl;
+  ASSERT_TRUE(engine_->OnFunding({FundingUpdate{kBtc, F("0.0001"), F("20100"), NextOpen()}}, true).ok());
+  ASSERT_TRUE(engine_->OnFunding({FundingUpdate{kBtc, F("-0.0002"), F("20000"), NextOpen() + 1}}, true).ok());
+  const std::vector<FundingPaid> paid = All<FundingPaid>();
+  ASSERT_EQ(paid.size(), 2u);
+  EXPECT_EQ(paid[0].side, Side::kBuy);
+  EXPECT_EQ(paid[0].qty, p.qty);
+  EXPECT_EQ(paid[0].amount, -p.qty.Mul(F("20100")).Mul(F("0.0001")));
+  EXPECT_EQ(paid[1].amount, p.qty.Mul(F("20000")).Mul(F("0.0002")));  // a negative rate pays the long
+  const State& s = engine_->state();
+  EXPECT_EQ(s.funding_paid, -paid[0].amount);
+  EXPECT_EQ(s.funding_received, paid[1].amount);
+  EXPECT_EQ(s.balance, balance + paid[0].amount + paid[1].amount);
+  EXPECT_EQ(s.daily_realized_pnl, day + paid[0].amount + paid[1].amount);
+  EXPECT_EQ(s.funding.at(kBtc).rate, F("-0.0002"));
+  // Without a position, a rate is journaled and nothing paid.
+  ASSERT_TRUE(engine_->OnFunding({FundingUpdate{Symbol{"ETHUSDT"}, F("0.0001"), F("1500"), NextOpen() + 2}}, true).ok());
+  EXPECT_EQ(All<FundingPaid>().size(), 2u);
+  EXPECT_EQ(All<FundingUpdate>().size(), 3u);
+}
+
 // --- risk, on its own ---
 
 class RiskTest : public ::testing::Test {
@@ -604,6 +634,24 @@ TEST_F(RiskTest, CooldownAfterALosingCloseBlocksEntriesForItsHours) {
   EXPECT_EQ(Rule(), RiskRule::kApproved);
   cfg_.risk.cooldown_after_loss_hours = Fixed();  // 0: off
   now_ns_ = kDay0Ns + kHourNs;
+  EXPECT_EQ(Rule(), RiskRule::kApproved);
+}
+
+TEST_F(RiskTest, AFundingRateBeyondTheLimitEitherWayRefusesEntriesWithTheRate) {
+  EXPECT_EQ(Rule(), RiskRule::kApproved) << "no rate known: no check";
+  state_.funding[kBtc] = FundingRate{F("0.001"), F("20000"), 0};  // 0.1 %: at the limit
+  EXPECT_EQ(Rule(), RiskRule::kApproved);
+  state_.funding[kBtc].rate = F("-0.00101");
+  EXPECT_EQ(Rule(), RiskRule::kFundingTooHigh);
+  const auto rejected = std::get<RiskRejected>(Decide());
+  EXPECT_EQ(rejected.values[0].name, "funding_rate_pct");
+  EXPECT_EQ(rejected.values[0].value, F("-0.101"));
+  EXPECT_EQ(rejected.values[1].value, F("0.1"));
+  state_.funding.erase(kBtc);
+  state_.funding[Symbol{"ETHUSDT"}] = FundingRate{F("0.01"), F("1500"), 0};  // another symbol's
+  EXPECT_EQ(Rule(), RiskRule::kApproved);
+  state_.funding[kBtc].rate = F("0.01");
+  cfg_.risk.max_funding_rate_pct = Fixed();  // 0: off, as ledgers from before the rule read
   EXPECT_EQ(Rule(), RiskRule::kApproved);
 }
 

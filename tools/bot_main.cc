@@ -47,8 +47,8 @@ namespace config = apollo::config;
 namespace runtime = apollo::runtime;
 
 struct Flags {
-  std::string config_path, mode, ledger, speed = "max", logs;
-  std::vector<std::string> data;
+  std::string config_path, mode, ledger, speed = "max", logs, constant_funding_rate;
+  std::vector<std::string> data, funding_data;
 };
 
 int Fail(absl::string_view what, int code = 1) {
@@ -239,6 +239,11 @@ int Run(const Flags& flags) {
         !st.ok()) {
       return Fail(st.message(), 2);
     }
+    auto funding = runtime::ParseFundingFlags(flags.funding_data, flags.constant_funding_rate);
+    if (!funding.ok()) return Fail(funding.status().message(), 2);
+    options.funding = *std::move(funding);
+  } else if (!flags.funding_data.empty() || !flags.constant_funding_rate.empty()) {
+    return Fail("--funding-data and --constant-funding-rate are for paper runs and backtests: testnet and live pay the venue's funding", 2);
   }
   options.ledger_dir = cfg->storage.ledger_path;
   // A drill of the runbook's disk faults: the ledger's disk fails as told.
@@ -308,8 +313,8 @@ int Run(const Flags& flags) {
 }
 
 struct BacktestFlags {
-  std::vector<std::string> data;
-  std::string from, to, config_path, ledger, report, initial_equity, fee_pct, slippage_pct, like;
+  std::vector<std::string> data, funding_data;
+  std::string from, to, config_path, ledger, report, initial_equity, fee_pct, slippage_pct, like, constant_funding_rate;
   std::vector<std::string> overrides;
   int64_t random_seed = 42;
   bool allow_gaps = false;
@@ -366,6 +371,7 @@ absl::StatusOr<runtime::BacktestOptions> BacktestSetup(const BacktestFlags& f) {
   runtime::BacktestOptions o;
   o.cfg = cfg;
   if (f.like.empty()) RETURN_IF_ERROR(PaperData(cfg, f.data, &o.symbol_data, &o.symbol_filters, &o.filters_source));
+  ASSIGN_OR_RETURN(o.funding, runtime::ParseFundingFlags(f.funding_data, f.constant_funding_rate));
   if (!f.from.empty()) {
     ASSIGN_OR_RETURN(o.from_ms, ParseDateMs("--from", f.from));
   }
@@ -414,6 +420,10 @@ int main(int argc, char** argv) {
   app.add_option("--data", flags.data,
                  "Recorded kline CSV for paper mode (overrides storage.data_file); SYMBOL=FILE for each of several "
                  "symbols (repeatable)");
+  app.add_option("--funding-data", flags.funding_data,
+                 "Paper: SYMBOL=FILE of recorded funding rates (funding_time_ms,symbol,funding_rate; repeatable)");
+  app.add_option("--constant-funding-rate", flags.constant_funding_rate,
+                 "Paper: this funding rate (0.0001 = 0.01 %) every 8 h for symbols without --funding-data");
   app.add_option("--speed", flags.speed, "Paper pacing: max | realtime | <N>x (default max)");
   app.add_option("--logs", flags.logs, "Logs directory: bot.log, CSVs, lock and pid files (overrides storage.logs_path)");
   // For the runbooks' test: a command line that parses exits 0 here.
@@ -426,6 +436,10 @@ int main(int argc, char** argv) {
   backtest->add_option("--data", bt.data,
                        "Kline CSV: the bundled format or Binance's dumps (repeatable, in time order); SYMBOL=FILE for "
                        "each of several symbols");
+  backtest->add_option("--funding-data", bt.funding_data,
+                       "SYMBOL=FILE of recorded funding rates (funding_time_ms,symbol,funding_rate; repeatable)");
+  backtest->add_option("--constant-funding-rate", bt.constant_funding_rate,
+                       "This funding rate (0.0001 = 0.01 %) every 8 h (00/08/16 UTC) for symbols without --funding-data");
   backtest->add_option("--from", bt.from, "First bar open time (UTC date or ISO time)");
   backtest->add_option("--to", bt.to, "End: bars opening before this (UTC date or ISO time)");
   backtest->add_option("--config", bt.config_path, "Config file (default: $CONFIG_PATH, else config.yaml)");

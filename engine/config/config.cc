@@ -297,6 +297,7 @@ std::vector<Field> MakeFields() {
       Added(IntKey(KEY(risk.max_loss_streak_24h), {.ge = 0, .le = static_cast<int>(kLossTimesKept)}), "0"),
       FixedKey(KEY(risk.loss_streak_window_hours), {.gt = Fixed(), .le = Fixed::FromInt(720)}),
       Added(FixedKey(KEY(risk.cooldown_after_max_daily_hours), {.ge = Fixed(), .le = Fixed::FromInt(720)}), "0"),
+      Added(FixedKey(KEY(risk.max_funding_rate_pct), {.ge = Fixed(), .le = Fixed::FromInt(100)}), "0"),
       // universe
       SymbolListKey(KEY(universe.symbols), kMaxSymbols),
       IntKey(KEY(universe.size), {.ge = 0, .le = static_cast<int>(kMaxSymbols)}),

@@ -96,6 +96,9 @@ struct RiskConfig {
   int max_loss_streak_24h = 5;                                // COOLDOWN_AFTER_LOSS_STREAK at this many losses
   Fixed loss_streak_window_hours = Fixed::FromInt(24);        // ... within this window
   Fixed cooldown_after_max_daily_hours = Fixed::FromInt(24);  // COOLDOWN_ACTIVE after the daily loss limit
+  // FUNDING_TOO_HIGH: no entry in a symbol whose latest funding rate is
+  // beyond plus or minus this percent (0 = off; no rate known: no check).
+  Fixed max_funding_rate_pct = *Fixed::Parse("0.1");
 };
 
 // The symbols traded: one engine, one ledger, one step per bar close across

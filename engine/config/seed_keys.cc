@@ -39,8 +39,6 @@ const std::vector<Key>& Table() {
       Fixed("strategy.scoring.factors.volume", "0", "the score has no volume factor (volume gates breakouts)"),
       // regime: a whole section to come
       Missing("regime.*"),
-      // risk
-      Missing("risk.max_funding_rate_pct"),
       // news
       Missing("news.classifier_provider"),
       Missing("news.poll_interval_minutes"),

@@ -59,6 +59,7 @@ enum class EventTag : uint16_t {
   kUniverseUpdated = 36,
   kAccountSettingUpdated = 37,
   kAccountSettingFailed = 38,
+  kFundingPaid = 39,
 };
 
 #define APOLLO_EVENT(NAME, VERSION)                                    \
@@ -160,6 +161,10 @@ struct CandleClose {
   }
 };
 
+// A symbol's funding rate: in paper and backtests the rate settled at
+// funding_time_ms (a recorded funding file or --constant-funding-rate), with
+// the last close as mark price; the latest one is what risk and the
+// universe judge funding by.
 struct FundingUpdate {
   APOLLO_EVENT(FundingUpdate, 1);
   Symbol symbol;
@@ -566,6 +571,24 @@ struct AccountSettingFailed {
   }
 };
 
+// A funding payment on an open position (00/08/16 UTC on Binance): from the
+// venue in testnet and live, simulated by the paper venue from the journaled
+// FundingUpdate (amount = -qty x mark x rate for a long, + for a short,
+// rounded to 1e-8). amount > 0 was received. It moves the balance and the
+// day's PnL, as a fee does.
+struct FundingPaid {
+  APOLLO_EVENT(FundingPaid, 1);
+  Symbol symbol;
+  Side side = Side::kBuy;
+  Fixed qty, mark_price, funding_rate, amount;
+  int64_t funding_time_ms = 0;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("symbol", s.symbol); v("side", s.side); v("qty", s.qty); v("mark_price", s.mark_price);
+    v("funding_rate", s.funding_rate); v("amount", s.amount); v("funding_time_ms", s.funding_time_ms);
+  }
+};
+
 struct TradingPaused {
   APOLLO_EVENT(TradingPaused, 1);
   std::string who, reason;
@@ -697,7 +720,7 @@ using EventBody = std::variant<
     ReconciliationFailed, ManualInterventionDetected, ManualReviewAcknowledged,
     CircuitBreakerTriggered, TradingPaused, TradingResumed, TradeCycleCompleted,
     InstrumentFiltersUpdated, ReconciliationSnapshot, CooldownStarted, UniverseUpdated,
-    AccountSettingUpdated, AccountSettingFailed>;
+    AccountSettingUpdated, AccountSettingFailed, FundingPaid>;
 
 // An event as the ledger holds it: its sequence number (0 until appended),
 // its event time (from the injected clock) and its body.

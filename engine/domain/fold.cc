@@ -72,7 +72,17 @@ class Folder {
     ++s_.counters.bars;
     return absl::OkStatus();
   }
-  absl::Status operator()(const FundingUpdate&) { return absl::OkStatus(); }
+  absl::Status operator()(const FundingUpdate& f) {
+    s_.funding[f.symbol] = FundingRate{f.funding_rate, f.mark_price, f.funding_time_ms};
+    return absl::OkStatus();
+  }
+  absl::Status operator()(const FundingPaid& f) {
+    (f.amount.raw() >= 0 ? s_.funding_received : s_.funding_paid) += f.amount.Abs();
+    s_.balance += f.amount;
+    s_.daily_realized_pnl += f.amount;
+    UpdateDrawdown(s_);
+    return absl::OkStatus();
+  }
   absl::Status operator()(const NewsClassified& n) {
     // Expired blocks are dropped as time passes, so the map stays small.
     for (auto it = s_.news_blocks.begin(); it != s_.news_blocks.end();) {
@@ -338,6 +348,11 @@ class Folder {
 };
 
 }  // namespace
+
+Fixed FundingAmount(Side side, Fixed qty, Fixed mark_price, Fixed rate) {
+  const Fixed owed = qty.Mul(mark_price).Mul(rate);  // what a long pays
+  return side == Side::kBuy ? -owed : owed;
+}
 
 bool State::NewsBlocked(const Symbol& symbol, int64_t now_ns) const {
   auto it = news_blocks.find(symbol);

@@ -81,6 +81,22 @@ struct LastBar {
   bool operator==(const LastBar&) const = default;
 };
 
+// A symbol's latest FundingUpdate.
+struct FundingRate {
+  Fixed rate;  // fraction per funding period
+  Fixed mark_price;
+  int64_t funding_time_ms = 0;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("rate", s.rate); v("mark_price", s.mark_price); v("funding_time_ms", s.funding_time_ms);
+  }
+  bool operator==(const FundingRate&) const = default;
+};
+
+// What a funding payment on `qty` of a `side` position is, at `mark_price`
+// and `rate`: a long pays a positive rate (< 0), a short receives it.
+Fixed FundingAmount(Side side, Fixed qty, Fixed mark_price, Fixed rate);
+
 // A flag with why and by whom it was last set.
 struct Flag {
   bool active = false;
@@ -121,9 +137,12 @@ struct State {
   // paper ledgers and ledgers from before it.
   std::string client_id_nonce;
 
-  // Money (quote asset). balance = initial equity + realised PnL - fees;
-  // equity, peak and drawdown follow realised results, as the seed's do.
+  // Money (quote asset). balance = initial equity + realised PnL - fees +
+  // funding; equity, peak and drawdown follow realised results, as the
+  // seed's do.
   Fixed balance, realized_pnl, fees_paid, peak_equity, max_drawdown_pct, drawdown_pct;
+  // Funding payments (FundingPaid): received and paid, each >= 0.
+  Fixed funding_received, funding_paid;
   uint32_t consecutive_losses = 0;
   int64_t day_utc = 0;  // days since the epoch of daily_realized_pnl
   Fixed daily_realized_pnl, daily_start_equity;
@@ -152,6 +171,7 @@ struct State {
   absl::btree_map<Symbol, int64_t> news_blocks;      // symbol -> blocked until (ns)
   absl::btree_map<Symbol, uint32_t> protection_failures;  // watchdog misses in a row
   absl::btree_map<Symbol, InstrumentFilters> filters;     // as last journaled
+  absl::btree_map<Symbol, FundingRate> funding;           // latest FundingUpdate
 
   Flag paused, manual_review, circuit_breaker;
   // Venue wallet minus fold balance: as last reported by reconciliation,
@@ -178,7 +198,8 @@ struct State {
     v("account_setting_failures", s.account_setting_failures);
     v("positions", s.positions); v("orders", s.orders); v("last_bars", s.last_bars);
     v("news_blocks", s.news_blocks); v("protection_failures", s.protection_failures);
-    v("filters", s.filters);
+    v("filters", s.filters); v("funding", s.funding);
+    v("funding_received", s.funding_received); v("funding_paid", s.funding_paid);
     v("paused", s.paused); v("manual_review", s.manual_review);
     v("circuit_breaker", s.circuit_breaker);
     v("balance_gap_reported", s.balance_gap_reported);
@@ -212,7 +233,7 @@ struct State {
 // Snapshot encoding of a whole State, with its own schema version; an unknown
 // version or malformed bytes is InvalidArgument (the caller folds from the
 // ledger instead).
-inline constexpr uint16_t kStateSchemaVersion = 5;  // 2: filters; 3: client_id_nonce; 4: cooldowns; 5: universe, account settings
+inline constexpr uint16_t kStateSchemaVersion = 6;  // 2: filters; 3: client_id_nonce; 4: cooldowns; 5: universe, account settings; 6: funding
 // Losing closes remembered for the cooldowns (risk.max_loss_streak_24h <= this).
 inline constexpr size_t kLossTimesKept = 64;
 std::string EncodeState(const State& state);

@@ -24,7 +24,10 @@ EngineMetrics::EngineMetrics(Metrics* m, Alerter* alerter, Mode mode)
       open_positions_(m->AddGauge("open_positions", "Open positions")),
       daily_pnl_pct_(m->AddGauge("daily_pnl_pct", "Realised PnL of the UTC day, percent of the day's starting equity")),
       max_drawdown_pct_(m->AddGauge("max_drawdown_pct", "Peak-to-trough drawdown of equity now, percent (the circuit breaker's measure)")),
-      equity_(m->AddGauge("equity_usdt", "Account equity from the fold (initial equity + realised PnL - fees)")),
+      equity_(m->AddGauge("equity_usdt", "Account equity from the fold (initial equity + realised PnL - fees + funding)")),
+      funding_received_(m->AddCounter("funding_received_total", "Funding received on open positions over the ledger, USDT (the seed's name)")),
+      funding_paid_(m->AddCounter("funding_paid_total", "Funding paid on open positions over the ledger, USDT (the seed's name)")),
+      net_funding_(m->AddGauge("net_funding", "Funding received less paid over the ledger, USDT")),
       reconciliation_failures_(m->AddGauge("reconciliation_consecutive_failures", "Failed reconciliation passes in a row")),
       rest_used_weight_(m->AddGauge("rest_rate_limit_used_weight", "X-MBX-USED-WEIGHT-1M of the last venue response")),
       rest_backoffs_(m->AddCounter("rest_rate_limit_backoffs_total", "Times the venue client backed off for rate limits")),
@@ -82,6 +85,15 @@ void EngineMetrics::OnCommitted(absl::Span<const Event> events, const State& sta
   daily_pnl_pct_.Set(state.DailyPnlPct().ToDouble());
   max_drawdown_pct_.Set(state.drawdown_pct.ToDouble());
   equity_.Set(state.balance.ToDouble());
+  if (state.funding_received > funding_received_seen_) {
+    funding_received_.Inc((state.funding_received - funding_received_seen_).ToDouble());
+    funding_received_seen_ = state.funding_received;
+  }
+  if (state.funding_paid > funding_paid_seen_) {
+    funding_paid_.Inc((state.funding_paid - funding_paid_seen_).ToDouble());
+    funding_paid_seen_ = state.funding_paid;
+  }
+  net_funding_.Set((state.funding_received - state.funding_paid).ToDouble());
   reconciliation_failures_.Set(static_cast<double>(state.reconciliation_consecutive_failures));
   breaker_.Set(state.circuit_breaker.active ? 1 : 0);
   manual_review_.Set(state.manual_review.active ? 1 : 0);

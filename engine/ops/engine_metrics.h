@@ -55,6 +55,11 @@ class EngineMetrics : public runtime::EngineObserver {
   Gauge &age_strategy_, &age_reconcile_, &age_watchdog_;
   Gauge &ws_connected_, &ws_age_;
   Gauge &open_positions_, &daily_pnl_pct_, &max_drawdown_pct_, &equity_;
+  // Counters of the ledger's totals: the first commit adds what the ledger
+  // already holds, each later one what was paid or received since.
+  Counter &funding_received_, &funding_paid_;
+  Gauge& net_funding_;
+  Fixed funding_received_seen_, funding_paid_seen_;
   Gauge &reconciliation_failures_, &rest_used_weight_;
   Counter& rest_backoffs_;
   Histogram& rest_latency_;

@@ -61,6 +61,8 @@ class Checker {
         Fail(atr_.raw() > 0 && stop_distance > atr_.Mul(r.max_stop_atr), RiskRule::kStopTooWide,
              "stop further than max_stop_atr ATR",
              {Num("stop_distance", stop_distance), Num("atr", atr_), Num("max_stop_atr", r.max_stop_atr)}) ||
+        Fail(FundingTooHigh(), RiskRule::kFundingTooHigh, "funding rate beyond the limit",
+             {Num("funding_rate_pct", FundingRatePct()), Num("max_funding_rate_pct", r.max_funding_rate_pct)}) ||
         Fail(cfg_.news.enabled && s_.NewsBlocked(t_.symbol, now_ns_), RiskRule::kNewsHighRisk,
              "high-risk news blocks entries", {}) ||
         Fail(r.cooldown_after_loss_hours.raw() > 0 && !s_.loss_times_ns.empty() &&
@@ -134,6 +136,15 @@ class Checker {
       values.insert(values.begin() + 1, Num("pending_entries", Fixed::FromInt(static_cast<int64_t>(n))));
     }
     return values;
+  }
+  // The symbol's latest funding rate (FundingUpdate) in percent; 0 when none is known.
+  Fixed FundingRatePct() const {
+    auto it = s_.funding.find(t_.symbol);
+    return it == s_.funding.end() ? Fixed() : it->second.rate.Mul(kHundred);
+  }
+  bool FundingTooHigh() const {
+    const Fixed max = cfg_.risk.max_funding_rate_pct;
+    return max.raw() > 0 && s_.funding.contains(t_.symbol) && FundingRatePct().Abs() > max;
   }
   bool HasOpenEntry() const {
     return std::any_of(s_.orders.begin(), s_.orders.end(), [&](const auto& kv) {

@@ -126,6 +126,7 @@ absl::StatusOr<BacktestResult> RunBacktest(const BacktestOptions& o) {
     run.symbol_filters = o.symbol_filters;
     run.filters_source = o.filters_source;
   }
+  run.funding = o.funding;
   run.allow_gaps = o.allow_gaps;
   run.from_ms = o.from_ms;
   run.to_ms = o.to_ms;

@@ -32,6 +32,7 @@ struct BacktestOptions {
   absl::btree_map<std::string, std::vector<std::string>> symbol_data;
   absl::btree_map<std::string, risk::Filters> symbol_filters;
   std::string filters_source = "paper_sim";
+  FundingInputs funding;  // as RunOptions (with --like too)
   int64_t from_ms = INT64_MIN, to_ms = INT64_MAX;
   bool allow_gaps = false;
   std::string ledger_dir;  // empty: temporary

@@ -312,6 +312,64 @@ absl::StatusOr<BarSeries> ReadBars(const std::vector<std::string>& paths, const 
   return SeriesReader(paths, options).Read();
 }
 
+absl::StatusOr<std::vector<FundingPoint>> ReadFundingFile(const std::string& path, const std::string& symbol) {
+  constexpr absl::string_view kHeader = "funding_time_ms,symbol,funding_rate";
+  ASSIGN_OR_RETURN(const std::string text, ReadWhole(path));
+  absl::string_view rest = text;
+  absl::ConsumePrefix(&rest, kUtf8Bom);
+  Lines lines(rest);
+  absl::string_view line;
+  auto error = [&](absl::string_view what) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ":", lines.number(), ": ", what));
+  };
+  if (!lines.Next(&line) || absl::StripSuffix(line, "\r") != kHeader) {
+    return error(absl::StrCat("expected the header ", kHeader));
+  }
+  std::vector<FundingPoint> out;
+  while (lines.Next(&line)) {
+    line = absl::StripSuffix(line, "\r");
+    if (line.empty()) continue;
+    const Columns cols = Split(line);
+    if (cols.count != 3) return error(absl::StrCat("expected 3 columns, got ", cols.count));
+    FundingPoint p;
+    if (absl::Status s = ParseTime("funding_time_ms", cols.text[0], &p.time_ms); !s.ok()) return error(s.message());
+    if (cols.text[1] != symbol) return error(absl::StrCat("symbol ", cols.text[1], " in a file given for ", symbol));
+    absl::StatusOr<Fixed> rate = Fixed::Parse(cols.text[2]);
+    if (!rate.ok()) return error(absl::StrCat("funding_rate: ", rate.status().message()));
+    if (rate->Abs() > kMaxFundingRate) {
+      return error(absl::StrCat("funding_rate ", cols.text[2], " is beyond +-", kMaxFundingRate.ToString(), " a period"));
+    }
+    p.rate = *rate;
+    if (!out.empty() && p.time_ms <= out.back().time_ms) {
+      return error(absl::StrCat("funding time ", IsoUtc(p.time_ms), " is not after the previous one (",
+                                IsoUtc(out.back().time_ms), ")"));
+    }
+    out.push_back(p);
+  }
+  if (out.empty()) return error("no funding rates");
+  return out;
+}
+
+absl::StatusOr<Fixed> ParseFundingRate(const std::string& text) {
+  absl::StatusOr<Fixed> rate = Fixed::Parse(text);
+  if (!rate.ok() || rate->Abs() > kMaxFundingRate) {
+    return absl::InvalidArgumentError(absl::StrCat("--constant-funding-rate: expected a fraction within +-",
+                                                   kMaxFundingRate.ToString(), " per 8 h (0.0001 = 0.01 %), got '",
+                                                   text, "'"));
+  }
+  return *rate;
+}
+
+std::vector<FundingPoint> ConstantFunding(Fixed rate, int64_t from_ms, int64_t to_ms) {
+  std::vector<FundingPoint> out;
+  const int64_t first = from_ms <= 0 ? 0 : (from_ms + kFundingPeriodMs - 1) / kFundingPeriodMs * kFundingPeriodMs;
+  for (int64_t t = first; t <= to_ms; t += kFundingPeriodMs) {
+    out.push_back({t, rate});
+    if (t > to_ms - kFundingPeriodMs) break;  // the next would pass to_ms (or overflow)
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<strategy::Bar>> ReadBarFile(const std::string& path, int64_t interval_ms) {
   BarReadOptions options;
   options.interval_ms = interval_ms;

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/domain/fixed.h"
 #include "engine/strategy/strategy.h"
 
 namespace apollo::runtime {
@@ -74,6 +75,28 @@ std::string IsoUtc(int64_t ms);
 // One file, whole, gaps refused.
 [[nodiscard]] absl::StatusOr<std::vector<strategy::Bar>> ReadBarFile(const std::string& path,
                                                                      int64_t interval_ms);
+
+// Recorded funding rates of one symbol, for paper runs and backtests
+// (--funding-data SYMBOL=FILE): a CSV with exactly the header
+//   funding_time_ms,symbol,funding_rate
+// (data/market/funding/, Binance's fundingRate history). Each row's symbol
+// must be `symbol`, times strictly increase and a rate (a fraction per
+// period, 0.0001 = 0.01 %) lies within +-kMaxFundingRate. Errors are one
+// line `FILE:LINE: what`, as for bars.
+struct FundingPoint {
+  int64_t time_ms = 0;
+  Fixed rate;
+  bool operator==(const FundingPoint&) const = default;
+};
+inline constexpr int64_t kFundingPeriodMs = 8 * 3'600'000;  // Binance USDⓈ-M: 00, 08, 16 UTC
+[[nodiscard]] absl::StatusOr<std::vector<FundingPoint>> ReadFundingFile(const std::string& path,
+                                                                        const std::string& symbol);
+// --constant-funding-rate: a fraction within +-kMaxFundingRate ("0.0001").
+// InvalidArgument naming the flag otherwise.
+absl::StatusOr<Fixed> ParseFundingRate(const std::string& text);
+inline const Fixed kMaxFundingRate = Fixed::FromRaw(Fixed::kScale / 10);  // 10 % a period: no real rate is near
+// `rate` at every funding time (00/08/16 UTC) in [from_ms, to_ms].
+std::vector<FundingPoint> ConstantFunding(Fixed rate, int64_t from_ms, int64_t to_ms);
 
 }  // namespace apollo::runtime
 

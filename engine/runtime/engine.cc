@@ -227,6 +227,23 @@ absl::Status Engine::OnAccountSettings(std::vector<EventBody> outcomes) {
   return Commit();
 }
 
+absl::Status Engine::OnFunding(std::vector<FundingUpdate> updates, bool settle) {
+  for (FundingUpdate& u : updates) {
+    const FundingUpdate update = u;
+    RETURN_IF_ERROR(Emit(std::move(u)));
+    auto it = state_.positions.find(update.symbol);
+    if (!settle || it == state_.positions.end()) continue;
+    const Position& p = it->second;
+    FundingPaid paid{update.symbol, p.side, p.qty, update.mark_price, update.funding_rate,
+                     FundingAmount(p.side, p.qty, update.mark_price, update.funding_rate), update.funding_time_ms};
+    d_.log->Info("funding_paid", LogFields().Add("symbol", paid.symbol.value).Add("side", EnumName(paid.side))
+                                     .Add("qty", paid.qty).Add("mark_price", paid.mark_price)
+                                     .Add("funding_rate", paid.funding_rate).Add("amount", paid.amount));
+    RETURN_IF_ERROR(Emit(std::move(paid)));
+  }
+  return Commit();
+}
+
 int64_t Engine::LastBarOpenMs() const {
   int64_t last = INT64_MIN;
   for (const auto& [symbol, bar] : state_.last_bars) last = std::max(last, bar.open_time_ms);

@@ -137,6 +137,11 @@ class Engine : private decision::Sink {
   // events, see venue/binance/account_setup.h), journaled and committed; a
   // failure is logged as a warning.
   absl::Status OnAccountSettings(std::vector<EventBody> outcomes);
+  // Funding rates, each journaled as FundingUpdate (what risk and the
+  // universe judge funding by) and committed. With `settle` (the paper
+  // venue at a funding time), an open position in the symbol also pays or
+  // receives its funding: a FundingPaid event and one funding_paid log line.
+  absl::Status OnFunding(std::vector<FundingUpdate> updates, bool settle);
   // Open time of the newest bar journaled, of any symbol (INT64_MIN before
   // the first): a run resumes after it, as time only moves forward.
   int64_t LastBarOpenMs() const;

@@ -48,6 +48,7 @@ absl::Status Pace(double speed, absl::Time run_start, int64_t first_close_ms, in
 // One symbol's recorded bars and what trades them.
 struct SymbolData {
   BarSeries series;
+  std::vector<FundingPoint> funding;  // empty: none
   std::unique_ptr<strategy::Strategy> strategy;
   risk::Filters filters;
   std::string files;  // for messages and the summary
@@ -140,9 +141,41 @@ absl::Status MaybeChooseUniverse(Engine& engine, const absl::btree_map<Symbol, S
     c.symbol = symbol;
     c.quote_volume_24h = QuoteVolume24h(d.series.bars, close_ms, interval_ms);
     c.min_notional = d.filters.min_notional;
+    if (auto f = engine.state().funding.find(symbol); f != engine.state().funding.end()) {
+      c.funding_rate_pct = f->second.rate.Mul(Fixed::FromInt(100));
+      c.funding_known = true;
+    }
     candidates.push_back(std::move(c));
   }
   return engine.OnUniverse(std::move(candidates), "recorded_bars");
+}
+
+// The funding due by `open_ms`, the step's open time (funding before the
+// bars at equal times), of each symbol whose bars have begun: each time once,
+// after both the last journaled bar and the last journaled funding of the
+// symbol (so a resumed run settles nothing twice), at the last close.
+absl::Status SettleFunding(Engine& engine, const absl::btree_map<Symbol, SymbolData>& data, int64_t open_ms) {
+  const State& s = engine.state();
+  std::vector<FundingUpdate> due;
+  for (const auto& [symbol, d] : data) {
+    auto bar = s.last_bars.find(symbol);
+    if (d.funding.empty() || bar == s.last_bars.end()) continue;
+    auto known = s.funding.find(symbol);
+    const int64_t after = std::max(bar->second.open_time_ms, known == s.funding.end() ? INT64_MIN : known->second.funding_time_ms);
+    auto it = std::upper_bound(d.funding.begin(), d.funding.end(), after,
+                               [](int64_t t, const FundingPoint& p) { return t < p.time_ms; });
+    for (; it != d.funding.end() && it->time_ms <= open_ms; ++it) {
+      due.push_back(FundingUpdate{symbol, it->rate, bar->second.close, it->time_ms});
+    }
+  }
+  if (due.empty()) return absl::OkStatus();
+  return engine.OnFunding(std::move(due), /*settle=*/true);
+}
+
+// What reads as a symbol in SYMBOL=FILE: upper-case letters and digits.
+bool IsSymbolName(const std::string& text) {
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char ch) { return absl::ascii_isupper(ch) || absl::ascii_isdigit(ch); });
 }
 
 std::vector<std::string> SymbolNames(const absl::btree_map<Symbol, SymbolData>& data) {
@@ -185,6 +218,7 @@ absl::StatusOr<RunSummary> RunLoop(const RunOptions& o, Log& log, const Steps& m
     const int64_t close_ms = next->open_time_ms + interval_ms;
     RETURN_IF_ERROR(Pace(o.speed, run_start, first_close_ms, close_ms, surface, engine, log));
     if (StopSignal() != 0 || engine.stop_requested()) break;
+    RETURN_IF_ERROR(SettleFunding(engine, data, next->open_time_ms));  // at the previous close: the funding time
     clock.Set(close_ms * kNsPerMs);
     RETURN_IF_ERROR(MaybeChooseUniverse(engine, data, steps.front().open_time_ms, close_ms, interval_ms));
     merged.Fill(*next, &step_bars);
@@ -257,10 +291,7 @@ absl::StatusOr<absl::btree_map<std::string, std::vector<std::string>>> ParseData
     // SYMBOL=FILE when what precedes the first '=' reads as a symbol.
     if (const size_t eq = value.find('='); eq != std::string::npos) {
       const std::string head = value.substr(0, eq);
-      const bool is_symbol = !head.empty() && std::all_of(head.begin(), head.end(), [](char ch) {
-        return absl::ascii_isupper(ch) || absl::ascii_isdigit(ch);
-      });
-      if (is_symbol) {
+      if (IsSymbolName(head)) {
         symbol = head;
         file = value.substr(eq + 1);
       }
@@ -270,6 +301,26 @@ absl::StatusOr<absl::btree_map<std::string, std::vector<std::string>>> ParseData
                                                      ": expected FILE or SYMBOL=FILE"));
     }
     out[symbol].push_back(file);
+  }
+  return out;
+}
+
+absl::StatusOr<FundingInputs> ParseFundingFlags(const std::vector<std::string>& values,
+                                                const std::string& constant_rate) {
+  FundingInputs out;
+  for (const std::string& value : values) {
+    const size_t eq = value.find('=');
+    const std::string symbol = value.substr(0, eq == std::string::npos ? 0 : eq);
+    if (!IsSymbolName(symbol) || eq + 1 == value.size()) {
+      return absl::InvalidArgumentError(absl::StrCat("--funding-data ", absl::CEscape(value.substr(0, 80)),
+                                                     ": expected SYMBOL=FILE"));
+    }
+    if (!out.files.emplace(symbol, value.substr(eq + 1)).second) {
+      return absl::InvalidArgumentError(absl::StrCat("--funding-data: ", symbol, " is given twice (one file per symbol)"));
+    }
+  }
+  if (!constant_rate.empty()) {
+    ASSIGN_OR_RETURN(out.constant_rate, ParseFundingRate(constant_rate));
   }
   return out;
 }
@@ -301,6 +352,21 @@ absl::StatusOr<RunSummary> RunPaper(const RunOptions& o, Log& log) {
       log.Warning("data_gap", LogFields().Add("symbol", name).Add("file", g.file).Add("after_open_time_ms", g.after_open_time_ms)
                                   .Add("next_open_time_ms", g.next_open_time_ms).Add("missing_bars", g.missing_bars));
       gaps.push_back(g);
+    }
+  }
+  for (const auto& [name, path] : o.funding.files) {
+    auto d = data.find(Symbol{name});
+    if (d == data.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("--funding-data ", name, "=", path, ": no bars were given for ", name));
+    }
+    ASSIGN_OR_RETURN(d->second.funding, ReadFundingFile(path, name));
+  }
+  if (o.funding.constant_rate) {
+    for (auto& [symbol, d] : data) {
+      if (d.funding.empty()) {
+        d.funding = ConstantFunding(*o.funding.constant_rate, d.series.bars.front().open_time_ms,
+                                    d.series.bars.back().open_time_ms + interval_ms);
+      }
     }
   }
   const Steps steps = MergeSteps(data);
@@ -355,9 +421,13 @@ std::string FormatSummary(const RunSummary& s) {
       "  net PnL %s USDT  equity %s USDT  max drawdown %s%%\n"
       "  events %d  seconds %.2f  ledger %s\n",
       s.stop_reason, s.data_file, c.bars, s.bars_this_run, c.signals, c.orders_placed, c.trades_closed, c.wins,
-      c.losses, (st.realized_pnl - st.fees_paid).RoundTo(*Fixed::Parse("0.01")).ToString(),
+      c.losses, (st.realized_pnl - st.fees_paid + st.funding_received - st.funding_paid).RoundTo(*Fixed::Parse("0.01")).ToString(),
       st.balance.RoundTo(*Fixed::Parse("0.01")).ToString(), st.max_drawdown_pct.RoundTo(*Fixed::Parse("0.01")).ToString(),
       st.last_seq, s.seconds, s.ledger_dir);
+  if (!st.funding_received.is_zero() || !st.funding_paid.is_zero()) {
+    absl::StrAppend(&out, "  funding received ", st.funding_received.RoundTo(*Fixed::Parse("0.01")).ToString(),
+                    " USDT  paid ", st.funding_paid.RoundTo(*Fixed::Parse("0.01")).ToString(), " USDT\n");
+  }
   if (!s.gaps.empty()) {
     int64_t missing = 0;
     for (const BarGap& g : s.gaps) missing += g.missing_bars;

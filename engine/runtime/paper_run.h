@@ -12,7 +12,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/container/btree_map.h"
 #include "absl/status/statusor.h"
@@ -29,6 +31,22 @@
 
 namespace apollo::runtime {
 
+// Funding in paper runs and backtests (the seed's --funding-data and
+// --constant-funding-rate): at each funding time (00/08/16 UTC; a file's own
+// times), before that step's bars, each symbol's rate is journaled
+// (FundingUpdate) and an open position pays or receives it (FundingPaid) at
+// the last close. A symbol without a file takes the constant rate, if any;
+// with neither, no funding.
+struct FundingInputs {
+  absl::btree_map<std::string, std::string> files;  // symbol -> funding file (ReadFundingFile)
+  std::optional<Fixed> constant_rate;
+};
+
+// `--funding-data` values, SYMBOL=FILE each (one file per symbol), and
+// `--constant-funding-rate` (empty: none). InvalidArgument naming the flag.
+absl::StatusOr<FundingInputs> ParseFundingFlags(const std::vector<std::string>& values,
+                                                const std::string& constant_rate);
+
 struct RunOptions {
   config::Config cfg;
   // Each symbol's files (ParseDataFlags), each symbol's read as one series
@@ -42,6 +60,7 @@ struct RunOptions {
   // sit on that tick (else the run is refused, naming the symbol).
   absl::btree_map<std::string, risk::Filters> symbol_filters;
   std::string filters_source = "paper_sim";
+  FundingInputs funding;  // a file's symbol must be one given bars
   // A hole in the bars is refused (one line naming file, line and time)
   // unless allowed; allowed gaps are listed in the summary.
   bool allow_gaps = false;

@@ -74,6 +74,11 @@ EventBody RandomEventStream::Body() {
         std::advance(it, Uniform(state_.orders.size()));
         return OrderReportFor(it->second);
       }
+      if (auto it = state_.positions.find(sym); it != state_.positions.end() && Uniform(2)) {
+        const Position& p = it->second;
+        const Fixed mark = Price(20000), rate = Fixed::FromRaw(static_cast<int64_t>(Uniform(40'000)) - 20'000);
+        return FundingPaid{sym, p.side, p.qty, mark, rate, FundingAmount(p.side, p.qty, mark, rate), bar_ms_};
+      }
       return FundingUpdate{sym, Fixed::FromRaw(10'000), Price(20000), bar_ms_};
     case 11: {
       auto it = state_.positions.find(sym);
@@ -208,6 +213,8 @@ std::vector<Event> OneOfEach() {
                       {btc}},
       AccountSettingUpdated{btc, "leverage", "2", "set"},
       AccountSettingFailed{btc, "margin_type", "ISOLATED", -4048, "Margin type cannot be changed if there exists position."},
+      FundingPaid{btc, Side::kBuy, Fixed::FromRaw(200'000), Fixed::FromInt(16850), Fixed::FromRaw(10'000),
+                  Fixed::FromRaw(-337'000), 1'672'675'200'000},
       TradingPaused{"api", "maintenance"},
       TradingResumed{"api", "maintenance done"},
       TradeCycleCompleted{1'672'675'500'000, 1, 1, 40, 1'672'675'800'000'000'000},
