@@ -185,6 +185,19 @@ TEST_F(PortfolioTest, CandidatesAreTakenBestScoreFirstAndMaxPositionsCountsTheEn
   }
 }
 
+// A market fill slips by paper_sim.slippage_base_bps and lands on its own
+// symbol's tick: ADAUSDT's 0.0001, not paper_sim.price_tick's 0.1 (which
+// priced every ADA fill at 0.3).
+TEST_F(PortfolioTest, AFillIsPricedOnItsOwnSymbolsTick) {
+  cfg_.paper_sim.slippage_base_bps = Fixed::FromInt(2);
+  Restart();
+  Step({});
+  Strategy(kAda).At(NextOpen(), Long(kAda, "0.2963", "0.9"));
+  Step({.ada = "0.2963"});
+  ASSERT_TRUE(engine_->state().positions.contains(kAda));
+  EXPECT_EQ(engine_->state().positions.at(kAda).entry_price, F("0.2964"));  // 0.2963 x 1.0002, to the tick
+}
+
 TEST_F(PortfolioTest, MaxPositionsOfTwoOpensTheTwoBestAndRefusesTheThird) {
   cfg_.risk.max_positions = 2;
   Restart();

@@ -62,10 +62,13 @@ int MatchRank(OrderType t) {
 
 }  // namespace
 
-Fixed PaperVenue::Slipped(Fixed price, Side side) const {
+Fixed PaperVenue::Slipped(Fixed price, const Order& order) const {
   const Fixed slip = price.Mul(cfg_.slippage_base_bps).Div(kBpsDenominator);
-  const Fixed raw = side == Side::kBuy ? price + slip : price - slip;
-  return raw.RoundTo(cfg_.price_tick);
+  const Fixed raw = order.side == Side::kBuy ? price + slip : price - slip;
+  // On the symbol's own tick (as journaled), not paper_sim's: ADAUSDT's is 0.0001.
+  auto f = state_->filters.find(order.symbol);
+  const Fixed tick = f != state_->filters.end() && f->second.tick_size.raw() > 0 ? f->second.tick_size : cfg_.price_tick;
+  return raw.RoundTo(tick);
 }
 
 Fixed PaperVenue::Fee(Fixed price, Fixed qty, bool maker) const {
@@ -103,7 +106,7 @@ Reports PaperVenue::Submit(const Order& order) {
   if (order.order_type == OrderType::kMarket) {
     Fixed qty = order.qty;
     if (order.reduce_only) qty = std::min(qty, pos->second.qty);
-    out.push_back(FillReport(FillOf(order, Slipped(last, order.side), qty, /*maker=*/false), qty == order.qty));
+    out.push_back(FillReport(FillOf(order, Slipped(last, order), qty, /*maker=*/false), qty == order.qty));
     if (qty != order.qty) out.push_back(OrderExpired{order.client_order_id, "REDUCE_ONLY_POSITION_SMALLER"});
   }
   return out;
@@ -142,7 +145,7 @@ Reports PaperVenue::OnBar(const State& state, const CandleClose& bar) {
     }
     const bool maker = o->order_type == OrderType::kLimit;
     const Fixed touch = TouchPrice(*o, bar);
-    const Fixed price = maker ? touch : Slipped(touch, o->side);
+    const Fixed price = maker ? touch : Slipped(touch, *o);
     if (o->order_type == OrderType::kStopMarket || o->order_type == OrderType::kTakeProfitMarket) {
       out.push_back(StopTriggered{o->symbol, o->client_order_id, o->stop_price});
     }

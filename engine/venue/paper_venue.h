@@ -34,7 +34,7 @@ class PaperVenue : public Venue {
   void RejectNextProtective(int n) { reject_protective_ = n; }
 
  private:
-  Fixed Slipped(Fixed price, Side side) const;
+  Fixed Slipped(Fixed price, const Order& order) const;
   Fixed Fee(Fixed price, Fixed qty, bool maker) const;
   Fill FillOf(const Order& order, Fixed price, Fixed qty, bool maker) const;
 
