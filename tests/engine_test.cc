@@ -28,6 +28,18 @@ constexpr int64_t kT0Ms = 1'672'531'200'000;  // 2023-01-01 00:00 UTC
 constexpr int64_t kBarMs = 300'000;
 const Symbol kBtc{"BTCUSDT"};
 
+// A BTCUSDT stop-loss the venue accepted (ap-p9-S).
+Order AcceptedStop(const char* qty, const char* stop_price) {
+  Order o;
+  o.client_order_id = ClientOrderId{"ap-p9-S"};
+  o.symbol = kBtc;
+  o.purpose = OrderPurpose::kStopLoss;
+  o.status = OrderStatus::kAccepted;
+  o.qty = *Fixed::Parse(qty);
+  o.stop_price = *Fixed::Parse(stop_price);
+  return o;
+}
+
 Fixed F(const char* s) { return *Fixed::Parse(s); }
 
 using testing::ScriptedStrategy;
@@ -118,6 +130,13 @@ class EngineTest : public ::testing::Test {
     }
     return out;
   }
+  std::vector<Fixed> OpenStopPrices() const {
+    std::vector<Fixed> out;
+    for (const auto& [id, o] : engine_->state().orders) {
+      if (o.purpose == OrderPurpose::kStopLoss) out.push_back(o.stop_price);
+    }
+    return out;
+  }
   std::vector<OrderPurpose> OpenOrderPurposes() const {
     std::vector<OrderPurpose> out;
     for (const auto& [id, o] : engine_->state().orders) out.push_back(o.purpose);
@@ -202,7 +221,9 @@ TEST(OperatorInbox, CommandsBeyondTheBoundAreAnswered503InsteadOfQueued) {
   EXPECT_EQ(inbox.TakeAll().size(), runtime::OperatorInbox::kMaxPending);
 }
 
-TEST_F(EngineTest, TakeProfitFillCancelsTheStopLoss) {
+TEST_F(EngineTest, AWholeTakeProfitFillCancelsTheStopLoss) {
+  cfg_.strategy.exit.tp_partial_pct = Fixed::FromInt(100);  // as ledgers from before partial take-profits read
+  Restart();
   strategy_.At(NextOpen(), Long(F("20000"), F("19800"), F("20400")));
   Bar("20000", "20010", "19995", "20000");
   ASSERT_EQ(engine_->state().positions.size(), 1u);
@@ -218,6 +239,97 @@ TEST_F(EngineTest, TakeProfitFillCancelsTheStopLoss) {
   ASSERT_EQ(cancelled.size(), 1u);
   EXPECT_EQ(cancelled[0].reason, "OCO");
   EXPECT_THAT(cancelled[0].client_order_id.value, ::testing::EndsWith("-S"));
+}
+
+// The seed's take-profit: 25 % of the position at the target; the rest
+// runs with the stop, and the watchdog does not put a take-profit back.
+TEST_F(EngineTest, APartialTakeProfitClosesItsShareAndTheRestRunsWithTheStop) {
+  strategy_.At(NextOpen(), Long(F("20000"), F("19800"), F("20400")));
+  Bar("20000", "20010", "19995", "20000");
+  ASSERT_EQ(engine_->state().positions.size(), 1u);
+  const Fixed qty = engine_->state().positions.at(kBtc).qty;
+  const Fixed share = qty.Mul(F("0.25")).FloorTo(F("0.001"));
+  for (const auto& [id, o] : engine_->state().orders) {
+    EXPECT_EQ(o.qty, o.purpose == OrderPurpose::kTakeProfit ? share : qty) << id.value;
+  }
+  Bar("20000", "20450", "19950", "20420");
+  ASSERT_EQ(engine_->state().positions.size(), 1u);
+  EXPECT_EQ(engine_->state().positions.at(kBtc).qty, qty - share);
+  EXPECT_EQ(engine_->state().positions.at(kBtc).take_profit, Fixed());
+  EXPECT_THAT(OpenOrderPurposes(), ElementsAre(OrderPurpose::kStopLoss));
+  const auto updated = All<PositionUpdated>();
+  ASSERT_EQ(updated.size(), 1u);
+  EXPECT_EQ(updated[0].reason, "TAKE_PROFIT_PARTIAL");
+  for (int i = 0; i < 3; ++i) Bar("20400", "20420", "20380", "20400");  // quiet bars: the watchdog runs
+  EXPECT_THAT(OpenOrderPurposes(), ElementsAre(OrderPurpose::kStopLoss));
+  EXPECT_TRUE(All<ProtectiveOrdersMissing>().empty());
+  Bar("20400", "20400", "19700", "19750");  // the rest goes at the stop
+  EXPECT_TRUE(engine_->state().positions.empty());
+  EXPECT_TRUE(engine_->state().orders.empty());
+  const auto closed = All<PositionClosed>();
+  ASSERT_EQ(closed.size(), 2u);
+  EXPECT_EQ(closed[0].reason, CloseReason::kTakeProfit);
+  EXPECT_EQ(closed[0].qty, share);
+  EXPECT_EQ(closed[1].reason, CloseReason::kStopLoss);
+  EXPECT_EQ(closed[1].qty, qty - share);
+}
+
+// The seed's trailing stop: from 1.5 ATR in profit it sits 1.5 ATR behind
+// the close, replaced new-before-old (one stop on the venue after each
+// replacement), never widening, and a refused replacement keeps the old
+// stop and asks for review.
+strategy::Decision Holding(const char* close, const char* atr) {
+  strategy::Decision d;
+  d.close = F(close);
+  d.atr = F(atr);
+  return d;
+}
+
+TEST_F(EngineTest, TheStopTrailsTheCloseOnceInProfitAndNeverWidens) {
+  strategy_.At(NextOpen(), Long(F("20000"), F("19800"), F("20400")));
+  Bar("20000", "20010", "19995", "20000");
+  strategy_.At(NextOpen(), Holding("20140", "100"));  // 140 in profit: under 1.5 ATR, no trailing
+  Bar("20000", "20150", "20000", "20140");
+  EXPECT_TRUE(All<PositionUpdated>().empty());
+  strategy_.At(NextOpen(), Holding("20300", "100"));
+  Bar("20140", "20310", "20100", "20300");
+  EXPECT_EQ(engine_->state().positions.at(kBtc).stop_price, F("20150"));
+  EXPECT_THAT(OpenStopPrices(), ElementsAre(F("20150")));
+  const auto cancelled = All<OrderCancelled>();
+  ASSERT_EQ(cancelled.size(), 1u);
+  EXPECT_EQ(cancelled[0].reason, "TRAILING_REPLACED");
+  EXPECT_EQ(All<PositionUpdated>().back().reason, "TRAILING_STOP");
+  // Each new stop is placed before the old one is cancelled.
+  uint64_t placed_seq = 0, cancelled_seq = 0;
+  for (const Event& e : Events()) {
+    if (auto* p = std::get_if<OrderPlaced>(&e.body); p && p->purpose == OrderPurpose::kStopLoss) placed_seq = e.seq;
+    if (std::holds_alternative<OrderCancelled>(e.body)) cancelled_seq = e.seq;
+  }
+  EXPECT_LT(placed_seq, cancelled_seq);
+  strategy_.At(NextOpen(), Holding("20250", "100"));  // would be 20100: wider, so the stop stays
+  Bar("20300", "20300", "20240", "20250");
+  EXPECT_EQ(engine_->state().positions.at(kBtc).stop_price, F("20150"));
+  EXPECT_EQ(All<OrderCancelled>().size(), 1u);
+  Bar("20250", "20260", "20100", "20120");  // through the trailed stop: closed above the entry
+  const auto closed = All<PositionClosed>();
+  ASSERT_FALSE(closed.empty());
+  EXPECT_EQ(closed.back().reason, CloseReason::kStopLoss);
+  EXPECT_EQ(closed.back().exit_price, F("20150"));
+  EXPECT_TRUE(engine_->state().positions.empty());
+}
+
+TEST_F(EngineTest, ARefusedTrailingStopKeepsTheOldStopAndAsksForReview) {
+  strategy_.At(NextOpen(), Long(F("20000"), F("19800"), F("20400")));
+  Bar("20000", "20010", "19995", "20000");
+  venue_->RejectNextProtective(1);
+  strategy_.At(NextOpen(), Holding("20300", "100"));
+  Bar("20000", "20310", "20000", "20300");
+  const State& s = engine_->state();
+  EXPECT_EQ(s.positions.at(kBtc).stop_price, F("19800"));
+  EXPECT_TRUE(s.manual_review.active);
+  EXPECT_THAT(s.manual_review.reason, ::testing::HasSubstr("TRAILING_STOP_UPDATE_FAILED"));
+  EXPECT_THAT(OpenStopPrices(), ElementsAre(F("19800")));
+  EXPECT_TRUE(All<OrderCancelled>().empty());
 }
 
 TEST_F(EngineTest, StopFillsFirstWhenOneBarTouchesStopAndTakeProfit) {
@@ -545,12 +657,7 @@ TEST(ReconcileTest, EveryKindOfDifferenceIsTyped) {
   s.balance = Fixed::FromInt(10000);
   s.positions[kBtc] = Position{kBtc, Side::kBuy, F("0.5"), F("20000"), F("19800"), F("20400"), F("2"),
                                ClientOrderId{"ap-p5-E"}, 0, Fixed()};
-  Order sl;
-  sl.client_order_id = ClientOrderId{"ap-p9-S"};
-  sl.symbol = kBtc;
-  sl.purpose = OrderPurpose::kStopLoss;
-  sl.status = OrderStatus::kAccepted;
-  sl.qty = F("0.5");
+  const Order sl = AcceptedStop("0.5", "0");
   s.orders[sl.client_order_id] = sl;
   reconcile::VenueSnapshot v;
   v.positions = {{kBtc, Side::kBuy, F("0.3"), F("20000")}, {Symbol{"ETHUSDT"}, Side::kSell, F("2"), F("1500")}};
@@ -592,6 +699,52 @@ TEST_F(EngineTest, FundingIsPaidByAnOpenLongAndMovesTheBalanceAndTheDaysPnl) {
   ASSERT_TRUE(engine_->OnFunding({FundingUpdate{Symbol{"ETHUSDT"}, F("0.0001"), F("1500"), NextOpen() + 2}}, true).ok());
   EXPECT_EQ(All<FundingPaid>().size(), 2u);
   EXPECT_EQ(All<FundingUpdate>().size(), 3u);
+}
+
+// --- exits, on their own ---
+
+TEST(Exits, AShortsTrailingStopSitsAboveTheCloseOnTheTickAndOnlyComesDown) {
+  config::Config cfg;
+  State s;
+  s.positions[kBtc] = Position{kBtc, Side::kSell, F("1"), F("20000"), F("20200"), F("19600"), F("2"), {}, 0, {}};
+  s.filters[kBtc] = InstrumentFilters{F("0.1"), F("0.001"), F("0.001"), F("1000"), F("5")};
+  const Order stop = AcceptedStop("1", "20200");
+  s.orders[stop.client_order_id] = stop;
+  EXPECT_TRUE(orders::TrailStop(s, kBtc, F("19900"), F("100"), cfg).events.empty()) << "100 in profit: under 1.5 ATR";
+  orders::Plan plan = orders::TrailStop(s, kBtc, F("19800.04"), F("100.01"), cfg);
+  ASSERT_EQ(plan.orders.size(), 1u);
+  EXPECT_EQ(plan.orders[0].order.stop_price, F("19950.1"));  // 19800.04 + 150.015, up to the tick
+  EXPECT_EQ(plan.orders[0].order.side, Side::kBuy);
+  EXPECT_EQ(plan.orders[0].order.qty, F("1"));
+  ASSERT_EQ(plan.cancels.size(), 1u);
+  EXPECT_EQ(plan.cancels[0].id, stop.client_order_id);
+  EXPECT_TRUE(plan.cancels[0].after_new_stop);
+  s.positions[kBtc].stop_price = F("19900");
+  s.orders[stop.client_order_id].stop_price = F("19900");
+  EXPECT_TRUE(orders::TrailStop(s, kBtc, F("19800"), F("100"), cfg).orders.empty()) << "19950 would widen it";
+  // A move journaled whose order never reached the venue: the venue's stop is the one not to widen.
+  s.positions[kBtc].stop_price = F("19700");
+  EXPECT_EQ(orders::TrailStop(s, kBtc, F("19700"), F("100"), cfg).orders.size(), 1u) << "19900 on the venue, 19850 tighter";
+  cfg.strategy.exit.trailing_start_atr = Fixed();
+  EXPECT_TRUE(orders::TrailStop(s, kBtc, F("19000"), F("100"), cfg).orders.empty()) << "0: off";
+}
+
+TEST(Exits, ATakeProfitShareTooSmallForTheVenueTakesTheWholePosition) {
+  config::Config cfg;
+  State s;
+  Position p{kBtc, Side::kBuy, F("0.01"), F("20000"), F("19800"), F("20400"), F("2"), {}, 0, {}};
+  EXPECT_EQ(orders::TakeProfitQty(s, p, cfg), F("0.0025")) << "no filters journaled: the exact share";
+  s.filters[kBtc] = InstrumentFilters{F("0.1"), F("0.001"), F("0.001"), F("1000"), F("5")};
+  EXPECT_EQ(orders::TakeProfitQty(s, p, cfg), F("0.002")) << "floored to the step";
+  s.filters[kBtc].min_notional = F("100");
+  EXPECT_EQ(orders::TakeProfitQty(s, p, cfg), F("0.01")) << "0.002 x 20400 = 40.8 is below the minimum notional";
+  p.qty = F("1");
+  EXPECT_EQ(orders::TakeProfitQty(s, p, cfg), F("0.25"));
+  p.qty = F("0.003");
+  EXPECT_EQ(orders::TakeProfitQty(s, p, cfg), F("0.003")) << "a share below one step";
+  cfg.strategy.exit.tp_partial_pct = Fixed::FromInt(100);
+  p.qty = F("1");
+  EXPECT_EQ(orders::TakeProfitQty(s, p, cfg), F("1"));
 }
 
 // --- risk, on its own ---

@@ -430,7 +430,7 @@ TEST(TrendFollowing, UptrendBreakoutProposesALongWithStopBelowAndTargetAbove) {
   // Each 15m bar spans 15 + 2 wicks of 2: ATR 19; it closes 13 past the high before.
   EXPECT_NEAR(e.atr.ToDouble(), 19.0, 1e-6);
   EXPECT_EQ(e.stop_price, e.reference_price - Fixed::FromInt(38));
-  EXPECT_EQ(e.take_profit_price, e.reference_price + Fixed::FromInt(57));
+  EXPECT_EQ(e.take_profit_price, e.reference_price + Fixed::FromInt(38));  // 2 ATR, the seed's tp_atr
   EXPECT_NEAR(*InputValue(e.signal, "extension_atr"), 13.0 / 19.0, 1e-6);
   EXPECT_NEAR(*InputValue(e.signal, "adx"), 100, 1e-6);
   EXPECT_GE(*InputValue(e.signal, "volume_ratio"), 1.5);

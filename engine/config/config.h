@@ -54,7 +54,15 @@ struct EntryConfig {
 
 struct ExitConfig {
   Fixed atr_stop_multiplier = Fixed::FromInt(2);
-  Fixed take_profit_atr_multiplier = Fixed::FromInt(3);
+  Fixed take_profit_atr_multiplier = Fixed::FromInt(2);  // the seed's tp_atr
+  // The take-profit closes this share of the position; the rest runs with
+  // the stop (the seed's 25 %). 100: the whole position.
+  Fixed tp_partial_pct = Fixed::FromInt(25);
+  // Trailing stop (the seed's): once the close is trailing_start_atr ATR in
+  // profit, the stop follows trailing_distance_atr ATR behind the close and
+  // never widens. 0: off.
+  Fixed trailing_start_atr = *Fixed::Parse("1.5");
+  Fixed trailing_distance_atr = *Fixed::Parse("1.5");
   bool exit_on_trend_invalidation = true;
   Fixed time_stop_days = Fixed::FromInt(7);
   Fixed time_stop_min_profit_atr = *Fixed::Parse("0.5");

@@ -26,8 +26,6 @@ const std::vector<Key>& Table() {
       Missing("binance.market_data_ws_url"),
       // strategy
       Missing("strategy.indicators.chop_period"),
-      Missing("strategy.exit.trailing_start_atr"),
-      Missing("strategy.exit.trailing_distance_atr"),
       Fixed("strategy.scoring.enabled", "true", "every entry candidate is scored"),
       Renamed("strategy.scoring.threshold", "strategy.entry.score_threshold"),
       Renamed("strategy.scoring.factors.trend", "strategy.scoring.trend"),

@@ -45,9 +45,14 @@ absl::StatusOr<Counts> ActStep(std::span<const SymbolDecision> decisions, const 
                                Sink& sink) {
   Counts counts;
   for (const SymbolDecision& d : decisions) {
-    if (!d.decision.exit) continue;
     auto pos = sink.state().positions.find(d.symbol);
-    if (pos != sink.state().positions.end() && !ExitUnderway(sink.state(), d.symbol)) {
+    if (pos == sink.state().positions.end()) continue;
+    if (!d.decision.exit) {
+      // Held on: the stop may trail the price.
+      orders::Plan trail = orders::TrailStop(sink.state(), d.symbol, d.decision.close, d.decision.atr, cfg);
+      counts.orders += static_cast<uint32_t>(trail.orders.size());
+      RETURN_IF_ERROR(ApplyPlan(std::move(trail), cfg.run.mode, sink));
+    } else if (!ExitUnderway(sink.state(), d.symbol)) {
       ++counts.orders;
       RETURN_IF_ERROR(Place(orders::ExitOrder(pos->second, d.decision.exit->reason), cfg.run.mode, sink));
     }
@@ -85,7 +90,13 @@ absl::Status ApplyPlan(orders::Plan plan, Mode mode, Sink& sink) {
   if (plan.replaced) {
     for (auto& [symbol, r] : replaced) RETURN_IF_ERROR(sink.Emit(std::move(r)));
   }
-  for (orders::CancelOrder& c : plan.cancels) sink.Cancel(std::move(c));
+  for (orders::CancelOrder& c : plan.cancels) {
+    if (c.after_new_stop) {
+      auto it = sink.state().orders.find(c.id);
+      if (it != sink.state().orders.end()) c.after = replaced[it->second.symbol].stop_loss;
+    }
+    sink.Cancel(std::move(c));
+  }
   return absl::OkStatus();
 }
 

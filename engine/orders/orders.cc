@@ -16,7 +16,7 @@ bool IsReduceLeg(const Order& o) {
          o.purpose == OrderPurpose::kExit;
 }
 
-NewOrder Protective(const Position& p, OrderPurpose purpose) {
+NewOrder Protective(const Position& p, OrderPurpose purpose, Fixed qty) {
   NewOrder n;
   n.leg = purpose == OrderPurpose::kStopLoss ? 'S' : 'T';
   OrderPlaced& o = n.order;
@@ -24,11 +24,17 @@ NewOrder Protective(const Position& p, OrderPurpose purpose) {
   o.side = Opposite(p.side);
   o.order_type = purpose == OrderPurpose::kStopLoss ? OrderType::kStopMarket : OrderType::kTakeProfitMarket;
   o.purpose = purpose;
-  o.qty = p.qty;
+  o.qty = qty;
   o.stop_price = purpose == OrderPurpose::kStopLoss ? p.stop_price : p.take_profit;
   o.reduce_only = true;
   o.parent = p.entry_order;
   return n;
+}
+
+// A protective leg for the position as it is: the stop for all of it, the
+// take-profit for its share.
+NewOrder Leg(const State& s, const Position& p, OrderPurpose purpose, const config::Config& cfg) {
+  return Protective(p, purpose, purpose == OrderPurpose::kTakeProfit ? TakeProfitQty(s, p, cfg) : p.qty);
 }
 
 // The open protective legs of a symbol's position.
@@ -44,6 +50,15 @@ Legs OpenLegs(const State& s, const Symbol& symbol) {
     legs.exit |= o.purpose == OrderPurpose::kExit;
   }
   return legs;
+}
+
+// An accepted stop-loss of `symbol` at `stop_price` is on the venue.
+bool HasAcceptedStopAt(const State& s, const Symbol& symbol, Fixed stop_price) {
+  return std::any_of(s.orders.begin(), s.orders.end(), [&](const auto& kv) {
+    const Order& o = kv.second;
+    return o.symbol == symbol && o.purpose == OrderPurpose::kStopLoss && o.status == OrderStatus::kAccepted &&
+           o.stop_price == stop_price;
+  });
 }
 
 CloseReason ReasonOf(const Order& o) {
@@ -70,13 +85,14 @@ void OnEntryFill(const State& s, const Order& o, const Fill& f, bool completes, 
     plan.events.push_back(PositionUpdated{p.symbol, p.qty, p.entry_price, p.stop_price, p.take_profit, "ENTRY_FILL"});
   }
   if (!completes) return;
-  if (p.stop_price.raw() > 0) plan.orders.push_back(Protective(p, OrderPurpose::kStopLoss));
-  if (p.take_profit.raw() > 0) plan.orders.push_back(Protective(p, OrderPurpose::kTakeProfit));
+  if (p.stop_price.raw() > 0) plan.orders.push_back(Leg(s, p, OrderPurpose::kStopLoss, cfg));
+  if (p.take_profit.raw() > 0) plan.orders.push_back(Leg(s, p, OrderPurpose::kTakeProfit, cfg));
 }
 
 // A fill on a reduce-only leg closes (part of) the position; a position
-// closed in full takes its remaining legs with it (OCO).
-void OnCloseFill(const State& s, const Order& o, const Fill& f, Plan& plan) {
+// closed in full takes its remaining legs with it (OCO). A partial
+// take-profit, once filled, leaves the rest to the stop.
+void OnCloseFill(const State& s, const Order& o, const Fill& f, bool completes, Plan& plan) {
   auto it = s.positions.find(o.symbol);
   if (it == s.positions.end()) return;
   const Position& p = it->second;
@@ -85,7 +101,13 @@ void OnCloseFill(const State& s, const Order& o, const Fill& f, Plan& plan) {
   const Fixed entry_fee_share = qty == p.qty ? p.entry_fees : p.entry_fees.Mul(qty).Div(p.qty);
   plan.events.push_back(PositionClosed{p.symbol, p.side, qty, p.entry_price, f.price, move.Mul(qty),
                                        entry_fee_share + f.fee, ReasonOf(o)});
-  if (qty != p.qty) return;
+  if (qty != p.qty) {
+    if (o.purpose == OrderPurpose::kTakeProfit && completes) {
+      plan.events.push_back(PositionUpdated{p.symbol, p.qty - qty, p.entry_price, p.stop_price, Fixed(),
+                                            "TAKE_PROFIT_PARTIAL"});
+    }
+    return;
+  }
   for (const auto& [id, other] : s.orders) {
     if (other.symbol == o.symbol && id != o.client_order_id && IsOpen(other) && other.reduce_only) {
       plan.cancels.push_back(CancelOrder{id, "OCO"});
@@ -108,7 +130,7 @@ void OnExternalCancel(const State& s, const Order& o, const config::Config& cfg,
       absl::StrCat(leg, " cancelled on the venue, not by Apollo; ",
                    replace ? "re-placed" : "not re-placed (watchdog.auto_recover is false)")}}});
   if (!replace) return;
-  plan.orders.push_back(Protective(it->second, o.purpose));
+  plan.orders.push_back(Leg(s, it->second, o.purpose, cfg));
   plan.replaced = true;
 }
 
@@ -180,8 +202,55 @@ Plan React(const State& before, const EventBody& report, const config::Config& c
   if (o.purpose == OrderPurpose::kEntry) {
     OnEntryFill(before, o, *fill, completes, cfg, plan);
   } else if (IsReduceLeg(o)) {
-    OnCloseFill(before, o, *fill, plan);
+    OnCloseFill(before, o, *fill, completes, plan);
   }
+  return plan;
+}
+
+Fixed TakeProfitQty(const State& state, const Position& p, const config::Config& cfg) {
+  const Fixed hundred = Fixed::FromInt(100);
+  if (cfg.strategy.exit.tp_partial_pct >= hundred) return p.qty;
+  Fixed share = p.qty.Mul(cfg.strategy.exit.tp_partial_pct).Div(hundred);
+  if (auto f = state.filters.find(p.symbol); f != state.filters.end()) {
+    const InstrumentFilters& venue = f->second;
+    if (venue.step_size.raw() > 0) share = share.FloorTo(venue.step_size);
+    if (share < venue.min_qty || share.Mul(p.take_profit) < venue.min_notional) return p.qty;
+  }
+  return share.raw() <= 0 || share >= p.qty ? p.qty : share;
+}
+
+Plan TrailStop(const State& s, const Symbol& symbol, Fixed close, Fixed atr, const config::Config& cfg) {
+  Plan plan;
+  const config::ExitConfig& x = cfg.strategy.exit;
+  auto it = s.positions.find(symbol);
+  if (x.trailing_start_atr.raw() <= 0 || atr.raw() <= 0 || close.raw() <= 0 || it == s.positions.end()) return plan;
+  const Position& p = it->second;
+  const bool is_long = p.side == Side::kBuy;
+  if ((is_long ? close - p.entry_price : p.entry_price - close) < x.trailing_start_atr.Mul(atr)) return plan;
+  const Fixed distance = x.trailing_distance_atr.Mul(atr);
+  Fixed stop = is_long ? close - distance : close + distance;
+  if (auto f = s.filters.find(symbol); f != s.filters.end() && f->second.tick_size.raw() > 0) {
+    const Fixed tick = f->second.tick_size;
+    const Fixed floor = stop.FloorTo(tick);
+    stop = is_long || floor == stop ? floor : floor + tick;  // away from the price
+  }
+  const Order* old = nullptr;
+  for (const auto& [id, o] : s.orders) {
+    if (o.symbol != symbol || !IsOpen(o)) continue;
+    if (o.purpose == OrderPurpose::kExit) return plan;  // being closed
+    if (o.purpose != OrderPurpose::kStopLoss) continue;
+    if (old != nullptr || o.status != OrderStatus::kAccepted) return plan;  // a replacement under way
+    old = &o;
+  }
+  if (old == nullptr) return plan;  // the watchdog's to place
+  // Never wider than the stop on the venue (the position's is the same,
+  // unless a move was journaled whose order never reached the venue).
+  if (stop.raw() <= 0 || (is_long ? stop <= old->stop_price : stop >= old->stop_price)) return plan;
+  Position moved = p;
+  moved.stop_price = stop;
+  plan.events.push_back(PositionUpdated{symbol, p.qty, p.entry_price, stop, p.take_profit, "TRAILING_STOP"});
+  plan.orders.push_back(Protective(moved, OrderPurpose::kStopLoss, p.qty));
+  plan.cancels.push_back(CancelOrder{old->client_order_id, "TRAILING_REPLACED", {}, /*after_new_stop=*/true});
   return plan;
 }
 
@@ -191,8 +260,13 @@ std::vector<CancelOrder> Housekeeping(const State& state, const config::Config& 
   for (const auto& [id, o] : state.orders) {
     // Only orders the venue has: a PLACED order is resolved at start-up first.
     if (o.status != OrderStatus::kAccepted && o.status != OrderStatus::kPartiallyFilled) continue;
-    if (o.reduce_only && !state.positions.contains(o.symbol)) {
+    auto pos = state.positions.find(o.symbol);
+    if (o.reduce_only && pos == state.positions.end()) {
       out.push_back(CancelOrder{id, "OCO"});
+    } else if (o.purpose == OrderPurpose::kStopLoss && pos != state.positions.end() &&
+               o.stop_price != pos->second.stop_price &&
+               HasAcceptedStopAt(state, o.symbol, pos->second.stop_price)) {
+      out.push_back(CancelOrder{id, "TRAILING_REPLACED"});
     } else if (o.purpose == OrderPurpose::kEntry && o.order_type == OrderType::kLimit &&
                now_ns - o.placed_ts_ns >= max_age_ns) {
       out.push_back(CancelOrder{id, "ENTRY_EXPIRED"});
@@ -228,8 +302,8 @@ Plan Watchdog(const State& state, const config::Config& cfg) {
       plan.events.push_back(ManualInterventionDetected{{d}});
       plan.orders.push_back(ExitOrder(p, CloseReason::kWatchdogFlatten));
     } else {
-      if (sl_missing) plan.orders.push_back(Protective(p, OrderPurpose::kStopLoss));
-      if (tp_missing) plan.orders.push_back(Protective(p, OrderPurpose::kTakeProfit));
+      if (sl_missing) plan.orders.push_back(Leg(state, p, OrderPurpose::kStopLoss, cfg));
+      if (tp_missing) plan.orders.push_back(Leg(state, p, OrderPurpose::kTakeProfit, cfg));
       plan.replaced = true;
     }
   }

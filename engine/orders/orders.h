@@ -6,8 +6,11 @@
 //   emit(report); emit(p.events...); place(p.orders...); cancel(p.cancels...)
 //
 // Take-profit and stop-loss are placed only once the entry has filled,
-// reduce-only, for the position's size; when one of them (or an exit) closes
-// the position the other is cancelled (OCO). The watchdog finds positions
+// reduce-only: the stop for the position's size, the take-profit for
+// strategy.exit.tp_partial_pct of it (TakeProfitQty). When one of them (or
+// an exit) closes the position the other is cancelled (OCO); a partial
+// take-profit leaves the rest running with the stop (PositionUpdated
+// TAKE_PROFIT_PARTIAL, no take-profit any more). The watchdog finds positions
 // whose protection is missing and re-places it (watchdog.auto_recover); on
 // the second miss in a row it flattens the position and requires review.
 // A stop-loss or take-profit cancelled on the venue by someone else
@@ -36,7 +39,11 @@ struct NewOrder {
 
 struct CancelOrder {
   ClientOrderId id;
-  std::string reason;  // OCO, ENTRY_EXPIRED, ...
+  std::string reason;  // OCO, ENTRY_EXPIRED, TRAILING_REPLACED, ...
+  // Only once the venue accepted this order (the stop replacing this one):
+  // never no stop. Set by decision::ApplyPlan for a plan's `after_new_stop`.
+  ClientOrderId after;
+  bool after_new_stop = false;
 };
 
 struct Plan {
@@ -68,9 +75,28 @@ NewOrder ExitOrder(const Position& position, CloseReason reason);
 // is applied (a fill that completes an order removes it from the state).
 Plan React(const State& before, const EventBody& report, const config::Config& cfg);
 
+// The trailing stop (strategy.exit.trailing_start_atr, _distance_atr) of
+// `symbol`'s open position at a decision's close and entry-timeframe ATR:
+// once the close is trailing_start_atr ATR in profit, the stop goes
+// trailing_distance_atr ATR behind the close (on the tick, rounded away from
+// the price) if that is tighter than the stop on the venue; it never widens.
+// The plan journals PositionUpdated (TRAILING_STOP), places the new stop
+// and cancels the old one only once the venue accepted the new one. Nothing
+// (an empty plan) without exactly one accepted stop-loss, with an exit under
+// way, or when the stop would not move.
+Plan TrailStop(const State& state, const Symbol& symbol, Fixed close, Fixed atr, const config::Config& cfg);
+
+// The take-profit's quantity for `position`: strategy.exit.tp_partial_pct
+// of it, floored to the journaled step; the whole position when that share
+// is zero, not less than the position, or below the venue's minimum
+// quantity or notional at the take-profit price.
+Fixed TakeProfitQty(const State& state, const Position& position, const config::Config& cfg);
+
 // Cancels due now: protective orders left over by a closed position (also
-// after a crash between a close and its OCO cancel), and limit entries older
-// than execution.entry_max_duration_sec.
+// after a crash between a close and its OCO cancel), a stop-loss the
+// trailing stop replaced (its price is not the position's and the
+// position's own stop is accepted), and limit entries older than
+// execution.entry_max_duration_sec.
 std::vector<CancelOrder> Housekeeping(const State& state, const config::Config& cfg, int64_t now_ns);
 
 // The watchdog's pass over every open position.

@@ -151,12 +151,38 @@ absl::Status Engine::RunEffects() {
       auto it = state_.orders.find(c.id);
       if (it == state_.orders.end() || !Cancellable(it->second)) continue;  // gone, or asked twice
       const Order order = it->second;
+      if (!c.after.value.empty()) {
+        auto replacement = state_.orders.find(c.after);
+        if (replacement == state_.orders.end()) {  // refused: the old stop stays, and so does its price
+          RETURN_IF_ERROR(TrailingStopFailed(order, c.after));
+          continue;
+        }
+        if (replacement->second.status == OrderStatus::kPlaced) continue;  // in doubt: housekeeping cancels it later
+      }
       RETURN_IF_ERROR(JournalReports(d_.venue->Cancel(order, c.reason)));
     }
     RETURN_IF_ERROR(CheckBreaker());
     RETURN_IF_ERROR(Commit());
   }
   return absl::OkStatus();
+}
+
+// The stop that was to replace `old` (the trailing stop) was refused: the
+// position keeps the old stop, its price journaled back, and a person looks
+// (the seed's TRAILING_STOP_UPDATE_FAILED).
+absl::Status Engine::TrailingStopFailed(const Order& old, const ClientOrderId& refused) {
+  auto pos = state_.positions.find(old.symbol);
+  if (pos == state_.positions.end()) return absl::OkStatus();
+  const Position& p = pos->second;
+  d_.log->Warning("trailing_stop_update_failed", LogFields().Add("symbol", old.symbol.value)
+                                                     .Add("refused", refused.value).Add("kept", old.client_order_id.value)
+                                                     .Add("stop_price", old.stop_price));
+  RETURN_IF_ERROR(Emit(PositionUpdated{p.symbol, p.qty, p.entry_price, old.stop_price, p.take_profit,
+                                       "TRAILING_STOP_UPDATE_FAILED"}));
+  return Emit(ManualInterventionDetected{{Discrepancy{
+      InterventionAction::kTrailingStopUpdateFailed, old.symbol, refused, Fixed(), Fixed(),
+      absl::StrCat("the venue refused the trailing stop; the stop at ", old.stop_price.ToString(), " (",
+                   old.client_order_id.value, ") stays")}}});
 }
 
 absl::Status Engine::CheckBreaker() {

@@ -211,6 +211,7 @@ class Engine : private decision::Sink {
   absl::Status ApplyPlan(orders::Plan plan);
   absl::Status RunEffects();
   absl::Status CheckBreaker();
+  absl::Status TrailingStopFailed(const Order& old, const ClientOrderId& refused);
   PositionClosed ExternalClose(const Position& position, const reconcile::VenueSnapshot& venue) const;
   absl::Status RunWatchdog();
   absl::Status Decide(absl::Span<const SymbolBar* const> bars, int64_t now_ns, uint32_t* signals, uint32_t* orders);

@@ -51,6 +51,10 @@ struct ExitIdea {
 struct Decision {
   std::optional<EntryIdea> entry;  // only when flat in the symbol
   std::optional<ExitIdea> exit;    // only when a position is open
+  // With a position open: the close and the entry-timeframe ATR the
+  // decision was made on, for the trailing stop (orders::TrailStop); 0 when
+  // the strategy gives none.
+  Fixed close, atr;
 };
 
 class Strategy {

@@ -309,6 +309,8 @@ Decision TrendFollowing::Decide(const State& state, int64_t now_ns) const {
   Decision d;
   if (pos != state.positions.end()) {
     d.exit = Exit(pos->second, now_ns, t, e);
+    d.close = last_close_;
+    d.atr = Fixed::FromDouble(e.atr);
   } else if (t.trend != Trend::kNone) {
     d.entry = Entry(state, now_ns, t, e);
   }
