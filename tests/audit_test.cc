@@ -559,6 +559,8 @@ TEST_F(Universe, FundingFlagsThatCannotBeUsedAreRefusedInOneLine) {
       {{"--funding-data", "SOLUSDT=data/market/funding/xrpusdt_perp_funding_2023-07-18_2023-08-17.csv"},
        "data/market/funding/xrpusdt_perp_funding_2023-07-18_2023-08-17.csv:2: symbol XRPUSDT in a file given for SOLUSDT"},
       {{"--constant-funding-rate", "1%"}, "--constant-funding-rate: expected a fraction within +-0.1 per 8 h"},
+      {{"--mode", "testnet", "--constant-funding-rate", "0.0001"},
+       "--funding-data and --constant-funding-rate are for paper runs and backtests: testnet and live pay the venue's funding"},
   };
   for (const Case& c : cases) {
     Outcome run = RunTool(With(With({BOT_BIN, "--config", config_, "--ledger", ledger_, "--logs", logs_}, kThreeSymbols), c.args));

@@ -199,6 +199,11 @@ int Run(const Flags& flags) {
   auto speed = runtime::ParseSpeed(flags.speed);
   if (!speed.ok()) return Fail(speed.status().message(), 2);
   if (absl::Status gates = CheckLiveGates(*cfg); !gates.ok()) return Fail(gates.message(), 2);
+  if (cfg->run.mode != Mode::kPaper && (!flags.funding_data.empty() || !flags.constant_funding_rate.empty())) {
+    return Fail("--funding-data and --constant-funding-rate are for paper runs and backtests: testnet and live pay the venue's funding", 2);
+  }
+  auto funding = runtime::ParseFundingFlags(flags.funding_data, flags.constant_funding_rate);
+  if (!funding.ok()) return Fail(funding.status().message(), 2);
   const std::string mode(apollo::EnumName(cfg->run.mode));
   config::Secrets secrets;
   if (cfg->run.mode != Mode::kPaper) {
@@ -239,11 +244,7 @@ int Run(const Flags& flags) {
         !st.ok()) {
       return Fail(st.message(), 2);
     }
-    auto funding = runtime::ParseFundingFlags(flags.funding_data, flags.constant_funding_rate);
-    if (!funding.ok()) return Fail(funding.status().message(), 2);
     options.funding = *std::move(funding);
-  } else if (!flags.funding_data.empty() || !flags.constant_funding_rate.empty()) {
-    return Fail("--funding-data and --constant-funding-rate are for paper runs and backtests: testnet and live pay the venue's funding", 2);
   }
   options.ledger_dir = cfg->storage.ledger_path;
   // A drill of the runbook's disk faults: the ledger's disk fails as told.
