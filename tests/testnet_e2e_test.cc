@@ -525,6 +525,66 @@ TEST_F(TestnetE2E, EntryFillsAndProtectionGoesToTheAlgoOrderApi) {
   ASSERT_NO_FATAL_FAILURE(StopBot());
 }
 
+// The trailing stop on the venue: each move is a new STOP_MARKET algo order
+// (its id from the journaled move), and the stop it replaces is cancelled
+// only after the venue accepted the new one.
+TEST_F(TestnetE2E, TrailingStopIsReplacedThroughTheAlgoOrderApiNewBeforeOld) {
+  std::vector<std::string> env = FastStrategyEnv();
+  env.push_back("STRATEGY__EXIT__TRAILING_START_ATR=0.1");  // trail soon in the recorded bars
+  env.push_back("STRATEGY__EXIT__TRAILING_DISTANCE_ATR=1");
+  // Losses must not stop the entries before a position runs into profit.
+  for (const char* off : {"RISK__COOLDOWN_AFTER_LOSS_HOURS=0", "RISK__MAX_LOSS_STREAK_24H=0",
+                          "RISK__COOLDOWN_AFTER_MAX_DAILY_HOURS=0", "RISK__MAX_CONSECUTIVE_LOSSES=1000",
+                          "RISK__MAX_DRAWDOWN_PCT=100", "RISK__MAX_DAILY_LOSS_PCT=100"}) {
+    env.push_back(off);
+  }
+  ASSERT_NO_FATAL_FAILURE(StartBot(env));
+  LedgerWatch watch(ledger_dir_);
+  ASSERT_TRUE(StepUntilProtectedPosition(watch)) << watch.Dump() << "--- stderr ---\n" << bot_->err();
+  auto replaced = [&] {
+    for (const std::string& e : watch.events()) {
+      if (absl::StrContains(e, "\"type\":\"OrderCancelled\"") && JsonString(e, "reason") == "TRAILING_REPLACED") return true;
+    }
+    return false;
+  };
+  ASSERT_TRUE(StepUntil(watch, replaced));
+  // In the ledger: each replaced stop's cancel follows the acceptance of the
+  // stop placed after it; on the venue: the replaced one is cancelled.
+  const std::vector<std::string> ev = watch.events();
+  const std::regex seq_re("\"seq\":([0-9]+)");
+  auto seq_of = [&](const std::string& e) {
+    std::smatch m;
+    return std::regex_search(e, m, seq_re) ? std::stoull(m[1].str()) : 0ull;
+  };
+  size_t checked = 0;
+  for (const std::string& cancel : ev) {
+    if (!absl::StrContains(cancel, "\"type\":\"OrderCancelled\"") || JsonString(cancel, "reason") != "TRAILING_REPLACED") continue;
+    const std::string old_id = JsonString(cancel, "client_order_id");
+    std::string new_id;  // the stop placed after the old one, last before the cancel
+    bool after_old = false;
+    for (const std::string& e : ev) {
+      if (seq_of(e) >= seq_of(cancel)) break;
+      if (!absl::StrContains(e, "\"type\":\"OrderPlaced\"") || JsonString(e, "purpose") != "STOP_LOSS") continue;
+      if (JsonString(e, "client_order_id") == old_id) after_old = true;
+      else if (after_old) new_id = JsonString(e, "client_order_id");
+    }
+    ASSERT_FALSE(new_id.empty()) << "no stop placed before " << old_id << " was cancelled\n" << watch.Dump();
+    uint64_t accepted_seq = 0;
+    for (const std::string& e : ev) {
+      if (absl::StrContains(e, "\"type\":\"OrderAccepted\"") && JsonString(e, "client_order_id") == new_id) accepted_seq = seq_of(e);
+    }
+    EXPECT_GT(accepted_seq, 0u) << new_id;
+    EXPECT_LT(accepted_seq, seq_of(cancel)) << new_id << " accepted after " << old_id << " was cancelled";
+    auto q = exchange_->QueryAlgoOrder({{"symbol", "BTCUSDT"}, {"clientAlgoId", old_id}});
+    ASSERT_TRUE(q.ok()) << old_id;
+    EXPECT_EQ(q.value().status, fb::AlgoStatus::kCanceled) << exchange_->StateJson();
+    ++checked;
+  }
+  EXPECT_GT(checked, 0u);
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+  ExpectDecisionsReDerive();  // each move derived again from the journaled bars
+}
+
 TEST_F(TestnetE2E, PositionClosedByHandNeedsManualReview) {
   ASSERT_NO_FATAL_FAILURE(StartBot(FastStrategyEnv()));
   LedgerWatch watch(ledger_dir_);
