@@ -398,6 +398,34 @@ TEST(BinanceUserStream, TradesByHandAreKeptForTheExternalCloseUntilOurNextEntry)
   EXPECT_TRUE(venue.ForeignFillsSinceOurEntry().empty());
 }
 
+// A funding fee settled by the venue (ACCOUNT_UPDATE, reason FUNDING_FEE,
+// Binance's documented shape) is journaled at the venue's amount on the
+// position it names; any other account update only asks for reconciliation.
+TEST(BinanceUserStream, AFundingFeeIsAFundingPaidOfTheVenuesAmountOnThePositionItNames) {
+  BinanceVenue venue(nullptr, {});
+  State state;
+  state.positions[Symbol{"BTCUSDT"}] = Position{Symbol{"BTCUSDT"}, Side::kBuy, F("0.002"), F("16850")};
+  const std::string funding =
+      R"({"e":"ACCOUNT_UPDATE","E":1672675200005,"T":1672675200003,"a":{"m":"FUNDING_FEE",)"
+      R"("B":[{"a":"USDT","wb":"9999.663","cw":"9999.663","bc":"-0.00337"}],)"
+      R"("P":[{"s":"BTCUSDT","pa":"0.002","ep":"16850","bep":"16850","cr":"0","up":"0","mt":"isolated","iw":"16.85","ps":"BOTH"}]}})";
+  const UserEventEffects fx = venue.OnUserEvent(funding, state);
+  EXPECT_TRUE(fx.reconcile_now);
+  ASSERT_EQ(fx.reports.size(), 1u);
+  const auto* paid = std::get_if<FundingPaid>(&fx.reports[0]);
+  ASSERT_NE(paid, nullptr);
+  EXPECT_EQ(*paid, (FundingPaid{Symbol{"BTCUSDT"}, Side::kBuy, F("0.002"), Fixed(), Fixed(), F("-0.00337"), 1672675200003}));
+
+  const UserEventEffects order = venue.OnUserEvent(ReadData("ws/ACCOUNT_UPDATE.json"), state);  // reason ORDER
+  EXPECT_TRUE(order.reconcile_now);
+  EXPECT_TRUE(order.reports.empty());
+  std::string bad = funding;
+  bad.replace(bad.find("\"-0.00337\""), 10, "\"-1e-3\"");
+  const UserEventEffects refused = venue.OnUserEvent(bad, state);
+  EXPECT_TRUE(refused.reports.empty());
+  EXPECT_THAT(refused.refused, ::testing::HasSubstr("bc"));
+}
+
 // Found by binance_ws_fuzz: a trade by hand whose quantity times price is
 // beyond what a Fixed holds stopped the bot while summing it. Such a trade
 // leaves the symbol unpriced; reconciliation still hears of it.

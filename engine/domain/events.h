@@ -571,11 +571,12 @@ struct AccountSettingFailed {
   }
 };
 
-// A funding payment on an open position (00/08/16 UTC on Binance): from the
-// venue in testnet and live, simulated by the paper venue from the journaled
-// FundingUpdate (amount = -qty x mark x rate for a long, + for a short,
-// rounded to 1e-8). amount > 0 was received. It moves the balance and the
-// day's PnL, as a fee does.
+// A funding payment on an open position (00/08/16 UTC on Binance). Paper:
+// simulated from the journaled FundingUpdate (amount = -qty x mark x rate
+// for a long, + for a short, rounded to 1e-8). Testnet and live: the
+// venue's ACCOUNT_UPDATE FUNDING_FEE, its amount as reported, mark_price and
+// funding_rate 0 (not in the message). amount > 0 was received. It moves
+// the balance and the day's PnL, as a fee does.
 struct FundingPaid {
   APOLLO_EVENT(FundingPaid, 1);
   Symbol symbol;

@@ -181,6 +181,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   runtime::WallClock clock;
   venue::binance::BinanceVenueOptions venue_options;
   venue_options.send_orders = cfg.run.enable_trading;
+  venue_options.quote_asset = cfg.binance.quote_asset;
   venue_options.in_flight_ms = int64_t{cfg.binance.recv_window} + venue::binance::kClockSkewAllowanceMs;
   venue_options.sender_stopped_wall_ms = [&ledger](const Order& o) { return FirstStartAfter(*ledger, o.placed_seq); };
   venue_options.on_note = [&log](absl::string_view event, const ClientOrderId& id, absl::string_view detail) {

@@ -459,7 +459,9 @@ absl::Status Engine::Start() {
   RETURN_IF_ERROR(Emit(ConfigLoaded{d_.cfg.Hash(), d_.build_version, d_.cfg.run.initial_equity, d_.cfg.Canonical(),
                                     strategy.name(), strategy.version()}));
   RETURN_IF_ERROR(JournalFilters());
-  RETURN_IF_ERROR(Commit());
+  // Synced even when steps go in unsynced groups: a start that said it
+  // started (its log line, bot's "started" line) is in the ledger.
+  RETURN_IF_ERROR(Append(/*sync=*/true));
   RETURN_IF_ERROR(ResolveInDoubtOrWarn());
   QueueHousekeeping();
   RETURN_IF_ERROR(Commit());

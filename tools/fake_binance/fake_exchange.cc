@@ -905,7 +905,18 @@ void FakeExchange::EmitOrderUpdate(const Order& order, absl::string_view exec_ty
 
 void FakeExchange::EmitAccountUpdate() {
   const Fixed unrealized = position_.qty.Mul(Current().close - position_.entry_price);
-  Emit(AccountUpdateJson("ORDER", config_.quote_asset, wallet_, position_, unrealized, NowLocked()));
+  Emit(AccountUpdateJson("ORDER", config_.quote_asset, wallet_, Fixed(), position_, unrealized, NowLocked()));
+}
+
+Fixed FakeExchange::SettleFunding(Fixed rate) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (position_.qty.is_zero()) return Fixed();
+  const Fixed mark = Current().close;
+  const Fixed amount = -position_.qty.Mul(mark).Mul(rate);  // qty is signed: a long pays a positive rate
+  wallet_ += amount;
+  const Fixed unrealized = position_.qty.Mul(mark - position_.entry_price);
+  Emit(AccountUpdateJson("FUNDING_FEE", config_.quote_asset, wallet_, amount, position_, unrealized, NowLocked()));
+  return amount;
 }
 
 void FakeExchange::EmitAlgoUpdate(const AlgoOrder& algo) { Emit(AlgoUpdateJson(algo, NowLocked())); }

@@ -203,6 +203,11 @@ class FakeExchange {
   size_t bar_index() const;
   size_t bar_count() const { return bars_.size(); }
   absl::StatusOr<Bar> AdvanceBar();
+  // A funding settlement at the current close and `rate`: the position pays
+  // (or receives) qty x close x rate from the wallet, and the user stream
+  // gets ACCOUNT_UPDATE with reason FUNDING_FEE ("bc" the amount). Returns
+  // the amount (0 when flat: nothing is sent).
+  Fixed SettleFunding(Fixed rate);
 
   // POST/GET/DELETE /fapi/v1/order, GET /fapi/v1/openOrders.
   ApiResult<NewOrderResult> NewOrder(const Params& p);

@@ -47,10 +47,10 @@ std::string OrderTradeUpdateJson(const Order& order, const ExecutionReport& exec
   return JsonObject().Str("e", "ORDER_TRADE_UPDATE").Int("E", now_ms).Int("T", now_ms).Raw("o", o).Close();
 }
 
-std::string AccountUpdateJson(absl::string_view reason, absl::string_view asset, Fixed wallet_balance,
+std::string AccountUpdateJson(absl::string_view reason, absl::string_view asset, Fixed wallet_balance, Fixed balance_change,
                               const Position& position, Fixed unrealized_pnl, int64_t now_ms) {
   std::string balance =
-      JsonObject().Str("a", asset).Dec("wb", wallet_balance).Dec("cw", wallet_balance).Str("bc", "0").Close();
+      JsonObject().Str("a", asset).Dec("wb", wallet_balance).Dec("cw", wallet_balance).Dec("bc", balance_change).Close();
   std::string pos = JsonObject()
                         .Str("s", position.symbol)
                         .Dec("pa", position.qty)

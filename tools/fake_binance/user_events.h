@@ -29,7 +29,8 @@ std::string OrderTradeUpdateJson(const Order& order, const ExecutionReport& exec
                                  int64_t now_ms);
 
 // {"e":"ACCOUNT_UPDATE","E":..,"T":..,"a":{"m":"ORDER","B":[{"a","wb","cw","bc"}],"P":[{"s","pa","ep",...}]}}
-std::string AccountUpdateJson(absl::string_view reason, absl::string_view asset, Fixed wallet_balance,
+// `balance_change` is "bc": the wallet's change by this event (a funding fee's amount).
+std::string AccountUpdateJson(absl::string_view reason, absl::string_view asset, Fixed wallet_balance, Fixed balance_change,
                               const Position& position, Fixed unrealized_pnl, int64_t now_ms);
 
 // {"e":"ALGO_UPDATE","T":..,"E":..,"o":{"caid","aid","at","o","s","S","ps","f","q","X","ai","ap","aq",...}}

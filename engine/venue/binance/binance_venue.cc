@@ -244,6 +244,7 @@ UserEventEffects BinanceVenue::OnUserEvent(absl::string_view json, const State& 
       break;
     case UserEvent::kAccountUpdate:
       fx.reconcile_now = true;  // a balance or position moved: check it against the fold now
+      if (e->account.reason == "FUNDING_FEE") fx.reports = FundingFees(e->account, state);
       break;
     case UserEvent::kAlgoUpdate:
       fx.reports = Settled(FromAlgoUpdate(e->algo, state, fx));
@@ -255,6 +256,28 @@ UserEventEffects BinanceVenue::OnUserEvent(absl::string_view json, const State& 
       break;
   }
   return fx;
+}
+
+// A funding fee the venue settled: one FundingPaid per change of the quote
+// asset, on the position the message names (isolated margin) or, naming
+// none, the one position open (cross margin); mark price and rate 0: the
+// amount is the venue's.
+Reports BinanceVenue::FundingFees(const AccountUpdate& a, const State& state) const {
+  Reports out;
+  for (const AccountUpdate::Balance& b : a.balances) {
+    if (b.asset != options_.quote_asset || b.change.is_zero()) continue;
+    Symbol symbol;
+    if (a.positions.size() == 1) {
+      symbol = a.positions.front().symbol;
+    } else if (state.positions.size() == 1) {
+      symbol = state.positions.begin()->first;
+    }
+    auto pos = state.positions.find(symbol);
+    const bool open = pos != state.positions.end();
+    out.push_back(FundingPaid{symbol, open ? pos->second.side : Side::kBuy, open ? pos->second.qty : Fixed(), Fixed(),
+                              Fixed(), b.change, a.time_ms});
+  }
+  return out;
 }
 
 Reports BinanceVenue::FromAlgoUpdate(const AlgoUpdate& u, const State& state, UserEventEffects& fx) {

@@ -83,6 +83,9 @@ struct BinanceVenueOptions {
   std::function<int64_t()> wall_now_ms;  // unset: std::chrono::system_clock
   std::function<int64_t()> now_ms;  // monotonic ms; unset: std::chrono::steady_clock
   size_t orders_tracked_max = 4'096;  // per map; see the header comment
+  // The wallet asset whose funding fees (ACCOUNT_UPDATE FUNDING_FEE) are
+  // reported as FundingPaid.
+  std::string quote_asset = "USDT";
   // What the venue noticed that the ledger will not show (optional, for the
   // log): "order_cancel_unconfirmed" (a cancel's answer was lost),
   // "fill_fee_unavailable" (a stream trade without its commission, and the
@@ -143,6 +146,7 @@ class BinanceVenue : public Venue {
   // The commission of one trade of a venue order, from its trades.
   absl::StatusOr<Fixed> TradeCommission(const Symbol& symbol, const std::string& venue_order_id,
                                         const std::string& trade_id);
+  Reports FundingFees(const AccountUpdate& a, const State& state) const;
   Reports FromOrderUpdate(const OrderTradeUpdate& u, const State& state, UserEventEffects& fx);
   Reports FromAlgoUpdate(const AlgoUpdate& u, const State& state, UserEventEffects& fx);
   // The reason of a cancel the venue reports: ours if we asked, else

@@ -36,6 +36,33 @@ absl::Status ReadAlgoUpdate(Fields& f, AlgoUpdate* a) {
   return absl::OkStatus();
 }
 
+absl::Status ReadAccountUpdate(Fields& f, AccountUpdate* a) {
+  ASSIGN_OR_RETURN(a->reason, f.Str("m"));
+  ASSIGN_OR_RETURN(std::optional<od::array> balances, f.OptArray("B"));
+  if (balances) {
+    RETURN_IF_ERROR(ForEachObject(*balances, "ACCOUNT_UPDATE B", [&](od::object& object, size_t index) -> absl::Status {
+      Fields b(object, absl::StrCat("ACCOUNT_UPDATE B[", index, "]"));
+      AccountUpdate::Balance balance;
+      ASSIGN_OR_RETURN(balance.asset, b.Str("a"));
+      ASSIGN_OR_RETURN(balance.change, b.Dec("bc"));
+      a->balances.push_back(std::move(balance));
+      return absl::OkStatus();
+    }));
+  }
+  ASSIGN_OR_RETURN(std::optional<od::array> positions, f.OptArray("P"));
+  if (positions) {
+    RETURN_IF_ERROR(ForEachObject(*positions, "ACCOUNT_UPDATE P", [&](od::object& object, size_t index) -> absl::Status {
+      Fields p(object, absl::StrCat("ACCOUNT_UPDATE P[", index, "]"));
+      AccountUpdate::PositionAmount position;
+      ASSIGN_OR_RETURN(position.symbol.value, p.Str("s"));
+      ASSIGN_OR_RETURN(position.amount, p.Dec("pa"));
+      a->positions.push_back(std::move(position));
+      return absl::OkStatus();
+    }));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<UserTrade> ReadTrade(Fields& f) {
   UserTrade t;
   ASSIGN_OR_RETURN(t.id, f.IdOr("id", ""));
@@ -70,6 +97,14 @@ absl::StatusOr<UserEvent> ParseUserEvent(absl::string_view json) {
     e.kind = UserEvent::kListenKeyExpired;
   } else if (e.type == "ACCOUNT_UPDATE") {
     e.kind = UserEvent::kAccountUpdate;
+    ASSIGN_OR_RETURN(std::optional<int64_t> time_ms, event.OptInt("T"));
+    e.account.time_ms = time_ms.value_or(0);
+    od::value av;
+    ASSIGN_OR_RETURN(bool has_a, event.Find("a", &av));
+    od::object a;
+    if (!has_a || av.get_object().get(a) != simdjson::SUCCESS) return event.Error("a", "missing or not an object");
+    Fields f(a, e.type);
+    RETURN_IF_ERROR(ReadAccountUpdate(f, &e.account));
   } else if (e.type == "ORDER_TRADE_UPDATE" || e.type == "ALGO_UPDATE") {
     od::value ov;
     ASSIGN_OR_RETURN(bool has_o, event.Find("o", &ov));

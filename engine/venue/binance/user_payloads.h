@@ -44,11 +44,29 @@ struct AlgoUpdate {
   std::string status;            // X: NEW, CANCELED, TRIGGERED, FINISHED, REJECTED, EXPIRED
 };
 
+// ACCOUNT_UPDATE's "a": why the account changed, and the balances' changes
+// and positions it reports.
+struct AccountUpdate {
+  std::string reason;  // m: ORDER, FUNDING_FEE, DEPOSIT, ...
+  struct Balance {
+    std::string asset;    // a
+    Fixed change;         // bc: the wallet's change by this event
+  };
+  struct PositionAmount {
+    Symbol symbol;  // s
+    Fixed amount;   // pa: signed, negative short
+  };
+  std::vector<Balance> balances;         // B
+  std::vector<PositionAmount> positions;  // P (absent: none)
+  int64_t time_ms = 0;                    // T of the event
+};
+
 struct UserEvent {
   enum Kind { kOrderTradeUpdate, kAlgoUpdate, kAccountUpdate, kListenKeyExpired, kOther } kind = kOther;
   std::string type;  // "e" as sent
   OrderTradeUpdate order;  // kOrderTradeUpdate
   AlgoUpdate algo;         // kAlgoUpdate
+  AccountUpdate account;   // kAccountUpdate
 };
 
 // One user-data stream message, combined-stream wrapper or not. An event
