@@ -419,6 +419,11 @@ TEST(BinanceUserStream, AFundingFeeIsAFundingPaidOfTheVenuesAmountOnThePositionI
   const UserEventEffects order = venue.OnUserEvent(ReadData("ws/ACCOUNT_UPDATE.json"), state);  // reason ORDER
   EXPECT_TRUE(order.reconcile_now);
   EXPECT_TRUE(order.reports.empty());
+  std::string huge = funding;  // beyond what the balance can hold: left to reconciliation
+  huge.replace(huge.find("\"-0.00337\""), 10, "\"-92233720368\"");
+  State paid_before = state;
+  paid_before.funding_paid = F("1000");
+  EXPECT_TRUE(venue.OnUserEvent(huge, paid_before).reports.empty());
   std::string bad = funding;
   bad.replace(bad.find("\"-0.00337\""), 10, "\"-1e-3\"");
   const UserEventEffects refused = venue.OnUserEvent(bad, state);

@@ -77,9 +77,13 @@ class Folder {
     return absl::OkStatus();
   }
   absl::Status operator()(const FundingPaid& f) {
-    (f.amount.raw() >= 0 ? s_.funding_received : s_.funding_paid) += f.amount.Abs();
-    s_.balance += f.amount;
-    s_.daily_realized_pnl += f.amount;
+    Fixed& total = f.amount.raw() >= 0 ? s_.funding_received : s_.funding_paid;
+    const std::optional<Fixed> sum = total.CheckedAdd(f.amount.Abs()), balance = s_.balance.CheckedAdd(f.amount),
+                               day = s_.daily_realized_pnl.CheckedAdd(f.amount);
+    if (!sum || !balance || !day) return Refuse(absl::StrCat("funding amount ", f.amount.ToString(), " is out of range"));
+    total = *sum;
+    s_.balance = *balance;
+    s_.daily_realized_pnl = *day;
     UpdateDrawdown(s_);
     return absl::OkStatus();
   }

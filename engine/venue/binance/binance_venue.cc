@@ -266,6 +266,11 @@ Reports BinanceVenue::FundingFees(const AccountUpdate& a, const State& state) co
   Reports out;
   for (const AccountUpdate::Balance& b : a.balances) {
     if (b.asset != options_.quote_asset || b.change.is_zero()) continue;
+    // An amount the fold could not add is no funding fee: reconciliation asks the venue.
+    if (!state.balance.CheckedAdd(b.change) || !state.daily_realized_pnl.CheckedAdd(b.change) ||
+        !state.funding_received.CheckedAdd(b.change.Abs()) || !state.funding_paid.CheckedAdd(b.change.Abs())) {
+      continue;
+    }
     Symbol symbol;
     if (a.positions.size() == 1) {
       symbol = a.positions.front().symbol;
