@@ -56,7 +56,8 @@ struct SymbolDecision {
 };
 
 // A step's decisions, one per symbol that had a bar, in symbol order: first
-// the exits they ask for (unless one is on its way), then every entry signal
+// the exits they ask for (unless one is on its way) and, for a position held
+// on, its trailing stop (orders::TrailStop), then every entry signal
 // (none for a symbol outside a journaled universe), then the proposals best
 // score first (ties in symbol order), each as the sized trade, risk's verdict
 // with its numbers and, approved, the entry order. Each proposal is judged
