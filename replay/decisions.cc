@@ -270,12 +270,7 @@ class Checker {
       c.reason.clear();
     }
     const UniverseUpdated derived = universe::Select(std::move(numbers), cfg_->universe, recorded.source);
-    ++report_.decisions;
-    ++report_.checked["universe"];
-    if (derived == recorded) return;
-    ++report_.diverged["universe"];
-    Record(Divergence{seq, "universe", "UniverseUpdated", "symbols", BodyToJson(EventBody{recorded}),
-                      BodyToJson(EventBody{derived})});
+    Tally("universe", "symbols", seq, recorded, derived);
   }
 
   // A simulated funding payment computed again: the position the fold holds
@@ -288,11 +283,18 @@ class Checker {
     derived.side = it == state_.positions.end() ? recorded.side : it->second.side;
     derived.qty = it == state_.positions.end() ? Fixed() : it->second.qty;
     derived.amount = FundingAmount(derived.side, derived.qty, recorded.mark_price, recorded.funding_rate);
+    Tally("funding", "amount", seq, recorded, derived);
+  }
+
+  // One decision of `kind` judged by an event derived again whole: counted,
+  // and recorded as a divergence (named by `field`) when it differs.
+  template <class E>
+  void Tally(const std::string& kind, const std::string& field, uint64_t seq, const E& recorded, const E& derived) {
     ++report_.decisions;
-    ++report_.checked["funding"];
+    ++report_.checked[kind];
     if (derived == recorded) return;
-    ++report_.diverged["funding"];
-    Record(Divergence{seq, "funding", "FundingPaid", "amount", BodyToJson(EventBody{recorded}),
+    ++report_.diverged[kind];
+    Record(Divergence{seq, kind, std::string(E::kName), field, BodyToJson(EventBody{recorded}),
                       BodyToJson(EventBody{derived})});
   }
 

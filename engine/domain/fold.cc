@@ -77,13 +77,10 @@ class Folder {
     return absl::OkStatus();
   }
   absl::Status operator()(const FundingPaid& f) {
-    Fixed& total = f.amount.raw() >= 0 ? s_.funding_received : s_.funding_paid;
-    const std::optional<Fixed> sum = total.CheckedAdd(f.amount.Abs()), balance = s_.balance.CheckedAdd(f.amount),
-                               day = s_.daily_realized_pnl.CheckedAdd(f.amount);
-    if (!sum || !balance || !day) return Refuse(absl::StrCat("funding amount ", f.amount.ToString(), " is out of range"));
-    total = *sum;
-    s_.balance = *balance;
-    s_.daily_realized_pnl = *day;
+    if (!FundingFits(s_, f.amount)) return Refuse(absl::StrCat("funding amount ", f.amount.ToString(), " is out of range"));
+    (f.amount.raw() >= 0 ? s_.funding_received : s_.funding_paid) += f.amount.Abs();
+    s_.balance += f.amount;
+    s_.daily_realized_pnl += f.amount;
     UpdateDrawdown(s_);
     return absl::OkStatus();
   }
@@ -356,6 +353,11 @@ class Folder {
 Fixed FundingAmount(Side side, Fixed qty, Fixed mark_price, Fixed rate) {
   const Fixed owed = qty.Mul(mark_price).Mul(rate);  // what a long pays
   return side == Side::kBuy ? -owed : owed;
+}
+
+bool FundingFits(const State& s, Fixed amount) {
+  const Fixed total = amount.raw() >= 0 ? s.funding_received : s.funding_paid;
+  return total.CheckedAdd(amount.Abs()) && s.balance.CheckedAdd(amount) && s.daily_realized_pnl.CheckedAdd(amount);
 }
 
 bool State::NewsBlocked(const Symbol& symbol, int64_t now_ns) const {

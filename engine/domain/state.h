@@ -86,6 +86,7 @@ struct FundingRate {
   Fixed rate;  // fraction per funding period
   Fixed mark_price;
   int64_t funding_time_ms = 0;
+  Fixed Pct() const { return rate.Mul(Fixed::FromInt(100)); }  // the rate in percent
   template <class S, class V>
   static void Fields(S& s, V& v) {
     v("rate", s.rate); v("mark_price", s.mark_price); v("funding_time_ms", s.funding_time_ms);
@@ -96,6 +97,11 @@ struct FundingRate {
 // What a funding payment on `qty` of a `side` position is, at `mark_price`
 // and `rate`: a long pays a positive rate (< 0), a short receives it.
 Fixed FundingAmount(Side side, Fixed qty, Fixed mark_price, Fixed rate);
+
+struct State;
+// Whether a FundingPaid of `amount` folds onto `state`: its balance, the
+// day's PnL and the funding total it adds to stay within Fixed's range.
+bool FundingFits(const State& state, Fixed amount);
 
 // A flag with why and by whom it was last set.
 struct Flag {

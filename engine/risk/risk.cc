@@ -140,7 +140,7 @@ class Checker {
   // The symbol's latest funding rate (FundingUpdate) in percent; 0 when none is known.
   Fixed FundingRatePct() const {
     auto it = s_.funding.find(t_.symbol);
-    return it == s_.funding.end() ? Fixed() : it->second.rate.Mul(kHundred);
+    return it == s_.funding.end() ? Fixed() : it->second.Pct();
   }
   bool FundingTooHigh() const {
     const Fixed max = cfg_.risk.max_funding_rate_pct;

@@ -142,7 +142,7 @@ absl::Status MaybeChooseUniverse(Engine& engine, const absl::btree_map<Symbol, S
     c.quote_volume_24h = QuoteVolume24h(d.series.bars, close_ms, interval_ms);
     c.min_notional = d.filters.min_notional;
     if (auto f = engine.state().funding.find(symbol); f != engine.state().funding.end()) {
-      c.funding_rate_pct = f->second.rate.Mul(Fixed::FromInt(100));
+      c.funding_rate_pct = f->second.Pct();
       c.funding_known = true;
     }
     candidates.push_back(std::move(c));

@@ -267,10 +267,7 @@ Reports BinanceVenue::FundingFees(const AccountUpdate& a, const State& state) co
   for (const AccountUpdate::Balance& b : a.balances) {
     if (b.asset != options_.quote_asset || b.change.is_zero()) continue;
     // An amount the fold could not add is no funding fee: reconciliation asks the venue.
-    if (!state.balance.CheckedAdd(b.change) || !state.daily_realized_pnl.CheckedAdd(b.change) ||
-        !state.funding_received.CheckedAdd(b.change.Abs()) || !state.funding_paid.CheckedAdd(b.change.Abs())) {
-      continue;
-    }
+    if (!FundingFits(state, b.change)) continue;
     Symbol symbol;
     if (a.positions.size() == 1) {
       symbol = a.positions.front().symbol;
