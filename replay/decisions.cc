@@ -133,7 +133,7 @@ class Checker {
     if (cfg_ && !strategies_.empty() && cfg.Canonical() == cfg_->Canonical()) return absl::OkStatus();
     strategies_.clear();
     for (const std::string& name : cfg.Symbols()) {
-      ASSIGN_OR_RETURN(strategies_[Symbol{name}], strategy::MakeStrategy(cfg.strategy, name, cfg.run.interval));
+      ASSIGN_OR_RETURN(strategies_[Symbol{name}], strategy::MakeStrategy(cfg.strategy, cfg.regime, name, cfg.run.interval));
     }
     cfg_ = std::move(cfg);
     fallback_ = risk::Filters{cfg_->paper_sim.price_tick, cfg_->paper_sim.qty_step, cfg_->paper_sim.min_notional, {}, {}};

@@ -160,7 +160,7 @@ TEST_F(Audit, BacktestWritesItsReportAndALedgerEveryReplayCommandReads) {
   const std::string report = dir_.path() + "/report";
   Outcome r = Backtest({"--data", kDataFile, "--ledger", ledger_, "--report", report});
   ASSERT_TRUE(r.status.Exited(0)) << r.status << "\n" << r.err;
-  EXPECT_THAT(r.out, HasSubstr("| Trades | 22 (long 22, short 0) |"));
+  EXPECT_THAT(r.out, HasSubstr("| Trades | 20 (long 20, short 0) |"));
   EXPECT_THAT(r.out, HasSubstr("| Bars | 10999 |"));
   for (const char* f : {"report.json", "report.md", "equity.svg", "equity.csv", "pnl_daily.csv", "trades.csv",
                         "orders.csv", "thinking.jsonl"}) {
@@ -306,8 +306,8 @@ TEST_F(Audit, BacktestLikeALedgerReRunsItsBarsAndComparesTheTrades) {
   const std::string report = dir_.path() + "/like";
   Outcome same = Backtest({"--like", ledger_, "--report", report});
   ASSERT_TRUE(same.status.Exited(0)) << same.status << "\n" << same.err;
-  EXPECT_THAT(same.out, HasSubstr("| Trades | 14 | 14 |"));
-  EXPECT_THAT(same.out, HasSubstr("Trades in both: 14 (0 differ), only in the ledger: 0, only in the backtest: 0"));
+  EXPECT_THAT(same.out, HasSubstr("| Trades | 13 | 13 |"));
+  EXPECT_THAT(same.out, HasSubstr("Trades in both: 13 (0 differ), only in the ledger: 0, only in the backtest: 0"));
   EXPECT_TRUE(fs::exists(fs::path(report) / "like.md"));
   // Costlier fills in the backtest: the same trades, at other prices.
   Outcome costly = Backtest({"--like", ledger_, "--slippage-pct", "0.1"});

@@ -18,6 +18,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "tests/support/temp_dir.h"
@@ -119,6 +120,47 @@ TEST_F(ConfigTest, CanonicalTextReadsBackAsTheSameConfig) {
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(back->Canonical(), cfg->Canonical());
   EXPECT_EQ(back->run.live_confirm, "two\nlines");
+}
+
+// A ledger journaled before the seed's regime keys decides as it did then:
+// no CHOP, no smaller transitional entries.
+TEST_F(ConfigTest, JournaledConfigFromBeforeTheRegimeKeysReadsAsAdxAloneAtFullSize) {
+  std::string old;
+  for (absl::string_view line : absl::StrSplit(Config{}.Canonical(), '\n')) {
+    if (line.empty() || absl::StartsWith(line, "regime.transitional_size_multiplier") ||
+        absl::StartsWith(line, "strategy.indicators.chop_period")) {
+      continue;
+    }
+    absl::StrAppend(&old, line, "\n");
+  }
+  absl::StatusOr<Config> back = ParseCanonical(old, "ConfigLoaded");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->strategy.indicators.chop_period, 0);
+  EXPECT_EQ(back->regime.transitional_size_multiplier, Fixed::FromInt(1));
+  EXPECT_EQ(Config{}.strategy.indicators.chop_period, 14);  // the seed's, for new configs
+  EXPECT_EQ(Config{}.regime.transitional_size_multiplier, *Fixed::Parse("0.5"));
+}
+
+TEST_F(ConfigTest, RegimeThresholdsThatOverlapOrAOneBarChopAreRefused) {
+  absl::StatusOr<Config> cfg = LoadConfig(Write("regime:\n  adx_trending_threshold: 30\n  chop_ranging_threshold: 58\n"
+                                                "  transitional_size_multiplier: 0.25\nstrategy:\n  indicators:\n"
+                                                "    chop_period: 10\n"),
+                                          NoEnv());
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->regime.adx_trending_threshold, Fixed::FromInt(30));
+  EXPECT_EQ(cfg->regime.chop_ranging_threshold, Fixed::FromInt(58));
+  EXPECT_EQ(cfg->regime.transitional_size_multiplier, *Fixed::Parse("0.25"));
+  EXPECT_EQ(cfg->strategy.indicators.chop_period, 10);
+  EXPECT_EQ(ErrorOf("regime:\n  adx_ranging_threshold: 25\n"),
+            Path() + ": regime.adx_ranging_threshold: must be < regime.adx_trending_threshold (25) (got 25)");
+  EXPECT_EQ(ErrorOf("regime:\n  chop_trending_threshold: 70\n"),
+            Path() + ": regime.chop_trending_threshold: must be < regime.chop_ranging_threshold (61.8) (got 70)");
+  EXPECT_EQ(ErrorOf("strategy:\n  indicators:\n    chop_period: 1\n"),
+            Path() + ": strategy.indicators.chop_period: must be 0 (no CHOP) or >= 2 (got 1)");
+  EXPECT_EQ(ErrorOf("regime:\n  transitional_size_multiplier: 0\n"),
+            Path() + ": regime.transitional_size_multiplier: must be > 0 and <= 1 (got 0)");
+  EXPECT_THAT(ErrorOf("regime:\n  volatility_regime_enabled: true\n"),
+              HasSubstr("regime.volatility_regime_enabled: Apollo always runs with false"));
 }
 
 TEST_F(ConfigTest, CanonicalTextWithAnUnknownOrBadKeyIsRefusedNamingIt) {
@@ -499,8 +541,7 @@ TEST_F(ConfigTest, SeedConfigIsRefusedInOneLineNamingEveryKeyNotImplementedYet) 
   const std::string message(cfg.status().message());
   EXPECT_THAT(message, Not(HasSubstr("\n")));
   EXPECT_THAT(message, HasSubstr(": not implemented in Apollo yet: "));
-  for (const char* key : {"backtest.execution_model", "execution.max_spread_pct", "regime.enabled",
-                          "regime.chop_ranging_threshold",
+  for (const char* key : {"backtest.execution_model", "execution.max_spread_pct",
                           "news.sources", "storage.data_path",
                           "monitoring.error_log_backup_count"}) {
     EXPECT_THAT(message, HasSubstr(key)) << key;
@@ -508,7 +549,7 @@ TEST_F(ConfigTest, SeedConfigIsRefusedInOneLineNamingEveryKeyNotImplementedYet) 
   // Renamed, fixed-behaviour, no-effect and secret keys are not among them.
   for (const char* key : {"reconciliation.interval_minutes", "scoring.factors", "user_stream_enabled", "llm.", "alert_webhooks",
                           "state_path", "environment", "universe.", "margin_type", "position_mode",
-                          "max_funding_rate_pct", "trailing_"}) {
+                          "max_funding_rate_pct", "trailing_", "regime.", "chop"}) {
     EXPECT_THAT(message, Not(HasSubstr(key))) << key;
   }
 }
@@ -583,7 +624,8 @@ TEST_F(ConfigTest, MigratedSeedConfigLoadsWithItsSettingsAndSaysWhatChanged) {
   EXPECT_EQ(m->renamed, 6);  // interval_minutes and the five weighted factors
   EXPECT_THAT(m->yaml, HasSubstr("  interval_min: 30  # was reconciliation.interval_minutes\n"));
   EXPECT_THAT(m->yaml, HasSubstr("    trend: 0.35  # was strategy.scoring.factors.trend\n"));
-  EXPECT_THAT(m->yaml, HasSubstr("#   regime.enabled: true  -- not implemented in Apollo yet\n"));
+  EXPECT_THAT(m->yaml, HasSubstr("#   news.poll_interval_minutes: 15  -- not implemented in Apollo yet\n"));
+  EXPECT_THAT(m->yaml, HasSubstr("regime:\n  enabled: true\n"));
   EXPECT_THAT(m->yaml, HasSubstr("#   llm.provider: openai  -- no effect in Apollo: Apollo has no LLM classifier\n"));
   EXPECT_THAT(m->yaml, HasSubstr("#   monitoring.alert_webhooks: []  -- a secret in Apollo: set ALERT_WEBHOOKS"));
   EXPECT_THAT(m->yaml, HasSubstr("#   strategy.scoring.threshold: 0.55  -- the same setting as strategy.entry.score_threshold"));

@@ -856,6 +856,20 @@ TEST_F(RiskTest, SizeRisksTheConfiguredShareOfEquityFlooredToTheStep) {
   EXPECT_EQ(trade_.qty, F("0.25"));
 }
 
+TEST_F(RiskTest, TransitionalRegimeEntryTakesItsMultiplierOfTheSize) {
+  idea_.size_multiplier = F("0.5");  // the regime's transitional_size_multiplier
+  EXPECT_EQ(Rule(), RiskRule::kApproved);
+  EXPECT_EQ(trade_.qty, F("0.187")) << "half of 0.375, floored to the 0.001 step";
+  idea_.stop_price = F("19990");  // capped by leverage first, then halved
+  idea_.atr = F("5");
+  EXPECT_EQ(Rule(), RiskRule::kApproved);
+  const Fixed capped = trade_.qty;
+  idea_.size_multiplier = F("1");
+  EXPECT_EQ(Rule(), RiskRule::kApproved);
+  EXPECT_LE(capped, trade_.qty.Mul(F("0.5")));
+  EXPECT_GT(capped, trade_.qty.Mul(F("0.499")));
+}
+
 TEST_F(RiskTest, NotionalIsCappedByLeverage) {
   idea_.stop_price = F("19990");  // a tight stop would size 7.5 BTC
   idea_.atr = F("5");

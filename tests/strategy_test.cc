@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "engine/strategy/indicators.h"
+#include "engine/strategy/regime.h"
 
 namespace apollo::strategy {
 namespace {
@@ -79,8 +80,8 @@ std::vector<Bar> SyntheticBars(size_t n, const std::function<double(size_t)>& cl
 
 int64_t CloseNs(const Bar& b) { return (b.open_time_ms + k5mMs) * kNsPerMs; }
 
-std::unique_ptr<Strategy> Make(const config::StrategyConfig& cfg = {}) {
-  auto s = MakeStrategy(cfg, kSymbol, "5m");
+std::unique_ptr<Strategy> Make(const config::StrategyConfig& cfg = {}, const config::RegimeConfig& regime = {}) {
+  auto s = MakeStrategy(cfg, regime, kSymbol, "5m");
   EXPECT_TRUE(s.ok()) << s.status();
   return s.ok() ? std::move(*s) : nullptr;
 }
@@ -207,6 +208,75 @@ TEST(Indicators, AdxOfAOneWayMarketIsOneHundred) {
   EXPECT_NEAR(a.adx[11], 100, 1e-9);
   EXPECT_NEAR(a.plus_di[11], 100.0 / 1.5, 1e-9);
   EXPECT_DOUBLE_EQ(a.minus_di[11], 0);
+}
+
+TEST(Indicators, ChopIsOneHundredForBarsThatOverlapAndZeroForBarsThatTile) {
+  // Overlap: the same bar [0,1] closing at 0.5 each time: TR 1 each, sum 3,
+  // range 1, CHOP = 100 log10(3) / log10(3).
+  const std::vector<double> same_high(6, 1.0), same_low(6, 0.0), same_close(6, 0.5);
+  const std::vector<double> overlap = Chop(same_high, same_low, same_close, 3);
+  EXPECT_TRUE(std::isnan(overlap[2]));  // the first true range has no previous close
+  EXPECT_NEAR(overlap[3], 100.0, 1e-9);
+  EXPECT_NEAR(overlap[5], 100.0, 1e-9);
+  // Tiling: [i, i+1] closing at the high: TR 1 each, sum 3 = the range 3.
+  std::vector<double> high, low, close;
+  for (int i = 0; i < 6; ++i) {
+    high.push_back(i + 1);
+    low.push_back(i);
+    close.push_back(i + 1);
+  }
+  EXPECT_NEAR(Chop(high, low, close, 3)[5], 0.0, 1e-9);
+  // Between: bars [0,2],[1,3],[0,2],[1,3] closing mid-bar: TRs 2,2,2 (the
+  // previous close is inside each bar), range 3: 100 log10(2) / log10(3).
+  const std::vector<double> h = {2, 3, 2, 3}, l = {0, 1, 0, 1}, c = {1, 2, 1, 2};
+  EXPECT_NEAR(Chop(h, l, c, 3)[3], 100.0 * std::log10(2.0) / std::log10(3.0), 1e-9);
+  // A flat market has no range: undefined, not a division by zero.
+  const std::vector<double> flat(5, 7.0);
+  EXPECT_TRUE(std::isnan(Chop(flat, flat, flat, 3)[4]));
+}
+
+// ---------------------------------------------------------------- regime
+
+TEST(Regime, SeedThresholdsAreInclusiveAtEachBoundary) {
+  const config::RegimeConfig cfg;  // ADX 25/20, CHOP 50/61.8
+  EXPECT_EQ(ClassifyRegime(25.0, 50.0, cfg), Regime::kTrending);
+  EXPECT_EQ(ClassifyRegime(24.99, 40.0, cfg), Regime::kTransitional);
+  EXPECT_EQ(ClassifyRegime(30.0, 50.01, cfg), Regime::kTransitional);
+  EXPECT_EQ(ClassifyRegime(20.0, 40.0, cfg), Regime::kChoppy);
+  EXPECT_EQ(ClassifyRegime(20.01, 40.0, cfg), Regime::kTransitional);
+  EXPECT_EQ(ClassifyRegime(30.0, 61.8, cfg), Regime::kChoppy);
+  EXPECT_EQ(ClassifyRegime(30.0, 61.79, cfg), Regime::kTransitional);
+}
+
+TEST(Regime, ChoppyByChopEvenWhenAdxSaysTrending) {
+  EXPECT_EQ(ClassifyRegime(45.0, 70.0, config::RegimeConfig{}), Regime::kChoppy);
+}
+
+TEST(Regime, WithoutChopTheRegimeReadsAdxAlone) {
+  const config::RegimeConfig cfg;
+  EXPECT_EQ(ClassifyRegime(25.0, std::nullopt, cfg), Regime::kTrending);
+  EXPECT_EQ(ClassifyRegime(22.0, std::nullopt, cfg), Regime::kTransitional);
+  EXPECT_EQ(ClassifyRegime(20.0, std::nullopt, cfg), Regime::kChoppy);
+}
+
+TEST(Regime, ConfiguredThresholdsMoveTheBoundaries) {
+  config::RegimeConfig cfg;
+  cfg.adx_trending_threshold = Fixed::FromInt(30);
+  cfg.chop_ranging_threshold = Fixed::FromInt(55);
+  EXPECT_EQ(ClassifyRegime(27.0, 40.0, cfg), Regime::kTransitional);
+  EXPECT_EQ(ClassifyRegime(35.0, 56.0, cfg), Regime::kChoppy);
+}
+
+TEST(Regime, DisabledReadsEveryBarAsTrending) {
+  config::RegimeConfig cfg;
+  cfg.enabled = false;
+  EXPECT_EQ(ClassifyRegime(5.0, 90.0, cfg), Regime::kTrending);
+}
+
+TEST(Regime, OnlyTransitionalEntriesAreSizedByTheMultiplier) {
+  const config::RegimeConfig cfg;
+  EXPECT_EQ(RegimeSizeMultiplier(Regime::kTransitional, cfg), *Fixed::Parse("0.5"));
+  EXPECT_EQ(RegimeSizeMultiplier(Regime::kTrending, cfg), Fixed::FromInt(1));
 }
 
 // ---------------------------------------------------------------- resampling
@@ -536,32 +606,32 @@ TEST(TrendFollowing, TimeStopClosesAPositionHeldTooLongWithoutProgress) {
 TEST(TrendFollowing, UnknownNameOrBadTimeframeNamesTheKey) {
   config::StrategyConfig cfg;
   cfg.name = "mean_reversion_v9";
-  auto s = MakeStrategy(cfg, kSymbol, "5m");
+  auto s = MakeStrategy(cfg, config::RegimeConfig{}, kSymbol, "5m");
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(s.status().message().find("strategy.name:"), 0u) << s.status();
 
   cfg = {};
   cfg.entry_timeframe = "7m";
-  s = MakeStrategy(cfg, kSymbol, "5m");
+  s = MakeStrategy(cfg, config::RegimeConfig{}, kSymbol, "5m");
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(s.status().message().find("strategy.entry_timeframe:"), 0u) << s.status();
 
   cfg = {};
   cfg.trend_timeframe = "4 hours";
-  s = MakeStrategy(cfg, kSymbol, "5m");
+  s = MakeStrategy(cfg, config::RegimeConfig{}, kSymbol, "5m");
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().message().find("strategy.trend_timeframe:"), 0u) << s.status();
 
   cfg = {};
-  s = MakeStrategy(cfg, kSymbol, "1h");  // 15m is not a multiple of 1h
+  s = MakeStrategy(cfg, config::RegimeConfig{}, kSymbol, "1h");  // 15m is not a multiple of 1h
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().message().find("strategy.entry_timeframe:"), 0u) << s.status();
 
   cfg = {};
   cfg.indicators.ema_slow = 0;
-  s = MakeStrategy(cfg, kSymbol, "5m");
+  s = MakeStrategy(cfg, config::RegimeConfig{}, kSymbol, "5m");
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().message().find("strategy.indicators.ema_slow:"), 0u) << s.status();
   EXPECT_EQ(s.status().message().find('\n'), std::string::npos) << "one line";
@@ -616,6 +686,53 @@ TEST(TrendFollowing, PullbackStyleProposesOnTheBundledDataWhenAlwaysFlat) {
   const Tally t = TallyBundled(cfg);
   RecordProperty("proposals", static_cast<int>(t.proposals));
   EXPECT_GE(t.proposals, 1u);
+}
+
+// The seed's regime (CHOP besides ADX) on recorded bars: entries the ADX-only
+// regime of older ledgers would take are refused as choppy when the bars
+// overlap, and transitional ones carry the size multiplier.
+TEST(TrendFollowing, ChopBlocksEntriesOnTheBundledDataThatAdxAloneWouldTake) {
+  // As a journaled config from before the regime keys reads.
+  config::StrategyConfig adx_only_cfg;
+  adx_only_cfg.indicators.chop_period = 0;
+  config::RegimeConfig full_size;
+  full_size.transitional_size_multiplier = Fixed::FromInt(1);
+  auto seed = Make();
+  auto adx_only = Make(adx_only_cfg, full_size);
+  const State flat;
+  size_t blocked_by_chop = 0, transitional = 0, trending = 0;
+  for (const Bar& b : BundledBars()) {
+    seed->OnBar(b);
+    adx_only->OnBar(b);
+    const Decision d = seed->Decide(flat, CloseNs(b));
+    const Decision old = adx_only->Decide(flat, CloseNs(b));
+    ASSERT_EQ(d.entry.has_value(), old.entry.has_value());
+    if (!d.entry) continue;
+    EXPECT_FALSE(InputValue(old.entry->signal, "chop")) << "ADX-only signals record no CHOP";
+    EXPECT_FALSE(InputValue(old.entry->signal, "size_multiplier"));
+    const double chop = *InputValue(d.entry->signal, "chop");
+    const double multiplier = *InputValue(d.entry->signal, "size_multiplier");
+    if (old.entry->propose && !d.entry->propose) {
+      EXPECT_GE(chop, 61.8) << d.entry->signal.reason;
+      EXPECT_NE(d.entry->signal.reason.find("choppy, no entries"), std::string::npos) << d.entry->signal.reason;
+      ++blocked_by_chop;
+    }
+    if (!d.entry->propose) continue;
+    EXPECT_LT(chop, 61.8);
+    EXPECT_EQ(d.entry->size_multiplier.ToDouble(), multiplier);
+    if (d.entry->signal.reason.find(" transitional") != std::string::npos) {
+      EXPECT_EQ(multiplier, 0.5) << d.entry->signal.reason;
+      ++transitional;
+    } else {
+      EXPECT_EQ(multiplier, 1.0) << d.entry->signal.reason;
+      EXPECT_LE(chop, 50.0) << d.entry->signal.reason;
+      ++trending;
+    }
+  }
+  std::cout << "bundled data, always flat: " << blocked_by_chop << " entries refused as choppy by CHOP, "
+            << transitional << " transitional (half size), " << trending << " trending proposals\n";
+  EXPECT_GE(blocked_by_chop, 1u);
+  EXPECT_GE(transitional + trending, 1u);
 }
 
 }  // namespace

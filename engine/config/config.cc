@@ -264,6 +264,8 @@ std::vector<Field> MakeFields() {
       IntKey(KEY(strategy.indicators.rsi_period), kPeriod),
       IntKey(KEY(strategy.indicators.adx_period), kPeriod),
       IntKey(KEY(strategy.indicators.volume_sma_period), kPeriod),
+      // 0 (ledgers from before CHOP): the regime reads ADX alone.
+      Added(IntKey(KEY(strategy.indicators.chop_period), {.ge = 0, .le = 1000}), "0"),
       ChoiceKey(KEY(strategy.entry.style), {"breakout", "pullback"}),
       FixedKey(KEY(strategy.entry.score_threshold), kUnitInterval),
       FixedKey(KEY(strategy.entry.max_breakout_extension_atr), kPositive),
@@ -283,6 +285,14 @@ std::vector<Field> MakeFields() {
       FixedKey(KEY(strategy.scoring.entry_quality), kUnitInterval),
       FixedKey(KEY(strategy.scoring.funding), kUnitInterval),
       FixedKey(KEY(strategy.scoring.news), kUnitInterval),
+      // regime (the seed's section)
+      BoolKey(KEY(regime.enabled)),
+      FixedKey(KEY(regime.adx_trending_threshold), {.gt = Fixed(), .le = Fixed::FromInt(100)}),
+      FixedKey(KEY(regime.adx_ranging_threshold), {.ge = Fixed(), .le = Fixed::FromInt(100)}),
+      FixedKey(KEY(regime.chop_trending_threshold), {.ge = Fixed(), .le = Fixed::FromInt(100)}),
+      FixedKey(KEY(regime.chop_ranging_threshold), {.gt = Fixed(), .le = Fixed::FromInt(100)}),
+      // 1 (ledgers from before it): a transitional regime sized as any other.
+      Added(FixedKey(KEY(regime.transitional_size_multiplier), {.gt = Fixed(), .le = Fixed::FromInt(1)}), "1"),
       // risk: the seed refuses to start above 2% risk or 10x leverage.
       FixedKey(KEY(risk.risk_per_trade_pct), {.gt = Fixed(), .le = Fixed::FromInt(2)}),
       FixedKey(KEY(risk.max_leverage), {.ge = Fixed::FromInt(1), .le = Fixed::FromInt(10)}),
@@ -463,6 +473,25 @@ const std::vector<CrossCheck>& CrossChecks() {
          }
          return absl::StrCat("must be >= strategy.entry_timeframe (", c.strategy.entry_timeframe,
                              ")");
+       }},
+      // CHOP over one bar is log(1)/log(1): undefined.
+      {"strategy.indicators.chop_period",
+       [](const Config& c) -> std::optional<std::string> {
+         if (c.strategy.indicators.chop_period != 1) return std::nullopt;
+         return std::string("must be 0 (no CHOP) or >= 2");
+       }},
+      // Overlapping bands would make a bar both trending and choppy.
+      {"regime.adx_ranging_threshold",
+       [](const Config& c) -> std::optional<std::string> {
+         if (c.regime.adx_ranging_threshold < c.regime.adx_trending_threshold) return std::nullopt;
+         return absl::StrCat("must be < regime.adx_trending_threshold (",
+                             c.regime.adx_trending_threshold.ToString(), ")");
+       }},
+      {"regime.chop_trending_threshold",
+       [](const Config& c) -> std::optional<std::string> {
+         if (c.regime.chop_trending_threshold < c.regime.chop_ranging_threshold) return std::nullopt;
+         return absl::StrCat("must be < regime.chop_ranging_threshold (",
+                             c.regime.chop_ranging_threshold.ToString(), ")");
        }},
       // A fast EMA that is not faster makes the trend filter meaningless.
       {"strategy.indicators.ema_slow",

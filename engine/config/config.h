@@ -41,6 +41,7 @@ struct RunConfig {
 struct IndicatorsConfig {
   int ema_fast = 8, ema_slow = 21, atr_period = 14, rsi_period = 14, adx_period = 14;
   int volume_sma_period = 20;
+  int chop_period = 14;  // Choppiness Index (regime); 0 = the regime reads ADX alone
 };
 
 struct EntryConfig {
@@ -72,6 +73,20 @@ struct ScoringConfig {
   Fixed trend = *Fixed::Parse("0.35"), volatility = *Fixed::Parse("0.15"),
         entry_quality = *Fixed::Parse("0.25"), funding = *Fixed::Parse("0.1"),
         news = *Fixed::Parse("0.15");
+};
+
+// The regime filter (the seed's `regime.*`), read on the trend timeframe's
+// bars: TRENDING needs ADX >= adx_trending_threshold and CHOP <=
+// chop_trending_threshold; CHOPPY (ADX <= adx_ranging_threshold or CHOP >=
+// chop_ranging_threshold) blocks entries; anything between is TRANSITIONAL,
+// where entries are sized by transitional_size_multiplier.
+struct RegimeConfig {
+  bool enabled = true;  // false: every bar reads as trending
+  Fixed adx_trending_threshold = Fixed::FromInt(25);
+  Fixed adx_ranging_threshold = Fixed::FromInt(20);
+  Fixed chop_trending_threshold = Fixed::FromInt(50);
+  Fixed chop_ranging_threshold = *Fixed::Parse("61.8");
+  Fixed transitional_size_multiplier = *Fixed::Parse("0.5");
 };
 
 struct StrategyConfig {
@@ -221,6 +236,7 @@ struct WatchdogConfig {
 struct Config {
   RunConfig run;
   StrategyConfig strategy;
+  RegimeConfig regime;
   RiskConfig risk;
   UniverseConfig universe;
   NewsConfig news;

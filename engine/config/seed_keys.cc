@@ -25,7 +25,6 @@ const std::vector<Key>& Table() {
       Missing("binance.market_data_base_url"),
       Missing("binance.market_data_ws_url"),
       // strategy
-      Missing("strategy.indicators.chop_period"),
       Fixed("strategy.scoring.enabled", "true", "every entry candidate is scored"),
       Renamed("strategy.scoring.threshold", "strategy.entry.score_threshold"),
       Renamed("strategy.scoring.factors.trend", "strategy.scoring.trend"),
@@ -35,8 +34,10 @@ const std::vector<Key>& Table() {
       Renamed("strategy.scoring.factors.news", "strategy.scoring.news"),
       Fixed("strategy.scoring.factors.liquidity", "0", "the score has no liquidity factor"),
       Fixed("strategy.scoring.factors.volume", "0", "the score has no volume factor (volume gates breakouts)"),
-      // regime: a whole section to come
-      Missing("regime.*"),
+      // regime
+      Fixed("regime.volatility_regime_enabled", "false", "the regime is read from ADX and CHOP only"),
+      NoEffect("regime.volatility_contraction_threshold", "there is no volatility regime (volatility_regime_enabled: false)"),
+      NoEffect("regime.volatility_expansion_threshold", "there is no volatility regime (volatility_regime_enabled: false)"),
       // news
       Missing("news.classifier_provider"),
       Missing("news.poll_interval_minutes"),

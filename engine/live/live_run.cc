@@ -176,7 +176,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
 
   ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ledger> ledger, ledger::Ledger::OpenWriter(o.ledger_dir, {.faults = o.ledger_faults}));
   ASSIGN_OR_RETURN(std::unique_ptr<strategy::Strategy> strat,
-                   strategy::MakeStrategy(cfg.strategy, symbol, cfg.run.interval));
+                   strategy::MakeStrategy(cfg.strategy, cfg.regime, symbol, cfg.run.interval));
   ASSIGN_OR_RETURN(std::unique_ptr<runtime::Projections> projections, runtime::Projections::Open(o.logs_dir, o.on_projection_fault));
   runtime::WallClock clock;
   venue::binance::BinanceVenueOptions venue_options;

@@ -208,6 +208,8 @@ TradeProposed Size(const strategy::EntryIdea& idea, const State& state, const co
   const Fixed leverage_cap = state.balance.Mul(t.leverage).Mul(kHundred - cfg.risk.margin_buffer_pct).Div(kHundred);
   const Fixed max_notional = std::min(leverage_cap, cfg.risk.max_position_notional_usd);
   qty = std::min(qty, max_notional.Div(t.entry_price));
+  // The regime's share (transitional_size_multiplier), of the capped size.
+  if (idea.size_multiplier != Fixed::FromInt(1)) qty = qty.Mul(idea.size_multiplier);
   t.qty = qty.FloorTo(filters.qty_step);
   return t;
 }

@@ -347,7 +347,7 @@ absl::StatusOr<RunSummary> RunPaper(const RunOptions& o, Log& log) {
     auto known = o.symbol_filters.find(name);
     d.filters = known == o.symbol_filters.end() ? paper_filters : known->second;
     RETURN_IF_ERROR(CheckOnTick(Symbol{name}, d, known == o.symbol_filters.end() ? "paper_sim.price_tick" : o.filters_source));
-    ASSIGN_OR_RETURN(d.strategy, strategy::MakeStrategy(cfg.strategy, name, cfg.run.interval));
+    ASSIGN_OR_RETURN(d.strategy, strategy::MakeStrategy(cfg.strategy, cfg.regime, name, cfg.run.interval));
     for (const BarGap& g : d.series.gaps) {
       log.Warning("data_gap", LogFields().Add("symbol", name).Add("file", g.file).Add("after_open_time_ms", g.after_open_time_ms)
                                   .Add("next_open_time_ms", g.next_open_time_ms).Add("missing_bars", g.missing_bars));

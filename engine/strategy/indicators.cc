@@ -118,6 +118,26 @@ std::vector<double> Atr(std::span<const double> high, std::span<const double> lo
   return WilderAverage(TrueRange(high, low, close), period);
 }
 
+std::vector<double> Chop(std::span<const double> high, std::span<const double> low,
+                         std::span<const double> close, int period) {
+  const size_t n = close.size();
+  std::vector<double> out = NaNs(n);
+  if (period < 2) return out;
+  const size_t p = static_cast<size_t>(period);
+  const std::vector<double> tr = TrueRange(high, low, close);
+  const double log_period = std::log10(static_cast<double>(period));
+  for (size_t i = p; i < n; ++i) {
+    double tr_sum = 0, hi = high[i], lo = low[i];
+    for (size_t k = i + 1 - p; k <= i; ++k) {
+      tr_sum += tr[k];
+      hi = std::max(hi, high[k]);
+      lo = std::min(lo, low[k]);
+    }
+    if (hi - lo > 0) out[i] = 100.0 * std::log10(tr_sum / (hi - lo)) / log_period;
+  }
+  return out;
+}
+
 AdxSeries Adx(std::span<const double> high, std::span<const double> low,
               std::span<const double> close, int period) {
   const size_t n = close.size();

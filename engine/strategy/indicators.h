@@ -54,6 +54,14 @@ struct AdxSeries {
 AdxSeries Adx(std::span<const double> high, std::span<const double> low,
               std::span<const double> close, int period);
 
+// Choppiness Index (Dreiss; TradingView's and pandas-ta's formula): over the
+// `period` bars ending at i, 100 * log10(sum of true ranges / (highest high -
+// lowest low)) / log10(period). Defined from index `period`, so every true
+// range has a previous close; NaN where the bars' range is 0 or period < 2.
+// Near 100: the bars overlap (choppy); near 0: they follow one direction.
+std::vector<double> Chop(std::span<const double> high, std::span<const double> low,
+                         std::span<const double> close, int period);
+
 // Highest high / lowest low of values [end-count, end); NaN if that range
 // does not fit in the span.
 double Highest(std::span<const double> values, size_t end, size_t count);

@@ -1,6 +1,6 @@
 // Strategies: from the bars seen so far and the folded State to signals.
 //
-//   auto strategy = MakeStrategy(cfg.strategy, cfg.run.interval);   // StatusOr
+//   auto strategy = MakeStrategy(cfg.strategy, cfg.regime, symbol, cfg.run.interval);  // StatusOr
 //   strategy->OnBar(bar);                       // every closed base bar, in order
 //   Decision d = strategy->Decide(state, now_ns);
 //
@@ -37,6 +37,9 @@ struct EntryIdea {
   SignalComputed signal;  // symbol, strategy, direction, score, confidence, reason, inputs
   bool propose = false;   // score >= threshold and the entry condition holds
   Fixed reference_price;  // the close it was computed on
+  // The share of the usual risk the entry takes (the regime's
+  // transitional_size_multiplier; 1 otherwise).
+  Fixed size_multiplier = Fixed::FromInt(1);
   Fixed stop_price;       // protective stop, atr_stop_multiplier ATR away
   Fixed take_profit_price;
   Fixed atr;              // entry-timeframe ATR, for risk's STOP_TOO_WIDE check
@@ -79,9 +82,11 @@ class Strategy {
 };
 
 // The configured strategy (cfg.name; today trend_following_v1) on
-// `symbol` bars of `base_interval`. InvalidArgument, one line naming the key,
-// if the timeframes are not whole multiples of the base interval.
+// `symbol` bars of `base_interval`, with the regime filter `regime`.
+// InvalidArgument, one line naming the key, if the timeframes are not whole
+// multiples of the base interval.
 absl::StatusOr<std::unique_ptr<Strategy>> MakeStrategy(const config::StrategyConfig& cfg,
+                                                      const config::RegimeConfig& regime,
                                                       const std::string& symbol,
                                                       const std::string& base_interval);
 

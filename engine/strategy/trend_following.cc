@@ -3,8 +3,9 @@
 //
 // Trend (trend timeframe, closed bars only): up when ema_fast > ema_slow,
 // close > ema_slow and ema_fast above its value 3 bars earlier; down is the
-// mirror. Regime: ADX on the same bars, >= 25 trending, <= 20 choppy (no
-// entries), between transitional (the trend factor of the score is halved).
+// mirror. Regime (regime.h): ADX and CHOP on the same bars, with the
+// thresholds of `regime.*`; choppy blocks entries, transitional halves the
+// trend factor of the score and sizes the entry by transitional_size_multiplier.
 // Entry (entry timeframe, flat in the symbol): a breakout of the prior
 // `breakout_lookback` bars' high/low at most max_breakout_extension_atr ATR
 // past it with volume confirmation, or a pullback that touched ema_slow on
@@ -42,6 +43,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/domain/status_macros.h"
 #include "engine/strategy/indicators.h"
+#include "engine/strategy/regime.h"
 #include "engine/strategy/strategy.h"
 
 namespace apollo::strategy {
@@ -49,8 +51,6 @@ namespace {
 
 constexpr char kTrendFollowingV1[] = "trend_following_v1";
 constexpr int kSlopeBars = 3;          // ema_fast "rising" = above its value 3 bars back
-constexpr double kAdxTrending = 25.0;  // regime thresholds (the seed's regime defaults)
-constexpr double kAdxChoppy = 20.0;
 constexpr double kTransitionalTrendFactor = 0.5;
 // Volatility sweet spot, as ATR % of price scaled to one day (sqrt of time):
 // below it stops sit inside the noise of a dead market, above it whipsaws
@@ -62,7 +62,6 @@ constexpr int64_t kNsPerMs = 1'000'000;
 constexpr int64_t kNsPerDay = kMsPerDay * kNsPerMs;
 
 enum class Trend { kNone, kUp, kDown };
-enum class Regime { kTrending, kTransitional, kChoppy };
 
 // printf's "%.*f" and "%.8g", exactly (std::to_chars with a precision is
 // specified as printf's conversion), without printf's locale and parsing.
@@ -91,6 +90,7 @@ struct TrendReading {
   Regime regime = Regime::kChoppy;
   double close = 0, ema_fast = 0, ema_slow = 0, ema_fast_before = 0;
   double adx = 0, plus_di = 0, minus_di = 0;
+  std::optional<double> chop;  // none with strategy.indicators.chop_period 0
 };
 
 // The indicators on the entry bar that just closed (and the one before it).
@@ -118,8 +118,9 @@ struct Timeframes {
 
 class TrendFollowing final : public Strategy {
  public:
-  TrendFollowing(const config::StrategyConfig& cfg, std::string symbol, Timeframes tf)
-      : cfg_(cfg), symbol_(std::move(symbol)), tf_(tf), name_(cfg.name),
+  TrendFollowing(const config::StrategyConfig& cfg, const config::RegimeConfig& regime,
+                 std::string symbol, Timeframes tf)
+      : cfg_(cfg), regime_(regime), symbol_(std::move(symbol)), tf_(tf), name_(cfg.name),
         trend_resampler_(tf.base_ms, tf.trend_ms), entry_resampler_(tf.base_ms, tf.entry_ms) {
     warmup_bars_ = std::max(BaseBarsFor(TrendBarsNeeded(), tf_.trend_ms),
                             BaseBarsFor(EntryBarsNeeded(), tf_.entry_ms));
@@ -171,7 +172,7 @@ class TrendFollowing final : public Strategy {
 
   // The shadow that runs ahead: the bar state only, no prefetch of its own.
   TrendFollowing(const TrendFollowing& other, bool /*shadow*/)
-      : cfg_(other.cfg_), symbol_(other.symbol_), tf_(other.tf_), name_(other.name_),
+      : cfg_(other.cfg_), regime_(other.regime_), symbol_(other.symbol_), tf_(other.tf_), name_(other.name_),
         warmup_bars_(other.warmup_bars_), window_(other.window_), last_close_(other.last_close_),
         trend_resampler_(other.trend_resampler_), entry_resampler_(other.entry_resampler_),
         trend_bars_(other.trend_bars_), entry_bars_(other.entry_bars_) {}
@@ -187,8 +188,9 @@ class TrendFollowing final : public Strategy {
   // Closed trend bars needed; see the file comment.
   size_t TrendBarsNeeded() const {
     const auto& in = cfg_.indicators;
-    return static_cast<size_t>(std::max({3 * in.ema_slow, 3 * in.ema_fast, 4 * in.adx_period}) +
-                               kSlopeBars);
+    return static_cast<size_t>(
+        std::max({3 * in.ema_slow, 3 * in.ema_fast, 4 * in.adx_period, in.chop_period + 1}) +
+        kSlopeBars);
   }
   // Closed entry bars needed: EMAs, ATR and RSI past their seeds, the
   // breakout range plus the previous and current bar, the volume average.
@@ -216,6 +218,7 @@ class TrendFollowing final : public Strategy {
   std::string TrendWords(const TrendReading& t) const;
 
   const config::StrategyConfig cfg_;
+  const config::RegimeConfig regime_;
   const std::string symbol_;
   const Timeframes tf_;
   const std::string name_;
@@ -351,15 +354,17 @@ bool TrendFollowing::ComputeTrend(std::span<const Candle> trend_bars, TrendReadi
   t->plus_di = adx.plus_di[i];
   t->minus_di = adx.minus_di[i];
   if (!AllFinite({t->ema_fast, t->ema_slow, t->ema_fast_before, t->adx})) return false;
+  if (in.chop_period > 0) {
+    t->chop = Chop(tc.high, tc.low, tc.close, in.chop_period)[i];
+    if (!std::isfinite(*t->chop)) return false;
+  }
   if (t->ema_fast > t->ema_slow && t->close > t->ema_slow && t->ema_fast > t->ema_fast_before) {
     t->trend = Trend::kUp;
   } else if (t->ema_fast < t->ema_slow && t->close < t->ema_slow &&
              t->ema_fast < t->ema_fast_before) {
     t->trend = Trend::kDown;
   }
-  t->regime = t->adx >= kAdxTrending ? Regime::kTrending
-              : t->adx <= kAdxChoppy ? Regime::kChoppy
-                                     : Regime::kTransitional;
+  t->regime = ClassifyRegime(t->adx, t->chop, regime_);
   return true;
 }
 
@@ -517,6 +522,13 @@ EntryIdea TrendFollowing::Entry(const State& state, int64_t now_ns, const TrendR
               Input("atr", e.atr),
               Input("atr_pct_daily", atr_pct_daily),
               Input("rsi", e.rsi)};
+  // Only where the setting exists, so ledgers from before CHOP and the
+  // multiplier re-derive the signals they recorded.
+  if (t.chop) s.inputs.push_back(Input("chop", *t.chop));
+  const Fixed size_multiplier = RegimeSizeMultiplier(t.regime, regime_);
+  if (regime_.transitional_size_multiplier != Fixed::FromInt(1)) {
+    s.inputs.push_back(NamedValue{"size_multiplier", size_multiplier});
+  }
   for (NamedValue& v : setup.inputs) s.inputs.push_back(std::move(v));
   for (auto [name, value] : {std::pair{"factor_trend", f.trend},
                              {"factor_volatility", f.volatility},
@@ -527,6 +539,7 @@ EntryIdea TrendFollowing::Entry(const State& state, int64_t now_ns, const TrendR
   }
 
   idea.reference_price = last_close_;
+  idea.size_multiplier = size_multiplier;
   idea.atr = Fixed::FromDouble(e.atr);
   const Fixed stop_distance = cfg_.exit.atr_stop_multiplier.Mul(idea.atr);
   const Fixed tp_distance = cfg_.exit.take_profit_atr_multiplier.Mul(idea.atr);
@@ -563,12 +576,11 @@ std::string TrendFollowing::TrendWords(const TrendReading& t) const {
   const char* trend = t.trend == Trend::kUp     ? "uptrend"
                       : t.trend == Trend::kDown ? "downtrend"
                                                 : "no trend";
-  const char* regime = t.regime == Regime::kTrending       ? "trending"
-                       : t.regime == Regime::kTransitional ? "transitional"
-                                                           : "choppy";
   return absl::StrCat(cfg_.trend_timeframe, " ", trend, " (ema_fast ", Price(t.ema_fast),
                       t.ema_fast > t.ema_slow ? " > " : " <= ", "ema_slow ", Price(t.ema_slow),
-                      ", close ", Price(t.close), "), ADX ", Num(t.adx, 1), " ", regime);
+                      ", close ", Price(t.close), "), ADX ", Num(t.adx, 1),
+                      t.chop ? absl::StrCat(", CHOP ", Num(*t.chop, 1)) : "", " ",
+                      regime_.enabled ? RegimeName(t.regime) : "(regime filter off)");
 }
 
 // The timeframe at `key` in ms, a whole multiple of the base interval's
@@ -597,6 +609,7 @@ absl::Status CheckPositive(const std::string& key, int value) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Strategy>> MakeStrategy(const config::StrategyConfig& cfg,
+                                                       const config::RegimeConfig& regime,
                                                        const std::string& symbol,
                                                        const std::string& base_interval) {
   if (cfg.name != kTrendFollowingV1) {
@@ -623,7 +636,7 @@ absl::StatusOr<std::unique_ptr<Strategy>> MakeStrategy(const config::StrategyCon
                                             tf.base_ms, base_interval));
   ASSIGN_OR_RETURN(tf.entry_ms, TimeframeMs("strategy.entry_timeframe", cfg.entry_timeframe,
                                             tf.base_ms, base_interval));
-  return std::unique_ptr<Strategy>(new TrendFollowing(cfg, symbol, tf));
+  return std::unique_ptr<Strategy>(new TrendFollowing(cfg, regime, symbol, tf));
 }
 
 }  // namespace apollo::strategy
