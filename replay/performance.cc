@@ -42,6 +42,11 @@ class Measurer {
     if (std::holds_alternative<CandleClose>(e.body)) TakePoint();
     Note(e);
     RETURN_IF_ERROR(Apply(p_.state, e));
+    // A day closed by an event of the window (its daily_summary files).
+    if (p_.state.last_day.day_utc >= 0 && (p_.days.empty() || p_.days.back().day_utc != p_.state.last_day.day_utc) &&
+        InWindow(e.seq)) {
+      p_.days.push_back(p_.state.last_day);
+    }
     if (auto* c = std::get_if<CandleClose>(&e.body)) OnBar(*c, e.seq);
     if (auto* t = std::get_if<TradeCycleCompleted>(&e.body)) {
       point_seq_ = e.seq;

@@ -50,6 +50,7 @@ struct Performance {
   ReportInput input;  // equity points mirror `equity`
   std::vector<EquityRow> equity;
   std::vector<DailyRow> daily;
+  std::vector<DaySummary> days;  // each UTC day closed inside the window (State::last_day)
   State state;  // at the end
 };
 

@@ -198,6 +198,89 @@ TEST_F(FoldTest, LossesDrawdownAndDailyPnlFollowClosedTrades) {
   EXPECT_EQ(state_.drawdown_pct, Fixed());
 }
 
+// What the seed's performance metrics read: results of the closes, holding
+// and in-market time, and the closes of the last 30 days.
+TEST_F(FoldTest, TradeStatsFollowClosesHoldingTimeAndTimeInMarket) {
+  const Symbol btc{"BTCUSDT"}, eth{"ETHUSDT"};
+  constexpr int64_t kT0 = 1'700'000'000'000'000'000, kHour = 3'600'000'000'000;
+  ASSERT_TRUE(Add(ConfigLoaded{"h", "v", Fixed::FromInt(1000)}, kT0).ok());
+  auto open = [&](const Symbol& s, int64_t ts) {
+    return Add(PositionOpened{s, Side::kBuy, Fixed::FromInt(2), Fixed::FromInt(100), Fixed(), Fixed(), Fixed::FromInt(1), {}}, ts);
+  };
+  auto close = [&](const Symbol& s, int64_t ts, int qty, int pnl, int fee) {
+    return Add(PositionClosed{s, Side::kBuy, Fixed::FromInt(qty), Fixed::FromInt(100), Fixed::FromInt(100 + pnl / qty),
+                              Fixed::FromInt(pnl), Fixed::FromInt(fee), CloseReason::kTakeProfit},
+               ts);
+  };
+  ASSERT_TRUE(open(btc, kT0 + kHour).ok());
+  ASSERT_TRUE(open(eth, kT0 + 2 * kHour).ok());
+  ASSERT_TRUE(close(btc, kT0 + 3 * kHour, 1, 30, 2).ok());  // partial: +28 after 2 h
+  ASSERT_TRUE(close(btc, kT0 + 4 * kHour, 1, 10, 1).ok());  // +9 after 3 h
+  ASSERT_TRUE(close(eth, kT0 + 5 * kHour, 2, -20, 2).ok()); // -22 after 3 h, the book is flat
+  const TradeStats& st = state_.stats;
+  EXPECT_EQ(st.gross_profit, Fixed::FromInt(37));
+  EXPECT_EQ(st.gross_loss, Fixed::FromInt(22));
+  EXPECT_EQ(st.holding_ns, 8 * kHour);
+  EXPECT_EQ(st.in_market_ns, 4 * kHour) << "from the first opening to the last close";
+  EXPECT_EQ(st.in_market_since_ns, 0);
+  EXPECT_EQ(st.first_ts_ns, kT0);
+  ASSERT_EQ(st.recent.size(), 3u);
+  EXPECT_EQ(st.recent[2].net, Fixed::FromInt(-22));
+  // 31 days later the old closes leave the window.
+  ASSERT_TRUE(open(btc, kT0 + 31 * 24 * kHour).ok());
+  EXPECT_EQ(st.in_market_since_ns, kT0 + 31 * 24 * kHour);
+  ASSERT_TRUE(close(btc, kT0 + 31 * 24 * kHour + kHour, 2, 4, 0).ok());
+  ASSERT_EQ(st.recent.size(), 1u);
+  EXPECT_EQ(st.recent[0].net, Fixed::FromInt(4));
+  EXPECT_EQ(st.gross_profit, Fixed::FromInt(41)) << "the totals keep everything";
+}
+
+TEST_F(FoldTest, ReconciliationOutcomesAndTheirDifferencesAreCountedByType) {
+  ASSERT_TRUE(Add(ReconciliationCompleted{}).ok());
+  ASSERT_TRUE(Add(ReconciliationFailed{"timeout"}).ok());
+  ASSERT_TRUE(Add(ManualInterventionDetected{{Discrepancy{InterventionAction::kPositionClosedExternally},
+                                              Discrepancy{InterventionAction::kBalanceMismatch},
+                                              Discrepancy{InterventionAction::kTrailingStopUpdateFailed}}}).ok());
+  EXPECT_EQ(state_.stats.reconciliations_ok, 1u);
+  EXPECT_EQ(state_.stats.reconciliations_failed, 1u);
+  EXPECT_EQ(state_.stats.discrepancies, (absl::btree_map<std::string, uint64_t>{
+                                            {"BALANCE_MISMATCH", 1}, {"POSITION_CLOSED_EXTERNALLY", 1}}))
+      << "a failed trailing-stop move is not a reconciliation difference";
+}
+
+// The seed's daily summary: the first event of a later UTC day closes the day.
+TEST_F(FoldTest, FirstEventOfANewDayClosesTheDayWithItsTotals) {
+  const Symbol btc{"BTCUSDT"};
+  constexpr int64_t kDay = 86'400'000'000'000;
+  constexpr int64_t kMidnight = 19'700 * kDay;  // 2023-12-09T00:00Z
+  ASSERT_TRUE(Add(ConfigLoaded{"h", "v", Fixed::FromInt(1000)}, kMidnight + 60'000'000'000).ok());
+  EXPECT_EQ(state_.last_day.day_utc, -1) << "no day closed yet";
+  ASSERT_TRUE(Add(SignalComputed{btc}, kMidnight + kDay / 2).ok());
+  ASSERT_TRUE(Add(PositionOpened{btc, Side::kBuy, Fixed::FromInt(1), Fixed::FromInt(100), Fixed(), Fixed(), Fixed::FromInt(1), {}},
+                  kMidnight + kDay / 2).ok());
+  ASSERT_TRUE(Add(PositionClosed{btc, Side::kBuy, Fixed::FromInt(1), Fixed::FromInt(100), Fixed::FromInt(125),
+                                 Fixed::FromInt(25), Fixed(), CloseReason::kTakeProfit},
+                  kMidnight + kDay - 1).ok());
+  ASSERT_TRUE(Add(FundingPaid{btc, Side::kBuy, Fixed::FromInt(1), Fixed::FromInt(100), *Fixed::Parse("0.01"), Fixed::FromInt(-1), 0},
+                  kMidnight + kDay - 1).ok());
+  EXPECT_EQ(state_.last_day.day_utc, -1);
+  ASSERT_TRUE(Add(TradeCycleCompleted{}, kMidnight + kDay).ok());
+  const DaySummary& d = state_.last_day;
+  EXPECT_EQ(d.day_utc, 19'700);
+  EXPECT_EQ(d.start.balance, Fixed::FromInt(1000));
+  EXPECT_EQ(d.end.balance, Fixed::FromInt(1024));
+  EXPECT_EQ(d.end.realized_pnl - d.start.realized_pnl, Fixed::FromInt(25));
+  EXPECT_EQ(d.end.funding_paid - d.start.funding_paid, Fixed::FromInt(1));
+  EXPECT_EQ(d.end.counters.signals - d.start.counters.signals, 1u);
+  EXPECT_EQ(d.end.counters.wins - d.start.counters.wins, 1u);
+  EXPECT_EQ(d.open_positions, 0u);
+  EXPECT_EQ(state_.day_start.balance, Fixed::FromInt(1024)) << "the new day starts where the old one ended";
+  // A refused first event of a day closes nothing.
+  const State before = state_;
+  EXPECT_FALSE(Add(PositionClosed{btc, Side::kBuy, Fixed::FromInt(1)}, kMidnight + 2 * kDay).ok());
+  EXPECT_EQ(state_, before);
+}
+
 TEST_F(FoldTest, FlagsAreSetAndClearedOnlyByTheirEvents) {
   ASSERT_TRUE(Add(CircuitBreakerTriggered{RiskRule::kConsecutiveLosses, "3 losses", {}}).ok());
   ASSERT_TRUE(Add(ManualInterventionDetected{{Discrepancy{InterventionAction::kPositionClosedExternally}}}).ok());

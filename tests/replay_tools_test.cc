@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -158,6 +159,58 @@ TEST_F(ReplayTools, ExportWritesEquityAndDailyPnl) {
   EXPECT_THAT(daily, StartsWith("date,realized_pnl,fees,funding,equity_close,trades\n2023-01-02,"));
   EXPECT_TRUE(equity == ReadFile(fs::path(report) / "equity.csv")) << "equity.csv differs from the backtest's";
   EXPECT_TRUE(daily == ReadFile(fs::path(report) / "pnl_daily.csv")) << "pnl_daily.csv differs from the backtest's";
+}
+
+// The daily_summary files a directory holds, by name.
+std::map<std::string, std::string> DailySummaries(const std::string& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (absl::StartsWith(name, "daily_summary_")) files[name] = ReadFile(entry.path());
+  }
+  return files;
+}
+
+// The seed's logs/daily_summary_YYYY-MM-DD.{json,csv}: one per UTC day the
+// run closed, each day starting where the one before ended, and `replay
+// export` writes the same bytes from the ledger.
+TEST_F(ReplayTools, RunWritesTheSeedsDailySummariesAndExportWritesTheSameBytes) {
+  RunPaper();
+  const std::map<std::string, std::string> ran = DailySummaries(logs_);
+  // The bundled bars run 2023-01-02 .. 2023-02-09: every day but the last is closed.
+  ASSERT_EQ(ran.size(), 2u * 38) << "a .json and a .csv per closed day";
+  EXPECT_TRUE(ran.contains("daily_summary_2023-01-02.json"));
+  EXPECT_TRUE(ran.contains("daily_summary_2023-02-08.csv"));
+  EXPECT_FALSE(ran.contains("daily_summary_2023-02-09.json")) << "the day the data ends in is not closed";
+  const std::string header =
+      "date,start_balance,end_balance,realized_pnl,fees,funding,net_pnl,net_pnl_pct,trades_closed,wins,losses,"
+      "win_rate_pct,signals,proposals,risk_rejections,orders_placed,orders_rejected,fills,open_positions,drawdown_pct";
+  std::string previous_end;
+  uint64_t closes = 0;
+  for (const auto& [name, text] : ran) {
+    if (!absl::EndsWith(name, ".csv")) continue;
+    const std::vector<std::string> lines = Lines(text);
+    ASSERT_EQ(lines.size(), 2u) << name;
+    EXPECT_EQ(lines[0], header) << name;
+    const std::vector<std::string> row = absl::StrSplit(lines[1], ',');
+    ASSERT_EQ(row.size(), 20u) << lines[1];
+    EXPECT_EQ(name, "daily_summary_" + row[0] + ".csv");
+    if (!previous_end.empty()) EXPECT_EQ(row[1], previous_end) << name << " starts where the day before ended";
+    previous_end = row[2];
+    uint64_t n = 0, wins = 0, losses = 0;
+    ASSERT_TRUE(absl::SimpleAtoi(row[8], &n) && absl::SimpleAtoi(row[9], &wins) && absl::SimpleAtoi(row[10], &losses));
+    EXPECT_EQ(wins + losses, n) << lines[1];
+    closes += n;
+    const std::string json = ran.at(absl::StrCat(name.substr(0, name.size() - 4), ".json"));
+    EXPECT_THAT(json, StartsWith(absl::StrCat("{\"date\":\"", row[0], "\",\"start_balance\":", row[1], ",")));
+  }
+  EXPECT_GT(closes, 0u) << "the run closed trades on some days";
+  Outcome r = Replay({"export", "--ledger", ledger_, "--out", out_});
+  ASSERT_TRUE(r.status.Exited(0)) << r.status << "\n" << r.err;
+  EXPECT_EQ(DailySummaries(out_), ran);
+  // A second export into the same directory is refused: the files are there.
+  Outcome again = Replay({"export", "--ledger", ledger_, "--out", out_});
+  EXPECT_FALSE(again.status.Exited(0));
 }
 
 TEST_F(ReplayTools, ExportFromToWritesOnlyTheRowsOfThoseSeqs) {

@@ -18,6 +18,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
@@ -26,6 +27,7 @@
 #include "ledger/event_log.h"
 #include "ledger/ledger.h"
 #include "engine/config/config.h"
+#include "engine/runtime/daily_summary.h"
 #include "engine/runtime/projections.h"
 #include "replay/decisions.h"
 #include "replay/diff.h"
@@ -177,16 +179,20 @@ struct ExportFlags {
 constexpr const char* kExportFiles[] = {"trades.csv", "orders.csv", "thinking.jsonl", "equity.csv", "pnl_daily.csv"};
 
 // Export writes new files, never appends to a run's: it refuses a directory
-// that already holds one of them.
+// that already holds one of them (or a daily summary).
 absl::Status CheckOutDir(const std::string& out) {
+  std::vector<std::string> taken;
   for (const char* name : kExportFiles) {
     std::error_code ec;
-    if (fs::exists(fs::path(out) / name, ec)) {
-      return absl::AlreadyExistsError(absl::StrCat("--out ", out, " already holds ", name,
-                                                   ": export into an empty or new directory"));
-    }
+    if (fs::exists(fs::path(out) / name, ec)) taken.push_back(name);
   }
-  return absl::OkStatus();
+  std::error_code ec;
+  for (fs::directory_iterator it(out, ec), end; !ec && it != end; it.increment(ec)) {
+    if (absl::StartsWith(it->path().filename().string(), "daily_summary_")) taken.push_back(it->path().filename().string());
+  }
+  if (taken.empty()) return absl::OkStatus();
+  return absl::AlreadyExistsError(absl::StrCat("--out ", out, " already holds ", taken.front(),
+                                               ": export into an empty or new directory"));
 }
 
 absl::Status WriteNewFile(const fs::path& path, const std::string& text) {
@@ -218,6 +224,9 @@ absl::Status ExportFiles(const Ledger& ledger, const ExportFlags& f, uint64_t to
   if (!perf.ok()) return perf.status();
   st = WriteNewFile(fs::path(f.out) / "equity.csv", apollo::replay::EquityCsv(perf->equity));
   if (!st.ok()) return st;
+  for (const apollo::DaySummary& day : perf->days) {
+    if (st = apollo::runtime::WriteDaySummary(f.out, day); !st.ok()) return st;
+  }
   return WriteNewFile(fs::path(f.out) / "pnl_daily.csv", apollo::replay::DailyCsv(perf->daily));
 }
 
@@ -231,8 +240,9 @@ int Export(const std::string& dir, const ExportFlags& f) {
   }
   const uint64_t to = std::min(f.to, head);
   if (absl::Status st = ExportFiles(**ledger, f, to); !st.ok()) return Fail(st);
-  std::printf("exported seq %llu..%llu to %s: %s\n", static_cast<unsigned long long>(f.from),
-              static_cast<unsigned long long>(to), f.out.c_str(), absl::StrJoin(kExportFiles, ", ").c_str());
+  std::printf("exported seq %llu..%llu to %s: %s and daily_summary_YYYY-MM-DD.{json,csv} per day closed\n",
+              static_cast<unsigned long long>(f.from), static_cast<unsigned long long>(to), f.out.c_str(),
+              absl::StrJoin(kExportFiles, ", ").c_str());
   return 0;
 }
 

@@ -1,6 +1,9 @@
 // The fold: how each event changes State. Every handler checks first and
 // mutates after, so a rejected event leaves the state as it was.
 #include <algorithm>
+#include <optional>
+#include <tuple>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -59,6 +62,7 @@ class Folder {
       s_.balance = c.initial_equity;
       s_.peak_equity = c.initial_equity;
       s_.daily_start_equity = c.initial_equity;
+      s_.day_start.balance = c.initial_equity;
     }
     return absl::OkStatus();
   }
@@ -155,6 +159,7 @@ class Folder {
       return Refuse(absl::StrCat("position in ", p.symbol.value, " is already open"));
     }
     if (p.qty.raw() <= 0) return Refuse(absl::StrCat("position in ", p.symbol.value, " with qty <= 0"));
+    if (s_.positions.empty()) s_.stats.in_market_since_ns = e_.ts_ns;
     s_.positions.emplace(p.symbol, Position{p.symbol, p.side, p.qty, p.entry_price, p.stop_price,
                                             p.take_profit, p.leverage, p.entry_order, e_.ts_ns,
                                             p.entry_fees});
@@ -177,8 +182,24 @@ class Folder {
       return Refuse(absl::StrCat("close of ", c.qty.ToString(), " ", c.symbol.value,
                                  " does not fit the open ", it->second.qty.ToString()));
     }
+    TradeStats& stats = s_.stats;
+    const Fixed net = c.realized_pnl - c.fees;
+    (net.raw() < 0 ? stats.gross_loss : stats.gross_profit) += net.Abs();
+    stats.holding_ns += e_.ts_ns - it->second.opened_ts_ns;
+    stats.recent.push_back(ClosedResult{e_.ts_ns, net});
+    const int64_t window_start = e_.ts_ns - kRecentCloseDays * kNsPerDay;
+    size_t old = 0;
+    while (old < stats.recent.size() && (stats.recent[old].ts_ns < window_start ||
+                                         stats.recent.size() - old > kRecentClosesKept)) {
+      ++old;
+    }
+    stats.recent.erase(stats.recent.begin(), stats.recent.begin() + static_cast<ptrdiff_t>(old));
     if (c.qty == it->second.qty) {
       s_.positions.erase(it);
+      if (s_.positions.empty() && stats.in_market_since_ns > 0) {
+        stats.in_market_ns += e_.ts_ns - stats.in_market_since_ns;
+        stats.in_market_since_ns = 0;
+      }
     } else {
       Position& p = it->second;
       p.entry_fees -= p.entry_fees.Mul(c.qty).Div(p.qty);
@@ -216,11 +237,13 @@ class Folder {
     return absl::OkStatus();
   }
   absl::Status operator()(const ReconciliationCompleted&) {
+    ++s_.stats.reconciliations_ok;
     s_.reconciliation_consecutive_failures = 0;
     s_.last_reconciliation_ns = e_.ts_ns;
     return absl::OkStatus();
   }
   absl::Status operator()(const ReconciliationFailed&) {
+    ++s_.stats.reconciliations_failed;
     ++s_.reconciliation_consecutive_failures;
     return absl::OkStatus();
   }
@@ -228,6 +251,7 @@ class Folder {
     std::string reason;
     for (const Discrepancy& d : m.discrepancies) {
       absl::StrAppend(&reason, reason.empty() ? "" : ",", EnumName(d.action));
+      if (IsReconciliationDiscrepancy(d.action)) ++s_.stats.discrepancies[std::string(EnumName(d.action))];
       if (d.action == InterventionAction::kBalanceMismatch) {
         s_.balance_gap_reported = s_.balance_gap_accepted + (d.actual - d.expected);  // venue - fold
       }
@@ -350,6 +374,10 @@ class Folder {
 
 }  // namespace
 
+DayMark MarkOf(const State& s) {
+  return DayMark{s.balance, s.realized_pnl, s.fees_paid, s.funding_received, s.funding_paid, s.counters};
+}
+
 Fixed FundingAmount(Side side, Fixed qty, Fixed mark_price, Fixed rate) {
   const Fixed owed = qty.Mul(mark_price).Mul(rate);  // what a long pays
   return side == Side::kBuy ? -owed : owed;
@@ -389,17 +417,28 @@ absl::Status Apply(State& state, const Event& event) {
   const bool new_day = day != state.day_utc;
   const int64_t saved_day = state.day_utc;
   const Fixed saved_pnl = state.daily_realized_pnl, saved_start = state.daily_start_equity;
+  std::optional<std::pair<DayMark, DaySummary>> saved_days;
+  if (new_day) saved_days.emplace(state.day_start, state.last_day);
+  const int64_t saved_first_ts = state.stats.first_ts_ns;
+  if (state.counters.events == 0) state.stats.first_ts_ns = event.ts_ns;
   if (new_day) {
+    if (state.counters.events > 0) {  // the day that ends (none before the first event)
+      state.last_day = DaySummary{state.day_utc, state.day_start, MarkOf(state),
+                                  static_cast<uint32_t>(state.positions.size()), state.drawdown_pct};
+    }
     state.day_utc = day;
     state.daily_realized_pnl = Fixed();
     state.daily_start_equity = state.balance;
+    state.day_start = MarkOf(state);
   }
   absl::Status st = std::visit(Folder(state, event), event.body);
   if (!st.ok()) {
+    state.stats.first_ts_ns = saved_first_ts;
     if (new_day) {
       state.day_utc = saved_day;
       state.daily_realized_pnl = saved_pnl;
       state.daily_start_equity = saved_start;
+      std::tie(state.day_start, state.last_day) = *saved_days;
     }
     return st;
   }

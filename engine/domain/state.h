@@ -133,6 +133,67 @@ struct Counters {
   bool operator==(const Counters&) const = default;
 };
 
+// A close's time and net result (realised PnL less its fees), for the
+// performance over the last days.
+struct ClosedResult {
+  int64_t ts_ns = 0;
+  Fixed net;
+  template <class S, class V>
+  static void Fields(S& s, V& v) { v("ts_ns", s.ts_ns); v("net", s.net); }
+  bool operator==(const ClosedResult&) const = default;
+};
+
+// What the seed's performance metrics are computed from (ops/engine_metrics):
+// results of the closes, holding and in-market time, reconciliation passes.
+struct TradeStats {
+  Fixed gross_profit, gross_loss;  // sums of the winning closes' net results, and of the losing ones' (>= 0)
+  int64_t holding_ns = 0;          // summed over closes: each from its position's opening
+  int64_t in_market_ns = 0;        // time with a position open, up to in_market_since_ns
+  int64_t in_market_since_ns = 0;  // when the book last went from flat to holding; 0 while flat
+  int64_t first_ts_ns = 0;         // the ledger's first event: time in market is measured from it
+  // Closes of the last kRecentCloseDays days, oldest first (at most kRecentClosesKept).
+  std::vector<ClosedResult> recent;
+  uint64_t reconciliations_ok = 0, reconciliations_failed = 0;
+  // Differences reconciliation found, by type (InterventionAction name).
+  absl::btree_map<std::string, uint64_t> discrepancies;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("gross_profit", s.gross_profit); v("gross_loss", s.gross_loss); v("holding_ns", s.holding_ns);
+    v("in_market_ns", s.in_market_ns); v("in_market_since_ns", s.in_market_since_ns);
+    v("first_ts_ns", s.first_ts_ns); v("recent", s.recent); v("reconciliations_ok", s.reconciliations_ok);
+    v("reconciliations_failed", s.reconciliations_failed); v("discrepancies", s.discrepancies);
+  }
+  bool operator==(const TradeStats&) const = default;
+};
+
+// The running totals at one moment; a day's figures are the difference of
+// its end's and its start's.
+struct DayMark {
+  Fixed balance, realized_pnl, fees_paid, funding_received, funding_paid;
+  Counters counters;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("balance", s.balance); v("realized_pnl", s.realized_pnl); v("fees_paid", s.fees_paid);
+    v("funding_received", s.funding_received); v("funding_paid", s.funding_paid); v("counters", s.counters);
+  }
+  bool operator==(const DayMark&) const = default;
+};
+
+// One UTC day of the ledger, closed by the first event of a later day (the
+// seed's logs/daily_summary_YYYY-MM-DD files).
+struct DaySummary {
+  int64_t day_utc = -1;  // days since the epoch; -1: no day closed yet
+  DayMark start, end;
+  uint32_t open_positions = 0;  // at the day's end
+  Fixed drawdown_pct;           // at the day's end
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("day_utc", s.day_utc); v("start", s.start); v("end", s.end);
+    v("open_positions", s.open_positions); v("drawdown_pct", s.drawdown_pct);
+  }
+  bool operator==(const DaySummary&) const = default;
+};
+
 struct State {
   // Position in the ledger.
   uint64_t last_seq = 0;
@@ -189,6 +250,10 @@ struct State {
   uint32_t reconciliation_consecutive_failures = 0;
   int64_t last_reconciliation_ns = 0;
   Counters counters;
+  TradeStats stats;
+  // The totals when the current UTC day began, and the last day closed.
+  DayMark day_start;
+  DaySummary last_day;
 
   template <class S, class V>
   static void Fields(S& s, V& v) {
@@ -212,6 +277,7 @@ struct State {
     v("balance_gap_accepted", s.balance_gap_accepted);
     v("reconciliation_consecutive_failures", s.reconciliation_consecutive_failures);
     v("last_reconciliation_ns", s.last_reconciliation_ns); v("counters", s.counters);
+    v("stats", s.stats); v("day_start", s.day_start); v("last_day", s.last_day);
   }
   bool operator==(const State&) const = default;
 
@@ -239,9 +305,14 @@ struct State {
 // Snapshot encoding of a whole State, with its own schema version; an unknown
 // version or malformed bytes is InvalidArgument (the caller folds from the
 // ledger instead).
-inline constexpr uint16_t kStateSchemaVersion = 6;  // 2: filters; 3: client_id_nonce; 4: cooldowns; 5: universe, account settings; 6: funding
+inline constexpr uint16_t kStateSchemaVersion = 7;  // 2: filters; 3: client_id_nonce; 4: cooldowns; 5: universe, account settings; 6: funding; 7: stats, days
 // Losing closes remembered for the cooldowns (risk.max_loss_streak_24h <= this).
 inline constexpr size_t kLossTimesKept = 64;
+// Closes remembered for the performance of the last days (TradeStats::recent).
+inline constexpr int64_t kRecentCloseDays = 30;
+inline constexpr size_t kRecentClosesKept = 4096;
+// The totals a day's figures are measured between.
+DayMark MarkOf(const State& state);
 std::string EncodeState(const State& state);
 absl::StatusOr<State> DecodeState(absl::string_view bytes);
 std::string StateToJson(const State& state);

@@ -137,6 +137,14 @@ struct EnumNames<InterventionAction> {
       "BALANCE_MISMATCH"};
 };
 
+// The differences a reconciliation pass reports (the other actions come
+// from the engine, the watchdog or the operator).
+constexpr bool IsReconciliationDiscrepancy(InterventionAction a) {
+  return a == InterventionAction::kPositionOpenedExternally || a == InterventionAction::kPositionClosedExternally ||
+         a == InterventionAction::kPositionSizeChanged || a == InterventionAction::kOrderPlacedExternally ||
+         a == InterventionAction::kOrderMissingOnExchange || a == InterventionAction::kBalanceMismatch;
+}
+
 // The seed's risk rules (rejection reasons), plus the venue-filter rules.
 enum class RiskRule : uint8_t {
   kApproved = 0,

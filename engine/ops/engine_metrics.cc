@@ -1,6 +1,9 @@
 // EngineMetrics: series and alerts from the engine's commits.
 #include "engine/ops/engine_metrics.h"
 
+#include <limits>
+#include <type_traits>
+
 #include "absl/strings/str_cat.h"
 
 namespace apollo::ops {
@@ -8,6 +11,28 @@ namespace {
 
 const std::vector<double> kAppendBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5};
 const std::vector<double> kRestBuckets = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+const std::vector<double> kSlippageBuckets = {-50, -20, -10, -5, -2, -1, 0, 1, 2, 5, 10, 20, 50, 100};
+constexpr double kNsPerHour = 3.6e12;
+constexpr int64_t kNsPerDay = 86'400'000'000'000;
+
+// Gross profit over gross loss; +Inf with profits and no loss, 0 with neither.
+double ProfitFactor(Fixed profit, Fixed loss) {
+  if (loss.raw() > 0) return profit.ToDouble() / loss.ToDouble();
+  return profit.raw() > 0 ? std::numeric_limits<double>::infinity() : 0.0;
+}
+
+// Adds to `counter` what `total` grew by since `seen`.
+template <class T>
+void CountUp(Counter& counter, T total, T& seen) {
+  if (total > seen) {
+    if constexpr (std::is_same_v<T, Fixed>) {
+      counter.Inc((total - seen).ToDouble());
+    } else {
+      counter.Inc(static_cast<double>(total - seen));
+    }
+    seen = total;
+  }
+}
 
 double Seconds(int64_t from_ns, int64_t to_ns) { return from_ns <= 0 ? -1 : static_cast<double>(to_ns - from_ns) / 1e9; }
 
@@ -28,6 +53,19 @@ EngineMetrics::EngineMetrics(Metrics* m, Alerter* alerter, Mode mode)
       funding_received_(m->AddCounter("funding_received_total", "Funding received on open positions over the ledger, USDT (the seed's name)")),
       funding_paid_(m->AddCounter("funding_paid_total", "Funding paid on open positions over the ledger, USDT (the seed's name)")),
       net_funding_(m->AddGauge("net_funding", "Funding received less paid over the ledger, USDT")),
+      trades_closed_(m->AddCounter("trades_closed_total", "Closes over the ledger (a partial take-profit counts as one)")),
+      fees_paid_(m->AddCounter("fees_paid_total", "Trading fees paid over the ledger, USDT")),
+      reconciliation_success_(m->AddCounter("reconciliation_success_total", "Reconciliation passes completed over the ledger")),
+      reconciliation_failure_(m->AddCounter("reconciliation_failure_total", "Reconciliation passes that could not read the venue, over the ledger")),
+      expectancy_(m->AddGauge("expectancy_per_trade", "Mean net result (PnL less fees) per close over the ledger, USDT")),
+      win_rate_(m->AddGauge("win_rate_pct", "Closes with a net gain, percent of all closes over the ledger")),
+      time_in_market_(m->AddGauge("time_in_market_pct", "Time with a position open, percent of the ledger's span")),
+      avg_holding_hours_(m->AddGauge("avg_holding_time_hours", "Mean time from a position's opening to each close, hours")),
+      profit_factor_session_(m->AddGauge("profit_factor_session", "Gross profit / gross loss of the closes since this process started (+Inf: no loss)")),
+      profit_factor_7d_(m->AddGauge("profit_factor_7d", "Gross profit / gross loss of the closes of the last 7 days (+Inf: no loss)")),
+      profit_factor_30d_(m->AddGauge("profit_factor_30d", "Gross profit / gross loss of the closes of the last 30 days (+Inf: no loss)")),
+      slippage_bps_(m->AddHistogram("slippage_bps", "Adverse slippage of each fill against its order's price (limit, trigger, or the last close for market orders), basis points", kSlippageBuckets)),
+      last_reconciliation_age_hr_(m->AddGauge("last_reconciliation_age_hr", "Hours since the last completed reconciliation (-1: none yet)")),
       reconciliation_failures_(m->AddGauge("reconciliation_consecutive_failures", "Failed reconciliation passes in a row")),
       rest_used_weight_(m->AddGauge("rest_rate_limit_used_weight", "X-MBX-USED-WEIGHT-1M of the last venue response")),
       rest_backoffs_(m->AddCounter("rest_rate_limit_backoffs_total", "Times the venue client backed off for rate limits")),
@@ -58,6 +96,62 @@ EngineMetrics::EngineMetrics(Metrics* m, Alerter* alerter, Mode mode)
   venue_counts_["dropped/inbox"] = &m->AddCounter(
       "stream_messages_dropped_total", "Stream messages dropped at the bound of the engine's input queue");
   for (const char* file : {"bot.log", "trades.csv", "orders.csv", "thinking.jsonl"}) StorageFailures(file);
+  for (size_t i = 0; i < EnumNames<InterventionAction>::kNames.size(); ++i) {
+    const auto action = static_cast<InterventionAction>(i);
+    if (!IsReconciliationDiscrepancy(action)) continue;
+    const std::string type(EnumName(action));
+    discrepancies_[type] = &m->AddCounter("reconciliation_discrepancy_total",
+                                          "Differences reconciliation found with the venue over the ledger, by type",
+                                          {"type"}, {type});
+  }
+}
+
+void EngineMetrics::SetPerformance(const State& state) {
+  const TradeStats& st = state.stats;
+  const uint64_t closes = state.counters.trades_closed;
+  expectancy_.Set(closes == 0 ? 0 : (st.gross_profit - st.gross_loss).ToDouble() / static_cast<double>(closes));
+  win_rate_.Set(closes == 0 ? 0 : 100.0 * static_cast<double>(state.counters.wins) / static_cast<double>(closes));
+  avg_holding_hours_.Set(closes == 0 ? 0 : static_cast<double>(st.holding_ns) / kNsPerHour / static_cast<double>(closes));
+  const int64_t span = state.last_ts_ns - st.first_ts_ns;
+  const int64_t held = st.in_market_ns + (st.in_market_since_ns > 0 ? state.last_ts_ns - st.in_market_since_ns : 0);
+  time_in_market_.Set(span <= 0 ? 0 : 100.0 * static_cast<double>(held) / static_cast<double>(span));
+  profit_factor_session_.Set(ProfitFactor(st.gross_profit - session_gross_profit_, st.gross_loss - session_gross_loss_));
+  for (auto [gauge, days] : {std::pair{&profit_factor_7d_, 7}, {&profit_factor_30d_, 30}}) {
+    Fixed profit, loss;
+    for (const ClosedResult& r : st.recent) {
+      if (r.ts_ns < state.last_ts_ns - days * kNsPerDay) continue;
+      (r.net.raw() < 0 ? loss : profit) += r.net.Abs();
+    }
+    gauge->Set(ProfitFactor(profit, loss));
+  }
+}
+
+void EngineMetrics::ObserveSlippage(const Event& e, const State& state) {
+  if (auto* p = std::get_if<OrderPlaced>(&e.body)) {
+    Fixed reference = p->price.raw() > 0 ? p->price : p->stop_price;
+    if (reference.raw() <= 0) {
+      auto bar = state.last_bars.find(p->symbol);
+      if (bar != state.last_bars.end()) reference = bar->second.close;
+    }
+    if (reference.raw() > 0) references_[p->client_order_id.value] = Reference{p->side, reference};
+    return;
+  }
+  const Fill* fill = std::get_if<OrderFilled>(&e.body);
+  if (fill == nullptr) fill = std::get_if<OrderPartialFill>(&e.body);
+  if (fill != nullptr) {
+    auto it = references_.find(fill->client_order_id.value);
+    if (it == references_.end()) return;
+    const double ref = it->second.price.ToDouble();
+    const double bps = (fill->price.ToDouble() - ref) / ref * 1e4;
+    slippage_bps_.Observe(it->second.side == Side::kBuy ? bps : -bps);
+  }
+  // The order is done: filled, cancelled, rejected or expired.
+  const ClientOrderId* done = nullptr;
+  if (auto* f = std::get_if<OrderFilled>(&e.body)) done = &f->client_order_id;
+  if (auto* c = std::get_if<OrderCancelled>(&e.body)) done = &c->client_order_id;
+  if (auto* r = std::get_if<OrderRejected>(&e.body)) done = &r->client_order_id;
+  if (auto* x = std::get_if<OrderExpired>(&e.body)) done = &x->client_order_id;
+  if (done != nullptr) references_.erase(done->value);
 }
 
 void EngineMetrics::OnVenueCount(absl::string_view what, absl::string_view label, uint64_t n) {
@@ -94,6 +188,14 @@ void EngineMetrics::OnCommitted(absl::Span<const Event> events, const State& sta
     funding_paid_seen_ = state.funding_paid;
   }
   net_funding_.Set((state.funding_received - state.funding_paid).ToDouble());
+  CountUp(trades_closed_, state.counters.trades_closed, trades_seen_);
+  CountUp(fees_paid_, state.fees_paid, fees_seen_);
+  CountUp(reconciliation_success_, state.stats.reconciliations_ok, reconciliations_ok_seen_);
+  CountUp(reconciliation_failure_, state.stats.reconciliations_failed, reconciliations_failed_seen_);
+  for (const auto& [type, n] : state.stats.discrepancies) {
+    auto counter = discrepancies_.find(type);
+    if (counter != discrepancies_.end()) CountUp(*counter->second, n, discrepancies_seen_[type]);
+  }
   reconciliation_failures_.Set(static_cast<double>(state.reconciliation_consecutive_failures));
   breaker_.Set(state.circuit_breaker.active ? 1 : 0);
   manual_review_.Set(state.manual_review.active ? 1 : 0);
@@ -103,13 +205,17 @@ void EngineMetrics::OnCommitted(absl::Span<const Event> events, const State& sta
   const double recoveries = static_cast<double>(state.counters.watchdog_recoveries);
   if (!baseline_set_) {
     watchdog_recoveries_seen_ = recoveries;
+    session_gross_profit_ = state.stats.gross_profit;
+    session_gross_loss_ = state.stats.gross_loss;
     baseline_set_ = true;
   }
+  SetPerformance(state);
   if (recoveries > watchdog_recoveries_seen_) {
     watchdog_recoveries_.Inc(recoveries - watchdog_recoveries_seen_);
     watchdog_recoveries_seen_ = recoveries;
   }
   for (const Event& e : events) {
+    ObserveSlippage(e, state);
     if (auto* b = std::get_if<CircuitBreakerTriggered>(&e.body)) {
       Alert("circuit_breaker", absl::StrCat(e.seq),
             absl::StrCat("Circuit breaker triggered (", EnumName(b->rule), "): ", b->reason,
@@ -143,6 +249,9 @@ void EngineMetrics::UpdateAges(const runtime::EngineView& view, int64_t now) {
   age_watchdog_.Set(Seconds(view.last_watchdog_wall_ns > 0 ? view.last_watchdog_wall_ns : view.started_wall_ns, now));
   ws_connected_.Set(view.ws_connected ? 1 : 0);
   ws_age_.Set(view.ws_last_message_age_sec);
+  last_reconciliation_age_hr_.Set(view.last_reconcile_wall_ns > 0
+                                      ? static_cast<double>(now - view.last_reconcile_wall_ns) / kNsPerHour
+                                      : -1);
 }
 
 void EngineMetrics::OnRestRequest(double latency_seconds, int64_t used_weight_1m) {

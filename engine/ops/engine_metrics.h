@@ -48,6 +48,10 @@ class EngineMetrics : public runtime::EngineObserver {
 
  private:
   Counter& StorageFailures(const std::string& file);
+  // The seed's performance gauges, from the fold's TradeStats.
+  void SetPerformance(const State& state);
+  // Adverse slippage of each fill against its order's reference price.
+  void ObserveSlippage(const Event& e, const State& state);
   void Alert(const std::string& kind, const std::string& incident, const std::string& text);
 
   Alerter* alerter_;
@@ -60,6 +64,22 @@ class EngineMetrics : public runtime::EngineObserver {
   Counter &funding_received_, &funding_paid_;
   Gauge& net_funding_;
   Fixed funding_received_seen_, funding_paid_seen_;
+  Counter &trades_closed_, &fees_paid_, &reconciliation_success_, &reconciliation_failure_;
+  absl::flat_hash_map<std::string, Counter*> discrepancies_;  // by type, all registered at construction
+  // What the ledger-total counters above have counted so far.
+  Fixed fees_seen_;
+  uint64_t trades_seen_ = 0, reconciliations_ok_seen_ = 0, reconciliations_failed_seen_ = 0;
+  absl::flat_hash_map<std::string, uint64_t> discrepancies_seen_;
+  Gauge &expectancy_, &win_rate_, &time_in_market_, &avg_holding_hours_;
+  Gauge &profit_factor_session_, &profit_factor_7d_, &profit_factor_30d_;
+  Fixed session_gross_profit_, session_gross_loss_;  // at this process's first commit
+  Histogram& slippage_bps_;
+  struct Reference {
+    Side side = Side::kBuy;
+    Fixed price;
+  };
+  absl::flat_hash_map<std::string, Reference> references_;  // open orders, by client order id
+  Gauge& last_reconciliation_age_hr_;
   Gauge &reconciliation_failures_, &rest_used_weight_;
   Counter& rest_backoffs_;
   Histogram& rest_latency_;

@@ -59,6 +59,11 @@ absl::Status Engine::Emit(EventBody body) {
                                             EventName(static_cast<uint16_t>(TagOf(e.body))), "): ", st.message()));
   }
   pending_.push_back(std::move(e));
+  // A day this event closed: written once the group it is in is committed.
+  if (state_.last_day.day_utc >= 0 && state_.last_day.day_utc != day_noted_) {
+    day_noted_ = state_.last_day.day_utc;
+    closed_days_.push_back(state_.last_day);
+  }
   return absl::OkStatus();
 }
 
@@ -77,6 +82,7 @@ absl::Status Engine::Append(bool sync) {
   LogEvents(pending_);
   if (d_.observer != nullptr) d_.observer->OnCommitted(pending_, state_, append_seconds);
   pending_.clear();
+  WriteClosedDays();
   MaybeSnapshot(false);
   return absl::OkStatus();
 }
@@ -87,11 +93,19 @@ absl::Status Engine::HandOver() {
   LogEvents(pending_);
   if (d_.observer != nullptr) d_.observer->OnCommitted(pending_, state_, 0);
   RETURN_IF_ERROR(writer_->Submit(std::exchange(pending_, {})));
+  WriteClosedDays();
   if (std::string error = writer_->TakeSnapshotError(); !error.empty()) {
     d_.log->Warning("snapshot_failed", LogFields().Add("error", error));
   }
   MaybeSnapshot(false);
   return absl::OkStatus();
+}
+
+void Engine::WriteClosedDays() {
+  if (d_.projections != nullptr) {
+    for (const DaySummary& day : closed_days_) d_.projections->WriteDay(day);
+  }
+  closed_days_.clear();
 }
 
 void Engine::MaybeSnapshot(bool force) {
@@ -451,6 +465,10 @@ absl::Status Engine::Start() {
   }
   RETURN_IF_ERROR(WarmStrategy());
   if (d_.projections != nullptr) RETURN_IF_ERROR(d_.projections->CatchUp(*d_.ledger));
+  // The last day closed, again: a crash may have cut its files.
+  if (state_.last_day.day_utc >= 0) closed_days_.push_back(state_.last_day);
+  day_noted_ = state_.last_day.day_utc;
+  WriteClosedDays();
   CrashPoint("startup");
   const std::string nonce = state_.client_id_nonce.empty() ? d_.client_id_nonce : state_.client_id_nonce;
   RETURN_IF_ERROR(Emit(SystemStarted{d_.cfg.run.mode, d_.build_version, nonce}));

@@ -222,6 +222,8 @@ class Engine : private decision::Sink {
   void QueueHousekeeping();
   void LogEvents(absl::Span<const Event> events);
   void MaybeSnapshot(bool force);
+  // The days closed by the events just committed (daily_summary.h).
+  void WriteClosedDays();
 
   EngineDeps d_;
   State state_;
@@ -232,6 +234,8 @@ class Engine : private decision::Sink {
   std::vector<ClientOrderId> to_submit_;
   std::vector<orders::CancelOrder> to_cancel_;
   uint64_t last_snapshot_seq_ = 0;
+  int64_t day_noted_ = -1;                // State::last_day when last looked at
+  std::vector<DaySummary> closed_days_;   // closed by pending events, to be written
   int64_t interval_ms_ = 0;  // of the base bars
   bool stop_requested_ = false;
   uint64_t watchdog_runs_ = 0;

@@ -15,6 +15,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "engine/domain/codec.h"
+#include "engine/runtime/daily_summary.h"
 #include "engine/domain/status_macros.h"
 #include "ledger/event_log.h"
 
@@ -114,6 +115,7 @@ absl::StatusOr<std::unique_ptr<Projections>> Projections::Open(const std::string
   auto p = std::unique_ptr<Projections>(new Projections());
   p->on_fault_ = std::move(on_fault);
   p->retry_every_ = retry_every;
+  p->logs_dir_ = logs_dir;
   for (int k = 0; k < kKinds; ++k) {
     File& file = p->files_[k];
     file.path = (std::filesystem::path(logs_dir) / kNames[k]).string();
@@ -148,6 +150,19 @@ void Projections::Fail(File& file, const std::string& what) {
   file.reported = true;
   ++write_failures_;
   if (on_fault_) on_fault_(std::filesystem::path(file.path).filename().string(), what, false);
+}
+
+void Projections::WriteDay(const DaySummary& day) {
+  absl::Status st = WriteDaySummary(logs_dir_, day);
+  if (st.ok()) {
+    if (day_failed_ && on_fault_) on_fault_("daily_summary", "", true);
+    day_failed_ = false;
+    return;
+  }
+  if (day_failed_) return;
+  day_failed_ = true;
+  ++write_failures_;
+  if (on_fault_) on_fault_("daily_summary", std::string(st.message()), false);
 }
 
 void Projections::Heal(const ledger::Ledger& ledger) {

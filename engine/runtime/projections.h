@@ -22,7 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
-#include "engine/domain/events.h"
+#include "engine/domain/state.h"
 #include "ledger/ledger.h"
 
 namespace apollo::runtime {
@@ -54,6 +54,11 @@ class Projections {
   void Flush();
   // Reopens and catches up the failed files whose retry time has come.
   void Heal(const ledger::Ledger& ledger);
+  // logs/daily_summary_YYYY-MM-DD.{json,csv} of a closed day (daily_summary.h).
+  // A failure is reported as "daily_summary" and counted, never fatal; the
+  // day is written again at the next start if it is still the last one
+  // closed, and `replay export` writes every day.
+  void WriteDay(const DaySummary& day);
 
   // Files that failed so far (each closes its file until it heals; failed
   // retries do not count again).
@@ -74,6 +79,8 @@ class Projections {
   absl::Status Reopen(File& file, int kind);
   void Fail(File& file, const std::string& what);
   File files_[kKinds];
+  std::string logs_dir_;
+  bool day_failed_ = false;  // reported, not written since
   FaultHandler on_fault_;
   absl::Duration retry_every_;
   uint64_t write_failures_ = 0;
