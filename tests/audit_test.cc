@@ -101,6 +101,28 @@ TEST_F(Audit, DecisionsOfAPaperRunAreReDerivedWithoutOneDivergence) {
   EXPECT_THAT(r.out, MatchesRegex("(.|\n)*0 divergences over [0-9]+ decisions \\(bar 10999, reaction [1-9][0-9]*\\)\n"));
 }
 
+// The seed's limit entries on recorded bars: those the price never came back
+// to are cancelled after one entry bar and journaled as skipped, and the
+// audit derives each skip again.
+TEST_F(Audit, LimitEntriesThatExpireAreSkippedAndReDerivedWithoutADivergence) {
+  Outcome run = testing::RunTool({BOT_BIN, "--ledger", ledger_, "--logs", logs_},
+                                 {"EXECUTION__ENTRY_ORDER_TYPE=limit", "EXECUTION__LIMIT_ORDER_BUFFER_PCT=0.3"});
+  ASSERT_TRUE(run.status.Exited(0)) << run.status << "\n" << run.err;
+  Outcome skipped = Replay({"events", "--ledger", ledger_, "--type", "EntrySkipped"});
+  ASSERT_TRUE(skipped.status.Exited(0)) << skipped.err;
+  const std::vector<std::string> lines = Lines(skipped.out);
+  ASSERT_FALSE(lines.empty()) << "no limit entry expired on the recorded bars";
+  for (const std::string& line : lines) {
+    EXPECT_THAT(line, HasSubstr("\"reason\":\"ENTRY_EXPIRED\""));
+    EXPECT_THAT(line, HasSubstr("\"timeout_sec\":900"));
+  }
+  Outcome filled = Replay({"events", "--ledger", ledger_, "--type", "PositionOpened"});
+  EXPECT_FALSE(Lines(filled.out).empty()) << "no limit entry filled either";
+  Outcome r = Replay({"decisions", "--ledger", ledger_});
+  EXPECT_TRUE(r.status.Exited(0)) << r.status << "\n" << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("0 divergences"));
+}
+
 TEST_F(Audit, DecisionsNeedOnlyTheLedgerNotTheConfigFileOrTheMarketData) {
   const std::string config = dir_.path() + "/config.yaml", data = dir_.path() + "/bars.csv";
   fs::copy_file(SourcePath("config.yaml"), config);

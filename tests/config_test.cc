@@ -141,6 +141,29 @@ TEST_F(ConfigTest, JournaledConfigFromBeforeTheRegimeKeysReadsAsAdxAloneAtFullSi
   EXPECT_EQ(Config{}.regime.transitional_size_multiplier, *Fixed::Parse("0.5"));
 }
 
+// Ledgers from before the entry lifecycle cancelled a limit entry at
+// entry_max_duration_sec; read back, they still do.
+TEST_F(ConfigTest, JournaledConfigFromBeforeTheEntryLifecycleTimesOutAtTheMaximumAsThen) {
+  std::string old;
+  for (absl::string_view line : absl::StrSplit(Config{}.Canonical(), '\n')) {
+    if (line.empty() || absl::StartsWith(line, "execution.entry_timeout_mode") ||
+        absl::StartsWith(line, "execution.entry_fallback_timeout_sec")) {
+      continue;
+    }
+    absl::StrAppend(&old, line, "\n");
+  }
+  absl::StatusOr<Config> back = ParseCanonical(old, "ConfigLoaded");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->execution.entry_timeout_mode, "fixed");
+  EXPECT_EQ(back->execution.entry_fallback_timeout_sec, 7 * 86400);
+  EXPECT_EQ(Config{}.execution.entry_timeout_mode, "timeframe");
+  EXPECT_EQ(ErrorOf("execution:\n  entry_timeout_mode: bar\n"),
+            Path() + ": execution.entry_timeout_mode: must be one of timeframe, fixed (got bar)");
+  EXPECT_THAT(ErrorOf("execution:\n  entry_expired_action: market\n"),
+              HasSubstr("execution.entry_expired_action: Apollo always runs with cancel"));
+  EXPECT_EQ(ErrorOf("execution:\n  entry_expired_action: cancel\n  entry_lifecycle_enabled: true\n"), "");
+}
+
 TEST_F(ConfigTest, RegimeThresholdsThatOverlapOrAOneBarChopAreRefused) {
   absl::StatusOr<Config> cfg = LoadConfig(Write("regime:\n  adx_trending_threshold: 30\n  chop_ranging_threshold: 58\n"
                                                 "  transitional_size_multiplier: 0.25\nstrategy:\n  indicators:\n"

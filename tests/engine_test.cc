@@ -183,6 +183,49 @@ TEST_F(EngineTest, ProtectiveOrdersArePlacedOnlyAfterTheEntryFills) {
   EXPECT_GT(fill_seq, 0u);
 }
 
+// The seed's entry lifecycle: a limit entry rests one entry-timeframe bar
+// (15m), then is cancelled and journaled as skipped.
+TEST_F(EngineTest, UnfilledLimitEntryIsCancelledAfterOneEntryBarAndJournaledAsSkipped) {
+  cfg_.execution.entry_order_type = OrderType::kLimit;
+  Restart();
+  strategy_.At(NextOpen(), Long(F("20000"), F("19800"), F("20400")));
+  Bar("20000", "20010", "19995", "20000");  // the limit rests at 19990
+  Bar("20000", "20050", "19995", "20040");
+  Bar("20040", "20080", "20030", "20070");
+  EXPECT_THAT(OpenOrderPurposes(), ElementsAre(OrderPurpose::kEntry)) << "10 minutes: still within its 15";
+  EXPECT_TRUE(All<EntrySkipped>().empty());
+  Bar("20070", "20090", "20050", "20080");  // 15 minutes after it was placed
+  EXPECT_TRUE(engine_->state().orders.empty());
+  EXPECT_TRUE(engine_->state().positions.empty());
+  const std::vector<OrderCancelled> cancels = All<OrderCancelled>();
+  ASSERT_EQ(cancels.size(), 1u);
+  EXPECT_EQ(cancels[0].reason, "ENTRY_EXPIRED");
+  const std::vector<EntrySkipped> skipped = All<EntrySkipped>();
+  ASSERT_EQ(skipped.size(), 1u);
+  EXPECT_EQ(skipped[0].client_order_id, cancels[0].client_order_id);
+  EXPECT_EQ(skipped[0].price, F("19990"));
+  EXPECT_EQ(skipped[0].filled_qty, Fixed());
+  EXPECT_GT(skipped[0].qty, Fixed());
+  EXPECT_EQ(skipped[0].reason, "ENTRY_EXPIRED");
+  EXPECT_EQ(skipped[0].timeout_sec, 900);
+}
+
+TEST_F(EngineTest, FixedEntryTimeoutWaitsItsSecondsCappedByTheMaximum) {
+  cfg_.execution.entry_order_type = OrderType::kLimit;
+  cfg_.execution.entry_timeout_mode = "fixed";
+  cfg_.execution.entry_fallback_timeout_sec = 3600;
+  cfg_.execution.entry_max_duration_sec = 1200;  // the cap wins: 20 minutes
+  Restart();
+  strategy_.At(NextOpen(), Long(F("20000"), F("19800"), F("20400")));
+  Bar("20000", "20010", "19995", "20000");
+  for (int i = 0; i < 3; ++i) Bar("20000", "20050", "19995", "20040");
+  EXPECT_THAT(OpenOrderPurposes(), ElementsAre(OrderPurpose::kEntry)) << "15 minutes: within its 20";
+  Bar("20000", "20050", "19995", "20040");
+  EXPECT_TRUE(engine_->state().orders.empty());
+  ASSERT_EQ(All<EntrySkipped>().size(), 1u);
+  EXPECT_EQ(All<EntrySkipped>()[0].timeout_sec, 1200);
+}
+
 // The step that decides an entry cannot be synced: its order must not leave
 // the process, the engine stops with the ledger's one line, and a restart on
 // a healed disk trades on from what was synced.

@@ -146,7 +146,13 @@ struct NewsConfig {
 struct ExecutionConfig {
   OrderType entry_order_type = OrderType::kMarket;  // execution.entry_order_type: market|limit
   Fixed limit_order_buffer_pct = *Fixed::Parse("0.05");
-  int entry_max_duration_sec = 3600;  // an unfilled limit entry is cancelled after this
+  // An unfilled limit entry is cancelled (ENTRY_EXPIRED, then EntrySkipped)
+  // after its timeout: one entry-timeframe bar (entry_timeout_mode
+  // "timeframe") or entry_fallback_timeout_sec ("fixed"), never later than
+  // entry_max_duration_sec.
+  std::string entry_timeout_mode = "timeframe";  // timeframe|fixed
+  int entry_fallback_timeout_sec = 900;
+  int entry_max_duration_sec = 3600;
   // An order journaled but never received by the venue (found after a
   // restart) is sent only if it is younger than this; older, it expires.
   int order_timeout_sec = 30;

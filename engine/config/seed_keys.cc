@@ -55,10 +55,8 @@ const std::vector<Key>& Table() {
       Missing("execution.spread_threshold_volatile_pct"),
       Missing("execution.atr_calm_threshold"),
       Missing("execution.atr_volatile_threshold"),
-      Missing("execution.entry_timeout_mode"),
-      Missing("execution.entry_fallback_timeout_sec"),
-      Missing("execution.entry_expired_action"),
-      Missing("execution.entry_lifecycle_enabled"),
+      Fixed("execution.entry_expired_action", "cancel", "an expired limit entry is cancelled, never chased at market"),
+      Fixed("execution.entry_lifecycle_enabled", "true", "an unfilled limit entry is always cancelled at its timeout"),
       // backtest: `bot backtest` takes flags; the random seed has nothing to seed
       NoEffect("backtest.random_seed", "the paper venue is deterministic"),
       Missing("backtest.*"),

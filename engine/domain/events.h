@@ -60,6 +60,7 @@ enum class EventTag : uint16_t {
   kAccountSettingUpdated = 37,
   kAccountSettingFailed = 38,
   kFundingPaid = 39,
+  kEntrySkipped = 40,
 };
 
 #define APOLLO_EVENT(NAME, VERSION)                                    \
@@ -327,6 +328,8 @@ struct OrderFilled : Fill {
 // The reason of an OrderCancelled the venue reports although Apollo never
 // asked for it: someone cancelled the order by hand (web UI, another key).
 inline constexpr absl::string_view kCancelledExternally = "CANCELLED_EXTERNALLY";
+// Our cancel of a limit entry that rested past its timeout (EntrySkipped follows).
+inline constexpr absl::string_view kEntryExpired = "ENTRY_EXPIRED";
 
 struct OrderCancelled {
   APOLLO_EVENT(OrderCancelled, 1);
@@ -590,6 +593,25 @@ struct FundingPaid {
   }
 };
 
+// A limit entry that ran out of time (the seed's EntrySkipped): journaled
+// with the venue's confirmation of the cancel (OrderCancelled ENTRY_EXPIRED),
+// with what it asked for, what had filled by then (its position, if any,
+// carries on at that size) and the timeout it had.
+struct EntrySkipped {
+  APOLLO_EVENT(EntrySkipped, 1);
+  Symbol symbol;
+  Side side = Side::kBuy;
+  ClientOrderId client_order_id;
+  Fixed qty, filled_qty, price;  // ordered, filled before the cancel, limit price
+  std::string reason;            // ENTRY_EXPIRED
+  int64_t timeout_sec = 0;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("symbol", s.symbol); v("side", s.side); v("client_order_id", s.client_order_id); v("qty", s.qty);
+    v("filled_qty", s.filled_qty); v("price", s.price); v("reason", s.reason); v("timeout_sec", s.timeout_sec);
+  }
+};
+
 struct TradingPaused {
   APOLLO_EVENT(TradingPaused, 1);
   std::string who, reason;
@@ -721,7 +743,7 @@ using EventBody = std::variant<
     ReconciliationFailed, ManualInterventionDetected, ManualReviewAcknowledged,
     CircuitBreakerTriggered, TradingPaused, TradingResumed, TradeCycleCompleted,
     InstrumentFiltersUpdated, ReconciliationSnapshot, CooldownStarted, UniverseUpdated,
-    AccountSettingUpdated, AccountSettingFailed, FundingPaid>;
+    AccountSettingUpdated, AccountSettingFailed, FundingPaid, EntrySkipped>;
 
 // An event as the ledger holds it: its sequence number (0 until appended),
 // its event time (from the injected clock) and its body.

@@ -80,6 +80,8 @@ class Folder {
     s_.funding[f.symbol] = FundingRate{f.funding_rate, f.mark_price, f.funding_time_ms};
     return absl::OkStatus();
   }
+  // A record of the skip; the cancel itself (OrderCancelled) closed the order.
+  absl::Status operator()(const EntrySkipped&) { return absl::OkStatus(); }
   absl::Status operator()(const FundingPaid& f) {
     if (!FundingFits(s_, f.amount)) return Refuse(absl::StrCat("funding amount ", f.amount.ToString(), " is out of range"));
     (f.amount.raw() >= 0 ? s_.funding_received : s_.funding_paid) += f.amount.Abs();

@@ -95,7 +95,7 @@ EngineMetrics::EngineMetrics(Metrics* m, Alerter* alerter, Mode mode)
       "market_klines_backfilled_total", "Closed klines the market stream missed, fetched from REST and journaled");
   venue_counts_["dropped/inbox"] = &m->AddCounter(
       "stream_messages_dropped_total", "Stream messages dropped at the bound of the engine's input queue");
-  for (const char* file : {"bot.log", "trades.csv", "orders.csv", "thinking.jsonl"}) StorageFailures(file);
+  for (const char* file : {"bot.log", "trades.csv", "orders.csv", "thinking.jsonl", "daily_summary"}) StorageFailures(file);
   for (size_t i = 0; i < EnumNames<InterventionAction>::kNames.size(); ++i) {
     const auto action = static_cast<InterventionAction>(i);
     if (!IsReconciliationDiscrepancy(action)) continue;

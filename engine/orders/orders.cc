@@ -194,6 +194,14 @@ Plan React(const State& before, const EventBody& report, const config::Config& c
     auto it = before.orders.find(c->client_order_id);
     if (it != before.orders.end()) OnExternalCancel(before, it->second, cfg, plan);
     return plan;
+  } else if (c != nullptr && c->reason == kEntryExpired) {
+    auto it = before.orders.find(c->client_order_id);
+    if (it != before.orders.end() && it->second.purpose == OrderPurpose::kEntry) {
+      const Order& o = it->second;
+      plan.events.push_back(EntrySkipped{o.symbol, o.side, o.client_order_id, o.qty, o.filled_qty, o.price,
+                                         std::string(kEntryExpired), EntryTimeoutSec(cfg)});
+    }
+    return plan;
   }
   if (fill == nullptr) return plan;
   auto it = before.orders.find(fill->client_order_id);
@@ -254,9 +262,18 @@ Plan TrailStop(const State& s, const Symbol& symbol, Fixed close, Fixed atr, con
   return plan;
 }
 
+int64_t EntryTimeoutSec(const config::Config& cfg) {
+  const config::ExecutionConfig& x = cfg.execution;
+  int64_t timeout = x.entry_fallback_timeout_sec;
+  if (x.entry_timeout_mode == "timeframe") {
+    timeout = config::ParseTimeframe(cfg.strategy.entry_timeframe).value_or(timeout);
+  }
+  return std::min<int64_t>(timeout, x.entry_max_duration_sec);
+}
+
 std::vector<CancelOrder> Housekeeping(const State& state, const config::Config& cfg, int64_t now_ns) {
   std::vector<CancelOrder> out;
-  const int64_t max_age_ns = int64_t{cfg.execution.entry_max_duration_sec} * 1'000'000'000;
+  const int64_t max_age_ns = EntryTimeoutSec(cfg) * 1'000'000'000;
   for (const auto& [id, o] : state.orders) {
     // Only orders the venue has: a PLACED order is resolved at start-up first.
     if (o.status != OrderStatus::kAccepted && o.status != OrderStatus::kPartiallyFilled) continue;
@@ -269,7 +286,7 @@ std::vector<CancelOrder> Housekeeping(const State& state, const config::Config& 
       out.push_back(CancelOrder{id, "TRAILING_REPLACED"});
     } else if (o.purpose == OrderPurpose::kEntry && o.order_type == OrderType::kLimit &&
                now_ns - o.placed_ts_ns >= max_age_ns) {
-      out.push_back(CancelOrder{id, "ENTRY_EXPIRED"});
+      out.push_back(CancelOrder{id, std::string(kEntryExpired)});
     }
   }
   return out;

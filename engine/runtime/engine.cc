@@ -706,6 +706,11 @@ void Engine::LogEvents(absl::Span<const Event> events) {
     } else if (auto* m = std::get_if<ManualInterventionDetected>(&e.body)) {
       log.Warning("manual_intervention_detected", LogFields().Add("seq", e.seq).Add("reason", state_.manual_review.reason)
                                                      .Add("discrepancies", static_cast<uint64_t>(m->discrepancies.size())));
+    } else if (auto* k = std::get_if<EntrySkipped>(&e.body)) {
+      log.Info("entry_skipped", LogFields().Add("seq", e.seq).Add("symbol", k->symbol.value).Add("side", EnumName(k->side))
+                                    .Add("client_order_id", k->client_order_id.value).Add("price", k->price.ToString())
+                                    .Add("qty", k->qty.ToString()).Add("filled_qty", k->filled_qty.ToString())
+                                    .Add("reason", k->reason).Add("timeout_sec", k->timeout_sec));
     } else if (auto* r = std::get_if<OrderRejected>(&e.body)) {
       log.Warning("order_rejected", LogFields().Add("seq", e.seq).Add("client_order_id", r->client_order_id.value)
                                         .Add("code", static_cast<int64_t>(r->code)).Add("reason", r->reason));

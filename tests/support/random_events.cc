@@ -215,6 +215,8 @@ std::vector<Event> OneOfEach() {
       AccountSettingFailed{btc, "margin_type", "ISOLATED", -4048, "Margin type cannot be changed if there exists position."},
       FundingPaid{btc, Side::kBuy, Fixed::FromRaw(200'000), Fixed::FromInt(16850), Fixed::FromRaw(10'000),
                   Fixed::FromRaw(-337'000), 1'672'675'200'000},
+      EntrySkipped{btc, Side::kBuy, ClientOrderId{"ap-p42-E"}, Fixed::FromRaw(200'000), Fixed(), Fixed::FromInt(16840),
+                   "ENTRY_EXPIRED", 900},
       TradingPaused{"api", "maintenance"},
       TradingResumed{"api", "maintenance done"},
       TradeCycleCompleted{1'672'675'500'000, 1, 1, 40, 1'672'675'800'000'000'000},
