@@ -569,5 +569,45 @@ TEST(BinanceMarketStream, InconsistentOrMalformedClosedKlineIsRefusedNotTraded) 
   EXPECT_TRUE(absl::IsDataLoss(garbage.status())) << garbage.status();
 }
 
+// The mark price stream as Binance sends it (a recorded markPriceUpdate):
+// the rate the live loop journals as FundingUpdate.
+TEST(BinanceMarketStream, MarkPriceUpdateGivesTheFundingRateAndTheNextFundingTime) {
+  const std::string bare = ReadData("ws/crates_futures_market_data_mark_price_stream.json");
+  for (const std::string& msg : {bare, absl::StrCat(R"({"stream":"btcusdt@markPrice","data":)", bare, "}")}) {
+    absl::StatusOr<std::optional<MarkPrice>> m = ParseMarkPriceMessage(msg);
+    ASSERT_TRUE(m.ok()) << m.status();
+    ASSERT_TRUE(m->has_value());
+    EXPECT_EQ((*m)->symbol, Symbol{"BTCUSDT"});
+    EXPECT_EQ((*m)->mark_price, F("11794.15"));
+    EXPECT_EQ((*m)->funding_rate, F("0.00038167"));
+    EXPECT_EQ((*m)->next_funding_time_ms, 1562306400000);
+    EXPECT_EQ((*m)->event_time_ms, 1562305380000);
+    absl::StatusOr<std::optional<Kline>> k = ParseKlineMessage(msg);
+    ASSERT_TRUE(k.ok()) << k.status();
+    EXPECT_FALSE(k->has_value()) << "a mark price is no bar";
+  }
+  absl::StatusOr<std::optional<MarkPrice>> kline = ParseMarkPriceMessage(KlineMessage(true, "1", "1", "1", "1"));
+  ASSERT_TRUE(kline.ok()) << kline.status();
+  EXPECT_FALSE(kline->has_value());
+}
+
+TEST(BinanceMarketStream, MarkPriceWithABadRateOrPriceIsRefusedNotReadAsZero) {
+  auto message = [](const std::string& p, const std::string& r) {
+    return absl::StrCat(R"({"e":"markPriceUpdate","E":1562305380000,"s":"BTCUSDT","p":")", p, R"(","r":")", r,
+                        R"(","T":1562306400000})");
+  };
+  for (const auto& [msg, error] : std::vector<std::pair<std::string, std::string>>{
+           {message("11794.15", "abc"), "field 'r': not a decimal"},
+           {message("11794.15", "0.5"), "field 'r': not a funding rate"},
+           {message("0", "0.0001"), "field 'p': not a price"},
+           {message("11794.15", ""), "field 'r'"}}) {
+    absl::StatusOr<std::optional<MarkPrice>> m = ParseMarkPriceMessage(msg);
+    ASSERT_FALSE(m.ok()) << msg;
+    EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument) << msg;
+    EXPECT_THAT(m.status().message(), ::testing::HasSubstr(error)) << msg;
+  }
+  EXPECT_TRUE(absl::IsDataLoss(ParseMarkPriceMessage(R"({"e":"markPriceUp)").status()));
+}
+
 }  // namespace
 }  // namespace apollo::venue::binance

@@ -341,8 +341,9 @@ class TestnetE2E : public ::testing::Test {
 
   // SIGTERM; expects a clean exit.
   // `replay decisions` over the stopped bot's ledger: no divergence, and
-  // reactions and reconciliation verdicts among the decisions checked.
-  void ExpectDecisionsReDerive() {
+  // (unless the run traded nothing) reactions and reconciliation verdicts
+  // among the decisions checked.
+  void ExpectDecisionsReDerive(bool traded = true) {
     SpawnOptions o;
     o.cwd = tmp_.path();
     auto replay = Process::Spawn({REPLAY_BIN, "decisions", "--ledger", ledger_dir_}, o);
@@ -350,8 +351,9 @@ class TestnetE2E : public ::testing::Test {
     testing::ExitStatus st = (*replay)->Wait(kStopTimeout);
     EXPECT_TRUE(st.Exited(0)) << st << "\n" << (*replay)->out() << (*replay)->err();
     EXPECT_THAT((*replay)->out(), ::testing::MatchesRegex(
-                                      "0 divergences over [0-9]+ decisions \\(bar [0-9]+, reaction [1-9][0-9]*, "
-                                      "reconciliation [1-9][0-9]*\\)\n"));
+                                      traded ? "0 divergences over [0-9]+ decisions \\(bar [0-9]+, reaction [1-9][0-9]*, "
+                                               "reconciliation [1-9][0-9]*\\)\n"
+                                             : "0 divergences over [0-9]+ decisions \\(bar [0-9]+(, .*)?\\)\n"));
   }
 
   void StopBot() {
@@ -624,6 +626,36 @@ TEST_F(TestnetE2E, FundingFeeOnTheVenueIsJournaledAndTheBalanceStillReconciles) 
   EXPECT_EQ(CountType(ev, "ManualInterventionDetected"), 0u) << watch.Dump();
   ASSERT_NO_FATAL_FAILURE(StopBot());
   ExpectDecisionsReDerive();
+}
+
+// The mark price stream's funding rate is journaled (FundingUpdate, before
+// the bar's step) and a rate beyond risk.max_funding_rate_pct refuses
+// entries on testnet as in paper.
+TEST_F(TestnetE2E, MarkPriceStreamsFundingRateIsJournaledAndAHighRateRefusesEntries) {
+  exchange_->SetFundingRate(*Fixed::Parse("0.005"));  // 0.5 % a period > 0.1 %
+  ASSERT_NO_FATAL_FAILURE(StartBot(FastStrategyEnv()));
+  LedgerWatch watch(ledger_dir_);
+  bool refused = false;
+  for (int i = 0; i < kMaxBarsForEntry && !refused; ++i) {
+    ASSERT_TRUE(StepBar(watch));
+    for (const std::string& e : watch.events()) {
+      refused = refused || (absl::StrContains(e, "\"type\":\"RiskRejected\"") &&
+                            absl::StrContains(e, "\"rule\":\"FUNDING_TOO_HIGH\""));
+    }
+  }
+  ASSERT_TRUE(refused) << "no entry was refused for the funding rate\n" << watch.Dump();
+  const std::vector<std::string> ev = watch.events();
+  EXPECT_EQ(CountType(ev, "PositionOpened"), 0u);
+  const size_t updates = CountType(ev, "FundingUpdate");
+  EXPECT_GE(updates, 1u);
+  EXPECT_LT(updates, CountType(ev, "CandleClose")) << "journaled when the rate or period changes, not every bar";
+  for (const std::string& e : ev) {
+    if (!absl::StrContains(e, "\"type\":\"FundingUpdate\"")) continue;
+    EXPECT_THAT(e, HasSubstr("\"funding_rate\":0.005,")) << e;
+    EXPECT_THAT(e, HasSubstr("\"symbol\":\"BTCUSDT\"")) << e;
+  }
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+  ExpectDecisionsReDerive(/*traded=*/false);
 }
 
 TEST_F(TestnetE2E, PositionClosedByHandNeedsManualReview) {

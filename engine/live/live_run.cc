@@ -31,8 +31,9 @@ using runtime::LogFields;
 
 // Inputs from the stream threads to the engine thread, in arrival order.
 struct Input {
-  enum Kind { kBar, kUserEvent, kReconnected, kRefused } kind = kBar;
+  enum Kind { kBar, kUserEvent, kReconnected, kRefused, kFunding } kind = kBar;
   strategy::Bar bar;
+  FundingUpdate funding;     // kFunding: the mark price stream's rate
   std::string json;          // kUserEvent: the message; kRefused: why
   const char* stream = "";   // kReconnected, kRefused: "market" or "user"
   bool reconnect = false;    // kRefused: the text was not JSON (the stream lost data)
@@ -106,6 +107,14 @@ std::optional<int64_t> FirstStartAfter(const ledger::Ledger& ledger, uint64_t se
   });
   if (!st.ok() && !absl::IsCancelled(st)) return std::nullopt;
   return found;
+}
+
+// Whether `update` says something the ledger does not have yet: another
+// rate or funding time (the mark price alone moves every message).
+bool FundingChanged(const State& state, const FundingUpdate& update) {
+  auto it = state.funding.find(update.symbol);
+  return it == state.funding.end() || it->second.rate != update.funding_rate ||
+         it->second.funding_time_ms != update.funding_time_ms;
 }
 
 }  // namespace
@@ -250,13 +259,14 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
     return [&inbox, &log, stream, seen = false](bool connected, std::string_view reason) mutable {
       log.Info(connected ? "ws_connected" : "ws_disconnected",
                LogFields().Add("stream", stream).Add("reason", std::string(reason)));
-      if (connected && seen) inbox.Push(Input{Input::kReconnected, {}, {}, stream});  // reconcile at once
+      if (connected && seen) inbox.Push(Input{Input::kReconnected, {}, {}, {}, stream});  // reconcile at once
       seen = seen || connected;
     };
   };
   net::WsClientOptions market_options;
+  // Closed klines, and the mark price stream's funding rate (every 3 s).
   market_options.url = absl::StrCat(ws_base, "/stream?streams=", absl::AsciiStrToLower(symbol), "@kline_",
-                                    cfg.run.interval);
+                                    cfg.run.interval, "/", absl::AsciiStrToLower(symbol), "@markPrice");
   market_options.silence_timeout_ms = int64_t{cfg.binance.stream_silence_sec} * 1000;
   // Two streams (and two bots) must not retry in lockstep.
   absl::BitGen seeds;
@@ -266,9 +276,18 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
     absl::StatusOr<std::optional<venue::binance::Kline>> k =
         venue::binance::ParseKlineMessage(absl::string_view(text.data(), text.size()));
     if (!k.ok()) {
-      inbox.Push(Input{Input::kRefused, {}, std::string(k.status().message()), "market", absl::IsDataLoss(k.status())});
+      inbox.Push(Input{Input::kRefused, {}, {}, std::string(k.status().message()), "market", absl::IsDataLoss(k.status())});
     } else if (*k && (*k)->closed) {
-      inbox.Push(Input{Input::kBar, ToBar(**k), {}, "market"});
+      inbox.Push(Input{Input::kBar, ToBar(**k), {}, {}, "market"});
+    } else if (!*k) {
+      absl::StatusOr<std::optional<venue::binance::MarkPrice>> m =
+          venue::binance::ParseMarkPriceMessage(absl::string_view(text.data(), text.size()));
+      if (!m.ok()) {
+        inbox.Push(Input{Input::kRefused, {}, {}, std::string(m.status().message()), "market", absl::IsDataLoss(m.status())});
+      } else if (*m) {
+        FundingUpdate f{(*m)->symbol, (*m)->funding_rate, (*m)->mark_price, (*m)->next_funding_time_ms};
+        inbox.Push(Input{Input::kFunding, {}, std::move(f), {}, "market"});
+      }
     }
   };
   market_options.on_state = on_state("market");
@@ -280,7 +299,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   user_options.url = absl::StrCat(ws_base, "/ws/", listen_key);
   user_options.max_message_bytes = kStreamMessageBytesMax;
   user_options.on_message = [&inbox](std::string_view text) {
-    inbox.Push(Input{Input::kUserEvent, {}, std::string(text), "user"});
+    inbox.Push(Input{Input::kUserEvent, {}, {}, std::string(text), "user"});
   };
   user_options.on_state = on_state("user");
   user_options.jitter_seed = absl::Uniform<uint64_t>(seeds);
@@ -300,6 +319,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   absl::Time next_keepalive = absl::Now() + absl::Seconds(cfg.binance.user_stream_keepalive_sec);
   absl::Status failed = absl::OkStatus();
   bool reconcile_pending = !reconciled_at_start;
+  std::optional<FundingUpdate> funding;  // the mark price stream's latest, not journaled yet
   bool renew_listen_key = false;
   auto refused = [&](const char* stream, const std::string& error, bool reconnect) {
     log.Warning("venue_payload_refused", LogFields().Add("source", stream).Add("error", error)
@@ -312,7 +332,17 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   while (runtime::StopSignal() == 0 && !engine.stop_requested() && failed.ok() &&
          (lo.max_bars == 0 || feed.bars_journaled() < lo.max_bars)) {
     for (Input& in : inbox.Take(absl::Seconds(1))) {
-      if (in.kind == Input::kBar) {
+      if (in.kind == Input::kFunding) {
+        if (in.funding.symbol == Symbol{symbol}) funding = std::move(in.funding);
+      } else if (in.kind == Input::kBar) {
+        // The rate as the mark price stream last gave it, journaled before
+        // the bar's step when it changed (the seed's FUNDING, then BAR), so
+        // FUNDING_TOO_HIGH and the audit read it from the ledger.
+        if (funding && FundingChanged(engine.state(), *funding)) {
+          failed = engine.OnFunding({*funding}, /*settle=*/false);
+          if (!failed.ok()) break;
+        }
+        funding.reset();
         failed = feed.OnStreamBar(in.bar);
       } else if (in.kind == Input::kReconnected) {
         reconcile_pending = true;

@@ -1,7 +1,7 @@
 // libFuzzer target: Binance USDⓈ-M stream messages. Each input goes, as
 // the live run would take it, to the user-data stream's translation
 // (BinanceVenue::OnUserEvent, engine/venue/binance/binance_venue.h) and to
-// the market stream's kline reader (ParseKlineMessage,
+// the market stream's readers (ParseKlineMessage, ParseMarkPriceMessage,
 // engine/venue/binance/market_payloads.h).
 //
 // The state the user-data messages meet holds a filled entry (ap-5-E,
@@ -61,6 +61,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(b.open_time_ms > 0 && b.low.raw() > 0 && b.volume.raw() >= 0);
     FUZZ_CHECK(b.low <= b.open && b.open <= b.high);
     FUZZ_CHECK(b.low <= b.close && b.close <= b.high);
+  }
+  // The mark price stream: a rate the run journals is one FundingUpdate the
+  // fold and risk can take.
+  absl::StatusOr<std::optional<venue::binance::MarkPrice>> mark = venue::binance::ParseMarkPriceMessage(json);
+  if (mark.ok() && mark->has_value()) {
+    const venue::binance::MarkPrice& m = **mark;
+    FUZZ_CHECK(m.mark_price.raw() > 0 && m.next_funding_time_ms > 0);
+    FUZZ_CHECK(m.funding_rate.Abs() <= venue::binance::kMaxStreamFundingRate);
+    State funded;
+    FUZZ_CHECK(Apply(funded, Event{1, 0, FundingUpdate{m.symbol, m.funding_rate, m.mark_price, m.next_funding_time_ms}}).ok());
   }
   return 0;
 }

@@ -919,6 +919,28 @@ Fixed FakeExchange::SettleFunding(Fixed rate) {
   return amount;
 }
 
+void FakeExchange::SetFundingRate(Fixed rate) {
+  std::lock_guard<std::mutex> lock(mu_);
+  funding_rate_ = rate;
+}
+
+std::string FakeExchange::MarkPriceJson() const {
+  constexpr int64_t kFundingPeriodMs = 8 * 3'600'000;
+  std::lock_guard<std::mutex> lock(mu_);
+  const int64_t now = NowLocked();
+  const Fixed mark = Current().close;
+  return JsonObject()
+      .Str("e", "markPriceUpdate")
+      .Int("E", now)
+      .Str("s", config_.symbol)
+      .Dec("p", mark)
+      .Dec("i", mark)
+      .Dec("P", mark)
+      .Dec("r", funding_rate_)
+      .Int("T", (now / kFundingPeriodMs + 1) * kFundingPeriodMs)
+      .Close();
+}
+
 void FakeExchange::EmitAlgoUpdate(const AlgoOrder& algo) { Emit(AlgoUpdateJson(algo, NowLocked())); }
 
 std::string FakeExchange::StateJson() const {

@@ -208,6 +208,12 @@ class FakeExchange {
   // gets ACCOUNT_UPDATE with reason FUNDING_FEE ("bc" the amount). Returns
   // the amount (0 when flat: nothing is sent).
   Fixed SettleFunding(Fixed rate);
+  // The mark price stream (<symbol>@markPrice): the current bar's close as
+  // the mark, the funding rate set here (0.0001 until set), and the next
+  // funding time (00/08/16 UTC) after the exchange's clock. The server sends
+  // one with each closed kline, just before it.
+  void SetFundingRate(Fixed rate);
+  std::string MarkPriceJson() const;  // {"e":"markPriceUpdate",...}
 
   // POST/GET/DELETE /fapi/v1/order, GET /fapi/v1/openOrders.
   ApiResult<NewOrderResult> NewOrder(const Params& p);
@@ -321,6 +327,7 @@ class FakeExchange {
   int64_t skew_ms_ = 0;
   size_t bar_index_ = 0;
   Fixed wallet_;
+  Fixed funding_rate_ = Fixed::FromRaw(10'000);  // 0.0001
   Position position_;
   std::map<int64_t, Order> orders_;     // by orderId (increasing = time order)
   std::map<int64_t, AlgoOrder> algos_;  // by algoId

@@ -512,6 +512,12 @@ void FakeBinanceServer::Impl::SendWs(const WsItem& item) {
                                 .Str("Q", "0")
                                 .Str("B", "0")
                                 .Close();
+      // Not subject to corrupt_next/truncate_next, which target the klines
+      // (a bad mark price message is sent with kind=raw).
+      Broadcast("market", JsonObject()
+                              .Str("stream", absl::StrCat(absl::AsciiStrToLower(symbol), "@markPrice"))
+                              .Raw("data", exchange->MarkPriceJson())
+                              .Close());
       const std::string data =
           JsonObject().Str("e", "kline").Int("E", exchange->NowMs()).Str("s", symbol).Raw("k", k).Close();
       Broadcast("market", Mutate("market", JsonObject()

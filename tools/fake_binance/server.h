@@ -27,7 +27,10 @@
 //   /ws/<listenKey>   every user-data event of the exchange, in order, to the
 //                     clients of an active listen key
 //   /stream?...       a closed kline per AdvanceBar(), combined-stream shape:
-//                     {"stream":"btcusdt@kline_5m","data":{"e":"kline",..,"k":{..,"x":true}}}
+//                     {"stream":"btcusdt@kline_5m","data":{"e":"kline",..,"k":{..,"x":true}}},
+//                     each just after the mark price stream's message
+//                     {"stream":"btcusdt@markPrice","data":{"e":"markPriceUpdate",..}}
+//                     (FakeExchange::SetFundingRate sets its "r")
 //   POST /admin/ws kind=drop            reset every connection (no close frame)
 //                  kind=silent [on=false] stop (resume) sending data
 //                  kind=listen_key_expired  send {"e":"listenKeyExpired",..} to

@@ -50,6 +50,19 @@ absl::StatusOr<Kline> ReadKlineArray(od::array& row, const std::string& what) {
   return k;
 }
 
+// The event object of a stream message, combined ({"stream":..,"data":{..}})
+// or bare; false when its "e" is not `type` (another stream's event).
+absl::StatusOr<bool> StreamEvent(od::object& root, const std::string& what, absl::string_view type, od::object* body) {
+  Fields top(root, what);
+  od::value data;
+  ASSIGN_OR_RETURN(const bool combined, top.Find("data", &data));
+  *body = root;
+  if (combined && data.get_object().get(*body) != simdjson::SUCCESS) return top.Error("data", "not an object");
+  Fields event(*body, what);
+  ASSIGN_OR_RETURN(const std::optional<std::string> e, event.OptStr("e"));
+  return e && *e == type;
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<Kline>> ParseKlines(absl::string_view json) {
@@ -73,16 +86,11 @@ absl::StatusOr<std::vector<Kline>> ParseKlines(absl::string_view json) {
 
 absl::StatusOr<std::optional<Kline>> ParseKlineMessage(absl::string_view json) {
   Json doc(json, Json::From::kStream);
-  od::object root;
+  od::object root, body;
   RETURN_IF_ERROR(doc.Object("kline message", &root));
-  Fields top(root, "kline message");
-  od::value data;
-  ASSIGN_OR_RETURN(bool combined, top.Find("data", &data));
-  od::object body = root;
-  if (combined && data.get_object().get(body) != simdjson::SUCCESS) return top.Error("data", "not an object");
+  ASSIGN_OR_RETURN(const bool is_kline, StreamEvent(root, "kline message", "kline", &body));
+  if (!is_kline) return std::optional<Kline>();
   Fields event(body, "kline message");
-  ASSIGN_OR_RETURN(std::optional<std::string> type, event.OptStr("e"));
-  if (!type || *type != "kline") return std::optional<Kline>();
   od::value kv;
   ASSIGN_OR_RETURN(bool has_k, event.Find("k", &kv));
   if (!has_k) return event.Error("k", "missing");
@@ -103,6 +111,32 @@ absl::StatusOr<std::optional<Kline>> ParseKlineMessage(absl::string_view json) {
   if (k.open_time_ms <= 0) return f.Error("t", "not a time");
   RETURN_IF_ERROR(CheckPrices(k, "kline"));
   return std::optional<Kline>(k);
+}
+
+}  // namespace apollo::venue::binance
+
+namespace apollo::venue::binance {
+
+absl::StatusOr<std::optional<MarkPrice>> ParseMarkPriceMessage(absl::string_view json) {
+  Json doc(json, Json::From::kStream);
+  od::object root, body;
+  RETURN_IF_ERROR(doc.Object("mark price message", &root));
+  ASSIGN_OR_RETURN(const bool is_mark, StreamEvent(root, "mark price message", "markPriceUpdate", &body));
+  if (!is_mark) return std::optional<MarkPrice>();
+  Fields f(body, "mark price message");
+  MarkPrice m;
+  ASSIGN_OR_RETURN(m.symbol.value, f.Str("s"));
+  ASSIGN_OR_RETURN(m.event_time_ms, f.Int("E"));
+  ASSIGN_OR_RETURN(m.mark_price, f.Dec("p"));
+  ASSIGN_OR_RETURN(m.funding_rate, f.Dec("r"));
+  ASSIGN_OR_RETURN(m.next_funding_time_ms, f.Int("T"));
+  if (m.symbol.value.empty()) return f.Error("s", "empty");
+  if (m.mark_price.raw() <= 0) return f.Error("p", absl::StrCat("not a price: ", m.mark_price.ToString()));
+  if (m.funding_rate.Abs() > kMaxStreamFundingRate) {
+    return f.Error("r", absl::StrCat("not a funding rate: ", m.funding_rate.ToString()));
+  }
+  if (m.next_funding_time_ms <= 0) return f.Error("T", "not a time");
+  return std::optional<MarkPrice>(m);
 }
 
 }  // namespace apollo::venue::binance

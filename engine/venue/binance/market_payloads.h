@@ -41,6 +41,23 @@ absl::StatusOr<std::vector<Kline>> ParseKlines(absl::string_view json);
 // that is not JSON (cut short) is DataLoss; a bad field InvalidArgument.
 absl::StatusOr<std::optional<Kline>> ParseKlineMessage(absl::string_view json);
 
+// A mark price stream message (<symbol>@markPrice, @markPrice@1s):
+// {"e":"markPriceUpdate","E":..,"s":"BTCUSDT","p":"11794.15","r":"0.00038167","T":1562306400000,..},
+// bare or combined. `funding_rate` is the rate of the period ending at
+// `next_funding_time_ms` as the venue estimates it now (a fraction).
+struct MarkPrice {
+  Symbol symbol;
+  Fixed mark_price, funding_rate;
+  int64_t next_funding_time_ms = 0;
+  int64_t event_time_ms = 0;
+};
+// Rates beyond this are refused as malformed (Binance caps them at a few
+// percent; the same bound as funding-rate files).
+inline constexpr Fixed kMaxStreamFundingRate = Fixed::FromRaw(Fixed::kScale / 10);  // 0.1
+// nullopt for a valid message of another stream (a kline); DataLoss for a
+// text that is not JSON; InvalidArgument for a bad field.
+absl::StatusOr<std::optional<MarkPrice>> ParseMarkPriceMessage(absl::string_view json);
+
 }  // namespace apollo::venue::binance
 
 #endif  // APOLLO_ENGINE_VENUE_BINANCE_MARKET_PAYLOADS_H_
