@@ -4,6 +4,7 @@
 // the environment or .env without ever appearing in an error.
 #include "engine/config/config.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -122,18 +123,25 @@ TEST_F(ConfigTest, CanonicalTextReadsBackAsTheSameConfig) {
   EXPECT_EQ(back->run.live_confirm, "two\nlines");
 }
 
+// The canonical text of the default config without `keys`: what a ledger
+// journaled before they existed holds.
+std::string CanonicalWithout(const std::vector<std::string>& keys) {
+  std::string old;
+  for (absl::string_view line : absl::StrSplit(Config{}.Canonical(), '\n')) {
+    const bool dropped = std::any_of(keys.begin(), keys.end(), [&](const std::string& k) {
+      return absl::StartsWith(line, k + " =");
+    });
+    if (!line.empty() && !dropped) absl::StrAppend(&old, line, "\n");
+  }
+  return old;
+}
+
 // A ledger journaled before the seed's regime keys decides as it did then:
 // no CHOP, no smaller transitional entries.
 TEST_F(ConfigTest, JournaledConfigFromBeforeTheRegimeKeysReadsAsAdxAloneAtFullSize) {
-  std::string old;
-  for (absl::string_view line : absl::StrSplit(Config{}.Canonical(), '\n')) {
-    if (line.empty() || absl::StartsWith(line, "regime.transitional_size_multiplier") ||
-        absl::StartsWith(line, "strategy.indicators.chop_period")) {
-      continue;
-    }
-    absl::StrAppend(&old, line, "\n");
-  }
-  absl::StatusOr<Config> back = ParseCanonical(old, "ConfigLoaded");
+  absl::StatusOr<Config> back =
+      ParseCanonical(CanonicalWithout({"regime.transitional_size_multiplier", "strategy.indicators.chop_period"}),
+                     "ConfigLoaded");
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(back->strategy.indicators.chop_period, 0);
   EXPECT_EQ(back->regime.transitional_size_multiplier, Fixed::FromInt(1));
@@ -142,26 +150,22 @@ TEST_F(ConfigTest, JournaledConfigFromBeforeTheRegimeKeysReadsAsAdxAloneAtFullSi
 }
 
 // Ledgers from before the entry lifecycle cancelled a limit entry at
-// entry_max_duration_sec; read back, they still do.
+// entry_max_duration_sec and journaled no EntrySkipped; read back, they
+// still do (so replay decisions derives none for them).
 TEST_F(ConfigTest, JournaledConfigFromBeforeTheEntryLifecycleTimesOutAtTheMaximumAsThen) {
-  std::string old;
-  for (absl::string_view line : absl::StrSplit(Config{}.Canonical(), '\n')) {
-    if (line.empty() || absl::StartsWith(line, "execution.entry_timeout_mode") ||
-        absl::StartsWith(line, "execution.entry_fallback_timeout_sec")) {
-      continue;
-    }
-    absl::StrAppend(&old, line, "\n");
-  }
-  absl::StatusOr<Config> back = ParseCanonical(old, "ConfigLoaded");
+  absl::StatusOr<Config> back = ParseCanonical(
+      CanonicalWithout({"execution.entry_lifecycle_enabled", "execution.entry_timeout_mode",
+                        "execution.entry_fallback_timeout_sec"}),
+      "ConfigLoaded");
   ASSERT_TRUE(back.ok()) << back.status();
-  EXPECT_EQ(back->execution.entry_timeout_mode, "fixed");
-  EXPECT_EQ(back->execution.entry_fallback_timeout_sec, 7 * 86400);
+  EXPECT_FALSE(back->execution.entry_lifecycle_enabled);
+  EXPECT_TRUE(Config{}.execution.entry_lifecycle_enabled);
   EXPECT_EQ(Config{}.execution.entry_timeout_mode, "timeframe");
   EXPECT_EQ(ErrorOf("execution:\n  entry_timeout_mode: bar\n"),
             Path() + ": execution.entry_timeout_mode: must be one of timeframe, fixed (got bar)");
   EXPECT_THAT(ErrorOf("execution:\n  entry_expired_action: market\n"),
               HasSubstr("execution.entry_expired_action: Apollo always runs with cancel"));
-  EXPECT_EQ(ErrorOf("execution:\n  entry_expired_action: cancel\n  entry_lifecycle_enabled: true\n"), "");
+  EXPECT_EQ(ErrorOf("execution:\n  entry_expired_action: cancel\n  entry_lifecycle_enabled: false\n"), "");
 }
 
 TEST_F(ConfigTest, RegimeThresholdsThatOverlapOrAOneBarChopAreRefused) {

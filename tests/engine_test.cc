@@ -210,6 +210,23 @@ TEST_F(EngineTest, UnfilledLimitEntryIsCancelledAfterOneEntryBarAndJournaledAsSk
   EXPECT_EQ(skipped[0].timeout_sec, 900);
 }
 
+// As ledgers from before the lifecycle read: the maximum, no EntrySkipped.
+TEST_F(EngineTest, WithoutTheLifecycleALimitEntryRestsTheMaximumAndIsNotJournaledAsSkipped) {
+  cfg_.execution.entry_order_type = OrderType::kLimit;
+  cfg_.execution.entry_lifecycle_enabled = false;
+  cfg_.execution.entry_max_duration_sec = 1800;
+  Restart();
+  strategy_.At(NextOpen(), Long(F("20000"), F("19800"), F("20400")));
+  Bar("20000", "20010", "19995", "20000");
+  for (int i = 0; i < 5; ++i) Bar("20000", "20050", "19995", "20040");
+  EXPECT_THAT(OpenOrderPurposes(), ElementsAre(OrderPurpose::kEntry)) << "25 minutes: within its 30";
+  Bar("20000", "20050", "19995", "20040");
+  EXPECT_TRUE(engine_->state().orders.empty());
+  ASSERT_EQ(All<OrderCancelled>().size(), 1u);
+  EXPECT_EQ(All<OrderCancelled>()[0].reason, "ENTRY_EXPIRED");
+  EXPECT_TRUE(All<EntrySkipped>().empty());
+}
+
 TEST_F(EngineTest, FixedEntryTimeoutWaitsItsSecondsCappedByTheMaximum) {
   cfg_.execution.entry_order_type = OrderType::kLimit;
   cfg_.execution.entry_timeout_mode = "fixed";
@@ -770,6 +787,32 @@ TEST(Exits, AShortsTrailingStopSitsAboveTheCloseOnTheTickAndOnlyComesDown) {
   EXPECT_EQ(orders::TrailStop(s, kBtc, F("19700"), F("100"), cfg).orders.size(), 1u) << "19900 on the venue, 19850 tighter";
   cfg.strategy.exit.trailing_start_atr = Fixed();
   EXPECT_TRUE(orders::TrailStop(s, kBtc, F("19000"), F("100"), cfg).orders.empty()) << "0: off";
+}
+
+// Testnet and live stamp events with the wall clock: the step one entry bar
+// later may run a few ms "early" against the placement, and the entry must
+// still go then, not a whole bar later.
+TEST(Exits, ALimitEntryOneWallClockBarOldIsDueThoughTheStepRanMillisecondsEarly) {
+  config::Config cfg;  // 5m bars, 15m entry timeframe: a 900 s timeout
+  State s;
+  Order o;
+  o.client_order_id = ClientOrderId{"ap-t7-E"};
+  o.symbol = kBtc;
+  o.order_type = OrderType::kLimit;
+  o.purpose = OrderPurpose::kEntry;
+  o.status = OrderStatus::kAccepted;
+  o.qty = F("0.1");
+  o.price = F("19990");
+  constexpr int64_t kPlaced = 1'700'000'100'412'000'000;  // 412 ms after a bar's close
+  o.placed_ts_ns = kPlaced;
+  s.orders[o.client_order_id] = o;
+  const int64_t ten_minutes_later = kPlaced + 600'000'000'000 - 22'000'000;
+  const int64_t fifteen_minutes_later = kPlaced + 900'000'000'000 - 22'000'000;
+  EXPECT_TRUE(orders::Housekeeping(s, cfg, ten_minutes_later).empty());
+  const std::vector<orders::CancelOrder> due = orders::Housekeeping(s, cfg, fifteen_minutes_later);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].reason, "ENTRY_EXPIRED");
+  EXPECT_EQ(orders::EntryTimeoutSec(cfg), 900);
 }
 
 TEST(Exits, ATakeProfitShareTooSmallForTheVenueTakesTheWholePosition) {

@@ -603,6 +603,26 @@ TEST(TrendFollowing, TimeStopClosesAPositionHeldTooLongWithoutProgress) {
       s->Decide(WithPosition(Side::kBuy, close - Fixed::FromInt(9), now - 8 * day_ns), now).exit);
 }
 
+// A market with no range over the CHOP period (halted, or a dead testnet
+// symbol) has no CHOP; the strategy still reads the trend for the position
+// it holds (exits, trailing) and calls it choppy for entries.
+TEST(TrendFollowing, BarsWithoutRangeReadAsChoppyAndStillDecideForTheOpenPosition) {
+  auto s = Make();
+  std::vector<Bar> bars = SyntheticBars(s->WarmupBars(), [](size_t i) { return 20000.0 + 5.0 * i; });
+  const size_t flat_bars = 15 * 48;  // 15 four-hour bars of 5m bars with no range at all
+  const Fixed last = bars.back().close;
+  for (size_t i = 0; i < flat_bars; ++i) {
+    Bar b = bars.back();
+    b.open_time_ms += k5mMs;
+    b.open = b.high = b.low = b.close = last;
+    bars.push_back(b);
+  }
+  for (const Bar& b : bars) s->OnBar(b);
+  const int64_t now = CloseNs(bars.back());
+  const Decision held = s->Decide(WithPosition(Side::kBuy, last, now - kDayMs * kNsPerMs), now);
+  EXPECT_EQ(held.close, last) << Describe(held) << ": the strategy went silent for the open position";
+}
+
 TEST(TrendFollowing, UnknownNameOrBadTimeframeNamesTheKey) {
   config::StrategyConfig cfg;
   cfg.name = "mean_reversion_v9";

@@ -327,10 +327,11 @@ std::vector<Field> MakeFields() {
       EnumKey<OrderType>(KEY(execution.entry_order_type), ParseEntryOrderType,
                          EntryOrderTypeName, "market, limit"),
       FixedKey(KEY(execution.limit_order_buffer_pct), kPercentOrZero),
-      // "fixed" and the longest fallback (ledgers from before the lifecycle):
-      // cancelled at entry_max_duration_sec, as then.
-      Added(ChoiceKey(KEY(execution.entry_timeout_mode), {"timeframe", "fixed"}), "fixed"),
-      Added(IntKey(KEY(execution.entry_fallback_timeout_sec), {.ge = 1, .le = 7 * 86400}), "604800"),
+      // false (ledgers from before the lifecycle): cancelled at
+      // entry_max_duration_sec without an EntrySkipped, as then.
+      Added(BoolKey(KEY(execution.entry_lifecycle_enabled)), "false"),
+      ChoiceKey(KEY(execution.entry_timeout_mode), {"timeframe", "fixed"}),
+      IntKey(KEY(execution.entry_fallback_timeout_sec), {.ge = 1, .le = 7 * 86400}),
       IntKey(KEY(execution.entry_max_duration_sec), {.ge = 1, .le = 7 * 86400}),
       ChoiceKey(KEY(execution.margin_type), {"ISOLATED", "CROSSED"}),
       IntKey(KEY(execution.retry_attempts), {.ge = 0, .le = 10}),

@@ -146,10 +146,13 @@ struct NewsConfig {
 struct ExecutionConfig {
   OrderType entry_order_type = OrderType::kMarket;  // execution.entry_order_type: market|limit
   Fixed limit_order_buffer_pct = *Fixed::Parse("0.05");
-  // An unfilled limit entry is cancelled (ENTRY_EXPIRED, then EntrySkipped)
-  // after its timeout: one entry-timeframe bar (entry_timeout_mode
-  // "timeframe") or entry_fallback_timeout_sec ("fixed"), never later than
-  // entry_max_duration_sec.
+  // The seed's entry lifecycle: an unfilled limit entry is cancelled
+  // (ENTRY_EXPIRED, then EntrySkipped) after one entry-timeframe bar
+  // (entry_timeout_mode "timeframe") or entry_fallback_timeout_sec
+  // ("fixed"), never later than entry_max_duration_sec. Off (ledgers from
+  // before it): cancelled at entry_max_duration_sec, nothing journaled but
+  // the cancel.
+  bool entry_lifecycle_enabled = true;
   std::string entry_timeout_mode = "timeframe";  // timeframe|fixed
   int entry_fallback_timeout_sec = 900;
   int entry_max_duration_sec = 3600;

@@ -56,7 +56,6 @@ const std::vector<Key>& Table() {
       Missing("execution.atr_calm_threshold"),
       Missing("execution.atr_volatile_threshold"),
       Fixed("execution.entry_expired_action", "cancel", "an expired limit entry is cancelled, never chased at market"),
-      Fixed("execution.entry_lifecycle_enabled", "true", "an unfilled limit entry is always cancelled at its timeout"),
       // backtest: `bot backtest` takes flags; the random seed has nothing to seed
       NoEffect("backtest.random_seed", "the paper venue is deterministic"),
       Missing("backtest.*"),

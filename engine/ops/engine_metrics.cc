@@ -168,8 +168,11 @@ Counter& EngineMetrics::StorageFailures(const std::string& file) {
 void EngineMetrics::OnStorageFault(const std::string& file, const std::string& what, bool recovered) {
   if (recovered) return;
   StorageFailures(file).Inc();
+  const char* then = file == "daily_summary"
+                         ? "the last day closed is written again at the next start; `replay export` writes every day"
+                         : "the file is caught up from the ledger";
   Alert("storage_write_failed", file,
-        absl::StrCat(file, " cannot be written (", what, "); trading goes on, the file is caught up from the ledger"));
+        absl::StrCat(file, " cannot be written (", what, "); trading goes on, ", then));
 }
 
 void EngineMetrics::OnCommitted(absl::Span<const Event> events, const State& state, double append_seconds) {

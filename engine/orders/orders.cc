@@ -194,7 +194,7 @@ Plan React(const State& before, const EventBody& report, const config::Config& c
     auto it = before.orders.find(c->client_order_id);
     if (it != before.orders.end()) OnExternalCancel(before, it->second, cfg, plan);
     return plan;
-  } else if (c != nullptr && c->reason == kEntryExpired) {
+  } else if (c != nullptr && c->reason == kEntryExpired && cfg.execution.entry_lifecycle_enabled) {
     auto it = before.orders.find(c->client_order_id);
     if (it != before.orders.end() && it->second.purpose == OrderPurpose::kEntry) {
       const Order& o = it->second;
@@ -264,6 +264,7 @@ Plan TrailStop(const State& s, const Symbol& symbol, Fixed close, Fixed atr, con
 
 int64_t EntryTimeoutSec(const config::Config& cfg) {
   const config::ExecutionConfig& x = cfg.execution;
+  if (!x.entry_lifecycle_enabled) return x.entry_max_duration_sec;
   int64_t timeout = x.entry_fallback_timeout_sec;
   if (x.entry_timeout_mode == "timeframe") {
     timeout = config::ParseTimeframe(cfg.strategy.entry_timeframe).value_or(timeout);
@@ -273,7 +274,11 @@ int64_t EntryTimeoutSec(const config::Config& cfg) {
 
 std::vector<CancelOrder> Housekeeping(const State& state, const config::Config& cfg, int64_t now_ns) {
   std::vector<CancelOrder> out;
-  const int64_t max_age_ns = EntryTimeoutSec(cfg) * 1'000'000'000;
+  // Within half a base bar: with a wall clock (testnet, live) a step runs a
+  // little before or after the bar's close, so "one bar old" may read as a
+  // few ms short of it, which must not keep the entry a whole bar more.
+  const int64_t half_bar_ns = config::ParseTimeframe(cfg.run.interval).value_or(0) * 500'000'000;
+  const int64_t max_age_ns = EntryTimeoutSec(cfg) * 1'000'000'000 - half_bar_ns;
   for (const auto& [id, o] : state.orders) {
     // Only orders the venue has: a PLACED order is resolved at start-up first.
     if (o.status != OrderStatus::kAccepted && o.status != OrderStatus::kPartiallyFilled) continue;

@@ -96,14 +96,15 @@ Fixed TakeProfitQty(const State& state, const Position& position, const config::
 // after a crash between a close and its OCO cancel), a stop-loss the
 // trailing stop replaced (its price is not the position's and the
 // position's own stop is accepted), and limit entries older than
-// EntryTimeoutSec (ENTRY_EXPIRED; React journals EntrySkipped when the venue
-// confirms the cancel).
+// EntryTimeoutSec less half a run.interval bar (ENTRY_EXPIRED; React
+// journals EntrySkipped when the venue confirms the cancel).
 std::vector<CancelOrder> Housekeeping(const State& state, const config::Config& cfg, int64_t now_ns);
 
 // How long a limit entry may rest unfilled (the seed's entry lifecycle): one
 // entry-timeframe bar (execution.entry_timeout_mode "timeframe") or
 // execution.entry_fallback_timeout_sec ("fixed"), never more than
-// execution.entry_max_duration_sec.
+// execution.entry_max_duration_sec (all it is with
+// execution.entry_lifecycle_enabled false).
 int64_t EntryTimeoutSec(const config::Config& cfg);
 
 // The watchdog's pass over every open position.

@@ -1,5 +1,8 @@
 #include "engine/runtime/daily_summary.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -65,7 +68,10 @@ absl::Status WriteWhole(const std::filesystem::path& path, const std::string& te
   const std::filesystem::path aside = path.string() + ".tmp";
   std::FILE* f = std::fopen(aside.c_str(), "we");
   if (f == nullptr) return absl::UnavailableError(absl::StrCat("cannot write ", aside.string(), ": ", std::strerror(errno)));
-  const bool written = std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0;
+  // Synced before the rename, and the directory after it: a power loss
+  // leaves the old file or the new one, never an empty one.
+  const bool written =
+      std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
   const int saved = errno;
   if (std::fclose(f) != 0 || !written) {
     std::error_code ec;
@@ -75,6 +81,11 @@ absl::Status WriteWhole(const std::filesystem::path& path, const std::string& te
   std::error_code ec;
   std::filesystem::rename(aside, path, ec);
   if (ec) return absl::UnavailableError(absl::StrCat("cannot rename ", aside.string(), ": ", ec.message()));
+  const std::string dir = path.parent_path().empty() ? "." : path.parent_path().string();
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const bool synced = fd >= 0 && ::fsync(fd) == 0;
+  if (fd >= 0) ::close(fd);
+  if (!synced) return absl::UnavailableError(absl::StrCat("cannot sync ", dir, ": ", std::strerror(errno)));
   return absl::OkStatus();
 }
 

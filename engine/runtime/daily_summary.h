@@ -27,8 +27,8 @@ std::string DaySummaryStem(int64_t day_utc);
 std::string DaySummaryJson(const DaySummary& day);
 // A header line and one row.
 std::string DaySummaryCsv(const DaySummary& day);
-// Both files into `dir`, each whole or not at all (written aside, then
-// renamed over any earlier copy).
+// Both files into `dir`, each whole or not at all (written aside and synced,
+// then renamed over any earlier copy, and the directory synced).
 absl::Status WriteDaySummary(const std::string& dir, const DaySummary& day);
 
 }  // namespace apollo::runtime

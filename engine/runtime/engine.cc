@@ -92,8 +92,9 @@ absl::Status Engine::HandOver() {
   if (pending_.empty()) return absl::OkStatus();
   LogEvents(pending_);
   if (d_.observer != nullptr) d_.observer->OnCommitted(pending_, state_, 0);
-  RETURN_IF_ERROR(writer_->Submit(std::exchange(pending_, {})));
-  WriteClosedDays();
+  // The writer thread owns the projections while groups are in flight: it
+  // writes the days these events closed once they are appended.
+  RETURN_IF_ERROR(writer_->Submit(std::exchange(pending_, {}), std::exchange(closed_days_, {})));
   if (std::string error = writer_->TakeSnapshotError(); !error.empty()) {
     d_.log->Warning("snapshot_failed", LogFields().Add("error", error));
   }

@@ -42,11 +42,11 @@ GroupWriter::~GroupWriter() {
   thread_.join();
 }
 
-absl::Status GroupWriter::Submit(std::vector<Event> events) {
+absl::Status GroupWriter::Submit(std::vector<Event> events, std::vector<DaySummary> days) {
   std::unique_lock<std::mutex> l(mu_);
   changed_.wait(l, [this] { return queue_.size() < max_queued_ || !status_.ok(); });
   if (!status_.ok()) return status_;
-  queue_.push_back(Task{std::move(events), 0, {}, 0});
+  queue_.push_back(Task{std::move(events), std::move(days), 0, {}, 0});
   l.unlock();
   changed_.notify_all();
   return absl::OkStatus();
@@ -55,7 +55,7 @@ absl::Status GroupWriter::Submit(std::vector<Event> events) {
 void GroupWriter::SubmitSnapshot(uint64_t seq, std::string state, size_t keep) {
   {
     std::lock_guard<std::mutex> l(mu_);
-    queue_.push_back(Task{{}, seq, std::move(state), keep});
+    queue_.push_back(Task{{}, {}, seq, std::move(state), keep});
   }
   changed_.notify_all();
 }
@@ -99,7 +99,11 @@ absl::Status GroupWriter::Write(Task& task) {
     CrashPoint("snapshot");
     return ledger_->PruneSnapshots(task.keep);
   }
-  return AppendAndProject(*ledger_, projections_, task.events, /*sync=*/false);
+  RETURN_IF_ERROR(AppendAndProject(*ledger_, projections_, task.events, /*sync=*/false));
+  if (projections_ != nullptr) {
+    for (const DaySummary& day : task.days) projections_->WriteDay(day);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace apollo::runtime

@@ -46,8 +46,10 @@ class GroupWriter {
   GroupWriter(const GroupWriter&) = delete;
   GroupWriter& operator=(const GroupWriter&) = delete;
 
-  // Hands over events (consecutive seqs following the last group's).
-  absl::Status Submit(std::vector<Event> events);
+  // Hands over events (consecutive seqs following the last group's), and
+  // the days they closed: their daily_summary files are written once the
+  // events are appended (Projections::WriteDay).
+  absl::Status Submit(std::vector<Event> events, std::vector<DaySummary> days = {});
   // A snapshot of the state at `seq`, stored once the groups before it are
   // appended; older ones beyond `keep` are pruned. A failed snapshot is not
   // a failed append: it is reported by TakeSnapshotError.
@@ -60,6 +62,7 @@ class GroupWriter {
  private:
   struct Task {
     std::vector<Event> events;
+    std::vector<DaySummary> days;
     uint64_t snapshot_seq = 0;
     std::string snapshot;
     size_t keep = 0;

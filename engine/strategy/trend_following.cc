@@ -355,8 +355,10 @@ bool TrendFollowing::ComputeTrend(std::span<const Candle> trend_bars, TrendReadi
   t->minus_di = adx.minus_di[i];
   if (!AllFinite({t->ema_fast, t->ema_slow, t->ema_fast_before, t->adx})) return false;
   if (in.chop_period > 0) {
-    t->chop = Chop(tc.high, tc.low, tc.close, in.chop_period)[i];
-    if (!std::isfinite(*t->chop)) return false;
+    // Undefined only when the bars have no range at all (a halted market):
+    // as choppy as can be, so entries wait while exits still read the trend.
+    const double chop = Chop(tc.high, tc.low, tc.close, in.chop_period)[i];
+    t->chop = std::isfinite(chop) ? chop : 100.0;
   }
   if (t->ema_fast > t->ema_slow && t->close > t->ema_slow && t->ema_fast > t->ema_fast_before) {
     t->trend = Trend::kUp;
