@@ -45,6 +45,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "engine/domain/codec.h"
 #include "tests/support/cli.h"
 #include "tests/support/ledgers.h"
 #include "tests/support/temp_dir.h"
@@ -333,7 +334,9 @@ TEST(CrashMatrix, TestnetBotKilledAnywhereNeverDoublesAnOrderAndEndsReconciled) 
       if (std::holds_alternative<SystemStarted>(e.body)) outcomes.clear();
       if (std::holds_alternative<ReconciliationCompleted>(e.body)) outcomes.push_back("completed");
       if (std::holds_alternative<ReconciliationFailed>(e.body)) outcomes.push_back("failed");
-      if (std::holds_alternative<ManualInterventionDetected>(e.body)) outcomes.push_back("manual intervention");
+      if (std::holds_alternative<ManualInterventionDetected>(e.body)) {
+        outcomes.push_back(absl::StrCat("manual intervention: ", EventToJson(e)));
+      }
     }
   };
   testing::LedgerFollower follower(ledger);
@@ -419,7 +422,8 @@ TEST(CrashMatrix, TestnetBotKilledAnywhereNeverDoublesAnOrderAndEndsReconciled) 
     }
     FAIL() << "the last start never reconciled; bot.log says:\n" << why.substr(why.size() > 4000 ? why.size() - 4000 : 0);
   }
-  EXPECT_EQ(outcomes.front(), "completed") << "the last start's reconciliation: the venue and the ledger differ";
+  EXPECT_EQ(outcomes.front(), "completed") << "the last start's reconciliation: the venue and the ledger differ\n"
+                                           << exchange.StateJson();
 
   auto events = testing::ReadEvents(ledger);
   ASSERT_TRUE(events.ok()) << events.status();
