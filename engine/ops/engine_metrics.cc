@@ -182,14 +182,8 @@ void EngineMetrics::OnCommitted(absl::Span<const Event> events, const State& sta
   daily_pnl_pct_.Set(state.DailyPnlPct().ToDouble());
   max_drawdown_pct_.Set(state.drawdown_pct.ToDouble());
   equity_.Set(state.balance.ToDouble());
-  if (state.funding_received > funding_received_seen_) {
-    funding_received_.Inc((state.funding_received - funding_received_seen_).ToDouble());
-    funding_received_seen_ = state.funding_received;
-  }
-  if (state.funding_paid > funding_paid_seen_) {
-    funding_paid_.Inc((state.funding_paid - funding_paid_seen_).ToDouble());
-    funding_paid_seen_ = state.funding_paid;
-  }
+  CountUp(funding_received_, state.funding_received, funding_received_seen_);
+  CountUp(funding_paid_, state.funding_paid, funding_paid_seen_);
   net_funding_.Set((state.funding_received - state.funding_paid).ToDouble());
   CountUp(trades_closed_, state.counters.trades_closed, trades_seen_);
   CountUp(fees_paid_, state.fees_paid, fees_seen_);
