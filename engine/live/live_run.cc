@@ -1,16 +1,20 @@
 // RunLive: see live_run.h.
 #include "engine/live/live_run.h"
 
+#include <algorithm>
 #include <condition_variable>
+#include <map>
 #include <deque>
 #include <mutex>
 
 #include "absl/random/random.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "engine/domain/status_macros.h"
 #include "engine/live/market_feed.h"
+#include "engine/live/step_assembler.h"
 #include "engine/net/ws_client.h"
 #include "engine/orders/orders.h"
 #include "engine/runtime/clock.h"
@@ -37,6 +41,41 @@ struct Input {
   std::string json;          // kUserEvent: the message; kRefused: why
   const char* stream = "";   // kReconnected, kRefused: "market" or "user"
   bool reconnect = false;    // kRefused: the text was not JSON (the stream lost data)
+  Symbol symbol;             // kBar: whose
+
+  static Input Bar(Symbol symbol, strategy::Bar bar) {
+    Input in;
+    in.bar = bar;
+    in.symbol = std::move(symbol);
+    return in;
+  }
+  static Input Funding(FundingUpdate funding) {
+    Input in;
+    in.kind = kFunding;
+    in.funding = std::move(funding);
+    return in;
+  }
+  static Input User(std::string json) {
+    Input in;
+    in.kind = kUserEvent;
+    in.json = std::move(json);
+    in.stream = "user";
+    return in;
+  }
+  static Input Reconnected(const char* stream) {
+    Input in;
+    in.kind = kReconnected;
+    in.stream = stream;
+    return in;
+  }
+  static Input Refused(const char* stream, const absl::Status& why) {
+    Input in;
+    in.kind = kRefused;
+    in.json = std::string(why.message());
+    in.stream = stream;
+    in.reconnect = absl::IsDataLoss(why);
+    return in;
+  }
 };
 
 // The bound of the queue between the stream threads and the engine thread.
@@ -124,18 +163,12 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   const config::Config& cfg = o.cfg;
   const absl::Time t0 = absl::Now();
   const bool testnet = cfg.run.mode == Mode::kTestnet;
-  // One kline stream and one symbol's reconciliation so far: several
-  // symbols trade in paper and backtests only.
-  if (cfg.Symbols().size() > 1) {
-    return absl::UnimplementedError(absl::StrCat("universe.symbols lists ", cfg.Symbols().size(), " symbols; ",
-                                                 EnumName(cfg.run.mode), " mode trades one symbol in this build "
-                                                 "(several trade in paper mode and backtests)"));
-  }
   if (cfg.universe.size > 0) {
     return absl::UnimplementedError(absl::StrCat("universe.size is ", cfg.universe.size, "; ", EnumName(cfg.run.mode),
                                                  " mode does not rank a universe in this build (set it to 0)"));
   }
-  const std::string symbol = cfg.Symbols().front();
+  std::vector<Symbol> symbols;
+  for (const std::string& s : cfg.Symbols()) symbols.push_back(Symbol{s});
   venue::binance::RestOptions rest;
   rest.base_url = !lo.rest_base_url.empty() ? lo.rest_base_url
                   : testnet                 ? cfg.binance.testnet_base_url
@@ -171,21 +204,27 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
                    venue::binance::RestClient::Create(rest, hooks));
   RETURN_IF_ERROR(client->SyncTime());
   ASSIGN_OR_RETURN(venue::binance::ExchangeInfo info, venue::binance::GetExchangeInfo(*client));
-  auto symbol_filters = info.symbols.find(symbol);
-  if (symbol_filters == info.symbols.end()) {
-    return absl::FailedPreconditionError(absl::StrCat("symbol ", symbol, " is not in exchangeInfo"));
-  }
-  const risk::Filters filters = symbol_filters->second.ToRiskFilters();
   client->set_weight_limit_1m(info.request_weight_limit_1m);
   client->set_order_limits(info.order_limit_10s, info.order_limit_1m);
-  log.Info("exchange_filters_loaded", LogFields().Add("symbol", symbol)
-                                          .Add("tick_size", symbol_filters->second.tick_size)
-                                          .Add("step_size", filters.qty_step)
-                                          .Add("min_notional", symbol_filters->second.min_notional));
+  std::map<Symbol, risk::Filters> filters;
+  for (const Symbol& symbol : symbols) {
+    auto found = info.symbols.find(symbol.value);
+    if (found == info.symbols.end()) {
+      return absl::FailedPreconditionError(absl::StrCat("symbol ", symbol.value, " is not in exchangeInfo"));
+    }
+    filters[symbol] = found->second.ToRiskFilters();
+    log.Info("exchange_filters_loaded", LogFields().Add("symbol", symbol.value)
+                                            .Add("tick_size", found->second.tick_size)
+                                            .Add("step_size", filters[symbol].qty_step)
+                                            .Add("min_notional", found->second.min_notional));
+  }
 
   ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ledger> ledger, ledger::Ledger::OpenWriter(o.ledger_dir, {.faults = o.ledger_faults}));
-  ASSIGN_OR_RETURN(std::unique_ptr<strategy::Strategy> strat,
-                   strategy::MakeStrategy(cfg.strategy, cfg.regime, symbol, cfg.run.interval));
+  std::vector<std::unique_ptr<strategy::Strategy>> strategies;
+  for (const Symbol& symbol : symbols) {
+    ASSIGN_OR_RETURN(strategies.emplace_back(),
+                     strategy::MakeStrategy(cfg.strategy, cfg.regime, symbol.value, cfg.run.interval));
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<runtime::Projections> projections, runtime::Projections::Open(o.logs_dir, o.on_projection_fault));
   runtime::WallClock clock;
   venue::binance::BinanceVenueOptions venue_options;
@@ -202,7 +241,9 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   deps.build_version = o.build_version;
   deps.ledger = ledger.get();
   deps.venue = &venue;
-  deps.symbols[Symbol{symbol}] = runtime::TradedSymbol{strat.get(), filters};
+  for (size_t i = 0; i < symbols.size(); ++i) {
+    deps.symbols[symbols[i]] = runtime::TradedSymbol{strategies[i].get(), filters[symbols[i]]};
+  }
   deps.clock = &clock;
   deps.log = &log;
   deps.projections = projections.get();
@@ -217,9 +258,14 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   // trades; with run.enable_trading false nothing is sent, the account untouched.
   if (cfg.run.enable_trading) {
     venue::binance::AccountWanted wanted{cfg.execution.margin_type, cfg.risk.default_leverage.raw() / Fixed::kScale};
-    RETURN_IF_ERROR(engine.OnAccountSettings(venue::binance::SetUpAccount(*client, {Symbol{symbol}}, wanted)));
+    RETURN_IF_ERROR(engine.OnAccountSettings(venue::binance::SetUpAccount(*client, symbols, wanted)));
   }
-  const reconcile::Tolerances tolerances{filters.qty_step, cfg.reconciliation.balance_tolerance_usd};
+  // Positions are equal within the finest lot step of the symbols: every
+  // position sits on its own symbol's grid, so a real difference is at
+  // least that symbol's step, and exchange rounding stays within it.
+  Fixed qty_tolerance = filters.begin()->second.qty_step;
+  for (const auto& [symbol, f] : filters) qty_tolerance = std::min(qty_tolerance, f.qty_step);
+  const reconcile::Tolerances tolerances{qty_tolerance, cfg.reconciliation.balance_tolerance_usd};
   auto fetch = [&] { return venue.Snapshot(cfg.binance.quote_asset); };
   // True when the pass ran (or reconciliation is off); false when it was
   // put off because an order is in doubt.
@@ -229,26 +275,38 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   };
   ASSIGN_OR_RETURN(const bool reconciled_at_start, reconcile_now());
 
-  // Closed bars from REST for the gaps of the market stream.
+  // One feed per symbol (closed bars from REST for the gaps of the market
+  // stream), all into one assembler of steps.
   ASSIGN_OR_RETURN(const int64_t interval_sec, config::ParseTimeframe(cfg.run.interval));
-  MarketFeedDeps feed_deps;
-  feed_deps.engine = &engine;
-  feed_deps.log = &log;
-  feed_deps.symbol = Symbol{symbol};
-  feed_deps.interval_ms = interval_sec * 1000;
-  feed_deps.fetch = [&](int64_t from_ms, int limit) -> absl::StatusOr<std::vector<strategy::Bar>> {
-    ASSIGN_OR_RETURN(std::vector<venue::binance::Kline> klines,
-                     venue::binance::GetKlines(*client, Symbol{symbol}, cfg.run.interval, from_ms, limit));
-    // The last one may still be open: only bars closed by the venue's clock.
-    const int64_t venue_now_ms = absl::ToUnixMillis(absl::Now()) + client->server_offset_ms();
-    std::vector<strategy::Bar> closed;
-    for (const venue::binance::Kline& k : klines) {
-      if (k.close_time_ms < venue_now_ms) closed.push_back(ToBar(k));
-    }
-    return closed;
+  StepAssembler steps(symbols);
+  std::map<Symbol, MarketFeed> feeds;
+  for (const Symbol& symbol : symbols) {
+    MarketFeedDeps feed_deps;
+    feed_deps.engine = &engine;
+    feed_deps.log = &log;
+    feed_deps.symbol = symbol;
+    feed_deps.interval_ms = interval_sec * 1000;
+    feed_deps.fetch = [&, symbol](int64_t from_ms, int limit) -> absl::StatusOr<std::vector<strategy::Bar>> {
+      ASSIGN_OR_RETURN(std::vector<venue::binance::Kline> klines,
+                       venue::binance::GetKlines(*client, symbol, cfg.run.interval, from_ms, limit));
+      // The last one may still be open: only bars closed by the venue's clock.
+      const int64_t venue_now_ms = absl::ToUnixMillis(absl::Now()) + client->server_offset_ms();
+      std::vector<strategy::Bar> closed;
+      for (const venue::binance::Kline& k : klines) {
+        if (k.close_time_ms < venue_now_ms) closed.push_back(ToBar(k));
+      }
+      return closed;
+    };
+    feed_deps.deliver = [&steps, symbol](const strategy::Bar& bar) {
+      steps.Add(symbol, bar, absl::ToUnixMillis(absl::Now()));
+      return absl::OkStatus();
+    };
+    feed_deps.count = count;
+    feeds.emplace(symbol, MarketFeed(std::move(feed_deps)));
+  }
+  auto mark_gaps = [&feeds] {
+    for (auto& [symbol, feed] : feeds) feed.MarkGap();
   };
-  feed_deps.count = count;
-  MarketFeed feed(std::move(feed_deps));
 
   // Streams.
   const std::string ws_base = !lo.ws_base_url.empty() ? lo.ws_base_url
@@ -259,14 +317,20 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
     return [&inbox, &log, stream, seen = false](bool connected, std::string_view reason) mutable {
       log.Info(connected ? "ws_connected" : "ws_disconnected",
                LogFields().Add("stream", stream).Add("reason", std::string(reason)));
-      if (connected && seen) inbox.Push(Input{Input::kReconnected, {}, {}, {}, stream});  // reconcile at once
+      if (connected && seen) inbox.Push(Input::Reconnected(stream));  // reconcile at once
       seen = seen || connected;
     };
   };
   net::WsClientOptions market_options;
-  // Closed klines, and the mark price stream's funding rate (every 3 s).
-  market_options.url = absl::StrCat(ws_base, "/stream?streams=", absl::AsciiStrToLower(symbol), "@kline_",
-                                    cfg.run.interval, "/", absl::AsciiStrToLower(symbol), "@markPrice");
+  // Every symbol's closed klines, and the mark price stream's funding rate
+  // (every 3 s), on one combined stream.
+  std::vector<std::string> stream_names;
+  for (const Symbol& symbol : symbols) {
+    const std::string lower = absl::AsciiStrToLower(symbol.value);
+    stream_names.push_back(absl::StrCat(lower, "@kline_", cfg.run.interval));
+    stream_names.push_back(absl::StrCat(lower, "@markPrice"));
+  }
+  market_options.url = absl::StrCat(ws_base, "/stream?streams=", absl::StrJoin(stream_names, "/"));
   market_options.silence_timeout_ms = int64_t{cfg.binance.stream_silence_sec} * 1000;
   // Two streams (and two bots) must not retry in lockstep.
   absl::BitGen seeds;
@@ -276,17 +340,17 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
     absl::StatusOr<std::optional<venue::binance::Kline>> k =
         venue::binance::ParseKlineMessage(absl::string_view(text.data(), text.size()));
     if (!k.ok()) {
-      inbox.Push(Input{Input::kRefused, {}, {}, std::string(k.status().message()), "market", absl::IsDataLoss(k.status())});
+      inbox.Push(Input::Refused("market", k.status()));
     } else if (*k && (*k)->closed) {
-      inbox.Push(Input{Input::kBar, ToBar(**k), {}, {}, "market"});
+      inbox.Push(Input::Bar((*k)->symbol, ToBar(**k)));
     } else if (!*k) {
       absl::StatusOr<std::optional<venue::binance::MarkPrice>> m =
           venue::binance::ParseMarkPriceMessage(absl::string_view(text.data(), text.size()));
       if (!m.ok()) {
-        inbox.Push(Input{Input::kRefused, {}, {}, std::string(m.status().message()), "market", absl::IsDataLoss(m.status())});
+        inbox.Push(Input::Refused("market", m.status()));
       } else if (*m) {
         FundingUpdate f{(*m)->symbol, (*m)->funding_rate, (*m)->mark_price, (*m)->next_funding_time_ms};
-        inbox.Push(Input{Input::kFunding, {}, std::move(f), {}, "market"});
+        inbox.Push(Input::Funding(std::move(f)));
       }
     }
   };
@@ -299,7 +363,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   user_options.url = absl::StrCat(ws_base, "/ws/", listen_key);
   user_options.max_message_bytes = kStreamMessageBytesMax;
   user_options.on_message = [&inbox](std::string_view text) {
-    inbox.Push(Input{Input::kUserEvent, {}, {}, std::string(text), "user"});
+    inbox.Push(Input::User(std::string(text)));
   };
   user_options.on_state = on_state("user");
   user_options.jitter_seed = absl::Uniform<uint64_t>(seeds);
@@ -319,34 +383,50 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   absl::Time next_keepalive = absl::Now() + absl::Seconds(cfg.binance.user_stream_keepalive_sec);
   absl::Status failed = absl::OkStatus();
   bool reconcile_pending = !reconciled_at_start;
-  std::optional<FundingUpdate> funding;  // the mark price stream's latest, not journaled yet
+  // The mark price stream's latest rate per symbol, not journaled yet.
+  std::map<Symbol, FundingUpdate> funding;
+  uint64_t steps_taken = 0, bars_stepped = 0;
+  // The assembled steps into the engine. The rates the mark price stream
+  // last gave are journaled before a step when they changed (the seed's
+  // FUNDING, then BAR), so FUNDING_TOO_HIGH and the audit read them from
+  // the ledger.
+  auto run_steps = [&]() -> absl::Status {
+    for (const std::vector<runtime::SymbolBar>& step : steps.TakeReady(absl::ToUnixMillis(absl::Now()))) {
+      std::vector<FundingUpdate> changed;
+      for (const auto& [symbol, f] : funding) {
+        if (FundingChanged(engine.state(), f)) changed.push_back(f);
+      }
+      funding.clear();
+      if (!changed.empty()) RETURN_IF_ERROR(engine.OnFunding(std::move(changed), /*settle=*/false));
+      RETURN_IF_ERROR(engine.OnStep(step));
+      ++steps_taken;
+      bars_stepped += step.size();
+      surface.Publish(true);
+    }
+    return absl::OkStatus();
+  };
   bool renew_listen_key = false;
   auto refused = [&](const char* stream, const std::string& error, bool reconnect) {
     log.Warning("venue_payload_refused", LogFields().Add("source", stream).Add("error", error)
                                              .Add("reconnect", reconnect));
     count("refused", stream, 1);
     reconcile_pending = true;  // whatever it said is asked of the venue instead
-    if (std::string_view(stream) == "market") feed.MarkGap();
+    if (std::string_view(stream) == "market") mark_gaps();
     if (reconnect) (std::string_view(stream) == "market" ? market : user).Reconnect();
   };
   while (runtime::StopSignal() == 0 && !engine.stop_requested() && failed.ok() &&
-         (lo.max_bars == 0 || feed.bars_journaled() < lo.max_bars)) {
+         (lo.max_bars == 0 || steps_taken < lo.max_bars)) {
     for (Input& in : inbox.Take(absl::Seconds(1))) {
       if (in.kind == Input::kFunding) {
-        if (in.funding.symbol == Symbol{symbol}) funding = std::move(in.funding);
+        if (feeds.contains(in.funding.symbol)) funding[in.funding.symbol] = std::move(in.funding);
       } else if (in.kind == Input::kBar) {
-        // The rate as the mark price stream last gave it, journaled before
-        // the bar's step when it changed (the seed's FUNDING, then BAR), so
-        // FUNDING_TOO_HIGH and the audit read it from the ledger.
-        if (funding && FundingChanged(engine.state(), *funding)) {
-          failed = engine.OnFunding({*funding}, /*settle=*/false);
-          if (!failed.ok()) break;
-        }
-        funding.reset();
-        failed = feed.OnStreamBar(in.bar);
+        auto feed = feeds.find(in.symbol);
+        if (feed == feeds.end()) continue;  // not a symbol traded here
+        failed = feed->second.OnStreamBar(in.bar);
+        if (failed.ok()) failed = run_steps();
       } else if (in.kind == Input::kReconnected) {
         reconcile_pending = true;
-        if (std::string_view(in.stream) == "market") feed.MarkGap();
+        if (std::string_view(in.stream) == "market") mark_gaps();
       } else if (in.kind == Input::kRefused) {
         refused(in.stream, in.json, in.reconnect);
       } else {
@@ -357,15 +437,19 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
         renew_listen_key = renew_listen_key || fx.listen_key_expired;
       }
       if (!failed.ok()) break;
-      surface.Publish(in.kind == Input::kBar);
+      if (in.kind != Input::kBar) surface.Publish(false);
     }
     if (const uint64_t dropped = inbox.TakeDropped(); dropped > 0) {
       log.Warning("stream_messages_dropped", LogFields().Add("count", dropped).Add("bound", static_cast<uint64_t>(kInboxItemsMax)));
       count("dropped", "inbox", dropped);
       reconcile_pending = true;
-      feed.MarkGap();
+      mark_gaps();
     }
-    if (failed.ok()) failed = feed.Poll();
+    for (auto& [symbol, feed] : feeds) {
+      if (failed.ok()) failed = feed.Poll();
+    }
+    // Steps whose last klines came, or whose wait ran out.
+    if (failed.ok()) failed = run_steps();
     // Reconcile once the queued stream messages are journaled: an
     // ACCOUNT_UPDATE often arrives just before the fill it accompanies.
     // One place reconciles: after a reconnect or ACCOUNT_UPDATE, after a
@@ -411,7 +495,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   }
   market.Stop();
   user.Stop();
-  summary.bars_this_run = feed.bars_journaled();
+  summary.bars_this_run = bars_stepped;
   if (!failed.ok()) {
     surface.Halted(failed);
     return failed;

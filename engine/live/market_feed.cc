@@ -1,6 +1,8 @@
 // MarketFeed: see market_feed.h.
 #include "engine/live/market_feed.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "engine/domain/status_macros.h"
 #include "engine/live/kline_order.h"
@@ -12,12 +14,13 @@ using runtime::LogFields;
 int64_t MarketFeed::LastOpenMs() const {
   const State& s = d_.engine->state();
   auto it = s.last_bars.find(d_.symbol);
-  return it == s.last_bars.end() ? -1 : it->second.open_time_ms;
+  return std::max(last_delivered_ms_, it == s.last_bars.end() ? int64_t{-1} : it->second.open_time_ms);
 }
 
-absl::Status MarketFeed::Journal(const strategy::Bar& bar) {
-  RETURN_IF_ERROR(d_.engine->OnBar(bar));
-  ++journaled_;
+absl::Status MarketFeed::Deliver(const strategy::Bar& bar) {
+  RETURN_IF_ERROR(d_.deliver(bar));
+  last_delivered_ms_ = bar.open_time_ms;
+  ++delivered_;
   return absl::OkStatus();
 }
 
@@ -40,7 +43,7 @@ absl::Status MarketFeed::OnStreamBar(const strategy::Bar& bar) {
   const KlineOrder o = PlaceKline(last, d_.interval_ms, bar.open_time_ms);
   switch (o.place) {
     case KlinePlace::kNext:
-      return Journal(bar);
+      return Deliver(bar);
     case KlinePlace::kRepeated:
     case KlinePlace::kOlder:
       d_.log->Warning("kline_ignored", LogFields().Add("open_time_ms", bar.open_time_ms)
@@ -59,7 +62,7 @@ absl::Status MarketFeed::OnStreamBar(const strategy::Bar& bar) {
 
 absl::StatusOr<bool> MarketFeed::Backfill() {
   uint64_t n = 0;
-  int64_t first = -1, last_journaled = -1;
+  int64_t first = -1, last_delivered = -1;
   for (int page = 0; page < kBackfillPages; ++page) {
     const int64_t last = LastOpenMs();
     if (last < 0) break;  // a new ledger: nothing to continue from
@@ -73,16 +76,16 @@ absl::StatusOr<bool> MarketFeed::Backfill() {
     }
     for (const strategy::Bar& b : *bars) {
       if (b.open_time_ms <= LastOpenMs()) continue;
-      RETURN_IF_ERROR(Journal(b));
+      RETURN_IF_ERROR(Deliver(b));
       if (first < 0) first = b.open_time_ms;
-      last_journaled = b.open_time_ms;
+      last_delivered = b.open_time_ms;
       ++n;
     }
     if (bars->size() < static_cast<size_t>(kBackfillPageBars)) break;
   }
   if (n > 0) {
     d_.log->Info("kline_backfilled", LogFields().Add("bars", n).Add("first_open_time_ms", first)
-                                         .Add("last_open_time_ms", last_journaled));
+                                         .Add("last_open_time_ms", last_delivered));
     Count("backfilled", "", n);
   }
   return true;
@@ -105,7 +108,7 @@ absl::Status MarketFeed::FlushHeld() {
                                                       .Add("missing_bars", o.missing_bars)
                                                       .Add("open_time_ms", bar.open_time_ms));
     }
-    RETURN_IF_ERROR(Journal(bar));
+    RETURN_IF_ERROR(Deliver(bar));
   }
   attempts_ = 0;
   return absl::OkStatus();

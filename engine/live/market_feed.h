@@ -1,12 +1,14 @@
-// The market stream's closed klines into the engine, in order and each
-// once. A kline is journaled (Engine::OnBar) when it is the next bar; a
+// One symbol's closed klines from the market stream, handed on in order and
+// each once (to a StepAssembler, which makes the engine's steps). A kline is
+// handed on when it is the next bar after the last one handed on or
+// journaled; a
 // repeated or older one is ignored (logged as kline_ignored and counted,
 // never a halt); one past a gap, or any after the stream reconnected or lost
 // messages, waits while the missing bars are fetched from REST klines and
-// journaled first, oldest first, like any other bar. Trading resumes with
+// handed on first, oldest first, like any other bar. Trading resumes with
 // the held bar once the gap is filled.
 //
-//   MarketFeed feed({&engine, &log, Symbol{"BTCUSDT"}, interval_ms, fetch, count});
+//   MarketFeed feed({&engine, &log, Symbol{"BTCUSDT"}, interval_ms, fetch, deliver, count});
 //   on a stream kline:      RETURN_IF_ERROR(feed.OnStreamBar(bar));
 //   on a reconnect:         feed.MarkGap();
 //   once per loop pass:     RETURN_IF_ERROR(feed.Poll());
@@ -15,7 +17,7 @@
 // held bars are dropped: the backfill fetches them); a backfill reads at
 // most kBackfillPages pages of kBackfillPageBars bars; a fetch that fails is
 // retried once per Poll up to kBackfillAttemptsMax times, after which the
-// held bars are journaled across the gap (kline_gap_not_backfilled).
+// held bars are handed on across the gap (kline_gap_not_backfilled).
 #ifndef APOLLO_ENGINE_LIVE_MARKET_FEED_H_
 #define APOLLO_ENGINE_LIVE_MARKET_FEED_H_
 
@@ -38,13 +40,15 @@ inline constexpr int kBackfillPages = 4;
 inline constexpr int kBackfillAttemptsMax = 30;
 
 struct MarketFeedDeps {
-  runtime::Engine* engine = nullptr;
+  const runtime::Engine* engine = nullptr;  // its state: the symbol's last journaled bar
   runtime::Log* log = nullptr;
   Symbol symbol;
   int64_t interval_ms = 0;
   // Closed bars of the symbol opening at or after from_ms, oldest first, at
   // most `limit` (GET /fapi/v1/klines without the bar still open).
   std::function<absl::StatusOr<std::vector<strategy::Bar>>(int64_t from_ms, int limit)> fetch;
+  // Takes each bar in order (a failure stops the feed and is returned).
+  std::function<absl::Status(const strategy::Bar&)> deliver;
   // Counts for the metrics (optional): ("ignored", "repeated"|"older", 1),
   // ("backfilled", "", n).
   std::function<void(absl::string_view what, absl::string_view label, uint64_t n)> count;
@@ -59,16 +63,16 @@ class MarketFeed {
   // The stream reconnected or lost messages: what it missed is fetched
   // before the next stream bar is journaled.
   void MarkGap();
-  // Runs a pending backfill, then journals the held bars. Once per loop pass.
+  // Runs a pending backfill, then hands on the held bars. Once per loop pass.
   absl::Status Poll();
-  // Bars journaled so far (stream and backfill).
-  uint64_t bars_journaled() const { return journaled_; }
+  // Bars handed on so far (stream and backfill).
+  uint64_t bars_delivered() const { return delivered_; }
   bool backfill_pending() const { return pending_; }
 
  private:
   int64_t LastOpenMs() const;
-  absl::Status Journal(const strategy::Bar& bar);
-  // Fetches and journals what follows the last bar; false while a failed
+  absl::Status Deliver(const strategy::Bar& bar);
+  // Fetches and hands on what follows the last bar; false while a failed
   // fetch is to be retried.
   absl::StatusOr<bool> Backfill();
   absl::Status FlushHeld();
@@ -81,7 +85,8 @@ class MarketFeed {
   std::deque<strategy::Bar> held_;
   bool pending_ = false;
   int attempts_ = 0;
-  uint64_t journaled_ = 0;
+  uint64_t delivered_ = 0;
+  int64_t last_delivered_ms_ = -1;
 };
 
 }  // namespace apollo::live
