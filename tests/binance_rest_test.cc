@@ -740,6 +740,50 @@ TEST(PayloadsTest, PositionRiskV2V3AndNautilus) {
   EXPECT_EQ((*nautilus)[0].liquidation_price, D("45000"));
 }
 
+TEST(PayloadsTest, MarketSummariesFromTheDocsExamplesAsOneSymbolOrAll) {
+  const std::string ticker = ReadData("rest/nautilus/http_futures_market_ticker_24hr.json");
+  for (const std::string& json : {ticker, absl::StrCat("[", ticker, ",", ticker, "]")}) {
+    absl::StatusOr<std::vector<Ticker24h>> t = ParseTickers24h(json);
+    ASSERT_TRUE(t.ok()) << t.status();
+    ASSERT_GE(t->size(), 1u);
+    EXPECT_EQ((*t)[0].symbol.value, "BTCUSDT");
+    EXPECT_EQ((*t)[0].last_price, D("4.00000200"));
+    EXPECT_EQ((*t)[0].quote_volume, 15);  // "15.30000000": whole USDT
+    EXPECT_EQ((*t)[0].close_time_ms, 1499869899040);
+  }
+  // A day's volume beyond what Fixed holds still reads; garbage does not.
+  absl::StatusOr<std::vector<Ticker24h>> busy = ParseTickers24h(
+      R"([{"symbol":"BTCUSDT","lastPrice":"37000.1","quoteVolume":"21345678901.25","closeTime":1}])");
+  ASSERT_TRUE(busy.ok()) << busy.status();
+  EXPECT_EQ((*busy)[0].quote_volume, 21'345'678'901);
+  for (const char* bad : {"", "-5", "1e9", "12.3.4", "abc"}) {
+    EXPECT_FALSE(ParseTickers24h(absl::StrCat(R"({"symbol":"X","lastPrice":"1","quoteVolume":")", bad,
+                                              R"(","closeTime":1})")).ok()) << bad;
+  }
+
+  absl::StatusOr<std::vector<PremiumIndex>> p =
+      ParsePremiumIndexes(ReadData("rest/nautilus/http_futures_market_premium_index.json"));
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ((*p)[0].symbol.value, "BTCUSDT");
+  EXPECT_EQ((*p)[0].mark_price, D("11793.63104562"));
+  EXPECT_EQ((*p)[0].last_funding_rate, D("0.00038246"));
+  EXPECT_EQ((*p)[0].next_funding_time_ms, 1597392000000);
+  // A delivery contract has no funding rate: absent, not 0.
+  absl::StatusOr<std::vector<PremiumIndex>> delivery = ParsePremiumIndexes(
+      R"([{"symbol":"BTCUSDT_230331","markPrice":"23000","lastFundingRate":"","nextFundingTime":0,"time":1}])");
+  ASSERT_TRUE(delivery.ok()) << delivery.status();
+  EXPECT_FALSE((*delivery)[0].last_funding_rate.has_value());
+
+  absl::StatusOr<std::vector<BookTicker>> b =
+      ParseBookTickers(ReadData("rest/nautilus/http_futures_market_book_ticker.json"));
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ((*b)[0].bid_price, D("4.00000000"));
+  EXPECT_EQ((*b)[0].ask_price, D("4.00000200"));
+  EXPECT_EQ((*b)[0].ask_qty, D("9.00000000"));
+  // A crossed book is refused, not read as a negative spread.
+  EXPECT_FALSE(ParseBookTickers(R"({"symbol":"BTCUSDT","bidPrice":"5","bidQty":"1","askPrice":"4","askQty":"1","time":1})").ok());
+}
+
 TEST(PayloadsTest, AccountV2V3AndBalances) {
   for (const char* file : {"rest/sdk/account_GET_fapi_v2_account.json", "rest/sdk/account_GET_fapi_v3_account.json",
                            "rest/nautilus/crates_futures_account_info_v2.json"}) {

@@ -168,6 +168,21 @@ TEST_F(ConfigTest, JournaledConfigFromBeforeTheEntryLifecycleTimesOutAtTheMaximu
   EXPECT_EQ(ErrorOf("execution:\n  entry_expired_action: cancel\n  entry_lifecycle_enabled: false\n"), "");
 }
 
+// Ledgers from before the spread check journaled no book and judged no
+// spread; read back, the check is off.
+TEST_F(ConfigTest, JournaledConfigFromBeforeTheSpreadCheckReadsItOff) {
+  absl::StatusOr<Config> back = ParseCanonical(
+      CanonicalWithout({"execution.max_spread_pct", "execution.use_dynamic_spread_threshold",
+                        "execution.spread_threshold_calm_pct", "execution.atr_volatile_threshold"}),
+      "ConfigLoaded");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->execution.max_spread_pct, Fixed());
+  EXPECT_FALSE(back->execution.use_dynamic_spread_threshold);
+  EXPECT_EQ(Config{}.execution.max_spread_pct, *Fixed::Parse("0.3"));  // the seed's, for new configs
+  EXPECT_EQ(ErrorOf("execution:\n  atr_calm_threshold: 5\n"),
+            Path() + ": execution.atr_calm_threshold: must be <= execution.atr_volatile_threshold (4) (got 5)");
+}
+
 TEST_F(ConfigTest, RegimeThresholdsThatOverlapOrAOneBarChopAreRefused) {
   absl::StatusOr<Config> cfg = LoadConfig(Write("regime:\n  adx_trending_threshold: 30\n  chop_ranging_threshold: 58\n"
                                                 "  transitional_size_multiplier: 0.25\nstrategy:\n  indicators:\n"
@@ -568,7 +583,7 @@ TEST_F(ConfigTest, SeedConfigIsRefusedInOneLineNamingEveryKeyNotImplementedYet) 
   const std::string message(cfg.status().message());
   EXPECT_THAT(message, Not(HasSubstr("\n")));
   EXPECT_THAT(message, HasSubstr(": not implemented in Apollo yet: "));
-  for (const char* key : {"backtest.execution_model", "execution.max_spread_pct",
+  for (const char* key : {"backtest.execution_model", "execution.max_slippage_pct",
                           "news.sources", "storage.data_path",
                           "monitoring.error_log_backup_count"}) {
     EXPECT_THAT(message, HasSubstr(key)) << key;
@@ -576,7 +591,7 @@ TEST_F(ConfigTest, SeedConfigIsRefusedInOneLineNamingEveryKeyNotImplementedYet) 
   // Renamed, fixed-behaviour, no-effect and secret keys are not among them.
   for (const char* key : {"reconciliation.interval_minutes", "scoring.factors", "user_stream_enabled", "llm.", "alert_webhooks",
                           "state_path", "environment", "universe.", "margin_type", "position_mode",
-                          "max_funding_rate_pct", "trailing_", "regime.", "chop"}) {
+                          "max_funding_rate_pct", "trailing_", "regime.", "chop", "spread_threshold", "max_spread_pct"}) {
     EXPECT_THAT(message, Not(HasSubstr(key))) << key;
   }
 }

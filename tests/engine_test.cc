@@ -894,6 +894,47 @@ TEST_F(RiskTest, AFundingRateBeyondTheLimitEitherWayRefusesEntriesWithTheRate) {
   EXPECT_EQ(Rule(), RiskRule::kApproved);
 }
 
+TEST_F(RiskTest, ASpreadWiderThanTheLimitRefusesEntriesWhileTheQuoteIsFresh) {
+  now_ns_ = kDay0Ns;
+  const int64_t now_ms = kDay0Ns / 1'000'000;
+  EXPECT_EQ(Rule(), RiskRule::kApproved) << "no book known: no check";
+  state_.book[kBtc] = BookTop{F("20000"), F("20060"), now_ms};  // 0.2996 %: within 0.3
+  EXPECT_EQ(Rule(), RiskRule::kApproved);
+  state_.book[kBtc].ask = F("20070");  // 0.3494 %
+  EXPECT_EQ(Rule(), RiskRule::kSpreadTooWide);
+  const auto rejected = std::get<RiskRejected>(Decide());
+  EXPECT_EQ(rejected.values[0].name, "spread_pct");
+  EXPECT_EQ(rejected.values[0].value, F("0.34938857"));
+  EXPECT_EQ(rejected.values[1].name, "max_spread_pct");
+  EXPECT_EQ(rejected.values[1].value, F("0.3"));
+  now_ns_ = kDay0Ns + 61 * int64_t{1'000'000'000};  // the quote is over a minute old: not judged
+  EXPECT_EQ(Rule(), RiskRule::kApproved);
+  now_ns_ = kDay0Ns;
+  state_.book[Symbol{"ETHUSDT"}] = BookTop{F("1500"), F("1600"), now_ms};  // another symbol's book
+  state_.book[kBtc].ask = F("20001");
+  EXPECT_EQ(Rule(), RiskRule::kApproved);
+  state_.book[kBtc].ask = F("20070");
+  cfg_.execution.max_spread_pct = Fixed();  // 0: off, as ledgers from before the rule read
+  EXPECT_EQ(Rule(), RiskRule::kApproved);
+}
+
+TEST_F(RiskTest, TheDynamicSpreadLimitFollowsTheEntryBarsVolatility) {
+  cfg_.execution.use_dynamic_spread_threshold = true;
+  state_.book[kBtc] = BookTop{F("20000"), F("20020"), 0};  // 0.1 %
+  idea_.atr = F("100");  // 0.5 % of the price: calm, limit 0.05 %
+  EXPECT_EQ(Rule(), RiskRule::kSpreadTooWide);
+  EXPECT_EQ(std::get<RiskRejected>(Decide()).values[1].value, F("0.05"));
+  EXPECT_EQ(std::get<RiskRejected>(Decide()).values[2].value, F("0.5"));  // atr_pct
+  idea_.atr = F("600");  // 3 %: normal, limit 0.1 %
+  idea_.stop_price = F("19000");
+  EXPECT_EQ(Rule(), RiskRule::kApproved);
+  state_.book[kBtc].ask = F("20030");  // 0.15 %
+  EXPECT_EQ(Rule(), RiskRule::kSpreadTooWide);
+  idea_.atr = F("1000");  // 5 %: volatile, limit 0.2 %
+  idea_.stop_price = F("18000");
+  EXPECT_EQ(Rule(), RiskRule::kApproved);
+}
+
 TEST_F(RiskTest, LossStreakWithinTheWindowBlocksEntriesUntilTheOldestLeavesIt) {
   cfg_.risk.cooldown_after_loss_hours = Fixed();
   for (int i = 0; i < 5; ++i) state_.loss_times_ns.push_back(kDay0Ns + i * 5 * kHourNs);  // 0 h .. 20 h

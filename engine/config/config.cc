@@ -333,6 +333,13 @@ std::vector<Field> MakeFields() {
       ChoiceKey(KEY(execution.entry_timeout_mode), {"timeframe", "fixed"}),
       IntKey(KEY(execution.entry_fallback_timeout_sec), {.ge = 1, .le = 7 * 86400}),
       IntKey(KEY(execution.entry_max_duration_sec), {.ge = 1, .le = 7 * 86400}),
+      Added(FixedKey(KEY(execution.max_spread_pct), kPercentOrZero), "0"),
+      Added(BoolKey(KEY(execution.use_dynamic_spread_threshold)), "false"),
+      FixedKey(KEY(execution.spread_threshold_calm_pct), kPercentOrZero),
+      FixedKey(KEY(execution.spread_threshold_normal_pct), kPercentOrZero),
+      FixedKey(KEY(execution.spread_threshold_volatile_pct), kPercentOrZero),
+      FixedKey(KEY(execution.atr_calm_threshold), kPercentOrZero),
+      FixedKey(KEY(execution.atr_volatile_threshold), kPercentOrZero),
       ChoiceKey(KEY(execution.margin_type), {"ISOLATED", "CROSSED"}),
       IntKey(KEY(execution.retry_attempts), {.ge = 0, .le = 10}),
       IntKey(KEY(execution.retry_initial_delay_ms), {.ge = 10, .le = 60'000}),
@@ -484,6 +491,13 @@ const std::vector<CrossCheck>& CrossChecks() {
        [](const Config& c) -> std::optional<std::string> {
          if (c.strategy.indicators.chop_period != 1) return std::nullopt;
          return std::string("must be 0 (no CHOP) or >= 2");
+       }},
+      // A calm market above the volatile one would never be normal.
+      {"execution.atr_calm_threshold",
+       [](const Config& c) -> std::optional<std::string> {
+         if (c.execution.atr_calm_threshold <= c.execution.atr_volatile_threshold) return std::nullopt;
+         return absl::StrCat("must be <= execution.atr_volatile_threshold (",
+                             c.execution.atr_volatile_threshold.ToString(), ")");
        }},
       // Overlapping bands would make a bar both trending and choppy.
       {"regime.adx_ranging_threshold",

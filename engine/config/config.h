@@ -156,6 +156,22 @@ struct ExecutionConfig {
   std::string entry_timeout_mode = "timeframe";  // timeframe|fixed
   int entry_fallback_timeout_sec = 900;
   int entry_max_duration_sec = 3600;
+  // The seed's spread check (SPREAD_TOO_WIDE): no entry while the symbol's
+  // best ask is further above its best bid than this, in percent of the
+  // mid price. The book is the venue's book ticker, journaled as MarketTick
+  // before each testnet/live step; with no tick of the last minute (paper,
+  // backtests) there is no check. 0 = off (and ledgers from before it).
+  Fixed max_spread_pct = *Fixed::Parse("0.3");
+  // Instead, the limit by the entry bar's volatility (ATR in percent of
+  // the close): below atr_calm_threshold spread_threshold_calm_pct, above
+  // atr_volatile_threshold spread_threshold_volatile_pct, else
+  // spread_threshold_normal_pct.
+  bool use_dynamic_spread_threshold = false;
+  Fixed spread_threshold_calm_pct = *Fixed::Parse("0.05");
+  Fixed spread_threshold_normal_pct = *Fixed::Parse("0.1");
+  Fixed spread_threshold_volatile_pct = *Fixed::Parse("0.2");
+  Fixed atr_calm_threshold = Fixed::FromInt(2);
+  Fixed atr_volatile_threshold = Fixed::FromInt(4);
   // An order journaled but never received by the venue (found after a
   // restart) is sent only if it is younger than this; older, it expires.
   int order_timeout_sec = 30;

@@ -46,15 +46,8 @@ const std::vector<Key>& Table() {
       Missing("news.sources"),
       // execution
       Missing("execution.max_slippage_pct"),
-      Missing("execution.max_spread_pct"),
       Fixed("execution.position_mode", "ONE_WAY",
             "orders carry no positionSide, so each testnet/live start puts the account in one-way mode"),
-      Missing("execution.use_dynamic_spread_threshold"),
-      Missing("execution.spread_threshold_calm_pct"),
-      Missing("execution.spread_threshold_normal_pct"),
-      Missing("execution.spread_threshold_volatile_pct"),
-      Missing("execution.atr_calm_threshold"),
-      Missing("execution.atr_volatile_threshold"),
       Fixed("execution.entry_expired_action", "cancel", "an expired limit entry is cancelled, never chased at market"),
       // backtest: `bot backtest` takes flags; the random seed has nothing to seed
       NoEffect("backtest.random_seed", "the paper venue is deterministic"),

@@ -61,6 +61,7 @@ enum class EventTag : uint16_t {
   kAccountSettingFailed = 38,
   kFundingPaid = 39,
   kEntrySkipped = 40,
+  kMarketTick = 41,
 };
 
 #define APOLLO_EVENT(NAME, VERSION)                                    \
@@ -612,6 +613,20 @@ struct EntrySkipped {
   }
 };
 
+// A symbol's best bid and ask as the venue's book ticker gave them (the
+// seed's MarketTick), journaled before the step whose entries the spread
+// check (SPREAD_TOO_WIDE) judges by it.
+struct MarketTick {
+  APOLLO_EVENT(MarketTick, 1);
+  Symbol symbol;
+  Fixed bid_price, ask_price;
+  int64_t time_ms = 0;  // the venue's time of the quote
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("symbol", s.symbol); v("bid_price", s.bid_price); v("ask_price", s.ask_price); v("time_ms", s.time_ms);
+  }
+};
+
 struct TradingPaused {
   APOLLO_EVENT(TradingPaused, 1);
   std::string who, reason;
@@ -743,7 +758,7 @@ using EventBody = std::variant<
     ReconciliationFailed, ManualInterventionDetected, ManualReviewAcknowledged,
     CircuitBreakerTriggered, TradingPaused, TradingResumed, TradeCycleCompleted,
     InstrumentFiltersUpdated, ReconciliationSnapshot, CooldownStarted, UniverseUpdated,
-    AccountSettingUpdated, AccountSettingFailed, FundingPaid, EntrySkipped>;
+    AccountSettingUpdated, AccountSettingFailed, FundingPaid, EntrySkipped, MarketTick>;
 
 // An event as the ledger holds it: its sequence number (0 until appended),
 // its event time (from the injected clock) and its body.

@@ -80,6 +80,14 @@ class Folder {
     s_.funding[f.symbol] = FundingRate{f.funding_rate, f.mark_price, f.funding_time_ms};
     return absl::OkStatus();
   }
+  absl::Status operator()(const MarketTick& t) {
+    if (t.bid_price.raw() <= 0 || t.ask_price <= t.bid_price) {
+      return Refuse(absl::StrCat("book of ", t.symbol.value, ": bid ", t.bid_price.ToString(), " not below ask ",
+                                 t.ask_price.ToString()));
+    }
+    s_.book[t.symbol] = BookTop{t.bid_price, t.ask_price, t.time_ms};
+    return absl::OkStatus();
+  }
   // A record of the skip; the cancel itself (OrderCancelled) closed the order.
   absl::Status operator()(const EntrySkipped&) { return absl::OkStatus(); }
   absl::Status operator()(const FundingPaid& f) {
@@ -402,6 +410,12 @@ std::string State::AccountSettingFailure(const Symbol& symbol) const {
     if (absl::StartsWith(key, prefix) || absl::StartsWith(key, "/")) absl::StrAppend(&out, out.empty() ? "" : "; ", why);
   }
   return out;
+}
+
+Fixed BookTop::SpreadPct() const {
+  const Fixed mid = (bid + ask).Div(Fixed::FromInt(2));
+  if (mid.raw() <= 0) return Fixed();
+  return (ask - bid).Mul(Fixed::FromInt(100)).Div(mid);
 }
 
 Fixed State::DailyPnlPct() const {

@@ -81,6 +81,19 @@ struct LastBar {
   bool operator==(const LastBar&) const = default;
 };
 
+// A symbol's latest MarketTick: the top of its book.
+struct BookTop {
+  Fixed bid, ask;
+  int64_t time_ms = 0;
+  // (ask - bid) over the mid price, in percent.
+  Fixed SpreadPct() const;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("bid", s.bid); v("ask", s.ask); v("time_ms", s.time_ms);
+  }
+  bool operator==(const BookTop&) const = default;
+};
+
 // A symbol's latest FundingUpdate.
 struct FundingRate {
   Fixed rate;  // fraction per funding period
@@ -239,6 +252,7 @@ struct State {
   absl::btree_map<Symbol, uint32_t> protection_failures;  // watchdog misses in a row
   absl::btree_map<Symbol, InstrumentFilters> filters;     // as last journaled
   absl::btree_map<Symbol, FundingRate> funding;           // latest FundingUpdate
+  absl::btree_map<Symbol, BookTop> book;                  // latest MarketTick
 
   Flag paused, manual_review, circuit_breaker;
   // Venue wallet minus fold balance: as last reported by reconciliation,
@@ -269,7 +283,7 @@ struct State {
     v("account_setting_failures", s.account_setting_failures);
     v("positions", s.positions); v("orders", s.orders); v("last_bars", s.last_bars);
     v("news_blocks", s.news_blocks); v("protection_failures", s.protection_failures);
-    v("filters", s.filters); v("funding", s.funding);
+    v("filters", s.filters); v("funding", s.funding); v("book", s.book);
     v("funding_received", s.funding_received); v("funding_paid", s.funding_paid);
     v("paused", s.paused); v("manual_review", s.manual_review);
     v("circuit_breaker", s.circuit_breaker);
@@ -305,7 +319,7 @@ struct State {
 // Snapshot encoding of a whole State, with its own schema version; an unknown
 // version or malformed bytes is InvalidArgument (the caller folds from the
 // ledger instead).
-inline constexpr uint16_t kStateSchemaVersion = 7;  // 2: filters; 3: client_id_nonce; 4: cooldowns; 5: universe, account settings; 6: funding; 7: stats, days
+inline constexpr uint16_t kStateSchemaVersion = 8;  // 2: filters; 3: client_id_nonce; 4: cooldowns; 5: universe, account settings; 6: funding; 7: stats, days; 8: book
 // Losing closes remembered for the cooldowns (risk.max_loss_streak_24h <= this).
 inline constexpr size_t kLossTimesKept = 64;
 // Closes remembered for the performance of the last days (TradeStats::recent).

@@ -172,10 +172,11 @@ enum class RiskRule : uint8_t {
   kPriceFilter = 22,
   kLotSize = 23,
   kAccountSettingFailed = 24,
+  kSpreadTooWide = 25,
 };
 template <>
 struct EnumNames<RiskRule> {
-  static constexpr std::array<absl::string_view, 25> kNames = {
+  static constexpr std::array<absl::string_view, 26> kNames = {
       "APPROVED",
       "CIRCUIT_BREAKER_ACTIVE",
       "EQUITY_BELOW_MINIMUM",
@@ -200,7 +201,8 @@ struct EnumNames<RiskRule> {
       "CONSECUTIVE_LOSSES",
       "PRICE_FILTER",
       "LOT_SIZE",
-      "ACCOUNT_SETTING_FAILED"};
+      "ACCOUNT_SETTING_FAILED",
+      "SPREAD_TOO_WIDE"};
 };
 
 enum class NewsRisk : uint8_t { kLow = 0, kMedium = 1, kHigh = 2 };

@@ -156,6 +156,31 @@ bool FundingChanged(const State& state, const FundingUpdate& update) {
          it->second.funding_time_ms != update.funding_time_ms;
 }
 
+// The universe's candidates: the symbols traded, with the venue's 24 h quote
+// volume, minimum order notional and last funding rate (a symbol the
+// tickers do not list has volume 0: LOW_QUOTE_VOLUME).
+std::vector<UniverseCandidate> UniverseCandidates(const std::vector<Symbol>& symbols,
+                                                  const std::vector<venue::binance::Ticker24h>& tickers,
+                                                  const std::vector<venue::binance::PremiumIndex>& premium,
+                                                  const std::map<Symbol, Fixed>& min_notional) {
+  std::vector<UniverseCandidate> out;
+  for (const Symbol& symbol : symbols) {
+    UniverseCandidate c;
+    c.symbol = symbol;
+    c.min_notional = min_notional.at(symbol);
+    for (const venue::binance::Ticker24h& t : tickers) {
+      if (t.symbol == symbol) c.quote_volume_24h = t.quote_volume;
+    }
+    for (const venue::binance::PremiumIndex& p : premium) {
+      if (p.symbol != symbol || !p.last_funding_rate) continue;
+      c.funding_rate_pct = p.last_funding_rate->Mul(Fixed::FromInt(100));  // as FundingRate::Pct
+      c.funding_known = true;
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log& log) {
@@ -163,10 +188,6 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   const config::Config& cfg = o.cfg;
   const absl::Time t0 = absl::Now();
   const bool testnet = cfg.run.mode == Mode::kTestnet;
-  if (cfg.universe.size > 0) {
-    return absl::UnimplementedError(absl::StrCat("universe.size is ", cfg.universe.size, "; ", EnumName(cfg.run.mode),
-                                                 " mode does not rank a universe in this build (set it to 0)"));
-  }
   std::vector<Symbol> symbols;
   for (const std::string& s : cfg.Symbols()) symbols.push_back(Symbol{s});
   venue::binance::RestOptions rest;
@@ -207,12 +228,14 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   client->set_weight_limit_1m(info.request_weight_limit_1m);
   client->set_order_limits(info.order_limit_10s, info.order_limit_1m);
   std::map<Symbol, risk::Filters> filters;
+  std::map<Symbol, Fixed> min_notional;
   for (const Symbol& symbol : symbols) {
     auto found = info.symbols.find(symbol.value);
     if (found == info.symbols.end()) {
       return absl::FailedPreconditionError(absl::StrCat("symbol ", symbol.value, " is not in exchangeInfo"));
     }
     filters[symbol] = found->second.ToRiskFilters();
+    min_notional[symbol] = found->second.min_notional;
     log.Info("exchange_filters_loaded", LogFields().Add("symbol", symbol.value)
                                             .Add("tick_size", found->second.tick_size)
                                             .Add("step_size", filters[symbol].qty_step)
@@ -274,6 +297,26 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
     return engine.Reconcile(fetch, tolerances);
   };
   ASSIGN_OR_RETURN(const bool reconciled_at_start, reconcile_now());
+  // The seed's ranked universe (universe.size > 0): the symbols traded,
+  // ranked on the venue's 24 h tickers and last funding rates, at start and
+  // every universe.refresh_interval_hours; when the venue cannot be read,
+  // tried again after universe.retry_interval_minutes (the last universe
+  // holds meanwhile; before the first, entries open in every symbol).
+  absl::Time next_universe_try = absl::InfinitePast();
+  auto choose_universe = [&]() -> absl::Status {
+    if (!engine.UniverseDue() || absl::Now() < next_universe_try) return absl::OkStatus();
+    absl::StatusOr<std::vector<venue::binance::Ticker24h>> tickers = venue::binance::GetTickers24h(*client);
+    absl::StatusOr<std::vector<venue::binance::PremiumIndex>> premium =
+        tickers.ok() ? venue::binance::GetPremiumIndexes(*client) : tickers.status();
+    if (!premium.ok()) {
+      log.Warning("universe_refresh_failed", LogFields().Add("error", premium.status().message())
+                                                 .Add("retry_minutes", int64_t{cfg.universe.retry_interval_minutes}));
+      next_universe_try = absl::Now() + absl::Minutes(cfg.universe.retry_interval_minutes);
+      return absl::OkStatus();
+    }
+    return engine.OnUniverse(UniverseCandidates(symbols, *tickers, *premium, min_notional), "venue_24h_ticker");
+  };
+  RETURN_IF_ERROR(choose_universe());
 
   // One feed per symbol (closed bars from REST for the gaps of the market
   // stream), all into one assembler of steps.
@@ -390,6 +433,22 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   // last gave are journaled before a step when they changed (the seed's
   // FUNDING, then BAR), so FUNDING_TOO_HIGH and the audit read them from
   // the ledger.
+  // With the spread check on, the venue's best bids and asks are read
+  // before each step and journaled (MarketTick) for the step's entries to
+  // be judged by; a failed read leaves the check without a book (logged).
+  const bool spread_check = cfg.execution.use_dynamic_spread_threshold || cfg.execution.max_spread_pct.raw() > 0;
+  auto read_books = [&]() -> absl::Status {
+    absl::StatusOr<std::vector<venue::binance::BookTicker>> books = venue::binance::GetBookTickers(*client);
+    if (!books.ok()) {
+      log.Warning("book_ticker_failed", LogFields().Add("error", books.status().message()));
+      return absl::OkStatus();
+    }
+    std::vector<MarketTick> ticks;
+    for (const venue::binance::BookTicker& b : *books) {
+      if (feeds.contains(b.symbol)) ticks.push_back(MarketTick{b.symbol, b.bid_price, b.ask_price, b.time_ms});
+    }
+    return engine.OnMarketTicks(std::move(ticks));
+  };
   auto run_steps = [&]() -> absl::Status {
     for (const std::vector<runtime::SymbolBar>& step : steps.TakeReady(absl::ToUnixMillis(absl::Now()))) {
       std::vector<FundingUpdate> changed;
@@ -398,6 +457,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
       }
       funding.clear();
       if (!changed.empty()) RETURN_IF_ERROR(engine.OnFunding(std::move(changed), /*settle=*/false));
+      if (spread_check) RETURN_IF_ERROR(read_books());
       RETURN_IF_ERROR(engine.OnStep(step));
       ++steps_taken;
       bars_stepped += step.size();
@@ -450,6 +510,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
     }
     // Steps whose last klines came, or whose wait ran out.
     if (failed.ok()) failed = run_steps();
+    if (failed.ok()) failed = choose_universe();
     // Reconcile once the queued stream messages are journaled: an
     // ACCOUNT_UPDATE often arrives just before the fill it accompanies.
     // One place reconciles: after a reconnect or ACCOUNT_UPDATE, after a

@@ -12,6 +12,8 @@ namespace apollo::risk {
 namespace {
 
 const Fixed kHundred = Fixed::FromInt(100);
+// A book quote older than this (against the decision's time) is not judged.
+constexpr int64_t kBookFreshMs = 60'000;
 
 NamedValue Num(std::string name, Fixed v) { return NamedValue{std::move(name), v}; }
 
@@ -63,6 +65,8 @@ class Checker {
              {Num("stop_distance", stop_distance), Num("atr", atr_), Num("max_stop_atr", r.max_stop_atr)}) ||
         Fail(FundingTooHigh(), RiskRule::kFundingTooHigh, "funding rate beyond the limit",
              {Num("funding_rate_pct", FundingRatePct()), Num("max_funding_rate_pct", r.max_funding_rate_pct)}) ||
+        Fail(SpreadTooWide(), RiskRule::kSpreadTooWide, "spread wider than the limit",
+             {Num("spread_pct", SpreadPct()), Num("max_spread_pct", SpreadLimitPct()), Num("atr_pct", AtrPct())}) ||
         Fail(cfg_.news.enabled && s_.NewsBlocked(t_.symbol, now_ns_), RiskRule::kNewsHighRisk,
              "high-risk news blocks entries", {}) ||
         Fail(r.cooldown_after_loss_hours.raw() > 0 && !s_.loss_times_ns.empty() &&
@@ -145,6 +149,34 @@ class Checker {
   bool FundingTooHigh() const {
     const Fixed max = cfg_.risk.max_funding_rate_pct;
     return max.raw() > 0 && s_.funding.contains(t_.symbol) && FundingRatePct().Abs() > max;
+  }
+  // The symbol's book as its last MarketTick gave it, when that quote is
+  // at most kBookFreshMs older than the decision; else none (no check).
+  const BookTop* FreshBook() const {
+    auto it = s_.book.find(t_.symbol);
+    if (it == s_.book.end() || now_ns_ / 1'000'000 - it->second.time_ms > kBookFreshMs) return nullptr;
+    return &it->second;
+  }
+  Fixed SpreadPct() const {
+    const BookTop* book = FreshBook();
+    return book == nullptr ? Fixed() : book->SpreadPct();
+  }
+  // The entry bar's ATR in percent of the entry price.
+  Fixed AtrPct() const { return t_.entry_price.raw() > 0 ? atr_.Div(t_.entry_price).Mul(kHundred) : Fixed(); }
+  // execution.max_spread_pct, or with use_dynamic_spread_threshold the
+  // calm, normal or volatile limit by AtrPct.
+  Fixed SpreadLimitPct() const {
+    const config::ExecutionConfig& e = cfg_.execution;
+    if (!e.use_dynamic_spread_threshold) return e.max_spread_pct;
+    const Fixed atr_pct = AtrPct();
+    if (atr_pct < e.atr_calm_threshold) return e.spread_threshold_calm_pct;
+    if (atr_pct > e.atr_volatile_threshold) return e.spread_threshold_volatile_pct;
+    return e.spread_threshold_normal_pct;
+  }
+  bool SpreadTooWide() const {
+    const config::ExecutionConfig& e = cfg_.execution;
+    const bool on = e.use_dynamic_spread_threshold || e.max_spread_pct.raw() > 0;
+    return on && FreshBook() != nullptr && SpreadPct() > SpreadLimitPct();
   }
   bool HasOpenEntry() const {
     return std::any_of(s_.orders.begin(), s_.orders.end(), [&](const auto& kv) {

@@ -268,6 +268,11 @@ absl::Status Engine::OnAccountSettings(std::vector<EventBody> outcomes) {
   return Commit();
 }
 
+absl::Status Engine::OnMarketTicks(std::vector<MarketTick> ticks) {
+  for (MarketTick& t : ticks) RETURN_IF_ERROR(Emit(std::move(t)));
+  return Commit();
+}
+
 absl::Status Engine::OnFunding(std::vector<FundingUpdate> updates, bool settle) {
   for (FundingUpdate& u : updates) {
     const FundingUpdate update = u;

@@ -142,6 +142,9 @@ class Engine : private decision::Sink {
   // venue at a funding time), an open position in the symbol also pays or
   // receives its funding: a FundingPaid event and one funding_paid log line.
   absl::Status OnFunding(std::vector<FundingUpdate> updates, bool settle);
+  // The venue's best bids and asks, each journaled as MarketTick (what the
+  // spread check judges entries by) and committed.
+  absl::Status OnMarketTicks(std::vector<MarketTick> ticks);
   // Open time of the newest bar journaled, of any symbol (INT64_MIN before
   // the first): a run resumes after it, as time only moves forward.
   int64_t LastBarOpenMs() const;

@@ -79,6 +79,10 @@ EventBody RandomEventStream::Body() {
         const Fixed mark = Price(20000), rate = Fixed::FromRaw(static_cast<int64_t>(Uniform(40'000)) - 20'000);
         return FundingPaid{sym, p.side, p.qty, mark, rate, FundingAmount(p.side, p.qty, mark, rate), bar_ms_};
       }
+      if (Uniform(2)) {
+        const Fixed bid = Price(20000);
+        return MarketTick{sym, bid, bid + Fixed::FromInt(10), bar_ms_};
+      }
       return FundingUpdate{sym, Fixed::FromRaw(10'000), Price(20000), bar_ms_};
     case 11: {
       auto it = state_.positions.find(sym);
@@ -217,6 +221,7 @@ std::vector<Event> OneOfEach() {
                   Fixed::FromRaw(-337'000), 1'672'675'200'000},
       EntrySkipped{btc, Side::kBuy, ClientOrderId{"ap-p42-E"}, Fixed::FromRaw(200'000), Fixed(), Fixed::FromInt(16840),
                    "ENTRY_EXPIRED", 900},
+      MarketTick{btc, Fixed::FromInt(16849), *Fixed::Parse("16849.1"), 1'672'675'200'000},
       TradingPaused{"api", "maintenance"},
       TradingResumed{"api", "maintenance done"},
       TradeCycleCompleted{1'672'675'500'000, 1, 1, 40, 1'672'675'800'000'000'000},

@@ -261,6 +261,22 @@ absl::StatusOr<std::vector<T>> ParseList(absl::string_view json, absl::string_vi
   return out;
 }
 
+// A payload that is an array of objects (every symbol) or one object (one
+// symbol asked for), each parsed with `one`.
+template <class T, class One>
+absl::StatusOr<std::vector<T>> ParseOneOrList(absl::string_view json, absl::string_view what, One one) {
+  const size_t first = json.find_first_not_of(" \t\r\n");
+  if (first == absl::string_view::npos || json[first] != '{') return ParseList<T>(json, what, one);
+  Json doc(json);
+  od::object root;
+  RETURN_IF_ERROR(doc.Object(what, &root));
+  Fields f(root, std::string(what));
+  ASSIGN_OR_RETURN(T item, one(f));
+  std::vector<T> out;
+  out.push_back(std::move(item));
+  return out;
+}
+
 }  // namespace apollo::venue::binance
 
 #endif  // APOLLO_ENGINE_VENUE_BINANCE_JSON_FIELDS_H_

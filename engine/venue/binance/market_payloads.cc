@@ -1,6 +1,9 @@
 // Readers of Binance klines, REST and stream (see market_payloads.h).
 #include "engine/venue/binance/market_payloads.h"
 
+#include <algorithm>
+
+#include "absl/strings/numbers.h"
 #include "engine/venue/binance/json_fields.h"
 
 namespace apollo::venue::binance {
@@ -137,6 +140,85 @@ absl::StatusOr<std::optional<MarkPrice>> ParseMarkPriceMessage(absl::string_view
   }
   if (m.next_funding_time_ms <= 0) return f.Error("T", "not a time");
   return std::optional<MarkPrice>(m);
+}
+
+namespace {
+
+bool AllDigits(absl::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// "15.30000000" → 15: the whole units of a non-negative decimal of up to 18
+// whole digits (more than Fixed holds).
+absl::StatusOr<int64_t> WholeUnits(Fields& f, absl::string_view field) {
+  ASSIGN_OR_RETURN(const std::string text, f.Str(field));
+  const size_t point = text.find('.');
+  const absl::string_view whole = absl::string_view(text).substr(0, point);
+  const bool decimal = AllDigits(whole) && whole.size() <= 18 &&
+                       (point == std::string::npos || AllDigits(absl::string_view(text).substr(point + 1)));
+  int64_t units = 0;
+  if (!decimal || !absl::SimpleAtoi(whole, &units)) {
+    return f.Error(field, absl::StrCat("not a non-negative decimal: '", text, "'"));
+  }
+  return units;
+}
+
+absl::StatusOr<Ticker24h> ReadTicker24h(Fields& f) {
+  Ticker24h t;
+  ASSIGN_OR_RETURN(t.symbol.value, f.Str("symbol"));
+  ASSIGN_OR_RETURN(t.last_price, f.Dec("lastPrice"));
+  ASSIGN_OR_RETURN(t.quote_volume, WholeUnits(f, "quoteVolume"));
+  ASSIGN_OR_RETURN(t.close_time_ms, f.Int("closeTime"));
+  if (t.symbol.value.empty()) return f.Error("symbol", "empty");
+  if (t.last_price.raw() < 0) return f.Error("lastPrice", absl::StrCat("not a price: ", t.last_price.ToString()));
+  return t;
+}
+
+absl::StatusOr<PremiumIndex> ReadPremiumIndex(Fields& f) {
+  PremiumIndex p;
+  ASSIGN_OR_RETURN(p.symbol.value, f.Str("symbol"));
+  ASSIGN_OR_RETURN(p.mark_price, f.Dec("markPrice"));
+  ASSIGN_OR_RETURN(const std::optional<std::string> rate, f.OptStr("lastFundingRate"));
+  if (rate && !rate->empty()) {
+    ASSIGN_OR_RETURN(p.last_funding_rate, f.Dec("lastFundingRate"));
+    if (p.last_funding_rate->Abs() > kMaxStreamFundingRate) {
+      return f.Error("lastFundingRate", absl::StrCat("not a funding rate: ", *rate));
+    }
+  }
+  ASSIGN_OR_RETURN(p.next_funding_time_ms, f.Int("nextFundingTime"));
+  ASSIGN_OR_RETURN(p.time_ms, f.Int("time"));
+  if (p.symbol.value.empty()) return f.Error("symbol", "empty");
+  if (p.mark_price.raw() < 0) return f.Error("markPrice", absl::StrCat("not a price: ", p.mark_price.ToString()));
+  return p;
+}
+
+absl::StatusOr<BookTicker> ReadBookTicker(Fields& f) {
+  BookTicker b;
+  ASSIGN_OR_RETURN(b.symbol.value, f.Str("symbol"));
+  ASSIGN_OR_RETURN(b.bid_price, f.Dec("bidPrice"));
+  ASSIGN_OR_RETURN(b.bid_qty, f.Dec("bidQty"));
+  ASSIGN_OR_RETURN(b.ask_price, f.Dec("askPrice"));
+  ASSIGN_OR_RETURN(b.ask_qty, f.Dec("askQty"));
+  ASSIGN_OR_RETURN(b.time_ms, f.Int("time"));
+  if (b.symbol.value.empty()) return f.Error("symbol", "empty");
+  if (b.bid_price.raw() <= 0 || b.ask_price <= b.bid_price) {
+    return f.Error("bidPrice", absl::StrCat("not a book: bid ", b.bid_price.ToString(), ", ask ", b.ask_price.ToString()));
+  }
+  return b;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<Ticker24h>> ParseTickers24h(absl::string_view json) {
+  return ParseOneOrList<Ticker24h>(json, "ticker/24hr", ReadTicker24h);
+}
+
+absl::StatusOr<std::vector<PremiumIndex>> ParsePremiumIndexes(absl::string_view json) {
+  return ParseOneOrList<PremiumIndex>(json, "premiumIndex", ReadPremiumIndex);
+}
+
+absl::StatusOr<std::vector<BookTicker>> ParseBookTickers(absl::string_view json) {
+  return ParseOneOrList<BookTicker>(json, "bookTicker", ReadBookTicker);
 }
 
 }  // namespace apollo::venue::binance

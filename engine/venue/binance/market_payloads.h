@@ -58,6 +58,41 @@ inline constexpr Fixed kMaxStreamFundingRate = Fixed::FromRaw(Fixed::kScale / 10
 // text that is not JSON; InvalidArgument for a bad field.
 absl::StatusOr<std::optional<MarkPrice>> ParseMarkPriceMessage(absl::string_view json);
 
+// The venue's market summaries: an array (every symbol) or one object
+// (?symbol=). Recorded shapes: tests/data/binance/rest/nautilus/
+// http_futures_market_{ticker_24hr,premium_index,book_ticker}.json.
+//
+// GET /fapi/v1/ticker/24hr. The quote volume is kept in whole units of the
+// quote asset (an int64; a busy symbol's day exceeds what Fixed holds), the
+// decimals after the point dropped.
+struct Ticker24h {
+  Symbol symbol;
+  Fixed last_price;
+  int64_t quote_volume = 0;
+  int64_t close_time_ms = 0;
+};
+absl::StatusOr<std::vector<Ticker24h>> ParseTickers24h(absl::string_view json);
+
+// GET /fapi/v1/premiumIndex. `last_funding_rate` is absent ("") for a
+// delivery contract.
+struct PremiumIndex {
+  Symbol symbol;
+  Fixed mark_price;
+  std::optional<Fixed> last_funding_rate;  // a fraction, per funding period
+  int64_t next_funding_time_ms = 0;
+  int64_t time_ms = 0;
+};
+absl::StatusOr<std::vector<PremiumIndex>> ParsePremiumIndexes(absl::string_view json);
+
+// GET /fapi/v1/ticker/bookTicker: the best bid and ask. A book whose bid is
+// not below its ask (or has no side) is refused.
+struct BookTicker {
+  Symbol symbol;
+  Fixed bid_price, bid_qty, ask_price, ask_qty;
+  int64_t time_ms = 0;
+};
+absl::StatusOr<std::vector<BookTicker>> ParseBookTickers(absl::string_view json);
+
 }  // namespace apollo::venue::binance
 
 #endif  // APOLLO_ENGINE_VENUE_BINANCE_MARKET_PAYLOADS_H_
