@@ -120,6 +120,21 @@ TEST(EngineMetrics, SeedPerformanceSeriesFollowTheClosedTrades) {
   EXPECT_EQ(Sample(body, "profit_factor_7d"), 0.0) << "one losing close in the window";
   EXPECT_EQ(Sample(body, "profit_factor_30d"), 35.0 / 12.0);
 
+  // An open long of 40 at 2x, last close 100, and a spread refusal.
+  const ClientOrderId id{"ap-9-E"};
+  book.Add(CandleClose{kBtc, "5m", 9 * 300'000, F("100"), F("100"), F("100"), F("100"), F("1")}, kT0 + 200 * kHour);
+  book.Add(OrderPlaced{id, kBtc, Side::kBuy, OrderType::kMarket, OrderPurpose::kEntry, F("40"), Fixed(), Fixed(), false, {}},
+           kT0 + 200 * kHour);
+  book.Add(OrderFilled{{id, TradeId{"t9"}, F("100"), F("40"), Fixed()}}, kT0 + 200 * kHour);
+  book.Add(PositionOpened{kBtc, Side::kBuy, F("40"), F("100"), Fixed(), Fixed(), F("2"), id}, kT0 + 200 * kHour);
+  book.Add(RiskRejected{kBtc, 1, RiskRule::kSpreadTooWide, "spread wider than the limit", {}}, kT0 + 200 * kHour);
+  book.Commit();
+  body = m.Render();
+  const double equity = book.state().balance.ToDouble();
+  EXPECT_NEAR(*Sample(body, "margin_ratio"), 2000 * 100 / equity, 1e-9) << body;
+  EXPECT_NEAR(*Sample(body, "leverage_used"), 4000 / equity, 1e-9);
+  EXPECT_EQ(Sample(body, "spread_rejections_total"), 1.0);
+
   // last_reconciliation_age_hr: hours since the last completed pass.
   runtime::EngineView view;
   observer.UpdateAges(view, kT0);

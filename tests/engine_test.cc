@@ -935,6 +935,38 @@ TEST_F(RiskTest, TheDynamicSpreadLimitFollowsTheEntryBarsVolatility) {
   EXPECT_EQ(Rule(), RiskRule::kApproved);
 }
 
+TEST_F(RiskTest, AnEntryWhoseMarginWouldNotFitBesideTheOpenPositionsIsRefused) {
+  cfg_.risk.max_positions = 3;
+  // An open ETH position holding 6,000 of margin (60 ETH at the last close
+  // 200 at 2x) and a resting SOL entry for 2,000 more (100 at 40, 2x).
+  const Symbol eth{"ETHUSDT"}, sol{"SOLUSDT"};
+  state_.positions[eth] = Position{eth, Side::kBuy, F("60"), F("190"), F("180"), F("220"), F("2")};
+  state_.last_bars[eth] = LastBar{0, F("200"), F("201"), F("199")};
+  Order entry;
+  entry.client_order_id = ClientOrderId{"ap-9-E"};
+  entry.symbol = sol;
+  entry.order_type = OrderType::kLimit;
+  entry.qty = F("100");
+  entry.price = F("40");
+  state_.orders[entry.client_order_id] = entry;
+  EXPECT_EQ(risk::MarginInUse(state_, F("2")), F("8000"));
+  // The BTC entry: 0.75 % risk over a 200 stop is 0.375 BTC, 7,500
+  // notional, 3,750 of margin: 117.5 % of the equity with the rest.
+  EXPECT_EQ(Rule(), RiskRule::kMarginRatioHigh);
+  const auto rejected = std::get<RiskRejected>(Decide());
+  EXPECT_EQ(rejected.values[1].name, "entry_margin");
+  EXPECT_EQ(rejected.values[1].value, F("3750"));
+  EXPECT_EQ(rejected.values[3].name, "margin_ratio_pct");
+  EXPECT_EQ(rejected.values[3].value, F("117.5"));
+  // Without the SOL entry it fits (97.5 %); beside a bigger ETH position not.
+  state_.orders.clear();
+  EXPECT_EQ(Rule(), RiskRule::kApproved);
+  state_.positions[eth].qty = F("70");  // 7,000 + 3,750
+  EXPECT_EQ(Rule(), RiskRule::kMarginRatioHigh);
+  cfg_.risk.max_margin_ratio_pct = Fixed();  // 0: off, as ledgers from before the rule read
+  EXPECT_EQ(Rule(), RiskRule::kApproved);
+}
+
 TEST_F(RiskTest, LossStreakWithinTheWindowBlocksEntriesUntilTheOldestLeavesIt) {
   cfg_.risk.cooldown_after_loss_hours = Fixed();
   for (int i = 0; i < 5; ++i) state_.loss_times_ns.push_back(kDay0Ns + i * 5 * kHourNs);  // 0 h .. 20 h

@@ -305,6 +305,7 @@ std::vector<Field> MakeFields() {
       FixedKey(KEY(risk.max_position_notional_usd), kPositive),
       FixedKey(KEY(risk.max_stop_atr), kPositive),
       Added(FixedKey(KEY(risk.margin_buffer_pct), {.ge = Fixed(), .le = Fixed::FromInt(50)}), "0"),
+      Added(FixedKey(KEY(risk.max_margin_ratio_pct), kPercentOrZero), "0"),
       FixedKey(KEY(risk.min_equity_usd), kNonNegative),
       Added(FixedKey(KEY(risk.cooldown_after_loss_hours), {.ge = Fixed(), .le = Fixed::FromInt(720)}), "0"),
       Added(IntKey(KEY(risk.max_loss_streak_24h), {.ge = 0, .le = static_cast<int>(kLossTimesKept)}), "0"),

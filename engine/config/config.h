@@ -113,6 +113,10 @@ struct RiskConfig {
   // unused: the margin the venue asks at that leverage plus the entry's fee
   // must fit the equity, or Binance refuses the order (-2019).
   Fixed margin_buffer_pct = Fixed::FromInt(2);
+  // MARGIN_RATIO_HIGH: no entry whose margin, with what the open positions
+  // and entry orders hold (risk::MarginInUse), would be above this share of
+  // the equity; 100 is what the venue allows. 0 = off (ledgers from before it).
+  Fixed max_margin_ratio_pct = Fixed::FromInt(100);
   Fixed min_equity_usd = Fixed::FromInt(100);  // EQUITY_BELOW_MINIMUM
   // Cooldowns (the seed's), each 0 = off:
   Fixed cooldown_after_loss_hours = Fixed::FromInt(4);        // COOLDOWN_AFTER_LOSS after any losing close

@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "absl/strings/str_cat.h"
+#include "engine/risk/risk.h"
 
 namespace apollo::ops {
 namespace {
@@ -50,6 +51,9 @@ EngineMetrics::EngineMetrics(Metrics* m, Alerter* alerter, Mode mode)
       daily_pnl_pct_(m->AddGauge("daily_pnl_pct", "Realised PnL of the UTC day, percent of the day's starting equity")),
       max_drawdown_pct_(m->AddGauge("max_drawdown_pct", "Peak-to-trough drawdown of equity now, percent (the circuit breaker's measure)")),
       equity_(m->AddGauge("equity_usdt", "Account equity from the fold (initial equity + realised PnL - fees + funding)")),
+      margin_ratio_(m->AddGauge("margin_ratio", "Initial margin the open positions hold (notional at the last close / leverage), percent of equity")),
+      leverage_used_(m->AddGauge("leverage_used", "Notional of the open positions at the last close over equity")),
+      spread_rejections_(m->AddCounter("spread_rejections_total", "Entries refused SPREAD_TOO_WIDE by this process")),
       funding_received_(m->AddCounter("funding_received_total", "Funding received on open positions over the ledger, USDT (the seed's name)")),
       funding_paid_(m->AddCounter("funding_paid_total", "Funding paid on open positions over the ledger, USDT (the seed's name)")),
       net_funding_(m->AddGauge("net_funding", "Funding received less paid over the ledger, USDT")),
@@ -182,6 +186,9 @@ void EngineMetrics::OnCommitted(absl::Span<const Event> events, const State& sta
   daily_pnl_pct_.Set(state.DailyPnlPct().ToDouble());
   max_drawdown_pct_.Set(state.drawdown_pct.ToDouble());
   equity_.Set(state.balance.ToDouble());
+  const double equity = state.balance.ToDouble();
+  margin_ratio_.Set(equity > 0 ? risk::PositionMargin(state).ToDouble() * 100 / equity : 0);
+  leverage_used_.Set(equity > 0 ? risk::PositionNotional(state).ToDouble() / equity : 0);
   CountUp(funding_received_, state.funding_received, funding_received_seen_);
   CountUp(funding_paid_, state.funding_paid, funding_paid_seen_);
   net_funding_.Set((state.funding_received - state.funding_paid).ToDouble());
@@ -213,6 +220,9 @@ void EngineMetrics::OnCommitted(absl::Span<const Event> events, const State& sta
   }
   for (const Event& e : events) {
     ObserveSlippage(e, state);
+    if (auto* r = std::get_if<RiskRejected>(&e.body); r != nullptr && r->rule == RiskRule::kSpreadTooWide) {
+      spread_rejections_.Inc();
+    }
     if (auto* b = std::get_if<CircuitBreakerTriggered>(&e.body)) {
       Alert("circuit_breaker", absl::StrCat(e.seq),
             absl::StrCat("Circuit breaker triggered (", EnumName(b->rule), "): ", b->reason,

@@ -58,7 +58,8 @@ class EngineMetrics : public runtime::EngineObserver {
   Mode mode_;
   Gauge &age_strategy_, &age_reconcile_, &age_watchdog_;
   Gauge &ws_connected_, &ws_age_;
-  Gauge &open_positions_, &daily_pnl_pct_, &max_drawdown_pct_, &equity_;
+  Gauge &open_positions_, &daily_pnl_pct_, &max_drawdown_pct_, &equity_, &margin_ratio_, &leverage_used_;
+  Counter& spread_rejections_;
   // Counters of the ledger's totals: the first commit adds what the ledger
   // already holds, each later one what was paid or received since.
   Counter &funding_received_, &funding_paid_;

@@ -93,7 +93,11 @@ class Checker {
              "size below the venue's minimum notional",
              {Num("qty", t_.qty), Num("notional", notional), Num("min_notional", f_.min_notional)}) ||
         Fail(notional > r.max_position_notional_usd, RiskRule::kMaxNotionalExceeded, "notional above the limit",
-             {Num("notional", notional), Num("max_position_notional_usd", r.max_position_notional_usd)})) {
+             {Num("notional", notional), Num("max_position_notional_usd", r.max_position_notional_usd)}) ||
+        Fail(MarginRatioHigh(notional), RiskRule::kMarginRatioHigh, "margin held would be above the limit",
+             {Num("margin_in_use", MarginInUse(s_, t_.leverage)), Num("entry_margin", EntryMargin(notional)),
+              Num("equity", s_.balance), Num("margin_ratio_pct", MarginRatioPct(notional)),
+              Num("max_margin_ratio_pct", r.max_margin_ratio_pct)})) {
       return *rejected_;
     }
     return RiskApproved{t_.symbol, proposal_seq_,
@@ -178,6 +182,18 @@ class Checker {
     const bool on = e.use_dynamic_spread_threshold || e.max_spread_pct.raw() > 0;
     return on && FreshBook() != nullptr && SpreadPct() > SpreadLimitPct();
   }
+  Fixed EntryMargin(Fixed notional) const {
+    return t_.leverage.raw() > 0 ? notional.Div(t_.leverage) : notional;
+  }
+  // The margin held with this entry, in percent of the equity.
+  Fixed MarginRatioPct(Fixed notional) const {
+    if (s_.balance.raw() <= 0) return Fixed::FromInt(100'000);
+    return (MarginInUse(s_, t_.leverage) + EntryMargin(notional)).Mul(kHundred).Div(s_.balance);
+  }
+  bool MarginRatioHigh(Fixed notional) const {
+    const Fixed max = cfg_.risk.max_margin_ratio_pct;
+    return max.raw() > 0 && MarginRatioPct(notional) > max;
+  }
   bool HasOpenEntry() const {
     return std::any_of(s_.orders.begin(), s_.orders.end(), [&](const auto& kv) {
       return kv.second.symbol == t_.symbol && kv.second.purpose == OrderPurpose::kEntry;
@@ -244,6 +260,41 @@ TradeProposed Size(const strategy::EntryIdea& idea, const State& state, const co
   if (idea.size_multiplier != Fixed::FromInt(1)) qty = qty.Mul(idea.size_multiplier);
   t.qty = qty.FloorTo(filters.qty_step);
   return t;
+}
+
+namespace {
+
+Fixed LastClose(const State& state, const Symbol& symbol, Fixed fallback) {
+  auto it = state.last_bars.find(symbol);
+  return it == state.last_bars.end() ? fallback : it->second.close;
+}
+
+Fixed Over(Fixed notional, Fixed leverage) { return leverage.raw() > 0 ? notional.Div(leverage) : notional; }
+
+}  // namespace
+
+Fixed PositionNotional(const State& state) {
+  Fixed notional;
+  for (const auto& [symbol, p] : state.positions) notional += p.qty.Mul(LastClose(state, symbol, p.entry_price));
+  return notional;
+}
+
+Fixed PositionMargin(const State& state) {
+  Fixed margin;
+  for (const auto& [symbol, p] : state.positions) {
+    margin += Over(p.qty.Mul(LastClose(state, symbol, p.entry_price)), p.leverage);
+  }
+  return margin;
+}
+
+Fixed MarginInUse(const State& state, Fixed entry_leverage) {
+  Fixed margin = PositionMargin(state);
+  for (const auto& [id, o] : state.orders) {
+    if (o.purpose != OrderPurpose::kEntry || o.qty <= o.filled_qty) continue;
+    const Fixed price = o.price.raw() > 0 ? o.price : LastClose(state, o.symbol, Fixed());
+    margin += Over((o.qty - o.filled_qty).Mul(price), entry_leverage);
+  }
+  return margin;
 }
 
 Verdict Evaluate(const TradeProposed& trade, uint64_t proposal_seq, Fixed atr, const State& state,

@@ -41,6 +41,15 @@ Filters FiltersFor(const State& state, const Symbol& symbol, const Filters& fall
 TradeProposed Size(const strategy::EntryIdea& idea, const State& state, const config::Config& cfg,
                    const Filters& filters, uint64_t signal_seq);
 
+// The initial margin the account holds: each open position's notional at
+// its symbol's last close over its leverage (PositionMargin), and each open
+// entry order's unfilled notional (at its limit price, or the last close)
+// over `entry_leverage`. MARGIN_RATIO_HIGH adds a new entry's margin to it.
+Fixed MarginInUse(const State& state, Fixed entry_leverage);
+Fixed PositionMargin(const State& state);
+// The open positions' notional at their last close.
+Fixed PositionNotional(const State& state);
+
 using Verdict = std::variant<RiskApproved, RiskRejected>;
 
 // The first rule the trade breaks (in the seed's order: gates, account
