@@ -3,7 +3,9 @@
 // designed bars, driven over HTTP with requests signed here (OpenSSL HMAC,
 // independently of the server's own code). Covers authentication, the
 // recvWindow, market / limit / algo order matching and its account effects
-// and user events, Binance's error codes, every injected fault, and the
+// and user events, Binance's error codes, every injected fault, several
+// symbols on one timeline (recorded ETHUSDT and SOLUSDT bars: orders,
+// positions, tickers, the book and the market stream per symbol), and the
 // `fake-binance` executable. Every wait is bounded; nothing sleeps to wait.
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -11,11 +13,15 @@
 #include <openssl/hmac.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -23,10 +29,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "engine/net/ws_client.h"
 #include "simdjson.h"
 #include "tests/support/process.h"
 #include "tools/fake_binance/bars.h"
 #include "tools/fake_binance/fake_exchange.h"
+#include "tools/fake_binance/markets.h"
 #include "tools/fake_binance/faults.h"
 #include "tools/fake_binance/server.h"
 #include "tools/fake_binance/signing.h"
@@ -131,8 +139,14 @@ class FakeBinanceTest : public ::testing::Test {
  protected:
   void SetUp() override { Start(RateLimits{}); }
 
+  // The exchange under test: BTCUSDT on the designed bars.
+  virtual std::unique_ptr<FakeExchange> MakeExchange() {
+    return std::make_unique<FakeExchange>(ExchangeConfig{}, DesignedBars(), [this] { return clock_ms_.load(); });
+  }
+
   void Start(RateLimits limits) {
-    exchange_ = std::make_unique<FakeExchange>(ExchangeConfig{}, DesignedBars(), [this] { return clock_ms_.load(); });
+    exchange_ = MakeExchange();
+    ASSERT_NE(exchange_, nullptr);
     ServerOptions options;
     options.api_key = kKey;
     options.api_secret = kSecret;
@@ -857,6 +871,436 @@ TEST_F(FakeBinanceTest, AdminStateDumpsTheExchange) {
   EXPECT_EQ(Admin("POST", "/admin/bar").status, 409);  // the recording is over
 }
 
+// ---- several symbols -------------------------------------------------------
+
+// A designed bar at one price, volume 10.
+Bar Flat(int64_t i, const char* price) {
+  const Fixed p = *Fixed::Parse(price);
+  return Bar{kStartMs + i * 300'000, p, p, p, p, Fixed::FromInt(10)};
+}
+
+Instrument Inst(const char* symbol, const char* base, const char* tick, const char* step) {
+  Instrument inst;
+  inst.symbol = symbol;
+  inst.base_asset = base;
+  inst.tick_size = *Fixed::Parse(tick);
+  inst.step_size = *Fixed::Parse(step);
+  return inst;
+}
+
+TEST(FakeBinanceMarkets, AMarketWithoutABarAtAStepKeepsItsLastBarAndSendsNothing) {
+  // AAA has every bar 0..3; BBB starts earlier (bar -1, dropped), then
+  // skips bar 1.
+  std::vector<Market> markets = {
+      {Inst("AAAUSDT", "AAA", "0.1", "0.001"), {Flat(0, "100"), Flat(1, "101"), Flat(2, "102"), Flat(3, "103")}},
+      {Inst("BBBUSDT", "BBB", "0.1", "0.001"), {Flat(-1, "49"), Flat(0, "50"), Flat(2, "52"), Flat(3, "53")}}};
+  ASSERT_TRUE(ValidateMarkets(markets).ok());
+  FakeExchange ex(ExchangeConfig{}, std::move(markets), [] { return kStartMs; });
+  EXPECT_EQ(ex.config().symbol, "AAAUSDT");
+  EXPECT_EQ(ex.Symbols(), (std::vector<std::string>{"AAAUSDT", "BBBUSDT"}));
+  EXPECT_EQ(ex.bar_count(), 4u);  // the union of open times from bar 0
+  EXPECT_EQ(ex.CurrentBar("BBBUSDT").open_time_ms, kStartMs);
+  EXPECT_EQ(ex.ClosedBars("BBBUSDT", 0, 10).size(), 1u);  // bar -1 is gone
+  std::vector<std::string> closed;
+  ex.SetBarSink([&](const std::string& symbol, const Bar& bar) {
+    closed.push_back(absl::StrCat(symbol, "@", (bar.open_time_ms - kStartMs) / 300'000));
+  });
+
+  ASSERT_TRUE(ex.AdvanceBar().ok());
+  EXPECT_EQ(closed, (std::vector<std::string>{"AAAUSDT@1"}));
+  EXPECT_EQ(ex.CurrentBar("BBBUSDT").close, *Fixed::Parse("50"));  // kept
+  ASSERT_TRUE(ex.AdvanceBar().ok());
+  EXPECT_EQ(closed, (std::vector<std::string>{"AAAUSDT@1", "AAAUSDT@2", "BBBUSDT@2"}));
+  EXPECT_EQ(ex.CurrentBar("BBBUSDT").close, *Fixed::Parse("52"));
+  EXPECT_EQ(ex.bar_index(), 2u);
+}
+
+TEST(FakeBinanceMarkets, DuplicateSymbolsAndMarketsThatNeverOverlapAreRefused) {
+  const Instrument a = Inst("AAAUSDT", "AAA", "0.1", "0.001");
+  EXPECT_FALSE(ValidateMarkets({}).ok());
+  EXPECT_FALSE(ValidateMarkets({{a, {Flat(0, "1")}}, {a, {Flat(0, "1")}}}).ok());
+  EXPECT_FALSE(ValidateMarkets({{a, {}}}).ok());
+  const absl::Status apart =
+      ValidateMarkets({{a, {Flat(0, "1"), Flat(1, "1")}}, {Inst("BBBUSDT", "BBB", "0.1", "0.001"), {Flat(5, "1")}}});
+  EXPECT_TRUE(absl::StrContains(apart.message(), "AAAUSDT's bars end")) << apart;
+}
+
+#ifdef APOLLO_SOURCE_DIR
+constexpr char kEthCsv[] = "/data/market/ethusdt_perp_5m_2023-07-03_2023-08-17.csv";
+constexpr char kSolCsv[] = "/data/market/solusdt_perp_5m_2023-07-18_2023-08-17.csv";
+constexpr int64_t kSolFirstOpenMs = 1689678900000;  // 2023-07-18 11:15 UTC: the later first bar
+constexpr int64_t kDayMs = 86'400'000;
+
+std::vector<Bar> RecordedBars(const char* file) {
+  absl::StatusOr<std::vector<Bar>> bars = ReadBarsCsv(std::string(APOLLO_SOURCE_DIR) + file);
+  EXPECT_TRUE(bars.ok()) << bars.status();
+  return bars.ok() ? *std::move(bars) : std::vector<Bar>{};
+}
+
+// ETHUSDT (tick 0.01, step 0.001) and SOLUSDT (tick 0.001, step 1) from
+// their recorded 5m klines; ETH's start three weeks earlier.
+class FakeBinanceTwoSymbolsTest : public FakeBinanceTest {
+ protected:
+  std::unique_ptr<FakeExchange> MakeExchange() override {
+    std::vector<fake_binance::Market> markets = {{Inst("ETHUSDT", "ETH", "0.01", "0.001"), RecordedBars(kEthCsv)},
+                                                 {Inst("SOLUSDT", "SOL", "0.001", "1"), RecordedBars(kSolCsv)}};
+    if (!ValidateMarkets(markets).ok()) return nullptr;
+    return std::make_unique<FakeExchange>(ExchangeConfig{}, std::move(markets), [this] { return clock_ms_.load(); });
+  }
+
+  Answer Order(const std::string& symbol, const std::string& side, const std::string& qty,
+               const std::string& client_id) {
+    return Call("POST", "/fapi/v1/order",
+                absl::StrCat("symbol=", symbol, "&side=", side, "&type=MARKET&quantity=", qty,
+                             "&newClientOrderId=", client_id, "&newOrderRespType=RESULT"));
+  }
+  Answer Limit(const std::string& symbol, const std::string& side, const std::string& qty, const std::string& price) {
+    return Call("POST", "/fapi/v1/order",
+                absl::StrCat("symbol=", symbol, "&side=", side, "&type=LIMIT&timeInForce=GTC&quantity=", qty,
+                             "&price=", price));
+  }
+  std::string Weight(const std::string& path) { return Public(path).Header("X-MBX-USED-WEIGHT-1M"); }
+};
+
+TEST_F(FakeBinanceTwoSymbolsTest, TheTimelineStartsAtTheLaterFirstBarAndAdvancesBothSymbols) {
+  EXPECT_EQ(exchange_->Symbols(), (std::vector<std::string>{"ETHUSDT", "SOLUSDT"}));
+  EXPECT_EQ(exchange_->config().symbol, "ETHUSDT");
+  EXPECT_EQ(exchange_->bar_count(), 8'639u);  // SOL's bars; ETH's earlier ones are dropped
+  EXPECT_EQ(exchange_->CurrentBar("ETHUSDT").open_time_ms, kSolFirstOpenMs);
+  EXPECT_EQ(exchange_->CurrentBar("ETHUSDT").close, *Fixed::Parse("1904.82"));
+  EXPECT_EQ(exchange_->CurrentBar("SOLUSDT").open_time_ms, kSolFirstOpenMs);
+  EXPECT_EQ(exchange_->CurrentBar("SOLUSDT").close, *Fixed::Parse("25.585"));
+  const Answer eth = Public("/fapi/v1/klines?symbol=ETHUSDT&interval=5m&startTime=0");
+  ASSERT_EQ(eth.status, 200) << eth.body;
+  EXPECT_EQ(eth.json().Size(""), 1u);
+
+  const Answer bar = Admin("POST", "/admin/bar", "count=2");
+  ASSERT_EQ(bar.status, 200) << bar.body;
+  EXPECT_EQ(bar.json().Int("/barIndex"), 2);
+  for (const char* symbol : {"ETHUSDT", "SOLUSDT"}) {
+    const Json k = Public(absl::StrCat("/fapi/v1/klines?symbol=", symbol, "&interval=5m&startTime=0")).json();
+    ASSERT_EQ(k.Size(""), 3u) << symbol;
+    EXPECT_EQ(k.Int("/2/0"), kSolFirstOpenMs + 600'000) << symbol;
+  }
+  EXPECT_EQ(Public("/fapi/v1/klines?symbol=SOLUSDT&interval=5m").json().Str("/2/4"), "25.523");  // SOL's 3rd close
+  EXPECT_EQ(Public("/fapi/v1/klines?symbol=BTCUSDT&interval=5m").json().Int("/code"), -1121);
+}
+
+TEST_F(FakeBinanceTwoSymbolsTest, AnOrderFillsAtItsOwnSymbolsCloseAndLeavesTheOtherPositionAlone) {
+  const Answer eth = Order("ETHUSDT", "BUY", "0.100", "eth-1");
+  ASSERT_EQ(eth.status, 200) << eth.body;
+  EXPECT_EQ(eth.json().Str("/symbol"), "ETHUSDT");
+  EXPECT_EQ(eth.json().Str("/avgPrice"), "1904.82");
+  EXPECT_EQ(Call("GET", "/fapi/v2/positionRisk", "symbol=SOLUSDT").json().Str("/0/positionAmt"), "0");
+
+  const Answer sol = Order("SOLUSDT", "SELL", "10", "sol-1");
+  ASSERT_EQ(sol.status, 200) << sol.body;
+  EXPECT_EQ(sol.json().Str("/avgPrice"), "25.585");
+  EXPECT_EQ(Call("GET", "/fapi/v2/positionRisk", "symbol=ETHUSDT").json().Str("/0/positionAmt"), "0.1");
+  EXPECT_EQ(Call("GET", "/fapi/v2/positionRisk", "symbol=SOLUSDT").json().Str("/0/positionAmt"), "-10");
+  // The user stream's ACCOUNT_UPDATE carries the symbol that changed.
+  const Json update(OfType(Events(), "ACCOUNT_UPDATE").back());
+  ASSERT_EQ(update.Size("/a/P"), 1u);
+  EXPECT_EQ(update.Str("/a/P/0/s"), "SOLUSDT");
+  EXPECT_EQ(update.Str("/a/P/0/pa"), "-10");
+
+  // Each symbol's filters and position: SOL trades whole coins, ETH's tick
+  // is 0.01, reduce-only looks at the order's own symbol.
+  EXPECT_EQ(Order("SOLUSDT", "BUY", "0.5", "x").json().Int("/code"), -1111);
+  EXPECT_EQ(Limit("ETHUSDT", "BUY", "0.010", "1900.005").json().Int("/code"), -1111);
+  EXPECT_EQ(Limit("SOLUSDT", "BUY", "1", "4.000").json().Int("/code"), -4164);  // 4 USDT < 5
+  EXPECT_EQ(Call("POST", "/fapi/v1/order", "symbol=SOLUSDT&side=SELL&type=MARKET&quantity=1&reduceOnly=true")
+                .json()
+                .Int("/code"),
+            -2022);  // SOL is short: a sell adds to it
+  EXPECT_EQ(Order("DOGEUSDT", "BUY", "1", "x").json().Int("/code"), -1121);
+
+  // A bar later each position is marked at its own close.
+  ASSERT_EQ(Bar1().status, 200);
+  const AccountSnapshot account = exchange_->Account();
+  ASSERT_EQ(account.positions.size(), 2u);
+  const PositionSnapshot* eth_pos = account.Find("ETHUSDT");
+  const PositionSnapshot* sol_pos = account.Find("SOLUSDT");
+  ASSERT_TRUE(eth_pos != nullptr && sol_pos != nullptr);
+  EXPECT_EQ(eth_pos->mark_price, exchange_->CurrentBar("ETHUSDT").close);
+  EXPECT_EQ(sol_pos->mark_price, exchange_->CurrentBar("SOLUSDT").close);
+  EXPECT_EQ(account.unrealized_pnl, eth_pos->unrealized_pnl + sol_pos->unrealized_pnl);
+  EXPECT_EQ(account.position.symbol, "ETHUSDT");
+}
+
+TEST_F(FakeBinanceTwoSymbolsTest, PositionRiskAndAccountListEverySymbolWithItsOwnLeverage) {
+  const Json flat = Call("GET", "/fapi/v2/positionRisk", "").json();
+  ASSERT_EQ(flat.Size(""), 2u);
+  EXPECT_EQ(flat.Str("/0/symbol"), "ETHUSDT");
+  EXPECT_EQ(flat.Str("/1/symbol"), "SOLUSDT");
+  EXPECT_EQ(Call("GET", "/fapi/v3/positionRisk", "").json().Size(""), 0u);
+  EXPECT_EQ(Call("GET", "/fapi/v2/positionRisk", "symbol=BTCUSDT").json().Int("/code"), -1121);
+
+  const Answer lev = Call("POST", "/fapi/v1/leverage", "symbol=SOLUSDT&leverage=5");
+  ASSERT_EQ(lev.status, 200) << lev.body;
+  EXPECT_EQ(lev.json().Str("/symbol"), "SOLUSDT");
+  ASSERT_EQ(Call("POST", "/fapi/v1/marginType", "symbol=SOLUSDT&marginType=ISOLATED").status, 200);
+  EXPECT_EQ(exchange_->leverage("SOLUSDT"), 5);
+  EXPECT_EQ(exchange_->leverage("ETHUSDT"), 20);
+  EXPECT_EQ(exchange_->margin_type("SOLUSDT"), "ISOLATED");
+  EXPECT_EQ(exchange_->margin_type(), "CROSSED");  // the first symbol's
+
+  ASSERT_EQ(Order("ETHUSDT", "BUY", "1.000", "e").status, 200);   // 1904.82 notional, 20x: 95.241
+  ASSERT_EQ(Order("SOLUSDT", "BUY", "100", "s").status, 200);     // 2558.5 notional, 5x: 511.7
+  const Json v2 = Call("GET", "/fapi/v2/positionRisk", "").json();
+  EXPECT_EQ(v2.Str("/0/leverage"), "20");
+  EXPECT_EQ(v2.Str("/1/leverage"), "5");
+  EXPECT_EQ(v2.Str("/1/marginType"), "isolated");
+  const Json v3 = Call("GET", "/fapi/v3/positionRisk", "").json();
+  ASSERT_EQ(v3.Size(""), 2u);
+  EXPECT_EQ(v3.Str("/0/initialMargin"), "95.241");
+  EXPECT_EQ(v3.Str("/1/initialMargin"), "511.7");
+  const Json acct = Call("GET", "/fapi/v2/account", "").json();
+  ASSERT_EQ(acct.Size("/positions"), 2u);
+  EXPECT_EQ(acct.Str("/positions/1/symbol"), "SOLUSDT");
+  EXPECT_EQ(acct.Str("/positions/1/positionAmt"), "100");
+  EXPECT_EQ(acct.Str("/totalPositionInitialMargin"), "606.941");  // cross: both symbols
+  EXPECT_EQ(Call("GET", "/fapi/v3/account", "").json().Size("/positions"), 2u);
+  // Changing SOL's margin type now is refused for SOL's position alone.
+  EXPECT_EQ(Call("POST", "/fapi/v1/marginType", "symbol=SOLUSDT&marginType=CROSSED").json().Int("/code"), -4048);
+}
+
+TEST_F(FakeBinanceTwoSymbolsTest, OpenOrdersAndTradesAreKeptPerSymbol) {
+  ASSERT_EQ(Limit("ETHUSDT", "BUY", "0.010", "1800.00").status, 200);
+  const Answer sol_limit = Limit("SOLUSDT", "BUY", "1", "20.000");
+  ASSERT_EQ(sol_limit.status, 200) << sol_limit.body;
+  const Answer all = Call("GET", "/fapi/v1/openOrders", "");
+  EXPECT_EQ(all.json().Size(""), 2u);
+  EXPECT_EQ(all.Header("X-MBX-USED-WEIGHT-1M"), "40");
+  const Json sol = Call("GET", "/fapi/v1/openOrders", "symbol=SOLUSDT").json();
+  ASSERT_EQ(sol.Size(""), 1u);
+  EXPECT_EQ(sol.Str("/0/symbol"), "SOLUSDT");
+  // An order is found under its own symbol only.
+  const std::string sol_id = absl::StrCat(sol_limit.json().Int("/orderId"));
+  EXPECT_EQ(Call("GET", "/fapi/v1/order", "symbol=ETHUSDT&orderId=" + sol_id).json().Int("/code"), -2013);
+  EXPECT_EQ(Call("GET", "/fapi/v1/order", "symbol=SOLUSDT&orderId=" + sol_id).json().Str("/status"), "NEW");
+
+  ASSERT_EQ(Call("POST", "/fapi/v1/algoOrder",
+                 "algoType=CONDITIONAL&symbol=SOLUSDT&side=SELL&type=STOP_MARKET&triggerPrice=20.000&quantity=1")
+                .status,
+            200);
+  EXPECT_EQ(Call("GET", "/fapi/v1/openAlgoOrders", "").json().Size(""), 1u);
+  EXPECT_EQ(Call("GET", "/fapi/v1/openAlgoOrders", "symbol=ETHUSDT").json().Size(""), 0u);
+  EXPECT_EQ(Admin("POST", "/admin/fault", "kind=cancel_algo&type=STOP_MARKET&symbol=ETHUSDT").status, 409);
+  EXPECT_EQ(Admin("POST", "/admin/fault", "kind=cancel_algo&type=STOP_MARKET&symbol=SOLUSDT").status, 200);
+
+  ASSERT_EQ(Order("ETHUSDT", "BUY", "0.010", "t-eth").status, 200);
+  ASSERT_EQ(Order("SOLUSDT", "BUY", "2", "t-sol").status, 200);
+  const Json trades = Call("GET", "/fapi/v1/userTrades", "symbol=SOLUSDT").json();
+  ASSERT_EQ(trades.Size(""), 1u);
+  EXPECT_EQ(trades.Str("/0/symbol"), "SOLUSDT");
+  EXPECT_EQ(trades.Str("/0/qty"), "2");
+
+  // Funding is settled per symbol, on that symbol's position.
+  Events();
+  const Fixed paid = exchange_->SettleFunding("SOLUSDT", *Fixed::Parse("0.001"));
+  EXPECT_EQ(paid, -*Fixed::Parse("0.05117"));  // 2 x 25.585 x 0.1 %
+  const Json funding(OfType(Events(), "ACCOUNT_UPDATE").back());
+  EXPECT_EQ(funding.Str("/a/m"), "FUNDING_FEE");
+  EXPECT_EQ(funding.Str("/a/P/0/s"), "SOLUSDT");
+  ASSERT_TRUE(exchange_->ClosePositionByHand("SOLUSDT").ok());
+  EXPECT_TRUE(exchange_->Account().Find("SOLUSDT")->position.qty.is_zero());
+  EXPECT_FALSE(exchange_->Account().Find("ETHUSDT")->position.qty.is_zero());
+}
+
+TEST_F(FakeBinanceTwoSymbolsTest, ExchangeInfoListsBothSymbolsWithTheirFilters) {
+  const Json j = Public("/fapi/v1/exchangeInfo").json();
+  ASSERT_EQ(j.Size("/symbols"), 2u);
+  EXPECT_EQ(j.Str("/symbols/0/symbol"), "ETHUSDT");
+  EXPECT_EQ(j.Str("/symbols/0/baseAsset"), "ETH");
+  EXPECT_EQ(j.Str("/symbols/0/filters/0/tickSize"), "0.01");
+  EXPECT_EQ(j.Str("/symbols/0/filters/1/stepSize"), "0.001");
+  EXPECT_EQ(j.Str("/symbols/1/symbol"), "SOLUSDT");
+  EXPECT_EQ(j.Str("/symbols/1/baseAsset"), "SOL");
+  EXPECT_EQ(j.Str("/symbols/1/filters/0/tickSize"), "0.001");
+  EXPECT_EQ(j.Str("/symbols/1/filters/1/stepSize"), "1");
+  EXPECT_EQ(j.Int("/symbols/1/pricePrecision"), 3);
+  EXPECT_EQ(j.Int("/symbols/1/quantityPrecision"), 0);
+  EXPECT_EQ(j.Str("/assets/2/asset"), "SOL");
+}
+
+TEST_F(FakeBinanceTwoSymbolsTest, Ticker24hSummarisesTheLastDayOfEachSymbolsBars) {
+  constexpr int kSteps = 300;  // past one day (288 bars) of the shared timeline
+  ASSERT_EQ(Admin("POST", "/admin/bar", absl::StrCat("count=", kSteps)).status, 200);
+  const Answer a = Public("/fapi/v1/ticker/24hr?symbol=SOLUSDT");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.Header("X-MBX-USED-WEIGHT-1M"), "1");
+
+  // The same day computed here from the file: the 288 bars opening less
+  // than 24 h before the current one, and the current one.
+  const std::vector<Bar> bars = RecordedBars(kSolCsv);
+  const Bar& current = bars[kSteps];
+  ASSERT_EQ(current.open_time_ms, kSolFirstOpenMs + kSteps * 300'000);
+  Fixed volume, quote_volume, high = current.high, low = current.low;
+  std::vector<Bar> day;
+  for (const Bar& b : bars) {
+    if (b.open_time_ms <= current.open_time_ms - kDayMs || b.open_time_ms > current.open_time_ms) continue;
+    day.push_back(b);
+    volume += b.volume;
+    quote_volume += b.volume.Mul(b.close);
+    high = std::max(high, b.high);
+    low = std::min(low, b.low);
+  }
+  ASSERT_EQ(day.size(), 288u);
+  const Json t = a.json();
+  EXPECT_EQ(t.Str("/symbol"), "SOLUSDT");
+  EXPECT_EQ(t.Str("/volume"), volume.ToString());
+  EXPECT_EQ(t.Str("/quoteVolume"), quote_volume.ToString());
+  EXPECT_EQ(t.Str("/openPrice"), day.front().open.ToString());
+  EXPECT_EQ(t.Str("/lastPrice"), current.close.ToString());
+  EXPECT_EQ(t.Str("/highPrice"), high.ToString());
+  EXPECT_EQ(t.Str("/lowPrice"), low.ToString());
+  EXPECT_EQ(t.Str("/priceChange"), (current.close - day.front().open).ToString());
+  EXPECT_EQ(t.Int("/openTime"), day.front().open_time_ms);
+  EXPECT_EQ(t.Int("/closeTime"), current.open_time_ms + 300'000 - 1);
+  double pct = 0, avg = 0;
+  ASSERT_TRUE(absl::SimpleAtod(t.Str("/priceChangePercent"), &pct));
+  ASSERT_TRUE(absl::SimpleAtod(t.Str("/weightedAvgPrice"), &avg));
+  const double open = day.front().open.ToDouble(), last = current.close.ToDouble();
+  EXPECT_NEAR(pct, (last - open) / open * 100, 0.001);
+  EXPECT_NEAR(avg, quote_volume.ToDouble() / volume.ToDouble(), 1e-6);
+  for (const char* field : {"/lastQty", "/firstId", "/lastId", "/count"}) EXPECT_NE(t.Str(field), "<missing>");
+
+  const Answer all = Public("/fapi/v1/ticker/24hr");
+  ASSERT_EQ(all.json().Size(""), 2u);
+  EXPECT_EQ(all.json().Str("/0/symbol"), "ETHUSDT");
+  EXPECT_EQ(all.json().Str("/1/quoteVolume"), quote_volume.ToString());
+  EXPECT_EQ(all.Header("X-MBX-USED-WEIGHT-1M"), "41");  // 40 without a symbol
+  EXPECT_EQ(Public("/fapi/v1/ticker/24hr?symbol=BTCUSDT").json().Int("/code"), -1121);
+}
+
+TEST_F(FakeBinanceTwoSymbolsTest, PremiumIndexReportsEachSymbolsFundingRate) {
+  EXPECT_EQ(Public("/fapi/v1/premiumIndex?symbol=SOLUSDT").json().Str("/lastFundingRate"), "0.0001");  // default
+  const Answer set = Admin("POST", "/admin/market", "symbol=SOLUSDT&funding_rate=-0.0005");
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(set.json().Str("/premiumIndex/lastFundingRate"), "-0.0005");
+  ASSERT_TRUE(exchange_->SetFundingRate("ETHUSDT", *Fixed::Parse("0.0003")).ok());
+
+  const Answer sol = Public("/fapi/v1/premiumIndex?symbol=SOLUSDT");
+  ASSERT_EQ(sol.status, 200) << sol.body;
+  EXPECT_EQ(sol.Header("X-MBX-USED-WEIGHT-1M"), "2");  // 1 each
+  const Json j = sol.json();
+  EXPECT_EQ(j.Str("/symbol"), "SOLUSDT");
+  EXPECT_EQ(j.Str("/markPrice"), "25.585");
+  EXPECT_EQ(j.Str("/indexPrice"), "25.585");
+  EXPECT_EQ(j.Str("/lastFundingRate"), "-0.0005");
+  EXPECT_EQ(j.Str("/interestRate"), "0.00010000");
+  const int64_t period = 8 * 3'600'000;
+  EXPECT_EQ(j.Int("/nextFundingTime"), (clock_ms_.load() / period + 1) * period);
+  EXPECT_EQ(j.Int("/time"), clock_ms_.load());
+
+  const Answer all = Public("/fapi/v1/premiumIndex");
+  ASSERT_EQ(all.json().Size(""), 2u);
+  EXPECT_EQ(all.json().Str("/0/lastFundingRate"), "0.0003");
+  EXPECT_EQ(all.json().Str("/1/lastFundingRate"), "-0.0005");
+  EXPECT_EQ(all.Header("X-MBX-USED-WEIGHT-1M"), "12");  // 10 without a symbol
+  EXPECT_EQ(Admin("POST", "/admin/market", "symbol=BTCUSDT&funding_rate=0.1").status, 400);
+  EXPECT_EQ(Admin("POST", "/admin/market", "symbol=SOLUSDT&funding_rate=lots").status, 400);
+  EXPECT_EQ(Public("/fapi/v1/premiumIndex?symbol=SOLUSDT").json().Str("/lastFundingRate"), "-0.0005");
+}
+
+TEST_F(FakeBinanceTwoSymbolsTest, BookTickerStraddlesTheCloseAndWidensWithTheSpread) {
+  const Answer tight = Public("/fapi/v1/ticker/bookTicker?symbol=ETHUSDT");
+  ASSERT_EQ(tight.status, 200) << tight.body;
+  EXPECT_EQ(tight.Header("X-MBX-USED-WEIGHT-1M"), "2");
+  EXPECT_EQ(tight.json().Str("/bidPrice"), "1904.82");  // the close, on the tick grid
+  EXPECT_EQ(tight.json().Str("/askPrice"), "1904.83");  // one tick above
+  EXPECT_EQ(tight.json().Str("/bidQty"), "10");
+
+  ASSERT_EQ(Admin("POST", "/admin/market", "symbol=ETHUSDT&spread=0.002").status, 200);
+  const Json wide = Public("/fapi/v1/ticker/bookTicker?symbol=ETHUSDT").json();
+  const Fixed bid = *Fixed::Parse(wide.Str("/bidPrice")), ask = *Fixed::Parse(wide.Str("/askPrice"));
+  const Fixed close = *Fixed::Parse("1904.82"), tick = *Fixed::Parse("0.01");
+  EXPECT_LE(bid, close);
+  EXPECT_GE(ask, close);
+  EXPECT_EQ(bid.raw() % tick.raw(), 0);
+  EXPECT_EQ(ask.raw() % tick.raw(), 0);
+  const Fixed width = close.Mul(*Fixed::Parse("0.002"));  // 3.80964
+  EXPECT_LE((ask - bid - width).Abs(), tick + tick) << bid.ToString() << " " << ask.ToString();
+
+  const Answer all = Public("/fapi/v1/ticker/bookTicker");
+  ASSERT_EQ(all.json().Size(""), 2u);
+  EXPECT_EQ(all.json().Str("/1/bidPrice"), "25.585");  // SOL untouched
+  EXPECT_EQ(all.json().Str("/1/askPrice"), "25.586");
+  EXPECT_EQ(all.Header("X-MBX-USED-WEIGHT-1M"), "9");  // 2 + 2 + 5 without a symbol
+  EXPECT_EQ(Admin("POST", "/admin/market", "symbol=ETHUSDT&spread=1.5").status, 400);
+  EXPECT_EQ(Public("/fapi/v1/ticker/bookTicker?symbol=XRPUSDT").json().Int("/code"), -1121);
+}
+
+// Stream messages, collected on the client's thread.
+class Inbox {
+ public:
+  void Push(std::string_view text) {
+    std::lock_guard<std::mutex> lock(mu_);
+    messages_.emplace_back(text);
+    cv_.notify_all();
+  }
+  // Every message so far once there are at least n (bounded wait).
+  std::vector<std::string> WaitFor(size_t n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(10), [&] { return messages_.size() >= n; });
+    return messages_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::string> messages_;
+};
+
+TEST_F(FakeBinanceTwoSymbolsTest, TheStreamSendsEachSymbolsBookMarkPriceAndKlinePerBar) {
+  ASSERT_TRUE(server_->StartWs(0).ok());
+  Inbox inbox;
+  net::WsClientOptions o;
+  o.url = absl::StrCat("ws://127.0.0.1:", server_->ws_port(),
+                       "/stream?streams=ethusdt@kline_5m/ethusdt@markPrice/ethusdt@bookTicker/solusdt@kline_5m/"
+                       "solusdt@markPrice/solusdt@bookTicker");
+  o.ping_interval_ms = 0;
+  o.on_message = [&](std::string_view text) { inbox.Push(text); };
+  net::WsClient client(std::move(o));
+  ASSERT_TRUE(client.Start().ok());
+  ASSERT_TRUE(server_->WaitForWsClients("/stream", 1, 10'000));
+  ASSERT_TRUE(exchange_->SetFundingRate("SOLUSDT", *Fixed::Parse("0.0002")).ok());
+  ASSERT_TRUE(exchange_->SetSpread("SOLUSDT", *Fixed::Parse("0.002")).ok());
+
+  ASSERT_EQ(Bar1().status, 200);
+  const std::vector<std::string> got = inbox.WaitFor(6);
+  ASSERT_EQ(got.size(), 6u);
+  const std::vector<std::string> streams = {"ethusdt@bookTicker", "ethusdt@markPrice", "ethusdt@kline_5m",
+                                            "solusdt@bookTicker", "solusdt@markPrice", "solusdt@kline_5m"};
+  for (size_t i = 0; i < 6; ++i) EXPECT_EQ(Json(got[i]).Str("/stream"), streams[i]) << got[i];
+  EXPECT_EQ(Json(got[2]).Str("/data/s"), "ETHUSDT");
+  EXPECT_EQ(Json(got[2]).Int("/data/k/t"), kSolFirstOpenMs + 300'000);
+  EXPECT_EQ(Json(got[2]).Str("/data/k/c"), exchange_->CurrentBar("ETHUSDT").close.ToString());
+  // The book as GET /fapi/v1/ticker/bookTicker gives it: SOL's 0.2 % wide.
+  auto sol_book = exchange_->BookTicker("SOLUSDT");
+  ASSERT_TRUE(sol_book.ok());
+  EXPECT_EQ(Json(got[3]).Str("/data/e"), "bookTicker");
+  EXPECT_EQ(Json(got[3]).Str("/data/b"), sol_book->bid_price.ToString());
+  EXPECT_EQ(Json(got[3]).Str("/data/a"), sol_book->ask_price.ToString());
+  EXPECT_GT(sol_book->ask_price - sol_book->bid_price, *Fixed::Parse("0.04"));
+  EXPECT_EQ(Json(got[4]).Str("/data/r"), "0.0002");
+  EXPECT_EQ(Json(got[5]).Str("/data/s"), "SOLUSDT");
+  EXPECT_EQ(Json(got[5]).Str("/data/k/s"), "SOLUSDT");
+  EXPECT_EQ(Json(got[5]).Str("/data/k/c"), "25.536");
+  EXPECT_EQ(Json(got[5]).Str("/data/k/x"), "true");
+
+  // The kline drill, for one symbol: its book, mark price and kline again.
+  ASSERT_EQ(Admin("POST", "/admin/ws", "kind=kline&back=1&symbol=SOLUSDT").status, 200);
+  const std::vector<std::string> again = inbox.WaitFor(9);
+  ASSERT_EQ(again.size(), 9u);
+  EXPECT_EQ(Json(again[8]).Str("/stream"), "solusdt@kline_5m");
+  EXPECT_EQ(Json(again[8]).Int("/data/k/t"), kSolFirstOpenMs);
+  EXPECT_EQ(Admin("POST", "/admin/ws", "kind=kline&symbol=XRPUSDT").status, 400);
+  client.Stop();
+}
+#endif  // APOLLO_SOURCE_DIR
+
 // ---- data and executable ---------------------------------------------------
 
 #ifdef APOLLO_SOURCE_DIR
@@ -909,7 +1353,73 @@ TEST(FakeBinanceCli, BadInputIsAOneLineErrorAndNonZeroExit) {
   ASSERT_TRUE(missing.ok());
   EXPECT_FALSE((*missing)->Wait(std::chrono::seconds(30)).Exited(0));
 }
-#endif
+
+#ifdef APOLLO_SOURCE_DIR
+TEST(FakeBinanceCli, TwoDataFilesServeTwoSymbolsFromTheStartBarOfTheSharedTimeline) {
+  const std::string dir = APOLLO_SOURCE_DIR;
+  auto p = testing::Process::Spawn({FAKE_BINANCE_BIN, "--port", "0", "--api-key", kKey, "--secret", kSecret,
+                                    "--data", dir + kEthCsv, "--symbol", "ETHUSDT", "--tick-size", "0.01",
+                                    "--data", dir + kSolCsv, "--symbol", "SOLUSDT", "--tick-size", "0.001",
+                                    "--step-size", "0.001", "--step-size", "1", "--start-bar", "10"});
+  ASSERT_TRUE(p.ok()) << p.status();
+  const std::optional<std::string> line =
+      (*p)->ReadLineStartingWith("fake-binance listening on 127.0.0.1:", std::chrono::seconds(30));
+  ASSERT_TRUE(line.has_value()) << (*p)->err();
+  int port = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(line->substr(line->rfind(':') + 1), &port)) << *line;
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(std::chrono::seconds(10));
+  auto info = client.Get("/fapi/v1/exchangeInfo");
+  ASSERT_TRUE(info);
+  const Json j(info->body);
+  ASSERT_EQ(j.Size("/symbols"), 2u);
+  EXPECT_EQ(j.Str("/symbols/0/symbol"), "ETHUSDT");
+  EXPECT_EQ(j.Str("/symbols/0/filters/0/tickSize"), "0.01");
+  EXPECT_EQ(j.Str("/symbols/1/symbol"), "SOLUSDT");
+  EXPECT_EQ(j.Str("/symbols/1/filters/0/tickSize"), "0.001");
+  EXPECT_EQ(j.Str("/symbols/1/filters/1/stepSize"), "1");
+  for (const char* symbol : {"ETHUSDT", "SOLUSDT"}) {
+    auto k = client.Get(absl::StrCat("/fapi/v1/klines?symbol=", symbol, "&interval=5m&limit=1500"));
+    ASSERT_TRUE(k);
+    EXPECT_EQ(Json(k->body).Size(""), 1u) << k->body;
+    EXPECT_EQ(Json(k->body).Int("/0/0"), kSolFirstOpenMs + 10 * 300'000) << symbol;
+  }
+  auto tickers = client.Get("/fapi/v1/ticker/bookTicker");
+  ASSERT_TRUE(tickers);
+  EXPECT_EQ(Json(tickers->body).Size(""), 2u);
+  ASSERT_TRUE((*p)->Signal(SIGTERM));
+  const testing::ExitStatus st = (*p)->Wait(std::chrono::seconds(30));
+  EXPECT_TRUE(st.Exited(0)) << st << "\n" << (*p)->err();
+}
+
+TEST(FakeBinanceCli, DataAndSymbolsThatDoNotPairAreOneLineAndExit2) {
+  const std::string eth = std::string(APOLLO_SOURCE_DIR) + kEthCsv, sol = std::string(APOLLO_SOURCE_DIR) + kSolCsv;
+  const std::vector<std::string> base = {FAKE_BINANCE_BIN, "--api-key", "k", "--secret", "s", "--data", eth,
+                                         "--data", sol};
+  struct Case {
+    std::vector<std::string> extra;
+    std::string err;
+  };
+  const std::vector<Case> cases = {
+      {{"--symbol", "ETHUSDT"},
+       "fake-binance: 2 --data file(s) need as many --symbol values, paired in order; got 1\n"},
+      {{"--symbol", "ETHUSDT", "--symbol", "SOLUSDT", "--tick-size", "0.01", "--tick-size", "0.1", "--tick-size",
+        "1"},
+       "fake-binance: --tick-size: expected one value or one per --data (2), got 3\n"},
+      {{"--symbol", "ETHUSDT", "--symbol", "ETHUSDT"}, "fake-binance: symbol ETHUSDT given twice\n"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> argv = base;
+    argv.insert(argv.end(), c.extra.begin(), c.extra.end());
+    auto p = testing::Process::Spawn(argv);
+    ASSERT_TRUE(p.ok()) << p.status();
+    const testing::ExitStatus st = (*p)->Wait(std::chrono::seconds(60));
+    EXPECT_TRUE(st.Exited(2)) << st << " " << c.err;
+    EXPECT_EQ((*p)->err(), c.err);
+  }
+}
+#endif  // APOLLO_SOURCE_DIR
+#endif  // FAKE_BINANCE_BIN
 
 }  // namespace
 }  // namespace apollo::fake_binance

@@ -1,8 +1,10 @@
-// The fake USDⓈ-M account and matching engine (see fake_exchange.h).
+// The fake USDⓈ-M account and matching engine: orders, matching, the account
+// and the user events (see fake_exchange.h; the market side, bars, funding
+// and the book, is in fake_exchange_market.cc).
 #include "tools/fake_binance/fake_exchange.h"
 
 #include <algorithm>
-#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <utility>
 
@@ -121,113 +123,141 @@ absl::string_view AlgoStatusName(AlgoStatus s) {
   return "?";
 }
 
-int64_t SystemClockMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+Instrument InstrumentOf(const ExchangeConfig& c) {
+  return Instrument{c.symbol, c.base_asset, c.tick_size, c.step_size, c.max_qty, c.min_notional, c.maint_margin_rate};
 }
+
+const PositionSnapshot* AccountSnapshot::Find(absl::string_view symbol) const {
+  for (const PositionSnapshot& p : positions) {
+    if (p.position.symbol == symbol) return &p;
+  }
+  return nullptr;
+}
+
+namespace {
+
+// `config` with the first market's instrument in its instrument fields.
+ExchangeConfig WithFirstInstrument(ExchangeConfig config, const std::vector<Market>& markets) {
+  if (markets.empty()) return config;  // the constructor stops on it
+  const Instrument& first = markets.front().instrument;
+  config.symbol = first.symbol;
+  config.base_asset = first.base_asset;
+  config.tick_size = first.tick_size;
+  config.step_size = first.step_size;
+  config.max_qty = first.max_qty;
+  config.min_notional = first.min_notional;
+  config.maint_margin_rate = first.maint_margin_rate;
+  return config;
+}
+
+}  // namespace
 
 FakeExchange::FakeExchange(ExchangeConfig config, std::vector<Bar> bars, Clock clock)
-    : config_(std::move(config)), bars_(std::move(bars)), clock_(std::move(clock)), wallet_(config_.start_balance),
-      leverage_(config_.leverage), margin_type_(config_.margin_type), dual_side_(config_.dual_side_position) {
-  if (bars_.empty()) std::abort();  // a precondition; ReadBarsCsv never returns an empty feed
-  position_.symbol = config_.symbol;
-}
+    : FakeExchange(config, std::vector<Market>{Market{InstrumentOf(config), std::move(bars)}}, std::move(clock)) {}
 
-// ---- clock and bars --------------------------------------------------------
-
-int64_t FakeExchange::NowMs() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return NowLocked();
-}
-
-void FakeExchange::SetClockSkewMs(int64_t skew_ms) {
-  std::lock_guard<std::mutex> lock(mu_);
-  skew_ms_ = skew_ms;
-}
-
-int64_t FakeExchange::clock_skew_ms() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return skew_ms_;
-}
-
-Bar FakeExchange::CurrentBar() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return Current();
-}
-
-size_t FakeExchange::bar_index() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return bar_index_;
-}
-
-absl::StatusOr<Bar> FakeExchange::AdvanceBar() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (bar_index_ + 1 >= bars_.size()) {
-    return absl::OutOfRangeError(absl::StrCat("no more bars: the recording ends at bar ", bar_index_));
+FakeExchange::FakeExchange(ExchangeConfig config, std::vector<Market> markets, Clock clock)
+    : config_(WithFirstInstrument(std::move(config), markets)), clock_(std::move(clock)),
+      wallet_(config_.start_balance), dual_side_(config_.dual_side_position) {
+  // Preconditions: main.cc and the tests check their markets first.
+  absl::Status valid = ValidateMarkets(markets);
+  if (valid.ok()) valid = StartMarketsAt(&markets, 0);
+  if (!valid.ok()) {
+    std::fprintf(stderr, "FakeExchange: %s\n", std::string(valid.message()).c_str());
+    std::abort();
   }
-  ++bar_index_;
-  RunBar(Current());
-  if (bar_sink_) bar_sink_(Current());
-  return Current();
+  timeline_ = SharedTimeline(markets);
+  markets_.reserve(markets.size());
+  for (Market& market : markets) {
+    MarketState m;
+    m.inst = std::move(market.instrument);
+    m.bars = std::move(market.bars);
+    m.position.symbol = m.inst.symbol;
+    m.leverage = config_.leverage;
+    m.margin_type = config_.margin_type;
+    markets_.push_back(std::move(m));
+  }
 }
 
-void FakeExchange::RunBar(const Bar& bar) {
-  // 1. Remainders of partially filled market orders, at the open.
-  for (auto& [id, order] : orders_) {
-    if (!order.IsOpen() || order.deferred_qty.is_zero()) continue;
-    const Fixed qty = order.deferred_qty;
-    order.deferred_qty = Fixed();
-    Fill(order, qty, bar.open, /*maker=*/false);
+// ---- markets ---------------------------------------------------------------
+
+const FakeExchange::MarketState* FakeExchange::FindMarket(absl::string_view symbol) const {
+  for (const MarketState& m : markets_) {
+    if (m.inst.symbol == symbol) return &m;
   }
-  // 2. Algo orders: every stop before any take-profit (the pessimistic
-  // reading of a bar that touched both).
-  for (AlgoType pass : {AlgoType::kStopMarket, AlgoType::kTakeProfitMarket}) {
-    for (auto& [id, algo] : algos_) {
-      if (algo.status != AlgoStatus::kNew || algo.type != pass) continue;
-      const bool hit = TriggersOnFall(algo) ? bar.low <= algo.trigger_price : bar.high >= algo.trigger_price;
-      if (hit) TriggerAlgo(algo, bar);
-    }
+  return nullptr;
+}
+
+FakeExchange::MarketState* FakeExchange::FindMarket(absl::string_view symbol) {
+  return const_cast<MarketState*>(std::as_const(*this).FindMarket(symbol));
+}
+
+const FakeExchange::MarketState& FakeExchange::MarketOrDie(absl::string_view symbol) const {
+  const MarketState* m = FindMarket(symbol);
+  if (m == nullptr) {
+    std::fprintf(stderr, "FakeExchange: no market %s\n", std::string(symbol).c_str());
+    std::abort();
   }
-  // 3. Resting limit orders the bar's range reached, at their price.
-  for (auto& [id, order] : orders_) {
-    if (!order.IsOpen() || order.type != OrderType::kLimit) continue;
-    const bool hit = order.side == Side::kBuy ? bar.low <= order.price : bar.high >= order.price;
-    if (hit) Fill(order, order.orig_qty - order.executed_qty, order.price, /*maker=*/true);
-  }
+  return *m;
+}
+
+FakeExchange::MarketState& FakeExchange::MarketOrDie(absl::string_view symbol) {
+  return const_cast<MarketState&>(std::as_const(*this).MarketOrDie(symbol));
+}
+
+ApiResult<const FakeExchange::MarketState*> FakeExchange::MarketFor(const Params& p) const {
+  std::optional<absl::string_view> symbol = Get(p, "symbol");
+  if (!symbol) return Missing("symbol");
+  const MarketState* m = FindMarket(*symbol);
+  if (m == nullptr) return Error(kBadSymbol);
+  return m;
+}
+
+ApiResult<FakeExchange::MarketState*> FakeExchange::MarketFor(const Params& p) {
+  ApiResult<const MarketState*> m = std::as_const(*this).MarketFor(p);
+  if (!m.ok()) return m.error();
+  return const_cast<MarketState*>(*m);
+}
+
+std::optional<ApiError> FakeExchange::CheckSymbol(const Params& p) const {
+  if (!Get(p, "symbol")) return std::nullopt;
+  ApiResult<const MarketState*> m = MarketFor(p);
+  if (!m.ok()) return m.error();
+  return std::nullopt;
+}
+
+bool FakeExchange::Selected(const Params& p, absl::string_view symbol) {
+  std::optional<absl::string_view> wanted = Get(p, "symbol");
+  return !wanted || *wanted == symbol;
 }
 
 // ---- checks ----------------------------------------------------------------
 
-std::optional<ApiError> FakeExchange::CheckSymbol(const Params& p, bool required) const {
-  std::optional<absl::string_view> symbol = Get(p, "symbol");
-  if (!symbol) return required ? std::optional<ApiError>(Missing("symbol")) : std::nullopt;
-  if (*symbol != config_.symbol) return Error(kBadSymbol);
-  return std::nullopt;
-}
-
 ApiResult<int64_t> FakeExchange::ChangeLeverage(const Params& p) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (auto e = CheckSymbol(p, true)) return *e;
+  ApiResult<MarketState*> m = MarketFor(p);
+  if (!m.ok()) return m.error();
   std::optional<absl::string_view> text = Get(p, "leverage");
   if (!text) return Missing("leverage");
   int64_t leverage = 0;
   if (!absl::SimpleAtoi(*text, &leverage) || leverage < 1 || leverage > 125) {
     return Error(kInvalidLeverage, absl::StrCat("Leverage ", *text, " is not valid"));
   }
-  leverage_ = leverage;
-  return leverage_;
+  (*m)->leverage = leverage;
+  return leverage;
 }
 
 std::optional<ApiError> FakeExchange::ChangeMarginType(const Params& p) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (auto e = CheckSymbol(p, true)) return *e;
+  ApiResult<MarketState*> m = MarketFor(p);
+  if (!m.ok()) return m.error();
   std::optional<absl::string_view> type = Get(p, "marginType");
   if (!type) return Missing("marginType");
   if (*type != "ISOLATED" && *type != "CROSSED") return Missing("marginType");
-  if (*type == margin_type_) return Error(kNoNeedToChangeMarginType);
-  if (!position_.qty.is_zero()) return Error(kMarginTypePosition);
-  if (OpenOrderCount() > 0) return Error(kMarginTypeOpenOrders);
-  margin_type_ = std::string(*type);
+  MarketState& market = **m;
+  if (*type == market.margin_type) return Error(kNoNeedToChangeMarginType);
+  if (!market.position.qty.is_zero()) return Error(kMarginTypePosition);
+  if (OpenOrderCount(market.inst.symbol) > 0) return Error(kMarginTypeOpenOrders);
+  market.margin_type = std::string(*type);
   return std::nullopt;
 }
 
@@ -242,57 +272,73 @@ std::optional<ApiError> FakeExchange::ChangeDualSidePosition(const Params& p) {
   if (!text || (*text != "true" && *text != "false")) return Missing("dualSidePosition");
   const bool dual = *text == "true";
   if (dual == dual_side_) return Error(kNoNeedToChangePositionSide);
-  if (!position_.qty.is_zero()) return Error(kPositionSidePosition);
+  const bool any_position =
+      std::any_of(markets_.begin(), markets_.end(), [](const MarketState& m) { return !m.position.qty.is_zero(); });
+  if (any_position) return Error(kPositionSidePosition);
   if (OpenOrderCount() > 0 || OpenAlgoCount() > 0) return Error(kPositionSideOpenOrders);
   dual_side_ = dual;
   return std::nullopt;
 }
 
-int64_t FakeExchange::leverage() const {
+int64_t FakeExchange::leverage() const { return leverage(config_.symbol); }
+
+int64_t FakeExchange::leverage(absl::string_view symbol) const {
   std::lock_guard<std::mutex> lock(mu_);
-  return leverage_;
+  return MarketOrDie(symbol).leverage;
 }
 
-std::string FakeExchange::margin_type() const {
+std::string FakeExchange::margin_type() const { return margin_type(config_.symbol); }
+
+std::string FakeExchange::margin_type(absl::string_view symbol) const {
   std::lock_guard<std::mutex> lock(mu_);
-  return margin_type_;
+  return MarketOrDie(symbol).margin_type;
 }
 
-Fixed FakeExchange::Reducible(Side side) const {
-  if (position_.qty.is_zero()) return Fixed();
-  const bool long_pos = position_.qty.raw() > 0;
-  return (side == Side::kSell) == long_pos ? position_.qty.Abs() : Fixed();
+Fixed FakeExchange::Reducible(const MarketState& m, Side side) {
+  const Fixed qty = m.position.qty;
+  if (qty.is_zero()) return Fixed();
+  return (side == Side::kSell) == (qty.raw() > 0) ? qty.Abs() : Fixed();
 }
 
 AccountSnapshot FakeExchange::AccountLocked() const {
   AccountSnapshot a;
-  const Fixed lev = Fixed::FromInt(leverage_);
-  a.mark_price = Current().close;
-  a.position = position_;
-  a.leverage = leverage_;
   a.wallet_balance = wallet_;
-  a.unrealized_pnl = position_.qty.Mul(a.mark_price - position_.entry_price);
-  const Fixed notional = position_.qty.Abs().Mul(a.mark_price);
-  a.position_initial_margin = notional.Div(lev);
-  a.maint_margin = notional.Mul(config_.maint_margin_rate);
-  for (const auto& [id, o] : orders_) {
-    if (!o.IsOpen() || o.type != OrderType::kLimit || o.reduce_only) continue;
-    a.open_order_initial_margin += (o.orig_qty - o.executed_qty).Mul(o.price).Div(lev);
+  for (const MarketState& m : markets_) {
+    PositionSnapshot s;
+    s.position = m.position;
+    s.mark_price = m.mark();
+    s.leverage = m.leverage;
+    s.margin_type = m.margin_type;
+    s.unrealized_pnl = m.unrealized_pnl();
+    const Fixed lev = Fixed::FromInt(m.leverage);
+    const Fixed notional = m.position.qty.Abs().Mul(s.mark_price);
+    s.initial_margin = notional.Div(lev);
+    s.maint_margin = notional.Mul(m.inst.maint_margin_rate);
+    for (const auto& [id, o] : orders_) {
+      if (o.symbol != m.inst.symbol || !o.IsOpen() || o.type != OrderType::kLimit || o.reduce_only) continue;
+      s.open_order_initial_margin += (o.orig_qty - o.executed_qty).Mul(o.price).Div(lev);
+    }
+    a.unrealized_pnl += s.unrealized_pnl;
+    a.position_initial_margin += s.initial_margin;
+    a.open_order_initial_margin += s.open_order_initial_margin;
+    a.maint_margin += s.maint_margin;
+    a.update_time_ms = std::max(a.update_time_ms, m.position.update_time_ms);
+    a.positions.push_back(std::move(s));
   }
+  a.position = a.positions.front().position;
   a.available_balance =
       std::max(Fixed(), wallet_ + a.unrealized_pnl - a.position_initial_margin - a.open_order_initial_margin);
-  a.update_time_ms = position_.update_time_ms;
   return a;
 }
 
-std::optional<ApiError> FakeExchange::CheckMargin(Side side, Fixed qty, Fixed price) const {
-  const Fixed reducible = Reducible(side);
+std::optional<ApiError> FakeExchange::CheckMargin(const MarketState& m, Side side, Fixed qty, Fixed price) const {
+  const Fixed reducible = Reducible(m, side);
   const Fixed increase = qty > reducible ? qty - reducible : Fixed();
   if (increase.is_zero()) return std::nullopt;
   const AccountSnapshot a = AccountLocked();
   const Fixed free = wallet_ + a.unrealized_pnl - a.position_initial_margin - a.open_order_initial_margin;
-  const Fixed lev = Fixed::FromInt(leverage_);
-  const Fixed need = increase.Mul(price).Div(lev) + increase.Mul(price).Mul(config_.taker_fee_rate);
+  const Fixed notional = increase.Mul(price);
+  const Fixed need = notional.Div(Fixed::FromInt(m.leverage)) + notional.Mul(config_.taker_fee_rate);
   if (need > free) return Error(kMarginInsufficient);
   return std::nullopt;
 }
@@ -313,8 +359,7 @@ bool FakeExchange::ClientAlgoIdInUse(absl::string_view id) const {
 
 // ---- orders ----------------------------------------------------------------
 
-ApiResult<Order> FakeExchange::ParseNewOrder(const Params& p) const {
-  if (auto e = CheckSymbol(p, true)) return *e;
+ApiResult<Order> FakeExchange::ParseNewOrder(const MarketState& m, const Params& p) const {
   ApiResult<Side> side = ParseSide(p);
   if (!side.ok()) return side.error();
   std::optional<absl::string_view> type_name = Get(p, "type");
@@ -323,15 +368,15 @@ ApiResult<Order> FakeExchange::ParseNewOrder(const Params& p) const {
   if (*type_name != "MARKET" && *type_name != "LIMIT") return Error(kInvalidOrderType);
   if (Get(p, "closePosition")) return Error(kParamNotRequired, ParamNotRequiredMsg("closePosition"));
   Order o;
-  o.symbol = config_.symbol;
+  o.symbol = m.inst.symbol;
   o.side = *side;
   o.type = *type_name == "MARKET" ? OrderType::kMarket : OrderType::kLimit;
   o.orig_type = std::string(*type_name);
-  ApiResult<Fixed> qty = ParseQuantity(p);
+  ApiResult<Fixed> qty = ParseQuantity(m.inst, p);
   if (!qty.ok()) return qty.error();
   o.orig_qty = *qty;
   if (o.type == OrderType::kLimit) {
-    ApiResult<Fixed> price = ParsePrice(p, "price");
+    ApiResult<Fixed> price = ParsePrice(m.inst, p, "price");
     if (!price.ok()) return price.error();
     std::optional<absl::string_view> tif = Get(p, "timeInForce");
     if (!tif) return Missing("timeInForce");
@@ -353,46 +398,49 @@ ApiResult<Order> FakeExchange::ParseNewOrder(const Params& p) const {
   return o;
 }
 
-ApiResult<Fixed> FakeExchange::ParseQuantity(const Params& p) const {
+ApiResult<Fixed> FakeExchange::ParseQuantity(const Instrument& inst, const Params& p) {
   ApiResult<Fixed> qty = ParseDecimal(p, "quantity");
   if (!qty.ok()) return qty.error();
   if (qty->raw() <= 0) return Error(kQtyLessThanZero);
-  if (auto e = CheckGrid(*qty, config_.step_size, kQtyNotByStep)) return *e;
-  if (*qty > config_.max_qty) return Error(kQtyGreaterThanMax);
+  if (auto e = CheckGrid(*qty, inst.step_size, kQtyNotByStep)) return *e;
+  if (*qty > inst.max_qty) return Error(kQtyGreaterThanMax);
   return qty;
 }
 
-ApiResult<Fixed> FakeExchange::ParsePrice(const Params& p, absl::string_view key) const {
+ApiResult<Fixed> FakeExchange::ParsePrice(const Instrument& inst, const Params& p, absl::string_view key) {
   ApiResult<Fixed> price = ParseDecimal(p, key);
   if (!price.ok()) return price.error();
   if (price->raw() <= 0) return Error(kPriceLessThanZero);
-  if (auto e = CheckGrid(*price, config_.tick_size, kPriceNotByTick)) return *e;
+  if (auto e = CheckGrid(*price, inst.tick_size, kPriceNotByTick)) return *e;
   return price;
 }
 
-std::optional<ApiError> FakeExchange::CheckAccountFor(const Order& o) const {
-  const Fixed ref_price = o.type == OrderType::kLimit ? o.price : Current().close;
+std::optional<ApiError> FakeExchange::CheckAccountFor(const MarketState& m, const Order& o) const {
+  const Fixed ref_price = o.type == OrderType::kLimit ? o.price : m.mark();
   if (o.reduce_only) {
-    if (Reducible(o.side).is_zero()) return Error(kReduceOnlyRejected);
+    if (Reducible(m, o.side).is_zero()) return Error(kReduceOnlyRejected);
   } else {
-    if (o.orig_qty.Mul(ref_price) < config_.min_notional) {
+    if (o.orig_qty.Mul(ref_price) < m.inst.min_notional) {
       return Error(kMinNotional, absl::StrCat("Order's notional must be no smaller than ",
-                                              config_.min_notional.ToString(), " (unless you choose reduce only)."));
+                                              m.inst.min_notional.ToString(), " (unless you choose reduce only)."));
     }
-    if (auto e = CheckMargin(o.side, o.orig_qty, ref_price)) return *e;
+    if (auto e = CheckMargin(m, o.side, o.orig_qty, ref_price)) return *e;
   }
-  if (OpenOrderCount() >= config_.max_open_orders) return Error(kMaxOpenOrders);
+  if (OpenOrderCount(m.inst.symbol) >= config_.max_open_orders) return Error(kMaxOpenOrders);
   return std::nullopt;
 }
 
 ApiResult<NewOrderResult> FakeExchange::NewOrder(const Params& p) {
   std::lock_guard<std::mutex> lock(mu_);
-  ApiResult<Order> parsed = ParseNewOrder(p);
+  ApiResult<MarketState*> market = MarketFor(p);
+  if (!market.ok()) return market.error();
+  MarketState& m = **market;
+  ApiResult<Order> parsed = ParseNewOrder(m, p);
   if (!parsed.ok()) return parsed.error();
   Order o = std::move(parsed.value());
   // Hedge mode needs positionSide LONG/SHORT on every order.
   if (dual_side_ && Get(p, "positionSide").value_or("BOTH") == "BOTH") return Error(kPositionSideNotMatch);
-  if (auto e = CheckAccountFor(o)) return *e;
+  if (auto e = CheckAccountFor(m, o)) return *e;
   if (o.client_order_id.empty()) o.client_order_id = absl::StrCat("autoclientid", next_auto_id_++);
   o.order_id = next_order_id_++;
   o.time_ms = o.update_time_ms = NowLocked();
@@ -400,38 +448,38 @@ ApiResult<NewOrderResult> FakeExchange::NewOrder(const Params& p) {
   EmitOrderUpdate(order, "NEW", Fixed(), Fixed(), Fixed(), Fixed(), 0, false);
   NewOrderResult result;
   result.accepted = order;
-  MatchOnArrival(order);
+  MatchOnArrival(m, order);
   result.result = order;
   return result;
 }
 
-void FakeExchange::MatchOnArrival(Order& order) {
-  const Fixed close = Current().close;
+void FakeExchange::MatchOnArrival(MarketState& m, Order& order) {
+  const Fixed close = m.mark();
   if (order.type == OrderType::kMarket) {
     Fixed now_qty = order.orig_qty;
     if (partial_fill_next_percent_ > 0) {
       now_qty = order.orig_qty.Mul(Fixed::FromInt(partial_fill_next_percent_))
                     .Div(Fixed::FromInt(100))
-                    .FloorTo(config_.step_size);
-      if (now_qty.is_zero()) now_qty = config_.step_size;
+                    .FloorTo(m.inst.step_size);
+      if (now_qty.is_zero()) now_qty = m.inst.step_size;
       now_qty = std::min(now_qty, order.orig_qty);
       partial_fill_next_percent_ = 0;
       order.deferred_qty = order.orig_qty - now_qty;
     }
-    Fill(order, now_qty, close, /*maker=*/false);
+    Fill(m, order, now_qty, close, /*maker=*/false);
     return;
   }
   const bool crosses = order.side == Side::kBuy ? order.price >= close : order.price <= close;
   if (crosses && order.time_in_force == "GTX") {
     Expire(order);  // post-only would have taken liquidity
   } else if (crosses) {
-    Fill(order, order.orig_qty, close, /*maker=*/false);
+    Fill(m, order, order.orig_qty, close, /*maker=*/false);
   } else if (order.time_in_force == "IOC" || order.time_in_force == "FOK") {
     Expire(order);
   }
 }
 
-Order* FakeExchange::FindOrder(const Params& p, std::optional<ApiError>* error) {
+Order* FakeExchange::FindOrder(absl::string_view symbol, const Params& p, std::optional<ApiError>* error) {
   std::optional<absl::string_view> id_text = Get(p, "orderId");
   std::optional<absl::string_view> client_id = Get(p, "origClientOrderId");
   if (!id_text && !client_id) {
@@ -445,19 +493,20 @@ Order* FakeExchange::FindOrder(const Params& p, std::optional<ApiError>* error) 
       return nullptr;
     }
     auto it = orders_.find(id);
-    return it == orders_.end() ? nullptr : &it->second;
+    return it == orders_.end() || it->second.symbol != symbol ? nullptr : &it->second;
   }
   for (auto it = orders_.rbegin(); it != orders_.rend(); ++it) {  // the newest with that id
-    if (it->second.client_order_id == *client_id) return &it->second;
+    if (it->second.symbol == symbol && it->second.client_order_id == *client_id) return &it->second;
   }
   return nullptr;
 }
 
 ApiResult<Order> FakeExchange::QueryOrder(const Params& p) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (auto e = CheckSymbol(p, true)) return *e;
+  ApiResult<MarketState*> m = MarketFor(p);
+  if (!m.ok()) return m.error();
   std::optional<ApiError> error;
-  Order* order = FindOrder(p, &error);
+  Order* order = FindOrder((*m)->inst.symbol, p, &error);
   if (error) return *error;
   if (order == nullptr) return Error(kNoSuchOrder);
   return *order;
@@ -465,9 +514,10 @@ ApiResult<Order> FakeExchange::QueryOrder(const Params& p) {
 
 ApiResult<Order> FakeExchange::CancelOrder(const Params& p) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (auto e = CheckSymbol(p, true)) return *e;
+  ApiResult<MarketState*> m = MarketFor(p);
+  if (!m.ok()) return m.error();
   std::optional<ApiError> error;
-  Order* order = FindOrder(p, &error);
+  Order* order = FindOrder((*m)->inst.symbol, p, &error);
   if (error) return *error;
   if (order == nullptr || !order->IsOpen()) return Error(kCancelRejected);
   order->status = OrderStatus::kCanceled;
@@ -479,21 +529,24 @@ ApiResult<Order> FakeExchange::CancelOrder(const Params& p) {
 
 ApiResult<std::vector<Order>> FakeExchange::OpenOrders(const Params& p) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (auto e = CheckSymbol(p, false)) return *e;
+  if (auto e = CheckSymbol(p)) return *e;
   std::vector<Order> open;
   for (const auto& [id, o] : orders_) {
-    if (o.IsOpen()) open.push_back(o);
+    if (o.IsOpen() && Selected(p, o.symbol)) open.push_back(o);
   }
   return open;
 }
 
-int64_t FakeExchange::OpenOrderCount() const {
-  return std::count_if(orders_.begin(), orders_.end(), [](const auto& kv) { return kv.second.IsOpen(); });
+int64_t FakeExchange::OpenOrderCount(absl::string_view symbol) const {
+  return std::count_if(orders_.begin(), orders_.end(), [symbol](const auto& kv) {
+    return kv.second.IsOpen() && (symbol.empty() || kv.second.symbol == symbol);
+  });
 }
 
-int64_t FakeExchange::OpenAlgoCount() const {
-  return std::count_if(algos_.begin(), algos_.end(),
-                       [](const auto& kv) { return kv.second.status == AlgoStatus::kNew; });
+int64_t FakeExchange::OpenAlgoCount(absl::string_view symbol) const {
+  return std::count_if(algos_.begin(), algos_.end(), [symbol](const auto& kv) {
+    return kv.second.status == AlgoStatus::kNew && (symbol.empty() || kv.second.symbol == symbol);
+  });
 }
 
 AlgoOrder& FakeExchange::AddAlgo(AlgoOrder algo) {
@@ -522,16 +575,16 @@ Order& FakeExchange::AddOrder(Order order) {
   return orders_.emplace(id, std::move(order)).first->second;
 }
 
-void FakeExchange::Fill(Order& order, Fixed qty, Fixed price, bool maker) {
+void FakeExchange::Fill(MarketState& m, Order& order, Fixed qty, Fixed price, bool maker) {
   const bool reducing = order.reduce_only || order.close_position;
-  if (reducing) qty = std::min(qty, Reducible(order.side));
+  if (reducing) qty = std::min(qty, Reducible(m, order.side));
   if (qty.is_zero()) {
     Expire(order);
     return;
   }
   const int64_t now = NowLocked();
   const Fixed signed_qty = order.side == Side::kBuy ? qty : -qty;
-  Position& pos = position_;
+  Position& pos = m.position;
   Fixed realized;
   if (pos.qty.is_zero() || (pos.qty.raw() > 0) == (signed_qty.raw() > 0)) {
     const Fixed size = pos.qty.Abs() + qty;
@@ -558,12 +611,13 @@ void FakeExchange::Fill(Order& order, Fixed qty, Fixed price, bool maker) {
   order.update_time_ms = now;
   order.status = order.executed_qty == order.orig_qty ? OrderStatus::kFilled : OrderStatus::kPartiallyFilled;
   const int64_t trade_id = next_trade_id_++;
-  trades_.push_back(Trade{trade_id, order.order_id, order.side, price, qty, qty.Mul(price), fee, realized, maker, now});
+  trades_.push_back(
+      Trade{trade_id, order.symbol, order.order_id, order.side, price, qty, qty.Mul(price), fee, realized, maker, now});
   if (trades_.size() > config_.history_max) trades_.pop_front();
   EmitOrderUpdate(order, "TRADE", qty, price, fee, realized, trade_id, maker);
-  EmitAccountUpdate();
-  if (reducing && order.IsOpen() && order.deferred_qty.is_zero() && Reducible(order.side).is_zero()) Expire(order);
-  ExpireReduceOnlyOrdersIfFlat();
+  EmitAccountUpdate(m, "ORDER", Fixed());
+  if (reducing && order.IsOpen() && order.deferred_qty.is_zero() && Reducible(m, order.side).is_zero()) Expire(order);
+  ExpireReduceOnlyOrdersIfFlat(m);
 }
 
 void FakeExchange::Expire(Order& order) {
@@ -573,10 +627,37 @@ void FakeExchange::Expire(Order& order) {
   EmitOrderUpdate(order, "EXPIRED", Fixed(), Fixed(), Fixed(), Fixed(), 0, false);
 }
 
-void FakeExchange::ExpireReduceOnlyOrdersIfFlat() {
-  if (!position_.qty.is_zero()) return;
+void FakeExchange::ExpireReduceOnlyOrdersIfFlat(const MarketState& m) {
+  if (!m.position.qty.is_zero()) return;
   for (auto& [id, o] : orders_) {
-    if (o.IsOpen() && o.reduce_only && o.type == OrderType::kLimit) Expire(o);
+    if (o.symbol == m.inst.symbol && o.IsOpen() && o.reduce_only && o.type == OrderType::kLimit) Expire(o);
+  }
+}
+
+void FakeExchange::RunBar(MarketState& m) {
+  const Bar& bar = m.current();
+  const std::string& symbol = m.inst.symbol;
+  // 1. Remainders of partially filled market orders, at the open.
+  for (auto& [id, order] : orders_) {
+    if (order.symbol != symbol || !order.IsOpen() || order.deferred_qty.is_zero()) continue;
+    const Fixed qty = order.deferred_qty;
+    order.deferred_qty = Fixed();
+    Fill(m, order, qty, bar.open, /*maker=*/false);
+  }
+  // 2. Algo orders: every stop before any take-profit (the pessimistic
+  // reading of a bar that touched both).
+  for (AlgoType pass : {AlgoType::kStopMarket, AlgoType::kTakeProfitMarket}) {
+    for (auto& [id, algo] : algos_) {
+      if (algo.symbol != symbol || algo.status != AlgoStatus::kNew || algo.type != pass) continue;
+      const bool hit = TriggersOnFall(algo) ? bar.low <= algo.trigger_price : bar.high >= algo.trigger_price;
+      if (hit) TriggerAlgo(m, algo);
+    }
+  }
+  // 3. Resting limit orders the bar's range reached, at their price.
+  for (auto& [id, order] : orders_) {
+    if (order.symbol != symbol || !order.IsOpen() || order.type != OrderType::kLimit) continue;
+    const bool hit = order.side == Side::kBuy ? bar.low <= order.price : bar.high >= order.price;
+    if (hit) Fill(m, order, order.orig_qty - order.executed_qty, order.price, /*maker=*/true);
   }
 }
 
@@ -586,7 +667,9 @@ ApiResult<AlgoOrder> FakeExchange::ParseNewAlgoOrder(const Params& p) const {
   std::optional<absl::string_view> algo_type = Get(p, "algoType");
   if (!algo_type) return Missing("algoType");
   if (*algo_type != "CONDITIONAL") return Error(kInvalidOrderType, "Invalid algoType.");
-  if (auto e = CheckSymbol(p, true)) return *e;
+  ApiResult<const MarketState*> m = MarketFor(p);
+  if (!m.ok()) return m.error();
+  const Instrument& inst = (*m)->inst;
   ApiResult<Side> side = ParseSide(p);
   if (!side.ok()) return side.error();
   std::optional<absl::string_view> type_name = Get(p, "type");
@@ -599,7 +682,7 @@ ApiResult<AlgoOrder> FakeExchange::ParseNewAlgoOrder(const Params& p) const {
   } else {
     return Error(kInvalidOrderType);  // STOP, TAKE_PROFIT, TRAILING_STOP_MARKET: not modelled here
   }
-  a.symbol = config_.symbol;
+  a.symbol = inst.symbol;
   a.side = *side;
   ApiResult<bool> close_position = ParseBool(p, "closePosition");
   if (!close_position.ok()) return close_position.error();
@@ -611,11 +694,11 @@ ApiResult<AlgoOrder> FakeExchange::ParseNewAlgoOrder(const Params& p) const {
     if (Get(p, "reduceOnly")) return Error(kParamNotRequired, ParamNotRequiredMsg("reduceOnly"));
     if (Get(p, "quantity")) return Error(kQtyWithClosePosition);
   } else {
-    ApiResult<Fixed> qty = ParseQuantity(p);
+    ApiResult<Fixed> qty = ParseQuantity(inst, p);
     if (!qty.ok()) return qty.error();
     a.quantity = *qty;
   }
-  ApiResult<Fixed> trigger = ParsePrice(p, "triggerPrice");
+  ApiResult<Fixed> trigger = ParsePrice(inst, p, "triggerPrice");
   if (!trigger.ok()) return trigger.error();
   a.trigger_price = *trigger;
   if (std::optional<absl::string_view> wt = Get(p, "workingType")) {
@@ -639,11 +722,11 @@ ApiResult<AlgoOrder> FakeExchange::NewAlgoOrder(const Params& p) {
   ApiResult<AlgoOrder> parsed = ParseNewAlgoOrder(p);
   if (!parsed.ok()) return parsed.error();
   AlgoOrder a = std::move(parsed.value());
-  const Fixed close = Current().close;
+  const Fixed close = MarketOrDie(a.symbol).mark();
   if (TriggersOnFall(a) ? close <= a.trigger_price : close >= a.trigger_price) {
     return Error(kWouldImmediatelyTrigger);
   }
-  if (OpenAlgoCount() >= config_.max_open_algo_orders) return Error(kMaxStopOrders);
+  if (OpenAlgoCount(a.symbol) >= config_.max_open_algo_orders) return Error(kMaxStopOrders);
   if (a.client_algo_id.empty()) a.client_algo_id = absl::StrCat("autoalgoid", next_auto_id_++);
   a.algo_id = next_algo_id_++;
   a.create_time_ms = a.update_time_ms = NowLocked();
@@ -697,19 +780,20 @@ ApiResult<AlgoOrder> FakeExchange::CancelAlgoOrder(const Params& p) {
 
 ApiResult<std::vector<AlgoOrder>> FakeExchange::OpenAlgoOrders(const Params& p) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (auto e = CheckSymbol(p, false)) return *e;
+  if (auto e = CheckSymbol(p)) return *e;
   std::vector<AlgoOrder> open;
   for (const auto& [id, a] : algos_) {
-    if (a.status == AlgoStatus::kNew) open.push_back(a);
+    if (a.status == AlgoStatus::kNew && Selected(p, a.symbol)) open.push_back(a);
   }
   return open;
 }
 
-void FakeExchange::TriggerAlgo(AlgoOrder& algo, const Bar& bar) {
+void FakeExchange::TriggerAlgo(MarketState& m, AlgoOrder& algo) {
+  const Bar& bar = m.current();
   const int64_t now = NowLocked();
   algo.trigger_time_ms = algo.update_time_ms = now;
   const bool reducing = algo.reduce_only || algo.close_position;
-  if (reducing && Reducible(algo.side).is_zero()) {
+  if (reducing && Reducible(m, algo.side).is_zero()) {
     algo.status = AlgoStatus::kRejected;
     algo.reject_reason = "Reduce Only reject";
     EmitAlgoUpdate(algo);
@@ -727,7 +811,7 @@ void FakeExchange::TriggerAlgo(AlgoOrder& algo, const Bar& bar) {
   o.orig_type = std::string(AlgoTypeName(algo.type));
   o.time_in_force = algo.time_in_force;
   o.stop_price = algo.trigger_price;
-  o.orig_qty = algo.close_position ? Reducible(algo.side) : algo.quantity;
+  o.orig_qty = algo.close_position ? Reducible(m, algo.side) : algo.quantity;
   o.reduce_only = algo.reduce_only;
   o.close_position = algo.close_position;
   o.time_ms = o.update_time_ms = now;
@@ -736,7 +820,7 @@ void FakeExchange::TriggerAlgo(AlgoOrder& algo, const Bar& bar) {
   algo.actual_order_id = order.order_id;
   EmitAlgoUpdate(algo);
   EmitOrderUpdate(order, "NEW", Fixed(), Fixed(), Fixed(), Fixed(), 0, false);
-  Fill(order, order.orig_qty, price, /*maker=*/false);
+  Fill(m, order, order.orig_qty, price, /*maker=*/false);
   algo.status = AlgoStatus::kFinished;
   algo.actual_price = order.AvgPrice();
   algo.executed_qty = order.executed_qty;
@@ -753,7 +837,8 @@ AccountSnapshot FakeExchange::Account() const {
 
 ApiResult<std::vector<Trade>> FakeExchange::UserTrades(const Params& p) const {
   std::lock_guard<std::mutex> lock(mu_);
-  if (auto e = CheckSymbol(p, true)) return *e;
+  ApiResult<const MarketState*> m = MarketFor(p);
+  if (!m.ok()) return m.error();
   int64_t order_id = 0, limit = 500;
   std::optional<absl::string_view> id_text = Get(p, "orderId");
   if (id_text && !absl::SimpleAtoi(*id_text, &order_id)) return Missing("orderId");
@@ -763,26 +848,11 @@ ApiResult<std::vector<Trade>> FakeExchange::UserTrades(const Params& p) const {
   limit = std::min<int64_t>(limit, 1000);
   std::vector<Trade> out;
   for (const Trade& t : trades_) {
-    if (id_text && t.order_id != order_id) continue;
+    if (t.symbol != (*m)->inst.symbol || (id_text && t.order_id != order_id)) continue;
     out.push_back(t);
   }
   if (out.size() > static_cast<size_t>(limit)) out.erase(out.begin(), out.end() - limit);  // the newest
   return out;
-}
-
-std::vector<Bar> FakeExchange::ClosedBars(int64_t start_time_ms, size_t limit) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  std::vector<Bar> out;
-  for (size_t i = 0; i <= bar_index_ && out.size() < limit; ++i) {
-    if (bars_[i].open_time_ms >= start_time_ms) out.push_back(bars_[i]);
-  }
-  return out;
-}
-
-absl::StatusOr<Bar> FakeExchange::BarBack(size_t back) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (back > bar_index_) return absl::OutOfRangeError(absl::StrCat("only ", bar_index_, " bars before the current one"));
-  return bars_[bar_index_ - back];
 }
 
 std::string FakeExchange::StartUserStream() {
@@ -836,30 +906,32 @@ absl::Status FakeExchange::SetPartialFillNextMarket(int percent) {
 
 ApiResult<Order> FakeExchange::ClosePositionByHand(absl::string_view symbol) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (symbol != config_.symbol) return Error(kBadSymbol);
-  if (position_.qty.is_zero()) return Error(kReduceOnlyRejected);
+  MarketState* m = FindMarket(symbol);
+  if (m == nullptr) return Error(kBadSymbol);
+  if (m->position.qty.is_zero()) return Error(kReduceOnlyRejected);
   const int64_t now = NowLocked();
   Order o;
   o.order_id = next_order_id_++;
   o.client_order_id = absl::StrCat("web_manual_", next_auto_id_++);
-  o.symbol = config_.symbol;
-  o.side = position_.qty.raw() > 0 ? Side::kSell : Side::kBuy;
+  o.symbol = m->inst.symbol;
+  o.side = m->position.qty.raw() > 0 ? Side::kSell : Side::kBuy;
   o.type = OrderType::kMarket;
   o.orig_type = "MARKET";
   o.time_in_force = "GTC";
-  o.orig_qty = position_.qty.Abs();
+  o.orig_qty = m->position.qty.Abs();
   o.reduce_only = true;
   o.time_ms = o.update_time_ms = now;
   Order& order = AddOrder(std::move(o));
   EmitOrderUpdate(order, "NEW", Fixed(), Fixed(), Fixed(), Fixed(), 0, false);
-  Fill(order, order.orig_qty, Current().close, /*maker=*/false);
+  Fill(*m, order, order.orig_qty, m->mark(), /*maker=*/false);
   return order;
 }
 
-ApiResult<AlgoOrder> FakeExchange::CancelAlgoByHand(absl::string_view type) {
+ApiResult<AlgoOrder> FakeExchange::CancelAlgoByHand(absl::string_view type, absl::string_view symbol) {
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& [id, algo] : algos_) {
     if (algo.status != AlgoStatus::kNew || AlgoTypeName(algo.type) != type) continue;
+    if (!symbol.empty() && algo.symbol != symbol) continue;
     algo.status = AlgoStatus::kCanceled;
     algo.update_time_ms = NowLocked();
     EmitAlgoUpdate(algo);
@@ -903,83 +975,68 @@ void FakeExchange::EmitOrderUpdate(const Order& order, absl::string_view exec_ty
   Emit(OrderTradeUpdateJson(order, exec, config_.quote_asset, NowLocked()));
 }
 
-void FakeExchange::EmitAccountUpdate() {
-  const Fixed unrealized = position_.qty.Mul(Current().close - position_.entry_price);
-  Emit(AccountUpdateJson("ORDER", config_.quote_asset, wallet_, Fixed(), position_, unrealized, NowLocked()));
-}
-
-Fixed FakeExchange::SettleFunding(Fixed rate) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (position_.qty.is_zero()) return Fixed();
-  const Fixed mark = Current().close;
-  const Fixed amount = -position_.qty.Mul(mark).Mul(rate);  // qty is signed: a long pays a positive rate
-  wallet_ += amount;
-  const Fixed unrealized = position_.qty.Mul(mark - position_.entry_price);
-  Emit(AccountUpdateJson("FUNDING_FEE", config_.quote_asset, wallet_, amount, position_, unrealized, NowLocked()));
-  return amount;
-}
-
-void FakeExchange::SetFundingRate(Fixed rate) {
-  std::lock_guard<std::mutex> lock(mu_);
-  funding_rate_ = rate;
-}
-
-std::string FakeExchange::MarkPriceJson() const {
-  constexpr int64_t kFundingPeriodMs = 8 * 3'600'000;
-  std::lock_guard<std::mutex> lock(mu_);
-  const int64_t now = NowLocked();
-  const Fixed mark = Current().close;
-  return JsonObject()
-      .Str("e", "markPriceUpdate")
-      .Int("E", now)
-      .Str("s", config_.symbol)
-      .Dec("p", mark)
-      .Dec("i", mark)
-      .Dec("P", mark)
-      .Dec("r", funding_rate_)
-      .Int("T", (now / kFundingPeriodMs + 1) * kFundingPeriodMs)
-      .Close();
+void FakeExchange::EmitAccountUpdate(const MarketState& m, absl::string_view reason, Fixed balance_change) {
+  Emit(AccountUpdateJson(reason, config_.quote_asset, wallet_, balance_change, m.position, m.unrealized_pnl(),
+                         NowLocked()));
 }
 
 void FakeExchange::EmitAlgoUpdate(const AlgoOrder& algo) { Emit(AlgoUpdateJson(algo, NowLocked())); }
 
 std::string FakeExchange::StateJson() const {
   std::lock_guard<std::mutex> lock(mu_);
-  const Bar& bar = Current();
-  std::vector<std::string> orders, algos, keys;
+  auto bar_json = [](const Bar& bar) {
+    return JsonObject()
+        .Int("openTime", bar.open_time_ms)
+        .Dec("open", bar.open)
+        .Dec("high", bar.high)
+        .Dec("low", bar.low)
+        .Dec("close", bar.close)
+        .Dec("volume", bar.volume)
+        .Close();
+  };
+  auto position_json = [](const Position& p) {
+    return JsonObject()
+        .Str("symbol", p.symbol)
+        .Dec("positionAmt", p.qty)
+        .Dec("entryPrice", p.entry_price)
+        .Dec("realizedPnl", p.realized_pnl)
+        .Int("updateTime", p.update_time_ms)
+        .Close();
+  };
+  std::vector<std::string> markets, orders, algos, keys;
+  for (const MarketState& m : markets_) {
+    markets.push_back(JsonObject()
+                          .Str("symbol", m.inst.symbol)
+                          .Int("leverage", m.leverage)
+                          .Str("marginType", m.margin_type)
+                          .Dec("fundingRate", m.funding_rate)
+                          .Dec("spread", m.spread)
+                          .Raw("bar", bar_json(m.current()))
+                          .Raw("position", position_json(m.position))
+                          .Close());
+  }
   for (const auto& [id, o] : orders_) orders.push_back(OrderJson(o));
   for (const auto& [id, a] : algos_) algos.push_back(AlgoOrderJson(a));
   for (const ListenKey& k : listen_keys_) {
     keys.push_back(JsonObject().Str("listenKey", k.key).Int("expiresMs", k.expires_ms).Close());
   }
   const AccountSnapshot account = AccountLocked();
+  const MarketState& first = markets_.front();
   return JsonObject()
       .Int("serverTime", NowLocked())
       .Int("clockSkewMs", skew_ms_)
-      .Str("symbol", config_.symbol)
-      .Int("leverage", leverage_)
-      .Str("marginType", margin_type_)
+      .Str("symbol", first.inst.symbol)  // symbol .. position: the first market's, as in "markets"
+      .Int("leverage", first.leverage)
+      .Str("marginType", first.margin_type)
       .Bool("dualSidePosition", dual_side_)
-      .Int("barIndex", static_cast<int64_t>(bar_index_))
-      .Int("barCount", static_cast<int64_t>(bars_.size()))
-      .Raw("bar", JsonObject()
-                      .Int("openTime", bar.open_time_ms)
-                      .Dec("open", bar.open)
-                      .Dec("high", bar.high)
-                      .Dec("low", bar.low)
-                      .Dec("close", bar.close)
-                      .Dec("volume", bar.volume)
-                      .Close())
+      .Int("barIndex", static_cast<int64_t>(step_))
+      .Int("barCount", static_cast<int64_t>(timeline_.size()))
+      .Raw("bar", bar_json(first.current()))
       .Dec("walletBalance", wallet_)
       .Dec("availableBalance", account.available_balance)
       .Dec("unrealizedProfit", account.unrealized_pnl)
-      .Raw("position", JsonObject()
-                           .Str("symbol", position_.symbol)
-                           .Dec("positionAmt", position_.qty)
-                           .Dec("entryPrice", position_.entry_price)
-                           .Dec("realizedPnl", position_.realized_pnl)
-                           .Int("updateTime", position_.update_time_ms)
-                           .Close())
+      .Raw("position", position_json(first.position))
+      .Raw("markets", JsonArray(markets))
       .Raw("orders", JsonArray(orders))
       .Raw("algoOrders", JsonArray(algos))
       .Raw("listenKeys", JsonArray(keys))

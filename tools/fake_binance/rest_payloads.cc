@@ -1,6 +1,7 @@
 // REST response rendering (see rest_payloads.h).
 #include "tools/fake_binance/rest_payloads.h"
 
+#include <set>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -17,6 +18,66 @@ int Decimals(Fixed v) {
     --places;
   }
   return places;
+}
+
+// One exchangeInfo "symbols" element: the instrument and its filters.
+std::string SymbolInfoJson(const Instrument& inst, const ExchangeConfig& c) {
+  const std::vector<std::string> filters = {
+      JsonObject()
+          .Str("minPrice", inst.tick_size.ToString())
+          .Str("maxPrice", "1000000")
+          .Str("filterType", "PRICE_FILTER")
+          .Dec("tickSize", inst.tick_size)
+          .Close(),
+      JsonObject()
+          .Dec("stepSize", inst.step_size)
+          .Str("filterType", "LOT_SIZE")
+          .Dec("maxQty", inst.max_qty)
+          .Dec("minQty", inst.step_size)
+          .Close(),
+      JsonObject()
+          .Dec("stepSize", inst.step_size)
+          .Str("filterType", "MARKET_LOT_SIZE")
+          .Dec("maxQty", inst.max_qty)
+          .Dec("minQty", inst.step_size)
+          .Close(),
+      JsonObject().Int("limit", c.max_open_orders).Str("filterType", "MAX_NUM_ORDERS").Close(),
+      JsonObject().Int("limit", c.max_open_algo_orders).Str("filterType", "MAX_NUM_ALGO_ORDERS").Close(),
+      JsonObject().Dec("notional", inst.min_notional).Str("filterType", "MIN_NOTIONAL").Close(),
+      JsonObject()
+          .Str("multiplierDown", "0.9500")
+          .Str("multiplierUp", "1.0500")
+          .Str("multiplierDecimal", "4")
+          .Str("filterType", "PERCENT_PRICE")
+          .Close(),
+  };
+  return JsonObject()
+      .Str("symbol", inst.symbol)
+      .Str("pair", inst.symbol)
+      .Str("contractType", "PERPETUAL")
+      .Int("deliveryDate", 4133404802000)
+      .Int("onboardDate", 1569398400000)
+      .Str("status", "TRADING")
+      .Str("maintMarginPercent", "2.5000")
+      .Str("requiredMarginPercent", "5.0000")
+      .Str("baseAsset", inst.base_asset)
+      .Str("quoteAsset", c.quote_asset)
+      .Str("marginAsset", c.quote_asset)
+      .Int("pricePrecision", Decimals(inst.tick_size))
+      .Int("quantityPrecision", Decimals(inst.step_size))
+      .Int("baseAssetPrecision", 8)
+      .Int("quotePrecision", 8)
+      .Str("underlyingType", "COIN")
+      .Raw("underlyingSubType", "[]")
+      .Int("settlePlan", 0)
+      .Str("triggerProtect", "0.0500")
+      .Str("liquidationFee", "0.012500")
+      .Str("marketTakeBound", "0.05")
+      .Raw("filters", JsonArray(filters))
+      .Raw("orderTypes",
+           R"(["LIMIT","MARKET","STOP","STOP_MARKET","TAKE_PROFIT","TAKE_PROFIT_MARKET","TRAILING_STOP_MARKET"])")
+      .Raw("timeInForce", R"(["GTC","IOC","FOK","GTX"])")
+      .Close();
 }
 
 }  // namespace
@@ -53,7 +114,7 @@ std::string OrderJson(const Order& o) {
 
 std::string UserTradeJson(const Trade& t, const ExchangeConfig& config) {
   return JsonObject()
-      .Str("symbol", config.symbol)
+      .Str("symbol", t.symbol)
       .Int("id", t.id)
       .Int("orderId", t.order_id)
       .Str("side", SideName(t.side))
@@ -126,58 +187,63 @@ std::string AlgoCancelJson(const AlgoOrder& a) {
       .Close();
 }
 
-std::string PositionRiskJson(const AccountSnapshot& a, const ExchangeConfig& config, int version) {
-  const Position& p = a.position;
-  const Fixed notional = p.qty.Mul(a.mark_price);
-  if (version >= 3) {
-    if (p.qty.is_zero()) return "[]";
-    return JsonArray({JsonObject()
-                          .Str("symbol", config.symbol)
+std::string PositionRiskJson(const std::vector<PositionSnapshot>& positions, const ExchangeConfig& config,
+                             int version) {
+  std::vector<std::string> items;
+  for (const PositionSnapshot& s : positions) {
+    const Position& p = s.position;
+    const Fixed notional = p.qty.Mul(s.mark_price);
+    if (version >= 3) {
+      if (p.qty.is_zero()) continue;
+      items.push_back(JsonObject()
+                          .Str("symbol", p.symbol)
                           .Str("positionSide", "BOTH")
                           .Dec("positionAmt", p.qty)
                           .Dec("entryPrice", p.entry_price)
                           .Dec("breakEvenPrice", p.entry_price)
-                          .Dec("markPrice", a.mark_price)
-                          .Dec("unRealizedProfit", a.unrealized_pnl)
+                          .Dec("markPrice", s.mark_price)
+                          .Dec("unRealizedProfit", s.unrealized_pnl)
                           .Str("liquidationPrice", "0")
                           .Str("isolatedMargin", "0")
                           .Dec("notional", notional)
                           .Str("marginAsset", config.quote_asset)
                           .Str("isolatedWallet", "0")
-                          .Dec("initialMargin", a.position_initial_margin)
-                          .Dec("maintMargin", a.maint_margin)
-                          .Dec("positionInitialMargin", a.position_initial_margin)
-                          .Dec("openOrderInitialMargin", a.open_order_initial_margin)
+                          .Dec("initialMargin", s.initial_margin)
+                          .Dec("maintMargin", s.maint_margin)
+                          .Dec("positionInitialMargin", s.initial_margin)
+                          .Dec("openOrderInitialMargin", s.open_order_initial_margin)
                           .Int("adl", 0)
                           .Str("bidNotional", "0")
                           .Str("askNotional", "0")
                           .Int("updateTime", p.update_time_ms)
-                          .Close()});
-  }
-  return JsonArray({JsonObject()
+                          .Close());
+      continue;
+    }
+    items.push_back(JsonObject()
                         .Dec("entryPrice", p.entry_price)
                         .Dec("breakEvenPrice", p.entry_price)
-                        .Str("marginType", "cross")
+                        .Str("marginType", s.margin_type == "ISOLATED" ? "isolated" : "cross")
                         .Str("isAutoAddMargin", "false")
                         .Str("isolatedMargin", "0.00000000")
-                        .Str("leverage", absl::StrCat(a.leverage))
+                        .Str("leverage", absl::StrCat(s.leverage))
                         .Str("liquidationPrice", "0")
-                        .Dec("markPrice", a.mark_price)
+                        .Dec("markPrice", s.mark_price)
                         .Str("maxNotionalValue", "20000000")
                         .Dec("positionAmt", p.qty)
                         .Dec("notional", notional)
                         .Str("isolatedWallet", "0")
-                        .Str("symbol", config.symbol)
-                        .Dec("unRealizedProfit", a.unrealized_pnl)
+                        .Str("symbol", p.symbol)
+                        .Dec("unRealizedProfit", s.unrealized_pnl)
                         .Str("positionSide", "BOTH")
                         .Int("updateTime", p.update_time_ms)
-                        .Close()});
+                        .Close());
+  }
+  return JsonArray(items);
 }
 
 std::string AccountJson(const AccountSnapshot& a, const ExchangeConfig& config, int version) {
   const Fixed margin_balance = a.wallet_balance + a.unrealized_pnl;
   const Fixed initial = a.position_initial_margin + a.open_order_initial_margin;
-  const Position& p = a.position;
   JsonObject asset;
   asset.Str("asset", config.quote_asset)
       .Dec("walletBalance", a.wallet_balance)
@@ -195,22 +261,24 @@ std::string AccountJson(const AccountSnapshot& a, const ExchangeConfig& config, 
   asset.Int("updateTime", a.update_time_ms);
 
   std::vector<std::string> positions;
-  if (version < 3 || !p.qty.is_zero()) {
+  for (const PositionSnapshot& s : a.positions) {
+    const Position& p = s.position;
+    if (version >= 3 && p.qty.is_zero()) continue;
     JsonObject pos;
-    pos.Str("symbol", config.symbol)
+    pos.Str("symbol", p.symbol)
         .Str("positionSide", "BOTH")
         .Dec("positionAmt", p.qty)
-        .Dec("unrealizedProfit", a.unrealized_pnl)
+        .Dec("unrealizedProfit", s.unrealized_pnl)
         .Str("isolatedMargin", "0")
-        .Dec("notional", p.qty.Mul(a.mark_price))
+        .Dec("notional", p.qty.Mul(s.mark_price))
         .Str("isolatedWallet", "0")
-        .Dec("initialMargin", a.position_initial_margin)
-        .Dec("maintMargin", a.maint_margin);
+        .Dec("initialMargin", s.initial_margin)
+        .Dec("maintMargin", s.maint_margin);
     if (version < 3) {
-      pos.Dec("positionInitialMargin", a.position_initial_margin)
-          .Dec("openOrderInitialMargin", a.open_order_initial_margin)
-          .Str("leverage", absl::StrCat(a.leverage))
-          .Bool("isolated", false)
+      pos.Dec("positionInitialMargin", s.initial_margin)
+          .Dec("openOrderInitialMargin", s.open_order_initial_margin)
+          .Str("leverage", absl::StrCat(s.leverage))
+          .Bool("isolated", s.margin_type == "ISOLATED")
           .Dec("entryPrice", p.entry_price)
           .Str("maxNotional", "20000000")
           .Str("bidNotional", "0")
@@ -261,7 +329,8 @@ std::string BalanceJson(const AccountSnapshot& a, const ExchangeConfig& config) 
                         .Close()});
 }
 
-std::string ExchangeInfoJson(const ExchangeConfig& c, const RateLimits& limits, int64_t server_time_ms) {
+std::string ExchangeInfoJson(const std::vector<Instrument>& instruments, const ExchangeConfig& c,
+                             const RateLimits& limits, int64_t server_time_ms) {
   auto rate_limit = [](absl::string_view type, absl::string_view interval, int64_t num, int64_t limit) {
     return JsonObject()
         .Str("rateLimitType", type)
@@ -277,63 +346,12 @@ std::string ExchangeInfoJson(const ExchangeConfig& c, const RateLimits& limits, 
         .Str("autoAssetExchange", auto_exchange)
         .Close();
   };
-  const std::vector<std::string> filters = {
-      JsonObject()
-          .Str("minPrice", c.tick_size.ToString())
-          .Str("maxPrice", "1000000")
-          .Str("filterType", "PRICE_FILTER")
-          .Dec("tickSize", c.tick_size)
-          .Close(),
-      JsonObject()
-          .Dec("stepSize", c.step_size)
-          .Str("filterType", "LOT_SIZE")
-          .Dec("maxQty", c.max_qty)
-          .Dec("minQty", c.step_size)
-          .Close(),
-      JsonObject()
-          .Dec("stepSize", c.step_size)
-          .Str("filterType", "MARKET_LOT_SIZE")
-          .Dec("maxQty", c.max_qty)
-          .Dec("minQty", c.step_size)
-          .Close(),
-      JsonObject().Int("limit", c.max_open_orders).Str("filterType", "MAX_NUM_ORDERS").Close(),
-      JsonObject().Int("limit", c.max_open_algo_orders).Str("filterType", "MAX_NUM_ALGO_ORDERS").Close(),
-      JsonObject().Dec("notional", c.min_notional).Str("filterType", "MIN_NOTIONAL").Close(),
-      JsonObject()
-          .Str("multiplierDown", "0.9500")
-          .Str("multiplierUp", "1.0500")
-          .Str("multiplierDecimal", "4")
-          .Str("filterType", "PERCENT_PRICE")
-          .Close(),
-  };
-  const std::string symbol =
-      JsonObject()
-          .Str("symbol", c.symbol)
-          .Str("pair", c.symbol)
-          .Str("contractType", "PERPETUAL")
-          .Int("deliveryDate", 4133404802000)
-          .Int("onboardDate", 1569398400000)
-          .Str("status", "TRADING")
-          .Str("maintMarginPercent", "2.5000")
-          .Str("requiredMarginPercent", "5.0000")
-          .Str("baseAsset", c.base_asset)
-          .Str("quoteAsset", c.quote_asset)
-          .Str("marginAsset", c.quote_asset)
-          .Int("pricePrecision", Decimals(c.tick_size))
-          .Int("quantityPrecision", Decimals(c.step_size))
-          .Int("baseAssetPrecision", 8)
-          .Int("quotePrecision", 8)
-          .Str("underlyingType", "COIN")
-          .Raw("underlyingSubType", "[]")
-          .Int("settlePlan", 0)
-          .Str("triggerProtect", "0.0500")
-          .Str("liquidationFee", "0.012500")
-          .Str("marketTakeBound", "0.05")
-          .Raw("filters", JsonArray(filters))
-          .Raw("orderTypes",
-               R"(["LIMIT","MARKET","STOP","STOP_MARKET","TAKE_PROFIT","TAKE_PROFIT_MARKET","TRAILING_STOP_MARKET"])")
-          .Raw("timeInForce", R"(["GTC","IOC","FOK","GTX"])")
-          .Close();
+  std::vector<std::string> symbols, assets = {asset(c.quote_asset, "-10000")};
+  std::set<std::string> base_assets;
+  for (const Instrument& inst : instruments) {
+    symbols.push_back(SymbolInfoJson(inst, c));
+    if (base_assets.insert(inst.base_asset).second) assets.push_back(asset(inst.base_asset, "-0.00100000"));
+  }
   return JsonObject()
       .Str("timezone", "UTC")
       .Int("serverTime", server_time_ms)
@@ -342,8 +360,8 @@ std::string ExchangeInfoJson(const ExchangeConfig& c, const RateLimits& limits, 
                                     rate_limit("ORDERS", "MINUTE", 1, limits.orders_1m),
                                     rate_limit("ORDERS", "SECOND", 10, limits.orders_10s)}))
       .Raw("exchangeFilters", "[]")
-      .Raw("assets", JsonArray({asset(c.quote_asset, "-10000"), asset(c.base_asset, "-0.00100000")}))
-      .Raw("symbols", JsonArray({symbol}))
+      .Raw("assets", JsonArray(assets))
+      .Raw("symbols", JsonArray(symbols))
       .Close();
 }
 

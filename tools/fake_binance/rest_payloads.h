@@ -26,10 +26,11 @@ std::string UserTradeJson(const Trade& trade, const ExchangeConfig& config);
 // GET /fapi/v1/klines: [[openTime,"o","h","l","c","v",closeTime,"q",n,"V","Q","0"],...]
 std::string KlinesJson(const std::vector<Bar>& bars, int64_t interval_ms);
 
-// GET /fapi/v2|v3/positionRisk: v2 lists the symbol even when flat, v3 only
-// a non-zero position.
-std::string PositionRiskJson(const AccountSnapshot& account, const ExchangeConfig& config, int version);
-// GET /fapi/v2|v3/account.
+// GET /fapi/v2|v3/positionRisk of `positions` (every symbol's, or the one
+// asked for): v2 lists a symbol even when flat, v3 only non-zero positions.
+std::string PositionRiskJson(const std::vector<PositionSnapshot>& positions, const ExchangeConfig& config,
+                             int version);
+// GET /fapi/v2|v3/account: "positions" every symbol's (v2), the non-zero ones (v3).
 std::string AccountJson(const AccountSnapshot& account, const ExchangeConfig& config, int version);
 // GET /fapi/v2|v3/balance.
 std::string BalanceJson(const AccountSnapshot& account, const ExchangeConfig& config);
@@ -39,8 +40,10 @@ struct RateLimits {
   int64_t orders_1m = 1200;
   int64_t orders_10s = 300;
 };
-// GET /fapi/v1/exchangeInfo with the configured symbol and filters.
-std::string ExchangeInfoJson(const ExchangeConfig& config, const RateLimits& limits, int64_t server_time_ms);
+// GET /fapi/v1/exchangeInfo: every instrument with its filters (MAX_NUM_ORDERS
+// and MAX_NUM_ALGO_ORDERS from `config`), in market order.
+std::string ExchangeInfoJson(const std::vector<Instrument>& instruments, const ExchangeConfig& config,
+                             const RateLimits& limits, int64_t server_time_ms);
 
 }  // namespace apollo::fake_binance
 

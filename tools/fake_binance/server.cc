@@ -19,8 +19,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "engine/net/ws_server.h"
 #include "tools/fake_binance/json_writer.h"
+#include "tools/fake_binance/market_payloads.h"
 #include "tools/fake_binance/signing.h"
 
 namespace apollo::fake_binance {
@@ -50,9 +52,10 @@ int64_t IntervalMs(absl::string_view interval) {
 // A message for the WebSocket pump, in exchange order.
 struct WsItem {
   enum Kind { kUserEvent, kKline, kListenKeyExpired, kRaw } kind = kUserEvent;
-  std::string json;  // kUserEvent, kRaw
-  Bar bar;           // kKline
+  std::string json;    // kUserEvent, kRaw
+  Bar bar;             // kKline
   std::string stream;  // kRaw: "user" or "market"
+  std::string symbol;  // kKline
 };
 
 // A drill on the next stream message of `stream` ("user" or "market") that
@@ -118,6 +121,43 @@ Reply RenderAll(const ApiResult<std::vector<T>>& r, Render render) {
   return Ok(JsonArray(items));
 }
 
+// `render` of a result, or its error.
+template <class T, class Render>
+ApiResult<std::string> RenderOk(const ApiResult<T>& r, Render render) {
+  if (!r.ok()) return r.error();
+  return render(r.value());
+}
+
+// A market endpoint's answer: the object of ?symbol= (-1121 when unknown),
+// else an array of every symbol's, in market order.
+Reply PerSymbol(const FakeExchange& ex, const Params& p,
+                const std::function<ApiResult<std::string>(const std::string& symbol)>& one) {
+  if (auto s = p.find("symbol"); s != p.end()) {
+    ApiResult<std::string> r = one(s->second);
+    return r.ok() ? Ok(*r) : Fail(r.error());
+  }
+  std::vector<std::string> items;
+  for (const std::string& symbol : ex.Symbols()) {
+    ApiResult<std::string> r = one(symbol);
+    if (!r.ok()) return Fail(r.error());
+    items.push_back(*r);
+  }
+  return Ok(JsonArray(items));
+}
+
+// An admin decimal parameter, if sent; false (with a one-line error) if malformed.
+bool AdminDecimal(const Params& p, const char* key, std::optional<Fixed>* out, std::string* error) {
+  auto it = p.find(key);
+  if (it == p.end()) return true;
+  absl::StatusOr<Fixed> v = Fixed::Parse(it->second);
+  if (!v.ok()) {
+    *error = absl::StrCat(key, ": expected a decimal, got '", it->second, "'");
+    return false;
+  }
+  *out = *v;
+  return true;
+}
+
 }  // namespace
 
 struct FakeBinanceServer::Impl {
@@ -141,6 +181,7 @@ struct FakeBinanceServer::Impl {
   void RegisterAdmin();
   Reply AdminFault(const Params& p);
   Reply AdminWs(const Params& p);
+  Reply AdminMarket(const Params& p);
   void PushWs(WsItem item);
   void PumpWs();
   void SendWs(const WsItem& item);
@@ -167,6 +208,7 @@ struct FakeBinanceServer::Impl {
   std::deque<WsItem> ws_queue;
   std::deque<WsMutation> ws_mutations;  // under ws_mu
   bool ws_busy = false;  // the pump holds an item it has not sent yet
+  int64_t book_updates = 0;  // the bookTicker stream's "u" (the pump thread only)
   bool ws_stopping = false;
 
   std::mutex count_mu;
@@ -305,18 +347,35 @@ void FakeBinanceServer::Impl::Serve(const Endpoint& ep, const httplib::Request& 
 void FakeBinanceServer::Impl::RegisterRoutes() {
   FakeExchange& ex = *exchange;
   const ExchangeConfig& cfg = ex.config();
-  auto pub = [](int weight, std::function<Reply(const Params&)> h) {
-    return Endpoint{Security::kNone, weight, 0, false, std::move(h)};
+  auto pub = [](int weight, int weight_without_symbol, std::function<Reply(const Params&)> h) {
+    return Endpoint{Security::kNone, weight, weight_without_symbol, false, std::move(h)};
   };
   auto sig = [](int weight, int weight_without_symbol, std::function<Reply(const Params&)> h) {
     return Endpoint{Security::kSigned, weight, weight_without_symbol, false, std::move(h)};
   };
 
-  Register("GET", "/fapi/v1/ping", pub(1, [](const Params&) { return Ok("{}"); }));
+  Register("GET", "/fapi/v1/ping", pub(1, 0, [](const Params&) { return Ok("{}"); }));
   Register("GET", "/fapi/v1/time",
-           pub(1, [&ex](const Params&) { return Ok(JsonObject().Int("serverTime", ex.NowMs()).Close()); }));
-  Register("GET", "/fapi/v1/exchangeInfo", pub(1, [this, &ex, &cfg](const Params&) {
-             return Ok(ExchangeInfoJson(cfg, options.limits, ex.NowMs()));
+           pub(1, 0, [&ex](const Params&) { return Ok(JsonObject().Int("serverTime", ex.NowMs()).Close()); }));
+  Register("GET", "/fapi/v1/exchangeInfo", pub(1, 0, [this, &ex, &cfg](const Params&) {
+             return Ok(ExchangeInfoJson(ex.Instruments(), cfg, options.limits, ex.NowMs()));
+           }));
+
+  // Market summaries: one symbol's object, or every symbol's in an array.
+  const int64_t interval_ms = IntervalMs(options.kline_interval);
+  Register("GET", "/fapi/v1/ticker/24hr", pub(1, 40, [&ex, interval_ms](const Params& p) {
+             return PerSymbol(ex, p, [&ex, interval_ms](const std::string& symbol) {
+               return RenderOk(ex.LastDayBars(symbol),
+                               [&](const std::vector<Bar>& day) { return Ticker24hJson(symbol, day, interval_ms); });
+             });
+           }));
+  Register("GET", "/fapi/v1/premiumIndex", pub(1, 10, [&ex](const Params& p) {
+             return PerSymbol(ex, p,
+                              [&ex](const std::string& s) { return RenderOk(ex.MarkPriceOf(s), PremiumIndexJson); });
+           }));
+  Register("GET", "/fapi/v1/ticker/bookTicker", pub(2, 5, [&ex](const Params& p) {
+             return PerSymbol(ex, p,
+                              [&ex](const std::string& s) { return RenderOk(ex.BookTicker(s), BookTickerJson); });
            }));
 
   // Orders. POST weighs 0 on the IP limit and 1 on the order counters.
@@ -350,11 +409,11 @@ void FakeBinanceServer::Impl::RegisterRoutes() {
              return RenderAll(ex.UserTrades(p), [&cfg](const Trade& t) { return UserTradeJson(t, cfg); });
            }));
   // Klines of the closed bars: weight by limit, as Binance documents it.
-  Endpoint klines = pub(1, [this, &ex, &cfg](const Params& p) {
+  Endpoint klines = pub(1, 0, [this, &ex](const Params& p) {
     auto symbol = p.find("symbol");
     auto interval = p.find("interval");
     if (symbol == p.end() || symbol->second.empty()) return Fail(Error(kMandatoryParam, MandatoryParamMsg("symbol")));
-    if (symbol->second != cfg.symbol) return Fail(Error(kBadSymbol));
+    if (!ex.HasSymbol(symbol->second)) return Fail(Error(kBadSymbol));
     if (interval == p.end() || interval->second != options.kline_interval) {
       return Fail(Error(kMandatoryParam, MandatoryParamMsg("interval")));
     }
@@ -366,15 +425,21 @@ void FakeBinanceServer::Impl::RegisterRoutes() {
       return Fail(Error(kMandatoryParam, MandatoryParamMsg("limit")));
     }
     limit = std::min<int64_t>(limit, 1500);
-    return Ok(KlinesJson(ex.ClosedBars(start, static_cast<size_t>(limit)), IntervalMs(options.kline_interval)));
+    return Ok(KlinesJson(ex.ClosedBars(symbol->second, start, static_cast<size_t>(limit)),
+                         IntervalMs(options.kline_interval)));
   });
   Register("GET", "/fapi/v1/klines", std::move(klines));
 
   // Account.
   for (int version : {2, 3}) {
     const std::string v = absl::StrCat("/fapi/v", version);
-    Register("GET", v + "/positionRisk", sig(5, 0, [&ex, &cfg, version](const Params&) {
-               return Ok(PositionRiskJson(ex.Account(), cfg, version));
+    Register("GET", v + "/positionRisk", sig(5, 0, [&ex, &cfg, version](const Params& p) {
+               const AccountSnapshot account = ex.Account();
+               auto symbol = p.find("symbol");
+               if (symbol == p.end()) return Ok(PositionRiskJson(account.positions, cfg, version));
+               const PositionSnapshot* one = account.Find(symbol->second);
+               if (one == nullptr) return Fail(Error(kBadSymbol));
+               return Ok(PositionRiskJson({*one}, cfg, version));
              }));
     Register("GET", v + "/account", sig(5, 0, [&ex, &cfg, version](const Params&) {
                return Ok(AccountJson(ex.Account(), cfg, version));
@@ -384,10 +449,14 @@ void FakeBinanceServer::Impl::RegisterRoutes() {
   }
 
   // Account settings (TRADE / USER_DATA).
-  Register("POST", "/fapi/v1/leverage", sig(1, 0, [&ex, &cfg](const Params& p) {
+  Register("POST", "/fapi/v1/leverage", sig(1, 0, [&ex](const Params& p) {
              ApiResult<int64_t> r = ex.ChangeLeverage(p);
              if (!r.ok()) return Fail(r.error());
-             return Ok(JsonObject().Int("leverage", *r).Str("maxNotionalValue", "1000000").Str("symbol", cfg.symbol).Close());
+             return Ok(JsonObject()
+                           .Int("leverage", *r)
+                           .Str("maxNotionalValue", "1000000")
+                           .Str("symbol", p.at("symbol"))
+                           .Close());
            }));
   Register("POST", "/fapi/v1/marginType", sig(1, 0, [&ex](const Params& p) {
              std::optional<ApiError> e = ex.ChangeMarginType(p);
@@ -435,7 +504,9 @@ Reply FakeBinanceServer::Impl::AdminFault(const Params& p) {
     }
   } else if (k == "cancel_algo") {
     auto type = p.find("type");
-    ApiResult<AlgoOrder> r = exchange->CancelAlgoByHand(type == p.end() ? "STOP_MARKET" : type->second);
+    auto symbol = p.find("symbol");
+    ApiResult<AlgoOrder> r = exchange->CancelAlgoByHand(type == p.end() ? "STOP_MARKET" : type->second,
+                                                        symbol == p.end() ? "" : symbol->second);
     if (!r.ok()) return Reply{409, r.error().ToJson()};
     return Ok(JsonObject().Bool("ok", true).Raw("algoOrder", AlgoOrderJson(r.value())).Close());
   } else if (k == "close_position") {
@@ -490,38 +561,24 @@ std::vector<std::string> FakeBinanceServer::Impl::ConnectedListenKeys() const {
 void FakeBinanceServer::Impl::SendWs(const WsItem& item) {
   switch (item.kind) {
     case WsItem::kKline: {
-      const std::string& symbol = exchange->config().symbol;
+      const std::string stream = absl::AsciiStrToLower(item.symbol);
       const std::string& interval = options.kline_interval;
-      const int64_t close_ms = item.bar.open_time_ms + IntervalMs(interval) - 1;
-      const std::string k = JsonObject()
-                                .Int("t", item.bar.open_time_ms)
-                                .Int("T", close_ms)
-                                .Str("s", symbol)
-                                .Str("i", interval)
-                                .Int("f", -1)
-                                .Int("L", -1)
-                                .Dec("o", item.bar.open)
-                                .Dec("c", item.bar.close)
-                                .Dec("h", item.bar.high)
-                                .Dec("l", item.bar.low)
-                                .Dec("v", item.bar.volume)
-                                .Int("n", 0)
-                                .Bool("x", true)
-                                .Str("q", "0")
-                                .Str("V", "0")
-                                .Str("Q", "0")
-                                .Str("B", "0")
-                                .Close();
       // Not subject to corrupt_next/truncate_next, which target the klines
-      // (a bad mark price message is sent with kind=raw).
+      // (a bad book or mark price message is sent with kind=raw).
+      if (ApiResult<BookTop> book = exchange->BookTicker(item.symbol); book.ok()) {
+        Broadcast("market", JsonObject()
+                                .Str("stream", absl::StrCat(stream, "@bookTicker"))
+                                .Raw("data", BookTickerEventJson(book.value(), ++book_updates))
+                                .Close());
+      }
       Broadcast("market", JsonObject()
-                              .Str("stream", absl::StrCat(absl::AsciiStrToLower(symbol), "@markPrice"))
-                              .Raw("data", exchange->MarkPriceJson())
+                              .Str("stream", absl::StrCat(stream, "@markPrice"))
+                              .Raw("data", exchange->MarkPriceJson(item.symbol))
                               .Close());
       const std::string data =
-          JsonObject().Str("e", "kline").Int("E", exchange->NowMs()).Str("s", symbol).Raw("k", k).Close();
+          KlineEventJson(item.symbol, item.bar, interval, IntervalMs(interval), exchange->NowMs());
       Broadcast("market", Mutate("market", JsonObject()
-                                               .Str("stream", absl::StrCat(absl::AsciiStrToLower(symbol), "@kline_", interval))
+                                               .Str("stream", absl::StrCat(stream, "@kline_", interval))
                                                .Raw("data", data)
                                                .Close()));
       break;
@@ -584,15 +641,18 @@ Reply FakeBinanceServer::Impl::AdminWs(const Params& p) {
     const bool silent = on == p.end() || (on->second != "false" && on->second != "0");
     ws->SetSilent(silent);
   } else if (k == "listen_key_expired") {
-    PushWs(WsItem{WsItem::kListenKeyExpired, {}, {}, {}});
+    PushWs(WsItem{WsItem::kListenKeyExpired, {}, {}, {}, {}});
   } else if (k == "kline") {
     int64_t back = 0;
     if (auto b = p.find("back"); b != p.end() && (!absl::SimpleAtoi(b->second, &back) || back < 0)) {
       return Reply{400, AdminError("back: expected an integer >= 0")};
     }
-    absl::StatusOr<Bar> bar = exchange->BarBack(static_cast<size_t>(back));
+    auto s = p.find("symbol");
+    const std::string symbol = s == p.end() ? exchange->config().symbol : s->second;
+    if (!exchange->HasSymbol(symbol)) return Reply{400, AdminError(absl::StrCat("symbol: no market ", symbol))};
+    absl::StatusOr<Bar> bar = exchange->BarBack(symbol, static_cast<size_t>(back));
     if (!bar.ok()) return Reply{409, AdminError(bar.status().message())};
-    PushWs(WsItem{WsItem::kKline, {}, *bar, {}});
+    PushWs(WsItem{WsItem::kKline, {}, *bar, {}, symbol});
   } else if (k == "corrupt_next" || k == "truncate_next" || k == "oversize" || k == "raw") {
     auto get = [&p](const char* key) {
       auto it = p.find(key);
@@ -608,9 +668,9 @@ Reply FakeBinanceServer::Impl::AdminWs(const Params& p) {
       std::string text = "{\"e\":\"pad\",\"p\":\"";
       text.append(static_cast<size_t>(bytes) - text.size() - 2, 'x');
       text.append("\"}");
-      PushWs(WsItem{WsItem::kRaw, std::move(text), {}, stream});
+      PushWs(WsItem{WsItem::kRaw, std::move(text), {}, stream, {}});
     } else if (k == "raw") {
-      PushWs(WsItem{WsItem::kRaw, get("text"), {}, stream});
+      PushWs(WsItem{WsItem::kRaw, get("text"), {}, stream, {}});
     } else {
       WsMutation m{stream, get("match"), k == "truncate_next", get("field"), get("value")};
       if (!m.truncate && m.field.empty()) return Reply{400, AdminError("corrupt_next: field= is required")};
@@ -623,6 +683,36 @@ Reply FakeBinanceServer::Impl::AdminWs(const Params& p) {
                                  "truncate_next, oversize or raw")};
   }
   return Ok(JsonObject().Bool("ok", true).Int("clients", static_cast<int64_t>(ws->client_count())).Close());
+}
+
+Reply FakeBinanceServer::Impl::AdminMarket(const Params& p) {
+  auto s = p.find("symbol");
+  if (s == p.end() || !exchange->HasSymbol(s->second)) {
+    return Reply{400, AdminError(absl::StrCat("symbol: expected one of ", absl::StrJoin(exchange->Symbols(), ", ")))};
+  }
+  const std::string& symbol = s->second;
+  std::optional<Fixed> funding_rate, spread;
+  std::string error;
+  if (!AdminDecimal(p, "funding_rate", &funding_rate, &error) || !AdminDecimal(p, "spread", &spread, &error)) {
+    return Reply{400, AdminError(error)};
+  }
+  // The spread first: it is the one that can be refused, and nothing is set then.
+  if (spread) {
+    if (absl::Status st = exchange->SetSpread(symbol, *spread); !st.ok()) return Reply{400, AdminError(st.message())};
+  }
+  if (funding_rate) {
+    if (absl::Status st = exchange->SetFundingRate(symbol, *funding_rate); !st.ok()) {
+      return Reply{400, AdminError(st.message())};
+    }
+  }
+  ApiResult<MarkPrice> mark = exchange->MarkPriceOf(symbol);
+  ApiResult<BookTop> book = exchange->BookTicker(symbol);
+  if (!mark.ok() || !book.ok()) return Reply{400, AdminError(absl::StrCat("symbol: no market ", symbol))};
+  return Ok(JsonObject()
+                .Bool("ok", true)
+                .Raw("premiumIndex", PremiumIndexJson(*mark))
+                .Raw("bookTicker", BookTickerJson(*book))
+                .Close());
 }
 
 void FakeBinanceServer::Impl::StopWs() {
@@ -684,6 +774,7 @@ void FakeBinanceServer::Impl::RegisterAdmin() {
              return Ok(std::move(state));
            }));
   http.Post("/admin/ws", admin([this](const Params& p) { return AdminWs(p); }));
+  http.Post("/admin/market", admin([this](const Params& p) { return AdminMarket(p); }));
   http.Post("/admin/clock", admin([this](const Params& p) {
               int64_t skew = 0;
               auto s = p.find("skew_ms");
@@ -753,8 +844,11 @@ absl::Status FakeBinanceServer::StartWs(int port) {
   im.ws = std::move(ws);
   im.ws_thread = std::thread([&im] { im.PumpWs(); });
   // The sinks run under the exchange's lock: they only queue.
-  im.exchange->SetUserEventSink([&im](const std::string& event) { im.PushWs(WsItem{WsItem::kUserEvent, event, {}, {}}); });
-  im.exchange->SetBarSink([&im](const Bar& bar) { im.PushWs(WsItem{WsItem::kKline, {}, bar, {}}); });
+  im.exchange->SetUserEventSink(
+      [&im](const std::string& event) { im.PushWs(WsItem{WsItem::kUserEvent, event, {}, {}, {}}); });
+  im.exchange->SetBarSink([&im](const std::string& symbol, const Bar& bar) {
+    im.PushWs(WsItem{WsItem::kKline, {}, bar, {}, symbol});
+  });
   return absl::OkStatus();
 }
 

@@ -10,41 +10,63 @@
 //   RETURN_IF_ERROR(server.faults().Add(RateLimited(2)));  // next request: 429
 //   server.Stop();
 //
-// Routes (weights as Binance documents them):
+// Routes (weights as Binance documents them; every symbol of the exchange
+// is listed and tradable, an unknown one is -1121):
 //   public    GET  /fapi/v1/ping, /fapi/v1/time, /fapi/v1/exchangeInfo
 //   API key   POST|PUT|DELETE /fapi/v1/listenKey
 //   signed    POST|GET|DELETE /fapi/v1/order, GET /fapi/v1/openOrders,
-//             POST|GET|DELETE /fapi/v1/algoOrder, GET /fapi/v1/openAlgoOrders,
-//             GET /fapi/v1/userTrades, /fapi/v2|v3/positionRisk,
-//             /fapi/v2|v3/account, /fapi/v2|v3/balance
+//             POST|GET|DELETE /fapi/v1/algoOrder, GET /fapi/v1/openAlgoOrders
+//             (without symbol: every symbol's, weight 40),
+//             GET /fapi/v1/userTrades (per symbol), /fapi/v2|v3/positionRisk
+//             (every symbol's, or ?symbol=), /fapi/v2|v3/account,
+//             /fapi/v2|v3/balance, POST /fapi/v1/leverage, /fapi/v1/marginType
+//             (per symbol), GET|POST /fapi/v1/positionSide/dual
 //   public    GET  /fapi/v1/klines (symbol, interval = the server's, startTime,
 //             limit ≤ 1500): the closed bars up to the current one
+//   public    GET  /fapi/v1/ticker/24hr (the day of bars ending at the current
+//             one; weight 1, 40 without symbol), /fapi/v1/premiumIndex (mark
+//             and funding rate; 1, 10 without), /fapi/v1/ticker/bookTicker
+//             (a bid and ask around the close; 2, 5 without): ?symbol= an
+//             object, else an array of every symbol's (market_payloads.h)
 //   admin     POST|DELETE /admin/fault, POST /admin/bar, GET /admin/state,
-//             POST /admin/clock, POST /admin/ws — loopback callers only, no
-//             signature; parameters in the query string or a form body.
+//             POST /admin/clock, POST /admin/ws, POST /admin/market —
+//             loopback callers only, no signature; parameters in the query
+//             string or a form body.
+//   POST /admin/bar [count=N]           advance the shared timeline N steps
+//   POST /admin/market symbol=S [funding_rate=R] [spread=F]
+//                                       S's funding rate (premiumIndex, mark
+//                                       price stream) and book spread (a
+//                                       fraction of the close); 400 for an
+//                                       unknown symbol or a bad decimal
 //
 // WebSocket streams (StartWs(), a second port; engine/net's WsServer):
 //   /ws/<listenKey>   every user-data event of the exchange, in order, to the
 //                     clients of an active listen key
-//   /stream?...       a closed kline per AdvanceBar(), combined-stream shape:
+//   /stream?...       per AdvanceBar(), for each market that closed a bar (in
+//                     market order) its closed kline, combined-stream shape:
 //                     {"stream":"btcusdt@kline_5m","data":{"e":"kline",..,"k":{..,"x":true}}},
-//                     each just after the mark price stream's message
+//                     just after its mark price stream's message
 //                     {"stream":"btcusdt@markPrice","data":{"e":"markPriceUpdate",..}}
-//                     (FakeExchange::SetFundingRate sets its "r")
+//                     (FakeExchange::SetFundingRate sets its "r"), which follows
+//                     its book ticker stream's message
+//                     {"stream":"btcusdt@bookTicker","data":{"e":"bookTicker",..}}
+//                     (the bookTicker endpoint's bid and ask; SetSpread)
 //   POST /admin/ws kind=drop            reset every connection (no close frame)
 //                  kind=silent [on=false] stop (resume) sending data
 //                  kind=listen_key_expired  send {"e":"listenKeyExpired",..} to
 //                                       the user clients and deactivate the key
-//                  kind=kline back=K    send the closed kline K bars before the
-//                                       current one again (0: a repeat)
+//                  kind=kline back=K [symbol=S]  send S's (default: the first
+//                                       market's) closed kline K bars before
+//                                       its current one again (0: a repeat)
 //                  kind=corrupt_next stream=user|market field=F value=V [match=M]
 //                                       the next message of the stream that
 //                                       contains M: F's value replaced by V
 //                  kind=truncate_next stream=.. [match=M]  ... cut in half
 //                  kind=oversize stream=.. bytes=N  a valid JSON text of N bytes
 //                  kind=raw stream=.. text=T        T as it is
-//   POST /admin/fault kind=cancel_algo type=STOP_MARKET|TAKE_PROFIT_MARKET
+//   POST /admin/fault kind=cancel_algo type=STOP_MARKET|TAKE_PROFIT_MARKET [symbol=S]
 //                                       cancel that open algo order by hand
+//                     kind=close_position [symbol=S]  flatten S's position by hand
 //
 // Authentication: X-MBX-APIKEY must be present (-2014, HTTP 401) and equal
 // to the key (-2015, 401); SIGNED endpoints need `timestamp` and
