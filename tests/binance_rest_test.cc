@@ -740,7 +740,7 @@ TEST(PayloadsTest, PositionRiskV2V3AndNautilus) {
   EXPECT_EQ((*nautilus)[0].liquidation_price, D("45000"));
 }
 
-TEST(PayloadsTest, MarketSummariesFromTheDocsExamplesAsOneSymbolOrAll) {
+TEST(PayloadsTest, TickersAndPremiumIndexFromTheDocsExamplesAsOneSymbolOrAll) {
   const std::string ticker = ReadData("rest/nautilus/http_futures_market_ticker_24hr.json");
   for (const std::string& json : {ticker, absl::StrCat("[", ticker, ",", ticker, "]")}) {
     absl::StatusOr<std::vector<Ticker24h>> t = ParseTickers24h(json);
@@ -774,14 +774,6 @@ TEST(PayloadsTest, MarketSummariesFromTheDocsExamplesAsOneSymbolOrAll) {
   ASSERT_TRUE(delivery.ok()) << delivery.status();
   EXPECT_FALSE((*delivery)[0].last_funding_rate.has_value());
 
-  absl::StatusOr<std::vector<BookTicker>> b =
-      ParseBookTickers(ReadData("rest/nautilus/http_futures_market_book_ticker.json"));
-  ASSERT_TRUE(b.ok()) << b.status();
-  EXPECT_EQ((*b)[0].bid_price, D("4.00000000"));
-  EXPECT_EQ((*b)[0].ask_price, D("4.00000200"));
-  EXPECT_EQ((*b)[0].ask_qty, D("9.00000000"));
-  // A crossed book is refused, not read as a negative spread.
-  EXPECT_FALSE(ParseBookTickers(R"({"symbol":"BTCUSDT","bidPrice":"5","bidQty":"1","askPrice":"4","askQty":"1","time":1})").ok());
 }
 
 TEST(PayloadsTest, AccountV2V3AndBalances) {

@@ -591,6 +591,30 @@ TEST(BinanceMarketStream, MarkPriceUpdateGivesTheFundingRateAndTheNextFundingTim
   EXPECT_FALSE(kline->has_value());
 }
 
+// The book ticker stream as Binance sends it: the best bid and ask the live
+// loop journals as MarketTick for the spread check.
+TEST(BinanceMarketStream, BookTickerGivesTheBestBidAndAskAndACrossedBookIsRefused) {
+  const std::string bare = ReadData("ws/crates_futures_market_data_book_ticker_stream.json");
+  for (const std::string& msg : {bare, absl::StrCat(R"({"stream":"bnbusdt@bookTicker","data":)", bare, "}")}) {
+    absl::StatusOr<std::optional<BookTicker>> b = ParseBookTickerMessage(msg);
+    ASSERT_TRUE(b.ok()) << b.status();
+    ASSERT_TRUE(b->has_value());
+    EXPECT_EQ((*b)->symbol, Symbol{"BNBUSDT"});
+    EXPECT_EQ((*b)->bid_price, F("25.35190000"));
+    EXPECT_EQ((*b)->ask_price, F("25.36520000"));
+    EXPECT_EQ((*b)->ask_qty, F("40.66"));
+    EXPECT_EQ((*b)->time_ms, 1568014460891);
+    absl::StatusOr<std::optional<MarkPrice>> m = ParseMarkPriceMessage(msg);
+    ASSERT_TRUE(m.ok()) << m.status();
+    EXPECT_FALSE(m->has_value()) << "a book is no mark price";
+  }
+  absl::StatusOr<std::optional<BookTicker>> crossed = ParseBookTickerMessage(
+      R"({"e":"bookTicker","u":1,"E":1,"T":1,"s":"BNBUSDT","b":"25.4","B":"1","a":"25.3","A":"1"})");
+  ASSERT_FALSE(crossed.ok());
+  EXPECT_THAT(crossed.status().message(), ::testing::HasSubstr("not a book"));
+  EXPECT_TRUE(absl::IsDataLoss(ParseBookTickerMessage(R"({"e":"bookTi)").status()));
+}
+
 TEST(BinanceMarketStream, MarkPriceWithABadRateOrPriceIsRefusedNotReadAsZero) {
   auto message = [](const std::string& p, const std::string& r) {
     return absl::StrCat(R"({"e":"markPriceUpdate","E":1562305380000,"s":"BTCUSDT","p":")", p, R"(","r":")", r,

@@ -21,6 +21,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -38,6 +39,7 @@
 #include "tests/support/temp_dir.h"
 #include "tools/fake_binance/bars.h"
 #include "tools/fake_binance/fake_exchange.h"
+#include "tools/fake_binance/markets.h"
 #include "tools/fake_binance/server.h"
 
 namespace apollo {
@@ -189,10 +191,17 @@ size_t CountOccurrences(const std::string& text, const std::string& key, const s
 
 class TestnetE2E : public ::testing::Test {
  protected:
-  void SetUp() override {
+  // The fake's markets: BTCUSDT on the bundled January 2023 bars.
+  virtual std::vector<fb::Market> Markets() {
     auto bars = fb::ReadBarsCsv(SourcePath(kDataFile));
-    ASSERT_TRUE(bars.ok()) << bars.status();
-    exchange_ = std::make_unique<fb::FakeExchange>(fb::ExchangeConfig{}, *std::move(bars), fb::SystemClockMs);
+    EXPECT_TRUE(bars.ok()) << bars.status();
+    return {fb::Market{fb::Instrument{}, bars.ok() ? *std::move(bars) : std::vector<fb::Bar>{}}};
+  }
+
+  void SetUp() override {
+    std::vector<fb::Market> markets = Markets();
+    ASSERT_FALSE(markets.empty() || markets.front().bars.empty());
+    exchange_ = std::make_unique<fb::FakeExchange>(fb::ExchangeConfig{}, std::move(markets), fb::SystemClockMs);
     server_ = std::make_unique<fb::FakeBinanceServer>(
         exchange_.get(), fb::ServerOptions{.api_key = kKey,
                                            .api_secret = kSecret,
@@ -1618,6 +1627,148 @@ TEST_F(TestnetE2E, VenueSlowerThanTheTimeoutForAWhileSendsNothingTwiceAndResumes
   EXPECT_EQ(CountType(watch.events(), "OrderRejected"), 0u) << watch.Dump();
   EXPECT_EQ(CountType(watch.events(), "ManualInterventionDetected"), 0u) << watch.Dump();
   ASSERT_NO_FATAL_FAILURE(StopBot());
+}
+
+// ------------------------------------------------------------ several symbols
+
+// ETH and SOL on one fake account, recorded over the same days of July and
+// August 2023, with their real exchangeInfo filters.
+class TestnetE2ETwoSymbols : public TestnetE2E {
+ protected:
+  std::vector<fb::Market> Markets() override {
+    std::vector<fb::Market> markets;
+    for (const auto& [symbol, base, file, tick, step] :
+         {std::tuple{"ETHUSDT", "ETH", "data/market/ethusdt_perp_5m_2023-07-03_2023-08-17.csv", "0.01", "0.001"},
+          std::tuple{"SOLUSDT", "SOL", "data/market/solusdt_perp_5m_2023-07-18_2023-08-17.csv", "0.001", "1"}}) {
+      auto bars = fb::ReadBarsCsv(SourcePath(file));
+      EXPECT_TRUE(bars.ok()) << bars.status();
+      fb::Instrument instrument;
+      instrument.symbol = symbol;
+      instrument.base_asset = base;
+      instrument.tick_size = *Fixed::Parse(tick);
+      instrument.step_size = *Fixed::Parse(step);
+      instrument.max_qty = Fixed::FromInt(1'000'000);
+      markets.push_back(fb::Market{instrument, bars.ok() ? *std::move(bars) : std::vector<fb::Bar>{}});
+    }
+    return markets;
+  }
+
+  std::vector<std::string> TwoSymbolEnv(std::vector<std::string> more = {}) const {
+    std::vector<std::string> env = FastStrategyEnv();
+    env.push_back("UNIVERSE__SYMBOLS=ETHUSDT,SOLUSDT");
+    env.push_back("RISK__MAX_POSITIONS=2");
+    for (std::string& e : more) env.push_back(std::move(e));
+    return env;
+  }
+
+  // The symbols of the CandleClose events journaled at `open_time_ms`.
+  static std::vector<std::string> BarsAt(const std::vector<std::string>& ev, int64_t open_time_ms) {
+    std::vector<std::string> symbols;
+    const std::string needle = absl::StrCat("\"open_time_ms\":", open_time_ms, ",");
+    for (const std::string& e : ev) {
+      if (absl::StrContains(e, "\"type\":\"CandleClose\"") && absl::StrContains(e, needle)) {
+        symbols.push_back(JsonString(e, "symbol"));
+      }
+    }
+    return symbols;
+  }
+};
+
+TEST_F(TestnetE2ETwoSymbols, BothSymbolsTradeInOneLedgerWithOneStepPerBarClose) {
+  ASSERT_NO_FATAL_FAILURE(StartBot(TwoSymbolEnv()));
+  LedgerWatch watch(ledger_dir_);
+  // The account is set up for both symbols.
+  auto leverage_set = [](const std::vector<std::string>& ev, const char* symbol) {
+    size_t n = 0;
+    for (const std::string& e : ev) {
+      n += absl::StrContains(e, "\"type\":\"AccountSettingUpdated\"") && JsonString(e, "symbol") == symbol &&
+           JsonString(e, "setting") == "leverage";
+    }
+    return n;
+  };
+  ASSERT_TRUE(watch.WaitFor([&](const std::vector<std::string>& ev) {
+    return leverage_set(ev, "ETHUSDT") == 1 && leverage_set(ev, "SOLUSDT") == 1;
+  })) << watch.Dump();
+  EXPECT_EQ(exchange_->leverage("ETHUSDT"), 2);
+  EXPECT_EQ(exchange_->leverage("SOLUSDT"), 2);
+  // Bars until a position opens in either symbol, then one more.
+  auto opened = [&] { return CountType(watch.events(), "PositionOpened") > 0; };
+  ASSERT_TRUE(StepUntil(watch, opened)) << "--- stderr ---\n" << bot_->err();
+  ASSERT_TRUE(StepBar(watch));
+  const std::vector<std::string> ev = watch.events();
+  // Each bar close is one step: both symbols' bars, then one trade cycle.
+  const fb::Bar last = exchange_->CurrentBar("ETHUSDT");
+  EXPECT_EQ(BarsAt(ev, last.open_time_ms), (std::vector<std::string>{"ETHUSDT", "SOLUSDT"})) << watch.Dump();
+  EXPECT_EQ(CountType(ev, "TradeCycleCompleted") * 2, CountType(ev, "CandleClose")) << watch.Dump();
+  // The first position is the venue's too, on its own symbol, and its
+  // fill's ACCOUNT_UPDATE brought a reconciliation over both symbols that
+  // found it there and nothing else to report.
+  std::string symbol;
+  for (const std::string& e : ev) {
+    if (symbol.empty() && absl::StrContains(e, "\"type\":\"PositionOpened\"")) symbol = JsonString(e, "symbol");
+  }
+  ASSERT_TRUE(watch.WaitFor([&](const std::vector<std::string>& now) {
+    for (const std::string& e : now) {
+      if (absl::StrContains(e, "\"type\":\"ReconciliationSnapshot\"") &&
+          absl::StrContains(e, absl::StrCat("\"symbol\":\"", symbol, "\""))) {
+        return true;
+      }
+    }
+    return false;
+  })) << watch.Dump();
+  EXPECT_EQ(CountType(watch.events(), "ManualInterventionDetected"), 0u) << watch.Dump();
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+  ExpectDecisionsReDerive();
+}
+
+TEST_F(TestnetE2ETwoSymbols, TheUniverseIsRankedOnTheVenuesTickersAndFundingRates) {
+  // SOL's funding is beyond universe.max_funding_rate_pct (0.1 %): dropped.
+  ASSERT_TRUE(exchange_->SetFundingRate("SOLUSDT", *Fixed::Parse("0.002")).ok());
+  ASSERT_NO_FATAL_FAILURE(StartBot(TwoSymbolEnv({"UNIVERSE__SIZE=2", "UNIVERSE__MIN_QUOTE_VOLUME_USD=0"})));
+  LedgerWatch watch(ledger_dir_);
+  ASSERT_TRUE(watch.WaitFor([](const std::vector<std::string>& ev) { return CountType(ev, "UniverseUpdated") > 0; }))
+      << watch.Dump() << bot_->err();
+  std::string universe;
+  for (const std::string& e : watch.events()) {
+    if (absl::StrContains(e, "\"type\":\"UniverseUpdated\"")) universe = e;
+  }
+  EXPECT_THAT(universe, HasSubstr("\"source\":\"venue_24h_ticker\""));
+  EXPECT_THAT(universe, HasSubstr("\"symbols\":[\"ETHUSDT\"]"));
+  EXPECT_THAT(universe, HasSubstr("\"reason\":\"FUNDING_TOO_HIGH\""));
+  EXPECT_THAT(universe, HasSubstr("\"funding_rate_pct\":0.2,"));
+  // The quote volume is the venue's 24 h ticker's, in whole USDT.
+  httplib::Client venue("127.0.0.1", server_->port());
+  auto ticker = venue.Get("/fapi/v1/ticker/24hr?symbol=ETHUSDT");
+  ASSERT_TRUE(ticker && ticker->status == 200);
+  const std::string volume = JsonString(ticker->body, "quoteVolume");
+  ASSERT_FALSE(volume.empty()) << ticker->body;
+  EXPECT_THAT(universe, HasSubstr(absl::StrCat("\"quote_volume_24h\":", volume.substr(0, volume.find('.')), ",")))
+      << universe << "\n" << ticker->body;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(StepBar(watch));
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+  ExpectDecisionsReDerive(/*traded=*/false);
+}
+
+TEST_F(TestnetE2E, AWideSpreadOnTheVenuesBookRefusesEntriesAndIsJournaled) {
+  ASSERT_TRUE(exchange_->SetSpread("BTCUSDT", *Fixed::Parse("0.005")).ok());  // 0.5 % > 0.3 %
+  ASSERT_NO_FATAL_FAILURE(StartBot(FastStrategyEnv()));
+  LedgerWatch watch(ledger_dir_);
+  auto refused = [&] {
+    for (const std::string& e : watch.events()) {
+      if (absl::StrContains(e, "\"type\":\"RiskRejected\"") && absl::StrContains(e, "\"rule\":\"SPREAD_TOO_WIDE\"")) {
+        return true;
+      }
+    }
+    return false;
+  };
+  ASSERT_TRUE(StepUntil(watch, refused)) << "--- stderr ---\n" << bot_->err();
+  const std::vector<std::string> ev = watch.events();
+  EXPECT_EQ(CountType(ev, "PositionOpened"), 0u);
+  // The book ticker stream's bid and ask, journaled before the steps they judged.
+  EXPECT_GE(CountType(ev, "MarketTick"), 1u);
+  EXPECT_LE(CountType(ev, "MarketTick"), CountType(ev, "CandleClose")) << "at most one per step, when it changed";
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+  ExpectDecisionsReDerive(/*traded=*/false);
 }
 
 }  // namespace

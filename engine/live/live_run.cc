@@ -9,6 +9,7 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -124,6 +125,28 @@ class Inbox {
   std::deque<Input> items_;
   size_t bytes_ = 0;
   uint64_t dropped_ = 0;
+};
+
+// The book ticker stream's latest best bid and ask per symbol: written by
+// the market stream's thread, read by the engine thread before a step.
+class LatestBooks {
+ public:
+  static constexpr size_t kBooksMax = 1'024;
+  void Put(const venue::binance::BookTicker& b) {
+    std::lock_guard<std::mutex> l(mu_);
+    // Only the subscribed symbols send books; a stream naming many more is
+    // not let grow this without bound.
+    if (latest_.size() >= kBooksMax && !latest_.contains(b.symbol)) return;
+    latest_[b.symbol] = b;
+  }
+  std::map<Symbol, venue::binance::BookTicker> Latest() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return latest_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::map<Symbol, venue::binance::BookTicker> latest_;
 };
 
 strategy::Bar ToBar(const venue::binance::Kline& k) {
@@ -356,6 +379,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
                               : testnet               ? cfg.binance.testnet_ws_url
                                                       : cfg.binance.ws_url;
   Inbox inbox;
+  LatestBooks books;
   auto on_state = [&inbox, &log](const char* stream) {
     return [&inbox, &log, stream, seen = false](bool connected, std::string_view reason) mutable {
       log.Info(connected ? "ws_connected" : "ws_disconnected",
@@ -365,13 +389,16 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
     };
   };
   net::WsClientOptions market_options;
-  // Every symbol's closed klines, and the mark price stream's funding rate
-  // (every 3 s), on one combined stream.
+  // Every symbol's closed klines, the mark price stream's funding rate
+  // (every 3 s) and, with the spread check on, the best bid and ask, on one
+  // combined stream.
+  const bool spread_check = cfg.execution.use_dynamic_spread_threshold || cfg.execution.max_spread_pct.raw() > 0;
   std::vector<std::string> stream_names;
   for (const Symbol& symbol : symbols) {
     const std::string lower = absl::AsciiStrToLower(symbol.value);
     stream_names.push_back(absl::StrCat(lower, "@kline_", cfg.run.interval));
     stream_names.push_back(absl::StrCat(lower, "@markPrice"));
+    if (spread_check) stream_names.push_back(absl::StrCat(lower, "@bookTicker"));
   }
   market_options.url = absl::StrCat(ws_base, "/stream?streams=", absl::StrJoin(stream_names, "/"));
   market_options.silence_timeout_ms = int64_t{cfg.binance.stream_silence_sec} * 1000;
@@ -379,7 +406,19 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   absl::BitGen seeds;
   market_options.jitter_seed = absl::Uniform<uint64_t>(seeds);
   market_options.max_message_bytes = kStreamMessageBytesMax;
-  market_options.on_message = [&inbox](std::string_view text) {
+  market_options.on_message = [&inbox, &books](std::string_view text) {
+    // A book moves many times a second: only its latest is kept, beside
+    // the queue, and the klines' queue stays free for what must be in order.
+    if (absl::StrContains(absl::string_view(text.data(), std::min<size_t>(text.size(), 64)), "@bookTicker")) {
+      absl::StatusOr<std::optional<venue::binance::BookTicker>> b =
+          venue::binance::ParseBookTickerMessage(absl::string_view(text.data(), text.size()));
+      if (!b.ok()) {
+        inbox.Push(Input::Refused("market", b.status()));
+      } else if (*b) {
+        books.Put(**b);
+      }
+      return;
+    }
     absl::StatusOr<std::optional<venue::binance::Kline>> k =
         venue::binance::ParseKlineMessage(absl::string_view(text.data(), text.size()));
     if (!k.ok()) {
@@ -433,21 +472,19 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   // last gave are journaled before a step when they changed (the seed's
   // FUNDING, then BAR), so FUNDING_TOO_HIGH and the audit read them from
   // the ledger.
-  // With the spread check on, the venue's best bids and asks are read
-  // before each step and journaled (MarketTick) for the step's entries to
-  // be judged by; a failed read leaves the check without a book (logged).
-  const bool spread_check = cfg.execution.use_dynamic_spread_threshold || cfg.execution.max_spread_pct.raw() > 0;
-  auto read_books = [&]() -> absl::Status {
-    absl::StatusOr<std::vector<venue::binance::BookTicker>> books = venue::binance::GetBookTickers(*client);
-    if (!books.ok()) {
-      log.Warning("book_ticker_failed", LogFields().Add("error", books.status().message()));
-      return absl::OkStatus();
-    }
+  // With the spread check on, each symbol's latest best bid and ask (from
+  // the book ticker stream) is journaled before a step when it changed
+  // (MarketTick), for the step's entries to be judged by.
+  auto journal_books = [&]() -> absl::Status {
     std::vector<MarketTick> ticks;
-    for (const venue::binance::BookTicker& b : *books) {
-      if (feeds.contains(b.symbol)) ticks.push_back(MarketTick{b.symbol, b.bid_price, b.ask_price, b.time_ms});
+    for (const auto& [symbol, b] : books.Latest()) {
+      auto known = engine.state().book.find(symbol);
+      const BookTop top{b.bid_price, b.ask_price, b.time_ms};
+      if (feeds.contains(symbol) && (known == engine.state().book.end() || !(known->second == top))) {
+        ticks.push_back(MarketTick{symbol, b.bid_price, b.ask_price, b.time_ms});
+      }
     }
-    return engine.OnMarketTicks(std::move(ticks));
+    return ticks.empty() ? absl::OkStatus() : engine.OnMarketTicks(std::move(ticks));
   };
   auto run_steps = [&]() -> absl::Status {
     for (const std::vector<runtime::SymbolBar>& step : steps.TakeReady(absl::ToUnixMillis(absl::Now()))) {
@@ -457,7 +494,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
       }
       funding.clear();
       if (!changed.empty()) RETURN_IF_ERROR(engine.OnFunding(std::move(changed), /*settle=*/false));
-      if (spread_check) RETURN_IF_ERROR(read_books());
+      if (spread_check) RETURN_IF_ERROR(journal_books());
       RETURN_IF_ERROR(engine.OnStep(step));
       ++steps_taken;
       bars_stepped += step.size();

@@ -30,7 +30,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)ParseError(json);
   (void)ParseTickers24h(json);
   (void)ParsePremiumIndexes(json);
-  (void)ParseBookTickers(json);
   (void)ParseOrderStatus(json);
   if (auto status = ParseAlgoStatus(json); status.ok()) (void)AlgoStatusName(*status);
   return 0;

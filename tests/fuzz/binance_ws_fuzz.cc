@@ -2,6 +2,7 @@
 // the live run would take it, to the user-data stream's translation
 // (BinanceVenue::OnUserEvent, engine/venue/binance/binance_venue.h) and to
 // the market stream's readers (ParseKlineMessage, ParseMarkPriceMessage,
+// ParseBookTickerMessage,
 // engine/venue/binance/market_payloads.h).
 //
 // The state the user-data messages meet holds a filled entry (ap-5-E,
@@ -71,6 +72,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(m.funding_rate.Abs() <= venue::binance::kMaxStreamFundingRate);
     State funded;
     FUZZ_CHECK(Apply(funded, Event{1, 0, FundingUpdate{m.symbol, m.funding_rate, m.mark_price, m.next_funding_time_ms}}).ok());
+  }
+  // The book ticker stream: a book the run journals is one MarketTick the
+  // fold takes.
+  absl::StatusOr<std::optional<venue::binance::BookTicker>> book = venue::binance::ParseBookTickerMessage(json);
+  if (book.ok() && book->has_value()) {
+    const venue::binance::BookTicker& b = **book;
+    State booked;
+    FUZZ_CHECK(Apply(booked, Event{1, 0, MarketTick{b.symbol, b.bid_price, b.ask_price, b.time_ms}}).ok());
   }
   return 0;
 }

@@ -192,21 +192,6 @@ absl::StatusOr<PremiumIndex> ReadPremiumIndex(Fields& f) {
   return p;
 }
 
-absl::StatusOr<BookTicker> ReadBookTicker(Fields& f) {
-  BookTicker b;
-  ASSIGN_OR_RETURN(b.symbol.value, f.Str("symbol"));
-  ASSIGN_OR_RETURN(b.bid_price, f.Dec("bidPrice"));
-  ASSIGN_OR_RETURN(b.bid_qty, f.Dec("bidQty"));
-  ASSIGN_OR_RETURN(b.ask_price, f.Dec("askPrice"));
-  ASSIGN_OR_RETURN(b.ask_qty, f.Dec("askQty"));
-  ASSIGN_OR_RETURN(b.time_ms, f.Int("time"));
-  if (b.symbol.value.empty()) return f.Error("symbol", "empty");
-  if (b.bid_price.raw() <= 0 || b.ask_price <= b.bid_price) {
-    return f.Error("bidPrice", absl::StrCat("not a book: bid ", b.bid_price.ToString(), ", ask ", b.ask_price.ToString()));
-  }
-  return b;
-}
-
 }  // namespace
 
 absl::StatusOr<std::vector<Ticker24h>> ParseTickers24h(absl::string_view json) {
@@ -217,8 +202,25 @@ absl::StatusOr<std::vector<PremiumIndex>> ParsePremiumIndexes(absl::string_view 
   return ParseOneOrList<PremiumIndex>(json, "premiumIndex", ReadPremiumIndex);
 }
 
-absl::StatusOr<std::vector<BookTicker>> ParseBookTickers(absl::string_view json) {
-  return ParseOneOrList<BookTicker>(json, "bookTicker", ReadBookTicker);
+absl::StatusOr<std::optional<BookTicker>> ParseBookTickerMessage(absl::string_view json) {
+  Json doc(json, Json::From::kStream);
+  od::object root, body;
+  RETURN_IF_ERROR(doc.Object("book ticker message", &root));
+  ASSIGN_OR_RETURN(const bool is_book, StreamEvent(root, "book ticker message", "bookTicker", &body));
+  if (!is_book) return std::optional<BookTicker>();
+  Fields f(body, "book ticker message");
+  BookTicker b;
+  ASSIGN_OR_RETURN(b.symbol.value, f.Str("s"));
+  ASSIGN_OR_RETURN(b.bid_price, f.Dec("b"));
+  ASSIGN_OR_RETURN(b.bid_qty, f.Dec("B"));
+  ASSIGN_OR_RETURN(b.ask_price, f.Dec("a"));
+  ASSIGN_OR_RETURN(b.ask_qty, f.Dec("A"));
+  ASSIGN_OR_RETURN(b.time_ms, f.Int("T"));
+  if (b.symbol.value.empty()) return f.Error("s", "empty");
+  if (b.bid_price.raw() <= 0 || b.ask_price <= b.bid_price) {
+    return f.Error("b", absl::StrCat("not a book: bid ", b.bid_price.ToString(), ", ask ", b.ask_price.ToString()));
+  }
+  return std::optional<BookTicker>(b);
 }
 
 }  // namespace apollo::venue::binance

@@ -60,7 +60,7 @@ absl::StatusOr<std::optional<MarkPrice>> ParseMarkPriceMessage(absl::string_view
 
 // The venue's market summaries: an array (every symbol) or one object
 // (?symbol=). Recorded shapes: tests/data/binance/rest/nautilus/
-// http_futures_market_{ticker_24hr,premium_index,book_ticker}.json.
+// http_futures_market_{ticker_24hr,premium_index}.json.
 //
 // GET /fapi/v1/ticker/24hr. The quote volume is kept in whole units of the
 // quote asset (an int64; a busy symbol's day exceeds what Fixed holds), the
@@ -84,14 +84,18 @@ struct PremiumIndex {
 };
 absl::StatusOr<std::vector<PremiumIndex>> ParsePremiumIndexes(absl::string_view json);
 
-// GET /fapi/v1/ticker/bookTicker: the best bid and ask. A book whose bid is
-// not below its ask (or has no side) is refused.
+// A book ticker stream message (<symbol>@bookTicker), bare or combined:
+// {"e":"bookTicker","u":..,"E":..,"T":..,"s":"BNBUSDT","b":"25.35","B":"31.21","a":"25.36","A":"40.66"}
+// (recorded: tests/data/binance/ws/crates_futures_market_data_book_ticker_stream.json).
+// `time_ms` is the transaction time "T". nullopt for a valid message of
+// another stream; DataLoss for a text that is not JSON; InvalidArgument for
+// a bad field or a book whose bid is not below its ask.
 struct BookTicker {
   Symbol symbol;
   Fixed bid_price, bid_qty, ask_price, ask_qty;
   int64_t time_ms = 0;
 };
-absl::StatusOr<std::vector<BookTicker>> ParseBookTickers(absl::string_view json);
+absl::StatusOr<std::optional<BookTicker>> ParseBookTickerMessage(absl::string_view json);
 
 }  // namespace apollo::venue::binance
 

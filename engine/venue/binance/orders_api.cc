@@ -216,12 +216,6 @@ absl::StatusOr<std::vector<PremiumIndex>> GetPremiumIndexes(RestClient& client) 
   return Refusing(client, "GET /fapi/v1/premiumIndex", ParsePremiumIndexes(resp.body));
 }
 
-absl::StatusOr<std::vector<BookTicker>> GetBookTickers(RestClient& client) {
-  ASSIGN_OR_RETURN(RestResponse resp,
-                   client.Call(HttpMethod::kGet, "/fapi/v1/ticker/bookTicker", Params(), Security::kNone));
-  return Refusing(client, "GET /fapi/v1/ticker/bookTicker", ParseBookTickers(resp.body));
-}
-
 absl::StatusOr<ExchangeInfo> GetExchangeInfo(RestClient& client) {
   ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kGet, "/fapi/v1/exchangeInfo", Params(), Security::kNone));
   return Refusing(client, "GET /fapi/v1/exchangeInfo", ParseExchangeInfo(resp.body));

@@ -119,11 +119,10 @@ absl::StatusOr<std::vector<Balance>> GetBalances(RestClient& client);
 inline constexpr int kKlinesLimitMax = 1'500;
 absl::StatusOr<std::vector<Kline>> GetKlines(RestClient& client, const Symbol& symbol, absl::string_view interval,
                                             int64_t start_time_ms, int limit);
-// Every symbol's 24 h ticker (weight 40), premium index with the last
-// funding rate (weight 10) and best bid and ask (weight 5).
+// Every symbol's 24 h ticker (weight 40) and premium index with the last
+// funding rate (weight 10).
 absl::StatusOr<std::vector<Ticker24h>> GetTickers24h(RestClient& client);
 absl::StatusOr<std::vector<PremiumIndex>> GetPremiumIndexes(RestClient& client);
-absl::StatusOr<std::vector<BookTicker>> GetBookTickers(RestClient& client);
 // Market metadata (public).
 absl::StatusOr<ExchangeInfo> GetExchangeInfo(RestClient& client);
 absl::StatusOr<int64_t> GetServerTime(RestClient& client);
