@@ -181,6 +181,11 @@ TEST_F(ConfigTest, JournaledConfigFromBeforeTheSpreadCheckReadsItOff) {
   EXPECT_EQ(Config{}.execution.max_spread_pct, *Fixed::Parse("0.3"));  // the seed's, for new configs
   EXPECT_EQ(ErrorOf("execution:\n  atr_calm_threshold: 5\n"),
             Path() + ": execution.atr_calm_threshold: must be <= execution.atr_volatile_threshold (4) (got 5)");
+  EXPECT_EQ(ErrorOf("execution:\n  spread_threshold_normal_pct: 0.3\n"),
+            Path() + ": execution.spread_threshold_normal_pct: must lie between execution.spread_threshold_calm_pct "
+                     "(0.05) and execution.spread_threshold_volatile_pct (0.2) (got 0.3)");
+  EXPECT_THAT(ErrorOf("execution:\n  spread_threshold_calm_pct: 0\n"),
+              HasSubstr("execution.spread_threshold_calm_pct: must be > 0"));
 }
 
 TEST_F(ConfigTest, RegimeThresholdsThatOverlapOrAOneBarChopAreRefused) {

@@ -958,6 +958,7 @@ TEST_F(RiskTest, AnEntryWhoseMarginWouldNotFitBesideTheOpenPositionsIsRefused) {
   EXPECT_EQ(rejected.values[1].value, F("3750"));
   EXPECT_EQ(rejected.values[3].name, "margin_ratio_pct");
   EXPECT_EQ(rejected.values[3].value, F("117.5"));
+  EXPECT_EQ(rejected.values[4].value, F("98")) << "100 less risk.margin_buffer_pct";
   // Without the SOL entry it fits (97.5 %); beside a bigger ETH position not.
   state_.orders.clear();
   EXPECT_EQ(Rule(), RiskRule::kApproved);

@@ -1771,5 +1771,26 @@ TEST_F(TestnetE2E, AWideSpreadOnTheVenuesBookRefusesEntriesAndIsJournaled) {
   ExpectDecisionsReDerive(/*traded=*/false);
 }
 
+// A book message that cannot be read (crossed) is counted and logged, but
+// costs no reconciliation and no kline backfill: a book has no sequence,
+// the next one replaces it.
+TEST_F(TestnetE2E, ABadBookTickerMessageIsRefusedWithoutReconcilingOrRefetching) {
+  ASSERT_NO_FATAL_FAILURE(StartBot());
+  LedgerWatch watch(ledger_dir_);
+  ASSERT_TRUE(StepBar(watch));
+  const size_t reconciled = CountType(watch.events(), "ReconciliationCompleted");
+  const std::string crossed = absl::StrCat(
+      R"({"stream":"btcusdt@bookTicker","data":{"e":"bookTicker","u":1,"E":1,"T":1,"s":"BTCUSDT",)",
+      R"("b":"20000","B":"1","a":"19999","A":"1"}})");
+  ASSERT_TRUE(PostAdmin(absl::StrCat("/admin/ws?kind=raw&stream=market&text=", httplib::detail::encode_query_param(crossed))));
+  ASSERT_TRUE(WaitForBotLog([](const std::string& log) {
+    return absl::StrContains(log, "\"stream\":\"bookTicker\"") && absl::StrContains(log, "not a book");
+  })) << BotLog();
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(StepBar(watch));
+  EXPECT_EQ(CountType(watch.events(), "ReconciliationCompleted"), reconciled) << watch.Dump();
+  EXPECT_EQ(LogCount("kline_backfilled"), 0u);
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+}
+
 }  // namespace
 }  // namespace apollo

@@ -336,9 +336,10 @@ std::vector<Field> MakeFields() {
       IntKey(KEY(execution.entry_max_duration_sec), {.ge = 1, .le = 7 * 86400}),
       Added(FixedKey(KEY(execution.max_spread_pct), kPercentOrZero), "0"),
       Added(BoolKey(KEY(execution.use_dynamic_spread_threshold)), "false"),
-      FixedKey(KEY(execution.spread_threshold_calm_pct), kPercentOrZero),
-      FixedKey(KEY(execution.spread_threshold_normal_pct), kPercentOrZero),
-      FixedKey(KEY(execution.spread_threshold_volatile_pct), kPercentOrZero),
+      // 0 would refuse every entry (any spread is above it).
+      FixedKey(KEY(execution.spread_threshold_calm_pct), {.gt = Fixed(), .le = Fixed::FromInt(100)}),
+      FixedKey(KEY(execution.spread_threshold_normal_pct), {.gt = Fixed(), .le = Fixed::FromInt(100)}),
+      FixedKey(KEY(execution.spread_threshold_volatile_pct), {.gt = Fixed(), .le = Fixed::FromInt(100)}),
       FixedKey(KEY(execution.atr_calm_threshold), kPercentOrZero),
       FixedKey(KEY(execution.atr_volatile_threshold), kPercentOrZero),
       ChoiceKey(KEY(execution.margin_type), {"ISOLATED", "CROSSED"}),
@@ -492,6 +493,18 @@ const std::vector<CrossCheck>& CrossChecks() {
        [](const Config& c) -> std::optional<std::string> {
          if (c.strategy.indicators.chop_period != 1) return std::nullopt;
          return std::string("must be 0 (no CHOP) or >= 2");
+       }},
+      // A calmer market must not be allowed a wider spread.
+      {"execution.spread_threshold_normal_pct",
+       [](const Config& c) -> std::optional<std::string> {
+         const config::ExecutionConfig& e = c.execution;
+         if (e.spread_threshold_calm_pct <= e.spread_threshold_normal_pct &&
+             e.spread_threshold_normal_pct <= e.spread_threshold_volatile_pct) {
+           return std::nullopt;
+         }
+         return absl::StrCat("must lie between execution.spread_threshold_calm_pct (",
+                             e.spread_threshold_calm_pct.ToString(), ") and execution.spread_threshold_volatile_pct (",
+                             e.spread_threshold_volatile_pct.ToString(), ")");
        }},
       // A calm market above the volatile one would never be normal.
       {"execution.atr_calm_threshold",

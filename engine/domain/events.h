@@ -613,14 +613,16 @@ struct EntrySkipped {
   }
 };
 
-// A symbol's best bid and ask as the venue's book ticker gave them (the
-// seed's MarketTick), journaled before the step whose entries the spread
-// check (SPREAD_TOO_WIDE) judges by it.
+// A symbol's best bid and ask as the venue's book ticker last gave them
+// (the seed's MarketTick), journaled with each step whose entries the
+// spread check (SPREAD_TOO_WIDE) judges by it. Prices are positive, bid
+// below ask, both at most kMaxBookPrice.
+inline constexpr Fixed kMaxBookPrice = Fixed::FromRaw(100'000'000 * Fixed::kScale);  // 100,000,000
 struct MarketTick {
   APOLLO_EVENT(MarketTick, 1);
   Symbol symbol;
   Fixed bid_price, ask_price;
-  int64_t time_ms = 0;  // the venue's time of the quote
+  int64_t time_ms = 0;  // when the bot held it as the book, on the venue's clock (ms)
   template <class S, class V>
   static void Fields(S& s, V& v) {
     v("symbol", s.symbol); v("bid_price", s.bid_price); v("ask_price", s.ask_price); v("time_ms", s.time_ms);

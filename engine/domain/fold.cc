@@ -81,7 +81,7 @@ class Folder {
     return absl::OkStatus();
   }
   absl::Status operator()(const MarketTick& t) {
-    if (t.bid_price.raw() <= 0 || t.ask_price <= t.bid_price) {
+    if (t.bid_price.raw() <= 0 || t.ask_price <= t.bid_price || t.ask_price > kMaxBookPrice) {
       return Refuse(absl::StrCat("book of ", t.symbol.value, ": bid ", t.bid_price.ToString(), " not below ask ",
                                  t.ask_price.ToString()));
     }
@@ -412,10 +412,13 @@ std::string State::AccountSettingFailure(const Symbol& symbol) const {
   return out;
 }
 
+// Books are bounded (kMaxBookPrice: the fold refuses others), so neither
+// the mid nor the spread times 100 can overflow.
 Fixed BookTop::SpreadPct() const {
-  const Fixed mid = (bid + ask).Div(Fixed::FromInt(2));
+  const Fixed spread = ask - bid;
+  const Fixed mid = bid + spread.Div(Fixed::FromInt(2));
   if (mid.raw() <= 0) return Fixed();
-  return (ask - bid).Mul(Fixed::FromInt(100)).Div(mid);
+  return spread.Mul(Fixed::FromInt(100)).Div(mid);
 }
 
 Fixed State::DailyPnlPct() const {

@@ -143,10 +143,38 @@ class LatestBooks {
     std::lock_guard<std::mutex> l(mu_);
     return latest_;
   }
+  // The stream reconnected: what it missed may have moved a book, so none
+  // is known until each moves again.
+  void Clear() {
+    std::lock_guard<std::mutex> l(mu_);
+    latest_.clear();
+  }
+  // A book message that could not be read. A book has no sequence, so
+  // nothing is to be fetched again: it is counted, logged once per pass
+  // (TakeRefused), and a text that is not JSON reconnects the stream.
+  void Refuse(const absl::Status& why) {
+    std::lock_guard<std::mutex> l(mu_);
+    ++refused_;
+    last_refusal_ = std::string(why.message());
+    not_json_ = not_json_ || absl::IsDataLoss(why);
+  }
+  struct Refusals {
+    uint64_t count = 0;
+    std::string last;
+    bool not_json = false;
+  };
+  Refusals TakeRefused() {
+    std::lock_guard<std::mutex> l(mu_);
+    Refusals r{std::exchange(refused_, 0), std::exchange(last_refusal_, {}), std::exchange(not_json_, false)};
+    return r;
+  }
 
  private:
   mutable std::mutex mu_;
   std::map<Symbol, venue::binance::BookTicker> latest_;
+  uint64_t refused_ = 0;
+  std::string last_refusal_;
+  bool not_json_ = false;
 };
 
 strategy::Bar ToBar(const venue::binance::Kline& k) {
@@ -179,24 +207,22 @@ bool FundingChanged(const State& state, const FundingUpdate& update) {
          it->second.funding_time_ms != update.funding_time_ms;
 }
 
-// The universe's candidates: the symbols traded, with the venue's 24 h quote
-// volume, minimum order notional and last funding rate (a symbol the
-// tickers do not list has volume 0: LOW_QUOTE_VOLUME).
-std::vector<UniverseCandidate> UniverseCandidates(const std::vector<Symbol>& symbols,
-                                                  const std::vector<venue::binance::Ticker24h>& tickers,
-                                                  const std::vector<venue::binance::PremiumIndex>& premium,
-                                                  const std::map<Symbol, Fixed>& min_notional) {
+// The universe's candidates: the symbols traded, each with the venue's 24 h
+// quote volume, minimum order notional and last funding rate (asked one
+// symbol at a time). Any answer missing or refused fails the choice.
+absl::StatusOr<std::vector<UniverseCandidate>> UniverseCandidates(venue::binance::RestClient& client,
+                                                                  const std::vector<Symbol>& symbols,
+                                                                  const std::map<Symbol, Fixed>& min_notional) {
   std::vector<UniverseCandidate> out;
   for (const Symbol& symbol : symbols) {
+    ASSIGN_OR_RETURN(const venue::binance::Ticker24h ticker, venue::binance::GetTicker24h(client, symbol));
+    ASSIGN_OR_RETURN(const venue::binance::PremiumIndex premium, venue::binance::GetPremiumIndex(client, symbol));
     UniverseCandidate c;
     c.symbol = symbol;
     c.min_notional = min_notional.at(symbol);
-    for (const venue::binance::Ticker24h& t : tickers) {
-      if (t.symbol == symbol) c.quote_volume_24h = t.quote_volume;
-    }
-    for (const venue::binance::PremiumIndex& p : premium) {
-      if (p.symbol != symbol || !p.last_funding_rate) continue;
-      c.funding_rate_pct = p.last_funding_rate->Mul(Fixed::FromInt(100));  // as FundingRate::Pct
+    c.quote_volume_24h = ticker.quote_volume;
+    if (premium.last_funding_rate) {
+      c.funding_rate_pct = premium.last_funding_rate->Mul(Fixed::FromInt(100));  // as FundingRate::Pct
       c.funding_known = true;
     }
     out.push_back(std::move(c));
@@ -328,16 +354,14 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   absl::Time next_universe_try = absl::InfinitePast();
   auto choose_universe = [&]() -> absl::Status {
     if (!engine.UniverseDue() || absl::Now() < next_universe_try) return absl::OkStatus();
-    absl::StatusOr<std::vector<venue::binance::Ticker24h>> tickers = venue::binance::GetTickers24h(*client);
-    absl::StatusOr<std::vector<venue::binance::PremiumIndex>> premium =
-        tickers.ok() ? venue::binance::GetPremiumIndexes(*client) : tickers.status();
-    if (!premium.ok()) {
-      log.Warning("universe_refresh_failed", LogFields().Add("error", premium.status().message())
+    absl::StatusOr<std::vector<UniverseCandidate>> candidates = UniverseCandidates(*client, symbols, min_notional);
+    if (!candidates.ok()) {
+      log.Warning("universe_refresh_failed", LogFields().Add("error", candidates.status().message())
                                                  .Add("retry_minutes", int64_t{cfg.universe.retry_interval_minutes}));
       next_universe_try = absl::Now() + absl::Minutes(cfg.universe.retry_interval_minutes);
       return absl::OkStatus();
     }
-    return engine.OnUniverse(UniverseCandidates(symbols, *tickers, *premium, min_notional), "venue_24h_ticker");
+    return engine.OnUniverse(*std::move(candidates), "venue_24h_ticker");
   };
   RETURN_IF_ERROR(choose_universe());
 
@@ -413,7 +437,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
       absl::StatusOr<std::optional<venue::binance::BookTicker>> b =
           venue::binance::ParseBookTickerMessage(absl::string_view(text.data(), text.size()));
       if (!b.ok()) {
-        inbox.Push(Input::Refused("market", b.status()));
+        books.Refuse(b.status());
       } else if (*b) {
         books.Put(**b);
       }
@@ -436,7 +460,12 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
       }
     }
   };
-  market_options.on_state = on_state("market");
+  // A dropped connection may have missed a book's move: none is known
+  // until each moves again.
+  market_options.on_state = [&books, inner = on_state("market")](bool connected, std::string_view reason) mutable {
+    if (!connected) books.Clear();
+    inner(connected, reason);
+  };
   net::WsClient market(market_options);
   RETURN_IF_ERROR(market.Start());
 
@@ -475,27 +504,36 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   // With the spread check on, each symbol's latest best bid and ask (from
   // the book ticker stream) is journaled before a step when it changed
   // (MarketTick), for the step's entries to be judged by.
-  auto journal_books = [&]() -> absl::Status {
-    std::vector<MarketTick> ticks;
-    for (const auto& [symbol, b] : books.Latest()) {
-      auto known = engine.state().book.find(symbol);
-      const BookTop top{b.bid_price, b.ask_price, b.time_ms};
-      if (feeds.contains(symbol) && (known == engine.state().book.end() || !(known->second == top))) {
-        ticks.push_back(MarketTick{symbol, b.bid_price, b.ask_price, b.time_ms});
-      }
+  // The venue's inputs of a step, journaled with it in one synced batch:
+  // the rates the mark price stream gave that the ledger does not have yet,
+  // and with the spread check on each symbol's latest book, stamped with
+  // the time it is held as the book (on the venue's clock). A book only
+  // moves when the market does, so a quiet book is still the book.
+  auto step_inputs = [&]() {
+    std::vector<EventBody> inputs;
+    for (const auto& [symbol, f] : funding) {
+      if (FundingChanged(engine.state(), f)) inputs.push_back(f);
     }
-    return ticks.empty() ? absl::OkStatus() : engine.OnMarketTicks(std::move(ticks));
+    funding.clear();
+    if (!spread_check) return inputs;
+    const int64_t venue_now_ms = absl::ToUnixMillis(absl::Now()) + client->server_offset_ms();
+    for (const auto& [symbol, b] : books.Latest()) {
+      if (feeds.contains(symbol)) inputs.push_back(MarketTick{symbol, b.bid_price, b.ask_price, venue_now_ms});
+    }
+    return inputs;
   };
+  const size_t symbol_count = symbols.size();
   auto run_steps = [&]() -> absl::Status {
     for (const std::vector<runtime::SymbolBar>& step : steps.TakeReady(absl::ToUnixMillis(absl::Now()))) {
-      std::vector<FundingUpdate> changed;
-      for (const auto& [symbol, f] : funding) {
-        if (FundingChanged(engine.state(), f)) changed.push_back(f);
+      if (step.size() < symbol_count) {
+        // A symbol's kline did not come in time (or came late: then this is its own step).
+        std::vector<std::string> in;
+        for (const runtime::SymbolBar& b : step) in.push_back(b.symbol.value);
+        log.Info("step_partial", LogFields().Add("bar_open_time_ms", step.front().bar.open_time_ms)
+                                     .Add("symbols", absl::StrJoin(in, ",")).Add("of", static_cast<uint64_t>(symbol_count)));
+        count("partial", "step", 1);
       }
-      funding.clear();
-      if (!changed.empty()) RETURN_IF_ERROR(engine.OnFunding(std::move(changed), /*settle=*/false));
-      if (spread_check) RETURN_IF_ERROR(journal_books());
-      RETURN_IF_ERROR(engine.OnStep(step));
+      RETURN_IF_ERROR(engine.OnStep(step, step_inputs()));
       ++steps_taken;
       bars_stepped += step.size();
       surface.Publish(true);
@@ -535,6 +573,13 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
       }
       if (!failed.ok()) break;
       if (in.kind != Input::kBar) surface.Publish(false);
+    }
+    if (const LatestBooks::Refusals r = books.TakeRefused(); r.count > 0) {
+      log.Warning("venue_payload_refused", LogFields().Add("source", "market").Add("error", r.last)
+                                               .Add("stream", "bookTicker").Add("count", r.count)
+                                               .Add("reconnect", r.not_json));
+      count("refused", "market", r.count);
+      if (r.not_json) market.Reconnect();
     }
     if (const uint64_t dropped = inbox.TakeDropped(); dropped > 0) {
       log.Warning("stream_messages_dropped", LogFields().Add("count", dropped).Add("bound", static_cast<uint64_t>(kInboxItemsMax)));

@@ -2,12 +2,14 @@
 //
 //   ASSIGN_OR_RETURN(RunSummary s, RunLive(options, log));
 //
-// Start-up: sync the server clock, load exchangeInfo's filters for the
-// symbol (never hard-coded), rebuild state, SystemStarted, resolve in-doubt
-// orders by client id, reconcile with the venue. Then one engine thread
-// takes inputs in order: closed klines from the market stream (MarketBar
-// steps, through MarketFeed: repeats and older bars ignored, gaps filled
-// from REST klines first), user-data stream messages (fills and order
+// Start-up: sync the server clock, load exchangeInfo's filters for every
+// traded symbol (never hard-coded), rebuild state, SystemStarted, resolve
+// in-doubt orders by client id, set the account up, reconcile with the
+// venue, rank the universe (universe.size > 0). Then one engine thread
+// takes inputs in order: closed klines of every symbol from one combined
+// market stream (each symbol through its MarketFeed: repeats and older bars
+// ignored, gaps filled from REST klines first; then a StepAssembler makes
+// one step of each close time), user-data stream messages (fills and order
 // updates as venue reports), reconciliation passes (at once after any
 // stream reconnect, an ACCOUNT_UPDATE or a refused message, and every
 // reconciliation.interval_min), and operator commands. The listenKey is
@@ -18,6 +20,9 @@
 // with malformed JSON or a bad number is logged (venue_payload_refused),
 // counted, and dropped (the request fails); a stream message that is not
 // JSON at all also drops the connection, which reconnects and reconciles.
+// A bad book ticker message is only counted (a book has no sequence: the
+// next one replaces it), the mark prices' funding rates and the latest
+// books are journaled with the step they are read for.
 // Bounds: a stream message is at most 1 MiB (larger: the connection is
 // dropped and reconnected); the queue from the stream threads to the engine
 // holds at most 10,000 messages / 64 MiB (beyond: dropped, counted, then a
@@ -44,8 +49,9 @@ struct LiveOptions {
   std::function<void(double latency_seconds, int64_t used_weight_1m)> on_rest_request;
   std::function<void(bool banned)> on_rest_backoff;
   // Venue data counts for the metrics (engine thread and stream threads):
-  // ("refused", "rest"|"market"|"user", 1), ("ignored", "repeated"|"older",
-  // 1), ("backfilled", "", n), ("dropped", "inbox", n). Optional.
+  // ("refused", "rest"|"market"|"user", n), ("ignored", "repeated"|"older",
+  // 1), ("backfilled", "", n), ("dropped", "inbox", n), ("partial", "step",
+  // 1). Optional.
   std::function<void(absl::string_view what, absl::string_view label, uint64_t n)> on_count;
   // Stop after this many bar steps (0: run until a signal). For tests and drills.
   uint64_t max_bars = 0;

@@ -65,9 +65,6 @@ class MarketFeed {
   void MarkGap();
   // Runs a pending backfill, then hands on the held bars. Once per loop pass.
   absl::Status Poll();
-  // Bars handed on so far (stream and backfill).
-  uint64_t bars_delivered() const { return delivered_; }
-  bool backfill_pending() const { return pending_; }
 
  private:
   int64_t LastOpenMs() const;
@@ -85,7 +82,6 @@ class MarketFeed {
   std::deque<strategy::Bar> held_;
   bool pending_ = false;
   int attempts_ = 0;
-  uint64_t delivered_ = 0;
   int64_t last_delivered_ms_ = -1;
 };
 

@@ -97,6 +97,9 @@ EngineMetrics::EngineMetrics(Metrics* m, Alerter* alerter, Mode mode)
   }
   venue_counts_["backfilled/"] = &m->AddCounter(
       "market_klines_backfilled_total", "Closed klines the market stream missed, fetched from REST and journaled");
+  venue_counts_["partial/step"] = &m->AddCounter(
+      "market_steps_partial_total",
+      "Steps that went without some symbol's kline of their close time (it came over 3 s late, or not at all)");
   venue_counts_["dropped/inbox"] = &m->AddCounter(
       "stream_messages_dropped_total", "Stream messages dropped at the bound of the engine's input queue");
   for (const char* file : {"bot.log", "trades.csv", "orders.csv", "thinking.jsonl", "daily_summary"}) StorageFailures(file);

@@ -14,6 +14,7 @@ namespace {
 const Fixed kHundred = Fixed::FromInt(100);
 // A book quote older than this (against the decision's time) is not judged.
 constexpr int64_t kBookFreshMs = 60'000;
+constexpr int64_t kMarginRatioCapPct = 1'000'000;
 
 NamedValue Num(std::string name, Fixed v) { return NamedValue{std::move(name), v}; }
 
@@ -97,7 +98,7 @@ class Checker {
         Fail(MarginRatioHigh(notional), RiskRule::kMarginRatioHigh, "margin held would be above the limit",
              {Num("margin_in_use", MarginInUse(s_, t_.leverage)), Num("entry_margin", EntryMargin(notional)),
               Num("equity", s_.balance), Num("margin_ratio_pct", MarginRatioPct(notional)),
-              Num("max_margin_ratio_pct", r.max_margin_ratio_pct)})) {
+              Num("max_margin_ratio_pct", MarginLimitPct())})) {
       return *rejected_;
     }
     return RiskApproved{t_.symbol, proposal_seq_,
@@ -185,14 +186,24 @@ class Checker {
   Fixed EntryMargin(Fixed notional) const {
     return t_.leverage.raw() > 0 ? notional.Div(t_.leverage) : notional;
   }
-  // The margin held with this entry, in percent of the equity.
+  // The margin held with this entry, in percent of the equity (at most
+  // kMarginRatioCapPct: a ratio beyond it is as high as any).
   Fixed MarginRatioPct(Fixed notional) const {
-    if (s_.balance.raw() <= 0) return Fixed::FromInt(100'000);
-    return (MarginInUse(s_, t_.leverage) + EntryMargin(notional)).Mul(kHundred).Div(s_.balance);
+    const Fixed cap = Fixed::FromInt(kMarginRatioCapPct);
+    if (s_.balance.raw() <= 0) return cap;
+    const std::optional<Fixed> held = MarginInUse(s_, t_.leverage).CheckedAdd(EntryMargin(notional));
+    const std::optional<Fixed> pct = held ? held->CheckedMul(kHundred) : std::nullopt;
+    const std::optional<Fixed> ratio = pct ? pct->CheckedDiv(s_.balance) : std::nullopt;
+    return ratio ? std::min(*ratio, cap) : cap;
+  }
+  // max_margin_ratio_pct, less the margin_buffer_pct the fee and the
+  // venue's rounding need (an entry that fills the equity to 100 % is
+  // refused by Binance, -2019).
+  Fixed MarginLimitPct() const {
+    return std::min(cfg_.risk.max_margin_ratio_pct, kHundred - cfg_.risk.margin_buffer_pct);
   }
   bool MarginRatioHigh(Fixed notional) const {
-    const Fixed max = cfg_.risk.max_margin_ratio_pct;
-    return max.raw() > 0 && MarginRatioPct(notional) > max;
+    return cfg_.risk.max_margin_ratio_pct.raw() > 0 && MarginRatioPct(notional) > MarginLimitPct();
   }
   bool HasOpenEntry() const {
     return std::any_of(s_.orders.begin(), s_.orders.end(), [&](const auto& kv) {

@@ -268,11 +268,6 @@ absl::Status Engine::OnAccountSettings(std::vector<EventBody> outcomes) {
   return Commit();
 }
 
-absl::Status Engine::OnMarketTicks(std::vector<MarketTick> ticks) {
-  for (MarketTick& t : ticks) RETURN_IF_ERROR(Emit(std::move(t)));
-  return Commit();
-}
-
 absl::Status Engine::OnFunding(std::vector<FundingUpdate> updates, bool settle) {
   for (FundingUpdate& u : updates) {
     const FundingUpdate update = u;
@@ -302,7 +297,7 @@ absl::Status Engine::OnBar(const strategy::Bar& bar) {
   return OnStep(step);
 }
 
-absl::Status Engine::OnStep(absl::Span<const SymbolBar> step) {
+absl::Status Engine::OnStep(absl::Span<const SymbolBar> step, std::vector<EventBody> inputs) {
   if (step.empty()) return absl::OkStatus();
   std::vector<const SymbolBar*> bars;
   for (const SymbolBar& b : step) bars.push_back(&b);
@@ -317,6 +312,7 @@ absl::Status Engine::OnStep(absl::Span<const SymbolBar> step) {
   }
   const int64_t last_open_ms = LastBarOpenMs();
   const int64_t prev_close_ms = last_open_ms == INT64_MIN ? -1 : last_open_ms + interval_ms_;
+  for (EventBody& input : inputs) RETURN_IF_ERROR(Emit(std::move(input)));
   for (const SymbolBar* b : bars) {
     const strategy::Bar& bar = b->bar;
     const CandleClose candle{b->symbol, d_.cfg.run.interval, bar.open_time_ms, bar.open, bar.high, bar.low, bar.close,
@@ -330,10 +326,13 @@ absl::Status Engine::OnStep(absl::Span<const SymbolBar> step) {
   QueueHousekeeping();
   // The watchdog runs when the step's close enters a new interval_sec
   // slot: a function of the data, so a restarted run checks when an
-  // uninterrupted one would.
+  // uninterrupted one would. A late symbol's step of an earlier close
+  // (live runs) enters none.
   const int64_t slot_ms = int64_t{d_.cfg.watchdog.interval_sec} * 1000;
   const int64_t close_ms = open_ms + interval_ms_;
-  if (prev_close_ms < 0 || close_ms / slot_ms != prev_close_ms / slot_ms) RETURN_IF_ERROR(RunWatchdog());
+  if (prev_close_ms < 0 || (close_ms > prev_close_ms && close_ms / slot_ms != prev_close_ms / slot_ms)) {
+    RETURN_IF_ERROR(RunWatchdog());
+  }
   uint32_t signals = 0, orders = 0;
   const uint64_t decided_after_seq = state_.last_seq;
   const int64_t decided_at_ns = d_.clock->NowNs();

@@ -124,8 +124,10 @@ class Engine : private decision::Sink {
   // Each bar is journaled with the venue's fills on it and fed to its
   // symbol's strategy; then one watchdog pass when due, the decisions of
   // the symbols that had a bar (decision::ActStep: exits, signals, then
-  // entries best score first) and one TradeCycleCompleted.
-  absl::Status OnStep(absl::Span<const SymbolBar> bars);
+  // entries best score first) and one TradeCycleCompleted. `inputs` (what
+  // the venue said for this step: FundingUpdate, MarketTick) are journaled
+  // first, in the same synced batch.
+  absl::Status OnStep(absl::Span<const SymbolBar> bars, std::vector<EventBody> inputs = {});
   // universe.size > 0 and a universe is to be chosen now (none yet, or the
   // last is universe.refresh_interval_hours old).
   bool UniverseDue() const;
@@ -142,9 +144,6 @@ class Engine : private decision::Sink {
   // venue at a funding time), an open position in the symbol also pays or
   // receives its funding: a FundingPaid event and one funding_paid log line.
   absl::Status OnFunding(std::vector<FundingUpdate> updates, bool settle);
-  // The venue's best bids and asks, each journaled as MarketTick (what the
-  // spread check judges entries by) and committed.
-  absl::Status OnMarketTicks(std::vector<MarketTick> ticks);
   // Open time of the newest bar journaled, of any symbol (INT64_MIN before
   // the first): a run resumes after it, as time only moves forward.
   int64_t LastBarOpenMs() const;

@@ -217,7 +217,7 @@ absl::StatusOr<std::optional<BookTicker>> ParseBookTickerMessage(absl::string_vi
   ASSIGN_OR_RETURN(b.ask_qty, f.Dec("A"));
   ASSIGN_OR_RETURN(b.time_ms, f.Int("T"));
   if (b.symbol.value.empty()) return f.Error("s", "empty");
-  if (b.bid_price.raw() <= 0 || b.ask_price <= b.bid_price) {
+  if (b.bid_price.raw() <= 0 || b.ask_price <= b.bid_price || b.ask_price > kMaxBookPrice) {
     return f.Error("b", absl::StrCat("not a book: bid ", b.bid_price.ToString(), ", ask ", b.ask_price.ToString()));
   }
   return std::optional<BookTicker>(b);

@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "engine/domain/events.h"
 #include "engine/domain/fixed.h"
 #include "engine/domain/types.h"
 
@@ -89,7 +90,8 @@ absl::StatusOr<std::vector<PremiumIndex>> ParsePremiumIndexes(absl::string_view 
 // (recorded: tests/data/binance/ws/crates_futures_market_data_book_ticker_stream.json).
 // `time_ms` is the transaction time "T". nullopt for a valid message of
 // another stream; DataLoss for a text that is not JSON; InvalidArgument for
-// a bad field or a book whose bid is not below its ask.
+// a bad field or a book whose bid is not below its ask (or beyond
+// kMaxBookPrice).
 struct BookTicker {
   Symbol symbol;
   Fixed bid_price, bid_qty, ask_price, ask_qty;

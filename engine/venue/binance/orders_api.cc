@@ -206,14 +206,35 @@ absl::StatusOr<std::vector<UserTrade>> GetUserTrades(RestClient& client, const S
   return Refusing(client, "GET /fapi/v1/userTrades", ParseUserTrades(resp.body));
 }
 
-absl::StatusOr<std::vector<Ticker24h>> GetTickers24h(RestClient& client) {
-  ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kGet, "/fapi/v1/ticker/24hr", Params(), Security::kNone));
-  return Refusing(client, "GET /fapi/v1/ticker/24hr", ParseTickers24h(resp.body));
+namespace {
+
+// The one entry of a one-symbol answer, which must be that symbol's.
+template <class T>
+absl::StatusOr<T> OneOf(RestClient& client, absl::string_view endpoint, const Symbol& symbol,
+                        absl::StatusOr<std::vector<T>> parsed) {
+  if (parsed.ok() && (parsed->size() != 1 || parsed->front().symbol != symbol)) {
+    parsed = absl::InvalidArgumentError(absl::StrCat("binance ", endpoint, ": not the answer for ", symbol.value));
+  }
+  ASSIGN_OR_RETURN(std::vector<T> one, Refusing(client, endpoint, std::move(parsed)));
+  return std::move(one.front());
 }
 
-absl::StatusOr<std::vector<PremiumIndex>> GetPremiumIndexes(RestClient& client) {
-  ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kGet, "/fapi/v1/premiumIndex", Params(), Security::kNone));
-  return Refusing(client, "GET /fapi/v1/premiumIndex", ParsePremiumIndexes(resp.body));
+}  // namespace
+
+absl::StatusOr<Ticker24h> GetTicker24h(RestClient& client, const Symbol& symbol) {
+  RETURN_IF_ERROR(CheckSymbol(symbol));
+  Params p;
+  p.Add("symbol", symbol.value);
+  ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kGet, "/fapi/v1/ticker/24hr", p, Security::kNone));
+  return OneOf(client, "GET /fapi/v1/ticker/24hr", symbol, ParseTickers24h(resp.body));
+}
+
+absl::StatusOr<PremiumIndex> GetPremiumIndex(RestClient& client, const Symbol& symbol) {
+  RETURN_IF_ERROR(CheckSymbol(symbol));
+  Params p;
+  p.Add("symbol", symbol.value);
+  ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kGet, "/fapi/v1/premiumIndex", p, Security::kNone));
+  return OneOf(client, "GET /fapi/v1/premiumIndex", symbol, ParsePremiumIndexes(resp.body));
 }
 
 absl::StatusOr<ExchangeInfo> GetExchangeInfo(RestClient& client) {

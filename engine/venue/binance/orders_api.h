@@ -119,10 +119,11 @@ absl::StatusOr<std::vector<Balance>> GetBalances(RestClient& client);
 inline constexpr int kKlinesLimitMax = 1'500;
 absl::StatusOr<std::vector<Kline>> GetKlines(RestClient& client, const Symbol& symbol, absl::string_view interval,
                                             int64_t start_time_ms, int limit);
-// Every symbol's 24 h ticker (weight 40) and premium index with the last
-// funding rate (weight 10).
-absl::StatusOr<std::vector<Ticker24h>> GetTickers24h(RestClient& client);
-absl::StatusOr<std::vector<PremiumIndex>> GetPremiumIndexes(RestClient& client);
+// One symbol's 24 h ticker and premium index with the last funding rate
+// (weight 1 each; asked one symbol at a time, so another symbol's odd
+// entry cannot spoil the answer).
+absl::StatusOr<Ticker24h> GetTicker24h(RestClient& client, const Symbol& symbol);
+absl::StatusOr<PremiumIndex> GetPremiumIndex(RestClient& client, const Symbol& symbol);
 // Market metadata (public).
 absl::StatusOr<ExchangeInfo> GetExchangeInfo(RestClient& client);
 absl::StatusOr<int64_t> GetServerTime(RestClient& client);
