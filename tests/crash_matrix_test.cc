@@ -35,6 +35,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -304,19 +305,26 @@ void MaybeFault(fb::FakeBinanceServer& server, std::mt19937_64& rng) {
   }
 }
 
-TEST(CrashMatrix, TestnetBotKilledAnywhereNeverDoublesAnOrderAndEndsReconciled) {
-  const int kills = EnvInt("APOLLO_CRASH_KILLS", 25);
-  const int seed = EnvInt("APOLLO_CRASH_SEED", 20261205);
+// The testnet matrix over `markets` (the bot trading every one of them):
+// `kills` kills of the kinds above, each start against a fault or none,
+// then a last clean start that must reconcile; no order is ever placed
+// twice, and every symbol's position on the venue is the ledger's.
+void RunTestnetMatrix(const std::string& name, std::vector<fb::Market> markets, int kills, int seed,
+                      const std::vector<std::string>& extra_env) {
   testing::TempDir tmp;
-  auto bars = fb::ReadBarsCsv(std::string(APOLLO_SOURCE_DIR) + "/" + testing::kBundledData);
-  ASSERT_TRUE(bars.ok()) << bars.status();
-  fb::FakeExchange exchange(fb::ExchangeConfig{}, *std::move(bars), fb::SystemClockMs);
+  fb::FakeExchange exchange(fb::ExchangeConfig{}, std::move(markets), fb::SystemClockMs);
   fb::FakeBinanceServer server(&exchange, fb::ServerOptions{.api_key = kKey, .api_secret = kSecret});
   ASSERT_TRUE(server.Start().ok());
   ASSERT_TRUE(server.StartWs(0).ok());
   const std::string ledger = tmp.Sub("ledger"), logs = tmp.Sub("logs");
   const std::vector<std::string> argv = {BotBin(), "--mode", "testnet", "--config", ConfigFile(),
                                          "--ledger", ledger, "--logs", logs};
+  auto env_of = [&](std::vector<std::string> more) {
+    std::vector<std::string> env = TestnetEnv(server);
+    for (const std::string& e : extra_env) env.push_back(e);
+    for (std::string& e : more) env.push_back(std::move(e));
+    return env;
+  };
   std::mt19937_64 rng(static_cast<uint64_t>(seed) + 1);
   std::map<std::string, Tally> tally;
   int done = 0, starts = 0;
@@ -361,7 +369,7 @@ TEST(CrashMatrix, TestnetBotKilledAnywhereNeverDoublesAnOrderAndEndsReconciled) 
     }
   };
   {  // Warm-up: a clean start until the strategy has traded once.
-    auto bot = Process::Spawn(argv, testing::ToolOptions(TestnetEnv(server)));
+    auto bot = Process::Spawn(argv, testing::ToolOptions(env_of({})));
     ASSERT_TRUE(bot.ok()) << bot.status();
     ASSERT_TRUE((*bot)->ReadLineStartingWith("bot: testnet mode started", 60s).has_value()) << (*bot)->err();
     server.WaitForWsClients("/stream", 1, 10'000);
@@ -372,11 +380,9 @@ TEST(CrashMatrix, TestnetBotKilledAnywhereNeverDoublesAnOrderAndEndsReconciled) 
   }
   while (done < kills) {
     const Kind& kind = kTestnetKinds[std::uniform_int_distribution<size_t>(0, std::size(kTestnetKinds) - 1)(rng)];
-    const std::string when = absl::StrCat("testnet kill ", done + 1, " (", kind.name, ", start ", ++starts, ")");
+    const std::string when = absl::StrCat(name, " kill ", done + 1, " (", kind.name, ", start ", ++starts, ")");
     MaybeFault(server, rng);
-    std::vector<std::string> env = TestnetEnv(server);
-    for (std::string& e : kind.env(rng)) env.push_back(std::move(e));
-    auto bot = Process::Spawn(argv, testing::ToolOptions(env));
+    auto bot = Process::Spawn(argv, testing::ToolOptions(env_of(kind.env(rng))));
     ASSERT_TRUE(bot.ok()) << bot.status();
     if ((*bot)->ReadLineStartingWith("bot: testnet mode started", 60s).has_value()) {
       server.WaitForWsClients("/stream", 1, 10'000);
@@ -394,11 +400,11 @@ TEST(CrashMatrix, TestnetBotKilledAnywhereNeverDoublesAnOrderAndEndsReconciled) 
       ++tally[kind.name].missed;
     }
     CheckAfterRestart(ledger, when);
-    if (HasFailure()) return;
+    if (::testing::Test::HasFailure()) return;
   }
 
   // A last start: it resolves what is in doubt and reconciles with the venue.
-  auto bot = Process::Spawn(argv, testing::ToolOptions(TestnetEnv(server)));
+  auto bot = Process::Spawn(argv, testing::ToolOptions(env_of({})));
   ASSERT_TRUE(bot.ok()) << bot.status();
   ASSERT_TRUE((*bot)->ReadLineStartingWith("bot: testnet mode started", 60s).has_value()) << (*bot)->err();
   server.WaitForWsClients("/stream", 1, 10'000);
@@ -443,9 +449,12 @@ TEST(CrashMatrix, TestnetBotKilledAnywhereNeverDoublesAnOrderAndEndsReconciled) 
   }
   auto state = testing::FoldState(ledger, /*use_snapshot=*/false);
   ASSERT_TRUE(state.ok()) << state.status();
-  Fixed ledger_qty;
-  for (const auto& [symbol, p] : state->positions) ledger_qty = p.side == Side::kBuy ? p.qty : -p.qty;
-  EXPECT_EQ(exchange.Account().position.qty, ledger_qty) << "the venue's position vs the ledger's";
+  for (const fb::PositionSnapshot& venue : exchange.Account().positions) {
+    auto ours = state->positions.find(Symbol{venue.position.symbol});
+    const Fixed ledger_qty = ours == state->positions.end() ? Fixed()
+                             : ours->second.side == Side::kBuy ? ours->second.qty : -ours->second.qty;
+    EXPECT_EQ(venue.position.qty, ledger_qty) << venue.position.symbol << ": the venue's position vs the ledger's";
+  }
   const testing::ToolRun decisions = testing::RunTool({ReplayBin(), "decisions", "--ledger", ledger}, {}, 120s);
   EXPECT_TRUE(decisions.status.Exited(0)) << decisions.out << decisions.err;
   EXPECT_THAT(decisions.out, HasSubstr("0 divergences")) << decisions.out;
@@ -453,10 +462,38 @@ TEST(CrashMatrix, TestnetBotKilledAnywhereNeverDoublesAnOrderAndEndsReconciled) 
   std::vector<std::string> by_kind;
   for (const auto& [name, t] : tally) by_kind.push_back(absl::StrCat(name, " ", t.hit, " (", t.missed, " ran out)"));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("crash matrix (testnet): %d kills over %d starts, %zu orders placed, seed %d, %.1f s; by kind: %s\n",
-              done, starts, placed.size(), seed, seconds, absl::StrJoin(by_kind, ", ").c_str());
-  RecordProperty("kills", done);
+  std::printf("crash matrix (%s): %d kills over %d starts, %zu orders placed, seed %d, %.1f s; by kind: %s\n",
+              name.c_str(), done, starts, placed.size(), seed, seconds, absl::StrJoin(by_kind, ", ").c_str());
+  ::testing::Test::RecordProperty("kills", done);
   EXPECT_FALSE(placed.empty()) << "no order was placed: the matrix tested nothing of the order path";
+}
+
+TEST(CrashMatrix, TestnetBotKilledAnywhereNeverDoublesAnOrderAndEndsReconciled) {
+  auto bars = fb::ReadBarsCsv(std::string(APOLLO_SOURCE_DIR) + "/" + testing::kBundledData);
+  ASSERT_TRUE(bars.ok()) << bars.status();
+  RunTestnetMatrix("testnet", {fb::Market{fb::Instrument{}, *std::move(bars)}}, EnvInt("APOLLO_CRASH_KILLS", 25),
+                   EnvInt("APOLLO_CRASH_SEED", 20261205), {});
+}
+
+// Two symbols on one account (ETH and SOL, recorded over the same days):
+// steps of two bars, entries in either, each kill anywhere in between.
+TEST(CrashMatrix, TestnetBotOverTwoSymbolsKilledAnywhereNeverDoublesAnOrderAndEndsReconciled) {
+  std::vector<fb::Market> markets;
+  for (const auto& [symbol, base, file, tick, step] :
+       {std::tuple{"ETHUSDT", "ETH", "data/market/ethusdt_perp_5m_2023-07-03_2023-08-17.csv", "0.01", "0.001"},
+        std::tuple{"SOLUSDT", "SOL", "data/market/solusdt_perp_5m_2023-07-18_2023-08-17.csv", "0.001", "1"}}) {
+    auto bars = fb::ReadBarsCsv(absl::StrCat(APOLLO_SOURCE_DIR, "/", file));
+    ASSERT_TRUE(bars.ok()) << bars.status();
+    fb::Instrument instrument;
+    instrument.symbol = symbol;
+    instrument.base_asset = base;
+    instrument.tick_size = *Fixed::Parse(tick);
+    instrument.step_size = *Fixed::Parse(step);
+    instrument.max_qty = Fixed::FromInt(1'000'000);
+    markets.push_back(fb::Market{instrument, *std::move(bars)});
+  }
+  RunTestnetMatrix("testnet, 2 symbols", std::move(markets), EnvInt("APOLLO_CRASH_KILLS", 10),
+                   EnvInt("APOLLO_CRASH_SEED", 20261206), {"UNIVERSE__SYMBOLS=ETHUSDT,SOLUSDT", "RISK__MAX_POSITIONS=2"});
 }
 
 }  // namespace

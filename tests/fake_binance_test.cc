@@ -1315,6 +1315,35 @@ TEST(FakeBinanceBars, TheRecordedBtcusdtKlinesLoad) {
 #endif
 
 #ifdef FAKE_BINANCE_BIN
+// The fake-binance executable started with `args` after its port, key and
+// secret, and a client on the port it printed; a null process on failure.
+struct RunningFake {
+  std::unique_ptr<testing::Process> process;
+  std::unique_ptr<httplib::Client> client;
+};
+RunningFake StartFake(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {FAKE_BINANCE_BIN, "--port", "0", "--api-key", kKey, "--secret", kSecret};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto p = testing::Process::Spawn(argv);
+  EXPECT_TRUE(p.ok()) << p.status();
+  if (!p.ok()) return {};
+  const std::optional<std::string> line =
+      (*p)->ReadLineStartingWith("fake-binance listening on 127.0.0.1:", std::chrono::seconds(30));
+  int port = 0;
+  EXPECT_TRUE(line.has_value() && absl::SimpleAtoi(line->substr(line->rfind(':') + 1), &port)) << (*p)->err();
+  if (port == 0) return {};
+  auto client = std::make_unique<httplib::Client>("127.0.0.1", port);
+  client->set_read_timeout(std::chrono::seconds(10));
+  return {*std::move(p), std::move(client)};
+}
+
+// SIGTERM, then a clean exit.
+void StopFake(testing::Process& p) {
+  ASSERT_TRUE(p.Signal(SIGTERM));
+  const testing::ExitStatus st = p.Wait(std::chrono::seconds(30));
+  EXPECT_TRUE(st.Exited(0)) << st << "\n" << p.err();
+}
+
 TEST(FakeBinanceCli, ListensOnAFreePortAnswersAndStopsOnSigterm) {
   const std::string data = ::testing::TempDir() + "/fake_binance_bars.csv";
   {
@@ -1323,22 +1352,12 @@ TEST(FakeBinanceCli, ListensOnAFreePortAnswersAndStopsOnSigterm) {
     std::fputs("open_time_ms,open,high,low,close,volume\n1672677900000,16727.3,16728.8,16726,16726.1,691.508\n", f);
     std::fclose(f);
   }
-  auto p = testing::Process::Spawn(
-      {FAKE_BINANCE_BIN, "--port", "0", "--data", data, "--api-key", kKey, "--secret", kSecret});
-  ASSERT_TRUE(p.ok()) << p.status();
-  const std::optional<std::string> line =
-      (*p)->ReadLineStartingWith("fake-binance listening on 127.0.0.1:", std::chrono::seconds(30));
-  ASSERT_TRUE(line.has_value()) << (*p)->err();
-  int port = 0;
-  ASSERT_TRUE(absl::SimpleAtoi(line->substr(line->rfind(':') + 1), &port)) << *line;
-  httplib::Client client("127.0.0.1", port);
-  client.set_read_timeout(std::chrono::seconds(10));
-  auto r = client.Get("/fapi/v1/exchangeInfo");
+  RunningFake fake = StartFake({"--data", data});
+  ASSERT_NE(fake.process, nullptr);
+  auto r = fake.client->Get("/fapi/v1/exchangeInfo");
   ASSERT_TRUE(r);
   EXPECT_EQ(Json(r->body).Str("/symbols/0/symbol"), "BTCUSDT");
-  ASSERT_TRUE((*p)->Signal(SIGTERM));
-  const testing::ExitStatus st = (*p)->Wait(std::chrono::seconds(30));
-  EXPECT_TRUE(st.Exited(0)) << st << "\n" << (*p)->err();
+  StopFake(*fake.process);
 }
 
 TEST(FakeBinanceCli, BadInputIsAOneLineErrorAndNonZeroExit) {
@@ -1357,18 +1376,11 @@ TEST(FakeBinanceCli, BadInputIsAOneLineErrorAndNonZeroExit) {
 #ifdef APOLLO_SOURCE_DIR
 TEST(FakeBinanceCli, TwoDataFilesServeTwoSymbolsFromTheStartBarOfTheSharedTimeline) {
   const std::string dir = APOLLO_SOURCE_DIR;
-  auto p = testing::Process::Spawn({FAKE_BINANCE_BIN, "--port", "0", "--api-key", kKey, "--secret", kSecret,
-                                    "--data", dir + kEthCsv, "--symbol", "ETHUSDT", "--tick-size", "0.01",
-                                    "--data", dir + kSolCsv, "--symbol", "SOLUSDT", "--tick-size", "0.001",
-                                    "--step-size", "0.001", "--step-size", "1", "--start-bar", "10"});
-  ASSERT_TRUE(p.ok()) << p.status();
-  const std::optional<std::string> line =
-      (*p)->ReadLineStartingWith("fake-binance listening on 127.0.0.1:", std::chrono::seconds(30));
-  ASSERT_TRUE(line.has_value()) << (*p)->err();
-  int port = 0;
-  ASSERT_TRUE(absl::SimpleAtoi(line->substr(line->rfind(':') + 1), &port)) << *line;
-  httplib::Client client("127.0.0.1", port);
-  client.set_read_timeout(std::chrono::seconds(10));
+  RunningFake fake = StartFake({"--data", dir + kEthCsv, "--symbol", "ETHUSDT", "--tick-size", "0.01",
+                                "--data", dir + kSolCsv, "--symbol", "SOLUSDT", "--tick-size", "0.001",
+                                "--step-size", "0.001", "--step-size", "1", "--start-bar", "10"});
+  ASSERT_NE(fake.process, nullptr);
+  httplib::Client& client = *fake.client;
   auto info = client.Get("/fapi/v1/exchangeInfo");
   ASSERT_TRUE(info);
   const Json j(info->body);
@@ -1387,9 +1399,7 @@ TEST(FakeBinanceCli, TwoDataFilesServeTwoSymbolsFromTheStartBarOfTheSharedTimeli
   auto tickers = client.Get("/fapi/v1/ticker/bookTicker");
   ASSERT_TRUE(tickers);
   EXPECT_EQ(Json(tickers->body).Size(""), 2u);
-  ASSERT_TRUE((*p)->Signal(SIGTERM));
-  const testing::ExitStatus st = (*p)->Wait(std::chrono::seconds(30));
-  EXPECT_TRUE(st.Exited(0)) << st << "\n" << (*p)->err();
+  StopFake(*fake.process);
 }
 
 TEST(FakeBinanceCli, DataAndSymbolsThatDoNotPairAreOneLineAndExit2) {
