@@ -110,7 +110,7 @@ void OnCloseFill(const State& s, const Order& o, const Fill& f, bool completes, 
   }
   for (const auto& [id, other] : s.orders) {
     if (other.symbol == o.symbol && id != o.client_order_id && IsOpen(other) && other.reduce_only) {
-      plan.cancels.push_back(CancelOrder{id, "OCO"});
+      plan.cancels.push_back(Cancel(id, "OCO"));
     }
   }
 }
@@ -284,14 +284,14 @@ std::vector<CancelOrder> Housekeeping(const State& state, const config::Config& 
     if (o.status != OrderStatus::kAccepted && o.status != OrderStatus::kPartiallyFilled) continue;
     auto pos = state.positions.find(o.symbol);
     if (o.reduce_only && pos == state.positions.end()) {
-      out.push_back(CancelOrder{id, "OCO"});
+      out.push_back(Cancel(id, "OCO"));
     } else if (o.purpose == OrderPurpose::kStopLoss && pos != state.positions.end() &&
                o.stop_price != pos->second.stop_price &&
                HasAcceptedStopAt(state, o.symbol, pos->second.stop_price)) {
-      out.push_back(CancelOrder{id, "TRAILING_REPLACED"});
+      out.push_back(Cancel(id, "TRAILING_REPLACED"));
     } else if (o.purpose == OrderPurpose::kEntry && o.order_type == OrderType::kLimit &&
                now_ns - o.placed_ts_ns >= max_age_ns) {
-      out.push_back(CancelOrder{id, std::string(kEntryExpired)});
+      out.push_back(Cancel(id, std::string(kEntryExpired)));
     }
   }
   return out;

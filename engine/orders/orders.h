@@ -45,6 +45,10 @@ struct CancelOrder {
   ClientOrderId after;
   bool after_new_stop = false;
 };
+// A cancel with no condition.
+inline CancelOrder Cancel(ClientOrderId id, std::string reason) {
+  return CancelOrder{std::move(id), std::move(reason), ClientOrderId{}, false};
+}
 
 struct Plan {
   std::vector<EventBody> events;  // journaled first, in order

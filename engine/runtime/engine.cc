@@ -659,7 +659,7 @@ absl::StatusOr<OperatorResult> Engine::OnOperator(const OperatorCommand& cmd) {
       break;
     case OperatorCommand::kKillSwitch:
       if (!state_.paused.active) RETURN_IF_ERROR(Emit(TradingPaused{who, absl::StrCat("KILL_SWITCH: ", reason)}));
-      for (const auto& [id, o] : state_.orders) to_cancel_.push_back(orders::CancelOrder{id, "KILL_SWITCH"});
+      for (const auto& [id, o] : state_.orders) to_cancel_.push_back(orders::Cancel(id, "KILL_SWITCH"));
       {
         std::vector<Position> open;  // Place() changes the state it would iterate
         for (const auto& [symbol, p] : state_.positions) open.push_back(p);

@@ -189,9 +189,9 @@ RestClient::RestClient(RestOptions options, RestHooks hooks, std::unique_ptr<Han
       handle_(std::move(handle)),
       signer_(std::move(signer)),
       gen_(MakeGen(options_.jitter_seed)),
-      weight_limit_1m_(options_.weight_limit_1m),
       order_limit_10s_(options_.order_limit_10s),
-      order_limit_1m_(options_.order_limit_1m) {}
+      order_limit_1m_(options_.order_limit_1m),
+      weight_limit_1m_(options_.weight_limit_1m) {}
 
 RestClient::~RestClient() = default;
 
