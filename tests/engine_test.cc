@@ -940,7 +940,14 @@ TEST_F(RiskTest, AnEntryWhoseMarginWouldNotFitBesideTheOpenPositionsIsRefused) {
   // An open ETH position holding 6,000 of margin (60 ETH at the last close
   // 200 at 2x) and a resting SOL entry for 2,000 more (100 at 40, 2x).
   const Symbol eth{"ETHUSDT"}, sol{"SOLUSDT"};
-  state_.positions[eth] = Position{eth, Side::kBuy, F("60"), F("190"), F("180"), F("220"), F("2")};
+  Position held;
+  held.symbol = eth;
+  held.qty = F("60");
+  held.entry_price = F("190");
+  held.stop_price = F("180");
+  held.take_profit = F("220");
+  held.leverage = F("2");
+  state_.positions[eth] = held;
   state_.last_bars[eth] = LastBar{0, F("200"), F("201"), F("199")};
   Order entry;
   entry.client_order_id = ClientOrderId{"ap-9-E"};
