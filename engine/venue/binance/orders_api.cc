@@ -208,10 +208,17 @@ absl::StatusOr<std::vector<UserTrade>> GetUserTrades(RestClient& client, const S
 
 namespace {
 
-// The one entry of a one-symbol answer, which must be that symbol's.
+// GET `path`?symbol=S of a public endpoint that answers one object for
+// one symbol: parsed with `parse`, and it must be that symbol's.
 template <class T>
-absl::StatusOr<T> OneOf(RestClient& client, absl::string_view endpoint, const Symbol& symbol,
-                        absl::StatusOr<std::vector<T>> parsed) {
+absl::StatusOr<T> GetForSymbol(RestClient& client, absl::string_view path, const Symbol& symbol,
+                               absl::StatusOr<std::vector<T>> (*parse)(absl::string_view)) {
+  RETURN_IF_ERROR(CheckSymbol(symbol));
+  Params p;
+  p.Add("symbol", symbol.value);
+  ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kGet, path, p, Security::kNone));
+  const std::string endpoint = absl::StrCat("GET ", path);
+  absl::StatusOr<std::vector<T>> parsed = parse(resp.body);
   if (parsed.ok() && (parsed->size() != 1 || parsed->front().symbol != symbol)) {
     parsed = absl::InvalidArgumentError(absl::StrCat("binance ", endpoint, ": not the answer for ", symbol.value));
   }
@@ -222,19 +229,11 @@ absl::StatusOr<T> OneOf(RestClient& client, absl::string_view endpoint, const Sy
 }  // namespace
 
 absl::StatusOr<Ticker24h> GetTicker24h(RestClient& client, const Symbol& symbol) {
-  RETURN_IF_ERROR(CheckSymbol(symbol));
-  Params p;
-  p.Add("symbol", symbol.value);
-  ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kGet, "/fapi/v1/ticker/24hr", p, Security::kNone));
-  return OneOf(client, "GET /fapi/v1/ticker/24hr", symbol, ParseTickers24h(resp.body));
+  return GetForSymbol(client, "/fapi/v1/ticker/24hr", symbol, ParseTickers24h);
 }
 
 absl::StatusOr<PremiumIndex> GetPremiumIndex(RestClient& client, const Symbol& symbol) {
-  RETURN_IF_ERROR(CheckSymbol(symbol));
-  Params p;
-  p.Add("symbol", symbol.value);
-  ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kGet, "/fapi/v1/premiumIndex", p, Security::kNone));
-  return OneOf(client, "GET /fapi/v1/premiumIndex", symbol, ParsePremiumIndexes(resp.body));
+  return GetForSymbol(client, "/fapi/v1/premiumIndex", symbol, ParsePremiumIndexes);
 }
 
 absl::StatusOr<ExchangeInfo> GetExchangeInfo(RestClient& client) {
