@@ -35,7 +35,6 @@
 #include <random>
 #include <string>
 #include <thread>
-#include <tuple>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -50,6 +49,7 @@
 #include "tests/support/cli.h"
 #include "tests/support/ledgers.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/recorded_markets.h"
 #include "tools/fake_binance/bars.h"
 #include "tools/fake_binance/fake_exchange.h"
 #include "tools/fake_binance/faults.h"
@@ -478,21 +478,9 @@ TEST(CrashMatrix, TestnetBotKilledAnywhereNeverDoublesAnOrderAndEndsReconciled) 
 // Two symbols on one account (ETH and SOL, recorded over the same days):
 // steps of two bars, entries in either, each kill anywhere in between.
 TEST(CrashMatrix, TestnetBotOverTwoSymbolsKilledAnywhereNeverDoublesAnOrderAndEndsReconciled) {
-  std::vector<fb::Market> markets;
-  for (const auto& [symbol, base, file, tick, step] :
-       {std::tuple{"ETHUSDT", "ETH", "data/market/ethusdt_perp_5m_2023-07-03_2023-08-17.csv", "0.01", "0.001"},
-        std::tuple{"SOLUSDT", "SOL", "data/market/solusdt_perp_5m_2023-07-18_2023-08-17.csv", "0.001", "1"}}) {
-    auto bars = fb::ReadBarsCsv(absl::StrCat(APOLLO_SOURCE_DIR, "/", file));
-    ASSERT_TRUE(bars.ok()) << bars.status();
-    fb::Instrument instrument;
-    instrument.symbol = symbol;
-    instrument.base_asset = base;
-    instrument.tick_size = *Fixed::Parse(tick);
-    instrument.step_size = *Fixed::Parse(step);
-    instrument.max_qty = Fixed::FromInt(1'000'000);
-    markets.push_back(fb::Market{instrument, *std::move(bars)});
-  }
-  RunTestnetMatrix("testnet, 2 symbols", std::move(markets), EnvInt("APOLLO_CRASH_KILLS", 10),
+  auto markets = testing::EthAndSolMarkets(APOLLO_SOURCE_DIR);
+  ASSERT_TRUE(markets.ok()) << markets.status();
+  RunTestnetMatrix("testnet, 2 symbols", *std::move(markets), EnvInt("APOLLO_CRASH_KILLS", 10),
                    EnvInt("APOLLO_CRASH_SEED", 20261206), {"UNIVERSE__SYMBOLS=ETHUSDT,SOLUSDT", "RISK__MAX_POSITIONS=2"});
 }
 

@@ -32,6 +32,7 @@
 #include "engine/net/ws_client.h"
 #include "simdjson.h"
 #include "tests/support/process.h"
+#include "tests/support/recorded_markets.h"
 #include "tools/fake_binance/bars.h"
 #include "tools/fake_binance/fake_exchange.h"
 #include "tools/fake_binance/markets.h"
@@ -896,7 +897,7 @@ TEST(FakeBinanceMarkets, AMarketWithoutABarAtAStepKeepsItsLastBarAndSendsNothing
       {Inst("BBBUSDT", "BBB", "0.1", "0.001"), {Flat(-1, "49"), Flat(0, "50"), Flat(2, "52"), Flat(3, "53")}}};
   ASSERT_TRUE(ValidateMarkets(markets).ok());
   FakeExchange ex(ExchangeConfig{}, std::move(markets), [] { return kStartMs; });
-  EXPECT_EQ(ex.config().symbol, "AAAUSDT");
+  EXPECT_EQ(ex.config().instrument.symbol, "AAAUSDT");
   EXPECT_EQ(ex.Symbols(), (std::vector<std::string>{"AAAUSDT", "BBBUSDT"}));
   EXPECT_EQ(ex.bar_count(), 4u);  // the union of open times from bar 0
   EXPECT_EQ(ex.CurrentBar("BBBUSDT").open_time_ms, kStartMs);
@@ -926,26 +927,26 @@ TEST(FakeBinanceMarkets, DuplicateSymbolsAndMarketsThatNeverOverlapAreRefused) {
 }
 
 #ifdef APOLLO_SOURCE_DIR
-constexpr char kEthCsv[] = "/data/market/ethusdt_perp_5m_2023-07-03_2023-08-17.csv";
-constexpr char kSolCsv[] = "/data/market/solusdt_perp_5m_2023-07-18_2023-08-17.csv";
+using testing::kEthCsv;
+using testing::kSolCsv;
 constexpr int64_t kSolFirstOpenMs = 1689678900000;  // 2023-07-18 11:15 UTC: the later first bar
 constexpr int64_t kDayMs = 86'400'000;
 
 std::vector<Bar> RecordedBars(const char* file) {
-  absl::StatusOr<std::vector<Bar>> bars = ReadBarsCsv(std::string(APOLLO_SOURCE_DIR) + file);
+  absl::StatusOr<std::vector<Bar>> bars = ReadBarsCsv(absl::StrCat(APOLLO_SOURCE_DIR, "/", file));
   EXPECT_TRUE(bars.ok()) << bars.status();
   return bars.ok() ? *std::move(bars) : std::vector<Bar>{};
 }
 
 // ETHUSDT (tick 0.01, step 0.001) and SOLUSDT (tick 0.001, step 1) from
-// their recorded 5m klines; ETH's start three weeks earlier.
+// their recorded 5m klines (tests/support/recorded_markets.h); ETH's start
+// three weeks earlier.
 class FakeBinanceTwoSymbolsTest : public FakeBinanceTest {
  protected:
   std::unique_ptr<FakeExchange> MakeExchange() override {
-    std::vector<fake_binance::Market> markets = {{Inst("ETHUSDT", "ETH", "0.01", "0.001"), RecordedBars(kEthCsv)},
-                                                 {Inst("SOLUSDT", "SOL", "0.001", "1"), RecordedBars(kSolCsv)}};
-    if (!ValidateMarkets(markets).ok()) return nullptr;
-    return std::make_unique<FakeExchange>(ExchangeConfig{}, std::move(markets), [this] { return clock_ms_.load(); });
+    absl::StatusOr<std::vector<fake_binance::Market>> markets = testing::EthAndSolMarkets(APOLLO_SOURCE_DIR);
+    if (!markets.ok() || !ValidateMarkets(*markets).ok()) return nullptr;
+    return std::make_unique<FakeExchange>(ExchangeConfig{}, *std::move(markets), [this] { return clock_ms_.load(); });
   }
 
   Answer Order(const std::string& symbol, const std::string& side, const std::string& qty,
@@ -964,7 +965,7 @@ class FakeBinanceTwoSymbolsTest : public FakeBinanceTest {
 
 TEST_F(FakeBinanceTwoSymbolsTest, TheTimelineStartsAtTheLaterFirstBarAndAdvancesBothSymbols) {
   EXPECT_EQ(exchange_->Symbols(), (std::vector<std::string>{"ETHUSDT", "SOLUSDT"}));
-  EXPECT_EQ(exchange_->config().symbol, "ETHUSDT");
+  EXPECT_EQ(exchange_->config().instrument.symbol, "ETHUSDT");
   EXPECT_EQ(exchange_->bar_count(), 8'639u);  // SOL's bars; ETH's earlier ones are dropped
   EXPECT_EQ(exchange_->CurrentBar("ETHUSDT").open_time_ms, kSolFirstOpenMs);
   EXPECT_EQ(exchange_->CurrentBar("ETHUSDT").close, *Fixed::Parse("1904.82"));
@@ -1375,7 +1376,7 @@ TEST(FakeBinanceCli, BadInputIsAOneLineErrorAndNonZeroExit) {
 
 #ifdef APOLLO_SOURCE_DIR
 TEST(FakeBinanceCli, TwoDataFilesServeTwoSymbolsFromTheStartBarOfTheSharedTimeline) {
-  const std::string dir = APOLLO_SOURCE_DIR;
+  const std::string dir = absl::StrCat(APOLLO_SOURCE_DIR, "/");
   RunningFake fake = StartFake({"--data", dir + kEthCsv, "--symbol", "ETHUSDT", "--tick-size", "0.01",
                                 "--data", dir + kSolCsv, "--symbol", "SOLUSDT", "--tick-size", "0.001",
                                 "--step-size", "0.001", "--step-size", "1", "--start-bar", "10"});
@@ -1403,7 +1404,7 @@ TEST(FakeBinanceCli, TwoDataFilesServeTwoSymbolsFromTheStartBarOfTheSharedTimeli
 }
 
 TEST(FakeBinanceCli, DataAndSymbolsThatDoNotPairAreOneLineAndExit2) {
-  const std::string eth = std::string(APOLLO_SOURCE_DIR) + kEthCsv, sol = std::string(APOLLO_SOURCE_DIR) + kSolCsv;
+  const std::string eth = absl::StrCat(APOLLO_SOURCE_DIR, "/", kEthCsv), sol = absl::StrCat(APOLLO_SOURCE_DIR, "/", kSolCsv);
   const std::vector<std::string> base = {FAKE_BINANCE_BIN, "--api-key", "k", "--secret", "s", "--data", eth,
                                          "--data", sol};
   struct Case {

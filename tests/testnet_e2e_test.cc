@@ -21,7 +21,6 @@
 #include <sstream>
 #include <string>
 #include <thread>
-#include <tuple>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -39,6 +38,7 @@
 #include "tests/support/temp_dir.h"
 #include "tools/fake_binance/bars.h"
 #include "tools/fake_binance/fake_exchange.h"
+#include "tests/support/recorded_markets.h"
 #include "tools/fake_binance/markets.h"
 #include "tools/fake_binance/server.h"
 
@@ -1636,21 +1636,9 @@ TEST_F(TestnetE2E, VenueSlowerThanTheTimeoutForAWhileSendsNothingTwiceAndResumes
 class TestnetE2ETwoSymbols : public TestnetE2E {
  protected:
   std::vector<fb::Market> Markets() override {
-    std::vector<fb::Market> markets;
-    for (const auto& [symbol, base, file, tick, step] :
-         {std::tuple{"ETHUSDT", "ETH", "data/market/ethusdt_perp_5m_2023-07-03_2023-08-17.csv", "0.01", "0.001"},
-          std::tuple{"SOLUSDT", "SOL", "data/market/solusdt_perp_5m_2023-07-18_2023-08-17.csv", "0.001", "1"}}) {
-      auto bars = fb::ReadBarsCsv(SourcePath(file));
-      EXPECT_TRUE(bars.ok()) << bars.status();
-      fb::Instrument instrument;
-      instrument.symbol = symbol;
-      instrument.base_asset = base;
-      instrument.tick_size = *Fixed::Parse(tick);
-      instrument.step_size = *Fixed::Parse(step);
-      instrument.max_qty = Fixed::FromInt(1'000'000);
-      markets.push_back(fb::Market{instrument, bars.ok() ? *std::move(bars) : std::vector<fb::Bar>{}});
-    }
-    return markets;
+    auto markets = testing::EthAndSolMarkets(APOLLO_SOURCE_DIR);
+    EXPECT_TRUE(markets.ok()) << markets.status();
+    return markets.ok() ? *std::move(markets) : std::vector<fb::Market>{};
   }
 
   std::vector<std::string> TwoSymbolEnv(std::vector<std::string> more = {}) const {

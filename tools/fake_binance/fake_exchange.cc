@@ -123,10 +123,6 @@ absl::string_view AlgoStatusName(AlgoStatus s) {
   return "?";
 }
 
-Instrument InstrumentOf(const ExchangeConfig& c) {
-  return Instrument{c.symbol, c.base_asset, c.tick_size, c.step_size, c.max_qty, c.min_notional, c.maint_margin_rate};
-}
-
 const PositionSnapshot* AccountSnapshot::Find(absl::string_view symbol) const {
   for (const PositionSnapshot& p : positions) {
     if (p.position.symbol == symbol) return &p;
@@ -136,24 +132,16 @@ const PositionSnapshot* AccountSnapshot::Find(absl::string_view symbol) const {
 
 namespace {
 
-// `config` with the first market's instrument in its instrument fields.
+// `config` with the first market's instrument.
 ExchangeConfig WithFirstInstrument(ExchangeConfig config, const std::vector<Market>& markets) {
-  if (markets.empty()) return config;  // the constructor stops on it
-  const Instrument& first = markets.front().instrument;
-  config.symbol = first.symbol;
-  config.base_asset = first.base_asset;
-  config.tick_size = first.tick_size;
-  config.step_size = first.step_size;
-  config.max_qty = first.max_qty;
-  config.min_notional = first.min_notional;
-  config.maint_margin_rate = first.maint_margin_rate;
+  if (!markets.empty()) config.instrument = markets.front().instrument;  // empty: the constructor stops on it
   return config;
 }
 
 }  // namespace
 
 FakeExchange::FakeExchange(ExchangeConfig config, std::vector<Bar> bars, Clock clock)
-    : FakeExchange(config, std::vector<Market>{Market{InstrumentOf(config), std::move(bars)}}, std::move(clock)) {}
+    : FakeExchange(config, std::vector<Market>{Market{config.instrument, std::move(bars)}}, std::move(clock)) {}
 
 FakeExchange::FakeExchange(ExchangeConfig config, std::vector<Market> markets, Clock clock)
     : config_(WithFirstInstrument(std::move(config), markets)), clock_(std::move(clock)),
@@ -280,14 +268,14 @@ std::optional<ApiError> FakeExchange::ChangeDualSidePosition(const Params& p) {
   return std::nullopt;
 }
 
-int64_t FakeExchange::leverage() const { return leverage(config_.symbol); }
+int64_t FakeExchange::leverage() const { return leverage(config_.instrument.symbol); }
 
 int64_t FakeExchange::leverage(absl::string_view symbol) const {
   std::lock_guard<std::mutex> lock(mu_);
   return MarketOrDie(symbol).leverage;
 }
 
-std::string FakeExchange::margin_type() const { return margin_type(config_.symbol); }
+std::string FakeExchange::margin_type() const { return margin_type(config_.instrument.symbol); }
 
 std::string FakeExchange::margin_type(absl::string_view symbol) const {
   std::lock_guard<std::mutex> lock(mu_);

@@ -96,14 +96,8 @@ absl::string_view AlgoStatusName(AlgoStatus s);     // "TRIGGERED"
 
 struct ExchangeConfig {
   // The one market of FakeExchange(config, bars, clock). With several
-  // markets, these describe the first (the constructor sets them so).
-  std::string symbol = "BTCUSDT";
-  std::string base_asset = "BTC";
-  Fixed tick_size = Fixed::FromRaw(10'000'000);        // 0.10
-  Fixed step_size = Fixed::FromRaw(100'000);           // 0.001
-  Fixed max_qty = Fixed::FromInt(1'000);
-  Fixed min_notional = Fixed::FromInt(5);
-  Fixed maint_margin_rate = Fixed::FromRaw(400'000);   // 0.004
+  // markets, the first's (the constructor sets it so).
+  Instrument instrument;
   // The account.
   std::string quote_asset = "USDT";
   Fixed start_balance = Fixed::FromInt(10'000);
@@ -118,9 +112,6 @@ struct ExchangeConfig {
   size_t user_events_max = 65'536;  // queue bound; the oldest are dropped (and counted)
   size_t history_max = 100'000;     // closed (algo) orders beyond this are forgotten, oldest first
 };
-
-// The instrument fields of `config`: the market of the one-market constructor.
-Instrument InstrumentOf(const ExchangeConfig& config);
 
 struct Order {
   int64_t order_id = 0;
@@ -237,11 +228,11 @@ class FakeExchange {
   // Called with each bar AdvanceBar() closes, after that bar's user events.
   using BarSink = std::function<void(const std::string& symbol, const Bar& bar)>;
 
-  // One market: `config`'s symbol and filters (InstrumentOf), trading from
+  // One market: `config.instrument`, trading from
   // bars[0]. `bars` must not be empty.
   FakeExchange(ExchangeConfig config, std::vector<Bar> bars, Clock clock);
   // Several markets on the shared timeline (markets.h); ValidateMarkets()
-  // must accept them. config()'s symbol and filters become the first's.
+  // must accept them. config().instrument becomes the first's.
   FakeExchange(ExchangeConfig config, std::vector<Market> markets, Clock clock);
   FakeExchange(const FakeExchange&) = delete;
   FakeExchange& operator=(const FakeExchange&) = delete;

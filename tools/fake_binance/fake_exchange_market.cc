@@ -64,7 +64,7 @@ bool FakeExchange::HasSymbol(absl::string_view symbol) const {
   return FindMarket(symbol) != nullptr;
 }
 
-Bar FakeExchange::CurrentBar() const { return CurrentBar(config_.symbol); }
+Bar FakeExchange::CurrentBar() const { return CurrentBar(config_.instrument.symbol); }
 
 Bar FakeExchange::CurrentBar(absl::string_view symbol) const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -93,7 +93,7 @@ absl::StatusOr<Bar> FakeExchange::AdvanceBar() {
 }
 
 std::vector<Bar> FakeExchange::ClosedBars(int64_t start_time_ms, size_t limit) const {
-  return ClosedBars(config_.symbol, start_time_ms, limit);
+  return ClosedBars(config_.instrument.symbol, start_time_ms, limit);
 }
 
 std::vector<Bar> FakeExchange::ClosedBars(absl::string_view symbol, int64_t start_time_ms, size_t limit) const {
@@ -106,7 +106,7 @@ std::vector<Bar> FakeExchange::ClosedBars(absl::string_view symbol, int64_t star
   return std::vector<Bar>(first, first + n);
 }
 
-absl::StatusOr<Bar> FakeExchange::BarBack(size_t back) const { return BarBack(config_.symbol, back); }
+absl::StatusOr<Bar> FakeExchange::BarBack(size_t back) const { return BarBack(config_.instrument.symbol, back); }
 
 absl::StatusOr<Bar> FakeExchange::BarBack(absl::string_view symbol, size_t back) const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -128,7 +128,7 @@ ApiResult<std::vector<Bar>> FakeExchange::LastDayBars(absl::string_view symbol) 
 
 // ---- funding and the mark price ----------------------------------------------
 
-Fixed FakeExchange::SettleFunding(Fixed rate) { return SettleFunding(config_.symbol, rate); }
+Fixed FakeExchange::SettleFunding(Fixed rate) { return SettleFunding(config_.instrument.symbol, rate); }
 
 Fixed FakeExchange::SettleFunding(absl::string_view symbol, Fixed rate) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -140,7 +140,7 @@ Fixed FakeExchange::SettleFunding(absl::string_view symbol, Fixed rate) {
   return amount;
 }
 
-void FakeExchange::SetFundingRate(Fixed rate) { (void)SetFundingRate(config_.symbol, rate); }
+void FakeExchange::SetFundingRate(Fixed rate) { (void)SetFundingRate(config_.instrument.symbol, rate); }
 
 absl::Status FakeExchange::SetFundingRate(absl::string_view symbol, Fixed rate) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -162,7 +162,7 @@ ApiResult<MarkPrice> FakeExchange::MarkPriceOf(absl::string_view symbol) const {
   return MarkPriceLocked(*m);
 }
 
-std::string FakeExchange::MarkPriceJson() const { return MarkPriceJson(config_.symbol); }
+std::string FakeExchange::MarkPriceJson() const { return MarkPriceJson(config_.instrument.symbol); }
 
 std::string FakeExchange::MarkPriceJson(absl::string_view symbol) const {
   std::lock_guard<std::mutex> lock(mu_);

@@ -22,6 +22,15 @@ int Decimals(Fixed v) {
 
 // One exchangeInfo "symbols" element: the instrument and its filters.
 std::string SymbolInfoJson(const Instrument& inst, const ExchangeConfig& c) {
+  // The same lot for limit and market orders.
+  auto lot_size = [&inst](const char* type) {
+    return JsonObject()
+        .Dec("stepSize", inst.step_size)
+        .Str("filterType", type)
+        .Dec("maxQty", inst.max_qty)
+        .Dec("minQty", inst.step_size)
+        .Close();
+  };
   const std::vector<std::string> filters = {
       JsonObject()
           .Str("minPrice", inst.tick_size.ToString())
@@ -29,18 +38,8 @@ std::string SymbolInfoJson(const Instrument& inst, const ExchangeConfig& c) {
           .Str("filterType", "PRICE_FILTER")
           .Dec("tickSize", inst.tick_size)
           .Close(),
-      JsonObject()
-          .Dec("stepSize", inst.step_size)
-          .Str("filterType", "LOT_SIZE")
-          .Dec("maxQty", inst.max_qty)
-          .Dec("minQty", inst.step_size)
-          .Close(),
-      JsonObject()
-          .Dec("stepSize", inst.step_size)
-          .Str("filterType", "MARKET_LOT_SIZE")
-          .Dec("maxQty", inst.max_qty)
-          .Dec("minQty", inst.step_size)
-          .Close(),
+      lot_size("LOT_SIZE"),
+      lot_size("MARKET_LOT_SIZE"),
       JsonObject().Int("limit", c.max_open_orders).Str("filterType", "MAX_NUM_ORDERS").Close(),
       JsonObject().Int("limit", c.max_open_algo_orders).Str("filterType", "MAX_NUM_ALGO_ORDERS").Close(),
       JsonObject().Dec("notional", inst.min_notional).Str("filterType", "MIN_NOTIONAL").Close(),

@@ -511,7 +511,7 @@ Reply FakeBinanceServer::Impl::AdminFault(const Params& p) {
     return Ok(JsonObject().Bool("ok", true).Raw("algoOrder", AlgoOrderJson(r.value())).Close());
   } else if (k == "close_position") {
     auto sym = p.find("symbol");
-    ApiResult<Order> r = exchange->ClosePositionByHand(sym == p.end() ? exchange->config().symbol : sym->second);
+    ApiResult<Order> r = exchange->ClosePositionByHand(sym == p.end() ? exchange->config().instrument.symbol : sym->second);
     if (!r.ok()) return Reply{409, r.error().ToJson()};
     return Ok(JsonObject().Bool("ok", true).Raw("order", OrderJson(r.value())).Close());
   } else {
@@ -648,7 +648,7 @@ Reply FakeBinanceServer::Impl::AdminWs(const Params& p) {
       return Reply{400, AdminError("back: expected an integer >= 0")};
     }
     auto s = p.find("symbol");
-    const std::string symbol = s == p.end() ? exchange->config().symbol : s->second;
+    const std::string symbol = s == p.end() ? exchange->config().instrument.symbol : s->second;
     if (!exchange->HasSymbol(symbol)) return Reply{400, AdminError(absl::StrCat("symbol: no market ", symbol))};
     absl::StatusOr<Bar> bar = exchange->BarBack(symbol, static_cast<size_t>(back));
     if (!bar.ok()) return Reply{409, AdminError(bar.status().message())};
