@@ -11,6 +11,7 @@
 #include "engine/decision/decision.h"
 #include "engine/domain/codec.h"
 #include "engine/domain/status_macros.h"
+#include "engine/news/news.h"
 #include "engine/orders/orders.h"
 #include "engine/reconcile/reconcile.h"
 #include "engine/strategy/strategy.h"
@@ -112,6 +113,7 @@ class Checker {
     if (auto* f = std::get_if<FundingPaid>(&e.body)) JudgeFunding(*f, e.seq);
     RETURN_IF_ERROR(Judge(e));
     RETURN_IF_ERROR(Apply(state_, e));
+    if (auto* n = std::get_if<NewsIngested>(&e.body)) DeriveNews(*n, e.seq);
     if (auto* c = std::get_if<ConfigLoaded>(&e.body)) RETURN_IF_ERROR(LoadConfig(*c, e.seq));
     if (auto* c = std::get_if<CandleClose>(&e.body)) Feed(*c);
     if (plan && (!plan->events.empty() || !plan->orders.empty())) DeriveReaction(std::move(*plan), e);
@@ -174,6 +176,16 @@ class Checker {
     }
     Open("bar", tcc.decided_after_seq + 1, tcc_seq, sink.Take());
     return absl::OkStatus();
+  }
+
+  // A news item's classification, derived again: the NewsClassified
+  // events that follow it.
+  void DeriveNews(const NewsIngested& item, uint64_t seq) {
+    if (!cfg_ || !InWindow(seq)) return;
+    CloseExpectation(state_.last_seq);
+    std::vector<EventBody> derived;
+    for (NewsClassified& c : news::Judge(item, *cfg_)) derived.push_back(std::move(c));
+    Open("news", seq, 0, std::move(derived));
   }
 
   void DeriveReaction(orders::Plan plan, const Event& report) {

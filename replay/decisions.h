@@ -10,7 +10,10 @@
 //                (between TradeCycleCompleted.decided_after_seq and itself);
 //   - reaction : the order manager's plan after a venue report (protection
 //                after a fill, OCO, ...): the events that follow the report;
-//   - reconciliation: the verdict on a ReconciliationSnapshot (agree or not).
+//   - reconciliation: the verdict on a ReconciliationSnapshot (agree or not);
+//   - news     : a NewsIngested item's classification → the NewsClassified
+//                events that follow it (universe and funding payments are
+//                judged again the same way, whole).
 // Each derived event is compared field by field with the recorded one.
 // With overrides (--set) it is a what-if: the history stays the recorded
 // one, and the report says at which decisions the changed config would have
@@ -47,7 +50,7 @@ struct DecisionsOptions {
 
 struct Divergence {
   uint64_t seq = 0;        // the recorded event's seq (the decision point's when none was recorded)
-  std::string kind;        // bar, reaction, reconciliation
+  std::string kind;        // bar, reaction, reconciliation, news, universe, funding
   std::string event;       // event type compared
   std::string field;       // first differing field ("type" when the events differ in type)
   std::string recorded;    // as JSON; "none" when there was no recorded event

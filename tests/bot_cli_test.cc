@@ -774,7 +774,7 @@ TEST(BotCli, ConfigMigrateTurnsTheSeedConfigIntoOneThatRuns) {
       RunToEnd({BOT_BIN, "config", "migrate", "--in", SourcePath("tests/data/seed/config.yaml"), "--out", migrated},
                kQuickTimeout);
   ASSERT_TRUE(migrate.status.Exited(0)) << migrate;
-  EXPECT_THAT(migrate.out, HasSubstr("bot: wrote " + migrated + ": 64 keys kept, 6 renamed, 34 left out"));
+  EXPECT_THAT(migrate.out, HasSubstr("bot: wrote " + migrated + ": 68 keys kept, 6 renamed, 30 left out"));
   const Outcome again =
       RunToEnd({BOT_BIN, "config", "migrate", "--in", SourcePath("tests/data/seed/config.yaml"), "--out", migrated},
                kQuickTimeout);

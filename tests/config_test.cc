@@ -589,14 +589,15 @@ TEST_F(ConfigTest, SeedConfigIsRefusedInOneLineNamingEveryKeyNotImplementedYet) 
   EXPECT_THAT(message, Not(HasSubstr("\n")));
   EXPECT_THAT(message, HasSubstr(": not implemented in Apollo yet: "));
   for (const char* key : {"backtest.execution_model", "execution.max_slippage_pct",
-                          "news.sources", "storage.data_path",
+                          "backtest.slippage_base_bps", "storage.data_path",
                           "monitoring.error_log_backup_count"}) {
     EXPECT_THAT(message, HasSubstr(key)) << key;
   }
   // Renamed, fixed-behaviour, no-effect and secret keys are not among them.
   for (const char* key : {"reconciliation.interval_minutes", "scoring.factors", "user_stream_enabled", "llm.", "alert_webhooks",
                           "state_path", "environment", "universe.", "margin_type", "position_mode",
-                          "max_funding_rate_pct", "trailing_", "regime.", "chop", "spread_threshold", "max_spread_pct"}) {
+                          "max_funding_rate_pct", "trailing_", "regime.", "chop", "spread_threshold", "max_spread_pct",
+                          "news."}) {
     EXPECT_THAT(message, Not(HasSubstr(key))) << key;
   }
 }
@@ -671,12 +672,12 @@ TEST_F(ConfigTest, MigratedSeedConfigLoadsWithItsSettingsAndSaysWhatChanged) {
   EXPECT_EQ(m->renamed, 6);  // interval_minutes and the five weighted factors
   EXPECT_THAT(m->yaml, HasSubstr("  interval_min: 30  # was reconciliation.interval_minutes\n"));
   EXPECT_THAT(m->yaml, HasSubstr("    trend: 0.35  # was strategy.scoring.factors.trend\n"));
-  EXPECT_THAT(m->yaml, HasSubstr("#   news.poll_interval_minutes: 15  -- not implemented in Apollo yet\n"));
+  EXPECT_THAT(m->yaml, HasSubstr("news:\n  enabled: true\n  poll_interval_minutes: 15\n"));
   EXPECT_THAT(m->yaml, HasSubstr("regime:\n  enabled: true\n"));
   EXPECT_THAT(m->yaml, HasSubstr("#   llm.provider: openai  -- no effect in Apollo: Apollo has no LLM classifier\n"));
   EXPECT_THAT(m->yaml, HasSubstr("#   monitoring.alert_webhooks: []  -- a secret in Apollo: set ALERT_WEBHOOKS"));
   EXPECT_THAT(m->yaml, HasSubstr("#   strategy.scoring.threshold: 0.55  -- the same setting as strategy.entry.score_threshold"));
-  EXPECT_THAT(m->yaml, HasSubstr("#   news.sources: [{url: "));
+  EXPECT_THAT(m->yaml, HasSubstr("  sources: [{url: "));
   const std::string migrated = Write(m->yaml, "migrated.yaml");
   absl::StatusOr<Config> cfg = LoadConfig(migrated, NoEnv());
   ASSERT_TRUE(cfg.ok()) << cfg.status() << "\n" << m->yaml;
@@ -688,6 +689,33 @@ TEST_F(ConfigTest, MigratedSeedConfigLoadsWithItsSettingsAndSaysWhatChanged) {
   EXPECT_EQ(cfg->reconciliation.interval_min, 30);
   EXPECT_EQ(cfg->monitoring.log_http_max_body_chars, 1000);
   EXPECT_EQ(cfg->storage.ledger_path, "./data/ledger");
+  EXPECT_THAT(cfg->news.sources, ::testing::ElementsAre(NewsSource{"coindesk", "https://www.coindesk.com/arc/outboundfeeds/rss/"}));
+}
+
+TEST_F(ConfigTest, NewsSourcesAreTheSeedsListOfMapsOrNameEqualsUrlItemsInTheEnvironment) {
+  absl::StatusOr<Config> cfg = LoadConfig(Write("news:\n  sources:\n"
+                                                "  - {url: https://www.coindesk.com/arc/outboundfeeds/rss/, name: coindesk}\n"
+                                                "  - {url: https://decrypt.co/feed, name: decrypt, enabled: false}\n"
+                                                "  - {name: theblock, url: 'https://www.theblock.co/rss.xml', enabled: true}\n"),
+                                          NoEnv());
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_THAT(cfg->news.sources, ::testing::ElementsAre(NewsSource{"coindesk", "https://www.coindesk.com/arc/outboundfeeds/rss/"},
+                                                        NewsSource{"theblock", "https://www.theblock.co/rss.xml"}))
+      << "a source with enabled: false is left out";
+  EXPECT_THAT(cfg->Canonical(), HasSubstr("news.sources = coindesk=https://www.coindesk.com/arc/outboundfeeds/rss/,"
+                                          "theblock=https://www.theblock.co/rss.xml\n"));
+  absl::StatusOr<Config> env = LoadConfig(Write(""), MapEnv({{"NEWS__SOURCES", "local=http://127.0.0.1:8080/feed.xml"}}));
+  ASSERT_TRUE(env.ok()) << env.status();
+  EXPECT_THAT(env->news.sources, ::testing::ElementsAre(NewsSource{"local", "http://127.0.0.1:8080/feed.xml"}));
+  EXPECT_THAT(ErrorOf("news:\n  sources:\n  - {name: a, url: ftp://example.org/feed}\n"),
+              HasSubstr("news.sources: source a needs an http:// or https:// url without blanks"));
+  EXPECT_THAT(ErrorOf("news:\n  sources:\n  - {name: a, url: https://x.org/1}\n  - {name: a, url: https://x.org/2}\n"),
+              HasSubstr("names a twice"));
+  EXPECT_THAT(ErrorOf("news:\n  sources:\n  - {name: a, link: https://x.org/1}\n"),
+              HasSubstr("a source has only name, url and enabled"));
+  EXPECT_THAT(ErrorOf("news:\n  sources:\n  - https://x.org/1\n"), HasSubstr("must be a list of {name, url, enabled} maps"));
+  EXPECT_THAT(ErrorOf("news:\n  classifier_provider: llm\n"), HasSubstr("news.classifier_provider: must be one of rules"));
+  EXPECT_THAT(ErrorOf("news:\n  high_risk_block_hours: 1000\n"), HasSubstr("must be >= 0 and <= 720"));
 }
 
 TEST_F(ConfigTest, MigrationRefusesOneSettingWithTwoValues) {

@@ -316,7 +316,7 @@ TEST(Snapshot, StateRoundTripsAndUnknownVersionIsRefused) {
   EXPECT_EQ(*back, stream.state());
   EXPECT_EQ(EncodeState(*back), bytes);
   std::string bad = bytes;
-  bad[0] = 9;
+  bad[0] = 99;
   EXPECT_FALSE(DecodeState(bad).ok());
   EXPECT_FALSE(DecodeState(bytes.substr(0, bytes.size() - 1)).ok());
 }

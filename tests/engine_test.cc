@@ -876,6 +876,27 @@ TEST_F(RiskTest, CooldownAfterALosingCloseBlocksEntriesForItsHours) {
   EXPECT_EQ(Rule(), RiskRule::kApproved);
 }
 
+TEST_F(RiskTest, HighAndMediumNewsBlockEntriesInTheSymbolTheyNameUntilTheirTime) {
+  cfg_.news.enabled = true;
+  now_ns_ = kDay0Ns;
+  state_.news_blocks[Symbol{"ETHUSDT"}] = kDay0Ns + 24 * kHourNs;
+  EXPECT_EQ(Rule(), RiskRule::kApproved) << "another symbol's block";
+  state_.news_blocks[kBtc] = kDay0Ns + 24 * kHourNs;
+  EXPECT_EQ(Rule(), RiskRule::kNewsHighRisk);
+  const auto high = std::get<RiskRejected>(Decide());
+  ASSERT_EQ(high.values.size(), 1u);
+  EXPECT_EQ(high.values[0].name, "hours_left");
+  EXPECT_EQ(high.values[0].value, F("24"));
+  state_.news_blocks.clear();
+  state_.news_medium_blocks[kBtc] = kDay0Ns + 6 * kHourNs;
+  EXPECT_EQ(Rule(), RiskRule::kNewsMediumRisk);
+  now_ns_ = kDay0Ns + 6 * kHourNs;
+  EXPECT_EQ(Rule(), RiskRule::kApproved) << "the block has run out";
+  now_ns_ = kDay0Ns;
+  cfg_.news.enabled = false;
+  EXPECT_EQ(Rule(), RiskRule::kApproved) << "news off: no news rule";
+}
+
 TEST_F(RiskTest, AFundingRateBeyondTheLimitEitherWayRefusesEntriesWithTheRate) {
   EXPECT_EQ(Rule(), RiskRule::kApproved) << "no rate known: no check";
   state_.funding[kBtc] = FundingRate{F("0.001"), F("20000"), 0};  // 0.1 %: at the limit

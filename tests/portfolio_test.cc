@@ -88,7 +88,7 @@ class PortfolioTest : public ::testing::Test {
   }
 
   // One step: a flat bar per symbol at its price (nullptr: no bar for it).
-  void Step(const Prices& p) {
+  void Step(const Prices& p, std::vector<EventBody> inputs = {}) {
     std::vector<runtime::SymbolBar> bars;
     // Handed over out of order on purpose: the engine orders them.
     for (auto [symbol, price] : {std::pair{kEth, p.eth}, std::pair{kAda, p.ada}, std::pair{kBtc, p.btc}}) {
@@ -97,7 +97,7 @@ class PortfolioTest : public ::testing::Test {
     next_open_ms_ += kBarMs;
     clock_.Set(next_open_ms_ * 1'000'000);
     step_start_seq_ = ledger_->head().last_seq;
-    absl::Status st = engine_->OnStep(bars);
+    absl::Status st = engine_->OnStep(bars, std::move(inputs));
     ASSERT_TRUE(st.ok()) << st;
   }
   int64_t NextOpen() const { return next_open_ms_; }
@@ -123,6 +123,7 @@ class PortfolioTest : public ::testing::Test {
     if (auto* a = std::get_if<RiskApproved>(&e.body)) return "RiskApproved " + a->symbol.value;
     if (auto* r = std::get_if<RiskRejected>(&e.body)) return "RiskRejected " + r->symbol.value + " " + std::string(EnumName(r->rule));
     if (auto* o = std::get_if<OrderPlaced>(&e.body)) return "OrderPlaced " + o->symbol.value + " " + std::string(EnumName(o->purpose));
+    if (auto* n = std::get_if<NewsClassified>(&e.body)) return "NewsClassified " + n->symbol.value + " " + std::string(EnumName(n->risk));
     return std::string(EventName(static_cast<uint16_t>(TagOf(e.body))));
   }
   std::vector<std::string> Describe(const std::vector<Event>& events) {
@@ -275,6 +276,30 @@ TEST_F(PortfolioTest, OutsideTheUniverseNoEntryIsLookedForButAPositionThereStill
   Strategy(kAda).At(NextOpen(), exit);
   Step({});
   EXPECT_FALSE(engine_->state().positions.contains(kAda));
+}
+
+// A news item read since the last step is journaled first in the step,
+// its classification right after it; a HIGH item naming ETH blocks ETH's
+// entries (NEWS_HIGH_RISK) while BTC trades on, and a restart keeps the block.
+TEST_F(PortfolioTest, AHighRiskNewsItemBlocksEntriesOnlyInTheSymbolsItNames) {
+  cfg_.news.enabled = true;
+  cfg_.risk.max_positions = 3;
+  Restart();
+  const int64_t read_ms = NextOpen();
+  Step({}, {NewsIngested{"coindesk", "guid-1", "Ethereum bridge exploited, $80M drained", "", "https://example.org/1",
+                         read_ms - 60'000, read_ms}});
+  const std::vector<std::string> step = Describe(LastStep());
+  ASSERT_GE(step.size(), 3u);
+  EXPECT_EQ(step[0], "NewsIngested");
+  EXPECT_EQ(step[1], "NewsClassified ETHUSDT HIGH");
+  EXPECT_EQ(step[2], "CandleClose ADAUSDT");
+  EXPECT_TRUE(engine_->state().NewsSeen("coindesk", "guid-1"));
+  Restart();
+  Strategy(kEth).At(NextOpen(), Long(kEth, "1900", "0.9"));
+  Strategy(kBtc).At(NextOpen(), Long(kBtc, "30000", "0.6"));
+  Step({});
+  EXPECT_THAT(Describe(LastStep()), ::testing::Contains("RiskRejected ETHUSDT NEWS_HIGH_RISK"));
+  EXPECT_THAT(Describe(LastStep()), ::testing::Contains("RiskApproved BTCUSDT"));
 }
 
 TEST_F(PortfolioTest, AStepWithABarOfASymbolNotTradedIsRefused) {

@@ -31,6 +31,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "engine/domain/codec.h"
 #include "ledger/event_log.h"
 #include "ledger/ledger.h"
@@ -352,7 +354,8 @@ class TestnetE2E : public ::testing::Test {
   // `replay decisions` over the stopped bot's ledger: no divergence, and
   // (unless the run traded nothing) reactions and reconciliation verdicts
   // among the decisions checked.
-  void ExpectDecisionsReDerive(bool traded = true) {
+  // `checked`: a kind of decision that must be among those checked ("news 1").
+  void ExpectDecisionsReDerive(bool traded = true, const std::string& checked = "") {
     SpawnOptions o;
     o.cwd = tmp_.path();
     auto replay = Process::Spawn({REPLAY_BIN, "decisions", "--ledger", ledger_dir_}, o);
@@ -363,6 +366,7 @@ class TestnetE2E : public ::testing::Test {
                                       traded ? "0 divergences over [0-9]+ decisions \\(bar [0-9]+, reaction [1-9][0-9]*, "
                                                "reconciliation [1-9][0-9]*\\)\n"
                                              : "0 divergences over [0-9]+ decisions \\(bar [0-9]+(, .*)?\\)\n"));
+    EXPECT_THAT((*replay)->out(), HasSubstr(checked));
   }
 
   void StopBot() {
@@ -1778,6 +1782,89 @@ TEST_F(TestnetE2E, ABadBookTickerMessageIsRefusedWithoutReconcilingOrRefetching)
   EXPECT_EQ(CountType(watch.events(), "ReconciliationCompleted"), reconciled) << watch.Dump();
   EXPECT_EQ(LogCount("kline_backfilled"), 0u);
   ASSERT_NO_FATAL_FAILURE(StopBot());
+}
+
+// A loopback news feed: the recorded CoinDesk feed (December 2025) with one
+// item of the test's own, dated now, before its first item, at
+// /coindesk.rss; anything else answers 404.
+class FeedServer {
+ public:
+  FeedServer() {
+    std::string feed = ReadFileText(SourcePath("tests/data/news/coindesk.rss"));
+    const std::string now = absl::FormatTime("%a, %d %b %Y %H:%M:%S +0000", absl::Now(), absl::UTCTimeZone());
+    feed.insert(feed.find("<item>"),
+                absl::StrCat("<item><title>Bitcoin bridge exploited: $80M drained from wrapped BTC contract</title>"
+                             "<link>https://example.org/apollo-test/1</link><guid isPermaLink=\"false\">apollo-test-1</guid>"
+                             "<pubDate>", now, "</pubDate><description>Written by the test.</description></item>\n"));
+    server_.Get("/coindesk.rss", [feed](const httplib::Request&, httplib::Response& res) {
+      res.set_content(feed, "application/rss+xml");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    // A request answered proves the accept loop runs, so stop() cannot race it.
+    httplib::Client client("127.0.0.1", port_);
+    client.set_connection_timeout(5);
+    client.set_read_timeout(5);
+    auto ready = client.Get("/coindesk.rss");
+    EXPECT_TRUE(ready && ready->status == 200) << "feed server did not start";
+  }
+  ~FeedServer() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string Url(const std::string& path) const { return absl::StrCat("http://127.0.0.1:", port_, path); }
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+// A hack naming the coin traded, read from a feed, blocks its entries
+// (NEWS_HIGH_RISK) and is journaled once: the recorded feed's own items are
+// older than news.max_age_hours, a feed that answers 404 is logged without
+// its URL and costs nothing, a restart reads the feed again without
+// journaling the item twice, and `replay decisions` derives the
+// classification again.
+TEST_F(TestnetE2E, AHackNamingTheTradedCoinInAFeedBlocksItsEntriesAndIsJournaledOnce) {
+  FeedServer feeds;
+  std::vector<std::string> env = FastStrategyEnv();
+  env.push_back("NEWS__ENABLED=true");
+  env.push_back(absl::StrCat("NEWS__SOURCES=coindesk=", feeds.Url("/coindesk.rss"), ",gone=", feeds.Url("/gone-a1b2.rss")));
+  ASSERT_NO_FATAL_FAILURE(StartBot(env));
+  LedgerWatch watch(ledger_dir_);
+  auto refused = [&] {
+    for (const std::string& e : watch.events()) {
+      if (absl::StrContains(e, "\"type\":\"RiskRejected\"") && absl::StrContains(e, "\"rule\":\"NEWS_HIGH_RISK\"")) {
+        return true;
+      }
+    }
+    return false;
+  };
+  ASSERT_TRUE(StepUntil(watch, refused)) << "--- stderr ---\n" << bot_->err();
+  std::vector<std::string> ev = watch.events();
+  EXPECT_EQ(CountType(ev, "PositionOpened"), 0u);
+  ASSERT_EQ(CountType(ev, "NewsIngested"), 1u) << "the recorded items are over a day old\n" << watch.Dump();
+  for (const std::string& e : ev) {
+    if (!absl::StrContains(e, "\"type\":\"NewsClassified\"")) continue;
+    EXPECT_EQ(JsonString(e, "symbol"), "BTCUSDT");
+    EXPECT_EQ(JsonString(e, "risk"), "HIGH");
+    EXPECT_EQ(JsonString(e, "category"), "hack_exploit");
+  }
+  EXPECT_TRUE(WaitForBotLog([](const std::string& log) {
+    return absl::StrContains(log, "\"event\":\"news_feed_failed\"") && absl::StrContains(log, "\"source\":\"gone\"");
+  })) << BotLog();
+  EXPECT_THAT(BotLog(), ::testing::Not(HasSubstr("gone-a1b2"))) << "feed URLs are never logged";
+  EXPECT_GE(LogCount("news_classified"), 1u);
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+
+  const size_t reads = LogCount("news_feed_read");
+  ASSERT_NO_FATAL_FAILURE(StartBot(env));
+  ASSERT_TRUE(WaitForLogCount("news_feed_read", reads + 1)) << BotLog();
+  ASSERT_TRUE(StepBar(watch));
+  EXPECT_EQ(CountType(watch.events(), "NewsIngested"), 1u) << "read again after the restart, journaled once";
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+  ExpectDecisionsReDerive(/*traded=*/false, /*checked=*/"news 1");
 }
 
 }  // namespace

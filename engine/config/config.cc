@@ -58,6 +58,7 @@ struct Field {
   Getter get;
   bool escaped = false;  // get() CEscapes the text (Canonical must unescape it)
   bool list = false;     // YAML may give a list (joined with commas)
+  bool map_items = false;  // list items are maps {name, url, enabled} (news.sources)
   // What a journaled config without this key meant (a key added later):
   // the value that behaves as builds before it did. Empty: the default.
   std::string absent = {};
@@ -195,6 +196,49 @@ Field SymbolListKey(const char* key, Access access, size_t max_size) {
   return f;
 }
 
+// The news feeds: in YAML the seed's list of maps ({name, url, enabled}),
+// in the environment and --set "name=url" items, comma-separated, which is
+// also how Canonical() writes them. A source with enabled: false is left
+// out; names and URLs must be unique.
+constexpr size_t kMaxNewsSources = 20;
+
+template <class Access>
+Field NewsSourcesKey(const char* key, Access access) {
+  Setter set = [=](Config& c, const std::string& text) -> std::optional<std::string> {
+    std::vector<NewsSource> sources;
+    std::set<std::string> names, urls;
+    for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+      std::pair<std::string, std::string> kv = absl::StrSplit(item, absl::MaxSplits('=', 1));
+      NewsSource src{kv.first, kv.second};
+      const bool name_ok = !src.name.empty() && src.name.size() <= 64 &&
+                           std::all_of(src.name.begin(), src.name.end(), [](char ch) {
+                             return absl::ascii_isalnum(ch) || ch == '_' || ch == '-' || ch == '.';
+                           });
+      if (!name_ok) return "each source needs a name of letters, digits, _ - . (at most 64)";
+      const bool url_ok = (absl::StartsWith(src.url, "http://") || absl::StartsWith(src.url, "https://")) &&
+                          src.url.size() <= kMaxNewsIdChars &&
+                          std::none_of(src.url.begin(), src.url.end(), [](char ch) {
+                            return absl::ascii_isspace(ch) || absl::ascii_iscntrl(ch);
+                          });
+      if (!url_ok) return absl::StrCat("source ", src.name, " needs an http:// or https:// url without blanks");
+      if (!names.insert(src.name).second) return absl::StrCat("names ", src.name, " twice");
+      if (!urls.insert(src.url).second) return absl::StrCat("lists the url of ", src.name, " twice");
+      sources.push_back(std::move(src));
+    }
+    if (sources.size() > kMaxNewsSources) return absl::StrCat("must list at most ", kMaxNewsSources, " sources");
+    access(c) = std::move(sources);
+    return std::nullopt;
+  };
+  Field f{key, "", set, [=](const Config& c) {
+            std::vector<std::string> items;
+            for (const NewsSource& src : access(c)) items.push_back(absl::StrCat(src.name, "=", src.url));
+            return absl::StrJoin(items, ",");
+          }};
+  f.list = true;
+  f.map_items = true;
+  return f;
+}
+
 // A string field limited to a fixed set of words.
 template <class Access>
 Field ChoiceKey(const char* key, Access access, std::vector<std::string> choices) {
@@ -322,8 +366,13 @@ std::vector<Field> MakeFields() {
       IntKey(KEY(universe.retry_interval_minutes), {.ge = 1, .le = 24 * 60}),
       // news
       BoolKey(KEY(news.enabled)),
-      FixedKey(KEY(news.high_risk_block_hours), kNonNegative),
-      FixedKey(KEY(news.medium_risk_block_hours), kNonNegative),
+      ChoiceKey(KEY(news.classifier_provider), {"rules"}),
+      IntKey(KEY(news.poll_interval_minutes), {.ge = 1, .le = 24 * 60}),
+      IntKey(KEY(news.max_age_hours), {.ge = 1, .le = 24 * 365}),
+      IntKey(KEY(news.source_timeout_sec), {.ge = 1, .le = 120}),
+      NewsSourcesKey(KEY(news.sources)),
+      FixedKey(KEY(news.high_risk_block_hours), {.ge = Fixed(), .le = Fixed::FromInt(720)}),
+      FixedKey(KEY(news.medium_risk_block_hours), {.ge = Fixed(), .le = Fixed::FromInt(720)}),
       // execution
       EnumKey<OrderType>(KEY(execution.entry_order_type), ParseEntryOrderType,
                          EntryOrderTypeName, "market, limit"),
@@ -703,7 +752,9 @@ class Loader {
   absl::Status ApplyYamlValue(const Field& f, const YAML::Node& value, const std::string& spelled) {
     const std::string where = FileWhere(path_, spelled);
     std::string text;
-    if (f.list && value.IsSequence()) {
+    if (f.map_items && value.IsSequence()) {
+      ASSIGN_OR_RETURN(text, NewsSourcesText(value, where));
+    } else if (f.list && value.IsSequence()) {
       std::vector<std::string> items;
       for (const YAML::Node& item : value) {
         if (!item.IsScalar() || absl::StrContains(item.Scalar(), ',')) {
@@ -729,6 +780,37 @@ class Loader {
                                                      " both set ", f.key, ", to different values; keep ", f.key));
     }
     return Set(f, text, where);
+  }
+
+  // The seed's list of {name, url, enabled} maps as "name=url" items.
+  absl::StatusOr<std::string> NewsSourcesText(const YAML::Node& list, const std::string& where) {
+    std::vector<std::string> items;
+    for (const YAML::Node& item : list) {
+      if (!item.IsMap()) return ValueError(where, "must be a list of {name, url, enabled} maps", Describe(item));
+      std::string name, url;
+      bool enabled = true;
+      for (const auto& entry : item) {
+        const std::string k = entry.first.Scalar();
+        if (!entry.second.IsScalar()) return ValueError(where, absl::StrCat(k, " must be a single value"), Describe(entry.second));
+        const std::string v = entry.second.Scalar();
+        if (k == "name") {
+          name = v;
+        } else if (k == "url") {
+          url = v;
+        } else if (k == "enabled") {
+          if (v != "true" && v != "false") return ValueError(where, "enabled must be true or false", v);
+          enabled = v == "true";
+        } else {
+          return ValueError(where, "a source has only name, url and enabled", k);
+        }
+      }
+      if (url.empty()) return ValueError(where, "each source needs a url", name);
+      if (absl::StrContains(url, ',') || absl::StrContains(name, ',') || absl::StrContains(name, '=')) {
+        return ValueError(where, "a source's name and url cannot hold a comma (nor the name an =)", name);
+      }
+      if (enabled) items.push_back(absl::StrCat(name, "=", url));
+    }
+    return absl::StrJoin(items, ",");
   }
 
   absl::Status ApplySeedKey(const seed::Key& k, const std::string& key, const YAML::Node& value) {

@@ -141,8 +141,24 @@ struct UniverseConfig {
   int retry_interval_minutes = 5;    // after a failed refresh (testnet, live)
 };
 
+// One RSS or Atom feed polled for news (news.sources).
+struct NewsSource {
+  std::string name;  // journaled with each item; [A-Za-z0-9_.-]
+  std::string url;   // http or https
+  bool operator==(const NewsSource&) const = default;
+};
+
+// News as an entry filter (testnet and live): the feeds are polled every
+// poll_interval_minutes, each item classified by the seed's rules, and a
+// HIGH (MEDIUM) item blocks entries in the symbols it names for
+// high_risk_block_hours (medium_risk_block_hours).
 struct NewsConfig {
   bool enabled = false;
+  std::string classifier_provider = "rules";  // the seed's rules; "llm" is not implemented
+  int poll_interval_minutes = 15;
+  int max_age_hours = 24;      // older items are not journaled
+  int source_timeout_sec = 10;
+  std::vector<NewsSource> sources;
   Fixed high_risk_block_hours = Fixed::FromInt(24);
   Fixed medium_risk_block_hours = Fixed::FromInt(6);
 };

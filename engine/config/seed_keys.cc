@@ -38,12 +38,6 @@ const std::vector<Key>& Table() {
       Fixed("regime.volatility_regime_enabled", "false", "the regime is read from ADX and CHOP only"),
       NoEffect("regime.volatility_contraction_threshold", "there is no volatility regime (volatility_regime_enabled: false)"),
       NoEffect("regime.volatility_expansion_threshold", "there is no volatility regime (volatility_regime_enabled: false)"),
-      // news
-      Missing("news.classifier_provider"),
-      Missing("news.poll_interval_minutes"),
-      Missing("news.max_age_hours"),
-      Missing("news.source_timeout_sec"),
-      Missing("news.sources"),
       // execution
       Missing("execution.max_slippage_pct"),
       Fixed("execution.position_mode", "ONE_WAY",

@@ -62,6 +62,7 @@ enum class EventTag : uint16_t {
   kFundingPaid = 39,
   kEntrySkipped = 40,
   kMarketTick = 41,
+  kNewsIngested = 42,
 };
 
 #define APOLLO_EVENT(NAME, VERSION)                                    \
@@ -180,11 +181,41 @@ struct FundingUpdate {
   }
 };
 
+// Bounds of a news item's text, so one feed cannot bloat the ledger.
+inline constexpr size_t kMaxNewsTitleChars = 300;
+inline constexpr size_t kMaxNewsSummaryChars = 600;
+inline constexpr size_t kMaxNewsIdChars = 500;  // item_id, link and source
+
+// An item read from a news feed (news.sources, testnet and live): the input
+// its NewsClassified events are derived from. The title and summary are
+// the feed's text, tags removed, cut to kMaxNewsTitleChars and
+// kMaxNewsSummaryChars.
+struct NewsIngested {
+  APOLLO_EVENT(NewsIngested, 1);
+  std::string source;        // news.sources[].name
+  std::string item_id;       // the feed's guid (RSS) or id (Atom), else its link
+  std::string title;
+  std::string summary;
+  std::string link;
+  int64_t published_ms = 0;  // the feed's date; 0: it gave none
+  int64_t fetched_ms = 0;    // when the feed was read (the engine's clock)
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("source", s.source); v("item_id", s.item_id); v("title", s.title); v("summary", s.summary);
+    v("link", s.link); v("published_ms", s.published_ms); v("fetched_ms", s.fetched_ms);
+  }
+};
+
+// What a news item means for one symbol it names (symbol "": it names none
+// of the symbols traded): entries in the symbol are blocked until
+// block_until_ns (0: no block). HIGH blocks for news.high_risk_block_hours
+// (NEWS_HIGH_RISK), MEDIUM for news.medium_risk_block_hours
+// (NEWS_MEDIUM_RISK), LOW not at all.
 struct NewsClassified {
   APOLLO_EVENT(NewsClassified, 1);
   Symbol symbol;
   std::string headline;
-  std::string category;  // hack_exploit, exchange_outage, ...
+  std::string category;  // hack_exploit, exchange_outage, regulatory, macro_shock, other
   NewsRisk risk = NewsRisk::kLow;
   Fixed confidence;
   int64_t block_until_ns = 0;  // entries blocked until then; 0 = no block
@@ -760,7 +791,7 @@ using EventBody = std::variant<
     ReconciliationFailed, ManualInterventionDetected, ManualReviewAcknowledged,
     CircuitBreakerTriggered, TradingPaused, TradingResumed, TradeCycleCompleted,
     InstrumentFiltersUpdated, ReconciliationSnapshot, CooldownStarted, UniverseUpdated,
-    AccountSettingUpdated, AccountSettingFailed, FundingPaid, EntrySkipped, MarketTick>;
+    AccountSettingUpdated, AccountSettingFailed, FundingPaid, EntrySkipped, MarketTick, NewsIngested>;
 
 // An event as the ledger holds it: its sequence number (0 until appended),
 // its event time (from the injected clock) and its body.

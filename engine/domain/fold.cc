@@ -98,13 +98,22 @@ class Folder {
     UpdateDrawdown(s_);
     return absl::OkStatus();
   }
-  absl::Status operator()(const NewsClassified& n) {
-    // Expired blocks are dropped as time passes, so the map stays small.
-    for (auto it = s_.news_blocks.begin(); it != s_.news_blocks.end();) {
-      it = it->second <= e_.ts_ns ? s_.news_blocks.erase(it) : std::next(it);
+  absl::Status operator()(const NewsIngested& n) {
+    if (n.title.size() > kMaxNewsTitleChars || n.summary.size() > kMaxNewsSummaryChars ||
+        n.item_id.size() > kMaxNewsIdChars || n.link.size() > kMaxNewsIdChars || n.source.size() > kMaxNewsIdChars) {
+      return Refuse(absl::StrCat("news item of ", n.source, ": text longer than its bound"));
     }
-    if (n.block_until_ns > e_.ts_ns) {
-      int64_t& until = s_.news_blocks[n.symbol];
+    s_.news_seen.push_back(NewsKey(n.source, n.item_id));
+    if (s_.news_seen.size() > kNewsSeenKept) s_.news_seen.erase(s_.news_seen.begin());
+    return absl::OkStatus();
+  }
+  absl::Status operator()(const NewsClassified& n) {
+    // Expired blocks are dropped as time passes, so the maps stay small.
+    for (auto* until_by_symbol : {&s_.news_blocks, &s_.news_medium_blocks}) {
+      absl::erase_if(*until_by_symbol, [&](const auto& kv) { return kv.second <= e_.ts_ns; });
+    }
+    if (n.block_until_ns > e_.ts_ns && !n.symbol.value.empty()) {
+      int64_t& until = (n.risk == NewsRisk::kMedium ? s_.news_medium_blocks : s_.news_blocks)[n.symbol];
       until = std::max(until, n.block_until_ns);
     }
     return absl::OkStatus();
@@ -401,6 +410,24 @@ bool FundingFits(const State& s, Fixed amount) {
 bool State::NewsBlocked(const Symbol& symbol, int64_t now_ns) const {
   auto it = news_blocks.find(symbol);
   return it != news_blocks.end() && it->second > now_ns;
+}
+
+bool State::NewsMediumBlocked(const Symbol& symbol, int64_t now_ns) const {
+  auto it = news_medium_blocks.find(symbol);
+  return it != news_medium_blocks.end() && it->second > now_ns;
+}
+
+uint64_t NewsKey(const std::string& source, const std::string& item_id) {
+  uint64_t h = 14695981039346656037ull;
+  auto mix = [&h](unsigned char c) { h = (h ^ c) * 1099511628211ull; };
+  for (char c : source) mix(static_cast<unsigned char>(c));
+  mix(0);
+  for (char c : item_id) mix(static_cast<unsigned char>(c));
+  return h;
+}
+
+bool State::NewsSeen(const std::string& source, const std::string& item_id) const {
+  return std::find(news_seen.begin(), news_seen.end(), NewsKey(source, item_id)) != news_seen.end();
 }
 
 std::string State::AccountSettingFailure(const Symbol& symbol) const {

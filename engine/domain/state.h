@@ -248,7 +248,12 @@ struct State {
   absl::btree_map<Symbol, Position> positions;
   absl::btree_map<ClientOrderId, Order> orders;  // open orders only
   absl::btree_map<Symbol, LastBar> last_bars;
-  absl::btree_map<Symbol, int64_t> news_blocks;      // symbol -> blocked until (ns)
+  // Symbol -> entries blocked until (ns), by HIGH news (and any other
+  // risk but MEDIUM) and by MEDIUM news.
+  absl::btree_map<Symbol, int64_t> news_blocks, news_medium_blocks;
+  // NewsKey() of the latest news items ingested, oldest first (at most
+  // kNewsSeenKept): an item read again is not journaled again.
+  std::vector<uint64_t> news_seen;
   absl::btree_map<Symbol, uint32_t> protection_failures;  // watchdog misses in a row
   absl::btree_map<Symbol, InstrumentFilters> filters;     // as last journaled
   absl::btree_map<Symbol, FundingRate> funding;           // latest FundingUpdate
@@ -282,7 +287,8 @@ struct State {
     v("universe", s.universe); v("universe_updated_ns", s.universe_updated_ns);
     v("account_setting_failures", s.account_setting_failures);
     v("positions", s.positions); v("orders", s.orders); v("last_bars", s.last_bars);
-    v("news_blocks", s.news_blocks); v("protection_failures", s.protection_failures);
+    v("news_blocks", s.news_blocks); v("news_medium_blocks", s.news_medium_blocks); v("news_seen", s.news_seen);
+    v("protection_failures", s.protection_failures);
     v("filters", s.filters); v("funding", s.funding); v("book", s.book);
     v("funding_received", s.funding_received); v("funding_paid", s.funding_paid);
     v("paused", s.paused); v("manual_review", s.manual_review);
@@ -299,7 +305,10 @@ struct State {
   bool TradingBlocked() const {
     return paused.active || manual_review.active || circuit_breaker.active;
   }
+  // Entries in `symbol` are blocked by HIGH news; by MEDIUM news.
   bool NewsBlocked(const Symbol& symbol, int64_t now_ns) const;
+  bool NewsMediumBlocked(const Symbol& symbol, int64_t now_ns) const;
+  bool NewsSeen(const std::string& source, const std::string& item_id) const;
   // Why the venue account is not set up for trading `symbol` (each failed
   // setting of it, and of the account's position mode, joined by "; "), or
   // "" when it is.
@@ -319,7 +328,12 @@ struct State {
 // Snapshot encoding of a whole State, with its own schema version; an unknown
 // version or malformed bytes is InvalidArgument (the caller folds from the
 // ledger instead).
-inline constexpr uint16_t kStateSchemaVersion = 8;  // 2: filters; 3: client_id_nonce; 4: cooldowns; 5: universe, account settings; 6: funding; 7: stats, days; 8: book
+inline constexpr uint16_t kStateSchemaVersion = 9;  // 2: filters; 3: client_id_nonce; 4: cooldowns; 5: universe, account settings; 6: funding; 7: stats, days; 8: book; 9: news
+// News items remembered so a feed read again adds nothing (State::news_seen).
+inline constexpr size_t kNewsSeenKept = 4096;
+// A news item's identity in State::news_seen: FNV-1a (64 bit) of
+// source, NUL, item_id; stable across builds, so snapshots stay valid.
+uint64_t NewsKey(const std::string& source, const std::string& item_id);
 // Losing closes remembered for the cooldowns (risk.max_loss_streak_24h <= this).
 inline constexpr size_t kLossTimesKept = 64;
 // Closes remembered for the performance of the last days (TradeStats::recent).

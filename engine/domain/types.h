@@ -173,10 +173,11 @@ enum class RiskRule : uint8_t {
   kLotSize = 23,
   kAccountSettingFailed = 24,
   kSpreadTooWide = 25,
+  kNewsMediumRisk = 26,
 };
 template <>
 struct EnumNames<RiskRule> {
-  static constexpr std::array<absl::string_view, 26> kNames = {
+  static constexpr std::array<absl::string_view, 27> kNames = {
       "APPROVED",
       "CIRCUIT_BREAKER_ACTIVE",
       "EQUITY_BELOW_MINIMUM",
@@ -202,7 +203,8 @@ struct EnumNames<RiskRule> {
       "PRICE_FILTER",
       "LOT_SIZE",
       "ACCOUNT_SETTING_FAILED",
-      "SPREAD_TOO_WIDE"};
+      "SPREAD_TOO_WIDE",
+      "NEWS_MEDIUM_RISK"};
 };
 
 enum class NewsRisk : uint8_t { kLow = 0, kMedium = 1, kHigh = 2 };

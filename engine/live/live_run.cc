@@ -3,8 +3,9 @@
 
 #include <algorithm>
 #include <condition_variable>
-#include <map>
 #include <deque>
+#include <map>
+#include <memory>
 #include <mutex>
 
 #include "absl/random/random.h"
@@ -15,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "engine/domain/status_macros.h"
 #include "engine/live/market_feed.h"
+#include "engine/live/news_poller.h"
 #include "engine/live/step_assembler.h"
 #include "engine/net/ws_client.h"
 #include "engine/orders/orders.h"
@@ -84,6 +86,9 @@ struct Input {
 // keep answering pings); the engine thread then learns how many were
 // dropped, reconciles and fetches the missed bars.
 constexpr size_t kInboxItemsMax = 10'000;
+// News items read but not journaled yet (a step takes them all); beyond,
+// the oldest go.
+constexpr size_t kNewsWaitingMax = 1'000;
 constexpr size_t kInboxBytesMax = 64 << 20;
 // The largest stream message read; a larger one drops the connection (which
 // reconnects and reconciles). Binance's klines and account events are a few
@@ -481,6 +486,41 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   net::WsClient user(user_options);
   RETURN_IF_ERROR(user.Start());
 
+  // News (news.enabled with sources): the feeds are read on the poller's
+  // thread; new items wait here and are journaled with the next step.
+  std::unique_ptr<NewsPoller> poller;
+  if (cfg.news.enabled && !cfg.news.sources.empty()) {
+    poller = std::make_unique<NewsPoller>(cfg.news, [] { return absl::ToUnixMillis(absl::Now()); });
+    poller->Start();
+  }
+  std::vector<NewsIngested> news_items;
+  auto take_news = [&] {
+    if (!poller) return;
+    for (NewsPoller::Read& r : poller->Take()) {
+      if (!r.status.ok()) {
+        log.Warning("news_feed_failed", LogFields().Add("source", r.source).Add("error", r.status.message()));
+        count("news", "failed", 1);
+        continue;
+      }
+      count("news", "read", 1);
+      uint64_t fresh = 0;
+      for (NewsIngested& n : r.items) {
+        const bool waiting = std::any_of(news_items.begin(), news_items.end(), [&](const NewsIngested& w) {
+          return w.source == n.source && w.item_id == n.item_id;
+        });
+        if (waiting || engine.state().NewsSeen(n.source, n.item_id)) continue;
+        news_items.push_back(std::move(n));
+        ++fresh;
+      }
+      if (news_items.size() > kNewsWaitingMax) {
+        news_items.erase(news_items.begin(), news_items.end() - static_cast<std::ptrdiff_t>(kNewsWaitingMax));
+      }
+      log.Info("news_feed_read", LogFields().Add("source", r.source).Add("items", static_cast<uint64_t>(r.items.size()))
+                                     .Add("new", fresh));
+      count("news_items", "", fresh);
+    }
+  };
+
   runtime::Surface surface(o, engine);
   surface.decorate = [&](runtime::EngineView& view) {
     view.ws_connected = market.connected() && user.connected();
@@ -515,6 +555,8 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
       if (FundingChanged(engine.state(), f)) inputs.push_back(f);
     }
     funding.clear();
+    for (NewsIngested& n : news_items) inputs.push_back(std::move(n));
+    news_items.clear();
     if (!spread_check) return inputs;
     const int64_t venue_now_ms = absl::ToUnixMillis(absl::Now()) + client->server_offset_ms();
     for (const auto& [symbol, b] : books.Latest()) {
@@ -593,6 +635,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
     // Steps whose last klines came, or whose wait ran out.
     if (failed.ok()) failed = run_steps();
     if (failed.ok()) failed = choose_universe();
+    take_news();
     // Reconcile once the queued stream messages are journaled: an
     // ACCOUNT_UPDATE often arrives just before the fill it accompanies.
     // One place reconciles: after a reconnect or ACCOUNT_UPDATE, after a
@@ -638,6 +681,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   }
   market.Stop();
   user.Stop();
+  if (poller) poller->Stop();
   summary.bars_this_run = bars_stepped;
   if (!failed.ok()) {
     surface.Halted(failed);

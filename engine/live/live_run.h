@@ -51,7 +51,7 @@ struct LiveOptions {
   // Venue data counts for the metrics (engine thread and stream threads):
   // ("refused", "rest"|"market"|"user", n), ("ignored", "repeated"|"older",
   // 1), ("backfilled", "", n), ("dropped", "inbox", n), ("partial", "step",
-  // 1). Optional.
+  // 1), ("news", "read"|"failed", 1), ("news_items", "", n). Optional.
   std::function<void(absl::string_view what, absl::string_view label, uint64_t n)> on_count;
   // Stop after this many bar steps (0: run until a signal). For tests and drills.
   uint64_t max_bars = 0;

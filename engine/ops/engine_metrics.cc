@@ -100,6 +100,11 @@ EngineMetrics::EngineMetrics(Metrics* m, Alerter* alerter, Mode mode)
   venue_counts_["partial/step"] = &m->AddCounter(
       "market_steps_partial_total",
       "Steps that went without some symbol's kline of their close time (it came over 3 s late, or not at all)");
+  const char* news_help = "Reads of the news feeds (news.sources), by result; a failed read is logged as news_feed_failed";
+  for (const char* result : {"read", "failed"}) {
+    venue_counts_[absl::StrCat("news/", result)] = &m->AddCounter("news_feed_reads_total", news_help, {"result"}, {result});
+  }
+  venue_counts_["news_items/"] = &m->AddCounter("news_items_ingested_total", "News items journaled (NewsIngested), each once");
   venue_counts_["dropped/inbox"] = &m->AddCounter(
       "stream_messages_dropped_total", "Stream messages dropped at the bound of the engine's input queue");
   for (const char* file : {"bot.log", "trades.csv", "orders.csv", "thinking.jsonl", "daily_summary"}) StorageFailures(file);

@@ -69,7 +69,9 @@ class Checker {
         Fail(SpreadTooWide(), RiskRule::kSpreadTooWide, "spread wider than the limit",
              {Num("spread_pct", SpreadPct()), Num("max_spread_pct", SpreadLimitPct()), Num("atr_pct", AtrPct())}) ||
         Fail(cfg_.news.enabled && s_.NewsBlocked(t_.symbol, now_ns_), RiskRule::kNewsHighRisk,
-             "high-risk news blocks entries", {}) ||
+             "high-risk news blocks entries", {Num("hours_left", NewsHoursLeft(s_.news_blocks))}) ||
+        Fail(cfg_.news.enabled && s_.NewsMediumBlocked(t_.symbol, now_ns_), RiskRule::kNewsMediumRisk,
+             "medium-risk news blocks entries", {Num("hours_left", NewsHoursLeft(s_.news_medium_blocks))}) ||
         Fail(r.cooldown_after_loss_hours.raw() > 0 && !s_.loss_times_ns.empty() &&
                  Hours(now_ns_ - s_.loss_times_ns.back()) < r.cooldown_after_loss_hours,
              RiskRule::kCooldownAfterLoss, "cooldown after a losing trade",
@@ -147,6 +149,11 @@ class Checker {
     return values;
   }
   // The symbol's latest funding rate (FundingUpdate) in percent; 0 when none is known.
+  // Hours until the symbol's news block (in `blocks`) ends.
+  Fixed NewsHoursLeft(const absl::btree_map<Symbol, int64_t>& blocks) const {
+    auto it = blocks.find(t_.symbol);
+    return it == blocks.end() ? Fixed() : Hours(it->second - now_ns_);
+  }
   Fixed FundingRatePct() const {
     auto it = s_.funding.find(t_.symbol);
     return it == s_.funding.end() ? Fixed() : it->second.Pct();

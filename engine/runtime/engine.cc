@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include <deque>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -13,6 +14,7 @@
 #include "engine/domain/codec.h"
 #include "engine/decision/decision.h"
 #include "engine/domain/status_macros.h"
+#include "engine/news/news.h"
 #include "engine/runtime/crash_point.h"
 #include "engine/universe/universe.h"
 #include "ledger/event_log.h"
@@ -285,6 +287,20 @@ absl::Status Engine::OnFunding(std::vector<FundingUpdate> updates, bool settle) 
   return Commit();
 }
 
+// A news item's classification, right after it: one NewsClassified per
+// traded symbol it names (replay decisions derives the same).
+absl::Status Engine::ClassifyNews(const NewsIngested& item) {
+  for (NewsClassified& c : news::Judge(item, d_.cfg)) {
+    if (c.risk != NewsRisk::kLow) {
+      d_.log->Warning("news_classified", LogFields().Add("source", item.source).Add("symbol", c.symbol.value)
+                                             .Add("category", c.category).Add("risk", EnumName(c.risk))
+                                             .Add("headline", c.headline).Add("block_until_ns", c.block_until_ns));
+    }
+    RETURN_IF_ERROR(Emit(std::move(c)));
+  }
+  return absl::OkStatus();
+}
+
 int64_t Engine::LastBarOpenMs() const {
   int64_t last = INT64_MIN;
   for (const auto& [symbol, bar] : state_.last_bars) last = std::max(last, bar.open_time_ms);
@@ -312,7 +328,12 @@ absl::Status Engine::OnStep(absl::Span<const SymbolBar> step, std::vector<EventB
   }
   const int64_t last_open_ms = LastBarOpenMs();
   const int64_t prev_close_ms = last_open_ms == INT64_MIN ? -1 : last_open_ms + interval_ms_;
-  for (EventBody& input : inputs) RETURN_IF_ERROR(Emit(std::move(input)));
+  for (EventBody& input : inputs) {
+    std::optional<NewsIngested> item;
+    if (const auto* n = std::get_if<NewsIngested>(&input)) item = *n;
+    RETURN_IF_ERROR(Emit(std::move(input)));
+    if (item) RETURN_IF_ERROR(ClassifyNews(*item));
+  }
   for (const SymbolBar* b : bars) {
     const strategy::Bar& bar = b->bar;
     const CandleClose candle{b->symbol, d_.cfg.run.interval, bar.open_time_ms, bar.open, bar.high, bar.low, bar.close,

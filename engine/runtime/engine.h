@@ -125,8 +125,9 @@ class Engine : private decision::Sink {
   // symbol's strategy; then one watchdog pass when due, the decisions of
   // the symbols that had a bar (decision::ActStep: exits, signals, then
   // entries best score first) and one TradeCycleCompleted. `inputs` (what
-  // the venue said for this step: FundingUpdate, MarketTick) are journaled
-  // first, in the same synced batch.
+  // the venue said for this step: FundingUpdate, MarketTick; and the news
+  // items read since the last step, NewsIngested, each followed by its
+  // NewsClassified) are journaled first, in the same synced batch.
   absl::Status OnStep(absl::Span<const SymbolBar> bars, std::vector<EventBody> inputs = {});
   // universe.size > 0 and a universe is to be chosen now (none yet, or the
   // last is universe.refresh_interval_hours old).
@@ -216,6 +217,7 @@ class Engine : private decision::Sink {
   absl::Status TrailingStopFailed(const Order& old, const ClientOrderId& refused);
   PositionClosed ExternalClose(const Position& position, const reconcile::VenueSnapshot& venue) const;
   absl::Status RunWatchdog();
+  absl::Status ClassifyNews(const NewsIngested& item);
   absl::Status Decide(absl::Span<const SymbolBar* const> bars, int64_t now_ns, uint32_t* signals, uint32_t* orders);
   absl::Status WarmStrategy();
   absl::Status ResolveInDoubt();

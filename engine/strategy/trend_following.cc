@@ -493,7 +493,7 @@ EntryIdea TrendFollowing::Entry(const State& state, int64_t now_ns, const TrendR
   f.entry_quality =
       setup.holds ? Clamp01(max_ext > 0 ? 1.0 - setup.extension_atr / max_ext : 1.0) : 0.0;
   f.funding = 1.0;  // no funding input yet
-  f.news = state.NewsBlocked(Symbol{symbol_}, now_ns) ? 0.0 : 1.0;
+  f.news = state.NewsBlocked(Symbol{symbol_}, now_ns) || state.NewsMediumBlocked(Symbol{symbol_}, now_ns) ? 0.0 : 1.0;
   const Fixed score = Score(f, cfg_.scoring);
   const bool choppy = t.regime == Regime::kChoppy;
   const bool scored = score >= cfg_.entry.score_threshold;

@@ -103,6 +103,10 @@ EventBody RandomEventStream::Body() {
                             static_cast<CloseReason>(Uniform(8))};
     }
     case 12:
+      if (Uniform(2)) {
+        return NewsIngested{"coindesk", absl::StrCat("guid-", Uniform(1000)), "Exchange \"hacked\"", "Funds drained.",
+                            "https://example.org/a", bar_ms_, bar_ms_ + 1000};
+      }
       return NewsClassified{sym, "Exchange hacked", "hack_exploit", NewsRisk::kHigh, Fixed::FromRaw(90'000'000),
                             ts_ns_ + 3'600'000'000'000 * static_cast<int64_t>(Uniform(30))};
     case 13:
@@ -222,6 +226,8 @@ std::vector<Event> OneOfEach() {
       EntrySkipped{btc, Side::kBuy, ClientOrderId{"ap-p42-E"}, Fixed::FromRaw(200'000), Fixed(), Fixed::FromInt(16840),
                    "ENTRY_EXPIRED", 900},
       MarketTick{btc, Fixed::FromInt(16849), *Fixed::Parse("16849.1"), 1'672'675'200'000},
+      NewsIngested{"coindesk", "9aef2b42-3854-4f38-8336-c157cc2d05a1", "Upbit hack puts Binance\u2019s freeze policy under scrutiny",
+                   "", "https://www.coindesk.com/x", 1'765'578'018'000, 1'765'580'000'000},
       TradingPaused{"api", "maintenance"},
       TradingResumed{"api", "maintenance done"},
       TradeCycleCompleted{1'672'675'500'000, 1, 1, 40, 1'672'675'800'000'000'000},
