@@ -85,6 +85,7 @@ TEST(NewsFeed, WhatIsNotAFeedIsRefusedWithWhy) {
   std::string deep;
   for (int i = 0; i < 100'000; ++i) deep += "<a>";
   EXPECT_THAT(error(deep), HasSubstr("nests deeper"));
+  EXPECT_THAT(error("<rss\">" + deep), HasSubstr("nests deeper")) << "a quote in a name opens no attribute value";
   EXPECT_THAT(error(std::string(news::kMaxFeedBytes + 1, ' ')), HasSubstr("over the"));
 }
 
@@ -98,6 +99,47 @@ TEST(NewsFeed, HtmlInASummaryIsReducedToItsText) {
   EXPECT_EQ((*items)[0].title, "BTC < $90K & falling");
   EXPECT_EQ((*items)[0].summary, "Bitcoin fell \xE2\x80\x99hard\xE2\x80\x99");
   EXPECT_EQ((*items)[0].published_ms, Ms("2025-12-12T16:04:27Z"));
+}
+
+TEST(NewsFeed, TextKeepsAnUnclosedAngleBracketAndSeparatesMarkedUpWords) {
+  const std::string atom = R"(<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>e1</id>)"
+                           R"(<title>ETH &lt;BTC dominance: exchange hacked</title>)"
+                           R"(<content type="xhtml"><div><p>Exchange</p><p>outage</p></div></content>)"
+                           R"(<updated>2025-12-12T10:00:00+00:00</updated></entry></feed>)";
+  absl::StatusOr<std::vector<news::FeedItem>> items = news::ParseFeed(atom);
+  ASSERT_TRUE(items.ok()) << items.status();
+  ASSERT_EQ(items->size(), 1u);
+  EXPECT_EQ((*items)[0].title, "ETH <BTC dominance: exchange hacked");
+  EXPECT_EQ((*items)[0].summary, "Exchange outage");
+}
+
+TEST(NewsFeed, DatesReadInTheFormsFeedsUseAndImplausibleOnesAreNone) {
+  auto date_of = [](const std::string& pub_date) {
+    const std::string rss = absl::StrCat("<rss><channel><item><guid>g</guid><pubDate>", pub_date,
+                                         "</pubDate></item></channel></rss>");
+    absl::StatusOr<std::vector<news::FeedItem>> items = news::ParseFeed(rss);
+    return items.ok() && items->size() == 1 ? (*items)[0].published_ms : -1;
+  };
+  const int64_t t = Ms("2025-12-12T16:04:27Z");
+  EXPECT_EQ(date_of("Fri, 12 Dec 2025 16:04:27 +0000"), t);
+  EXPECT_EQ(date_of("Fri, 12 Dec 2025 16:04:27 +00:00"), t);
+  EXPECT_EQ(date_of("12 Dec 2025 11:04:27 EST"), t);
+  EXPECT_EQ(date_of("Fri, 12 Dec 25 16:04:27 GMT"), t) << "a two-digit year";
+  EXPECT_EQ(date_of("2025-12-12T16:04:27Z"), t);
+  EXPECT_EQ(date_of("Thu, 01 Jan 1970 00:00:00 GMT"), 0) << "before 1990: no date";
+  EXPECT_EQ(date_of("infinite-past"), 0);
+  EXPECT_EQ(date_of("yesterday"), 0);
+}
+
+TEST(NewsFeed, UndatedItemsAreNotIngestedSinceTheirAgeIsUnknown) {
+  std::vector<news::FeedItem> items = Parse("coindesk.rss");
+  items[1].published_ms = 0;
+  news::IngestCounts left_out;
+  const std::vector<NewsIngested> in =
+      news::ToIngested(items, "coindesk", Ms("2025-12-13T00:00:00Z"), config::NewsConfig{}, &left_out);
+  EXPECT_EQ(in.size(), 24u);
+  EXPECT_EQ(left_out.undated, 1u);
+  EXPECT_EQ(left_out.too_old, 0u);
 }
 
 TEST(NewsFeed, ItemsOlderThanMaxAgeAreNotIngestedAndTextsAreCut) {

@@ -1854,7 +1854,7 @@ TEST_F(TestnetE2E, AHackNamingTheTradedCoinInAFeedBlocksItsEntriesAndIsJournaled
   EXPECT_TRUE(WaitForBotLog([](const std::string& log) {
     return absl::StrContains(log, "\"event\":\"news_feed_failed\"") && absl::StrContains(log, "\"source\":\"gone\"");
   })) << BotLog();
-  EXPECT_THAT(BotLog(), ::testing::Not(HasSubstr("gone-a1b2"))) << "feed URLs are never logged";
+  EXPECT_THAT(BotLog(), ::testing::Not(HasSubstr("gone-a1b2"))) << "a feed is named by its source";
   EXPECT_GE(LogCount("news_classified"), 1u);
   ASSERT_NO_FATAL_FAILURE(StopBot());
 

@@ -371,8 +371,8 @@ std::vector<Field> MakeFields() {
       IntKey(KEY(news.max_age_hours), {.ge = 1, .le = 24 * 365}),
       IntKey(KEY(news.source_timeout_sec), {.ge = 1, .le = 120}),
       NewsSourcesKey(KEY(news.sources)),
-      FixedKey(KEY(news.high_risk_block_hours), {.ge = Fixed(), .le = Fixed::FromInt(720)}),
-      FixedKey(KEY(news.medium_risk_block_hours), {.ge = Fixed(), .le = Fixed::FromInt(720)}),
+      FixedKey(KEY(news.high_risk_block_hours), kNonNegative),
+      FixedKey(KEY(news.medium_risk_block_hours), kNonNegative),
       // execution
       EnumKey<OrderType>(KEY(execution.entry_order_type), ParseEntryOrderType,
                          EntryOrderTypeName, "market, limit"),
@@ -987,6 +987,11 @@ absl::StatusOr<YAML::Node> ParseYaml(const std::string& path, const std::string&
                                                    e.mark.column + 1, ": invalid YAML: ",
                                                    absl::StrReplaceAll(e.msg, {{"\n", " "}})));
   }
+}
+
+bool IsApolloListKey(const std::string& key) {
+  const Field* f = FindField(key);
+  return f != nullptr && f->list;
 }
 
 bool IsApolloKey(const std::string& key) { return FindField(key) != nullptr; }

@@ -19,6 +19,8 @@ absl::StatusOr<YAML::Node> ParseYaml(const std::string& path, const std::string&
 
 // A key Apollo declares (risk.max_drawdown_pct), and a section holding some.
 bool IsApolloKey(const std::string& key);
+// A key whose value may be a list (universe.symbols, news.sources).
+bool IsApolloListKey(const std::string& key);
 bool IsApolloSection(const std::string& prefix);
 
 }  // namespace apollo::config

@@ -136,8 +136,8 @@ class Migrator {
   absl::Status Put(const std::string& key, const std::string& spelled, const YAML::Node& value,
                    const std::string& comment) {
     // Lists (universe.symbols, news.sources) are written in flow style.
-    if (value.IsMap()) {
-      return absl::InvalidArgumentError(absl::StrCat(path_, ": ", spelled, ": must be a single value or a list"));
+    if (!value.IsNull() && !value.IsScalar() && !(value.IsSequence() && IsApolloListKey(key))) {
+      return absl::InvalidArgumentError(absl::StrCat(path_, ": ", spelled, ": must be a single value"));
     }
     const std::string shown = Render(value);
     auto [it, first] = spelled_.emplace(key, std::make_pair(spelled, shown));

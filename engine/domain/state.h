@@ -329,8 +329,9 @@ struct State {
 // version or malformed bytes is InvalidArgument (the caller folds from the
 // ledger instead).
 inline constexpr uint16_t kStateSchemaVersion = 9;  // 2: filters; 3: client_id_nonce; 4: cooldowns; 5: universe, account settings; 6: funding; 7: stats, days; 8: book; 9: news
-// News items remembered so a feed read again adds nothing (State::news_seen).
-inline constexpr size_t kNewsSeenKept = 4096;
+// News items remembered so a feed read again adds nothing (State::news_seen):
+// four times what the 20 sources of 200 items each can show at once.
+inline constexpr size_t kNewsSeenKept = 16384;
 // A news item's identity in State::news_seen: FNV-1a (64 bit) of
 // source, NUL, item_id; stable across builds, so snapshots stay valid.
 uint64_t NewsKey(const std::string& source, const std::string& item_id);

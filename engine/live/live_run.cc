@@ -515,9 +515,9 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
       if (news_items.size() > kNewsWaitingMax) {
         news_items.erase(news_items.begin(), news_items.end() - static_cast<std::ptrdiff_t>(kNewsWaitingMax));
       }
-      log.Info("news_feed_read", LogFields().Add("source", r.source).Add("items", static_cast<uint64_t>(r.items.size()))
-                                     .Add("new", fresh));
-      count("news_items", "", fresh);
+      log.Info("news_feed_read", LogFields().Add("source", r.source).Add("new", fresh)
+                                     .Add("dated_in_max_age", static_cast<uint64_t>(r.items.size()))
+                                     .Add("too_old", r.too_old).Add("undated", r.undated));
     }
   };
 
@@ -555,6 +555,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
       if (FundingChanged(engine.state(), f)) inputs.push_back(f);
     }
     funding.clear();
+    count("news_items", "", news_items.size());
     for (NewsIngested& n : news_items) inputs.push_back(std::move(n));
     news_items.clear();
     if (!spread_check) return inputs;

@@ -16,6 +16,11 @@ struct Body {
   bool too_big = false;
 };
 
+// curl's progress callback: non-zero abandons the transfer.
+int Abandon(void* flag, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<std::atomic<bool>*>(flag)->load() ? 1 : 0;
+}
+
 size_t Collect(char* data, size_t size, size_t nmemb, void* user) {
   auto* body = static_cast<Body*>(user);
   const size_t n = size * nmemb;
@@ -29,13 +34,19 @@ size_t Collect(char* data, size_t size, size_t nmemb, void* user) {
 
 // The body of a 2xx answer to GET url, or why there is none. curl's own
 // messages can quote the URL, so only its error name is given.
-absl::StatusOr<std::string> Get(const std::string& url, int64_t timeout_ms) {
+// An https feed is only followed to https. `abandon` ends the transfer
+// early (the poller is stopping).
+absl::StatusOr<std::string> Get(const std::string& url, int64_t timeout_ms, std::atomic<bool>* abandon) {
   CURL* curl = curl_easy_init();
   if (curl == nullptr) return absl::InternalError("no HTTP client");
   Body body;
+  const bool https = url.rfind("https://", 0) == 0;
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, https ? "https" : "http,https");
+  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, https ? "https" : "http,https");
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, Abandon);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, abandon);
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 3L);
   curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // whatever curl can decode
@@ -50,6 +61,7 @@ absl::StatusOr<std::string> Get(const std::string& url, int64_t timeout_ms) {
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   curl_easy_cleanup(curl);
   if (body.too_big) return absl::ResourceExhaustedError(absl::StrCat("feed over ", news::kMaxFeedBytes, " bytes"));
+  if (code == CURLE_ABORTED_BY_CALLBACK) return absl::CancelledError("abandoned: the bot is stopping");
   if (code != CURLE_OK) return absl::UnavailableError(absl::StrCat("unreachable (", curl_easy_strerror(code), ")"));
   if (status < 200 || status >= 300) return absl::UnavailableError(absl::StrCat("HTTP ", status));
   return std::move(body.text);
@@ -68,6 +80,7 @@ void NewsPoller::Start() {
 }
 
 void NewsPoller::Stop() {
+  abandon_ = true;
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
@@ -83,7 +96,7 @@ std::vector<NewsPoller::Read> NewsPoller::Take() {
 
 NewsPoller::Read NewsPoller::Fetch(const config::NewsSource& source) {
   Read r{source.name, absl::OkStatus(), {}};
-  absl::StatusOr<std::string> body = Get(source.url, int64_t{cfg_.source_timeout_sec} * 1000);
+  absl::StatusOr<std::string> body = Get(source.url, int64_t{cfg_.source_timeout_sec} * 1000, &abandon_);
   if (!body.ok()) {
     r.status = body.status();
     return r;
@@ -93,7 +106,10 @@ NewsPoller::Read NewsPoller::Fetch(const config::NewsSource& source) {
     r.status = items.status();
     return r;
   }
-  r.items = news::ToIngested(*items, source.name, now_ms_(), cfg_);
+  news::IngestCounts left_out;
+  r.items = news::ToIngested(*items, source.name, now_ms_(), cfg_, &left_out);
+  r.undated = left_out.undated;
+  r.too_old = left_out.too_old;
   return r;
 }
 

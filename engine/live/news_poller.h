@@ -12,6 +12,7 @@
 #ifndef APOLLO_ENGINE_LIVE_NEWS_POLLER_H_
 #define APOLLO_ENGINE_LIVE_NEWS_POLLER_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -32,6 +33,7 @@ class NewsPoller {
     std::string source;
     absl::Status status;              // OK: the feed was read
     std::vector<NewsIngested> items;  // news::ToIngested of it
+    uint64_t undated = 0, too_old = 0;  // items it left out
   };
   // Reads kept for the loop at most; beyond, the oldest go (the next poll
   // reads the feed again).
@@ -43,7 +45,7 @@ class NewsPoller {
   NewsPoller& operator=(const NewsPoller&) = delete;
 
   void Start();
-  // Ends the thread; a request under way ends within its timeout.
+  // Ends the thread; a request under way is abandoned (within a second).
   void Stop();
   std::vector<Read> Take();
 
@@ -56,7 +58,8 @@ class NewsPoller {
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Read> reads_;
-  bool stop_ = false;
+  bool stop_ = false;                     // under mu_: ends the loop
+  std::atomic<bool> abandon_{false};      // read by curl's progress callback
   std::thread worker_;
 };
 

@@ -92,8 +92,11 @@ std::string BaseAsset(std::string symbol) {
   return symbol;
 }
 
-// Hours as nanoseconds (hours are at most 720: no overflow).
-int64_t HoursNs(Fixed hours) { return hours.raw() * (int64_t{3'600'000'000'000} / Fixed::kScale); }
+// Hours as nanoseconds; beyond ten years, ten years (no overflow).
+int64_t HoursNs(Fixed hours) {
+  const int64_t raw = std::min(hours.raw(), Fixed::FromInt(87'600).raw());
+  return raw * (int64_t{3'600'000'000'000} / Fixed::kScale);
+}
 
 }  // namespace
 

@@ -51,15 +51,24 @@ int Depth(absl::string_view xml) {
       --depth;
       i = skip_to(i, ">");
     } else {
+      // A quote opens an attribute value only after '=' (blanks between),
+      // as the parser reads it; elsewhere it is a name character.
       size_t j = i + 1;
       char quote = 0;
+      bool after_equals = false;
       for (; j < xml.size(); ++j) {
+        const char c = xml[j];
         if (quote != 0) {
-          if (xml[j] == quote) quote = 0;
-        } else if (xml[j] == '"' || xml[j] == '\'') {
-          quote = xml[j];
-        } else if (xml[j] == '>') {
+          if (c == quote) quote = 0;
+        } else if (after_equals && (c == '"' || c == '\'')) {
+          quote = c;
+          after_equals = false;
+        } else if (c == '>') {
           break;
+        } else if (c == '=') {
+          after_equals = true;
+        } else if (!absl::ascii_isspace(static_cast<unsigned char>(c))) {
+          after_equals = false;
         }
       }
       if (j >= xml.size() || xml[j - 1] != '/') deepest = std::max(deepest, ++depth);
@@ -73,7 +82,9 @@ int Depth(absl::string_view xml) {
 void AppendText(const ptree& node, std::string* out) {
   absl::StrAppend(out, node.data());
   for (const auto& [name, child] : node) {
-    if (name != "<xmlattr>" && name != "<xmlcomment>") AppendText(child, out);
+    if (name == "<xmlattr>" || name == "<xmlcomment>") continue;
+    out->push_back(' ');  // <p>Exchange</p><p>outage</p> is two words
+    AppendText(child, out);
   }
 }
 
@@ -118,8 +129,8 @@ std::pair<std::string, size_t> Entity(absl::string_view s) {
     if (absl::StartsWith(s, entity)) return {std::string(text), entity.size()};
   }
   if (!absl::StartsWith(s, "&#")) return {"", 0};
-  const size_t semi = s.find(';');
-  if (semi == absl::string_view::npos || semi > 10) return {"", 0};
+  const size_t semi = s.substr(0, 12).find(';');  // "&#x10FFFF;" is the longest
+  if (semi == absl::string_view::npos) return {"", 0};
   const bool hex = s.size() > 2 && (s[2] == 'x' || s[2] == 'X');
   uint32_t cp = 0;
   const absl::string_view digits = s.substr(hex ? 3 : 2, semi - (hex ? 3 : 2));
@@ -129,17 +140,19 @@ std::pair<std::string, size_t> Entity(absl::string_view s) {
 }
 
 // HTML inside a feed's text: tags removed, entities decoded, blanks
-// collapsed. A '<' not followed by a letter, '/' or '!' is text ("BTC < 90K").
+// collapsed. A '<' not followed by a letter, '/' or '!', or never closed,
+// is text ("BTC < 90K").
 std::string PlainText(absl::string_view html) {
   std::string no_tags;
   for (size_t i = 0; i < html.size(); ++i) {
     const char next = i + 1 < html.size() ? html[i + 1] : ' ';
     if (html[i] == '<' && (absl::ascii_isalpha(static_cast<unsigned char>(next)) || next == '/' || next == '!')) {
       const size_t end = html.find('>', i);
-      if (end == absl::string_view::npos) break;
-      i = end;
-      no_tags.push_back(' ');
-      continue;
+      if (end != absl::string_view::npos) {
+        i = end;
+        no_tags.push_back(' ');
+        continue;
+      }
     }
     no_tags.push_back(html[i]);
   }
@@ -179,16 +192,24 @@ constexpr std::array<std::pair<absl::string_view, absl::string_view>, 11> kZones
     {"GMT", "+0000"}, {"UTC", "+0000"}, {"UT", "+0000"}, {"Z", "+0000"}, {"EST", "-0500"}, {"EDT", "-0400"},
     {"CST", "-0600"}, {"CDT", "-0500"}, {"MST", "-0700"}, {"PST", "-0800"}, {"PDT", "-0700"}}};
 
+// A date a feed item can have: 1990 to 2100 (two-digit years and the
+// like read as something else are no date).
+int64_t Plausible(absl::Time t) {
+  static const absl::Time kFirst = absl::FromCivil(absl::CivilSecond(1990, 1, 1), absl::UTCTimeZone());
+  static const absl::Time kLast = absl::FromCivil(absl::CivilSecond(2100, 1, 1), absl::UTCTimeZone());
+  return t >= kFirst && t < kLast ? absl::ToUnixMillis(t) : 0;
+}
+
 // RSS pubDate (RFC 822: "Fri, 12 Dec 2025 22:20:18 +0000", the day name
-// and seconds optional) or an ISO 8601 / RFC 3339 time (Atom, dc:date); 0
-// when it is neither.
+// and seconds optional, the zone +0000, +00:00 or a name) or an ISO 8601 /
+// RFC 3339 time (Atom, dc:date); 0 when it is neither.
 int64_t ParseDate(std::string text) {
   text = std::string(absl::StripAsciiWhitespace(text));
   if (text.empty()) return 0;
   absl::Time t;
   std::string err;
-  for (const char* format : {absl::RFC3339_full, "%Y-%m-%dT%H:%M%Ez", "%Y-%m-%d"}) {
-    if (absl::ParseTime(format, text, &t, &err)) return absl::ToUnixMillis(t);
+  for (const char* format : {absl::RFC3339_full, "%Y-%m-%dT%H:%M%Ez", "%Y-%m-%d %H:%M:%S%Ez", "%Y-%m-%d"}) {
+    if (absl::ParseTime(format, text, &t, &err) && Plausible(t) != 0) return Plausible(t);
   }
   if (const size_t comma = text.find(','); comma != std::string::npos) text = text.substr(comma + 1);
   text = std::string(absl::StripAsciiWhitespace(text));
@@ -198,8 +219,8 @@ int64_t ParseDate(std::string text) {
       if (absl::string_view(text).substr(space + 1) == name) text = absl::StrCat(text.substr(0, space + 1), offset);
     }
   }
-  for (const char* format : {"%d %b %Y %H:%M:%S %z", "%d %b %Y %H:%M %z"}) {
-    if (absl::ParseTime(format, text, &t, &err)) return absl::ToUnixMillis(t);
+  for (const char* format : {"%d %b %Y %H:%M:%S %Ez", "%d %b %Y %H:%M %Ez", "%d %b %y %H:%M:%S %Ez"}) {
+    if (absl::ParseTime(format, text, &t, &err) && Plausible(t) != 0) return Plausible(t);
   }
   return 0;
 }
@@ -285,11 +306,20 @@ absl::StatusOr<std::vector<FeedItem>> ParseFeed(absl::string_view xml) {
 }
 
 std::vector<NewsIngested> ToIngested(const std::vector<FeedItem>& items, const std::string& source,
-                                     int64_t fetched_ms, const config::NewsConfig& cfg) {
+                                     int64_t fetched_ms, const config::NewsConfig& cfg, IngestCounts* counts) {
   const int64_t max_age_ms = int64_t{cfg.max_age_hours} * 3'600'000;
+  IngestCounts n_skipped;
   std::vector<NewsIngested> out;
   for (const FeedItem& f : items) {
-    if (f.published_ms > 0 && fetched_ms - f.published_ms > max_age_ms) continue;
+    // An undated item could be years old: its age cannot be checked.
+    if (f.published_ms <= 0) {
+      ++n_skipped.undated;
+      continue;
+    }
+    if (fetched_ms - f.published_ms > max_age_ms) {
+      ++n_skipped.too_old;
+      continue;
+    }
     NewsIngested n;
     n.source = Cut(source, kMaxNewsIdChars);
     n.item_id = Cut(f.id.empty() ? f.title : f.id, kMaxNewsIdChars);
@@ -300,6 +330,7 @@ std::vector<NewsIngested> ToIngested(const std::vector<FeedItem>& items, const s
     n.fetched_ms = fetched_ms;
     out.push_back(std::move(n));
   }
+  if (counts != nullptr) *counts = n_skipped;
   return out;
 }
 

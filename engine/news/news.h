@@ -35,7 +35,7 @@ inline constexpr size_t kMaxFeedItems = 200;
 struct FeedItem {
   std::string id;  // RSS guid, Atom id; else the link
   std::string title, summary, link;
-  int64_t published_ms = 0;  // 0: no date the parser could read
+  int64_t published_ms = 0;  // 0: no date the parser could read (or one before 1990 or after 2099)
 };
 
 // RSS 2.0 (rss/channel/item), RSS 1.0 (rdf:RDF/item) or Atom 1.0
@@ -43,11 +43,18 @@ struct FeedItem {
 // nested deeper than any feed is InvalidArgument saying which.
 absl::StatusOr<std::vector<FeedItem>> ParseFeed(absl::string_view xml);
 
-// The items worth journaling from `source`, read at fetched_ms: those with
-// an id or a title, not older than news.max_age_hours, their texts cut to
-// the event's bounds.
+// Items ToIngested left out.
+struct IngestCounts {
+  uint64_t undated = 0;  // no date the parser could read (1990..2100)
+  uint64_t too_old = 0;  // dated more than news.max_age_hours before the read
+};
+
+// The items worth journaling from `source`, read at fetched_ms: those dated
+// within news.max_age_hours (an undated item could be years old), their
+// texts cut to the event's bounds.
 std::vector<NewsIngested> ToIngested(const std::vector<FeedItem>& items, const std::string& source,
-                                     int64_t fetched_ms, const config::NewsConfig& cfg);
+                                     int64_t fetched_ms, const config::NewsConfig& cfg,
+                                     IngestCounts* counts = nullptr);
 
 struct Classification {
   std::string category;  // hack_exploit, exchange_outage, regulatory, macro_shock, other
