@@ -115,7 +115,7 @@ class Checker {
     RETURN_IF_ERROR(Apply(state_, e));
     if (auto* n = std::get_if<NewsIngested>(&e.body)) DeriveNews(*n, e.seq);
     if (auto* c = std::get_if<ConfigLoaded>(&e.body)) RETURN_IF_ERROR(LoadConfig(*c, e.seq));
-    if (auto* c = std::get_if<CandleClose>(&e.body)) Feed(*c);
+    if (auto* c = std::get_if<CandleClose>(&e.body)) RETURN_IF_ERROR(Feed(*c));
     if (plan && (!plan->events.empty() || !plan->orders.empty())) DeriveReaction(std::move(*plan), e);
     if (o_.progress && e.seq % kProgressEvery == 0) o_.progress(e.seq, head_);
     return absl::OkStatus();
@@ -134,29 +134,41 @@ class Checker {
     ASSIGN_OR_RETURN(config::Config cfg, config::ApplyOverrides(base, o_.overrides));
     if (cfg_ && !strategies_.empty() && cfg.Canonical() == cfg_->Canonical()) return absl::OkStatus();
     strategies_.clear();
-    for (const std::string& name : cfg.Symbols()) {
-      ASSIGN_OR_RETURN(strategies_[Symbol{name}], strategy::MakeStrategy(cfg.strategy, cfg.regime, name, cfg.run.interval));
-    }
     cfg_ = std::move(cfg);
     fallback_ = risk::Filters{cfg_->paper_sim.price_tick, cfg_->paper_sim.qty_step, cfg_->paper_sim.min_notional, {}, {}};
-    // As the engine does at start: warm the new strategies from the journaled bars.
-    for (auto& [symbol, strategy] : strategies_) {
-      const std::deque<strategy::Bar>& recent = recent_[symbol];
-      const size_t warm = std::min(recent.size(), strategy->WarmupBars());
-      for (auto it = recent.end() - static_cast<std::ptrdiff_t>(warm); it != recent.end(); ++it) strategy->OnBar(*it);
-    }
+    // As the engine does at start: the new strategies, warmed from the
+    // journaled bars (the config's symbols, and those added since).
+    for (const std::string& name : cfg_->Symbols()) RETURN_IF_ERROR(AddStrategy(Symbol{name}));
+    for (const auto& [symbol, recent] : recent_) RETURN_IF_ERROR(AddStrategy(symbol));
     return absl::OkStatus();
   }
 
-  void Feed(const CandleClose& c) {
+  // A strategy for `symbol` (none yet), fed the journaled bars the engine's
+  // would have been warmed with.
+  absl::Status AddStrategy(const Symbol& symbol) {
+    if (strategies_.contains(symbol)) return absl::OkStatus();
+    ASSIGN_OR_RETURN(std::unique_ptr<strategy::Strategy> strategy,
+                     strategy::MakeStrategy(cfg_->strategy, cfg_->regime, symbol.value, cfg_->run.interval));
+    const std::deque<strategy::Bar>& recent = recent_[symbol];
+    const size_t warm = std::min(recent.size(), strategy->WarmupBars());
+    for (auto it = recent.end() - static_cast<std::ptrdiff_t>(warm); it != recent.end(); ++it) strategy->OnBar(*it);
+    strategies_[symbol] = std::move(strategy);
+    return absl::OkStatus();
+  }
+
+  // A symbol the run added after it started (Engine::AddSymbol) gets its
+  // strategy at its first journaled bar.
+  absl::Status Feed(const CandleClose& c) {
+    if (!cfg_) return absl::OkStatus();
+    RETURN_IF_ERROR(AddStrategy(c.symbol));
     auto it = strategies_.find(c.symbol);
-    if (!cfg_ || it == strategies_.end()) return;
     const strategy::Bar bar{c.open_time_ms, c.open, c.high, c.low, c.close, c.volume};
     it->second->OnBar(bar);
     step_symbols_.push_back(c.symbol);
     std::deque<strategy::Bar>& recent = recent_[c.symbol];
     recent.push_back(bar);
     if (recent.size() > std::max(kRecentBarsKept, it->second->WarmupBars())) recent.pop_front();
+    return absl::OkStatus();
   }
 
   // The step's decisions: the symbols that had a bar in it, as the engine decides them.

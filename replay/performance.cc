@@ -50,7 +50,9 @@ class Measurer {
     if (auto* c = std::get_if<CandleClose>(&e.body)) OnBar(*c, e.seq);
     if (auto* t = std::get_if<TradeCycleCompleted>(&e.body)) {
       point_seq_ = e.seq;
-      point_ts_ns_ = (t->bar_open_time_ms + interval_ms_) * kNsPerMs;
+      // A late symbol's step or a new symbol's history closes an earlier
+      // bar: the curve does not go back in time for it.
+      point_ts_ns_ = std::max(point_ts_ns_, (t->bar_open_time_ms + interval_ms_) * kNsPerMs);
     }
     if (o_.progress && e.seq % kProgressEvery == 0) o_.progress(e.seq, head_);
     return absl::OkStatus();

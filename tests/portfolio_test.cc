@@ -10,11 +10,14 @@
 #include <vector>
 
 #include "engine/domain/codec.h"
+#include "engine/runtime/bar_file.h"
 #include "engine/runtime/engine.h"
+#include "engine/strategy/strategy.h"
 #include "engine/venue/paper_venue.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/event_log.h"
+#include "replay/decisions.h"
 #include "tests/support/ledgers.h"
 #include "tests/support/scripted_strategy.h"
 #include "tests/support/temp_dir.h"
@@ -302,11 +305,134 @@ TEST_F(PortfolioTest, AHighRiskNewsItemBlocksEntriesOnlyInTheSymbolsItNames) {
   EXPECT_THAT(Describe(LastStep()), ::testing::Contains("RiskApproved BTCUSDT"));
 }
 
+// A symbol entering mid-run (the venue-wide universe): its filters are
+// journaled, its history is journaled as bars that decide nothing, its
+// strategy learns them, and from then on it is part of the steps; after a
+// restart, adding it again warms its strategy from those journaled bars.
+TEST_F(PortfolioTest, ASymbolAddedMidRunLearnsItsHistoryWithoutDecidingThenTrades) {
+  const Symbol sol{"SOLUSDT"};
+  Step({});
+  auto added = std::make_unique<ScriptedStrategy>(/*warmup_bars=*/2);
+  ScriptedStrategy* strategy = added.get();
+  ASSERT_TRUE(engine_->AddSymbol(sol, std::move(added), risk::Filters{F("0.001"), F("1"), F("5"), {}, {}}).ok());
+  EXPECT_FALSE(engine_->AddSymbol(sol, std::make_unique<ScriptedStrategy>(), {}).ok()) << "traded already";
+  EXPECT_TRUE(engine_->state().filters.contains(sol));
+  std::vector<strategy::Bar> history;
+  for (int64_t open = NextOpen() - 3 * kBarMs; open < NextOpen(); open += kBarMs) {
+    history.push_back(strategy::Bar{open, F("20"), F("20"), F("20"), F("20"), F("5")});
+  }
+  const uint64_t before = ledger_->head().last_seq;
+  ASSERT_TRUE(engine_->OnHistory(sol, history).ok());
+  std::vector<std::string> journaled;
+  for (const Event& e : Events()) {
+    if (e.seq > before) journaled.push_back(Describe(e));
+  }
+  EXPECT_THAT(journaled, ElementsAre("CandleClose SOLUSDT", "CandleClose SOLUSDT", "CandleClose SOLUSDT",
+                                     "TradeCycleCompleted"));
+  EXPECT_EQ(std::get<TradeCycleCompleted>(Events().back().body).decided_after_seq, 0u) << "nothing decided";
+  EXPECT_EQ(strategy->fed.size(), 3u);
+  EXPECT_FALSE(engine_->OnHistory(sol, history).ok()) << "not after the last journaled bar";
+  // SOL's bar is part of the next step, and it trades.
+  strategy->At(NextOpen(), Long(sol, "20", "0.9"));
+  std::vector<runtime::SymbolBar> bars = {{sol, strategy::Bar{NextOpen(), F("20"), F("20"), F("20"), F("20"), F("5")}},
+                                          {kBtc, strategy::Bar{NextOpen(), F("30000"), F("30000"), F("30000"), F("30000"), F("5")}}};
+  const uint64_t step_from = ledger_->head().last_seq;
+  ASSERT_TRUE(engine_->OnStep(bars).ok());
+  std::vector<std::string> step;
+  for (const Event& e : Events()) {
+    if (e.seq > step_from) step.push_back(Describe(e));
+  }
+  EXPECT_THAT(step, ::testing::Contains("RiskApproved SOLUSDT"));
+  EXPECT_THAT(step, ::testing::Contains("OrderPlaced SOLUSDT ENTRY"));
+  // Restarted, the engine trades its configured symbols; adding SOL again warms it from the ledger.
+  Restart();
+  EXPECT_FALSE(engine_->Trades(sol));
+  auto again = std::make_unique<ScriptedStrategy>(/*warmup_bars=*/2);
+  ScriptedStrategy* warmed = again.get();
+  ASSERT_TRUE(engine_->AddSymbol(sol, std::move(again), risk::Filters{F("0.001"), F("1"), F("5"), {}, {}}).ok());
+  EXPECT_EQ(warmed->fed.size(), 2u) << "its last two journaled bars";
+}
+
 TEST_F(PortfolioTest, AStepWithABarOfASymbolNotTradedIsRefused) {
   const runtime::SymbolBar bars[] = {{Symbol{"SOLUSDT"}, strategy::Bar{NextOpen(), F("20"), F("20"), F("20"), F("20"), F("1")}}};
   absl::Status st = engine_->OnStep(bars);
   EXPECT_FALSE(st.ok());
   EXPECT_THAT(std::string(st.message()), ::testing::HasSubstr("SOLUSDT"));
+}
+
+// The real strategy trading recorded ETH (July 2023), SOL added mid-run
+// with its history: `replay decisions` derives every bar decision again,
+// SOL's included, from the ledger alone (its strategy made at SOL's first
+// journaled bar, as the engine made it).
+TEST(PortfolioDecisions, ASymbolAddedMidRunIsDecidedAgainByReplayDecisions) {
+  config::Config cfg;
+  cfg.universe.symbols = {"ETHUSDT"};
+  cfg.strategy.trend_timeframe = "15m";
+  cfg.strategy.entry_timeframe = "5m";
+  cfg.strategy.indicators.ema_slow = 5;
+  cfg.strategy.indicators.ema_fast = 2;
+  cfg.strategy.indicators.adx_period = 3;
+  cfg.strategy.indicators.atr_period = 3;
+  cfg.strategy.entry.breakout_lookback = 3;
+  cfg.strategy.entry.volume_confirmation_enabled = false;
+  cfg.risk.max_positions = 2;
+  auto read = [](const char* file) {
+    runtime::BarReadOptions o;
+    o.from_ms = 1'689'681'600'000;  // 2023-07-18 12:00 UTC
+    o.to_ms = o.from_ms + 1'200 * kBarMs;
+    absl::StatusOr<runtime::BarSeries> s = runtime::ReadBars({std::string(APOLLO_SOURCE_DIR) + "/data/market/" + file}, o);
+    EXPECT_TRUE(s.ok()) << s.status();
+    return s.ok() ? s->bars : std::vector<strategy::Bar>{};
+  };
+  const std::vector<strategy::Bar> eth = read("ethusdt_perp_5m_2023-07-03_2023-08-17.csv");
+  const std::vector<strategy::Bar> sol = read("solusdt_perp_5m_2023-07-18_2023-08-17.csv");
+  ASSERT_EQ(eth.size(), 1'200u);
+  ASSERT_EQ(sol.size(), 1'200u);
+  testing::TempDir dir;
+  auto ledger = *ledger::Ledger::OpenWriter(dir.Sub("ledger"), {});
+  auto log = *runtime::Log::Open(dir.Sub("bot.log"), runtime::LogLevel::kWarning);
+  runtime::DataClock clock;
+  auto eth_strategy = *strategy::MakeStrategy(cfg.strategy, cfg.regime, "ETHUSDT", cfg.run.interval);
+  runtime::EngineDeps deps;
+  deps.cfg = cfg;
+  deps.build_version = "test";
+  deps.ledger = ledger.get();
+  deps.symbols[kEth] = {eth_strategy.get(), risk::Filters{F("0.01"), F("0.001"), F("5"), {}, {}}};
+  deps.clock = &clock;
+  deps.log = &log;
+  runtime::Engine engine(deps);
+  venue::PaperVenue venue(cfg.paper_sim, &engine.state());
+  engine.set_venue(&venue);
+  clock.Set(eth.front().open_time_ms * 1'000'000);
+  ASSERT_TRUE(engine.Start().ok());
+  const Symbol sol_symbol{"SOLUSDT"};
+  constexpr size_t kAddedAt = 600, kHistory = 200;
+  for (size_t i = 0; i < eth.size(); ++i) {
+    if (i == kAddedAt) {
+      ASSERT_TRUE(engine.AddSymbol(sol_symbol, *strategy::MakeStrategy(cfg.strategy, cfg.regime, "SOLUSDT", cfg.run.interval),
+                                   risk::Filters{F("0.001"), F("1"), F("5"), {}, {}}).ok());
+      ASSERT_TRUE(engine.OnHistory(sol_symbol, absl::MakeConstSpan(sol).subspan(kAddedAt - kHistory, kHistory)).ok());
+    }
+    std::vector<runtime::SymbolBar> step = {{kEth, eth[i]}};
+    if (i >= kAddedAt) step.push_back({sol_symbol, sol[i]});
+    clock.Set((eth[i].open_time_ms + kBarMs) * 1'000'000);
+    absl::Status st = engine.OnStep(step);
+    ASSERT_TRUE(st.ok()) << st;
+  }
+  ASSERT_TRUE(engine.Stop("END_OF_DATA").ok());
+  size_t sol_signals = 0;
+  const absl::StatusOr<std::vector<Event>> events = testing::ReadEvents(*ledger);
+  ASSERT_TRUE(events.ok()) << events.status();
+  for (const Event& e : *events) {
+    if (auto* s = std::get_if<SignalComputed>(&e.body); s != nullptr && s->symbol == sol_symbol) ++sol_signals;
+  }
+  EXPECT_GT(sol_signals, 0u) << "SOL decided after it was added";
+  absl::StatusOr<replay::DecisionsReport> report = replay::CheckDecisions(*ledger, replay::DecisionsOptions{});
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->divergence_count, 0u) << (report->divergences.empty() ? "" : report->divergences[0].kind + " " +
+                                                  report->divergences[0].event + "." + report->divergences[0].field + ": " +
+                                                  report->divergences[0].recorded + " vs " + report->divergences[0].derived);
+  EXPECT_GT(report->checked["bar"], 1'000u);
 }
 
 }  // namespace

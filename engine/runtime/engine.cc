@@ -402,12 +402,17 @@ absl::Status Engine::RebuildState() {
 // ledger's end, in a window of events that doubles until it holds enough of
 // every symbol's (or reaches seq 1): start-up reads what the indicators
 // need, however long the ledger.
-absl::Status Engine::WarmStrategy() {
+absl::Status Engine::WarmStrategies(const std::vector<Symbol>& which) {
   const uint64_t head = d_.ledger->head().last_seq;
-  if (head == 0 || d_.symbols.empty()) return absl::OkStatus();
+  if (head == 0 || which.empty()) return absl::OkStatus();
   absl::btree_map<Symbol, std::deque<strategy::Bar>> bars;
+  absl::btree_map<Symbol, strategy::Strategy*> warmed;
   size_t most = 0;
-  for (const auto& [symbol, traded] : d_.symbols) most = std::max(most, traded.strategy->WarmupBars());
+  for (const Symbol& symbol : which) {
+    strategy::Strategy* s = d_.symbols.at(symbol).strategy;
+    warmed[symbol] = s;
+    most = std::max(most, s->WarmupBars());
+  }
   if (most == 0) return absl::OkStatus();
   for (uint64_t span = std::max<uint64_t>(4 * most * d_.symbols.size(), 4096);; span *= 2) {
     const uint64_t from = span >= head ? 1 : head - span + 1;
@@ -416,23 +421,57 @@ absl::Status Engine::WarmStrategy() {
       if (r.tag != static_cast<uint16_t>(EventTag::kCandleClose)) return absl::OkStatus();
       ASSIGN_OR_RETURN(Event e, ledger::DecodeRecord(r));
       const auto& c = std::get<CandleClose>(e.body);
-      auto traded = d_.symbols.find(c.symbol);
-      if (traded == d_.symbols.end()) return absl::OkStatus();
+      auto traded = warmed.find(c.symbol);
+      if (traded == warmed.end()) return absl::OkStatus();
       std::deque<strategy::Bar>& window = bars[c.symbol];
       window.push_back(strategy::Bar{c.open_time_ms, c.open, c.high, c.low, c.close, c.volume});
-      if (window.size() > traded->second.strategy->WarmupBars()) window.pop_front();
+      if (window.size() > traded->second->WarmupBars()) window.pop_front();
       return absl::OkStatus();
     }));
-    const bool enough = std::all_of(d_.symbols.begin(), d_.symbols.end(), [&](const auto& kv) {
+    const bool enough = std::all_of(warmed.begin(), warmed.end(), [&](const auto& kv) {
       auto it = bars.find(kv.first);
-      return it != bars.end() && it->second.size() >= kv.second.strategy->WarmupBars();
+      return it != bars.end() && it->second.size() >= kv.second->WarmupBars();
     });
     if (enough || from == 1) break;
   }
   for (const auto& [symbol, window] : bars) {
-    for (const strategy::Bar& b : window) d_.symbols.at(symbol).strategy->OnBar(b);
+    for (const strategy::Bar& b : window) warmed.at(symbol)->OnBar(b);
   }
   return absl::OkStatus();
+}
+
+absl::Status Engine::AddSymbol(const Symbol& symbol, std::unique_ptr<strategy::Strategy> strategy,
+                               const risk::Filters& filters) {
+  if (strategy == nullptr) return absl::InvalidArgumentError(absl::StrCat("no strategy for ", symbol.value));
+  if (d_.symbols.contains(symbol)) return absl::InvalidArgumentError(absl::StrCat(symbol.value, " is traded already"));
+  d_.symbols[symbol] = TradedSymbol{strategy.get(), filters};
+  added_strategies_.push_back(std::move(strategy));
+  RETURN_IF_ERROR(WarmStrategies({symbol}));
+  RETURN_IF_ERROR(JournalFilters());
+  return Commit();
+}
+
+absl::Status Engine::OnHistory(const Symbol& symbol, absl::Span<const strategy::Bar> bars) {
+  auto traded = d_.symbols.find(symbol);
+  if (traded == d_.symbols.end()) return absl::InvalidArgumentError(absl::StrCat(symbol.value, " is not traded"));
+  if (bars.empty()) return absl::OkStatus();
+  auto last = state_.last_bars.find(symbol);
+  int64_t after_ms = last == state_.last_bars.end() ? INT64_MIN : last->second.open_time_ms;
+  for (const strategy::Bar& b : bars) {
+    if (b.open_time_ms <= after_ms || b.open_time_ms % interval_ms_ != 0) {
+      return absl::InvalidArgumentError(absl::StrCat("history bar ", b.open_time_ms, " of ", symbol.value,
+                                                     " is not after ", after_ms, " on the ", d_.cfg.run.interval, " grid"));
+    }
+    after_ms = b.open_time_ms;
+  }
+  for (const strategy::Bar& b : bars) {
+    RETURN_IF_ERROR(Emit(CandleClose{symbol, d_.cfg.run.interval, b.open_time_ms, b.open, b.high, b.low, b.close, b.volume}));
+    traded->second.strategy->OnBar(b);
+  }
+  RETURN_IF_ERROR(Emit(TradeCycleCompleted{bars.back().open_time_ms, 0, 0, 0, 0}));
+  d_.log->Info("history_journaled", LogFields().Add("symbol", symbol.value).Add("bars", static_cast<uint64_t>(bars.size()))
+                                        .Add("last_open_time_ms", bars.back().open_time_ms));
+  return Commit();
 }
 
 // Orders journaled as placed whose fate the venue never told us: ask it by
@@ -489,7 +528,9 @@ absl::Status Engine::Start() {
   if (d_.background_appends && d_.unsynced_group_events > 0 && writer_ == nullptr) {
     writer_ = std::make_unique<GroupWriter>(d_.ledger, d_.projections);
   }
-  RETURN_IF_ERROR(WarmStrategy());
+  std::vector<Symbol> all;
+  for (const auto& [symbol, traded] : d_.symbols) all.push_back(symbol);
+  RETURN_IF_ERROR(WarmStrategies(all));
   if (d_.projections != nullptr) RETURN_IF_ERROR(d_.projections->CatchUp(*d_.ledger));
   // The last day closed, again: a crash may have cut its files.
   if (state_.last_day.day_utc >= 0) closed_days_.push_back(state_.last_day);

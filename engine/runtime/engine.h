@@ -148,6 +148,20 @@ class Engine : private decision::Sink {
   // Open time of the newest bar journaled, of any symbol (INT64_MIN before
   // the first): a run resumes after it, as time only moves forward.
   int64_t LastBarOpenMs() const;
+  // A symbol traded from now on (one entering the venue-wide universe): its
+  // strategy, owned by the engine from now, warmed from the symbol's
+  // journaled bars, and the venue's filters, journaled when they are new
+  // (InstrumentFiltersUpdated). InvalidArgument for a symbol traded already.
+  absl::Status AddSymbol(const Symbol& symbol, std::unique_ptr<strategy::Strategy> strategy,
+                         const risk::Filters& filters);
+  bool Trades(const Symbol& symbol) const { return d_.symbols.contains(symbol); }
+  // History of a traded symbol read from the venue, so its strategy is warm
+  // before it first decides: `bars` (oldest first, each after the last one
+  // journaled for the symbol, on the base interval's grid) are journaled as
+  // CandleClose events closed by a TradeCycleCompleted that decided nothing
+  // (decided_after_seq 0), in one synced batch, and fed to the strategy. No
+  // fills, no watchdog, no decision: `replay decisions` derives none there.
+  absl::Status OnHistory(const Symbol& symbol, absl::Span<const strategy::Bar> bars);
   // A step of the first (with one symbol: the only) traded symbol.
   absl::Status OnBar(const strategy::Bar& bar);
   // Reports a venue sent on its own (a real venue's user-data stream):
@@ -219,7 +233,9 @@ class Engine : private decision::Sink {
   absl::Status RunWatchdog();
   absl::Status ClassifyNews(const NewsIngested& item);
   absl::Status Decide(absl::Span<const SymbolBar* const> bars, int64_t now_ns, uint32_t* signals, uint32_t* orders);
-  absl::Status WarmStrategy();
+  // Feeds each of `which`'s strategies the last WarmupBars() journaled bars
+  // of its symbol.
+  absl::Status WarmStrategies(const std::vector<Symbol>& which);
   absl::Status ResolveInDoubt();
   // ResolveInDoubt, with a venue that cannot answer yet logged, not fatal.
   absl::Status ResolveInDoubtOrWarn();
@@ -244,6 +260,7 @@ class Engine : private decision::Sink {
   bool stop_requested_ = false;
   uint64_t watchdog_runs_ = 0;
   std::unique_ptr<GroupWriter> writer_;  // background_appends only
+  std::vector<std::unique_ptr<strategy::Strategy>> added_strategies_;  // of AddSymbol's symbols
 };
 
 }  // namespace apollo::runtime
