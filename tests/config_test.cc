@@ -692,6 +692,18 @@ TEST_F(ConfigTest, MigratedSeedConfigLoadsWithItsSettingsAndSaysWhatChanged) {
   EXPECT_THAT(cfg->news.sources, ::testing::ElementsAre(NewsSource{"coindesk", "https://www.coindesk.com/arc/outboundfeeds/rss/"}));
 }
 
+TEST_F(ConfigTest, AVenueWideUniverseNeedsASizeNoSymbolListAndAVenue) {
+  absl::StatusOr<Config> cfg = LoadConfig(Write("run:\n  mode: testnet\nuniverse:\n  venue_wide: true\n  size: 5\n"
+                                                "  refresh_interval_hours: 0.5\n"),
+                                          NoEnv());
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_TRUE(cfg->universe.venue_wide);
+  EXPECT_EQ(cfg->universe.refresh_interval_hours, *Fixed::Parse("0.5"));
+  EXPECT_THAT(ErrorOf("run:\n  mode: testnet\nuniverse:\n  venue_wide: true\n  size: 5\n  symbols: [BTCUSDT]\n"),
+              HasSubstr("universe.venue_wide: ranks every USDT perpetual of the venue: leave universe.symbols empty"));
+  EXPECT_THAT(ErrorOf("run:\n  mode: testnet\nuniverse:\n  venue_wide: true\n"), HasSubstr("needs universe.size > 0"));
+}
+
 TEST_F(ConfigTest, NewsSourcesAreTheSeedsListOfMapsOrNameEqualsUrlItemsInTheEnvironment) {
   absl::StatusOr<Config> cfg = LoadConfig(Write("news:\n  sources:\n"
                                                 "  - {url: https://www.coindesk.com/arc/outboundfeeds/rss/, name: coindesk}\n"

@@ -1175,6 +1175,18 @@ TEST_F(FakeBinanceTwoSymbolsTest, Ticker24hSummarisesTheLastDayOfEachSymbolsBars
   EXPECT_EQ(Public("/fapi/v1/ticker/24hr?symbol=BTCUSDT").json().Int("/code"), -1121);
 }
 
+TEST_F(FakeBinanceTwoSymbolsTest, AVolumeScaleMultipliesOneSymbolsTickerVolumes) {
+  const Answer before = Public("/fapi/v1/ticker/24hr?symbol=SOLUSDT");
+  ASSERT_EQ(before.status, 200) << before.body;
+  const Fixed volume = *Fixed::Parse(before.json().Str("/volume"));
+  ASSERT_EQ(Admin("POST", "/admin/market", "symbol=SOLUSDT&volume_scale=10").status, 200);
+  const Answer after = Public("/fapi/v1/ticker/24hr?symbol=SOLUSDT");
+  EXPECT_EQ(*Fixed::Parse(after.json().Str("/volume")), volume.Mul(Fixed::FromInt(10)));
+  EXPECT_EQ(Public("/fapi/v1/ticker/24hr?symbol=ETHUSDT").json().Str("/symbol"), "ETHUSDT");
+  EXPECT_EQ(Admin("POST", "/admin/market", "symbol=SOLUSDT&volume_scale=0").status, 400);
+  EXPECT_EQ(Admin("POST", "/admin/market", "symbol=SOLUSDT&volume_scale=-1").status, 400);
+}
+
 TEST_F(FakeBinanceTwoSymbolsTest, PremiumIndexReportsEachSymbolsFundingRate) {
   EXPECT_EQ(Public("/fapi/v1/premiumIndex?symbol=SOLUSDT").json().Str("/lastFundingRate"), "0.0001");  // default
   const Answer set = Admin("POST", "/admin/market", "symbol=SOLUSDT&funding_rate=-0.0005");

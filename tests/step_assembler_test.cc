@@ -66,6 +66,24 @@ TEST(StepAssembler, StepsLeaveOldestFirstAndASymbolPastATimeDoesNotHoldIt) {
   EXPECT_EQ(ready[2][0].bar.open_time_ms, kOpen + 2 * k5m);
 }
 
+// The venue-wide universe: a symbol that joins is waited for from then
+// on; one that leaves holds no step.
+TEST(StepAssembler, ASymbolThatJoinsIsWaitedForAndOneThatLeavesIsNot) {
+  StepAssembler steps({kBtc});
+  steps.AddSymbol(kEth);
+  EXPECT_EQ(steps.symbols(), 2u);
+  steps.Add(kBtc, BarAt(kOpen, 30'000), 1'000);
+  EXPECT_TRUE(steps.TakeReady(1'010).empty()) << "ETH's kline is waited for";
+  steps.Add(kEth, BarAt(kOpen, 1'900), 1'020);
+  ASSERT_EQ(steps.TakeReady(1'020).size(), 1u);
+  steps.RemoveSymbol(kEth);
+  steps.Add(kBtc, BarAt(kOpen + 300'000, 30'100), 2'000);
+  const auto ready = steps.TakeReady(2'000);
+  ASSERT_EQ(ready.size(), 1u) << "ETH, gone, holds nothing";
+  EXPECT_EQ(Names(ready[0]), (std::vector<std::string>{"BTCUSDT"}));
+  EXPECT_EQ(steps.partial_steps(), 0u);
+}
+
 TEST(StepAssembler, OneSymbolStepsLeaveAtOnce) {
   StepAssembler steps({kBtc});
   steps.Add(kBtc, BarAt(kOpen, 30'000), 0);

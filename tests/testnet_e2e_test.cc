@@ -1741,6 +1741,66 @@ TEST_F(TestnetE2ETwoSymbols, TheUniverseIsRankedOnTheVenuesTickersAndFundingRate
   ExpectDecisionsReDerive(/*traded=*/false);
 }
 
+// universe.venue_wide: every USDT perpetual the venue lists is a candidate.
+// ETH ranks first and is the only symbol followed; once SOL's volume tops
+// it, the next choice keeps SOL: its account is set up, its history is
+// journaled as bars that decide nothing, the market stream is opened again
+// with SOL's klines, and SOL's next bar is part of the step. `replay
+// decisions` derives the run again, SOL's decisions included.
+TEST_F(TestnetE2ETwoSymbols, AVenueWideUniverseFollowsTheSymbolThatEntersItAndResubscribes) {
+  std::vector<std::string> env = FastStrategyEnv();
+  for (const char* e : {"RUN__SYMBOL=ETHUSDT", "UNIVERSE__VENUE_WIDE=true", "UNIVERSE__SIZE=1",
+                        "UNIVERSE__MIN_QUOTE_VOLUME_USD=0", "UNIVERSE__REFRESH_INTERVAL_HOURS=0.001"}) {
+    env.push_back(e);
+  }
+  ASSERT_NO_FATAL_FAILURE(StartBot(env));
+  LedgerWatch watch(ledger_dir_);
+  auto kept = [](const std::vector<std::string>& ev, const std::string& symbols) {
+    for (const std::string& e : ev) {
+      if (absl::StrContains(e, "\"type\":\"UniverseUpdated\"") &&
+          absl::StrContains(e, absl::StrCat("\"symbols\":[\"", symbols, "\"]"))) {
+        return true;
+      }
+    }
+    return false;
+  };
+  ASSERT_TRUE(watch.WaitFor([&](const std::vector<std::string>& ev) { return kept(ev, "ETHUSDT"); })) << watch.Dump();
+  ASSERT_TRUE(StepBar(watch));
+  EXPECT_THAT(watch.Dump(), HasSubstr("\"symbol\":\"SOLUSDT\"")) << "SOL is a candidate";
+  EXPECT_EQ(LogCount("universe_symbol_followed"), 0u) << "ETH is run.symbol, followed from the start";
+
+  ASSERT_TRUE(PostAdmin("/admin/market?symbol=SOLUSDT&volume_scale=1000"));
+  ASSERT_TRUE(watch.WaitFor([&](const std::vector<std::string>& ev) { return kept(ev, "SOLUSDT"); })) << watch.Dump();
+  ASSERT_TRUE(WaitForLogCount("universe_symbol_followed", 1)) << BotLog();
+  // The stream is opened again with SOL's klines in it.
+  const std::string eth_streams = "/stream?streams=ethusdt@kline_5m/ethusdt@markPrice/ethusdt@bookTicker/";
+  ASSERT_TRUE(server_->WaitForWsClients(eth_streams + "solusdt@kline_5m", 1, kClientTimeoutMs)) << BotLog();
+  size_t history = 0, settings = 0;
+  bool undecided = false;
+  ASSERT_TRUE(watch.WaitFor([&](const std::vector<std::string>& ev) {
+    history = settings = 0;
+    undecided = false;
+    for (const std::string& e : ev) {
+      if (absl::StrContains(e, "\"type\":\"CandleClose\"") && JsonString(e, "symbol") == "SOLUSDT") ++history;
+      if (absl::StrContains(e, "\"type\":\"AccountSettingUpdated\"") && JsonString(e, "symbol") == "SOLUSDT") ++settings;
+      undecided = undecided || (absl::StrContains(e, "\"type\":\"TradeCycleCompleted\"") &&
+                                absl::StrContains(e, "\"decided_after_seq\":0,"));
+    }
+    return history > 0 && settings >= 2 && undecided;
+  })) << "SOL's history (bars that decide nothing) and account settings\n" << watch.Dump();
+  // SOL's next bar is part of the step.
+  ASSERT_TRUE(StepBar(watch));
+  ASSERT_TRUE(watch.WaitFor([&](const std::vector<std::string>& now) {
+    size_t sol = 0;
+    for (const std::string& e : now) {
+      if (absl::StrContains(e, "\"type\":\"CandleClose\"") && JsonString(e, "symbol") == "SOLUSDT") ++sol;
+    }
+    return sol > history;
+  })) << watch.Dump();
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+  ExpectDecisionsReDerive(/*traded=*/false, /*checked=*/"universe");
+}
+
 TEST_F(TestnetE2E, AWideSpreadOnTheVenuesBookRefusesEntriesAndIsJournaled) {
   ASSERT_TRUE(exchange_->SetSpread("BTCUSDT", *Fixed::Parse("0.005")).ok());  // 0.5 % > 0.3 %
   ASSERT_NO_FATAL_FAILURE(StartBot(FastStrategyEnv()));

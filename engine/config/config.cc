@@ -362,7 +362,8 @@ std::vector<Field> MakeFields() {
       FixedKey(KEY(universe.min_quote_volume_usd), kNonNegative),
       FixedKey(KEY(universe.max_min_notional_usd), kPositive),
       FixedKey(KEY(universe.max_funding_rate_pct), kPositive),
-      IntKey(KEY(universe.refresh_interval_hours), {.ge = 1, .le = 24 * 30}),
+      FixedKey(KEY(universe.refresh_interval_hours), {.ge = *Fixed::Parse("0.001"), .le = Fixed::FromInt(24 * 30)}),
+      Added(BoolKey(KEY(universe.venue_wide)), "false"),
       IntKey(KEY(universe.retry_interval_minutes), {.ge = 1, .le = 24 * 60}),
       // news
       BoolKey(KEY(news.enabled)),
@@ -586,6 +587,13 @@ const std::vector<CrossCheck>& CrossChecks() {
        [](const Config& c) -> std::optional<std::string> {
          if (c.execution.retry_max_delay_ms >= c.execution.retry_initial_delay_ms) return std::nullopt;
          return absl::StrCat("must be >= execution.retry_initial_delay_ms (", c.execution.retry_initial_delay_ms, ")");
+       }},
+      {"universe.venue_wide",
+       [](const Config& c) -> std::optional<std::string> {
+         if (!c.universe.venue_wide) return std::nullopt;
+         if (!c.universe.symbols.empty()) return "ranks every USDT perpetual of the venue: leave universe.symbols empty";
+         if (c.universe.size <= 0) return "needs universe.size > 0 (how many symbols to keep)";
+         return std::nullopt;
        }},
       // The seed refuses to start live with more than two positions.
       {"risk.max_positions",

@@ -134,10 +134,15 @@ struct RiskConfig {
 struct UniverseConfig {
   std::vector<std::string> symbols;  // universe.symbols; empty: run.symbol alone
   int size = 0;                      // kept by 24 h quote volume; 0: no ranking, every symbol
+  // Testnet and live: the candidates are every USDT perpetual the venue
+  // trades (not universe.symbols, which must be empty); the symbols chosen
+  // are subscribed to as they enter (their history journaled first) and
+  // dropped when they leave with nothing open. run.symbol is always traded.
+  bool venue_wide = false;
   Fixed min_quote_volume_usd = Fixed::FromInt(50'000'000);
   Fixed max_min_notional_usd = Fixed::FromInt(6);
   Fixed max_funding_rate_pct = *Fixed::Parse("0.1");
-  int refresh_interval_hours = 24;
+  Fixed refresh_interval_hours = Fixed::FromInt(24);  // fractions allowed (0.5 = 30 minutes)
   int retry_interval_minutes = 5;    // after a failed refresh (testnet, live)
 };
 

@@ -235,6 +235,50 @@ absl::StatusOr<std::vector<UniverseCandidate>> UniverseCandidates(venue::binance
   return out;
 }
 
+// The venue-wide universe's candidates: every perpetual of the venue in
+// `quote_asset` that is trading, with its 24 h quote volume, minimum order
+// notional and last funding rate (three requests: exchangeInfo, every
+// ticker, every premium index). `info` keeps the exchangeInfo read, for
+// the filters of the symbols that enter, and `ticker_close_ms` each
+// ticker's close time (the venue's now, on its own market data).
+absl::StatusOr<std::vector<UniverseCandidate>> VenueWideCandidates(venue::binance::RestClient& client,
+                                                                   const std::string& quote_asset,
+                                                                   venue::binance::ExchangeInfo* info,
+                                                                   std::map<Symbol, int64_t>* ticker_close_ms) {
+  ASSIGN_OR_RETURN(*info, venue::binance::GetExchangeInfo(client));
+  ASSIGN_OR_RETURN(const std::vector<venue::binance::Ticker24h> tickers, venue::binance::GetTickers24h(client));
+  ASSIGN_OR_RETURN(const std::vector<venue::binance::PremiumIndex> premiums, venue::binance::GetPremiumIndexes(client));
+  std::map<Symbol, const venue::binance::PremiumIndex*> premium_of;
+  for (const venue::binance::PremiumIndex& p : premiums) premium_of[p.symbol] = &p;
+  std::vector<UniverseCandidate> out;
+  for (const venue::binance::Ticker24h& t : tickers) {
+    auto s = info->symbols.find(t.symbol.value);
+    if (s == info->symbols.end() || s->second.status != "TRADING" || s->second.contract_type != "PERPETUAL" ||
+        s->second.quote_asset != quote_asset) {
+      continue;
+    }
+    (*ticker_close_ms)[t.symbol] = t.close_time_ms;
+    UniverseCandidate c;
+    c.symbol = t.symbol;
+    c.min_notional = s->second.min_notional;
+    c.quote_volume_24h = t.quote_volume;
+    auto p = premium_of.find(t.symbol);
+    if (p != premium_of.end() && p->second->last_funding_rate) {
+      c.funding_rate_pct = p->second->last_funding_rate->Mul(Fixed::FromInt(100));
+      c.funding_known = true;
+    }
+    out.push_back(std::move(c));
+  }
+  std::sort(out.begin(), out.end(), [](const UniverseCandidate& a, const UniverseCandidate& b) { return a.symbol < b.symbol; });
+  return out;
+}
+
+// An open position or order in `symbol`: it stays followed whatever the universe.
+bool Holds(const State& state, const Symbol& symbol) {
+  if (state.positions.contains(symbol)) return true;
+  return std::any_of(state.orders.begin(), state.orders.end(), [&](const auto& kv) { return kv.second.symbol == symbol; });
+}
+
 }  // namespace
 
 absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log& log) {
@@ -340,9 +384,12 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   // Positions are equal within the finest lot step of the symbols: every
   // position sits on its own symbol's grid, so a real difference is at
   // least that symbol's step, and exchange rounding stays within it.
-  Fixed qty_tolerance = filters.begin()->second.qty_step;
-  for (const auto& [symbol, f] : filters) qty_tolerance = std::min(qty_tolerance, f.qty_step);
-  const reconcile::Tolerances tolerances{qty_tolerance, cfg.reconciliation.balance_tolerance_usd};
+  reconcile::Tolerances tolerances{Fixed(), cfg.reconciliation.balance_tolerance_usd};
+  auto update_tolerances = [&] {
+    tolerances.qty = filters.begin()->second.qty_step;
+    for (const auto& [symbol, f] : filters) tolerances.qty = std::min(tolerances.qty, f.qty_step);
+  };
+  update_tolerances();
   auto fetch = [&] { return venue.Snapshot(cfg.binance.quote_asset); };
   // True when the pass ran (or reconciliation is off); false when it was
   // put off because an order is in doubt.
@@ -357,56 +404,166 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   // tried again after universe.retry_interval_minutes (the last universe
   // holds meanwhile; before the first, entries open in every symbol).
   absl::Time next_universe_try = absl::InfinitePast();
-  auto choose_universe = [&]() -> absl::Status {
-    if (!engine.UniverseDue() || absl::Now() < next_universe_try) return absl::OkStatus();
-    absl::StatusOr<std::vector<UniverseCandidate>> candidates = UniverseCandidates(*client, symbols, min_notional);
-    if (!candidates.ok()) {
-      log.Warning("universe_refresh_failed", LogFields().Add("error", candidates.status().message())
-                                                 .Add("retry_minutes", int64_t{cfg.universe.retry_interval_minutes}));
-      next_universe_try = absl::Now() + absl::Minutes(cfg.universe.retry_interval_minutes);
-      return absl::OkStatus();
-    }
-    return engine.OnUniverse(*std::move(candidates), "venue_24h_ticker");
-  };
-  RETURN_IF_ERROR(choose_universe());
 
   // One feed per symbol (closed bars from REST for the gaps of the market
   // stream), all into one assembler of steps.
   ASSIGN_OR_RETURN(const int64_t interval_sec, config::ParseTimeframe(cfg.run.interval));
+  const int64_t interval_ms = interval_sec * 1000;
+  // Up to `limit` bars of `symbol` opening at or after from_ms, only those
+  // closed by the venue's clock (the last one may still be open).
+  auto closed_klines = [&](const Symbol& symbol, int64_t from_ms, int limit) -> absl::StatusOr<std::vector<strategy::Bar>> {
+    ASSIGN_OR_RETURN(std::vector<venue::binance::Kline> klines,
+                     venue::binance::GetKlines(*client, symbol, cfg.run.interval, from_ms, limit));
+    const int64_t venue_now_ms = absl::ToUnixMillis(absl::Now()) + client->server_offset_ms();
+    std::vector<strategy::Bar> closed;
+    for (const venue::binance::Kline& k : klines) {
+      if (k.close_time_ms < venue_now_ms) closed.push_back(ToBar(k));
+    }
+    return closed;
+  };
   StepAssembler steps(symbols);
   std::map<Symbol, MarketFeed> feeds;
-  for (const Symbol& symbol : symbols) {
+  auto make_feed = [&](const Symbol& symbol) {
     MarketFeedDeps feed_deps;
     feed_deps.engine = &engine;
     feed_deps.log = &log;
     feed_deps.symbol = symbol;
-    feed_deps.interval_ms = interval_sec * 1000;
-    feed_deps.fetch = [&, symbol](int64_t from_ms, int limit) -> absl::StatusOr<std::vector<strategy::Bar>> {
-      ASSIGN_OR_RETURN(std::vector<venue::binance::Kline> klines,
-                       venue::binance::GetKlines(*client, symbol, cfg.run.interval, from_ms, limit));
-      // The last one may still be open: only bars closed by the venue's clock.
-      const int64_t venue_now_ms = absl::ToUnixMillis(absl::Now()) + client->server_offset_ms();
-      std::vector<strategy::Bar> closed;
-      for (const venue::binance::Kline& k : klines) {
-        if (k.close_time_ms < venue_now_ms) closed.push_back(ToBar(k));
-      }
-      return closed;
-    };
+    feed_deps.interval_ms = interval_ms;
+    feed_deps.fetch = [&closed_klines, symbol](int64_t from_ms, int limit) { return closed_klines(symbol, from_ms, limit); };
     feed_deps.deliver = [&steps, symbol](const strategy::Bar& bar) {
       steps.Add(symbol, bar, absl::ToUnixMillis(absl::Now()));
       return absl::OkStatus();
     };
     feed_deps.count = count;
     feeds.emplace(symbol, MarketFeed(std::move(feed_deps)));
-  }
+  };
+  for (const Symbol& symbol : symbols) make_feed(symbol);
   auto mark_gaps = [&feeds] {
     for (auto& [symbol, feed] : feeds) feed.MarkGap();
   };
-
-  // Streams.
+  // Every followed symbol's closed klines, the mark price stream's funding
+  // rate (every 3 s) and, with the spread check on, the best bid and ask, on
+  // one combined stream.
+  const bool spread_check = cfg.execution.use_dynamic_spread_threshold || cfg.execution.max_spread_pct.raw() > 0;
   const std::string ws_base = !lo.ws_base_url.empty() ? lo.ws_base_url
                               : testnet               ? cfg.binance.testnet_ws_url
                                                       : cfg.binance.ws_url;
+  auto market_url = [&] {
+    std::vector<std::string> stream_names;
+    for (const auto& [symbol, feed] : feeds) {
+      const std::string lower = absl::AsciiStrToLower(symbol.value);
+      stream_names.push_back(absl::StrCat(lower, "@kline_", cfg.run.interval));
+      stream_names.push_back(absl::StrCat(lower, "@markPrice"));
+      if (spread_check) stream_names.push_back(absl::StrCat(lower, "@bookTicker"));
+    }
+    return absl::StrCat(ws_base, "/stream?streams=", absl::StrJoin(stream_names, "/"));
+  };
+  net::WsClient* market_stream = nullptr;  // once started
+
+  // The venue-wide universe (universe.venue_wide): a symbol entering it is
+  // traded from then on (Engine::AddSymbol, the account set up for it),
+  // its history journaled (enough bars to warm its strategy, or the gap
+  // since its last journaled bar), then followed on the stream; one leaving
+  // it with no position or order open is no longer followed. A symbol the
+  // venue cannot give history for now is tried again at the next choice.
+  venue::binance::ExchangeInfo venue_info = info;
+  std::map<Symbol, int64_t> ticker_close_ms;
+  const venue::binance::AccountWanted wanted{cfg.execution.margin_type, cfg.risk.default_leverage.raw() / Fixed::kScale};
+  auto follow = [&](const Symbol& symbol) -> absl::StatusOr<bool> {
+    auto listed = venue_info.symbols.find(symbol.value);
+    if (listed == venue_info.symbols.end()) {
+      log.Warning("universe_symbol_not_followed", LogFields().Add("symbol", symbol.value).Add("why", "not in exchangeInfo"));
+      return false;
+    }
+    ASSIGN_OR_RETURN(std::unique_ptr<strategy::Strategy> strategy,
+                     strategy::MakeStrategy(cfg.strategy, cfg.regime, symbol.value, cfg.run.interval));
+    const int64_t warmup = static_cast<int64_t>(strategy->WarmupBars());
+    filters[symbol] = listed->second.ToRiskFilters();
+    if (!engine.Trades(symbol)) RETURN_IF_ERROR(engine.AddSymbol(symbol, std::move(strategy), filters[symbol]));
+    update_tolerances();
+    if (cfg.run.enable_trading) {
+      RETURN_IF_ERROR(engine.OnAccountSettings(venue::binance::SetUpAccount(*client, {symbol}, wanted)));
+    }
+    // The history: from the bar after its last journaled one, at most the
+    // strategy's warm-up before the bar open now (by its 24 h ticker's
+    // close time, the venue's own now for its market data), page by page.
+    auto ticker_close = ticker_close_ms.find(symbol);
+    const int64_t venue_now_ms = ticker_close != ticker_close_ms.end()
+                                     ? ticker_close->second
+                                     : absl::ToUnixMillis(absl::Now()) + client->server_offset_ms();
+    const int64_t open_now_ms = venue_now_ms / interval_ms * interval_ms;
+    int64_t from_ms = open_now_ms - warmup * interval_ms;
+    if (auto last = engine.state().last_bars.find(symbol); last != engine.state().last_bars.end()) {
+      from_ms = std::max(from_ms, last->second.open_time_ms + interval_ms);
+    }
+    std::vector<strategy::Bar> history;
+    while (from_ms < open_now_ms) {
+      absl::StatusOr<std::vector<strategy::Bar>> page = closed_klines(symbol, from_ms, venue::binance::kKlinesLimitMax);
+      if (!page.ok()) {
+        log.Warning("universe_symbol_not_followed", LogFields().Add("symbol", symbol.value).Add("why", page.status().message()));
+        return false;
+      }
+      for (const strategy::Bar& b : *page) {
+        if (b.open_time_ms >= from_ms && (history.empty() || b.open_time_ms > history.back().open_time_ms)) history.push_back(b);
+      }
+      if (page->size() < static_cast<size_t>(venue::binance::kKlinesLimitMax)) break;
+      from_ms = page->back().open_time_ms + interval_ms;
+    }
+    RETURN_IF_ERROR(engine.OnHistory(symbol, history));
+    make_feed(symbol);
+    steps.AddSymbol(symbol);
+    log.Info("universe_symbol_followed", LogFields().Add("symbol", symbol.value)
+                                             .Add("history_bars", static_cast<uint64_t>(history.size())));
+    return true;
+  };
+  // The symbols followed made to match the universe just chosen (and what
+  // is open), the stream resubscribed when they changed.
+  auto follow_universe = [&]() -> absl::Status {
+    bool changed = false;
+    std::vector<Symbol> wanted_symbols(engine.state().universe.begin(), engine.state().universe.end());
+    for (const auto& [symbol, position] : engine.state().positions) wanted_symbols.push_back(symbol);
+    for (const auto& [id, order] : engine.state().orders) wanted_symbols.push_back(order.symbol);
+    for (const Symbol& symbol : wanted_symbols) {
+      if (feeds.contains(symbol)) continue;
+      ASSIGN_OR_RETURN(const bool followed, follow(symbol));
+      changed = changed || followed;
+    }
+    std::vector<Symbol> leaving;
+    for (const auto& [symbol, feed] : feeds) {
+      if (symbol.value == cfg.run.symbol || engine.state().universe.contains(symbol) || Holds(engine.state(), symbol)) continue;
+      leaving.push_back(symbol);
+    }
+    for (const Symbol& symbol : leaving) {
+      feeds.erase(symbol);
+      steps.RemoveSymbol(symbol);
+      log.Info("universe_symbol_dropped", LogFields().Add("symbol", symbol.value));
+      changed = true;
+    }
+    if (changed && market_stream != nullptr) {
+      RETURN_IF_ERROR(market_stream->SetUrl(market_url()));
+      market_stream->Reconnect();
+    }
+    return absl::OkStatus();
+  };
+  auto choose_universe = [&]() -> absl::Status {
+    if (!engine.UniverseDue() || absl::Now() < next_universe_try) return absl::OkStatus();
+    absl::StatusOr<std::vector<UniverseCandidate>> candidates =
+        cfg.universe.venue_wide ? VenueWideCandidates(*client, cfg.binance.quote_asset, &venue_info, &ticker_close_ms)
+                                : UniverseCandidates(*client, symbols, min_notional);
+    if (!candidates.ok()) {
+      log.Warning("universe_refresh_failed", LogFields().Add("error", candidates.status().message())
+                                                 .Add("retry_minutes", int64_t{cfg.universe.retry_interval_minutes}));
+      next_universe_try = absl::Now() + absl::Minutes(cfg.universe.retry_interval_minutes);
+      return absl::OkStatus();
+    }
+    RETURN_IF_ERROR(engine.OnUniverse(*std::move(candidates), "venue_24h_ticker"));
+    return cfg.universe.venue_wide ? follow_universe() : absl::OkStatus();
+  };
+  RETURN_IF_ERROR(choose_universe());
+  // A restart follows the symbols it holds positions or orders in.
+  if (cfg.universe.venue_wide) RETURN_IF_ERROR(follow_universe());
+
+  // Streams.
   Inbox inbox;
   LatestBooks books;
   auto on_state = [&inbox, &log](const char* stream) {
@@ -418,18 +575,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
     };
   };
   net::WsClientOptions market_options;
-  // Every symbol's closed klines, the mark price stream's funding rate
-  // (every 3 s) and, with the spread check on, the best bid and ask, on one
-  // combined stream.
-  const bool spread_check = cfg.execution.use_dynamic_spread_threshold || cfg.execution.max_spread_pct.raw() > 0;
-  std::vector<std::string> stream_names;
-  for (const Symbol& symbol : symbols) {
-    const std::string lower = absl::AsciiStrToLower(symbol.value);
-    stream_names.push_back(absl::StrCat(lower, "@kline_", cfg.run.interval));
-    stream_names.push_back(absl::StrCat(lower, "@markPrice"));
-    if (spread_check) stream_names.push_back(absl::StrCat(lower, "@bookTicker"));
-  }
-  market_options.url = absl::StrCat(ws_base, "/stream?streams=", absl::StrJoin(stream_names, "/"));
+  market_options.url = market_url();
   market_options.silence_timeout_ms = int64_t{cfg.binance.stream_silence_sec} * 1000;
   // Two streams (and two bots) must not retry in lockstep.
   absl::BitGen seeds;
@@ -473,6 +619,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   };
   net::WsClient market(market_options);
   RETURN_IF_ERROR(market.Start());
+  market_stream = &market;
 
   ASSIGN_OR_RETURN(std::string listen_key, venue::binance::CreateListenKey(*client));
   net::WsClientOptions user_options;
@@ -565,9 +712,9 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
     }
     return inputs;
   };
-  const size_t symbol_count = symbols.size();
   auto run_steps = [&]() -> absl::Status {
     for (const std::vector<runtime::SymbolBar>& step : steps.TakeReady(absl::ToUnixMillis(absl::Now()))) {
+      const size_t symbol_count = steps.symbols();
       if (step.size() < symbol_count) {
         // A symbol's kline did not come in time (or came late: then this is its own step).
         std::vector<std::string> in;
@@ -680,6 +827,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
       }
     }
   }
+  market_stream = nullptr;
   market.Stop();
   user.Stop();
   if (poller) poller->Stop();

@@ -54,6 +54,11 @@ std::vector<std::vector<runtime::SymbolBar>> StepAssembler::TakeReady(int64_t no
   return out;
 }
 
+void StepAssembler::RemoveSymbol(const Symbol& symbol) {
+  symbols_.erase(symbol);
+  latest_.erase(symbol);
+}
+
 size_t StepAssembler::held() const {
   size_t n = 0;
   for (const auto& [open_ms, p] : pending_) n += p.bars.size();

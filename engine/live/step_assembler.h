@@ -33,6 +33,11 @@ class StepAssembler {
  public:
   explicit StepAssembler(std::vector<Symbol> symbols, int64_t grace_ms = kStepGraceMs);
 
+  // A symbol joins (its bars are waited for from now on) or leaves (no bar
+  // of it is waited for any more; its bars already here still go).
+  void AddSymbol(const Symbol& symbol) { symbols_.insert(symbol); }
+  void RemoveSymbol(const Symbol& symbol);
+  size_t symbols() const { return symbols_.size(); }
   // A closed bar of one of the symbols, as its feed hands it over.
   void Add(const Symbol& symbol, const strategy::Bar& bar, int64_t now_ms);
   // The steps ready at `now_ms`, oldest first; each holds its bars in

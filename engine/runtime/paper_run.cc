@@ -331,6 +331,10 @@ absl::StatusOr<RunSummary> RunPaper(const RunOptions& o, Log& log) {
   const int64_t interval_ms = interval_s * 1000;
   const absl::btree_map<std::string, std::vector<std::string>>& files = o.symbol_data;
   if (files.empty()) return absl::InvalidArgumentError("no bars given: --data FILE or SYMBOL=FILE");
+  if (o.cfg.universe.venue_wide) {
+    return absl::InvalidArgumentError(
+        "universe.venue_wide is for testnet and live: paper runs and backtests trade their data files (--data)");
+  }
   config::Config cfg = o.cfg;
   RETURN_IF_ERROR(MatchUniverse(cfg, files));
 

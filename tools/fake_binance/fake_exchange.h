@@ -268,6 +268,10 @@ class FakeExchange {
   // 24 h before the current one, and the current one; oldest first. -1121
   // for an unknown symbol.
   ApiResult<std::vector<Bar>> LastDayBars(absl::string_view symbol) const;
+  // The 24 h ticker's bars' volumes times `scale` (> 0), so a test can
+  // change which symbols a venue-wide universe ranks first. NotFound for an
+  // unknown symbol, InvalidArgument for a scale <= 0.
+  absl::Status SetVolumeScale(absl::string_view symbol, Fixed scale);
 
   // A funding settlement at the current close and `rate`: the position pays
   // (or receives) qty x close x rate from the wallet, and the user stream
@@ -371,6 +375,7 @@ class FakeExchange {
     std::string margin_type;
     Fixed funding_rate = Fixed::FromRaw(10'000);  // 0.0001
     Fixed spread;  // the book's width as a fraction of the close; 0: one tick
+    Fixed volume_scale = Fixed::FromInt(1);  // the 24 h ticker's volumes are the bars' times this
 
     const Bar& current() const { return bars[index]; }
     Fixed mark() const { return current().close; }

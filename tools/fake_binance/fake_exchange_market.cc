@@ -123,7 +123,18 @@ ApiResult<std::vector<Bar>> FakeExchange::LastDayBars(absl::string_view symbol) 
   auto end = m->bars.begin() + m->index + 1;
   auto first = std::upper_bound(m->bars.begin(), end, m->current().open_time_ms - kDayMs,
                                 [](int64_t t, const Bar& b) { return t < b.open_time_ms; });
-  return std::vector<Bar>(first, end);
+  std::vector<Bar> day(first, end);
+  for (Bar& b : day) b.volume = b.volume.Mul(m->volume_scale);
+  return day;
+}
+
+absl::Status FakeExchange::SetVolumeScale(absl::string_view symbol, Fixed scale) {
+  if (scale.raw() <= 0) return absl::InvalidArgumentError("volume_scale must be > 0");
+  std::lock_guard<std::mutex> lock(mu_);
+  MarketState* m = FindMarket(symbol);
+  if (m == nullptr) return absl::NotFoundError(absl::StrCat("no market ", symbol));
+  m->volume_scale = scale;
+  return absl::OkStatus();
 }
 
 // ---- funding and the mark price ----------------------------------------------

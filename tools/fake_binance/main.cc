@@ -237,7 +237,7 @@ int main(int argc, char** argv) {
              "no_such_order|duplicate_client_id|error|partial_fill|close_position; DELETE /admin/fault; "
              "POST /admin/bar [count=N]; GET /admin/state; POST /admin/clock skew_ms=N; POST /admin/ws "
              "kind=drop|silent [on=false]|listen_key_expired|kline back=K [symbol=S]; POST /admin/market symbol=S "
-             "[funding_rate=R] [spread=F].");
+             "[funding_rate=R] [spread=F] [volume_scale=X].");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

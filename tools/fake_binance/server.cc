@@ -691,14 +691,19 @@ Reply FakeBinanceServer::Impl::AdminMarket(const Params& p) {
     return Reply{400, AdminError(absl::StrCat("symbol: expected one of ", absl::StrJoin(exchange->Symbols(), ", ")))};
   }
   const std::string& symbol = s->second;
-  std::optional<Fixed> funding_rate, spread;
+  std::optional<Fixed> funding_rate, spread, volume_scale;
   std::string error;
-  if (!AdminDecimal(p, "funding_rate", &funding_rate, &error) || !AdminDecimal(p, "spread", &spread, &error)) {
+  if (!AdminDecimal(p, "funding_rate", &funding_rate, &error) || !AdminDecimal(p, "spread", &spread, &error) ||
+      !AdminDecimal(p, "volume_scale", &volume_scale, &error)) {
     return Reply{400, AdminError(error)};
   }
+  if (volume_scale && volume_scale->raw() <= 0) return Reply{400, AdminError("volume_scale: must be > 0")};
   // The spread first: it is the one that can be refused, and nothing is set then.
   if (spread) {
     if (absl::Status st = exchange->SetSpread(symbol, *spread); !st.ok()) return Reply{400, AdminError(st.message())};
+  }
+  if (volume_scale) {
+    if (absl::Status st = exchange->SetVolumeScale(symbol, *volume_scale); !st.ok()) return Reply{400, AdminError(st.message())};
   }
   if (funding_rate) {
     if (absl::Status st = exchange->SetFundingRate(symbol, *funding_rate); !st.ok()) {

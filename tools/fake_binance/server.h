@@ -33,11 +33,13 @@
 //             loopback callers only, no signature; parameters in the query
 //             string or a form body.
 //   POST /admin/bar [count=N]           advance the shared timeline N steps
-//   POST /admin/market symbol=S [funding_rate=R] [spread=F]
+//   POST /admin/market symbol=S [funding_rate=R] [spread=F] [volume_scale=X]
 //                                       S's funding rate (premiumIndex, mark
-//                                       price stream) and book spread (a
-//                                       fraction of the close); 400 for an
-//                                       unknown symbol or a bad decimal
+//                                       price stream), book spread (a
+//                                       fraction of the close) and 24 h
+//                                       ticker volumes (the bars' times X > 0);
+//                                       400 for an unknown symbol or a bad
+//                                       decimal
 //
 // WebSocket streams (StartWs(), a second port; engine/net's WsServer):
 //   /ws/<listenKey>   every user-data event of the exchange, in order, to the

@@ -236,6 +236,16 @@ absl::StatusOr<PremiumIndex> GetPremiumIndex(RestClient& client, const Symbol& s
   return GetForSymbol(client, "/fapi/v1/premiumIndex", symbol, ParsePremiumIndexes);
 }
 
+absl::StatusOr<std::vector<Ticker24h>> GetTickers24h(RestClient& client) {
+  ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kGet, "/fapi/v1/ticker/24hr", Params(), Security::kNone));
+  return Refusing(client, "GET /fapi/v1/ticker/24hr", ParseTickers24h(resp.body));
+}
+
+absl::StatusOr<std::vector<PremiumIndex>> GetPremiumIndexes(RestClient& client) {
+  ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kGet, "/fapi/v1/premiumIndex", Params(), Security::kNone));
+  return Refusing(client, "GET /fapi/v1/premiumIndex", ParsePremiumIndexes(resp.body));
+}
+
 absl::StatusOr<ExchangeInfo> GetExchangeInfo(RestClient& client) {
   ASSIGN_OR_RETURN(RestResponse resp, client.Call(HttpMethod::kGet, "/fapi/v1/exchangeInfo", Params(), Security::kNone));
   return Refusing(client, "GET /fapi/v1/exchangeInfo", ParseExchangeInfo(resp.body));

@@ -124,6 +124,10 @@ absl::StatusOr<std::vector<Kline>> GetKlines(RestClient& client, const Symbol& s
 // entry cannot spoil the answer).
 absl::StatusOr<Ticker24h> GetTicker24h(RestClient& client, const Symbol& symbol);
 absl::StatusOr<PremiumIndex> GetPremiumIndex(RestClient& client, const Symbol& symbol);
+// Every symbol's (weight 40 and 10): the venue-wide universe. One entry
+// that cannot be read refuses the answer.
+absl::StatusOr<std::vector<Ticker24h>> GetTickers24h(RestClient& client);
+absl::StatusOr<std::vector<PremiumIndex>> GetPremiumIndexes(RestClient& client);
 // Market metadata (public).
 absl::StatusOr<ExchangeInfo> GetExchangeInfo(RestClient& client);
 absl::StatusOr<int64_t> GetServerTime(RestClient& client);

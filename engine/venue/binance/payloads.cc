@@ -99,6 +99,10 @@ absl::StatusOr<SymbolFilters> ReadSymbol(Fields& f) {
   SymbolFilters s;
   ASSIGN_OR_RETURN(s.symbol.value, f.Str("symbol"));
   ASSIGN_OR_RETURN(s.status, f.Str("status"));
+  ASSIGN_OR_RETURN(std::optional<std::string> contract_type, f.OptStr("contractType"));
+  ASSIGN_OR_RETURN(std::optional<std::string> quote_asset, f.OptStr("quoteAsset"));
+  s.contract_type = contract_type.value_or("");
+  s.quote_asset = quote_asset.value_or("");
   ASSIGN_OR_RETURN(od::array filters, f.Array("filters"));
   const std::string what = absl::StrCat("exchangeInfo symbol ", s.symbol.value, " filters");
   bool price = false, lot = false, market_lot = false, notional = false;

@@ -38,6 +38,8 @@ namespace apollo::venue::binance {
 struct SymbolFilters {
   Symbol symbol;
   std::string status;     // "TRADING", "PENDING_TRADING", ...
+  std::string contract_type;  // "PERPETUAL", "CURRENT_QUARTER", ...; "" if absent
+  std::string quote_asset;    // "USDT", "USDC", ...; "" if absent
   Fixed tick_size;        // PRICE_FILTER.tickSize
   Fixed lot_step;         // LOT_SIZE.stepSize (limit orders)
   Fixed min_qty, max_qty; // LOT_SIZE.minQty / maxQty
