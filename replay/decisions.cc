@@ -196,7 +196,7 @@ class Checker {
     if (!cfg_ || !InWindow(seq)) return;
     CloseExpectation(state_.last_seq);
     std::vector<EventBody> derived;
-    for (NewsClassified& c : news::Judge(item, *cfg_)) derived.push_back(std::move(c));
+    for (NewsClassified& c : news::Judge(item, *cfg_, news::Traded(*cfg_, state_))) derived.push_back(std::move(c));
     Open("news", seq, 0, std::move(derived));
   }
 

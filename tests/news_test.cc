@@ -197,7 +197,7 @@ class NewsJudge : public ::testing::Test {
 
 TEST_F(NewsJudge, AHighItemBlocksTheSymbolsItNamesForHighRiskBlockHoursFromItsDate) {
   const int64_t published = kFetchedMs - 3'600'000;
-  const std::vector<NewsClassified> c = news::Judge(Item("Bitcoin and Ether bridge hacked", published), cfg_);
+  const std::vector<NewsClassified> c = news::Judge(Item("Bitcoin and Ether bridge hacked", published), cfg_, news::Traded(cfg_, State{}));
   ASSERT_EQ(c.size(), 2u);
   EXPECT_EQ(c[0].symbol, Symbol{"BTCUSDT"});
   EXPECT_EQ(c[1].symbol, Symbol{"ETHUSDT"});
@@ -208,25 +208,35 @@ TEST_F(NewsJudge, AHighItemBlocksTheSymbolsItNamesForHighRiskBlockHoursFromItsDa
 
 TEST_F(NewsJudge, AMediumItemBlocksForMediumRiskBlockHoursAndALowOneNotAtAll) {
   cfg_.news.medium_risk_block_hours = *Fixed::Parse("1.5");
-  const auto medium = news::Judge(Item("Bitcoin bounces on Fed rate cut", kFetchedMs), cfg_);
+  const auto medium = news::Judge(Item("Bitcoin bounces on Fed rate cut", kFetchedMs), cfg_, news::Traded(cfg_, State{}));
   ASSERT_EQ(medium.size(), 1u);
   EXPECT_EQ(medium[0].block_until_ns, kFetchedMs * 1'000'000 + 3 * kHourNs / 2);
-  const auto low = news::Judge(Item("Bitcoin decouples from stocks", kFetchedMs), cfg_);
+  const auto low = news::Judge(Item("Bitcoin decouples from stocks", kFetchedMs), cfg_, news::Traded(cfg_, State{}));
   ASSERT_EQ(low.size(), 1u);
   EXPECT_EQ(low[0].risk, NewsRisk::kLow);
   EXPECT_EQ(low[0].block_until_ns, 0);
 }
 
 TEST_F(NewsJudge, AnItemNamingNoTradedSymbolIsRecordedWithoutABlock) {
-  const auto c = news::Judge(Item("Upbit hack puts Binance's emergency freeze policy under scrutiny", kFetchedMs), cfg_);
+  const auto c = news::Judge(Item("Upbit hack puts Binance's emergency freeze policy under scrutiny", kFetchedMs), cfg_, news::Traded(cfg_, State{}));
   ASSERT_EQ(c.size(), 1u);
   EXPECT_EQ(c[0].symbol, Symbol{});
   EXPECT_EQ(c[0].risk, NewsRisk::kHigh);
   EXPECT_EQ(c[0].block_until_ns, 0);
 }
 
+TEST_F(NewsJudge, TheSymbolsOfAVenueWideUniverseAreNamedToo) {
+  State state;
+  state.universe = {Symbol{"SOLUSDT"}};
+  state.universe_updated_ns = 1;
+  const auto c = news::Judge(Item("Solana validators hacked", kFetchedMs), cfg_, news::Traded(cfg_, state));
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(c[0].symbol, Symbol{"SOLUSDT"});
+  EXPECT_GT(c[0].block_until_ns, 0);
+}
+
 TEST_F(NewsJudge, AFutureDateCountsFromWhenTheItemWasRead) {
-  const auto c = news::Judge(Item("Ethereum exploit drains bridge", kFetchedMs + 86'400'000), cfg_);
+  const auto c = news::Judge(Item("Ethereum exploit drains bridge", kFetchedMs + 86'400'000), cfg_, news::Traded(cfg_, State{}));
   ASSERT_EQ(c.size(), 1u);
   EXPECT_EQ(c[0].block_until_ns, kFetchedMs * 1'000'000 + 24 * kHourNs);
 }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 
+#include "absl/container/btree_set.h"
 #include "absl/random/random.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -89,6 +90,9 @@ constexpr size_t kInboxItemsMax = 10'000;
 // News items read but not journaled yet (a step takes them all); beyond,
 // the oldest go.
 constexpr size_t kNewsWaitingMax = 1'000;
+// A symbol wanted (venue-wide universe, open position) that could not be
+// followed is tried again this soon.
+constexpr absl::Duration kFollowRetry = absl::Seconds(30);
 constexpr size_t kInboxBytesMax = 64 << 20;
 // The largest stream message read; a larger one drops the connection (which
 // reconnects and reconciles). Binance's klines and account events are a few
@@ -252,6 +256,12 @@ absl::StatusOr<std::vector<UniverseCandidate>> VenueWideCandidates(venue::binanc
   for (const venue::binance::PremiumIndex& p : premiums) premium_of[p.symbol] = &p;
   std::vector<UniverseCandidate> out;
   for (const venue::binance::Ticker24h& t : tickers) {
+    // Only names a config could hold too ([A-Z0-9]): they go into stream URLs.
+    if (t.symbol.value.empty() || !std::all_of(t.symbol.value.begin(), t.symbol.value.end(), [](char ch) {
+          return absl::ascii_isupper(ch) || absl::ascii_isdigit(ch);
+        })) {
+      continue;
+    }
     auto s = info->symbols.find(t.symbol.value);
     if (s == info->symbols.end() || s->second.status != "TRADING" || s->second.contract_type != "PERPETUAL" ||
         s->second.quote_asset != quote_asset) {
@@ -479,7 +489,11 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
                      strategy::MakeStrategy(cfg.strategy, cfg.regime, symbol.value, cfg.run.interval));
     const int64_t warmup = static_cast<int64_t>(strategy->WarmupBars());
     filters[symbol] = listed->second.ToRiskFilters();
-    if (!engine.Trades(symbol)) RETURN_IF_ERROR(engine.AddSymbol(symbol, std::move(strategy), filters[symbol]));
+    if (engine.Trades(symbol)) {
+      RETURN_IF_ERROR(engine.UpdateFilters(symbol, filters[symbol]));
+    } else {
+      RETURN_IF_ERROR(engine.AddSymbol(symbol, std::move(strategy), filters[symbol]));
+    }
     update_tolerances();
     if (cfg.run.enable_trading) {
       RETURN_IF_ERROR(engine.OnAccountSettings(venue::binance::SetUpAccount(*client, {symbol}, wanted)));
@@ -491,7 +505,11 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
     const int64_t venue_now_ms = ticker_close != ticker_close_ms.end()
                                      ? ticker_close->second
                                      : absl::ToUnixMillis(absl::Now()) + client->server_offset_ms();
-    const int64_t open_now_ms = venue_now_ms / interval_ms * interval_ms;
+    // Not past the last bar stepped: a step still waiting for its other
+    // symbols' klines keeps its own (the feed fetches the rest).
+    const int64_t last_step_open_ms = engine.LastBarOpenMs();
+    const int64_t open_now_ms = std::min(venue_now_ms / interval_ms * interval_ms,
+                                         last_step_open_ms == INT64_MIN ? INT64_MAX : last_step_open_ms + interval_ms);
     int64_t from_ms = open_now_ms - warmup * interval_ms;
     if (auto last = engine.state().last_bars.find(symbol); last != engine.state().last_bars.end()) {
       from_ms = std::max(from_ms, last->second.open_time_ms + interval_ms);
@@ -504,7 +522,10 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
         return false;
       }
       for (const strategy::Bar& b : *page) {
-        if (b.open_time_ms >= from_ms && (history.empty() || b.open_time_ms > history.back().open_time_ms)) history.push_back(b);
+        if (b.open_time_ms >= from_ms && b.open_time_ms < open_now_ms &&
+            (history.empty() || b.open_time_ms > history.back().open_time_ms)) {
+          history.push_back(b);
+        }
       }
       if (page->size() < static_cast<size_t>(venue::binance::kKlinesLimitMax)) break;
       from_ms = page->back().open_time_ms + interval_ms;
@@ -516,21 +537,31 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
                                              .Add("history_bars", static_cast<uint64_t>(history.size())));
     return true;
   };
-  // The symbols followed made to match the universe just chosen (and what
-  // is open), the stream resubscribed when they changed.
+  // The symbols followed made to match what is wanted: the venue-wide
+  // universe just chosen, and in every mode each symbol with a position or
+  // an order open (a restart after a venue-wide run, a config changed);
+  // the stream resubscribed when they changed. A symbol that cannot be
+  // followed now is tried again within kFollowRetry.
+  absl::Time next_follow_try = absl::InfinitePast();
   auto follow_universe = [&]() -> absl::Status {
-    bool changed = false;
-    std::vector<Symbol> wanted_symbols(engine.state().universe.begin(), engine.state().universe.end());
+    bool changed = false, missing = false;
+    std::vector<Symbol> wanted_symbols;
+    if (cfg.universe.venue_wide) wanted_symbols.assign(engine.state().universe.begin(), engine.state().universe.end());
     for (const auto& [symbol, position] : engine.state().positions) wanted_symbols.push_back(symbol);
     for (const auto& [id, order] : engine.state().orders) wanted_symbols.push_back(order.symbol);
     for (const Symbol& symbol : wanted_symbols) {
       if (feeds.contains(symbol)) continue;
       ASSIGN_OR_RETURN(const bool followed, follow(symbol));
       changed = changed || followed;
+      missing = missing || !followed;
     }
+    next_follow_try = missing ? absl::Now() + kFollowRetry : absl::InfiniteFuture();
     std::vector<Symbol> leaving;
     for (const auto& [symbol, feed] : feeds) {
-      if (symbol.value == cfg.run.symbol || engine.state().universe.contains(symbol) || Holds(engine.state(), symbol)) continue;
+      if (!cfg.universe.venue_wide || symbol.value == cfg.run.symbol || engine.state().universe.contains(symbol) ||
+          Holds(engine.state(), symbol)) {
+        continue;
+      }
       leaving.push_back(symbol);
     }
     for (const Symbol& symbol : leaving) {
@@ -545,6 +576,20 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
     }
     return absl::OkStatus();
   };
+  // Account settings the venue refused (or could not be asked for) are
+  // asked again every retry_interval_minutes while trading is refused for them.
+  absl::Time next_settings_try = absl::Now() + absl::Minutes(cfg.universe.retry_interval_minutes);
+  auto retry_settings = [&]() -> absl::Status {
+    next_settings_try = absl::Now() + absl::Minutes(cfg.universe.retry_interval_minutes);
+    if (!cfg.run.enable_trading || engine.state().account_setting_failures.empty()) return absl::OkStatus();
+    absl::btree_set<Symbol> failed_symbols;
+    for (const auto& [key, why] : engine.state().account_setting_failures) {
+      const Symbol symbol{key.substr(0, key.find('/'))};
+      if (!symbol.value.empty() && feeds.contains(symbol)) failed_symbols.insert(symbol);
+    }
+    return engine.OnAccountSettings(venue::binance::SetUpAccount(
+        *client, std::vector<Symbol>(failed_symbols.begin(), failed_symbols.end()), wanted));
+  };
   auto choose_universe = [&]() -> absl::Status {
     if (!engine.UniverseDue() || absl::Now() < next_universe_try) return absl::OkStatus();
     absl::StatusOr<std::vector<UniverseCandidate>> candidates =
@@ -557,11 +602,11 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
       return absl::OkStatus();
     }
     RETURN_IF_ERROR(engine.OnUniverse(*std::move(candidates), "venue_24h_ticker"));
-    return cfg.universe.venue_wide ? follow_universe() : absl::OkStatus();
+    return follow_universe();
   };
   RETURN_IF_ERROR(choose_universe());
   // A restart follows the symbols it holds positions or orders in.
-  if (cfg.universe.venue_wide) RETURN_IF_ERROR(follow_universe());
+  RETURN_IF_ERROR(follow_universe());
 
   // Streams.
   Inbox inbox;
@@ -723,7 +768,14 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
                                      .Add("symbols", absl::StrJoin(in, ",")).Add("of", static_cast<uint64_t>(symbol_count)));
         count("partial", "step", 1);
       }
-      RETURN_IF_ERROR(engine.OnStep(step, step_inputs()));
+      // A symbol's history may have journaled a bar still waiting here.
+      std::vector<runtime::SymbolBar> fresh;
+      for (const runtime::SymbolBar& b : step) {
+        auto last = engine.state().last_bars.find(b.symbol);
+        if (last == engine.state().last_bars.end() || b.bar.open_time_ms > last->second.open_time_ms) fresh.push_back(b);
+      }
+      if (fresh.empty()) continue;
+      RETURN_IF_ERROR(engine.OnStep(fresh, step_inputs()));
       ++steps_taken;
       bars_stepped += step.size();
       surface.Publish(true);
@@ -783,6 +835,8 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
     // Steps whose last klines came, or whose wait ran out.
     if (failed.ok()) failed = run_steps();
     if (failed.ok()) failed = choose_universe();
+    if (failed.ok() && absl::Now() >= next_follow_try) failed = follow_universe();
+    if (failed.ok() && absl::Now() >= next_settings_try) failed = retry_settings();
     take_news();
     // Reconcile once the queued stream messages are journaled: an
     // ACCOUNT_UPDATE often arrives just before the fill it accompanies.

@@ -57,6 +57,17 @@ std::vector<std::vector<runtime::SymbolBar>> StepAssembler::TakeReady(int64_t no
 void StepAssembler::RemoveSymbol(const Symbol& symbol) {
   symbols_.erase(symbol);
   latest_.erase(symbol);
+  // Its bars waiting here go too: were it to come back, its history would
+  // journal them first.
+  auto other = [&](const runtime::SymbolBar& b) { return b.symbol == symbol; };
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    std::erase_if(it->second.bars, other);
+    it = it->second.bars.empty() ? pending_.erase(it) : std::next(it);
+  }
+  for (auto it = late_.begin(); it != late_.end();) {
+    std::erase_if(*it, other);
+    it = it->empty() ? late_.erase(it) : std::next(it);
+  }
 }
 
 size_t StepAssembler::held() const {

@@ -34,7 +34,7 @@ class StepAssembler {
   explicit StepAssembler(std::vector<Symbol> symbols, int64_t grace_ms = kStepGraceMs);
 
   // A symbol joins (its bars are waited for from now on) or leaves (no bar
-  // of it is waited for any more; its bars already here still go).
+  // of it is waited for any more, and its bars waiting here are dropped).
   void AddSymbol(const Symbol& symbol) { symbols_.insert(symbol); }
   void RemoveSymbol(const Symbol& symbol);
   size_t symbols() const { return symbols_.size(); }

@@ -3,6 +3,7 @@
 #include <array>
 #include <utility>
 
+#include "absl/container/btree_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -122,7 +123,16 @@ std::vector<Symbol> Mentions(absl::string_view text, const std::vector<std::stri
   return out;
 }
 
-std::vector<NewsClassified> Judge(const NewsIngested& item, const config::Config& cfg) {
+std::vector<std::string> Traded(const config::Config& cfg, const State& state) {
+  absl::btree_set<std::string> symbols;
+  for (const std::string& s : cfg.Symbols()) symbols.insert(s);
+  for (const auto& [symbol, bar] : state.last_bars) symbols.insert(symbol.value);
+  for (const Symbol& symbol : state.universe) symbols.insert(symbol.value);
+  return {symbols.begin(), symbols.end()};
+}
+
+std::vector<NewsClassified> Judge(const NewsIngested& item, const config::Config& cfg,
+                                  const std::vector<std::string>& traded) {
   const std::string text = absl::StrCat(item.title, "\n", item.summary);
   const Classification c = Classify(text);
   const int64_t at_ms = item.published_ms > 0 ? std::min(item.published_ms, item.fetched_ms) : item.fetched_ms;
@@ -130,7 +140,7 @@ std::vector<NewsClassified> Judge(const NewsIngested& item, const config::Config
                       : c.risk == NewsRisk::kMedium ? cfg.news.medium_risk_block_hours
                                                     : Fixed();
   const int64_t block_until_ns = hours.raw() > 0 ? at_ms * 1'000'000 + HoursNs(hours) : 0;
-  std::vector<Symbol> named = Mentions(text, cfg.Symbols());
+  std::vector<Symbol> named = Mentions(text, traded);
   if (named.empty()) named.push_back(Symbol{});
   std::vector<NewsClassified> out;
   for (Symbol& symbol : named) {

@@ -9,7 +9,7 @@
 //
 //   ASSIGN_OR_RETURN(std::vector<news::FeedItem> items, news::ParseFeed(body));
 //   for (NewsIngested& n : news::ToIngested(items, "coindesk", now_ms, cfg.news)) ...
-//   for (NewsClassified& c : news::Judge(n, cfg)) ...   // c.risk, c.block_until_ns
+//   for (NewsClassified& c : news::Judge(n, cfg, news::Traded(cfg, state))) ...   // c.risk, c.block_until_ns
 #ifndef APOLLO_ENGINE_NEWS_NEWS_H_
 #define APOLLO_ENGINE_NEWS_NEWS_H_
 
@@ -22,6 +22,7 @@
 #include "engine/config/config.h"
 #include "engine/domain/events.h"
 #include "engine/domain/fixed.h"
+#include "engine/domain/state.h"
 #include "engine/domain/types.h"
 
 namespace apollo::news {
@@ -69,10 +70,17 @@ Classification Classify(absl::string_view text);
 // ETHUSDT) or the coin's name ("Ethereum", "Ether"), in `traded`'s order.
 std::vector<Symbol> Mentions(absl::string_view text, const std::vector<std::string>& traded);
 
-// One NewsClassified per traded symbol the item's title or summary names
-// (one with symbol "" when it names none), blocking entries from the item's
-// time (published, or fetched if later or absent) for the risk's hours.
-std::vector<NewsClassified> Judge(const NewsIngested& item, const config::Config& cfg);
+// The symbols an item is matched against: the config's, every symbol with
+// a journaled bar, and the universe (a venue-wide one names symbols the
+// config does not). From the folded state, so replay derives the same.
+std::vector<std::string> Traded(const config::Config& cfg, const State& state);
+
+// One NewsClassified per symbol of `traded` the item's title or summary
+// names (one with symbol "" when it names none), blocking entries from the
+// item's time (published, or fetched if later or absent) for the risk's
+// hours.
+std::vector<NewsClassified> Judge(const NewsIngested& item, const config::Config& cfg,
+                                  const std::vector<std::string>& traded);
 
 }  // namespace apollo::news
 

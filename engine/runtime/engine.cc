@@ -290,7 +290,7 @@ absl::Status Engine::OnFunding(std::vector<FundingUpdate> updates, bool settle) 
 // A news item's classification, right after it: one NewsClassified per
 // traded symbol it names (replay decisions derives the same).
 absl::Status Engine::ClassifyNews(const NewsIngested& item) {
-  for (NewsClassified& c : news::Judge(item, d_.cfg)) {
+  for (NewsClassified& c : news::Judge(item, d_.cfg, news::Traded(d_.cfg, state_))) {
     if (c.risk != NewsRisk::kLow) {
       d_.log->Warning("news_classified", LogFields().Add("source", item.source).Add("symbol", c.symbol.value)
                                              .Add("category", c.category).Add("risk", EnumName(c.risk))
@@ -446,7 +446,16 @@ absl::Status Engine::AddSymbol(const Symbol& symbol, std::unique_ptr<strategy::S
   if (d_.symbols.contains(symbol)) return absl::InvalidArgumentError(absl::StrCat(symbol.value, " is traded already"));
   d_.symbols[symbol] = TradedSymbol{strategy.get(), filters};
   added_strategies_.push_back(std::move(strategy));
-  RETURN_IF_ERROR(WarmStrategies({symbol}));
+  // A symbol never journaled has nothing to warm from: no ledger scan.
+  if (state_.last_bars.contains(symbol)) RETURN_IF_ERROR(WarmStrategies({symbol}));
+  RETURN_IF_ERROR(JournalFilters());
+  return Commit();
+}
+
+absl::Status Engine::UpdateFilters(const Symbol& symbol, const risk::Filters& filters) {
+  auto traded = d_.symbols.find(symbol);
+  if (traded == d_.symbols.end()) return absl::InvalidArgumentError(absl::StrCat(symbol.value, " is not traded"));
+  traded->second.filters = filters;
   RETURN_IF_ERROR(JournalFilters());
   return Commit();
 }

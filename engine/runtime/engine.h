@@ -155,6 +155,9 @@ class Engine : private decision::Sink {
   absl::Status AddSymbol(const Symbol& symbol, std::unique_ptr<strategy::Strategy> strategy,
                          const risk::Filters& filters);
   bool Trades(const Symbol& symbol) const { return d_.symbols.contains(symbol); }
+  // The venue's filters of a traded symbol as read now, journaled when they
+  // changed (a symbol entering the universe again).
+  absl::Status UpdateFilters(const Symbol& symbol, const risk::Filters& filters);
   // History of a traded symbol read from the venue, so its strategy is warm
   // before it first decides: `bars` (oldest first, each after the last one
   // journaled for the symbol, on the base interval's grid) are journaled as

@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const NewsIngested& n : news::ToIngested(*items, "fuzz", 1'765'580'000'000, cfg.news)) {
     FUZZ_CHECK(n.title.size() <= kMaxNewsTitleChars && n.summary.size() <= kMaxNewsSummaryChars);
     FUZZ_CHECK(n.item_id.size() <= kMaxNewsIdChars && n.link.size() <= kMaxNewsIdChars);
-    FUZZ_CHECK(!news::Judge(n, cfg).empty());
+    FUZZ_CHECK(!news::Judge(n, cfg, cfg.Symbols()).empty());
   }
   return 0;
 }
