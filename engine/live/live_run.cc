@@ -475,7 +475,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   // its history journaled (enough bars to warm its strategy, or the gap
   // since its last journaled bar), then followed on the stream; one leaving
   // it with no position or order open is no longer followed. A symbol the
-  // venue cannot give history for now is tried again at the next choice.
+  // venue cannot give history for now is tried again (follow_universe).
   venue::binance::ExchangeInfo venue_info = info;
   std::map<Symbol, int64_t> ticker_close_ms;
   const venue::binance::AccountWanted wanted{cfg.execution.margin_type, cfg.risk.default_leverage.raw() / Fixed::kScale};
