@@ -646,6 +646,22 @@ TEST(OpsApiTest, EachEndpointAnswersWithItsJsonShape) {
     const std::vector<Json>& events = (*r.json)["events"].a;
     EXPECT_EQ(events.size(), 3u) << "20 bars are in the ledger: " << r;
     for (const Json& e : events) EXPECT_EQ(e["type"].s, "CandleClose") << r;
+    // The newest three, in seq order (the seed's window), as paging from seq 1 ends.
+    Reply all = bot->Get("/events?from=1&type=CandleClose&limit=1000");
+    ASSERT_TRUE(all.json && (*all.json)["events"].is_array()) << all;
+    const std::vector<Json>& every = (*all.json)["events"].a;
+    ASSERT_GE(every.size(), 3u) << all;
+    for (size_t i = 0; i < 3; ++i) {
+      EXPECT_EQ(events[i]["seq"].n, every[every.size() - 3 + i]["seq"].n) << r << "\n" << all;
+    }
+  }
+  {
+    Reply r = bot->Get("/events?tail=5000");
+    ASSERT_EQ(r.status, 200) << r;
+    const std::vector<Json>& events = (*r.json)["events"].a;
+    ASSERT_FALSE(events.empty()) << r;
+    EXPECT_LE(events.size(), 1000u) << "a tail is at most a page";
+    EXPECT_EQ(events.back()["seq"].n, (*r.json)["head"].n) << "a tail ends at the head: " << r;
   }
   {
     Reply r = bot->Get("/events?tail=2");

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <deque>
 #include <future>
 #include <thread>
 
@@ -332,14 +333,35 @@ class OperatorServer::Impl {
       return;
     }
     const uint64_t head = reader_->head().last_seq;
-    if (tail > 0) from = head > tail ? head - tail + 1 : 1;
+    // The seed's windows: ?tail=N is the newest N (at most a page), and
+    // ?type=T without from the newest `limit` of that type; with from, a
+    // page forward from it.
+    const bool newest = tail > 0 || (has_type && !req.has_param("from"));
+    if (tail > 0) limit = static_cast<int>(std::min<uint64_t>(tail, kMaxEventsPerPage));
     std::string out = "{\"events\":[";
     int n = 0;
     absl::Status st = absl::OkStatus();
-    if (from <= head) {
+    auto matches = [&](const ledger::RecordView& r) { return !has_type || r.tag == static_cast<uint16_t>(type); };
+    if (newest && head > 0) {
+      // Windows back from the head, doubling, until they hold `limit` matches.
+      std::deque<uint64_t> seqs;
+      for (uint64_t span = std::max<uint64_t>(4 * static_cast<uint64_t>(limit), 4096);; span *= 2) {
+        const uint64_t start = span >= head ? 1 : head - span + 1;
+        seqs.clear();
+        st = reader_->Scan(start, head, [&](const ledger::RecordView& r) -> absl::Status {
+          if (!matches(r)) return absl::OkStatus();
+          seqs.push_back(r.seq);
+          if (seqs.size() > static_cast<size_t>(limit)) seqs.pop_front();
+          return absl::OkStatus();
+        });
+        if (!st.ok() || seqs.size() >= static_cast<size_t>(limit) || start == 1) break;
+      }
+      from = seqs.empty() ? head + 1 : seqs.front();
+    }
+    if (st.ok() && from <= head) {
       st = reader_->Scan(from, head, [&](const ledger::RecordView& r) -> absl::Status {
         if (n >= limit) return absl::CancelledError("page full");
-        if (has_type && r.tag != static_cast<uint16_t>(type)) return absl::OkStatus();
+        if (!matches(r)) return absl::OkStatus();
         auto e = ledger::DecodeRecord(r);
         if (!e.ok()) return e.status();
         absl::StrAppend(&out, n++ == 0 ? "" : ",", EventToJson(*e));
