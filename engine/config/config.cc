@@ -150,11 +150,7 @@ std::optional<std::string> CheckText(const std::string& text, TextRule rule) {
       if (text.empty()) return "must not be empty";
       return std::nullopt;
     case TextRule::kSymbol:
-      if (text.empty() || !std::all_of(text.begin(), text.end(), [](char ch) {
-            return absl::ascii_isupper(ch) || absl::ascii_isdigit(ch);
-          })) {
-        return "must be upper-case letters and digits, e.g. BTCUSDT";
-      }
+      if (!IsSymbolName(text)) return "must be upper-case letters and digits, e.g. BTCUSDT";
       return std::nullopt;
     case TextRule::kTimeframe:
       if (!ParseTimeframe(text).ok()) return "must be a timeframe such as 5m, 15m, 4h or 1d";

@@ -15,6 +15,7 @@
 #define APOLLO_ENGINE_DOMAIN_FIXED_H_
 
 #include <compare>
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -82,6 +83,13 @@ class Fixed {
   [[noreturn]] static void Overflow(const char* op, Fixed a, Fixed b);
   int64_t raw_ = 0;
 };
+
+// A duration given in hours (a config's limit) as nanoseconds; beyond ten
+// years, ten years (no overflow).
+inline int64_t HoursToNs(Fixed hours) {
+  const int64_t raw = std::min(hours.raw(), Fixed::FromInt(87'600).raw());
+  return raw * (int64_t{3'600'000'000'000} / Fixed::kScale);
+}
 
 }  // namespace apollo
 

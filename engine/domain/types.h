@@ -24,6 +24,15 @@ struct StrongId {
 };
 
 using Symbol = StrongId<struct SymbolTag>;
+// What a symbol's name may be (config, --data SYMBOL=FILE, a venue's
+// listing): upper-case ASCII letters and digits, e.g. BTCUSDT.
+inline bool IsSymbolName(absl::string_view text) {
+  if (text.empty()) return false;
+  for (char ch : text) {
+    if (!((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9'))) return false;
+  }
+  return true;
+}
 using ClientOrderId = StrongId<struct ClientOrderIdTag>;  // ours, <= 36 chars
 using VenueOrderId = StrongId<struct VenueOrderIdTag>;    // the exchange's
 using TradeId = StrongId<struct TradeIdTag>;              // the exchange's fill id

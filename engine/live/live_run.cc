@@ -256,12 +256,8 @@ absl::StatusOr<std::vector<UniverseCandidate>> VenueWideCandidates(venue::binanc
   for (const venue::binance::PremiumIndex& p : premiums) premium_of[p.symbol] = &p;
   std::vector<UniverseCandidate> out;
   for (const venue::binance::Ticker24h& t : tickers) {
-    // Only names a config could hold too ([A-Z0-9]): they go into stream URLs.
-    if (t.symbol.value.empty() || !std::all_of(t.symbol.value.begin(), t.symbol.value.end(), [](char ch) {
-          return absl::ascii_isupper(ch) || absl::ascii_isdigit(ch);
-        })) {
-      continue;
-    }
+    // Only names a config could hold too: they go into stream URLs.
+    if (!IsSymbolName(t.symbol.value)) continue;
     auto s = info->symbols.find(t.symbol.value);
     if (s == info->symbols.end() || s->second.status != "TRADING" || s->second.contract_type != "PERPETUAL" ||
         s->second.quote_asset != quote_asset) {
@@ -545,10 +541,10 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   absl::Time next_follow_try = absl::InfinitePast();
   auto follow_universe = [&]() -> absl::Status {
     bool changed = false, missing = false;
-    std::vector<Symbol> wanted_symbols;
-    if (cfg.universe.venue_wide) wanted_symbols.assign(engine.state().universe.begin(), engine.state().universe.end());
-    for (const auto& [symbol, position] : engine.state().positions) wanted_symbols.push_back(symbol);
-    for (const auto& [id, order] : engine.state().orders) wanted_symbols.push_back(order.symbol);
+    absl::btree_set<Symbol> wanted_symbols;  // each once: a failed follow is not asked twice
+    if (cfg.universe.venue_wide) wanted_symbols = engine.state().universe;
+    for (const auto& [symbol, position] : engine.state().positions) wanted_symbols.insert(symbol);
+    for (const auto& [id, order] : engine.state().orders) wanted_symbols.insert(order.symbol);
     for (const Symbol& symbol : wanted_symbols) {
       if (feeds.contains(symbol)) continue;
       ASSIGN_OR_RETURN(const bool followed, follow(symbol));

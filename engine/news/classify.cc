@@ -93,12 +93,6 @@ std::string BaseAsset(std::string symbol) {
   return symbol;
 }
 
-// Hours as nanoseconds; beyond ten years, ten years (no overflow).
-int64_t HoursNs(Fixed hours) {
-  const int64_t raw = std::min(hours.raw(), Fixed::FromInt(87'600).raw());
-  return raw * (int64_t{3'600'000'000'000} / Fixed::kScale);
-}
-
 }  // namespace
 
 Classification Classify(absl::string_view text) {
@@ -139,7 +133,7 @@ std::vector<NewsClassified> Judge(const NewsIngested& item, const config::Config
   const Fixed hours = c.risk == NewsRisk::kHigh     ? cfg.news.high_risk_block_hours
                       : c.risk == NewsRisk::kMedium ? cfg.news.medium_risk_block_hours
                                                     : Fixed();
-  const int64_t block_until_ns = hours.raw() > 0 ? at_ms * 1'000'000 + HoursNs(hours) : 0;
+  const int64_t block_until_ns = hours.raw() > 0 ? at_ms * 1'000'000 + HoursToNs(hours) : 0;
   std::vector<Symbol> named = Mentions(text, traded);
   if (named.empty()) named.push_back(Symbol{});
   std::vector<NewsClassified> out;

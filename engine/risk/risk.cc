@@ -148,12 +148,12 @@ class Checker {
     }
     return values;
   }
-  // The symbol's latest funding rate (FundingUpdate) in percent; 0 when none is known.
   // Hours until the symbol's news block (in `blocks`) ends.
   Fixed NewsHoursLeft(const absl::btree_map<Symbol, int64_t>& blocks) const {
     auto it = blocks.find(t_.symbol);
     return it == blocks.end() ? Fixed() : Hours(it->second - now_ns_);
   }
+  // The symbol's latest funding rate (FundingUpdate) in percent; 0 when none is known.
   Fixed FundingRatePct() const {
     auto it = s_.funding.find(t_.symbol);
     return it == s_.funding.end() ? Fixed() : it->second.Pct();

@@ -172,12 +172,6 @@ absl::Status SettleFunding(Engine& engine, const absl::btree_map<Symbol, SymbolD
   return engine.OnFunding(std::move(due), /*settle=*/true);
 }
 
-// What reads as a symbol in SYMBOL=FILE: upper-case letters and digits.
-bool IsSymbolName(const std::string& text) {
-  return !text.empty() &&
-         std::all_of(text.begin(), text.end(), [](char ch) { return absl::ascii_isupper(ch) || absl::ascii_isdigit(ch); });
-}
-
 std::vector<std::string> SymbolNames(const absl::btree_map<Symbol, SymbolData>& data) {
   std::vector<std::string> out;
   for (const auto& [symbol, d] : data) out.push_back(symbol.value);

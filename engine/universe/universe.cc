@@ -39,9 +39,7 @@ UniverseUpdated Select(std::vector<UniverseCandidate> candidates, const config::
 bool Due(const State& state, const config::UniverseConfig& cfg, int64_t now_ns) {
   if (cfg.size <= 0) return false;
   if (state.universe_updated_ns == 0) return true;
-  // Hours (at most 720) as nanoseconds: raw 1e-8 hours × 36,000 ns.
-  const int64_t every_ns = cfg.refresh_interval_hours.raw() * (int64_t{3'600'000'000'000} / Fixed::kScale);
-  return now_ns - state.universe_updated_ns >= every_ns;
+  return now_ns - state.universe_updated_ns >= HoursToNs(cfg.refresh_interval_hours);
 }
 
 }  // namespace apollo::universe
