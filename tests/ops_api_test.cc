@@ -460,6 +460,14 @@ class RunningBot {
     return r.body;
   }
   bool Signal(int sig) { return process_->Signal(sig); }
+  // Waits for the bot to exit on its own (the kill switch).
+  Outcome Wait() {
+    Outcome o;
+    o.status = process_->Wait(kStopTimeout);
+    o.out = process_->out();
+    o.err = process_->err();
+    return o;
+  }
 
   // SIGTERM and the exit: 0 with its summary.
   Outcome Stop() {
@@ -884,6 +892,151 @@ TEST(OpsApiTest, AckManualReviewGoesThroughTheRunningBot) {
 }
 
 // ---------------------------------------------------------------------------
+// 4b. The operator's actions on the book (paper; tests/testnet_e2e_test.cc
+// has them against the fake venue): each is journaled as an OperatorAction
+// with who and why, and its answer says what it did.
+
+// The count of `type` events in the bot's ledger, through its API.
+size_t CountEvents(const RunningBot& bot, const std::string& type) {
+  Reply r = bot.Get(absl::StrCat("/events?type=", type, "&limit=1000"));
+  EXPECT_TRUE(r.json && (*r.json)["events"].is_array()) << r;
+  return r.json ? (*r.json)["events"].a.size() : 0;
+}
+
+TEST(OpsApiTest, CancelAllKeepsProtectionCloseAndFlattenCloseAndKillStops) {
+  TempDir tmp;
+  const BotDirs dirs = DirsIn(tmp, "book");
+  // A position opened on kSecondEntryBar is still open ten bars later, with
+  // its stop-loss and take-profit resting.
+  auto bot = StartQuietBot(tmp, dirs, kSecondEntryBar + 10, WithToken());
+  ASSERT_NE(bot, nullptr);
+  Reply positions = bot->Get("/positions");
+  ASSERT_TRUE(positions.json && (*positions.json)["positions"].Has("BTCUSDT")) << positions;
+  Reply orders = bot->Get("/orders");
+  ASSERT_TRUE(orders.json) << orders;
+  ASSERT_EQ((*orders.json)["orders"].keys.size(), 2u) << "a stop-loss and a take-profit: " << orders;
+
+  Reply cancel_all = bot->Post("/actions/cancel-all", kToken, "tidy the book");
+  ASSERT_EQ(cancel_all.status, 200) << cancel_all;
+  EXPECT_EQ((*cancel_all.json)["cancelled"].n, 0) << "protection is not cancelled under a position: " << cancel_all;
+  EXPECT_THAT((*cancel_all.json)["outcome"].s, HasSubstr("keeping 2 protective")) << cancel_all;
+  EXPECT_EQ((*bot->Get("/orders").json)["orders"].keys.size(), 2u);
+
+  Reply reconcile = bot->Post("/actions/reconcile", kToken, "paper");
+  EXPECT_EQ(reconcile.status, 409) << "paper has no venue: " << reconcile;
+  EXPECT_EQ(bot->Post("/actions/close", kToken, "no symbol").status, 400);
+  EXPECT_EQ(bot->PostBody("/actions/close", kToken, R"({"symbol":"ETHUSDT"})").status, 404);
+  Reply close = bot->PostBody("/actions/close", kToken, R"({"symbol":"BTCUSDT","reason":"trim risk"})");
+  ASSERT_EQ(close.status, 200) << close;
+  ASSERT_TRUE((*close.json)["closing"].is_array()) << close;
+  EXPECT_EQ((*close.json)["closing"].a.size(), 1u) << close;
+  EXPECT_FALSE((*close.json)["paused"].b) << "a close does not pause: " << close;
+  // The paper venue fills the close at once; its legs went with it (OCO).
+  EXPECT_TRUE((*bot->Get("/positions").json)["positions"].keys.empty());
+  EXPECT_TRUE((*bot->Get("/orders").json)["orders"].keys.empty());
+  EXPECT_EQ(bot->PostBody("/actions/close", kToken, R"({"symbol":"BTCUSDT"})").status, 404) << "closed already";
+
+  Reply flatten = bot->Post("/actions/flatten", kToken, "risk off");
+  ASSERT_EQ(flatten.status, 200) << flatten;
+  EXPECT_TRUE((*flatten.json)["paused"].b) << flatten;
+  Reply health = bot->Get("/health");
+  ASSERT_TRUE(health.json) << health;
+  EXPECT_FALSE((*health.json)["trading_enabled"].b) << health;
+  Reply state = bot->Get("/state");
+  ASSERT_TRUE(state.json) << state;
+  EXPECT_FALSE((*state.json)["requires_manual_review"].b) << state;
+  EXPECT_FALSE((*state.json)["circuit_breaker_active"].b) << state;
+  EXPECT_TRUE((*state.json)["trading_paused"].b) << state;
+  EXPECT_EQ(CountEvents(*bot, "OperatorAction"), 3u);
+
+  // hmm_ops' switch: enabled true resumes, enabled false is the kill switch.
+  Reply enable = bot->PostBody("/kill", kToken, R"({"enabled": true, "reason": "flatten done"})");
+  ASSERT_EQ(enable.status, 200) << enable;
+  EXPECT_FALSE((*enable.json)["paused"].b) << enable;
+  EXPECT_TRUE((*bot->Get("/health").json)["trading_enabled"].b);
+  Reply kill = bot->PostBody("/kill", kToken, R"({"enabled": false, "reason": "end of drill"})");
+  ASSERT_EQ(kill.status, 200) << kill;
+  const Outcome stopped = bot->Wait();
+  EXPECT_STOPPED_CLEANLY(stopped);
+  EXPECT_THAT(stopped.out, HasSubstr("KILL_SWITCH")) << stopped;
+
+  auto events = testing::ReadEvents(dirs.ledger);
+  ASSERT_TRUE(events.ok()) << events.status();
+  const auto actions = testing::EventsOf<OperatorAction>(*events);
+  ASSERT_EQ(actions.size(), 4u);
+  std::vector<std::string> kinds;
+  for (const auto& [seq, a] : actions) {
+    kinds.push_back(a.action);
+    EXPECT_TRUE(absl::StartsWith(a.who, "api@")) << a.who;
+  }
+  EXPECT_THAT(kinds, ::testing::ElementsAre("cancel_all", "close", "flatten", "kill_switch"));
+  EXPECT_EQ(actions[1].second.symbol.value, "BTCUSDT");
+  EXPECT_EQ(actions[1].second.reason, "trim risk");
+  const auto closed = testing::EventsOf<PositionClosed>(*events);
+  ASSERT_FALSE(closed.empty());
+  EXPECT_EQ(closed.back().second.reason, CloseReason::kOperatorClose);
+  ASSERT_TRUE(std::holds_alternative<SystemStopped>(events->back().body));
+  EXPECT_EQ(std::get<SystemStopped>(events->back().body).reason, "KILL_SWITCH");
+}
+
+TEST(OpsApiTest, KillSwitchInPaperClosesThePositionAndExitsZero) {
+  TempDir tmp;
+  const BotDirs dirs = DirsIn(tmp, "kill");
+  auto bot = StartQuietBot(tmp, dirs, kSecondEntryBar + 10, WithToken());
+  ASSERT_NE(bot, nullptr);
+  ASSERT_TRUE((*bot->Get("/positions").json)["positions"].Has("BTCUSDT"));
+  Reply kill = bot->Post("/actions/kill-switch", kToken, "drill");
+  ASSERT_EQ(kill.status, 200) << kill;
+  EXPECT_TRUE((*kill.json)["paused"].b) << kill;
+  const Outcome stopped = bot->Wait();
+  EXPECT_STOPPED_CLEANLY(stopped);
+  auto events = testing::ReadEvents(dirs.ledger);
+  ASSERT_TRUE(events.ok()) << events.status();
+  const auto closed = testing::EventsOf<PositionClosed>(*events);
+  ASSERT_FALSE(closed.empty());
+  EXPECT_EQ(closed.back().second.reason, CloseReason::kKillSwitch);
+  EXPECT_TRUE(testing::EventsOf<ManualInterventionDetected>(*events).empty());
+  // Its stop-loss and take-profit were cancelled once it was closed.
+  size_t cancelled = 0;
+  for (const auto& [seq, c] : testing::EventsOf<OrderCancelled>(*events)) cancelled += seq > closed.back().first ? 1 : 0;
+  EXPECT_EQ(cancelled, 2u);
+  ASSERT_TRUE(std::holds_alternative<SystemStopped>(events->back().body));
+  EXPECT_EQ(std::get<SystemStopped>(events->back().body).reason, "KILL_SWITCH");
+}
+
+TEST(OpsApiTest, CircuitBreakerResetClearsItWithItsReasonAndIsRefusedWhenNoneIsActive) {
+  TempDir tmp;
+  const BotDirs dirs = DirsIn(tmp, "reset");
+  const Outcome tripped = RunBotToEnd(tmp, dirs, kBreakerRunBars);
+  ASSERT_TRUE(tripped.status.Exited(0)) << tripped;
+  ASSERT_THAT(tripped.out, HasSubstr("CIRCUIT BREAKER ACTIVE")) << tripped;
+  auto bot = RunningBot::Start(dirs, WriteFirstBars(tmp.Sub("reset-more.csv"), kBreakerRunBars + 2), "realtime",
+                               WithToken());
+  ASSERT_NE(bot, nullptr);
+  Reply state = bot->Get("/state");
+  ASSERT_TRUE(state.json) << state;
+  EXPECT_TRUE((*state.json)["circuit_breaker_active"].b) << state;
+
+  Reply reset = bot->Post("/actions/reset-circuit-breaker", kToken, "losses reviewed");
+  ASSERT_EQ(reset.status, 200) << reset;
+  EXPECT_FALSE((*reset.json)["circuit_breaker_active"].b) << reset;
+  EXPECT_THAT((*reset.json)["was"].s, HasSubstr("CONSECUTIVE_LOSSES")) << reset;
+  Reply again = bot->Post("/actions/reset-circuit-breaker", kToken, "again");
+  EXPECT_EQ(again.status, 409) << again;
+  EXPECT_EQ(CountEvents(*bot, "ManualReviewAcknowledged"), 1u);
+  EXPECT_STOPPED_CLEANLY(bot->Stop());
+  auto events = testing::ReadEvents(dirs.ledger);
+  ASSERT_TRUE(events.ok()) << events.status();
+  const auto actions = testing::EventsOf<OperatorAction>(*events);
+  ASSERT_EQ(actions.size(), 1u);
+  EXPECT_EQ(actions[0].second.action, "reset_circuit_breaker");
+  EXPECT_EQ(actions[0].second.reason, "losses reviewed");
+  const auto acks = testing::EventsOf<ManualReviewAcknowledged>(*events);
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].second.reason, "losses reviewed");
+}
+
+// ---------------------------------------------------------------------------
 // 5. /metrics: valid exposition, the runbook's series, and they follow the state.
 
 TEST(OpsApiTest, MetricsPassPromtoolAndMoveWithState) {
@@ -1183,6 +1336,33 @@ TEST_F(OpsApiRequests, ReasonComesFromJsonTextOrQueryAndIsCut) {
   EXPECT_EQ(commands[2].reason, "from query");
   EXPECT_EQ(commands[3].reason, "api");
   EXPECT_EQ(commands[4].reason, std::string(500, 'r'));
+}
+
+TEST_F(OpsApiRequests, KillEnabledFlagAndCloseSymbolAreReadOrRefusedWithOneLine) {
+  for (const std::string bad : {"{}", "{\"enabled\": \"no\"}", "{\"enabled\": 0}", "plain text"}) {
+    const auto [status, body] = Post("/kill", bad);
+    EXPECT_EQ(status, 400) << bad << ": " << body;
+    EXPECT_TRUE(IsOneLineJsonError(body)) << bad;
+  }
+  for (const std::string bad : {"{}", "{\"symbol\": 5}", "{\"symbol\": \"btc-usdt\"}", "{\"symbol\": \"\"}"}) {
+    const auto [status, body] = Post("/actions/close", bad);
+    EXPECT_EQ(status, 400) << bad << ": " << body;
+    EXPECT_TRUE(IsOneLineJsonError(body)) << bad;
+  }
+  EXPECT_TRUE(Commands().empty()) << "a refused body still reached the engine";
+  EXPECT_EQ(Post("/kill", "{\"enabled\": false, \"reason\": \"drill\"}").first, 503);  // nobody takes it here
+  EXPECT_EQ(Post("/kill", "{\"enabled\": true}").first, 503);
+  EXPECT_EQ(Post("/actions/close", "{\"symbol\": \"ETHUSDT\", \"reason\": \"trim\"}").first, 503);
+  EXPECT_EQ(Post("/actions/close?symbol=SOLUSDT", "").first, 503);
+  const std::vector<runtime::OperatorCommand> commands = Commands();
+  ASSERT_EQ(commands.size(), 4u);
+  EXPECT_EQ(commands[0].kind, runtime::OperatorCommand::kKillSwitch);
+  EXPECT_EQ(commands[0].reason, "drill");
+  EXPECT_EQ(commands[1].kind, runtime::OperatorCommand::kResume);
+  EXPECT_EQ(commands[2].kind, runtime::OperatorCommand::kClose);
+  EXPECT_EQ(commands[2].symbol, "ETHUSDT");
+  EXPECT_EQ(commands[2].reason, "trim");
+  EXPECT_EQ(commands[3].symbol, "SOLUSDT");
 }
 
 TEST_F(OpsApiRequests, BrokenHttpIsA4xxNotAHang) {

@@ -30,6 +30,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -64,6 +65,7 @@ constexpr auto kEventTimeout = 30s;
 // With the fast strategy below the bundled data's first entry comes at bar
 // ~63; this bounds the search.
 constexpr int kMaxBarsForEntry = 400;
+constexpr char kOpsToken[] = "e2e-ops-token-5d7f1c";
 
 std::string SourcePath(const std::string& relative) { return absl::StrCat(APOLLO_SOURCE_DIR, "/", relative); }
 
@@ -392,6 +394,29 @@ class TestnetE2E : public ::testing::Test {
     auto res = c.Get("/health");
     if (!res) return std::nullopt;
     return res->body;
+  }
+
+  // A POST to the bot's operator API with the token: {status, body}, or
+  // {0, why} without an answer.
+  std::pair<int, std::string> PostOps(const std::string& path, const std::string& body) {
+    if (api_port_ <= 0) return {0, "no api port in the started line"};
+    httplib::Client c("127.0.0.1", api_port_);
+    c.set_connection_timeout(5);
+    c.set_read_timeout(30);
+    auto res = c.Post(path, {{"X-OPS-TOKEN", kOpsToken}}, body, "application/json");
+    if (!res) return {0, httplib::to_string(res.error())};
+    return {res->status, res->body};
+  }
+  std::vector<std::string> WithOpsToken(std::vector<std::string> env) const {
+    env.push_back(absl::StrCat("OPERATOR_API_TOKEN=", kOpsToken));
+    return env;
+  }
+  // The fake's open orders of BTCUSDT, plain and algo.
+  size_t VenueOpenOrders() {
+    auto plain = exchange_->OpenOrders({{"symbol", "BTCUSDT"}});
+    auto algo = exchange_->OpenAlgoOrders({{"symbol", "BTCUSDT"}});
+    EXPECT_TRUE(plain.ok() && algo.ok());
+    return (plain.ok() ? plain->size() : 0) + (algo.ok() ? algo->size() : 0);
   }
 
   // POST /fapi/v1/order answers the fake has sent so far.
@@ -894,7 +919,7 @@ TEST_F(TestnetE2E, IpBanOnAnOrderPausesTrading) {
 // and the bot trades again: the close was journaled (CLOSED_EXTERNALLY), so
 // the engine does not keep protecting a position that no longer exists.
 TEST_F(TestnetE2E, AckAfterExternalCloseResumesTrading) {
-  const std::string token = "OPERATOR_API_TOKEN=e2e-ops-token-5d7f1c";
+  const std::string token = absl::StrCat("OPERATOR_API_TOKEN=", kOpsToken);
   std::vector<std::string> env = FastStrategyEnv();
   env.push_back(token);
   // The hand close may be a loss: its cooldown would hold the next entry
@@ -1934,6 +1959,133 @@ TEST_F(TestnetE2E, AHackNamingTheTradedCoinInAFeedBlocksItsEntriesAndIsJournaled
   EXPECT_EQ(CountType(watch.events(), "NewsIngested"), 1u) << "read again after the restart, journaled once";
   ASSERT_NO_FATAL_FAILURE(StopBot());
   ExpectDecisionsReDerive(/*traded=*/false, /*checked=*/"news 1");
+}
+
+// The kill switch against the venue: with a position open and its
+// stop-loss and take-profit resting as algo orders, POST
+// /actions/kill-switch pauses, closes the position reduce-only at market,
+// waits for the fill (its legs are cancelled with it), reads the venue once
+// more and stops: SystemStopped KILL_SWITCH, exit 0, and the venue flat with
+// no open order.
+TEST_F(TestnetE2E, KillSwitchLeavesTheVenueFlatWithNoOpenOrderAndExitsZero) {
+  ASSERT_NO_FATAL_FAILURE(StartBot(WithOpsToken(FastStrategyEnv())));
+  LedgerWatch watch(ledger_dir_);
+  ASSERT_TRUE(StepUntilProtectedPosition(watch)) << watch.Dump() << "--- stderr ---\n" << bot_->err();
+  ASSERT_FALSE(exchange_->Account().position.qty.is_zero());
+  ASSERT_EQ(VenueOpenOrders(), 2u) << exchange_->StateJson();
+
+  const auto [status, body] = PostOps("/actions/kill-switch", R"({"reason":"e2e drill"})");
+  EXPECT_EQ(status, 200) << body;
+  EXPECT_THAT(body, HasSubstr("\"closing\":[\"BTCUSDT\"]"));
+  const testing::ExitStatus st = bot_->Wait(kStopTimeout);
+  EXPECT_TRUE(st.Exited(0)) << st << "\n--- stdout ---\n" << bot_->out() << "--- stderr ---\n" << bot_->err();
+  EXPECT_THAT(bot_->out(), HasSubstr("KILL_SWITCH"));
+
+  EXPECT_TRUE(exchange_->Account().position.qty.is_zero()) << exchange_->StateJson();
+  EXPECT_EQ(VenueOpenOrders(), 0u) << exchange_->StateJson();
+  ASSERT_TRUE(watch.Poll().ok());
+  const std::vector<std::string>& ev = watch.events();
+  ASSERT_FALSE(ev.empty());
+  EXPECT_EQ(JsonString(ev.back(), "type"), "SystemStopped") << watch.Dump();
+  EXPECT_EQ(JsonString(ev.back(), "reason"), "KILL_SWITCH") << watch.Dump();
+  EXPECT_EQ(CountOccurrences(absl::StrJoin(ev, "\n"), "action", "kill_switch"), 1u) << watch.Dump();
+  EXPECT_EQ(CountOccurrences(absl::StrJoin(ev, "\n"), "reason", "KILL_SWITCH"), 2u)
+      << "the close and the stop: " << watch.Dump();
+  EXPECT_EQ(CountType(ev, "ManualInterventionDetected"), 0u) << watch.Dump();
+  EXPECT_EQ(LogCount("kill_switch_finished"), 1u) << BotLog();
+  bot_.reset();
+  ExpectDecisionsReDerive();
+}
+
+// A kill switch whose close the venue refuses: the position keeps its
+// stop-loss on the venue (protection is only cancelled once its position
+// is closed, never before), and after execution.order_timeout_sec what is
+// still open is journaled as EXIT_NOT_FILLED (manual review, alerted) and
+// the bot exits 3, which systemd restarts into a paused bot that watches
+// the position.
+TEST_F(TestnetE2E, KillSwitchWhoseCloseIsRefusedKeepsTheStopNeedsReviewAndExitsThree) {
+  std::vector<std::string> env = WithOpsToken(FastStrategyEnv());
+  env.push_back("EXECUTION__ORDER_TIMEOUT_SEC=2");
+  ASSERT_NO_FATAL_FAILURE(StartBot(env));
+  LedgerWatch watch(ledger_dir_);
+  ASSERT_TRUE(StepUntilProtectedPosition(watch)) << watch.Dump() << "--- stderr ---\n" << bot_->err();
+  ASSERT_TRUE(PostAdmin("/admin/fault?kind=error&code=-2022&msg=ReduceOnly%20Order%20is%20rejected."
+                        "&method=POST&path=/fapi/v1/order&for_ms=60000"));
+
+  const auto [status, body] = PostOps("/kill", R"({"enabled": false, "reason": "e2e drill"})");
+  EXPECT_EQ(status, 200) << body;
+  const testing::ExitStatus st = bot_->Wait(kStopTimeout);
+  EXPECT_TRUE(st.Exited(3)) << st << "\n--- stdout ---\n" << bot_->out() << "--- stderr ---\n" << bot_->err();
+  EXPECT_THAT(bot_->err(), HasSubstr("the venue is not flat"));
+
+  EXPECT_FALSE(exchange_->Account().position.qty.is_zero()) << exchange_->StateJson();
+  auto algos = exchange_->OpenAlgoOrders({{"symbol", "BTCUSDT"}});
+  ASSERT_TRUE(algos.ok());
+  bool stop_rests = false;
+  for (const fb::AlgoOrder& a : *algos) stop_rests = stop_rests || fb::AlgoTypeName(a.type) == "STOP_MARKET";
+  EXPECT_TRUE(stop_rests) << "the stop-loss was cancelled before its position was closed: " << exchange_->StateJson();
+  ASSERT_TRUE(watch.Poll().ok());
+  const std::vector<std::string>& ev = watch.events();
+  EXPECT_EQ(CountType(ev, "OrderRejected"), 1u) << watch.Dump();
+  EXPECT_GE(CountOccurrences(absl::StrJoin(ev, "\n"), "action", "EXIT_NOT_FILLED"), 1u) << watch.Dump();
+  EXPECT_EQ(JsonString(ev.back(), "type"), "SystemStopped") << watch.Dump();
+  bot_.reset();
+
+  // Restarted (as systemd would), it comes up paused and in manual review.
+  server_->faults().Clear();
+  ASSERT_NO_FATAL_FAILURE(StartBot(env));
+  std::optional<std::string> health;
+  ASSERT_TRUE(WaitForBotLog([&](const std::string&) {
+    health = GetHealth();
+    return health && absl::StrContains(*health, "\"manual_review_required\":true");
+  })) << health.value_or("no /health");
+  EXPECT_THAT(*health, HasSubstr("\"trading_enabled\":false"));
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+}
+
+// POST /actions/reconcile reads the venue now and answers with its verdict;
+// POST /actions/close closes one position reduce-only at market, and the
+// venue ends flat, its stop-loss and take-profit cancelled with it (OCO).
+// Both are journaled with who and why; neither pauses trading.
+TEST_F(TestnetE2E, ReconcileAndCloseFromTheApiActOnTheVenueAndAreJournaled) {
+  ASSERT_NO_FATAL_FAILURE(StartBot(WithOpsToken(FastStrategyEnv())));
+  LedgerWatch watch(ledger_dir_);
+  ASSERT_TRUE(StepUntilProtectedPosition(watch)) << watch.Dump() << "--- stderr ---\n" << bot_->err();
+
+  auto [status, body] = PostOps("/actions/reconcile", R"({"reason":"before the close"})");
+  EXPECT_EQ(status, 200) << body;
+  EXPECT_THAT(body, HasSubstr("\"result\":\"completed\""));
+  EXPECT_THAT(body, HasSubstr("\"positions\":1,\"open_orders\":2"));
+
+  std::tie(status, body) = PostOps("/actions/close", R"({"symbol":"ETHUSDT"})");
+  EXPECT_EQ(status, 404) << body;
+  std::tie(status, body) = PostOps("/actions/close", R"({"reason":"no symbol"})");
+  EXPECT_EQ(status, 400) << body;
+  std::tie(status, body) = PostOps("/actions/close", R"({"symbol":"BTCUSDT","reason":"trim risk"})");
+  EXPECT_EQ(status, 200) << body;
+  EXPECT_THAT(body, HasSubstr("\"closing\":[\"BTCUSDT\"]"));
+  ASSERT_TRUE(watch.WaitFor([&](const std::vector<std::string>&) {
+    return exchange_->Account().position.qty.is_zero() && VenueOpenOrders() == 0;
+  })) << exchange_->StateJson();
+  ASSERT_TRUE(watch.WaitFor([](const std::vector<std::string>& ev) {
+    return CountOccurrences(absl::StrJoin(ev, "\n"), "reason", "OPERATOR_CLOSE") == 1;
+  })) << watch.Dump();
+
+  std::tie(status, body) = PostOps("/actions/reconcile", "");
+  EXPECT_EQ(status, 200) << body;
+  EXPECT_THAT(body, HasSubstr("\"result\":\"completed\""));
+  EXPECT_THAT(body, HasSubstr("\"positions\":0,\"open_orders\":0"));
+  ASSERT_TRUE(watch.WaitFor([](const std::vector<std::string>& ev) {
+    return CountOccurrences(absl::StrJoin(ev, "\n"), "action", "reconcile") == 2;
+  })) << watch.Dump();
+  const std::string joined = absl::StrJoin(watch.events(), "\n");
+  EXPECT_EQ(CountOccurrences(joined, "action", "close"), 1u) << watch.Dump();
+  EXPECT_EQ(CountOccurrences(joined, "reason", "trim risk"), 1u) << watch.Dump();
+  std::optional<std::string> health = GetHealth();
+  ASSERT_TRUE(health.has_value());
+  EXPECT_THAT(*health, HasSubstr("\"trading_enabled\":true"));
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+  ExpectDecisionsReDerive();
 }
 
 }  // namespace

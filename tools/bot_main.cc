@@ -310,7 +310,10 @@ int Run(const Flags& flags) {
   std::filesystem::remove(std::filesystem::path(cfg->storage.logs_path) / "bot.pid", ec);  // only on a clean stop
   if (surface.alerter) surface.alerter->Drain(3000);
   std::fputs(runtime::FormatSummary(*summary).c_str(), stdout);
-  return 0;
+  if (summary->exit_code != 0) {
+    std::fprintf(stderr, "bot: the kill switch stopped the bot but the venue is not flat: manual review (see bot.log)\n");
+  }
+  return summary->exit_code;
 }
 
 struct BacktestFlags {

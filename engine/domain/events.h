@@ -63,6 +63,7 @@ enum class EventTag : uint16_t {
   kEntrySkipped = 40,
   kMarketTick = 41,
   kNewsIngested = 42,
+  kOperatorAction = 43,
 };
 
 #define APOLLO_EVENT(NAME, VERSION)                                    \
@@ -674,6 +675,24 @@ struct TradingResumed {
   static void Fields(S& s, V& v) { v("who", s.who); v("reason", s.reason); }
 };
 
+// An operator's action through the API beyond pause, resume and ack: who
+// asked, why, and what it did. Journaled in the same step as its effects
+// (the cancels and closes it asked for follow it; a reconciliation's own
+// events come before it), so the ledger says who flattened the book.
+// action: kill_switch, cancel_all, close, flatten, reconcile,
+// reset_circuit_breaker.
+struct OperatorAction {
+  APOLLO_EVENT(OperatorAction, 1);
+  std::string who, reason;
+  std::string action;
+  Symbol symbol;        // close: the position's symbol; else ""
+  std::string outcome;  // "cancelling 1 order; closing 1 position (BTCUSDT)", ...
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("who", s.who); v("reason", s.reason); v("action", s.action); v("symbol", s.symbol); v("outcome", s.outcome);
+  }
+};
+
 // The end of one bar's step. Schema 2 says where the strategy decided: the
 // events after decided_after_seq (and before this one) are what the
 // strategy, risk and the order manager made of the bar, at decided_at_ns,
@@ -791,7 +810,8 @@ using EventBody = std::variant<
     ReconciliationFailed, ManualInterventionDetected, ManualReviewAcknowledged,
     CircuitBreakerTriggered, TradingPaused, TradingResumed, TradeCycleCompleted,
     InstrumentFiltersUpdated, ReconciliationSnapshot, CooldownStarted, UniverseUpdated,
-    AccountSettingUpdated, AccountSettingFailed, FundingPaid, EntrySkipped, MarketTick, NewsIngested>;
+    AccountSettingUpdated, AccountSettingFailed, FundingPaid, EntrySkipped, MarketTick, NewsIngested,
+    OperatorAction>;
 
 // An event as the ledger holds it: its sequence number (0 until appended),
 // its event time (from the injected clock) and its body.

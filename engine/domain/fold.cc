@@ -323,6 +323,8 @@ class Folder {
     Set(s_.paused, false, r.reason, r.who);
     return absl::OkStatus();
   }
+  // A record of who did what; its effects are events of their own.
+  absl::Status operator()(const OperatorAction&) { return absl::OkStatus(); }
   absl::Status operator()(const TradeCycleCompleted&) {
     ++s_.counters.cycles;
     return absl::OkStatus();

@@ -113,12 +113,14 @@ enum class CloseReason : uint8_t {
   kKillSwitch = 5,
   kClosedExternally = 6,
   kWatchdogFlatten = 7,
+  kOperatorClose = 8,  // POST /actions/close or /actions/flatten
 };
 template <>
 struct EnumNames<CloseReason> {
-  static constexpr std::array<absl::string_view, 8> kNames = {
+  static constexpr std::array<absl::string_view, 9> kNames = {
       "STOP_LOSS",         "TAKE_PROFIT", "TREND_INVALIDATION",  "TIME_STOP",
-      "REDUCE_ONLY_EXIT",  "KILL_SWITCH", "CLOSED_EXTERNALLY",   "WATCHDOG_FLATTEN"};
+      "REDUCE_ONLY_EXIT",  "KILL_SWITCH", "CLOSED_EXTERNALLY",   "WATCHDOG_FLATTEN",
+      "OPERATOR_CLOSE"};
 };
 
 // The seed's ManualInterventionDetected actions.

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <deque>
 #include <map>
+#include <optional>
 #include <memory>
 #include <mutex>
 
@@ -115,11 +116,20 @@ class Inbox {
     cv_.notify_one();
     runtime::Wake();
   }
-  // Waits up to `timeout` for inputs; returns what is there.
+  // Ends the wait of Take without an input (an operator command came).
+  void Nudge() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      nudged_ = true;
+    }
+    cv_.notify_one();
+  }
+  // Waits up to `timeout` for inputs (or a Nudge); returns what is there.
   std::deque<Input> Take(absl::Duration timeout) {
     std::unique_lock<std::mutex> l(mu_);
-    cv_.wait_for(l, absl::ToChronoMilliseconds(timeout), [&] { return !items_.empty() || dropped_ > 0; });
+    cv_.wait_for(l, absl::ToChronoMilliseconds(timeout), [&] { return !items_.empty() || dropped_ > 0 || nudged_; });
     bytes_ = 0;
+    nudged_ = false;
     return std::exchange(items_, {});
   }
   // Inputs dropped at the bound since the last call.
@@ -134,6 +144,7 @@ class Inbox {
   std::deque<Input> items_;
   size_t bytes_ = 0;
   uint64_t dropped_ = 0;
+  bool nudged_ = false;
 };
 
 // The book ticker stream's latest best bid and ask per symbol: written by
@@ -710,6 +721,8 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   };
 
   runtime::Surface surface(o, engine);
+  // An operator command is taken at once, not after the inbox's next wait.
+  if (o.inbox != nullptr) o.inbox->SetWake([&inbox] { inbox.Nudge(); });
   surface.decorate = [&](runtime::EngineView& view) {
     view.ws_connected = market.connected() && user.connected();
     view.ws_last_message_age_sec = market.last_message_age_sec();
@@ -722,6 +735,15 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   absl::Time next_keepalive = absl::Now() + absl::Seconds(cfg.binance.user_stream_keepalive_sec);
   absl::Status failed = absl::OkStatus();
   bool reconcile_pending = !reconciled_at_start;
+  // POST /actions/reconcile: a pass now, on this thread, between two inputs.
+  if (cfg.reconciliation.enabled) {
+    surface.reconcile = [&]() -> absl::StatusOr<bool> {
+      ASSIGN_OR_RETURN(const bool done, reconcile_now());
+      reconcile_pending = !done;
+      if (done) next_reconcile = absl::Now() + absl::Minutes(cfg.reconciliation.interval_min);
+      return done;
+    };
+  }
   // The mark price stream's latest rate per symbol, not journaled yet.
   std::map<Symbol, FundingUpdate> funding;
   uint64_t steps_taken = 0, bars_stepped = 0;
@@ -787,8 +809,22 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
     if (std::string_view(stream) == "market") mark_gaps();
     if (reconnect) (std::string_view(stream) == "market" ? market : user).Reconnect();
   };
-  while (runtime::StopSignal() == 0 && !engine.stop_requested() && failed.ok() &&
-         (lo.max_bars == 0 || steps_taken < lo.max_bars)) {
+  // The kill switch asked for the closes and cancels; the loop goes on
+  // (journaling fills) until nothing of ours is open, for at most
+  // execution.order_timeout_sec.
+  std::optional<absl::Time> kill_deadline;
+  auto kill_switch_done = [&] {
+    if (!engine.stop_requested()) return false;
+    if (!kill_deadline) {
+      kill_deadline = absl::Now() + absl::Seconds(cfg.execution.order_timeout_sec);
+      log.Info("kill_switch_waiting", LogFields().Add("positions", static_cast<uint64_t>(engine.state().positions.size()))
+                                          .Add("orders", static_cast<uint64_t>(engine.state().orders.size()))
+                                          .Add("timeout_sec", cfg.execution.order_timeout_sec));
+    }
+    return engine.Flat() || absl::Now() >= *kill_deadline;
+  };
+  while (runtime::StopSignal() == 0 && !kill_switch_done() && failed.ok() &&
+         (engine.stop_requested() || lo.max_bars == 0 || steps_taken < lo.max_bars)) {
     for (Input& in : inbox.Take(absl::Seconds(1))) {
       if (in.kind == Input::kFunding) {
         if (feeds.contains(in.funding.symbol)) funding[in.funding.symbol] = std::move(in.funding);
@@ -850,7 +886,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
     // A 418: stop trading (journaled, so a restart keeps it) and alert once.
     if (failed.ok() && venue.TakeBanNotice()) {
       if (lo.on_rest_backoff) lo.on_rest_backoff(true);
-      failed = engine.OnOperator({runtime::OperatorCommand::kPause, "venue", "BINANCE_418_IP_BANNED"}).status();
+      failed = engine.OnOperator({runtime::OperatorCommand::kPause, "venue", "BINANCE_418_IP_BANNED", ""}).status();
     }
     if (failed.ok()) failed = surface.HandleCommands();
     runtime::ReopenLogIfAsked(log);
@@ -875,6 +911,25 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
       } else {
         log.Warning("listen_key_renewal_failed", LogFields().Add("error", st.message()));
       }
+    }
+  }
+  // The kill switch's end: the venue is read once more and must hold
+  // nothing of ours; else manual review, alerted, and a non-zero exit.
+  if (failed.ok() && engine.stop_requested()) {
+    bool venue_agrees = true;
+    if (cfg.reconciliation.enabled) {
+      absl::StatusOr<bool> done = reconcile_now();
+      failed = done.status();
+      venue_agrees = done.value_or(false) && engine.last_reconcile().result == "completed";
+    }
+    if (failed.ok()) {
+      absl::StatusOr<bool> flat = engine.FinishKillSwitch(venue_agrees);
+      failed = flat.status();
+      if (flat.ok() && !*flat) summary.exit_code = runtime::kExitKillSwitchIncomplete;
+      log.Write(flat.value_or(false) ? runtime::LogLevel::kInfo : runtime::LogLevel::kError, "kill_switch_finished",
+                LogFields().Add("flat", flat.value_or(false))
+                    .Add("positions", static_cast<uint64_t>(engine.state().positions.size()))
+                    .Add("orders", static_cast<uint64_t>(engine.state().orders.size())));
     }
   }
   market_stream = nullptr;

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <deque>
 #include <future>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -48,29 +49,51 @@ bool TokenMatches(const std::string& given, const std::string& expected) {
   return CRYPTO_memcmp(a, b, sizeof a) == 0;
 }
 
-// The operator's reason: {"reason": "..."} as JSON, or ?reason=, or the
-// body as plain text; "api" when none is given; at most 500 characters. A
-// body that starts as JSON but is not an object with a string "reason" (or
-// none) is InvalidArgument: the operator meant something else than "api".
-absl::StatusOr<std::string> ReasonOf(const httplib::Request& req) {
+// What a POST says: {"reason": "...", "symbol": "...", "enabled": bool}
+// as JSON (each optional), or ?reason= / ?symbol=, or the body as plain
+// text (the reason). The reason is "api" when none is given and at most
+// 500 characters. A body that starts as JSON but is not an object with
+// those fields of those types is InvalidArgument: the operator meant
+// something else.
+struct CommandBody {
+  std::string reason = "api";
+  std::string symbol;
+  std::optional<bool> enabled;
+};
+
+absl::StatusOr<CommandBody> BodyOf(const httplib::Request& req) {
   constexpr size_t kMaxReasonChars = 500;
-  if (req.has_param("reason")) return req.get_param_value("reason").substr(0, kMaxReasonChars);
+  CommandBody out;
+  if (req.has_param("symbol")) out.symbol = req.get_param_value("symbol");
   const std::string body(absl::StripAsciiWhitespace(req.body));
-  if (body.empty()) return std::string("api");
-  if (body.front() != '{') return body.substr(0, kMaxReasonChars);
-  simdjson::dom::parser parser;
-  simdjson::dom::object object;
-  if (parser.parse(body).get(object) != simdjson::SUCCESS) {
-    return absl::InvalidArgumentError("the body is not JSON: send {\"reason\": \"...\"} or plain text");
+  if (!body.empty() && body.front() != '{') out.reason = body.substr(0, kMaxReasonChars);
+  if (!body.empty() && body.front() == '{') {
+    simdjson::dom::parser parser;
+    simdjson::dom::object object;
+    if (parser.parse(body).get(object) != simdjson::SUCCESS) {
+      return absl::InvalidArgumentError("the body is not JSON: send {\"reason\": \"...\"} or plain text");
+    }
+    std::string_view text;
+    bool flag = false;
+    simdjson::dom::element field;
+    if (object["reason"].get(field) == simdjson::SUCCESS) {
+      if (field.get(text) != simdjson::SUCCESS) return absl::InvalidArgumentError("\"reason\" must be a string");
+      out.reason = std::string(text.substr(0, kMaxReasonChars));
+    }
+    if (object["symbol"].get(field) == simdjson::SUCCESS) {
+      if (field.get(text) != simdjson::SUCCESS) return absl::InvalidArgumentError("\"symbol\" must be a string");
+      out.symbol = std::string(text);
+    }
+    if (object["enabled"].get(field) == simdjson::SUCCESS) {
+      if (field.get(flag) != simdjson::SUCCESS) return absl::InvalidArgumentError("\"enabled\" must be true or false");
+      out.enabled = flag;
+    }
   }
-  simdjson::dom::element reason;
-  const simdjson::error_code found = object["reason"].get(reason);
-  if (found == simdjson::NO_SUCH_FIELD) return std::string("api");
-  std::string_view text;
-  if (found != simdjson::SUCCESS || reason.get(text) != simdjson::SUCCESS) {
-    return absl::InvalidArgumentError("\"reason\" must be a string");
+  if (req.has_param("reason")) out.reason = req.get_param_value("reason").substr(0, kMaxReasonChars);
+  if (!out.symbol.empty() && !IsSymbolName(out.symbol)) {
+    return absl::InvalidArgumentError("\"symbol\" must be a symbol such as BTCUSDT (A-Z, 0-9)");
   }
-  return std::string(text.substr(0, kMaxReasonChars));
+  return out;
 }
 
 // A connection over strings: the server reads `in` and writes to *out. A
@@ -216,12 +239,19 @@ class OperatorServer::Impl {
           "{\"endpoints\":[\"GET /health\",\"GET /state\",\"GET /positions\",\"GET /orders\","
           "\"GET /events?from=SEQ&limit=N&type=T\",\"GET /config\",\"POST /pause\",\"POST /resume\",\"POST /ack\","
           "\"POST /actions/pause\",\"POST /actions/resume\",\"POST /actions/ack-manual-review\","
-          "\"POST /actions/kill-switch\"]}",
+          "\"POST /actions/kill-switch\",\"POST /kill\",\"POST /actions/cancel-all\",\"POST /actions/close\","
+          "\"POST /actions/flatten\",\"POST /actions/reconcile\",\"POST /actions/reset-circuit-breaker\"]}",
           kJson);
     });
     api_.Get("/health", [this](const httplib::Request&, httplib::Response& res) { Health(res); });
     api_.Get("/state", [this](const httplib::Request&, httplib::Response& res) {
-      WithView(res, [](const runtime::EngineView& v) { return StateToJson(v.state); });
+      // The seed's top-level flags first, then the folded state.
+      WithView(res, [](const runtime::EngineView& v) {
+        return absl::StrCat("{\"requires_manual_review\":", v.state.manual_review.active ? "true" : "false",
+                            ",\"circuit_breaker_active\":", v.state.circuit_breaker.active ? "true" : "false",
+                            ",\"trading_paused\":", v.state.paused.active ? "true" : "false", ",",
+                            absl::string_view(StateToJson(v.state)).substr(1));
+      });
     });
     api_.Get("/positions", [this](const httplib::Request&, httplib::Response& res) {
       WithView(res, [](const runtime::EngineView& v) {
@@ -247,12 +277,22 @@ class OperatorServer::Impl {
         {"/actions/resume", runtime::OperatorCommand::kResume},
         {"/actions/ack-manual-review", runtime::OperatorCommand::kAck},
         {"/actions/kill-switch", runtime::OperatorCommand::kKillSwitch},
+        {"/actions/cancel-all", runtime::OperatorCommand::kCancelAll},
+        {"/actions/close", runtime::OperatorCommand::kClose},
+        {"/actions/flatten", runtime::OperatorCommand::kFlatten},
+        {"/actions/reconcile", runtime::OperatorCommand::kReconcile},
+        {"/actions/reset-circuit-breaker", runtime::OperatorCommand::kResetBreaker},
     };
     for (const auto& [path, kind] : posts) {
       api_.Post(path, [this, kind = kind](const httplib::Request& req, httplib::Response& res) {
         Command(req, res, kind);
       });
     }
+    // hmm_ops' switch, mirroring TRADING_ENABLED: {"enabled": false} is the
+    // kill switch, {"enabled": true} a resume.
+    api_.Post("/kill", [this](const httplib::Request& req, httplib::Response& res) {
+      Command(req, res, std::nullopt);
+    });
   }
 
   std::string ServeRaw(absl::string_view raw) { return api_.ServeRaw(raw); }
@@ -293,6 +333,11 @@ class OperatorServer::Impl {
                                    "},\"trading_paused\":", view->state.paused.active ? "true" : "false",
                                    ",\"manual_review_required\":", view->state.manual_review.active ? "true" : "false",
                                    ",\"circuit_breaker_active\":", view->state.circuit_breaker.active ? "true" : "false",
+                                   ",\"trading_enabled\":",
+                                   !view->halted && !view->state.paused.active && !view->state.manual_review.active &&
+                                           !view->state.circuit_breaker.active
+                                       ? "true"
+                                       : "false",
                                    ",\"halted\":", view->halted ? "true" : "false");
     if (view->halted) {
       out += ",\"halt_reason\":";
@@ -400,7 +445,9 @@ class OperatorServer::Impl {
     res.set_content(out + "}}", kJson);
   }
 
-  void Command(const httplib::Request& req, httplib::Response& res, runtime::OperatorCommand::Kind kind) {
+  // `kind` nullopt: POST /kill, whose kind the body's "enabled" says.
+  void Command(const httplib::Request& req, httplib::Response& res,
+               std::optional<runtime::OperatorCommand::Kind> kind) {
     if (!TokenMatches(req.get_header_value("X-OPS-TOKEN"), o_.token)) {
       log_->Warning("operator_auth_failed", runtime::LogFields().Add("path", req.path).Add("remote_addr", req.remote_addr)
                                                 .Add("token_present", req.has_header("X-OPS-TOKEN")));
@@ -410,13 +457,21 @@ class OperatorServer::Impl {
                       kJson);
       return;
     }
-    absl::StatusOr<std::string> reason = ReasonOf(req);
-    if (!reason.ok()) {
+    absl::StatusOr<CommandBody> body = BodyOf(req);
+    if (body.ok() && !kind && !body->enabled) {
+      body = absl::InvalidArgumentError("send {\"enabled\": false} to stop trading (the kill switch) or true to resume");
+    }
+    if (body.ok() && kind == runtime::OperatorCommand::kClose && body->symbol.empty()) {
+      body = absl::InvalidArgumentError("send {\"symbol\": \"BTCUSDT\"}: which position to close");
+    }
+    if (!body.ok()) {
       res.status = 400;
-      res.set_content(ErrorJson(reason.status().message()), kJson);
+      res.set_content(ErrorJson(body.status().message()), kJson);
       return;
     }
-    runtime::OperatorCommand cmd{kind, absl::StrCat("api@", req.remote_addr), *std::move(reason)};
+    if (!kind) kind = *body->enabled ? runtime::OperatorCommand::kResume : runtime::OperatorCommand::kKillSwitch;
+    runtime::OperatorCommand cmd{*kind, absl::StrCat("api@", req.remote_addr), std::move(body->reason),
+                                 std::move(body->symbol)};
     std::future<runtime::OperatorResult> done = inbox_->Submit(std::move(cmd));
     if (done.wait_for(std::chrono::milliseconds(o_.command_timeout_ms)) != std::future_status::ready) {
       res.status = 503;

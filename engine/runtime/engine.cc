@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "engine/domain/codec.h"
+#include "engine/domain/json.h"
 #include "engine/decision/decision.h"
 #include "engine/domain/status_macros.h"
 #include "engine/news/news.h"
@@ -37,6 +38,11 @@ const char* CommandName(OperatorCommand::Kind kind) {
     case OperatorCommand::kResume: return "resume";
     case OperatorCommand::kAck: return "ack";
     case OperatorCommand::kKillSwitch: return "kill_switch";
+    case OperatorCommand::kCancelAll: return "cancel_all";
+    case OperatorCommand::kClose: return "close";
+    case OperatorCommand::kFlatten: return "flatten";
+    case OperatorCommand::kReconcile: return "reconcile";
+    case OperatorCommand::kResetBreaker: return "reset_circuit_breaker";
   }
   return "unknown";
 }
@@ -590,6 +596,7 @@ absl::Status Engine::ResolvePending() {
 absl::Status Engine::OnReconciliation(const absl::StatusOr<reconcile::VenueSnapshot>& venue,
                                       const reconcile::Tolerances& tolerances) {
   if (!venue.ok()) {
+    last_reconcile_ = ReconcileOutcome{"failed", std::string(venue.status().message())};
     RETURN_IF_ERROR(Emit(ReconciliationFailed{std::string(venue.status().message())}));
     d_.log->Warning("reconciliation_failed", LogFields().Add("error", venue.status().message())
                                                  .Add("consecutive_failures", static_cast<uint64_t>(
@@ -605,6 +612,9 @@ absl::Status Engine::OnReconciliation(const absl::StatusOr<reconcile::VenueSnaps
   }
   RETURN_IF_ERROR(Emit(reconcile::ToSnapshotEvent(*venue, tolerances)));
   std::vector<Discrepancy> differences = reconcile::Reconcile(state_, *venue, tolerances);
+  last_reconcile_ = ReconcileOutcome{differences.empty() ? "completed" : "differences", "",
+                                     static_cast<uint32_t>(venue->positions.size()),
+                                     static_cast<uint32_t>(venue->open_orders.size())};
   if (differences.empty()) {
     RETURN_IF_ERROR(Emit(ReconciliationCompleted{static_cast<uint32_t>(venue->positions.size()),
                                                  static_cast<uint32_t>(venue->open_orders.size()), venue->balance}));
@@ -629,6 +639,7 @@ absl::Status Engine::OnReconciliation(const absl::StatusOr<reconcile::VenueSnaps
       differences = std::move(closed_by_hand);
       for (Discrepancy& d : reconcile::Reconcile(state_, *venue, tolerances)) differences.push_back(std::move(d));
     }
+    last_reconcile_.discrepancies = differences;
     RETURN_IF_ERROR(Emit(ManualInterventionDetected{std::move(differences)}));
     QueueHousekeeping();
   }
@@ -648,6 +659,7 @@ absl::StatusOr<bool> Engine::Reconcile(const std::function<absl::StatusOr<reconc
   // reconciliation.failure_threshold of them need a person).
   auto defer = [this, &tolerances]() -> absl::StatusOr<bool> {
     const int64_t now = d_.clock->NowNs();
+    last_reconcile_ = ReconcileOutcome{"deferred", "an order is in doubt (sent, answer unknown): tried again soon"};
     if (deferred_since_ns_ == 0) {
       d_.log->Info("reconciliation_deferred", LogFields().Add("reason", "order_in_doubt"));
       deferred_since_ns_ = now;
@@ -708,48 +720,174 @@ PositionClosed Engine::ExternalClose(const Position& p, const reconcile::VenueSn
 
 absl::StatusOr<OperatorResult> Engine::OnOperator(const OperatorCommand& cmd) {
   const std::string who = cmd.who, reason = cmd.reason;
-  std::string changed = "false";
+  bool changed = false;
+  std::string extra;  // more of the answer, after the common fields
   switch (cmd.kind) {
     case OperatorCommand::kPause:
       if (!state_.paused.active) {
         RETURN_IF_ERROR(Emit(TradingPaused{who, reason}));
-        changed = "true";
+        changed = true;
       }
       break;
     case OperatorCommand::kResume:
       if (state_.paused.active) {
         RETURN_IF_ERROR(Emit(TradingResumed{who, reason}));
-        changed = "true";
+        changed = true;
       }
       break;
     case OperatorCommand::kAck:
       if (state_.manual_review.active || state_.circuit_breaker.active) {
         RETURN_IF_ERROR(Emit(ManualReviewAcknowledged{who, reason}));
-        changed = "true";
+        changed = true;
       }
       break;
-    case OperatorCommand::kKillSwitch:
-      if (!state_.paused.active) RETURN_IF_ERROR(Emit(TradingPaused{who, absl::StrCat("KILL_SWITCH: ", reason)}));
-      for (const auto& [id, o] : state_.orders) to_cancel_.push_back(orders::Cancel(id, "KILL_SWITCH"));
-      {
-        std::vector<Position> open;  // Place() changes the state it would iterate
-        for (const auto& [symbol, p] : state_.positions) open.push_back(p);
-        for (const Position& p : open) RETURN_IF_ERROR(Place(orders::ExitOrder(p, CloseReason::kKillSwitch)));
+    case OperatorCommand::kResetBreaker: {
+      if (!state_.circuit_breaker.active) {
+        return OperatorResult{409, R"({"error":"the circuit breaker is not active: nothing to reset"})"};
       }
-      stop_requested_ = true;
-      changed = "true";
+      const std::string was = state_.circuit_breaker.reason;
+      RETURN_IF_ERROR(Emit(OperatorAction{who, reason, "reset_circuit_breaker", Symbol{},
+                                          absl::StrCat("circuit breaker cleared (", was, ")")}));
+      RETURN_IF_ERROR(Emit(ManualReviewAcknowledged{who, reason}));
+      changed = true;
+      extra = ",\"was\":";
+      json::AppendString(&extra, was);
       break;
+    }
+    case OperatorCommand::kReconcile: {
+      const ReconcileOutcome& r = last_reconcile_;
+      std::string outcome = r.result;
+      if (r.result == "completed") {
+        absl::StrAppend(&outcome, ": ", r.positions, " positions, ", r.open_orders, " open orders on the venue");
+      } else if (r.result == "differences") {
+        absl::StrAppend(&outcome, ": ", r.discrepancies.size(), " (manual review)");
+      } else if (!r.detail.empty()) {
+        absl::StrAppend(&outcome, ": ", r.detail);
+      }
+      RETURN_IF_ERROR(Emit(OperatorAction{who, reason, "reconcile", Symbol{}, outcome}));
+      changed = r.result == "differences";
+      extra = ",\"result\":";
+      json::AppendString(&extra, r.result);
+      absl::StrAppend(&extra, ",\"positions\":", r.positions, ",\"open_orders\":", r.open_orders, ",\"discrepancies\":");
+      json::Append(&extra, r.discrepancies);
+      extra += ",\"detail\":";
+      json::AppendString(&extra, r.detail);
+      break;
+    }
+    case OperatorCommand::kCancelAll: return OperatorOrders(cmd, "cancel_all");
+    case OperatorCommand::kClose: return OperatorOrders(cmd, "close");
+    case OperatorCommand::kFlatten: return OperatorOrders(cmd, "flatten");
+    case OperatorCommand::kKillSwitch: return OperatorOrders(cmd, "kill_switch");
   }
   RETURN_IF_ERROR(Commit());
   RETURN_IF_ERROR(RunEffects());
   RETURN_IF_ERROR(Append(/*sync=*/true));  // the answer names a seq: it is in the ledger
   d_.log->Info("operator_command", LogFields().Add("who", who).Add("reason", reason)
-                                       .Add("command", CommandName(cmd.kind)).Add("changed", changed == "true"));
-  return OperatorResult{200, absl::StrCat("{\"changed\":", changed, ",\"seq\":", state_.last_seq,
+                                       .Add("command", CommandName(cmd.kind)).Add("changed", changed));
+  return OperatorResult{200, absl::StrCat("{\"changed\":", changed ? "true" : "false", ",\"seq\":", state_.last_seq,
                                           ",\"paused\":", state_.paused.active ? "true" : "false",
                                           ",\"manual_review_required\":", state_.manual_review.active ? "true" : "false",
                                           ",\"circuit_breaker_active\":", state_.circuit_breaker.active ? "true" : "false",
-                                          "}")};
+                                          extra, "}")};
+}
+
+absl::StatusOr<OperatorResult> Engine::OperatorOrders(const OperatorCommand& cmd, const char* action) {
+  const std::string_view kind(action);
+  const bool one = kind == "close", all_positions = kind == "flatten" || kind == "kill_switch";
+  auto closing = [this](const Symbol& symbol) {
+    return std::any_of(state_.orders.begin(), state_.orders.end(), [&](const auto& kv) {
+      return kv.second.symbol == symbol && kv.second.purpose == OrderPurpose::kExit;
+    });
+  };
+  Symbol target{cmd.symbol};
+  if (one) {
+    if (target.empty()) return OperatorResult{400, R"({"error":"send {\"symbol\": \"BTCUSDT\"}: which position to close"})"};
+    if (!state_.positions.contains(target)) {
+      return OperatorResult{404, absl::StrCat("{\"error\":\"no open position in ", IsSymbolName(target.value) ? target.value : "that symbol", "\"}")};
+    }
+    if (closing(target)) {
+      return OperatorResult{409, absl::StrCat("{\"error\":\"", target.value, " is being closed already\"}")};
+    }
+  }
+  // Orders to cancel: every open order that does not protect an open
+  // position (its stop-loss and take-profit stay until the position is
+  // closed: never a naked position if the close does not fill). close
+  // cancels nothing: its legs go with the position (OCO).
+  std::vector<ClientOrderId> cancel;
+  size_t in_doubt = 0, kept = 0;
+  if (!one) {
+    for (const auto& [id, o] : state_.orders) {
+      const bool protects = o.reduce_only && state_.positions.contains(o.symbol);
+      if (protects) {
+        ++kept;
+      } else if (Cancellable(o)) {
+        cancel.push_back(id);
+      } else {
+        ++in_doubt;  // sent, answer unknown: resolved first, cancelled by housekeeping if it is an orphan
+      }
+    }
+  }
+  std::vector<Position> close;  // Place() changes the state it would iterate
+  for (const auto& [symbol, p] : state_.positions) {
+    if ((all_positions || (one && symbol == target)) && !closing(symbol)) close.push_back(p);
+  }
+  std::vector<std::string> closed_symbols;
+  for (const Position& p : close) closed_symbols.push_back(p.symbol.value);
+  std::string outcome;
+  if (!one) {
+    absl::StrAppend(&outcome, "cancelling ", cancel.size(), cancel.size() == 1 ? " order" : " orders");
+    if (kept > 0) absl::StrAppend(&outcome, ", keeping ", kept, " protective until their position is closed");
+    if (in_doubt > 0) absl::StrAppend(&outcome, ", ", in_doubt, " in doubt");
+  }
+  if (one || all_positions) {
+    absl::StrAppend(&outcome, outcome.empty() ? "" : "; ", "closing ", close.size(), close.size() == 1 ? " position" : " positions");
+    if (!close.empty()) absl::StrAppend(&outcome, " (", absl::StrJoin(closed_symbols, ","), ")");
+  }
+  if (kind == "kill_switch") outcome += "; then stopping";
+  RETURN_IF_ERROR(Emit(OperatorAction{cmd.who, cmd.reason, std::string(kind), one ? target : Symbol{}, outcome}));
+  if (all_positions && !state_.paused.active) {
+    const char* tag = kind == "kill_switch" ? "KILL_SWITCH" : "FLATTEN";
+    RETURN_IF_ERROR(Emit(TradingPaused{cmd.who, absl::StrCat(tag, ": ", cmd.reason)}));
+  }
+  const std::string cancel_reason = kind == "kill_switch" ? "KILL_SWITCH" : "OPERATOR";
+  for (const ClientOrderId& id : cancel) to_cancel_.push_back(orders::Cancel(id, cancel_reason));
+  const CloseReason why = kind == "kill_switch" ? CloseReason::kKillSwitch : CloseReason::kOperatorClose;
+  for (const Position& p : close) RETURN_IF_ERROR(Place(orders::ExitOrder(p, why)));
+  if (kind == "kill_switch") stop_requested_ = true;
+  RETURN_IF_ERROR(Commit());
+  RETURN_IF_ERROR(RunEffects());
+  RETURN_IF_ERROR(Append(/*sync=*/true));
+  d_.log->Info("operator_command", LogFields().Add("who", cmd.who).Add("reason", cmd.reason)
+                                       .Add("command", action).Add("outcome", outcome));
+  std::string out = absl::StrCat("{\"changed\":true,\"seq\":", state_.last_seq, ",\"outcome\":");
+  json::AppendString(&out, outcome);
+  absl::StrAppend(&out, ",\"cancelled\":", cancel.size(), ",\"closing\":");
+  json::Append(&out, closed_symbols);
+  absl::StrAppend(&out, ",\"open_positions\":", state_.positions.size(), ",\"open_orders\":", state_.orders.size(),
+                  ",\"paused\":", state_.paused.active ? "true" : "false", "}");
+  return OperatorResult{200, out};
+}
+
+absl::StatusOr<bool> Engine::FinishKillSwitch(bool venue_agrees) {
+  if (Flat() && venue_agrees) return true;
+  std::vector<Discrepancy> left;
+  for (const auto& [symbol, p] : state_.positions) {
+    left.push_back(Discrepancy{InterventionAction::kExitNotFilled, symbol, {}, p.qty, Fixed(),
+                               absl::StrCat("kill switch: the position was not closed within execution.order_timeout_sec (",
+                                            d_.cfg.execution.order_timeout_sec, " s)")});
+  }
+  for (const auto& [id, o] : state_.orders) {
+    left.push_back(Discrepancy{InterventionAction::kExitNotFilled, o.symbol, id, o.qty - o.filled_qty, Fixed(),
+                               absl::StrCat("kill switch: ", EnumName(o.purpose), " order still open (",
+                                            EnumName(o.status), ")")});
+  }
+  if (left.empty()) {
+    left.push_back(Discrepancy{InterventionAction::kExitNotFilled, Symbol{}, {}, Fixed(), Fixed(),
+                               "kill switch: the venue does not agree that nothing is open (see the reconciliation)"});
+  }
+  RETURN_IF_ERROR(Emit(ManualInterventionDetected{std::move(left)}));
+  RETURN_IF_ERROR(Append(/*sync=*/true));
+  return false;
 }
 
 absl::Status Engine::Stop(const std::string& reason) {

@@ -98,6 +98,17 @@ struct EngineDeps {
   bool background_appends = false;
 };
 
+// What the last reconciliation pass found (POST /actions/reconcile answers
+// with it): result "completed" (the venue agrees), "differences" (manual
+// review), "failed" (the venue could not be read) or "deferred" (an order is
+// in doubt: nothing compared yet).
+struct ReconcileOutcome {
+  std::string result;
+  std::string detail;  // the error, or why deferred
+  uint32_t positions = 0, open_orders = 0;  // completed: what the venue holds
+  std::vector<Discrepancy> discrepancies;   // differences
+};
+
 // What start-up found, for the log and the summary.
 struct StartInfo {
   uint64_t events_folded = 0, snapshot_seq = 0, last_seq = 0;
@@ -196,12 +207,34 @@ class Engine : private decision::Sink {
   // Else OnReconciliation; true.
   absl::StatusOr<bool> Reconcile(const std::function<absl::StatusOr<reconcile::VenueSnapshot>()>& fetch,
                                  const reconcile::Tolerances& tolerances);
-  // An operator command, journaled (TradingPaused, TradingResumed,
-  // ManualReviewAcknowledged) and acted on in one step. The kill switch
-  // pauses, cancels every open order, closes every position and asks the
-  // run to stop (stop_requested()).
+  // An operator command, journaled and acted on in one step: pause,
+  // resume, ack (TradingPaused, TradingResumed, ManualReviewAcknowledged);
+  // the others as an OperatorAction (who, why, what it did) before their
+  // effects:
+  //   cancel_all  cancels every open order that does not protect an open
+  //               position (a position's stop-loss and take-profit stay);
+  //   close       closes one position at market, reduce-only (404 without
+  //               one; 409 while it is being closed); its legs go when it
+  //               is closed (OCO);
+  //   flatten     pauses, then cancel_all and close for every position;
+  //   kill_switch flatten, then asks the run to stop (stop_requested()):
+  //               the run waits for Flat() and calls FinishKillSwitch;
+  //   reconcile   journals the outcome of the pass the caller just ran
+  //               (Reconcile), answered with it;
+  //   reset_circuit_breaker  ManualReviewAcknowledged while the breaker is
+  //               active (409 when it is not).
   absl::StatusOr<OperatorResult> OnOperator(const OperatorCommand& command);
   bool stop_requested() const { return stop_requested_; }
+  // Nothing of ours left on the venue: no position, no open order.
+  bool Flat() const { return state_.positions.empty() && state_.orders.empty(); }
+  // The end of the kill switch's wait (execution.order_timeout_sec, or
+  // sooner once Flat()): true when it left the venue flat and the venue
+  // agreed (`venue_agrees`: the last reconciliation pass found no
+  // difference; paper: true). Otherwise each position and order still open
+  // is journaled as EXIT_NOT_FILLED in one ManualInterventionDetected
+  // (manual review, alerted), and false: the run exits non-zero.
+  absl::StatusOr<bool> FinishKillSwitch(bool venue_agrees);
+  const ReconcileOutcome& last_reconcile() const { return last_reconcile_; }
   // An order was sent and its outcome is not known yet (PLACED).
   bool HasOrderInDoubt() const;
   // Watchdog passes run so far (for the watchdog loop's heartbeat).
@@ -222,6 +255,9 @@ class Engine : private decision::Sink {
   void Placed(const ClientOrderId& id) override { to_submit_.push_back(id); }
   void Cancel(orders::CancelOrder cancel) override { to_cancel_.push_back(std::move(cancel)); }
   absl::Status JournalFilters();
+  // The operator's cancel_all / close / flatten / kill_switch: the
+  // OperatorAction, then the cancels and closes it asks for.
+  absl::StatusOr<OperatorResult> OperatorOrders(const OperatorCommand& cmd, const char* action);
   // Appends the pending events (now, or with a later step when grouping).
   absl::Status Commit();
   absl::Status Append(bool sync);
@@ -261,6 +297,7 @@ class Engine : private decision::Sink {
   std::vector<DaySummary> closed_days_;   // closed by pending events, to be written
   int64_t interval_ms_ = 0;  // of the base bars
   bool stop_requested_ = false;
+  ReconcileOutcome last_reconcile_;
   uint64_t watchdog_runs_ = 0;
   std::unique_ptr<GroupWriter> writer_;  // background_appends only
   std::vector<std::unique_ptr<strategy::Strategy>> added_strategies_;  // of AddSymbol's symbols

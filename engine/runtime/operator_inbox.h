@@ -1,4 +1,5 @@
-// Operator commands (pause, resume, ack, kill switch) on their way from the
+// Operator commands (pause, resume, ack, kill switch, cancel-all, close,
+// flatten, reconcile, circuit-breaker reset) on their way from the
 // operator API's threads to the engine thread. The API never touches State:
 // it submits a command and waits for the engine to handle it at its next
 // step, which journals the command as an event first.
@@ -19,10 +20,11 @@
 namespace apollo::runtime {
 
 struct OperatorCommand {
-  enum Kind { kPause, kResume, kAck, kKillSwitch };
+  enum Kind { kPause, kResume, kAck, kKillSwitch, kCancelAll, kClose, kFlatten, kReconcile, kResetBreaker };
   Kind kind = kPause;
   std::string who;     // "api@127.0.0.1", "cli", ...
   std::string reason;
+  std::string symbol;  // kClose: the position to close
 };
 
 struct OperatorResult {

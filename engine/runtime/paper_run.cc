@@ -226,6 +226,12 @@ absl::StatusOr<RunSummary> RunLoop(const RunOptions& o, Log& log, const Steps& m
   summary.stop_reason = StopSignal() != 0       ? SignalName(StopSignal())
                         : engine.stop_requested() ? "KILL_SWITCH"
                                                   : "END_OF_DATA";
+  // The paper venue fills the kill switch's closes at once: flat by now,
+  // unless a close was refused.
+  if (engine.stop_requested()) {
+    ASSIGN_OR_RETURN(const bool flat, engine.FinishKillSwitch(/*venue_agrees=*/true));
+    if (!flat) summary.exit_code = kExitKillSwitchIncomplete;
+  }
   RETURN_IF_ERROR(engine.Stop(summary.stop_reason));
   summary.state = engine.state();
   surface.Publish(false);

@@ -95,12 +95,19 @@ struct RunOptions {
   EngineObserver* observer = nullptr;
 };
 
+// The bot's exit code when the kill switch could not leave the venue flat
+// in execution.order_timeout_sec (manual review journaled and alerted).
+inline constexpr int kExitKillSwitchIncomplete = 3;
+
 struct RunSummary {
   State state;  // at the end of the run
   std::vector<BarGap> gaps;  // holes in the data the run was allowed to cross
   uint64_t bars_this_run = 0;
   double seconds = 0;
   std::string stop_reason;
+  // What the process exits with: 0, or kExitKillSwitchIncomplete when the
+  // kill switch stopped the bot without leaving the venue flat.
+  int exit_code = 0;
   std::string data_file, ledger_dir;
   std::vector<std::string> symbols;  // traded in the run, in order
 };

@@ -21,6 +21,16 @@ Surface::~Surface() {
 absl::Status Surface::HandleCommands() {
   if (o_.inbox == nullptr) return absl::OkStatus();
   for (auto& [cmd, done] : o_.inbox->TakeAll()) {
+    if (cmd.kind == OperatorCommand::kReconcile) {
+      if (!reconcile) {
+        done.set_value({409, "{\"error\":\"paper mode has no venue to reconcile with: the ledger is the venue\"}"});
+        continue;
+      }
+      if (absl::StatusOr<bool> ran = reconcile(); !ran.ok()) {
+        done.set_value({500, "{\"error\":\"engine halted\"}"});
+        return ran.status();
+      }
+    }
     absl::StatusOr<OperatorResult> r = engine_.OnOperator(cmd);
     if (!r.ok()) {
       done.set_value({500, "{\"error\":\"engine halted\"}"});

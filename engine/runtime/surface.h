@@ -13,6 +13,7 @@
 #include <functional>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "engine/runtime/engine.h"
 #include "engine/runtime/log.h"
 #include "engine/runtime/paper_run.h"
@@ -32,6 +33,9 @@ class Surface {
   // Live runs: the venue's connection state for the view, and when the last
   // reconciliation passed (paper: always, the venue is the ledger).
   std::function<void(EngineView&)> decorate;
+  // Live runs: one reconciliation pass now (POST /actions/reconcile); unset
+  // in paper, where the command is answered 409 (the ledger is the venue).
+  std::function<absl::StatusOr<bool>()> reconcile;
 
  private:
   const RunOptions& o_;

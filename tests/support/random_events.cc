@@ -100,7 +100,7 @@ EventBody RandomEventStream::Body() {
       return PositionClosed{sym, it->second.side, qty.is_zero() ? it->second.qty : qty,
                             it->second.entry_price, Price(20000),
                             Fixed::FromInt(pnl), Fixed::FromRaw(30'000'000),
-                            static_cast<CloseReason>(Uniform(8))};
+                            static_cast<CloseReason>(Uniform(9))};
     }
     case 12:
       if (Uniform(2)) {
@@ -129,6 +129,7 @@ EventBody RandomEventStream::Body() {
       return CircuitBreakerTriggered{RiskRule::kConsecutiveLosses, "3 losses in a row",
                                      {{"consecutive_losses", Fixed::FromInt(3)}}};
     case 19:
+      if (Uniform(4) == 0) return OperatorAction{"api@127.0.0.1", "drill", "cancel_all", Symbol{}, "cancelling 0 orders"};
       if (state_.paused.active) return TradingResumed{"api", "done"};
       return TradingPaused{"api", "maintenance"};
     case 20:
@@ -230,6 +231,7 @@ std::vector<Event> OneOfEach() {
                    "", "https://www.coindesk.com/x", 1'765'578'018'000, 1'765'580'000'000},
       TradingPaused{"api", "maintenance"},
       TradingResumed{"api", "maintenance done"},
+      OperatorAction{"api@127.0.0.1", "exchange incident", "close", btc, "closing 1 position (BTCUSDT)"},
       TradeCycleCompleted{1'672'675'500'000, 1, 1, 40, 1'672'675'800'000'000'000},
       SystemStopped{"SIGTERM"},
   };
