@@ -39,6 +39,7 @@
 #include "rocksdb/options.h"
 #include "rocksdb/sst_file_reader.h"
 #include "rocksdb/table.h"
+#include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
 
 namespace apollo::ledger {
@@ -504,6 +505,15 @@ class RocksLedger : public Ledger {
     rocksdb::FlushOptions fo;
     fo.wait = true;
     return FromRocks(db_->Flush(fo, handles_), "flushing the ledger");
+  }
+
+  absl::Status Checkpoint(const std::string& dir) override {
+    if (!writer_) return absl::FailedPreconditionError("a checkpoint is taken through the ledger's writer");
+    rocksdb::Checkpoint* raw = nullptr;
+    RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(db_.get(), &raw), "preparing a checkpoint"));
+    std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+    return FromRocks(checkpoint->CreateCheckpoint(dir, /*log_size_for_flush=*/0),
+                     absl::StrCat("checkpointing the ledger into ", dir));
   }
 
   absl::Status CorruptRecordForTesting(uint64_t seq, size_t offset) override {

@@ -106,6 +106,11 @@ class Ledger {
   // Keeps the newest `keep` snapshots, deletes older ones (writer only).
   [[nodiscard]] virtual absl::Status PruneSnapshots(size_t keep) = 0;
 
+  // Writer: a consistent copy of the ledger as it is at this instant, into
+  // `dir` (which must not exist): a RocksDB checkpoint, memtables flushed
+  // first, table files hard-linked when `dir` is on the same filesystem
+  // (else copied). Appends may go on meanwhile; they are not in the copy.
+  [[nodiscard]] virtual absl::Status Checkpoint(const std::string& dir) = 0;
   // Flushes memtables to SST files (a clean stop: the next open replays no WAL).
   [[nodiscard]] virtual absl::Status Flush() = 0;
 

@@ -144,6 +144,36 @@ TEST(EngineMetrics, SeedPerformanceSeriesFollowTheClosedTrades) {
   EXPECT_EQ(Sample(m.Render(), "last_reconciliation_age_hr"), 2.0);
 }
 
+// The AI-TS runbook's P1 pair: per-trade Sharpe of the last 30 days and the
+// drawdown from the equity peak.
+TEST(EngineMetrics, SharpeOfTheLast30DaysClosesAndTheEquityDrawdownFollowTheTrades) {
+  Metrics m;
+  EngineMetrics observer(&m, nullptr, Mode::kPaper);
+  Book book(&observer);
+  book.Add(ConfigLoaded{"h", "v", Fixed::FromInt(10000)}, kT0);
+  book.Trade(1, 1, 2, 30);
+  book.Commit();
+  EXPECT_EQ(Sample(m.Render(), "trading_sharpe_ratio"), 0.0) << "one close: no standard deviation";
+  book.Trade(2, 3, 4, -10);
+  book.Trade(3, 5, 6, -50);
+  book.Commit();
+  const std::string body = m.Render();
+  // Nets 30, -10, -50: mean -10, sample standard deviation 40.
+  EXPECT_NEAR(*Sample(body, "trading_sharpe_ratio"), -0.25, 1e-9) << body;
+  EXPECT_NEAR(*Sample(body, "equity_curve_drawdown_pct"), book.state().drawdown_pct.ToDouble(), 1e-12);
+  EXPECT_GT(*Sample(body, "equity_curve_drawdown_pct"), 0.5) << "60 below a peak of 10,030";
+  // Forty days on, only the new close is in the window.
+  book.Trade(4, 40 * 24, 40 * 24 + 1, 20);
+  book.Commit();
+  EXPECT_EQ(Sample(m.Render(), "trading_sharpe_ratio"), 0.0);
+  observer.UpdateDiskFree("/");
+  const double free_pct = *Sample(m.Render(), "ledger_disk_free_pct");
+  EXPECT_GE(free_pct, 0);
+  EXPECT_LE(free_pct, 100);
+  observer.UpdateDiskFree("/no/such/dir");
+  EXPECT_EQ(Sample(m.Render(), "ledger_disk_free_pct"), -1.0);
+}
+
 TEST(EngineMetrics, RestartedProcessCountsTheLedgersTotalsOnce) {
   Metrics first_metrics;
   EngineMetrics first(&first_metrics, nullptr, Mode::kPaper);

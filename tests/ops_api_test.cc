@@ -903,7 +903,41 @@ size_t CountEvents(const RunningBot& bot, const std::string& type) {
   return r.json ? (*r.json)["events"].a.size() : 0;
 }
 
-TEST(OpsApiTest, CancelAllKeepsProtectionCloseAndFlattenCloseAndKillStops) {
+// Polls /orders until an order of `purpose` is there (the first bar of a
+// quiet bot runs just after its started line).
+bool WaitForOrder(const RunningBot& bot, const std::string& purpose) {
+  const auto deadline = std::chrono::steady_clock::now() + kPollBudget;
+  while (std::chrono::steady_clock::now() < deadline) {
+    Reply r = bot.Get("/orders");
+    if (r.json && absl::StrContains(r.body, absl::StrCat("\"purpose\":\"", purpose, "\""))) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return false;
+}
+
+TEST(OpsApiTest, CancelAllCancelsARestingEntryButNeverAPositionsProtection) {
+  TempDir tmp;
+  const BotDirs dirs = DirsIn(tmp, "entry");
+  // With limit entries, the entry the strategy places on kSecondEntryBar rests.
+  auto bot = StartQuietBot(tmp, dirs, kSecondEntryBar - 1,
+                           {absl::StrCat("OPERATOR_API_TOKEN=", kToken), "EXECUTION__ENTRY_ORDER_TYPE=limit"});
+  ASSERT_NE(bot, nullptr);
+  ASSERT_TRUE(WaitForOrder(*bot, "ENTRY")) << bot->Get("/orders");
+  Reply cancel_all = bot->Post("/actions/cancel-all", kToken, "stale entry");
+  ASSERT_EQ(cancel_all.status, 200) << cancel_all;
+  EXPECT_TRUE((*cancel_all.json)["changed"].b) << cancel_all;
+  EXPECT_EQ((*cancel_all.json)["cancelled"].n, 1) << cancel_all;
+  EXPECT_FALSE((*cancel_all.json)["paused"].b) << "cancel-all does not pause: " << cancel_all;
+  EXPECT_TRUE((*bot->Get("/orders").json)["orders"].keys.empty());
+  EXPECT_STOPPED_CLEANLY(bot->Stop());
+  auto events = testing::ReadEvents(dirs.ledger);
+  ASSERT_TRUE(events.ok()) << events.status();
+  const auto cancels = testing::EventsOf<OrderCancelled>(*events);
+  ASSERT_FALSE(cancels.empty());
+  EXPECT_EQ(cancels.back().second.reason, "OPERATOR");
+}
+
+TEST(OpsApiTest, CancelAllKeepsProtectionFlattenClosesAndPausesAndKillStops) {
   TempDir tmp;
   const BotDirs dirs = DirsIn(tmp, "book");
   // A position opened on kSecondEntryBar is still open ten bars later, with
@@ -919,6 +953,7 @@ TEST(OpsApiTest, CancelAllKeepsProtectionCloseAndFlattenCloseAndKillStops) {
   Reply cancel_all = bot->Post("/actions/cancel-all", kToken, "tidy the book");
   ASSERT_EQ(cancel_all.status, 200) << cancel_all;
   EXPECT_EQ((*cancel_all.json)["cancelled"].n, 0) << "protection is not cancelled under a position: " << cancel_all;
+  EXPECT_FALSE((*cancel_all.json)["changed"].b) << cancel_all;
   EXPECT_THAT((*cancel_all.json)["outcome"].s, HasSubstr("keeping 2 protective")) << cancel_all;
   EXPECT_EQ((*bot->Get("/orders").json)["orders"].keys.size(), 2u);
 
@@ -926,19 +961,16 @@ TEST(OpsApiTest, CancelAllKeepsProtectionCloseAndFlattenCloseAndKillStops) {
   EXPECT_EQ(reconcile.status, 409) << "paper has no venue: " << reconcile;
   EXPECT_EQ(bot->Post("/actions/close", kToken, "no symbol").status, 400);
   EXPECT_EQ(bot->PostBody("/actions/close", kToken, R"({"symbol":"ETHUSDT"})").status, 404);
-  Reply close = bot->PostBody("/actions/close", kToken, R"({"symbol":"BTCUSDT","reason":"trim risk"})");
-  ASSERT_EQ(close.status, 200) << close;
-  ASSERT_TRUE((*close.json)["closing"].is_array()) << close;
-  EXPECT_EQ((*close.json)["closing"].a.size(), 1u) << close;
-  EXPECT_FALSE((*close.json)["paused"].b) << "a close does not pause: " << close;
-  // The paper venue fills the close at once; its legs went with it (OCO).
-  EXPECT_TRUE((*bot->Get("/positions").json)["positions"].keys.empty());
-  EXPECT_TRUE((*bot->Get("/orders").json)["orders"].keys.empty());
-  EXPECT_EQ(bot->PostBody("/actions/close", kToken, R"({"symbol":"BTCUSDT"})").status, 404) << "closed already";
 
   Reply flatten = bot->Post("/actions/flatten", kToken, "risk off");
   ASSERT_EQ(flatten.status, 200) << flatten;
   EXPECT_TRUE((*flatten.json)["paused"].b) << flatten;
+  ASSERT_TRUE((*flatten.json)["closing"].is_array()) << flatten;
+  EXPECT_EQ((*flatten.json)["closing"].a.size(), 1u) << flatten;
+  // The paper venue fills the close at once; its legs went with it (OCO).
+  EXPECT_TRUE((*bot->Get("/positions").json)["positions"].keys.empty());
+  EXPECT_TRUE((*bot->Get("/orders").json)["orders"].keys.empty());
+  EXPECT_EQ(bot->PostBody("/actions/close", kToken, R"({"symbol":"BTCUSDT"})").status, 404) << "closed already";
   Reply health = bot->Get("/health");
   ASSERT_TRUE(health.json) << health;
   EXPECT_FALSE((*health.json)["trading_enabled"].b) << health;
@@ -947,7 +979,7 @@ TEST(OpsApiTest, CancelAllKeepsProtectionCloseAndFlattenCloseAndKillStops) {
   EXPECT_FALSE((*state.json)["requires_manual_review"].b) << state;
   EXPECT_FALSE((*state.json)["circuit_breaker_active"].b) << state;
   EXPECT_TRUE((*state.json)["trading_paused"].b) << state;
-  EXPECT_EQ(CountEvents(*bot, "OperatorAction"), 3u);
+  EXPECT_EQ(CountEvents(*bot, "OperatorAction"), 2u);
 
   // hmm_ops' switch: enabled true resumes, enabled false is the kill switch.
   Reply enable = bot->PostBody("/kill", kToken, R"({"enabled": true, "reason": "flatten done"})");
@@ -963,20 +995,42 @@ TEST(OpsApiTest, CancelAllKeepsProtectionCloseAndFlattenCloseAndKillStops) {
   auto events = testing::ReadEvents(dirs.ledger);
   ASSERT_TRUE(events.ok()) << events.status();
   const auto actions = testing::EventsOf<OperatorAction>(*events);
-  ASSERT_EQ(actions.size(), 4u);
+  ASSERT_EQ(actions.size(), 3u);
   std::vector<std::string> kinds;
   for (const auto& [seq, a] : actions) {
     kinds.push_back(a.action);
     EXPECT_TRUE(absl::StartsWith(a.who, "api@")) << a.who;
   }
-  EXPECT_THAT(kinds, ::testing::ElementsAre("cancel_all", "close", "flatten", "kill_switch"));
-  EXPECT_EQ(actions[1].second.symbol.value, "BTCUSDT");
-  EXPECT_EQ(actions[1].second.reason, "trim risk");
+  EXPECT_THAT(kinds, ::testing::ElementsAre("cancel_all", "flatten", "kill_switch"));
+  EXPECT_EQ(actions[1].second.reason, "risk off");
   const auto closed = testing::EventsOf<PositionClosed>(*events);
   ASSERT_FALSE(closed.empty());
   EXPECT_EQ(closed.back().second.reason, CloseReason::kOperatorClose);
   ASSERT_TRUE(std::holds_alternative<SystemStopped>(events->back().body));
   EXPECT_EQ(std::get<SystemStopped>(events->back().body).reason, "KILL_SWITCH");
+}
+
+TEST(OpsApiTest, CloseOnePositionInPaperFillsAtOnceWithoutPausing) {
+  TempDir tmp;
+  const BotDirs dirs = DirsIn(tmp, "close");
+  auto bot = StartQuietBot(tmp, dirs, kSecondEntryBar + 10, WithToken());
+  ASSERT_NE(bot, nullptr);
+  ASSERT_TRUE((*bot->Get("/positions").json)["positions"].Has("BTCUSDT"));
+  Reply close = bot->PostBody("/actions/close", kToken, R"({"symbol":"BTCUSDT","reason":"trim risk"})");
+  ASSERT_EQ(close.status, 200) << close;
+  EXPECT_FALSE((*close.json)["paused"].b) << close;
+  EXPECT_TRUE((*bot->Get("/positions").json)["positions"].keys.empty());
+  EXPECT_TRUE((*bot->Get("/orders").json)["orders"].keys.empty()) << "its legs go with it";
+  EXPECT_TRUE((*bot->Get("/health").json)["trading_enabled"].b);
+  EXPECT_STOPPED_CLEANLY(bot->Stop());
+  auto events = testing::ReadEvents(dirs.ledger);
+  ASSERT_TRUE(events.ok()) << events.status();
+  const auto actions = testing::EventsOf<OperatorAction>(*events);
+  ASSERT_EQ(actions.size(), 1u);
+  EXPECT_EQ(actions[0].second.action, "close");
+  EXPECT_EQ(actions[0].second.symbol.value, "BTCUSDT");
+  EXPECT_EQ(actions[0].second.reason, "trim risk");
+  EXPECT_EQ(testing::EventsOf<PositionClosed>(*events).back().second.reason, CloseReason::kOperatorClose);
 }
 
 TEST(OpsApiTest, KillSwitchInPaperClosesThePositionAndExitsZero) {

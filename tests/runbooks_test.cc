@@ -76,9 +76,11 @@
 #include <utility>
 #include <vector>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
 #if !defined(BOT_BIN) || !defined(ACK_BIN) || !defined(REPLAY_BIN) || !defined(APOLLO_SOURCE_DIR)
@@ -629,6 +631,15 @@ MetricMentions MetricsOf(const Runbooks& books) {
     const size_t expr = l.text.find("expr:");
     if (expr != std::string::npos) add_expr_words(l.text.substr(expr + 5), where);
   }
+  // The Prometheus alert rules' expressions.
+  const std::string rules_file = "runbooks/prometheus/alerts.yml";
+  std::istringstream rules(ReadFile(SourcePath(rules_file)));
+  int rule_line = 0;
+  for (std::string l; std::getline(rules, l);) {
+    ++rule_line;
+    const size_t expr = l.find("expr:");
+    if (expr != std::string::npos) add_expr_words(l.substr(expr + 5), rules_file + ":" + std::to_string(rule_line));
+  }
   // The Grafana dashboard's queries.
   const std::string dash_file = "runbooks/grafana/apollo.json";
   const std::string dash = ReadFile(SourcePath(dash_file));
@@ -654,6 +665,26 @@ std::set<std::string> SeriesNames(const std::string& body) {
     names.insert(line.substr(0, line.find_first_of("{ ")));
   }
   return names;
+}
+
+// The alert rules are valid and fire as their own unit tests say
+// (promtool check rules, promtool test rules).
+TEST(RunbooksTest, PrometheusAlertRulesPassPromtoolAndTheirOwnTests) {
+  constexpr char kPromtool[] = "/usr/bin/promtool";
+  if (::access(kPromtool, X_OK) != 0) GTEST_SKIP() << kPromtool << " is not installed (make test installs it)";
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"check", "rules", "alerts.yml"},
+                                               std::vector<std::string>{"test", "rules", "alerts_test.yml"}}) {
+    std::vector<std::string> argv{kPromtool};
+    argv.insert(argv.end(), args.begin(), args.end());
+    testing::SpawnOptions o;
+    o.cwd = SourcePath("runbooks/prometheus");
+    auto p = testing::Process::Spawn(argv, o);
+    ASSERT_TRUE(p.ok()) << p.status();
+    const testing::ExitStatus st = (*p)->Wait(std::chrono::seconds(60));
+    EXPECT_TRUE(st.Exited(0)) << "promtool " << args[0] << " " << args[1] << ": " << st << "\n"
+                              << (*p)->out() << (*p)->err();
+    EXPECT_THAT((*p)->out(), ::testing::HasSubstr("SUCCESS"));
+  }
 }
 
 TEST(RunbooksTest, EveryEndpointAndMetricTheRunbooksNameIsServed) {
@@ -719,6 +750,7 @@ TEST(RunbooksTest, EveryEndpointAndMetricTheRunbooksNameIsServed) {
           {"/actions/close", 400},                 // which symbol?
           {"/actions/reconcile", 409},             // paper has no venue
           {"/actions/reset-circuit-breaker", 409}, // no breaker is active
+          {"/actions/backup", 400},                // which directory?
       };
       const std::string path = PathOnly(e.path);
       if (path == "/actions/kill-switch" || path == "/kill") {

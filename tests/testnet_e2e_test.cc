@@ -2005,7 +2005,7 @@ TEST_F(TestnetE2E, KillSwitchLeavesTheVenueFlatWithNoOpenOrderAndExitsZero) {
 // the position.
 TEST_F(TestnetE2E, KillSwitchWhoseCloseIsRefusedKeepsTheStopNeedsReviewAndExitsThree) {
   std::vector<std::string> env = WithOpsToken(FastStrategyEnv());
-  env.push_back("EXECUTION__ORDER_TIMEOUT_SEC=2");
+  env.push_back("EXECUTION__ORDER_TIMEOUT_SEC=3");
   ASSERT_NO_FATAL_FAILURE(StartBot(env));
   LedgerWatch watch(ledger_dir_);
   ASSERT_TRUE(StepUntilProtectedPosition(watch)) << watch.Dump() << "--- stderr ---\n" << bot_->err();
@@ -2014,6 +2014,9 @@ TEST_F(TestnetE2E, KillSwitchWhoseCloseIsRefusedKeepsTheStopNeedsReviewAndExitsT
 
   const auto [status, body] = PostOps("/kill", R"({"enabled": false, "reason": "e2e drill"})");
   EXPECT_EQ(status, 200) << body;
+  // While it waits for the close, trading cannot be resumed.
+  const auto [resume_status, resume_body] = PostOps("/resume", R"({"reason": "too soon"})");
+  EXPECT_EQ(resume_status, 409) << resume_body;
   const testing::ExitStatus st = bot_->Wait(kStopTimeout);
   EXPECT_TRUE(st.Exited(3)) << st << "\n--- stdout ---\n" << bot_->out() << "--- stderr ---\n" << bot_->err();
   EXPECT_THAT(bot_->err(), HasSubstr("the venue is not flat"));

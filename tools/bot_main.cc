@@ -33,6 +33,7 @@
 #include "engine/venue/binance/payloads.h"
 #include "ledger/ledger.h"
 #include "replay/journal.h"
+#include "tools/bot_ops.h"
 #include "tools/progress.h"
 #include "tools/time_flag.h"
 
@@ -457,6 +458,31 @@ int main(int argc, char** argv) {
   backtest->add_flag("--allow-gaps", bt.allow_gaps, "Run across holes in the data (listed in the report)");
   backtest->add_option("--like", bt.like,
                        "Re-run the bars journaled in this paper/testnet/live ledger with its config, and compare trades");
+  apollo::tools::BackupFlags backup_flags;
+  auto* backup = app.add_subcommand(
+      "backup", "A verified checkpoint of the ledger (through the running bot, or under the lock when none runs)");
+  backup->add_option("--out", backup_flags.out, "The directory backups go under (ledger-YYYYMMDD-HHMMSS each)")->required();
+  backup->add_option("--keep-daily", backup_flags.keep_daily, "Then keep the newest backup of each of the last N days");
+  backup->add_option("--keep-weekly", backup_flags.keep_weekly, "... and of each of the last N ISO weeks (UTC)");
+  apollo::tools::RestoreFlags restore_flags;
+  auto* restore = app.add_subcommand("restore", "Put a backup in place as the ledger (the bot stopped; under the lock)");
+  restore->add_option("--from", restore_flags.from, "The backup directory (ledger-YYYYMMDD-HHMMSS)")->required();
+  apollo::tools::HealthFlags health_flags;
+  auto* health = app.add_subcommand("health", "One line per check of the running bot; exit 0 ok, 1 warn, 2 critical");
+  health->add_flag("--alert", health_flags.alert, "Also send each warning and critical line to ALERT_WEBHOOKS");
+  health->add_option("--rss-warn-mb", health_flags.rss_warn_mb, "Warn above this resident memory, MiB (default 1024)");
+  health->add_option("--rss-critical-mb", health_flags.rss_critical_mb, "Critical above this, MiB (default 2048)");
+  health->add_option("--disk-warn-pct", health_flags.disk_warn_pct, "Warn below this much free disk under the ledger, % (default 15)");
+  health->add_option("--disk-critical-pct", health_flags.disk_critical_pct, "Critical below this, % (default 5)");
+  for (CLI::App* cmd : {backup, restore, health}) {
+    apollo::tools::BotWhere& where = cmd == backup    ? backup_flags.where
+                                     : cmd == restore ? restore_flags.where
+                                                      : health_flags.where;
+    cmd->add_option("--config", where.config_path, "Config file (default: $CONFIG_PATH, else config.yaml)");
+    cmd->add_option("--mode", where.mode, "paper | testnet | live (default: run.mode): whose lock and ledger");
+    cmd->add_option("--ledger", where.ledger, "Ledger directory (overrides storage.ledger_path)");
+    cmd->add_option("--logs", where.logs, "Logs directory: the lock file (overrides storage.logs_path)");
+  }
   auto* config_cmd = app.add_subcommand("config", "Config file tools");
   config_cmd->require_subcommand(1);
   std::string migrate_in, migrate_out;
@@ -472,5 +498,8 @@ int main(int argc, char** argv) {
   if (parse_only) return 0;
   if (*backtest) return Backtest(bt);
   if (*migrate) return Migrate(migrate_in, migrate_out);
+  if (*backup) return apollo::tools::Backup(backup_flags);
+  if (*restore) return apollo::tools::Restore(restore_flags);
+  if (*health) return apollo::tools::Health(health_flags);
   return Run(flags);
 }

@@ -823,7 +823,9 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
     }
     return engine.Flat() || absl::Now() >= *kill_deadline;
   };
-  while (runtime::StopSignal() == 0 && !kill_switch_done() && failed.ok() &&
+  // A SIGTERM during the kill switch's wait does not cut it short: it is
+  // bounded by execution.order_timeout_sec (systemd's TimeoutStopSec is 60).
+  while ((runtime::StopSignal() == 0 || engine.stop_requested()) && !kill_switch_done() && failed.ok() &&
          (engine.stop_requested() || lo.max_bars == 0 || steps_taken < lo.max_bars)) {
     for (Input& in : inbox.Take(absl::Seconds(1))) {
       if (in.kind == Input::kFunding) {
@@ -889,6 +891,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
       failed = engine.OnOperator({runtime::OperatorCommand::kPause, "venue", "BINANCE_418_IP_BANNED", ""}).status();
     }
     if (failed.ok()) failed = surface.HandleCommands();
+    if (failed.ok()) failed = engine.KillSwitchSweep();
     runtime::ReopenLogIfAsked(log);
     surface.Publish(false);
     if (absl::Now() >= next_keepalive) {
@@ -941,7 +944,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
     surface.Halted(failed);
     return failed;
   }
-  summary.stop_reason = runtime::StopSignal() != 0 ? "SIGNAL" : engine.stop_requested() ? "KILL_SWITCH" : "MAX_BARS";
+  summary.stop_reason = engine.stop_requested() ? "KILL_SWITCH" : runtime::StopSignal() != 0 ? "SIGNAL" : "MAX_BARS";
   RETURN_IF_ERROR(engine.Stop(summary.stop_reason));
   (void)venue::binance::CloseListenKey(*client);
   summary.state = engine.state();

@@ -1,6 +1,10 @@
 // EngineMetrics: series and alerts from the engine's commits.
 #include "engine/ops/engine_metrics.h"
 
+#include <sys/statvfs.h>
+
+#include <cmath>
+
 #include <limits>
 #include <type_traits>
 
@@ -68,6 +72,12 @@ EngineMetrics::EngineMetrics(Metrics* m, Alerter* alerter, Mode mode)
       profit_factor_session_(m->AddGauge("profit_factor_session", "Gross profit / gross loss of the closes since this process started (+Inf: no loss)")),
       profit_factor_7d_(m->AddGauge("profit_factor_7d", "Gross profit / gross loss of the closes of the last 7 days (+Inf: no loss)")),
       profit_factor_30d_(m->AddGauge("profit_factor_30d", "Gross profit / gross loss of the closes of the last 30 days (+Inf: no loss)")),
+      sharpe_(m->AddGauge("trading_sharpe_ratio",
+                          "Per-trade Sharpe ratio of the last 30 days: mean / standard deviation of each close's net "
+                          "result (0 with fewer than two closes)")),
+      equity_drawdown_(m->AddGauge("equity_curve_drawdown_pct",
+                                   "Drawdown of equity from its peak now, percent (max_drawdown_pct under the AI-TS runbook's name)")),
+      disk_free_pct_(m->AddGauge("ledger_disk_free_pct", "Free space on the ledger's filesystem, percent (-1: unknown)")),
       slippage_bps_(m->AddHistogram("slippage_bps", "Adverse slippage of each fill against its order's price (limit, trigger, or the last close for market orders), basis points", kSlippageBuckets)),
       last_reconciliation_age_hr_(m->AddGauge("last_reconciliation_age_hr", "Hours since the last completed reconciliation (-1: none yet)")),
       reconciliation_failures_(m->AddGauge("reconciliation_consecutive_failures", "Failed reconciliation passes in a row")),
@@ -136,6 +146,31 @@ void EngineMetrics::SetPerformance(const State& state) {
     }
     gauge->Set(ProfitFactor(profit, loss));
   }
+  // The closes of the last 30 days (TradeStats::recent holds no older ones).
+  double sum = 0, sum_sq = 0;
+  size_t n = 0;
+  for (const ClosedResult& r : st.recent) {
+    if (r.ts_ns < state.last_ts_ns - 30 * kNsPerDay) continue;
+    const double x = r.net.ToDouble();
+    sum += x;
+    sum_sq += x * x;
+    ++n;
+  }
+  double sharpe = 0;
+  if (n >= 2) {
+    const double mean = sum / static_cast<double>(n);
+    const double var = (sum_sq - static_cast<double>(n) * mean * mean) / static_cast<double>(n - 1);
+    sharpe = var > 0 ? mean / std::sqrt(var) : 0;
+  }
+  sharpe_.Set(sharpe);
+  equity_drawdown_.Set(state.drawdown_pct.ToDouble());
+}
+
+void EngineMetrics::UpdateDiskFree(const std::string& dir) {
+  struct statvfs v {};
+  disk_free_pct_.Set(::statvfs(dir.c_str(), &v) == 0 && v.f_blocks > 0
+                         ? 100.0 * static_cast<double>(v.f_bavail) / static_cast<double>(v.f_blocks)
+                         : -1);
 }
 
 void EngineMetrics::ObserveSlippage(const Event& e, const State& state) {

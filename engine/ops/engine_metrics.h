@@ -31,6 +31,9 @@ class EngineMetrics : public runtime::EngineObserver {
 
   // The age gauges, computed at scrape time from the engine's heartbeats.
   void UpdateAges(const runtime::EngineView& view, int64_t now_wall_ns);
+  // ledger_disk_free_pct: free space on the filesystem under `dir`, at
+  // scrape time (-1 when it cannot be read).
+  void UpdateDiskFree(const std::string& dir);
   // Each venue REST request (any thread): latency and the used weight
   // header (-1 when absent).
   void OnRestRequest(double latency_seconds, int64_t used_weight_1m);
@@ -73,6 +76,7 @@ class EngineMetrics : public runtime::EngineObserver {
   absl::flat_hash_map<std::string, uint64_t> discrepancies_seen_;
   Gauge &expectancy_, &win_rate_, &time_in_market_, &avg_holding_hours_;
   Gauge &profit_factor_session_, &profit_factor_7d_, &profit_factor_30d_;
+  Gauge &sharpe_, &equity_drawdown_, &disk_free_pct_;
   Fixed session_gross_profit_, session_gross_loss_;  // at this process's first commit
   Histogram& slippage_bps_;
   struct Reference {

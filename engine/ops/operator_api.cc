@@ -59,6 +59,7 @@ struct CommandBody {
   std::string reason = "api";
   std::string symbol;
   std::optional<bool> enabled;
+  std::string dir;
 };
 
 absl::StatusOr<CommandBody> BodyOf(const httplib::Request& req) {
@@ -83,6 +84,10 @@ absl::StatusOr<CommandBody> BodyOf(const httplib::Request& req) {
     if (object["symbol"].get(field) == simdjson::SUCCESS) {
       if (field.get(text) != simdjson::SUCCESS) return absl::InvalidArgumentError("\"symbol\" must be a string");
       out.symbol = std::string(text);
+    }
+    if (object["dir"].get(field) == simdjson::SUCCESS) {
+      if (field.get(text) != simdjson::SUCCESS) return absl::InvalidArgumentError("\"dir\" must be a string");
+      out.dir = std::string(text);
     }
     if (object["enabled"].get(field) == simdjson::SUCCESS) {
       if (field.get(flag) != simdjson::SUCCESS) return absl::InvalidArgumentError("\"enabled\" must be true or false");
@@ -181,6 +186,7 @@ class OperatorServer::Impl {
         if (auto view = views_->Get(); view && engine_metrics_ != nullptr) {
           engine_metrics_->UpdateAges(*view, absl::GetCurrentTimeNanos());
         }
+        if (engine_metrics_ != nullptr && !o_.ledger_dir.empty()) engine_metrics_->UpdateDiskFree(o_.ledger_dir);
         res.set_content(metrics_->Render(), "text/plain; version=0.0.4; charset=utf-8");
       });
       metrics_port_ = BindOne(metrics_server_, o_.metrics_host, o_.metrics_port);
@@ -240,7 +246,8 @@ class OperatorServer::Impl {
           "\"GET /events?from=SEQ&limit=N&type=T\",\"GET /config\",\"POST /pause\",\"POST /resume\",\"POST /ack\","
           "\"POST /actions/pause\",\"POST /actions/resume\",\"POST /actions/ack-manual-review\","
           "\"POST /actions/kill-switch\",\"POST /kill\",\"POST /actions/cancel-all\",\"POST /actions/close\","
-          "\"POST /actions/flatten\",\"POST /actions/reconcile\",\"POST /actions/reset-circuit-breaker\"]}",
+          "\"POST /actions/flatten\",\"POST /actions/reconcile\",\"POST /actions/reset-circuit-breaker\","
+          "\"POST /actions/backup\"]}",
           kJson);
     });
     api_.Get("/health", [this](const httplib::Request&, httplib::Response& res) { Health(res); });
@@ -282,6 +289,7 @@ class OperatorServer::Impl {
         {"/actions/flatten", runtime::OperatorCommand::kFlatten},
         {"/actions/reconcile", runtime::OperatorCommand::kReconcile},
         {"/actions/reset-circuit-breaker", runtime::OperatorCommand::kResetBreaker},
+        {"/actions/backup", runtime::OperatorCommand::kBackup},
     };
     for (const auto& [path, kind] : posts) {
       api_.Post(path, [this, kind = kind](const httplib::Request& req, httplib::Response& res) {
@@ -464,6 +472,9 @@ class OperatorServer::Impl {
     if (body.ok() && kind == runtime::OperatorCommand::kClose && body->symbol.empty()) {
       body = absl::InvalidArgumentError("send {\"symbol\": \"BTCUSDT\"}: which position to close");
     }
+    if (body.ok() && kind == runtime::OperatorCommand::kBackup && (body->dir.empty() || body->dir.front() != '/')) {
+      body = absl::InvalidArgumentError("send {\"dir\": \"/absolute/path\"}: a new directory for the checkpoint");
+    }
     if (!body.ok()) {
       res.status = 400;
       res.set_content(ErrorJson(body.status().message()), kJson);
@@ -471,7 +482,7 @@ class OperatorServer::Impl {
     }
     if (!kind) kind = *body->enabled ? runtime::OperatorCommand::kResume : runtime::OperatorCommand::kKillSwitch;
     runtime::OperatorCommand cmd{*kind, absl::StrCat("api@", req.remote_addr), std::move(body->reason),
-                                 std::move(body->symbol)};
+                                 std::move(body->symbol), std::move(body->dir)};
     std::future<runtime::OperatorResult> done = inbox_->Submit(std::move(cmd));
     if (done.wait_for(std::chrono::milliseconds(o_.command_timeout_ms)) != std::future_status::ready) {
       res.status = 503;

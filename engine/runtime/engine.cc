@@ -43,6 +43,7 @@ const char* CommandName(OperatorCommand::Kind kind) {
     case OperatorCommand::kFlatten: return "flatten";
     case OperatorCommand::kReconcile: return "reconcile";
     case OperatorCommand::kResetBreaker: return "reset_circuit_breaker";
+    case OperatorCommand::kBackup: return "backup";
   }
   return "unknown";
 }
@@ -155,7 +156,20 @@ absl::Status Engine::ApplyPlan(orders::Plan plan) { return decision::ApplyPlan(s
 
 // Side effects of what was just committed. Every venue call's reports are
 // journaled and committed before the next round acts on them.
+void Engine::CancelWhenKnown() {
+  for (auto it = cancel_when_known_.begin(); it != cancel_when_known_.end();) {
+    auto order = state_.orders.find(it->first);
+    if (order != state_.orders.end() && !Cancellable(order->second)) {
+      ++it;  // still in doubt
+      continue;
+    }
+    if (order != state_.orders.end()) to_cancel_.push_back(orders::Cancel(it->first, it->second));
+    it = cancel_when_known_.erase(it);  // cancelled now, or gone (filled, rejected, expired)
+  }
+}
+
 absl::Status Engine::RunEffects() {
+  if (!cancel_when_known_.empty()) CancelWhenKnown();
   for (int round = 0; !to_submit_.empty() || !to_cancel_.empty(); ++round) {
     if (round == kMaxEffectRounds) return absl::InternalError("order effects did not settle");
     std::vector<ClientOrderId> submits = std::exchange(to_submit_, {});
@@ -730,6 +744,9 @@ absl::StatusOr<OperatorResult> Engine::OnOperator(const OperatorCommand& cmd) {
       }
       break;
     case OperatorCommand::kResume:
+      if (stop_requested_) {
+        return OperatorResult{409, R"({"error":"the kill switch is stopping the bot: trading does not resume"})"};
+      }
       if (state_.paused.active) {
         RETURN_IF_ERROR(Emit(TradingResumed{who, reason}));
         changed = true;
@@ -744,6 +761,12 @@ absl::StatusOr<OperatorResult> Engine::OnOperator(const OperatorCommand& cmd) {
     case OperatorCommand::kResetBreaker: {
       if (!state_.circuit_breaker.active) {
         return OperatorResult{409, R"({"error":"the circuit breaker is not active: nothing to reset"})"};
+      }
+      if (state_.manual_review.active) {  // an acknowledgement clears both: it must be meant for both
+        std::string out = "{\"error\":";
+        json::AppendString(&out, absl::StrCat("manual review is required too (", state_.manual_review.reason,
+                                              "): acknowledge both with POST /ack once it is resolved"));
+        return OperatorResult{409, out + "}"};
       }
       const std::string was = state_.circuit_breaker.reason;
       RETURN_IF_ERROR(Emit(OperatorAction{who, reason, "reset_circuit_breaker", Symbol{},
@@ -773,6 +796,24 @@ absl::StatusOr<OperatorResult> Engine::OnOperator(const OperatorCommand& cmd) {
       extra += ",\"detail\":";
       json::AppendString(&extra, r.detail);
       break;
+    }
+    case OperatorCommand::kBackup: {
+      RETURN_IF_ERROR(Append(/*sync=*/true));  // everything journaled so far is in the copy
+      const absl::Time t0 = absl::Now();
+      const absl::Status st = d_.ledger->Checkpoint(cmd.dir);
+      const double ms = absl::ToDoubleMilliseconds(absl::Now() - t0);
+      d_.log->Write(st.ok() ? LogLevel::kInfo : LogLevel::kError, "ledger_checkpoint",
+                    LogFields().Add("dir", cmd.dir).Add("seq", state_.last_seq).Add("ms", ms).Add("ok", st.ok())
+                        .Add("error", st.message()).Add("who", who));
+      std::string out;
+      if (!st.ok()) {
+        out = "{\"error\":";
+        json::AppendString(&out, st.message());
+        return OperatorResult{500, out + "}"};
+      }
+      out = absl::StrCat("{\"seq\":", state_.last_seq, ",\"ms\":", ms, ",\"dir\":");
+      json::AppendString(&out, cmd.dir);
+      return OperatorResult{200, out + "}"};
     }
     case OperatorCommand::kCancelAll: return OperatorOrders(cmd, "cancel_all");
     case OperatorCommand::kClose: return OperatorOrders(cmd, "close");
@@ -813,6 +854,7 @@ absl::StatusOr<OperatorResult> Engine::OperatorOrders(const OperatorCommand& cmd
   // position (its stop-loss and take-profit stay until the position is
   // closed: never a naked position if the close does not fill). close
   // cancels nothing: its legs go with the position (OCO).
+  const std::string cancel_reason = kind == "kill_switch" ? "KILL_SWITCH" : "OPERATOR";
   std::vector<ClientOrderId> cancel;
   size_t in_doubt = 0, kept = 0;
   if (!one) {
@@ -823,7 +865,8 @@ absl::StatusOr<OperatorResult> Engine::OperatorOrders(const OperatorCommand& cmd
       } else if (Cancellable(o)) {
         cancel.push_back(id);
       } else {
-        ++in_doubt;  // sent, answer unknown: resolved first, cancelled by housekeeping if it is an orphan
+        ++in_doubt;  // sent, answer unknown: cancelled once the venue's answer is known
+        cancel_when_known_[id] = cancel_reason;
       }
     }
   }
@@ -845,27 +888,72 @@ absl::StatusOr<OperatorResult> Engine::OperatorOrders(const OperatorCommand& cmd
   }
   if (kind == "kill_switch") outcome += "; then stopping";
   RETURN_IF_ERROR(Emit(OperatorAction{cmd.who, cmd.reason, std::string(kind), one ? target : Symbol{}, outcome}));
+  bool changed = !cancel.empty() || !close.empty() || in_doubt > 0 || kind == "kill_switch";
   if (all_positions && !state_.paused.active) {
     const char* tag = kind == "kill_switch" ? "KILL_SWITCH" : "FLATTEN";
     RETURN_IF_ERROR(Emit(TradingPaused{cmd.who, absl::StrCat(tag, ": ", cmd.reason)}));
+    changed = true;
   }
-  const std::string cancel_reason = kind == "kill_switch" ? "KILL_SWITCH" : "OPERATOR";
-  for (const ClientOrderId& id : cancel) to_cancel_.push_back(orders::Cancel(id, cancel_reason));
-  const CloseReason why = kind == "kill_switch" ? CloseReason::kKillSwitch : CloseReason::kOperatorClose;
-  for (const Position& p : close) RETURN_IF_ERROR(Place(orders::ExitOrder(p, why)));
   if (kind == "kill_switch") stop_requested_ = true;
+  // The cancels go first: an entry that fills meanwhile is in the position
+  // before its close is sized.
+  for (const ClientOrderId& id : cancel) to_cancel_.push_back(orders::Cancel(id, cancel_reason));
+  RETURN_IF_ERROR(Commit());
+  RETURN_IF_ERROR(RunEffects());
+  const CloseReason why = kind == "kill_switch" ? CloseReason::kKillSwitch : CloseReason::kOperatorClose;
+  closed_symbols.clear();
+  for (const Position& was : close) {
+    auto p = state_.positions.find(was.symbol);
+    if (p == state_.positions.end() || closing(was.symbol)) continue;
+    closed_symbols.push_back(p->first.value);
+    if (kind == "kill_switch") kill_closed_qty_[p->first] = p->second.qty;
+    RETURN_IF_ERROR(Place(orders::ExitOrder(p->second, why)));
+  }
   RETURN_IF_ERROR(Commit());
   RETURN_IF_ERROR(RunEffects());
   RETURN_IF_ERROR(Append(/*sync=*/true));
+  size_t cancelled = 0;  // what the venue confirmed (gone from the fold)
+  for (const ClientOrderId& id : cancel) cancelled += state_.orders.contains(id) ? 0 : 1;
   d_.log->Info("operator_command", LogFields().Add("who", cmd.who).Add("reason", cmd.reason)
                                        .Add("command", action).Add("outcome", outcome));
-  std::string out = absl::StrCat("{\"changed\":true,\"seq\":", state_.last_seq, ",\"outcome\":");
+  std::string out = absl::StrCat("{\"changed\":", changed ? "true" : "false", ",\"seq\":", state_.last_seq,
+                                 ",\"outcome\":");
   json::AppendString(&out, outcome);
-  absl::StrAppend(&out, ",\"cancelled\":", cancel.size(), ",\"closing\":");
+  absl::StrAppend(&out, ",\"cancelled\":", cancelled, ",\"closing\":");
   json::Append(&out, closed_symbols);
   absl::StrAppend(&out, ",\"open_positions\":", state_.positions.size(), ",\"open_orders\":", state_.orders.size(),
                   ",\"paused\":", state_.paused.active ? "true" : "false", "}");
   return OperatorResult{200, out};
+}
+
+absl::Status Engine::KillSwitchSweep() {
+  if (!stop_requested_) return absl::OkStatus();
+  bool acted = false;
+  for (const auto& [id, o] : state_.orders) {
+    const bool protects = o.reduce_only && state_.positions.contains(o.symbol);
+    if (!protects && Cancellable(o)) {
+      to_cancel_.push_back(orders::Cancel(id, "KILL_SWITCH"));
+      acted = true;
+    }
+  }
+  std::vector<Position> again;
+  for (const auto& [symbol, p] : state_.positions) {
+    const bool closing = std::any_of(state_.orders.begin(), state_.orders.end(), [&](const auto& kv) {
+      return kv.second.symbol == symbol && kv.second.purpose == OrderPurpose::kExit;
+    });
+    auto last = kill_closed_qty_.find(symbol);
+    if (!closing && (last == kill_closed_qty_.end() || last->second != p.qty)) again.push_back(p);
+  }
+  for (const Position& p : again) {
+    d_.log->Warning("kill_switch_close_again", LogFields().Add("symbol", p.symbol.value).Add("qty", p.qty));
+    kill_closed_qty_[p.symbol] = p.qty;
+    RETURN_IF_ERROR(Place(orders::ExitOrder(p, CloseReason::kKillSwitch)));
+    acted = true;
+  }
+  if (!acted) return absl::OkStatus();
+  RETURN_IF_ERROR(Commit());
+  RETURN_IF_ERROR(RunEffects());
+  return Append(/*sync=*/true);
 }
 
 absl::StatusOr<bool> Engine::FinishKillSwitch(bool venue_agrees) {

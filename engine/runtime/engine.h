@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -222,9 +223,18 @@ class Engine : private decision::Sink {
   //   reconcile   journals the outcome of the pass the caller just ran
   //               (Reconcile), answered with it;
   //   reset_circuit_breaker  ManualReviewAcknowledged while the breaker is
-  //               active (409 when it is not).
+  //               active (409 when it is not);
+  //   backup      a checkpoint of the ledger into command.dir (`bot backup`
+  //               through the running bot), not journaled; a checkpoint that
+  //               fails is answered 500 and trading goes on.
   absl::StatusOr<OperatorResult> OnOperator(const OperatorCommand& command);
   bool stop_requested() const { return stop_requested_; }
+  // While the kill switch waits (the run calls it each pass): a position
+  // whose close is not open (refused) or whose size changed (a late fill)
+  // is closed again, once per size; an order that does not protect a
+  // position and can be cancelled now (an in-doubt order the venue has
+  // since accepted) is cancelled. Nothing to do: nothing journaled.
+  absl::Status KillSwitchSweep();
   // Nothing of ours left on the venue: no position, no open order.
   bool Flat() const { return state_.positions.empty() && state_.orders.empty(); }
   // The end of the kill switch's wait (execution.order_timeout_sec, or
@@ -258,6 +268,8 @@ class Engine : private decision::Sink {
   // The operator's cancel_all / close / flatten / kill_switch: the
   // OperatorAction, then the cancels and closes it asks for.
   absl::StatusOr<OperatorResult> OperatorOrders(const OperatorCommand& cmd, const char* action);
+  // Queues the cancels of cancel_when_known_ whose orders became cancellable.
+  void CancelWhenKnown();
   // Appends the pending events (now, or with a later step when grouping).
   absl::Status Commit();
   absl::Status Append(bool sync);
@@ -298,6 +310,12 @@ class Engine : private decision::Sink {
   int64_t interval_ms_ = 0;  // of the base bars
   bool stop_requested_ = false;
   ReconcileOutcome last_reconcile_;
+  // Orders an operator's cancel-all, flatten or kill switch met in doubt
+  // (PLACED): cancelled, with this reason, once the venue's answer makes
+  // them cancellable (RunEffects). In memory: a restart resolves them anew.
+  std::map<ClientOrderId, std::string> cancel_when_known_;
+  // The kill switch: the size each position was last closed at.
+  std::map<Symbol, Fixed> kill_closed_qty_;
   uint64_t watchdog_runs_ = 0;
   std::unique_ptr<GroupWriter> writer_;  // background_appends only
   std::vector<std::unique_ptr<strategy::Strategy>> added_strategies_;  // of AddSymbol's symbols

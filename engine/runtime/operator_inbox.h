@@ -1,5 +1,5 @@
 // Operator commands (pause, resume, ack, kill switch, cancel-all, close,
-// flatten, reconcile, circuit-breaker reset) on their way from the
+// flatten, reconcile, circuit-breaker reset, backup) on their way from the
 // operator API's threads to the engine thread. The API never touches State:
 // it submits a command and waits for the engine to handle it at its next
 // step, which journals the command as an event first.
@@ -20,11 +20,12 @@
 namespace apollo::runtime {
 
 struct OperatorCommand {
-  enum Kind { kPause, kResume, kAck, kKillSwitch, kCancelAll, kClose, kFlatten, kReconcile, kResetBreaker };
+  enum Kind { kPause, kResume, kAck, kKillSwitch, kCancelAll, kClose, kFlatten, kReconcile, kResetBreaker, kBackup };
   Kind kind = kPause;
   std::string who;     // "api@127.0.0.1", "cli", ...
   std::string reason;
   std::string symbol;  // kClose: the position to close
+  std::string dir;     // kBackup: where the ledger's checkpoint goes (absolute, new)
 };
 
 struct OperatorResult {
@@ -39,8 +40,9 @@ class OperatorInbox {
   // once (the engine is not taking them: a stalled loop, not a busy one).
   static constexpr size_t kMaxPending = 64;
 
-  // Called after each Submit, from the submitting thread: wakes the engine
-  // loop if it is waiting (a paced paper run, an idle live loop).
+  // Called after each Submit, from the submitting thread, with the inbox's
+  // lock held (it must not call back into the inbox): wakes the engine loop
+  // if it is waiting (a paced paper run, an idle live loop).
   void SetWake(std::function<void()> wake) {
     std::lock_guard<std::mutex> l(mu_);
     wake_ = std::move(wake);
@@ -48,17 +50,15 @@ class OperatorInbox {
   std::future<OperatorResult> Submit(OperatorCommand cmd) {
     std::promise<OperatorResult> p;
     std::future<OperatorResult> f = p.get_future();
-    std::function<void()> wake;
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      if (items_.size() >= kMaxPending) {
-        p.set_value(OperatorResult{503, R"({"error":"the engine has not taken the last 64 commands; try again"})"});
-        return f;
-      }
-      items_.emplace_back(std::move(cmd), std::move(p));
-      wake = wake_;
+    std::lock_guard<std::mutex> l(mu_);
+    if (items_.size() >= kMaxPending) {
+      p.set_value(OperatorResult{503, R"({"error":"the engine has not taken the last 64 commands; try again"})"});
+      return f;
     }
-    if (wake) wake();
+    items_.emplace_back(std::move(cmd), std::move(p));
+    // Under the lock: once SetWake(nullptr) returns, no call to the old
+    // wake is under way (it may point into a loop that is ending).
+    if (wake_) wake_();
     return f;
   }
   std::vector<Item> TakeAll() {

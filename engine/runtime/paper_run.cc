@@ -223,9 +223,9 @@ absl::StatusOr<RunSummary> RunLoop(const RunOptions& o, Log& log, const Steps& m
     RETURN_IF_ERROR(surface.HandleCommands());
     ReopenLogIfAsked(log);
   }
-  summary.stop_reason = StopSignal() != 0       ? SignalName(StopSignal())
-                        : engine.stop_requested() ? "KILL_SWITCH"
-                                                  : "END_OF_DATA";
+  summary.stop_reason = engine.stop_requested() ? "KILL_SWITCH"
+                        : StopSignal() != 0     ? SignalName(StopSignal())
+                                                : "END_OF_DATA";
   // The paper venue fills the kill switch's closes at once: flat by now,
   // unless a close was refused.
   if (engine.stop_requested()) {

@@ -23,7 +23,9 @@ absl::Status Surface::HandleCommands() {
   for (auto& [cmd, done] : o_.inbox->TakeAll()) {
     if (cmd.kind == OperatorCommand::kReconcile) {
       if (!reconcile) {
-        done.set_value({409, "{\"error\":\"paper mode has no venue to reconcile with: the ledger is the venue\"}"});
+        done.set_value({409, o_.cfg.run.mode == Mode::kPaper
+                                 ? "{\"error\":\"paper mode has no venue to reconcile with: the ledger is the venue\"}"
+                                 : "{\"error\":\"reconciliation.enabled is false: no reconciliation pass runs\"}"});
         continue;
       }
       if (absl::StatusOr<bool> ran = reconcile(); !ran.ok()) {
