@@ -24,6 +24,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
+#include "engine/domain/events.h"
+#include "ledger/event_log.h"
 #include "ledger/ledger.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
@@ -91,6 +93,45 @@ TEST(BackupRetention, KeepsTheNewestOfEachOfTheLastDaysAndWeeksAndNothingElse) {
   EXPECT_THAT(expired, ::testing::Not(::testing::Contains("notes.txt")));
   EXPECT_TRUE(tools::ExpiredBackups(names, 0, 0).empty()) << "no retention asked, nothing removed";
   EXPECT_THAT(tools::ExpiredBackups({"ledger-20261206-020000"}, 0, 1), ::testing::IsEmpty());
+}
+
+// A testnet or live ledger restored goes back in sequence numbers: its
+// next orders must not reuse client ids the venue saw after the backup.
+TEST(BackupRestore, ALedgerWithAClientIdNonceGetsANewOneSoNoIdIsReused) {
+  TempDir tmp;
+  const std::string backup = tmp.Sub("backup"), ledger = tmp.Sub("ledger"), logs = tmp.Sub("logs");
+  {
+    auto writer = ledger::Ledger::OpenWriter(backup);
+    ASSERT_TRUE(writer.ok()) << writer.status();
+    std::vector<Event> events{Event{0, 1'000, SystemStarted{Mode::kTestnet, "v1", "k3x9q2za"}},
+                              Event{0, 2'000, SystemStopped{"SIGTERM"}}};
+    ASSERT_TRUE(ledger::AppendEvents(**writer, events, /*sync=*/true).ok());
+  }
+  fs::create_directories(logs);
+  std::ofstream(fs::path(logs) / "trades.csv") << "seq,...\n";
+  auto restored = tools::RestoreLedger(backup, ledger, logs, At(2026, 12, 6));
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  EXPECT_EQ(restored->verified.last_seq, 2u);
+  ASSERT_EQ(restored->rotated_nonce.size(), 8u);
+  EXPECT_NE(restored->rotated_nonce, "k3x9q2za");
+  EXPECT_FALSE(fs::exists(fs::path(logs) / "trades.csv"));
+  EXPECT_TRUE(fs::exists(fs::path(restored->previous_logs) / "trades.csv"));
+  auto after = tools::VerifyLedgerDir(ledger);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->last_seq, 3u) << "the rotation is journaled after the backup's events";
+  auto reader = ledger::Ledger::OpenReader(ledger);
+  ASSERT_TRUE(reader.ok());
+  std::string chunk;
+  auto record = (*reader)->Get(3, &chunk);
+  ASSERT_TRUE(record.ok());
+  auto event = ledger::DecodeRecord(*record);
+  ASSERT_TRUE(event.ok());
+  const auto* rotated = std::get_if<ClientIdNonceRotated>(&event->body);
+  ASSERT_NE(rotated, nullptr);
+  EXPECT_EQ(rotated->old_nonce, "k3x9q2za");
+  EXPECT_EQ(rotated->nonce, restored->rotated_nonce);
+  EXPECT_TRUE(tools::VerifyLedgerDir(backup).ok()) << "the backup itself is untouched";
+  EXPECT_EQ(tools::VerifyLedgerDir(backup)->last_seq, 2u);
 }
 
 // ---------------------------------------------------------------------------
@@ -243,13 +284,19 @@ TEST_F(BotBackup, RunningBotIsCheckpointedThroughItsApiAndTheRetentionPrunes) {
   EXPECT_TRUE(refused.status.Exited(1)) << refused;
   EXPECT_THAT(refused.err, HasSubstr("OPERATOR_API_TOKEN"));
   EXPECT_EQ(std::count(refused.err.begin(), refused.err.end(), '\n'), 1) << refused;
-  EXPECT_TRUE(!fs::exists(root_) || fs::is_empty(root_)) << "a refused backup left something";
+  size_t files = 0;
+  for (const auto& e : fs::recursive_directory_iterator(root_)) files += e.is_directory() ? 0 : 1;
+  EXPECT_EQ(files, 0u) << "a refused backup left something";
 
-  // Old backups (their names are all that counts) and a crashed one.
+  // Old backups (a directory with its verify line), a crashed one's
+  // partial copy, and a checkpoint a crashed backup left beside the ledger.
+  const fs::path paper = fs::path(root_) / "paper";
   for (const char* old : {"ledger-20200101-020000", "ledger-20200102-020000", "ledger-20200102-020000.partial"}) {
-    fs::create_directories(fs::path(root_) / old);
+    fs::create_directories(paper / old);
   }
-  std::ofstream(fs::path(root_) / "ledger-20200101-020000.verify") << "OK\n";
+  std::ofstream(paper / "ledger-20200101-020000.verify") << "OK\n";
+  std::ofstream(paper / "ledger-20200102-020000.verify") << "OK\n";
+  fs::create_directories(ledger_ + ".checkpoint-20200103-020000");
   const Outcome backup =
       Backup({"--keep-daily", "1", "--keep-weekly", "0"}, {absl::StrCat("OPERATOR_API_TOKEN=", kToken)});
   ASSERT_TRUE(backup.status.Exited(0)) << backup;
@@ -258,8 +305,11 @@ TEST_F(BotBackup, RunningBotIsCheckpointedThroughItsApiAndTheRetentionPrunes) {
   ASSERT_FALSE(dir.empty()) << backup;
   EXPECT_TRUE(tools::VerifyLedgerDir(dir).ok());
   EXPECT_THAT(backup.out, HasSubstr("retention (keep-daily 1, keep-weekly 0): removed 3"));
+  EXPECT_THAT(backup.err, HasSubstr("removed ledger.checkpoint-20200103-020000, left by a backup that did not finish"));
+  EXPECT_FALSE(fs::exists(ledger_ + ".checkpoint-20200103-020000"));
+  EXPECT_EQ(fs::path(dir).parent_path(), paper) << "each mode's backups in a directory of its own";
   std::vector<std::string> left;
-  for (const auto& e : fs::directory_iterator(root_)) left.push_back(e.path().filename().string());
+  for (const auto& e : fs::directory_iterator(paper)) left.push_back(e.path().filename().string());
   EXPECT_THAT(left, ::testing::UnorderedElementsAre(fs::path(dir).filename().string(),
                                                      fs::path(dir).filename().string() + ".verify"));
 
@@ -309,6 +359,10 @@ TEST_F(BotBackup, RestoreIsRefusedWhileABotRunsAndForABackupThatDoesNotVerify) {
   EXPECT_GT(after->last_seq, before->last_seq) << "the bot's own run is still there: nothing was replaced";
   EXPECT_FALSE(fs::exists(ledger_ + ".restoring"));
 
+  const Outcome itself = Restore(ledger_);
+  EXPECT_TRUE(itself.status.Exited(1)) << itself;
+  EXPECT_THAT(itself.err, HasSubstr("restore from a backup, not from the ledger"));
+
   const Outcome missing = Restore(tmp_.Sub("no-such-backup"));
   EXPECT_TRUE(missing.status.Exited(1)) << missing;
   EXPECT_THAT(missing.err, HasSubstr("no backup at"));
@@ -336,8 +390,10 @@ std::vector<std::string> HealthChecks(const std::string& out) {
 class BotHealth : public BotBackup {
  protected:
   Outcome Health(const std::vector<std::string>& extra = {}, const std::vector<std::string>& env = {}) {
-    // The disk thresholds at 0: the test machine's free space is not the test's.
-    std::vector<std::string> argv = {BOT_BIN, "health", "--disk-warn-pct", "0", "--disk-critical-pct", "0"};
+    // The disk and memory thresholds out of reach: the test machine's free
+    // space and a sanitizer build's RSS are not the test's.
+    std::vector<std::string> argv = {BOT_BIN,           "health", "--disk-warn-pct",   "0",     "--disk-critical-pct",
+                                     "0",               "--rss-warn-mb", "1000000", "--rss-critical-mb", "1000000"};
     for (const std::string& a : Where(ledger_)) argv.push_back(a);
     argv.insert(argv.end(), extra.begin(), extra.end());
     return Run(argv, env);
@@ -424,6 +480,10 @@ TEST_F(BotHealth, AlertSendsEachFailingCheckToTheWebhooks) {
   const std::vector<std::string> bodies = hook.bodies();
   ASSERT_EQ(bodies.size(), 1u) << h;
   EXPECT_THAT(bodies[0], HasSubstr("[apollo paper] health critical bot: no paper bot holds"));
+  // Five minutes later the same failure is not alerted again (each hour it lasts, it is).
+  const Outcome again = Health({"--alert"}, {"ALERT_WEBHOOKS=" + hook.url()});
+  EXPECT_TRUE(again.status.Exited(2)) << again;
+  EXPECT_EQ(hook.bodies().size(), 1u) << "the timer's next run alerted the same failure again";
 
   const Outcome without = Health({"--alert"});
   EXPECT_TRUE(without.status.Exited(2)) << without;

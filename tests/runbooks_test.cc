@@ -750,7 +750,6 @@ TEST(RunbooksTest, EveryEndpointAndMetricTheRunbooksNameIsServed) {
           {"/actions/close", 400},                 // which symbol?
           {"/actions/reconcile", 409},             // paper has no venue
           {"/actions/reset-circuit-breaker", 409}, // no breaker is active
-          {"/actions/backup", 400},                // which directory?
       };
       const std::string path = PathOnly(e.path);
       if (path == "/actions/kill-switch" || path == "/kill") {

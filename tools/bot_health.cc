@@ -6,6 +6,8 @@
 #include <sys/statvfs.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <map>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -132,8 +134,13 @@ void HealthEndpoint(const std::string& api, Mode mode, int unhealthy_after_sec, 
   if (paused) held.push_back("paused");
   if (review) held.push_back("manual review required");
   if (breaker) held.push_back("circuit breaker active");
-  out.push_back({trading ? Level::kOk : Level::kWarn, "trading",
-                 trading ? "enabled" : absl::StrCat("held: ", absl::StrJoin(held, ", "))});
+  const bool halted = Field<bool>(h, "halted", false);
+  if (halted) {
+    out.push_back({Level::kCritical, "trading", absl::StrCat("the engine halted: ", halt_reason)});
+  } else {
+    out.push_back({trading ? Level::kOk : Level::kWarn, "trading",
+                   trading ? "enabled" : absl::StrCat("held: ", absl::StrJoin(held, ", "))});
+  }
 }
 
 void LedgerTail(const std::string& dir, std::vector<Check>& out) {
@@ -187,7 +194,8 @@ int Health(const HealthFlags& f) {
   const std::string lock_path = runtime::LockPath(cfg->storage.logs_path, mode);
   std::vector<Check> checks;
   const long pid = FlockHolder(lock_path);
-  if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) != 0) {
+  // EPERM: alive, another user's (a check run as root, say).
+  if (pid <= 0 || (::kill(static_cast<pid_t>(pid), 0) != 0 && errno != EPERM)) {
     checks.push_back({Level::kCritical, "bot", absl::StrCat("no ", mode, " bot holds ", lock_path)});
   } else {
     checks.push_back({Level::kOk, "bot", absl::StrCat("pid ", pid, " holds ", lock_path)});
@@ -215,6 +223,11 @@ int Health(const HealthFlags& f) {
     worst = std::max(worst, c.level);
   }
   std::fflush(stdout);
+  const std::string memory = (fs::path(cfg->storage.logs_path) / absl::StrCat("health.", mode, ".alerts")).string();
+  if (f.alert && worst == Level::kOk) {
+    std::error_code ignored;
+    fs::remove(memory, ignored);  // all well: the next failure is alerted at once
+  }
   if (f.alert && worst != Level::kOk) {
     auto webhooks = config::ReadSecret("ALERT_WEBHOOKS", ".env", config::ProcessEnv());
     std::vector<std::string> urls;
@@ -222,15 +235,32 @@ int Health(const HealthFlags& f) {
     if (urls.empty()) {
       std::fprintf(stderr, "bot health: --alert: ALERT_WEBHOOKS is not set, nothing was sent\n");
     } else {
+      // A failing check is alerted when it starts, when its level changes,
+      // and again each hour it lasts (logs/health.<mode>.alerts remembers),
+      // not at every run of the 5-minute timer.
+      std::map<std::string, std::pair<std::string, int64_t>> last;  // check -> (level, unix s)
+      {
+        std::ifstream in(memory);
+        std::string check, level;
+        int64_t at = 0;
+        while (in >> check >> level >> at) last[check] = {level, at};
+      }
+      const int64_t now_s = absl::ToUnixSeconds(absl::Now());
       ops::Alerter alerter(urls, ops::AlerterOptions{});
-      const std::string incident = absl::FormatTime("%Y%m%dT%H%M%S", absl::Now(), absl::UTCTimeZone());
+      std::map<std::string, std::pair<std::string, int64_t>> next;
       for (const Check& c : checks) {
         if (c.level == Level::kOk) continue;
-        alerter.Raise(absl::StrCat("health_", c.name), incident,
-                      absl::StrCat("[apollo ", mode, "] health ", kLevelNames[static_cast<int>(c.level)], " ", c.name,
-                                   ": ", c.detail));
+        const std::string level = kLevelNames[static_cast<int>(c.level)];
+        auto before = last.find(c.name);
+        const bool again = before == last.end() || before->second.first != level || now_s - before->second.second >= 3600;
+        next[c.name] = again ? std::pair{level, now_s} : before->second;
+        if (!again) continue;
+        alerter.Raise(absl::StrCat("health_", c.name), absl::StrCat(now_s),
+                      absl::StrCat("[apollo ", mode, "] health ", level, " ", c.name, ": ", c.detail));
       }
       if (!alerter.Drain(10'000)) std::fprintf(stderr, "bot health: --alert: a webhook did not answer in 10 s\n");
+      std::ofstream out(memory, std::ios::trunc);
+      for (const auto& [check, v] : next) out << check << " " << v.first << " " << v.second << "\n";
     }
   }
   return static_cast<int>(worst);

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include <httplib.h>
+#include <simdjson.h>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -53,8 +54,15 @@ VerifyProgress ShowProgress(std::unique_ptr<Progress>& bar) {
   };
 }
 
-// POST /actions/backup to the bot holding the lock: its checkpoint into `dir`.
-absl::Status CheckpointThroughBot(const std::string& lock_path, const std::string& mode, const std::string& dir) {
+// A checkpoint the bot took: where it is and the seq it ends at.
+struct Checkpointed {
+  std::string dir;
+  uint64_t seq = 0;
+};
+
+// POST /actions/backup to the bot holding the lock: it checkpoints its
+// ledger beside it and says where.
+absl::StatusOr<Checkpointed> CheckpointThroughBot(const std::string& lock_path, const std::string& mode) {
   const long pid = runtime::ReadLockHolder(lock_path);
   const std::string api = runtime::ReadLockValue(lock_path, "api");
   if (api.empty()) {
@@ -70,11 +78,9 @@ absl::Status CheckpointThroughBot(const std::string& lock_path, const std::strin
   }
   httplib::Client client("http://" + api);
   client.set_connection_timeout(5, 0);
-  client.set_read_timeout(120, 0);  // the checkpoint flushes the memtables first
-  std::string body = "{\"reason\":\"bot backup\",\"dir\":";
-  json::AppendString(&body, dir);
-  body += "}";
-  auto res = client.Post("/actions/backup", httplib::Headers{{"X-OPS-TOKEN", token}}, body, "application/json");
+  client.set_read_timeout(30, 0);
+  auto res = client.Post("/actions/backup", httplib::Headers{{"X-OPS-TOKEN", token}},
+                         "{\"reason\":\"bot backup\"}", "application/json");
   if (!res) {
     return absl::UnavailableError(
         absl::StrCat("a ", mode, " bot is running (pid ", pid, ") but its operator API at ", api, " did not answer"));
@@ -83,7 +89,15 @@ absl::Status CheckpointThroughBot(const std::string& lock_path, const std::strin
     return absl::InternalError(absl::StrCat("the running bot (pid ", pid, ") refused the checkpoint: HTTP ",
                                             res->status, " ", res->body));
   }
-  return absl::OkStatus();
+  simdjson::dom::parser parser;
+  simdjson::dom::element answer;
+  std::string_view dir;
+  uint64_t seq = 0;
+  if (parser.parse(res->body).get(answer) != simdjson::SUCCESS || answer["dir"].get(dir) != simdjson::SUCCESS ||
+      answer["seq"].get(seq) != simdjson::SUCCESS || dir.empty()) {
+    return absl::InternalError(absl::StrCat("the running bot's answer names no checkpoint: ", res->body));
+  }
+  return Checkpointed{std::string(dir), seq};
 }
 
 }  // namespace
@@ -95,36 +109,41 @@ int Backup(const BackupFlags& f) {
   absl::StatusOr<Located> at = Locate(f.where);
   if (!at.ok()) return Fail(kCmd, at.status().message(), 2);
   std::error_code ec;
-  const fs::path root = fs::absolute(f.out, ec);
+  // One directory per mode: paper, testnet and live backups never evict each other.
+  const fs::path root = fs::absolute(f.out, ec).lexically_normal() / at->mode;
   fs::create_directories(root, ec);
   if (ec) return Fail(kCmd, absl::StrCat("cannot create ", root.string(), ": ", ec.message()));
   const absl::Time now = absl::Now();
   const std::string final_dir = (root / BackupName(now)).string();
-  const std::string partial = final_dir + ".partial";
-  if (fs::exists(final_dir, ec) || fs::exists(partial, ec)) {
-    return Fail(kCmd, absl::StrCat(final_dir, " exists already (one backup per second)"));
+  if (fs::exists(final_dir, ec)) return Fail(kCmd, absl::StrCat(final_dir, " exists already (one backup per second)"));
+  const std::string& ledger_dir = at->cfg.storage.ledger_path;
+  for (const std::string& stale : PruneStaging(ledger_dir, now)) {
+    std::fprintf(stderr, "bot backup: removed %s, left by a backup that did not finish\n", stale.c_str());
   }
 
   std::string how;
-  absl::StatusOr<runtime::InstanceLock> lock = runtime::InstanceLock::Acquire(at->lock_path);
-  if (lock.ok()) {
-    const std::string& ledger_dir = at->cfg.storage.ledger_path;
+  Checkpointed taken;
+  std::optional<absl::StatusOr<runtime::InstanceLock>> lock(runtime::InstanceLock::Acquire(at->lock_path));
+  if (lock->ok()) {
     if (!fs::exists(fs::path(ledger_dir) / "CURRENT", ec)) return Fail(kCmd, absl::StrCat("no ledger at ", ledger_dir));
     absl::StatusOr<std::unique_ptr<ledger::Ledger>> ledger = ledger::Ledger::OpenWriter(ledger_dir);
     if (!ledger.ok()) return Fail(kCmd, ledger.status().message());
-    if (absl::Status st = (*ledger)->Checkpoint(partial); !st.ok()) return Fail(kCmd, st.message());
+    taken = Checkpointed{StagingDir(ledger_dir, now), (*ledger)->head().last_seq};
+    if (absl::Status st = (*ledger)->Checkpoint(taken.dir); !st.ok()) return Fail(kCmd, st.message());
+    ledger->reset();
+    lock.reset();  // a bot may start while the checkpoint is verified
     how = "under the lock (no bot running)";
-  } else if (absl::IsFailedPrecondition(lock.status())) {
-    if (absl::Status st = CheckpointThroughBot(at->lock_path, at->mode, partial); !st.ok()) {
-      return Fail(kCmd, st.message());
-    }
+  } else if (absl::IsFailedPrecondition(lock->status())) {
+    absl::StatusOr<Checkpointed> through = CheckpointThroughBot(at->lock_path, at->mode);
+    if (!through.ok()) return Fail(kCmd, through.status().message());
+    taken = *through;
     how = absl::StrCat("through the running bot (pid ", runtime::ReadLockHolder(at->lock_path), ")");
   } else {
-    return Fail(kCmd, lock.status().message());
+    return Fail(kCmd, lock->status().message());
   }
 
   std::unique_ptr<Progress> bar;
-  absl::StatusOr<VerifiedLedger> verified = SealBackup(partial, final_dir, ShowProgress(bar));
+  absl::StatusOr<VerifiedLedger> verified = SealBackup(taken.dir, final_dir, taken.seq, ShowProgress(bar));
   if (bar) bar->Done();
   if (!verified.ok()) return Fail(kCmd, verified.status().message());
   std::printf("backup %s %s: %s\n", final_dir.c_str(), how.c_str(), verified->Line().c_str());
@@ -164,6 +183,11 @@ int Restore(const RestoreFlags& f) {
     std::printf("its trades.csv, orders.csv, thinking.jsonl and daily summaries moved to %s; the next start writes "
                 "them again from the restored ledger\n",
                 restored->previous_logs.c_str());
+  }
+  if (!restored->rotated_nonce.empty()) {
+    std::printf("new client order id nonce %s journaled: the next orders cannot reuse ids the venue saw after "
+                "the backup\n",
+                restored->rotated_nonce.c_str());
   }
   std::printf("the next start resumes from seq %llu%s\n", static_cast<unsigned long long>(restored->verified.last_seq),
               at->cfg.run.mode == Mode::kPaper ? "" : " and reconciles with the venue before it trades");

@@ -64,6 +64,7 @@ enum class EventTag : uint16_t {
   kMarketTick = 41,
   kNewsIngested = 42,
   kOperatorAction = 43,
+  kClientIdNonceRotated = 44,
 };
 
 #define APOLLO_EVENT(NAME, VERSION)                                    \
@@ -675,6 +676,17 @@ struct TradingResumed {
   static void Fields(S& s, V& v) { v("who", s.who); v("reason", s.reason); }
 };
 
+// The ledger's client order id nonce replaced (`bot restore` of a testnet
+// or live ledger): the restored ledger's sequence numbers go back, and with
+// the old nonce its next orders would reuse client ids the venue saw after
+// the backup. Orders already in the ledger keep their ids.
+struct ClientIdNonceRotated {
+  APOLLO_EVENT(ClientIdNonceRotated, 1);
+  std::string old_nonce, nonce, reason;
+  template <class S, class V>
+  static void Fields(S& s, V& v) { v("old_nonce", s.old_nonce); v("nonce", s.nonce); v("reason", s.reason); }
+};
+
 // An operator's action through the API beyond pause, resume and ack: who
 // asked, why, and what it did. Journaled in the same step as its effects
 // (the cancels and closes it asked for follow it; a reconciliation's own
@@ -811,7 +823,7 @@ using EventBody = std::variant<
     CircuitBreakerTriggered, TradingPaused, TradingResumed, TradeCycleCompleted,
     InstrumentFiltersUpdated, ReconciliationSnapshot, CooldownStarted, UniverseUpdated,
     AccountSettingUpdated, AccountSettingFailed, FundingPaid, EntrySkipped, MarketTick, NewsIngested,
-    OperatorAction>;
+    OperatorAction, ClientIdNonceRotated>;
 
 // An event as the ledger holds it: its sequence number (0 until appended),
 // its event time (from the injected clock) and its body.

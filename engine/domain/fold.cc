@@ -325,6 +325,14 @@ class Folder {
   }
   // A record of who did what; its effects are events of their own.
   absl::Status operator()(const OperatorAction&) { return absl::OkStatus(); }
+  absl::Status operator()(const ClientIdNonceRotated& r) {
+    if (r.old_nonce != s_.client_id_nonce) {
+      return Refuse(absl::StrCat("nonce rotation from '", r.old_nonce, "' but the ledger's is '", s_.client_id_nonce, "'"));
+    }
+    if (r.nonce.empty() || r.nonce == r.old_nonce) return Refuse("a rotated client id nonce must be new and not empty");
+    s_.client_id_nonce = r.nonce;
+    return absl::OkStatus();
+  }
   absl::Status operator()(const TradeCycleCompleted&) {
     ++s_.counters.cycles;
     return absl::OkStatus();

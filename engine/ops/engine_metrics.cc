@@ -78,6 +78,8 @@ EngineMetrics::EngineMetrics(Metrics* m, Alerter* alerter, Mode mode)
       equity_drawdown_(m->AddGauge("equity_curve_drawdown_pct",
                                    "Drawdown of equity from its peak now, percent (max_drawdown_pct under the AI-TS runbook's name)")),
       disk_free_pct_(m->AddGauge("ledger_disk_free_pct", "Free space on the ledger's filesystem, percent (-1: unknown)")),
+      bot_info_(m->AddGauge("bot_info", "1, labelled with the bot's mode (paper, testnet, live)", {"mode"},
+                            {std::string(EnumName(mode))})),
       slippage_bps_(m->AddHistogram("slippage_bps", "Adverse slippage of each fill against its order's price (limit, trigger, or the last close for market orders), basis points", kSlippageBuckets)),
       last_reconciliation_age_hr_(m->AddGauge("last_reconciliation_age_hr", "Hours since the last completed reconciliation (-1: none yet)")),
       reconciliation_failures_(m->AddGauge("reconciliation_consecutive_failures", "Failed reconciliation passes in a row")),
@@ -94,6 +96,7 @@ EngineMetrics::EngineMetrics(Metrics* m, Alerter* alerter, Mode mode)
       submitted_rejected_(m->AddCounter("orders_submitted_total", "Orders sent to the venue, by its answer", {"result"}, {"rejected"})),
       submitted_filled_(m->AddCounter("orders_submitted_total", "Orders sent to the venue, by its answer", {"result"}, {"filled"})),
       metrics_(m) {
+  bot_info_.Set(1);
   // Venue data the run refused, ignored or fetched again (paper: all 0).
   const char* refused_help = "Venue answers and stream messages refused as malformed (bad JSON or number), by source";
   for (const char* source : {"rest", "market", "user"}) {

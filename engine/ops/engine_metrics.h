@@ -76,7 +76,7 @@ class EngineMetrics : public runtime::EngineObserver {
   absl::flat_hash_map<std::string, uint64_t> discrepancies_seen_;
   Gauge &expectancy_, &win_rate_, &time_in_market_, &avg_holding_hours_;
   Gauge &profit_factor_session_, &profit_factor_7d_, &profit_factor_30d_;
-  Gauge &sharpe_, &equity_drawdown_, &disk_free_pct_;
+  Gauge &sharpe_, &equity_drawdown_, &disk_free_pct_, &bot_info_;
   Fixed session_gross_profit_, session_gross_loss_;  // at this process's first commit
   Histogram& slippage_bps_;
   struct Reference {

@@ -59,7 +59,6 @@ struct CommandBody {
   std::string reason = "api";
   std::string symbol;
   std::optional<bool> enabled;
-  std::string dir;
 };
 
 absl::StatusOr<CommandBody> BodyOf(const httplib::Request& req) {
@@ -84,10 +83,6 @@ absl::StatusOr<CommandBody> BodyOf(const httplib::Request& req) {
     if (object["symbol"].get(field) == simdjson::SUCCESS) {
       if (field.get(text) != simdjson::SUCCESS) return absl::InvalidArgumentError("\"symbol\" must be a string");
       out.symbol = std::string(text);
-    }
-    if (object["dir"].get(field) == simdjson::SUCCESS) {
-      if (field.get(text) != simdjson::SUCCESS) return absl::InvalidArgumentError("\"dir\" must be a string");
-      out.dir = std::string(text);
     }
     if (object["enabled"].get(field) == simdjson::SUCCESS) {
       if (field.get(flag) != simdjson::SUCCESS) return absl::InvalidArgumentError("\"enabled\" must be true or false");
@@ -472,9 +467,6 @@ class OperatorServer::Impl {
     if (body.ok() && kind == runtime::OperatorCommand::kClose && body->symbol.empty()) {
       body = absl::InvalidArgumentError("send {\"symbol\": \"BTCUSDT\"}: which position to close");
     }
-    if (body.ok() && kind == runtime::OperatorCommand::kBackup && (body->dir.empty() || body->dir.front() != '/')) {
-      body = absl::InvalidArgumentError("send {\"dir\": \"/absolute/path\"}: a new directory for the checkpoint");
-    }
     if (!body.ok()) {
       res.status = 400;
       res.set_content(ErrorJson(body.status().message()), kJson);
@@ -482,7 +474,7 @@ class OperatorServer::Impl {
     }
     if (!kind) kind = *body->enabled ? runtime::OperatorCommand::kResume : runtime::OperatorCommand::kKillSwitch;
     runtime::OperatorCommand cmd{*kind, absl::StrCat("api@", req.remote_addr), std::move(body->reason),
-                                 std::move(body->symbol), std::move(body->dir)};
+                                 std::move(body->symbol)};
     std::future<runtime::OperatorResult> done = inbox_->Submit(std::move(cmd));
     if (done.wait_for(std::chrono::milliseconds(o_.command_timeout_ms)) != std::future_status::ready) {
       res.status = 503;

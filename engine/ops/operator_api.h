@@ -10,7 +10,8 @@
 // POST /pause /resume /ack, and the seed's /actions/pause /actions/resume
 //      /actions/ack-manual-review /actions/kill-switch; /actions/cancel-all
 //      /actions/close {"symbol": S} /actions/flatten /actions/reconcile
-//      /actions/reset-circuit-breaker, /actions/backup {"dir": "/abs"};
+//      /actions/reset-circuit-breaker, /actions/backup (a checkpoint beside
+//      the ledger, for `bot backup`);
 //      hmm_ops' /kill {"enabled": false}
 //      (the kill switch; true resumes) — all need X-OPS-TOKEN ==
 //      OPERATOR_API_TOKEN (compared in constant time). What each does:
@@ -18,7 +19,7 @@
 // GET  /metrics on the metrics server: Prometheus text exposition.
 // A body over kMaxRequestBodyBytes is refused (413) unread; a body that
 // starts as JSON but is not an object of "reason" (string), "symbol" (a
-// symbol name), "dir" (string) and "enabled" (bool) is refused (400); either way nothing
+// symbol name) and "enabled" (bool) is refused (400); either way nothing
 // reaches the engine.
 #ifndef APOLLO_ENGINE_OPS_OPERATOR_API_H_
 #define APOLLO_ENGINE_OPS_OPERATOR_API_H_

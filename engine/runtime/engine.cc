@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include <deque>
+#include <filesystem>
 #include <optional>
 #include <utility>
 
@@ -800,10 +801,16 @@ absl::StatusOr<OperatorResult> Engine::OnOperator(const OperatorCommand& cmd) {
     case OperatorCommand::kBackup: {
       RETURN_IF_ERROR(Append(/*sync=*/true));  // everything journaled so far is in the copy
       const absl::Time t0 = absl::Now();
-      const absl::Status st = d_.ledger->Checkpoint(cmd.dir);
+      // Beside the ledger, on its filesystem: the table files are hard
+      // links and the checkpoint takes milliseconds; `bot backup` moves it
+      // to the backups (the slow copy, if any, is that process's).
+      std::error_code ec;
+      const std::string dir = absl::StrCat(std::filesystem::absolute(d_.cfg.storage.ledger_path, ec).lexically_normal().string(),
+                                           ".checkpoint-", absl::FormatTime("%Y%m%d-%H%M%S", t0, absl::UTCTimeZone()));
+      const absl::Status st = d_.ledger->Checkpoint(dir);
       const double ms = absl::ToDoubleMilliseconds(absl::Now() - t0);
       d_.log->Write(st.ok() ? LogLevel::kInfo : LogLevel::kError, "ledger_checkpoint",
-                    LogFields().Add("dir", cmd.dir).Add("seq", state_.last_seq).Add("ms", ms).Add("ok", st.ok())
+                    LogFields().Add("dir", dir).Add("seq", state_.last_seq).Add("ms", ms).Add("ok", st.ok())
                         .Add("error", st.message()).Add("who", who));
       std::string out;
       if (!st.ok()) {
@@ -812,7 +819,7 @@ absl::StatusOr<OperatorResult> Engine::OnOperator(const OperatorCommand& cmd) {
         return OperatorResult{500, out + "}"};
       }
       out = absl::StrCat("{\"seq\":", state_.last_seq, ",\"ms\":", ms, ",\"dir\":");
-      json::AppendString(&out, cmd.dir);
+      json::AppendString(&out, dir);
       return OperatorResult{200, out + "}"};
     }
     case OperatorCommand::kCancelAll: return OperatorOrders(cmd, "cancel_all");
@@ -835,18 +842,13 @@ absl::StatusOr<OperatorResult> Engine::OnOperator(const OperatorCommand& cmd) {
 absl::StatusOr<OperatorResult> Engine::OperatorOrders(const OperatorCommand& cmd, const char* action) {
   const std::string_view kind(action);
   const bool one = kind == "close", all_positions = kind == "flatten" || kind == "kill_switch";
-  auto closing = [this](const Symbol& symbol) {
-    return std::any_of(state_.orders.begin(), state_.orders.end(), [&](const auto& kv) {
-      return kv.second.symbol == symbol && kv.second.purpose == OrderPurpose::kExit;
-    });
-  };
   Symbol target{cmd.symbol};
   if (one) {
     if (target.empty()) return OperatorResult{400, R"({"error":"send {\"symbol\": \"BTCUSDT\"}: which position to close"})"};
     if (!state_.positions.contains(target)) {
       return OperatorResult{404, absl::StrCat("{\"error\":\"no open position in ", IsSymbolName(target.value) ? target.value : "that symbol", "\"}")};
     }
-    if (closing(target)) {
+    if (BeingClosed(target)) {
       return OperatorResult{409, absl::StrCat("{\"error\":\"", target.value, " is being closed already\"}")};
     }
   }
@@ -872,7 +874,7 @@ absl::StatusOr<OperatorResult> Engine::OperatorOrders(const OperatorCommand& cmd
   }
   std::vector<Position> close;  // Place() changes the state it would iterate
   for (const auto& [symbol, p] : state_.positions) {
-    if ((all_positions || (one && symbol == target)) && !closing(symbol)) close.push_back(p);
+    if ((all_positions || (one && symbol == target)) && !BeingClosed(symbol)) close.push_back(p);
   }
   std::vector<std::string> closed_symbols;
   for (const Position& p : close) closed_symbols.push_back(p.symbol.value);
@@ -904,7 +906,7 @@ absl::StatusOr<OperatorResult> Engine::OperatorOrders(const OperatorCommand& cmd
   closed_symbols.clear();
   for (const Position& was : close) {
     auto p = state_.positions.find(was.symbol);
-    if (p == state_.positions.end() || closing(was.symbol)) continue;
+    if (p == state_.positions.end() || BeingClosed(was.symbol)) continue;
     closed_symbols.push_back(p->first.value);
     if (kind == "kill_switch") kill_closed_qty_[p->first] = p->second.qty;
     RETURN_IF_ERROR(Place(orders::ExitOrder(p->second, why)));
@@ -926,6 +928,12 @@ absl::StatusOr<OperatorResult> Engine::OperatorOrders(const OperatorCommand& cmd
   return OperatorResult{200, out};
 }
 
+bool Engine::BeingClosed(const Symbol& symbol) const {
+  return std::any_of(state_.orders.begin(), state_.orders.end(), [&symbol](const auto& kv) {
+    return kv.second.symbol == symbol && kv.second.purpose == OrderPurpose::kExit;
+  });
+}
+
 absl::Status Engine::KillSwitchSweep() {
   if (!stop_requested_) return absl::OkStatus();
   bool acted = false;
@@ -938,11 +946,8 @@ absl::Status Engine::KillSwitchSweep() {
   }
   std::vector<Position> again;
   for (const auto& [symbol, p] : state_.positions) {
-    const bool closing = std::any_of(state_.orders.begin(), state_.orders.end(), [&](const auto& kv) {
-      return kv.second.symbol == symbol && kv.second.purpose == OrderPurpose::kExit;
-    });
     auto last = kill_closed_qty_.find(symbol);
-    if (!closing && (last == kill_closed_qty_.end() || last->second != p.qty)) again.push_back(p);
+    if (!BeingClosed(symbol) && (last == kill_closed_qty_.end() || last->second != p.qty)) again.push_back(p);
   }
   for (const Position& p : again) {
     d_.log->Warning("kill_switch_close_again", LogFields().Add("symbol", p.symbol.value).Add("qty", p.qty));

@@ -224,9 +224,11 @@ class Engine : private decision::Sink {
   //               (Reconcile), answered with it;
   //   reset_circuit_breaker  ManualReviewAcknowledged while the breaker is
   //               active (409 when it is not);
-  //   backup      a checkpoint of the ledger into command.dir (`bot backup`
-  //               through the running bot), not journaled; a checkpoint that
-  //               fails is answered 500 and trading goes on.
+  //   backup      a checkpoint of the ledger beside it, into
+  //               `<ledger>.checkpoint-YYYYMMDD-HHMMSS` (absolute; hard links,
+  //               milliseconds), answered with its dir and seq, for `bot
+  //               backup` to move to the backups; not journaled; a checkpoint
+  //               that fails is answered 500 and trading goes on.
   absl::StatusOr<OperatorResult> OnOperator(const OperatorCommand& command);
   bool stop_requested() const { return stop_requested_; }
   // While the kill switch waits (the run calls it each pass): a position
@@ -270,6 +272,8 @@ class Engine : private decision::Sink {
   absl::StatusOr<OperatorResult> OperatorOrders(const OperatorCommand& cmd, const char* action);
   // Queues the cancels of cancel_when_known_ whose orders became cancellable.
   void CancelWhenKnown();
+  // An exit order of ours is open (or in doubt) for the symbol.
+  bool BeingClosed(const Symbol& symbol) const;
   // Appends the pending events (now, or with a later step when grouping).
   absl::Status Commit();
   absl::Status Append(bool sync);

@@ -25,7 +25,6 @@ struct OperatorCommand {
   std::string who;     // "api@127.0.0.1", "cli", ...
   std::string reason;
   std::string symbol;  // kClose: the position to close
-  std::string dir;     // kBackup: where the ledger's checkpoint goes (absolute, new)
 };
 
 struct OperatorResult {

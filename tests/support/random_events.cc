@@ -232,6 +232,7 @@ std::vector<Event> OneOfEach() {
       TradingPaused{"api", "maintenance"},
       TradingResumed{"api", "maintenance done"},
       OperatorAction{"api@127.0.0.1", "exchange incident", "close", btc, "closing 1 position (BTCUSDT)"},
+      ClientIdNonceRotated{"", "k3x9q2za", "bot restore"},
       TradeCycleCompleted{1'672'675'500'000, 1, 1, 40, 1'672'675'800'000'000'000},
       SystemStopped{"SIGTERM"},
   };
