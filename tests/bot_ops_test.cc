@@ -211,6 +211,27 @@ class BotBackup : public ::testing::Test {
     for (const std::string& a : Where(ledger_)) argv.push_back(a);
     return Run(argv);
   }
+  // A bot over the first `bars` bars at --speed realtime (the ledger holds
+  // all but the last two: the first runs at once, the next is due in five
+  // minutes, so it stays up for the test); *started gets its started line.
+  std::unique_ptr<Process> StartRealtimeBot(size_t bars, const std::vector<std::string>& env,
+                                            std::string* started = nullptr) {
+    std::vector<std::string> argv = {BOT_BIN, "--data", Bars(bars), "--speed", "realtime"};
+    for (const std::string& a : Where(ledger_)) argv.push_back(a);
+    auto bot = Process::Spawn(argv, Options(env));
+    if (!bot.ok()) {
+      ADD_FAILURE() << bot.status();
+      return nullptr;
+    }
+    std::optional<std::string> line = (*bot)->ReadLineStartingWith("bot: paper mode started", kTimeout);
+    if (!line) {
+      ADD_FAILURE() << "no started line: " << (*bot)->err();
+      return nullptr;
+    }
+    if (started != nullptr) *started = *line;
+    return *std::move(bot);
+  }
+
   // The backup directory a `bot backup` printed.
   static std::string BackupDir(const Outcome& o) {
     static const std::regex re(R"(^backup (\S+) .*: OK events=\d+ last_seq=(\d+) head_hash=[0-9a-f]{64}\n)");
@@ -273,11 +294,8 @@ TEST_F(BotBackup, StoppedBotIsBackedUpVerifiedAndTheRestoredLedgerTradesOnToTheS
 TEST_F(BotBackup, RunningBotIsCheckpointedThroughItsApiAndTheRetentionPrunes) {
   const Outcome first = Paper(ledger_, 200);
   ASSERT_TRUE(first.status.Exited(0)) << first;
-  std::vector<std::string> argv = {BOT_BIN, "--data", Bars(202), "--speed", "realtime"};
-  for (const std::string& a : Where(ledger_)) argv.push_back(a);
-  auto bot = Process::Spawn(argv, Options({absl::StrCat("OPERATOR_API_TOKEN=", kToken)}));
-  ASSERT_TRUE(bot.ok()) << bot.status();
-  ASSERT_TRUE((*bot)->ReadLineStartingWith("bot: paper mode started", kTimeout).has_value()) << (*bot)->err();
+  std::unique_ptr<Process> bot = StartRealtimeBot(202, {absl::StrCat("OPERATOR_API_TOKEN=", kToken)});
+  ASSERT_NE(bot, nullptr);
 
   // Without the token the running bot cannot be asked: one line, nothing left behind.
   const Outcome refused = Backup();
@@ -314,9 +332,9 @@ TEST_F(BotBackup, RunningBotIsCheckpointedThroughItsApiAndTheRetentionPrunes) {
                                                      fs::path(dir).filename().string() + ".verify"));
 
   // The bot traded on: it still answers a SIGTERM with a clean stop.
-  (*bot)->Signal(SIGTERM);
-  const ExitStatus st = (*bot)->Wait(kTimeout);
-  EXPECT_TRUE(st.Exited(0)) << st << (*bot)->err();
+  bot->Signal(SIGTERM);
+  const ExitStatus st = bot->Wait(kTimeout);
+  EXPECT_TRUE(st.Exited(0)) << st << bot->err();
 }
 
 // A restore never runs under a bot, and never replaces a ledger with a
@@ -331,16 +349,13 @@ TEST_F(BotBackup, RestoreIsRefusedWhileABotRunsAndForABackupThatDoesNotVerify) {
   auto before = tools::VerifyLedgerDir(ledger_);
   ASSERT_TRUE(before.ok()) << before.status();
 
-  std::vector<std::string> argv = {BOT_BIN, "--data", Bars(302), "--speed", "realtime"};
-  for (const std::string& a : Where(ledger_)) argv.push_back(a);
-  auto bot = Process::Spawn(argv, Options());
-  ASSERT_TRUE(bot.ok()) << bot.status();
-  ASSERT_TRUE((*bot)->ReadLineStartingWith("bot: paper mode started", kTimeout).has_value()) << (*bot)->err();
+  std::unique_ptr<Process> bot = StartRealtimeBot(302, {});
+  ASSERT_NE(bot, nullptr);
   const Outcome under_bot = Restore(dir);
   EXPECT_TRUE(under_bot.status.Exited(1)) << under_bot;
   EXPECT_THAT(under_bot.err, HasSubstr("stop it first"));
-  (*bot)->Signal(SIGTERM);
-  ASSERT_TRUE((*bot)->Wait(kTimeout).Exited(0));
+  bot->Signal(SIGTERM);
+  ASSERT_TRUE(bot->Wait(kTimeout).Exited(0));
 
   // A damaged copy of the backup: one record's byte flipped.
   const std::string damaged = tmp_.Sub("damaged");
@@ -412,15 +427,12 @@ TEST_F(BotHealth, NoBotRunningIsCriticalAndTheLedgerAndDiskAreStillChecked) {
 TEST_F(BotHealth, RunningBotIsOkAndAPausedOneWarns) {
   const Outcome first = Paper(ledger_, 100);
   ASSERT_TRUE(first.status.Exited(0)) << first;
-  std::vector<std::string> argv = {BOT_BIN, "--data", Bars(102), "--speed", "realtime"};
-  for (const std::string& a : Where(ledger_)) argv.push_back(a);
-  auto bot = Process::Spawn(argv, Options({absl::StrCat("OPERATOR_API_TOKEN=", kToken)}));
-  ASSERT_TRUE(bot.ok()) << bot.status();
-  std::optional<std::string> started = (*bot)->ReadLineStartingWith("bot: paper mode started", kTimeout);
-  ASSERT_TRUE(started.has_value()) << (*bot)->err();
+  std::string started;
+  std::unique_ptr<Process> bot = StartRealtimeBot(102, {absl::StrCat("OPERATOR_API_TOKEN=", kToken)}, &started);
+  ASSERT_NE(bot, nullptr);
   std::smatch m;
   static const std::regex api(R"(api=127\.0\.0\.1:(\d+))");
-  ASSERT_TRUE(std::regex_search(*started, m, api)) << *started;
+  ASSERT_TRUE(std::regex_search(started, m, api)) << started;
 
   const Outcome ok = Health();
   EXPECT_TRUE(ok.status.Exited(0)) << ok;
@@ -434,8 +446,8 @@ TEST_F(BotHealth, RunningBotIsOkAndAPausedOneWarns) {
   const Outcome warn = Health();
   EXPECT_TRUE(warn.status.Exited(1)) << warn;
   EXPECT_THAT(warn.out, HasSubstr("warn trading: held: paused"));
-  (*bot)->Signal(SIGTERM);
-  EXPECT_TRUE((*bot)->Wait(kTimeout).Exited(0));
+  bot->Signal(SIGTERM);
+  EXPECT_TRUE(bot->Wait(kTimeout).Exited(0));
 }
 
 // A loopback webhook that keeps what it is sent.
