@@ -15,7 +15,7 @@ TEST_FUZZ_SECONDS ?= 30
 PACKAGES := build-essential cmake ninja-build ccache pkg-config git \
   libabsl-dev libsimdjson-dev libfmt-dev librocksdb-dev libcurl4-openssl-dev libssl-dev \
   libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libyaml-cpp-dev \
-  libcpp-httplib-dev libboost1.81-dev
+  libcpp-httplib-dev libboost1.81-dev libsqlite3-dev sqlite3
 # For `make test` only: promtool (package prometheus) checks our /metrics
 # output. Kept out of `make deps` because on a systemd host the package also
 # starts a Prometheus server on :9090, Apollo's default metrics port.

@@ -33,6 +33,7 @@
 #include "engine/venue/binance/payloads.h"
 #include "ledger/ledger.h"
 #include "replay/journal.h"
+#include "engine/analytics/analytics.h"
 #include "tools/bot_ops.h"
 #include "tools/progress.h"
 #include "tools/time_flag.h"
@@ -238,6 +239,25 @@ int Run(const Flags& flags) {
   if (absl::Status st = lock->Annotate(served); !st.ok()) return Fail(st.message());
   log->Info("operator_surface_started", runtime::LogFields().Add("served", absl::StrJoin(served, " ")));
 
+  // The analytics projection follows the ledger on its own thread; its
+  // destructor (at any return below) writes what the run appended last.
+  std::unique_ptr<apollo::analytics::Projector> analytics;
+  if (cfg->analytics.enabled) {
+    const std::string path = cfg->analytics.url.empty()
+                                 ? (std::filesystem::path(cfg->storage.logs_path) / "apollo.sqlite").string()
+                                 : cfg->analytics.url.substr(std::string("sqlite:").size());
+    apollo::analytics::Projector::Options ao;
+    ao.ledger_dir = cfg->storage.ledger_path;
+    apollo::ops::EngineMetrics* m = surface.engine_metrics.get();
+    runtime::Log* lp = &*log;
+    ao.on_fault = [lp, m, path](bool ok, const std::string& what) {
+      lp->Write(ok ? runtime::LogLevel::kInfo : runtime::LogLevel::kError, ok ? "analytics_caught_up" : "analytics_write_failed",
+                runtime::LogFields().Add("db", path).Add("detail", what));
+      m->OnStorageFault("apollo.sqlite", what, ok);
+    };
+    analytics = apollo::analytics::Projector::Start([path] { return apollo::analytics::OpenSqlite(path); }, ao);
+  }
+
   runtime::RunOptions options;
   options.cfg = *cfg;
   if (cfg->run.mode == Mode::kPaper) {
@@ -296,6 +316,7 @@ int Run(const Flags& flags) {
     };
     summary = apollo::live::RunLive(live_options, *log);
   }
+  analytics.reset();  // its last rows, before the alerts are drained
   if (!summary.ok()) {
     log->Error("engine_halted", runtime::LogFields().Add("error", summary.status().message()));
     // A full ledger disk has its own alert: the fix is space, not the bot.

@@ -432,6 +432,9 @@ std::vector<Field> MakeFields() {
       BoolKey(KEY(monitoring.log_http)),
       BoolKey(KEY(monitoring.log_http_responses)),
       IntKey(KEY(monitoring.log_http_max_body_chars), {.ge = 0, .le = 1'000'000}),
+      // analytics
+      Added(BoolKey(KEY(analytics.enabled)), "true"),
+      Added(TextKey(KEY(analytics.url), R::kAnything), ""),
       // api
       BoolKey(KEY(api.enabled)),
       TextKey(KEY(api.host), R::kNonEmpty),
@@ -516,6 +519,15 @@ std::optional<std::string> MultipleOfInterval(const Config& c, const std::string
 
 const std::vector<CrossCheck>& CrossChecks() {
   static const std::vector<CrossCheck>* const checks = new std::vector<CrossCheck>{
+      {"analytics.url",
+       [](const Config& c) -> std::optional<std::string> {
+         const std::string& url = c.analytics.url;
+         if (url.empty() || (absl::StartsWith(url, "sqlite:") && url.size() > 7)) return std::nullopt;
+         if (absl::StartsWith(url, "postgresql://") || absl::StartsWith(url, "postgres://")) {
+           return std::string("PostgreSQL is not in this build yet: leave it empty for SQLite (logs/apollo.sqlite)");
+         }
+         return std::string("expected \"\" (SQLite at logs/apollo.sqlite) or sqlite:PATH");
+       }},
       {"risk.default_leverage",
        [](const Config& c) -> std::optional<std::string> {
          if (c.risk.default_leverage <= c.risk.max_leverage) return std::nullopt;

@@ -157,6 +157,15 @@ struct NewsSource {
 // poll_interval_minutes, each item classified by the seed's rules, and a
 // HIGH (MEDIUM) item blocks entries in the symbols it names for
 // high_risk_block_hours (medium_risk_block_hours).
+// The analytics projection (engine/analytics): the ledger's orders, fills,
+// trades, positions, funding and equity as SQL tables for the operators'
+// queries. url "" is SQLite at <storage.logs_path>/apollo.sqlite;
+// "sqlite:PATH" another file (PostgreSQL is refused until it is built).
+struct AnalyticsConfig {
+  bool enabled = true;
+  std::string url;
+};
+
 struct NewsConfig {
   bool enabled = false;
   std::string classifier_provider = "rules";  // the seed's rules; "llm" is not implemented
@@ -290,6 +299,7 @@ struct Config {
   RiskConfig risk;
   UniverseConfig universe;
   NewsConfig news;
+  AnalyticsConfig analytics;
   ExecutionConfig execution;
   PaperSimConfig paper_sim;
   BinanceConfig binance;

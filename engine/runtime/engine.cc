@@ -611,7 +611,7 @@ absl::Status Engine::ResolvePending() {
 absl::Status Engine::OnReconciliation(const absl::StatusOr<reconcile::VenueSnapshot>& venue,
                                       const reconcile::Tolerances& tolerances) {
   if (!venue.ok()) {
-    last_reconcile_ = ReconcileOutcome{"failed", std::string(venue.status().message())};
+    last_reconcile_ = ReconcileOutcome{"failed", std::string(venue.status().message()), 0, 0, {}};
     RETURN_IF_ERROR(Emit(ReconciliationFailed{std::string(venue.status().message())}));
     d_.log->Warning("reconciliation_failed", LogFields().Add("error", venue.status().message())
                                                  .Add("consecutive_failures", static_cast<uint64_t>(
@@ -629,7 +629,7 @@ absl::Status Engine::OnReconciliation(const absl::StatusOr<reconcile::VenueSnaps
   std::vector<Discrepancy> differences = reconcile::Reconcile(state_, *venue, tolerances);
   last_reconcile_ = ReconcileOutcome{differences.empty() ? "completed" : "differences", "",
                                      static_cast<uint32_t>(venue->positions.size()),
-                                     static_cast<uint32_t>(venue->open_orders.size())};
+                                     static_cast<uint32_t>(venue->open_orders.size()), {}};
   if (differences.empty()) {
     RETURN_IF_ERROR(Emit(ReconciliationCompleted{static_cast<uint32_t>(venue->positions.size()),
                                                  static_cast<uint32_t>(venue->open_orders.size()), venue->balance}));
@@ -674,7 +674,7 @@ absl::StatusOr<bool> Engine::Reconcile(const std::function<absl::StatusOr<reconc
   // reconciliation.failure_threshold of them need a person).
   auto defer = [this, &tolerances]() -> absl::StatusOr<bool> {
     const int64_t now = d_.clock->NowNs();
-    last_reconcile_ = ReconcileOutcome{"deferred", "an order is in doubt (sent, answer unknown): tried again soon"};
+    last_reconcile_ = ReconcileOutcome{"deferred", "an order is in doubt (sent, answer unknown): tried again soon", 0, 0, {}};
     if (deferred_since_ns_ == 0) {
       d_.log->Info("reconciliation_deferred", LogFields().Add("reason", "order_in_doubt"));
       deferred_since_ns_ = now;
