@@ -253,7 +253,7 @@ int Run(const Flags& flags) {
     ao.on_fault = [lp, m, path](bool ok, const std::string& what) {
       lp->Write(ok ? runtime::LogLevel::kInfo : runtime::LogLevel::kError, ok ? "analytics_caught_up" : "analytics_write_failed",
                 runtime::LogFields().Add("db", path).Add("detail", what));
-      m->OnStorageFault("apollo.sqlite", what, ok);
+      m->OnStorageFault(std::filesystem::path(path).filename().string(), what, ok);
     };
     analytics = apollo::analytics::Projector::Start([path] { return apollo::analytics::OpenSqlite(path); }, ao);
   }

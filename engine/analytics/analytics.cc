@@ -96,10 +96,13 @@ const std::vector<std::string>& Schema() {
       "symbol TEXT NOT NULL, amount NUMERIC NOT NULL)",
       "CREATE TABLE IF NOT EXISTS equity (seq BIGINT PRIMARY KEY, ts TEXT NOT NULL, day TEXT NOT NULL, "
       "equity NUMERIC NOT NULL, drawdown_pct NUMERIC NOT NULL)",
-      // A UTC day's result: its closes (net of fees) and its funding.
+      // A UTC day's result: its closes, each net of its entry and exit fees
+      // on the day it closed, and its funding; a win nets >= 0, as the fold
+      // counts it. (SQLite's own syntax for the view: PostgreSQL will need
+      // CREATE OR REPLACE VIEW.)
       "CREATE VIEW IF NOT EXISTS daily_pnl AS SELECT day, SUM(net_pnl) AS net_pnl, SUM(trades) AS trades, "
       "SUM(wins) AS wins, SUM(funding) AS funding FROM (SELECT day, net_pnl, 1 AS trades, "
-      "CASE WHEN net_pnl > 0 THEN 1 ELSE 0 END AS wins, 0 AS funding FROM trades UNION ALL "
+      "CASE WHEN net_pnl >= 0 THEN 1 ELSE 0 END AS wins, 0 AS funding FROM trades UNION ALL "
       "SELECT day, amount, 0, 0, amount FROM funding) AS d GROUP BY day",
   };
   return schema;
@@ -266,6 +269,8 @@ absl::StatusOr<std::unique_ptr<SqlBackend>> OpenSqlite(const std::string& path) 
 
 namespace {
 
+constexpr absl::Duration kLastPass = absl::Seconds(10);
+
 // The projection's position in one ledger: the reader, the state folded to
 // the cursor, the cursor.
 class Follower {
@@ -284,6 +289,9 @@ class Follower {
       std::string chunk;
       absl::StatusOr<ledger::RecordView> at = cursor <= reader->head().last_seq ? reader->Get(cursor, &chunk)
                                                                                : absl::NotFoundError("past the head");
+      // A read that failed is a fault (retried); only a cursor this ledger
+      // does not have, or has with another hash, means another ledger.
+      if (!at.ok() && !absl::IsNotFound(at.status())) return at.status();
       if (!at.ok() || !hash || ledger::HashHex(at->hash) != *hash) {
         for (const std::string& sql : DropSchema()) RETURN_IF_ERROR(db.Run({sql, {}}));
         for (const std::string& sql : Schema()) RETURN_IF_ERROR(db.Run({sql, {}}));
@@ -301,11 +309,11 @@ class Follower {
   }
 
   // Everything the ledger holds past the cursor, in transactions of at
-  // most `batch` events.
-  absl::Status Step(SqlBackend& db, size_t batch) {
+  // most `batch` events, until `deadline` (then the rest next time).
+  absl::Status Step(SqlBackend& db, size_t batch, absl::Time deadline = absl::InfiniteFuture()) {
     RETURN_IF_ERROR(reader_->Refresh());
     const uint64_t head = reader_->head().last_seq;
-    while (cursor_ < head) {
+    while (cursor_ < head && absl::Now() < deadline) {
       const uint64_t to = std::min<uint64_t>(head, cursor_ + batch);
       RETURN_IF_ERROR(db.Run({"BEGIN", {}}));
       State state = state_;
@@ -367,14 +375,6 @@ Projector::~Projector() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Projector::Nudge() {
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    nudged_ = true;
-  }
-  cv_.notify_all();
-}
-
 void Projector::Loop() {
   std::unique_ptr<SqlBackend> db;
   std::optional<Follower> follower;
@@ -395,7 +395,9 @@ void Projector::Loop() {
       st = f.status();
       if (f.ok()) follower.emplace(*std::move(f));
     }
-    if (st.ok()) st = follower->Step(*db, o_.batch_events);
+    // The last pass, at the bot's exit, is bounded: what it leaves is
+    // written at the next start, from the cursor.
+    if (st.ok()) st = follower->Step(*db, o_.batch_events, last ? absl::Now() + kLastPass : absl::InfiniteFuture());
     // No ledger yet (the bot is creating it) is not a fault.
     const bool quiet_wait = absl::IsNotFound(st) && !follower;
     if (!st.ok() && !quiet_wait) {
@@ -410,8 +412,7 @@ void Projector::Loop() {
     }
     if (last) break;
     std::unique_lock<std::mutex> l(mu_);
-    cv_.wait_for(l, absl::ToChronoMilliseconds(failing ? o_.retry : o_.poll), [&] { return stop_ || nudged_; });
-    nudged_ = false;
+    cv_.wait_for(l, absl::ToChronoMilliseconds(failing ? o_.retry : o_.poll), [&] { return stop_; });
   }
 }
 

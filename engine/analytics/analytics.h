@@ -38,7 +38,8 @@
 namespace apollo::analytics {
 
 // One SQL statement with its parameters ($1, $2, ... in order; text, or
-// NULL when nullopt), in the dialect SQLite and PostgreSQL share.
+// NULL when nullopt). The rows' statements keep to what SQLite and
+// PostgreSQL share ($n, ON CONFLICT ... excluded); the schema is SQLite's.
 struct Statement {
   std::string sql;
   std::vector<std::optional<std::string>> params;
@@ -81,15 +82,13 @@ class Projector {
   // Opens nothing yet: the thread waits for the ledger to exist.
   static std::unique_ptr<Projector> Start(std::function<absl::StatusOr<std::unique_ptr<SqlBackend>>()> open,
                                           Options options);
-  ~Projector();  // one last catch-up, then the thread stops
+  ~Projector();  // one last catch-up (at most 10 s; the rest at the next start), then the thread stops
 
   // Writes every event up to the ledger's head now, on the caller's thread
-  // (tests, `replay export`); not while the thread runs.
+  // (tests); not while a Projector on the same database runs.
   static absl::Status CatchUpOnce(SqlBackend& db, const std::string& ledger_dir, size_t batch_events = 5000);
 
   uint64_t last_seq() const { return last_seq_.load(); }
-  // Wakes the thread (after an append) instead of waiting out `poll`.
-  void Nudge();
 
  private:
   Projector(std::function<absl::StatusOr<std::unique_ptr<SqlBackend>>()> open, Options options);
@@ -100,7 +99,7 @@ class Projector {
   std::atomic<uint64_t> last_seq_{0};
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stop_ = false, nudged_ = false;
+  bool stop_ = false;
   std::thread thread_;
 };
 
