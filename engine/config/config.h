@@ -153,10 +153,6 @@ struct NewsSource {
   bool operator==(const NewsSource&) const = default;
 };
 
-// News as an entry filter (testnet and live): the feeds are polled every
-// poll_interval_minutes, each item classified by the seed's rules, and a
-// HIGH (MEDIUM) item blocks entries in the symbols it names for
-// high_risk_block_hours (medium_risk_block_hours).
 // The analytics projection (engine/analytics): the ledger's orders, fills,
 // trades, positions, funding and equity as SQL tables for the operators'
 // queries. url "" is SQLite at <storage.logs_path>/apollo.sqlite;
@@ -166,6 +162,10 @@ struct AnalyticsConfig {
   std::string url;
 };
 
+// News as an entry filter (testnet and live): the feeds are polled every
+// poll_interval_minutes, each item classified by the seed's rules, and a
+// HIGH (MEDIUM) item blocks entries in the symbols it names for
+// high_risk_block_hours (medium_risk_block_hours).
 struct NewsConfig {
   bool enabled = false;
   std::string classifier_provider = "rules";  // the seed's rules; "llm" is not implemented
