@@ -53,6 +53,10 @@ bool Cancellable(const Order& o) {
   return o.status == OrderStatus::kAccepted || o.status == OrderStatus::kPartiallyFilled;
 }
 
+// A reduce-only order of a symbol with a position open: its stop-loss or
+// take-profit (or its close), never cancelled by an operator's sweep.
+bool ProtectsAPosition(const State& s, const Order& o) { return o.reduce_only && s.positions.contains(o.symbol); }
+
 }  // namespace
 
 Engine::Engine(EngineDeps deps) : d_(std::move(deps)) {
@@ -861,8 +865,7 @@ absl::StatusOr<OperatorResult> Engine::OperatorOrders(const OperatorCommand& cmd
   size_t in_doubt = 0, kept = 0;
   if (!one) {
     for (const auto& [id, o] : state_.orders) {
-      const bool protects = o.reduce_only && state_.positions.contains(o.symbol);
-      if (protects) {
+      if (ProtectsAPosition(state_, o)) {
         ++kept;
       } else if (Cancellable(o)) {
         cancel.push_back(id);
@@ -938,8 +941,7 @@ absl::Status Engine::KillSwitchSweep() {
   if (!stop_requested_) return absl::OkStatus();
   bool acted = false;
   for (const auto& [id, o] : state_.orders) {
-    const bool protects = o.reduce_only && state_.positions.contains(o.symbol);
-    if (!protects && Cancellable(o)) {
+    if (!ProtectsAPosition(state_, o) && Cancellable(o)) {
       to_cancel_.push_back(orders::Cancel(id, "KILL_SWITCH"));
       acted = true;
     }
