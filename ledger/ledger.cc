@@ -658,4 +658,10 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::OpenReader(const std::string& di
   return std::unique_ptr<Ledger>(std::move(ledger));
 }
 
+std::string CheckpointDir(const std::string& ledger_dir, absl::Time t) {
+  std::error_code ec;
+  return absl::StrCat(std::filesystem::absolute(ledger_dir, ec).lexically_normal().string(), kCheckpointInfix,
+                      absl::FormatTime("%Y%m%d-%H%M%S", t, absl::UTCTimeZone()));
+}
+
 }  // namespace apollo::ledger

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "ledger/disk_faults.h"
@@ -120,6 +121,12 @@ class Ledger {
   // Test hook: sets the stored format version.
   [[nodiscard]] virtual absl::Status SetFormatVersionForTesting(uint32_t version) = 0;
 };
+
+// Where a checkpoint of the ledger in `ledger_dir` taken at `t` goes:
+// beside it, on its filesystem (Checkpoint then hard-links):
+// "<absolute ledger_dir>.checkpoint-YYYYMMDD-HHMMSS" (UTC).
+inline constexpr absl::string_view kCheckpointInfix = ".checkpoint-";
+std::string CheckpointDir(const std::string& ledger_dir, absl::Time t);
 
 }  // namespace apollo::ledger
 

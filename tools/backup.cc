@@ -30,7 +30,6 @@ namespace fs = std::filesystem;
 constexpr absl::string_view kPrefix = "ledger-";
 constexpr absl::string_view kPartial = ".partial";
 constexpr absl::string_view kVerify = ".verify";
-constexpr absl::string_view kStaging = ".checkpoint-";
 // A `.partial` directory this old is a crashed backup's, not one being written.
 constexpr absl::Duration kPartialStale = absl::Hours(1);
 
@@ -118,11 +117,6 @@ absl::StatusOr<VerifiedLedger> VerifyLedgerDir(const std::string& dir, const Ver
 }
 
 std::string BackupName(absl::Time t) { return absl::StrCat(kPrefix, Stamp(t)); }
-
-std::string StagingDir(const std::string& ledger_dir, absl::Time t) {
-  std::error_code ec;
-  return absl::StrCat(fs::absolute(ledger_dir, ec).lexically_normal().string(), kStaging, Stamp(t));
-}
 
 std::optional<absl::Time> BackupTime(absl::string_view name) {
   if (!absl::ConsumePrefix(&name, kPrefix) || name.size() != 15 || name[8] != '-') return std::nullopt;
@@ -252,7 +246,7 @@ std::vector<std::string> PruneStaging(const std::string& ledger_dir, absl::Time 
   std::vector<std::string> removed;
   std::error_code ec;
   const fs::path ledger = fs::absolute(ledger_dir, ec).lexically_normal();
-  const std::string prefix = ledger.filename().string() + std::string(kStaging);
+  const std::string prefix = ledger.filename().string() + std::string(ledger::kCheckpointInfix);
   for (const fs::directory_entry& entry : fs::directory_iterator(ledger.parent_path(), ec)) {
     const std::string name = entry.path().filename().string();
     for (absl::string_view suffix : {absl::string_view(""), absl::string_view(".tmp")}) {

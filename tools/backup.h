@@ -4,6 +4,7 @@
 // retention, and restored under the lock.
 //
 // The checkpoint is taken beside the ledger, `<ledger>.checkpoint-STAMP`
+// (ledger::CheckpointDir)
 // (same filesystem: hard links, milliseconds, by the running bot or under
 // the lock), then moved under the backups root as `ledger-STAMP` (STAMP is
 // YYYYMMDD-HHMMSS, UTC), with `ledger-STAMP.verify` beside it holding its
@@ -46,9 +47,6 @@ absl::StatusOr<VerifiedLedger> VerifyLedgerDir(const std::string& dir, const Ver
 std::string BackupName(absl::Time t);
 // The time a backup's name stands for; nullopt for any other name.
 std::optional<absl::Time> BackupTime(absl::string_view name);
-// Where a checkpoint of `ledger_dir` taken at `t` is staged:
-// "<absolute ledger_dir>.checkpoint-YYYYMMDD-HHMMSS".
-std::string StagingDir(const std::string& ledger_dir, absl::Time t);
 
 // The backups among `names` (other names are ignored) that a retention of
 // the newest backup of each of the last `keep_daily` days with a backup and

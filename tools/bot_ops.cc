@@ -128,7 +128,7 @@ int Backup(const BackupFlags& f) {
     if (!fs::exists(fs::path(ledger_dir) / "CURRENT", ec)) return Fail(kCmd, absl::StrCat("no ledger at ", ledger_dir));
     absl::StatusOr<std::unique_ptr<ledger::Ledger>> ledger = ledger::Ledger::OpenWriter(ledger_dir);
     if (!ledger.ok()) return Fail(kCmd, ledger.status().message());
-    taken = Checkpointed{StagingDir(ledger_dir, now), (*ledger)->head().last_seq};
+    taken = Checkpointed{ledger::CheckpointDir(ledger_dir, now), (*ledger)->head().last_seq};
     if (absl::Status st = (*ledger)->Checkpoint(taken.dir); !st.ok()) return Fail(kCmd, st.message());
     ledger->reset();
     lock.reset();  // a bot may start while the checkpoint is verified

@@ -5,7 +5,6 @@
 #include <algorithm>
 
 #include <deque>
-#include <filesystem>
 #include <optional>
 #include <utility>
 
@@ -808,9 +807,7 @@ absl::StatusOr<OperatorResult> Engine::OnOperator(const OperatorCommand& cmd) {
       // Beside the ledger, on its filesystem: the table files are hard
       // links and the checkpoint takes milliseconds; `bot backup` moves it
       // to the backups (the slow copy, if any, is that process's).
-      std::error_code ec;
-      const std::string dir = absl::StrCat(std::filesystem::absolute(d_.cfg.storage.ledger_path, ec).lexically_normal().string(),
-                                           ".checkpoint-", absl::FormatTime("%Y%m%d-%H%M%S", t0, absl::UTCTimeZone()));
+      const std::string dir = ledger::CheckpointDir(d_.cfg.storage.ledger_path, t0);
       const absl::Status st = d_.ledger->Checkpoint(dir);
       const double ms = absl::ToDoubleMilliseconds(absl::Now() - t0);
       d_.log->Write(st.ok() ? LogLevel::kInfo : LogLevel::kError, "ledger_checkpoint",
