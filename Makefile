@@ -15,11 +15,13 @@ TEST_FUZZ_SECONDS ?= 30
 PACKAGES := build-essential cmake ninja-build ccache pkg-config git \
   libabsl-dev libsimdjson-dev libfmt-dev librocksdb-dev libcurl4-openssl-dev libssl-dev \
   libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libyaml-cpp-dev \
-  libcpp-httplib-dev libboost1.81-dev libsqlite3-dev sqlite3
+  libcpp-httplib-dev libboost1.81-dev libsqlite3-dev sqlite3 libpq-dev
 # For `make test` only: promtool (package prometheus) checks our /metrics
-# output. Kept out of `make deps` because on a systemd host the package also
-# starts a Prometheus server on :9090, Apollo's default metrics port.
-TEST_PACKAGES := prometheus
+# output, and the analytics test starts a throwaway PostgreSQL server of its
+# own (postgresql-15, with psql) in a temporary directory. Kept out of `make
+# deps` because on a systemd host these packages also start servers
+# (Prometheus on :9090, Apollo's default metrics port; PostgreSQL on :5432).
+TEST_PACKAGES := prometheus postgresql-15
 # For `make bench` only: db_bench, RocksDB's own reference figures.
 BENCH_PACKAGES := rocksdb-tools
 # For the sanitizer build only (`make test-asan`, `make fuzz`, so `make test`):
@@ -33,28 +35,26 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:$(SYMBOLIZER) UBSAN_OPTIONS=print_s
 
 .PHONY: deps test-deps bench-deps fuzz-deps build build-asan run test test-asan fuzz bench crash install clean
 
-# Installs what is missing; a no-op (no apt-get at all) when everything is there.
-deps:
-	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+# Installs what is missing of $(1); a no-op (no apt-get at all) when everything is there.
+define install-missing
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing: $$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+endef
+
+deps:
+	$(call install-missing,$(PACKAGES))
 
 test-deps: deps
-	@dpkg-query -W -f='$${Status}\n' $(TEST_PACKAGES) 2>/dev/null | grep -q '^install ok installed' || \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEST_PACKAGES))
+	$(call install-missing,$(TEST_PACKAGES))
 
 bench-deps: deps
-	@dpkg-query -W -f='$${Status}\n' $(BENCH_PACKAGES) 2>/dev/null | grep -q '^install ok installed' || \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(BENCH_PACKAGES))
+	$(call install-missing,$(BENCH_PACKAGES))
 
 fuzz-deps: deps
-	@missing=$$(for p in $(FUZZ_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-	  echo "installing: $$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
+	$(call install-missing,$(FUZZ_PACKAGES))
 
 build: deps
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) >/dev/null

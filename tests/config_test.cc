@@ -399,6 +399,18 @@ TEST_F(ConfigTest, DefaultLeverageAboveMaxLeverageIsRejected) {
             Path() + ": risk.default_leverage: must be <= risk.max_leverage (3) (got 4)");
 }
 
+TEST_F(ConfigTest, AnAnalyticsUrlWithAPasswordIsRefusedWithoutQuotingIt) {
+  EXPECT_TRUE(ErrorOf("analytics:\n  url: postgresql://apollo@db.internal:5432/apollo\n").empty());
+  EXPECT_TRUE(ErrorOf("analytics:\n  url: sqlite:/var/lib/apollo/a.sqlite\n").empty());
+  for (const char* url : {"postgresql://apollo:hunter2@db/apollo", "postgres://db/apollo?password=hunter2"}) {
+    const std::string error = ErrorOf(absl::StrCat("analytics:\n  url: ", url, "\n"));
+    EXPECT_THAT(error, HasSubstr("analytics.url: a password does not belong in config.yaml")) << url;
+    EXPECT_THAT(error, HasSubstr("ANALYTICS_URL"));
+    EXPECT_THAT(error, Not(HasSubstr("hunter2")));
+  }
+  EXPECT_THAT(ErrorOf("analytics:\n  url: mysql://db/apollo\n"), HasSubstr("sqlite:PATH or postgresql://"));
+}
+
 TEST_F(ConfigTest, TimeframesThatAreNotMultiplesOfTheIntervalAreRejected) {
   EXPECT_EQ(ErrorOf("strategy:\n  entry_timeframe: 7m\n"),
             Path() + ": strategy.entry_timeframe: must be a whole multiple of run.interval (5m) "

@@ -243,19 +243,24 @@ int Run(const Flags& flags) {
   // destructor (at any return below) writes what the run appended last.
   std::unique_ptr<apollo::analytics::Projector> analytics;
   if (cfg->analytics.enabled) {
-    const std::string path = cfg->analytics.url.empty()
-                                 ? (std::filesystem::path(cfg->storage.logs_path) / "apollo.sqlite").string()
-                                 : cfg->analytics.url.substr(std::string("sqlite:").size());
+    // ANALYTICS_URL (.env / environment) may carry a password; it is never
+    // journaled or logged (the target's name has none).
+    auto secret_url = config::ReadSecret("ANALYTICS_URL", ".env", config::ProcessEnv());
+    if (!secret_url.ok()) return Fail(secret_url.status().message());
+    const bool from_secret = !secret_url->empty();
+    auto target = apollo::analytics::TargetOf(from_secret ? *secret_url : cfg->analytics.url, cfg->storage.logs_path);
+    if (!target.ok()) return Fail(absl::StrCat(from_secret ? "ANALYTICS_URL" : "analytics.url", ": ", target.status().message()));
     apollo::analytics::Projector::Options ao;
     ao.ledger_dir = cfg->storage.ledger_path;
     apollo::ops::EngineMetrics* m = surface.engine_metrics.get();
     runtime::Log* lp = &*log;
-    ao.on_fault = [lp, m, path](bool ok, const std::string& what) {
+    ao.on_fault = [lp, m, name = target->name, label = target->label](bool ok, const std::string& what) {
       lp->Write(ok ? runtime::LogLevel::kInfo : runtime::LogLevel::kError, ok ? "analytics_caught_up" : "analytics_write_failed",
-                runtime::LogFields().Add("db", path).Add("detail", what));
-      m->OnStorageFault(std::filesystem::path(path).filename().string(), what, ok);
+                runtime::LogFields().Add("db", name).Add("detail", what));
+      m->OnStorageFault(label, what, ok);
     };
-    analytics = apollo::analytics::Projector::Start([path] { return apollo::analytics::OpenSqlite(path); }, ao);
+    log->Info("analytics_started", runtime::LogFields().Add("db", target->name));
+    analytics = apollo::analytics::Projector::Start(target->open, ao);
   }
 
   runtime::RunOptions options;

@@ -1,12 +1,17 @@
 // The analytics projection: see analytics.h.
 #include "engine/analytics/analytics.h"
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include <filesystem>
 #include <utility>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "engine/domain/codec.h"
 #include "engine/domain/status_macros.h"
@@ -74,8 +79,10 @@ std::string ReasonOf(const EventBody& body) {
 
 }  // namespace
 
-const std::vector<std::string>& Schema() {
-  static const std::vector<std::string> schema = {
+namespace {
+
+std::vector<std::string> Tables() {
+  return {
       "CREATE TABLE IF NOT EXISTS analytics_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
       "CREATE TABLE IF NOT EXISTS orders (client_order_id TEXT PRIMARY KEY, symbol TEXT NOT NULL, side TEXT NOT NULL, "
       "order_type TEXT NOT NULL, purpose TEXT NOT NULL, qty NUMERIC NOT NULL, price NUMERIC, stop_price NUMERIC, "
@@ -96,21 +103,41 @@ const std::vector<std::string>& Schema() {
       "symbol TEXT NOT NULL, amount NUMERIC NOT NULL)",
       "CREATE TABLE IF NOT EXISTS equity (seq BIGINT PRIMARY KEY, ts TEXT NOT NULL, day TEXT NOT NULL, "
       "equity NUMERIC NOT NULL, drawdown_pct NUMERIC NOT NULL)",
-      // A UTC day's result: its closes, each net of its entry and exit fees
-      // on the day it closed, and its funding; a win nets >= 0, as the fold
-      // counts it. (SQLite's own syntax for the view: PostgreSQL will need
-      // CREATE OR REPLACE VIEW.)
-      "CREATE VIEW IF NOT EXISTS daily_pnl AS SELECT day, SUM(net_pnl) AS net_pnl, SUM(trades) AS trades, "
-      "SUM(wins) AS wins, SUM(funding) AS funding FROM (SELECT day, net_pnl, 1 AS trades, "
-      "CASE WHEN net_pnl >= 0 THEN 1 ELSE 0 END AS wins, 0 AS funding FROM trades UNION ALL "
-      "SELECT day, amount, 0, 0, amount FROM funding) AS d GROUP BY day",
   };
-  return schema;
+}
+
+// A UTC day's result: its closes, each net of its entry and exit fees on the
+// day it closed, and its funding; a win nets >= 0, as the fold counts it.
+constexpr char kDailyPnl[] =
+    "daily_pnl AS SELECT day, SUM(net_pnl) AS net_pnl, SUM(trades) AS trades, SUM(wins) AS wins, "
+    "SUM(funding) AS funding FROM (SELECT day, net_pnl, 1 AS trades, CASE WHEN net_pnl >= 0 THEN 1 ELSE 0 END AS wins, "
+    "0 AS funding FROM trades UNION ALL SELECT day, amount, 0, 0, amount FROM funding) AS d GROUP BY day";
+
+std::vector<std::string> WithViews(std::vector<std::string> tables, Dialect dialect) {
+  // The UTC day as the tables' text, whatever the session's time zone:
+  // SQLite's date('now') is UTC; PostgreSQL's CURRENT_DATE is the session's.
+  if (dialect == Dialect::kSqlite) {
+    tables.push_back(absl::StrCat("CREATE VIEW IF NOT EXISTS ", kDailyPnl));
+    tables.push_back("CREATE VIEW IF NOT EXISTS todays_pnl AS SELECT * FROM daily_pnl WHERE day = date('now')");
+  } else {
+    tables.push_back(absl::StrCat("CREATE OR REPLACE VIEW ", kDailyPnl));
+    tables.push_back("CREATE OR REPLACE VIEW todays_pnl AS SELECT * FROM daily_pnl "
+                     "WHERE day = to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD')");
+  }
+  return tables;
+}
+
+}  // namespace
+
+const std::vector<std::string>& Schema(Dialect dialect) {
+  static const std::vector<std::string> sqlite = WithViews(Tables(), Dialect::kSqlite);
+  static const std::vector<std::string> postgres = WithViews(Tables(), Dialect::kPostgres);
+  return dialect == Dialect::kSqlite ? sqlite : postgres;
 }
 
 const std::vector<std::string>& DropSchema() {
   static const std::vector<std::string> drop = {
-      "DROP VIEW IF EXISTS daily_pnl",  "DROP TABLE IF EXISTS equity", "DROP TABLE IF EXISTS funding",
+      "DROP VIEW IF EXISTS todays_pnl", "DROP VIEW IF EXISTS daily_pnl",  "DROP TABLE IF EXISTS equity", "DROP TABLE IF EXISTS funding",
       "DROP TABLE IF EXISTS positions", "DROP TABLE IF EXISTS trades", "DROP TABLE IF EXISTS fills",
       "DROP TABLE IF EXISTS orders",    "DROP TABLE IF EXISTS analytics_meta",
   };
@@ -219,7 +246,7 @@ class Sqlite final : public SqlBackend {
     return out;
   }
 
-  std::string Describe() const override { return absl::StrCat("sqlite ", path_); }
+  Dialect dialect() const override { return Dialect::kSqlite; }
 
  private:
   absl::Status Prepare(const Statement& st, sqlite3_stmt** stmt) {
@@ -265,6 +292,117 @@ absl::StatusOr<std::unique_ptr<SqlBackend>> OpenSqlite(const std::string& path) 
 }
 
 // ---------------------------------------------------------------------------
+// PostgreSQL.
+
+namespace {
+
+// What a libpq connection string says, without its password.
+struct Conninfo {
+  std::string user, host, port, dbname, password;
+};
+
+absl::StatusOr<Conninfo> ParseConninfo(const std::string& url) {
+  // libpq's own message may quote the URL (and so its password): not used.
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
+  if (error != nullptr) PQfreemem(error);
+  if (options == nullptr) return absl::InvalidArgumentError("not a PostgreSQL connection URI (libpq refused it)");
+  Conninfo c;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    const absl::string_view key = o->keyword;
+    if (key == "user") c.user = o->val;
+    if (key == "host") c.host = o->val;
+    if (key == "port") c.port = o->val;
+    if (key == "dbname") c.dbname = o->val;
+    if (key == "password") c.password = o->val;
+  }
+  PQconninfoFree(options);
+  return c;
+}
+
+std::string NameOf(const Conninfo& c) {
+  return absl::StrCat("postgresql://", c.user.empty() ? "" : absl::StrCat(c.user, "@"), c.host,
+                      c.port.empty() ? "" : absl::StrCat(":", c.port), "/", c.dbname);
+}
+
+class Postgres final : public SqlBackend {
+ public:
+  Postgres(PGconn* conn, std::string password) : conn_(conn), password_(std::move(password)) {}
+  ~Postgres() override { PQfinish(conn_); }
+  Dialect dialect() const override { return Dialect::kPostgres; }
+
+  absl::Status Run(const Statement& st) override { return Exec(st).status(); }
+
+  absl::StatusOr<std::optional<std::string>> QueryOne(const Statement& st) override {
+    ASSIGN_OR_RETURN(std::shared_ptr<PGresult> res, Exec(st));
+    if (PQntuples(res.get()) == 0 || PQnfields(res.get()) == 0 || PQgetisnull(res.get(), 0, 0)) return std::nullopt;
+    return std::string(PQgetvalue(res.get(), 0, 0));
+  }
+
+  // libpq's message for the connection, with the password cut out.
+  std::string Error() const { return Scrub(PQerrorMessage(conn_), password_); }
+  static std::string Scrub(absl::string_view message, const std::string& password) {
+    std::string out(absl::StripTrailingAsciiWhitespace(message));
+    if (!password.empty()) absl::StrReplaceAll({{password, "***"}}, &out);
+    absl::StrReplaceAll({{"\n", " "}}, &out);
+    return out;
+  }
+
+ private:
+  absl::StatusOr<std::shared_ptr<PGresult>> Exec(const Statement& st) {
+    std::vector<const char*> values;
+    values.reserve(st.params.size());
+    for (const auto& p : st.params) values.push_back(p ? p->c_str() : nullptr);
+    std::shared_ptr<PGresult> res(PQexecParams(conn_, st.sql.c_str(), static_cast<int>(values.size()), nullptr,
+                                               values.data(), nullptr, nullptr, 0),
+                                  PQclear);
+    const ExecStatusType status = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+      return absl::UnavailableError(
+          absl::StrCat(Scrub(res ? PQresultErrorMessage(res.get()) : PQerrorMessage(conn_), password_), " (",
+                       st.sql.substr(0, 60), ")"));
+    }
+    return res;
+  }
+
+  PGconn* conn_;
+  std::string password_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqlBackend>> OpenPostgres(const std::string& url) {
+  ASSIGN_OR_RETURN(Conninfo info, ParseConninfo(url));
+  // Defaults first: the URL's own settings, later in the list, win. A host
+  // that does not answer gives up after 10 s (the projector retries).
+  const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
+  const char* values[] = {"10", "apollo-analytics", url.c_str(), nullptr};
+  PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  if (conn == nullptr) return absl::ResourceExhaustedError("libpq: out of memory");
+  auto out = std::make_unique<Postgres>(conn, info.password);
+  if (PQstatus(conn) != CONNECTION_OK) {
+    return absl::UnavailableError(absl::StrCat("cannot connect to ", NameOf(info), ": ", out->Error()));
+  }
+  // CREATE ... IF NOT EXISTS notices would go to the bot's stderr.
+  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  return std::unique_ptr<SqlBackend>(std::move(out));
+}
+
+absl::StatusOr<Target> TargetOf(const std::string& url, const std::string& logs_dir) {
+  if (url.empty() || absl::StartsWith(url, "sqlite:")) {
+    const std::string path = url.empty() ? (std::filesystem::path(logs_dir) / "apollo.sqlite").string() : url.substr(7);
+    if (path.empty()) return absl::InvalidArgumentError("sqlite: needs a file (sqlite:PATH)");
+    return Target{path, std::filesystem::path(path).filename().string(), [path] { return OpenSqlite(path); }};
+  }
+  if (absl::StartsWith(url, "postgresql://") || absl::StartsWith(url, "postgres://")) {
+    ASSIGN_OR_RETURN(Conninfo info, ParseConninfo(url));
+    return Target{NameOf(info), "postgresql", [url] { return OpenPostgres(url); }};
+  }
+  return absl::InvalidArgumentError("expected \"\" (SQLite at logs/apollo.sqlite), sqlite:PATH or postgresql://...");
+}
+
+// ---------------------------------------------------------------------------
 // Following the ledger.
 
 namespace {
@@ -278,7 +416,7 @@ class Follower {
   // Reads the database's cursor; a cursor that is not a record of this
   // ledger empties the database (it is written again from seq 1).
   static absl::StatusOr<Follower> Open(SqlBackend& db, const std::string& ledger_dir) {
-    for (const std::string& sql : Schema()) RETURN_IF_ERROR(db.Run({sql, {}}));
+    for (const std::string& sql : Schema(db.dialect())) RETURN_IF_ERROR(db.Run({sql, {}}));
     ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ledger> reader, ledger::Ledger::OpenReader(ledger_dir));
     ASSIGN_OR_RETURN(std::optional<std::string> seq_text,
                      db.QueryOne({"SELECT value FROM analytics_meta WHERE key = 'last_seq'", {}}));
@@ -294,7 +432,7 @@ class Follower {
       if (!at.ok() && !absl::IsNotFound(at.status())) return at.status();
       if (!at.ok() || !hash || ledger::HashHex(at->hash) != *hash) {
         for (const std::string& sql : DropSchema()) RETURN_IF_ERROR(db.Run({sql, {}}));
-        for (const std::string& sql : Schema()) RETURN_IF_ERROR(db.Run({sql, {}}));
+        for (const std::string& sql : Schema(db.dialect())) RETURN_IF_ERROR(db.Run({sql, {}}));
         cursor = 0;
       }
     }

@@ -1,7 +1,8 @@
 // The analytics projection: the ledger's orders, fills, trades, positions,
-// funding and equity as SQL tables (and the daily_pnl view), for the
-// operators' queries (runbooks/sql/). SQLite by default (logs/apollo.sqlite,
-// WAL: readable with `sqlite3` while the bot writes); PostgreSQL later.
+// funding and equity as SQL tables (and the daily_pnl and todays_pnl
+// views), for the operators' queries (runbooks/sql/, the same text for both
+// databases). SQLite by default (logs/apollo.sqlite, WAL: readable with
+// `sqlite3` while the bot writes); PostgreSQL (libpq) for a postgresql:// URL.
 //
 // A Projector follows the ledger on a thread of its own through an audit
 // reader, so it never blocks the engine. Each batch of events is one SQL
@@ -12,8 +13,8 @@
 // one is. A database that cannot be written is reported once (on_fault),
 // retried every `retry`, and caught up from its cursor when it heals.
 //
-//   ASSIGN_OR_RETURN(auto db, analytics::OpenSqlite("logs/apollo.sqlite"));
-//   auto projector = analytics::Projector::Start(std::move(db), {.ledger_dir = "data/ledger"});
+//   ASSIGN_OR_RETURN(analytics::Target to, analytics::TargetOf(url, "logs"));
+//   auto projector = analytics::Projector::Start(to.open, {.ledger_dir = "data/ledger"});
 //   ... ~Projector catches up to the ledger's head and stops.
 #ifndef APOLLO_ENGINE_ANALYTICS_ANALYTICS_H_
 #define APOLLO_ENGINE_ANALYTICS_ANALYTICS_H_
@@ -39,28 +40,44 @@ namespace apollo::analytics {
 
 // One SQL statement with its parameters ($1, $2, ... in order; text, or
 // NULL when nullopt). The rows' statements keep to what SQLite and
-// PostgreSQL share ($n, ON CONFLICT ... excluded); the schema is SQLite's.
+// PostgreSQL share ($n, ON CONFLICT ... excluded); only the views differ.
 struct Statement {
   std::string sql;
   std::vector<std::optional<std::string>> params;
 };
 
+enum class Dialect { kSqlite, kPostgres };
+
 // A database the projection writes to.
 class SqlBackend {
  public:
   virtual ~SqlBackend() = default;
+  virtual Dialect dialect() const = 0;
   virtual absl::Status Run(const Statement& statement) = 0;
   // The first column of the first row, or nullopt without a row.
   virtual absl::StatusOr<std::optional<std::string>> QueryOne(const Statement& statement) = 0;
-  // "sqlite logs/apollo.sqlite": for logs, never a secret.
-  virtual std::string Describe() const = 0;
 };
 
 // SQLite at `path` (created if absent), in WAL mode.
 absl::StatusOr<std::unique_ptr<SqlBackend>> OpenSqlite(const std::string& path);
+// PostgreSQL at a libpq connection URI (postgresql://user:password@host:port/db?...).
+// Its password never appears in an error: it is cut out of libpq's messages.
+absl::StatusOr<std::unique_ptr<SqlBackend>> OpenPostgres(const std::string& url);
 
-// The tables and the daily_pnl view (CREATE ... IF NOT EXISTS).
-const std::vector<std::string>& Schema();
+// Where the projection writes, from analytics.url or ANALYTICS_URL (which
+// may carry a password): "" = SQLite at <logs_dir>/apollo.sqlite,
+// sqlite:PATH, or postgresql:// (postgres://). A bad URL is one line that
+// never quotes it.
+struct Target {
+  std::string name;   // for logs, never a secret: "logs/apollo.sqlite", "postgresql://apollo@db:5432/apollo"
+  std::string label;  // for the storage-fault metric: "apollo.sqlite", "postgresql"
+  std::function<absl::StatusOr<std::unique_ptr<SqlBackend>>()> open;
+};
+absl::StatusOr<Target> TargetOf(const std::string& url, const std::string& logs_dir);
+
+// The tables and the views in `dialect` (CREATE ... IF NOT EXISTS; the
+// views CREATE OR REPLACE in PostgreSQL).
+const std::vector<std::string>& Schema(Dialect dialect);
 // Dropping them all (a database of another ledger is written again).
 const std::vector<std::string>& DropSchema();
 

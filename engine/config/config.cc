@@ -524,9 +524,19 @@ const std::vector<CrossCheck>& CrossChecks() {
          const std::string& url = c.analytics.url;
          if (url.empty() || (absl::StartsWith(url, "sqlite:") && url.size() > 7)) return std::nullopt;
          if (absl::StartsWith(url, "postgresql://") || absl::StartsWith(url, "postgres://")) {
-           return std::string("PostgreSQL is not in this build yet: leave it empty for SQLite (logs/apollo.sqlite)");
+           // config.yaml is journaled (ConfigLoaded): a password goes in
+           // ANALYTICS_URL (.env / environment) instead, or PGPASSWORD.
+           const absl::string_view rest = absl::string_view(url).substr(url.find("://") + 3);
+           const absl::string_view authority = rest.substr(0, rest.find_first_of("/?"));
+           const size_t at = authority.rfind('@');
+           const bool password = (at != absl::string_view::npos &&
+                                  authority.substr(0, at).find(':') != absl::string_view::npos) ||
+                                 absl::StrContains(url, "password=");
+           if (!password) return std::nullopt;
+           return std::string("a password does not belong in config.yaml (it is journaled): set ANALYTICS_URL "
+                              "in .env or the environment, or PGPASSWORD");
          }
-         return std::string("expected \"\" (SQLite at logs/apollo.sqlite) or sqlite:PATH");
+         return std::string("expected \"\" (SQLite at logs/apollo.sqlite), sqlite:PATH or postgresql://...");
        }},
       {"risk.default_leverage",
        [](const Config& c) -> std::optional<std::string> {
@@ -721,6 +731,8 @@ class Loader {
   absl::Status CheckCrossFields() const {
     for (const CrossCheck& check : CrossChecks()) {
       if (auto what = check.what(cfg_)) {
+        // A URL with a password is never quoted back.
+        if (check.key == "analytics.url") return absl::InvalidArgumentError(absl::StrCat(WhereSet(check.key), ": ", *what));
         return ValueError(WhereSet(check.key), *what, FindField(check.key)->get(cfg_));
       }
     }
