@@ -17,11 +17,12 @@ PACKAGES := build-essential cmake ninja-build ccache pkg-config git \
   libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libyaml-cpp-dev \
   libcpp-httplib-dev libboost1.81-dev libsqlite3-dev sqlite3 libpq-dev
 # For `make test` only: promtool (package prometheus) checks our /metrics
-# output, and the analytics test starts a throwaway PostgreSQL server of its
-# own (postgresql-15, with psql) in a temporary directory. Kept out of `make
+# output, the analytics test starts a throwaway PostgreSQL server of its own
+# (postgresql-15, with psql) in a temporary directory, and the dashboard test
+# loads the PnL dashboard in headless chromium. Kept out of `make
 # deps` because on a systemd host these packages also start servers
 # (Prometheus on :9090, Apollo's default metrics port; PostgreSQL on :5432).
-TEST_PACKAGES := prometheus postgresql-15
+TEST_PACKAGES := prometheus postgresql-15 chromium
 # For `make bench` only: db_bench, RocksDB's own reference figures.
 BENCH_PACKAGES := rocksdb-tools
 # For the sanitizer build only (`make test-asan`, `make fuzz`, so `make test`):

@@ -160,6 +160,10 @@ PerformanceMeter::~PerformanceMeter() = default;
 
 absl::Status PerformanceMeter::OnEvent(const Event& event) { return impl_->measurer.OnEvent(event); }
 Performance PerformanceMeter::Finish() { return impl_->measurer.Finish(); }
+Performance PerformanceMeter::Peek() const {
+  Measurer copy = impl_->measurer;
+  return copy.Finish();
+}
 
 absl::StatusOr<Performance> MeasurePerformance(const ledger::Ledger& ledger, const PerformanceOptions& options) {
   const uint64_t head = ledger.head().last_seq;

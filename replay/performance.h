@@ -68,6 +68,9 @@ class PerformanceMeter {
 
   absl::Status OnEvent(const Event& event);
   Performance Finish();
+  // What Finish would say now, leaving the meter to be fed on (a copy:
+  // linear in the rows so far).
+  Performance Peek() const;
 
  private:
   struct Impl;

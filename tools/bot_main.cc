@@ -148,6 +148,7 @@ absl::Status StartSurface(const config::Config& cfg, runtime::Log& log, Surface&
   if (!token->empty()) o.secret_names_set.push_back("OPERATOR_API_TOKEN");
   if (!urls.empty()) o.secret_names_set.push_back("ALERT_WEBHOOKS");
   o.unhealthy_after_ms = int64_t{cfg.api.unhealthy_after_sec} * 1000;
+  o.dashboard_refresh_sec = cfg.api.dashboard_refresh_sec;
   o.log_http = cfg.monitoring.log_http;
   o.log_http_responses = cfg.monitoring.log_http_responses;
   o.log_http_max_body_chars = cfg.monitoring.log_http_max_body_chars;

@@ -440,6 +440,7 @@ std::vector<Field> MakeFields() {
       TextKey(KEY(api.host), R::kNonEmpty),
       IntKey(KEY(api.port), kPort),
       IntKey(KEY(api.unhealthy_after_sec), {.ge = 1, .le = 86400}),
+      IntKey(KEY(api.dashboard_refresh_sec), {.ge = 1, .le = 3600}),
       // watchdog
       BoolKey(KEY(watchdog.enabled)),
       IntKey(KEY(watchdog.interval_sec), {.ge = 1, .le = 86400}),

@@ -284,6 +284,7 @@ struct ApiConfig {
   std::string host = "127.0.0.1";  // a non-loopback host needs a token
   int port = 8000;                 // 0: any free port (printed at start)
   int unhealthy_after_sec = 60;    // /health is 503 when the loop is quiet this long
+  int dashboard_refresh_sec = 10;  // GET /pnl_dashboard.html reloads its data this often
 };
 
 struct WatchdogConfig {

@@ -24,12 +24,14 @@
 #include "absl/time/clock.h"
 #include "engine/domain/codec.h"
 #include "engine/domain/json.h"
+#include "engine/ops/dashboard.h"
 #include "ledger/event_log.h"
 
 namespace apollo::ops {
 namespace {
 
 constexpr int kMaxEventsPerPage = 1000;
+constexpr int kMaxEquityPoints = 10000;
 constexpr const char* kJson = "application/json";
 
 std::string ErrorJson(absl::string_view message) {
@@ -154,7 +156,13 @@ class OperatorServer::Impl {
  public:
   Impl(OperatorServerOptions o, runtime::ViewBoard* views, runtime::OperatorInbox* inbox, Metrics* metrics,
        EngineMetrics* engine_metrics, runtime::Log* log)
-      : o_(std::move(o)), views_(views), inbox_(inbox), metrics_(metrics), engine_metrics_(engine_metrics), log_(log) {}
+      : o_(std::move(o)),
+        views_(views),
+        inbox_(inbox),
+        metrics_(metrics),
+        engine_metrics_(engine_metrics),
+        log_(log),
+        dashboard_page_(DashboardPage(o_.dashboard_refresh_sec)) {}
 
   ~Impl() {
     api_.stop();
@@ -242,7 +250,8 @@ class OperatorServer::Impl {
           "\"POST /actions/pause\",\"POST /actions/resume\",\"POST /actions/ack-manual-review\","
           "\"POST /actions/kill-switch\",\"POST /kill\",\"POST /actions/cancel-all\",\"POST /actions/close\","
           "\"POST /actions/flatten\",\"POST /actions/reconcile\",\"POST /actions/reset-circuit-breaker\","
-          "\"POST /actions/backup\"]}",
+          "\"POST /actions/backup\",\"GET /pnl_dashboard.html\",\"GET /pnl_daily\",\"GET /equity?points=N\","
+          "\"GET /trades?limit=N\"]}",
           kJson);
     });
     api_.Get("/health", [this](const httplib::Request&, httplib::Response& res) { Health(res); });
@@ -271,6 +280,38 @@ class OperatorServer::Impl {
     });
     api_.Get("/events", [this](const httplib::Request& req, httplib::Response& res) { Events(req, res); });
     api_.Get("/config", [this](const httplib::Request&, httplib::Response& res) { Config(res); });
+    // The PnL dashboard and what it draws (the ledger's performance fold).
+    api_.Get("/pnl_dashboard.html", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_header("Cache-Control", "no-store");
+      // Nothing from elsewhere, and no framing by another site.
+      res.set_header("Content-Security-Policy",
+                     "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                     "connect-src 'self'; img-src data:; frame-ancestors 'none'");
+      res.set_content(dashboard_page_, "text/html; charset=utf-8");
+    });
+    api_.Get("/pnl_daily", [this](const httplib::Request&, httplib::Response& res) {
+      WithPnl(res, [](const replay::Performance& p) { return DailyJson(p); });
+    });
+    api_.Get("/equity", [this](const httplib::Request& req, httplib::Response& res) {
+      int points = 1000;
+      if (req.has_param("points") && (!absl::SimpleAtoi(req.get_param_value("points"), &points) || points < 2 ||
+                                      points > kMaxEquityPoints)) {
+        res.status = 400;
+        res.set_content(ErrorJson(absl::StrCat("bad query: points 2..", kMaxEquityPoints)), kJson);
+        return;
+      }
+      WithPnl(res, [points](const replay::Performance& p) { return EquityJson(p, static_cast<size_t>(points)); });
+    });
+    api_.Get("/trades", [this](const httplib::Request& req, httplib::Response& res) {
+      int limit = 20;
+      if (req.has_param("limit") && (!absl::SimpleAtoi(req.get_param_value("limit"), &limit) || limit < 1 ||
+                                     limit > kMaxEventsPerPage)) {
+        res.status = 400;
+        res.set_content(ErrorJson(absl::StrCat("bad query: limit 1..", kMaxEventsPerPage)), kJson);
+        return;
+      }
+      WithPnl(res, [limit](const replay::Performance& p) { return TradesJson(p, static_cast<size_t>(limit)); });
+    });
     const std::pair<const char*, runtime::OperatorCommand::Kind> posts[] = {
         {"/pause", runtime::OperatorCommand::kPause},
         {"/resume", runtime::OperatorCommand::kResume},
@@ -310,6 +351,17 @@ class OperatorServer::Impl {
       return;
     }
     res.set_content(render(*view), kJson);
+  }
+
+  template <class Render>
+  void WithPnl(httplib::Response& res, Render render) {
+    absl::StatusOr<std::shared_ptr<const replay::Performance>> p = pnl_.Now();
+    if (!p.ok()) {
+      res.status = 503;
+      res.set_content(ErrorJson(p.status().message()), kJson);
+      return;
+    }
+    res.set_content(render(**p), kJson);
   }
 
   void Health(httplib::Response& res) {
@@ -502,6 +554,7 @@ class OperatorServer::Impl {
   Metrics* metrics_;
   EngineMetrics* engine_metrics_;
   runtime::Log* log_;
+  const std::string dashboard_page_;
   ApiServer api_;
   httplib::Server metrics_server_;
   std::thread api_thread_, metrics_thread_;
@@ -509,6 +562,7 @@ class OperatorServer::Impl {
   int api_port_ = -1, metrics_port_ = -1;
   std::mutex reader_mu_;
   std::unique_ptr<ledger::Ledger> reader_;
+  PnlFeed pnl_{o_.ledger_dir};
 };
 
 absl::StatusOr<std::unique_ptr<OperatorServer>> OperatorServer::Start(OperatorServerOptions options,

@@ -7,6 +7,8 @@
 //   server->api_port();  // the bound port (useful with port 0)
 //
 // GET  /health /state /positions /orders /events?from=&limit=&type=&tail= /config /
+//      /pnl_dashboard.html (the PnL dashboard, dashboard.h) and its data:
+//      /pnl_daily /equity?points= /trades?limit=
 // POST /pause /resume /ack, and the seed's /actions/pause /actions/resume
 //      /actions/ack-manual-review /actions/kill-switch; /actions/cancel-all
 //      /actions/close {"symbol": S} /actions/flatten /actions/reconcile
@@ -54,6 +56,7 @@ struct OperatorServerOptions {
   std::string config_canonical;  // Config::Canonical(), for /config
   std::vector<std::string> secret_names_set;  // shown as "[REDACTED]" in /config
   int64_t unhealthy_after_ms = 60'000;
+  int dashboard_refresh_sec = 10;
   int64_t command_timeout_ms = 10'000;
   bool log_http = false, log_http_responses = false;
   int log_http_max_body_chars = 2000;

@@ -1,0 +1,65 @@
+// The PnL dashboard: its page (pnl_dashboard.html, compiled in) and the
+// operator API's GET /pnl_daily, /equity and /trades it draws from.
+//
+// PnlFeed is the run's performance as the ledger says it now: an audit
+// reader feeds a replay::PerformanceMeter, so a request reads only what the
+// ledger gained since the last one (the same fold as `replay export`'s
+// pnl_daily.csv and equity.csv, so the numbers agree with the audit tool).
+//
+//   PnlFeed feed("data/ledger");
+//   ASSIGN_OR_RETURN(auto perf, feed.Now());
+//   std::string body = DailyJson(*perf);
+#ifndef APOLLO_ENGINE_OPS_DASHBOARD_H_
+#define APOLLO_ENGINE_OPS_DASHBOARD_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "ledger/ledger.h"
+#include "replay/performance.h"
+
+namespace apollo::ops {
+
+class PnlFeed {
+ public:
+  explicit PnlFeed(std::string ledger_dir);
+  ~PnlFeed();
+  // The performance at the ledger's head now (Unavailable while the ledger
+  // cannot be read). Thread-safe; the answer is shared until the head moves.
+  absl::StatusOr<std::shared_ptr<const replay::Performance>> Now();
+
+ private:
+  std::mutex mu_;
+  std::string dir_;
+  std::unique_ptr<ledger::Ledger> reader_;
+  std::unique_ptr<replay::PerformanceMeter> meter_;
+  uint64_t fed_ = 0;
+  std::shared_ptr<const replay::Performance> at_fed_;
+};
+
+// {"days":[{"date":"2023-01-02","realized_pnl":..,"fees":..,"funding":..,
+// "net_pnl":..,"equity_close":..,"trades":N}, ...]}: pnl_daily.csv's rows,
+// oldest first, with net_pnl = realized_pnl - fees + funding.
+std::string DailyJson(const replay::Performance& p);
+// {"points":[{"seq":..,"time":"..Z","equity":..,"drawdown_pct":..}, ...],
+// "max_drawdown_pct":..,"count":N}: the equity curve at closed bars, thinned
+// to at most `max_points` (evenly, always keeping the last point and the
+// deepest drawdown), with the whole curve's count and deepest drawdown.
+std::string EquityJson(const replay::Performance& p, size_t max_points);
+// {"trades":[{"seq":..,"time":"..Z","symbol":..,"side":..,"qty":..,
+// "entry_price":..,"exit_price":..,"realized_pnl":..,"fees":..,"net_pnl":..,
+// "reason":..}, ...]}: the newest `limit` closes, newest first.
+std::string TradesJson(const replay::Performance& p, size_t limit);
+
+// The page, reloading its data every `refresh_sec`. Self-contained: no
+// script, style or font from elsewhere; it only GETs this API, and holds no
+// token.
+std::string DashboardPage(int refresh_sec);
+
+}  // namespace apollo::ops
+
+#endif  // APOLLO_ENGINE_OPS_DASHBOARD_H_
