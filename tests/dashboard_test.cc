@@ -229,6 +229,13 @@ class Dashboard : public ::testing::Test {
 
 TEST_F(Dashboard, ThePageLoadsWithoutAConsoleMessageAndShowsWhatStateAndPnlDailySay) {
   const std::string url = absl::StrCat("http://127.0.0.1:", port_, "/pnl_dashboard.html");
+  // A strategy at half weight is shown as such.
+  {
+    httplib::Client client("127.0.0.1", port_);
+    auto res = client.Post("/strategy/weights", {{"X-OPS-TOKEN", kToken}},
+                           R"({"weights": {"trend_following_v1": 0.5}, "reason": "dashboard test"})", "application/json");
+    ASSERT_TRUE(res && res->status == 200) << (res ? res->body : httplib::to_string(res.error()));
+  }
   // The bot is between bars, but read the page and the API at one ledger
   // seq anyway: a bar that lands in between makes the pair read again.
   Browsed page;
@@ -249,6 +256,7 @@ TEST_F(Dashboard, ThePageLoadsWithoutAConsoleMessageAndShowsWhatStateAndPnlDaily
   // Status.
   EXPECT_EQ(TextOf(page.dom, "mode"), "PAPER");
   EXPECT_EQ(TextOf(page.dom, "trading"), "TRADING");
+  EXPECT_EQ(TextOf(page.dom, "weights"), "trend_following_v1 ×0.5");
 
   // Open positions with their unrealised PnL at the last close.
   simdjson::dom::object positions = state["positions"].get_object().value();

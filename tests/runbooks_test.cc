@@ -750,6 +750,7 @@ TEST(RunbooksTest, EveryEndpointAndMetricTheRunbooksNameIsServed) {
           {"/actions/close", 400},                 // which symbol?
           {"/actions/reconcile", 409},             // paper has no venue
           {"/actions/reset-circuit-breaker", 409}, // no breaker is active
+          {"/strategy/weights", 400},              // which weights?
       };
       const std::string path = PathOnly(e.path);
       if (path == "/actions/kill-switch" || path == "/kill") {

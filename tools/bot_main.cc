@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 
 #include "CLI/CLI.hpp"
@@ -34,6 +35,7 @@
 #include "ledger/ledger.h"
 #include "replay/journal.h"
 #include "engine/analytics/analytics.h"
+#include "engine/config/policy.h"
 #include "tools/bot_ops.h"
 #include "tools/progress.h"
 #include "tools/time_flag.h"
@@ -149,6 +151,7 @@ absl::Status StartSurface(const config::Config& cfg, runtime::Log& log, Surface&
   if (!urls.empty()) o.secret_names_set.push_back("ALERT_WEBHOOKS");
   o.unhealthy_after_ms = int64_t{cfg.api.unhealthy_after_sec} * 1000;
   o.dashboard_refresh_sec = cfg.api.dashboard_refresh_sec;
+  o.strategy_name = cfg.strategy.name;
   o.log_http = cfg.monitoring.log_http;
   o.log_http_responses = cfg.monitoring.log_http_responses;
   o.log_http_max_body_chars = cfg.monitoring.log_http_max_body_chars;
@@ -266,6 +269,19 @@ int Run(const Flags& flags) {
 
   runtime::RunOptions options;
   options.cfg = *cfg;
+  // The governance policy: an invalid file refuses the start (one line);
+  // while the bot runs, one is refused and the policy in force stays.
+  options.policies_path = cfg->governance.policies_path;
+  if (!options.policies_path.empty()) {
+    std::ifstream in(options.policies_path, std::ios::binary);
+    if (in) {
+      std::ostringstream text;
+      text << in.rdbuf();
+      if (auto rails = config::ParsePolicy(text.str(), *cfg); !rails.ok()) {
+        return Fail(absl::StrCat(options.policies_path, ": ", rails.status().message()), 2);
+      }
+    }
+  }
   if (cfg->run.mode == Mode::kPaper) {
     if (absl::Status st = PaperData(*cfg, flags.data, &options.symbol_data, &options.symbol_filters, &options.filters_source);
         !st.ok()) {

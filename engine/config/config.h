@@ -287,6 +287,12 @@ struct ApiConfig {
   int dashboard_refresh_sec = 10;  // GET /pnl_dashboard.html reloads its data this often
 };
 
+// The governance policy an operator changes while the bot runs
+// (engine/config/policy.h): read at start, on change and on SIGHUP.
+struct GovernanceConfig {
+  std::string policies_path = "ops/policies.yaml";  // "" = none; relative to the working directory
+};
+
 struct WatchdogConfig {
   bool enabled = true;
   int interval_sec = 300;
@@ -309,6 +315,7 @@ struct Config {
   MonitoringConfig monitoring;
   ApiConfig api;
   WatchdogConfig watchdog;
+  GovernanceConfig governance;
 
   // What LoadConfig noted besides errors, one line each: a key of the
   // seed's read under Apollo's name, one that has no effect here. Not part

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/container/btree_map.h"
+#include "engine/config/policy.h"
 #include "engine/domain/status_macros.h"
 
 namespace apollo::decision {
@@ -16,9 +17,11 @@ bool ExitUnderway(const State& state, const Symbol& symbol) {
   });
 }
 
-// Sizes the idea, asks risk, and places the entry if approved.
-absl::Status ConsiderEntry(const strategy::EntryIdea& idea, const config::Config& cfg, const risk::Filters& fallback,
-                           int64_t now_ns, Sink& sink, Counts& counts) {
+// Sizes the idea, asks risk, and places the entry if approved; risk's
+// limits are config.yaml's tightened by the policy in force.
+absl::Status ConsiderEntry(const strategy::EntryIdea& idea, const config::Config& configured,
+                           const risk::Filters& fallback, int64_t now_ns, Sink& sink, Counts& counts) {
+  const config::Config cfg = config::Tightened(configured, sink.state().policy);
   const risk::Filters filters = risk::FiltersFor(sink.state(), idea.signal.symbol, fallback);
   const TradeProposed trade = risk::Size(idea, sink.state(), cfg, filters, sink.state().last_seq);
   RETURN_IF_ERROR(sink.Emit(trade));

@@ -65,6 +65,8 @@ enum class EventTag : uint16_t {
   kNewsIngested = 42,
   kOperatorAction = 43,
   kClientIdNonceRotated = 44,
+  kPolicyChanged = 45,
+  kStrategyWeightsChanged = 46,
 };
 
 #define APOLLO_EVENT(NAME, VERSION)                                    \
@@ -687,6 +689,35 @@ struct ClientIdNonceRotated {
   static void Fields(S& s, V& v) { v("old_nonce", s.old_nonce); v("nonce", s.nonce); v("reason", s.reason); }
 };
 
+// The governance policy (ops/policies.yaml) as read and validated: each rail
+// a limit of config.yaml's tightened, by name (max_concurrent_signals,
+// risk.max_drawdown_pct, ...); no rails: none (the file is gone or empty).
+// It replaces the previous policy whole and holds from the next step; the
+// risk checks use the tighter of config.yaml and a rail.
+struct PolicyChanged {
+  APOLLO_EVENT(PolicyChanged, 1);
+  std::string source;  // the file, as configured
+  std::string sha256;  // of its bytes ("" when it is gone)
+  std::string who;     // "start", "file_changed", "sighup", "api@127.0.0.1"
+  std::vector<NamedValue> rails;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("source", s.source); v("sha256", s.sha256); v("who", s.who); v("rails", s.rails);
+  }
+};
+
+// Strategy weights set by an operator (POST /strategy/weights): each named
+// strategy's entries are sized at weight x what risk would size them (0..1;
+// 0 stops its entries; 1, the default, is full size). Strategies not named
+// keep theirs.
+struct StrategyWeightsChanged {
+  APOLLO_EVENT(StrategyWeightsChanged, 1);
+  std::string who, reason;
+  std::vector<NamedValue> weights;
+  template <class S, class V>
+  static void Fields(S& s, V& v) { v("who", s.who); v("reason", s.reason); v("weights", s.weights); }
+};
+
 // An operator's action through the API beyond pause, resume and ack: who
 // asked, why, and what it did. Journaled in the same step as its effects
 // (the cancels and closes it asked for follow it; a reconciliation's own
@@ -823,7 +854,7 @@ using EventBody = std::variant<
     CircuitBreakerTriggered, TradingPaused, TradingResumed, TradeCycleCompleted,
     InstrumentFiltersUpdated, ReconciliationSnapshot, CooldownStarted, UniverseUpdated,
     AccountSettingUpdated, AccountSettingFailed, FundingPaid, EntrySkipped, MarketTick, NewsIngested,
-    OperatorAction, ClientIdNonceRotated>;
+    OperatorAction, ClientIdNonceRotated, PolicyChanged, StrategyWeightsChanged>;
 
 // An event as the ledger holds it: its sequence number (0 until appended),
 // its event time (from the injected clock) and its body.

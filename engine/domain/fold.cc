@@ -325,6 +325,26 @@ class Folder {
   }
   // A record of who did what; its effects are events of their own.
   absl::Status operator()(const OperatorAction&) { return absl::OkStatus(); }
+  absl::Status operator()(const PolicyChanged& p) {
+    absl::btree_map<std::string, Fixed> rails;
+    for (const NamedValue& r : p.rails) {
+      if (r.name.empty() || r.value.raw() <= 0 || !rails.emplace(r.name, r.value).second) {
+        return Refuse(absl::StrCat("policy rail '", r.name, "' must be named once and positive"));
+      }
+    }
+    s_.policy = std::move(rails);
+    s_.policy_seq = e_.seq;
+    return absl::OkStatus();
+  }
+  absl::Status operator()(const StrategyWeightsChanged& w) {
+    for (const NamedValue& n : w.weights) {
+      if (n.name.empty() || n.value.raw() < 0 || n.value > Fixed::FromInt(1)) {
+        return Refuse(absl::StrCat("strategy weight '", n.name, "' must be named and in 0..1"));
+      }
+    }
+    for (const NamedValue& n : w.weights) s_.strategy_weights[n.name] = n.value;
+    return absl::OkStatus();
+  }
   absl::Status operator()(const ClientIdNonceRotated& r) {
     if (r.old_nonce != s_.client_id_nonce) {
       return Refuse(absl::StrCat("nonce rotation from '", r.old_nonce, "' but the ledger's is '", s_.client_id_nonce, "'"));

@@ -260,6 +260,11 @@ struct State {
   absl::btree_map<Symbol, BookTop> book;                  // latest MarketTick
 
   Flag paused, manual_review, circuit_breaker;
+  // The governance rails in force (PolicyChanged), by name, and the seq that set them.
+  absl::btree_map<std::string, Fixed> policy;
+  uint64_t policy_seq = 0;
+  // Strategy weights (StrategyWeightsChanged); a strategy not here weighs 1.
+  absl::btree_map<std::string, Fixed> strategy_weights;
   // Venue wallet minus fold balance: as last reported by reconciliation,
   // and as accepted by the operator's last acknowledgement (fees of a hand
   // close, funding: money moved outside our orders). Reconciliation
@@ -293,6 +298,7 @@ struct State {
     v("funding_received", s.funding_received); v("funding_paid", s.funding_paid);
     v("paused", s.paused); v("manual_review", s.manual_review);
     v("circuit_breaker", s.circuit_breaker);
+    v("policy", s.policy); v("policy_seq", s.policy_seq); v("strategy_weights", s.strategy_weights);
     v("balance_gap_reported", s.balance_gap_reported);
     v("balance_gap_accepted", s.balance_gap_accepted);
     v("reconciliation_consecutive_failures", s.reconciliation_consecutive_failures);
@@ -317,6 +323,11 @@ struct State {
   bool InUniverse(const Symbol& symbol) const { return universe_updated_ns == 0 || universe.contains(symbol); }
   // Daily realised PnL as a percentage of the day's starting equity.
   Fixed DailyPnlPct() const;
+  // The weight `strategy`'s entries are sized at (1 unless an operator set one).
+  Fixed StrategyWeight(const std::string& strategy) const {
+    auto it = strategy_weights.find(strategy);
+    return it == strategy_weights.end() ? Fixed::FromInt(1) : it->second;
+  }
 };
 
 // Folds one event into the state. Events must come in sequence (seq =
@@ -328,7 +339,7 @@ struct State {
 // Snapshot encoding of a whole State, with its own schema version; an unknown
 // version or malformed bytes is InvalidArgument (the caller folds from the
 // ledger instead).
-inline constexpr uint16_t kStateSchemaVersion = 9;  // 2: filters; 3: client_id_nonce; 4: cooldowns; 5: universe, account settings; 6: funding; 7: stats, days; 8: book; 9: news
+inline constexpr uint16_t kStateSchemaVersion = 10;  // 2: filters; 3: client_id_nonce; 4: cooldowns; 5: universe, account settings; 6: funding; 7: stats, days; 8: book; 9: news; 10: policy, strategy weights
 // News items remembered so a feed read again adds nothing (State::news_seen):
 // four times what the 20 sources of 200 items each can show at once.
 inline constexpr size_t kNewsSeenKept = 16384;

@@ -720,7 +720,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
     }
   };
 
-  runtime::Surface surface(o, engine);
+  runtime::Surface surface(o, engine, log);
   // An operator command is taken at once, not after the inbox's next wait.
   if (o.inbox != nullptr) o.inbox->SetWake([&inbox] { inbox.Nudge(); });
   surface.decorate = [&](runtime::EngineView& view) {
@@ -728,6 +728,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
     view.ws_last_message_age_sec = market.last_message_age_sec();
     view.last_reconcile_wall_ns = engine.state().last_reconciliation_ns;
   };
+  RETURN_IF_ERROR(surface.CheckPolicy());  // the policy holds from the first step
   surface.Publish(false);
   if (o.on_started) o.on_started(engine.state(), 0);
   runtime::RunSummary summary;
@@ -888,7 +889,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
     // A 418: stop trading (journaled, so a restart keeps it) and alert once.
     if (failed.ok() && venue.TakeBanNotice()) {
       if (lo.on_rest_backoff) lo.on_rest_backoff(true);
-      failed = engine.OnOperator({runtime::OperatorCommand::kPause, "venue", "BINANCE_418_IP_BANNED", ""}).status();
+      failed = engine.OnOperator({runtime::OperatorCommand::kPause, "venue", "BINANCE_418_IP_BANNED", "", {}}).status();
     }
     if (failed.ok()) failed = surface.HandleCommands();
     if (failed.ok()) failed = engine.KillSwitchSweep();

@@ -16,6 +16,7 @@
 #include <optional>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -61,7 +62,30 @@ struct CommandBody {
   std::string reason = "api";
   std::string symbol;
   std::optional<bool> enabled;
+  std::vector<NamedValue> weights;
 };
+
+// "weights": {"trend_following_v1": 0.1, ...}: each a name and a number 0..1.
+absl::Status ReadWeights(simdjson::dom::element field, std::vector<NamedValue>* out) {
+  constexpr size_t kMaxWeights = 32;
+  simdjson::dom::object weights;
+  if (field.get(weights) != simdjson::SUCCESS || weights.size() == 0 || weights.size() > kMaxWeights) {
+    return absl::InvalidArgumentError("\"weights\" must be an object such as {\"trend_following_v1\": 0.1}");
+  }
+  for (auto [name, value] : weights) {
+    double number = 0;
+    absl::StatusOr<Fixed> weight = absl::InvalidArgumentError("not a number");
+    if (value.get(number) == simdjson::SUCCESS) weight = Fixed::FromDoubleChecked(number);
+    const bool named = !name.empty() && name.size() <= 64 &&
+                       std::all_of(name.begin(), name.end(), [](char c) { return absl::ascii_isalnum(c) || c == '_'; });
+    if (!named) return absl::InvalidArgumentError("a strategy name is letters, digits and _ (e.g. trend_following_v1)");
+    if (!weight.ok() || weight->raw() < 0 || *weight > Fixed::FromInt(1)) {
+      return absl::InvalidArgumentError(absl::StrCat("the weight of ", std::string(name), " must be a number from 0 to 1"));
+    }
+    out->push_back(NamedValue{std::string(name), *weight});
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<CommandBody> BodyOf(const httplib::Request& req) {
   constexpr size_t kMaxReasonChars = 500;
@@ -89,6 +113,9 @@ absl::StatusOr<CommandBody> BodyOf(const httplib::Request& req) {
     if (object["enabled"].get(field) == simdjson::SUCCESS) {
       if (field.get(flag) != simdjson::SUCCESS) return absl::InvalidArgumentError("\"enabled\" must be true or false");
       out.enabled = flag;
+    }
+    if (object["weights"].get(field) == simdjson::SUCCESS) {
+      if (absl::Status st = ReadWeights(field, &out.weights); !st.ok()) return st;
     }
   }
   if (req.has_param("reason")) out.reason = req.get_param_value("reason").substr(0, kMaxReasonChars);
@@ -250,7 +277,7 @@ class OperatorServer::Impl {
           "\"POST /actions/pause\",\"POST /actions/resume\",\"POST /actions/ack-manual-review\","
           "\"POST /actions/kill-switch\",\"POST /kill\",\"POST /actions/cancel-all\",\"POST /actions/close\","
           "\"POST /actions/flatten\",\"POST /actions/reconcile\",\"POST /actions/reset-circuit-breaker\","
-          "\"POST /actions/backup\",\"GET /pnl_dashboard.html\",\"GET /pnl_daily\",\"GET /equity?points=N\","
+          "\"POST /actions/backup\",\"POST /strategy/weights\",\"GET /strategy/status\",\"GET /pnl_dashboard.html\",\"GET /pnl_daily\",\"GET /equity?points=N\","
           "\"GET /trades?limit=N\"]}",
           kJson);
     });
@@ -289,6 +316,9 @@ class OperatorServer::Impl {
                      "connect-src 'self'; img-src data:; frame-ancestors 'none'");
       res.set_content(dashboard_page_, "text/html; charset=utf-8");
     });
+    api_.Get("/strategy/status", [this](const httplib::Request&, httplib::Response& res) {
+      WithView(res, [this](const runtime::EngineView& v) { return StrategyStatus(v.state); });
+    });
     api_.Get("/pnl_daily", [this](const httplib::Request&, httplib::Response& res) {
       WithPnl(res, [](const replay::Performance& p) { return DailyJson(p); });
     });
@@ -326,6 +356,7 @@ class OperatorServer::Impl {
         {"/actions/reconcile", runtime::OperatorCommand::kReconcile},
         {"/actions/reset-circuit-breaker", runtime::OperatorCommand::kResetBreaker},
         {"/actions/backup", runtime::OperatorCommand::kBackup},
+        {"/strategy/weights", runtime::OperatorCommand::kSetWeights},
     };
     for (const auto& [path, kind] : posts) {
       api_.Post(path, [this, kind = kind](const httplib::Request& req, httplib::Response& res) {
@@ -351,6 +382,24 @@ class OperatorServer::Impl {
       return;
     }
     res.set_content(render(*view), kJson);
+  }
+
+  // The strategies with their weights, the policy in force, and the seed's
+  // leaderboard (best net PnL first; one strategy per bot today).
+  std::string StrategyStatus(const State& s) const {
+    const std::string& name = o_.strategy_name;
+    std::string entry = "{\"name\":";
+    json::AppendString(&entry, name);
+    const Fixed net = s.realized_pnl - s.fees_paid;
+    const uint64_t closes = s.counters.wins + s.counters.losses;
+    absl::StrAppend(&entry, ",\"weight\":", s.StrategyWeight(name).ToString(), ",\"trades_closed\":",
+                    s.counters.trades_closed, ",\"wins\":", s.counters.wins, ",\"losses\":", s.counters.losses,
+                    ",\"win_rate_pct\":", closes == 0 ? 0.0 : 100.0 * static_cast<double>(s.counters.wins) / static_cast<double>(closes),
+                    ",\"net_pnl\":", net.ToString(), ",\"trading\":", s.TradingBlocked() ? "false" : "true", "}");
+    std::string out = absl::StrCat("{\"strategies\":[", entry, "],\"leaderboard\":[", entry, "],\"policy\":{\"rails\":");
+    json::Append(&out, s.policy);
+    absl::StrAppend(&out, ",\"seq\":", s.policy_seq, "}}");
+    return out;
   }
 
   template <class Render>
@@ -519,6 +568,9 @@ class OperatorServer::Impl {
     if (body.ok() && kind == runtime::OperatorCommand::kClose && body->symbol.empty()) {
       body = absl::InvalidArgumentError("send {\"symbol\": \"BTCUSDT\"}: which position to close");
     }
+    if (body.ok() && kind == runtime::OperatorCommand::kSetWeights && body->weights.empty()) {
+      body = absl::InvalidArgumentError("send {\"weights\": {\"trend_following_v1\": 0.1}}: each strategy's weight, 0 to 1");
+    }
     if (!body.ok()) {
       res.status = 400;
       res.set_content(ErrorJson(body.status().message()), kJson);
@@ -526,7 +578,7 @@ class OperatorServer::Impl {
     }
     if (!kind) kind = *body->enabled ? runtime::OperatorCommand::kResume : runtime::OperatorCommand::kKillSwitch;
     runtime::OperatorCommand cmd{*kind, absl::StrCat("api@", req.remote_addr), std::move(body->reason),
-                                 std::move(body->symbol)};
+                                 std::move(body->symbol), std::move(body->weights)};
     std::future<runtime::OperatorResult> done = inbox_->Submit(std::move(cmd));
     if (done.wait_for(std::chrono::milliseconds(o_.command_timeout_ms)) != std::future_status::ready) {
       res.status = 503;

@@ -8,12 +8,14 @@
 //
 // GET  /health /state /positions /orders /events?from=&limit=&type=&tail= /config /
 //      /pnl_dashboard.html (the PnL dashboard, dashboard.h) and its data:
-//      /pnl_daily /equity?points= /trades?limit=
+//      /pnl_daily /equity?points= /trades?limit=; /strategy/status (weights,
+//      the governance policy in force, the seed's leaderboard)
 // POST /pause /resume /ack, and the seed's /actions/pause /actions/resume
 //      /actions/ack-manual-review /actions/kill-switch; /actions/cancel-all
 //      /actions/close {"symbol": S} /actions/flatten /actions/reconcile
 //      /actions/reset-circuit-breaker, /actions/backup (a checkpoint beside
 //      the ledger, for `bot backup`);
+//      /strategy/weights {"weights": {"trend_following_v1": 0.1}} (0..1);
 //      hmm_ops' /kill {"enabled": false}
 //      (the kill switch; true resumes) — all need X-OPS-TOKEN ==
 //      OPERATOR_API_TOKEN (compared in constant time). What each does:
@@ -21,7 +23,8 @@
 // GET  /metrics on the metrics server: Prometheus text exposition.
 // A body over kMaxRequestBodyBytes is refused (413) unread; a body that
 // starts as JSON but is not an object of "reason" (string), "symbol" (a
-// symbol name) and "enabled" (bool) is refused (400); either way nothing
+// symbol name), "enabled" (bool) and "weights" (an object of strategy names
+// to numbers 0..1) is refused (400); either way nothing
 // reaches the engine.
 #ifndef APOLLO_ENGINE_OPS_OPERATOR_API_H_
 #define APOLLO_ENGINE_OPS_OPERATOR_API_H_
@@ -57,6 +60,7 @@ struct OperatorServerOptions {
   std::vector<std::string> secret_names_set;  // shown as "[REDACTED]" in /config
   int64_t unhealthy_after_ms = 60'000;
   int dashboard_refresh_sec = 10;
+  std::string strategy_name;  // the strategy this bot runs, for /strategy/status
   int64_t command_timeout_ms = 10'000;
   bool log_http = false, log_http_responses = false;
   int log_http_max_body_chars = 2000;

@@ -276,6 +276,8 @@ TradeProposed Size(const strategy::EntryIdea& idea, const State& state, const co
   qty = std::min(qty, max_notional.Div(t.entry_price));
   // The regime's share (transitional_size_multiplier), of the capped size.
   if (idea.size_multiplier != Fixed::FromInt(1)) qty = qty.Mul(idea.size_multiplier);
+  // The operator's weight for the strategy (POST /strategy/weights).
+  if (const Fixed weight = state.StrategyWeight(idea.signal.strategy); weight != Fixed::FromInt(1)) qty = qty.Mul(weight);
   t.qty = qty.FloorTo(filters.qty_step);
   return t;
 }

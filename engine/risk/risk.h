@@ -36,7 +36,8 @@ Filters FiltersFor(const State& state, const Symbol& symbol, const Filters& fall
 
 // qty = equity × risk_per_trade_pct / stop distance, capped so the notional
 // stays within equity × default_leverage and max_position_notional_usd,
-// times the idea's size_multiplier (the regime's), floored to the step.
+// times the idea's size_multiplier (the regime's) and the strategy's weight
+// (State::StrategyWeight), floored to the step.
 // Prices are rounded to the tick.
 TradeProposed Size(const strategy::EntryIdea& idea, const State& state, const config::Config& cfg,
                    const Filters& filters, uint64_t signal_seq);

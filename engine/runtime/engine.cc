@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "engine/domain/codec.h"
 #include "engine/domain/json.h"
+#include "engine/config/policy.h"
 #include "engine/decision/decision.h"
 #include "engine/domain/status_macros.h"
 #include "engine/news/news.h"
@@ -44,6 +45,7 @@ const char* CommandName(OperatorCommand::Kind kind) {
     case OperatorCommand::kReconcile: return "reconcile";
     case OperatorCommand::kResetBreaker: return "reset_circuit_breaker";
     case OperatorCommand::kBackup: return "backup";
+    case OperatorCommand::kSetWeights: return "strategy_weights";
   }
   return "unknown";
 }
@@ -227,10 +229,12 @@ absl::Status Engine::TrailingStopFailed(const Order& old, const ClientOrderId& r
 }
 
 absl::Status Engine::CheckBreaker() {
-  if (auto cooldown = risk::CheckDailyCooldown(state_, d_.cfg.risk, d_.clock->NowNs())) {
+  // The limits of config.yaml, tightened by the policy in force.
+  const config::RiskConfig risk = state_.policy.empty() ? d_.cfg.risk : config::Tightened(d_.cfg, state_.policy).risk;
+  if (auto cooldown = risk::CheckDailyCooldown(state_, risk, d_.clock->NowNs())) {
     RETURN_IF_ERROR(Emit(std::move(*cooldown)));
   }
-  if (auto trip = risk::CheckBreaker(state_, d_.cfg.risk)) return Emit(std::move(*trip));
+  if (auto trip = risk::CheckBreaker(state_, risk)) return Emit(std::move(*trip));
   return absl::OkStatus();
 }
 
@@ -823,6 +827,26 @@ absl::StatusOr<OperatorResult> Engine::OnOperator(const OperatorCommand& cmd) {
       json::AppendString(&out, dir);
       return OperatorResult{200, out + "}"};
     }
+    case OperatorCommand::kSetWeights: {
+      for (const NamedValue& w : cmd.weights) {
+        if (w.name != d_.cfg.strategy.name) {
+          std::string out = "{\"error\":";
+          json::AppendString(&out, absl::StrCat("unknown strategy ", w.name, ": this bot runs ", d_.cfg.strategy.name));
+          return OperatorResult{400, out + "}"};
+        }
+      }
+      const bool differs = std::any_of(cmd.weights.begin(), cmd.weights.end(), [&](const NamedValue& w) {
+        return state_.StrategyWeight(w.name) != w.value;
+      });
+      if (differs) {
+        RETURN_IF_ERROR(Emit(StrategyWeightsChanged{who, reason, cmd.weights}));
+        changed = true;
+      }
+      absl::StrAppend(&extra, ",\"weights\":{");
+      json::AppendString(&extra, d_.cfg.strategy.name);
+      absl::StrAppend(&extra, ":", state_.StrategyWeight(d_.cfg.strategy.name).ToString(), "}");
+      break;
+    }
     case OperatorCommand::kCancelAll: return OperatorOrders(cmd, "cancel_all");
     case OperatorCommand::kClose: return OperatorOrders(cmd, "close");
     case OperatorCommand::kFlatten: return OperatorOrders(cmd, "flatten");
@@ -838,6 +862,16 @@ absl::StatusOr<OperatorResult> Engine::OnOperator(const OperatorCommand& cmd) {
                                           ",\"manual_review_required\":", state_.manual_review.active ? "true" : "false",
                                           ",\"circuit_breaker_active\":", state_.circuit_breaker.active ? "true" : "false",
                                           extra, "}")};
+}
+
+absl::StatusOr<bool> Engine::OnPolicy(PolicyChanged policy) {
+  absl::btree_map<std::string, Fixed> rails;
+  for (const NamedValue& r : policy.rails) rails[r.name] = r.value;
+  if (rails == state_.policy) return false;
+  RETURN_IF_ERROR(Emit(std::move(policy)));
+  RETURN_IF_ERROR(Commit());
+  RETURN_IF_ERROR(Append(/*sync=*/true));
+  return true;
 }
 
 absl::StatusOr<OperatorResult> Engine::OperatorOrders(const OperatorCommand& cmd, const char* action) {

@@ -229,7 +229,13 @@ class Engine : private decision::Sink {
   //               milliseconds), answered with its dir and seq, for `bot
   //               backup` to move to the backups; not journaled; a checkpoint
   //               that fails is answered 500 and trading goes on.
+  //   strategy_weights  StrategyWeightsChanged when a weight differs (400
+  //               for a strategy this bot does not run).
   absl::StatusOr<OperatorResult> OnOperator(const OperatorCommand& command);
+  // A governance policy read from its file (config/policy.h): journaled as
+  // PolicyChanged when its rails differ from those in force, holding from
+  // the next step. True when it was journaled.
+  absl::StatusOr<bool> OnPolicy(PolicyChanged policy);
   bool stop_requested() const { return stop_requested_; }
   // While the kill switch waits (the run calls it each pass): a position
   // whose close is not open (refused) or whose size changed (a late fill)

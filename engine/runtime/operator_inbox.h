@@ -17,14 +17,19 @@
 #include <utility>
 #include <vector>
 
+#include "engine/domain/events.h"
+
 namespace apollo::runtime {
 
 struct OperatorCommand {
-  enum Kind { kPause, kResume, kAck, kKillSwitch, kCancelAll, kClose, kFlatten, kReconcile, kResetBreaker, kBackup };
+  enum Kind {
+    kPause, kResume, kAck, kKillSwitch, kCancelAll, kClose, kFlatten, kReconcile, kResetBreaker, kBackup, kSetWeights
+  };
   Kind kind = kPause;
   std::string who;     // "api@127.0.0.1", "cli", ...
   std::string reason;
   std::string symbol;  // kClose: the position to close
+  std::vector<NamedValue> weights;  // kSetWeights: strategy name -> 0..1
 };
 
 struct OperatorResult {

@@ -203,6 +203,7 @@ absl::StatusOr<RunSummary> RunLoop(const RunOptions& o, Log& log, const Steps& m
   }
   log.Info("paper_run_started", LogFields().Add("data", data_names).Add("symbols", static_cast<uint64_t>(data.size()))
                                     .Add("bars_total", bars_total).Add("bars_to_run", bars_to_run).Add("speed", o.speed));
+  RETURN_IF_ERROR(surface.CheckPolicy());  // the policy holds from the first step
   if (o.on_started) o.on_started(engine.state(), static_cast<size_t>(bars_to_run));
   RunSummary summary;
   const absl::Time run_start = absl::Now();
@@ -405,7 +406,7 @@ absl::StatusOr<RunSummary> RunPaper(const RunOptions& o, Log& log) {
   // time only moves forward.
   const int64_t resume_after_ms = engine.LastBarOpenMs();
   clock.Set((resume_after_ms == INT64_MIN ? steps.steps.front().open_time_ms : resume_after_ms + interval_ms) * kNsPerMs);
-  Surface surface(o, engine);
+  Surface surface(o, engine, log);
   absl::StatusOr<RunSummary> result =
       RunLoop(o, log, steps, data, data_names, interval_ms, resume_after_ms, engine, clock, surface, t0);
   if (!result.ok()) {

@@ -92,6 +92,9 @@ struct RunOptions {
   // and at least once a second.
   OperatorInbox* inbox = nullptr;
   ViewBoard* views = nullptr;
+  // The governance policy file (governance.policies_path) the run watches;
+  // "" (a backtest): none.
+  std::string policies_path;
   EngineObserver* observer = nullptr;
 };
 

@@ -12,6 +12,7 @@ namespace {
 
 std::atomic<int> g_stop_signal{0};
 std::atomic<bool> g_reopen{false};
+std::atomic<bool> g_reload_policy{false};
 int g_pipe[2] = {-1, -1};
 
 void Poke() {
@@ -24,6 +25,7 @@ void Poke() {
 void OnSignal(int sig) {
   if (sig == SIGHUP) {
     g_reopen.store(true);
+    g_reload_policy.store(true);
   } else {
     g_stop_signal.store(sig);
   }
@@ -45,6 +47,7 @@ int StopSignal() { return g_stop_signal.load(); }
 void Wake() { Poke(); }
 
 bool TakeReopenRequest() { return g_reopen.exchange(false); }
+bool TakePolicyReloadRequest() { return g_reload_policy.exchange(false); }
 
 void SleepInterruptibly(absl::Duration d) {
   if (StopSignal() != 0) return;

@@ -13,6 +13,8 @@ void InstallSignalHandlers();
 int StopSignal();
 // True once per SIGHUP received.
 bool TakeReopenRequest();
+// True once after each SIGHUP: read the governance policy file again.
+bool TakePolicyReloadRequest();
 // Waits up to `d`; returns early when a signal arrives or Wake() is called.
 void SleepInterruptibly(absl::Duration d);
 // Wakes SleepInterruptibly (async-signal-safe; any thread).

@@ -1,9 +1,10 @@
 // The engine loop's side of the operator's surface, shared by the paper and
 // live runs: operator commands in (handled on the engine thread, published
 // before they are answered), the engine's view out (after each step and at
-// each heartbeat), and SIGHUP's log reopen.
+// each heartbeat), SIGHUP's log reopen, and the governance policy file.
 //
-//   Surface surface(options, engine);
+//   Surface surface(options, engine, log);
+//   RETURN_IF_ERROR(surface.CheckPolicy());  // before the first step
 //   RETURN_IF_ERROR(surface.HandleCommands());
 //   surface.Publish(/*stepped=*/true);
 #ifndef APOLLO_ENGINE_RUNTIME_SURFACE_H_
@@ -22,11 +23,17 @@ namespace apollo::runtime {
 
 class Surface {
  public:
-  Surface(const RunOptions& o, Engine& engine);
+  Surface(const RunOptions& o, Engine& engine, Log& log);
   ~Surface();  // answers commands still queued with 503
-  // Handles queued operator commands; an engine error is returned (and
-  // answered 500) and ends the run.
+  // Handles queued operator commands (after CheckPolicy); an engine error
+  // is returned (and answered 500) and ends the run.
   absl::Status HandleCommands();
+  // Reads RunOptions::policies_path at the first call, after a SIGHUP, and
+  // when the file changed (looked at at most once a second): a valid policy
+  // whose rails differ is journaled (PolicyChanged, logged policy_changed);
+  // an invalid one is logged once (policy_refused) and the policy in force
+  // stays. A missing file is a policy without rails.
+  absl::Status CheckPolicy();
   // Publishes the engine's view; `stepped` marks a bar step (strategy loop).
   void Publish(bool stepped);
   void Halted(const absl::Status& why);
@@ -38,8 +45,20 @@ class Surface {
   std::function<absl::StatusOr<bool>()> reconcile;
 
  private:
+  struct FileStamp {
+    bool exists = false;
+    int64_t mtime_ns = 0, size = 0;
+    uint64_t inode = 0;
+    bool operator==(const FileStamp&) const = default;
+  };
+
   const RunOptions& o_;
   Engine& engine_;
+  Log& log_;
+  bool policy_read_ = false;
+  FileStamp policy_stamp_;
+  int64_t next_policy_look_ns_ = 0;
+  std::string refused_sha_;  // the refused file's, logged once
   int64_t started_ns_ = 0, last_step_ns_ = 0, last_watchdog_ns_ = 0;
   uint64_t watchdog_runs_ = 0;
 };

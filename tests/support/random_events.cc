@@ -130,6 +130,8 @@ EventBody RandomEventStream::Body() {
                                      {{"consecutive_losses", Fixed::FromInt(3)}}};
     case 19:
       if (Uniform(4) == 0) return OperatorAction{"api@127.0.0.1", "drill", "cancel_all", Symbol{}, "cancelling 0 orders"};
+      if (Uniform(8) == 0) return PolicyChanged{"ops/policies.yaml", "", "start", {{"risk.max_positions", Fixed::FromInt(1)}}};
+      if (Uniform(8) == 0) return StrategyWeightsChanged{"api", "drill", {{"trend_following_v1", Fixed::FromInt(1)}}};
       if (state_.paused.active) return TradingResumed{"api", "done"};
       return TradingPaused{"api", "maintenance"};
     case 20:
@@ -233,6 +235,9 @@ std::vector<Event> OneOfEach() {
       TradingResumed{"api", "maintenance done"},
       OperatorAction{"api@127.0.0.1", "exchange incident", "close", btc, "closing 1 position (BTCUSDT)"},
       ClientIdNonceRotated{"", "k3x9q2za", "bot restore"},
+      PolicyChanged{"ops/policies.yaml", std::string(64, 'a'), "sighup",
+                    {{"max_concurrent_signals", Fixed::FromInt(1)}, {"risk.max_drawdown_pct", Fixed::FromInt(8)}}},
+      StrategyWeightsChanged{"api@127.0.0.1", "gradual resume", {{"trend_following_v1", *Fixed::Parse("0.1")}}},
       TradeCycleCompleted{1'672'675'500'000, 1, 1, 40, 1'672'675'800'000'000'000},
       SystemStopped{"SIGTERM"},
   };
