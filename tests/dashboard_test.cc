@@ -25,6 +25,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "tests/support/paper_bot.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -43,15 +44,12 @@ using testing::SpawnOptions;
 using testing::TempDir;
 namespace fs = std::filesystem;
 
-constexpr char kDataFile[] = "data/market/btcusdt_perp_5m_2023-01-02_2023-02-09.csv";
 constexpr char kChromium[] = "/usr/bin/chromium";
 constexpr char kToken[] = "dashboard-test-token-7f3a";
 // Bars the run has done before the browser looks: it ends holding a
 // position, with closes on many days behind it.
 constexpr size_t kBars = 5200;
 constexpr int kRefreshSec = 7;
-
-std::string SourcePath(const std::string& relative) { return absl::StrCat(APOLLO_SOURCE_DIR, "/", relative); }
 
 double Num(simdjson::dom::element e) {
   if (e.is_double()) return e.get_double().value();
@@ -124,63 +122,9 @@ class Dashboard : public ::testing::Test {
  protected:
   void SetUp() override {
     if (::access(kChromium, X_OK) != 0) GTEST_SKIP() << kChromium << " is not installed (make test installs chromium)";
-    // The run so far, at full speed; then the same bot resumed at wall-clock
-    // pace, which does the next bar at once and then waits five minutes:
-    // its numbers hold still while the browser reads them.
-    ASSERT_TRUE(Run({BOT_BIN, "--data", Bars(kBars), "--speed", "max"}, 120s).Exited(0)) << out_;
-    auto bot = Process::Spawn(BotArgs({"--data", Bars(kBars + 2), "--speed", "realtime"}), Options());
-    ASSERT_TRUE(bot.ok()) << bot.status();
-    bot_ = *std::move(bot);
-    std::optional<std::string> line = bot_->ReadLineStartingWith("bot: paper mode started", 60s);
-    ASSERT_TRUE(line) << bot_->err();
-    std::smatch m;
-    ASSERT_TRUE(std::regex_search(*line, m, std::regex(R"(serving api=127\.0\.0\.1:(\d+))"))) << *line;
-    port_ = std::stoi(m[1].str());
-  }
-  void TearDown() override {
-    if (bot_) {
-      bot_->Signal(SIGTERM);
-      bot_->Wait(60s);
-    }
-  }
-
-  std::string Bars(size_t bars) {
-    const std::string path = tmp_.Sub(absl::StrCat("bars-", bars, ".csv"));
-    std::ifstream in(SourcePath(kDataFile));
-    std::ofstream out(path);
-    std::string row;
-    for (size_t i = 0; i <= bars && std::getline(in, row); ++i) out << row << "\n";
-    return path;
-  }
-  std::vector<std::string> BotArgs(std::vector<std::string> args) {
-    std::vector<std::string> argv = {BOT_BIN, "--config", SourcePath("config.yaml"), "--ledger", tmp_.Sub("ledger"),
-                                     "--logs", tmp_.Sub("logs")};
-    argv.insert(argv.end(), args.begin() + (args[0] == BOT_BIN ? 1 : 0), args.end());
-    return argv;
-  }
-  SpawnOptions Options() {
-    SpawnOptions o;
-    o.cwd = tmp_.path();
-    o.inherit_env = false;
-    o.env = testing::EnvironmentWithout([](const std::string& name) {
-      return absl::StrContains(name, "__") || absl::StartsWith(name, "RUN_") || name == "CONFIG_PATH" ||
-             name == "ALERT_WEBHOOKS" || name == "OPERATOR_API_TOKEN" || name == "ANALYTICS_URL";
-    });
-    for (const std::string& e :
-         {std::string("API__PORT=0"), std::string("MONITORING__METRICS_PORT=0"),
-          std::string("MONITORING__ALERTS_ENABLED=false"), absl::StrCat("API__DASHBOARD_REFRESH_SEC=", kRefreshSec),
-          absl::StrCat("OPERATOR_API_TOKEN=", kToken)}) {
-      o.env.push_back(e);
-    }
-    return o;
-  }
-  testing::ExitStatus Run(const std::vector<std::string>& args, std::chrono::milliseconds timeout) {
-    auto p = Process::Spawn(BotArgs(args), Options());
-    EXPECT_TRUE(p.ok()) << p.status();
-    if (!p.ok()) return {};
-    const testing::ExitStatus st = (*p)->Wait(timeout);
-    out_ = (*p)->out() + (*p)->err();
-    return st;
+    // Held between bars: its numbers hold still while the browser reads them.
+    ASSERT_TRUE(bot_.Hold(tmp_.Sub("ledger"), kBars).ok());
+    port_ = bot_.api_port();
   }
 
   // GET from the bot: status and body.
@@ -220,9 +164,10 @@ class Dashboard : public ::testing::Test {
   }
 
   TempDir tmp_;
-  std::unique_ptr<Process> bot_;
+  testing::PaperBot bot_{BOT_BIN, APOLLO_SOURCE_DIR, tmp_,
+                         {absl::StrCat("API__DASHBOARD_REFRESH_SEC=", kRefreshSec), absl::StrCat("OPERATOR_API_TOKEN=", kToken),
+                          "ANALYTICS__ENABLED=false"}};
   int port_ = 0;
-  std::string out_;
   int browses_ = 0;
   std::vector<std::unique_ptr<simdjson::dom::parser>> bodies_;
 };

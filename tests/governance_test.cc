@@ -33,6 +33,7 @@
 #include "absl/strings/str_split.h"
 #include "engine/config/config.h"
 #include "engine/config/policy.h"
+#include "tests/support/paper_bot.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -51,7 +52,6 @@ using testing::SpawnOptions;
 using testing::TempDir;
 namespace fs = std::filesystem;
 
-constexpr char kDataFile[] = "data/market/btcusdt_perp_5m_2023-01-02_2023-02-09.csv";
 constexpr char kToken[] = "governance-test-token";
 constexpr char kStrategy[] = "trend_following_v1";
 // The run's first entry is proposed at about bar 3,261: the weights are
@@ -134,62 +134,18 @@ double Num(simdjson::dom::element e) {
 
 class Governance : public ::testing::Test {
  protected:
-  std::string Bars(size_t bars) {
-    const std::string path = tmp_.Sub(absl::StrCat("bars-", bars, ".csv"));
-    std::ifstream in(absl::StrCat(APOLLO_SOURCE_DIR, "/", kDataFile));
-    std::ofstream out(path);
-    std::string row;
-    for (size_t i = 0; i <= bars && std::getline(in, row); ++i) out << row << "\n";
-    return path;
-  }
   std::vector<std::string> BotArgs(const std::string& ledger, size_t bars, const char* speed) {
-    return {BOT_BIN,  "--config", absl::StrCat(APOLLO_SOURCE_DIR, "/config.yaml"), "--ledger", ledger, "--logs",
-            logs_,    "--data",   Bars(bars),  "--speed", speed};
+    return bot_.Args(ledger, bars, speed);
   }
-  SpawnOptions Options() {
-    SpawnOptions o;
-    o.cwd = tmp_.path();  // ops/policies.yaml is read from here
-    o.inherit_env = false;
-    o.env = testing::EnvironmentWithout([](const std::string& name) {
-      return absl::StrContains(name, "__") || absl::StartsWith(name, "RUN_") || name == "CONFIG_PATH" ||
-             name == "ALERT_WEBHOOKS" || name == "OPERATOR_API_TOKEN" || name == "ANALYTICS_URL";
-    });
-    for (const std::string& e : {std::string("API__PORT=0"), std::string("MONITORING__METRICS_PORT=0"),
-                                 std::string("MONITORING__ALERTS_ENABLED=false"), std::string("ANALYTICS__ENABLED=false"),
-                                 absl::StrCat("OPERATOR_API_TOKEN=", kToken)}) {
-      o.env.push_back(e);
-    }
-    return o;
+  testing::ExitStatus RunToEnd(const std::vector<std::string>& argv, std::string* output = nullptr,
+                               const std::vector<std::string>& env = {}) {
+    return bot_.RunToEnd(argv, output, env);
   }
-  // A finished run: its exit and its output.
-  testing::ExitStatus RunToEnd(const std::vector<std::string>& argv, std::string* output = nullptr) {
-    auto p = Process::Spawn(argv, Options());
-    EXPECT_TRUE(p.ok()) << p.status();
-    if (!p.ok()) return {};
-    const testing::ExitStatus st = (*p)->Wait(180s);
-    if (output != nullptr) *output = (*p)->out() + (*p)->err();
-    return st;
-  }
-  // A bot at wall-clock pace after `bars` done at full speed: it does the
-  // next bar at once and then waits five minutes, serving its API.
   void StartHolding(const std::string& ledger, size_t bars) {
-    ASSERT_TRUE(RunToEnd(BotArgs(ledger, bars, "max")).Exited(0));
-    auto bot = Process::Spawn(BotArgs(ledger, bars + 2, "realtime"), Options());
-    ASSERT_TRUE(bot.ok()) << bot.status();
-    bot_ = *std::move(bot);
-    std::optional<std::string> line = bot_->ReadLineStartingWith("bot: paper mode started", 60s);
-    ASSERT_TRUE(line) << bot_->err();
-    std::smatch m;
-    ASSERT_TRUE(std::regex_search(*line, m, std::regex(R"(serving api=127\.0\.0\.1:(\d+))"))) << *line;
-    port_ = std::stoi(m[1].str());
+    ASSERT_TRUE(bot_.Hold(ledger, bars).ok());
+    port_ = bot_.api_port();
   }
-  void Stop() {
-    if (!bot_) return;
-    bot_->Signal(SIGTERM);
-    EXPECT_TRUE(bot_->Wait(60s).Exited(0)) << bot_->err();
-    bot_.reset();
-  }
-  void TearDown() override { Stop(); }
+  void Stop() { EXPECT_TRUE(bot_.Stop().Exited(0)); }
 
   std::pair<int, std::string> Request(const std::string& method, const std::string& path, const std::string& body = "",
                                       bool token = true) {
@@ -248,6 +204,13 @@ class Governance : public ::testing::Test {
     if (!seen) return ::testing::AssertionFailure() << needle << " not logged in time:\n" << LogText().substr(before);
     return ::testing::AssertionSuccess();
   }
+  // The line of bot.log that holds `needle` ("" when none).
+  std::string LogLineWith(const std::string& needle) {
+    for (absl::string_view line : absl::StrSplit(LogText(), '\n')) {
+      if (absl::StrContains(line, needle)) return std::string(line);
+    }
+    return "";
+  }
   std::string LogText() {
     std::ifstream in(logs_ + "/bot.log");
     std::stringstream s;
@@ -263,7 +226,9 @@ class Governance : public ::testing::Test {
 
   TempDir tmp_;
   const std::string logs_ = tmp_.Sub("logs");
-  std::unique_ptr<Process> bot_;
+  // ops/policies.yaml is read from the bot's working directory, tmp_.
+  testing::PaperBot bot_{BOT_BIN, APOLLO_SOURCE_DIR, tmp_,
+                         {"ANALYTICS__ENABLED=false", absl::StrCat("OPERATOR_API_TOKEN=", kToken)}};
   int port_ = 0;
   std::vector<std::unique_ptr<simdjson::dom::parser>> parsers_;
 };
@@ -276,7 +241,7 @@ double Field(const std::string& line, const std::string& name) {
   return std::regex_search(line, m, re) && absl::SimpleAtod(m[1].str(), &v) ? v : NAN;
 }
 
-TEST_F(Governance, AWeightScalesTheStrategysEntriesAndTheGradualResumeWorksAsWritten) {
+TEST_F(Governance, AWeightScalesTheStrategysEntriesAndEachStepOfTheGradualResumeIsJournaled) {
   const std::string ledger = tmp_.Sub("ledger");
   ASSERT_NO_FATAL_FAILURE(StartHolding(ledger, kBeforeFirstEntry));
 
@@ -289,14 +254,21 @@ TEST_F(Governance, AWeightScalesTheStrategysEntriesAndTheGradualResumeWorksAsWri
   EXPECT_EQ(Request("POST", "/strategy/weights", R"({"weights": {"trend_following_v1": 1.5}})").first, 400);
   EXPECT_EQ(Request("POST", "/strategy/weights", R"({"weights": {"trend_following_v1": "x"}})").first, 400);
   EXPECT_EQ(Request("POST", "/strategy/weights", R"({"reason": "no weights"})").first, 400);
+  EXPECT_EQ(Request("POST", "/strategy/weights", R"({"weights": {"trend_following_v1": 1e-12}})").first, 400)
+      << "a weight that would round to 0 would stop the strategy";
+  // A stray "weights" never stops another command.
+  EXPECT_EQ(Request("POST", "/pause", R"({"reason": "kill switch drill", "weights": "x"})").first, 200);
 
-  // The OPS runbook's gradual resume: 0.01, then 0.1 (here the first entry
-  // comes while it is 0.1).
+  // The OPS runbook's gradual resume, paused: 0.01, resume, then 0.1 (here
+  // the first entry comes while it is 0.1).
   for (const char* w : {"0.01", "0.1"}) {
     auto [status, body] = Request("POST", "/strategy/weights",
                                   absl::StrCat(R"({"weights": {"trend_following_v1": )", w, R"(}, "reason": "gradual resume"})"));
     ASSERT_EQ(status, 200) << body;
     EXPECT_THAT(body, HasSubstr(absl::StrCat("\"weights\":{\"trend_following_v1\":", w, "}")));
+    if (std::string(w) == "0.01") {
+      ASSERT_EQ(Request("POST", "/resume", R"({"reason": "gradual resume"})").first, 200);
+    }
   }
   auto [status, body] = Request("GET", "/strategy/status");
   ASSERT_EQ(status, 200) << body;
@@ -344,7 +316,8 @@ TEST_F(Governance, APolicyIsReadAtStartOnChangeAndOnSighupAndAnInvalidOneIsRefus
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
 
   // A valid one is journaled at start and holds from the first step.
-  WritePolicy("max_concurrent_signals: 1\nrisk:\n  max_drawdown_pct: 8\n");
+  const char* kCap = "  max_position_notional_usd: 1000\n";
+  WritePolicy(absl::StrCat("max_concurrent_signals: 1\nrisk:\n", kCap, "  max_drawdown_pct: 8\n"));
   ASSERT_NO_FATAL_FAILURE(StartHolding(ledger, kBeforeFirstEntry));
   auto rails = [&] {
     auto [status, body] = Request("GET", "/strategy/status");
@@ -352,26 +325,26 @@ TEST_F(Governance, APolicyIsReadAtStartOnChangeAndOnSighupAndAnInvalidOneIsRefus
     simdjson::dom::element policy = Json(body)["policy"]["rails"].value();
     return simdjson::to_string(policy);
   };
-  EXPECT_EQ(rails(), R"({"max_concurrent_signals":1,"risk.max_drawdown_pct":8})");
+  EXPECT_EQ(rails(), R"({"max_concurrent_signals":1,"risk.max_drawdown_pct":8,"risk.max_position_notional_usd":1000})");
 
   // Changed on disk to something looser: refused, logged once, the old policy stays.
-  ASSERT_TRUE(WaitForLog("policy_refused", [&] { WritePolicy("risk:\n  max_drawdown_pct: 12\n"); }));
+  ASSERT_TRUE(WaitForLog("policy_refused", [&] { WritePolicy(absl::StrCat("risk:\n", kCap, "  max_drawdown_pct: 12\n")); }));
   EXPECT_THAT(LogText(), HasSubstr("risk.max_drawdown_pct: 12 would loosen config.yaml's 10"));
-  EXPECT_EQ(rails(), R"({"max_concurrent_signals":1,"risk.max_drawdown_pct":8})");
+  EXPECT_EQ(rails(), R"({"max_concurrent_signals":1,"risk.max_drawdown_pct":8,"risk.max_position_notional_usd":1000})");
 
-  // Changed on disk to a tighter one: taken without a signal.
-  ASSERT_TRUE(WaitForLog("\"file_changed\"", [&] { WritePolicy("risk:\n  max_drawdown_pct: 6\n"); }));
-  EXPECT_EQ(rails(), R"({"risk.max_drawdown_pct":6})");
+  // Changed on disk to a tighter one: taken without a signal, once it holds still.
+  ASSERT_TRUE(WaitForLog("risk.max_drawdown_pct=6", [&] { WritePolicy(absl::StrCat("risk:\n", kCap, "  max_drawdown_pct: 6\n")); }));
+  EXPECT_THAT(LogLineWith("risk.max_drawdown_pct=6"), HasSubstr("\"file_changed\""));
+  EXPECT_EQ(rails(), R"({"risk.max_drawdown_pct":6,"risk.max_position_notional_usd":1000})");
 
-  // SIGHUP reads it again, changed or not: here it was rewritten in place
-  // to the same size with its old time, which only a SIGHUP notices.
-  ASSERT_TRUE(WaitForLog("policy_unchanged", [&] { ASSERT_TRUE(bot_->Signal(SIGHUP)); }));
-  const fs::path file = tmp_.Sub("ops/policies.yaml");
-  const auto mtime = fs::last_write_time(file);
-  std::ofstream(file, std::ios::trunc) << "risk:\n  max_drawdown_pct: 5\n";
-  fs::last_write_time(file, mtime);
-  ASSERT_TRUE(WaitForLog("\"sighup\"", [&] { ASSERT_TRUE(bot_->Signal(SIGHUP)); }));
-  EXPECT_EQ(rails(), R"({"risk.max_drawdown_pct":5})");
+  // SIGHUP reads it again: unchanged, it says so; changed, it is taken at once.
+  ASSERT_TRUE(WaitForLog("policy_unchanged", [&] { ASSERT_TRUE(bot_.held()->Signal(SIGHUP)); }));
+  ASSERT_TRUE(WaitForLog("risk.max_drawdown_pct=5", [&] {
+    WritePolicy(absl::StrCat("risk:\n", kCap, "  max_drawdown_pct: 5\n"));
+    ASSERT_TRUE(bot_.held()->Signal(SIGHUP));
+  }));
+  EXPECT_THAT(LogLineWith("risk.max_drawdown_pct=5"), HasSubstr("\"sighup\""));
+  EXPECT_EQ(rails(), R"({"risk.max_drawdown_pct":5,"risk.max_position_notional_usd":1000})");
   Stop();
 
   // Journaled: the start's, then each change that was taken; the refusal is not.
@@ -379,8 +352,26 @@ TEST_F(Governance, APolicyIsReadAtStartOnChangeAndOnSighupAndAnInvalidOneIsRefus
   ASSERT_EQ(changes.size(), 3u);
   EXPECT_THAT(changes[0], HasSubstr("\"who\":\"start\""));
   EXPECT_THAT(changes[0], HasSubstr("\"sha256\":\""));
+
+  // The rail decides: the run's first entry is capped at 1,000 USDT of
+  // notional, where the same run without a policy proposes more.
   ASSERT_TRUE(RunToEnd(BotArgs(ledger, kAfterFirstEntry, "max")).Exited(0));
+  fs::remove(tmp_.Sub("ops/policies.yaml"));
+  const std::string reference = tmp_.Sub("reference");
+  ASSERT_TRUE(RunToEnd(BotArgs(reference, kAfterFirstEntry, "max")).Exited(0));
+  const std::vector<std::string> capped = Events(ledger, "TradeProposed"), uncapped = Events(reference, "TradeProposed");
+  ASSERT_FALSE(capped.empty());
+  ASSERT_FALSE(uncapped.empty());
+  EXPECT_LE(Field(capped[0], "qty") * Field(capped[0], "entry_price"), 1000.0);
+  EXPECT_GT(Field(uncapped[0], "qty") * Field(uncapped[0], "entry_price"), 1000.0);
   ExpectNoDivergence(ledger);
+
+  // With no policy file configured, the rails in force go at the next start.
+  WritePolicy("max_concurrent_signals: 1\n");
+  ASSERT_TRUE(RunToEnd(BotArgs(ledger, kAfterFirstEntry + 1, "max"), nullptr, {"GOVERNANCE__POLICIES_PATH="}).Exited(0));
+  const std::vector<std::string> last = Events(ledger, "PolicyChanged");
+  ASSERT_EQ(last.size(), 4u);
+  EXPECT_THAT(last.back(), HasSubstr("\"rails\":[]"));
 }
 
 }  // namespace

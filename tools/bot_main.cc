@@ -10,7 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
+#include <optional>
 #include <string>
 
 #include "CLI/CLI.hpp"
@@ -273,14 +273,10 @@ int Run(const Flags& flags) {
   // while the bot runs, one is refused and the policy in force stays.
   options.policies_path = cfg->governance.policies_path;
   if (!options.policies_path.empty()) {
-    std::ifstream in(options.policies_path, std::ios::binary);
-    if (in) {
-      std::ostringstream text;
-      text << in.rdbuf();
-      if (auto rails = config::ParsePolicy(text.str(), *cfg); !rails.ok()) {
-        return Fail(absl::StrCat(options.policies_path, ": ", rails.status().message()), 2);
-      }
-    }
+    absl::StatusOr<std::optional<std::string>> text = config::ReadPolicyFile(options.policies_path);
+    absl::Status st = text.status();
+    if (text.ok() && *text) st = config::ParsePolicy(**text, *cfg).status();
+    if (!st.ok()) return Fail(absl::StrCat(options.policies_path, ": ", st.message()), 2);
   }
   if (cfg->run.mode == Mode::kPaper) {
     if (absl::Status st = PaperData(*cfg, flags.data, &options.symbol_data, &options.symbol_filters, &options.filters_source);

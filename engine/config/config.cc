@@ -441,8 +441,7 @@ std::vector<Field> MakeFields() {
       IntKey(KEY(api.port), kPort),
       IntKey(KEY(api.unhealthy_after_sec), {.ge = 1, .le = 86400}),
       IntKey(KEY(api.dashboard_refresh_sec), {.ge = 1, .le = 3600}),
-      // governance: ledgers from before it had no policy file
-      Added(TextKey(KEY(governance.policies_path), R::kAnything), ""),
+      TextKey(KEY(governance.policies_path), R::kAnything),
       // watchdog
       BoolKey(KEY(watchdog.enabled)),
       IntKey(KEY(watchdog.interval_sec), {.ge = 1, .le = 86400}),

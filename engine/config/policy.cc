@@ -1,11 +1,17 @@
 // The governance policy: see policy.h.
 #include "engine/config/policy.h"
 
+#include <sys/stat.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <functional>
 #include <set>
+#include <sstream>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -26,7 +32,6 @@ const std::vector<RailSpec>& Rails() {
       // Apollo is how many positions may be open at once.
       {"max_concurrent_signals", nullptr, [](Config& c) -> int& { return c.risk.max_positions; }},
       {"risk.risk_per_trade_pct", [](Config& c) -> Fixed& { return c.risk.risk_per_trade_pct; }, nullptr},
-      {"risk.default_leverage", [](Config& c) -> Fixed& { return c.risk.default_leverage; }, nullptr},
       {"risk.max_daily_loss_pct", [](Config& c) -> Fixed& { return c.risk.max_daily_loss_pct; }, nullptr},
       {"risk.max_drawdown_pct", [](Config& c) -> Fixed& { return c.risk.max_drawdown_pct; }, nullptr},
       {"risk.max_consecutive_losses", nullptr, [](Config& c) -> int& { return c.risk.max_consecutive_losses; }},
@@ -48,6 +53,14 @@ const RailSpec* FindRail(const std::string& name) {
 Fixed LimitOf(const RailSpec& r, const Config& cfg) {
   Config copy = cfg;
   return r.limit ? r.limit(copy) : Fixed::FromInt(r.count(copy));
+}
+
+// A key or value as the message shows it: one line, at most 80 characters.
+std::string Shown(const std::string& text) {
+  constexpr size_t kMaxShown = 80;
+  std::string out = absl::CEscape(text);
+  if (out.size() > kMaxShown) out = out.substr(0, kMaxShown) + "...";
+  return out;
 }
 
 // What the seed's policies.yaml held that is not a rail here, and where it went.
@@ -88,17 +101,17 @@ absl::StatusOr<std::vector<NamedValue>> ParsePolicy(const std::string& yaml_text
   for (const auto& [key, node] : entries) {
     const RailSpec* rail = FindRail(key);
     if (rail == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat(key, " is not a rail", NotARail(key), "; the rails are ",
+      return absl::InvalidArgumentError(absl::StrCat(Shown(key), " is not a rail", NotARail(key), "; the rails are ",
                                                      absl::StrJoin(PolicyRailNames(), ", ")));
     }
     if (!seen.insert(key).second) return absl::InvalidArgumentError(absl::StrCat(key, " is set twice"));
     const std::string text = node.IsScalar() ? node.Scalar() : "";
     absl::StatusOr<Fixed> value = Fixed::Parse(text);
     if (!value.ok() || value->raw() <= 0) {
-      return absl::InvalidArgumentError(absl::StrCat(key, ": expected a positive number (got '", text, "')"));
+      return absl::InvalidArgumentError(absl::StrCat(key, ": expected a positive number (got '", Shown(text), "')"));
     }
     if (rail->count && value->raw() % Fixed::kScale != 0) {
-      return absl::InvalidArgumentError(absl::StrCat(key, ": expected a whole number (got ", text, ")"));
+      return absl::InvalidArgumentError(absl::StrCat(key, ": expected a whole number (got ", Shown(text), ")"));
     }
     const Fixed limit = LimitOf(*rail, cfg);
     const bool unlimited = rail->zero_is_off && limit.raw() == 0;
@@ -109,6 +122,20 @@ absl::StatusOr<std::vector<NamedValue>> ParsePolicy(const std::string& yaml_text
     rails.push_back(NamedValue{key, *value});
   }
   return rails;
+}
+
+absl::StatusOr<std::optional<std::string>> ReadPolicyFile(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return std::optional<std::string>();
+    return absl::InvalidArgumentError(absl::StrCat("cannot read it: ", std::strerror(errno)));
+  }
+  if (!S_ISREG(st.st_mode)) return absl::InvalidArgumentError("not a regular file");
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  if (in) text << in.rdbuf();
+  if (!in || in.bad()) return absl::InvalidArgumentError("cannot read it");
+  return std::optional<std::string>(text.str());
 }
 
 Config Tightened(const Config& cfg, const absl::btree_map<std::string, Fixed>& rails) {
@@ -124,8 +151,6 @@ Config Tightened(const Config& cfg, const absl::btree_map<std::string, Fixed>& r
       limit = static_cast<int>(std::min<int64_t>(limit, value.raw() / Fixed::kScale));
     }
   }
-  // A default leverage above a tightened maximum is the maximum.
-  out.risk.default_leverage = std::min(out.risk.default_leverage, out.risk.max_leverage);
   return out;
 }
 

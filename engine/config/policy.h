@@ -16,6 +16,7 @@
 #ifndef APOLLO_ENGINE_CONFIG_POLICY_H_
 #define APOLLO_ENGINE_CONFIG_POLICY_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,11 @@ namespace apollo::config {
 // number (a whole one where the limit is a count), or a rail looser than
 // config.yaml's limit is InvalidArgument: one line naming the key.
 absl::StatusOr<std::vector<NamedValue>> ParsePolicy(const std::string& yaml_text, const Config& cfg);
+
+// The policy file's text; nullopt when there is no file. A path that is
+// not a regular file (a directory, a socket) or cannot be read is
+// InvalidArgument, one line.
+absl::StatusOr<std::optional<std::string>> ReadPolicyFile(const std::string& path);
 
 // `cfg` with each rail applied: the tighter of the two.
 Config Tightened(const Config& cfg, const absl::btree_map<std::string, Fixed>& rails);

@@ -73,21 +73,31 @@ absl::Status ReadWeights(simdjson::dom::element field, std::vector<NamedValue>* 
     return absl::InvalidArgumentError("\"weights\" must be an object such as {\"trend_following_v1\": 0.1}");
   }
   for (auto [name, value] : weights) {
-    double number = 0;
-    absl::StatusOr<Fixed> weight = absl::InvalidArgumentError("not a number");
-    if (value.get(number) == simdjson::SUCCESS) weight = Fixed::FromDoubleChecked(number);
-    const bool named = !name.empty() && name.size() <= 64 &&
-                       std::all_of(name.begin(), name.end(), [](char c) { return absl::ascii_isalnum(c) || c == '_'; });
-    if (!named) return absl::InvalidArgumentError("a strategy name is letters, digits and _ (e.g. trend_following_v1)");
-    if (!weight.ok() || weight->raw() < 0 || *weight > Fixed::FromInt(1)) {
+    // A strategy.name: printable, without quotes, at most 64 characters.
+    const bool named = !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+      return absl::ascii_isgraph(c) && c != '"' && c != '\\';
+    });
+    if (!named) return absl::InvalidArgumentError("a strategy name is strategy.name, e.g. trend_following_v1");
+    double number = -1;
+    const bool in_range = value.get(number) == simdjson::SUCCESS && number >= 0 && number <= 1;
+    absl::StatusOr<Fixed> weight = in_range ? Fixed::FromDoubleChecked(number) : absl::InvalidArgumentError("");
+    if (!weight.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("the weight of ", std::string(name), " must be a number from 0 to 1"));
+    }
+    // Weights are kept to 8 decimals: one that would round to 0 (and stop
+    // the strategy) or to 1 is not what was asked.
+    if ((number > 0 && weight->raw() == 0) || (number < 1 && *weight == Fixed::FromInt(1))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the weight of ", std::string(name), " has more than 8 decimals: say 0, 1 or what lies between"));
     }
     out->push_back(NamedValue{std::string(name), *weight});
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<CommandBody> BodyOf(const httplib::Request& req) {
+// `weights`: the command takes weights (POST /strategy/weights); any other
+// ignores the field.
+absl::StatusOr<CommandBody> BodyOf(const httplib::Request& req, bool weights) {
   constexpr size_t kMaxReasonChars = 500;
   CommandBody out;
   if (req.has_param("symbol")) out.symbol = req.get_param_value("symbol");
@@ -114,7 +124,7 @@ absl::StatusOr<CommandBody> BodyOf(const httplib::Request& req) {
       if (field.get(flag) != simdjson::SUCCESS) return absl::InvalidArgumentError("\"enabled\" must be true or false");
       out.enabled = flag;
     }
-    if (object["weights"].get(field) == simdjson::SUCCESS) {
+    if (weights && object["weights"].get(field) == simdjson::SUCCESS) {
       if (absl::Status st = ReadWeights(field, &out.weights); !st.ok()) return st;
     }
   }
@@ -390,7 +400,7 @@ class OperatorServer::Impl {
     const std::string& name = o_.strategy_name;
     std::string entry = "{\"name\":";
     json::AppendString(&entry, name);
-    const Fixed net = s.realized_pnl - s.fees_paid;
+    const Fixed net = s.realized_pnl - s.fees_paid + s.funding_received - s.funding_paid;  // as /pnl_daily's
     const uint64_t closes = s.counters.wins + s.counters.losses;
     absl::StrAppend(&entry, ",\"weight\":", s.StrategyWeight(name).ToString(), ",\"trades_closed\":",
                     s.counters.trades_closed, ",\"wins\":", s.counters.wins, ",\"losses\":", s.counters.losses,
@@ -561,7 +571,7 @@ class OperatorServer::Impl {
                       kJson);
       return;
     }
-    absl::StatusOr<CommandBody> body = BodyOf(req);
+    absl::StatusOr<CommandBody> body = BodyOf(req, kind == runtime::OperatorCommand::kSetWeights);
     if (body.ok() && !kind && !body->enabled) {
       body = absl::InvalidArgumentError("send {\"enabled\": false} to stop trading (the kill switch) or true to resume");
     }

@@ -3,8 +3,8 @@
 
 #include <sys/stat.h>
 
-#include <fstream>
-#include <sstream>
+#include <chrono>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -27,57 +27,97 @@ Surface::~Surface() {
   for (auto& [cmd, done] : o_.inbox->TakeAll()) done.set_value({503, "{\"error\":\"the engine has stopped\"}"});
 }
 
+namespace {
+
+int64_t MonotonicNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Surface::FileStamp Surface::StampOf(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return {};
+  // ctime too: a copy that keeps the old mtime and size is still a change.
+  return {true, int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec,
+          int64_t{st.st_ctim.tv_sec} * 1'000'000'000 + st.st_ctim.tv_nsec, static_cast<int64_t>(st.st_size),
+          static_cast<uint64_t>(st.st_ino)};
+}
+
 absl::Status Surface::CheckPolicy() {
-  if (o_.policies_path.empty()) return absl::OkStatus();
   const bool sighup = TakePolicyReloadRequest();
-  const int64_t now = absl::GetCurrentTimeNanos();
+  if (o_.policies_path.empty()) {
+    // None configured: the rails a run before journaled go, once.
+    if (policy_read_) return absl::OkStatus();
+    policy_read_ = true;
+    return ApplyPolicy(PolicyChanged{"", "", "start", {}});
+  }
+  const int64_t now = MonotonicNs();
   if (policy_read_ && !sighup && now < next_policy_look_ns_) return absl::OkStatus();
   next_policy_look_ns_ = now + 1'000'000'000;
-  FileStamp stamp;
-  struct stat st {};
-  if (::stat(o_.policies_path.c_str(), &st) == 0) {
-    stamp = {true, int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec, static_cast<int64_t>(st.st_size),
-             static_cast<uint64_t>(st.st_ino)};
-  }
-  if (policy_read_ && !sighup && stamp == policy_stamp_) return absl::OkStatus();
-  const char* who = !policy_read_ ? "start" : sighup ? "sighup" : "file_changed";
-  policy_read_ = true;
-  policy_stamp_ = stamp;
-  std::string text, sha;
-  if (stamp.exists) {
-    std::ifstream in(o_.policies_path, std::ios::binary);
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    if (!in.good() && !in.eof()) {
-      log_.Error("policy_refused", LogFields().Add("path", o_.policies_path).Add("error", "cannot read the file")
-                                       .Add("kept", "the policy in force stays"));
+  const FileStamp stamp = StampOf(o_.policies_path);
+  if (policy_read_ && !sighup) {
+    if (stamp == policy_stamp_) {
+      pending_stamp_.reset();
       return absl::OkStatus();
     }
-    text = buf.str();
-    sha = ledger::HashHex(ledger::Sha256(text));
-  }
-  absl::StatusOr<std::vector<NamedValue>> rails = config::ParsePolicy(text, o_.cfg);
-  if (!rails.ok()) {
-    if (sha != refused_sha_) {
-      log_.Error("policy_refused", LogFields().Add("path", o_.policies_path).Add("error", rails.status().message())
-                                       .Add("kept", "the policy in force stays"));
+    // Changed: read once it has held still for a look, so an editor's
+    // truncate-then-write is never read half-written.
+    if (!pending_stamp_ || !(*pending_stamp_ == stamp)) {
+      pending_stamp_ = stamp;
+      return absl::OkStatus();
     }
-    refused_sha_ = sha;
+  }
+  const char* who = !policy_read_ ? "start" : sighup ? "sighup" : "file_changed";
+  policy_read_ = true;
+  pending_stamp_.reset();
+  absl::StatusOr<std::optional<std::string>> text = config::ReadPolicyFile(o_.policies_path);
+  if (text.ok() && !(StampOf(o_.policies_path) == stamp)) {
+    // Written while it was read: read again once it holds still.
+    policy_stamp_ = FileStamp{false, -1, -1, -1, 0};  // no file's: looked at again
     return absl::OkStatus();
   }
-  refused_sha_.clear();
-  std::vector<std::string> shown;
-  for (const NamedValue& r : *rails) shown.push_back(absl::StrCat(r.name, "=", r.value.ToString()));
-  ASSIGN_OR_RETURN(const bool journaled, engine_.OnPolicy(PolicyChanged{o_.policies_path, sha, who, *rails}));
-  if (journaled) {
-    Publish(false);  // a GET after the log line sees it
-    log_.Info("policy_changed", LogFields().Add("path", o_.policies_path).Add("who", who).Add("sha256", sha)
-                                    .Add("rails", absl::StrJoin(shown, " ")));
-  } else if (sighup) {
-    log_.Info("policy_unchanged", LogFields().Add("path", o_.policies_path).Add("who", who).Add("sha256", sha)
-                                      .Add("rails", absl::StrJoin(shown, " ")));
+  policy_stamp_ = stamp;
+  const std::string sha = text.ok() && *text ? ledger::HashHex(ledger::Sha256(**text)) : "";
+  absl::StatusOr<std::vector<NamedValue>> rails =
+      text.ok() ? config::ParsePolicy(text->value_or(""), o_.cfg) : absl::StatusOr<std::vector<NamedValue>>(text.status());
+  if (!rails.ok()) {
+    const std::string refused = absl::StrCat(sha, ":", rails.status().message());
+    if (refused != refused_) {
+      log_.Error("policy_refused", LogFields().Add("path", o_.policies_path).Add("who", who)
+                                       .Add("error", rails.status().message()).Add("kept", "the policy in force stays"));
+    }
+    refused_ = refused;
+    return absl::OkStatus();
   }
+  refused_.clear();
+  ASSIGN_OR_RETURN(const bool journaled, engine_.OnPolicy(PolicyChanged{o_.policies_path, sha, who, *rails}));
+  if (!journaled && sighup) {
+    log_.Info("policy_unchanged", LogFields().Add("path", o_.policies_path).Add("who", who).Add("sha256", sha)
+                                      .Add("rails", RailsText(*rails)));
+  }
+  if (journaled) LogPolicyChanged(PolicyChanged{o_.policies_path, sha, who, *rails});
   return absl::OkStatus();
+}
+
+absl::Status Surface::ApplyPolicy(PolicyChanged policy) {
+  const PolicyChanged shown = policy;
+  ASSIGN_OR_RETURN(const bool journaled, engine_.OnPolicy(std::move(policy)));
+  if (journaled) LogPolicyChanged(shown);
+  return absl::OkStatus();
+}
+
+std::string Surface::RailsText(const std::vector<NamedValue>& rails) {
+  std::vector<std::string> shown;
+  for (const NamedValue& r : rails) shown.push_back(absl::StrCat(r.name, "=", r.value.ToString()));
+  return absl::StrJoin(shown, " ");
+}
+
+void Surface::LogPolicyChanged(const PolicyChanged& p) {
+  Publish(false);  // a GET after the log line sees it
+  log_.Info("policy_changed", LogFields().Add("path", p.source).Add("who", p.who).Add("sha256", p.sha256)
+                                  .Add("rails", RailsText(p.rails)));
 }
 
 absl::Status Surface::HandleCommands() {

@@ -12,6 +12,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -29,10 +32,12 @@ class Surface {
   // is returned (and answered 500) and ends the run.
   absl::Status HandleCommands();
   // Reads RunOptions::policies_path at the first call, after a SIGHUP, and
-  // when the file changed (looked at at most once a second): a valid policy
-  // whose rails differ is journaled (PolicyChanged, logged policy_changed);
-  // an invalid one is logged once (policy_refused) and the policy in force
-  // stays. A missing file is a policy without rails.
+  // when the file changed (looked at once a second; read once a change has
+  // held still for a look): a valid policy whose rails differ is journaled
+  // (PolicyChanged, logged policy_changed); an invalid one is logged once
+  // (policy_refused) and the policy in force stays. A missing file is a
+  // policy without rails; so is no policies_path (rails journaled before
+  // are taken away at the first call).
   absl::Status CheckPolicy();
   // Publishes the engine's view; `stepped` marks a bar step (strategy loop).
   void Publish(bool stepped);
@@ -47,18 +52,23 @@ class Surface {
  private:
   struct FileStamp {
     bool exists = false;
-    int64_t mtime_ns = 0, size = 0;
+    int64_t mtime_ns = 0, ctime_ns = 0, size = 0;
     uint64_t inode = 0;
     bool operator==(const FileStamp&) const = default;
   };
+  static FileStamp StampOf(const std::string& path);
+  static std::string RailsText(const std::vector<NamedValue>& rails);
+  absl::Status ApplyPolicy(PolicyChanged policy);
+  void LogPolicyChanged(const PolicyChanged& policy);
 
   const RunOptions& o_;
   Engine& engine_;
   Log& log_;
   bool policy_read_ = false;
   FileStamp policy_stamp_;
-  int64_t next_policy_look_ns_ = 0;
-  std::string refused_sha_;  // the refused file's, logged once
+  std::optional<FileStamp> pending_stamp_;  // a change seen once, read when seen again
+  int64_t next_policy_look_ns_ = 0;         // steady clock
+  std::string refused_;                     // the refused file's hash and error, logged once
   int64_t started_ns_ = 0, last_step_ns_ = 0, last_watchdog_ns_ = 0;
   uint64_t watchdog_runs_ = 0;
 };
