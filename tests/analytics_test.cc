@@ -322,8 +322,8 @@ TEST_P(AnalyticsOn, CatchingUpInStepsWritesEachRowOnceAndAnotherLedgersDatabaseI
   EXPECT_LT(Number(**first_equity), 6000) << "the other ledger's equity, not the first one's";
 }
 
-// PostgreSQL's server here runs on Pacific/Kiritimati time (UTC+14): the
-// day is still the UTC one.
+// PostgreSQL's server here runs in a zone whose date is not UTC's (see
+// tests/support/postgres.h): the day is still the UTC one.
 TEST_P(AnalyticsOn, TodaysPnlIsTheUtcDaysClosesNetOfFeesWithItsFunding) {
   // Every kind of event once, stamped now: one close, one funding payment.
   std::vector<Event> events = testing::OneOfEach();
@@ -394,6 +394,18 @@ TEST_P(AnalyticsOn, TheProjectorReportsAnUnwritableDatabaseOnceAndCatchesUpWhenI
   auto db = open();
   ASSERT_TRUE(db.ok()) << db.status();
   EXPECT_EQ(Cursor(**db), Head(ledger_)) << "caught up to the head";
+}
+
+// libpq's own messages have the URL's password cut out (an sslmode it does
+// not know is quoted back by libpq: here, the password).
+TEST(AnalyticsPostgres, APasswordInLibpqsMessageIsCutOut) {
+  if (auto why = testing::ThrowawayPostgres::Unavailable()) GTEST_SKIP() << *why;
+  const std::string url = "postgresql://postgres:s3cr3t-pw@/apollo?host=/nonexistent&sslmode=s3cr3t-pw";
+  auto db = analytics::OpenPostgres(url);
+  ASSERT_FALSE(db.ok());
+  EXPECT_THAT(std::string(db.status().message()), ::testing::Not(::testing::HasSubstr("s3cr3t-pw")));
+  EXPECT_THAT(std::string(db.status().message()), ::testing::HasSubstr("***"));
+  EXPECT_THAT(std::string(db.status().message()), ::testing::HasSubstr("cannot connect to postgresql://postgres@"));
 }
 
 }  // namespace

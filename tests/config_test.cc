@@ -402,7 +402,8 @@ TEST_F(ConfigTest, DefaultLeverageAboveMaxLeverageIsRejected) {
 TEST_F(ConfigTest, AnAnalyticsUrlWithAPasswordIsRefusedWithoutQuotingIt) {
   EXPECT_TRUE(ErrorOf("analytics:\n  url: postgresql://apollo@db.internal:5432/apollo\n").empty());
   EXPECT_TRUE(ErrorOf("analytics:\n  url: sqlite:/var/lib/apollo/a.sqlite\n").empty());
-  for (const char* url : {"postgresql://apollo:hunter2@db/apollo", "postgres://db/apollo?password=hunter2"}) {
+  for (const char* url : {"postgresql://apollo:hunter2@db/apollo", "postgres://db/apollo?password=hunter2",
+                          "postgres://db/apollo?sslmode=require&pass%77ord=hunter2"}) {
     const std::string error = ErrorOf(absl::StrCat("analytics:\n  url: ", url, "\n"));
     EXPECT_THAT(error, HasSubstr("analytics.url: a password does not belong in config.yaml")) << url;
     EXPECT_THAT(error, HasSubstr("ANALYTICS_URL"));

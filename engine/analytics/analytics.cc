@@ -120,9 +120,15 @@ std::vector<std::string> WithViews(std::vector<std::string> tables, Dialect dial
     tables.push_back(absl::StrCat("CREATE VIEW IF NOT EXISTS ", kDailyPnl));
     tables.push_back("CREATE VIEW IF NOT EXISTS todays_pnl AS SELECT * FROM daily_pnl WHERE day = date('now')");
   } else {
-    tables.push_back(absl::StrCat("CREATE OR REPLACE VIEW ", kDailyPnl));
-    tables.push_back("CREATE OR REPLACE VIEW todays_pnl AS SELECT * FROM daily_pnl "
-                     "WHERE day = to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD')");
+    // Created only when absent: CREATE OR REPLACE would take an exclusive
+    // lock on a view an operator's open transaction may be reading.
+    auto if_absent = [](const char* name, const std::string& create) {
+      return absl::StrCat("DO $apollo$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_views WHERE viewname = '", name,
+                          "' AND schemaname = current_schema()) THEN ", create, "; END IF; END $apollo$");
+    };
+    tables.push_back(if_absent("daily_pnl", absl::StrCat("CREATE VIEW ", kDailyPnl)));
+    tables.push_back(if_absent("todays_pnl", "CREATE VIEW todays_pnl AS SELECT * FROM daily_pnl "
+                                             "WHERE day = to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD')"));
   }
   return tables;
 }
@@ -376,8 +382,10 @@ absl::StatusOr<std::unique_ptr<SqlBackend>> OpenPostgres(const std::string& url)
   ASSIGN_OR_RETURN(Conninfo info, ParseConninfo(url));
   // Defaults first: the URL's own settings, later in the list, win. A host
   // that does not answer gives up after 10 s (the projector retries).
-  const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
-  const char* values[] = {"10", "apollo-analytics", url.c_str(), nullptr};
+  // Nothing waits for ever: a dead peer is noticed in about 30 s.
+  const char* keys[] = {"connect_timeout", "application_name", "keepalives_idle", "keepalives_interval",
+                        "keepalives_count", "tcp_user_timeout", "dbname", nullptr};
+  const char* values[] = {"10", "apollo-analytics", "15", "5", "3", "30000", url.c_str(), nullptr};
   PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (conn == nullptr) return absl::ResourceExhaustedError("libpq: out of memory");
   auto out = std::make_unique<Postgres>(conn, info.password);
@@ -386,6 +394,10 @@ absl::StatusOr<std::unique_ptr<SqlBackend>> OpenPostgres(const std::string& url)
   }
   // CREATE ... IF NOT EXISTS notices would go to the bot's stderr.
   PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  // A statement or a lock that takes this long fails (reported, retried):
+  // the bot's exit and the operators' readers never wait on it for long.
+  RETURN_IF_ERROR(out->Run({"SET statement_timeout = '10s'", {}}));
+  RETURN_IF_ERROR(out->Run({"SET lock_timeout = '5s'", {}}));
   return std::unique_ptr<SqlBackend>(std::move(out));
 }
 

@@ -531,9 +531,17 @@ const std::vector<CrossCheck>& CrossChecks() {
            const absl::string_view rest = absl::string_view(url).substr(url.find("://") + 3);
            const absl::string_view authority = rest.substr(0, rest.find_first_of("/?"));
            const size_t at = authority.rfind('@');
+           // libpq percent-decodes the query's keywords too (pass%77ord=).
+           std::string query(rest.substr(std::min(rest.size(), rest.find('?'))));
+           for (size_t i = 0; i + 2 < query.size(); ++i) {
+             int byte = 0;
+             if (query[i] == '%' && absl::SimpleHexAtoi(query.substr(i + 1, 2), &byte)) {
+               query.replace(i, 3, 1, static_cast<char>(byte));
+             }
+           }
            const bool password = (at != absl::string_view::npos &&
                                   authority.substr(0, at).find(':') != absl::string_view::npos) ||
-                                 absl::StrContains(url, "password=");
+                                 absl::StrContains(absl::AsciiStrToLower(query), "password=");
            if (!password) return std::nullopt;
            return std::string("a password does not belong in config.yaml (it is journaled): set ANALYTICS_URL "
                               "in .env or the environment, or PGPASSWORD");

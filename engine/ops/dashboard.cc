@@ -27,7 +27,15 @@ PnlFeed::PnlFeed(std::string ledger_dir) : dir_(std::move(ledger_dir)) {}
 PnlFeed::~PnlFeed() = default;
 
 absl::StatusOr<std::shared_ptr<const replay::Performance>> PnlFeed::Now() {
-  std::lock_guard<std::mutex> l(mu_);
+  std::unique_lock<std::mutex> l(mu_, std::try_to_lock);
+  if (!l.owns_lock()) {
+    // Another request is reading the ledger (a long one, the first time):
+    // this one gets the last answer at once instead of holding a worker
+    // the operator's POSTs may need.
+    std::lock_guard<std::mutex> c(last_mu_);
+    if (last_) return last_;
+    return absl::UnavailableError("the performance feed is reading the ledger; try again in a moment");
+  }
   if (reader_ == nullptr) {
     ASSIGN_OR_RETURN(reader_, ledger::Ledger::OpenReader(dir_));
     meter_ = std::make_unique<replay::PerformanceMeter>();
@@ -50,6 +58,8 @@ absl::StatusOr<std::shared_ptr<const replay::Performance>> PnlFeed::Now() {
     at_fed_ = nullptr;
   }
   if (at_fed_ == nullptr) at_fed_ = std::make_shared<const replay::Performance>(meter_->Peek());
+  std::lock_guard<std::mutex> c(last_mu_);
+  last_ = at_fed_;
   return at_fed_;
 }
 
@@ -73,7 +83,10 @@ std::string EquityJson(const replay::Performance& p, size_t max_points) {
   for (size_t i = 1; i < rows.size(); ++i) {
     if (rows[i].drawdown_pct > rows[deepest].drawdown_pct) deepest = i;
   }
-  const size_t stride = max_points < 2 || rows.size() <= max_points ? 1 : (rows.size() + max_points - 2) / (max_points - 1);
+  // Evenly every stride-th row, plus the last and the deepest: at most
+  // max_points (>= 4) in all.
+  const size_t stride =
+      rows.size() <= max_points ? 1 : (rows.size() - 1 + (max_points - 3) - 1) / (max_points - 3);
   std::string out = "{\"points\":[";
   bool first = true;
   for (size_t i = 0; i < rows.size(); ++i) {

@@ -30,6 +30,8 @@ class PnlFeed {
   ~PnlFeed();
   // The performance at the ledger's head now (Unavailable while the ledger
   // cannot be read). Thread-safe; the answer is shared until the head moves.
+  // While one call reads the ledger, the others get the last answer at once
+  // (Unavailable before there is one).
   absl::StatusOr<std::shared_ptr<const replay::Performance>> Now();
 
  private:
@@ -39,6 +41,8 @@ class PnlFeed {
   std::unique_ptr<replay::PerformanceMeter> meter_;
   uint64_t fed_ = 0;
   std::shared_ptr<const replay::Performance> at_fed_;
+  std::mutex last_mu_;  // guards last_ only, never held while reading
+  std::shared_ptr<const replay::Performance> last_;
 };
 
 // {"days":[{"date":"2023-01-02","realized_pnl":..,"fees":..,"funding":..,
@@ -47,8 +51,8 @@ class PnlFeed {
 std::string DailyJson(const replay::Performance& p);
 // {"points":[{"seq":..,"time":"..Z","equity":..,"drawdown_pct":..}, ...],
 // "max_drawdown_pct":..,"count":N}: the equity curve at closed bars, thinned
-// to at most `max_points` (evenly, always keeping the last point and the
-// deepest drawdown), with the whole curve's count and deepest drawdown.
+// to at most `max_points` (>= 4; evenly, always keeping the last point and
+// the deepest drawdown), with the whole curve's count and deepest drawdown.
 std::string EquityJson(const replay::Performance& p, size_t max_points);
 // {"trades":[{"seq":..,"time":"..Z","symbol":..,"side":..,"qty":..,
 // "entry_price":..,"exit_price":..,"realized_pnl":..,"fees":..,"net_pnl":..,

@@ -334,10 +334,10 @@ class OperatorServer::Impl {
     });
     api_.Get("/equity", [this](const httplib::Request& req, httplib::Response& res) {
       int points = 1000;
-      if (req.has_param("points") && (!absl::SimpleAtoi(req.get_param_value("points"), &points) || points < 2 ||
+      if (req.has_param("points") && (!absl::SimpleAtoi(req.get_param_value("points"), &points) || points < 10 ||
                                       points > kMaxEquityPoints)) {
         res.status = 400;
-        res.set_content(ErrorJson(absl::StrCat("bad query: points 2..", kMaxEquityPoints)), kJson);
+        res.set_content(ErrorJson(absl::StrCat("bad query: points 10..", kMaxEquityPoints)), kJson);
         return;
       }
       WithPnl(res, [points](const replay::Performance& p) { return EquityJson(p, static_cast<size_t>(points)); });

@@ -12,6 +12,9 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 
 namespace apollo::testing {
 namespace {
@@ -100,10 +103,14 @@ absl::Status ThrowawayPostgres::Start() {
   if (server_ && server_->alive()) return absl::OkStatus();
   // The server's log on stdout (it writes to stderr), each line unprefixed,
   // so its readiness line can be waited for.
+  // A zone whose date differs from UTC's now: UTC+14 from 10:00 UTC,
+  // UTC-11 before 11:00 UTC.
+  const absl::CivilHour hour = absl::ToCivilHour(absl::Now(), absl::UTCTimeZone());
+  const std::string zone = hour.hour() >= 10 ? "Pacific/Kiritimati" : "Pacific/Pago_Pago";
   std::vector<std::string> argv = {"/bin/sh", "-c", "exec \"$@\" 2>&1", "sh"};
   for (const std::string& a :
        AsServerUser({bin_ + "/postgres", "-D", base_ + "/data", "-k", base_, "-c", "listen_addresses=", "-c",
-                     "log_line_prefix=", "-c", "fsync=off", "-c", "TimeZone=Pacific/Kiritimati"})) {
+                     "log_line_prefix=", "-c", "fsync=off", "-c", "TimeZone=" + zone})) {
     argv.push_back(a);
   }
   SpawnOptions o;

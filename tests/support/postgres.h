@@ -1,8 +1,9 @@
 // A throwaway PostgreSQL server for tests, from Debian's postgresql package:
 // initdb into a temporary directory, the server on a Unix socket there only
 // (no TCP port to collide on), password authentication (scram-sha-256), and
-// a time zone far from UTC (Pacific/Kiritimati, UTC+14) so a query that
-// trusts the session's CURRENT_DATE is caught. Under root (CI) the server
+// a time zone whose date differs from UTC's when it starts (UTC+14 or
+// UTC-11), so a query that trusts the session's CURRENT_DATE is caught.
+// Under root (CI) the server
 // runs as the `postgres` user, since initdb refuses root. Stopped and
 // removed with the object.
 //
