@@ -9,7 +9,7 @@ JOBS         ?= $(shell nproc)
 # Seconds each libFuzzer target runs in `make fuzz`; `make test` gives each
 # TEST_FUZZ_SECONDS.
 FUZZ_SECONDS ?= 60
-TEST_FUZZ_SECONDS ?= 30
+TEST_FUZZ_SECONDS ?= 20
 
 # Debian bookworm packages the build needs (and only those).
 PACKAGES := build-essential cmake ninja-build ccache pkg-config git \
