@@ -25,6 +25,7 @@
 #include "engine/analytics/analytics.h"
 #include "ledger/event_log.h"
 #include "ledger/ledger.h"
+#include "tests/support/paper_bot.h"
 #include "tests/support/postgres.h"
 #include "tests/support/process.h"
 #include "tests/support/random_events.h"
@@ -43,10 +44,7 @@ using testing::SpawnOptions;
 using testing::TempDir;
 namespace fs = std::filesystem;
 
-constexpr char kDataFile[] = "data/market/btcusdt_perp_5m_2023-01-02_2023-02-09.csv";
 constexpr char kSqlite[] = "/usr/bin/sqlite3";
-
-std::string SourcePath(const std::string& relative) { return absl::StrCat(APOLLO_SOURCE_DIR, "/", relative); }
 
 std::vector<std::vector<std::string>> Rows(const std::string& out) {
   std::vector<std::vector<std::string>> rows;
@@ -126,29 +124,11 @@ double Number(const std::string& text) {
 // Its stdout and stderr are appended to `output`.
 void PaperRun(const TempDir& tmp, const std::string& ledger, const std::string& logs, size_t bars,
               const std::vector<std::string>& env = {}, std::string* output = nullptr) {
-  const std::string data = tmp.Sub(absl::StrCat("bars-", bars, ".csv"));
-  {
-    std::ifstream in(SourcePath(kDataFile));
-    std::ofstream out(data);
-    std::string row;
-    for (size_t i = 0; i <= bars && std::getline(in, row); ++i) out << row << "\n";
-  }
-  SpawnOptions o;
-  o.cwd = tmp.path();
-  o.inherit_env = false;
-  o.env = testing::EnvironmentWithout([](const std::string& name) {
-    return absl::StrContains(name, "__") || absl::StartsWith(name, "RUN_") || name == "CONFIG_PATH" ||
-           name == "ANALYTICS_URL";
-  });
-  for (const char* e : {"API__PORT=0", "MONITORING__METRICS_PORT=0", "MONITORING__ALERTS_ENABLED=false"}) o.env.push_back(e);
-  o.env.insert(o.env.end(), env.begin(), env.end());
-  auto p = Process::Spawn({BOT_BIN, "--config", SourcePath("config.yaml"), "--ledger", ledger, "--logs", logs, "--data",
-                           data, "--speed", "max"},
-                          o);
-  ASSERT_TRUE(p.ok()) << p.status();
-  const testing::ExitStatus st = (*p)->Wait(120s);
-  ASSERT_TRUE(st.Exited(0)) << st << "\n" << (*p)->out() << (*p)->err();
-  if (output != nullptr) absl::StrAppend(output, (*p)->out(), (*p)->err());
+  const testing::PaperBot bot(BOT_BIN, APOLLO_SOURCE_DIR, tmp);
+  std::string out;
+  const testing::ExitStatus st = bot.RunToEnd(bot.Args(ledger, bars, "max", logs), &out, env);
+  ASSERT_TRUE(st.Exited(0)) << st << "\n" << out;
+  if (output != nullptr) absl::StrAppend(output, out);
 }
 
 std::string Slurp(const fs::path& path) {

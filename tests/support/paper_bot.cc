@@ -39,9 +39,10 @@ std::string PaperBot::Bars(size_t bars) const {
   return path;
 }
 
-std::vector<std::string> PaperBot::Args(const std::string& ledger, size_t bars, const std::string& speed) const {
-  return {bot_bin_, "--config", absl::StrCat(source_dir_, "/config.yaml"), "--ledger", ledger, "--logs", logs(),
-          "--data", Bars(bars), "--speed", speed};
+std::vector<std::string> PaperBot::Args(const std::string& ledger, size_t bars, const std::string& speed,
+                                        const std::string& logs_dir) const {
+  return {bot_bin_, "--config", absl::StrCat(source_dir_, "/config.yaml"), "--ledger", ledger, "--logs",
+          logs_dir.empty() ? logs() : logs_dir, "--data", Bars(bars), "--speed", speed};
 }
 
 SpawnOptions PaperBot::Options(const std::vector<std::string>& more_env) const {

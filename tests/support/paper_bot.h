@@ -32,7 +32,9 @@ class PaperBot {
   // A file of the recording's first `bars` bars, in the scratch directory.
   std::string Bars(size_t bars) const;
   // bot --config <source>/config.yaml --ledger L --logs <tmp>/logs --data <bars> --speed S
-  std::vector<std::string> Args(const std::string& ledger, size_t bars, const std::string& speed) const;
+  // (`logs`: another logs directory than <tmp>/logs).
+  std::vector<std::string> Args(const std::string& ledger, size_t bars, const std::string& speed,
+                                const std::string& logs = "") const;
   SpawnOptions Options(const std::vector<std::string>& more_env = {}) const;
   // Runs to its end (3 minutes at most); stdout and stderr into *output.
   ExitStatus RunToEnd(const std::vector<std::string>& argv, std::string* output = nullptr,
