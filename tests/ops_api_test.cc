@@ -290,7 +290,7 @@ std::string WriteFirstBars(const std::string& path, size_t bars) {
 // token or webhooks: only what a test sets.
 bool IsInheritedSetting(const std::string& name) {
   return absl::StrContains(name, "__") || absl::StartsWith(name, "RUN_") || name == "CONFIG_PATH" ||
-         name == "ALERT_WEBHOOKS" || name == "OPERATOR_API_TOKEN";
+         name == "ALERT_WEBHOOKS" || name == "OPERATOR_API_TOKEN" || name == "ANALYTICS_URL";
 }
 
 // Where one bot keeps its things. The children run in the test's scratch
@@ -589,7 +589,8 @@ TEST(OpsApiTest, EachEndpointAnswersWithItsJsonShape) {
   const std::string hook_secret = "hook-secret-9d3a71";
   auto bot = StartQuietBot(tmp, dirs, 20,
                            {absl::StrCat("OPERATOR_API_TOKEN=", kToken),
-                            absl::StrCat("ALERT_WEBHOOKS=http://127.0.0.1:9/", hook_secret)});
+                            absl::StrCat("ALERT_WEBHOOKS=http://127.0.0.1:9/", hook_secret),
+                            absl::StrCat("ANALYTICS_URL=sqlite:", dirs.logs, "/analytics.sqlite")});
   ASSERT_NE(bot, nullptr);
   std::vector<std::string> bodies;  // for the secrets check at the end
 
@@ -695,6 +696,7 @@ TEST(OpsApiTest, EachEndpointAnswersWithItsJsonShape) {
     ASSERT_TRUE(secrets.is_object()) << r;
     EXPECT_EQ(secrets["OPERATOR_API_TOKEN"].s, "[REDACTED]") << r;
     EXPECT_EQ(secrets["ALERT_WEBHOOKS"].s, "[REDACTED]") << r;
+    EXPECT_EQ(secrets["ANALYTICS_URL"].s, "[REDACTED]") << r;
   }
   for (const std::string bad : {"/events?limit=0", "/events?type=Nope", "/events?from=abc"}) {
     Reply r = bot->Get(bad);

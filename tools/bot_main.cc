@@ -127,6 +127,8 @@ absl::Status StartSurface(const config::Config& cfg, runtime::Log& log, Surface&
   if (!token.ok()) return token.status();
   auto webhooks = config::ReadSecret("ALERT_WEBHOOKS", ".env", env);
   if (!webhooks.ok()) return webhooks.status();
+  auto analytics_url = config::ReadSecret("ANALYTICS_URL", ".env", env);
+  if (!analytics_url.ok()) return analytics_url.status();
   std::vector<std::string> urls = absl::StrSplit(*webhooks, ',', absl::SkipWhitespace());
   if (cfg.monitoring.alerts_enabled && !urls.empty()) {
     apollo::ops::AlerterOptions alert_options;
@@ -149,6 +151,7 @@ absl::Status StartSurface(const config::Config& cfg, runtime::Log& log, Surface&
   o.config_canonical = cfg.Canonical();
   if (!token->empty()) o.secret_names_set.push_back("OPERATOR_API_TOKEN");
   if (!urls.empty()) o.secret_names_set.push_back("ALERT_WEBHOOKS");
+  if (!analytics_url->empty()) o.secret_names_set.push_back("ANALYTICS_URL");
   o.unhealthy_after_ms = int64_t{cfg.api.unhealthy_after_sec} * 1000;
   o.dashboard_refresh_sec = cfg.api.dashboard_refresh_sec;
   o.strategy_name = cfg.strategy.name;
