@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "engine/config/config.h"
+#include "engine/domain/json.h"
 #include "engine/domain/status_macros.h"
 #include "ledger/event_log.h"
 
@@ -33,6 +34,12 @@ Fixed OpenPnl(const State& s) {
 std::string Iso(int64_t ts_ns) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixNanos(ts_ns), absl::UTCTimeZone());
 }
+// A UTC day (days since the epoch) as 2023-01-02.
+std::string Date(int64_t day) {
+  return absl::FormatTime("%Y-%m-%d", absl::FromUnixSeconds(day * 86400), absl::UTCTimeZone());
+}
+// A drawdown as the exports show it: three decimals of a percent.
+std::string Shown(Fixed drawdown_pct) { return drawdown_pct.RoundTo(Fixed::FromRaw(1000)).ToString(); }
 
 class Measurer {
  public:
@@ -181,7 +188,7 @@ std::string EquityCsv(const std::vector<EquityRow>& rows) {
   std::string out = "seq,time,equity,balance,open_pnl,drawdown_pct\n";
   for (const EquityRow& r : rows) {
     absl::StrAppend(&out, r.seq, ",", Iso(r.ts_ns), ",", r.equity.ToString(), ",", r.balance.ToString(), ",",
-                    r.open_pnl.ToString(), ",", r.drawdown_pct.RoundTo(Fixed::FromRaw(1000)).ToString(), "\n");
+                    r.open_pnl.ToString(), ",", Shown(r.drawdown_pct), "\n");
   }
   return out;
 }
@@ -189,11 +196,68 @@ std::string EquityCsv(const std::vector<EquityRow>& rows) {
 std::string DailyCsv(const std::vector<DailyRow>& rows) {
   std::string out = "date,realized_pnl,fees,funding,equity_close,trades\n";
   for (const DailyRow& r : rows) {
-    absl::StrAppend(&out, absl::FormatTime("%Y-%m-%d", absl::FromUnixSeconds(r.day * 86400), absl::UTCTimeZone()), ",",
+    absl::StrAppend(&out, Date(r.day), ",",
                     r.realized_pnl.ToString(), ",", r.fees.ToString(), ",", r.funding.ToString(), ",",
                     r.equity_close.ToString(), ",", r.trades, "\n");
   }
   return out;
+}
+
+std::string DailyJson(const Performance& p) {
+  std::string out = "{\"days\":[";
+  for (size_t i = 0; i < p.daily.size(); ++i) {
+    const DailyRow& d = p.daily[i];
+    absl::StrAppend(&out, i == 0 ? "" : ",", "{\"date\":\"",
+                    Date(d.day),
+                    "\",\"realized_pnl\":", d.realized_pnl.ToString(), ",\"fees\":", d.fees.ToString(),
+                    ",\"funding\":", d.funding.ToString(),
+                    ",\"net_pnl\":", (d.realized_pnl - d.fees + d.funding).ToString(),
+                    ",\"equity_close\":", d.equity_close.ToString(), ",\"trades\":", d.trades, "}");
+  }
+  return out + "]}";
+}
+
+std::string EquityJson(const Performance& p, size_t max_points) {
+  const std::vector<EquityRow>& rows = p.equity;
+  size_t deepest = 0;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    if (rows[i].drawdown_pct > rows[deepest].drawdown_pct) deepest = i;
+  }
+  // Evenly every stride-th row, plus the last and the deepest: at most
+  // max_points (>= 4) in all.
+  const size_t stride =
+      rows.size() <= max_points ? 1 : (rows.size() - 1 + (max_points - 3) - 1) / (max_points - 3);
+  std::string out = "{\"points\":[";
+  bool first = true;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const bool keep = i % stride == 0 || i + 1 == rows.size() || (i == deepest && stride > 1);
+    if (!keep) continue;
+    const EquityRow& r = rows[i];
+    absl::StrAppend(&out, first ? "" : ",", "{\"seq\":", r.seq, ",\"time\":\"", Iso(r.ts_ns), "\",\"equity\":",
+                    r.equity.ToString(), ",\"drawdown_pct\":", Shown(r.drawdown_pct),
+                    "}");
+    first = false;
+  }
+  return absl::StrCat(out, "],\"max_drawdown_pct\":",
+                      rows.empty() ? "0" : Shown(rows[deepest].drawdown_pct),
+                      ",\"count\":", rows.size(), "}");
+}
+
+std::string TradesJson(const Performance& p, size_t limit) {
+  const std::vector<TradeRow>& trades = p.input.trades;
+  std::string out = "{\"trades\":[";
+  for (size_t n = 0; n < std::min(limit, trades.size()); ++n) {
+    const TradeRow& t = trades[trades.size() - 1 - n];
+    absl::StrAppend(&out, n == 0 ? "" : ",", "{\"seq\":", t.seq, ",\"time\":\"", Iso(t.close_ts_ns), "\",\"symbol\":");
+    json::AppendString(&out, t.symbol);
+    absl::StrAppend(&out, ",\"side\":\"", EnumName(t.side), "\",\"qty\":", t.qty.ToString(),
+                    ",\"entry_price\":", t.entry_price.ToString(), ",\"exit_price\":", t.exit_price.ToString(),
+                    ",\"realized_pnl\":", t.realized_pnl.ToString(), ",\"fees\":", t.fees.ToString(),
+                    ",\"net_pnl\":", (t.realized_pnl - t.fees).ToString(), ",\"reason\":");
+    json::AppendString(&out, t.reason);
+    out += "}";
+  }
+  return out + "]}";
 }
 
 }  // namespace apollo::replay

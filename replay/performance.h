@@ -83,6 +83,21 @@ std::string EquityCsv(const std::vector<EquityRow>& rows);
 // date,realized_pnl,fees,funding,equity_close,trades
 std::string DailyCsv(const std::vector<DailyRow>& rows);
 
+// The same as JSON, for the operator API (GET /pnl_daily, /equity, /trades):
+// {"days":[{"date":"2023-01-02","realized_pnl":..,"fees":..,"funding":..,
+// "net_pnl":..,"equity_close":..,"trades":N}, ...]}: pnl_daily.csv's rows,
+// oldest first, with net_pnl = realized_pnl - fees + funding.
+std::string DailyJson(const Performance& p);
+// {"points":[{"seq":..,"time":"..Z","equity":..,"drawdown_pct":..}, ...],
+// "max_drawdown_pct":..,"count":N}: the equity curve at closed bars, thinned
+// to at most `max_points` (>= 4; evenly, always keeping the last point and
+// the deepest drawdown), with the whole curve's count and deepest drawdown.
+std::string EquityJson(const Performance& p, size_t max_points);
+// {"trades":[{"seq":..,"time":"..Z","symbol":..,"side":..,"qty":..,
+// "entry_price":..,"exit_price":..,"realized_pnl":..,"fees":..,"net_pnl":..,
+// "reason":..}, ...]}: the newest `limit` closes, newest first.
+std::string TradesJson(const Performance& p, size_t limit);
+
 }  // namespace apollo::replay
 
 #endif  // APOLLO_REPLAY_PERFORMANCE_H_

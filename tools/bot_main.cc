@@ -119,6 +119,7 @@ struct Surface {
   runtime::ViewBoard views;
   runtime::OperatorInbox inbox;
   std::unique_ptr<apollo::ops::OperatorServer> server;
+  std::string analytics_url;  // ANALYTICS_URL (.env / environment): a secret, never logged
 };
 
 absl::Status StartSurface(const config::Config& cfg, runtime::Log& log, Surface& s) {
@@ -129,6 +130,7 @@ absl::Status StartSurface(const config::Config& cfg, runtime::Log& log, Surface&
   if (!webhooks.ok()) return webhooks.status();
   auto analytics_url = config::ReadSecret("ANALYTICS_URL", ".env", env);
   if (!analytics_url.ok()) return analytics_url.status();
+  s.analytics_url = *analytics_url;
   std::vector<std::string> urls = absl::StrSplit(*webhooks, ',', absl::SkipWhitespace());
   if (cfg.monitoring.alerts_enabled && !urls.empty()) {
     apollo::ops::AlerterOptions alert_options;
@@ -250,12 +252,11 @@ int Run(const Flags& flags) {
   // destructor (at any return below) writes what the run appended last.
   std::unique_ptr<apollo::analytics::Projector> analytics;
   if (cfg->analytics.enabled) {
-    // ANALYTICS_URL (.env / environment) may carry a password; it is never
-    // journaled or logged (the target's name has none).
-    auto secret_url = config::ReadSecret("ANALYTICS_URL", ".env", config::ProcessEnv());
-    if (!secret_url.ok()) return Fail(secret_url.status().message());
-    const bool from_secret = !secret_url->empty();
-    auto target = apollo::analytics::TargetOf(from_secret ? *secret_url : cfg->analytics.url, cfg->storage.logs_path);
+    // ANALYTICS_URL may carry a password; it is never journaled or logged
+    // (the target's name has none).
+    const bool from_secret = !surface.analytics_url.empty();
+    auto target = apollo::analytics::TargetOf(from_secret ? surface.analytics_url : cfg->analytics.url,
+                                              cfg->storage.logs_path);
     if (!target.ok()) return Fail(absl::StrCat(from_secret ? "ANALYTICS_URL" : "analytics.url", ": ", target.status().message()));
     apollo::analytics::Projector::Options ao;
     ao.ledger_dir = cfg->storage.ledger_path;

@@ -403,7 +403,8 @@ absl::StatusOr<std::unique_ptr<SqlBackend>> OpenPostgres(const std::string& url)
 
 absl::StatusOr<Target> TargetOf(const std::string& url, const std::string& logs_dir) {
   if (url.empty() || absl::StartsWith(url, "sqlite:")) {
-    const std::string path = url.empty() ? (std::filesystem::path(logs_dir) / "apollo.sqlite").string() : url.substr(7);
+    const std::string path = url.empty() ? (std::filesystem::path(logs_dir) / "apollo.sqlite").string()
+                                         : std::string(absl::StripPrefix(url, "sqlite:"));
     if (path.empty()) return absl::InvalidArgumentError("sqlite: needs a file (sqlite:PATH)");
     return Target{path, std::filesystem::path(path).filename().string(), [path] { return OpenSqlite(path); }};
   }

@@ -1,5 +1,6 @@
 // The PnL dashboard: its page (pnl_dashboard.html, compiled in) and the
-// operator API's GET /pnl_daily, /equity and /trades it draws from.
+// feed behind the operator API's GET /pnl_daily, /equity and /trades it
+// draws from (rendered by replay::DailyJson, EquityJson and TradesJson).
 //
 // PnlFeed is the run's performance as the ledger says it now: an audit
 // reader feeds a replay::PerformanceMeter, so a request reads only what the
@@ -8,7 +9,7 @@
 //
 //   PnlFeed feed("data/ledger");
 //   ASSIGN_OR_RETURN(auto perf, feed.Now());
-//   std::string body = DailyJson(*perf);
+//   std::string body = replay::DailyJson(*perf);
 #ifndef APOLLO_ENGINE_OPS_DASHBOARD_H_
 #define APOLLO_ENGINE_OPS_DASHBOARD_H_
 
@@ -44,20 +45,6 @@ class PnlFeed {
   std::mutex last_mu_;  // guards last_ only, never held while reading
   std::shared_ptr<const replay::Performance> last_;
 };
-
-// {"days":[{"date":"2023-01-02","realized_pnl":..,"fees":..,"funding":..,
-// "net_pnl":..,"equity_close":..,"trades":N}, ...]}: pnl_daily.csv's rows,
-// oldest first, with net_pnl = realized_pnl - fees + funding.
-std::string DailyJson(const replay::Performance& p);
-// {"points":[{"seq":..,"time":"..Z","equity":..,"drawdown_pct":..}, ...],
-// "max_drawdown_pct":..,"count":N}: the equity curve at closed bars, thinned
-// to at most `max_points` (>= 4; evenly, always keeping the last point and
-// the deepest drawdown), with the whole curve's count and deepest drawdown.
-std::string EquityJson(const replay::Performance& p, size_t max_points);
-// {"trades":[{"seq":..,"time":"..Z","symbol":..,"side":..,"qty":..,
-// "entry_price":..,"exit_price":..,"realized_pnl":..,"fees":..,"net_pnl":..,
-// "reason":..}, ...]}: the newest `limit` closes, newest first.
-std::string TradesJson(const replay::Performance& p, size_t limit);
 
 // The page, reloading its data every `refresh_sec`. Self-contained: no
 // script, style or font from elsewhere; it only GETs this API, and holds no

@@ -330,7 +330,7 @@ class OperatorServer::Impl {
       WithView(res, [this](const runtime::EngineView& v) { return StrategyStatus(v.state); });
     });
     api_.Get("/pnl_daily", [this](const httplib::Request&, httplib::Response& res) {
-      WithPnl(res, [](const replay::Performance& p) { return DailyJson(p); });
+      WithPnl(res, [](const replay::Performance& p) { return replay::DailyJson(p); });
     });
     api_.Get("/equity", [this](const httplib::Request& req, httplib::Response& res) {
       int points = 1000;
@@ -340,7 +340,7 @@ class OperatorServer::Impl {
         res.set_content(ErrorJson(absl::StrCat("bad query: points 10..", kMaxEquityPoints)), kJson);
         return;
       }
-      WithPnl(res, [points](const replay::Performance& p) { return EquityJson(p, static_cast<size_t>(points)); });
+      WithPnl(res, [points](const replay::Performance& p) { return replay::EquityJson(p, static_cast<size_t>(points)); });
     });
     api_.Get("/trades", [this](const httplib::Request& req, httplib::Response& res) {
       int limit = 20;
@@ -350,7 +350,7 @@ class OperatorServer::Impl {
         res.set_content(ErrorJson(absl::StrCat("bad query: limit 1..", kMaxEventsPerPage)), kJson);
         return;
       }
-      WithPnl(res, [limit](const replay::Performance& p) { return TradesJson(p, static_cast<size_t>(limit)); });
+      WithPnl(res, [limit](const replay::Performance& p) { return replay::TradesJson(p, static_cast<size_t>(limit)); });
     });
     const std::pair<const char*, runtime::OperatorCommand::Kind> posts[] = {
         {"/pause", runtime::OperatorCommand::kPause},

@@ -51,7 +51,7 @@ absl::Status Surface::CheckPolicy() {
     // None configured: the rails a run before journaled go, once.
     if (policy_read_) return absl::OkStatus();
     policy_read_ = true;
-    return ApplyPolicy(PolicyChanged{"", "", "start", {}});
+    return ApplyPolicy(PolicyChanged{"", "", "start", {}}).status();
   }
   const int64_t now = MonotonicNs();
   if (policy_read_ && !sighup && now < next_policy_look_ns_) return absl::OkStatus();
@@ -92,32 +92,29 @@ absl::Status Surface::CheckPolicy() {
     return absl::OkStatus();
   }
   refused_.clear();
-  ASSIGN_OR_RETURN(const bool journaled, engine_.OnPolicy(PolicyChanged{o_.policies_path, sha, who, *rails}));
+  ASSIGN_OR_RETURN(const bool journaled, ApplyPolicy(PolicyChanged{o_.policies_path, sha, who, *rails}));
   if (!journaled && sighup) {
     log_.Info("policy_unchanged", LogFields().Add("path", o_.policies_path).Add("who", who).Add("sha256", sha)
                                       .Add("rails", RailsText(*rails)));
   }
-  if (journaled) LogPolicyChanged(PolicyChanged{o_.policies_path, sha, who, *rails});
   return absl::OkStatus();
 }
 
-absl::Status Surface::ApplyPolicy(PolicyChanged policy) {
-  const PolicyChanged shown = policy;
+absl::StatusOr<bool> Surface::ApplyPolicy(PolicyChanged policy) {
+  const LogFields fields = LogFields().Add("path", policy.source).Add("who", policy.who)
+                               .Add("sha256", policy.sha256).Add("rails", RailsText(policy.rails));
   ASSIGN_OR_RETURN(const bool journaled, engine_.OnPolicy(std::move(policy)));
-  if (journaled) LogPolicyChanged(shown);
-  return absl::OkStatus();
+  if (journaled) {
+    Publish(false);  // a GET after the log line sees it
+    log_.Info("policy_changed", fields);
+  }
+  return journaled;
 }
 
 std::string Surface::RailsText(const std::vector<NamedValue>& rails) {
   std::vector<std::string> shown;
   for (const NamedValue& r : rails) shown.push_back(absl::StrCat(r.name, "=", r.value.ToString()));
   return absl::StrJoin(shown, " ");
-}
-
-void Surface::LogPolicyChanged(const PolicyChanged& p) {
-  Publish(false);  // a GET after the log line sees it
-  log_.Info("policy_changed", LogFields().Add("path", p.source).Add("who", p.who).Add("sha256", p.sha256)
-                                  .Add("rails", RailsText(p.rails)));
 }
 
 absl::Status Surface::HandleCommands() {

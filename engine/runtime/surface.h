@@ -58,8 +58,9 @@ class Surface {
   };
   static FileStamp StampOf(const std::string& path);
   static std::string RailsText(const std::vector<NamedValue>& rails);
-  absl::Status ApplyPolicy(PolicyChanged policy);
-  void LogPolicyChanged(const PolicyChanged& policy);
+  // Journals `policy` when its rails differ from those in force, publishes
+  // and logs it (policy_changed); true when it did.
+  absl::StatusOr<bool> ApplyPolicy(PolicyChanged policy);
 
   const RunOptions& o_;
   Engine& engine_;
