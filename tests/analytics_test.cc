@@ -25,6 +25,7 @@
 #include "engine/analytics/analytics.h"
 #include "ledger/event_log.h"
 #include "ledger/ledger.h"
+#include "tests/support/cli.h"
 #include "tests/support/paper_bot.h"
 #include "tests/support/postgres.h"
 #include "tests/support/process.h"
@@ -124,16 +125,11 @@ double Number(const std::string& text) {
 // Its stdout and stderr are appended to `output`.
 void PaperRun(const TempDir& tmp, const std::string& ledger, const std::string& logs, size_t bars,
               const std::vector<std::string>& env = {}, std::string* output = nullptr) {
-  const testing::PaperBot bot(BOT_BIN, APOLLO_SOURCE_DIR, tmp);
+  const testing::PaperBot bot(BOT_BIN, tmp);
   std::string out;
   const testing::ExitStatus st = bot.RunToEnd(bot.Args(ledger, bars, "max", logs), &out, env);
   ASSERT_TRUE(st.Exited(0)) << st << "\n" << out;
   if (output != nullptr) absl::StrAppend(output, out);
-}
-
-std::string Slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 // What a projector reported through on_fault, waited on without sleeping.
@@ -219,7 +215,7 @@ TEST_P(AnalyticsOn, APaperRunsTablesAnswerTheRunbooksQueriesAsItsCsvsSay) {
     EXPECT_THAT(output, ::testing::Not(::testing::HasSubstr(password)));
     std::string logged;
     for (const auto& f : fs::recursive_directory_iterator(logs_)) {
-      if (f.is_regular_file()) logged += Slurp(f.path());
+      if (f.is_regular_file()) logged += testing::ReadFile(f.path());
     }
     EXPECT_THAT(logged, ::testing::HasSubstr("\"analytics_started\""));
     EXPECT_THAT(logged, ::testing::HasSubstr("postgresql://postgres@"));

@@ -8,7 +8,6 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -25,6 +24,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "tests/support/cli.h"
 #include "tests/support/paper_bot.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
@@ -40,7 +40,6 @@ using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using testing::Process;
-using testing::SpawnOptions;
 using testing::TempDir;
 namespace fs = std::filesystem;
 
@@ -164,7 +163,7 @@ class Dashboard : public ::testing::Test {
   }
 
   TempDir tmp_;
-  testing::PaperBot bot_{BOT_BIN, APOLLO_SOURCE_DIR, tmp_,
+  testing::PaperBot bot_{BOT_BIN, tmp_,
                          {absl::StrCat("API__DASHBOARD_REFRESH_SEC=", kRefreshSec), absl::StrCat("OPERATOR_API_TOKEN=", kToken),
                           "ANALYTICS__ENABLED=false"}};
   int port_ = 0;
@@ -272,18 +271,15 @@ TEST_F(Dashboard, ThePageLoadsWithoutAConsoleMessageAndShowsWhatStateAndPnlDaily
 TEST_F(Dashboard, PnlDailyIsTheAuditToolsPnlDailyCsv) {
   // replay export over the same ledger, while the bot runs.
   const std::string out = tmp_.Sub("export");
-  auto p = Process::Spawn({REPLAY_BIN, "export", "--ledger", tmp_.Sub("ledger"), "--out", out});
-  ASSERT_TRUE(p.ok()) << p.status();
-  ASSERT_TRUE((*p)->Wait(120s).Exited(0)) << (*p)->err();
-  std::ifstream in(fs::path(out) / "pnl_daily.csv");
-  std::string line;
-  std::getline(in, line);
-  ASSERT_EQ(line, "date,realized_pnl,fees,funding,equity_close,trades");
+  const testing::ToolRun run = testing::RunTool({REPLAY_BIN, "export", "--ledger", tmp_.Sub("ledger"), "--out", out});
+  ASSERT_TRUE(run.status.Exited(0)) << run.err;
+  const std::vector<std::string> lines = testing::Lines(testing::ReadFile(fs::path(out) / "pnl_daily.csv"));
+  ASSERT_FALSE(lines.empty());
+  ASSERT_EQ(lines[0], "date,realized_pnl,fees,funding,equity_close,trades");
   simdjson::dom::array days = Json("/pnl_daily")["days"].get_array().value();
-  size_t i = 0;
-  for (; std::getline(in, line); ++i) {
-    ASSERT_LT(i, days.size());
-    const std::vector<std::string> csv = absl::StrSplit(line, ',');
+  ASSERT_EQ(lines.size() - 1, days.size()) << "one row per day";
+  for (size_t i = 0; i < days.size(); ++i) {
+    const std::vector<std::string> csv = absl::StrSplit(lines[i + 1], ',');
     simdjson::dom::element d = days.at(i).value();
     EXPECT_EQ(csv[0], std::string(d["date"].get_string().value()));
     EXPECT_NEAR(Num(csv[1]), Num(d["realized_pnl"].value()), 1e-9) << csv[0];
@@ -293,7 +289,6 @@ TEST_F(Dashboard, PnlDailyIsTheAuditToolsPnlDailyCsv) {
     EXPECT_NEAR(Num(csv[1]) - Num(csv[2]) + Num(csv[3]), Num(d["net_pnl"].value()), 1e-9) << csv[0];
     EXPECT_EQ(csv[5], absl::StrCat(d["trades"].get_uint64().value())) << csv[0];
   }
-  EXPECT_EQ(i, days.size());
 }
 
 TEST_F(Dashboard, ThePageIsSelfContainedReadOnlyAndHoldsNoToken) {

@@ -13,12 +13,10 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <regex>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -33,6 +31,7 @@
 #include "absl/strings/str_split.h"
 #include "engine/config/config.h"
 #include "engine/config/policy.h"
+#include "tests/support/cli.h"
 #include "tests/support/paper_bot.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
@@ -47,8 +46,6 @@ namespace {
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::Process;
-using testing::SpawnOptions;
 using testing::TempDir;
 namespace fs = std::filesystem;
 
@@ -88,13 +85,11 @@ TEST(Policy, RailsTightenConfigYamlsLimits) {
   EXPECT_EQ(config::Tightened(cfg, {{"risk.max_margin_ratio_pct", Fixed::FromInt(50)}}).risk.max_margin_ratio_pct,
             Fixed::FromInt(50));
   // The runbook's example is a valid policy for the shipped config.yaml.
-  std::ifstream example(absl::StrCat(APOLLO_SOURCE_DIR, "/runbooks/policies.example.yaml"));
-  std::stringstream text;
-  text << example.rdbuf();
+  const std::string example = testing::ReadFile(absl::StrCat(APOLLO_SOURCE_DIR, "/runbooks/policies.example.yaml"));
   auto shipped = config::LoadConfig(absl::StrCat(APOLLO_SOURCE_DIR, "/config.yaml"),
                                     [](const std::string&) { return std::optional<std::string>(); });
   ASSERT_TRUE(shipped.ok()) << shipped.status();
-  auto example_rails = config::ParsePolicy(text.str(), *shipped);
+  auto example_rails = config::ParsePolicy(example, *shipped);
   ASSERT_TRUE(example_rails.ok()) << example_rails.status();
   EXPECT_EQ(example_rails->size(), 4u);
   // No file, or only comments: no rails.
@@ -165,18 +160,14 @@ class Governance : public ::testing::Test {
   }
   // The events of `type` in `ledger`, as `replay events` prints them.
   std::vector<std::string> Events(const std::string& ledger, const std::string& type) {
-    auto p = Process::Spawn({REPLAY_BIN, "events", "--ledger", ledger, "--type", type});
-    EXPECT_TRUE(p.ok());
-    if (!p.ok()) return {};
-    EXPECT_TRUE((*p)->Wait(120s).Exited(0)) << (*p)->err();
-    return absl::StrSplit((*p)->out(), '\n', absl::SkipEmpty());
+    const testing::ToolRun run = testing::RunTool({REPLAY_BIN, "events", "--ledger", ledger, "--type", type});
+    EXPECT_TRUE(run.status.Exited(0)) << run.err;
+    return testing::Lines(run.out);
   }
   void ExpectNoDivergence(const std::string& ledger) {
-    auto p = Process::Spawn({REPLAY_BIN, "decisions", "--ledger", ledger});
-    ASSERT_TRUE(p.ok());
-    const testing::ExitStatus st = (*p)->Wait(180s);
-    EXPECT_TRUE(st.Exited(0)) << st << (*p)->out() << (*p)->err();
-    EXPECT_TRUE(absl::StartsWith((*p)->out(), "0 divergences over ")) << (*p)->out();
+    const testing::ToolRun run = testing::RunTool({REPLAY_BIN, "decisions", "--ledger", ledger});
+    EXPECT_TRUE(run.status.Exited(0)) << run.status << run.out << run.err;
+    EXPECT_TRUE(absl::StartsWith(run.out, "0 divergences over ")) << run.out;
   }
   // Runs `trigger`, then waits (inotify, bounded) until bot.log holds `needle`.
   ::testing::AssertionResult WaitForLog(const std::string& needle, const std::function<void()>& trigger) {
@@ -211,23 +202,18 @@ class Governance : public ::testing::Test {
     }
     return "";
   }
-  std::string LogText() {
-    std::ifstream in(logs_ + "/bot.log");
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
+  std::string LogText() { return testing::ReadFile(logs_ + "/bot.log"); }
   void WritePolicy(const std::string& text) {
     fs::create_directories(tmp_.Sub("ops"));
     const std::string tmp = tmp_.Sub("ops/.policies.yaml.new");
-    std::ofstream(tmp) << text;
+    testing::WriteFile(tmp, text);
     fs::rename(tmp, tmp_.Sub("ops/policies.yaml"));  // whole, as an editor or deploy writes it
   }
 
   TempDir tmp_;
   const std::string logs_ = tmp_.Sub("logs");
   // ops/policies.yaml is read from the bot's working directory, tmp_.
-  testing::PaperBot bot_{BOT_BIN, APOLLO_SOURCE_DIR, tmp_,
+  testing::PaperBot bot_{BOT_BIN, tmp_,
                          {"ANALYTICS__ENABLED=false", absl::StrCat("OPERATOR_API_TOKEN=", kToken)}};
   int port_ = 0;
   std::vector<std::unique_ptr<simdjson::dom::parser>> parsers_;

@@ -1,6 +1,6 @@
 // Running the executables the way an operator does, for the end-to-end
-// suites: a child with a clean environment (no config overrides, CONFIG_PATH
-// or webhooks from the developer's shell; any free API/metrics port; no
+// suites: a child with a clean environment (no config overrides, CONFIG_PATH,
+// webhooks, token or analytics URL from the developer's shell; any free API/metrics port; no
 // alerts), waited for with a deadline, plus small file helpers and the
 // bundled klines. Header-only: it uses the including suite's
 // APOLLO_SOURCE_DIR.
@@ -31,7 +31,7 @@ inline constexpr size_t kBundledBars = 10'999;
 
 inline bool IsConfigOverride(const std::string& name) {
   return absl::StrContains(name, "__") || absl::StartsWith(name, "RUN_") || name == "CONFIG_PATH" ||
-         name == "ALERT_WEBHOOKS";
+         name == "ALERT_WEBHOOKS" || name == "OPERATOR_API_TOKEN" || name == "ANALYTICS_URL";
 }
 
 // Started in the source tree (config.yaml's relative paths resolve there).

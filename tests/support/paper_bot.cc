@@ -4,57 +4,41 @@
 #include <signal.h>
 
 #include <chrono>
-#include <fstream>
 #include <optional>
 #include <regex>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "tests/support/cli.h"
 
 namespace apollo::testing {
 namespace {
 
 using namespace std::chrono_literals;
 
-constexpr char kDataFile[] = "data/market/btcusdt_perp_5m_2023-01-02_2023-02-09.csv";
-
-bool Inherited(const std::string& name) {
-  return absl::StrContains(name, "__") || absl::StartsWith(name, "RUN_") || name == "CONFIG_PATH" ||
-         name == "ALERT_WEBHOOKS" || name == "OPERATOR_API_TOKEN" || name == "ANALYTICS_URL";
-}
-
 }  // namespace
 
-PaperBot::PaperBot(std::string bot_bin, std::string source_dir, const TempDir& tmp, std::vector<std::string> env)
-    : bot_bin_(std::move(bot_bin)), source_dir_(std::move(source_dir)), tmp_(tmp), env_(std::move(env)) {}
+PaperBot::PaperBot(std::string bot_bin, const TempDir& tmp, std::vector<std::string> env)
+    : bot_bin_(std::move(bot_bin)), tmp_(tmp), env_(std::move(env)) {}
 
 PaperBot::~PaperBot() { Stop(); }
 
 std::string PaperBot::Bars(size_t bars) const {
   const std::string path = tmp_.Sub(absl::StrCat("bars-", bars, ".csv"));
-  std::ifstream in(absl::StrCat(source_dir_, "/", kDataFile));
-  std::ofstream out(path);
-  std::string row;
-  for (size_t i = 0; i <= bars && std::getline(in, row); ++i) out << row << "\n";
+  WriteFile(path, BundledBars(bars));
   return path;
 }
 
 std::vector<std::string> PaperBot::Args(const std::string& ledger, size_t bars, const std::string& speed,
                                         const std::string& logs_dir) const {
-  return {bot_bin_, "--config", absl::StrCat(source_dir_, "/config.yaml"), "--ledger", ledger, "--logs",
+  return {bot_bin_, "--config", absl::StrCat(APOLLO_SOURCE_DIR, "/config.yaml"), "--ledger", ledger, "--logs",
           logs_dir.empty() ? logs() : logs_dir, "--data", Bars(bars), "--speed", speed};
 }
 
 SpawnOptions PaperBot::Options(const std::vector<std::string>& more_env) const {
-  SpawnOptions o;
+  std::vector<std::string> env = env_;
+  env.insert(env.end(), more_env.begin(), more_env.end());
+  SpawnOptions o = ToolOptions(env);
   o.cwd = tmp_.path();
-  o.inherit_env = false;
-  o.env = EnvironmentWithout(&Inherited);
-  for (const char* e : {"API__PORT=0", "MONITORING__METRICS_PORT=0", "MONITORING__ALERTS_ENABLED=false"}) {
-    o.env.emplace_back(e);
-  }
-  o.env.insert(o.env.end(), env_.begin(), env_.end());
-  o.env.insert(o.env.end(), more_env.begin(), more_env.end());
   return o;
 }
 

@@ -1,11 +1,11 @@
 // A paper bot for end-to-end tests: the first N bars of the bundled
-// recording, a clean environment (none of the developer's overrides, token,
-// webhooks or analytics URL; any free port; no alert leaves the machine),
+// recording and the clean environment of tests/support/cli.h, in a scratch
+// directory of its own,
 // run to the end, or held: resumed at wall-clock pace, it does one bar at
 // once and then waits five minutes, serving its API while its numbers hold
 // still.
 //
-//   PaperBot bot(tmp, {"OPERATOR_API_TOKEN=t"});
+//   PaperBot bot(BOT_BIN, tmp, {"OPERATOR_API_TOKEN=t"});
 //   ASSERT_TRUE(bot.RunToEnd(bot.Args(ledger, 3000, "max")).Exited(0));
 //   ASSERT_TRUE(bot.Hold(ledger, 3000).ok());  // then bot.api_port()
 #ifndef APOLLO_TESTS_SUPPORT_PAPER_BOT_H_
@@ -24,9 +24,9 @@ namespace apollo::testing {
 
 class PaperBot {
  public:
-  // `bot_bin` and `source_dir` as the test's BOT_BIN and APOLLO_SOURCE_DIR;
-  // the bot runs in `tmp` (its working directory) with `env` added.
-  PaperBot(std::string bot_bin, std::string source_dir, const TempDir& tmp, std::vector<std::string> env = {});
+  // `bot_bin` as the test's BOT_BIN; the bot runs in `tmp` (its working
+  // directory) with the source tree's config.yaml and `env` added.
+  PaperBot(std::string bot_bin, const TempDir& tmp, std::vector<std::string> env = {});
   ~PaperBot();  // stops a held bot (SIGTERM)
 
   // A file of the recording's first `bars` bars, in the scratch directory.
@@ -49,7 +49,7 @@ class PaperBot {
   std::string logs() const { return tmp_.Sub("logs"); }
 
  private:
-  std::string bot_bin_, source_dir_;
+  std::string bot_bin_;
   const TempDir& tmp_;
   std::vector<std::string> env_;
   std::unique_ptr<Process> held_;
