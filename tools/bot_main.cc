@@ -22,6 +22,7 @@
 #include "engine/domain/status_macros.h"
 #include "engine/config/config.h"
 #include "engine/live/live_run.h"
+#include "engine/net/rate_gate.h"
 #include "engine/ops/alerts.h"
 #include "engine/ops/engine_metrics.h"
 #include "engine/ops/metrics.h"
@@ -111,8 +112,17 @@ absl::Status CheckLiveGates(const config::Config& cfg) {
   return absl::OkStatus();
 }
 
-// The operator's surface of one run: metrics, alerts, the API.
+// The rate gate's quotas, from rate_limits.*.
+absl::btree_map<std::string, apollo::net::Quota> Quotas(const config::RateLimitsConfig& r) {
+  auto quota = [](const config::ProviderQuotaConfig& q) {
+    return apollo::net::Quota{q.requests_per_window, absl::Seconds(q.window_sec), q.burst};
+  };
+  return {{"binance", quota(r.binance)}, {"news", quota(r.news)}, {"webhooks", quota(r.webhooks)}};
+}
+
+// The operator's surface of one run: the rate gate, metrics, alerts, the API.
 struct Surface {
+  std::unique_ptr<apollo::net::RateGate> gate;
   apollo::ops::Metrics metrics;
   std::unique_ptr<apollo::ops::Alerter> alerter;
   std::unique_ptr<apollo::ops::EngineMetrics> engine_metrics;
@@ -132,8 +142,10 @@ absl::Status StartSurface(const config::Config& cfg, runtime::Log& log, Surface&
   if (!analytics_url.ok()) return analytics_url.status();
   s.analytics_url = *analytics_url;
   std::vector<std::string> urls = absl::StrSplit(*webhooks, ',', absl::SkipWhitespace());
+  s.gate = std::make_unique<apollo::net::RateGate>(Quotas(cfg.rate_limits));
   if (cfg.monitoring.alerts_enabled && !urls.empty()) {
     apollo::ops::AlerterOptions alert_options;
+    alert_options.gate = s.gate.get();
     alert_options.on_result = [&log](const std::string& kind, const std::string& host, bool delivered, int attempts) {
       log.Write(delivered ? runtime::LogLevel::kInfo : runtime::LogLevel::kWarning, "alert_sent",
                 runtime::LogFields().Add("kind", kind).Add("host", host).Add("delivered", delivered).Add("attempts", attempts));
@@ -330,6 +342,7 @@ int Run(const Flags& flags) {
     apollo::live::LiveOptions live_options;
     live_options.run = options;
     live_options.secrets = secrets;
+    live_options.gate = surface.gate.get();
     apollo::ops::EngineMetrics* m = surface.engine_metrics.get();
     live_options.on_rest_request = [m](double latency, int64_t weight) { m->OnRestRequest(latency, weight); };
     live_options.on_rest_backoff = [m](bool banned) { m->OnRestBackoff(banned); };

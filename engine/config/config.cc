@@ -442,6 +442,16 @@ std::vector<Field> MakeFields() {
       IntKey(KEY(api.unhealthy_after_sec), {.ge = 1, .le = 86400}),
       IntKey(KEY(api.dashboard_refresh_sec), {.ge = 1, .le = 3600}),
       TextKey(KEY(governance.policies_path), R::kAnything),
+      // rate_limits: the rate gate's quota per outbound provider
+      IntKey(KEY(rate_limits.binance.requests_per_window), {.ge = 1, .le = 1'000'000}),
+      IntKey(KEY(rate_limits.binance.window_sec), {.ge = 1, .le = 86'400}),
+      IntKey(KEY(rate_limits.binance.burst), {.ge = 0, .le = 1'000'000}),
+      IntKey(KEY(rate_limits.news.requests_per_window), {.ge = 1, .le = 1'000'000}),
+      IntKey(KEY(rate_limits.news.window_sec), {.ge = 1, .le = 86'400}),
+      IntKey(KEY(rate_limits.news.burst), {.ge = 0, .le = 1'000'000}),
+      IntKey(KEY(rate_limits.webhooks.requests_per_window), {.ge = 1, .le = 1'000'000}),
+      IntKey(KEY(rate_limits.webhooks.window_sec), {.ge = 1, .le = 86'400}),
+      IntKey(KEY(rate_limits.webhooks.burst), {.ge = 0, .le = 1'000'000}),
       // watchdog
       BoolKey(KEY(watchdog.enabled)),
       IntKey(KEY(watchdog.interval_sec), {.ge = 1, .le = 86400}),

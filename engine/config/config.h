@@ -177,6 +177,24 @@ struct NewsConfig {
   Fixed medium_risk_block_hours = Fixed::FromInt(6);
 };
 
+// One outbound provider's quota in the rate gate (engine/net/rate_gate.h):
+// requests (or request weight) per window, and the bucket's size (0: a
+// window's worth at once).
+struct ProviderQuotaConfig {
+  int requests_per_window = 60;
+  int window_sec = 60;
+  int burst = 0;
+};
+
+// The rate gate every outbound call goes through, one quota per provider.
+struct RateLimitsConfig {
+  // Binance's REQUEST_WEIGHT limit per minute (exchangeInfo says 2400);
+  // its X-MBX-USED-WEIGHT-1M header lowers what is left.
+  ProviderQuotaConfig binance{2400, 60, 0};
+  ProviderQuotaConfig news{60, 60, 20};     // feed reads (news.sources)
+  ProviderQuotaConfig webhooks{30, 60, 5};  // alert deliveries (ALERT_WEBHOOKS)
+};
+
 struct ExecutionConfig {
   OrderType entry_order_type = OrderType::kMarket;  // execution.entry_order_type: market|limit
   Fixed limit_order_buffer_pct = *Fixed::Parse("0.05");
@@ -316,6 +334,7 @@ struct Config {
   ApiConfig api;
   WatchdogConfig watchdog;
   GovernanceConfig governance;
+  RateLimitsConfig rate_limits;
 
   // What LoadConfig noted besides errors, one line each: a key of the
   // seed's read under Apollo's name, one that has no effect here. Not part

@@ -689,7 +689,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   // thread; new items wait here and are journaled with the next step.
   std::unique_ptr<NewsPoller> poller;
   if (cfg.news.enabled && !cfg.news.sources.empty()) {
-    poller = std::make_unique<NewsPoller>(cfg.news, [] { return absl::ToUnixMillis(absl::Now()); });
+    poller = std::make_unique<NewsPoller>(cfg.news, [] { return absl::ToUnixMillis(absl::Now()); }, lo.gate);
     poller->Start();
   }
   std::vector<NewsIngested> news_items;

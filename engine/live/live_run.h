@@ -34,6 +34,7 @@
 #include <functional>
 #include <string>
 
+#include "engine/net/rate_gate.h"
 #include "absl/status/statusor.h"
 #include "engine/config/config.h"
 #include "engine/runtime/paper_run.h"
@@ -43,6 +44,9 @@ namespace apollo::live {
 struct LiveOptions {
   runtime::RunOptions run;  // cfg, ledger/logs dirs, build, surface hooks (data_file and speed unused)
   config::Secrets secrets;
+  // The rate gate every outbound call goes through (its providers "binance",
+  // "news"); none: no gate.
+  net::RateGate* gate = nullptr;
   // Test hooks: REST and WebSocket base URLs (default from cfg.binance by mode).
   std::string rest_base_url, ws_base_url;
   // Venue REST observations for the metrics (any thread; optional).

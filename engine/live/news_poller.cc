@@ -69,8 +69,8 @@ absl::StatusOr<std::string> Get(const std::string& url, int64_t timeout_ms, std:
 
 }  // namespace
 
-NewsPoller::NewsPoller(config::NewsConfig cfg, std::function<int64_t()> now_ms)
-    : cfg_(std::move(cfg)), now_ms_(std::move(now_ms)) {}
+NewsPoller::NewsPoller(config::NewsConfig cfg, std::function<int64_t()> now_ms, net::RateGate* gate)
+    : cfg_(std::move(cfg)), now_ms_(std::move(now_ms)), gate_(gate) {}
 
 NewsPoller::~NewsPoller() { Stop(); }
 
@@ -96,6 +96,10 @@ std::vector<NewsPoller::Read> NewsPoller::Take() {
 
 NewsPoller::Read NewsPoller::Fetch(const config::NewsSource& source) {
   Read r{source.name, absl::OkStatus(), {}};
+  if (gate_ != nullptr) {
+    r.status = gate_->Acquire("news", 1, absl::Seconds(cfg_.source_timeout_sec));
+    if (!r.status.ok()) return r;
+  }
   absl::StatusOr<std::string> body = Get(source.url, int64_t{cfg_.source_timeout_sec} * 1000, &abandon_);
   if (!body.ok()) {
     r.status = body.status();

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/net/rate_gate.h"
 #include "absl/status/status.h"
 #include "engine/config/config.h"
 #include "engine/domain/events.h"
@@ -39,7 +40,8 @@ class NewsPoller {
   // reads the feed again).
   static constexpr size_t kReadsKept = 64;
 
-  NewsPoller(config::NewsConfig cfg, std::function<int64_t()> now_ms);
+  // `gate`: the rate gate (provider "news") each read goes through, or none.
+  NewsPoller(config::NewsConfig cfg, std::function<int64_t()> now_ms, net::RateGate* gate = nullptr);
   ~NewsPoller();  // Stop()
   NewsPoller(const NewsPoller&) = delete;
   NewsPoller& operator=(const NewsPoller&) = delete;
@@ -55,6 +57,7 @@ class NewsPoller {
 
   const config::NewsConfig cfg_;
   const std::function<int64_t()> now_ms_;
+  net::RateGate* const gate_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Read> reads_;

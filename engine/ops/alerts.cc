@@ -13,6 +13,8 @@
 #include <random>
 
 #include "absl/strings/ascii.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
@@ -127,9 +129,9 @@ Request BuildRequest(const std::string& url, const std::string& text) {
 
 size_t DiscardBody(char*, size_t size, size_t nmemb, void*) { return size * nmemb; }
 
-// One POST; true on an HTTP 2xx answer. Errors are not described: curl's
-// messages can quote the URL, and the URL can hold a token.
-bool PostOnce(const Request& r, int64_t timeout_ms) {
+// One POST; its HTTP status (0: no answer). Errors are not described:
+// curl's messages can quote the URL, and the URL can hold a token.
+long PostOnce(const Request& r, int64_t timeout_ms) {
   CURL* curl = curl_easy_init();
   if (curl == nullptr) return false;
   curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
@@ -144,12 +146,12 @@ bool PostOnce(const Request& r, int64_t timeout_ms) {
   curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(r.body.size()));
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, DiscardBody);
   long status = 0;
-  bool ok = curl_easy_perform(curl) == CURLE_OK &&
-            curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK &&
-            status >= 200 && status < 300;
+  if (curl_easy_perform(curl) != CURLE_OK || curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK) {
+    status = 0;
+  }
   curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
-  return ok;
+  return status;
 }
 
 struct Outcome {
@@ -170,7 +172,17 @@ Outcome DeliverWithRetries(const Request& r, const AlerterOptions& options, std:
       if (out.attempts < kBackoffDoublingsMax) backoff_ms *= 2;
     }
     ++out.attempts;
-    if (PostOnce(r, options.timeout_ms)) {
+    // Through the rate gate: a webhook provider that is out of its quota
+    // or backing off counts as a failed attempt.
+    if (options.gate != nullptr &&
+        !options.gate->Acquire(kWebhooksProvider, 1, absl::Milliseconds(options.timeout_ms)).ok()) {
+      continue;
+    }
+    const long status = PostOnce(r, options.timeout_ms);
+    if (status == 429 && options.gate != nullptr) {  // Slack and Discord say 429; wait a second before the next
+      options.gate->BackOff(kWebhooksProvider, absl::Now() + absl::Seconds(1), "HTTP 429");
+    }
+    if (status >= 200 && status < 300) {
       out.delivered = true;
       break;
     }

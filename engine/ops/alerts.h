@@ -25,13 +25,20 @@
 #include <utility>
 #include <vector>
 
+#include "engine/net/rate_gate.h"
+
 namespace apollo::ops {
+
+// The rate gate's name for alert deliveries (rate_limits.webhooks).
+inline constexpr char kWebhooksProvider[] = "webhooks";
 
 struct AlerterOptions {
   int max_attempts = 3;           // per webhook per alert
   int64_t timeout_ms = 2000;      // connect + total, per attempt
   int64_t first_backoff_ms = 200; // doubled after each failed attempt
   size_t max_queued = 100;        // beyond this the oldest alert is dropped (and counted)
+  // The rate gate (provider "webhooks"), or none.
+  net::RateGate* gate = nullptr;
   // Called on the worker thread after each alert's delivery to one webhook
   // (true: delivered). For metrics and logs; never sees the URL's secret part.
   std::function<void(const std::string& kind, const std::string& host, bool delivered, int attempts)> on_result;
