@@ -23,6 +23,8 @@
 #include <thread>
 #include <vector>
 
+#include "absl/time/clock.h"
+
 namespace apollo::ops {
 namespace {
 
@@ -336,6 +338,56 @@ TEST(AlertsTest, FailingWebhookIsRetriedThenGivenUp) {
   EXPECT_EQ(got[0].host, "127.0.0.1");
   EXPECT_FALSE(got[0].delivered);
   EXPECT_EQ(got[0].attempts, options.max_attempts);
+}
+
+// Deliveries take their token from the rate gate's "webhooks" bucket: a
+// 429 makes the gate wait a second before the next delivery, which then
+// goes through.
+TEST(AlertsTest, A429MakesTheRateGateWaitASecondBeforeTheNextDelivery) {
+  Receiver receiver([](int n) { return n == 0 ? 429 : 200; });
+  net::RateGate gate({{std::string(kWebhooksProvider), net::Quota{30, absl::Minutes(1), 5}}});
+  Results results;
+  AlerterOptions options = FastOptions();
+  options.timeout_ms = 3000;  // a delivery may wait out the second
+  options.gate = &gate;
+  results.Attach(&options);
+  Alerter alerter({receiver.Url("/hook")}, options);
+  const absl::Time raised = absl::Now();
+  ASSERT_TRUE(alerter.Raise("halt", "seq-1", "halted"));
+  ASSERT_TRUE(alerter.Drain(kDrainMs));
+  EXPECT_EQ(receiver.hits().size(), 2u);
+  EXPECT_GE(absl::Now() - raised, absl::Seconds(1));
+  std::vector<Result> got = results.get();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_TRUE(got[0].delivered);
+  EXPECT_EQ(got[0].attempts, 2);
+  const net::ProviderStatus webhooks = gate.Snapshot().at(0);
+  EXPECT_EQ(webhooks.backoffs, 1u);
+  EXPECT_EQ(webhooks.backoff_reason, "HTTP 429");
+  EXPECT_EQ(webhooks.waits, 1u);
+}
+
+// Out of quota: the delivery is not sent; each attempt refused counts as a
+// failed one.
+TEST(AlertsTest, ASpentWebhookQuotaSendsNothingAndTheAlertIsReportedUndelivered) {
+  Receiver receiver;
+  net::RateGate gate({{std::string(kWebhooksProvider), net::Quota{1, absl::Minutes(1), 1}}});
+  Results results;
+  AlerterOptions options = FastOptions();
+  options.gate = &gate;
+  results.Attach(&options);
+  Alerter alerter({receiver.Url("/hook")}, options);
+  ASSERT_TRUE(alerter.Raise("halt", "seq-1", "first"));
+  ASSERT_TRUE(alerter.Raise("halt", "seq-2", "second"));
+  ASSERT_TRUE(alerter.Drain(kDrainMs));
+  ASSERT_EQ(receiver.hits().size(), 1u);
+  EXPECT_EQ(ParseFlatJson(receiver.hits()[0].body)->at("text"), "first");
+  std::vector<Result> got = results.get();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_TRUE(got[0].delivered);
+  EXPECT_FALSE(got[1].delivered);
+  EXPECT_EQ(got[1].attempts, options.max_attempts);
+  EXPECT_EQ(gate.Snapshot().at(0).refused, static_cast<uint64_t>(options.max_attempts));
 }
 
 TEST(AlertsTest, RefusedWebhookIsReportedUndeliveredAndOthersStillGetTheAlert) {

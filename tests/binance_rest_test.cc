@@ -31,6 +31,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "engine/net/rate_gate.h"
 #include "engine/venue/binance/error.h"
 #include "engine/venue/binance/orders_api.h"
 #include "engine/venue/binance/payloads.h"
@@ -397,6 +398,7 @@ struct Recorder {
   FakeBinance* fake = nullptr;
   bool real_sleep = false;
   std::function<int64_t()> now_ms;
+  std::function<void(absl::Duration)> advance;  // a fake clock each sleep moves
 
   RestHooks Hooks() {
     RestHooks h;
@@ -408,6 +410,7 @@ struct Recorder {
         hits_at_sleep.push_back(fake != nullptr ? fake->TotalHits() : 0);
       }
       if (real_sleep) absl::SleepFor(d);
+      if (advance) advance(d);
     };
     h.on_request = [this](const RequestSample& s) {
       std::lock_guard<std::mutex> lock(mu);
@@ -1671,6 +1674,111 @@ TEST_F(BinanceRestTest, SecretsNeverAppearInStatusesOrHookArguments) {
     saw_redaction = saw_redaction || absl::StrContains(text, "<redacted>");
   }
   EXPECT_TRUE(saw_redaction) << "the hostile echo should have been scrubbed, not dropped";
+}
+
+// =============================================================================
+// The one rate gate (issue 14 §6): the client takes each request's weight
+// from the gate's "binance" bucket and tells it every wait Binance asks for.
+// =============================================================================
+
+class BinanceGateTest : public BinanceRestTest {
+ protected:
+  BinanceGateTest() {
+    rec_.now_ms = [this] { return now_ms_.load(); };
+    rec_.advance = [this](absl::Duration d) { now_ms_ += absl::ToInt64Milliseconds(d); };
+  }
+  // A gate on the same fake clock, whose waits move it too.
+  std::unique_ptr<net::RateGate> Gate(int64_t per_minute) {
+    return std::make_unique<net::RateGate>(
+        absl::btree_map<std::string, net::Quota>{{"binance", net::Quota{per_minute, absl::Minutes(1), 0}}},
+        [this] { return absl::FromUnixMillis(now_ms_.load()); },
+        [this](absl::Duration d) { now_ms_ += absl::ToInt64Milliseconds(d); });
+  }
+  std::unique_ptr<RestClient> GatedClient(net::RateGate* gate, int64_t max_wait_ms = 10'000) {
+    RestOptions options = TestOptions(fake_.Url());
+    options.gate = gate;
+    options.weight_delay_max_ms = max_wait_ms;
+    return Client(options);
+  }
+  static net::ProviderStatus Binance(const net::RateGate& gate) { return gate.Snapshot().at(0); }
+
+  std::atomic<int64_t> now_ms_{1'700'000'015'000};
+};
+
+TEST_F(BinanceGateTest, ASpentQuotaHoldsTheCallBackUnsentOrWaitsForItsRefill) {
+  auto gate = Gate(2);  // 2 a minute: one more every 30 s
+  auto client = GatedClient(gate.get());
+  ASSERT_TRUE(GetExchangeInfo(*client).ok());
+  ASSERT_TRUE(GetExchangeInfo(*client).ok());
+  absl::Status refused = GetExchangeInfo(*client).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted) << refused;
+  EXPECT_EQ(refused.message(), "GET /fapi/v1/exchangeInfo, not sent: rate gate: binance is out of its quota for 30s more");
+  EXPECT_EQ(fake_.Count("GET", "/fapi/v1/exchangeInfo"), 2);
+  EXPECT_EQ(Binance(*gate).refused, 1u);
+
+  auto patient = GatedClient(gate.get(), /*max_wait_ms=*/60'000);  // a wait within its bound is taken
+  const int64_t before = now_ms_.load();
+  ASSERT_TRUE(GetExchangeInfo(*patient).ok());
+  EXPECT_EQ(now_ms_.load() - before, 30'000);
+  EXPECT_EQ(fake_.Count("GET", "/fapi/v1/exchangeInfo"), 3);
+  EXPECT_EQ(Binance(*gate).waits, 1u);
+}
+
+TEST_F(BinanceGateTest, EachCallIsChargedBinancesDocumentedWeight) {
+  EXPECT_EQ(RequestWeight(HttpMethod::kGet, "/fapi/v1/openOrders", Params()), 40);
+  EXPECT_EQ(RequestWeight(HttpMethod::kGet, "/fapi/v1/openOrders", Params().Add("symbol", "BTCUSDT")), 1);
+  EXPECT_EQ(RequestWeight(HttpMethod::kGet, "/fapi/v1/klines", Params().AddInt("limit", 1500)), 10);
+  EXPECT_EQ(RequestWeight(HttpMethod::kGet, "/fapi/v1/klines", Params().AddInt("limit", 99)), 1);
+  EXPECT_EQ(RequestWeight(HttpMethod::kGet, "/fapi/v3/account", Params()), 5);
+  EXPECT_EQ(RequestWeight(HttpMethod::kPost, "/fapi/v1/order", Params()), 0) << "orders count in the order limits";
+
+  auto gate = Gate(2400);
+  auto client = GatedClient(gate.get());
+  fake_.set_used_weight(0);
+  ASSERT_TRUE(OpenOrders(*client, std::nullopt).ok());  // the server time first (1), then all symbols' (40)
+  EXPECT_DOUBLE_EQ(Binance(*gate).tokens, 2359);
+  fake_.set_used_weight(1800);  // Binance's own count is the lower: the gate believes it
+  ASSERT_TRUE(GetExchangeInfo(*client).ok());
+  EXPECT_DOUBLE_EQ(Binance(*gate).tokens, 600);
+}
+
+TEST_F(BinanceGateTest, A429BecomesTheGatesBackoffSoOtherCallsWaitItOutUnsent) {
+  auto gate = Gate(2400);
+  RestOptions options = TestOptions(fake_.Url());
+  options.gate = gate.get();
+  options.max_retries = 0;
+  auto first = Client(options);
+  fake_.Script("GET", "/fapi/v1/openOrders",
+               {Reply{429, R"({"code":-1003,"msg":"Too many requests."})", {{"Retry-After", "20"}}}});
+  EXPECT_EQ(OpenOrders(*first, std::nullopt).status().code(), absl::StatusCode::kResourceExhausted);
+  net::ProviderStatus s = Binance(*gate);
+  EXPECT_EQ(s.backoffs, 1u);
+  EXPECT_EQ(s.backoff_reason, "HTTP 429");
+  EXPECT_EQ(s.backoff_until, absl::FromUnixMillis(now_ms_.load()) + absl::Seconds(20));
+
+  auto other = GatedClient(gate.get());  // another client of the gate: not sent during the backoff
+  absl::Status held = GetExchangeInfo(*other).status();
+  EXPECT_EQ(held.message(), "GET /fapi/v1/exchangeInfo, not sent: rate gate: binance is backing off (HTTP 429) for 20s more");
+  EXPECT_EQ(fake_.Count("GET", "/fapi/v1/exchangeInfo"), 0);
+  now_ms_ += 20'000;
+  EXPECT_TRUE(GetExchangeInfo(*other).ok());
+}
+
+TEST_F(BinanceGateTest, AnOperatorsResetOfTheGateLiftsThe418Ban) {
+  auto gate = Gate(2400);
+  auto client = GatedClient(gate.get());
+  fake_.Script("GET", "/fapi/v1/exchangeInfo",
+               {Reply{418, R"({"code":-1003,"msg":"Way too many requests; IP banned."})", {{"Retry-After", "120"}}}});
+  EXPECT_TRUE(IsIpBanned(GetExchangeInfo(*client).status()));
+  EXPECT_EQ(Binance(*gate).backoff_reason, "HTTP 418: IP banned");
+  EXPECT_EQ(Binance(*gate).backoff_until, absl::FromUnixMillis(now_ms_.load()) + absl::Seconds(120));
+  EXPECT_TRUE(IsIpBanned(GetExchangeInfo(*client).status())) << "banned: not sent";
+  EXPECT_EQ(fake_.Count("GET", "/fapi/v1/exchangeInfo"), 1);
+
+  ASSERT_TRUE(gate->Reset("binance").ok());
+  EXPECT_TRUE(GetExchangeInfo(*client).ok());
+  EXPECT_EQ(fake_.Count("GET", "/fapi/v1/exchangeInfo"), 2);
+  EXPECT_EQ(client->banned_until_ms(), 0);
 }
 
 }  // namespace

@@ -2,13 +2,19 @@
 // Decrypt, The Block, December 2025) and RFC 4287's Atom example parsed into
 // items, their real headlines classified by the seed's rules, the symbols
 // they name found, and what a classification blocks and for how long.
+#include <httplib.h>
+
+#include <chrono>
 #include <fstream>
+#include <thread>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "engine/live/news_poller.h"
+#include "engine/net/rate_gate.h"
 #include "engine/news/news.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -239,6 +245,52 @@ TEST_F(NewsJudge, AFutureDateCountsFromWhenTheItemWasRead) {
   const auto c = news::Judge(Item("Ethereum exploit drains bridge", kFetchedMs + 86'400'000), cfg_, news::Traded(cfg_, State{}));
   ASSERT_EQ(c.size(), 1u);
   EXPECT_EQ(c[0].block_until_ns, kFetchedMs * 1'000'000 + 24 * kHourNs);
+}
+
+// Each feed read takes a token from the rate gate's "news" bucket: with one
+// token an hour, the first source is read and the second is not even
+// asked (its read fails naming the gate), and the feed server sees one GET.
+TEST(NewsPollerGate, AReadBeyondTheNewsQuotaIsNotSent) {
+  httplib::Server feeds;
+  std::atomic<int> gets{0};
+  const std::string feed = Feed("coindesk.rss");
+  feeds.Get(R"(/.*)", [&](const httplib::Request&, httplib::Response& res) {
+    ++gets;
+    res.set_content(feed, "application/rss+xml");
+  });
+  const int port = feeds.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread serving([&] { feeds.listen_after_bind(); });
+
+  config::NewsConfig cfg;
+  cfg.enabled = true;
+  cfg.source_timeout_sec = 1;
+  for (const char* name : {"first", "second"}) {
+    cfg.sources.push_back(config::NewsSource{name, absl::StrCat("http://127.0.0.1:", port, "/", name, ".rss")});
+  }
+  net::RateGate gate({{"news", net::Quota{1, absl::Hours(1), 1}}});
+  std::vector<live::NewsPoller::Read> reads;
+  {
+    live::NewsPoller poller(cfg, [] { return absl::ToUnixMillis(absl::Now()); }, &gate);
+    poller.Start();
+    // The poller offers no signal: look at what it read until both sources
+    // are in (bounded).
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (reads.size() < 2 && std::chrono::steady_clock::now() < deadline) {
+      for (live::NewsPoller::Read& r : poller.Take()) reads.push_back(std::move(r));
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  feeds.stop();
+  serving.join();
+  ASSERT_EQ(reads.size(), 2u);
+  EXPECT_EQ(reads[0].source, "first");
+  EXPECT_TRUE(reads[0].status.ok()) << reads[0].status;
+  EXPECT_EQ(reads[1].source, "second");
+  EXPECT_EQ(reads[1].status.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(reads[1].status.message()), HasSubstr("rate gate: news is out of its quota"));
+  EXPECT_EQ(gets.load(), 1);
+  EXPECT_EQ(gate.Snapshot().at(0).refused, 1u);
 }
 
 }  // namespace

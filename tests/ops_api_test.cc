@@ -1298,6 +1298,7 @@ class OpsApiRequests : public ::testing::Test {
     options.token = kToken;
     options.ledger_dir = tmp_.Sub("ledger");
     options.command_timeout_ms = 0;  // nobody takes commands here: 503 at once
+    options.gate = &gate_;
     api_ = std::make_unique<ops::OperatorApiHandler>(options, &views_, &inbox_, log_.get());
   }
 
@@ -1328,6 +1329,7 @@ class OpsApiRequests : public ::testing::Test {
   std::unique_ptr<runtime::Log> log_;
   runtime::ViewBoard views_;
   runtime::OperatorInbox inbox_;
+  net::RateGate gate_{{{"binance", net::Quota{2400, absl::Minutes(1), 0}}, {"news", net::Quota{60, absl::Minutes(1), 20}}}};
   std::unique_ptr<ops::OperatorApiHandler> api_;
 };
 
@@ -1337,6 +1339,39 @@ class OpsApiRequests : public ::testing::Test {
   if (!json || !(*json)["error"].is_string()) return ::testing::AssertionFailure() << "not {\"error\": ...}: " << body;
   if (absl::StrContains(body, "\n")) return ::testing::AssertionFailure() << "more than one line: " << body;
   return ::testing::AssertionSuccess();
+}
+
+// The gate is reset only once the engine has journaled the reset: here no
+// engine takes it (503), so the ban holds; an unknown provider is a 404
+// naming those there are, and reaches no engine.
+TEST_F(OpsApiRequests, RateGateResetIsJournaledBeforeTheGateIsTouched) {
+  gate_.BackOff("binance", absl::Now() + absl::Hours(1), "HTTP 418: IP banned");
+  auto [status, body] = Get("/ratelimit/status");
+  ASSERT_EQ(status, 200);
+  EXPECT_THAT(body, HasSubstr(R"({"provider":"binance","tokens":2400,"capacity":2400,"refill_per_sec":40,"backing_off":true,)"));
+  EXPECT_THAT(body, HasSubstr(R"("last_backoff_reason":"HTTP 418: IP banned","backoffs":1,"waits":0,"refused":0})"));
+  EXPECT_THAT(body, HasSubstr(R"({"provider":"news","tokens":20,"capacity":20,)"));
+
+  std::tie(status, body) = Post("/ratelimit/reset/kraken", "{}");
+  EXPECT_EQ(status, 404);
+  EXPECT_TRUE(IsOneLineJsonError(body));
+  EXPECT_THAT(body, HasSubstr("it has: binance, news"));
+  EXPECT_TRUE(Commands().empty());
+
+  std::tie(status, body) = Post("/ratelimit/reset/binance", R"({"reason":"support lifted it"})");
+  EXPECT_EQ(status, 503) << body;
+  std::vector<runtime::OperatorCommand> commands = Commands();
+  ASSERT_EQ(commands.size(), 1u);
+  EXPECT_EQ(commands[0].kind, runtime::OperatorCommand::kResetRateLimit);
+  EXPECT_EQ(commands[0].provider, "binance");
+  EXPECT_EQ(commands[0].reason, "support lifted it");
+  EXPECT_THAT(commands[0].detail, ::testing::MatchesRegex(
+                                      R"(2400 of 2400 tokens, backing off 3[56][0-9]{2} s more \(HTTP 418: IP banned\))"));
+  EXPECT_GT(gate_.BackoffUntil("binance"), absl::Now()) << "not journaled: the ban holds";
+  ASSERT_TRUE(commands[0].on_journaled);
+  commands[0].on_journaled();  // what the engine does once it is in the ledger
+  EXPECT_EQ(gate_.BackoffUntil("binance"), absl::InfinitePast());
+  EXPECT_THAT(ReadFileText(tmp_.Sub("bot.log")), HasSubstr(R"("event":"ratelimit_reset")"));
 }
 
 TEST_F(OpsApiRequests, HugeLimitOrTailIsA400OrABoundedPage) {

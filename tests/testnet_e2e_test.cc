@@ -386,12 +386,14 @@ class TestnetE2E : public ::testing::Test {
     EXPECT_TRUE(st.Exited(0)) << st << "\n--- stdout ---\n" << bot_->out() << "--- stderr ---\n" << bot_->err();
   }
 
-  std::optional<std::string> GetHealth() {
+  std::optional<std::string> GetHealth() { return GetApi("/health"); }
+  // A GET of the bot's operator API: the body, whatever the status.
+  std::optional<std::string> GetApi(const std::string& path) {
     if (api_port_ <= 0) return std::nullopt;
     httplib::Client c("127.0.0.1", api_port_);
     c.set_connection_timeout(5);
     c.set_read_timeout(5);
-    auto res = c.Get("/health");
+    auto res = c.Get(path);
     if (!res) return std::nullopt;
     return res->body;
   }
@@ -889,6 +891,12 @@ TEST_F(TestnetE2E, RateLimitOnAnOrderBacksOffAndTheOrderGoesThrough) {
   const std::string log = BotLog();
   EXPECT_THAT(log, HasSubstr("rest_backoff"));
   EXPECT_TRUE(std::regex_search(log, std::regex("rest_backoff[^\n]*wait_ms[^0-9]*1000"))) << log;
+  // The one rate gate counted it (issue 14 §6).
+  EXPECT_EQ(Metric("rate_gate_backoff_total{provider=\"binance\"}"), 1);
+  std::optional<std::string> gate = GetApi("/ratelimit/status");
+  ASSERT_TRUE(gate.has_value());
+  EXPECT_THAT(*gate, HasSubstr("\"provider\":\"binance\""));
+  EXPECT_THAT(*gate, HasSubstr("\"last_backoff_reason\":\"HTTP 429\",\"backoffs\":1,"));
   ASSERT_NO_FATAL_FAILURE(StopBot());
 }
 
@@ -912,6 +920,52 @@ TEST_F(TestnetE2E, IpBanOnAnOrderPausesTrading) {
   EXPECT_EQ(CountType(watch.events(), "PositionOpened"), 0u) << watch.Dump();
   EXPECT_TRUE(exchange_->Account().position.qty.is_zero());
   ASSERT_NO_FATAL_FAILURE(StopBot());
+}
+
+// The runbook's rate-limit drill (operations.md, "Rate gate"): a 418 shows
+// in GET /ratelimit/status and rate_gate_backoff_total; POST
+// /ratelimit/reset/binance (token) is journaled with what the gate held and
+// lets the next call out, and trading resumes once the operator says so.
+TEST_F(TestnetE2E, IpBanShowsInTheRateGateAndAnOperatorsResetLetsTheNextOrderOut) {
+  ASSERT_TRUE(server_->faults().Add(fb::IpBanned(/*retry_after_s=*/600, exchange_->NowMs(), 1, "/fapi/v1/order")).ok());
+  ASSERT_NO_FATAL_FAILURE(StartBot(WithOpsToken(FastStrategyEnv())));
+  LedgerWatch watch(ledger_dir_);
+  ASSERT_TRUE(StepUntil(watch, [&] { return FaultsTaken(); })) << "no order";
+  ASSERT_TRUE(watch.WaitForCount("TradingPaused", 1)) << watch.Dump() << BotLog();
+  std::optional<std::string> gate = GetApi("/ratelimit/status");
+  ASSERT_TRUE(gate.has_value());
+  EXPECT_THAT(*gate, HasSubstr("\"backing_off\":true"));
+  EXPECT_THAT(*gate, HasSubstr("\"last_backoff_reason\":\"HTTP 418: IP banned\""));
+  EXPECT_GE(Metric("rate_gate_backoff_total{provider=\"binance\"}"), 1);
+
+  httplib::Client api("127.0.0.1", api_port_);
+  auto unauthorised = api.Post("/ratelimit/reset/binance", "{}", "application/json");
+  ASSERT_TRUE(unauthorised);
+  EXPECT_EQ(unauthorised->status, 401);
+  EXPECT_EQ(PostOps("/ratelimit/reset/kraken", "{}").first, 404);
+  auto [status, body] = PostOps("/ratelimit/reset/binance", R"({"reason":"Binance support lifted the ban"})");
+  ASSERT_EQ(status, 200) << body;
+  EXPECT_THAT(body, HasSubstr("\"provider\":\"binance\""));
+  EXPECT_THAT(body, ::testing::MatchesRegex(".*\"was\":\"[0-9.]+ of 2400 tokens, backing off [0-9]+ s more \\(HTTP 418: IP banned\\)\".*"));
+  EXPECT_TRUE(watch.WaitFor([](const std::vector<std::string>& ev) {
+    for (const std::string& e : ev) {
+      if (absl::StrContains(e, "\"type\":\"OperatorAction\"") && JsonString(e, "action") == "ratelimit_reset" &&
+          JsonString(e, "reason") == "Binance support lifted the ban") {
+        return true;
+      }
+    }
+    return false;
+  })) << watch.Dump();
+  gate = GetApi("/ratelimit/status");
+  ASSERT_TRUE(gate.has_value());
+  EXPECT_THAT(*gate, HasSubstr("\"backing_off\":false"));
+
+  // The ban paused trading (journaled): the reset does not resume it, the
+  // operator does, and the next entry reaches the venue.
+  ASSERT_EQ(PostOps("/resume", R"({"reason":"ban over"})").first, 200);
+  ASSERT_TRUE(StepUntil(watch, [&] { return CountType(watch.events(), "PositionOpened") > 0; })) << BotLog();
+  ASSERT_NO_FATAL_FAILURE(StopBot());
+  ExpectDecisionsReDerive();
 }
 
 // After a hand-closed position, the operator's acknowledgement through the

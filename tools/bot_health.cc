@@ -246,7 +246,10 @@ int Health(const HealthFlags& f) {
         while (in >> check >> level >> at) last[check] = {level, at};
       }
       const int64_t now_s = absl::ToUnixSeconds(absl::Now());
-      ops::Alerter alerter(urls, ops::AlerterOptions{});
+      std::unique_ptr<net::RateGate> gate = MakeRateGate(cfg->rate_limits);
+      ops::AlerterOptions alert_options;
+      alert_options.gate = gate.get();
+      ops::Alerter alerter(urls, alert_options);
       std::map<std::string, std::pair<std::string, int64_t>> next;
       for (const Check& c : checks) {
         if (c.level == Level::kOk) continue;

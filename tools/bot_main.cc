@@ -112,14 +112,6 @@ absl::Status CheckLiveGates(const config::Config& cfg) {
   return absl::OkStatus();
 }
 
-// The rate gate's quotas, from rate_limits.*.
-absl::btree_map<std::string, apollo::net::Quota> Quotas(const config::RateLimitsConfig& r) {
-  auto quota = [](const config::ProviderQuotaConfig& q) {
-    return apollo::net::Quota{q.requests_per_window, absl::Seconds(q.window_sec), q.burst};
-  };
-  return {{"binance", quota(r.binance)}, {"news", quota(r.news)}, {"webhooks", quota(r.webhooks)}};
-}
-
 // The operator's surface of one run: the rate gate, metrics, alerts, the API.
 struct Surface {
   std::unique_ptr<apollo::net::RateGate> gate;
@@ -142,7 +134,7 @@ absl::Status StartSurface(const config::Config& cfg, runtime::Log& log, Surface&
   if (!analytics_url.ok()) return analytics_url.status();
   s.analytics_url = *analytics_url;
   std::vector<std::string> urls = absl::StrSplit(*webhooks, ',', absl::SkipWhitespace());
-  s.gate = std::make_unique<apollo::net::RateGate>(Quotas(cfg.rate_limits));
+  s.gate = apollo::tools::MakeRateGate(cfg.rate_limits);
   if (cfg.monitoring.alerts_enabled && !urls.empty()) {
     apollo::ops::AlerterOptions alert_options;
     alert_options.gate = s.gate.get();
@@ -153,6 +145,7 @@ absl::Status StartSurface(const config::Config& cfg, runtime::Log& log, Surface&
     s.alerter = std::make_unique<apollo::ops::Alerter>(urls, alert_options);
   }
   s.engine_metrics = std::make_unique<apollo::ops::EngineMetrics>(&s.metrics, s.alerter.get(), cfg.run.mode);
+  s.engine_metrics->WatchRateGate(s.gate.get());
   apollo::ops::OperatorServerOptions o;
   o.api_enabled = cfg.api.enabled;
   o.api_host = cfg.api.host;
@@ -169,6 +162,7 @@ absl::Status StartSurface(const config::Config& cfg, runtime::Log& log, Surface&
   o.unhealthy_after_ms = int64_t{cfg.api.unhealthy_after_sec} * 1000;
   o.dashboard_refresh_sec = cfg.api.dashboard_refresh_sec;
   o.strategy_name = cfg.strategy.name;
+  o.gate = s.gate.get();
   o.log_http = cfg.monitoring.log_http;
   o.log_http_responses = cfg.monitoring.log_http_responses;
   o.log_http_max_body_chars = cfg.monitoring.log_http_max_body_chars;

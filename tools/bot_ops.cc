@@ -22,6 +22,14 @@
 #include "tools/progress.h"
 
 namespace apollo::tools {
+
+std::unique_ptr<net::RateGate> MakeRateGate(const config::RateLimitsConfig& limits) {
+  auto quota = [](const config::ProviderQuotaConfig& q) {
+    return net::Quota{q.requests_per_window, absl::Seconds(q.window_sec), q.burst};
+  };
+  return std::make_unique<net::RateGate>(absl::btree_map<std::string, net::Quota>{
+      {"binance", quota(limits.binance)}, {"news", quota(limits.news)}, {"webhooks", quota(limits.webhooks)}});
+}
 namespace {
 
 namespace fs = std::filesystem;

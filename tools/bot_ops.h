@@ -8,9 +8,17 @@
 #ifndef APOLLO_TOOLS_BOT_OPS_H_
 #define APOLLO_TOOLS_BOT_OPS_H_
 
+#include <memory>
 #include <string>
 
+#include "engine/config/config.h"
+#include "engine/net/rate_gate.h"
+
 namespace apollo::tools {
+
+// The process's one rate gate (providers binance, news, webhooks), its
+// quotas from config.yaml's rate_limits.
+std::unique_ptr<net::RateGate> MakeRateGate(const config::RateLimitsConfig& limits);
 
 // Which bot: the config (and its storage paths) and mode, as `bot` takes them.
 struct BotWhere {

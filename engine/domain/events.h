@@ -723,7 +723,9 @@ struct StrategyWeightsChanged {
 // (the cancels and closes it asked for follow it; a reconciliation's own
 // events come before it), so the ledger says who flattened the book.
 // action: kill_switch, cancel_all, close, flatten, reconcile,
-// reset_circuit_breaker.
+// reset_circuit_breaker, ratelimit_reset (outcome: the provider and what
+// its rate gate held: "binance: 0 of 2400 tokens, backing off 95 s more
+// (HTTP 418: IP banned)").
 struct OperatorAction {
   APOLLO_EVENT(OperatorAction, 1);
   std::string who, reason;

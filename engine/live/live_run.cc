@@ -318,6 +318,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   rest.max_retries = cfg.execution.retry_attempts;
   rest.backoff_initial_ms = cfg.execution.retry_initial_delay_ms;
   rest.backoff_max_ms = cfg.execution.retry_max_delay_ms;
+  rest.gate = lo.gate;
   venue::binance::RestHooks hooks;
   hooks.on_request = [&lo](const venue::binance::RequestSample& r) {
     if (lo.on_rest_request) lo.on_rest_request(r.latency_seconds, r.usage.used_weight_1m);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -30,8 +31,18 @@ double RateGate::Capacity(const Quota& q) {
 }
 
 RateGate::Bucket* RateGate::Find(absl::string_view provider) {
+  return const_cast<Bucket*>(std::as_const(*this).Find(provider));
+}
+
+const RateGate::Bucket* RateGate::Find(absl::string_view provider) const {
   auto it = buckets_.find(provider);
   return it == buckets_.end() ? nullptr : &it->second;
+}
+
+absl::Time RateGate::BackoffUntil(absl::string_view provider) const {
+  std::lock_guard<std::mutex> l(mu_);
+  const Bucket* b = Find(provider);
+  return b == nullptr ? absl::InfinitePast() : b->status.backoff_until;
 }
 
 void RateGate::Refill(Bucket& b, absl::Time now) const {

@@ -68,6 +68,11 @@ class RateGate {
   // cleared and the bucket full. NotFound for an unknown provider.
   absl::Status Reset(absl::string_view provider);
 
+  // Until when the provider is backing off (InfinitePast: it is not). A
+  // client that keeps a ban of its own (Binance's 418) drops it when the
+  // gate's ends sooner: the operator reset the provider.
+  absl::Time BackoffUntil(absl::string_view provider) const;
+
   std::vector<ProviderStatus> Snapshot() const;
 
  private:
@@ -78,6 +83,7 @@ class RateGate {
     ProviderStatus status;
   };
   Bucket* Find(absl::string_view provider);
+  const Bucket* Find(absl::string_view provider) const;
   void Refill(Bucket& b, absl::Time now) const;
   static double Capacity(const Quota& q);
 

@@ -176,6 +176,31 @@ void EngineMetrics::UpdateDiskFree(const std::string& dir) {
                          : -1);
 }
 
+void EngineMetrics::WatchRateGate(const net::RateGate* gate) {
+  gate_ = gate;
+  for (const net::ProviderStatus& p : gate->Snapshot()) {
+    gate_series_[p.provider] = GateSeries{
+        &metrics_->AddGauge("rate_gate_tokens", "Tokens (request weight) left in the rate gate's bucket", {"provider"},
+                            {p.provider}),
+        &metrics_->AddCounter("rate_gate_backoff_total",
+                              "Times a provider asked the rate gate to wait (429, 418, its usage headers)", {"provider"},
+                              {p.provider})};
+  }
+  UpdateRateGate();
+}
+
+void EngineMetrics::UpdateRateGate() {
+  if (gate_ == nullptr) return;
+  std::lock_guard<std::mutex> l(gate_mu_);
+  for (const net::ProviderStatus& p : gate_->Snapshot()) {
+    auto it = gate_series_.find(p.provider);
+    if (it == gate_series_.end()) continue;
+    it->second.tokens->Set(p.tokens);
+    const double more = static_cast<double>(p.backoffs) - it->second.backoffs->value();
+    if (more > 0) it->second.backoffs->Inc(more);
+  }
+}
+
 void EngineMetrics::ObserveSlippage(const Event& e, const State& state) {
   if (auto* p = std::get_if<OrderPlaced>(&e.body)) {
     Fixed reference = p->price.raw() > 0 ? p->price : p->stop_price;

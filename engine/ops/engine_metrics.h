@@ -10,10 +10,12 @@
 #ifndef APOLLO_ENGINE_OPS_ENGINE_METRICS_H_
 #define APOLLO_ENGINE_OPS_ENGINE_METRICS_H_
 
+#include <mutex>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
+#include "engine/net/rate_gate.h"
 #include "engine/ops/alerts.h"
 #include "engine/ops/metrics.h"
 #include "engine/runtime/engine.h"
@@ -42,6 +44,11 @@ class EngineMetrics : public runtime::EngineObserver {
   // Venue data counts (live::LiveOptions::on_count): refused payloads,
   // ignored and backfilled klines, stream messages dropped. Any thread.
   void OnVenueCount(absl::string_view what, absl::string_view label, uint64_t n);
+  // rate_gate_tokens{provider} and rate_gate_backoff_total{provider} for
+  // each provider of `gate` (not owned; outlives this), registered now,
+  // before the metrics are served; read from it by UpdateRateGate.
+  void WatchRateGate(const net::RateGate* gate);
+  void UpdateRateGate();  // at scrape time; any thread
   // Process start/stop and engine faults (alerted in every mode for faults,
   // in live mode for start/stop).
   void OnProcessEvent(const std::string& kind, const std::string& text);
@@ -98,6 +105,13 @@ class EngineMetrics : public runtime::EngineObserver {
   absl::flat_hash_map<std::string, Counter*> venue_counts_;
   double watchdog_recoveries_seen_ = 0;
   bool baseline_set_ = false;
+  struct GateSeries {
+    Gauge* tokens;
+    Counter* backoffs;
+  };
+  const net::RateGate* gate_ = nullptr;
+  std::mutex gate_mu_;  // two scrapes at once must not both add a backoff
+  absl::flat_hash_map<std::string, GateSeries> gate_series_;
 };
 
 }  // namespace apollo::ops

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <deque>
 #include <future>
@@ -227,6 +228,7 @@ class OperatorServer::Impl {
           engine_metrics_->UpdateAges(*view, absl::GetCurrentTimeNanos());
         }
         if (engine_metrics_ != nullptr && !o_.ledger_dir.empty()) engine_metrics_->UpdateDiskFree(o_.ledger_dir);
+        if (engine_metrics_ != nullptr) engine_metrics_->UpdateRateGate();
         res.set_content(metrics_->Render(), "text/plain; version=0.0.4; charset=utf-8");
       });
       metrics_port_ = BindOne(metrics_server_, o_.metrics_host, o_.metrics_port);
@@ -287,7 +289,8 @@ class OperatorServer::Impl {
           "\"POST /actions/pause\",\"POST /actions/resume\",\"POST /actions/ack-manual-review\","
           "\"POST /actions/kill-switch\",\"POST /kill\",\"POST /actions/cancel-all\",\"POST /actions/close\","
           "\"POST /actions/flatten\",\"POST /actions/reconcile\",\"POST /actions/reset-circuit-breaker\","
-          "\"POST /actions/backup\",\"POST /strategy/weights\",\"GET /strategy/status\",\"GET /pnl_dashboard.html\",\"GET /pnl_daily\",\"GET /equity?points=N\","
+          "\"POST /actions/backup\",\"POST /strategy/weights\",\"GET /strategy/status\",\"GET /ratelimit/status\","
+          "\"POST /ratelimit/reset/{provider}\",\"GET /pnl_dashboard.html\",\"GET /pnl_daily\",\"GET /equity?points=N\","
           "\"GET /trades?limit=N\"]}",
           kJson);
     });
@@ -373,6 +376,12 @@ class OperatorServer::Impl {
         Command(req, res, kind);
       });
     }
+    api_.Get("/ratelimit/status", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(RateLimitStatus(), kJson);
+    });
+    api_.Post(R"(/ratelimit/reset/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+      ResetRateLimit(req, res);
+    });
     // hmm_ops' switch, mirroring TRADING_ENABLED: {"enabled": false} is the
     // kill switch, {"enabled": true} a resume.
     api_.Post("/kill", [this](const httplib::Request& req, httplib::Response& res) {
@@ -410,6 +419,82 @@ class OperatorServer::Impl {
     json::Append(&out, s.policy);
     absl::StrAppend(&out, ",\"seq\":", s.policy_seq, "}}");
     return out;
+  }
+
+  // Each provider of the rate gate as it stands.
+  std::string RateLimitStatus() const {
+    const absl::Time now = absl::Now();
+    std::string out = "{\"providers\":[";
+    const std::vector<net::ProviderStatus> providers = o_.gate ? o_.gate->Snapshot() : std::vector<net::ProviderStatus>{};
+    for (size_t i = 0; i < providers.size(); ++i) {
+      const net::ProviderStatus& p = providers[i];
+      const bool backing_off = p.backoff_until > now;
+      if (i > 0) out += ",";
+      out += "{\"provider\":";
+      json::AppendString(&out, p.provider);
+      absl::StrAppend(&out, ",\"tokens\":", std::floor(p.tokens * 100) / 100, ",\"capacity\":", p.capacity,
+                      ",\"refill_per_sec\":", p.refill_per_sec, ",\"backing_off\":", backing_off ? "true" : "false",
+                      ",\"backoff_remaining_sec\":",
+                      backing_off ? absl::ToDoubleSeconds(p.backoff_until - now) : 0.0, ",\"backoff_until\":");
+      if (backing_off) {
+        json::AppendString(&out, absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", p.backoff_until, absl::UTCTimeZone()));
+      } else {
+        out += "null";
+      }
+      out += ",\"last_backoff_reason\":";
+      json::AppendString(&out, p.backoff_reason);
+      absl::StrAppend(&out, ",\"backoffs\":", p.backoffs, ",\"waits\":", p.waits, ",\"refused\":", p.refused, "}");
+    }
+    return out + "]}";
+  }
+
+  // What the gate holds of one provider, for the journal: "12.5 of 2400
+  // tokens, backing off 95 s more (HTTP 418: IP banned)".
+  static std::string GateDetail(const net::ProviderStatus& p, absl::Time now) {
+    std::string out = absl::StrCat(std::floor(p.tokens * 100) / 100, " of ", p.capacity, " tokens, ");
+    if (p.backoff_until > now) {
+      absl::StrAppend(&out, "backing off ", std::ceil(absl::ToDoubleSeconds(p.backoff_until - now)), " s more (",
+                      p.backoff_reason, ")");
+    } else {
+      out += "not backing off";
+    }
+    return out;
+  }
+
+  // POST /ratelimit/reset/{provider}: the engine journals it first; the gate
+  // is reset only once that is in the ledger (on_journaled).
+  void ResetRateLimit(const httplib::Request& req, httplib::Response& res) {
+    if (!Authorized(req, res)) return;
+    absl::StatusOr<CommandBody> body = BodyOf(req, /*weights=*/false);
+    if (!body.ok()) {
+      res.status = 400;
+      res.set_content(ErrorJson(body.status().message()), kJson);
+      return;
+    }
+    const std::string provider = req.matches.size() > 1 ? std::string(req.matches[1]) : std::string();
+    std::optional<net::ProviderStatus> found;
+    std::string names;
+    for (net::ProviderStatus& p : o_.gate ? o_.gate->Snapshot() : std::vector<net::ProviderStatus>{}) {
+      absl::StrAppend(&names, names.empty() ? "" : ", ", p.provider);
+      if (p.provider == provider) found = std::move(p);
+    }
+    if (!found) {
+      res.status = 404;
+      res.set_content(ErrorJson(names.empty() ? std::string("this bot has no rate gate")
+                                              : absl::StrCat("the rate gate has no such provider; it has: ", names)),
+                      kJson);
+      return;
+    }
+    runtime::OperatorCommand cmd{runtime::OperatorCommand::kResetRateLimit, absl::StrCat("api@", req.remote_addr),
+                                 std::move(body->reason)};
+    cmd.provider = provider;
+    cmd.detail = GateDetail(*found, absl::Now());
+    // Once journaled, even if this request has stopped waiting (503).
+    cmd.on_journaled = [gate = o_.gate, log = log_, provider, was = cmd.detail] {
+      (void)gate->Reset(provider);  // it exists: found above
+      log->Warning("ratelimit_reset", runtime::LogFields().Add("provider", provider).Add("was", was));
+    };
+    SubmitAndAnswer(std::move(cmd), res);
   }
 
   template <class Render>
@@ -560,17 +645,35 @@ class OperatorServer::Impl {
   }
 
   // `kind` nullopt: POST /kill, whose kind the body's "enabled" says.
-  void Command(const httplib::Request& req, httplib::Response& res,
-               std::optional<runtime::OperatorCommand::Kind> kind) {
-    if (!TokenMatches(req.get_header_value("X-OPS-TOKEN"), o_.token)) {
-      log_->Warning("operator_auth_failed", runtime::LogFields().Add("path", req.path).Add("remote_addr", req.remote_addr)
-                                                .Add("token_present", req.has_header("X-OPS-TOKEN")));
-      res.status = 401;
-      res.set_content(ErrorJson(o_.token.empty() ? "no OPERATOR_API_TOKEN is configured: POSTs are refused"
-                                                 : "missing or wrong X-OPS-TOKEN header"),
-                      kJson);
+  // The token check of every POST: false (answered 401) when it fails.
+  bool Authorized(const httplib::Request& req, httplib::Response& res) {
+    if (TokenMatches(req.get_header_value("X-OPS-TOKEN"), o_.token)) return true;
+    log_->Warning("operator_auth_failed", runtime::LogFields().Add("path", req.path).Add("remote_addr", req.remote_addr)
+                                              .Add("token_present", req.has_header("X-OPS-TOKEN")));
+    res.status = 401;
+    res.set_content(ErrorJson(o_.token.empty() ? "no OPERATOR_API_TOKEN is configured: POSTs are refused"
+                                               : "missing or wrong X-OPS-TOKEN header"),
+                    kJson);
+    return false;
+  }
+
+  // Hands the command to the engine and answers with its result, or 503
+  // when the engine did not take it in time (it stays queued).
+  void SubmitAndAnswer(runtime::OperatorCommand cmd, httplib::Response& res) {
+    std::future<runtime::OperatorResult> done = inbox_->Submit(std::move(cmd));
+    if (done.wait_for(std::chrono::milliseconds(o_.command_timeout_ms)) != std::future_status::ready) {
+      res.status = 503;
+      res.set_content(ErrorJson("the engine did not take the command in time; it stays queued"), kJson);
       return;
     }
+    runtime::OperatorResult result = done.get();
+    res.status = result.http_status;
+    res.set_content(result.json, kJson);
+  }
+
+  void Command(const httplib::Request& req, httplib::Response& res,
+               std::optional<runtime::OperatorCommand::Kind> kind) {
+    if (!Authorized(req, res)) return;
     absl::StatusOr<CommandBody> body = BodyOf(req, kind == runtime::OperatorCommand::kSetWeights);
     if (body.ok() && !kind && !body->enabled) {
       body = absl::InvalidArgumentError("send {\"enabled\": false} to stop trading (the kill switch) or true to resume");
@@ -589,15 +692,7 @@ class OperatorServer::Impl {
     if (!kind) kind = *body->enabled ? runtime::OperatorCommand::kResume : runtime::OperatorCommand::kKillSwitch;
     runtime::OperatorCommand cmd{*kind, absl::StrCat("api@", req.remote_addr), std::move(body->reason),
                                  std::move(body->symbol), std::move(body->weights)};
-    std::future<runtime::OperatorResult> done = inbox_->Submit(std::move(cmd));
-    if (done.wait_for(std::chrono::milliseconds(o_.command_timeout_ms)) != std::future_status::ready) {
-      res.status = 503;
-      res.set_content(ErrorJson("the engine did not take the command in time; it stays queued"), kJson);
-      return;
-    }
-    runtime::OperatorResult result = done.get();
-    res.status = result.http_status;
-    res.set_content(result.json, kJson);
+    SubmitAndAnswer(std::move(cmd), res);
   }
 
   void LogHttp(const httplib::Request& req, const httplib::Response& res) {

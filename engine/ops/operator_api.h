@@ -9,14 +9,18 @@
 // GET  /health /state /positions /orders /events?from=&limit=&type=&tail= /config /
 //      /pnl_dashboard.html (the PnL dashboard, dashboard.h) and its data:
 //      /pnl_daily /equity?points= /trades?limit=; /strategy/status (weights,
-//      the governance policy in force, the seed's leaderboard)
+//      the governance policy in force, the seed's leaderboard);
+//      /ratelimit/status (each provider of the rate gate: tokens, backoff)
 // POST /pause /resume /ack, and the seed's /actions/pause /actions/resume
 //      /actions/ack-manual-review /actions/kill-switch; /actions/cancel-all
 //      /actions/close {"symbol": S} /actions/flatten /actions/reconcile
 //      /actions/reset-circuit-breaker, /actions/backup (a checkpoint beside
 //      the ledger, for `bot backup`);
 //      /strategy/weights {"weights": {"trend_following_v1": 0.1}} (0..1);
-//      hmm_ops' /kill {"enabled": false}
+//      hmm_ops' /kill {"enabled": false};
+//      /ratelimit/reset/{provider} (journaled as OperatorAction
+//      ratelimit_reset with what the gate held, then the gate's backoff is
+//      cleared and its bucket refilled; 404 for a provider it does not have)
 //      (the kill switch; true resumes) — all need X-OPS-TOKEN ==
 //      OPERATOR_API_TOKEN (compared in constant time). What each does:
 //      Engine::OnOperator.
@@ -38,6 +42,7 @@
 #include "absl/strings/string_view.h"
 #include "engine/ops/engine_metrics.h"
 #include "engine/ops/metrics.h"
+#include "engine/net/rate_gate.h"
 #include "engine/runtime/log.h"
 #include "engine/runtime/operator_inbox.h"
 #include "engine/runtime/view.h"
@@ -61,6 +66,7 @@ struct OperatorServerOptions {
   int64_t unhealthy_after_ms = 60'000;
   int dashboard_refresh_sec = 10;
   std::string strategy_name;  // the strategy this bot runs, for /strategy/status
+  net::RateGate* gate = nullptr;  // for /ratelimit/*; none: no providers
   int64_t command_timeout_ms = 10'000;
   bool log_http = false, log_http_responses = false;
   int log_http_max_body_chars = 2000;

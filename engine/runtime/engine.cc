@@ -46,6 +46,7 @@ const char* CommandName(OperatorCommand::Kind kind) {
     case OperatorCommand::kResetBreaker: return "reset_circuit_breaker";
     case OperatorCommand::kBackup: return "backup";
     case OperatorCommand::kSetWeights: return "strategy_weights";
+    case OperatorCommand::kResetRateLimit: return "ratelimit_reset";
   }
   return "unknown";
 }
@@ -847,6 +848,15 @@ absl::StatusOr<OperatorResult> Engine::OnOperator(const OperatorCommand& cmd) {
       absl::StrAppend(&extra, ":", state_.StrategyWeight(d_.cfg.strategy.name).ToString(), "}");
       break;
     }
+    case OperatorCommand::kResetRateLimit:
+      RETURN_IF_ERROR(Emit(OperatorAction{who, reason, "ratelimit_reset", Symbol{},
+                                          absl::StrCat(cmd.provider, ": ", cmd.detail)}));
+      changed = true;
+      extra = ",\"provider\":";
+      json::AppendString(&extra, cmd.provider);
+      extra += ",\"was\":";
+      json::AppendString(&extra, cmd.detail);
+      break;
     case OperatorCommand::kCancelAll: return OperatorOrders(cmd, "cancel_all");
     case OperatorCommand::kClose: return OperatorOrders(cmd, "close");
     case OperatorCommand::kFlatten: return OperatorOrders(cmd, "flatten");
@@ -855,6 +865,7 @@ absl::StatusOr<OperatorResult> Engine::OnOperator(const OperatorCommand& cmd) {
   RETURN_IF_ERROR(Commit());
   RETURN_IF_ERROR(RunEffects());
   RETURN_IF_ERROR(Append(/*sync=*/true));  // the answer names a seq: it is in the ledger
+  if (cmd.on_journaled) cmd.on_journaled();
   d_.log->Info("operator_command", LogFields().Add("who", who).Add("reason", reason)
                                        .Add("command", CommandName(cmd.kind)).Add("changed", changed));
   return OperatorResult{200, absl::StrCat("{\"changed\":", changed ? "true" : "false", ",\"seq\":", state_.last_seq,

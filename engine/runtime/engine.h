@@ -231,6 +231,8 @@ class Engine : private decision::Sink {
   //               that fails is answered 500 and trading goes on.
   //   strategy_weights  StrategyWeightsChanged when a weight differs (400
   //               for a strategy this bot does not run).
+  //   ratelimit_reset  journals the provider and what its gate held, then
+  //               (synced) calls the command's on_journaled: the gate's reset.
   absl::StatusOr<OperatorResult> OnOperator(const OperatorCommand& command);
   // A governance policy read from its file (config/policy.h): journaled as
   // PolicyChanged when its rails differ from those in force, holding from

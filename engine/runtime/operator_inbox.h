@@ -1,5 +1,6 @@
 // Operator commands (pause, resume, ack, kill switch, cancel-all, close,
-// flatten, reconcile, circuit-breaker reset, backup) on their way from the
+// flatten, reconcile, circuit-breaker reset, backup, strategy weights, a
+// rate-gate reset) on their way from the
 // operator API's threads to the engine thread. The API never touches State:
 // it submits a command and waits for the engine to handle it at its next
 // step, which journals the command as an event first.
@@ -23,13 +24,21 @@ namespace apollo::runtime {
 
 struct OperatorCommand {
   enum Kind {
-    kPause, kResume, kAck, kKillSwitch, kCancelAll, kClose, kFlatten, kReconcile, kResetBreaker, kBackup, kSetWeights
+    kPause, kResume, kAck, kKillSwitch, kCancelAll, kClose, kFlatten, kReconcile, kResetBreaker, kBackup, kSetWeights,
+    kResetRateLimit
   };
   Kind kind = kPause;
   std::string who;     // "api@127.0.0.1", "cli", ...
   std::string reason;
   std::string symbol;  // kClose: the position to close
   std::vector<NamedValue> weights;  // kSetWeights: strategy name -> 0..1
+  // kResetRateLimit: the provider, and what its gate held before (both
+  // journaled in the OperatorAction).
+  std::string provider, detail;
+  // kResetRateLimit: called by the engine thread once the command is in the
+  // ledger (synced), whether or not the API still waits for the answer: the
+  // effect outside the engine, the gate's reset.
+  std::function<void()> on_journaled;
 };
 
 struct OperatorResult {

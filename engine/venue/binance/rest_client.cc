@@ -138,6 +138,28 @@ struct RestClient::Exchange {
   std::string body;
 };
 
+int64_t RequestWeight(HttpMethod method, absl::string_view path, const Params& params) {
+  const std::string* symbol = nullptr;
+  int64_t limit = 500;  // klines' default page
+  for (const auto& [key, value] : params.entries()) {
+    if (key == "symbol") symbol = &value;
+    if (key == "limit" && !absl::SimpleAtoi(value, &limit)) limit = 500;
+  }
+  const bool all_symbols = symbol == nullptr;
+  if (path == "/fapi/v1/klines") return limit < 100 ? 1 : limit < 500 ? 2 : limit <= 1000 ? 5 : 10;
+  if (path == "/fapi/v1/openOrders" || path == "/fapi/v1/openAlgoOrders" || path == "/fapi/v1/ticker/24hr") {
+    return all_symbols ? 40 : 1;
+  }
+  if (path == "/fapi/v1/premiumIndex") return all_symbols ? 10 : 1;
+  if (path == "/fapi/v3/account" || path == "/fapi/v3/balance" || path == "/fapi/v3/positionRisk" ||
+      path == "/fapi/v1/userTrades" || path == "/fapi/v1/batchOrders") {
+    return 5;
+  }
+  if (path == "/fapi/v1/positionSide/dual" && method == HttpMethod::kGet) return 30;
+  if (method == HttpMethod::kPost && (path == "/fapi/v1/order" || path == "/fapi/v1/algoOrder")) return 0;
+  return 1;
+}
+
 absl::StatusOr<std::unique_ptr<RestClient>> RestClient::Create(RestOptions options, RestHooks hooks) {
   if (!absl::StartsWith(options.base_url, "http://") && !absl::StartsWith(options.base_url, "https://")) {
     return absl::InvalidArgumentError("binance rest: base_url must start with http:// or https://");
@@ -248,6 +270,12 @@ absl::StatusOr<RestResponse> RestClient::CallLocked(HttpMethod method, absl::str
   if (security == Security::kSigned && !signer_) {
     return absl::FailedPreconditionError(absl::StrCat("binance rest: no API secret configured (", context, ")"));
   }
+  if (options_.gate != nullptr && banned_until_ms_ > 0 &&
+      options_.gate->BackoffUntil(kGateProvider) < absl::FromUnixMillis(banned_until_ms_)) {
+    Log(absl::StrCat("binance: the rate gate was reset; the 418 ban until ", FormatMs(banned_until_ms_),
+                     " is lifted (", context, " is sent)"));
+    banned_until_ms_ = 0;
+  }
   if (const int64_t now = hooks_.now_ms(); now < banned_until_ms_) {
     return MakeBinanceStatus(absl::StatusCode::kResourceExhausted, BinanceError{0, "IP banned", 418},
                              absl::StrCat(context, ", not sent: IP banned until ", FormatMs(banned_until_ms_)));
@@ -270,6 +298,13 @@ absl::StatusOr<RestResponse> RestClient::CallLocked(HttpMethod method, absl::str
   for (int attempt = 0;; ++attempt) {
     PaceForWeight();
     if (!idempotent) PaceForOrders();
+    if (options_.gate != nullptr) {
+      if (absl::Status st = options_.gate->Acquire(kGateProvider, RequestWeight(method, path, params),
+                                                   absl::Milliseconds(options_.weight_delay_max_ms));
+          !st.ok()) {
+        return absl::Status(st.code(), absl::StrCat(context, ", not sent: ", st.message()));
+      }
+    }
     std::string signature;
     ASSIGN_OR_RETURN(const std::string payload, BuildPayload(params, security, &signature));
     const auto started = std::chrono::steady_clock::now();
@@ -280,6 +315,7 @@ absl::StatusOr<RestResponse> RestClient::CallLocked(HttpMethod method, absl::str
                     HeaderInt(ex.headers, "x-mbx-order-count-10s"),
                     HeaderInt(ex.headers, "x-mbx-order-count-1m")};
     NoteUsage(usage);
+    if (options_.gate != nullptr) options_.gate->Observe(kGateProvider, usage.used_weight_1m, weight_limit_1m_);
     if (hooks_.on_request) {
       hooks_.on_request(RequestSample{method, std::string(path), ex.http_status, latency_s, attempt, usage});
     }
@@ -327,6 +363,9 @@ absl::StatusOr<RestResponse> RestClient::CallLocked(HttpMethod method, absl::str
         until = *from_msg;
       }
       banned_until_ms_ = std::max(banned_until_ms_, until);
+      if (options_.gate != nullptr) {
+        options_.gate->BackOff(kGateProvider, absl::FromUnixMillis(banned_until_ms_), "HTTP 418: IP banned");
+      }
       Log(absl::StrCat("binance: HTTP 418, IP banned until ", FormatMs(banned_until_ms_), " (", context, ")"));
       return MakeBinanceStatus(
           absl::StatusCode::kResourceExhausted, error,
@@ -334,15 +373,17 @@ absl::StatusOr<RestResponse> RestClient::CallLocked(HttpMethod method, absl::str
                        ", banned until ", FormatMs(banned_until_ms_), "; not retried"));
     }
     if (ex.http_status == 429) {
+      std::optional<int64_t> after = retry_after_s();
+      const absl::Duration wait = after ? std::min(absl::Seconds(*after) * options_.retry_after_scale,
+                                                   absl::Milliseconds(options_.retry_after_max_ms))
+                                        : RetryDelay(retries);
       if (retries < options_.max_retries) {
-        std::optional<int64_t> after = retry_after_s();
-        const absl::Duration wait =
-            after ? std::min(absl::Seconds(*after) * options_.retry_after_scale,
-                             absl::Milliseconds(options_.retry_after_max_ms))
-                  : RetryDelay(retries);
         ++retries;
         Backoff(BackoffReason::kRateLimited, wait);
         continue;
+      }
+      if (options_.gate != nullptr) {  // no retry left, but Binance still asked every call to wait
+        options_.gate->BackOff(kGateProvider, absl::FromUnixMillis(hooks_.now_ms()) + wait, "HTTP 429");
       }
       return MakeBinanceStatus(absl::StatusCode::kResourceExhausted, error,
                                absl::StrCat(context, ", rate limited after ", attempt + 1, " attempts"));
@@ -492,6 +533,12 @@ void RestClient::PaceForWeight() {
 
 void RestClient::Backoff(BackoffReason reason, absl::Duration delay) {
   ++backoff_count_;
+  // The IP's limits hold every call of the gate's provider; the order-count
+  // wait holds only the next order (a cancel must not wait for it).
+  if (options_.gate != nullptr && (reason == BackoffReason::kUsedWeight || reason == BackoffReason::kRateLimited)) {
+    options_.gate->BackOff(kGateProvider, absl::FromUnixMillis(hooks_.now_ms()) + delay,
+                           reason == BackoffReason::kRateLimited ? "HTTP 429" : "X-MBX-USED-WEIGHT-1M near the limit");
+  }
   if (hooks_.on_backoff) hooks_.on_backoff(reason, delay);
   if (delay > absl::ZeroDuration()) hooks_.sleep(delay);
 }

@@ -38,6 +38,16 @@
 // / -1M against order_limit_10s / order_limit_1m), the next order POST waits
 // for its 10-second or 1-minute window to roll over.
 //
+// With a rate gate (RestOptions::gate, issue 14 §6) every attempt first
+// takes its request weight (RequestWeight) from the gate's "binance" bucket,
+// waiting at most weight_delay_max_ms (longer: ResourceExhausted, not sent);
+// each answer's X-MBX-USED-WEIGHT-1M is reported to it (Observe), and every
+// wait for the IP's limits (the weight threshold, a 429, a 418 ban) becomes
+// the gate's backoff, so every client of the gate waits it out and the
+// operator sees it (GET /ratelimit/status). The order-count wait stays the
+// client's: only the next order waits for it. An operator's reset of the gate lifts the
+// client's 418 ban too: the next call is sent.
+//
 // No text this client produces (status messages, payloads, hook arguments)
 // contains the API key, the secret or a signature; Binance's own `msg` is
 // scrubbed of them too. Calls are serialised by a mutex (one handle, one
@@ -56,6 +66,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "engine/net/rate_gate.h"
 #include "engine/venue/binance/params.h"
 #include "engine/venue/binance/signer.h"
 
@@ -105,7 +116,18 @@ struct RestOptions {
   int64_t ban_default_ms = 120'000;  // a 418 without Retry-After or a time in msg
   int64_t response_bytes_max = 16 << 20;
   std::optional<uint64_t> jitter_seed;  // fixed seed: reproducible jitter
+  // The one rate gate (not owned; outlives the client), or none.
+  net::RateGate* gate = nullptr;
 };
+
+// The rate gate's name for Binance (rate_limits.binance).
+inline constexpr char kGateProvider[] = "binance";
+
+// The IP request weight Binance documents for a call (X-MBX-USED-WEIGHT-1M
+// counts it): 1 for most, more for account reads, lists without a symbol
+// and long kline pages, 0 for an order POST (counted in the order limits
+// instead). An estimate the header corrects: unknown endpoints weigh 1.
+int64_t RequestWeight(HttpMethod method, absl::string_view path, const Params& params);
 
 // The usage headers of the latest answer; -1 when absent.
 struct RateUsage {
