@@ -304,6 +304,24 @@ TEST_F(ConfigTest, SeedSafetyLimitsAreEnforced) {
               HasSubstr("risk.max_positions: must be <= 2 when run.mode is live (got 3)"));
 }
 
+// The rate gate's quotas (issue 14 §6): read from the file and the
+// environment; a window or a rate of 0 would never refill and is refused.
+TEST_F(ConfigTest, RateLimitsAreReadAndAQuotaThatNeverRefillsIsRefused) {
+  absl::StatusOr<Config> cfg = LoadConfig(
+      Write("rate_limits:\n  news:\n    requests_per_window: 10\n    window_sec: 30\n    burst: 3\n"),
+      MapEnv({{"RATE_LIMITS__WEBHOOKS__BURST", "2"}}));
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->rate_limits.news.requests_per_window, 10);
+  EXPECT_EQ(cfg->rate_limits.news.window_sec, 30);
+  EXPECT_EQ(cfg->rate_limits.news.burst, 3);
+  EXPECT_EQ(cfg->rate_limits.webhooks.burst, 2);
+  EXPECT_EQ(cfg->rate_limits.binance.requests_per_window, 2400) << "Binance's REQUEST_WEIGHT per minute";
+  EXPECT_EQ(ErrorOf("rate_limits:\n  binance:\n    window_sec: 0\n"),
+            Path() + ": rate_limits.binance.window_sec: must be >= 1 and <= 86400 (got 0)");
+  EXPECT_THAT(ErrorOf("rate_limits:\n  webhooks:\n    requests_per_window: 0\n"),
+              HasSubstr("rate_limits.webhooks.requests_per_window: must be >= 1"));
+}
+
 TEST_F(ConfigTest, StringWhereIntegerExpectedIsRejected) {
   EXPECT_EQ(ErrorOf("risk:\n  max_positions: many\n"),
             Path() + ": risk.max_positions: must be an integer (got many)");
