@@ -1685,15 +1685,17 @@ class BinanceGateTest : public BinanceRestTest {
  protected:
   BinanceGateTest() {
     rec_.now_ms = [this] { return now_ms_.load(); };
-    rec_.advance = [this](absl::Duration d) { now_ms_ += absl::ToInt64Milliseconds(d); };
+    rec_.advance = [this](absl::Duration d) { Advance(d); };
   }
   // A gate on the same fake clock, whose waits move it too.
   std::unique_ptr<net::RateGate> Gate(int64_t per_minute) {
     return std::make_unique<net::RateGate>(
         absl::btree_map<std::string, net::Quota>{{"binance", net::Quota{per_minute, absl::Minutes(1), 0}}},
         [this] { return absl::FromUnixMillis(now_ms_.load()); },
-        [this](absl::Duration d) { now_ms_ += absl::ToInt64Milliseconds(d); });
+        [this](absl::Duration d) { Advance(d); });
   }
+  // A sleep moves the clock by at least what it asked (whole ms, rounded up).
+  void Advance(absl::Duration d) { now_ms_ += absl::ToInt64Milliseconds(absl::Ceil(d, absl::Milliseconds(1))); }
   std::unique_ptr<RestClient> GatedClient(net::RateGate* gate, int64_t max_wait_ms = 10'000) {
     RestOptions options = TestOptions(fake_.Url());
     options.gate = gate;

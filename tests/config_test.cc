@@ -320,6 +320,10 @@ TEST_F(ConfigTest, RateLimitsAreReadAndAQuotaThatNeverRefillsIsRefused) {
             Path() + ": rate_limits.binance.window_sec: must be >= 1 and <= 86400 (got 0)");
   EXPECT_THAT(ErrorOf("rate_limits:\n  webhooks:\n    requests_per_window: 0\n"),
               HasSubstr("rate_limits.webhooks.requests_per_window: must be >= 1"));
+  EXPECT_EQ(ErrorOf("rate_limits:\n  binance:\n    requests_per_window: 60\n"),
+            Path() + ": rate_limits.binance.requests_per_window: must be at least 4 per second of "
+                     "rate_limits.binance.window_sec (240 for 60): a Binance call may weigh 40 and waits at most 10 s "
+                     "at the gate (got 60)");
 }
 
 TEST_F(ConfigTest, StringWhereIntegerExpectedIsRejected) {

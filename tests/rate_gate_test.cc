@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "engine/net/rate_gate.h"
 
@@ -94,7 +95,32 @@ TEST(RateGate, AResetClearsTheBackoffAndFillsTheBucket) {
   ASSERT_TRUE(gate.Reset("news").ok());
   ASSERT_TRUE(gate.Acquire("news", 10, absl::ZeroDuration()).ok()) << "full again, no backoff";
   EXPECT_EQ(StatusOf(gate, "news").backoffs, 1u) << "the count of backoffs stays";
+  EXPECT_EQ(StatusOf(gate, "news").backoff_reason, "HTTP 429") << "the last reason stays";
   EXPECT_TRUE(absl::IsNotFound(gate.Reset("nope")));
+}
+
+// max_wait bounds the backoff's wait and the refill's together: a caller
+// told "at most 8 s" never waits 10.
+TEST(RateGate, MaxWaitBoundsEveryWaitOfOneCallTogether) {
+  FakeTime t;
+  RateGate gate = t.Gate({{"binance", {.requests_per_window = 6, .window = absl::Minutes(1), .burst = 1}}});
+  ASSERT_TRUE(gate.Acquire("binance", 1, absl::ZeroDuration()).ok());  // empty: one token each 10 s
+  gate.BackOff("binance", t.now + absl::Seconds(5), "HTTP 429");
+  const absl::Status st = gate.Acquire("binance", 1, absl::Seconds(8));
+  EXPECT_TRUE(absl::IsResourceExhausted(st)) << st;
+  EXPECT_EQ(st.message(), "rate gate: binance is out of its quota for 5s more");
+  EXPECT_EQ(t.slept, std::vector<absl::Duration>{absl::Seconds(5)}) << "the backoff, then refused";
+}
+
+// The gate runs on the wall clock: a step back (NTP) must not stop the
+// refill until the clock has caught up again.
+TEST(RateGate, AClockSteppingBackNeverStallsTheBucket) {
+  FakeTime t;
+  RateGate gate = t.Gate({{"news", {.requests_per_window = 60, .window = absl::Minutes(1), .burst = 1}}});
+  ASSERT_TRUE(gate.Acquire("news", 1, absl::ZeroDuration()).ok());
+  t.now -= absl::Hours(1);
+  ASSERT_TRUE(gate.Acquire("news", 1, absl::Seconds(2)).ok());
+  EXPECT_EQ(t.slept, std::vector<absl::Duration>{absl::Seconds(1)}) << "one refill, counted from the new now";
 }
 
 TEST(RateGate, AWeightAboveTheBucketIsTakenFromAFullOne) {

@@ -626,6 +626,16 @@ const std::vector<CrossCheck>& CrossChecks() {
          if (c.execution.retry_max_delay_ms >= c.execution.retry_initial_delay_ms) return std::nullopt;
          return absl::StrCat("must be >= execution.retry_initial_delay_ms (", c.execution.retry_initial_delay_ms, ")");
        }},
+      // A Binance call may weigh 40 (open orders of every symbol) and waits
+      // at most 10 s at the rate gate: a slower refill refuses cancels and
+      // closes.
+      {"rate_limits.binance.requests_per_window",
+       [](const Config& c) -> std::optional<std::string> {
+         const ProviderQuotaConfig& q = c.rate_limits.binance;
+         if (int64_t{q.requests_per_window} * 10 >= int64_t{40} * q.window_sec) return std::nullopt;
+         return absl::StrCat("must be at least 4 per second of rate_limits.binance.window_sec (", 4 * q.window_sec,
+                             " for ", q.window_sec, "): a Binance call may weigh 40 and waits at most 10 s at the gate");
+       }},
       {"universe.venue_wide",
        [](const Config& c) -> std::optional<std::string> {
          if (!c.universe.venue_wide) return std::nullopt;

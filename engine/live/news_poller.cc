@@ -3,6 +3,7 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -97,7 +98,9 @@ std::vector<NewsPoller::Read> NewsPoller::Take() {
 NewsPoller::Read NewsPoller::Fetch(const config::NewsSource& source) {
   Read r{source.name, absl::OkStatus(), {}};
   if (gate_ != nullptr) {
-    r.status = gate_->Acquire("news", 1, absl::Seconds(cfg_.source_timeout_sec));
+    // At most a second: the gate's wait does not hear Stop(), and a read
+    // refused now is made at the next poll.
+    r.status = gate_->Acquire("news", 1, std::min(absl::Seconds(1), absl::Seconds(cfg_.source_timeout_sec)));
     if (!r.status.ok()) return r;
   }
   absl::StatusOr<std::string> body = Get(source.url, int64_t{cfg_.source_timeout_sec} * 1000, &abandon_);

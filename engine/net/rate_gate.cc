@@ -46,13 +46,17 @@ absl::Time RateGate::BackoffUntil(absl::string_view provider) const {
 }
 
 void RateGate::Refill(Bucket& b, absl::Time now) const {
-  if (now <= b.refilled) return;
+  if (now <= b.refilled) {
+    b.refilled = now;  // a wall clock stepped back: refill from here, never stall
+    return;
+  }
   b.tokens = std::min(Capacity(b.quota), b.tokens + absl::ToDoubleSeconds(now - b.refilled) * b.status.refill_per_sec);
   b.refilled = now;
 }
 
 absl::Status RateGate::Acquire(absl::string_view provider, int64_t weight, absl::Duration max_wait) {
   bool waited = false;
+  absl::Time deadline = absl::InfiniteFuture();  // max_wait from the first look, for every wait together
   for (;;) {
     absl::Duration wait;
     {
@@ -60,6 +64,7 @@ absl::Status RateGate::Acquire(absl::string_view provider, int64_t weight, absl:
       Bucket* b = Find(provider);
       if (b == nullptr) return absl::InvalidArgumentError(absl::StrCat("rate gate: no quota for ", provider));
       const absl::Time now = now_();
+      if (deadline == absl::InfiniteFuture()) deadline = now + max_wait;
       Refill(*b, now);
       const double need = std::min(static_cast<double>(std::max<int64_t>(weight, 0)), Capacity(b->quota));
       if (now < b->status.backoff_until) {
@@ -71,7 +76,7 @@ absl::Status RateGate::Acquire(absl::string_view provider, int64_t weight, absl:
       } else {
         wait = absl::Seconds((need - b->tokens) / b->status.refill_per_sec);
       }
-      if (wait > max_wait) {
+      if (now + wait > deadline) {
         ++b->status.refused;
         const bool backing_off = now < b->status.backoff_until;
         return absl::ResourceExhaustedError(absl::StrCat(
@@ -90,9 +95,9 @@ void RateGate::Observe(absl::string_view provider, int64_t used, int64_t limit) 
   Bucket* b = Find(provider);
   if (b == nullptr || used < 0 || limit <= 0) return;
   Refill(*b, now_());
-  // The provider's window and ours differ in shape: trust the smaller.
-  const double left = Capacity(b->quota) * std::max<double>(0, 1.0 - static_cast<double>(used) / static_cast<double>(limit));
-  b->tokens = std::min(b->tokens, left);
+  // What the provider says is left of its window: the bucket holds no more
+  // (its window and ours differ in shape: the smaller is trusted).
+  b->tokens = std::min(b->tokens, static_cast<double>(std::max<int64_t>(0, limit - used)));
 }
 
 void RateGate::BackOff(absl::string_view provider, absl::Time until, absl::string_view reason) {
@@ -110,8 +115,7 @@ absl::Status RateGate::Reset(absl::string_view provider) {
   std::lock_guard<std::mutex> l(mu_);
   Bucket* b = Find(provider);
   if (b == nullptr) return absl::NotFoundError(absl::StrCat("rate gate: no provider ", provider));
-  b->status.backoff_until = absl::InfinitePast();
-  b->status.backoff_reason.clear();
+  b->status.backoff_until = absl::InfinitePast();  // backoff_reason stays: the last one
   b->tokens = Capacity(b->quota);
   b->refilled = now_();
   return absl::OkStatus();
@@ -125,7 +129,7 @@ std::vector<ProviderStatus> RateGate::Snapshot() const {
     Bucket b = bucket;
     Refill(b, now);
     ProviderStatus s = b.status;
-    s.tokens = b.tokens;
+    s.tokens = std::max(0.0, b.tokens);
     out.push_back(std::move(s));
   }
   return out;

@@ -38,7 +38,7 @@ struct ProviderStatus {
   int64_t capacity = 0;
   double refill_per_sec = 0;
   absl::Time backoff_until = absl::InfinitePast();  // past: not backing off
-  std::string backoff_reason;
+  std::string backoff_reason;  // the last backoff's (a reset keeps it)
   uint64_t backoffs = 0;        // rate_gate_backoff_total{provider}
   uint64_t waits = 0;           // Acquire calls that waited
   uint64_t refused = 0;         // Acquire calls refused (the wait was too long)
@@ -53,13 +53,13 @@ class RateGate {
   explicit RateGate(absl::btree_map<std::string, Quota> quotas, Clock now = nullptr, Sleep sleep = nullptr);
 
   // Takes `weight` tokens of `provider`, first waiting (through `sleep`)
-  // while its bucket is short or it is backing off. A wait longer than
-  // `max_wait` is not taken: ResourceExhausted at once, naming the provider
-  // and why. An unknown provider is InvalidArgument; a weight above the
+  // while its bucket is short or it is backing off. Waits that would end
+  // more than `max_wait` after the call began are not taken:
+  // ResourceExhausted at once, naming the provider and why. An unknown provider is InvalidArgument; a weight above the
   // bucket's size is taken from a full bucket (it never fits otherwise).
   absl::Status Acquire(absl::string_view provider, int64_t weight, absl::Duration max_wait);
   // The provider's own count of its current window (`used` of `limit`): the
-  // bucket holds no more than what it says is left.
+  // bucket holds no more than what it says is left (limit - used).
   void Observe(absl::string_view provider, int64_t used, int64_t limit);
   // The provider asked us to wait: nothing of it goes before `until`.
   // Counted in backoffs (rate_gate_backoff_total{provider}).

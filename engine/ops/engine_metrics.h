@@ -39,7 +39,8 @@ class EngineMetrics : public runtime::EngineObserver {
   // Each venue REST request (any thread): latency and the used weight
   // header (-1 when absent).
   void OnRestRequest(double latency_seconds, int64_t used_weight_1m);
-  // A rate-limit backoff; `banned` for a 418 (alerted once).
+  // A wait of the venue client before a call or a retry (rate limits, 5xx,
+  // transport), or `banned` for a 418 (alerted once).
   void OnRestBackoff(bool banned);
   // Venue data counts (live::LiveOptions::on_count): refused payloads,
   // ignored and backfilled klines, stream messages dropped. Any thread.
