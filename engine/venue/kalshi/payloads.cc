@@ -1,0 +1,320 @@
+// Kalshi REST payloads: see payloads.h.
+#include "engine/venue/kalshi/payloads.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "engine/domain/status_macros.h"
+#include "engine/venue/json_fields.h"
+
+namespace apollo::venue::kalshi {
+namespace {
+
+namespace od = simdjson::ondemand;
+
+struct KalshiName {
+  static constexpr absl::string_view kName = "kalshi";
+};
+using Fields = json::Fields<KalshiName>;
+using Json = json::Json<KalshiName>;
+
+constexpr int64_t kCent4 = Fixed::kScale / 10'000;  // raw units of 0.0001
+constexpr int64_t kCent2 = Fixed::kScale / 100;     // raw units of 0.01
+
+// A *_dollars money amount: at most 4 decimals; `price`: also 0..1.
+absl::StatusOr<std::optional<Fixed>> OptDollars(Fields& f, absl::string_view field, bool price) {
+  ASSIGN_OR_RETURN(std::optional<Fixed> v, f.OptDec(field));
+  if (!v) return v;
+  if (v->raw() % kCent4 != 0) return f.Error(field, absl::StrCat("more than 4 decimals: '", v->ToString(), "'"));
+  if (price && (*v < Fixed() || *v > Fixed::FromInt(1))) {
+    return f.Error(field, absl::StrCat("a price outside 0..1 dollars: '", v->ToString(), "'"));
+  }
+  return v;
+}
+absl::StatusOr<Fixed> Dollars(Fields& f, absl::string_view field, bool price) {
+  ASSIGN_OR_RETURN(std::optional<Fixed> v, OptDollars(f, field, price));
+  if (!v) return f.Error(field, "missing");
+  return *v;
+}
+
+// A contract count as text: at most 2 decimals, never negative.
+absl::Status CheckCount(Fields& f, absl::string_view field, Fixed v, bool may_be_negative = false) {
+  if (v.raw() % kCent2 != 0) return f.Error(field, absl::StrCat("more than 2 decimals: '", v.ToString(), "'"));
+  if (!may_be_negative && v < Fixed()) return f.Error(field, absl::StrCat("negative: '", v.ToString(), "'"));
+  return absl::OkStatus();
+}
+absl::StatusOr<Fixed> Count(Fields& f, absl::string_view field, bool may_be_negative = false) {
+  ASSIGN_OR_RETURN(Fixed v, f.Dec(field));
+  RETURN_IF_ERROR(CheckCount(f, field, v, may_be_negative));
+  return v;
+}
+
+// An RFC 3339 time ("2026-01-01T00:00:00Z") as Unix ms; 0 when absent.
+absl::StatusOr<int64_t> TimeMs(Fields& f, absl::string_view field) {
+  ASSIGN_OR_RETURN(std::optional<std::string> text, f.OptStr(field));
+  if (!text || text->empty()) return 0;
+  absl::Time t;
+  std::string error;
+  if (!absl::ParseTime(absl::RFC3339_full, *text, &t, &error)) {
+    return f.Error(field, absl::StrCat("not an RFC 3339 time: '", *text, "'"));
+  }
+  return absl::ToUnixMillis(t);
+}
+
+StrikeType StrikeTypeOf(absl::string_view name) {
+  if (name == "greater") return StrikeType::kGreater;
+  if (name == "greater_or_equal") return StrikeType::kGreaterOrEqual;
+  if (name == "less") return StrikeType::kLess;
+  if (name == "less_or_equal") return StrikeType::kLessOrEqual;
+  if (name == "between") return StrikeType::kBetween;
+  return StrikeType::kOther;
+}
+
+absl::StatusOr<Market> MarketOf(Fields& f) {
+  Market m;
+  ASSIGN_OR_RETURN(m.ticker, f.Str("ticker"));
+  ASSIGN_OR_RETURN(m.event_ticker, f.Str("event_ticker"));
+  ASSIGN_OR_RETURN(m.status, f.Str("status"));
+  ASSIGN_OR_RETURN(std::optional<std::string> result, f.OptStr("result"));
+  m.result = result.value_or("");
+  ASSIGN_OR_RETURN(std::optional<std::string> strike, f.OptStr("strike_type"));
+  m.strike_type = StrikeTypeOf(strike.value_or(""));
+  ASSIGN_OR_RETURN(m.floor_strike, f.OptNumber("floor_strike"));
+  ASSIGN_OR_RETURN(m.cap_strike, f.OptNumber("cap_strike"));
+  const bool needs_floor = m.strike_type == StrikeType::kGreater || m.strike_type == StrikeType::kGreaterOrEqual ||
+                           m.strike_type == StrikeType::kBetween;
+  const bool needs_cap = m.strike_type == StrikeType::kLess || m.strike_type == StrikeType::kLessOrEqual ||
+                         m.strike_type == StrikeType::kBetween;
+  if (needs_floor && !m.floor_strike) return f.Error("floor_strike", absl::StrCat("missing for strike_type ", *strike));
+  if (needs_cap && !m.cap_strike) return f.Error("cap_strike", absl::StrCat("missing for strike_type ", *strike));
+  ASSIGN_OR_RETURN(m.yes_bid, OptDollars(f, "yes_bid_dollars", true));
+  ASSIGN_OR_RETURN(m.yes_ask, OptDollars(f, "yes_ask_dollars", true));
+  ASSIGN_OR_RETURN(m.no_bid, OptDollars(f, "no_bid_dollars", true));
+  ASSIGN_OR_RETURN(m.no_ask, OptDollars(f, "no_ask_dollars", true));
+  ASSIGN_OR_RETURN(m.last_price, OptDollars(f, "last_price_dollars", true));
+  ASSIGN_OR_RETURN(std::optional<Fixed> volume, f.OptDec("volume_fp"));
+  ASSIGN_OR_RETURN(std::optional<Fixed> open_interest, f.OptDec("open_interest_fp"));
+  m.volume = volume.value_or(Fixed());
+  m.open_interest = open_interest.value_or(Fixed());
+  RETURN_IF_ERROR(CheckCount(f, "volume_fp", m.volume));
+  RETURN_IF_ERROR(CheckCount(f, "open_interest_fp", m.open_interest));
+  ASSIGN_OR_RETURN(std::optional<od::array> ranges, f.OptArray("price_ranges"));
+  if (ranges) {
+    RETURN_IF_ERROR(json::ForEachObject<KalshiName>(*ranges, "market price_ranges", [&](od::object& o, size_t i) {
+      Fields r(o, absl::StrCat("market price_ranges[", i, "]"));
+      PriceRange range;
+      ASSIGN_OR_RETURN(range.start, Dollars(r, "start", true));
+      ASSIGN_OR_RETURN(range.end, Dollars(r, "end", true));
+      ASSIGN_OR_RETURN(range.step, Dollars(r, "step", true));
+      if (range.step <= Fixed() || range.end < range.start) return r.Error("step", "an empty or backwards band");
+      m.price_ranges.push_back(range);
+      return absl::OkStatus();
+    }));
+  }
+  ASSIGN_OR_RETURN(m.open_time_ms, TimeMs(f, "open_time"));
+  ASSIGN_OR_RETURN(m.close_time_ms, TimeMs(f, "close_time"));
+  ASSIGN_OR_RETURN(m.expected_expiration_ms, TimeMs(f, "expected_expiration_time"));
+  return m;
+}
+
+absl::StatusOr<Order> OrderOf(Fields& f) {
+  Order o;
+  ASSIGN_OR_RETURN(o.order_id, f.Str("order_id"));
+  ASSIGN_OR_RETURN(std::optional<std::string> client, f.OptStr("client_order_id"));
+  o.client_order_id = client.value_or("");
+  ASSIGN_OR_RETURN(o.ticker, f.Str("ticker"));
+  ASSIGN_OR_RETURN(o.side, f.Str("side"));
+  ASSIGN_OR_RETURN(o.action, f.Str("action"));
+  if (o.side != "yes" && o.side != "no") return f.Error("side", absl::StrCat("unknown value '", o.side, "'"));
+  if (o.action != "buy" && o.action != "sell") return f.Error("action", absl::StrCat("unknown value '", o.action, "'"));
+  ASSIGN_OR_RETURN(std::string status, f.Str("status"));
+  if (status == "resting") {
+    o.status = OrderStatus::kResting;
+  } else if (status == "canceled") {
+    o.status = OrderStatus::kCanceled;
+  } else if (status == "executed") {
+    o.status = OrderStatus::kExecuted;
+  } else {
+    return f.Error("status", absl::StrCat("unknown value '", status, "'"));
+  }
+  ASSIGN_OR_RETURN(o.yes_price, Dollars(f, "yes_price_dollars", true));
+  ASSIGN_OR_RETURN(o.no_price, Dollars(f, "no_price_dollars", true));
+  ASSIGN_OR_RETURN(o.initial_count, Count(f, "initial_count_fp"));
+  ASSIGN_OR_RETURN(o.fill_count, Count(f, "fill_count_fp"));
+  ASSIGN_OR_RETURN(o.remaining_count, Count(f, "remaining_count_fp"));
+  ASSIGN_OR_RETURN(std::optional<Fixed> taker, OptDollars(f, "taker_fees_dollars", false));
+  ASSIGN_OR_RETURN(std::optional<Fixed> maker, OptDollars(f, "maker_fees_dollars", false));
+  o.taker_fees = taker.value_or(Fixed());
+  o.maker_fees = maker.value_or(Fixed());
+  ASSIGN_OR_RETURN(o.created_time_ms, TimeMs(f, "created_time"));
+  ASSIGN_OR_RETURN(o.last_update_time_ms, TimeMs(f, "last_update_time"));
+  return o;
+}
+
+absl::StatusOr<Fill> FillOf(Fields& f) {
+  Fill x;
+  ASSIGN_OR_RETURN(x.fill_id, f.Str("fill_id"));
+  ASSIGN_OR_RETURN(std::optional<std::string> trade, f.OptStr("trade_id"));
+  x.trade_id = trade.value_or("");
+  ASSIGN_OR_RETURN(x.order_id, f.Str("order_id"));
+  ASSIGN_OR_RETURN(std::optional<std::string> ticker, f.OptStr("ticker"));
+  if (!ticker) {
+    ASSIGN_OR_RETURN(ticker, f.OptStr("market_ticker"));
+  }
+  if (!ticker) return f.Error("ticker", "missing (and no market_ticker)");
+  x.ticker = *ticker;
+  ASSIGN_OR_RETURN(x.side, f.Str("side"));
+  ASSIGN_OR_RETURN(x.action, f.Str("action"));
+  ASSIGN_OR_RETURN(x.count, Count(f, "count_fp"));
+  ASSIGN_OR_RETURN(x.yes_price, Dollars(f, "yes_price_dollars", true));
+  ASSIGN_OR_RETURN(x.no_price, Dollars(f, "no_price_dollars", true));
+  ASSIGN_OR_RETURN(std::optional<Fixed> fee, OptDollars(f, "fee_cost", false));
+  x.fee = fee.value_or(Fixed());
+  ASSIGN_OR_RETURN(x.is_taker, f.BoolOr("is_taker", false));
+  ASSIGN_OR_RETURN(x.created_time_ms, TimeMs(f, "created_time"));
+  return x;
+}
+
+absl::StatusOr<Position> PositionOf(Fields& f) {
+  Position p;
+  ASSIGN_OR_RETURN(p.ticker, f.Str("ticker"));
+  ASSIGN_OR_RETURN(p.position, Count(f, "position_fp", /*may_be_negative=*/true));
+  ASSIGN_OR_RETURN(p.market_exposure, Dollars(f, "market_exposure_dollars", false));
+  ASSIGN_OR_RETURN(std::optional<Fixed> pnl, OptDollars(f, "realized_pnl_dollars", false));
+  ASSIGN_OR_RETURN(std::optional<Fixed> fees, OptDollars(f, "fees_paid_dollars", false));
+  p.realized_pnl = pnl.value_or(Fixed());
+  p.fees_paid = fees.value_or(Fixed());
+  return p;
+}
+
+// `{"<key>": {...}}`: the one object under key, read with `one`.
+template <class T, class One>
+absl::StatusOr<T> ParseOne(absl::string_view body, absl::string_view what, absl::string_view key, One one) {
+  Json doc(body);
+  od::object root;
+  RETURN_IF_ERROR(doc.Object(what, &root));
+  od::value v;
+  Fields top(root, std::string(what));
+  ASSIGN_OR_RETURN(bool found, top.Find(key, &v));
+  if (!found) return top.Error(key, "missing");
+  od::object object;
+  if (simdjson::error_code e = v.get_object().get(object)) return top.Error(key, json::Problem(e));
+  Fields f(object, std::string(what));
+  return one(f);
+}
+
+// `{"<key>": [...], "cursor": "..."}`: a page of objects read with `one`.
+template <class T, class One>
+absl::StatusOr<Page<T>> ParsePage(absl::string_view body, absl::string_view what, absl::string_view key, One one) {
+  Json doc(body);
+  od::object root;
+  RETURN_IF_ERROR(doc.Object(what, &root));
+  Fields top(root, std::string(what));
+  Page<T> page;
+  ASSIGN_OR_RETURN(std::optional<od::array> items, top.OptArray(key));
+  if (items) {
+    RETURN_IF_ERROR(json::ForEachObject<KalshiName>(*items, absl::StrCat(what, " ", key), [&](od::object& o, size_t i) {
+      Fields f(o, absl::StrCat(what, " ", key, "[", i, "]"));
+      ASSIGN_OR_RETURN(T item, one(f));
+      page.items.push_back(std::move(item));
+      return absl::OkStatus();
+    }));
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> cursor, top.OptStr("cursor"));
+  page.cursor = cursor.value_or("");
+  return page;
+}
+
+// One side of an orderbook: [["0.4200", "13.00"], ...].
+absl::Status ReadLevels(Fields& book, absl::string_view field, std::vector<BookLevel>* out) {
+  ASSIGN_OR_RETURN(std::optional<od::array> levels, book.OptArray(field));
+  if (!levels) return absl::OkStatus();
+  size_t index = 0;
+  for (auto element : *levels) {
+    const std::string where = absl::StrCat(field, "[", index++, "]");
+    od::array pair;
+    if (simdjson::error_code e = element.get_array().get(pair)) return book.Error(where, json::Problem(e));
+    std::vector<std::string> texts;
+    for (auto item : pair) {
+      std::string_view text;
+      if (simdjson::error_code e = item.get_string().get(text)) return book.Error(where, json::Problem(e));
+      texts.emplace_back(text);
+    }
+    if (texts.size() != 2) return book.Error(where, "not a [price, count] pair");
+    absl::StatusOr<Fixed> price = Fixed::Parse(texts[0]);
+    absl::StatusOr<Fixed> count = Fixed::Parse(texts[1]);
+    if (!price.ok() || price->raw() % kCent4 != 0 || *price <= Fixed() || *price >= Fixed::FromInt(1)) {
+      return book.Error(where, absl::StrCat("not a price strictly between 0 and 1 dollars: '", texts[0], "'"));
+    }
+    if (!count.ok() || count->raw() % kCent2 != 0 || *count <= Fixed()) {
+      return book.Error(where, absl::StrCat("not a positive count: '", texts[1], "'"));
+    }
+    out->push_back(BookLevel{*price, *count});
+  }
+  return absl::OkStatus();
+}
+
+std::optional<Fixed> Best(const std::vector<BookLevel>& bids) {
+  std::optional<Fixed> best;
+  for (const BookLevel& l : bids) {
+    if (!best || l.price > *best) best = l.price;
+  }
+  return best;
+}
+
+}  // namespace
+
+bool Market::OnGrid(Fixed price) const {
+  for (const PriceRange& r : price_ranges) {
+    if (price >= r.start && price <= r.end && (price - r.start).raw() % r.step.raw() == 0) return true;
+  }
+  return false;
+}
+
+std::optional<Fixed> Orderbook::BestYesBid() const { return Best(yes_bids); }
+std::optional<Fixed> Orderbook::BestNoBid() const { return Best(no_bids); }
+std::optional<Fixed> Orderbook::BestYesAsk() const {
+  std::optional<Fixed> no = BestNoBid();
+  if (!no) return std::nullopt;
+  return Fixed::FromInt(1) - *no;
+}
+
+absl::StatusOr<Market> ParseMarket(absl::string_view body) {
+  return ParseOne<Market>(body, "market", "market", MarketOf);
+}
+absl::StatusOr<Page<Market>> ParseMarkets(absl::string_view body) {
+  return ParsePage<Market>(body, "markets", "markets", MarketOf);
+}
+absl::StatusOr<Order> ParseOrder(absl::string_view body) { return ParseOne<Order>(body, "order", "order", OrderOf); }
+absl::StatusOr<Page<Order>> ParseOrders(absl::string_view body) {
+  return ParsePage<Order>(body, "orders", "orders", OrderOf);
+}
+absl::StatusOr<Page<Fill>> ParseFills(absl::string_view body) { return ParsePage<Fill>(body, "fills", "fills", FillOf); }
+absl::StatusOr<Page<Position>> ParsePositions(absl::string_view body) {
+  return ParsePage<Position>(body, "positions", "market_positions", PositionOf);
+}
+
+absl::StatusOr<Orderbook> ParseOrderbook(absl::string_view body) {
+  return ParseOne<Orderbook>(body, "orderbook", "orderbook_fp", [](Fields& f) -> absl::StatusOr<Orderbook> {
+    Orderbook book;
+    RETURN_IF_ERROR(ReadLevels(f, "yes_dollars", &book.yes_bids));
+    RETURN_IF_ERROR(ReadLevels(f, "no_dollars", &book.no_bids));
+    return book;
+  });
+}
+
+absl::StatusOr<Balance> ParseBalance(absl::string_view body) {
+  Json doc(body);
+  od::object root;
+  RETURN_IF_ERROR(doc.Object("balance", &root));
+  Fields f(root, "balance");
+  Balance b;
+  ASSIGN_OR_RETURN(b.balance, Dollars(f, "balance_dollars", false));
+  if (b.balance < Fixed()) return f.Error("balance_dollars", "negative");
+  ASSIGN_OR_RETURN(std::optional<int64_t> updated, f.OptInt("updated_ts"));
+  b.updated_ts = updated.value_or(0);
+  return b;
+}
+
+}  // namespace apollo::venue::kalshi
