@@ -1,0 +1,27 @@
+// libFuzzer target: every Kalshi REST payload parser
+// (engine/venue/kalshi/payloads.h). Each input goes through all of them, so
+// the seeds are Kalshi's answers (tests/data/kalshi). Whatever the bytes,
+// each parser answers: a value or an error, never a crash; a book read is
+// asked for its best prices, a market whether a price is on its grid.
+#include <cstdint>
+#include <string>
+
+#include "engine/venue/kalshi/payloads.h"
+#include "tests/fuzz/fuzz_support.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace apollo::venue::kalshi;
+  const absl::string_view json = apollo::fuzz::Bytes(data, size);
+  if (auto market = ParseMarket(json); market.ok()) (void)market->OnGrid(apollo::Fixed::FromRaw(56'000'000));
+  (void)ParseMarkets(json);
+  if (auto book = ParseOrderbook(json); book.ok()) {
+    (void)book->BestYesBid();
+    (void)book->BestYesAsk();
+  }
+  (void)ParseOrder(json);
+  (void)ParseOrders(json);
+  (void)ParseFills(json);
+  (void)ParsePositions(json);
+  (void)ParseBalance(json);
+  return 0;
+}
