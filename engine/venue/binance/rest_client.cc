@@ -1,7 +1,5 @@
-// libcurl transport, signing, pacing and the retry rules of rest_client.h.
+// Signing, pacing and the retry rules of rest_client.h over net::HttpClient.
 #include "engine/venue/binance/rest_client.h"
-
-#include <curl/curl.h>
 
 #include <algorithm>
 #include <chrono>
@@ -32,29 +30,6 @@ absl::BitGen MakeGen(const std::optional<uint64_t>& seed) {
   return absl::BitGen(seq);
 }
 
-// Failures that happen before a request can have left this host.
-bool NeverSent(CURLcode code) {
-  switch (code) {
-    case CURLE_UNSUPPORTED_PROTOCOL:
-    case CURLE_URL_MALFORMAT:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-      return true;
-    default:
-      return false;
-  }
-}
-
-int64_t HeaderInt(const std::map<std::string, std::string>& headers, const std::string& name) {
-  auto it = headers.find(name);
-  int64_t value = -1;
-  if (it == headers.end() || !absl::SimpleAtoi(it->second, &value)) return -1;
-  return value;
-}
-
 // "... IP banned until 1591702613943 ..." in a 418 body: the Unix ms.
 std::optional<int64_t> BannedUntilFromMsg(absl::string_view msg) {
   constexpr absl::string_view kMarker = "banned until ";
@@ -74,16 +49,6 @@ std::string FormatMs(int64_t unix_ms) {
 
 }  // namespace
 
-absl::string_view MethodName(HttpMethod method) {
-  switch (method) {
-    case HttpMethod::kGet: return "GET";
-    case HttpMethod::kPost: return "POST";
-    case HttpMethod::kPut: return "PUT";
-    case HttpMethod::kDelete: return "DELETE";
-  }
-  return "GET";
-}
-
 absl::string_view BackoffReasonName(BackoffReason reason) {
   switch (reason) {
     case BackoffReason::kUsedWeight: return "used_weight";
@@ -99,44 +64,6 @@ bool IsIdempotent(HttpMethod method, absl::string_view path) {
   if (method != HttpMethod::kPost) return true;
   return path != "/fapi/v1/order" && path != "/fapi/v1/algoOrder" && path != "/fapi/v1/batchOrders";
 }
-
-// The easy handle and what one transfer writes into.
-struct RestClient::Handle {
-  CURL* curl = nullptr;
-  char error[CURL_ERROR_SIZE] = {};
-  std::string body;
-  std::map<std::string, std::string> headers;  // names lower-cased
-  size_t body_max = 0;
-  ~Handle() {
-    if (curl != nullptr) curl_easy_cleanup(curl);
-  }
-
-  static size_t OnBody(char* data, size_t size, size_t n, void* self) {
-    auto* h = static_cast<Handle*>(self);
-    if (h->body.size() + size * n > h->body_max) return 0;  // aborts: CURLE_WRITE_ERROR
-    h->body.append(data, size * n);
-    return size * n;
-  }
-  static size_t OnHeader(char* data, size_t size, size_t n, void* self) {
-    auto* h = static_cast<Handle*>(self);
-    absl::string_view line(data, size * n);
-    if (absl::StartsWith(line, "HTTP/")) h->headers.clear();  // a new response (after 100, ...)
-    size_t colon = line.find(':');
-    if (colon != absl::string_view::npos) {
-      std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(line.substr(0, colon)));
-      h->headers[name] = std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
-    }
-    return size * n;
-  }
-};
-
-struct RestClient::Exchange {
-  CURLcode curl = CURLE_OK;
-  std::string curl_error;
-  int http_status = 0;
-  std::map<std::string, std::string> headers;
-  std::string body;
-};
 
 int64_t RequestWeight(HttpMethod method, absl::string_view path, const Params& params) {
   const std::string* symbol = nullptr;
@@ -174,24 +101,9 @@ absl::StatusOr<std::unique_ptr<RestClient>> RestClient::Create(RestOptions optio
       options.retry_after_scale >= 0 && options.retry_after_scale <= 1 && options.retry_after_max_ms >= 0 &&
       options.retry_after_max_ms <= 3'600'000 && options.ban_default_ms > 0 && options.response_bytes_max > 0;
   if (!in_range) return absl::InvalidArgumentError("binance rest: option out of range (see rest_client.h)");
-  static std::once_flag curl_init;
-  std::call_once(curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-
-  auto handle = std::make_unique<Handle>();
-  handle->curl = curl_easy_init();
-  if (handle->curl == nullptr) return absl::InternalError("binance rest: curl_easy_init failed");
-  handle->body_max = static_cast<size_t>(options.response_bytes_max);
-  CURL* c = handle->curl;
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout_ms));
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options.request_timeout_ms));
-  curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, handle->error);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &Handle::OnBody);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, handle.get());
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &Handle::OnHeader);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, handle.get());
+  ASSIGN_OR_RETURN(std::unique_ptr<net::HttpClient> http,
+                   net::HttpClient::Create({options.connect_timeout_ms, options.request_timeout_ms,
+                                            options.response_bytes_max}));
 
   std::optional<Signer> signer;
   if (!options.api_secret.empty()) {
@@ -201,14 +113,14 @@ absl::StatusOr<std::unique_ptr<RestClient>> RestClient::Create(RestOptions optio
   if (!hooks.now_ms) hooks.now_ms = [] { return absl::ToUnixMillis(absl::Now()); };
   if (!hooks.sleep) hooks.sleep = [](absl::Duration d) { absl::SleepFor(d); };
   return std::unique_ptr<RestClient>(
-      new RestClient(std::move(options), std::move(hooks), std::move(handle), std::move(signer)));
+      new RestClient(std::move(options), std::move(hooks), std::move(http), std::move(signer)));
 }
 
-RestClient::RestClient(RestOptions options, RestHooks hooks, std::unique_ptr<Handle> handle,
+RestClient::RestClient(RestOptions options, RestHooks hooks, std::unique_ptr<net::HttpClient> http,
                        std::optional<Signer> signer)
     : options_(std::move(options)),
       hooks_(std::move(hooks)),
-      handle_(std::move(handle)),
+      http_(std::move(http)),
       signer_(std::move(signer)),
       gen_(MakeGen(options_.jitter_seed)),
       order_limit_10s_(options_.order_limit_10s),
@@ -308,22 +220,21 @@ absl::StatusOr<RestResponse> RestClient::CallLocked(HttpMethod method, absl::str
     std::string signature;
     ASSIGN_OR_RETURN(const std::string payload, BuildPayload(params, security, &signature));
     const auto started = std::chrono::steady_clock::now();
-    Exchange ex = Perform(method, path, payload, security != Security::kNone);
+    net::HttpExchange ex = Perform(method, path, payload, security != Security::kNone);
     const double latency_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    RateUsage usage{HeaderInt(ex.headers, "x-mbx-used-weight-1m"),
-                    HeaderInt(ex.headers, "x-mbx-order-count-10s"),
-                    HeaderInt(ex.headers, "x-mbx-order-count-1m")};
+    RateUsage usage{net::HeaderInt(ex, "x-mbx-used-weight-1m"), net::HeaderInt(ex, "x-mbx-order-count-10s"),
+                    net::HeaderInt(ex, "x-mbx-order-count-1m")};
     NoteUsage(usage);
     if (options_.gate != nullptr) options_.gate->Observe(kGateProvider, usage.used_weight_1m, weight_limit_1m_);
     if (hooks_.on_request) {
       hooks_.on_request(RequestSample{method, std::string(path), ex.http_status, latency_s, attempt, usage});
     }
 
-    if (ex.curl != CURLE_OK) {
-      const std::string what = Redact(ex.curl_error, signature);
-      if (!idempotent && !NeverSent(ex.curl)) {
-        if (ex.curl == CURLE_OPERATION_TIMEDOUT) {
+    if (ex.transport != net::HttpExchange::Transport::kOk) {
+      const std::string what = Redact(ex.transport_error, signature);
+      if (!idempotent && ex.transport != net::HttpExchange::Transport::kNeverSent) {
+        if (ex.transport == net::HttpExchange::Transport::kTimedOut) {
           return absl::DeadlineExceededError(absl::StrCat(
               "binance: no answer within ", options_.request_timeout_ms, " ms (", context,
               "); outcome unknown, query the order by its client id"));
@@ -349,7 +260,7 @@ absl::StatusOr<RestResponse> RestClient::CallLocked(HttpMethod method, absl::str
     error.http_status = ex.http_status;
     // Retry-After in seconds; clamped to Binance's longest ban (3 days).
     auto retry_after_s = [&]() -> std::optional<int64_t> {
-      int64_t s = HeaderInt(ex.headers, "retry-after");
+      int64_t s = net::HeaderInt(ex, "retry-after");
       return s >= 0 ? std::optional<int64_t>(std::min<int64_t>(s, 3 * 86'400)) : std::nullopt;
     };
 
@@ -437,50 +348,15 @@ absl::StatusOr<std::string> RestClient::BuildPayload(const Params& params, Secur
   return absl::StrCat(payload, "&signature=", *signature);
 }
 
-RestClient::Exchange RestClient::Perform(HttpMethod method, absl::string_view path,
-                                         const std::string& payload, bool send_key) {
-  CURL* c = handle_->curl;
-  handle_->body.clear();
-  handle_->headers.clear();
-  handle_->error[0] = '\0';
+net::HttpExchange RestClient::Perform(HttpMethod method, absl::string_view path, const std::string& payload,
+                                     bool send_key) {
   const bool in_body = method == HttpMethod::kPost || method == HttpMethod::kPut;
   std::string url = absl::StrCat(options_.base_url, path);
   if (!in_body && !payload.empty()) absl::StrAppend(&url, "?", payload);
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-
-  curl_slist* headers = nullptr;
-  std::string key_header;
-  if (send_key) {
-    key_header = absl::StrCat("X-MBX-APIKEY: ", options_.api_key);
-    headers = curl_slist_append(headers, key_header.c_str());
-  }
-  if (in_body) {
-    headers = curl_slist_append(headers, "Content-Type: application/x-www-form-urlencoded");
-    headers = curl_slist_append(headers, "Expect:");
-    curl_easy_setopt(c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload.c_str());
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(payload.size()));
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method == HttpMethod::kPut ? "PUT" : nullptr);
-  } else {
-    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method == HttpMethod::kDelete ? "DELETE" : nullptr);
-  }
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-
-  Exchange ex;
-  ex.curl = curl_easy_perform(c);
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, nullptr);
-  curl_slist_free_all(headers);
-  if (ex.curl != CURLE_OK) {
-    ex.curl_error = handle_->error[0] != '\0' ? handle_->error : curl_easy_strerror(ex.curl);
-    return ex;
-  }
-  long status = 0;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-  ex.http_status = static_cast<int>(status);
-  ex.headers = std::move(handle_->headers);
-  ex.body = std::move(handle_->body);
-  return ex;
+  std::vector<std::string> headers;
+  if (send_key) headers.push_back(absl::StrCat("X-MBX-APIKEY: ", options_.api_key));
+  if (in_body) headers.push_back("Content-Type: application/x-www-form-urlencoded");
+  return http_->Perform(method, url, headers, in_body ? absl::string_view(payload) : absl::string_view());
 }
 
 void RestClient::NoteUsage(const RateUsage& usage) {

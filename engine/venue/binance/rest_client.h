@@ -1,5 +1,5 @@
-// The HTTP client for Binance USDⓈ-M futures REST: one libcurl easy handle
-// kept alive per client (its connection is reused), request signing, server
+// The HTTP client for Binance USDⓈ-M futures REST: one connection kept
+// alive per client (net::HttpClient), request signing, server
 // time, rate-limit pacing and the retry rules. It moves bytes; payloads.h
 // turns them into domain types and orders_api.h names the endpoints.
 //
@@ -66,6 +66,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "engine/net/http_client.h"
 #include "engine/net/rate_gate.h"
 #include "engine/venue/binance/params.h"
 #include "engine/venue/binance/signer.h"
@@ -75,8 +76,8 @@ namespace apollo::venue::binance {
 inline constexpr absl::string_view kTestnetBaseUrl = "https://testnet.binancefuture.com";
 inline constexpr absl::string_view kLiveBaseUrl = "https://fapi.binance.com";
 
-enum class HttpMethod : uint8_t { kGet, kPost, kPut, kDelete };
-absl::string_view MethodName(HttpMethod method);
+using HttpMethod = net::HttpMethod;  // kGet, kPost, kPut, kDelete
+inline absl::string_view MethodName(HttpMethod method) { return net::HttpMethodName(method); }
 
 // Binance's endpoint security types, reduced to what the client must add.
 enum class Security : uint8_t {
@@ -209,9 +210,7 @@ class RestClient {
   void set_order_limits(int64_t per_10s, int64_t per_1m);
 
  private:
-  struct Handle;
-  struct Exchange;
-  RestClient(RestOptions options, RestHooks hooks, std::unique_ptr<Handle> handle,
+  RestClient(RestOptions options, RestHooks hooks, std::unique_ptr<net::HttpClient> http,
              std::optional<Signer> signer);
 
   absl::StatusOr<RestResponse> CallLocked(HttpMethod method, absl::string_view path,
@@ -219,8 +218,7 @@ class RestClient {
   absl::Status SyncTimeLocked();
   absl::StatusOr<std::string> BuildPayload(const Params& params, Security security,
                                            std::string* signature) const;
-  Exchange Perform(HttpMethod method, absl::string_view path, const std::string& payload,
-                   bool send_key);
+  net::HttpExchange Perform(HttpMethod method, absl::string_view path, const std::string& payload, bool send_key);
   void NoteUsage(const RateUsage& usage);
   void PaceForWeight();
   void PaceForOrders();
@@ -231,7 +229,7 @@ class RestClient {
 
   const RestOptions options_;
   const RestHooks hooks_;
-  std::unique_ptr<Handle> handle_;
+  std::unique_ptr<net::HttpClient> http_;
   std::optional<Signer> signer_;
 
   mutable std::mutex mu_;
