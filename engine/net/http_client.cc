@@ -3,7 +3,9 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <mutex>
+#include <random>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -139,6 +141,44 @@ HttpExchange HttpClient::Perform(HttpMethod method, const std::string& url, cons
   ex.headers = std::move(handle_->headers);
   ex.body = std::move(handle_->body);
   return ex;
+}
+
+namespace {
+absl::BitGen Seeded(const std::optional<uint64_t>& seed) {
+  if (!seed) return absl::BitGen();
+  std::seed_seq seq{static_cast<uint32_t>(*seed), static_cast<uint32_t>(*seed >> 32)};
+  return absl::BitGen(seq);
+}
+}  // namespace
+
+RetryBackoff::RetryBackoff(absl::Duration initial, absl::Duration max, std::optional<uint64_t> seed)
+    : initial_ms_(absl::ToInt64Milliseconds(initial)), max_ms_(absl::ToInt64Milliseconds(max)), gen_(Seeded(seed)) {}
+
+absl::Duration RetryBackoff::Delay(int retry) {
+  int64_t ms = initial_ms_;
+  for (int i = 0; i < retry && ms < max_ms_; ++i) ms *= 2;
+  ms = std::min(ms, max_ms_);
+  const int64_t half = ms / 2;
+  return absl::Milliseconds(half + absl::Uniform<int64_t>(absl::IntervalClosed, gen_, 0, ms - half));
+}
+
+std::string PercentEncode(absl::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                            (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+                            c == '~';
+    if (unreserved) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xF]);
+    }
+  }
+  return out;
 }
 
 int64_t HeaderInt(const HttpExchange& exchange, const std::string& lower_case_name) {

@@ -15,11 +15,14 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/random/random.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace apollo::net {
 
@@ -64,6 +67,22 @@ class HttpClient {
   explicit HttpClient(std::unique_ptr<Handle> handle);
   std::unique_ptr<Handle> handle_;
 };
+
+// The wait before retry n (0, 1, ...): `initial` doubled n times, at most
+// `max`, jittered uniformly into [d/2, d]. A fixed seed makes the jitter
+// reproducible (tests).
+class RetryBackoff {
+ public:
+  RetryBackoff(absl::Duration initial, absl::Duration max, std::optional<uint64_t> seed = std::nullopt);
+  absl::Duration Delay(int retry);
+
+ private:
+  int64_t initial_ms_, max_ms_;
+  absl::BitGen gen_;
+};
+
+// Percent-encodes everything but A-Z a-z 0-9 - _ . ~ (a query's keys and values).
+std::string PercentEncode(absl::string_view text);
 
 // A header of an exchange as an integer; -1 when absent or not one.
 int64_t HeaderInt(const HttpExchange& exchange, const std::string& lower_case_name);

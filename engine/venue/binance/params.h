@@ -19,6 +19,7 @@
 
 #include "absl/strings/string_view.h"
 #include "engine/domain/fixed.h"
+#include "engine/net/http_client.h"
 
 namespace apollo::venue::binance {
 
@@ -38,8 +39,7 @@ class Params {
   std::vector<std::pair<std::string, std::string>> entries_;
 };
 
-// Percent-encodes everything but A-Z a-z 0-9 - _ . ~
-std::string PercentEncode(absl::string_view text);
+using net::PercentEncode;
 
 }  // namespace apollo::venue::binance
 

@@ -24,12 +24,6 @@ namespace {
 
 constexpr absl::string_view kRedacted = "<redacted>";
 
-absl::BitGen MakeGen(const std::optional<uint64_t>& seed) {
-  if (!seed) return absl::BitGen();
-  std::seed_seq seq{static_cast<uint32_t>(*seed), static_cast<uint32_t>(*seed >> 32)};
-  return absl::BitGen(seq);
-}
-
 // "... IP banned until 1591702613943 ..." in a 418 body: the Unix ms.
 std::optional<int64_t> BannedUntilFromMsg(absl::string_view msg) {
   constexpr absl::string_view kMarker = "banned until ";
@@ -122,7 +116,8 @@ RestClient::RestClient(RestOptions options, RestHooks hooks, std::unique_ptr<net
       hooks_(std::move(hooks)),
       http_(std::move(http)),
       signer_(std::move(signer)),
-      gen_(MakeGen(options_.jitter_seed)),
+      backoff_(absl::Milliseconds(options_.backoff_initial_ms), absl::Milliseconds(options_.backoff_max_ms),
+               options_.jitter_seed),
       order_limit_10s_(options_.order_limit_10s),
       order_limit_1m_(options_.order_limit_1m),
       weight_limit_1m_(options_.weight_limit_1m) {}
@@ -419,13 +414,7 @@ void RestClient::Backoff(BackoffReason reason, absl::Duration delay) {
   if (delay > absl::ZeroDuration()) hooks_.sleep(delay);
 }
 
-absl::Duration RestClient::RetryDelay(int retry) {
-  int64_t ms = options_.backoff_initial_ms;
-  for (int i = 0; i < retry && ms < options_.backoff_max_ms; ++i) ms *= 2;
-  ms = std::min(ms, options_.backoff_max_ms);
-  const int64_t half = ms / 2;
-  return absl::Milliseconds(half + absl::Uniform<int64_t>(absl::IntervalClosed, gen_, 0, ms - half));
-}
+absl::Duration RestClient::RetryDelay(int retry) { return backoff_.Delay(retry); }
 
 std::string RestClient::Redact(absl::string_view text, absl::string_view signature) const {
   std::string out(text);

@@ -62,7 +62,6 @@
 #include <optional>
 #include <string>
 
-#include "absl/random/random.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -233,7 +232,7 @@ class RestClient {
   std::optional<Signer> signer_;
 
   mutable std::mutex mu_;
-  absl::BitGen gen_;
+  net::RetryBackoff backoff_;
   int64_t offset_ms_ = 0;
   bool time_synced_ = false;
   int64_t synced_at_ms_ = 0;  // when offset_ms_ was read (or last tried)

@@ -1,0 +1,284 @@
+// The Kalshi REST client (engine/venue/kalshi/rest_client.h) against a
+// loopback server that checks every signed request with the public half of
+// the test key (tests/data/kalshi/signing_vectors.json): what reaches
+// Kalshi, what is retried and what is never sent twice.
+#include <httplib.h>
+#include <simdjson.h>
+
+#include <atomic>
+#include <deque>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "engine/net/rate_gate.h"
+#include "engine/venue/kalshi/payloads.h"
+#include "engine/venue/kalshi/rest_client.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace apollo::venue::kalshi {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kKeyId[] = "a952bcbe-ec3b-4b5b-b8f9-11dae589608c";
+
+struct TestKey {
+  std::string private_pem, public_pem;
+};
+TestKey ReadTestKey() {
+  std::ifstream in(std::string(APOLLO_SOURCE_DIR) + "/tests/data/kalshi/signing_vectors.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(text.str());
+  return {std::string(std::string_view(doc["private_key_pem"])), std::string(std::string_view(doc["public_key_pem"]))};
+}
+
+struct Hit {
+  std::string method, path, query, body;
+  bool signed_ok = false;   // all three headers, and the signature verifies
+  bool has_key = false;     // KALSHI-ACCESS-KEY present
+};
+struct Reply {
+  int status = 200;
+  std::string body = "{}";
+  int delay_ms = 0;  // a slow venue
+};
+
+// A loopback stand-in for Kalshi's trade-api v2: scripted replies per
+// "METHOD /path", every request recorded and its signature checked.
+class Venue {
+ public:
+  explicit Venue(std::string public_pem) : public_pem_(std::move(public_pem)) {
+    auto handle = [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res); };
+    server_.Get(R"(/.*)", handle);
+    server_.Post(R"(/.*)", handle);
+    server_.Delete(R"(/.*)", handle);
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~Venue() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string BaseUrl() const { return absl::StrCat("http://127.0.0.1:", port_, "/trade-api/v2"); }
+  void Script(const std::string& route, std::vector<Reply> replies) {
+    std::lock_guard<std::mutex> l(mu_);
+    for (Reply& r : replies) scripts_[route].push_back(std::move(r));
+  }
+  std::vector<Hit> Hits() {
+    std::lock_guard<std::mutex> l(mu_);
+    return hits_;
+  }
+
+ private:
+  void Handle(const httplib::Request& req, httplib::Response& res) {
+    Hit hit{req.method, req.path, "", req.body};
+    for (const auto& [k, v] : req.params) absl::StrAppend(&hit.query, hit.query.empty() ? "" : "&", k, "=", v);
+    hit.has_key = req.has_header("KALSHI-ACCESS-KEY");
+    int64_t ts = 0;
+    if (hit.has_key && req.get_header_value("KALSHI-ACCESS-KEY") == kKeyId &&
+        absl::SimpleAtoi(req.get_header_value("KALSHI-ACCESS-TIMESTAMP"), &ts)) {
+      hit.signed_ok = Verify(public_pem_, SigningMessage(ts, req.method, req.path),
+                             req.get_header_value("KALSHI-ACCESS-SIGNATURE"))
+                          .ok();
+    }
+    Reply reply;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      hits_.push_back(hit);
+      auto& queue = scripts_[req.method + " " + req.path];
+      if (!queue.empty()) {
+        reply = queue.front();
+        queue.pop_front();
+      }
+    }
+    if (reply.delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(reply.delay_ms));
+    res.status = reply.status;
+    res.set_content(reply.body, "application/json");
+  }
+
+  std::string public_pem_;
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  std::mutex mu_;
+  std::map<std::string, std::deque<Reply>> scripts_;
+  std::vector<Hit> hits_;
+};
+
+class KalshiRest : public ::testing::Test {
+ protected:
+  KalshiRest() : key_(ReadTestKey()), venue_(key_.public_pem) {}
+
+  std::unique_ptr<RestClient> Client(RestOptions options = {}) {
+    options.base_url = venue_.BaseUrl();
+    options.key_id = kKeyId;
+    options.backoff_initial_ms = 100;
+    options.backoff_max_ms = 400;
+    options.jitter_seed = 7;
+    absl::StatusOr<Signer> signer = Signer::FromPem(key_.private_pem);
+    EXPECT_TRUE(signer.ok()) << signer.status();
+    RestHooks hooks;
+    hooks.sleep = [this](absl::Duration d) {
+      std::lock_guard<std::mutex> l(mu_);
+      sleeps_.push_back(d);
+    };
+    hooks.on_log = [this](absl::string_view line) {
+      std::lock_guard<std::mutex> l(mu_);
+      logs_.emplace_back(line);
+    };
+    absl::StatusOr<std::unique_ptr<RestClient>> client = RestClient::Create(options, *std::move(signer), hooks);
+    EXPECT_TRUE(client.ok()) << client.status();
+    return client.ok() ? *std::move(client) : nullptr;
+  }
+
+  TestKey key_;
+  Venue venue_;
+  std::mutex mu_;
+  std::vector<absl::Duration> sleeps_;
+  std::vector<std::string> logs_;
+};
+
+TEST_F(KalshiRest, ASignedCallCarriesTheKeyAndASignatureKalshiVerifiesOverThePathWithoutTheQuery) {
+  venue_.Script("GET /trade-api/v2/portfolio/orders",
+                {Reply{200, R"({"orders":[],"cursor":"abc"})"}});
+  auto client = Client();
+  absl::StatusOr<RestResponse> r = client->Call(HttpMethod::kGet, "/portfolio/orders",
+                                                {{"ticker", "KXHIGHNY-25APR01-B77.5"}, {"cursor", "a b/c="}}, "",
+                                                Auth::kSigned);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(ParseOrders(r->body)->cursor, "abc");
+  std::vector<Hit> hits = venue_.Hits();
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_TRUE(hits[0].signed_ok);
+  EXPECT_EQ(hits[0].query, "cursor=a b/c=&ticker=KXHIGHNY-25APR01-B77.5") << "encoded on the way, decoded by the server";
+}
+
+TEST_F(KalshiRest, APublicCallCarriesNoKeyAndAnOrderBodyIsJson) {
+  auto client = Client();
+  ASSERT_TRUE(client->Call(HttpMethod::kGet, "/markets", {{"series_ticker", "KXHIGHNY"}}, "", Auth::kNone).ok());
+  const std::string order = R"({"ticker":"KXHIGHNY-25APR01-B77.5","side":"yes","action":"buy","count":1})";
+  venue_.Script("POST /trade-api/v2/portfolio/orders", {Reply{201, R"({"order":{}})"}});
+  absl::StatusOr<RestResponse> placed = client->Call(HttpMethod::kPost, "/portfolio/orders", {}, order, Auth::kSigned);
+  ASSERT_TRUE(placed.ok()) << placed.status();
+  EXPECT_EQ(placed->http_status, 201);
+  std::vector<Hit> hits = venue_.Hits();
+  ASSERT_EQ(hits.size(), 2u);
+  EXPECT_FALSE(hits[0].has_key);
+  EXPECT_TRUE(hits[1].signed_ok);
+  EXPECT_EQ(hits[1].body, order);
+}
+
+TEST_F(KalshiRest, A429IsRetriedWithAGrowingWaitAndTheGateHoldsTheWholeBucket) {
+  net::RateGate gate({{kReadProvider, net::Quota{200, absl::Seconds(1), 0}},
+                      {kWriteProvider, net::Quota{100, absl::Seconds(1), 0}}});
+  RestOptions options;
+  options.gate = &gate;
+  auto client = Client(options);
+  const Reply limited{429, R"({"error":"too many requests"})"};
+  venue_.Script("GET /trade-api/v2/portfolio/balance", {limited, limited});
+  absl::StatusOr<RestResponse> r = client->Call(HttpMethod::kGet, "/portfolio/balance", {}, "", Auth::kSigned);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(venue_.Hits().size(), 3u);
+  ASSERT_EQ(sleeps_.size(), 2u);
+  EXPECT_GE(sleeps_[0], absl::Milliseconds(50));
+  EXPECT_LE(sleeps_[0], absl::Milliseconds(100));
+  EXPECT_GE(sleeps_[1], absl::Milliseconds(100));
+  EXPECT_LE(sleeps_[1], absl::Milliseconds(200)) << "doubled (jittered to [d/2, d])";
+  const std::vector<net::ProviderStatus> s = gate.Snapshot();
+  const auto read = std::find_if(s.begin(), s.end(), [](const auto& p) { return p.provider == kReadProvider; });
+  EXPECT_EQ(read->backoffs, 2u);
+  EXPECT_EQ(read->backoff_reason, "HTTP 429");
+
+  venue_.Script("GET /trade-api/v2/portfolio/balance", {limited, limited, limited, limited});
+  absl::Status spent = client->Call(HttpMethod::kGet, "/portfolio/balance", {}, "", Auth::kSigned).status();
+  EXPECT_EQ(spent.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(spent.message(), "kalshi: GET /portfolio/balance: HTTP 429: too many requests after 4 attempts");
+}
+
+TEST_F(KalshiRest, AnOrderWhoseAnswerDidNotComeIsNeverSentAgain) {
+  RestOptions options;
+  options.request_timeout_ms = 300;
+  auto client = Client(options);
+  venue_.Script("POST /trade-api/v2/portfolio/orders", {Reply{201, R"({"order":{}})", /*delay_ms=*/800}});
+  absl::Status st = client->Call(HttpMethod::kPost, "/portfolio/orders", {}, R"({"client_order_id":"apollo-7"})",
+                                 Auth::kSigned).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kDeadlineExceeded) << st;
+  EXPECT_THAT(std::string(st.message()), HasSubstr("outcome unknown, look the order up by its client_order_id"));
+  EXPECT_EQ(venue_.Hits().size(), 1u);
+
+  venue_.Script("POST /trade-api/v2/portfolio/orders", {Reply{503, R"({"code":"internal","message":"try later"})"}});
+  EXPECT_EQ(client->Call(HttpMethod::kPost, "/portfolio/orders", {}, "{}", Auth::kSigned).status().code(),
+            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(venue_.Hits().size(), 2u) << "a 5xx on an order: not resent either";
+
+  venue_.Script("GET /trade-api/v2/portfolio/orders", {Reply{503, "{}"}});
+  EXPECT_TRUE(client->Call(HttpMethod::kGet, "/portfolio/orders", {}, "", Auth::kSigned).ok()) << "a read is retried";
+}
+
+TEST_F(KalshiRest, KalshisErrorsBecomeStatusesNamingItsCodeAndMessage) {
+  auto client = Client();
+  struct Case {
+    int http;
+    std::string body;
+    absl::StatusCode code;
+    std::string message, kalshi_code;
+  };
+  const Case cases[] = {
+      {400, R"({"code":"invalid_order","message":"price must be 1-99 cents","details":"yes_price"})",
+       absl::StatusCode::kInvalidArgument,
+       "kalshi: POST /portfolio/orders: HTTP 400 invalid_order: price must be 1-99 cents (yes_price)", "invalid_order"},
+      {409, R"({"code":"order_already_exists","message":"duplicate client_order_id"})", absl::StatusCode::kAlreadyExists,
+       "kalshi: POST /portfolio/orders: HTTP 409 order_already_exists: duplicate client_order_id",
+       "order_already_exists"},
+      {400, R"({"code":"MARKET_INACTIVE","message":"market is closed"})", absl::StatusCode::kFailedPrecondition,
+       "kalshi: POST /portfolio/orders: HTTP 400 MARKET_INACTIVE: market is closed", "MARKET_INACTIVE"},
+      {401, "not json", absl::StatusCode::kUnauthenticated, "kalshi: POST /portfolio/orders: HTTP 401: not json", ""},
+  };
+  for (const Case& c : cases) {
+    venue_.Script("POST /trade-api/v2/portfolio/orders", {Reply{c.http, c.body}});
+    absl::Status st = client->Call(HttpMethod::kPost, "/portfolio/orders", {}, "{}", Auth::kSigned).status();
+    EXPECT_EQ(st.code(), c.code) << st;
+    EXPECT_EQ(st.message(), c.message);
+    EXPECT_EQ(ErrorCode(st).value_or(""), c.kalshi_code);
+  }
+}
+
+TEST_F(KalshiRest, AnEmptyWriteBucketSendsNothingAndNoTextNamesTheKey) {
+  net::RateGate gate({{kReadProvider, net::Quota{200, absl::Seconds(1), 0}},
+                      {kWriteProvider, net::Quota{10, absl::Hours(1), 0}}});
+  RestOptions options;
+  options.gate = &gate;
+  options.gate_max_wait_ms = 100;
+  auto client = Client(options);
+  ASSERT_TRUE(client->Call(HttpMethod::kDelete, "/portfolio/orders/ee6f4a7c", {}, "", Auth::kSigned).ok());
+  absl::Status held = client->Call(HttpMethod::kDelete, "/portfolio/orders/ee6f4a7c", {}, "", Auth::kSigned).status();
+  EXPECT_EQ(held.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(held.message()), HasSubstr("DELETE /portfolio/orders/ee6f4a7c, not sent: rate gate: kalshi_write"));
+  EXPECT_EQ(venue_.Hits().size(), 1u);
+
+  absl::StatusOr<std::unique_ptr<RestClient>> keyless = RestClient::Create({.base_url = venue_.BaseUrl()}, std::nullopt);
+  ASSERT_TRUE(keyless.ok());
+  EXPECT_EQ((*keyless)->Call(HttpMethod::kGet, "/portfolio/balance", {}, "", Auth::kSigned).status().message(),
+            "kalshi rest: no API key (KALSHI_API_KEY and KALSHI_PRIVATE_KEY_PATH) for GET /portfolio/balance");
+  std::vector<std::string> texts = logs_;
+  texts.push_back(std::string(held.message()));
+  for (const std::string& t : texts) {
+    EXPECT_THAT(t, Not(HasSubstr(kKeyId)));
+    EXPECT_THAT(t, Not(HasSubstr("PRIVATE KEY")));
+  }
+}
+
+}  // namespace
+}  // namespace apollo::venue::kalshi
