@@ -5,9 +5,10 @@
 #include <httplib.h>
 #include <simdjson.h>
 
-#include <atomic>
+#include <algorithm>
 #include <deque>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <string>
