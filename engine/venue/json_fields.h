@@ -102,6 +102,11 @@ class Fields {
     return *std::move(s);
   }
 
+  absl::StatusOr<std::string> StrOr(absl::string_view field, std::string fallback) {
+    ASSIGN_OR_RETURN(std::optional<std::string> s, OptStr(field));
+    return s ? *std::move(s) : std::move(fallback);
+  }
+
   absl::StatusOr<std::optional<Fixed>> OptDec(absl::string_view field) {
     ASSIGN_OR_RETURN(std::optional<std::string> s, OptStr(field));
     if (!s) return std::optional<Fixed>();
@@ -283,17 +288,23 @@ absl::StatusOr<std::vector<T>> ParseList(absl::string_view json, absl::string_vi
   return out;
 }
 
+// A payload that is one object, parsed with `one`.
+template <class Venue, class T, class One>
+absl::StatusOr<T> ParseObject(absl::string_view text, absl::string_view what, One one) {
+  Json<Venue> doc(text);
+  od::object root;
+  RETURN_IF_ERROR(doc.Object(what, &root));
+  Fields<Venue> f(root, std::string(what));
+  return one(f);
+}
+
 // A payload that is an array of objects (every symbol) or one object (one
 // symbol asked for), each parsed with `one`.
 template <class Venue, class T, class One>
 absl::StatusOr<std::vector<T>> ParseOneOrList(absl::string_view json, absl::string_view what, One one) {
   const size_t first = json.find_first_not_of(" \t\r\n");
   if (first == absl::string_view::npos || json[first] != '{') return ParseList<Venue, T>(json, what, one);
-  Json<Venue> doc(json);
-  od::object root;
-  RETURN_IF_ERROR(doc.Object(what, &root));
-  Fields<Venue> f(root, std::string(what));
-  ASSIGN_OR_RETURN(T item, one(f));
+  ASSIGN_OR_RETURN(T item, (ParseObject<Venue, T>(json, what, one)));
   std::vector<T> out;
   out.push_back(std::move(item));
   return out;

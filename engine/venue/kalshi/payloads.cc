@@ -76,8 +76,7 @@ absl::StatusOr<Market> MarketOf(Fields& f) {
   ASSIGN_OR_RETURN(m.ticker, f.Str("ticker"));
   ASSIGN_OR_RETURN(m.event_ticker, f.Str("event_ticker"));
   ASSIGN_OR_RETURN(m.status, f.Str("status"));
-  ASSIGN_OR_RETURN(std::optional<std::string> result, f.OptStr("result"));
-  m.result = result.value_or("");
+  ASSIGN_OR_RETURN(m.result, f.StrOr("result", ""));
   ASSIGN_OR_RETURN(std::optional<std::string> strike, f.OptStr("strike_type"));
   m.strike_type = StrikeTypeOf(strike.value_or(""));
   ASSIGN_OR_RETURN(m.floor_strike, f.OptNumber("floor_strike"));
@@ -121,8 +120,7 @@ absl::StatusOr<Market> MarketOf(Fields& f) {
 absl::StatusOr<Order> OrderOf(Fields& f) {
   Order o;
   ASSIGN_OR_RETURN(o.order_id, f.Str("order_id"));
-  ASSIGN_OR_RETURN(std::optional<std::string> client, f.OptStr("client_order_id"));
-  o.client_order_id = client.value_or("");
+  ASSIGN_OR_RETURN(o.client_order_id, f.StrOr("client_order_id", ""));
   ASSIGN_OR_RETURN(o.ticker, f.Str("ticker"));
   ASSIGN_OR_RETURN(o.side, f.Str("side"));
   ASSIGN_OR_RETURN(o.action, f.Str("action"));
@@ -155,8 +153,7 @@ absl::StatusOr<Order> OrderOf(Fields& f) {
 absl::StatusOr<Fill> FillOf(Fields& f) {
   Fill x;
   ASSIGN_OR_RETURN(x.fill_id, f.Str("fill_id"));
-  ASSIGN_OR_RETURN(std::optional<std::string> trade, f.OptStr("trade_id"));
-  x.trade_id = trade.value_or("");
+  ASSIGN_OR_RETURN(x.trade_id, f.StrOr("trade_id", ""));
   ASSIGN_OR_RETURN(x.order_id, f.Str("order_id"));
   ASSIGN_OR_RETURN(std::optional<std::string> ticker, f.OptStr("ticker"));
   if (!ticker) {
@@ -221,8 +218,7 @@ absl::StatusOr<Page<T>> ParsePage(absl::string_view body, absl::string_view what
       return absl::OkStatus();
     }));
   }
-  ASSIGN_OR_RETURN(std::optional<std::string> cursor, top.OptStr("cursor"));
-  page.cursor = cursor.value_or("");
+  ASSIGN_OR_RETURN(page.cursor, top.StrOr("cursor", ""));
   return page;
 }
 
@@ -305,16 +301,14 @@ absl::StatusOr<Orderbook> ParseOrderbook(absl::string_view body) {
 }
 
 absl::StatusOr<Balance> ParseBalance(absl::string_view body) {
-  Json doc(body);
-  od::object root;
-  RETURN_IF_ERROR(doc.Object("balance", &root));
-  Fields f(root, "balance");
-  Balance b;
-  ASSIGN_OR_RETURN(b.balance, Dollars(f, "balance_dollars", false));
-  if (b.balance < Fixed()) return f.Error("balance_dollars", "negative");
-  ASSIGN_OR_RETURN(std::optional<int64_t> updated, f.OptInt("updated_ts"));
-  b.updated_ts = updated.value_or(0);
-  return b;
+  return json::ParseObject<KalshiName, Balance>(body, "balance", [](Fields& f) -> absl::StatusOr<Balance> {
+    Balance b;
+    ASSIGN_OR_RETURN(b.balance, Dollars(f, "balance_dollars", false));
+    if (b.balance < Fixed()) return f.Error("balance_dollars", "negative");
+    ASSIGN_OR_RETURN(std::optional<int64_t> updated, f.OptInt("updated_ts"));
+    b.updated_ts = updated.value_or(0);
+    return b;
+  });
 }
 
 }  // namespace apollo::venue::kalshi
