@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <deque>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -20,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "engine/net/rate_gate.h"
+#include "engine/venue/kalshi/orders_api.h"
 #include "engine/venue/kalshi/payloads.h"
 #include "engine/venue/kalshi/rest_client.h"
 #include "gmock/gmock.h"
@@ -62,11 +64,18 @@ class Venue {
  public:
   explicit Venue(std::string public_pem) : public_pem_(std::move(public_pem)) {
     auto handle = [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res); };
-    server_.Get(R"(/.*)", handle);
-    server_.Post(R"(/.*)", handle);
-    server_.Delete(R"(/.*)", handle);
+    server_.Get(R"(/trade-api/.*)", handle);
+    server_.Post(R"(/trade-api/.*)", handle);
+    server_.Delete(R"(/trade-api/.*)", handle);
+    server_.Get("/ready", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok", "text/plain"); });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
+    // An answer proves the accept loop runs, so stop() cannot race its start.
+    httplib::Client ready("127.0.0.1", port_);
+    ready.set_connection_timeout(5);
+    ready.set_read_timeout(5);
+    auto answered = ready.Get("/ready");
+    EXPECT_TRUE(answered && answered->status == 200) << "the loopback venue did not start";
   }
   ~Venue() {
     server_.stop();
@@ -279,6 +288,100 @@ TEST_F(KalshiRest, AnEmptyWriteBucketSendsNothingAndNoTextNamesTheKey) {
     EXPECT_THAT(t, Not(HasSubstr(kKeyId)));
     EXPECT_THAT(t, Not(HasSubstr("PRIVATE KEY")));
   }
+}
+
+// One order as Kalshi answers it (the spec's fields and example values).
+std::string OrderJson(const std::string& order_id, const std::string& client_order_id) {
+  return absl::StrCat(R"({"order_id":")", order_id, R"(","client_order_id":")", client_order_id,
+                      R"(","ticker":"KXHIGHNY-25APR01-B77.5","side":"yes","action":"buy","type":"limit","status":"resting",)"
+                      R"("yes_price_dollars":"0.4200","no_price_dollars":"0.5800","fill_count_fp":"0.00",)"
+                      R"("remaining_count_fp":"5.00","initial_count_fp":"5.00","created_time":"2026-12-06T12:00:00Z"})");
+}
+std::string OrdersPage(const std::vector<std::string>& orders, const std::string& cursor) {
+  std::string out = R"({"orders":[)";
+  for (size_t i = 0; i < orders.size(); ++i) absl::StrAppend(&out, i ? "," : "", orders[i]);
+  return absl::StrCat(out, R"(],"cursor":")", cursor, R"("})");
+}
+
+TEST_F(KalshiRest, AnOrderGoesAsKalshisFixedPointJsonWithOurClientIdAndIsReadBack) {
+  auto client = Client();
+  venue_.Script("POST /trade-api/v2/portfolio/orders", {Reply{201, absl::StrCat(R"({"order":)", OrderJson("o-1", "apollo-1"), "}")}});
+  NewOrderRequest req{.ticker = "KXHIGHNY-25APR01-B77.5", .side = "yes", .action = "buy",
+                      .count = *Fixed::Parse("5"), .price = *Fixed::Parse("0.42"), .client_order_id = "apollo-1"};
+  absl::StatusOr<Order> order = CreateOrder(*client, req);
+  ASSERT_TRUE(order.ok()) << order.status();
+  EXPECT_EQ(order->order_id, "o-1");
+  EXPECT_EQ(order->client_order_id, "apollo-1");
+  EXPECT_EQ(order->remaining_count, *Fixed::Parse("5"));
+  ASSERT_EQ(venue_.Hits().size(), 1u);
+  EXPECT_EQ(venue_.Hits()[0].body,
+            R"({"ticker":"KXHIGHNY-25APR01-B77.5","client_order_id":"apollo-1","side":"yes","action":"buy",)"
+            R"("count_fp":"5.00","yes_price_dollars":"0.4200","time_in_force":"good_till_canceled","post_only":false,)"
+            R"("reduce_only":false})");
+  req.side = "no";
+  req.price = *Fixed::Parse("0.0575");
+  req.count = *Fixed::Parse("12.5");
+  EXPECT_THAT(*OrderBody(req), HasSubstr(R"("count_fp":"12.50","no_price_dollars":"0.0575")"));
+}
+
+TEST_F(KalshiRest, ABadOrderIsRefusedBeforeAnythingIsSent) {
+  auto client = Client();
+  const NewOrderRequest good{.ticker = "KXHIGHNY-25APR01-B77.5", .side = "yes", .action = "buy",
+                             .count = *Fixed::Parse("5"), .price = *Fixed::Parse("0.42"), .client_order_id = "apollo-1"};
+  struct Case {
+    std::function<void(NewOrderRequest&)> spoil;
+    std::string error;
+  };
+  const Case cases[] = {
+      {[](NewOrderRequest& r) { r.count = Fixed(); }, "kalshi order: count must be > 0 with at most 2 decimals (got 0)"},
+      {[](NewOrderRequest& r) { r.count = *Fixed::Parse("1.005"); }, "kalshi order: count must be > 0 with at most 2 decimals (got 1.005)"},
+      {[](NewOrderRequest& r) { r.price = Fixed::FromInt(1); }, "kalshi order: price must be between 0 and 1 dollars, at most 4 decimals (got 1)"},
+      {[](NewOrderRequest& r) { r.price = *Fixed::Parse("0.42001"); }, "kalshi order: price must be between 0 and 1 dollars, at most 4 decimals (got 0.42001)"},
+      {[](NewOrderRequest& r) { r.side = "maybe"; }, "kalshi order: side must be yes or no"},
+      {[](NewOrderRequest& r) { r.ticker = "KX/../portfolio"; }, "kalshi: ticker holds a character a path cannot"},
+      {[](NewOrderRequest& r) { r.client_order_id = ""; }, "kalshi order: client_order_id must be 1..64 characters"},
+  };
+  for (const Case& c : cases) {
+    NewOrderRequest r = good;
+    c.spoil(r);
+    absl::Status st = CreateOrder(*client, r).status();
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(st.message(), c.error);
+  }
+  EXPECT_TRUE(venue_.Hits().empty());
+}
+
+TEST_F(KalshiRest, ListingsFollowTheCursorToTheLastPageAndFindOurOrderByClientId) {
+  auto client = Client();
+  const std::string route = "GET /trade-api/v2/portfolio/orders";
+  venue_.Script(route, {Reply{200, OrdersPage({OrderJson("o-1", "apollo-1"), OrderJson("o-2", "apollo-2")}, "p2")},
+                        Reply{200, OrdersPage({OrderJson("o-3", "apollo-3")}, "")}});
+  absl::StatusOr<std::vector<Order>> resting = RestingOrders(*client, std::nullopt);
+  ASSERT_TRUE(resting.ok()) << resting.status();
+  ASSERT_EQ(resting->size(), 3u);
+  EXPECT_EQ((*resting)[2].order_id, "o-3");
+  std::vector<Hit> hits = venue_.Hits();
+  ASSERT_EQ(hits.size(), 2u);
+  EXPECT_EQ(hits[0].query, "limit=200&status=resting");
+  EXPECT_EQ(hits[1].query, "cursor=p2&limit=200&status=resting");
+
+  venue_.Script(route, {Reply{200, OrdersPage({OrderJson("o-1", "apollo-1")}, "p2")},
+                        Reply{200, OrdersPage({OrderJson("o-7", "apollo-7")}, "")}});
+  absl::StatusOr<std::optional<Order>> found = FindOrder(*client, "KXHIGHNY-25APR01-B77.5", "apollo-7");
+  ASSERT_TRUE(found.ok()) << found.status();
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->order_id, "o-7");
+  venue_.Script(route, {Reply{200, OrdersPage({}, "")}});
+  EXPECT_EQ(*FindOrder(*client, "KXHIGHNY-25APR01-B77.5", "apollo-9"), std::nullopt) << "Kalshi has none: never sent";
+}
+
+TEST_F(KalshiRest, AListingLongerThanFiftyPagesIsRefusedNotCut) {
+  auto client = Client();
+  std::vector<Reply> pages(kMaxPages, Reply{200, OrdersPage({OrderJson("o-1", "apollo-1")}, "more")});
+  venue_.Script("GET /trade-api/v2/portfolio/orders", pages);
+  absl::Status st = RestingOrders(*client, std::nullopt).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(st.message(), "kalshi: GET /portfolio/orders: more than 50 pages of 200; narrow the query");
 }
 
 }  // namespace

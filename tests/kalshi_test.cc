@@ -195,6 +195,13 @@ TEST(KalshiPayloads, OrdersFillsPositionsAndBalanceInTheSpecsShape) {
   ASSERT_EQ(positions->items.size(), 1u);
   EXPECT_EQ(positions->items[0].position, D("10"));
 
+  absl::StatusOr<Page<Settlement>> settled = ParseSettlements(Response("get_settlements.assembled_example.json"));
+  ASSERT_TRUE(settled.ok()) << settled.status();
+  ASSERT_EQ(settled->items.size(), 1u);
+  EXPECT_EQ(settled->items[0].result, "yes");
+  EXPECT_EQ(settled->items[0].yes_count, D("10"));
+  EXPECT_EQ(settled->items[0].fee, D("0.34"));
+
   absl::StatusOr<Balance> balance = ParseBalance(Response("get_balance.assembled_example.json"));
   ASSERT_TRUE(balance.ok()) << balance.status();
   EXPECT_EQ(balance->balance, D("0.56"));

@@ -185,6 +185,22 @@ absl::StatusOr<Position> PositionOf(Fields& f) {
   return p;
 }
 
+absl::StatusOr<Settlement> SettlementOf(Fields& f) {
+  Settlement x;
+  ASSIGN_OR_RETURN(x.ticker, f.Str("ticker"));
+  ASSIGN_OR_RETURN(x.event_ticker, f.StrOr("event_ticker", ""));
+  ASSIGN_OR_RETURN(x.result, f.Str("market_result"));
+  ASSIGN_OR_RETURN(x.yes_count, Count(f, "yes_count_fp"));
+  ASSIGN_OR_RETURN(x.no_count, Count(f, "no_count_fp"));
+  ASSIGN_OR_RETURN(x.yes_cost, Dollars(f, "yes_total_cost_dollars", false));
+  ASSIGN_OR_RETURN(x.no_cost, Dollars(f, "no_total_cost_dollars", false));
+  ASSIGN_OR_RETURN(std::optional<Fixed> fee, OptDollars(f, "fee_cost", false));
+  x.fee = fee.value_or(Fixed());
+  ASSIGN_OR_RETURN(x.revenue_cents, f.Int("revenue"));
+  ASSIGN_OR_RETURN(x.settled_time_ms, TimeMs(f, "settled_time"));
+  return x;
+}
+
 // `{"<key>": {...}}`: the one object under key, read with `one`.
 template <class T, class One>
 absl::StatusOr<T> ParseOne(absl::string_view body, absl::string_view what, absl::string_view key, One one) {
@@ -289,6 +305,10 @@ absl::StatusOr<Page<Order>> ParseOrders(absl::string_view body) {
 absl::StatusOr<Page<Fill>> ParseFills(absl::string_view body) { return ParsePage<Fill>(body, "fills", "fills", FillOf); }
 absl::StatusOr<Page<Position>> ParsePositions(absl::string_view body) {
   return ParsePage<Position>(body, "positions", "market_positions", PositionOf);
+}
+
+absl::StatusOr<Page<Settlement>> ParseSettlements(absl::string_view body) {
+  return ParsePage<Settlement>(body, "settlements", "settlements", SettlementOf);
 }
 
 absl::StatusOr<Orderbook> ParseOrderbook(absl::string_view body) {

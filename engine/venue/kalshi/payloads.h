@@ -99,6 +99,16 @@ struct Position {
   Fixed market_exposure, realized_pnl, fees_paid;  // dollars
 };
 
+// A market of ours that settled (GET /portfolio/settlements).
+struct Settlement {
+  std::string ticker, event_ticker;
+  std::string result;             // market_result: yes | no | ...
+  Fixed yes_count, no_count;      // contracts held at settlement
+  Fixed yes_cost, no_cost, fee;   // dollars
+  int64_t revenue_cents = 0;      // what the settlement paid
+  int64_t settled_time_ms = 0;
+};
+
 struct Balance {
   Fixed balance;          // dollars (balance_dollars)
   int64_t updated_ts = 0;
@@ -118,6 +128,7 @@ absl::StatusOr<Order> ParseOrder(absl::string_view body);             // POST /p
 absl::StatusOr<Page<Order>> ParseOrders(absl::string_view body);      // GET /portfolio/orders
 absl::StatusOr<Page<Fill>> ParseFills(absl::string_view body);        // GET /portfolio/fills
 absl::StatusOr<Page<Position>> ParsePositions(absl::string_view body);  // GET /portfolio/positions (market_positions)
+absl::StatusOr<Page<Settlement>> ParseSettlements(absl::string_view body);  // GET /portfolio/settlements
 absl::StatusOr<Balance> ParseBalance(absl::string_view body);         // GET /portfolio/balance
 
 }  // namespace apollo::venue::kalshi
