@@ -6,10 +6,10 @@
 // `Venue` is a type naming the venue: `static constexpr absl::string_view
 // kName = "binance";`. Each venue's own json_fields.h names its aliases.
 //
-//   json::Json<V> doc(body);
+//   payload::Json<V> doc(body);
 //   od::object root;
 //   RETURN_IF_ERROR(doc.Object("order", &root));
-//   json::Fields<V> f(root, "order");
+//   payload::Fields<V> f(root, "order");
 //   ASSIGN_OR_RETURN(Fixed qty, f.Dec("executedQty"));
 #ifndef APOLLO_ENGINE_VENUE_JSON_FIELDS_H_
 #define APOLLO_ENGINE_VENUE_JSON_FIELDS_H_
@@ -32,7 +32,7 @@
 #include "engine/domain/status_macros.h"
 #include "engine/domain/types.h"
 
-namespace apollo::venue::json {
+namespace apollo::venue::payload {
 
 namespace od = simdjson::ondemand;
 
@@ -310,6 +310,6 @@ absl::StatusOr<std::vector<T>> ParseOneOrList(absl::string_view json, absl::stri
   return out;
 }
 
-}  // namespace apollo::venue::json
+}  // namespace apollo::venue::payload
 
 #endif  // APOLLO_ENGINE_VENUE_JSON_FIELDS_H_

@@ -24,28 +24,28 @@ struct BinanceName {
   static constexpr absl::string_view kName = "binance";
 };
 
-using Fields = json::Fields<BinanceName>;
-using Json = json::Json<BinanceName>;
-using json::Problem;
-using json::Std;
+using Fields = payload::Fields<BinanceName>;
+using Json = payload::Json<BinanceName>;
+using payload::Problem;
+using payload::Std;
 
 inline absl::Status Malformed(absl::string_view what, simdjson::error_code e) {
-  return json::Malformed<BinanceName>(what, e);
+  return payload::Malformed<BinanceName>(what, e);
 }
 inline absl::Status CheckWholeJson(absl::string_view what, absl::string_view text) {
-  return json::CheckWholeJson<BinanceName>(what, text);
+  return payload::CheckWholeJson<BinanceName>(what, text);
 }
 template <class Read>
 absl::Status ForEachObject(od::array& array, absl::string_view what, Read read) {
-  return json::ForEachObject<BinanceName>(array, what, std::move(read));
+  return payload::ForEachObject<BinanceName>(array, what, std::move(read));
 }
 template <class T, class One>
 absl::StatusOr<std::vector<T>> ParseList(absl::string_view text, absl::string_view what, One one) {
-  return json::ParseList<BinanceName, T>(text, what, std::move(one));
+  return payload::ParseList<BinanceName, T>(text, what, std::move(one));
 }
 template <class T, class One>
 absl::StatusOr<std::vector<T>> ParseOneOrList(absl::string_view text, absl::string_view what, One one) {
-  return json::ParseOneOrList<BinanceName, T>(text, what, std::move(one));
+  return payload::ParseOneOrList<BinanceName, T>(text, what, std::move(one));
 }
 
 }  // namespace apollo::venue::binance

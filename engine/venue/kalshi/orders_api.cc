@@ -7,12 +7,13 @@
 #include "absl/strings/str_cat.h"
 #include "engine/domain/json.h"
 #include "engine/domain/status_macros.h"
+#include "engine/venue/kalshi/fields.h"
 
 namespace apollo::venue::kalshi {
 namespace {
 
-constexpr int64_t kCent2 = Fixed::kScale / 100;
-constexpr int64_t kCent4 = Fixed::kScale / 10'000;
+using internal::kCent2;
+using internal::kCent4;
 
 // A ticker or id is placed in a path: letters, digits and - _ . only.
 absl::Status CheckPathPart(absl::string_view what, absl::string_view text) {

@@ -6,61 +6,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "engine/domain/status_macros.h"
-#include "engine/venue/json_fields.h"
+#include "engine/venue/kalshi/fields.h"
 
 namespace apollo::venue::kalshi {
 namespace {
 
-namespace od = simdjson::ondemand;
-
-struct KalshiName {
-  static constexpr absl::string_view kName = "kalshi";
-};
-using Fields = json::Fields<KalshiName>;
-using Json = json::Json<KalshiName>;
-
-constexpr int64_t kCent4 = Fixed::kScale / 10'000;  // raw units of 0.0001
-constexpr int64_t kCent2 = Fixed::kScale / 100;     // raw units of 0.01
-
-// A *_dollars money amount: at most 4 decimals; `price`: also 0..1.
-absl::StatusOr<std::optional<Fixed>> OptDollars(Fields& f, absl::string_view field, bool price) {
-  ASSIGN_OR_RETURN(std::optional<Fixed> v, f.OptDec(field));
-  if (!v) return v;
-  if (v->raw() % kCent4 != 0) return f.Error(field, absl::StrCat("more than 4 decimals: '", v->ToString(), "'"));
-  if (price && (*v < Fixed() || *v > Fixed::FromInt(1))) {
-    return f.Error(field, absl::StrCat("a price outside 0..1 dollars: '", v->ToString(), "'"));
-  }
-  return v;
-}
-absl::StatusOr<Fixed> Dollars(Fields& f, absl::string_view field, bool price) {
-  ASSIGN_OR_RETURN(std::optional<Fixed> v, OptDollars(f, field, price));
-  if (!v) return f.Error(field, "missing");
-  return *v;
-}
-
-// A contract count as text: at most 2 decimals, never negative.
-absl::Status CheckCount(Fields& f, absl::string_view field, Fixed v, bool may_be_negative = false) {
-  if (v.raw() % kCent2 != 0) return f.Error(field, absl::StrCat("more than 2 decimals: '", v.ToString(), "'"));
-  if (!may_be_negative && v < Fixed()) return f.Error(field, absl::StrCat("negative: '", v.ToString(), "'"));
-  return absl::OkStatus();
-}
-absl::StatusOr<Fixed> Count(Fields& f, absl::string_view field, bool may_be_negative = false) {
-  ASSIGN_OR_RETURN(Fixed v, f.Dec(field));
-  RETURN_IF_ERROR(CheckCount(f, field, v, may_be_negative));
-  return v;
-}
-
-// An RFC 3339 time ("2026-01-01T00:00:00Z") as Unix ms; 0 when absent.
-absl::StatusOr<int64_t> TimeMs(Fields& f, absl::string_view field) {
-  ASSIGN_OR_RETURN(std::optional<std::string> text, f.OptStr(field));
-  if (!text || text->empty()) return 0;
-  absl::Time t;
-  std::string error;
-  if (!absl::ParseTime(absl::RFC3339_full, *text, &t, &error)) {
-    return f.Error(field, absl::StrCat("not an RFC 3339 time: '", *text, "'"));
-  }
-  return absl::ToUnixMillis(t);
-}
+using namespace internal;  // the field rules of fields.h, shared with stream.cc
 
 StrikeType StrikeTypeOf(absl::string_view name) {
   if (name == "greater") return StrikeType::kGreater;
@@ -100,7 +51,7 @@ absl::StatusOr<Market> MarketOf(Fields& f) {
   RETURN_IF_ERROR(CheckCount(f, "open_interest_fp", m.open_interest));
   ASSIGN_OR_RETURN(std::optional<od::array> ranges, f.OptArray("price_ranges"));
   if (ranges) {
-    RETURN_IF_ERROR(json::ForEachObject<KalshiName>(*ranges, "market price_ranges", [&](od::object& o, size_t i) {
+    RETURN_IF_ERROR(payload::ForEachObject<KalshiName>(*ranges, "market price_ranges", [&](od::object& o, size_t i) {
       Fields r(o, absl::StrCat("market price_ranges[", i, "]"));
       PriceRange range;
       ASSIGN_OR_RETURN(range.start, Dollars(r, "start", true));
@@ -126,16 +77,7 @@ absl::StatusOr<Order> OrderOf(Fields& f) {
   ASSIGN_OR_RETURN(o.action, f.Str("action"));
   if (o.side != "yes" && o.side != "no") return f.Error("side", absl::StrCat("unknown value '", o.side, "'"));
   if (o.action != "buy" && o.action != "sell") return f.Error("action", absl::StrCat("unknown value '", o.action, "'"));
-  ASSIGN_OR_RETURN(std::string status, f.Str("status"));
-  if (status == "resting") {
-    o.status = OrderStatus::kResting;
-  } else if (status == "canceled") {
-    o.status = OrderStatus::kCanceled;
-  } else if (status == "executed") {
-    o.status = OrderStatus::kExecuted;
-  } else {
-    return f.Error("status", absl::StrCat("unknown value '", status, "'"));
-  }
+  ASSIGN_OR_RETURN(o.status, StatusField(f));
   ASSIGN_OR_RETURN(o.yes_price, Dollars(f, "yes_price_dollars", true));
   ASSIGN_OR_RETURN(o.no_price, Dollars(f, "no_price_dollars", true));
   ASSIGN_OR_RETURN(o.initial_count, Count(f, "initial_count_fp"));
@@ -212,7 +154,7 @@ absl::StatusOr<T> ParseOne(absl::string_view body, absl::string_view what, absl:
   ASSIGN_OR_RETURN(bool found, top.Find(key, &v));
   if (!found) return top.Error(key, "missing");
   od::object object;
-  if (simdjson::error_code e = v.get_object().get(object)) return top.Error(key, json::Problem(e));
+  if (simdjson::error_code e = v.get_object().get(object)) return top.Error(key, payload::Problem(e));
   Fields f(object, std::string(what));
   return one(f);
 }
@@ -227,7 +169,7 @@ absl::StatusOr<Page<T>> ParsePage(absl::string_view body, absl::string_view what
   Page<T> page;
   ASSIGN_OR_RETURN(std::optional<od::array> items, top.OptArray(key));
   if (items) {
-    RETURN_IF_ERROR(json::ForEachObject<KalshiName>(*items, absl::StrCat(what, " ", key), [&](od::object& o, size_t i) {
+    RETURN_IF_ERROR(payload::ForEachObject<KalshiName>(*items, absl::StrCat(what, " ", key), [&](od::object& o, size_t i) {
       Fields f(o, absl::StrCat(what, " ", key, "[", i, "]"));
       ASSIGN_OR_RETURN(T item, one(f));
       page.items.push_back(std::move(item));
@@ -246,11 +188,11 @@ absl::Status ReadLevels(Fields& book, absl::string_view field, std::vector<BookL
   for (auto element : *levels) {
     const std::string where = absl::StrCat(field, "[", index++, "]");
     od::array pair;
-    if (simdjson::error_code e = element.get_array().get(pair)) return book.Error(where, json::Problem(e));
+    if (simdjson::error_code e = element.get_array().get(pair)) return book.Error(where, payload::Problem(e));
     std::vector<std::string> texts;
     for (auto item : pair) {
       std::string_view text;
-      if (simdjson::error_code e = item.get_string().get(text)) return book.Error(where, json::Problem(e));
+      if (simdjson::error_code e = item.get_string().get(text)) return book.Error(where, payload::Problem(e));
       texts.emplace_back(text);
     }
     if (texts.size() != 2) return book.Error(where, "not a [price, count] pair");
@@ -321,7 +263,7 @@ absl::StatusOr<Orderbook> ParseOrderbook(absl::string_view body) {
 }
 
 absl::StatusOr<Balance> ParseBalance(absl::string_view body) {
-  return json::ParseObject<KalshiName, Balance>(body, "balance", [](Fields& f) -> absl::StatusOr<Balance> {
+  return payload::ParseObject<KalshiName, Balance>(body, "balance", [](Fields& f) -> absl::StatusOr<Balance> {
     Balance b;
     ASSIGN_OR_RETURN(b.balance, Dollars(f, "balance_dollars", false));
     if (b.balance < Fixed()) return f.Error("balance_dollars", "negative");
