@@ -1,12 +1,15 @@
-// libFuzzer target: every Kalshi REST payload parser
-// (engine/venue/kalshi/payloads.h). Each input goes through all of them, so
-// the seeds are Kalshi's answers (tests/data/kalshi). Whatever the bytes,
-// each parser answers: a value or an error, never a crash; a book read is
-// asked for its best prices, a market whether a price is on its grid.
+// libFuzzer target: every Kalshi payload parser, REST
+// (engine/venue/kalshi/payloads.h) and WebSocket (stream.h). Each input goes
+// through all of them, so the seeds are Kalshi's answers and messages
+// (tests/data/kalshi). Whatever the bytes, each parser answers: a value or
+// an error, never a crash; a book read is asked for its best prices, a
+// market whether a price is on its grid, a stream message is applied to a
+// book keeper.
 #include <cstdint>
 #include <string>
 
 #include "engine/venue/kalshi/payloads.h"
+#include "engine/venue/kalshi/stream.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -23,5 +26,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)ParseFills(json);
   (void)ParsePositions(json);
   (void)ParseBalance(json);
+  (void)ParseSettlements(json);
+  if (auto message = ParseStreamMessage(json); message.ok()) {
+    BookKeeper books;
+    if (auto* snapshot = std::get_if<BookSnapshot>(&*message)) books.Apply(*snapshot);
+    if (auto* delta = std::get_if<BookDelta>(&*message)) (void)books.Apply(*delta);
+  }
   return 0;
 }
