@@ -115,9 +115,9 @@ int64_t RestClient::backoff_count() const {
   return backoff_count_;
 }
 
-void RestClient::Wait(absl::string_view provider, absl::Duration delay, absl::string_view why) {
+void RestClient::Wait(absl::string_view provider, absl::Duration delay, absl::string_view why, bool rate_limited) {
   ++backoff_count_;
-  if (options_.gate != nullptr && why == "HTTP 429") {  // every call of the bucket waits it out
+  if (options_.gate != nullptr && rate_limited) {  // every call of the bucket waits it out
     options_.gate->BackOff(provider, absl::FromUnixMillis(hooks_.now_ms()) + delay, why);
   }
   if (hooks_.on_log) hooks_.on_log(absl::StrCat("kalshi: ", why, "; retrying in ", absl::FormatDuration(delay)));
@@ -168,7 +168,7 @@ absl::StatusOr<RestResponse> RestClient::Call(HttpMethod method, absl::string_vi
             " after the request may have been sent; outcome unknown, look the order up by its client_order_id"));
       }
       if (retry_left) {
-        Wait(provider, backoff_.Delay(attempt), "no answer");
+        Wait(provider, backoff_.Delay(attempt), "no answer", /*rate_limited=*/false);
         continue;
       }
       return absl::UnavailableError(absl::StrCat("kalshi: ", context, ": no answer (", ex.transport_error, ") after ",
@@ -178,7 +178,7 @@ absl::StatusOr<RestResponse> RestClient::Call(HttpMethod method, absl::string_vi
     if (ex.http_status == 429) {  // not processed: safe to send again, orders too
       const absl::Duration delay = backoff_.Delay(attempt);
       if (retry_left) {
-        Wait(provider, delay, "HTTP 429");
+        Wait(provider, delay, "HTTP 429", /*rate_limited=*/true);
         continue;
       }
       if (options_.gate != nullptr) options_.gate->BackOff(provider, absl::FromUnixMillis(hooks_.now_ms()) + delay, "HTTP 429");
@@ -190,7 +190,7 @@ absl::StatusOr<RestResponse> RestClient::Call(HttpMethod method, absl::string_vi
                                                         "; outcome unknown, look the order up by its client_order_id"));
       }
       if (retry_left) {
-        Wait(provider, backoff_.Delay(attempt), absl::StrCat("HTTP ", ex.http_status));
+        Wait(provider, backoff_.Delay(attempt), absl::StrCat("HTTP ", ex.http_status), /*rate_limited=*/false);
         continue;
       }
       return Answer(context, ex.http_status, ex.body, absl::StrCat(" after ", attempt + 1, " attempts"));

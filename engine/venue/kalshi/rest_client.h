@@ -120,7 +120,8 @@ class RestClient {
  private:
   RestClient(RestOptions options, std::optional<Signer> signer, RestHooks hooks, std::unique_ptr<net::HttpClient> http,
              std::string base_path);
-  void Wait(absl::string_view provider, absl::Duration delay, absl::string_view why);
+  // Sleeps before a retry; a 429 (`rate_limited`) also holds the gate's bucket.
+  void Wait(absl::string_view provider, absl::Duration delay, absl::string_view why, bool rate_limited);
 
   const RestOptions options_;
   const std::optional<Signer> signer_;
