@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -65,6 +66,36 @@ inline absl::StatusOr<int64_t> TimeMs(Fields& f, absl::string_view field) {
     return f.Error(field, absl::StrCat("not an RFC 3339 time: '", *text, "'"));
   }
   return absl::ToUnixMillis(t);
+}
+
+// One side of a book, REST or stream: [["0.4200", "13.00"], ...], each
+// price strictly between 0 and 1 dollars and each count above 0.
+inline absl::Status ReadBookSide(Fields& book, absl::string_view field, std::vector<BookLevel>* out) {
+  ASSIGN_OR_RETURN(std::optional<od::array> levels, book.OptArray(field));
+  if (!levels) return absl::OkStatus();
+  size_t index = 0;
+  for (auto element : *levels) {
+    const std::string where = absl::StrCat(field, "[", index++, "]");
+    od::array pair;
+    if (simdjson::error_code e = element.get_array().get(pair)) return book.Error(where, payload::Problem(e));
+    std::vector<std::string> texts;
+    for (auto item : pair) {
+      std::string_view text;
+      if (simdjson::error_code e = item.get_string().get(text)) return book.Error(where, payload::Problem(e));
+      texts.emplace_back(text);
+    }
+    if (texts.size() != 2) return book.Error(where, "not a [price, count] pair");
+    absl::StatusOr<Fixed> price = Fixed::Parse(texts[0]);
+    absl::StatusOr<Fixed> count = Fixed::Parse(texts[1]);
+    if (!price.ok() || price->raw() % kCent4 != 0 || *price <= Fixed() || *price >= Fixed::FromInt(1)) {
+      return book.Error(where, absl::StrCat("not a price strictly between 0 and 1 dollars: '", texts[0], "'"));
+    }
+    if (!count.ok() || count->raw() % kCent2 != 0 || *count <= Fixed()) {
+      return book.Error(where, absl::StrCat("not a positive count: '", texts[1], "'"));
+    }
+    out->push_back(BookLevel{*price, *count});
+  }
+  return absl::OkStatus();
 }
 
 // "resting" | "canceled" | "executed".

@@ -180,35 +180,6 @@ absl::StatusOr<Page<T>> ParsePage(absl::string_view body, absl::string_view what
   return page;
 }
 
-// One side of an orderbook: [["0.4200", "13.00"], ...].
-absl::Status ReadLevels(Fields& book, absl::string_view field, std::vector<BookLevel>* out) {
-  ASSIGN_OR_RETURN(std::optional<od::array> levels, book.OptArray(field));
-  if (!levels) return absl::OkStatus();
-  size_t index = 0;
-  for (auto element : *levels) {
-    const std::string where = absl::StrCat(field, "[", index++, "]");
-    od::array pair;
-    if (simdjson::error_code e = element.get_array().get(pair)) return book.Error(where, payload::Problem(e));
-    std::vector<std::string> texts;
-    for (auto item : pair) {
-      std::string_view text;
-      if (simdjson::error_code e = item.get_string().get(text)) return book.Error(where, payload::Problem(e));
-      texts.emplace_back(text);
-    }
-    if (texts.size() != 2) return book.Error(where, "not a [price, count] pair");
-    absl::StatusOr<Fixed> price = Fixed::Parse(texts[0]);
-    absl::StatusOr<Fixed> count = Fixed::Parse(texts[1]);
-    if (!price.ok() || price->raw() % kCent4 != 0 || *price <= Fixed() || *price >= Fixed::FromInt(1)) {
-      return book.Error(where, absl::StrCat("not a price strictly between 0 and 1 dollars: '", texts[0], "'"));
-    }
-    if (!count.ok() || count->raw() % kCent2 != 0 || *count <= Fixed()) {
-      return book.Error(where, absl::StrCat("not a positive count: '", texts[1], "'"));
-    }
-    out->push_back(BookLevel{*price, *count});
-  }
-  return absl::OkStatus();
-}
-
 std::optional<Fixed> Best(const std::vector<BookLevel>& bids) {
   std::optional<Fixed> best;
   for (const BookLevel& l : bids) {
@@ -256,8 +227,8 @@ absl::StatusOr<Page<Settlement>> ParseSettlements(absl::string_view body) {
 absl::StatusOr<Orderbook> ParseOrderbook(absl::string_view body) {
   return ParseOne<Orderbook>(body, "orderbook", "orderbook_fp", [](Fields& f) -> absl::StatusOr<Orderbook> {
     Orderbook book;
-    RETURN_IF_ERROR(ReadLevels(f, "yes_dollars", &book.yes_bids));
-    RETURN_IF_ERROR(ReadLevels(f, "no_dollars", &book.no_bids));
+    RETURN_IF_ERROR(ReadBookSide(f, "yes_dollars", &book.yes_bids));
+    RETURN_IF_ERROR(ReadBookSide(f, "no_dollars", &book.no_bids));
     return book;
   });
 }

@@ -12,32 +12,6 @@ namespace {
 
 using namespace internal;  // the field rules of fields.h, shared with payloads.cc
 
-// [["0.0800", "300.00"], ...]: one side of a snapshot.
-absl::Status ReadSide(Fields& f, absl::string_view field, std::vector<BookLevel>* out) {
-  ASSIGN_OR_RETURN(std::optional<od::array> levels, f.OptArray(field));
-  if (!levels) return absl::OkStatus();
-  size_t index = 0;
-  for (auto element : *levels) {
-    const std::string where = absl::StrCat(field, "[", index++, "]");
-    od::array pair;
-    if (simdjson::error_code e = element.get_array().get(pair)) return f.Error(where, payload::Problem(e));
-    std::vector<std::string> texts;
-    for (auto item : pair) {
-      std::string_view text;
-      if (simdjson::error_code e = item.get_string().get(text)) return f.Error(where, payload::Problem(e));
-      texts.emplace_back(text);
-    }
-    absl::StatusOr<Fixed> price = texts.size() == 2 ? Fixed::Parse(texts[0]) : absl::InvalidArgumentError("");
-    absl::StatusOr<Fixed> count = texts.size() == 2 ? Fixed::Parse(texts[1]) : absl::InvalidArgumentError("");
-    if (!price.ok() || !count.ok() || price->raw() % kCent4 != 0 || *price <= Fixed() || *price >= Fixed::FromInt(1) ||
-        count->raw() % kCent2 != 0 || *count <= Fixed()) {
-      return f.Error(where, "not a [price 0..1, count > 0] pair");
-    }
-    out->push_back(BookLevel{*price, *count});
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<StreamMessage> Read(Fields& top) {
   ASSIGN_OR_RETURN(std::string type, top.Str("type"));
   ASSIGN_OR_RETURN(std::optional<int64_t> sid, top.OptInt("sid"));
@@ -70,8 +44,8 @@ absl::StatusOr<StreamMessage> Read(Fields& top) {
     if (type == "orderbook_snapshot") {
       BookSnapshot b{*sid, *seq};
       ASSIGN_OR_RETURN(b.ticker, m.Str("market_ticker"));
-      RETURN_IF_ERROR(ReadSide(m, "yes_dollars_fp", &b.yes_bids));
-      RETURN_IF_ERROR(ReadSide(m, "no_dollars_fp", &b.no_bids));
+      RETURN_IF_ERROR(ReadBookSide(m, "yes_dollars_fp", &b.yes_bids));
+      RETURN_IF_ERROR(ReadBookSide(m, "no_dollars_fp", &b.no_bids));
       return b;
     }
     BookDelta d{*sid, *seq};
