@@ -10,6 +10,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_replace.h"
+#include "engine/venue/kalshi/fees.h"
 #include "engine/venue/kalshi/payloads.h"
 #include "engine/venue/kalshi/signer.h"
 #include "gmock/gmock.h"
@@ -243,6 +244,34 @@ TEST(KalshiPayloads, ABadFixedPointValueIsRefusedNamingItsField) {
   EXPECT_FALSE(ParseOrderbook("{\"orderbook_fp\":").ok()) << "cut short";
   EXPECT_EQ(ParseBalance(R"({"balance":56})").status().message(), "kalshi balance: field 'balance_dollars': missing")
       << "the legacy cents alone are not read";
+}
+
+// Kalshi's fee schedule: ceil(0.07 × C × P × (1 − P)) for a taker, 0.0175
+// for a maker, to the cent for a whole-cent balance (the published table:
+// $0.02 for one contract at 50¢, $1.75 for a hundred; a maker pays a quarter).
+TEST(KalshiFees, TheScheduleRoundsUpToTheCentAndPeaksAtFiftyCents) {
+  struct Case {
+    FeeRole role;
+    const char *count, *price, *fee;
+  };
+  const Case cases[] = {
+      {FeeRole::kTaker, "1", "0.50", "0.02"},   {FeeRole::kTaker, "100", "0.50", "1.75"},
+      {FeeRole::kTaker, "100", "0.05", "0.34"}, {FeeRole::kTaker, "100", "0.95", "0.34"},
+      {FeeRole::kTaker, "100", "0.25", "1.32"}, {FeeRole::kMaker, "100", "0.50", "0.44"},
+      {FeeRole::kMaker, "100", "0.10", "0.16"}, {FeeRole::kMaker, "1", "0.05", "0.01"},
+      {FeeRole::kNoFee, "100", "0.50", "0"},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<Fixed> fee = TradeFee(c.role, D(c.count), D(c.price));
+    ASSERT_TRUE(fee.ok()) << fee.status();
+    EXPECT_EQ(*fee, D(c.fee)) << c.count << " @ " << c.price;
+  }
+  EXPECT_EQ(*TradeFee(FeeRole::kTaker, D("1"), D("0.50"), /*whole_cents=*/false), D("0.0175"))
+      << "a direct member's balance keeps centicents";
+  EXPECT_EQ(*TradeFee(FeeRole::kTaker, D("3"), D("0.055"), false), D("0.011")) << "0.0109147..., rounded up";
+  EXPECT_EQ(TradeFee(FeeRole::kTaker, D("1"), D("1"), true).status().message(),
+            "kalshi fee: a price strictly between 0 and 1 with at most 4 decimals (got 1)");
+  EXPECT_FALSE(TradeFee(FeeRole::kTaker, D("0.005"), D("0.5"), true).ok());
 }
 
 }  // namespace
