@@ -267,16 +267,18 @@ TEST_F(KalshiRest, KalshisErrorsBecomeStatusesNamingItsCodeAndMessage) {
 
 TEST_F(KalshiRest, AnEmptyWriteBucketSendsNothingAndNoTextNamesTheKey) {
   net::RateGate gate({{kReadProvider, net::Quota{200, absl::Seconds(1), 0}},
-                      {kWriteProvider, net::Quota{10, absl::Hours(1), 0}}});
+                      {kWriteProvider, net::Quota{20, absl::Hours(1), 0}}});  // two requests
   RestOptions options;
   options.gate = &gate;
   options.gate_max_wait_ms = 100;
   auto client = Client(options);
+  venue_.Script("DELETE /trade-api/v2/portfolio/orders/ee6f4a7c", {Reply{503, "{}"}});  // a retry is logged
   ASSERT_TRUE(client->Call(HttpMethod::kDelete, "/portfolio/orders/ee6f4a7c", {}, "", Auth::kSigned).ok());
+  ASSERT_FALSE(logs_.empty());
   absl::Status held = client->Call(HttpMethod::kDelete, "/portfolio/orders/ee6f4a7c", {}, "", Auth::kSigned).status();
   EXPECT_EQ(held.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(std::string(held.message()), HasSubstr("DELETE /portfolio/orders/ee6f4a7c, not sent: rate gate: kalshi_write"));
-  EXPECT_EQ(venue_.Hits().size(), 1u);
+  EXPECT_EQ(venue_.Hits().size(), 2u) << "the first and its retry";
 
   absl::StatusOr<std::unique_ptr<RestClient>> keyless = RestClient::Create({.base_url = venue_.BaseUrl()}, std::nullopt);
   ASSERT_TRUE(keyless.ok());
@@ -382,6 +384,23 @@ TEST_F(KalshiRest, AListingLongerThanFiftyPagesIsRefusedNotCut) {
   absl::Status st = RestingOrders(*client, std::nullopt).status();
   EXPECT_EQ(st.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(st.message(), "kalshi: GET /portfolio/orders: more than 50 pages of 200; narrow the query");
+}
+
+TEST_F(KalshiRest, ACancelNotFoundAfterARetryMayHaveBeenOursAndDotsOrAWrongBaseAreRefused) {
+  RestOptions options;
+  options.request_timeout_ms = 300;
+  auto client = Client(options);
+  venue_.Script("DELETE /trade-api/v2/portfolio/orders/o-1",
+                {Reply{200, R"({"order":{}})", /*delay_ms=*/800}, Reply{404, R"({"code":"not_found","message":"no order"})"}});
+  absl::Status st = client->Call(HttpMethod::kDelete, "/portfolio/orders/o-1", {}, "", Auth::kSigned).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kDeadlineExceeded) << st;
+  EXPECT_THAT(std::string(st.message()), HasSubstr("an earlier attempt may have cancelled it"));
+
+  for (const char* id : {".", ".."}) {
+    EXPECT_EQ(CancelOrder(*client, id).status().message(), "kalshi: order id holds a character a path cannot");
+  }
+  EXPECT_EQ(RestClient::Create({.base_url = "https://external-api.kalshi.com/v2"}, std::nullopt).status().message(),
+            "kalshi rest: base_url must be http(s)://host/trade-api/v2");
 }
 
 }  // namespace

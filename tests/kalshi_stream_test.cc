@@ -129,5 +129,28 @@ TEST(KalshiStream, ASeqGapMakesTheSubscriptionsBooksStaleUntilTheNextSnapshot) {
   EXPECT_EQ(books.Book("FED-23DEC-T3.00"), nullptr);
 }
 
+// One subscription covers several markets: a snapshot of one that skips
+// seqs means the others may have lost deltas.
+TEST(KalshiStream, ASnapshotOutOfTurnMakesTheSubscriptionsOtherBooksStale) {
+  BookKeeper books;
+  BookSnapshot a = As<BookSnapshot>("orderbookSnapshot");  // sid 2, seq 2
+  BookSnapshot b = a;
+  b.ticker = "FED-23DEC-T3.25";
+  b.seq = 3;
+  books.Apply(a);
+  books.Apply(b);
+  ASSERT_NE(books.Book("FED-23DEC-T3.00"), nullptr) << "seq 3 followed seq 2";
+  BookSnapshot again = a;
+  again.seq = 9;  // 4..8 lost, maybe deltas of T3.25
+  books.Apply(again);
+  EXPECT_NE(books.Book("FED-23DEC-T3.00"), nullptr);
+  EXPECT_EQ(books.Book("FED-23DEC-T3.25"), nullptr);
+  EXPECT_EQ(ParseStreamMessage(R"({"type":"orderbook_delta","sid":2,"seq":3,"msg":{"market_ticker":"T",)"
+                               R"("price_dollars":"1.0000","delta_fp":"1.00","side":"no"}})")
+                .status()
+                .message(),
+            "kalshi stream orderbook_delta msg: field 'price_dollars': not a price strictly between 0 and 1 dollars: '1'");
+}
+
 }  // namespace
 }  // namespace apollo::venue::kalshi

@@ -18,6 +18,9 @@ using internal::kCent4;
 // A ticker or id is placed in a path: letters, digits and - _ . only.
 absl::Status CheckPathPart(absl::string_view what, absl::string_view text) {
   if (text.empty() || text.size() > 128) return absl::InvalidArgumentError(absl::StrCat("kalshi: empty or long ", what));
+  if (text.find_first_not_of('.') == absl::string_view::npos) {  // "." and ".." would walk the path
+    return absl::InvalidArgumentError(absl::StrCat("kalshi: ", what, " holds a character a path cannot"));
+  }
   for (char c : text) {
     if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
       return absl::InvalidArgumentError(absl::StrCat("kalshi: ", what, " holds a character a path cannot"));

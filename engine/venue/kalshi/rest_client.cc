@@ -85,6 +85,9 @@ absl::StatusOr<std::unique_ptr<RestClient>> RestClient::Create(RestOptions optio
   }
   const size_t slash = parts[1].find('/');
   const std::string base_path = slash == absl::string_view::npos ? "" : std::string(parts[1].substr(slash));
+  if (!absl::EndsWith(base_path, "/trade-api/v2")) {  // what is signed starts there
+    return absl::InvalidArgumentError("kalshi rest: base_url must be http(s)://host/trade-api/v2");
+  }
   const bool in_range = options.max_retries >= 0 && options.max_retries <= 10 && options.backoff_initial_ms >= 0 &&
                         options.backoff_max_ms >= options.backoff_initial_ms && options.backoff_max_ms <= 600'000 &&
                         options.gate_max_wait_ms >= 0 && options.gate_max_wait_ms <= 60'000;
@@ -194,6 +197,11 @@ absl::StatusOr<RestResponse> RestClient::Call(HttpMethod method, absl::string_vi
         continue;
       }
       return Answer(context, ex.http_status, ex.body, absl::StrCat(" after ", attempt + 1, " attempts"));
+    }
+    if (attempt > 0 && method == HttpMethod::kDelete && ex.http_status == 404) {
+      // An earlier attempt had no answer: it may be the one that cancelled.
+      return absl::DeadlineExceededError(absl::StrCat("kalshi: ", context, ": not found after a retry; an earlier ",
+                                                      "attempt may have cancelled it: look the order up"));
     }
     return Answer(context, ex.http_status, ex.body);
   }

@@ -22,6 +22,8 @@
 //                       an order-creating POST that may have been sent is
 //                       never resent: DeadlineExceeded, "outcome unknown,
 //                       look the order up by its client_order_id".
+//   404 on a retried DELETE  DeadlineExceeded: an earlier attempt (no
+//                       answer) may have cancelled it; look the order up.
 //   other 4xx           a status naming Kalshi's code and message: 400
 //                       InvalidArgument, 401 Unauthenticated, 403
 //                       PermissionDenied, 404 NotFound, 409 AlreadyExists

@@ -82,11 +82,13 @@ absl::StatusOr<std::string> Signer::Sign(int64_t timestamp_ms, absl::string_view
       !UsePss(pctx) ||
       EVP_DigestSign(ctx.get(), nullptr, &length, reinterpret_cast<const unsigned char*>(message.data()),
                      message.size()) != 1) {
+    ERR_clear_error();
     return absl::InternalError("kalshi signer: OpenSSL refused to set up RSA-PSS");
   }
   std::vector<unsigned char> signature(length);
   if (EVP_DigestSign(ctx.get(), signature.data(), &length, reinterpret_cast<const unsigned char*>(message.data()),
                      message.size()) != 1) {
+    ERR_clear_error();
     return absl::InternalError("kalshi signer: OpenSSL failed to sign");
   }
   return absl::Base64Escape(absl::string_view(reinterpret_cast<const char*>(signature.data()), length));
@@ -103,10 +105,12 @@ absl::Status Verify(absl::string_view public_pem, absl::string_view message, abs
   EVP_PKEY_CTX* pctx = nullptr;
   if (ctx == nullptr || EVP_DigestVerifyInit(ctx.get(), &pctx, EVP_sha256(), nullptr, pkey.get()) != 1 ||
       !UsePss(pctx)) {
+    ERR_clear_error();
     return absl::InternalError("kalshi signature: OpenSSL refused to set up RSA-PSS");
   }
   if (EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
                        reinterpret_cast<const unsigned char*>(message.data()), message.size()) != 1) {
+    ERR_clear_error();  // a failed verify leaves errors for the next TLS call
     return absl::InvalidArgumentError("kalshi signature: does not verify");
   }
   return absl::OkStatus();

@@ -53,6 +53,9 @@ absl::StatusOr<StreamMessage> Read(Fields& top) {
     ASSIGN_OR_RETURN(d.side, m.Str("side"));
     if (d.side != "yes" && d.side != "no") return m.Error("side", absl::StrCat("unknown value '", d.side, "'"));
     ASSIGN_OR_RETURN(d.price, Dollars(m, "price_dollars", true));
+    if (d.price <= Fixed() || d.price >= Fixed::FromInt(1)) {
+      return m.Error("price_dollars", absl::StrCat("not a price strictly between 0 and 1 dollars: '", d.price.ToString(), "'"));
+    }
     ASSIGN_OR_RETURN(d.delta, Count(m, "delta_fp", /*may_be_negative=*/true));
     ASSIGN_OR_RETURN(std::optional<int64_t> ts, m.OptInt("ts_ms"));
     d.ts_ms = ts.value_or(0);
@@ -127,6 +130,9 @@ absl::StatusOr<StreamMessage> ParseStreamMessage(absl::string_view text) {
 }
 
 void BookKeeper::Apply(const BookSnapshot& s) {
+  // Out of turn, the messages between were lost: the subscription's other
+  // books may miss deltas, so they wait for their own snapshots.
+  if (auto seq = last_seq_.find(s.sid); seq != last_seq_.end() && s.seq != seq->second + 1) MarkStale(s.sid);
   Market& m = markets_[s.ticker];
   m = Market{s.sid};
   for (const BookLevel& l : s.yes_bids) m.yes[l.price] += l.count;

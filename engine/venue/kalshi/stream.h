@@ -86,7 +86,9 @@ absl::StatusOr<StreamMessage> ParseStreamMessage(absl::string_view text);
 // The books of the markets subscribed to, from snapshots and deltas.
 class BookKeeper {
  public:
-  // A snapshot replaces the market's book and sets its subscription's seq.
+  // A snapshot replaces the market's book and sets its subscription's seq;
+  // one that does not follow the seq before it makes the subscription's
+  // other books stale (messages were lost between).
   void Apply(const BookSnapshot& snapshot);
   // OK when applied. FailedPrecondition, naming the sid and the seqs, when
   // the delta is not the next of its subscription (every book of that sid
