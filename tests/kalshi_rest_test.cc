@@ -6,6 +6,9 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <future>
 #include <deque>
 #include <fstream>
 #include <functional>
@@ -401,6 +404,45 @@ TEST_F(KalshiRest, ACancelNotFoundAfterARetryMayHaveBeenOursAndDotsOrAWrongBaseA
   }
   EXPECT_EQ(RestClient::Create({.base_url = "https://external-api.kalshi.com/v2"}, std::nullopt).status().message(),
             "kalshi rest: base_url must be http(s)://host/trade-api/v2");
+}
+
+// Threads share one client: a read waiting before its retry must not hold
+// up a cancel (the wait is outside the client's lock).
+TEST_F(KalshiRest, ACancelIsNotHeldUpByAReadWaitingToRetry) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool sleeping = false, release = false;
+  RestOptions options;
+  options.base_url = venue_.BaseUrl();
+  options.key_id = kKeyId;
+  RestHooks hooks;
+  hooks.sleep = [&](absl::Duration) {  // the read's retry wait lasts until the test says
+    std::unique_lock<std::mutex> l(mu);
+    sleeping = true;
+    cv.notify_all();
+    cv.wait_for(l, std::chrono::seconds(20), [&] { return release; });
+  };
+  absl::StatusOr<std::unique_ptr<RestClient>> client =
+      RestClient::Create(options, *Signer::FromPem(key_.private_pem), hooks);
+  ASSERT_TRUE(client.ok()) << client.status();
+  venue_.Script("GET /trade-api/v2/portfolio/balance", {Reply{429, R"({"error":"too many requests"})"}});
+  std::thread read([&] { (void)(*client)->Call(HttpMethod::kGet, "/portfolio/balance", {}, "", Auth::kSigned); });
+  {
+    std::unique_lock<std::mutex> l(mu);
+    ASSERT_TRUE(cv.wait_for(l, std::chrono::seconds(20), [&] { return sleeping; }));
+  }
+  auto cancel = std::async(std::launch::async, [&] {
+    return (*client)->Call(HttpMethod::kDelete, "/portfolio/orders/o-1", {}, "", Auth::kSigned).status();
+  });
+  const bool done = cancel.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  {
+    std::lock_guard<std::mutex> l(mu);
+    release = true;
+  }
+  cv.notify_all();
+  read.join();
+  ASSERT_TRUE(done) << "the cancel waited for the read's retry";
+  EXPECT_TRUE(cancel.get().ok());
 }
 
 }  // namespace

@@ -118,8 +118,16 @@ int64_t RestClient::backoff_count() const {
   return backoff_count_;
 }
 
+absl::Duration RestClient::Delay(int attempt) {
+  std::lock_guard<std::mutex> l(mu_);
+  return backoff_.Delay(attempt);
+}
+
 void RestClient::Wait(absl::string_view provider, absl::Duration delay, absl::string_view why, bool rate_limited) {
-  ++backoff_count_;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    ++backoff_count_;
+  }
   if (options_.gate != nullptr && rate_limited) {  // every call of the bucket waits it out
     options_.gate->BackOff(provider, absl::FromUnixMillis(hooks_.now_ms()) + delay, why);
   }
@@ -129,7 +137,9 @@ void RestClient::Wait(absl::string_view provider, absl::Duration delay, absl::st
 
 absl::StatusOr<RestResponse> RestClient::Call(HttpMethod method, absl::string_view path, const Query& query,
                                               absl::string_view json_body, Auth auth) {
-  std::lock_guard<std::mutex> l(mu_);
+  // The lock covers the one connection and the jitter only: a call waiting
+  // at the gate or before a retry never holds up another (a cancel behind a
+  // read that is backing off).
   const std::string context = absl::StrCat(net::HttpMethodName(method), " ", path);
   if (path.empty() || path[0] != '/' || absl::StrContains(path, "?")) {
     return absl::InvalidArgumentError(absl::StrCat("kalshi rest: bad path (", context, ")"));
@@ -161,7 +171,11 @@ absl::StatusOr<RestResponse> RestClient::Call(HttpMethod method, absl::string_vi
       headers.push_back(absl::StrCat("KALSHI-ACCESS-TIMESTAMP: ", ts));
       headers.push_back(absl::StrCat("KALSHI-ACCESS-SIGNATURE: ", signature));
     }
-    const net::HttpExchange ex = http_->Perform(method, url, headers, json_body);
+    net::HttpExchange ex;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      ex = http_->Perform(method, url, headers, json_body);
+    }
     const bool retry_left = attempt < options_.max_retries;
     if (ex.transport != net::HttpExchange::Transport::kOk) {
       if (!idempotent && ex.transport != net::HttpExchange::Transport::kNeverSent) {
@@ -171,7 +185,7 @@ absl::StatusOr<RestResponse> RestClient::Call(HttpMethod method, absl::string_vi
             " after the request may have been sent; outcome unknown, look the order up by its client_order_id"));
       }
       if (retry_left) {
-        Wait(provider, backoff_.Delay(attempt), "no answer", /*rate_limited=*/false);
+        Wait(provider, Delay(attempt), "no answer", /*rate_limited=*/false);
         continue;
       }
       return absl::UnavailableError(absl::StrCat("kalshi: ", context, ": no answer (", ex.transport_error, ") after ",
@@ -179,7 +193,7 @@ absl::StatusOr<RestResponse> RestClient::Call(HttpMethod method, absl::string_vi
     }
     if (ex.http_status >= 200 && ex.http_status < 300) return RestResponse{ex.http_status, ex.body};
     if (ex.http_status == 429) {  // not processed: safe to send again, orders too
-      const absl::Duration delay = backoff_.Delay(attempt);
+      const absl::Duration delay = Delay(attempt);
       if (retry_left) {
         Wait(provider, delay, "HTTP 429", /*rate_limited=*/true);
         continue;
@@ -193,7 +207,7 @@ absl::StatusOr<RestResponse> RestClient::Call(HttpMethod method, absl::string_vi
                                                         "; outcome unknown, look the order up by its client_order_id"));
       }
       if (retry_left) {
-        Wait(provider, backoff_.Delay(attempt), absl::StrCat("HTTP ", ex.http_status), /*rate_limited=*/false);
+        Wait(provider, Delay(attempt), absl::StrCat("HTTP ", ex.http_status), /*rate_limited=*/false);
         continue;
       }
       return Answer(context, ex.http_status, ex.body, absl::StrCat(" after ", attempt + 1, " attempts"));

@@ -35,7 +35,8 @@
 // gate_max_wait_ms; a longer wait is ResourceExhausted and nothing is sent.
 //
 // No text this client produces contains the key id, the key or a
-// signature. Calls are serialised by a mutex.
+// signature. Calls from several threads share the one connection, one
+// exchange at a time; their waits (gate, retries) do not hold it.
 #ifndef APOLLO_ENGINE_VENUE_KALSHI_REST_CLIENT_H_
 #define APOLLO_ENGINE_VENUE_KALSHI_REST_CLIENT_H_
 
@@ -122,14 +123,17 @@ class RestClient {
  private:
   RestClient(RestOptions options, std::optional<Signer> signer, RestHooks hooks, std::unique_ptr<net::HttpClient> http,
              std::string base_path);
-  // Sleeps before a retry; a 429 (`rate_limited`) also holds the gate's bucket.
+  // The wait before retry `attempt` (jittered).
+  absl::Duration Delay(int attempt);
+  // Sleeps before a retry (counted in backoff_count), outside the lock; a
+  // 429 (`rate_limited`) also holds the gate's bucket.
   void Wait(absl::string_view provider, absl::Duration delay, absl::string_view why, bool rate_limited);
 
   const RestOptions options_;
   const std::optional<Signer> signer_;
   const RestHooks hooks_;
   const std::string base_path_;  // "/trade-api/v2": signed before each path
-  mutable std::mutex mu_;
+  mutable std::mutex mu_;  // guards http_, backoff_ and backoff_count_
   std::unique_ptr<net::HttpClient> http_;
   net::RetryBackoff backoff_;
   int64_t backoff_count_ = 0;
