@@ -2,15 +2,16 @@
 #include "engine/venue/kalshi/fees.h"
 
 #include "absl/strings/str_cat.h"
+#include "engine/venue/kalshi/payloads.h"
 
 namespace apollo::venue::kalshi {
 
 absl::StatusOr<Fixed> TradeFee(FeeRole role, Fixed count, Fixed price, bool whole_cents) {
-  constexpr int64_t kCent2 = Fixed::kScale / 100, kCent4 = Fixed::kScale / 10'000;
-  if (count <= Fixed() || count.raw() % kCent2 != 0) {
+  constexpr int64_t kCent2 = Fixed::kScale / 100, kCent4 = Fixed::kScale / 10'000;  // the units of c and p below
+  if (!IsContractCount(count)) {
     return absl::InvalidArgumentError(absl::StrCat("kalshi fee: a count > 0 with at most 2 decimals (got ", count.ToString(), ")"));
   }
-  if (price <= Fixed() || price >= Fixed::FromInt(1) || price.raw() % kCent4 != 0) {
+  if (!IsTradablePrice(price)) {
     return absl::InvalidArgumentError(absl::StrCat("kalshi fee: a price strictly between 0 and 1 with at most 4 decimals (got ",
                                                    price.ToString(), ")"));
   }

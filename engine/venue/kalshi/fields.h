@@ -87,10 +87,10 @@ inline absl::Status ReadBookSide(Fields& book, absl::string_view field, std::vec
     if (texts.size() != 2) return book.Error(where, "not a [price, count] pair");
     absl::StatusOr<Fixed> price = Fixed::Parse(texts[0]);
     absl::StatusOr<Fixed> count = Fixed::Parse(texts[1]);
-    if (!price.ok() || price->raw() % kCent4 != 0 || *price <= Fixed() || *price >= Fixed::FromInt(1)) {
+    if (!price.ok() || !IsTradablePrice(*price)) {
       return book.Error(where, absl::StrCat("not a price strictly between 0 and 1 dollars: '", texts[0], "'"));
     }
-    if (!count.ok() || count->raw() % kCent2 != 0 || *count <= Fixed()) {
+    if (!count.ok() || !IsContractCount(*count)) {
       return book.Error(where, absl::StrCat("not a positive count: '", texts[1], "'"));
     }
     out->push_back(BookLevel{*price, *count});

@@ -7,13 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "engine/domain/json.h"
 #include "engine/domain/status_macros.h"
-#include "engine/venue/kalshi/fields.h"
 
 namespace apollo::venue::kalshi {
 namespace {
-
-using internal::kCent2;
-using internal::kCent4;
 
 // A ticker or id is placed in a path: letters, digits and - _ . only.
 absl::Status CheckPathPart(absl::string_view what, absl::string_view text) {
@@ -55,11 +51,11 @@ absl::StatusOr<std::string> OrderBody(const NewOrderRequest& r) {
   RETURN_IF_ERROR(CheckPathPart("ticker", r.ticker));
   if (r.side != "yes" && r.side != "no") return absl::InvalidArgumentError("kalshi order: side must be yes or no");
   if (r.action != "buy" && r.action != "sell") return absl::InvalidArgumentError("kalshi order: action must be buy or sell");
-  if (r.count <= Fixed() || r.count.raw() % kCent2 != 0) {
+  if (!IsContractCount(r.count)) {
     return absl::InvalidArgumentError(absl::StrCat("kalshi order: count must be > 0 with at most 2 decimals (got ",
                                                    r.count.ToString(), ")"));
   }
-  if (r.price <= Fixed() || r.price >= Fixed::FromInt(1) || r.price.raw() % kCent4 != 0) {
+  if (!IsTradablePrice(r.price)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "kalshi order: price must be between 0 and 1 dollars, at most 4 decimals (got ", r.price.ToString(), ")"));
   }

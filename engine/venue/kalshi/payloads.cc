@@ -190,6 +190,11 @@ std::optional<Fixed> Best(const std::vector<BookLevel>& bids) {
 
 }  // namespace
 
+bool IsTradablePrice(Fixed price) {
+  return price > Fixed() && price < Fixed::FromInt(1) && price.raw() % kCent4 == 0;
+}
+bool IsContractCount(Fixed count) { return count > Fixed() && count.raw() % kCent2 == 0; }
+
 bool Market::OnGrid(Fixed price) const {
   for (const PriceRange& r : price_ranges) {
     if (price >= r.start && price <= r.end && (price - r.start).raw() % r.step.raw() == 0) return true;

@@ -56,6 +56,11 @@ struct Market {
   bool OnGrid(Fixed price) const;
 };
 
+// What Kalshi trades: a price strictly between 0 and 1 dollars with at most
+// 4 decimals, and a count above 0 with at most 2.
+bool IsTradablePrice(Fixed price);
+bool IsContractCount(Fixed count);
+
 struct BookLevel {
   Fixed price;  // dollars
   Fixed count;  // contracts

@@ -53,7 +53,7 @@ absl::StatusOr<StreamMessage> Read(Fields& top) {
     ASSIGN_OR_RETURN(d.side, m.Str("side"));
     if (d.side != "yes" && d.side != "no") return m.Error("side", absl::StrCat("unknown value '", d.side, "'"));
     ASSIGN_OR_RETURN(d.price, Dollars(m, "price_dollars", true));
-    if (d.price <= Fixed() || d.price >= Fixed::FromInt(1)) {
+    if (!IsTradablePrice(d.price)) {
       return m.Error("price_dollars", absl::StrCat("not a price strictly between 0 and 1 dollars: '", d.price.ToString(), "'"));
     }
     ASSIGN_OR_RETURN(d.delta, Count(m, "delta_fp", /*may_be_negative=*/true));
