@@ -67,6 +67,9 @@ enum class EventTag : uint16_t {
   kClientIdNonceRotated = 44,
   kPolicyChanged = 45,
   kStrategyWeightsChanged = 46,
+  kInstrumentDefined = 47,
+  kMarketSettled = 48,
+  kForecastObserved = 49,
 };
 
 #define APOLLO_EVENT(NAME, VERSION)                                    \
@@ -793,6 +796,106 @@ struct InstrumentFiltersUpdated {
   static void Fields(S& s, V& v) { v("symbol", s.symbol); v("source", s.source); v("filters", s.filters); }
 };
 
+// One band of a price grid: start, start + step, ... up to end (inclusive).
+struct PriceBand {
+  Fixed start, end, step;
+  template <class S, class V>
+  static void Fields(S& s, V& v) { v("start", s.start); v("end", s.end); v("step", s.step); }
+  bool operator==(const PriceBand&) const = default;
+};
+
+// What a binary event contract pays on (Kalshi: the market's event and
+// strikes, read from strike_type / floor_strike / cap_strike, never from
+// the ticker). A strike a type does not use is 0.
+struct ContractTerms {
+  std::string series;  // KXHIGHNY
+  std::string event;   // KXHIGHNY-25MAR29
+  StrikeType strike_type = StrikeType::kNone;
+  Fixed floor_strike, cap_strike;
+  int64_t close_time_ms = 0;             // trading ends
+  int64_t expected_expiration_ms = 0;    // settlement expected
+  std::string title;                     // yes_sub_title: "84° to 85°"
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("series", s.series); v("event", s.event); v("strike_type", s.strike_type);
+    v("floor_strike", s.floor_strike); v("cap_strike", s.cap_strike); v("close_time_ms", s.close_time_ms);
+    v("expected_expiration_ms", s.expected_expiration_ms); v("title", s.title);
+  }
+  bool operator==(const ContractTerms&) const = default;
+};
+
+// What a symbol is (see InstrumentKind and domain/instrument.h): its kind,
+// the prices it may trade at (min_price..max_price, both 0 for no bounds;
+// on price_bands' grid, or with none on the filters' tick_size alone) and
+// its contract value: for a binary contract what one contract pays when its
+// event happens (a YES settles at that price, a NO at 0; Kalshi: 1 dollar),
+// for a linear perpetual the base quantity one contract is (1). Either way
+// PnL is qty x the price move.
+struct Instrument {
+  InstrumentKind kind = InstrumentKind::kLinearPerpetual;
+  Fixed min_price, max_price;
+  std::vector<PriceBand> price_bands;
+  Fixed contract_value = Fixed::FromRaw(Fixed::kScale);  // 1
+  ContractTerms terms;  // binary event contracts
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("kind", s.kind); v("min_price", s.min_price); v("max_price", s.max_price);
+    v("price_bands", s.price_bands); v("contract_value", s.contract_value); v("terms", s.terms);
+  }
+  bool operator==(const Instrument&) const = default;
+};
+
+// A symbol's instrument as the venue lists it (Kalshi's market), journaled
+// before the symbol is first traded and whenever it changes. A symbol
+// never defined is a linear perpetual (every Binance symbol).
+struct InstrumentDefined {
+  APOLLO_EVENT(InstrumentDefined, 1);
+  Symbol symbol;
+  std::string source;  // "kalshi", "recorded"
+  Instrument instrument;
+  template <class S, class V>
+  static void Fields(S& s, V& v) { v("symbol", s.symbol); v("source", s.source); v("instrument", s.instrument); }
+};
+
+// An event contract's market settled: YES paid yes_payout per contract
+// (its contract_value on yes, 0 on no). Its instrument is no longer traded;
+// a position still held is closed by the PositionClosed (SETTLEMENT) that
+// follows, at yes_payout.
+struct MarketSettled {
+  APOLLO_EVENT(MarketSettled, 1);
+  Symbol symbol;
+  MarketResult result = MarketResult::kNo;
+  Fixed yes_payout;
+  int64_t settled_time_ms = 0;
+  std::string source;  // "kalshi", "recorded"
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("symbol", s.symbol); v("result", s.result); v("yes_payout", s.yes_payout);
+    v("settled_time_ms", s.settled_time_ms); v("source", s.source);
+  }
+};
+
+// A forecast of one city's daily high for one climate day (the settlement
+// station's local standard-time day), as a strategy read it: the NWS
+// forecast, or in backtests the stated stand-in. issued_ms is when its
+// source made it (never later than the event's time: nothing decided on it
+// can have seen what came after).
+struct ForecastObserved {
+  APOLLO_EVENT(ForecastObserved, 1);
+  std::string city;         // weather.cities[].code: NYC
+  std::string station;      // KNYC
+  std::string climate_day;  // YYYY-MM-DD
+  Fixed high_f;             // degrees Fahrenheit
+  int64_t issued_ms = 0;
+  std::string source;       // "nws", "standin"
+  std::string detail;       // the NWS period ("Thursday: High near 54"), or how the stand-in was made
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("city", s.city); v("station", s.station); v("climate_day", s.climate_day); v("high_f", s.high_f);
+    v("issued_ms", s.issued_ms); v("source", s.source); v("detail", s.detail);
+  }
+};
+
 // What one reconciliation pass compared: the venue's side as it was read
 // and the tolerances. Journaled just before its outcome
 // (ReconciliationCompleted or ManualInterventionDetected), so an audit can
@@ -856,7 +959,8 @@ using EventBody = std::variant<
     CircuitBreakerTriggered, TradingPaused, TradingResumed, TradeCycleCompleted,
     InstrumentFiltersUpdated, ReconciliationSnapshot, CooldownStarted, UniverseUpdated,
     AccountSettingUpdated, AccountSettingFailed, FundingPaid, EntrySkipped, MarketTick, NewsIngested,
-    OperatorAction, ClientIdNonceRotated, PolicyChanged, StrategyWeightsChanged>;
+    OperatorAction, ClientIdNonceRotated, PolicyChanged, StrategyWeightsChanged, InstrumentDefined,
+    MarketSettled, ForecastObserved>;
 
 // An event as the ledger holds it: its sequence number (0 until appended),
 // its event time (from the injected clock) and its body.

@@ -8,6 +8,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "engine/domain/instrument.h"
 #include "engine/domain/json.h"
 #include "engine/domain/order_status.h"
 #include "engine/domain/state.h"
@@ -364,6 +366,52 @@ class Folder {
   }
   // Evidence for audits; the outcome event that follows changes the state.
   absl::Status operator()(const ReconciliationSnapshot&) { return absl::OkStatus(); }
+  absl::Status operator()(const InstrumentDefined& d) {
+    if (d.symbol.empty()) return Refuse("instrument without a symbol");
+    if (std::string why = InstrumentProblem(d.instrument); !why.empty()) {
+      return Refuse(absl::StrCat("instrument ", d.symbol.value, ": ", why));
+    }
+    s_.instruments[d.symbol] = d.instrument;
+    return absl::OkStatus();
+  }
+  absl::Status operator()(const MarketSettled& m) {
+    auto it = s_.instruments.find(m.symbol);
+    if (it == s_.instruments.end() || it->second.kind != InstrumentKind::kBinaryEventContract) {
+      return Refuse(absl::StrCat("market ", m.symbol.value, " is not a listed event contract (or settled already)"));
+    }
+    if (m.yes_payout != YesPayout(it->second, m.result)) {
+      return Refuse(absl::StrCat("market ", m.symbol.value, " settled ", EnumName(m.result), " pays ",
+                                 YesPayout(it->second, m.result).ToString(), " a YES, not ", m.yes_payout.ToString()));
+    }
+    for (const auto& [id, order] : s_.orders) {
+      if (order.symbol == m.symbol) {
+        return Refuse(absl::StrCat("market ", m.symbol.value, " settled with order ", id.value, " still open"));
+      }
+    }
+    s_.instruments.erase(it);
+    s_.filters.erase(m.symbol);
+    s_.book.erase(m.symbol);
+    return absl::OkStatus();
+  }
+  absl::Status operator()(const ForecastObserved& f) {
+    absl::CivilDay day;
+    if (f.city.empty() || !absl::ParseCivilTime(f.climate_day, &day) || absl::FormatCivilTime(day) != f.climate_day) {
+      return Refuse(absl::StrCat("forecast of '", f.city, "' for '", f.climate_day, "': no city or no YYYY-MM-DD day"));
+    }
+    if (f.high_f < Fixed::FromInt(-100) || f.high_f > Fixed::FromInt(150)) {
+      return Refuse(absl::StrCat("forecast of ", f.city, " for ", f.climate_day, ": high ", f.high_f.ToString(),
+                                 " F is not a temperature"));
+    }
+    // What a decision saw must have existed when it was made.
+    if (f.issued_ms > e_.ts_ns / 1'000'000) {
+      return Refuse(absl::StrCat("forecast of ", f.city, " for ", f.climate_day, " issued at ", f.issued_ms,
+                                 " ms, after it was observed"));
+    }
+    auto& days = s_.forecasts[f.city];
+    days[f.climate_day] = CityForecast{f.station, f.high_f, f.issued_ms, e_.ts_ns, f.source};
+    while (days.size() > kForecastDaysKept) days.erase(days.begin());
+    return absl::OkStatus();
+  }
 
  private:
   void Set(Flag& f, bool active, const std::string& reason, const std::string& who) {

@@ -70,6 +70,21 @@ struct Position {
   bool operator==(const Position&) const = default;
 };
 
+// A city's latest forecast high for one climate day (ForecastObserved).
+struct CityForecast {
+  std::string station;
+  Fixed high_f;
+  int64_t issued_ms = 0;
+  int64_t observed_ns = 0;  // the event's time: when it was read
+  std::string source;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("station", s.station); v("high_f", s.high_f); v("issued_ms", s.issued_ms);
+    v("observed_ns", s.observed_ns); v("source", s.source);
+  }
+  bool operator==(const CityForecast&) const = default;
+};
+
 // Last bar seen per symbol: the paper venue's price and where a run resumes.
 struct LastBar {
   int64_t open_time_ms = 0;
@@ -258,6 +273,13 @@ struct State {
   absl::btree_map<Symbol, InstrumentFilters> filters;     // as last journaled
   absl::btree_map<Symbol, FundingRate> funding;           // latest FundingUpdate
   absl::btree_map<Symbol, BookTop> book;                  // latest MarketTick
+  // Instruments defined (InstrumentDefined) and not settled: every listed
+  // event contract; a settled market's is dropped (MarketSettled), with its
+  // filters and book.
+  absl::btree_map<Symbol, Instrument> instruments;
+  // City -> climate day (YYYY-MM-DD) -> latest forecast (ForecastObserved),
+  // the last kForecastDaysKept days of each city.
+  absl::btree_map<std::string, absl::btree_map<std::string, CityForecast>> forecasts;
 
   Flag paused, manual_review, circuit_breaker;
   // The governance rails in force (PolicyChanged), by name, and the seq that set them.
@@ -295,6 +317,7 @@ struct State {
     v("news_blocks", s.news_blocks); v("news_medium_blocks", s.news_medium_blocks); v("news_seen", s.news_seen);
     v("protection_failures", s.protection_failures);
     v("filters", s.filters); v("funding", s.funding); v("book", s.book);
+    v("instruments", s.instruments); v("forecasts", s.forecasts);
     v("funding_received", s.funding_received); v("funding_paid", s.funding_paid);
     v("paused", s.paused); v("manual_review", s.manual_review);
     v("circuit_breaker", s.circuit_breaker);
@@ -339,7 +362,9 @@ struct State {
 // Snapshot encoding of a whole State, with its own schema version; an unknown
 // version or malformed bytes is InvalidArgument (the caller folds from the
 // ledger instead).
-inline constexpr uint16_t kStateSchemaVersion = 10;  // 2: filters; 3: client_id_nonce; 4: cooldowns; 5: universe, account settings; 6: funding; 7: stats, days; 8: book; 9: news; 10: policy, strategy weights
+inline constexpr uint16_t kStateSchemaVersion = 11;  // 2: filters; 3: client_id_nonce; 4: cooldowns; 5: universe, account settings; 6: funding; 7: stats, days; 8: book; 9: news; 10: policy, strategy weights; 11: instruments, forecasts
+// Climate days of forecasts kept per city (State::forecasts).
+inline constexpr size_t kForecastDaysKept = 8;
 // News items remembered so a feed read again adds nothing (State::news_seen):
 // four times what the 20 sources of 200 items each can show at once.
 inline constexpr size_t kNewsSeenKept = 16384;

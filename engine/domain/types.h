@@ -114,13 +114,51 @@ enum class CloseReason : uint8_t {
   kClosedExternally = 6,
   kWatchdogFlatten = 7,
   kOperatorClose = 8,  // POST /actions/close or /actions/flatten
+  kSettlement = 9,     // an event contract's market settled (MarketSettled)
 };
 template <>
 struct EnumNames<CloseReason> {
-  static constexpr std::array<absl::string_view, 9> kNames = {
+  static constexpr std::array<absl::string_view, 10> kNames = {
       "STOP_LOSS",         "TAKE_PROFIT", "TREND_INVALIDATION",  "TIME_STOP",
       "REDUCE_ONLY_EXIT",  "KILL_SWITCH", "CLOSED_EXTERNALLY",   "WATCHDOG_FLATTEN",
-      "OPERATOR_CLOSE"};
+      "OPERATOR_CLOSE",    "SETTLEMENT"};
+};
+
+// What a symbol is (InstrumentDefined). A linear perpetual (Binance USDS-M)
+// gains or loses qty x the price move, without bound; a binary event
+// contract (Kalshi) is priced between its bounds and pays contract_value
+// when its event happens and nothing otherwise, so a buy (long YES) risks
+// price x qty and a sell (short YES, i.e. buying NO at 1 - price) risks
+// (contract_value - price) x qty. A symbol without InstrumentDefined is a
+// linear perpetual.
+enum class InstrumentKind : uint8_t { kLinearPerpetual = 0, kBinaryEventContract = 1 };
+template <>
+struct EnumNames<InstrumentKind> {
+  static constexpr std::array<absl::string_view, 2> kNames = {"LINEAR_PERPETUAL", "BINARY_EVENT_CONTRACT"};
+};
+
+// How a binary contract's YES is decided against its strikes (Kalshi's
+// strike_type, with its names): greater (value > floor), greater_or_equal,
+// less (value < cap), less_or_equal, between (floor <= value <= cap).
+enum class StrikeType : uint8_t {
+  kNone = 0,
+  kGreater = 1,
+  kGreaterOrEqual = 2,
+  kLess = 3,
+  kLessOrEqual = 4,
+  kBetween = 5,
+};
+template <>
+struct EnumNames<StrikeType> {
+  static constexpr std::array<absl::string_view, 6> kNames = {"none", "greater",       "greater_or_equal",
+                                                              "less", "less_or_equal", "between"};
+};
+
+// How an event contract's market settled (Kalshi's market_result).
+enum class MarketResult : uint8_t { kYes = 0, kNo = 1 };
+template <>
+struct EnumNames<MarketResult> {
+  static constexpr std::array<absl::string_view, 2> kNames = {"yes", "no"};
 };
 
 // The seed's ManualInterventionDetected actions.

@@ -1,0 +1,258 @@
+// Instruments beside the linear perpetual (issue 15 §1): a Kalshi market is
+// a binary event contract priced inside (0, 1) dollars on its grid, whose
+// loss is bounded by what was paid, and which ends by settlement. Checked on
+// the fold's rules and on every recorded Kalshi weather market and
+// settlement in data/kalshi (the legacy integer-cent shape, read exactly).
+#include <fstream>
+#include <map>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "engine/domain/instrument.h"
+#include "engine/domain/state.h"
+#include "engine/venue/kalshi/recorded.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/temp_dir.h"
+
+namespace apollo {
+namespace {
+
+using ::testing::HasSubstr;
+
+Fixed D(const char* text) { return *Fixed::Parse(text); }
+
+std::string DataPath(const std::string& name) { return std::string(APOLLO_SOURCE_DIR) + "/data/kalshi/" + name; }
+
+// A KXHIGHNY bucket as Kalshi lists it: 1 cent to 99 cents, 81-82 F.
+Instrument Bucket() {
+  Instrument i;
+  i.kind = InstrumentKind::kBinaryEventContract;
+  i.min_price = D("0.01");
+  i.max_price = D("0.99");
+  i.price_bands = {PriceBand{D("0.01"), D("0.99"), D("0.01")}};
+  i.contract_value = Fixed::FromInt(1);
+  i.terms = ContractTerms{"KXHIGHNY", "KXHIGHNY-25MAR29", StrikeType::kBetween, Fixed::FromInt(81),
+                          Fixed::FromInt(82), 0, 0, "81° to 82°"};
+  return i;
+}
+
+TEST(Instrument, BinaryContractMustBePricedStrictlyInsideZeroToItsValue) {
+  EXPECT_EQ(InstrumentProblem(Bucket()), "");
+  Instrument at_one = Bucket();
+  at_one.max_price = Fixed::FromInt(1);
+  at_one.price_bands[0].end = Fixed::FromInt(1);
+  EXPECT_THAT(InstrumentProblem(at_one), HasSubstr("strictly between 0 and its contract value 1"));
+  Instrument no_strike = Bucket();
+  no_strike.terms.strike_type = StrikeType::kNone;
+  EXPECT_THAT(InstrumentProblem(no_strike), HasSubstr("no strike type"));
+  Instrument inverted = Bucket();
+  inverted.terms.floor_strike = Fixed::FromInt(90);
+  EXPECT_THAT(InstrumentProblem(inverted), HasSubstr("cap_strike is below its floor_strike"));
+  Instrument band_outside = Bucket();
+  band_outside.price_bands.push_back(PriceBand{D("0.5"), D("1.5"), D("0.1")});
+  EXPECT_THAT(InstrumentProblem(band_outside), HasSubstr("leaves the bounds"));
+  EXPECT_EQ(InstrumentProblem(Instrument{}), "") << "a perpetual needs no bounds";
+}
+
+TEST(Instrument, PricesOffTheTaperedGridAreNotTradable) {
+  // Kalshi's tapered grid: tenths of a cent near the ends, cents between.
+  Instrument i = Bucket();
+  i.min_price = D("0.001");
+  i.max_price = D("0.999");
+  i.price_bands = {PriceBand{D("0.001"), D("0.1"), D("0.001")}, PriceBand{D("0.1"), D("0.9"), D("0.01")},
+                   PriceBand{D("0.9"), D("0.999"), D("0.001")}};
+  ASSERT_EQ(InstrumentProblem(i), "");
+  EXPECT_TRUE(OnPriceGrid(i, D("0.057")));
+  EXPECT_TRUE(OnPriceGrid(i, D("0.45")));
+  EXPECT_FALSE(OnPriceGrid(i, D("0.455"))) << "mid-grid prices move in whole cents";
+  EXPECT_TRUE(OnPriceGrid(i, D("0.995")));
+  EXPECT_FALSE(OnPriceGrid(i, D("0.0005")));
+  EXPECT_FALSE(OnPriceGrid(i, Fixed::FromInt(1)));
+  EXPECT_TRUE(OnPriceGrid(Instrument{}, D("16650.37"))) << "a perpetual's grid is its filters' tick";
+}
+
+TEST(Instrument, BuyingYesRisksThePriceAndBuyingNoRisksTheRest) {
+  const Instrument i = Bucket();
+  EXPECT_EQ(MaxLoss(i, Side::kBuy, D("0.41"), Fixed::FromInt(10)), D("4.1"));
+  EXPECT_EQ(MaxLoss(i, Side::kSell, D("0.41"), Fixed::FromInt(10)), D("5.9")) << "short YES at 0.41 = NO at 0.59";
+  EXPECT_EQ(MaxLoss(Instrument{}, Side::kBuy, D("16650"), Fixed::FromInt(1)), std::nullopt);
+  EXPECT_EQ(YesPayout(i, MarketResult::kYes), Fixed::FromInt(1));
+  EXPECT_EQ(YesPayout(i, MarketResult::kNo), Fixed());
+}
+
+TEST(Instrument, StrikeTypesResolveOnTheirOwnBounds) {
+  ContractTerms t;
+  t.strike_type = StrikeType::kGreater;
+  t.floor_strike = Fixed::FromInt(79);
+  EXPECT_FALSE(ResolvesYes(t, Fixed::FromInt(79)));
+  EXPECT_TRUE(ResolvesYes(t, Fixed::FromInt(80)));
+  t = ContractTerms{};
+  t.strike_type = StrikeType::kLess;
+  t.cap_strike = Fixed::FromInt(84);
+  EXPECT_TRUE(ResolvesYes(t, Fixed::FromInt(83)));
+  EXPECT_FALSE(ResolvesYes(t, Fixed::FromInt(84)));
+  t = Bucket().terms;
+  EXPECT_TRUE(ResolvesYes(t, Fixed::FromInt(81)));
+  EXPECT_TRUE(ResolvesYes(t, Fixed::FromInt(82)));
+  EXPECT_FALSE(ResolvesYes(t, Fixed::FromInt(83)));
+  EXPECT_FALSE(ResolvesYes(ContractTerms{}, Fixed::FromInt(83)));
+}
+
+class SettlementFold : public ::testing::Test {
+ protected:
+  absl::Status Add(EventBody body, int64_t ts_ns = 1'743'300'000'000'000'000) {
+    return Apply(state_, Event{state_.last_seq + 1, ts_ns, std::move(body)});
+  }
+  void SetUp() override {
+    ASSERT_TRUE(Add(ConfigLoaded{"h", "v", Fixed::FromInt(1000), "", "weather_high_v1", "1"}).ok());
+    ASSERT_TRUE(Add(InstrumentDefined{ticker_, "recorded", Bucket()}).ok());
+  }
+  const Symbol ticker_{"KXHIGHNY-25MAR29-B81.5"};
+  State state_;
+};
+
+TEST_F(SettlementFold, AnInstrumentThatCannotTradeIsRefused) {
+  Instrument bad = Bucket();
+  bad.min_price = Fixed();
+  const absl::Status st = Add(InstrumentDefined{Symbol{"KXHIGHNY-25MAR29-T80"}, "kalshi", bad});
+  EXPECT_THAT(std::string(st.message()), HasSubstr("instrument KXHIGHNY-25MAR29-T80: a binary contract's prices"));
+  EXPECT_EQ(state_.instruments.size(), 1u);
+}
+
+TEST_F(SettlementFold, ASettledMarketIsNoLongerListedAndCannotSettleTwice) {
+  EXPECT_EQ(InstrumentOf(state_, ticker_).kind, InstrumentKind::kBinaryEventContract);
+  ASSERT_TRUE(Add(MarketSettled{ticker_, MarketResult::kYes, Fixed::FromInt(1), 1'743'343'200'000, "recorded"}).ok());
+  EXPECT_FALSE(state_.instruments.contains(ticker_));
+  EXPECT_EQ(InstrumentOf(state_, ticker_).kind, InstrumentKind::kLinearPerpetual);
+  const absl::Status again = Add(MarketSettled{ticker_, MarketResult::kYes, Fixed::FromInt(1), 1'743'343'200'000, "kalshi"});
+  EXPECT_THAT(std::string(again.message()), HasSubstr("not a listed event contract (or settled already)"));
+}
+
+TEST_F(SettlementFold, APayoutThatDoesNotMatchTheResultIsRefused) {
+  const absl::Status st = Add(MarketSettled{ticker_, MarketResult::kNo, Fixed::FromInt(1), 0, "kalshi"});
+  EXPECT_THAT(std::string(st.message()), HasSubstr("settled no pays 0 a YES, not 1"));
+  EXPECT_TRUE(state_.instruments.contains(ticker_));
+}
+
+TEST_F(SettlementFold, AMarketCannotSettleWhileOurOrderRestsInIt) {
+  ASSERT_TRUE(Add(OrderPlaced{ClientOrderId{"ap-3-E"}, ticker_, Side::kBuy, OrderType::kLimit, OrderPurpose::kEntry,
+                              Fixed::FromInt(5), D("0.41"), Fixed(), false, ClientOrderId{}})
+                  .ok());
+  const absl::Status st = Add(MarketSettled{ticker_, MarketResult::kNo, Fixed(), 0, "kalshi"});
+  EXPECT_THAT(std::string(st.message()), HasSubstr("with order ap-3-E still open"));
+  ASSERT_TRUE(Add(OrderCancelled{ClientOrderId{"ap-3-E"}, "market closed"}).ok());
+  EXPECT_TRUE(Add(MarketSettled{ticker_, MarketResult::kNo, Fixed(), 0, "kalshi"}).ok());
+}
+
+TEST_F(SettlementFold, AHeldContractClosesAtItsPayoutWithTheLossBoundedByThePrice) {
+  ASSERT_TRUE(Add(PositionOpened{ticker_, Side::kBuy, Fixed::FromInt(10), D("0.41"), Fixed(), Fixed(),
+                                 Fixed::FromInt(1), ClientOrderId{"ap-3-E"}})
+                  .ok());
+  ASSERT_TRUE(Add(MarketSettled{ticker_, MarketResult::kNo, Fixed(), 0, "recorded"}).ok());
+  ASSERT_TRUE(Add(PositionClosed{ticker_, Side::kBuy, Fixed::FromInt(10), D("0.41"), Fixed(), D("-4.1"), Fixed(),
+                                 CloseReason::kSettlement})
+                  .ok());
+  EXPECT_TRUE(state_.positions.empty());
+  EXPECT_EQ(state_.balance, D("995.9"));
+  EXPECT_EQ(state_.counters.losses, 1u);
+}
+
+TEST_F(SettlementFold, AForecastIssuedAfterItWasReadIsRefused) {
+  const int64_t now_ns = 1'743'300'000'000'000'000;
+  const int64_t now_ms = now_ns / 1'000'000;
+  ASSERT_TRUE(Add(ForecastObserved{"NYC", "KNYC", "2025-03-29", Fixed::FromInt(80), now_ms, "nws", ""}, now_ns).ok());
+  const absl::Status later =
+      Add(ForecastObserved{"NYC", "KNYC", "2025-03-29", Fixed::FromInt(83), now_ms + 1, "nws", ""}, now_ns);
+  EXPECT_THAT(std::string(later.message()), HasSubstr("after it was observed"));
+  EXPECT_EQ(state_.forecasts["NYC"]["2025-03-29"].high_f, Fixed::FromInt(80));
+  EXPECT_FALSE(Add(ForecastObserved{"NYC", "KNYC", "2025-3-29", Fixed::FromInt(80), 0, "nws", ""}, now_ns).ok());
+  EXPECT_FALSE(Add(ForecastObserved{"NYC", "KNYC", "2025-03-29", Fixed::FromInt(999), 0, "nws", ""}, now_ns).ok());
+}
+
+TEST_F(SettlementFold, ACityKeepsItsLatestEightClimateDays) {
+  for (int d = 1; d <= 12; ++d) {
+    ASSERT_TRUE(Add(ForecastObserved{"NYC", "KNYC", absl::StrCat("2025-03-", d < 10 ? "0" : "", d), Fixed::FromInt(50 + d),
+                                     0, "standin", ""})
+                    .ok());
+  }
+  ASSERT_EQ(state_.forecasts["NYC"].size(), kForecastDaysKept);
+  EXPECT_EQ(state_.forecasts["NYC"].begin()->first, "2025-03-05");
+  // A snapshot keeps instruments and forecasts.
+  absl::StatusOr<State> back = DecodeState(EncodeState(state_));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, state_);
+}
+
+TEST(RecordedKalshi, EveryMarketReadsAsABinaryContractOnTheCentGrid) {
+  auto markets = venue::kalshi::ReadRecordedMarkets(DataPath("kalshi_weather_markets_2024-08-16_2025-05-08.csv"));
+  ASSERT_TRUE(markets.ok()) << markets.status();
+  ASSERT_EQ(markets->size(), 7404u);
+  std::map<StrikeType, int> by_type;
+  int settled = 0;
+  for (const auto& m : *markets) {
+    ASSERT_EQ(InstrumentProblem(m.instrument), "") << m.ticker.value;
+    ++by_type[m.instrument.terms.strike_type];
+    settled += m.result.has_value();
+  }
+  EXPECT_EQ(by_type[StrikeType::kBetween], 4936);
+  EXPECT_EQ(by_type[StrikeType::kGreater], 1234);
+  EXPECT_EQ(by_type[StrikeType::kLess], 1234);
+  EXPECT_EQ(settled, 7020);
+  const auto& first = markets->front();  // HIGHNY-24AUG16-T84: "83° or below"
+  EXPECT_EQ(first.ticker.value, "HIGHNY-24AUG16-T84");
+  EXPECT_EQ(first.instrument.terms.strike_type, StrikeType::kLess);
+  EXPECT_EQ(first.instrument.terms.cap_strike, Fixed::FromInt(84));
+  EXPECT_EQ(first.instrument.min_price, D("0.01"));
+  EXPECT_EQ(first.instrument.max_price, D("0.99"));
+  EXPECT_EQ(first.instrument.contract_value, Fixed::FromInt(1));
+  EXPECT_EQ(first.result, MarketResult::kNo);
+}
+
+// Each settled event's six results imply the day's high; every market's
+// strikes, read from its fields, must say the same.
+TEST(RecordedKalshi, EveryRecordedResultFollowsFromTheStrikesAndTheDaysHigh) {
+  auto markets = venue::kalshi::ReadRecordedMarkets(DataPath("kalshi_weather_markets_2024-08-16_2025-05-08.csv"));
+  auto settlements =
+      venue::kalshi::ReadRecordedSettlements(DataPath("kalshi_weather_settlements_2024-08-16_2025-05-08.csv"));
+  ASSERT_TRUE(markets.ok() && settlements.ok());
+  ASSERT_EQ(settlements->size(), 1170u);
+  std::map<std::string, int> high_by_event;
+  for (const auto& s : *settlements) high_by_event[s.event] = s.high_min_f ? *s.high_min_f : *s.high_max_f;
+  int checked = 0;
+  for (const auto& m : *markets) {
+    auto it = high_by_event.find(m.instrument.terms.event);
+    if (it == high_by_event.end() || !m.result) continue;
+    EXPECT_EQ(ResolvesYes(m.instrument.terms, Fixed::FromInt(it->second)), *m.result == MarketResult::kYes)
+        << m.ticker.value << " at " << it->second << " F";
+    ++checked;
+  }
+  EXPECT_EQ(checked, 1170 * 6);
+}
+
+TEST(RecordedKalshi, TradesReadInDollarsExactlyAndInTimeOrder) {
+  auto tape = venue::kalshi::ReadRecordedTrades(DataPath("trades/kxhighny_trades_2025-03-29_2025-04-11.csv"));
+  ASSERT_TRUE(tape.ok()) << tape.status();
+  ASSERT_EQ(tape->size(), 20271u);
+  const auto& first = tape->front();
+  EXPECT_EQ(first.ticker.value, "KXHIGHNY-25MAR29-B81.5");
+  EXPECT_EQ(first.yes_price, D("0.41"));
+  EXPECT_EQ(first.count, Fixed::FromInt(4));
+  EXPECT_TRUE(first.taker_bought_yes);
+  EXPECT_EQ(first.time_ms, 1'743'170'466'734);
+}
+
+TEST(RecordedKalshi, ABadCellIsRefusedNamingFileLineAndColumn) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/trades.csv";
+  std::ofstream(path) << "event_date,trade_id,ticker,created_time,yes_price,no_price,count,taker_side\n"
+                      << "2025-03-29,a,KXHIGHNY-25MAR29-B81.5,2025-03-28T14:01:06Z,41,59,4,yes\n"
+                      << "2025-03-29,b,KXHIGHNY-25MAR29-B81.5,2025-03-28T14:01:07Z,41,58,4,yes\n";
+  auto tape = venue::kalshi::ReadRecordedTrades(path);
+  ASSERT_FALSE(tape.ok());
+  EXPECT_EQ(tape.status().message(), path + ":3: yes_price '41' and no_price 58 do not make 100 cents");
+  EXPECT_FALSE(venue::kalshi::ReadRecordedTrades(dir.path() + "/none.csv").ok());
+}
+
+}  // namespace
+}  // namespace apollo

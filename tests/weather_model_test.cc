@@ -1,0 +1,203 @@
+// The weather strategy's model (issue 15 §3): market probabilities under a
+// forecast error, for all three strike types with whole-degree settlement,
+// and the stand-in forecast's error fitted on Central Park's real history
+// (data/nws), by lead time.
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <string>
+
+#include "engine/venue/kalshi/recorded.h"
+#include "engine/weather/history.h"
+#include "engine/weather/model.h"
+#include "engine/weather/signal.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/temp_dir.h"
+
+namespace apollo::weather {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string DataPath(const std::string& name) { return std::string(APOLLO_SOURCE_DIR) + "/data/" + name; }
+
+ContractTerms Terms(StrikeType type, int floor, int cap) {
+  ContractTerms t;
+  t.strike_type = type;
+  t.floor_strike = Fixed::FromInt(floor);
+  t.cap_strike = Fixed::FromInt(cap);
+  return t;
+}
+
+TEST(ProbabilityYes, ABucketCoversEveryTrueHighThatReportsInsideIt) {
+  // 81-82 F reported: a true high in [80.5, 82.5).
+  EXPECT_NEAR(ProbabilityYes(Terms(StrikeType::kBetween, 81, 82), 81.5, 3.0), 0.261117, 1e-6);
+  // greater 79: YES on 80 and above, i.e. a true high >= 79.5.
+  EXPECT_NEAR(ProbabilityYes(Terms(StrikeType::kGreater, 79, 0), 79.5, 3.0), 0.5, 1e-12);
+  // less 84: YES on 83 and below, i.e. a true high < 83.5.
+  EXPECT_NEAR(ProbabilityYes(Terms(StrikeType::kLess, 0, 84), 83.5, 2.0), 0.5, 1e-12);
+  EXPECT_NEAR(ProbabilityYes(Terms(StrikeType::kGreaterOrEqual, 80, 0), 79.5, 2.0), 0.5, 1e-12);
+  EXPECT_NEAR(ProbabilityYes(Terms(StrikeType::kLessOrEqual, 0, 83), 83.5, 2.0), 0.5, 1e-12);
+  EXPECT_EQ(ProbabilityYes(ContractTerms{}, 80, 3.0), 0.0);
+  EXPECT_EQ(ProbabilityYes(Terms(StrikeType::kBetween, 81, 82), 81.5, 0.0), 0.0);
+}
+
+// An event's six markets partition the possible highs, so their
+// probabilities sum to one, whatever the forecast, on every recorded event.
+TEST(ProbabilityYes, TheMarketsOfEveryRecordedEventSumToOne) {
+  auto markets = venue::kalshi::ReadRecordedMarkets(DataPath("kalshi/kalshi_weather_markets_2024-08-16_2025-05-08.csv"));
+  ASSERT_TRUE(markets.ok()) << markets.status();
+  std::map<std::string, std::vector<ContractTerms>> by_event;
+  for (const auto& m : *markets) by_event[m.instrument.terms.event].push_back(m.instrument.terms);
+  ASSERT_EQ(by_event.size(), 1234u);
+  for (const auto& [event, terms] : by_event) {
+    for (double forecast : {30.0, 61.3, 84.5, 99.0}) {
+      double sum = 0;
+      for (const auto& t : terms) sum += ProbabilityYes(t, forecast, 4.0);
+      ASSERT_NEAR(sum, 1.0, 1e-9) << event << " at " << forecast << " F";
+    }
+  }
+}
+
+class CentralPark : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto h = ReadDailyHighs(DataPath("nws/ghcnd_tmax_knyc_kmia_2020-01-01_2024-10-31.csv"), "KNYC");
+    auto n = ReadNormals(DataPath("nws/normals_1991-2020_daily_USW00094728_temps.csv"));
+    ASSERT_TRUE(h.ok()) << h.status();
+    ASSERT_TRUE(n.ok()) << n.status();
+    history_ = *h;
+    normals_ = *n;
+  }
+  std::vector<DailyHigh> history_;
+  Normals normals_;
+};
+
+// The stand-in's error, fitted on 2020-01 .. 2024-10 (1,766 days): it
+// grows with the lead and stays below climatology's (about 8 F).
+TEST_F(CentralPark, StandinErrorIsFittedOnHistoryAndGrowsWithLead) {
+  ASSERT_EQ(history_.size(), 1766u);
+  ASSERT_EQ(normals_.size(), 366u);
+  double last_sigma = 0;
+  for (int lead = 1; lead <= 3; ++lead) {
+    absl::StatusOr<ErrorFit> fit = FitPersistence(history_, normals_, lead);
+    ASSERT_TRUE(fit.ok()) << fit.status();
+    EXPECT_EQ(fit->n, 1766u - lead);
+    EXPECT_GT(fit->sigma_f, last_sigma) << "lead " << lead;
+    EXPECT_LT(fit->sigma_f, 8.1) << "lead " << lead;
+    last_sigma = fit->sigma_f;
+    std::printf("lead %d: slope %.4f intercept %.3f F sigma %.3f F (n %zu)\n", lead, fit->slope, fit->intercept_f,
+                fit->sigma_f, fit->n);
+  }
+  absl::StatusOr<ErrorFit> one = FitPersistence(history_, normals_, 1);
+  EXPECT_NEAR(one->slope, 0.558, 0.005);
+  EXPECT_NEAR(one->sigma_f, 6.56, 0.05);
+  // Not Milkbot's fixed 3 F: a day ahead from persistence alone is twice as uncertain.
+  EXPECT_GT(one->sigma_f, 6.0);
+}
+
+TEST_F(CentralPark, StandinForecastPersistsYesterdaysAnomaly) {
+  const ErrorFit fit{1, 1.0, 0.5, 6.5, 100};
+  // Normal 58 today; yesterday 70 against a normal of 57: +13 anomaly, half persists.
+  EXPECT_DOUBLE_EQ(StandinHigh(58.0, fit, 70.0, 57.0), 58.0 + 1.0 + 6.5);
+  EXPECT_EQ(NormalOf(Normals{{"02-28", 44.0}}, absl::CivilDay(2024, 2, 29)), 44.0) << "a leap day falls back on 02-28";
+  EXPECT_TRUE(NormalOf(normals_, absl::CivilDay(2025, 3, 29)).has_value());
+  EXPECT_FALSE(NormalOf(Normals{}, absl::CivilDay(2025, 3, 29)).has_value());
+}
+
+TEST(FitPersistence, TooLittleHistoryIsRefused) {
+  Normals normals{{"03-01", 50.0}, {"03-02", 50.0}};
+  std::vector<DailyHigh> two = {{absl::CivilDay(2025, 3, 1), 50}, {absl::CivilDay(2025, 3, 2), 51}};
+  absl::StatusOr<ErrorFit> fit = FitPersistence(two, normals, 1);
+  EXPECT_THAT(std::string(fit.status().message()), HasSubstr("only 1 days with a high 1 days before: at least 30"));
+  EXPECT_FALSE(FitPersistence(two, normals, 0).ok());
+}
+
+TEST(ReadDailyHighs, ABadRowIsRefusedNamingItsLine) {
+  apollo::testing::TempDir dir;
+  const std::string path = dir.path() + "/h.csv";
+  std::ofstream(path) << "date,kalshi_series,station_icao,ghcnd_id,tmax_f\n"
+                      << "2020-01-01,KXHIGHNY,KNYC,USW00094728,41\n"
+                      << "2020-01-02,KXHIGHNY,KNYC,USW00094728,hot\n";
+  auto h = ReadDailyHighs(path, "KNYC");
+  ASSERT_FALSE(h.ok());
+  EXPECT_EQ(h.status().message(), path + ":3: tmax_f 'hot' is not a decimal number");
+  std::ofstream(path) << "date,kalshi_series,station_icao,ghcnd_id,tmax_f\n"
+                      << "2020-01-01,KXHIGHNY,KNYC,USW00094728,41\n"
+                      << "2020-01-01,KXHIGHNY,KNYC,USW00094728,42\n";
+  EXPECT_THAT(std::string(ReadDailyHighs(path, "KNYC").status().message()), HasSubstr("KNYC has 2020-01-01 twice"));
+}
+
+
+// Kalshi's taker fee per contract, unrounded: 0.07 x P x (1 - P).
+Fixed TakerFee(Fixed price) { return Fixed::FromRaw(7'000'000).Mul(price).Mul(Fixed::FromInt(1) - price); }
+
+Instrument Bucket8182() {
+  Instrument i;
+  i.kind = InstrumentKind::kBinaryEventContract;
+  i.min_price = *Fixed::Parse("0.01");
+  i.max_price = *Fixed::Parse("0.99");
+  i.price_bands = {PriceBand{i.min_price, i.max_price, *Fixed::Parse("0.01")}};
+  i.terms = Terms(StrikeType::kBetween, 81, 82);
+  return i;
+}
+
+Quote Book(const char* bid, const char* ask) { return Quote{*Fixed::Parse(bid), *Fixed::Parse(ask), Fixed::FromInt(500)}; }
+
+Fixed Input(const SignalComputed& s, const std::string& name) {
+  for (const auto& nv : s.inputs) {
+    if (nv.name == name) return nv.value;
+  }
+  ADD_FAILURE() << "no input " << name;
+  return Fixed();
+}
+
+const Symbol kTicker{"KXHIGHNY-25MAR29-B81.5"};
+
+TEST(Evaluate, BuysYesAtTheAskWhenTheForecastMakesItCheapAfterTheFee) {
+  // p = P(80.5 <= high < 82.5 | 81.5, 2) = 0.3829; the ask 0.22 pays a fee of 0.012012.
+  MarketSignal m = Evaluate(kTicker, Bucket8182(), Book("0.20", "0.22"), Forecast{81.5, 2.0, false, "nws"}, Gates{},
+                            TakerFee);
+  EXPECT_TRUE(m.propose);
+  EXPECT_EQ(m.side, Side::kBuy);
+  EXPECT_EQ(m.limit_price, *Fixed::Parse("0.22"));
+  EXPECT_EQ(m.signal.reason, "strong_edge");
+  EXPECT_EQ(m.signal.strategy, "weather_high_v1");
+  EXPECT_EQ(Input(m.signal, "p_yes"), *Fixed::Parse("0.3829"));
+  EXPECT_EQ(Input(m.signal, "fee"), *Fixed::Parse("0.012012"));
+  EXPECT_EQ(Input(m.signal, "edge"), *Fixed::Parse("0.150888"));
+  EXPECT_EQ(m.signal.confidence, *Fixed::Parse("0.8667"));
+}
+
+TEST(Evaluate, SellsYesAtTheBidWhenTheMarketOverpricesIt) {
+  // Forecast 90 F: the 81-82 bucket is nearly impossible, yet bid at 0.30.
+  MarketSignal m = Evaluate(kTicker, Bucket8182(), Book("0.30", "0.33"), Forecast{90.0, 2.0, false, "nws"}, Gates{},
+                            TakerFee);
+  EXPECT_TRUE(m.propose);
+  EXPECT_EQ(m.side, Side::kSell) << "short YES = buy NO at 0.70";
+  EXPECT_EQ(m.limit_price, *Fixed::Parse("0.30"));
+}
+
+TEST(Evaluate, EachMilkbotGateHoldsWithItsReason) {
+  const Forecast f{81.5, 2.0, false, "nws"};
+  auto reason = [&](const Quote& q, const std::optional<Forecast>& fc, const Gates& g) {
+    MarketSignal m = Evaluate(kTicker, Bucket8182(), q, fc, g, TakerFee);
+    EXPECT_FALSE(m.propose);
+    return m.signal.reason;
+  };
+  EXPECT_EQ(reason(Book("0.20", "0.22"), std::nullopt, Gates{}), "missing_data");
+  EXPECT_EQ(reason(Book("0.20", "0.22"), Forecast{81.5, 2.0, true, "nws"}, Gates{}), "stale_data");
+  EXPECT_EQ(reason(Quote{std::nullopt, *Fixed::Parse("0.22"), Fixed::FromInt(500)}, f, Gates{}), "missing_data");
+  EXPECT_EQ(reason(Book("0.20", "0.225"), f, Gates{}), "missing_data") << "off the cent grid";
+  EXPECT_EQ(reason(Book("0.10", "0.22"), f, Gates{}), "wide_spread");
+  Gates liquid;
+  liquid.min_liquidity = Fixed::FromInt(1000);
+  EXPECT_EQ(reason(Book("0.20", "0.22"), f, liquid), "low_liquidity");
+  EXPECT_EQ(reason(Book("0.20", "0.22"), Forecast{81.5, 6.6, false, "standin"}, Gates{}), "high_uncertainty")
+      << "Milkbot's uncertainty min(sigma / 15, 1) = 0.44 > 0.30";
+  EXPECT_EQ(reason(Book("0.36", "0.38"), f, Gates{}), "insufficient_edge");
+}
+
+}  // namespace
+}  // namespace apollo::weather
