@@ -152,6 +152,31 @@ TEST(KalshiPayloads, ACapturedMarketReadsItsStrikeGridAndTopOfBook) {
   EXPECT_EQ(book->BestYesAsk(), D("0.01")) << "as the market's yes_ask_dollars says";
 }
 
+TEST(KalshiPayloads, AListedMarketTradesAsABinaryContractStrictlyInsideItsGrid) {
+  absl::StatusOr<Market> m = ParseMarket(Data("get_market.KXXRPD-26AUG2721-T2.1399.json"));
+  ASSERT_TRUE(m.ok()) << m.status();
+  absl::StatusOr<Instrument> i = ListedInstrument(*m);
+  ASSERT_TRUE(i.ok()) << i.status();
+  EXPECT_EQ(i->kind, InstrumentKind::kBinaryEventContract);
+  EXPECT_EQ(i->min_price, D("0.01")) << "the band 0..1 step 0.01 trades from 1 cent";
+  EXPECT_EQ(i->max_price, D("0.99"));
+  EXPECT_EQ(i->contract_value, D("1"));
+  EXPECT_EQ(i->terms.strike_type, StrikeType::kGreater);
+  EXPECT_EQ(i->terms.floor_strike, D("2.1399"));
+  EXPECT_EQ(i->terms.event, "KXXRPD-26AUG2721");
+  Market custom = *m;
+  custom.strike_type = StrikeType::kNone;
+  EXPECT_EQ(ListedInstrument(custom).status().message(),
+            "market KXXRPD-26AUG2721-T2.1399: its strike type is not one Apollo trades");
+  Market tapered = *m;
+  tapered.price_ranges = {{D("0"), D("0.1"), D("0.001")}, {D("0.1"), D("0.9"), D("0.01")}, {D("0.9"), D("1"), D("0.001")}};
+  i = ListedInstrument(tapered);
+  ASSERT_TRUE(i.ok()) << i.status();
+  EXPECT_EQ(i->min_price, D("0.001"));
+  EXPECT_EQ(i->max_price, D("0.999"));
+  EXPECT_EQ(i->price_bands.size(), 3u);
+}
+
 TEST(KalshiPayloads, ABetweenBucketNeedsBothStrikesFromItsFieldsNotItsTicker) {
   const std::string market =
       R"({"market":{"ticker":"KXHIGHNY-25APR01-B77.5","event_ticker":"KXHIGHNY-25APR01","status":"active",)"

@@ -16,23 +16,30 @@ namespace {
 bool Bounded(const Instrument& i) { return i.min_price.raw() != 0 || i.max_price.raw() != 0; }
 
 std::string StrikeProblem(const ContractTerms& t) {
-  const bool floor = !t.floor_strike.is_zero(), cap = !t.cap_strike.is_zero();
-  switch (t.strike_type) {
-    case StrikeType::kNone:
-      return "it has no strike type";
-    case StrikeType::kGreater:
-    case StrikeType::kGreaterOrEqual:
-      return cap ? "a greater strike has a cap_strike" : "";
-    case StrikeType::kLess:
-    case StrikeType::kLessOrEqual:
-      return floor ? "a less strike has a floor_strike" : "";
-    case StrikeType::kBetween:
-      return t.cap_strike < t.floor_strike ? "its cap_strike is below its floor_strike" : "";
+  if (t.strike_type == StrikeType::kNone) return "it has no strike type";
+  if (!UsesFloor(t.strike_type) && !t.floor_strike.is_zero()) return "a less strike has a floor_strike";
+  if (!UsesCap(t.strike_type) && !t.cap_strike.is_zero()) return "a greater strike has a cap_strike";
+  if (t.strike_type == StrikeType::kBetween && t.cap_strike < t.floor_strike) {
+    return "its cap_strike is below its floor_strike";
   }
-  return "its strike type is unknown";
+  return "";
 }
 
 }  // namespace
+
+bool UsesFloor(StrikeType type) {
+  return type == StrikeType::kGreater || type == StrikeType::kGreaterOrEqual || type == StrikeType::kBetween;
+}
+bool UsesCap(StrikeType type) {
+  return type == StrikeType::kLess || type == StrikeType::kLessOrEqual || type == StrikeType::kBetween;
+}
+
+bool OnBands(const std::vector<PriceBand>& bands, Fixed price) {
+  for (const PriceBand& b : bands) {
+    if (price >= b.start && price <= b.end && (price - b.start).raw() % b.step.raw() == 0) return true;
+  }
+  return false;
+}
 
 std::string InstrumentProblem(const Instrument& i) {
   if (i.contract_value.raw() <= 0) return absl::StrCat("contract value ", i.contract_value.ToString(), " is not above 0");
@@ -56,11 +63,7 @@ std::string InstrumentProblem(const Instrument& i) {
 
 bool OnPriceGrid(const Instrument& i, Fixed price) {
   if (Bounded(i) && (price < i.min_price || price > i.max_price)) return false;
-  if (i.price_bands.empty()) return true;
-  for (const PriceBand& b : i.price_bands) {
-    if (price >= b.start && price <= b.end && (price - b.start).raw() % b.step.raw() == 0) return true;
-  }
-  return false;
+  return i.price_bands.empty() || OnBands(i.price_bands, price);
 }
 
 std::optional<Fixed> MaxLoss(const Instrument& i, Side side, Fixed price, Fixed qty) {

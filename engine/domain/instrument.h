@@ -11,6 +11,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/domain/events.h"
 #include "engine/domain/fixed.h"
@@ -29,6 +30,14 @@ const Instrument& InstrumentOf(const State& state, const Symbol& symbol);
 // a grid whose bands have a step > 0, lie within the bounds and start on
 // their own step, and strikes that fit its strike type.
 std::string InstrumentProblem(const Instrument& instrument);
+
+// Which strikes a strike type is decided on: a floor (greater,
+// greater_or_equal, between) and a cap (less, less_or_equal, between).
+bool UsesFloor(StrikeType type);
+bool UsesCap(StrikeType type);
+
+// `price` lies on one of `bands` (start + k x step, up to end).
+bool OnBands(const std::vector<PriceBand>& bands, Fixed price);
 
 // `price` is one the instrument trades at: within its bounds (if any) and
 // on one of its bands (if any).

@@ -1,10 +1,12 @@
 // Kalshi REST payloads: see payloads.h.
 #include "engine/venue/kalshi/payloads.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "engine/domain/instrument.h"
 #include "engine/domain/status_macros.h"
 #include "engine/venue/kalshi/fields.h"
 
@@ -13,15 +15,6 @@ namespace {
 
 using namespace internal;  // the field rules of fields.h, shared with stream.cc
 
-StrikeType StrikeTypeOf(absl::string_view name) {
-  if (name == "greater") return StrikeType::kGreater;
-  if (name == "greater_or_equal") return StrikeType::kGreaterOrEqual;
-  if (name == "less") return StrikeType::kLess;
-  if (name == "less_or_equal") return StrikeType::kLessOrEqual;
-  if (name == "between") return StrikeType::kBetween;
-  return StrikeType::kOther;
-}
-
 absl::StatusOr<Market> MarketOf(Fields& f) {
   Market m;
   ASSIGN_OR_RETURN(m.ticker, f.Str("ticker"));
@@ -29,13 +22,10 @@ absl::StatusOr<Market> MarketOf(Fields& f) {
   ASSIGN_OR_RETURN(m.status, f.Str("status"));
   ASSIGN_OR_RETURN(m.result, f.StrOr("result", ""));
   ASSIGN_OR_RETURN(std::optional<std::string> strike, f.OptStr("strike_type"));
-  m.strike_type = StrikeTypeOf(strike.value_or(""));
+  if (!ParseEnumName(strike.value_or(""), &m.strike_type)) m.strike_type = StrikeType::kNone;
   ASSIGN_OR_RETURN(m.floor_strike, f.OptNumber("floor_strike"));
   ASSIGN_OR_RETURN(m.cap_strike, f.OptNumber("cap_strike"));
-  const bool needs_floor = m.strike_type == StrikeType::kGreater || m.strike_type == StrikeType::kGreaterOrEqual ||
-                           m.strike_type == StrikeType::kBetween;
-  const bool needs_cap = m.strike_type == StrikeType::kLess || m.strike_type == StrikeType::kLessOrEqual ||
-                         m.strike_type == StrikeType::kBetween;
+  const bool needs_floor = UsesFloor(m.strike_type), needs_cap = UsesCap(m.strike_type);
   if (needs_floor && !m.floor_strike) return f.Error("floor_strike", absl::StrCat("missing for strike_type ", *strike));
   if (needs_cap && !m.cap_strike) return f.Error("cap_strike", absl::StrCat("missing for strike_type ", *strike));
   ASSIGN_OR_RETURN(m.yes_bid, OptDollars(f, "yes_bid_dollars", true));
@@ -53,7 +43,7 @@ absl::StatusOr<Market> MarketOf(Fields& f) {
   if (ranges) {
     RETURN_IF_ERROR(payload::ForEachObject<KalshiName>(*ranges, "market price_ranges", [&](od::object& o, size_t i) {
       Fields r(o, absl::StrCat("market price_ranges[", i, "]"));
-      PriceRange range;
+      PriceBand range;
       ASSIGN_OR_RETURN(range.start, Dollars(r, "start", true));
       ASSIGN_OR_RETURN(range.end, Dollars(r, "end", true));
       ASSIGN_OR_RETURN(range.step, Dollars(r, "step", true));
@@ -195,11 +185,39 @@ bool IsTradablePrice(Fixed price) {
 }
 bool IsContractCount(Fixed count) { return count > Fixed() && count.raw() % kCent2 == 0; }
 
-bool Market::OnGrid(Fixed price) const {
-  for (const PriceRange& r : price_ranges) {
-    if (price >= r.start && price <= r.end && (price - r.start).raw() % r.step.raw() == 0) return true;
+bool Market::OnGrid(Fixed price) const { return OnBands(price_ranges, price); }
+
+absl::StatusOr<Instrument> ListedInstrument(const Market& m) {
+  auto refuse = [&](absl::string_view why) {
+    return absl::FailedPreconditionError(absl::StrCat("market ", m.ticker, ": ", why));
+  };
+  if (m.strike_type == StrikeType::kNone) return refuse("its strike type is not one Apollo trades");
+  if (m.price_ranges.empty()) return refuse("no price_ranges");
+  Instrument i;
+  i.kind = InstrumentKind::kBinaryEventContract;
+  i.contract_value = Fixed::FromInt(1);
+  // Kalshi's bands run from 0 to 1 dollar; what trades is strictly inside:
+  // each band's grid prices above 0 and below 1 (bands were read as prices,
+  // so the integers below stay small).
+  const int64_t one = Fixed::kScale;
+  for (const PriceBand& b : m.price_ranges) {
+    const int64_t start = b.start.raw(), step = b.step.raw();
+    const int64_t first = start > 0 ? start : start + (-start / step + 1) * step;
+    const int64_t last = start + (std::min(b.end.raw(), one - 1) - start) / step * step;
+    if (first > last) continue;
+    i.price_bands.push_back(PriceBand{Fixed::FromRaw(first), Fixed::FromRaw(last), b.step});
+    i.min_price = i.price_bands.size() == 1 ? Fixed::FromRaw(first) : std::min(i.min_price, Fixed::FromRaw(first));
+    i.max_price = std::max(i.max_price, Fixed::FromRaw(last));
   }
-  return false;
+  if (i.price_bands.empty()) return refuse("no price inside its price_ranges");
+  i.terms.event = m.event_ticker;
+  i.terms.strike_type = m.strike_type;
+  if (UsesFloor(m.strike_type)) i.terms.floor_strike = *m.floor_strike;
+  if (UsesCap(m.strike_type)) i.terms.cap_strike = *m.cap_strike;
+  i.terms.close_time_ms = m.close_time_ms;
+  i.terms.expected_expiration_ms = m.expected_expiration_ms;
+  if (std::string why = InstrumentProblem(i); !why.empty()) return refuse(why);
+  return i;
 }
 
 std::optional<Fixed> Orderbook::BestYesBid() const { return Best(yes_bids); }

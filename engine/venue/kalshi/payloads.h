@@ -20,41 +20,33 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "engine/domain/events.h"
 #include "engine/domain/fixed.h"
 
 namespace apollo::venue::kalshi {
-
-// How a market's YES is decided against its strikes (FACTS §8). Bounds come
-// from floor_strike / cap_strike, never from the ticker.
-enum class StrikeType : uint8_t {
-  kGreater,         // YES if the value > floor_strike
-  kGreaterOrEqual,  // YES if the value >= floor_strike
-  kLess,            // YES if the value < cap_strike
-  kLessOrEqual,     // YES if the value <= cap_strike
-  kBetween,         // YES if floor_strike <= value <= cap_strike
-  kOther,           // functional, custom, structured: not traded here
-};
-
-// One band of a market's price grid: prices start..end in steps of step.
-struct PriceRange {
-  Fixed start, end, step;
-};
 
 struct Market {
   std::string ticker, event_ticker;
   std::string status;  // initialized, inactive, active, closed, determined, finalized, ...
   std::string result;  // "", "yes", "no" (settled)
-  StrikeType strike_type = StrikeType::kOther;
+  StrikeType strike_type = StrikeType::kNone;  // none: functional, custom, ...: not traded here
   std::optional<Fixed> floor_strike, cap_strike;
   // Top of book in dollars; absent when the answer carries none.
   std::optional<Fixed> yes_bid, yes_ask, no_bid, no_ask, last_price;
   Fixed volume, open_interest;  // contracts
-  std::vector<PriceRange> price_ranges;
+  std::vector<PriceBand> price_ranges;
   int64_t open_time_ms = 0, close_time_ms = 0, expected_expiration_ms = 0;
 
   // Whether `price` lies on the market's grid (a price_ranges band and its step).
   bool OnGrid(Fixed price) const;
 };
+
+// The market as the domain trades it: a binary event contract worth 1
+// dollar, priced within its grid's bands, on its strikes (FACTS §8: from
+// strike_type / floor_strike / cap_strike, never the ticker).
+// FailedPrecondition, one line, for a market Apollo cannot trade (a strike
+// type other than the five, no price grid).
+absl::StatusOr<Instrument> ListedInstrument(const Market& market);
 
 // What Kalshi trades: a price strictly between 0 and 1 dollars with at most
 // 4 decimals, and a count above 0 with at most 2.

@@ -36,8 +36,7 @@ absl::StatusOr<RecordedMarket> MarketRow(const CsvTable& t) {
   }
   ASSIGN_OR_RETURN(std::optional<Fixed> floor, t.OptDecimal("floor_strike"));
   ASSIGN_OR_RETURN(std::optional<Fixed> cap, t.OptDecimal("cap_strike"));
-  const bool needs_floor = terms.strike_type != StrikeType::kLess && terms.strike_type != StrikeType::kLessOrEqual;
-  const bool needs_cap = terms.strike_type != StrikeType::kGreater && terms.strike_type != StrikeType::kGreaterOrEqual;
+  const bool needs_floor = UsesFloor(terms.strike_type), needs_cap = UsesCap(terms.strike_type);
   if (needs_floor != floor.has_value()) return t.Bad("floor_strike", needs_floor ? "is missing" : "does not belong to this strike type");
   if (needs_cap != cap.has_value()) return t.Bad("cap_strike", needs_cap ? "is missing" : "does not belong to this strike type");
   terms.floor_strike = floor.value_or(Fixed());

@@ -33,7 +33,8 @@ absl::StatusOr<StreamMessage> Read(Fields& top) {
   }
   if (type == "error") {
     RETURN_IF_ERROR(needs_msg());
-    StreamError e{id.value_or(0)};
+    StreamError e;
+    e.id = id.value_or(0);
     ASSIGN_OR_RETURN(e.code, m.Int("code"));
     ASSIGN_OR_RETURN(e.message, m.StrOr("msg", ""));
     return e;
