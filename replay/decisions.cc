@@ -58,7 +58,9 @@ class Checker {
 
   absl::Status OnEvent(Event e) {
     ++report_.events;
-    if (std::holds_alternative<CandleClose>(e.body)) in_step_ = true;
+    // A bar step starts at its first bar; on an event-contract venue every
+    // event belongs to the market step its TradeCycleCompleted closes.
+    if (std::holds_alternative<CandleClose>(e.body) || (cfg_ && cfg_->run.venue == "kalshi")) in_step_ = true;
     if (!in_step_) return Process(std::move(e));
     step_.push_back(std::move(e));
     if (std::holds_alternative<TradeCycleCompleted>(step_.back().body)) return ProcessStep();
@@ -171,10 +173,22 @@ class Checker {
     return absl::OkStatus();
   }
 
-  // The step's decisions: the symbols that had a bar in it, as the engine decides them.
+  // The step's decisions: the symbols that had a bar in it, as the engine
+  // decides them; on an event-contract venue, weather_high_v1 over every
+  // listed market (decision::ActMarkets).
   absl::Status DeriveBar(const TradeCycleCompleted& tcc, uint64_t tcc_seq) {
     if (!cfg_ || !InWindow(tcc.decided_after_seq + 1)) return absl::OkStatus();
     CloseExpectation(state_.last_seq);
+    if (cfg_->run.venue == "kalshi" && step_symbols_.empty()) {
+      ScratchSink sink(state_, tcc.decided_at_ns);
+      absl::StatusOr<decision::Counts> counts = decision::ActMarkets(*cfg_, tcc.decided_at_ns, sink);
+      if (!counts.ok()) {
+        Refused("market", tcc.decided_after_seq + 1, counts.status());
+        return absl::OkStatus();
+      }
+      Open("market", tcc.decided_after_seq + 1, tcc_seq, sink.Take());
+      return absl::OkStatus();
+    }
     std::vector<decision::SymbolDecision> step;
     std::sort(step_symbols_.begin(), step_symbols_.end());
     for (const Symbol& symbol : step_symbols_) {

@@ -8,6 +8,8 @@
 //   - bar      : the strategy's decision after the bar → SignalComputed,
 //                TradeProposed, RiskApproved/RiskRejected, OrderPlaced
 //                (between TradeCycleCompleted.decided_after_seq and itself);
+//   - market   : on an event-contract venue (run.venue kalshi), the weather
+//                strategy's step over every listed market, the same way;
 //   - reaction : the order manager's plan after a venue report (protection
 //                after a fill, OCO, ...): the events that follow the report;
 //   - reconciliation: the verdict on a ReconciliationSnapshot (agree or not);
@@ -50,7 +52,7 @@ struct DecisionsOptions {
 
 struct Divergence {
   uint64_t seq = 0;        // the recorded event's seq (the decision point's when none was recorded)
-  std::string kind;        // bar, reaction, reconciliation, news, universe, funding
+  std::string kind;        // bar, market (event contracts), reaction, reconciliation, news, universe, funding
   std::string event;       // event type compared
   std::string field;       // first differing field ("type" when the events differ in type)
   std::string recorded;    // as JSON; "none" when there was no recorded event

@@ -32,7 +32,7 @@ Instrument Bucket() {
   i.max_price = D("0.99");
   i.price_bands = {PriceBand{D("0.01"), D("0.99"), D("0.01")}};
   i.contract_value = Fixed::FromInt(1);
-  i.terms = ContractTerms{"KXHIGHNY", "KXHIGHNY-25MAR29", StrikeType::kBetween, Fixed::FromInt(81),
+  i.terms = ContractTerms{"KXHIGHNY", "KXHIGHNY-25MAR29", "2025-03-29", StrikeType::kBetween, Fixed::FromInt(81),
                           Fixed::FromInt(82), 0, 0, "81° to 82°"};
   return i;
 }
@@ -161,18 +161,20 @@ TEST_F(SettlementFold, AHeldContractClosesAtItsPayoutWithTheLossBoundedByThePric
 TEST_F(SettlementFold, AForecastIssuedAfterItWasReadIsRefused) {
   const int64_t now_ns = 1'743'300'000'000'000'000;
   const int64_t now_ms = now_ns / 1'000'000;
-  ASSERT_TRUE(Add(ForecastObserved{"NYC", "KNYC", "2025-03-29", Fixed::FromInt(80), now_ms, "nws", ""}, now_ns).ok());
+  ASSERT_TRUE(Add(ForecastObserved{"NYC", "KNYC", "2025-03-29", Fixed::FromInt(80), Fixed::FromInt(3), now_ms, "nws", ""}, now_ns).ok());
   const absl::Status later =
-      Add(ForecastObserved{"NYC", "KNYC", "2025-03-29", Fixed::FromInt(83), now_ms + 1, "nws", ""}, now_ns);
+      Add(ForecastObserved{"NYC", "KNYC", "2025-03-29", Fixed::FromInt(83), Fixed::FromInt(3), now_ms + 1, "nws", ""}, now_ns);
   EXPECT_THAT(std::string(later.message()), HasSubstr("after it was observed"));
   EXPECT_EQ(state_.forecasts["NYC"]["2025-03-29"].high_f, Fixed::FromInt(80));
-  EXPECT_FALSE(Add(ForecastObserved{"NYC", "KNYC", "2025-3-29", Fixed::FromInt(80), 0, "nws", ""}, now_ns).ok());
-  EXPECT_FALSE(Add(ForecastObserved{"NYC", "KNYC", "2025-03-29", Fixed::FromInt(999), 0, "nws", ""}, now_ns).ok());
+  EXPECT_FALSE(Add(ForecastObserved{"NYC", "KNYC", "2025-3-29", Fixed::FromInt(80), Fixed::FromInt(3), 0, "nws", ""}, now_ns).ok());
+  EXPECT_FALSE(Add(ForecastObserved{"NYC", "KNYC", "2025-03-29", Fixed::FromInt(999), Fixed::FromInt(3), 0, "nws", ""}, now_ns).ok());
+  EXPECT_FALSE(Add(ForecastObserved{"NYC", "KNYC", "2025-03-29", Fixed::FromInt(80), Fixed(), 0, "nws", ""}, now_ns).ok())
+      << "a forecast without its error cannot be priced";
 }
 
 TEST_F(SettlementFold, ACityKeepsItsLatestEightClimateDays) {
   for (int d = 1; d <= 12; ++d) {
-    ASSERT_TRUE(Add(ForecastObserved{"NYC", "KNYC", absl::StrCat("2025-03-", d < 10 ? "0" : "", d), Fixed::FromInt(50 + d),
+    ASSERT_TRUE(Add(ForecastObserved{"NYC", "KNYC", absl::StrCat("2025-03-", d < 10 ? "0" : "", d), Fixed::FromInt(50 + d), Fixed::FromInt(3),
                                      0, "standin", ""})
                     .ok());
   }

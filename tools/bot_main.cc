@@ -28,6 +28,7 @@
 #include "engine/ops/metrics.h"
 #include "engine/ops/operator_api.h"
 #include "engine/runtime/backtest.h"
+#include "engine/runtime/kalshi_backtest.h"
 #include "engine/runtime/lock.h"
 #include "engine/runtime/log.h"
 #include "engine/runtime/paper_run.h"
@@ -370,6 +371,7 @@ int Run(const Flags& flags) {
 struct BacktestFlags {
   std::vector<std::string> data, funding_data;
   std::string from, to, config_path, ledger, report, initial_equity, fee_pct, slippage_pct, like, constant_funding_rate;
+  std::string venue;
   std::vector<std::string> overrides;
   int64_t random_seed = 42;
   bool allow_gaps = false;
@@ -442,7 +444,72 @@ absl::StatusOr<runtime::BacktestOptions> BacktestSetup(const BacktestFlags& f) {
   return o;
 }
 
+// --venue kalshi: weather_high_v1 over the bundled recorded Kalshi markets.
+int KalshiBacktest(const BacktestFlags& f) {
+  for (const auto& [given, flag] : {std::pair{!f.data.empty(), "--data"}, std::pair{!f.funding_data.empty(), "--funding-data"},
+                                    std::pair{!f.like.empty(), "--like"}, std::pair{!f.from.empty(), "--from"},
+                                    std::pair{!f.to.empty(), "--to"}, std::pair{!f.fee_pct.empty(), "--fee-pct"},
+                                    std::pair{!f.constant_funding_rate.empty(), "--constant-funding-rate"}}) {
+    if (given) return Fail(absl::StrCat("--venue kalshi backtests the recorded markets of data/kalshi: drop ", flag), 2);
+  }
+  auto cfg = config::LoadForCommandLine({f.config_path, "paper", "", "", ""}, config::ProcessEnv());
+  if (!cfg.ok()) return Fail(cfg.status().message(), 2);
+  ReportNotices(*cfg, nullptr);
+  std::vector<std::string> overrides = CostOverrides(f);
+  overrides.push_back("run.venue=kalshi");
+  for (const std::string& o : f.overrides) overrides.push_back(o);
+  overrides.push_back("monitoring.log_cycles=false");
+  cfg = config::ApplyOverrides(*cfg, overrides);
+  if (!cfg.ok()) return Fail(cfg.status().message(), 2);
+  cfg->run.mode = Mode::kPaper;
+  runtime::KalshiBacktestOptions o;
+  o.cfg = *cfg;
+  o.build_version = APOLLO_BUILD_VERSION;
+  std::string temp;
+  if (f.ledger.empty()) {
+    std::string templ = (std::filesystem::temp_directory_path() / "apollo-kalshi-XXXXXX").string();
+    if (mkdtemp(templ.data()) == nullptr) return Fail("cannot create a temporary directory");
+    temp = templ;
+    o.ledger_dir = temp + "/ledger";
+  } else {
+    o.ledger_dir = f.ledger;
+  }
+  if (!f.report.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(f.report, ec);
+    if (ec) return Fail(absl::StrCat("cannot create ", f.report, ": ", ec.message()));
+    o.log_path = f.report + "/bot.log";
+  }
+  runtime::InstallSignalHandlers();
+  std::unique_ptr<apollo::tools::Progress> bar;
+  o.on_step = [&bar](uint64_t done, uint64_t total) {
+    if (!bar) bar = std::make_unique<apollo::tools::Progress>("steps", total);
+    bar->Update(done);
+  };
+  auto result = runtime::RunKalshiBacktest(o);
+  if (bar) bar->Done();
+  if (!temp.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(temp, ec);
+  }
+  if (!result.ok()) return Fail(result.status().message());
+  std::fputs(result->markdown.c_str(), stdout);
+  if (!f.report.empty()) {
+    std::ofstream(f.report + "/report.md") << result->markdown;
+  }
+  std::printf("\nsteps %llu, events %llu", static_cast<unsigned long long>(result->steps),
+              static_cast<unsigned long long>(result->events));
+  if (!f.ledger.empty()) std::printf(", ledger %s", f.ledger.c_str());
+  if (!f.report.empty()) std::printf(", report in %s", f.report.c_str());
+  std::printf("\n");
+  return 0;
+}
+
 int Backtest(const BacktestFlags& flags) {
+  if (flags.venue == "kalshi") return KalshiBacktest(flags);
+  if (!flags.venue.empty() && flags.venue != "binance") {
+    return Fail(absl::StrCat("--venue: binance or kalshi (got ", flags.venue, ")"), 2);
+  }
   auto options = BacktestSetup(flags);
   if (!options.ok()) return Fail(options.status().message(), 2);
   runtime::InstallSignalHandlers();
@@ -506,6 +573,9 @@ int main(int argc, char** argv) {
   backtest->add_option("--ledger", bt.ledger, "Keep the ledger here (default: a temporary one, removed)");
   backtest->add_option("--report,--out-dir", bt.report, "Write report.json, report.md, equity.svg, CSVs here");
   backtest->add_flag("--allow-gaps", bt.allow_gaps, "Run across holes in the data (listed in the report)");
+  backtest->add_option("--venue", bt.venue,
+                       "binance (default: recorded klines) or kalshi (weather_high_v1 over the recorded Kalshi weather "
+                       "markets of data/kalshi)");
   backtest->add_option("--like", bt.like,
                        "Re-run the bars journaled in this paper/testnet/live ledger with its config, and compare trades");
   apollo::tools::BackupFlags backup_flags;

@@ -36,6 +36,7 @@ struct RunConfig {
   Fixed initial_equity = Fixed::FromInt(10000);  // run.initial_equity, quote asset (USDT)
   std::string symbol = "BTCUSDT";    // run.symbol
   std::string interval = "5m";       // run.interval: base bar interval of the data/stream
+  std::string venue = "binance";     // run.venue: binance|kalshi
 };
 
 struct IndicatorsConfig {
@@ -193,6 +194,29 @@ struct RateLimitsConfig {
   ProviderQuotaConfig binance{2400, 60, 0};
   ProviderQuotaConfig news{60, 60, 20};     // feed reads (news.sources)
   ProviderQuotaConfig webhooks{30, 60, 5};  // alert deliveries (ALERT_WEBHOOKS)
+  // Kalshi's read and write token buckets (Basic tier: 200 and 100 tokens
+  // a second; a request costs 10), and the NWS API (at most 1 a second).
+  ProviderQuotaConfig kalshi_read{200, 1, 0};
+  ProviderQuotaConfig kalshi_write{100, 1, 0};
+  ProviderQuotaConfig nws{1, 1, 1};
+};
+
+// The weather strategy (weather_high_v1, issue 15 §3) and its risk policy
+// (Milkbot's, FACTS §10). Which cities it trades; engine/weather/cities.h
+// holds each one's series, settlement station, NWS grid and cluster.
+struct WeatherConfig {
+  std::vector<std::string> cities = {"AUS", "CHI", "DEN", "LAX", "MIA", "NYC", "PHIL"};
+  Fixed min_edge_cents = Fixed::FromInt(3);    // edge after the fee, per contract
+  Fixed max_spread_cents = Fixed::FromInt(4);  // YES ask - YES bid
+  Fixed min_liquidity = Fixed::FromInt(0);     // contracts traded in the market so far
+  Fixed max_uncertainty = *Fixed::Parse("0.30");  // min(sigma / 15, 1) above this: hold
+  Fixed max_open_risk_pct = Fixed::FromInt(10);   // of equity, what every open contract can lose
+  Fixed per_trade_risk_pct = Fixed::FromInt(2);   // of equity, what one entry can lose
+  int max_contracts_per_trade = 95;
+  Fixed city_exposure_pct = Fixed::FromInt(3);     // of equity, per city
+  Fixed cluster_exposure_pct = Fixed::FromInt(5);  // of equity, per cluster (NE, SE, Midwest, Mountain, West)
+  int forecast_stale_min = 15;     // a forecast older than this: no trading in that city
+  int decision_interval_min = 60;  // paper and backtests: one decision step this often
 };
 
 struct ExecutionConfig {
@@ -335,6 +359,7 @@ struct Config {
   WatchdogConfig watchdog;
   GovernanceConfig governance;
   RateLimitsConfig rate_limits;
+  WeatherConfig weather;
 
   // What LoadConfig noted besides errors, one line each: a key of the
   // seed's read under Apollo's name, one that has no effect here. Not part

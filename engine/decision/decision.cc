@@ -7,6 +7,7 @@
 #include "absl/container/btree_map.h"
 #include "engine/config/policy.h"
 #include "engine/domain/status_macros.h"
+#include "engine/weather/markets.h"
 
 namespace apollo::decision {
 namespace {
@@ -74,6 +75,38 @@ absl::StatusOr<Counts> ActStep(std::span<const SymbolDecision> decisions, const 
   });
   for (const SymbolDecision* d : proposals) {
     RETURN_IF_ERROR(ConsiderEntry(*d->decision.entry, cfg, d->fallback, now_ns, sink, counts));
+  }
+  return counts;
+}
+
+absl::StatusOr<Counts> ActMarkets(const config::Config& configured, int64_t now_ns, Sink& sink) {
+  const config::Config cfg = config::Tightened(configured, sink.state().policy);
+  Counts counts;
+  std::vector<weather::MarketSignal> verdicts = weather::DecideMarkets(sink.state(), cfg, now_ns);
+  std::vector<std::pair<const weather::MarketSignal*, uint64_t>> proposals;  // with their signal's seq
+  for (const weather::MarketSignal& m : verdicts) {
+    ++counts.signals;
+    RETURN_IF_ERROR(sink.Emit(m.signal));
+    if (!m.propose) continue;
+    const Symbol& symbol = m.signal.symbol;
+    const bool ours = sink.state().positions.contains(symbol) ||
+                      std::any_of(sink.state().orders.begin(), sink.state().orders.end(),
+                                  [&](const auto& kv) { return kv.second.symbol == symbol; });
+    if (!ours) proposals.emplace_back(&m, sink.state().last_seq);
+  }
+  std::stable_sort(proposals.begin(), proposals.end(),
+                   [](const auto& a, const auto& b) { return a.first->signal.score > b.first->signal.score; });
+  for (const auto& [m, signal_seq] : proposals) {
+    const TradeProposed trade = weather::SizeContracts(*m, sink.state(), cfg, signal_seq);
+    RETURN_IF_ERROR(sink.Emit(trade));
+    risk::Verdict verdict = weather::Judge(trade, sink.state().last_seq, sink.state(), cfg, now_ns);
+    if (auto* rejected = std::get_if<RiskRejected>(&verdict)) {
+      RETURN_IF_ERROR(sink.Emit(std::move(*rejected)));
+      continue;
+    }
+    RETURN_IF_ERROR(sink.Emit(std::get<RiskApproved>(std::move(verdict))));
+    ++counts.orders;
+    RETURN_IF_ERROR(Place(orders::EntryOrder(trade), cfg.run.mode, sink));
   }
   return counts;
 }

@@ -66,6 +66,14 @@ struct SymbolDecision {
 absl::StatusOr<Counts> ActStep(std::span<const SymbolDecision> decisions, const config::Config& cfg, int64_t now_ns,
                                Sink& sink);
 
+// One step of the weather strategy (weather_high_v1) over every listed
+// event contract of its cities (weather::DecideMarkets): each market's
+// SignalComputed, then the proposals best edge first, each as the sized
+// trade (weather::SizeContracts), risk's verdict (weather::Judge) and,
+// approved, the limit entry. A market with an order or a position of ours
+// already (one active intent per market and side) is not proposed again.
+absl::StatusOr<Counts> ActMarkets(const config::Config& cfg, int64_t now_ns, Sink& sink);
+
 // The order manager's plan after a report: its events, its orders (each
 // OrderPlaced), ProtectiveOrdersReplaced when the watchdog re-placed
 // protection, and its cancels (to the sink's Cancel).

@@ -810,6 +810,7 @@ struct PriceBand {
 struct ContractTerms {
   std::string series;  // KXHIGHNY
   std::string event;   // KXHIGHNY-25MAR29
+  std::string subject_day;  // YYYY-MM-DD the event is about (weather: the climate day); "" if none
   StrikeType strike_type = StrikeType::kNone;
   Fixed floor_strike, cap_strike;
   int64_t close_time_ms = 0;             // trading ends
@@ -817,7 +818,7 @@ struct ContractTerms {
   std::string title;                     // yes_sub_title: "84° to 85°"
   template <class S, class V>
   static void Fields(S& s, V& v) {
-    v("series", s.series); v("event", s.event); v("strike_type", s.strike_type);
+    v("series", s.series); v("event", s.event); v("subject_day", s.subject_day); v("strike_type", s.strike_type);
     v("floor_strike", s.floor_strike); v("cap_strike", s.cap_strike); v("close_time_ms", s.close_time_ms);
     v("expected_expiration_ms", s.expected_expiration_ms); v("title", s.title);
   }
@@ -886,13 +887,14 @@ struct ForecastObserved {
   std::string station;      // KNYC
   std::string climate_day;  // YYYY-MM-DD
   Fixed high_f;             // degrees Fahrenheit
+  Fixed sigma_f;            // its error (standard deviation, F) at this lead: what the strategy prices with
   int64_t issued_ms = 0;
   std::string source;       // "nws", "standin"
   std::string detail;       // the NWS period ("Thursday: High near 54"), or how the stand-in was made
   template <class S, class V>
   static void Fields(S& s, V& v) {
     v("city", s.city); v("station", s.station); v("climate_day", s.climate_day); v("high_f", s.high_f);
-    v("issued_ms", s.issued_ms); v("source", s.source); v("detail", s.detail);
+    v("sigma_f", s.sigma_f); v("issued_ms", s.issued_ms); v("source", s.source); v("detail", s.detail);
   }
 };
 

@@ -402,13 +402,17 @@ class Folder {
       return Refuse(absl::StrCat("forecast of ", f.city, " for ", f.climate_day, ": high ", f.high_f.ToString(),
                                  " F is not a temperature"));
     }
+    if (f.sigma_f.raw() <= 0 || f.sigma_f > Fixed::FromInt(50)) {
+      return Refuse(absl::StrCat("forecast of ", f.city, " for ", f.climate_day, ": error ", f.sigma_f.ToString(),
+                                 " F is not a standard deviation"));
+    }
     // What a decision saw must have existed when it was made.
     if (f.issued_ms > e_.ts_ns / 1'000'000) {
       return Refuse(absl::StrCat("forecast of ", f.city, " for ", f.climate_day, " issued at ", f.issued_ms,
                                  " ms, after it was observed"));
     }
     auto& days = s_.forecasts[f.city];
-    days[f.climate_day] = CityForecast{f.station, f.high_f, f.issued_ms, e_.ts_ns, f.source};
+    days[f.climate_day] = CityForecast{f.station, f.high_f, f.sigma_f, f.issued_ms, e_.ts_ns, f.source};
     while (days.size() > kForecastDaysKept) days.erase(days.begin());
     return absl::OkStatus();
   }

@@ -73,13 +73,13 @@ struct Position {
 // A city's latest forecast high for one climate day (ForecastObserved).
 struct CityForecast {
   std::string station;
-  Fixed high_f;
+  Fixed high_f, sigma_f;
   int64_t issued_ms = 0;
   int64_t observed_ns = 0;  // the event's time: when it was read
   std::string source;
   template <class S, class V>
   static void Fields(S& s, V& v) {
-    v("station", s.station); v("high_f", s.high_f); v("issued_ms", s.issued_ms);
+    v("station", s.station); v("high_f", s.high_f); v("sigma_f", s.sigma_f); v("issued_ms", s.issued_ms);
     v("observed_ns", s.observed_ns); v("source", s.source);
   }
   bool operator==(const CityForecast&) const = default;

@@ -223,10 +223,13 @@ enum class RiskRule : uint8_t {
   kAccountSettingFailed = 24,
   kSpreadTooWide = 25,
   kNewsMediumRisk = 26,
+  kMaxOpenRisk = 27,       // binary contracts: what every open one can lose
+  kCityExposure = 28,      // weather: what one city's can lose
+  kClusterExposure = 29,   // weather: what one cluster's can lose
 };
 template <>
 struct EnumNames<RiskRule> {
-  static constexpr std::array<absl::string_view, 27> kNames = {
+  static constexpr std::array<absl::string_view, 30> kNames = {
       "APPROVED",
       "CIRCUIT_BREAKER_ACTIVE",
       "EQUITY_BELOW_MINIMUM",
@@ -253,7 +256,10 @@ struct EnumNames<RiskRule> {
       "LOT_SIZE",
       "ACCOUNT_SETTING_FAILED",
       "SPREAD_TOO_WIDE",
-      "NEWS_MEDIUM_RISK"};
+      "NEWS_MEDIUM_RISK",
+      "MAX_OPEN_RISK",
+      "CITY_EXPOSURE",
+      "CLUSTER_EXPOSURE"};
 };
 
 enum class NewsRisk : uint8_t { kLow = 0, kMedium = 1, kHigh = 2 };

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "engine/domain/instrument.h"
 
 namespace apollo::orders {
 namespace {
@@ -73,8 +74,10 @@ void OnEntryFill(const State& s, const Order& o, const Fill& f, bool completes, 
   auto it = s.positions.find(o.symbol);
   Position p;
   if (it == s.positions.end()) {
+    // An event contract is paid in full: no leverage.
+    const bool binary = InstrumentOf(s, o.symbol).kind == InstrumentKind::kBinaryEventContract;
     p = Position{o.symbol, o.side, f.qty, f.price, o.protect_stop, o.protect_take_profit,
-                 cfg.risk.default_leverage, o.client_order_id, 0, f.fee};
+                 binary ? Fixed::FromInt(1) : cfg.risk.default_leverage, o.client_order_id, 0, f.fee};
     plan.events.push_back(PositionOpened{p.symbol, p.side, p.qty, p.entry_price, p.stop_price, p.take_profit,
                                          p.leverage, p.entry_order, p.entry_fees});
   } else {

@@ -37,21 +37,8 @@ class Checker {
     const config::RiskConfig& r = cfg_.risk;
     const Fixed notional = t_.qty.Mul(t_.entry_price);
     const Fixed stop_distance = (t_.entry_price - t_.stop_price).Abs();
-    if (Gate(s_.paused, RiskRule::kTradingPaused) || Gate(s_.manual_review, RiskRule::kManualReviewRequired) ||
-        Gate(s_.circuit_breaker, RiskRule::kCircuitBreakerActive)) {
-      return *rejected_;
-    }
-    if (Fail(s_.balance < r.min_equity_usd, RiskRule::kEquityBelowMinimum, "equity below the minimum",
-             {Num("equity", s_.balance), Num("min_equity_usd", r.min_equity_usd)}) ||
-        Fail(s_.DailyPnlPct() <= -r.max_daily_loss_pct, RiskRule::kDailyLossLimit, "daily loss limit reached",
-             {Num("daily_pnl_pct", s_.DailyPnlPct()), Num("max_daily_loss_pct", r.max_daily_loss_pct)}) ||
-        Fail(s_.drawdown_pct >= r.max_drawdown_pct, RiskRule::kMaxDrawdown, "drawdown at its limit",
-             {Num("drawdown_pct", s_.drawdown_pct), Num("max_drawdown_pct", r.max_drawdown_pct)}) ||
-        Fail(s_.consecutive_losses >= static_cast<uint32_t>(r.max_consecutive_losses), RiskRule::kConsecutiveLosses,
-             "loss streak at its limit",
-             {Num("consecutive_losses", Fixed::FromInt(s_.consecutive_losses)),
-              Num("max_consecutive_losses", Fixed::FromInt(r.max_consecutive_losses))}) ||
-        Fail(s_.positions.size() + PendingEntries() >= static_cast<size_t>(r.max_positions),
+    if (AccountGatesFail()) return *rejected_;
+    if (Fail(s_.positions.size() + PendingEntries() >= static_cast<size_t>(r.max_positions),
              RiskRule::kMaxPositionsReached, "max open positions reached", MaxPositionsValues()) ||
         Fail(!s_.AccountSettingFailure(t_.symbol).empty(), RiskRule::kAccountSettingFailed,
              s_.AccountSettingFailure(t_.symbol), {}) ||
@@ -111,6 +98,24 @@ class Checker {
                          Num("leverage", t_.leverage), Num("stop_distance", stop_distance), Num("atr", atr_),
                          Num("notional", notional)}};
   }
+
+  // The gates every entry meets first (AccountGates).
+  bool AccountGatesFail() {
+    const config::RiskConfig& r = cfg_.risk;
+    return Gate(s_.paused, RiskRule::kTradingPaused) || Gate(s_.manual_review, RiskRule::kManualReviewRequired) ||
+           Gate(s_.circuit_breaker, RiskRule::kCircuitBreakerActive) ||
+           Fail(s_.balance < r.min_equity_usd, RiskRule::kEquityBelowMinimum, "equity below the minimum",
+                {Num("equity", s_.balance), Num("min_equity_usd", r.min_equity_usd)}) ||
+           Fail(s_.DailyPnlPct() <= -r.max_daily_loss_pct, RiskRule::kDailyLossLimit, "daily loss limit reached",
+                {Num("daily_pnl_pct", s_.DailyPnlPct()), Num("max_daily_loss_pct", r.max_daily_loss_pct)}) ||
+           Fail(s_.drawdown_pct >= r.max_drawdown_pct, RiskRule::kMaxDrawdown, "drawdown at its limit",
+                {Num("drawdown_pct", s_.drawdown_pct), Num("max_drawdown_pct", r.max_drawdown_pct)}) ||
+           Fail(s_.consecutive_losses >= static_cast<uint32_t>(r.max_consecutive_losses), RiskRule::kConsecutiveLosses,
+                "loss streak at its limit",
+                {Num("consecutive_losses", Fixed::FromInt(s_.consecutive_losses)),
+                 Num("max_consecutive_losses", Fixed::FromInt(r.max_consecutive_losses))});
+  }
+  const std::optional<RiskRejected>& rejected() const { return rejected_; }
 
  private:
   bool Gate(const Flag& flag, RiskRule rule) {
@@ -320,6 +325,15 @@ Fixed MarginInUse(const State& state, Fixed entry_leverage) {
 Verdict Evaluate(const TradeProposed& trade, uint64_t proposal_seq, Fixed atr, const State& state,
                  const config::Config& cfg, const Filters& filters, int64_t now_ns) {
   return Checker(trade, proposal_seq, atr, state, cfg, filters, now_ns).Run();
+}
+
+std::optional<RiskRejected> AccountGates(const Symbol& symbol, uint64_t proposal_seq, const State& state,
+                                         const config::Config& cfg, int64_t now_ns) {
+  TradeProposed trade;
+  trade.symbol = symbol;
+  Checker checker(trade, proposal_seq, Fixed(), state, cfg, Filters{}, now_ns);
+  if (!checker.AccountGatesFail()) return std::nullopt;
+  return checker.rejected();
 }
 
 std::optional<CooldownStarted> CheckDailyCooldown(const State& state, const config::RiskConfig& cfg, int64_t now_ns) {

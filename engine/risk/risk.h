@@ -58,6 +58,13 @@ using Verdict = std::variant<RiskApproved, RiskRejected>;
 Verdict Evaluate(const TradeProposed& trade, uint64_t proposal_seq, Fixed atr, const State& state,
                  const config::Config& cfg, const Filters& filters, int64_t now_ns);
 
+// The account's gates for an entry in `symbol`, as Evaluate checks them
+// first: trading paused, manual review, circuit breaker, equity below the
+// minimum, daily loss, drawdown, loss streak. The first that holds, or
+// nullopt. Event contracts' risk (weather::Judge) starts with them too.
+std::optional<RiskRejected> AccountGates(const Symbol& symbol, uint64_t proposal_seq, const State& state,
+                                         const config::Config& cfg, int64_t now_ns);
+
 // CooldownStarted when the day's realised loss has reached
 // max_daily_loss_pct, cooldown_after_max_daily_hours is set and no cooldown
 // was started this UTC day: entries are refused (COOLDOWN_ACTIVE) for that

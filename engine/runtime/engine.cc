@@ -16,6 +16,7 @@
 #include "engine/config/policy.h"
 #include "engine/decision/decision.h"
 #include "engine/domain/status_macros.h"
+#include "engine/weather/signal.h"
 #include "engine/news/news.h"
 #include "engine/runtime/crash_point.h"
 #include "engine/universe/universe.h"
@@ -406,6 +407,47 @@ absl::Status Engine::OnStep(absl::Span<const SymbolBar> step, std::vector<EventB
   return absl::OkStatus();
 }
 
+absl::Status Engine::OnMarketStep(int64_t step_ms, std::vector<EventBody> inputs, venue::Reports reports) {
+  RETURN_IF_ERROR(JournalReports(reports));
+  for (EventBody& input : inputs) {
+    const auto* settled = std::get_if<MarketSettled>(&input);
+    if (settled == nullptr) {
+      RETURN_IF_ERROR(Emit(std::move(input)));
+      continue;
+    }
+    const MarketSettled m = *settled;
+    std::vector<ClientOrderId> open;
+    for (const auto& [id, o] : state_.orders) {
+      if (o.symbol == m.symbol) open.push_back(id);
+    }
+    for (const ClientOrderId& id : open) RETURN_IF_ERROR(Emit(OrderCancelled{id, "MARKET_SETTLED"}));
+    RETURN_IF_ERROR(Emit(m));
+    if (auto it = state_.positions.find(m.symbol); it != state_.positions.end()) {
+      const Position p = it->second;
+      const Fixed move = p.side == Side::kBuy ? m.yes_payout - p.entry_price : p.entry_price - m.yes_payout;
+      RETURN_IF_ERROR(Emit(PositionClosed{p.symbol, p.side, p.qty, p.entry_price, m.yes_payout, move.Mul(p.qty),
+                                          p.entry_fees, CloseReason::kSettlement}));
+    }
+  }
+  RETURN_IF_ERROR(CheckBreaker());
+  QueueHousekeeping();
+  const uint64_t decided_after_seq = state_.last_seq;
+  const int64_t decided_at_ns = d_.clock->NowNs();
+  ASSIGN_OR_RETURN(decision::Counts counts, decision::ActMarkets(d_.cfg, decided_at_ns, *this));
+  RETURN_IF_ERROR(Emit(TradeCycleCompleted{step_ms, counts.signals, counts.orders, decided_after_seq, decided_at_ns}));
+  RETURN_IF_ERROR(Commit());
+  RETURN_IF_ERROR(RunEffects());
+  if (d_.cfg.monitoring.log_cycles) {
+    d_.log->Info("strategy_cycle_complete",
+                 LogFields().Add("step_ms", step_ms).Add("signals", static_cast<int64_t>(counts.signals))
+                     .Add("orders", static_cast<int64_t>(counts.orders))
+                     .Add("open_positions", static_cast<uint64_t>(state_.positions.size()))
+                     .Add("markets", static_cast<uint64_t>(state_.instruments.size()))
+                     .Add("equity", state_.balance).Add("seq", state_.last_seq));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Engine::RebuildState() {
   const absl::Time t0 = absl::Now();
   ASSIGN_OR_RETURN(replay::FoldResult folded, replay::FoldLedger(*d_.ledger, replay::FoldOptions{}));
@@ -577,10 +619,16 @@ absl::Status Engine::Start() {
   CrashPoint("startup");
   const std::string nonce = state_.client_id_nonce.empty() ? d_.client_id_nonce : state_.client_id_nonce;
   RETURN_IF_ERROR(Emit(SystemStarted{d_.cfg.run.mode, d_.build_version, nonce}));
-  if (d_.symbols.empty()) return absl::FailedPreconditionError("the engine trades no symbol");
-  const strategy::Strategy& strategy = *d_.symbols.begin()->second.strategy;  // one per symbol, all alike
+  // An event-contract venue's markets come and go with its listings: its
+  // strategy decides over whatever is listed (OnMarketStep).
+  const bool markets = d_.cfg.run.venue == "kalshi";
+  if (d_.symbols.empty() && !markets) return absl::FailedPreconditionError("the engine trades no symbol");
+  const std::string strategy_name =
+      markets ? std::string(weather::kStrategyName) : d_.symbols.begin()->second.strategy->name();  // one per symbol, all alike
+  const std::string strategy_version =
+      markets ? std::string(weather::kStrategyVersion) : d_.symbols.begin()->second.strategy->version();
   RETURN_IF_ERROR(Emit(ConfigLoaded{d_.cfg.Hash(), d_.build_version, d_.cfg.run.initial_equity, d_.cfg.Canonical(),
-                                    strategy.name(), strategy.version()}));
+                                    strategy_name, strategy_version}));
   RETURN_IF_ERROR(JournalFilters());
   // Synced even when steps go in unsynced groups: a start that said it
   // started (its log line, bot's "started" line) is in the ledger.

@@ -141,6 +141,18 @@ class Engine : private decision::Sink {
   // items read since the last step, NewsIngested, each followed by its
   // NewsClassified) are journaled first, in the same synced batch.
   absl::Status OnStep(absl::Span<const SymbolBar> bars, std::vector<EventBody> inputs = {});
+  // One step of an event-contract venue (run.venue kalshi) at `step_ms`:
+  // the venue's reports since the last step (fills of resting orders,
+  // cancels at a market's close) are journaled and reacted to, then
+  // `inputs` in order (InstrumentDefined, ForecastObserved, MarketTick,
+  // MarketSettled). A MarketSettled first cancels any order of ours still
+  // open in that market (OrderCancelled MARKET_SETTLED) and is followed by
+  // the close of our position in it at its payout (PositionClosed
+  // SETTLEMENT, with one position_closed log line). Then the weather
+  // strategy decides on every listed market (decision::ActMarkets) and one
+  // TradeCycleCompleted closes the step, appended as one batch before any
+  // order is sent.
+  absl::Status OnMarketStep(int64_t step_ms, std::vector<EventBody> inputs, venue::Reports reports = {});
   // universe.size > 0 and a universe is to be chosen now (none yet, or the
   // last is universe.refresh_interval_hours old).
   bool UniverseDue() const;

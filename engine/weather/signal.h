@@ -19,6 +19,8 @@
 namespace apollo::weather {
 
 inline constexpr absl::string_view kStrategyName = "weather_high_v1";
+// Bumped whenever the same State and config would decide differently.
+inline constexpr absl::string_view kStrategyVersion = "1";
 
 // What the market shows: its best YES bid and ask (dollars; a NO bid at p
 // is a YES ask at 1 - p) and how much trades in it (contracts).

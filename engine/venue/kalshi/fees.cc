@@ -2,12 +2,11 @@
 #include "engine/venue/kalshi/fees.h"
 
 #include "absl/strings/str_cat.h"
-#include "engine/venue/kalshi/payloads.h"
+#include "engine/venue/kalshi/units.h"
 
 namespace apollo::venue::kalshi {
 
 absl::StatusOr<Fixed> TradeFee(FeeRole role, Fixed count, Fixed price, bool whole_cents) {
-  constexpr int64_t kCent2 = Fixed::kScale / 100, kCent4 = Fixed::kScale / 10'000;  // the units of c and p below
   if (!IsContractCount(count)) {
     return absl::InvalidArgumentError(absl::StrCat("kalshi fee: a count > 0 with at most 2 decimals (got ", count.ToString(), ")"));
   }

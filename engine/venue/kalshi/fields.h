@@ -25,8 +25,6 @@ struct KalshiName {
 using Fields = payload::Fields<KalshiName>;
 using Json = payload::Json<KalshiName>;
 
-constexpr int64_t kCent4 = Fixed::kScale / 10'000;  // raw units of 0.0001
-constexpr int64_t kCent2 = Fixed::kScale / 100;     // raw units of 0.01
 
 // A *_dollars money amount: at most 4 decimals; `price`: also 0..1.
 inline absl::StatusOr<std::optional<Fixed>> OptDollars(Fields& f, absl::string_view field, bool price) {

@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "engine/domain/instrument.h"
 #include "engine/domain/status_macros.h"
@@ -180,12 +182,24 @@ std::optional<Fixed> Best(const std::vector<BookLevel>& bids) {
 
 }  // namespace
 
-bool IsTradablePrice(Fixed price) {
-  return price > Fixed() && price < Fixed::FromInt(1) && price.raw() % kCent4 == 0;
-}
-bool IsContractCount(Fixed count) { return count > Fixed() && count.raw() % kCent2 == 0; }
 
 bool Market::OnGrid(Fixed price) const { return OnBands(price_ranges, price); }
+
+std::string SubjectDayOfEvent(absl::string_view event_ticker) {
+  const size_t dash = event_ticker.rfind('-');
+  const absl::string_view code = dash == absl::string_view::npos ? "" : event_ticker.substr(dash + 1);
+  if (code.size() != 7) return "";
+  static constexpr absl::string_view kMonths[] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
+                                                  "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
+  int year = 0, day = 0, month = 0;
+  for (int m = 0; m < 12; ++m) {
+    if (code.substr(2, 3) == kMonths[m]) month = m + 1;
+  }
+  if (month == 0 || !absl::SimpleAtoi(code.substr(0, 2), &year) || !absl::SimpleAtoi(code.substr(5, 2), &day)) return "";
+  const absl::CivilDay civil(2000 + year, month, day);
+  if (civil.month() != month || civil.day() != day) return "";  // 31FEB is no day
+  return absl::FormatCivilTime(civil);
+}
 
 absl::StatusOr<Instrument> ListedInstrument(const Market& m) {
   auto refuse = [&](absl::string_view why) {
@@ -211,6 +225,7 @@ absl::StatusOr<Instrument> ListedInstrument(const Market& m) {
   }
   if (i.price_bands.empty()) return refuse("no price inside its price_ranges");
   i.terms.event = m.event_ticker;
+  i.terms.subject_day = SubjectDayOfEvent(m.event_ticker);
   i.terms.strike_type = m.strike_type;
   if (UsesFloor(m.strike_type)) i.terms.floor_strike = *m.floor_strike;
   if (UsesCap(m.strike_type)) i.terms.cap_strike = *m.cap_strike;

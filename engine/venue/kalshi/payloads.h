@@ -22,6 +22,7 @@
 #include "absl/strings/string_view.h"
 #include "engine/domain/events.h"
 #include "engine/domain/fixed.h"
+#include "engine/venue/kalshi/units.h"
 
 namespace apollo::venue::kalshi {
 
@@ -46,12 +47,14 @@ struct Market {
 // strike_type / floor_strike / cap_strike, never the ticker).
 // FailedPrecondition, one line, for a market Apollo cannot trade (a strike
 // type other than the five, no price grid).
+// Its terms' subject_day is the event ticker's date (SERIES-YYMMMDD, e.g.
+// KXHIGHNY-25MAR29: 2025-03-29), "" when it has none.
 absl::StatusOr<Instrument> ListedInstrument(const Market& market);
 
-// What Kalshi trades: a price strictly between 0 and 1 dollars with at most
-// 4 decimals, and a count above 0 with at most 2.
-bool IsTradablePrice(Fixed price);
-bool IsContractCount(Fixed count);
+// The day an event ticker names (its last part, YYMMMDD), as YYYY-MM-DD;
+// "" when it names none.
+std::string SubjectDayOfEvent(absl::string_view event_ticker);
+
 
 struct BookLevel {
   Fixed price;  // dollars

@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
 #include "engine/data/csv_table.h"
 #include "engine/domain/instrument.h"
 #include "engine/domain/status_macros.h"
@@ -30,6 +31,8 @@ absl::StatusOr<RecordedMarket> MarketRow(const CsvTable& t) {
   ContractTerms& terms = inst.terms;
   terms.series = t.Cell("series_ticker");
   terms.event = t.Cell("event_ticker");
+  terms.subject_day = m.event_date;
+  if (absl::CivilDay day; !absl::ParseCivilTime(m.event_date, &day)) return t.Bad("event_date", "is not a YYYY-MM-DD day");
   terms.title = t.Cell("yes_sub_title");
   if (!ParseEnumName(t.Cell("strike_type"), &terms.strike_type) || terms.strike_type == StrikeType::kNone) {
     return t.Bad("strike_type", "is not a strike type");
