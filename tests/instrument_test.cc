@@ -149,13 +149,29 @@ TEST_F(SettlementFold, AHeldContractClosesAtItsPayoutWithTheLossBoundedByThePric
   ASSERT_TRUE(Add(PositionOpened{ticker_, Side::kBuy, Fixed::FromInt(10), D("0.41"), Fixed(), Fixed(),
                                  Fixed::FromInt(1), ClientOrderId{"ap-3-E"}})
                   .ok());
-  ASSERT_TRUE(Add(MarketSettled{ticker_, MarketResult::kNo, Fixed(), 0, "recorded"}).ok());
+  const absl::Status early = Add(MarketSettled{ticker_, MarketResult::kNo, Fixed(), 0, "recorded"});
+  EXPECT_THAT(std::string(early.message()), HasSubstr("settled with our position in it still open"));
   ASSERT_TRUE(Add(PositionClosed{ticker_, Side::kBuy, Fixed::FromInt(10), D("0.41"), Fixed(), D("-4.1"), Fixed(),
                                  CloseReason::kSettlement})
                   .ok());
+  ASSERT_TRUE(Add(MarketSettled{ticker_, MarketResult::kNo, Fixed(), 0, "recorded"}).ok());
   EXPECT_TRUE(state_.positions.empty());
   EXPECT_EQ(state_.balance, D("995.9"));
   EXPECT_EQ(state_.counters.losses, 1u);
+}
+
+TEST_F(SettlementFold, AnEntryFilledInPiecesCarriesEveryPiecesFeeToItsClose) {
+  const ClientOrderId id{"ap-3-E"};
+  ASSERT_TRUE(Add(OrderPlaced{id, ticker_, Side::kBuy, OrderType::kLimit, OrderPurpose::kEntry, Fixed::FromInt(10),
+                              D("0.41"), Fixed(), false, ClientOrderId{}})
+                  .ok());
+  ASSERT_TRUE(Add(OrderAccepted{id, VenueOrderId{"k-1"}}).ok());
+  ASSERT_TRUE(Add(OrderPartialFill{{id, TradeId{"t1"}, D("0.41"), Fixed::FromInt(4), D("0.07")}}).ok());
+  ASSERT_TRUE(Add(PositionOpened{ticker_, Side::kBuy, Fixed::FromInt(4), D("0.41"), Fixed(), Fixed(), Fixed::FromInt(1),
+                                 id, D("0.07")})
+                  .ok());
+  ASSERT_TRUE(Add(OrderFilled{{id, TradeId{"t2"}, D("0.41"), Fixed::FromInt(6), D("0.11")}}).ok());
+  EXPECT_EQ(state_.positions.at(ticker_).entry_fees, D("0.18")) << "both pieces' fees";
 }
 
 TEST_F(SettlementFold, AForecastIssuedAfterItWasReadIsRefused) {

@@ -117,7 +117,7 @@ TEST_F(KalshiBacktest, ItTradesAndEveryPositionEndsAtItsPayout) {
   }
 }
 
-TEST_F(KalshiBacktest, PaperFillsPayKalshisMakerFeeAndComeFromTheTape) {
+TEST_F(KalshiBacktest, PaperFillsPayKalshisTakerFeeAndComeFromTheTape) {
   std::set<std::string> tape_ids;
   for (const std::string& f : Options("").trade_files) {
     auto t = venue::kalshi::ReadRecordedTrades(f);
@@ -128,7 +128,8 @@ TEST_F(KalshiBacktest, PaperFillsPayKalshisMakerFeeAndComeFromTheTape) {
   auto check = [&](const Fill& f) {
     ++fills;
     EXPECT_TRUE(tape_ids.contains(f.trade_id.value)) << f.trade_id.value;
-    EXPECT_EQ(f.fee, *venue::kalshi::TradeFee(venue::kalshi::FeeRole::kMaker, f.qty, f.price));
+    EXPECT_EQ(f.fee, *venue::kalshi::TradeFee(venue::kalshi::FeeRole::kTaker, f.qty, f.price))
+        << "the strategy crosses at the quote and prices its edge with the taker fee";
   };
   for (const auto& [e, f] : All<OrderFilled>()) check(*f);
   for (const auto& [e, f] : All<OrderPartialFill>()) check(*f);

@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "engine/net/rate_gate.h"
+#include "engine/venue/kalshi/kalshi_venue.h"
 #include "engine/venue/kalshi/orders_api.h"
 #include "engine/venue/kalshi/payloads.h"
 #include "engine/venue/kalshi/rest_client.h"
@@ -443,6 +444,95 @@ TEST_F(KalshiRest, ACancelIsNotHeldUpByAReadWaitingToRetry) {
   read.join();
   ASSERT_TRUE(done) << "the cancel waited for the read's retry";
   EXPECT_TRUE(cancel.get().ok());
+}
+
+
+// Kalshi as the engine's venue: our YES-priced orders as Kalshi sends them,
+// a 409 answered by what Kalshi holds, a refusal journaled, a lost answer
+// left in doubt and resolved by client_order_id, never sent twice.
+std::string KalshiOrderJson(const std::string& client_id, const std::string& status, const std::string& filled,
+                            const std::string& side = "yes") {
+  return absl::StrCat(R"({"order_id":"k-1","client_order_id":")", client_id,
+                      R"(","ticker":"KXHIGHNY-25APR01-B77.5","side":")", side, R"(","action":"buy","status":")", status,
+                      R"(","yes_price_dollars":"0.3000","no_price_dollars":"0.7000","fill_count_fp":")", filled,
+                      R"(","remaining_count_fp":"0.00","initial_count_fp":"10.00","taker_fees_dollars":"0.0000",)",
+                      R"("maker_fees_dollars":"0.0000","created_time":"2026-01-01T00:00:00Z",)",
+                      R"("last_update_time":"2026-01-01T00:00:00Z"})");
+}
+
+apollo::Order OurSell() {
+  apollo::Order o;
+  o.client_order_id = ClientOrderId{"ap-t1a2b3c4d-812-E"};
+  o.symbol = Symbol{"KXHIGHNY-25APR01-B77.5"};
+  o.side = Side::kSell;  // short YES at 0.30 = buy NO at 0.70
+  o.order_type = OrderType::kLimit;
+  o.qty = Fixed::FromInt(10);
+  o.price = *Fixed::Parse("0.3");
+  return o;
+}
+
+TEST_F(KalshiRest, AShortYesIsSentAsABuyOfNoAtOneMinusThePrice) {
+  auto client = Client();
+  KalshiVenue venue(client.get(), {.send_orders = true});
+  const apollo::Order o = OurSell();
+  venue_.Script("POST /trade-api/v2/portfolio/orders",
+                {Reply{201, absl::StrCat(R"({"order":)", KalshiOrderJson(o.client_order_id.value, "resting", "0.00", "no"), "}")}});
+  Reports r = venue.Submit(o);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(std::get<OrderAccepted>(r[0]).venue_order_id.value, "k-1");
+  std::vector<Hit> hits = venue_.Hits();
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_THAT(hits[0].body, HasSubstr(R"("side":"no","action":"buy","count_fp":"10.00","no_price_dollars":"0.7000")"));
+  EXPECT_THAT(hits[0].body, HasSubstr(R"("client_order_id":"ap-t1a2b3c4d-812-E")"));
+  KalshiVenue off(client.get(), {});
+  EXPECT_EQ(std::get<OrderRejected>(off.Submit(o)[0]).reason, "not sent: run.enable_trading is false");
+}
+
+TEST_F(KalshiRest, ADuplicateClientOrderIdIsAnsweredByWhatKalshiHoldsWithItsFills) {
+  auto client = Client();
+  KalshiVenue venue(client.get(), {.send_orders = true});
+  const apollo::Order o = OurSell();
+  venue_.Script("POST /trade-api/v2/portfolio/orders",
+                {Reply{409, R"({"code":"order_already_exists","message":"duplicate client_order_id"})"}});
+  venue_.Script("GET /trade-api/v2/portfolio/orders",
+                {Reply{200, absl::StrCat(R"({"orders":[)", KalshiOrderJson(o.client_order_id.value, "executed", "10.00", "no"),
+                                         R"(],"cursor":""})")}});
+  venue_.Script("GET /trade-api/v2/portfolio/fills",
+                {Reply{200, R"({"fills":[{"fill_id":"f1","trade_id":"t1","order_id":"k-1","ticker":"KXHIGHNY-25APR01-B77.5",)"
+                            R"("side":"no","action":"buy","count_fp":"10.00","yes_price_dollars":"0.3000",)"
+                            R"("no_price_dollars":"0.7000","is_taker":false,"created_time":"2026-01-01T00:00:01Z",)"
+                            R"("fee_cost":"0.0400"}],"cursor":""})"}});
+  Reports r = venue.Submit(o);
+  ASSERT_EQ(r.size(), 2u) << "accepted, then its one fill";
+  EXPECT_EQ(std::get<OrderAccepted>(r[0]).venue_order_id.value, "k-1");
+  const OrderFilled& fill = std::get<OrderFilled>(r[1]);
+  EXPECT_EQ(fill.price, *Fixed::Parse("0.3")) << "at its YES price";
+  EXPECT_EQ(fill.qty, Fixed::FromInt(10));
+  EXPECT_EQ(fill.fee, *Fixed::Parse("0.04"));
+  EXPECT_EQ(fill.trade_id.value, "t1");
+  size_t posts = 0;
+  for (const Hit& h : venue_.Hits()) posts += h.method == "POST";
+  EXPECT_EQ(posts, 1u) << "never sent twice";
+}
+
+TEST_F(KalshiRest, ARefusalIsJournaledAndALostAnswerStaysInDoubtUntilKalshiCanNoLongerGetIt) {
+  auto client = Client();
+  int64_t now = 1'000'000;
+  KalshiVenue venue(client.get(), {.send_orders = true, .in_flight_ms = 10'000, .now_ms = [&] { return now; }});
+  apollo::Order o = OurSell();
+  venue_.Script("POST /trade-api/v2/portfolio/orders",
+                {Reply{400, R"({"code":"market_inactive","message":"market is closed"})"}});
+  Reports refused = venue.Submit(o);
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_THAT(std::get<OrderRejected>(refused[0]).reason, HasSubstr("market_inactive"));
+  o.client_order_id = ClientOrderId{"ap-t1a2b3c4d-900-E"};
+  venue_.Script("POST /trade-api/v2/portfolio/orders", {Reply{500, "{}"}, Reply{500, "{}"}, Reply{500, "{}"}, Reply{500, "{}"}});
+  EXPECT_TRUE(venue.Submit(o).empty()) << "a 5xx after the request may have left: in doubt";
+  venue_.Script("GET /trade-api/v2/portfolio/orders", {Reply{200, R"({"orders":[],"cursor":""})"},
+                                                        Reply{200, R"({"orders":[],"cursor":""})"}});
+  EXPECT_TRUE(absl::IsUnavailable(venue.Query(o).status())) << "it may still arrive";
+  now += 10'000;
+  EXPECT_TRUE(absl::IsNotFound(venue.Query(o).status())) << "Kalshi never got it: the engine sends it, once";
 }
 
 }  // namespace

@@ -164,6 +164,7 @@ TEST(KalshiPayloads, AListedMarketTradesAsABinaryContractStrictlyInsideItsGrid) 
   EXPECT_EQ(i->terms.strike_type, StrikeType::kGreater);
   EXPECT_EQ(i->terms.floor_strike, D("2.1399"));
   EXPECT_EQ(i->terms.event, "KXXRPD-26AUG2721");
+  EXPECT_EQ(i->terms.series, "KXXRPD");
   EXPECT_EQ(i->terms.subject_day, "") << "an hourly event's code is not a day";
   EXPECT_EQ(SubjectDayOfEvent("KXHIGHNY-25MAR29"), "2025-03-29");
   EXPECT_EQ(SubjectDayOfEvent("HIGHNY-24AUG16"), "2024-08-16");

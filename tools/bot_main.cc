@@ -214,6 +214,9 @@ int Run(const Flags& flags) {
                                         config::ProcessEnv());
   if (!cfg.ok()) return Fail(cfg.status().message(), 2);
   ReportNotices(*cfg, nullptr);
+  if (cfg->run.venue == "kalshi") {
+    return Fail("run.venue kalshi runs as `bot backtest --venue kalshi` so far; its paper, demo and live runs are not built yet", 2);
+  }
   auto speed = runtime::ParseSpeed(flags.speed);
   if (!speed.ok()) return Fail(speed.status().message(), 2);
   if (absl::Status gates = CheckLiveGates(*cfg); !gates.ok()) return Fail(gates.message(), 2);
@@ -449,6 +452,8 @@ int KalshiBacktest(const BacktestFlags& f) {
   for (const auto& [given, flag] : {std::pair{!f.data.empty(), "--data"}, std::pair{!f.funding_data.empty(), "--funding-data"},
                                     std::pair{!f.like.empty(), "--like"}, std::pair{!f.from.empty(), "--from"},
                                     std::pair{!f.to.empty(), "--to"}, std::pair{!f.fee_pct.empty(), "--fee-pct"},
+                                    std::pair{!f.slippage_pct.empty(), "--slippage-pct"},
+                                    std::pair{f.allow_gaps, "--allow-gaps"},
                                     std::pair{!f.constant_funding_rate.empty(), "--constant-funding-rate"}}) {
     if (given) return Fail(absl::StrCat("--venue kalshi backtests the recorded markets of data/kalshi: drop ", flag), 2);
   }
@@ -456,8 +461,8 @@ int KalshiBacktest(const BacktestFlags& f) {
   if (!cfg.ok()) return Fail(cfg.status().message(), 2);
   ReportNotices(*cfg, nullptr);
   std::vector<std::string> overrides = CostOverrides(f);
-  overrides.push_back("run.venue=kalshi");
   for (const std::string& o : f.overrides) overrides.push_back(o);
+  overrides.push_back("run.venue=kalshi");
   overrides.push_back("monitoring.log_cycles=false");
   cfg = config::ApplyOverrides(*cfg, overrides);
   if (!cfg.ok()) return Fail(cfg.status().message(), 2);
@@ -506,10 +511,17 @@ int KalshiBacktest(const BacktestFlags& f) {
 }
 
 int Backtest(const BacktestFlags& flags) {
-  if (flags.venue == "kalshi") return KalshiBacktest(flags);
-  if (!flags.venue.empty() && flags.venue != "binance") {
+  if (!flags.venue.empty() && flags.venue != "binance" && flags.venue != "kalshi") {
     return Fail(absl::StrCat("--venue: binance or kalshi (got ", flags.venue, ")"), 2);
   }
+  // Without --venue, the config's run.venue (with --set) says which.
+  std::string venue = flags.venue;
+  if (venue.empty() && flags.like.empty()) {
+    auto cfg = config::LoadForCommandLine({flags.config_path, "paper", "", "", ""}, config::ProcessEnv());
+    if (cfg.ok()) cfg = config::ApplyOverrides(*cfg, flags.overrides);
+    if (cfg.ok()) venue = cfg->run.venue;
+  }
+  if (venue == "kalshi") return KalshiBacktest(flags);
   auto options = BacktestSetup(flags);
   if (!options.ok()) return Fail(options.status().message(), 2);
   runtime::InstallSignalHandlers();

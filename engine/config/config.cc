@@ -466,7 +466,6 @@ std::vector<Field> MakeFields() {
       Added(SymbolListKey(KEY(weather.cities), 32), "AUS,CHI,DEN,LAX,MIA,NYC,PHIL"),
       Added(FixedKey(KEY(weather.min_edge_cents), {.ge = Fixed(), .le = Fixed::FromInt(100)}), "3"),
       Added(FixedKey(KEY(weather.max_spread_cents), {.gt = Fixed(), .le = Fixed::FromInt(100)}), "4"),
-      Added(FixedKey(KEY(weather.min_liquidity), kNonNegative), "0"),
       Added(FixedKey(KEY(weather.max_uncertainty), {.gt = Fixed(), .le = Fixed::FromInt(1)}), "0.3"),
       Added(FixedKey(KEY(weather.max_open_risk_pct), {.gt = Fixed(), .le = Fixed::FromInt(100)}), "10"),
       Added(FixedKey(KEY(weather.per_trade_risk_pct), {.gt = Fixed(), .le = Fixed::FromInt(100)}), "2"),

@@ -208,14 +208,13 @@ struct WeatherConfig {
   std::vector<std::string> cities = {"AUS", "CHI", "DEN", "LAX", "MIA", "NYC", "PHIL"};
   Fixed min_edge_cents = Fixed::FromInt(3);    // edge after the fee, per contract
   Fixed max_spread_cents = Fixed::FromInt(4);  // YES ask - YES bid
-  Fixed min_liquidity = Fixed::FromInt(0);     // contracts traded in the market so far
   Fixed max_uncertainty = *Fixed::Parse("0.30");  // min(sigma / 15, 1) above this: hold
   Fixed max_open_risk_pct = Fixed::FromInt(10);   // of equity, what every open contract can lose
   Fixed per_trade_risk_pct = Fixed::FromInt(2);   // of equity, what one entry can lose
   int max_contracts_per_trade = 95;
   Fixed city_exposure_pct = Fixed::FromInt(3);     // of equity, per city
   Fixed cluster_exposure_pct = Fixed::FromInt(5);  // of equity, per cluster (NE, SE, Midwest, Mountain, West)
-  int forecast_stale_min = 15;     // a forecast older than this: no trading in that city
+  int forecast_stale_min = 15;     // a city's forecast not read again for this long: no trading there
   int decision_interval_min = 60;  // paper and backtests: one decision step this often
 };
 

@@ -859,9 +859,10 @@ struct InstrumentDefined {
 };
 
 // An event contract's market settled: YES paid yes_payout per contract
-// (its contract_value on yes, 0 on no). Its instrument is no longer traded;
-// a position still held is closed by the PositionClosed (SETTLEMENT) that
-// follows, at yes_payout.
+// (its contract_value on yes, 0 on no). Its instrument is no longer traded.
+// Our position in it was closed just before, by a PositionClosed
+// (SETTLEMENT) at yes_payout, and our orders in it cancelled: the fold
+// refuses a settlement while either is open.
 struct MarketSettled {
   APOLLO_EVENT(MarketSettled, 1);
   Symbol symbol;

@@ -388,6 +388,11 @@ class Folder {
         return Refuse(absl::StrCat("market ", m.symbol.value, " settled with order ", id.value, " still open"));
       }
     }
+    // Its position is closed at the payout first (PositionClosed SETTLEMENT),
+    // while the instrument still says what it is.
+    if (s_.positions.contains(m.symbol)) {
+      return Refuse(absl::StrCat("market ", m.symbol.value, " settled with our position in it still open"));
+    }
     s_.instruments.erase(it);
     s_.filters.erase(m.symbol);
     s_.book.erase(m.symbol);
@@ -458,7 +463,16 @@ class Folder {
       return Refuse(absl::StrCat("OrderPartialFill completes order ", o.client_order_id.value));
     }
     const Fixed fill_fee = f.fee;
+    // An event contract's entry filling in pieces: each later piece's fee is
+    // part of the position's entry fees (its first one came with
+    // PositionOpened). Linear perpetuals keep their journaled arithmetic.
+    Position* adding_to = nullptr;
+    if (auto pos = s_.positions.find(o.symbol); pos != s_.positions.end() && o.purpose == OrderPurpose::kEntry &&
+                                                InstrumentOf(s_, o.symbol).kind == InstrumentKind::kBinaryEventContract) {
+      adding_to = &pos->second;
+    }
     return Transition(f.client_order_id, report, [&](Order& order) {
+      if (adding_to != nullptr) adding_to->entry_fees += fill_fee;
       order.avg_fill_price =
           (order.avg_fill_price.Mul(order.filled_qty) + f.price.Mul(f.qty)).Div(filled);
       order.filled_qty = filled;

@@ -293,7 +293,9 @@ std::vector<CancelOrder> Housekeeping(const State& state, const config::Config& 
                HasAcceptedStopAt(state, o.symbol, pos->second.stop_price)) {
       out.push_back(Cancel(id, "TRAILING_REPLACED"));
     } else if (o.purpose == OrderPurpose::kEntry && o.order_type == OrderType::kLimit &&
-               now_ns - o.placed_ts_ns >= max_age_ns) {
+               now_ns - o.placed_ts_ns >= max_age_ns &&
+               InstrumentOf(state, o.symbol).kind != InstrumentKind::kBinaryEventContract) {
+      // (An event contract's limit entry rests until its market closes.)
       out.push_back(Cancel(id, std::string(kEntryExpired)));
     }
   }

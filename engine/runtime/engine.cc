@@ -421,13 +421,13 @@ absl::Status Engine::OnMarketStep(int64_t step_ms, std::vector<EventBody> inputs
       if (o.symbol == m.symbol) open.push_back(id);
     }
     for (const ClientOrderId& id : open) RETURN_IF_ERROR(Emit(OrderCancelled{id, "MARKET_SETTLED"}));
-    RETURN_IF_ERROR(Emit(m));
     if (auto it = state_.positions.find(m.symbol); it != state_.positions.end()) {
       const Position p = it->second;
       const Fixed move = p.side == Side::kBuy ? m.yes_payout - p.entry_price : p.entry_price - m.yes_payout;
       RETURN_IF_ERROR(Emit(PositionClosed{p.symbol, p.side, p.qty, p.entry_price, m.yes_payout, move.Mul(p.qty),
                                           p.entry_fees, CloseReason::kSettlement}));
     }
+    RETURN_IF_ERROR(Emit(m));
   }
   RETURN_IF_ERROR(CheckBreaker());
   QueueHousekeeping();

@@ -145,10 +145,10 @@ class Engine : private decision::Sink {
   // the venue's reports since the last step (fills of resting orders,
   // cancels at a market's close) are journaled and reacted to, then
   // `inputs` in order (InstrumentDefined, ForecastObserved, MarketTick,
-  // MarketSettled). A MarketSettled first cancels any order of ours still
-  // open in that market (OrderCancelled MARKET_SETTLED) and is followed by
+  // MarketSettled). A MarketSettled is preceded by the cancel of any order
+  // of ours still open in that market (OrderCancelled MARKET_SETTLED) and
   // the close of our position in it at its payout (PositionClosed
-  // SETTLEMENT, with one position_closed log line). Then the weather
+  // SETTLEMENT, with one position_closed log line), in one batch. Then the weather
   // strategy decides on every listed market (decision::ActMarkets) and one
   // TradeCycleCompleted closes the step, appended as one batch before any
   // order is sent.

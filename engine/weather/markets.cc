@@ -37,7 +37,6 @@ std::vector<MarketSignal> DecideMarkets(const State& state, const config::Config
   Gates gates;
   gates.min_edge = w.min_edge_cents.Div(kHundred);
   gates.max_spread = w.max_spread_cents.Div(kHundred);
-  gates.min_liquidity = w.min_liquidity;
   gates.max_uncertainty = w.max_uncertainty.ToDouble();
   std::vector<MarketSignal> out;
   for (const auto& [ticker, instrument] : state.instruments) {

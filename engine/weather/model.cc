@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/btree_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -50,7 +50,7 @@ std::optional<double> NormalOf(const Normals& normals, absl::CivilDay day) {
 
 absl::StatusOr<ErrorFit> FitPersistence(const std::vector<DailyHigh>& history, const Normals& normals, int lead_days) {
   if (lead_days < 1) return absl::InvalidArgumentError(absl::StrCat("lead of ", lead_days, " days: at least 1"));
-  absl::flat_hash_map<absl::CivilDay, double> anomaly;
+  absl::btree_map<absl::CivilDay, double> anomaly;  // by day: the sums below add in one order
   for (const DailyHigh& h : history) {
     if (std::optional<double> n = NormalOf(normals, h.day)) anomaly[h.day] = h.high_f - *n;
   }

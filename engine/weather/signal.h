@@ -23,7 +23,8 @@ inline constexpr absl::string_view kStrategyName = "weather_high_v1";
 inline constexpr absl::string_view kStrategyVersion = "1";
 
 // What the market shows: its best YES bid and ask (dollars; a NO bid at p
-// is a YES ask at 1 - p) and how much trades in it (contracts).
+// is a YES ask at 1 - p) and how much trades in it (contracts; not read
+// from the venue yet: 0, and the gate's minimum 0).
 struct Quote {
   std::optional<Fixed> yes_bid, yes_ask;
   Fixed liquidity;

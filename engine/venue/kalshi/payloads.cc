@@ -225,6 +225,7 @@ absl::StatusOr<Instrument> ListedInstrument(const Market& m) {
   }
   if (i.price_bands.empty()) return refuse("no price inside its price_ranges");
   i.terms.event = m.event_ticker;
+  i.terms.series = m.event_ticker.substr(0, m.event_ticker.rfind('-') == std::string::npos ? 0 : m.event_ticker.rfind('-'));
   i.terms.subject_day = SubjectDayOfEvent(m.event_ticker);
   i.terms.strike_type = m.strike_type;
   if (UsesFloor(m.strike_type)) i.terms.floor_strike = *m.floor_strike;

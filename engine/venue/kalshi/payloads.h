@@ -47,8 +47,9 @@ struct Market {
 // strike_type / floor_strike / cap_strike, never the ticker).
 // FailedPrecondition, one line, for a market Apollo cannot trade (a strike
 // type other than the five, no price grid).
-// Its terms' subject_day is the event ticker's date (SERIES-YYMMMDD, e.g.
-// KXHIGHNY-25MAR29: 2025-03-29), "" when it has none.
+// Its terms' series and subject_day are the event ticker's parts
+// (SERIES-YYMMMDD, e.g. KXHIGHNY-25MAR29: KXHIGHNY, 2025-03-29); a date
+// part that is no day gives "".
 absl::StatusOr<Instrument> ListedInstrument(const Market& market);
 
 // The day an event ticker names (its last part, YYMMMDD), as YYYY-MM-DD;

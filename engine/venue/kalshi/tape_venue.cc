@@ -48,7 +48,7 @@ Reports TapeVenue::OnTrades(std::span<const RecordedTrade> trades) {
       const Fixed qty = std::min(r->left, left_in_print);
       left_in_print -= qty;
       r->left -= qty;
-      const Fixed fee = TradeFee(FeeRole::kMaker, qty, r->order.price).value_or(Fixed());
+      const Fixed fee = TradeFee(FeeRole::kTaker, qty, r->order.price).value_or(Fixed());
       const bool completes = r->left.raw() <= 0;
       out.push_back(FillReport(Fill{r->order.client_order_id, TradeId{t.trade_id}, r->order.price, qty, fee}, completes));
       if (completes) resting_.erase(r->order.client_order_id);

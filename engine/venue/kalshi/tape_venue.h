@@ -9,9 +9,10 @@
 // print's taker sold YES (our bid was there to hit); a sell of YES (a buy
 // of NO at 1 - L) from a print above L, or at L when its taker bought YES.
 // It fills at L, for at most what the print traded less what older orders
-// of ours took from it, and pays Kalshi's maker fee (0.0175 x C x P x
-// (1 - P), to the cent): it rested on the book. Queue position is not
-// modelled: a print at our price fills us first.
+// of ours took from it, and pays Kalshi's taker fee (0.07 x C x P x
+// (1 - P), to the cent): weather_high_v1 posts at the quoted ask or bid,
+// crossing the spread, and prices its edge with that fee. Queue position is
+// not modelled: a print at our price fills us first.
 #ifndef APOLLO_ENGINE_VENUE_KALSHI_TAPE_VENUE_H_
 #define APOLLO_ENGINE_VENUE_KALSHI_TAPE_VENUE_H_
 
