@@ -1,0 +1,127 @@
+// The fake Kalshi exchange (issue 15 §2): markets with other traders' bids,
+// our orders matched against them, fills with Kalshi's fee, positions, a
+// balance in dollars, and settlement. Every method answers as trade-api v2
+// does (status and JSON in today's fixed-point shape: "0.5600" dollars,
+// "10.00" counts), so the server only routes. Thread-safe.
+//
+//   Exchange x(SystemClockMs);
+//   x.AddMarket(market);                                   // with its book
+//   Reply r = x.CreateOrder(R"({"ticker":...,"side":"yes","action":"buy",...})");
+//   x.Trade("KXHIGHNY-25APR01-B77.5", yes_price, count, /*taker_bought_yes=*/false);  // another trader's print
+//   x.Settle("KXHIGHNY-25APR01-B77.5", "yes");
+//
+// Matching: a buy of YES at P takes the NO bids at 1 - q <= P, best first,
+// each at 1 - q (taker, 0.07 x C x P x (1 - P), to the cent); a buy of NO
+// the YES bids the same way; what is left rests. A resting order of ours
+// fills from a later print (Trade) through or at its price, as a maker
+// (0.0175 rate). Sells (action sell) close what is held and match the same
+// way on the other side. A second order with a client_order_id already used
+// is refused 409; an order in a market that is not active is refused 400
+// market_inactive.
+#ifndef APOLLO_TOOLS_FAKE_KALSHI_EXCHANGE_H_
+#define APOLLO_TOOLS_FAKE_KALSHI_EXCHANGE_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "engine/domain/fixed.h"
+
+namespace apollo::fake_kalshi {
+
+struct Level {
+  Fixed price, count;  // dollars, contracts
+};
+
+struct MarketSpec {
+  std::string ticker, event_ticker;
+  std::string status = "active";  // active, closed, settled (then result)
+  std::string strike_type;        // greater, less, between
+  std::optional<Fixed> floor_strike, cap_strike;
+  int64_t open_time_ms = 0, close_time_ms = 0, expected_expiration_ms = 0;
+  std::vector<Level> yes_bids, no_bids;  // other traders' resting bids
+  std::string result;                    // "" until settled
+};
+
+struct Reply {
+  int status = 200;
+  std::string body;
+};
+
+class Exchange {
+ public:
+  explicit Exchange(std::function<int64_t()> now_ms, Fixed starting_balance = Fixed::FromInt(1000));
+
+  void AddMarket(MarketSpec market);
+
+  // trade-api v2, by path.
+  Reply CreateOrder(absl::string_view body);            // POST /portfolio/orders
+  Reply CancelOrder(const std::string& order_id);       // DELETE /portfolio/orders/{id}
+  Reply GetOrder(const std::string& order_id);          // GET /portfolio/orders/{id}
+  Reply ListOrders(const std::string& ticker, const std::string& status);  // GET /portfolio/orders
+  Reply ListFills(const std::string& ticker);           // GET /portfolio/fills
+  Reply Positions();                                    // GET /portfolio/positions
+  Reply Balance();                                      // GET /portfolio/balance
+  Reply Settlements();                                  // GET /portfolio/settlements
+  Reply GetMarket(const std::string& ticker);           // GET /markets/{ticker}
+  Reply ListMarkets(const std::string& series, const std::string& status);  // GET /markets
+  Reply GetOrderbook(const std::string& ticker);        // GET /markets/{ticker}/orderbook
+
+  // Admin (drills and tests): another trader's print, which fills our
+  // resting orders it crosses; trading ends (resting orders cancelled);
+  // the market settles (yes|no), paying 1 a winning contract.
+  Reply Trade(const std::string& ticker, Fixed yes_price, Fixed count, bool taker_bought_yes);
+  Reply Close(const std::string& ticker);
+  Reply Settle(const std::string& ticker, const std::string& result);
+
+ private:
+  struct OurOrder {
+    std::string order_id, client_order_id, ticker, side, action, status;  // status: resting, canceled, executed
+    Fixed price;  // of its side
+    Fixed initial, filled, taker_fees, maker_fees;
+    int64_t created_ms = 0, updated_ms = 0;
+  };
+  struct OurFill {
+    std::string fill_id, trade_id, order_id, ticker, side, action;
+    Fixed count, yes_price, fee;
+    bool taker = false;
+    int64_t created_ms = 0;
+  };
+  struct Holding {
+    Fixed yes, no, cost, fees;  // contracts held; what they cost; fees paid
+  };
+  struct Settled {
+    std::string ticker, event_ticker, result;
+    Fixed yes_count, no_count, yes_cost, no_cost, fees;
+    int64_t revenue_cents = 0, time_ms = 0;
+  };
+
+  // Fills `o` for `count` at its side's `price`, as taker or maker.
+  void FillLocked(OurOrder& o, Fixed count, Fixed price, bool taker, const std::string& trade_id);
+  std::string OrderJson(const OurOrder& o) const;
+  std::string MarketJson(const MarketSpec& m) const;
+
+  std::function<int64_t()> now_ms_;
+  mutable std::mutex mu_;
+  Fixed balance_;
+  std::map<std::string, MarketSpec> markets_;
+  std::map<std::string, OurOrder> orders_;           // by order id
+  std::map<std::string, std::string> by_client_id_;  // client_order_id -> order id
+  std::vector<OurFill> fills_;
+  std::map<std::string, Holding> holdings_;  // by ticker
+  std::vector<Settled> settlements_;
+  uint64_t next_id_ = 1;
+};
+
+// Kalshi's fixed-point strings: dollars with 4 decimals, counts with 2.
+std::string Dollars4(Fixed v);
+std::string Count2(Fixed v);
+
+}  // namespace apollo::fake_kalshi
+
+#endif  // APOLLO_TOOLS_FAKE_KALSHI_EXCHANGE_H_

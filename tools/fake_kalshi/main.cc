@@ -1,0 +1,105 @@
+// fake-kalshi: the fake Kalshi trade-api v2 on loopback, for drills and
+// end-to-end runs (tools/fake_kalshi/server.h says what it serves).
+//
+//   fake-kalshi --key-id KEY --public-key kalshi.pub.pem \
+//     --markets data/kalshi/kalshi_weather_markets_2024-08-16_2025-05-08.csv --event-date 2025-04-01 \
+//     [--book KXHIGHNY-25APR01-B77.5=book.json]... [--port 0]
+//
+// The markets of that event day are listed as active, with the strikes and
+// times recorded; each --book gives one market the bids of a Kalshi
+// orderbook answer (GET /markets/{ticker}/orderbook, the fixed-point shape).
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "engine/domain/instrument.h"
+#include "engine/venue/kalshi/payloads.h"
+#include "engine/venue/kalshi/recorded.h"
+#include "tools/fake_kalshi/server.h"
+
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+void OnSignal(int) { g_stop = 1; }
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "fake-kalshi: %s\n", message.c_str());
+  return 2;
+}
+
+std::string ReadFile(const std::string& path, bool* ok) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  *ok = static_cast<bool>(in);
+  return s.str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace apollo;
+  CLI::App app{"A fake Kalshi trade-api v2 on 127.0.0.1: signed requests checked, recorded markets, matching, fills, "
+               "settlement, faults"};
+  std::string key_id, public_key, markets_file, event_date;
+  std::vector<std::string> books;
+  int port = 0;
+  app.add_option("--key-id", key_id, "The API key id signed requests must carry")->required();
+  app.add_option("--public-key", public_key, "PEM file of the key's public half (signatures are checked with it)")->required();
+  app.add_option("--markets", markets_file, "Recorded markets CSV (data/kalshi)")->required();
+  app.add_option("--event-date", event_date, "List the markets of this event day (YYYY-MM-DD) as active")->required();
+  app.add_option("--book", books, "TICKER=FILE: that market's bids, a Kalshi orderbook answer (repeatable)");
+  app.add_option("--port", port, "Port on 127.0.0.1 (0: any free one, printed)");
+  CLI11_PARSE(app, argc, argv);
+
+  bool ok = false;
+  const std::string pem = ReadFile(public_key, &ok);
+  if (!ok || pem.empty()) return Fail(absl::StrCat("cannot read --public-key ", public_key));
+  absl::StatusOr<std::vector<venue::kalshi::RecordedMarket>> recorded = venue::kalshi::ReadRecordedMarkets(markets_file);
+  if (!recorded.ok()) return Fail(std::string(recorded.status().message()));
+  fake_kalshi::Exchange exchange([] { return absl::ToUnixMillis(absl::Now()); });
+  int listed = 0;
+  for (const auto& m : *recorded) {
+    if (m.event_date != event_date) continue;
+    const ContractTerms& t = m.instrument.terms;
+    fake_kalshi::MarketSpec spec;
+    spec.ticker = m.ticker.value;
+    spec.event_ticker = t.event;
+    spec.strike_type = std::string(EnumName(t.strike_type));
+    if (UsesFloor(t.strike_type)) spec.floor_strike = t.floor_strike;
+    if (UsesCap(t.strike_type)) spec.cap_strike = t.cap_strike;
+    spec.open_time_ms = m.open_time_ms;
+    spec.close_time_ms = t.close_time_ms;
+    spec.expected_expiration_ms = t.expected_expiration_ms;
+    for (const std::string& b : books) {
+      const std::vector<std::string> parts = absl::StrSplit(b, absl::MaxSplits('=', 1));
+      if (parts.size() != 2) return Fail(absl::StrCat("--book ", b, ": expected TICKER=FILE"));
+      if (parts[0] != spec.ticker) continue;
+      const std::string body = ReadFile(parts[1], &ok);
+      absl::StatusOr<venue::kalshi::Orderbook> book = venue::kalshi::ParseOrderbook(body);
+      if (!ok || !book.ok()) return Fail(absl::StrCat("--book ", b, ": ", ok ? book.status().message() : "cannot be read"));
+      for (const auto& l : book->yes_bids) spec.yes_bids.push_back({l.price, l.count});
+      for (const auto& l : book->no_bids) spec.no_bids.push_back({l.price, l.count});
+    }
+    exchange.AddMarket(std::move(spec));
+    ++listed;
+  }
+  if (listed == 0) return Fail(absl::StrCat("no market of event day ", event_date, " in ", markets_file));
+  fake_kalshi::FakeKalshiServer server(&exchange, {.key_id = key_id, .public_pem = pem, .port = port});
+  if (absl::Status st = server.Start(); !st.ok()) return Fail(std::string(st.message()));
+  std::printf("fake-kalshi: %d markets of %s at %s\n", listed, event_date.c_str(), server.BaseUrl().c_str());
+  std::fflush(stdout);
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  server.Stop();
+  return 0;
+}
