@@ -17,6 +17,7 @@
 #include "engine/venue/kalshi/signer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/kalshi_keys.h"
 #include "tools/fake_kalshi/exchange.h"
 #include "tools/fake_kalshi/server.h"
 
@@ -26,22 +27,13 @@ namespace {
 using ::testing::HasSubstr;
 using venue::kalshi::KalshiVenue;
 
-constexpr char kKeyId[] = "a952bcbe-ec3b-4b5b-b8f9-11dae589608c";
+constexpr const char* kKeyId = apollo::testing::kKalshiKeyId;
 constexpr char kTicker[] = "KXHIGHNY-25APR01-B77.5";
 
 Fixed D(const char* text) { return *Fixed::Parse(text); }
 
-struct Keys {
-  std::string private_pem, public_pem;
-};
-Keys ReadKeys() {
-  std::ifstream in(std::string(APOLLO_SOURCE_DIR) + "/tests/data/kalshi/signing_vectors.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc = parser.parse(text.str());
-  return {std::string(std::string_view(doc["private_key_pem"])), std::string(std::string_view(doc["public_key_pem"]))};
-}
+using Keys = apollo::testing::KalshiTestKey;
+Keys ReadKeys() { return apollo::testing::ReadKalshiTestKey(); }
 
 class FakeKalshi : public ::testing::Test {
  protected:

@@ -30,6 +30,7 @@
 #include "engine/venue/kalshi/rest_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/kalshi_keys.h"
 
 namespace apollo::venue::kalshi {
 namespace {
@@ -37,19 +38,9 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-constexpr char kKeyId[] = "a952bcbe-ec3b-4b5b-b8f9-11dae589608c";
-
-struct TestKey {
-  std::string private_pem, public_pem;
-};
-TestKey ReadTestKey() {
-  std::ifstream in(std::string(APOLLO_SOURCE_DIR) + "/tests/data/kalshi/signing_vectors.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc = parser.parse(text.str());
-  return {std::string(std::string_view(doc["private_key_pem"])), std::string(std::string_view(doc["public_key_pem"]))};
-}
+constexpr const char* kKeyId = apollo::testing::kKalshiKeyId;
+using TestKey = apollo::testing::KalshiTestKey;
+TestKey ReadTestKey() { return apollo::testing::ReadKalshiTestKey(); }
 
 struct Hit {
   std::string method, path, query, body;

@@ -61,16 +61,23 @@ absl::StatusOr<double> TemperatureF(Fields& f) {
   return f.Error("temperatureUnit", absl::StrCat("neither F nor C: '", unit, "'"));
 }
 
+// A GeoJSON answer's "properties" object (where NWS puts everything).
+absl::Status Properties(Json& doc, absl::string_view what, od::object* props) {
+  od::object root;
+  RETURN_IF_ERROR(doc.Object(what, &root));
+  Fields r(root, std::string(what));
+  od::value v;
+  ASSIGN_OR_RETURN(bool found, r.Find("properties", &v));
+  if (!found || v.get_object().get(*props)) return r.Error("properties", "missing");
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<GridPoint> ParsePoints(absl::string_view body) {
   Json doc(body);
-  od::object root, props;
-  RETURN_IF_ERROR(doc.Object("points", &root));
-  Fields r(root, "points");
-  od::value v;
-  ASSIGN_OR_RETURN(bool found, r.Find("properties", &v));
-  if (!found || v.get_object().get(props)) return r.Error("properties", "missing");
+  od::object props;
+  RETURN_IF_ERROR(Properties(doc, "points", &props));
   Fields p(props, "points properties");
   GridPoint g;
   ASSIGN_OR_RETURN(g.office, p.Str("gridId"));
@@ -83,12 +90,8 @@ absl::StatusOr<GridPoint> ParsePoints(absl::string_view body) {
 
 absl::StatusOr<NwsForecast> ParseForecast(absl::string_view body) {
   Json doc(body);
-  od::object root, props;
-  RETURN_IF_ERROR(doc.Object("forecast", &root));
-  Fields r(root, "forecast");
-  od::value v;
-  ASSIGN_OR_RETURN(bool found, r.Find("properties", &v));
-  if (!found || v.get_object().get(props)) return r.Error("properties", "missing");
+  od::object props;
+  RETURN_IF_ERROR(Properties(doc, "forecast", &props));
   Fields p(props, "forecast properties");
   NwsForecast out;
   ASSIGN_OR_RETURN(out.updated_ms, TimeMs(p, "updateTime"));
