@@ -182,6 +182,54 @@ TEST(Standin, TheDaysOwnHighChangesNothingBeforeItSettles) {
   EXPECT_DOUBLE_EQ(late->high_f, (50.0 + 2.9) + 0.5 + 0.6 * (70 - (50.0 + 2.8)));
 }
 
+// A paper run stopped half way (SIGTERM) and started again trades what an
+// uninterrupted one does: the same orders, fills and closes, the same equity.
+TEST(KalshiPaperRun, AnInterruptedRunResumesToTheTradesOfAnUninterruptedOne) {
+  apollo::testing::TempDir whole, cut;
+  auto uninterrupted = RunKalshiBacktest(Options(whole.Sub("ledger")));
+  ASSERT_TRUE(uninterrupted.ok()) << uninterrupted.status();
+  KalshiBacktestOptions first = Options(cut.Sub("ledger"));
+  first.resume = true;
+  int steps = 0;
+  first.stop_requested = [&] { return ++steps > 150; };
+  auto part = RunKalshiBacktest(first);
+  ASSERT_TRUE(part.ok()) << part.status();
+  EXPECT_EQ(part->stop_reason, "STOP_REQUESTED");
+  EXPECT_EQ(part->steps, 150u);
+  KalshiBacktestOptions second = Options(cut.Sub("ledger"));
+  second.resume = true;
+  auto rest = RunKalshiBacktest(second);
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  EXPECT_EQ(rest->resumed_after_steps, 150u);
+  EXPECT_EQ(rest->stop_reason, "END_OF_DATA");
+  EXPECT_EQ(rest->resumed_after_steps + rest->steps, uninterrupted->steps);
+  EXPECT_EQ(rest->final_equity, uninterrupted->final_equity);
+  // Client order ids carry the seq of their OrderPlaced, which the
+  // restart's own events shift: what was traded is compared without them.
+  auto trading = [](const std::string& dir) {
+    std::vector<std::string> out;
+    const absl::StatusOr<std::vector<Event>> events = apollo::testing::ReadEvents(dir);
+    EXPECT_TRUE(events.ok()) << events.status();
+    if (!events.ok()) return out;
+    for (const Event& e : *events) {
+      if (const auto* o = std::get_if<OrderPlaced>(&e.body)) {
+        out.push_back(absl::StrCat("order ", o->symbol.value, " ", EnumName(o->side), " ", o->qty.ToString(), " @ ",
+                                   o->price.ToString()));
+      } else if (const auto* f = std::get_if<OrderFilled>(&e.body)) {
+        out.push_back(absl::StrCat("fill ", f->trade_id.value, " ", f->qty.ToString(), " @ ", f->price.ToString()));
+      } else if (const auto* p = std::get_if<OrderPartialFill>(&e.body)) {
+        out.push_back(absl::StrCat("fill ", p->trade_id.value, " ", p->qty.ToString(), " @ ", p->price.ToString()));
+      } else if (const auto* c = std::get_if<PositionClosed>(&e.body)) {
+        out.push_back(absl::StrCat("close ", c->symbol.value, " ", c->realized_pnl.ToString(), " ", c->fees.ToString()));
+      }
+    }
+    return out;
+  };
+  const std::vector<std::string> resumed = trading(cut.Sub("ledger")), straight = trading(whole.Sub("ledger"));
+  ASSERT_EQ(resumed.size(), straight.size());
+  for (size_t i = 0; i < resumed.size(); ++i) ASSERT_EQ(resumed[i], straight[i]) << "at " << i;
+}
+
 TEST(KalshiBacktestRun, TheSameDataGiveTheSameLedger) {
   apollo::testing::TempDir a, b;
   auto ra = RunKalshiBacktest(Options(a.Sub("ledger")));

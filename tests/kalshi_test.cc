@@ -5,16 +5,19 @@
 #include <simdjson.h>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_replace.h"
+#include "engine/venue/kalshi/credentials.h"
 #include "engine/venue/kalshi/fees.h"
 #include "engine/venue/kalshi/payloads.h"
 #include "engine/venue/kalshi/signer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/temp_dir.h"
 
 namespace apollo::venue::kalshi {
 namespace {
@@ -303,6 +306,77 @@ TEST(KalshiFees, TheScheduleRoundsUpToTheCentAndPeaksAtFiftyCents) {
   EXPECT_EQ(TradeFee(FeeRole::kTaker, D("1"), D("1"), true).status().message(),
             "kalshi fee: a price strictly between 0 and 1 with at most 4 decimals (got 1)");
   EXPECT_FALSE(TradeFee(FeeRole::kTaker, D("0.005"), D("0.5"), true).ok());
+}
+
+
+// Credentials under the Milkbot operators' names; password login refused.
+class KalshiCredentials : public ::testing::Test {
+ protected:
+  config::Env Env() {
+    return [this](const std::string& name) -> std::optional<std::string> {
+      auto it = vars_.find(name);
+      if (it == vars_.end()) return std::nullopt;
+      return it->second;
+    };
+  }
+  std::string NoDotenv() const { return dir_.path() + "/no.env"; }
+  std::string PrivatePem() {
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc = parser.parse(Data("signing_vectors.json"));
+    return std::string(std::string_view(doc["private_key_pem"]));
+  }
+  apollo::testing::TempDir dir_;
+  std::map<std::string, std::string> vars_;
+};
+
+TEST_F(KalshiCredentials, PasswordLoginIsRefusedInOneLine) {
+  vars_["KALSHI_EMAIL"] = "ops@example.com";
+  auto c = LoadCredentials(Mode::kPaper, NoDotenv(), Env());
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr("KALSHI_EMAIL is set: Kalshi retired email and password login"));
+  vars_.clear();
+  vars_["KALSHI_PASSWORD"] = "hunter2";
+  c = LoadCredentials(Mode::kTestnet, NoDotenv(), Env());
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr("KALSHI_PASSWORD is set"));
+  EXPECT_THAT(std::string(c.status().message()), Not(HasSubstr("hunter2")));
+}
+
+TEST_F(KalshiCredentials, ADemoRunReadsTheKeyFileAndDefaultsToTheDemoHost) {
+  const std::string path = dir_.path() + "/kalshi.pem";
+  std::ofstream(path) << PrivatePem();
+  vars_["KALSHI_API_KEY"] = "a952bcbe-ec3b-4b5b-b8f9-11dae589608c";
+  vars_["KALSHI_PRIVATE_KEY_PATH"] = path;
+  auto c = LoadCredentials(Mode::kTestnet, NoDotenv(), Env());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->base_url, "https://external-api.demo.kalshi.co/trade-api/v2");
+  EXPECT_EQ(c->key_id, "a952bcbe-ec3b-4b5b-b8f9-11dae589608c");
+  EXPECT_EQ(c->private_pem, PrivatePem());
+  vars_.erase("KALSHI_PRIVATE_KEY_PATH");
+  vars_["KALSHI_API_SECRET"] = PrivatePem();
+  c = LoadCredentials(Mode::kLive, NoDotenv(), Env());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->base_url, "https://external-api.kalshi.com/trade-api/v2") << "live: the production host";
+}
+
+TEST_F(KalshiCredentials, TheWrongHostMissingKeysAndABadKeyAreRefusedWithoutQuotingThem) {
+  vars_["KALSHI_API_KEY"] = "a952bcbe-ec3b-4b5b-b8f9-11dae589608c";
+  vars_["KALSHI_API_SECRET"] = PrivatePem();
+  vars_["KALSHI_API_BASE"] = "https://demo-api.kalshi.co/trade-api/v2";
+  EXPECT_THAT(std::string(LoadCredentials(Mode::kLive, NoDotenv(), Env()).status().message()),
+              HasSubstr("a live run needs the production host"));
+  vars_["KALSHI_API_BASE"] = "https://api.elections.kalshi.com/trade-api/v2";
+  EXPECT_THAT(std::string(LoadCredentials(Mode::kTestnet, NoDotenv(), Env()).status().message()),
+              HasSubstr("a testnet run trades on the demo"));
+  vars_.erase("KALSHI_API_BASE");
+  vars_["KALSHI_API_SECRET"] = "-----BEGIN PRIVATE KEY-----\nnot-a-key-secret-xyz\n-----END PRIVATE KEY-----\n";
+  const absl::Status bad = LoadCredentials(Mode::kTestnet, NoDotenv(), Env()).status();
+  EXPECT_EQ(bad.message(), "KALSHI_API_SECRET is not an RSA private key in PEM");
+  vars_.erase("KALSHI_API_SECRET");
+  EXPECT_THAT(std::string(LoadCredentials(Mode::kTestnet, NoDotenv(), Env()).status().message()),
+              HasSubstr("neither KALSHI_PRIVATE_KEY_PATH nor KALSHI_API_SECRET is set"));
+  vars_.erase("KALSHI_API_KEY");
+  EXPECT_THAT(std::string(LoadCredentials(Mode::kTestnet, NoDotenv(), Env()).status().message()),
+              HasSubstr("KALSHI_API_KEY is not set"));
+  EXPECT_TRUE(LoadCredentials(Mode::kPaper, NoDotenv(), Env()).ok()) << "paper needs none";
 }
 
 }  // namespace

@@ -53,7 +53,7 @@ namespace config = apollo::config;
 namespace runtime = apollo::runtime;
 
 struct Flags {
-  std::string config_path, mode, ledger, speed = "max", logs, constant_funding_rate;
+  std::string config_path, mode, ledger, speed = "max", logs, constant_funding_rate, venue;
   std::vector<std::string> data, funding_data;
 };
 
@@ -209,14 +209,73 @@ void ReportNotices(const config::Config& cfg, runtime::Log* log) {
   }
 }
 
+// run.venue kalshi in paper mode: weather_high_v1 over the recorded Kalshi
+// markets (as the Kalshi backtest), into a ledger of its own that an
+// interrupted run resumes, under a lock of its venue and mode.
+int KalshiPaper(const Flags& flags, config::Config cfg) {
+  if (cfg.run.mode != Mode::kPaper) {
+    return Fail("run.venue kalshi runs in paper mode so far; Kalshi's demo (testnet) and live runs come next", 2);
+  }
+  if (!flags.data.empty() || !flags.funding_data.empty() || !flags.constant_funding_rate.empty()) {
+    return Fail("run.venue kalshi trades the recorded markets of data/kalshi: drop --data and the funding flags", 2);
+  }
+  if (!flags.speed.empty() && flags.speed != "max") {
+    return Fail("run.venue kalshi paper runs at --speed max so far (a paced run comes with the live loop)", 2);
+  }
+  // Never the Binance ledger: its own, unless --ledger or the config names one.
+  if (cfg.storage.ledger_path == config::StorageConfig{}.ledger_path && flags.ledger.empty()) {
+    cfg.storage.ledger_path = "data/ledger-kalshi";
+  }
+  auto log = runtime::Log::Open((std::filesystem::path(cfg.storage.logs_path) / "bot.log").string(),
+                                runtime::Log::ParseLevel(cfg.monitoring.log_level));
+  if (!log.ok()) return Fail(log.status().message());
+  auto lock = runtime::InstanceLock::Acquire(runtime::LockPath(cfg.storage.logs_path, "kalshi.paper"));
+  if (!lock.ok()) {
+    log->Error("another_instance_running", runtime::LogFields().Add("detail", lock.status().message()));
+    return Fail(lock.status().message());
+  }
+  runtime::InstallSignalHandlers();
+  runtime::KalshiBacktestOptions o;
+  o.cfg = cfg;
+  o.cfg.monitoring.log_cycles = false;
+  o.ledger_dir = cfg.storage.ledger_path;
+  o.log_path = (std::filesystem::path(cfg.storage.logs_path) / "bot.log").string();
+  o.build_version = APOLLO_BUILD_VERSION;
+  o.resume = true;
+  o.stop_requested = [] { return runtime::StopSignal() != 0; };
+  std::printf("bot: kalshi paper mode started (pid %d), ledger %s\n", static_cast<int>(::getpid()), o.ledger_dir.c_str());
+  std::fflush(stdout);
+  std::unique_ptr<apollo::tools::Progress> bar;
+  o.on_step = [&bar](uint64_t done, uint64_t total) {
+    if (!bar) bar = std::make_unique<apollo::tools::Progress>("steps", total);
+    bar->Update(done);
+  };
+  auto result = runtime::RunKalshiBacktest(o);
+  if (bar) bar->Done();
+  if (!result.ok()) {
+    log->Error("kalshi_paper_failed", runtime::LogFields().Add("error", result.status().message()));
+    return Fail(result.status().message());
+  }
+  std::fputs(result->markdown.c_str(), stdout);
+  std::printf("\nsteps %llu (this run %llu), events %llu, ledger %s\n",
+              static_cast<unsigned long long>(result->resumed_after_steps + result->steps),
+              static_cast<unsigned long long>(result->steps), static_cast<unsigned long long>(result->events),
+              o.ledger_dir.c_str());
+  return 0;
+}
+
 int Run(const Flags& flags) {
   auto cfg = config::LoadForCommandLine({flags.config_path, flags.mode, flags.ledger, flags.logs, PlainDataFlag(flags.data)},
                                         config::ProcessEnv());
   if (!cfg.ok()) return Fail(cfg.status().message(), 2);
   ReportNotices(*cfg, nullptr);
-  if (cfg->run.venue == "kalshi") {
-    return Fail("run.venue kalshi runs as `bot backtest --venue kalshi` so far; its paper, demo and live runs are not built yet", 2);
+  if (!flags.venue.empty()) {
+    if (flags.venue != "binance" && flags.venue != "kalshi") {
+      return Fail(absl::StrCat("--venue: binance or kalshi (got ", flags.venue, ")"), 2);
+    }
+    cfg->run.venue = flags.venue;
   }
+  if (cfg->run.venue == "kalshi") return KalshiPaper(flags, *cfg);
   auto speed = runtime::ParseSpeed(flags.speed);
   if (!speed.ok()) return Fail(speed.status().message(), 2);
   if (absl::Status gates = CheckLiveGates(*cfg); !gates.ok()) return Fail(gates.message(), 2);
@@ -559,6 +618,7 @@ int main(int argc, char** argv) {
   app.add_option("--constant-funding-rate", flags.constant_funding_rate,
                  "Paper: this funding rate (0.0001 = 0.01 %) every 8 h for symbols without --funding-data");
   app.add_option("--speed", flags.speed, "Paper pacing: max | realtime | <N>x (default max)");
+  app.add_option("--venue", flags.venue, "binance | kalshi (overrides run.venue)");
   app.add_option("--logs", flags.logs, "Logs directory: bot.log, CSVs, lock and pid files (overrides storage.logs_path)");
   // For the runbooks' test: a command line that parses exits 0 here.
   bool parse_only = false;

@@ -122,7 +122,7 @@ absl::StatusOr<KalshiBacktestResult> RunKalshiBacktest(const KalshiBacktestOptio
 
   // The engine, over a new ledger.
   ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ledger> ledger, ledger::Ledger::OpenWriter(o.ledger_dir));
-  if (ledger->head().last_seq != 0) {
+  if (ledger->head().last_seq != 0 && !o.resume) {
     return absl::FailedPreconditionError(absl::StrCat("ledger ", o.ledger_dir, " is not empty: a backtest writes a new one"));
   }
   std::optional<Log> log;
@@ -151,34 +151,58 @@ absl::StatusOr<KalshiBacktestResult> RunKalshiBacktest(const KalshiBacktestOptio
   }
   first_ms = first_ms / step_ms * step_ms + step_ms;
   last_ms = last_ms / step_ms * step_ms + step_ms;
-  clock.Set(first_ms * 1'000'000);
+  // A resumed run goes on after the ledger's last step: every step's
+  // events are one batch, so the last event's time is a whole step's.
+  RETURN_IF_ERROR(engine.RebuildState());
+  if (!engine.state().last_bars.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("ledger ", o.ledger_dir, " holds a Binance run's bars: a Kalshi run needs a ledger of its own"));
+  }
+  const int64_t done_ms = engine.state().last_seq == 0 ? INT64_MIN : engine.state().last_ts_ns / 1'000'000;
+  int64_t start_ms = first_ms;
+  while (start_ms <= done_ms) start_ms += step_ms;
+  r.resumed_after_steps = static_cast<uint64_t>((start_ms - first_ms) / step_ms);
+  clock.Set(std::max(start_ms, done_ms) * 1'000'000);
   RETURN_IF_ERROR(engine.Start());
-  r.initial_equity = engine.state().balance;
+  r.initial_equity = cfg.run.initial_equity;
 
+  // What the steps before this run left: the markets listed (those the
+  // state holds) and settled (opened since, and gone), our resting orders
+  // on the venue, the tape read so far and its quotes.
   std::map<Symbol, TapeQuote> quotes;
   std::set<Symbol> listed, settled;
+  for (const RecordedMarket* m : markets) {
+    if (engine.state().instruments.contains(m->ticker)) {
+      listed.insert(m->ticker);
+    } else if (m->open_time_ms < start_ms - step_ms && r.resumed_after_steps > 0) {
+      settled.insert(m->ticker);
+    }
+  }
+  venue.Restore(engine.state());
   size_t next_trade = 0;
-  while (next_trade < tape.size() && tape[next_trade].time_ms <= first_ms - step_ms) ++next_trade;
+  while (next_trade < tape.size() && tape[next_trade].time_ms <= start_ms - step_ms) {
+    const RecordedTrade& tr = tape[next_trade++];
+    TapeQuote& q = quotes[tr.ticker];
+    (tr.taker_bought_yes ? q.ask : q.bid) = tr.yes_price;
+    (tr.taker_bought_yes ? q.ask_ms : q.bid_ms) = tr.time_ms;
+  }
   const uint64_t total = static_cast<uint64_t>((last_ms - first_ms) / step_ms + 1);
-  for (int64_t t = first_ms; t <= last_ms; t += step_ms) {
+  r.stop_reason = "END_OF_DATA";
+  for (int64_t t = start_ms; t <= last_ms; t += step_ms) {
+    if (o.stop_requested && o.stop_requested()) {
+      r.stop_reason = "STOP_REQUESTED";
+      break;
+    }
     const int64_t prev = t - step_ms;
     // The tape since the last step: fills, and the quotes it shows.
     const size_t from = next_trade;
     while (next_trade < tape.size() && tape[next_trade].time_ms <= t) {
       const RecordedTrade& tr = tape[next_trade++];
       TapeQuote& q = quotes[tr.ticker];
-      if (tr.taker_bought_yes) {
-        q.ask = tr.yes_price;
-        q.ask_ms = tr.time_ms;
-      } else {
-        q.bid = tr.yes_price;
-        q.bid_ms = tr.time_ms;
-      }
+      (tr.taker_bought_yes ? q.ask : q.bid) = tr.yes_price;
+      (tr.taker_bought_yes ? q.ask_ms : q.bid_ms) = tr.time_ms;
     }
     venue::Reports reports = venue.OnTrades(std::span<const RecordedTrade>(tape.data() + from, next_trade - from));
-    for (const EventBody& e : reports) {
-      r.fills += std::holds_alternative<OrderFilled>(e) || std::holds_alternative<OrderPartialFill>(e);
-    }
     std::vector<EventBody> inputs;
     std::set<std::pair<std::string, std::string>> forecast_days;  // (city, climate day)
     for (const RecordedMarket* m : markets) {
@@ -221,26 +245,31 @@ absl::StatusOr<KalshiBacktestResult> RunKalshiBacktest(const KalshiBacktestOptio
     clock.Set(t * 1'000'000);
     RETURN_IF_ERROR(engine.OnMarketStep(t, std::move(inputs), std::move(reports)));
     ++r.steps;
-    if (o.on_step) o.on_step(r.steps, total);
+    if (o.on_step) o.on_step(r.resumed_after_steps + r.steps, total);
   }
-  RETURN_IF_ERROR(engine.Stop("END_OF_DATA"));
+  RETURN_IF_ERROR(engine.Stop(r.stop_reason));
 
   const State& s = engine.state();
   r.final_equity = s.balance;
   r.fees_paid = s.fees_paid;
   r.max_drawdown_pct = s.max_drawdown_pct;
   r.signals = s.counters.signals;
+  r.fills = s.counters.fills;
   r.orders = s.counters.orders_placed;
   r.trades_closed = s.counters.trades_closed;
   r.wins = s.counters.wins;
   r.losses = s.counters.losses;
   r.events = s.last_seq;
   absl::StrAppend(&r.markdown, "# weather_high_v1 backtest on recorded Kalshi markets\n\n",
-                  absl::StrFormat("- days: %s .. %s (%d event days), %d steps of %d min\n", *days.begin(),
-                                  *days.rbegin(), days.size(), r.steps, cfg.weather.decision_interval_min),
-                  absl::StrFormat("- markets listed %d, settled %d; signals %d, orders %d, fills %d\n", r.markets,
-                                  r.settled, r.signals, r.orders, r.fills),
-                  absl::StrFormat("- trades closed %d (%d won, %d lost); equity %s -> %s; fees %s; max drawdown %s%%\n",
+                  absl::StrFormat("- days: %s .. %s (%d event days), %d steps of %d min%s\n", *days.begin(),
+                                  *days.rbegin(), days.size(), r.resumed_after_steps + r.steps,
+                                  cfg.weather.decision_interval_min,
+                                  r.resumed_after_steps > 0 ? absl::StrFormat(" (%d this run)", r.steps) : ""),
+                  absl::StrFormat("- markets listed %d, settled %d (this run); signals %d, orders %d, fills %d\n",
+                                  r.markets, r.settled, r.signals, r.orders, r.fills),
+                  absl::StrFormat("- stopped: %s; trades closed %d (%d won, %d lost); equity %s -> %s; fees %s; max "
+                                  "drawdown %s%%\n",
+                                  r.stop_reason,
                                   r.trades_closed, r.wins, r.losses, r.initial_equity.ToString(),
                                   r.final_equity.ToString(), r.fees_paid.ToString(), r.max_drawdown_pct.ToString()),
                   "- forecast: a stand-in, not NWS (no NWS forecast was recorded for these days): the day's "

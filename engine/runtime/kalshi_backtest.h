@@ -42,13 +42,22 @@ struct KalshiBacktestOptions {
       "data/kalshi/trades/kxhighny_trades_2025-03-29_2025-04-11.csv"};
   std::string history_file = "data/nws/ghcnd_tmax_knyc_kmia_2020-01-01_2024-10-31.csv";
   std::string normals_file = "data/nws/normals_1991-2020_daily_USW00094728_temps.csv";  // Central Park's
-  std::string ledger_dir;  // must be empty or new
+  std::string ledger_dir;  // must be empty or new, unless `resume`
   std::string log_path;    // bot.log; "" for none
   std::string build_version;
   std::function<void(uint64_t done, uint64_t total)> on_step;
+  // Paper mode (`bot --venue kalshi`): a ledger with steps already goes on
+  // after its last one (crash-only: the state, the venue's resting orders
+  // and the tape's quotes are rebuilt from the ledger and the data), so an
+  // interrupted run ends where an uninterrupted one would.
+  bool resume = false;
+  // Checked before each step: true stops the run there (SIGTERM; tests).
+  std::function<bool()> stop_requested;
 };
 
 struct KalshiBacktestResult {
+  std::string stop_reason;  // END_OF_DATA, or STOP_REQUESTED
+  uint64_t resumed_after_steps = 0;  // steps the ledger held already
   uint64_t steps = 0, markets = 0, settled = 0, fills = 0, signals = 0, orders = 0;
   uint64_t trades_closed = 0, wins = 0, losses = 0, events = 0;
   Fixed initial_equity, final_equity, fees_paid, max_drawdown_pct;

@@ -57,6 +57,15 @@ Reports TapeVenue::OnTrades(std::span<const RecordedTrade> trades) {
   return out;
 }
 
+void TapeVenue::Restore(const State& state) {
+  std::vector<const Order*> open;
+  for (const auto& [id, o] : state.orders) {
+    if (o.status == OrderStatus::kAccepted || o.status == OrderStatus::kPartiallyFilled) open.push_back(&o);
+  }
+  std::sort(open.begin(), open.end(), [](const Order* a, const Order* b) { return a->placed_seq < b->placed_seq; });
+  for (const Order* o : open) resting_[o->client_order_id] = Resting{*o, o->qty - o->filled_qty, next_arrival_++};
+}
+
 Reports TapeVenue::CloseMarket(const Symbol& ticker) {
   Reports out;
   for (auto it = resting_.begin(); it != resting_.end();) {

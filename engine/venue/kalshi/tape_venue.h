@@ -39,6 +39,9 @@ class TapeVenue : public Venue {
   Reports OnTrades(std::span<const RecordedTrade> trades);
   // A market's trading ended: our orders resting in it are cancelled.
   Reports CloseMarket(const Symbol& ticker);
+  // A restarted paper run: the orders `state` holds open on the venue
+  // (accepted, partly filled) rest again, oldest first, for what is left.
+  void Restore(const State& state);
   size_t resting() const { return resting_.size(); }
 
  private:

@@ -1,0 +1,62 @@
+#include "engine/venue/kalshi/credentials.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "engine/domain/status_macros.h"
+#include "engine/venue/kalshi/rest_client.h"
+#include "engine/venue/kalshi/signer.h"
+
+namespace apollo::venue::kalshi {
+namespace {
+
+absl::Status Refuse(absl::string_view why) { return absl::FailedPreconditionError(why); }
+
+bool IsDemo(absl::string_view base) { return absl::StrContains(base, ".demo.kalshi.co") || absl::StrContains(base, "demo-api.kalshi.co"); }
+bool IsProduction(absl::string_view base) {
+  return absl::StrContains(base, "external-api.kalshi.com") || absl::StrContains(base, "api.elections.kalshi.com");
+}
+
+}  // namespace
+
+absl::StatusOr<Credentials> LoadCredentials(Mode mode, const std::string& dotenv_path, const config::Env& env) {
+  for (const char* retired : {"KALSHI_EMAIL", "KALSHI_PASSWORD"}) {
+    ASSIGN_OR_RETURN(std::string value, config::ReadSecret(retired, dotenv_path, env));
+    if (!value.empty()) {
+      return Refuse(absl::StrCat(retired, " is set: Kalshi retired email and password login; use an API key "
+                                          "(KALSHI_API_KEY and KALSHI_PRIVATE_KEY_PATH or KALSHI_API_SECRET) and unset it"));
+    }
+  }
+  if (mode == Mode::kPaper) return Credentials{};
+  Credentials c;
+  ASSIGN_OR_RETURN(c.base_url, config::ReadSecret("KALSHI_API_BASE", dotenv_path, env));
+  if (c.base_url.empty()) c.base_url = std::string(mode == Mode::kLive ? kProdBaseUrl : kDemoBaseUrl);
+  if (mode == Mode::kLive && IsDemo(c.base_url)) return Refuse("KALSHI_API_BASE is Kalshi's demo: a live run needs the production host");
+  if (mode == Mode::kTestnet && IsProduction(c.base_url)) {
+    return Refuse("KALSHI_API_BASE is Kalshi's production host: a testnet run trades on the demo (its keys are the demo's)");
+  }
+  ASSIGN_OR_RETURN(c.key_id, config::ReadSecret("KALSHI_API_KEY", dotenv_path, env));
+  if (c.key_id.empty()) return Refuse("KALSHI_API_KEY is not set (the API key id, in .env or the environment)");
+  ASSIGN_OR_RETURN(std::string path, config::ReadSecret("KALSHI_PRIVATE_KEY_PATH", dotenv_path, env));
+  if (!path.empty()) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in) return Refuse(absl::StrCat("KALSHI_PRIVATE_KEY_PATH ", path, " cannot be read"));
+    c.private_pem = text.str();
+  } else {
+    ASSIGN_OR_RETURN(c.private_pem, config::ReadSecret("KALSHI_API_SECRET", dotenv_path, env));
+  }
+  if (c.private_pem.empty()) {
+    return Refuse("neither KALSHI_PRIVATE_KEY_PATH nor KALSHI_API_SECRET is set (the RSA key that signs requests)");
+  }
+  if (!Signer::FromPem(c.private_pem).ok()) {
+    return Refuse(path.empty() ? "KALSHI_API_SECRET is not an RSA private key in PEM"
+                               : absl::StrCat("KALSHI_PRIVATE_KEY_PATH ", path, " is not an RSA private key in PEM"));
+  }
+  return c;
+}
+
+}  // namespace apollo::venue::kalshi
