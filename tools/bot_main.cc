@@ -209,6 +209,21 @@ void ReportNotices(const config::Config& cfg, runtime::Log* log) {
   }
 }
 
+// The Kalshi run with a progress bar of its steps; SIGINT/SIGTERM stop it
+// between two steps.
+absl::StatusOr<runtime::KalshiBacktestResult> RunKalshiSteps(runtime::KalshiBacktestOptions o) {
+  runtime::InstallSignalHandlers();
+  o.stop_requested = [] { return runtime::StopSignal() != 0; };
+  std::unique_ptr<apollo::tools::Progress> bar;
+  o.on_step = [&bar](uint64_t done, uint64_t total) {
+    if (!bar) bar = std::make_unique<apollo::tools::Progress>("steps", total);
+    bar->Update(done);
+  };
+  auto result = runtime::RunKalshiBacktest(o);
+  if (bar) bar->Done();
+  return result;
+}
+
 // run.venue kalshi in paper mode: weather_high_v1 over the recorded Kalshi
 // markets (as the Kalshi backtest), into a ledger of its own that an
 // interrupted run resumes, under a lock of its venue and mode.
@@ -234,7 +249,6 @@ int KalshiPaper(const Flags& flags, config::Config cfg) {
     log->Error("another_instance_running", runtime::LogFields().Add("detail", lock.status().message()));
     return Fail(lock.status().message());
   }
-  runtime::InstallSignalHandlers();
   runtime::KalshiBacktestOptions o;
   o.cfg = cfg;
   o.cfg.monitoring.log_cycles = false;
@@ -242,16 +256,10 @@ int KalshiPaper(const Flags& flags, config::Config cfg) {
   o.log_path = (std::filesystem::path(cfg.storage.logs_path) / "bot.log").string();
   o.build_version = APOLLO_BUILD_VERSION;
   o.resume = true;
-  o.stop_requested = [] { return runtime::StopSignal() != 0; };
   std::printf("bot: kalshi paper mode started (pid %d), ledger %s\n", static_cast<int>(::getpid()), o.ledger_dir.c_str());
   std::fflush(stdout);
-  std::unique_ptr<apollo::tools::Progress> bar;
-  o.on_step = [&bar](uint64_t done, uint64_t total) {
-    if (!bar) bar = std::make_unique<apollo::tools::Progress>("steps", total);
-    bar->Update(done);
-  };
-  auto result = runtime::RunKalshiBacktest(o);
-  if (bar) bar->Done();
+  const std::string ledger_dir = o.ledger_dir;
+  auto result = RunKalshiSteps(std::move(o));
   if (!result.ok()) {
     log->Error("kalshi_paper_failed", runtime::LogFields().Add("error", result.status().message()));
     return Fail(result.status().message());
@@ -260,7 +268,7 @@ int KalshiPaper(const Flags& flags, config::Config cfg) {
   std::printf("\nsteps %llu (this run %llu), events %llu, ledger %s\n",
               static_cast<unsigned long long>(result->resumed_after_steps + result->steps),
               static_cast<unsigned long long>(result->steps), static_cast<unsigned long long>(result->events),
-              o.ledger_dir.c_str());
+              ledger_dir.c_str());
   return 0;
 }
 
@@ -544,14 +552,7 @@ int KalshiBacktest(const BacktestFlags& f) {
     if (ec) return Fail(absl::StrCat("cannot create ", f.report, ": ", ec.message()));
     o.log_path = f.report + "/bot.log";
   }
-  runtime::InstallSignalHandlers();
-  std::unique_ptr<apollo::tools::Progress> bar;
-  o.on_step = [&bar](uint64_t done, uint64_t total) {
-    if (!bar) bar = std::make_unique<apollo::tools::Progress>("steps", total);
-    bar->Update(done);
-  };
-  auto result = runtime::RunKalshiBacktest(o);
-  if (bar) bar->Done();
+  auto result = RunKalshiSteps(std::move(o));
   if (!temp.empty()) {
     std::error_code ec;
     std::filesystem::remove_all(temp, ec);
