@@ -3,6 +3,8 @@
 // only by the recorded tape with Kalshi's fee, every position ended by its
 // recorded settlement, and a forecast that never sees the high it bets on.
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <string>
@@ -239,6 +241,13 @@ TEST(KalshiBacktestRun, TheSameDataGiveTheSameLedger) {
   auto eb = apollo::testing::ReadEvents(b.Sub("ledger"));
   ASSERT_TRUE(ea.ok() && eb.ok());
   EXPECT_EQ(*ea, *eb);
+  KalshiBacktestOptions reported = Options("");  // a temporary ledger, removed
+  reported.report_dir = b.path();
+  auto report = RunKalshiBacktest(reported);
+  ASSERT_TRUE(report.ok()) << report.status();
+  std::ifstream written(b.Sub("report.md"));
+  const std::string text((std::istreambuf_iterator<char>(written)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, report->markdown) << "report.md is the printed report";
   auto again = RunKalshiBacktest(Options(a.Sub("ledger")));
   EXPECT_THAT(std::string(again.status().message()), HasSubstr("is not empty: a backtest writes a new one"));
   KalshiBacktestOptions binance = Options(b.Sub("other"));

@@ -537,31 +537,17 @@ int KalshiBacktest(const BacktestFlags& f) {
   runtime::KalshiBacktestOptions o;
   o.cfg = *cfg;
   o.build_version = APOLLO_BUILD_VERSION;
-  std::string temp;
-  if (f.ledger.empty()) {
-    std::string templ = (std::filesystem::temp_directory_path() / "apollo-kalshi-XXXXXX").string();
-    if (mkdtemp(templ.data()) == nullptr) return Fail("cannot create a temporary directory");
-    temp = templ;
-    o.ledger_dir = temp + "/ledger";
-  } else {
-    o.ledger_dir = f.ledger;
-  }
+  o.ledger_dir = f.ledger;  // "" for a temporary one
   if (!f.report.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(f.report, ec);
     if (ec) return Fail(absl::StrCat("cannot create ", f.report, ": ", ec.message()));
+    o.report_dir = f.report;
     o.log_path = f.report + "/bot.log";
   }
   auto result = RunKalshiSteps(std::move(o));
-  if (!temp.empty()) {
-    std::error_code ec;
-    std::filesystem::remove_all(temp, ec);
-  }
   if (!result.ok()) return Fail(result.status().message());
   std::fputs(result->markdown.c_str(), stdout);
-  if (!f.report.empty()) {
-    std::ofstream(f.report + "/report.md") << result->markdown;
-  }
   std::printf("\nsteps %llu, events %llu", static_cast<unsigned long long>(result->steps),
               static_cast<unsigned long long>(result->events));
   if (!f.ledger.empty()) std::printf(", ledger %s", f.ledger.c_str());

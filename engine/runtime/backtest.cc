@@ -1,16 +1,14 @@
 // The backtest run and its report; see backtest.h.
 #include "engine/runtime/backtest.h"
 
-#include <stdlib.h>
-
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/domain/status_macros.h"
+#include "engine/runtime/scratch.h"
 #include "ledger/ledger.h"
 #include "replay/compare.h"
 #include "replay/journal.h"
@@ -21,45 +19,17 @@ namespace {
 
 namespace fs = std::filesystem;
 
-absl::Status WriteFile(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out.flush()) return absl::UnavailableError(absl::StrCat("cannot write ", path.string()));
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);  // whole or not at all
-  if (ec) return absl::UnavailableError(absl::StrCat("cannot write ", path.string(), ": ", ec.message()));
-  return absl::OkStatus();
-}
-
-absl::StatusOr<std::string> MakeTempDir() {
-  std::string templ = (fs::temp_directory_path() / "apollo-backtest-XXXXXX").string();
-  if (mkdtemp(templ.data()) == nullptr) return absl::UnavailableError("cannot create a temporary directory");
-  return templ;
-}
-
-// Removes the temporary directory on every path out.
-struct TempDir {
-  std::string path;
-  ~TempDir() {
-    std::error_code ec;
-    if (!path.empty()) fs::remove_all(path, ec);
-  }
-};
-
 std::string Title(const config::Config& cfg, const std::vector<std::string>& symbols) {
   return absl::StrCat(cfg.strategy.name, " on ", absl::StrJoin(symbols, ", "), " ", cfg.run.interval);
 }
 
 absl::Status WriteReport(const std::string& dir, const BacktestResult& r, const replay::Performance& p) {
   const fs::path d(dir);
-  RETURN_IF_ERROR(WriteFile(d / "report.md", r.markdown));
-  RETURN_IF_ERROR(WriteFile(d / "report.json", replay::ReportJson(r.input, r.report)));
-  RETURN_IF_ERROR(WriteFile(d / "equity.svg", replay::EquitySvg(r.input, r.report)));
-  RETURN_IF_ERROR(WriteFile(d / "equity.csv", replay::EquityCsv(p.equity)));
-  return WriteFile(d / "pnl_daily.csv", replay::DailyCsv(p.daily));
+  RETURN_IF_ERROR(WriteWholeFile(d / "report.md", r.markdown));
+  RETURN_IF_ERROR(WriteWholeFile(d / "report.json", replay::ReportJson(r.input, r.report)));
+  RETURN_IF_ERROR(WriteWholeFile(d / "equity.svg", replay::EquitySvg(r.input, r.report)));
+  RETURN_IF_ERROR(WriteWholeFile(d / "equity.csv", replay::EquityCsv(p.equity)));
+  return WriteWholeFile(d / "pnl_daily.csv", replay::DailyCsv(p.daily));
 }
 
 // Measures the run from the events it commits; only whole when the run
@@ -87,8 +57,8 @@ class MeterObserver : public EngineObserver {
 }  // namespace
 
 absl::StatusOr<BacktestResult> RunBacktest(const BacktestOptions& o) {
-  TempDir temp;  // the ledger and the logs when not asked to keep them
-  ASSIGN_OR_RETURN(temp.path, MakeTempDir());
+  ScratchDir temp;  // the ledger and the logs when not asked to keep them
+  ASSIGN_OR_RETURN(temp.path, MakeScratchDir());
   const std::string ledger_dir = o.ledger_dir.empty() ? (fs::path(temp.path) / "ledger").string() : o.ledger_dir;
   const std::string logs_dir = o.report_dir.empty() ? (fs::path(temp.path) / "logs").string() : o.report_dir;
   std::error_code ec;
@@ -106,7 +76,7 @@ absl::StatusOr<BacktestResult> RunBacktest(const BacktestOptions& o) {
       auto bars = journaled.bars.find(Symbol{symbol});
       if (bars == journaled.bars.end()) continue;  // MatchUniverse names it
       const std::string file = (fs::path(temp.path) / absl::StrCat("journaled-", symbol, ".csv")).string();
-      RETURN_IF_ERROR(WriteFile(file, replay::BarsCsv(bars->second)));
+      RETURN_IF_ERROR(WriteWholeFile(file, replay::BarsCsv(bars->second)));
       run.symbol_data[symbol] = {file};
       // Sized on the filters the ledger traded with, unless told otherwise.
       if (auto f = journaled.filters.find(Symbol{symbol}); f != journaled.filters.end() && o.symbol_filters.empty()) {
@@ -163,7 +133,7 @@ absl::StatusOr<BacktestResult> RunBacktest(const BacktestOptions& o) {
     absl::StrAppend(&r.markdown, "\n", r.comparison);
   }
   if (!o.report_dir.empty()) RETURN_IF_ERROR(WriteReport(o.report_dir, r, p));
-  if (!o.report_dir.empty() && !r.comparison.empty()) RETURN_IF_ERROR(WriteFile(fs::path(o.report_dir) / "like.md", r.comparison));
+  if (!o.report_dir.empty() && !r.comparison.empty()) RETURN_IF_ERROR(WriteWholeFile(fs::path(o.report_dir) / "like.md", r.comparison));
   r.ledger_dir = o.ledger_dir;
   return r;
 }

@@ -2,6 +2,7 @@
 #include "engine/runtime/kalshi_backtest.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -16,6 +17,7 @@
 #include "engine/runtime/clock.h"
 #include "engine/runtime/engine.h"
 #include "engine/runtime/log.h"
+#include "engine/runtime/scratch.h"
 #include "engine/venue/kalshi/recorded.h"
 #include "engine/venue/kalshi/tape_venue.h"
 #include "engine/weather/cities.h"
@@ -44,6 +46,10 @@ double ImpliedHigh(const venue::kalshi::RecordedSettlement& s) {
 struct TapeQuote {
   Fixed bid, ask;
   int64_t bid_ms = INT64_MIN, ask_ms = INT64_MIN;
+  void See(const RecordedTrade& t) {
+    (t.taker_bought_yes ? ask : bid) = t.yes_price;
+    (t.taker_bought_yes ? ask_ms : bid_ms) = t.time_ms;
+  }
 };
 
 Fixed Hundredths(double v) { return Fixed::FromDouble(v).RoundTo(Fixed::FromRaw(1'000'000)); }
@@ -120,10 +126,16 @@ absl::StatusOr<KalshiBacktestResult> RunKalshiBacktest(const KalshiBacktestOptio
     r.forecast_cities.push_back(code);
   }
 
-  // The engine, over a new ledger.
-  ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ledger> ledger, ledger::Ledger::OpenWriter(o.ledger_dir));
+  // The engine, over a new ledger (a temporary one unless asked for).
+  ScratchDir temp;
+  std::string ledger_dir = o.ledger_dir;
+  if (ledger_dir.empty()) {
+    ASSIGN_OR_RETURN(temp.path, MakeScratchDir());
+    ledger_dir = temp.path + "/ledger";
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ledger> ledger, ledger::Ledger::OpenWriter(ledger_dir));
   if (ledger->head().last_seq != 0 && !o.resume) {
-    return absl::FailedPreconditionError(absl::StrCat("ledger ", o.ledger_dir, " is not empty: a backtest writes a new one"));
+    return absl::FailedPreconditionError(absl::StrCat("ledger ", ledger_dir, " is not empty: a backtest writes a new one"));
   }
   std::optional<Log> log;
   if (!o.log_path.empty()) {
@@ -156,7 +168,7 @@ absl::StatusOr<KalshiBacktestResult> RunKalshiBacktest(const KalshiBacktestOptio
   RETURN_IF_ERROR(engine.RebuildState());
   if (!engine.state().last_bars.empty()) {
     return absl::FailedPreconditionError(
-        absl::StrCat("ledger ", o.ledger_dir, " holds a Binance run's bars: a Kalshi run needs a ledger of its own"));
+        absl::StrCat("ledger ", ledger_dir, " holds a Binance run's bars: a Kalshi run needs a ledger of its own"));
   }
   const int64_t done_ms = engine.state().last_seq == 0 ? INT64_MIN : engine.state().last_ts_ns / 1'000'000;
   int64_t start_ms = first_ms;
@@ -181,10 +193,8 @@ absl::StatusOr<KalshiBacktestResult> RunKalshiBacktest(const KalshiBacktestOptio
   venue.Restore(engine.state());
   size_t next_trade = 0;
   while (next_trade < tape.size() && tape[next_trade].time_ms <= start_ms - step_ms) {
-    const RecordedTrade& tr = tape[next_trade++];
-    TapeQuote& q = quotes[tr.ticker];
-    (tr.taker_bought_yes ? q.ask : q.bid) = tr.yes_price;
-    (tr.taker_bought_yes ? q.ask_ms : q.bid_ms) = tr.time_ms;
+    quotes[tape[next_trade].ticker].See(tape[next_trade]);
+    ++next_trade;
   }
   const uint64_t total = static_cast<uint64_t>((last_ms - first_ms) / step_ms + 1);
   r.stop_reason = "END_OF_DATA";
@@ -197,10 +207,8 @@ absl::StatusOr<KalshiBacktestResult> RunKalshiBacktest(const KalshiBacktestOptio
     // The tape since the last step: fills, and the quotes it shows.
     const size_t from = next_trade;
     while (next_trade < tape.size() && tape[next_trade].time_ms <= t) {
-      const RecordedTrade& tr = tape[next_trade++];
-      TapeQuote& q = quotes[tr.ticker];
-      (tr.taker_bought_yes ? q.ask : q.bid) = tr.yes_price;
-      (tr.taker_bought_yes ? q.ask_ms : q.bid_ms) = tr.time_ms;
+      quotes[tape[next_trade].ticker].See(tape[next_trade]);
+      ++next_trade;
     }
     venue::Reports reports = venue.OnTrades(std::span<const RecordedTrade>(tape.data() + from, next_trade - from));
     std::vector<EventBody> inputs;
@@ -281,6 +289,7 @@ absl::StatusOr<KalshiBacktestResult> RunKalshiBacktest(const KalshiBacktestOptio
     absl::StrAppend(&r.markdown, "- cities without one (no history bundled; their markets are held, missing_data): ",
                     absl::StrJoin(r.cities_without_forecast, ", "), "\n");
   }
+  if (!o.report_dir.empty()) RETURN_IF_ERROR(WriteWholeFile(std::filesystem::path(o.report_dir) / "report.md", r.markdown));
   return r;
 }
 

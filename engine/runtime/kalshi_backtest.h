@@ -42,8 +42,9 @@ struct KalshiBacktestOptions {
       "data/kalshi/trades/kxhighny_trades_2025-03-29_2025-04-11.csv"};
   std::string history_file = "data/nws/ghcnd_tmax_knyc_kmia_2020-01-01_2024-10-31.csv";
   std::string normals_file = "data/nws/normals_1991-2020_daily_USW00094728_temps.csv";  // Central Park's
-  std::string ledger_dir;  // must be empty or new, unless `resume`
+  std::string ledger_dir;  // new or empty, unless `resume`; "" for a temporary one, removed
   std::string log_path;    // bot.log; "" for none
+  std::string report_dir;  // report.md written here whole; "" for none
   std::string build_version;
   std::function<void(uint64_t done, uint64_t total)> on_step;
   // Paper mode (`bot --venue kalshi`): a ledger with steps already goes on
