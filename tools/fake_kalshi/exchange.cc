@@ -16,18 +16,11 @@ namespace {
 
 using fake::JsonArray;
 using fake::JsonObject;
+using venue::kalshi::Count2;
+using venue::kalshi::Dollars4;
 using venue::kalshi::FeeRole;
 
 const Fixed kOne = Fixed::FromInt(1);
-
-std::string Fixed2(Fixed v, int decimals) {
-  const int64_t unit = Fixed::kScale / (decimals == 2 ? 100 : 10'000);
-  const bool negative = v.raw() < 0;
-  const int64_t raw = negative ? -v.raw() : v.raw();
-  std::string digits = absl::StrCat((raw % Fixed::kScale) / unit);
-  return absl::StrCat(negative ? "-" : "", raw / Fixed::kScale, ".",
-                      std::string(static_cast<size_t>(decimals) - digits.size(), '0'), digits);
-}
 
 std::string Time(int64_t ms) { return absl::FormatTime(absl::RFC3339_sec, absl::FromUnixMillis(ms), absl::UTCTimeZone()); }
 
@@ -42,9 +35,6 @@ std::string Side(const std::vector<Level>& levels) {
 }
 
 }  // namespace
-
-std::string Dollars4(Fixed v) { return Fixed2(v, 4); }
-std::string Count2(Fixed v) { return Fixed2(v, 2); }
 
 Exchange::Exchange(std::function<int64_t()> now_ms, Fixed starting_balance)
     : now_ms_(std::move(now_ms)), balance_(starting_balance) {}
@@ -267,9 +257,7 @@ Reply Exchange::Trade(const std::string& ticker, Fixed yes_price, Fixed count, b
     if (o.ticker != ticker || o.status != "resting" || o.action != "buy" || left.raw() <= 0) continue;
     // Our bid for YES at L (or for NO at L, a YES offer at 1 - L).
     const Fixed yes_limit = o.side == "yes" ? o.price : kOne - o.price;
-    const bool crosses = o.side == "yes" ? (yes_price < yes_limit || (yes_price == yes_limit && !taker_bought_yes))
-                                         : (yes_price > yes_limit || (yes_price == yes_limit && taker_bought_yes));
-    if (!crosses) continue;
+    if (!venue::kalshi::PrintFills(o.side == "yes", yes_limit, yes_price, taker_bought_yes)) continue;
     const Fixed take = std::min(left, o.initial - o.filled);
     left -= take;
     FillLocked(o, take, o.price, /*taker=*/false, trade_id);

@@ -118,10 +118,6 @@ class Exchange {
   uint64_t next_id_ = 1;
 };
 
-// Kalshi's fixed-point strings: dollars with 4 decimals, counts with 2.
-std::string Dollars4(Fixed v);
-std::string Count2(Fixed v);
-
 }  // namespace apollo::fake_kalshi
 
 #endif  // APOLLO_TOOLS_FAKE_KALSHI_EXCHANGE_H_

@@ -8,6 +8,12 @@
 #include "absl/strings/str_cat.h"
 
 namespace apollo::venue::kalshi {
+namespace {
+
+// A fill's id in the ledger: its trade's, or its own when Kalshi gives none.
+TradeId FillTradeId(const Fill& f) { return TradeId{f.trade_id.empty() ? f.fill_id : f.trade_id}; }
+
+}  // namespace
 
 KalshiVenue::KalshiVenue(RestClient* client, KalshiVenueOptions options) : client_(client), options_(std::move(options)) {}
 
@@ -36,15 +42,14 @@ absl::StatusOr<Reports> KalshiVenue::ReportsOf(const apollo::Order& ours, const 
     if (!fills.ok()) return fills.status();
     std::vector<Fill> mine;
     for (const Fill& f : *fills) {
-      const std::string id = f.trade_id.empty() ? f.fill_id : f.trade_id;
-      if (f.order_id == theirs.order_id && !ours.trade_ids.contains(TradeId{id})) mine.push_back(f);
+      if (f.order_id == theirs.order_id && !ours.trade_ids.contains(FillTradeId(f))) mine.push_back(f);
     }
     std::stable_sort(mine.begin(), mine.end(), [](const Fill& a, const Fill& b) { return a.created_time_ms < b.created_time_ms; });
     Fixed filled = ours.filled_qty;
     for (const Fill& f : mine) {
       filled += f.count;
-      const std::string id = f.trade_id.empty() ? f.fill_id : f.trade_id;
-      out.push_back(FillReport(apollo::Fill{ours.client_order_id, TradeId{id}, f.yes_price, f.count, f.fee}, filled >= ours.qty));
+      out.push_back(FillReport(apollo::Fill{ours.client_order_id, FillTradeId(f), f.yes_price, f.count, f.fee},
+                               filled >= ours.qty));
     }
   }
   if (theirs.status == OrderStatus::kCanceled && theirs.fill_count < ours.qty) {

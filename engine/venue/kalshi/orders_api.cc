@@ -66,19 +66,12 @@ absl::StatusOr<std::string> OrderBody(const NewOrderRequest& r) {
       r.time_in_force != "immediate_or_cancel") {
     return absl::InvalidArgumentError("kalshi order: time_in_force must be good_till_canceled, fill_or_kill or immediate_or_cancel");
   }
-  // Kalshi's fixed-point strings: 2 decimals for counts, 4 for dollars.
-  auto fixed = [](Fixed v, int decimals) {
-    const int64_t unit = Fixed::kScale / (decimals == 2 ? 100 : 10'000);
-    const int64_t whole = v.raw() / Fixed::kScale, frac = (v.raw() % Fixed::kScale) / unit;
-    std::string digits = absl::StrCat(frac);
-    return absl::StrCat(whole, ".", std::string(static_cast<size_t>(decimals) - digits.size(), '0'), digits);
-  };
   std::string body = "{\"ticker\":";
   json::AppendString(&body, r.ticker);
   body += ",\"client_order_id\":";
   json::AppendString(&body, r.client_order_id);
-  absl::StrAppend(&body, ",\"side\":\"", r.side, "\",\"action\":\"", r.action, "\",\"count_fp\":\"", fixed(r.count, 2),
-                  "\",\"", r.side, "_price_dollars\":\"", fixed(r.price, 4), "\",\"time_in_force\":\"", r.time_in_force,
+  absl::StrAppend(&body, ",\"side\":\"", r.side, "\",\"action\":\"", r.action, "\",\"count_fp\":\"", Count2(r.count),
+                  "\",\"", r.side, "_price_dollars\":\"", Dollars4(r.price), "\",\"time_in_force\":\"", r.time_in_force,
                   "\",\"post_only\":", r.post_only ? "true" : "false", ",\"reduce_only\":", r.reduce_only ? "true" : "false",
                   "}");
   return body;

@@ -35,11 +35,7 @@ Reports TapeVenue::OnTrades(std::span<const RecordedTrade> trades) {
     std::vector<Resting*> crossed;
     for (auto& [id, r] : resting_) {
       if (r.order.symbol != t.ticker) continue;
-      const Fixed limit = r.order.price;
-      const bool buy = r.order.side == Side::kBuy;
-      const bool fills = buy ? (t.yes_price < limit || (t.yes_price == limit && !t.taker_bought_yes))
-                             : (t.yes_price > limit || (t.yes_price == limit && t.taker_bought_yes));
-      if (fills) crossed.push_back(&r);
+      if (PrintFills(r.order.side == Side::kBuy, r.order.price, t.yes_price, t.taker_bought_yes)) crossed.push_back(&r);
     }
     std::sort(crossed.begin(), crossed.end(), [](const Resting* a, const Resting* b) { return a->arrival < b->arrival; });
     Fixed left_in_print = t.count;

@@ -7,8 +7,8 @@
 //
 // A resting buy of YES at L fills from a print below L, or at L when the
 // print's taker sold YES (our bid was there to hit); a sell of YES (a buy
-// of NO at 1 - L) from a print above L, or at L when its taker bought YES.
-// It fills at L, for at most what the print traded less what older orders
+// of NO at 1 - L) from a print above L, or at L when its taker bought YES
+// (units.h, PrintFills). It fills at L, for at most what the print traded less what older orders
 // of ours took from it, and pays Kalshi's taker fee (0.07 x C x P x
 // (1 - P), to the cent): weather_high_v1 posts at the quoted ask or bid,
 // crossing the spread, and prices its edge with that fee. Queue position is
