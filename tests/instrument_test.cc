@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/domain/instrument.h"
 #include "engine/domain/state.h"
+#include "engine/orders/orders.h"
 #include "engine/venue/kalshi/recorded.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -158,6 +159,37 @@ TEST_F(SettlementFold, AHeldContractClosesAtItsPayoutWithTheLossBoundedByThePric
   EXPECT_TRUE(state_.positions.empty());
   EXPECT_EQ(state_.balance, D("995.9"));
   EXPECT_EQ(state_.counters.losses, 1u);
+}
+
+TEST_F(SettlementFold, SettlementCancelsOurOrderClosesAShortYesAtThePayoutThenSettles) {
+  const Symbol other{"KXHIGHNY-25MAR29-T83"};
+  Instrument tail = Bucket();
+  tail.terms.strike_type = StrikeType::kGreater;
+  tail.terms.floor_strike = Fixed::FromInt(83);
+  tail.terms.cap_strike = Fixed();
+  ASSERT_TRUE(Add(InstrumentDefined{other, "recorded", tail}).ok());
+  ASSERT_TRUE(Add(PositionOpened{ticker_, Side::kSell, Fixed::FromInt(10), D("0.3"), Fixed(), Fixed(), Fixed::FromInt(1),
+                                 ClientOrderId{"ap-3-E"}, D("0.15")})
+                  .ok());
+  ASSERT_TRUE(Add(OrderPlaced{ClientOrderId{"ap-9-E"}, ticker_, Side::kSell, OrderType::kLimit, OrderPurpose::kEntry,
+                              Fixed::FromInt(5), D("0.35"), Fixed(), false, ClientOrderId{}})
+                  .ok());
+  ASSERT_TRUE(Add(OrderPlaced{ClientOrderId{"ap-10-E"}, other, Side::kBuy, OrderType::kLimit, OrderPurpose::kEntry,
+                              Fixed::FromInt(5), D("0.2"), Fixed(), false, ClientOrderId{}})
+                  .ok());
+  const MarketSettled settled{ticker_, MarketResult::kNo, Fixed(), 1'743'343'200'000, "kalshi"};
+  const std::vector<EventBody> events = orders::SettlementEvents(state_, settled);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(std::get<OrderCancelled>(events[0]).client_order_id.value, "ap-9-E") << "not the other market's order";
+  const PositionClosed& close = std::get<PositionClosed>(events[1]);
+  EXPECT_EQ(close.exit_price, Fixed());
+  EXPECT_EQ(close.realized_pnl, D("3")) << "short YES at 0.30 settled NO: 0.30 a contract";
+  EXPECT_EQ(close.fees, D("0.15"));
+  EXPECT_EQ(close.reason, CloseReason::kSettlement);
+  EXPECT_EQ(std::get<MarketSettled>(events[2]), settled);
+  for (const EventBody& e : events) ASSERT_TRUE(Add(e).ok());
+  EXPECT_FALSE(state_.instruments.contains(ticker_));
+  EXPECT_TRUE(state_.orders.contains(ClientOrderId{"ap-10-E"}));
 }
 
 TEST_F(SettlementFold, AnEntryFilledInPiecesCarriesEveryPiecesFeeToItsClose) {

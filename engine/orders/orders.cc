@@ -100,9 +100,8 @@ void OnCloseFill(const State& s, const Order& o, const Fill& f, bool completes, 
   if (it == s.positions.end()) return;
   const Position& p = it->second;
   const Fixed qty = std::min(f.qty, p.qty);
-  const Fixed move = p.side == Side::kBuy ? f.price - p.entry_price : p.entry_price - f.price;
   const Fixed entry_fee_share = qty == p.qty ? p.entry_fees : p.entry_fees.Mul(qty).Div(p.qty);
-  plan.events.push_back(PositionClosed{p.symbol, p.side, qty, p.entry_price, f.price, move.Mul(qty),
+  plan.events.push_back(PositionClosed{p.symbol, p.side, qty, p.entry_price, f.price, PricePnl(p, qty, f.price),
                                        entry_fee_share + f.fee, ReasonOf(o)});
   if (qty != p.qty) {
     if (o.purpose == OrderPurpose::kTakeProfit && completes) {
@@ -273,6 +272,25 @@ int64_t EntryTimeoutSec(const config::Config& cfg) {
     timeout = config::ParseTimeframe(cfg.strategy.entry_timeframe).value_or(timeout);
   }
   return std::min<int64_t>(timeout, x.entry_max_duration_sec);
+}
+
+Fixed PricePnl(const Position& p, Fixed qty, Fixed price) {
+  const Fixed move = p.side == Side::kBuy ? price - p.entry_price : p.entry_price - price;
+  return move.Mul(qty);
+}
+
+std::vector<EventBody> SettlementEvents(const State& state, const MarketSettled& settled) {
+  std::vector<EventBody> out;
+  for (const auto& [id, o] : state.orders) {
+    if (o.symbol == settled.symbol) out.push_back(OrderCancelled{id, "MARKET_SETTLED"});
+  }
+  if (auto it = state.positions.find(settled.symbol); it != state.positions.end()) {
+    const Position& p = it->second;
+    out.push_back(PositionClosed{p.symbol, p.side, p.qty, p.entry_price, settled.yes_payout,
+                                 PricePnl(p, p.qty, settled.yes_payout), p.entry_fees, CloseReason::kSettlement});
+  }
+  out.push_back(settled);
+  return out;
 }
 
 std::vector<CancelOrder> Housekeeping(const State& state, const config::Config& cfg, int64_t now_ns) {

@@ -75,6 +75,16 @@ std::string ClientIdNonce(uint64_t random_bits);
 NewOrder EntryOrder(const TradeProposed& trade);
 NewOrder ExitOrder(const Position& position, CloseReason reason);
 
+// What closing `qty` of `position` at `price` makes before fees: the price
+// move in the position's favour times qty.
+Fixed PricePnl(const Position& position, Fixed qty, Fixed price);
+
+// An event contract's market settled (run.venue kalshi): the events that
+// end our part in it, in order: each order of ours still open in it
+// cancelled (MARKET_SETTLED), our position in it closed at the payout
+// (PositionClosed SETTLEMENT, with its entry fees), then `settled` itself.
+std::vector<EventBody> SettlementEvents(const State& state, const MarketSettled& settled);
+
 // What follows from a venue report; `before` is the state before the report
 // is applied (a fill that completes an order removes it from the state).
 Plan React(const State& before, const EventBody& report, const config::Config& cfg);

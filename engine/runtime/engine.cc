@@ -410,24 +410,11 @@ absl::Status Engine::OnStep(absl::Span<const SymbolBar> step, std::vector<EventB
 absl::Status Engine::OnMarketStep(int64_t step_ms, std::vector<EventBody> inputs, venue::Reports reports) {
   RETURN_IF_ERROR(JournalReports(reports));
   for (EventBody& input : inputs) {
-    const auto* settled = std::get_if<MarketSettled>(&input);
-    if (settled == nullptr) {
+    if (const auto* settled = std::get_if<MarketSettled>(&input)) {
+      for (EventBody& e : orders::SettlementEvents(state_, *settled)) RETURN_IF_ERROR(Emit(std::move(e)));
+    } else {
       RETURN_IF_ERROR(Emit(std::move(input)));
-      continue;
     }
-    const MarketSettled m = *settled;
-    std::vector<ClientOrderId> open;
-    for (const auto& [id, o] : state_.orders) {
-      if (o.symbol == m.symbol) open.push_back(id);
-    }
-    for (const ClientOrderId& id : open) RETURN_IF_ERROR(Emit(OrderCancelled{id, "MARKET_SETTLED"}));
-    if (auto it = state_.positions.find(m.symbol); it != state_.positions.end()) {
-      const Position p = it->second;
-      const Fixed move = p.side == Side::kBuy ? m.yes_payout - p.entry_price : p.entry_price - m.yes_payout;
-      RETURN_IF_ERROR(Emit(PositionClosed{p.symbol, p.side, p.qty, p.entry_price, m.yes_payout, move.Mul(p.qty),
-                                          p.entry_fees, CloseReason::kSettlement}));
-    }
-    RETURN_IF_ERROR(Emit(m));
   }
   RETURN_IF_ERROR(CheckBreaker());
   QueueHousekeeping();
@@ -782,11 +769,10 @@ PositionClosed Engine::ExternalClose(const Position& p, const reconcile::VenueSn
     price = f->second.avg_price;
     commission = f->second.commission;
   }
-  const Fixed move = p.side == Side::kBuy ? price - p.entry_price : p.entry_price - price;
   // No fill of ours carries the hand close's commission, so it is taken
   // from the realised PnL: the fold's balance then moves as the wallet did.
-  return PositionClosed{p.symbol, p.side, p.qty, p.entry_price, price, move.Mul(p.qty) - commission, p.entry_fees,
-                        CloseReason::kClosedExternally};
+  return PositionClosed{p.symbol, p.side, p.qty, p.entry_price, price, orders::PricePnl(p, p.qty, price) - commission,
+                        p.entry_fees, CloseReason::kClosedExternally};
 }
 
 absl::StatusOr<OperatorResult> Engine::OnOperator(const OperatorCommand& cmd) {
