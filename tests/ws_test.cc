@@ -529,5 +529,103 @@ TEST(WsClient, UnansweredPingsDeclareAHalfOpenConnectionDead) {
   client.Stop();
 }
 
+// Kalshi's stream: each connection is signed in its handshake headers (a
+// fresh signature each time), and the server refuses a bad one with 401.
+TEST(WsClient, SendsFreshHandshakeHeadersEachConnectionAndAServerCanRefuseThem) {
+  std::mutex mu;
+  std::vector<std::string> seen;  // the X-Sig header of each upgrade request
+  WsServerOptions server_options;
+  server_options.on_handshake = [&](std::string_view path, const WsHeaders& headers) {
+    std::string sig;
+    for (const auto& [name, value] : headers) {
+      if (name == "X-Sig") sig = value;
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    seen.push_back(sig);
+    return path == "/trade-api/ws/v2" && sig != "sig-1";  // the first signature is "wrong"
+  };
+  WsServer server(server_options);
+  ASSERT_TRUE(server.Start().ok());
+  Events events;
+  WsClientOptions options = FastOptions(Url(server, "/trade-api/ws/v2"), events);
+  int n = 0;
+  options.handshake_headers = [&n] {
+    return std::vector<std::pair<std::string, std::string>>{{"X-Sig", "sig-" + std::to_string(++n)}};
+  };
+  WsClient client(std::move(options));
+  ASSERT_TRUE(client.Start().ok());
+
+  ASSERT_TRUE(events.WaitForConnectErrors(1));  // refused: 401
+  EXPECT_NE(events.connect_errors()[0].find("handshake"), std::string::npos) << events.connect_errors()[0];
+  EXPECT_EQ(events.connect_errors()[0].find("sig-"), std::string::npos) << "a header's value was reported";
+  ASSERT_TRUE(events.WaitForStates(1));  // the second attempt, signed anew, is accepted
+  EXPECT_TRUE(events.states()[0].connected);
+  client.Stop();
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_GE(seen.size(), 2u);
+  EXPECT_EQ(seen[0], "sig-1");
+  EXPECT_EQ(seen[1], "sig-2");
+}
+
+// Commands go out in order on the live connection, and the server answers
+// the one client that sent them; after a reconnect the commands sent from
+// on_state(true) are sent again on the new connection.
+TEST(WsClient, SendsCommandsInOrderAndTheServerAnswersThatClientAlone) {
+  WsServer* server_ptr = nullptr;
+  std::mutex mu;
+  std::vector<std::pair<uint64_t, std::string>> received;
+  std::vector<uint64_t> closed;
+  WsServerOptions server_options;
+  server_options.on_message = [&](uint64_t client, std::string_view, std::string_view text) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      received.emplace_back(client, std::string(text));
+    }
+    server_ptr->SendTo(client, "re:" + std::string(text));
+  };
+  server_options.on_closed = [&](uint64_t client) {
+    std::lock_guard<std::mutex> lock(mu);
+    closed.push_back(client);
+  };
+  WsServer server(server_options);
+  server_ptr = &server;
+  ASSERT_TRUE(server.Start().ok());
+
+  Events bystander_events;  // a second client that sends nothing
+  WsClient bystander(FastOptions(Url(server, "/trade-api/ws/v2"), bystander_events));
+  ASSERT_TRUE(bystander.Start().ok());
+  ASSERT_TRUE(bystander_events.WaitForStates(1));
+
+  Events events;
+  WsClientOptions options = FastOptions(Url(server, "/trade-api/ws/v2"), events);
+  WsClient* client_ptr = nullptr;
+  auto on_state = options.on_state;
+  options.on_state = [&, on_state](bool connected, std::string_view reason) {
+    if (connected) {
+      for (int i = 0; i < 3; ++i) client_ptr->Send("cmd" + std::to_string(i));
+    }
+    on_state(connected, reason);
+  };
+  WsClient client(std::move(options));
+  client_ptr = &client;
+  client.Send("before any connection");  // dropped: no connection yet
+  ASSERT_TRUE(client.Start().ok());
+  ASSERT_TRUE(events.WaitForMessages(3));
+  EXPECT_EQ(events.messages(), (std::vector<std::string>{"re:cmd0", "re:cmd1", "re:cmd2"}));
+
+  server.DropAll();
+  ASSERT_TRUE(events.WaitForMessages(6));
+  EXPECT_EQ(events.messages()[5], "re:cmd2");
+  EXPECT_TRUE(bystander_events.messages().empty()) << "an answer reached another client";
+  client.Stop();
+  bystander.Stop();
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_EQ(received.size(), 6u);
+  EXPECT_NE(received[0].first, received[3].first) << "the reconnect is a new client";
+  EXPECT_EQ(received[3].second, "cmd0");
+  EXPECT_GE(closed.size(), 2u);  // both clients' first connections were dropped
+  EXPECT_FALSE(server.SendTo(received[0].first, "to a gone client"));
+}
+
 }  // namespace
 }  // namespace apollo::net

@@ -31,6 +31,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <future>
 #include <mutex>
 #include <random>
@@ -94,6 +95,24 @@ struct Conn : std::enable_shared_from_this<Conn<Ws>> {
     if (ec) Kill(std::string(what) + ": " + ec.message());
     return !reason.empty();
   }
+  // Writes `text` after the messages queued before it (one write at a time;
+  // a ping may go out alongside, which Beast allows).
+  void Enqueue(std::string text) {
+    if (!reason.empty()) return;
+    outbox.push_back(std::move(text));
+    if (!writing) WriteNext();
+  }
+  void WriteNext() {
+    writing = true;
+    ws.text(true);
+    ws.async_write(asio::buffer(outbox.front()),
+                   [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                     self->writing = false;
+                     if (self->Failed(ec, "error writing")) return;
+                     self->outbox.pop_front();
+                     if (!self->outbox.empty()) self->WriteNext();
+                   });
+  }
 
   tcp::resolver resolver;
   Ws ws;
@@ -103,6 +122,8 @@ struct Conn : std::enable_shared_from_this<Conn<Ws>> {
   bool connected = false;
   bool done = false;  // Session() has finished with it
   bool ping_in_flight = false;
+  bool writing = false;
+  std::deque<std::string> outbox;  // text messages to send, in order
   bool planned = false;
   std::string reason;
 };
@@ -261,6 +282,13 @@ class WsClient::Impl {
     });
   }
 
+  void Send(std::string text) {
+    if (!started_.load()) return;
+    asio::post(ioc_, [this, text = std::move(text)]() mutable {
+      if (send_current_) send_current_(std::move(text));
+    });
+  }
+
   bool connected() const { return connected_.load(); }
   double last_message_age_sec() const {
     if (!started_.load()) return 0;
@@ -319,11 +347,13 @@ class WsClient::Impl {
       connected_ = true;
       ++connections_;
       out.was_connected = true;
+      send_current_ = [p = c.get()](std::string text) { p->Enqueue(std::move(text)); };
       if (options_.on_state) options_.on_state(true, "connected");
       co_await ReadLoop(*c);
       out.up = Clock::now() - c->connected_at;
     }
     kill_current_ = nullptr;
+    send_current_ = nullptr;
     c->Kill("ended");  // the reason is already set: this only closes the socket
     c->done = true;
     connected_ = false;
@@ -355,8 +385,13 @@ class WsClient::Impl {
       auto [tls_ec] = co_await tls.async_handshake(ssl::stream_base::client, kAwait);
       if (c.Failed(tls_ec, "error in TLS handshake")) co_return;
     }
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (options_.handshake_headers) headers = options_.handshake_headers();
     c.ws.set_option(websocket::stream_base::decorator(
-        [](websocket::request_type& req) { req.set(http::field::user_agent, "apollo"); }));
+        [headers = std::move(headers)](websocket::request_type& req) {
+          req.set(http::field::user_agent, "apollo");
+          for (const auto& [name, value] : headers) req.set(name, value);
+        }));
     c.ws.read_message_max(options_.max_message_bytes);
     // Pings and pongs prove the connection alive (Beast answers pings itself).
     c.ws.control_callback(
@@ -469,6 +504,7 @@ class WsClient::Impl {
 
   // I/O thread only.
   std::function<void(std::string, bool)> kill_current_;  // set while a connection exists
+  std::function<void(std::string)> send_current_;         // set while connected
   bool stopping_ = false;
   bool reconnect_now_ = false;
   std::mt19937_64 rng_;
@@ -487,6 +523,7 @@ absl::Status WsClient::Start() { return impl_->Start(); }
 void WsClient::Stop() { impl_->Stop(); }
 absl::Status WsClient::SetUrl(std::string_view url) { return impl_->SetUrl(url); }
 void WsClient::Reconnect() { impl_->Reconnect(); }
+void WsClient::Send(std::string text) { impl_->Send(std::move(text)); }
 bool WsClient::connected() const { return impl_->connected(); }
 double WsClient::last_message_age_sec() const { return impl_->last_message_age_sec(); }
 uint64_t WsClient::connect_attempts() const { return impl_->connect_attempts(); }

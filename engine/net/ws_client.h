@@ -1,5 +1,7 @@
 // A reconnecting WebSocket client for the venue's streams: Binance's market
-// stream (klines) and user-data stream (order and account updates).
+// stream (klines) and user-data stream (order and account updates), Kalshi's
+// one signed stream (commands sent with Send, per-connection headers from
+// handshake_headers).
 //
 //   WsClientOptions options;
 //   options.url = "wss://fstream.binance.com/stream?streams=btcusdt@kline_5m";
@@ -59,6 +61,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -80,6 +84,11 @@ struct WsClientOptions {
   uint64_t jitter_seed = 1;
 
   size_t max_message_bytes = 4 << 20;  // a larger message is an error: reconnect
+
+  // Headers for each opening handshake besides User-Agent, asked for anew
+  // before every connection attempt (Kalshi signs a fresh timestamp). They
+  // may hold credentials: this class never logs or reports them.
+  std::function<std::vector<std::pair<std::string, std::string>>()> handshake_headers;
 
   // All invoked on the client's I/O thread.
   std::function<void(std::string_view text)> on_message;
@@ -123,6 +132,12 @@ class WsClient {
   // Closes the current connection (or cuts a backoff short) and connects
   // again at once, with the current URL.
   void Reconnect();
+  // Queues a text message on the current connection, sent after those
+  // queued before it. A message queued while no connection is up, or whose
+  // connection ends before it is written, is dropped: commands a server must
+  // hold (a subscription) are therefore sent from on_state(true), which runs
+  // again after every reconnect. A failed write ends the connection.
+  void Send(std::string text);
 
   bool connected() const;
   // Seconds since the last data message; since Start() if none yet; 0

@@ -20,6 +20,8 @@
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -143,6 +145,17 @@ class WsServer::Impl {
     });
   }
 
+  bool SendTo(uint64_t client, std::string_view text) {
+    if (silent_.load()) return false;
+    auto message = std::make_shared<const std::string>(text);
+    return OnIoThread([this, client, message]() -> size_t {
+      auto it = peers_.find(client);
+      if (silent_.load() || it == peers_.end() || !it->second->registered || !it->second->open) return 0;
+      Send(it->second, message);
+      return 1;
+    }) == 1;
+  }
+
   void DropAll() {
     OnIoThread([this]() -> size_t {
       ForgetAll();
@@ -227,7 +240,7 @@ class WsServer::Impl {
         if (ec || !peer->open) break;
         if (options_.on_message) {
           auto data = buffer.cdata();
-          options_.on_message(peer->path,
+          options_.on_message(peer->id, peer->path,
                               std::string_view(static_cast<const char*>(data.data()), data.size()));
         }
         buffer.consume(buffer.size());
@@ -250,6 +263,22 @@ class WsServer::Impl {
     peer.ws.set_option(timeout);
     peer.ws.read_message_max(kMaxClientMessage);
     peer.path = std::string(request.target());
+    if (options_.on_handshake) {
+      WsHeaders headers;
+      for (const auto& field : request) {
+        headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+      }
+      if (!options_.on_handshake(peer.path, headers)) {
+        http::response<http::string_body> refusal(http::status::unauthorized, request.version());
+        refusal.set(http::field::content_type, "text/plain");
+        refusal.body() = "authentication failed\n";
+        refusal.prepare_payload();
+        refusal.keep_alive(false);
+        stream.expires_after(Ms(options_.handshake_timeout_ms));
+        co_await http::async_write(stream, refusal, kAwait);
+        co_return false;
+      }
+    }
     auto [accept_ec] = co_await peer.ws.async_accept(request, kAwait);
     co_return !accept_ec && peer.open;
   }
@@ -280,10 +309,13 @@ class WsServer::Impl {
   // Resets the peer's connection and forgets it; idempotent.
   void Forget(Peer& peer) {
     peer.Reset();
-    peers_.erase(peer.id);
+    if (peers_.erase(peer.id) == 0) return;
     if (peer.registered) {
-      std::lock_guard<std::mutex> lock(mu_);
-      connected_.erase(peer.id);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        connected_.erase(peer.id);
+      }
+      if (options_.on_closed) options_.on_closed(peer.id);
     }
     cv_.notify_all();
   }
@@ -324,6 +356,7 @@ uint16_t WsServer::port() const { return impl_->port(); }
 size_t WsServer::Broadcast(std::string_view path_prefix, std::string_view text) {
   return impl_->Broadcast(path_prefix, text);
 }
+bool WsServer::SendTo(uint64_t client, std::string_view text) { return impl_->SendTo(client, text); }
 void WsServer::DropAll() { impl_->DropAll(); }
 void WsServer::SetSilent(bool silent) { impl_->SetSilent(silent); }
 size_t WsServer::client_count() const { return impl_->client_count(); }

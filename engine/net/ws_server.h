@@ -9,7 +9,10 @@
 //   server.Broadcast("/ws/key1", R"({"e":"ORDER_TRADE_UPDATE",...})");
 //
 // Clients may connect on any path; each is known by the request target it
-// connected with ("/ws/<listenKey>", "/stream?streams=btcusdt@kline_5m").
+// connected with ("/ws/<listenKey>", "/stream?streams=btcusdt@kline_5m"),
+// and by an id that on_message and on_closed name and SendTo takes (Kalshi's
+// fake answers each client's commands on its own connection). on_handshake
+// may refuse an upgrade from its headers (Kalshi's signature) with HTTP 401.
 // Messages to one client are sent in the order Broadcast was called. Faults
 // for tests: DropAll() resets every connection without a close handshake;
 // SetSilent(true) makes Broadcast send nothing (pings from clients are still
@@ -27,11 +30,14 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 
 namespace apollo::net {
+
+using WsHeaders = std::vector<std::pair<std::string, std::string>>;  // name, value
 
 struct WsServerOptions {
   std::string bind_address = "127.0.0.1";
@@ -39,8 +45,13 @@ struct WsServerOptions {
   size_t max_clients = 64;             // beyond this a new connection is closed at once
   size_t max_queued_per_client = 4096; // messages; a client this far behind is dropped
   int64_t handshake_timeout_ms = 5000;
-  // A message from a client (e.g. a SUBSCRIBE request), on the I/O thread.
-  std::function<void(std::string_view path, std::string_view text)> on_message;
+  // Each upgrade request's path and headers, before it is accepted; false
+  // answers HTTP 401 and closes. Unset: every upgrade is accepted.
+  std::function<bool(std::string_view path, const WsHeaders& headers)> on_handshake;
+  // A message from client `client` (e.g. a SUBSCRIBE request), on the I/O thread.
+  std::function<void(uint64_t client, std::string_view path, std::string_view text)> on_message;
+  // Client `client`'s connection is gone (closed, reset or dropped), on the I/O thread.
+  std::function<void(uint64_t client)> on_closed;
 };
 
 class WsServer {
@@ -61,6 +72,9 @@ class WsServer {
   // Queues text for every connected client whose path starts with
   // path_prefix ("" for all); returns how many. 0 while silent.
   size_t Broadcast(std::string_view path_prefix, std::string_view text);
+  // Queues text for client `client` alone; false if it is not connected (or
+  // while silent).
+  bool SendTo(uint64_t client, std::string_view text);
   // Resets every connection (TCP RST, no WebSocket close); returns once
   // they are gone from client_count().
   void DropAll();
