@@ -2,12 +2,20 @@
 // signed requests checked, matching against the book as a taker, a resting
 // order filled by a later print, an order whose answer was lost found by its
 // client_order_id and never sent twice, settlement paying the winners, and
-// injected faults the REST client rides out.
+// injected faults the REST client rides out; and the stream client on the
+// fake's WebSocket: books from snapshots and deltas, a lost message and a
+// dropped connection recovered, a bad handshake refused, our own fills,
+// orders and positions on the private channels.
 #include <simdjson.h>
 
+#include <chrono>
 #include <fstream>
+#include <mutex>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "engine/net/rate_gate.h"
@@ -15,11 +23,13 @@
 #include "engine/venue/kalshi/orders_api.h"
 #include "engine/venue/kalshi/rest_client.h"
 #include "engine/venue/kalshi/signer.h"
+#include "engine/venue/kalshi/stream_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/kalshi_keys.h"
 #include "tools/fake_kalshi/exchange.h"
 #include "tools/fake_kalshi/server.h"
+#include "tools/fake_kalshi/stream.h"
 
 namespace apollo::fake_kalshi {
 namespace {
@@ -29,6 +39,7 @@ using venue::kalshi::KalshiVenue;
 
 constexpr const char* kKeyId = apollo::testing::kKalshiKeyId;
 constexpr char kTicker[] = "KXHIGHNY-25APR01-B77.5";
+constexpr char kOther[] = "KXHIGHNY-25APR01-B79.5";
 
 Fixed D(const char* text) { return *Fixed::Parse(text); }
 
@@ -37,7 +48,11 @@ Keys ReadKeys() { return apollo::testing::ReadKalshiTestKey(); }
 
 class FakeKalshi : public ::testing::Test {
  protected:
-  FakeKalshi() : keys_(ReadKeys()), exchange_([this] { return now_ms_; }), server_(&exchange_, {kKeyId, keys_.public_pem}) {
+  FakeKalshi()
+      : keys_(ReadKeys()),
+        exchange_([this] { return now_ms_; }),
+        stream_(&exchange_, {kKeyId, keys_.public_pem}),
+        server_(&exchange_, {kKeyId, keys_.public_pem, 0, &stream_}) {
     MarketSpec m;
     m.ticker = kTicker;
     m.event_ticker = "KXHIGHNY-25APR01";
@@ -50,7 +65,41 @@ class FakeKalshi : public ::testing::Test {
     m.yes_bids = {{D("0.28"), Fixed::FromInt(50)}};
     m.no_bids = {{D("0.70"), Fixed::FromInt(4)}, {D("0.69"), Fixed::FromInt(100)}};  // YES asks 0.30 x4, 0.31 x100
     exchange_.AddMarket(m);
+    m.ticker = kOther;
+    m.floor_strike = Fixed::FromInt(79);
+    m.cap_strike = Fixed::FromInt(80);
+    m.yes_bids = {{D("0.10"), Fixed::FromInt(7)}};
+    m.no_bids = {{D("0.85"), Fixed::FromInt(9)}};
+    exchange_.AddMarket(m);
+    EXPECT_TRUE(stream_.Start().ok());
     EXPECT_TRUE(server_.Start().ok());
+  }
+
+  // A stream client on the fake's WebSocket, signed with `pem`.
+  std::unique_ptr<venue::kalshi::StreamClient> Stream(std::vector<std::string> markets, const std::string& key_id = kKeyId) {
+    venue::kalshi::StreamClientOptions o;
+    o.url = stream_.Url();
+    o.key_id = key_id;
+    o.markets = std::move(markets);
+    o.reconnect_initial_ms = 20;
+    o.reconnect_max_ms = 100;
+    o.on_private = [this](const venue::kalshi::StreamMessage& m) {
+      std::lock_guard<std::mutex> lock(mu_);
+      private_.push_back(m);
+    };
+    o.on_log = [this](std::string_view line) {
+      std::lock_guard<std::mutex> lock(mu_);
+      logs_.emplace_back(line);
+    };
+    return std::make_unique<venue::kalshi::StreamClient>(std::move(o), *venue::kalshi::Signer::FromPem(keys_.private_pem));
+  }
+  std::vector<venue::kalshi::StreamMessage> Private() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return private_;
+  }
+  std::vector<std::string> Logs() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return logs_;
   }
 
   std::unique_ptr<venue::kalshi::RestClient> Client(const std::string& pem, const std::string& key_id = kKeyId) {
@@ -80,8 +129,29 @@ class FakeKalshi : public ::testing::Test {
   int64_t now_ms_ = 1'743'500'000'000;
   Keys keys_;
   Exchange exchange_;
+  FakeKalshiStream stream_;
   FakeKalshiServer server_;
+  std::mutex mu_;
+  std::vector<venue::kalshi::StreamMessage> private_;
+  std::vector<std::string> logs_;
 };
+
+// Polls `pred` until it holds, for at most 5 s (the stream runs on its own threads).
+template <class Pred>
+bool Eventually(Pred pred) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+// The YES ask of the stream's book of `ticker`, if it has a trusted one.
+std::optional<Fixed> Ask(const venue::kalshi::StreamClient& s, const std::string& ticker) {
+  std::optional<venue::kalshi::Orderbook> book = s.Book(ticker);
+  return book ? book->BestYesAsk() : std::nullopt;
+}
 
 TEST_F(FakeKalshi, ABuyThatCrossesTakesTheAsksAsATakerAndPaysKalshisFee) {
   auto client = Client(keys_.private_pem);
@@ -169,6 +239,101 @@ TEST_F(FakeKalshi, AnUnknownKeyIsRefusedAndA429IsRiddenOut) {
   ASSERT_TRUE(market.ok()) << market.status();
   EXPECT_EQ(market->strike_type, StrikeType::kBetween);
   EXPECT_TRUE(venue::kalshi::ListedInstrument(*market).ok());
+}
+
+TEST_F(FakeKalshi, TheStreamKeepsABookFromItsSnapshotAndDeltasWithTheAskOneMinusTheBestNoBid) {
+  auto stream = Stream({kTicker});
+  ASSERT_TRUE(stream->Start().ok());
+  ASSERT_TRUE(Eventually([&] { return Ask(*stream, kTicker) == D("0.30"); })) << "ask 1 - 0.70";
+  EXPECT_EQ(stream->Book(kTicker)->BestYesBid(), D("0.28"));
+  EXPECT_FALSE(stream->Book(kOther).has_value()) << "a market not asked for";
+
+  ASSERT_EQ(exchange_.ChangeBook(kTicker, "no", D("0.72"), Fixed::FromInt(10)).status, 200);  // a better NO bid
+  stream_.Publish();
+  ASSERT_TRUE(Eventually([&] { return Ask(*stream, kTicker) == D("0.28"); }));
+  // Our own buy takes that level: the delta takes it out of the book.
+  auto client = Client(keys_.private_pem);
+  KalshiVenue venue(client.get(), {.send_orders = true});
+  ASSERT_EQ(venue.Submit(Ours("ap-t1-60-E", Side::kBuy, "0.28", 10)).size(), 2u) << "accepted, filled";
+  ASSERT_TRUE(Eventually([&] { return Ask(*stream, kTicker) == D("0.30"); }));
+  ASSERT_TRUE(Eventually([&] { return stream->Ticker(kTicker).has_value(); }));
+  EXPECT_EQ(stream->Ticker(kTicker)->yes_ask, D("0.30"));
+  EXPECT_EQ(stream->counters().gaps, 0u);
+  stream->Stop();
+}
+
+TEST_F(FakeKalshi, ALostBookMessageTakesTheBooksOutOfUseUntilTheirSnapshotsAreAskedAgain) {
+  auto stream = Stream({kTicker, kOther});
+  ASSERT_TRUE(stream->Start().ok());
+  ASSERT_TRUE(Eventually([&] { return Ask(*stream, kTicker).has_value() && Ask(*stream, kOther).has_value(); }));
+  stream_.SkipSeq();  // the next book message is lost
+  ASSERT_EQ(exchange_.ChangeBook(kTicker, "no", D("0.72"), Fixed::FromInt(10)).status, 200);
+  stream_.Publish();
+  ASSERT_EQ(exchange_.ChangeBook(kOther, "no", D("0.86"), Fixed::FromInt(1)).status, 200);  // its seq shows the gap
+  stream_.Publish();
+  ASSERT_TRUE(Eventually([&] { return stream->counters().gaps >= 1; }));
+  // Asked again, the snapshots show both changes, the lost one included.
+  ASSERT_TRUE(Eventually([&] { return Ask(*stream, kTicker) == D("0.28") && Ask(*stream, kOther) == D("0.14"); }));
+  EXPECT_EQ(stream->counters().snapshots_asked, 1u);
+  EXPECT_THAT(Logs(), ::testing::Contains(HasSubstr("its books are stale; resubscribe")));
+  stream->Stop();
+}
+
+TEST_F(FakeKalshi, ADroppedStreamIsSignedAnewResubscribedAndItsBooksRebuilt) {
+  auto stream = Stream({kTicker});
+  ASSERT_TRUE(stream->Start().ok());
+  ASSERT_TRUE(Eventually([&] { return Ask(*stream, kTicker).has_value(); }));
+  const int commands = stream_.commands();
+  stream_.DropAll();
+  // While it is away, the book moves.
+  ASSERT_EQ(exchange_.ChangeBook(kTicker, "no", D("0.75"), Fixed::FromInt(3)).status, 200);
+  ASSERT_TRUE(Eventually([&] { return stream->counters().connections == 2 && Ask(*stream, kTicker) == D("0.25"); }));
+  EXPECT_GT(stream_.commands(), commands) << "subscribed again on the new connection";
+  EXPECT_EQ(stream_.refused_handshakes(), 0);
+  stream->Stop();
+}
+
+TEST_F(FakeKalshi, AStreamHandshakeWithAnUnknownKeyIsRefusedAndNothingIsTrusted) {
+  auto stream = Stream({kTicker}, "not-our-key");
+  ASSERT_TRUE(stream->Start().ok());
+  ASSERT_TRUE(Eventually([&] { return stream_.refused_handshakes() >= 2; })) << "refused, and refused again";
+  EXPECT_FALSE(stream->connected());
+  EXPECT_FALSE(stream->Book(kTicker).has_value());
+  for (const std::string& line : Logs()) {
+    EXPECT_THAT(line, Not(HasSubstr("not-our-key"))) << "a log line names the key id";
+  }
+  stream->Stop();
+}
+
+TEST_F(FakeKalshi, OurOrdersFillsAndPositionsArriveOnThePrivateChannels) {
+  auto stream = Stream({});
+  ASSERT_TRUE(stream->Start().ok());
+  // The fake has taken our subscribe (its only command): what happens from now reaches us.
+  ASSERT_TRUE(Eventually([&] { return stream_.commands() == 1; }));
+  auto client = Client(keys_.private_pem);
+  KalshiVenue venue(client.get(), {.send_orders = true});
+  ASSERT_EQ(venue.Submit(Ours("ap-t1-70-E", Side::kBuy, "0.30", 1)).size(), 2u) << "accepted, filled";
+  ASSERT_TRUE(Eventually([&] {
+    std::vector<venue::kalshi::StreamMessage> got = Private();
+    return std::any_of(got.begin(), got.end(),
+                       [](const auto& m) { return std::holds_alternative<venue::kalshi::StreamPosition>(m); });
+  }));
+  std::vector<venue::kalshi::StreamMessage> got = Private();
+  const venue::kalshi::StreamFill* fill = nullptr;
+  const venue::kalshi::StreamOrder* order = nullptr;
+  for (const auto& m : got) {
+    if (!fill) fill = std::get_if<venue::kalshi::StreamFill>(&m);
+    if (!order) order = std::get_if<venue::kalshi::StreamOrder>(&m);
+  }
+  ASSERT_NE(fill, nullptr);
+  ASSERT_NE(order, nullptr);
+  EXPECT_EQ(fill->ticker, kTicker);
+  EXPECT_EQ(fill->yes_price, D("0.30"));
+  EXPECT_EQ(fill->count, Fixed::FromInt(1));
+  EXPECT_TRUE(fill->is_taker);
+  EXPECT_EQ(order->status, venue::kalshi::OrderStatus::kExecuted);
+  EXPECT_EQ(order->client_order_id, "ap-t1-70-E");
+  stream->Stop();
 }
 
 }  // namespace

@@ -379,5 +379,34 @@ TEST_F(KalshiCredentials, TheWrongHostMissingKeysAndABadKeyAreRefusedWithoutQuot
   EXPECT_TRUE(LoadCredentials(Mode::kPaper, NoDotenv(), Env()).ok()) << "paper needs none";
 }
 
+TEST_F(KalshiCredentials, TheStreamFollowsTheRestHostsEnvironmentAndAFakeNeedsItNamed) {
+  vars_["KALSHI_API_KEY"] = "a952bcbe-ec3b-4b5b-b8f9-11dae589608c";
+  vars_["KALSHI_API_SECRET"] = PrivatePem();
+  auto c = LoadCredentials(Mode::kTestnet, NoDotenv(), Env());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->stream_url, "wss://external-api-ws.demo.kalshi.co/trade-api/ws/v2");
+  c = LoadCredentials(Mode::kLive, NoDotenv(), Env());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->stream_url, "wss://external-api-ws.kalshi.com/trade-api/ws/v2");
+
+  vars_["KALSHI_API_BASE"] = "http://127.0.0.1:18080/trade-api/v2";  // a fake-kalshi
+  EXPECT_THAT(std::string(LoadCredentials(Mode::kTestnet, NoDotenv(), Env()).status().message()),
+              HasSubstr("KALSHI_WS_URL is not set and KALSHI_API_BASE is not one of Kalshi's hosts"));
+  vars_["KALSHI_WS_URL"] = "ws://127.0.0.1:18081/trade-api/ws/v2";
+  c = LoadCredentials(Mode::kTestnet, NoDotenv(), Env());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->stream_url, "ws://127.0.0.1:18081/trade-api/ws/v2");
+  vars_["KALSHI_WS_URL"] = "https://127.0.0.1:18081/trade-api/ws/v2";
+  EXPECT_THAT(std::string(LoadCredentials(Mode::kTestnet, NoDotenv(), Env()).status().message()),
+              HasSubstr("KALSHI_WS_URL must start with wss://"));
+  vars_.erase("KALSHI_API_BASE");
+  vars_["KALSHI_WS_URL"] = "wss://external-api-ws.demo.kalshi.co/trade-api/ws/v2";
+  EXPECT_THAT(std::string(LoadCredentials(Mode::kLive, NoDotenv(), Env()).status().message()),
+              HasSubstr("a live run needs the production stream"));
+  vars_["KALSHI_WS_URL"] = "wss://external-api-ws.kalshi.com/trade-api/ws/v2";
+  EXPECT_THAT(std::string(LoadCredentials(Mode::kTestnet, NoDotenv(), Env()).status().message()),
+              HasSubstr("a testnet run trades on the demo"));
+}
+
 }  // namespace
 }  // namespace apollo::venue::kalshi

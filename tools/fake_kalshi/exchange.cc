@@ -95,6 +95,90 @@ void Exchange::FillLocked(OurOrder& o, Fixed count, Fixed price, bool taker, con
   const Fixed yes_price = o.side == "yes" ? price : kOne - price;
   fills_.push_back(OurFill{absl::StrCat("f-", next_id_++), trade_id, o.order_id, o.ticker, o.side, o.action, count,
                            yes_price, fee, taker, o.updated_ms});
+  stream_events_.push_back(StreamEvent{
+      "fill", "fill", o.ticker,
+      JsonObject()
+          .Str("trade_id", trade_id).Str("order_id", o.order_id).Str("market_ticker", o.ticker).Bool("is_taker", taker)
+          .Str("side", o.side).Str("action", o.action).Str("yes_price_dollars", Dollars4(yes_price))
+          .Str("count_fp", Count2(count)).Str("post_position_fp", Count2(h.yes - h.no)).Int("ts_ms", o.updated_ms)
+          .Close()});
+  PositionChangedLocked(o.ticker);
+}
+
+void Exchange::BookChangedLocked(const MarketSpec& m, const std::string& side, Fixed price, Fixed delta) {
+  const int64_t now = now_ms_();
+  stream_events_.push_back(StreamEvent{"orderbook_delta", "orderbook_delta", m.ticker,
+                                       JsonObject()
+                                           .Str("market_ticker", m.ticker).Str("price_dollars", Dollars4(price))
+                                           .Str("delta_fp", Count2(delta)).Str("side", side).Int("ts_ms", now)
+                                           .Close(),
+                                       ++book_version_});
+  auto best = [](const std::vector<Level>& levels) {
+    Fixed b;
+    for (const Level& l : levels) b = std::max(b, l.price);
+    return b;
+  };
+  const Fixed no_bid = best(m.no_bids);
+  stream_events_.push_back(StreamEvent{
+      "ticker", "ticker", m.ticker,
+      JsonObject()
+          .Str("market_ticker", m.ticker).Str("yes_bid_dollars", Dollars4(best(m.yes_bids)))
+          .Str("yes_ask_dollars", Dollars4(no_bid.is_zero() ? kOne : kOne - no_bid)).Str("volume_fp", "0.00")
+          .Str("open_interest_fp", "0.00").Int("ts_ms", now)
+          .Close()});
+}
+
+void Exchange::OrderChangedLocked(const OurOrder& o) {
+  stream_events_.push_back(StreamEvent{"user_orders", "user_order", o.ticker, OrderJson(o)});
+}
+
+void Exchange::PositionChangedLocked(const std::string& ticker) {
+  const Holding& h = holdings_[ticker];
+  stream_events_.push_back(StreamEvent{"market_positions", "market_position", ticker,
+                                       JsonObject()
+                                           .Str("market_ticker", ticker).Str("position_fp", Count2(h.yes - h.no))
+                                           .Str("position_cost_dollars", Dollars4(h.cost))
+                                           .Str("realized_pnl_dollars", "0.0000")
+                                           .Str("fees_paid_dollars", Dollars4(h.fees))
+                                           .Close()});
+}
+
+std::vector<StreamEvent> Exchange::TakeStreamEvents() {
+  std::lock_guard<std::mutex> l(mu_);
+  return std::exchange(stream_events_, {});
+}
+
+std::optional<std::pair<std::string, uint64_t>> Exchange::BookSnapshot(const std::string& ticker) const {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = markets_.find(ticker);
+  if (it == markets_.end()) return std::nullopt;
+  return std::make_pair(JsonObject()
+                            .Str("market_ticker", ticker).Raw("yes_dollars_fp", Side(it->second.yes_bids))
+                            .Raw("no_dollars_fp", Side(it->second.no_bids))
+                            .Close(),
+                        book_version_);
+}
+
+Reply Exchange::ChangeBook(const std::string& ticker, const std::string& side, Fixed price, Fixed delta) {
+  if ((side != "yes" && side != "no") || !venue::kalshi::IsTradablePrice(price) || delta.is_zero() ||
+      delta.raw() % venue::kalshi::kCent2 != 0) {
+    return Error(400, "invalid_parameters", "side yes|no, a tradable price and a nonzero whole-cent count");
+  }
+  std::lock_guard<std::mutex> l(mu_);
+  auto m = markets_.find(ticker);
+  if (m == markets_.end()) return Error(404, "market_not_found", "no such market");
+  std::vector<Level>& book = side == "yes" ? m->second.yes_bids : m->second.no_bids;
+  auto level = std::find_if(book.begin(), book.end(), [&](const Level& lv) { return lv.price == price; });
+  const Fixed had = level == book.end() ? Fixed() : level->count;
+  if (had + delta < Fixed()) return Error(400, "invalid_parameters", "would take the level below zero");
+  if (level == book.end()) {
+    book.push_back(Level{price, delta});
+  } else {
+    level->count += delta;
+  }
+  book.erase(std::remove_if(book.begin(), book.end(), [](const Level& lv) { return lv.count.raw() <= 0; }), book.end());
+  BookChangedLocked(m->second, side, price, delta);
+  return Reply{200, "{}"};
 }
 
 Reply Exchange::CreateOrder(absl::string_view body) {
@@ -133,15 +217,20 @@ Reply Exchange::CreateOrder(absl::string_view body) {
   const bool buy = o.action == "buy";
   std::vector<Level>& book = (o.side == "yes") == buy ? market->second.no_bids : market->second.yes_bids;
   std::sort(book.begin(), book.end(), [](const Level& a, const Level& b) { return a.price > b.price; });
+  std::vector<Level> taken;
   for (Level& level : book) {
     const Fixed at = buy ? kOne - level.price : level.price;
     if (o.filled >= o.initial || (buy ? at > o.price : at < o.price)) break;
     const Fixed take = std::min(level.count, o.initial - o.filled);
     level.count -= take;
+    taken.push_back(Level{level.price, take});
     FillLocked(o, take, at, /*taker=*/true, absl::StrCat("t-", next_id_++));
   }
   book.erase(std::remove_if(book.begin(), book.end(), [](const Level& lv) { return lv.count.raw() <= 0; }), book.end());
+  const std::string book_side = (o.side == "yes") == buy ? "no" : "yes";
+  for (const Level& t : taken) BookChangedLocked(market->second, book_side, t.price, -t.count);
   if (!o.client_order_id.empty()) by_client_id_[o.client_order_id] = o.order_id;
+  OrderChangedLocked(o);
   const std::string json = OrderJson(o);
   orders_[o.order_id] = std::move(o);
   return Reply{201, absl::StrCat("{\"order\":", json, "}")};
@@ -153,6 +242,7 @@ Reply Exchange::CancelOrder(const std::string& order_id) {
   if (it == orders_.end() || it->second.status != "resting") return Error(404, "not_found", "no resting order with this id");
   it->second.status = "canceled";
   it->second.updated_ms = now_ms_();
+  OrderChangedLocked(it->second);
   return Reply{200, absl::StrCat("{\"order\":", OrderJson(it->second), "}")};
 }
 
@@ -261,6 +351,7 @@ Reply Exchange::Trade(const std::string& ticker, Fixed yes_price, Fixed count, b
     const Fixed take = std::min(left, o.initial - o.filled);
     left -= take;
     FillLocked(o, take, o.price, /*taker=*/false, trade_id);
+    OrderChangedLocked(o);
   }
   return Reply{200, JsonObject().Str("trade_id", trade_id).Str("unfilled_fp", Count2(left)).Close()};
 }
@@ -271,7 +362,10 @@ Reply Exchange::Close(const std::string& ticker) {
   if (m == markets_.end()) return Error(404, "market_not_found", "no such market");
   m->second.status = "closed";
   for (auto& [id, o] : orders_) {
-    if (o.ticker == ticker && o.status == "resting") o.status = "canceled";
+    if (o.ticker != ticker || o.status != "resting") continue;
+    o.status = "canceled";
+    o.updated_ms = now_ms_();
+    OrderChangedLocked(o);
   }
   return Reply{200, "{}"};
 }
@@ -291,6 +385,7 @@ Reply Exchange::Settle(const std::string& ticker, const std::string& result) {
   settlements_.push_back(Settled{ticker, m->second.event_ticker, result, h.yes, h.no, Fixed(), Fixed(), h.fees,
                                  revenue_cents, now_ms_()});
   h = Holding{};
+  PositionChangedLocked(ticker);
   return Reply{200, "{}"};
 }
 

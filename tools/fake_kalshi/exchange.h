@@ -17,7 +17,8 @@
 // (0.0175 rate). Sells (action sell) close what is held and match the same
 // way on the other side. A second order with a client_order_id already used
 // is refused 409; an order in a market that is not active is refused 400
-// market_inactive.
+// market_inactive. What changes (book levels, our orders, fills and
+// positions) is also kept as stream events for the WebSocket (stream.h).
 #ifndef APOLLO_TOOLS_FAKE_KALSHI_EXCHANGE_H_
 #define APOLLO_TOOLS_FAKE_KALSHI_EXCHANGE_H_
 
@@ -27,6 +28,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/string_view.h"
@@ -51,6 +53,16 @@ struct MarketSpec {
 struct Reply {
   int status = 200;
   std::string body;
+};
+
+// What the exchange tells its stream (stream.h), in the order it happened:
+// `msg` is the body of the message Kalshi sends (without type, sid, seq).
+struct StreamEvent {
+  std::string channel;  // orderbook_delta, ticker, fill, user_orders, market_positions
+  std::string type;     // orderbook_delta, ticker, fill, user_order, market_position
+  std::string ticker;
+  std::string msg;
+  uint64_t book_version = 0;  // orderbook_delta: the book's version after this change
 };
 
 class Exchange {
@@ -78,6 +90,15 @@ class Exchange {
   Reply Trade(const std::string& ticker, Fixed yes_price, Fixed count, bool taker_bought_yes);
   Reply Close(const std::string& ticker);
   Reply Settle(const std::string& ticker, const std::string& result);
+  // Another trader adds (delta > 0) or withdraws contracts bid at `price`
+  // on `side` (yes|no); never below zero.
+  Reply ChangeBook(const std::string& ticker, const std::string& side, Fixed price, Fixed delta);
+
+  // The stream's view: events since the last call, and a market's book as
+  // an orderbook_snapshot body with the book version it shows (a delta of
+  // that version or older is already in it). nullopt for an unknown market.
+  std::vector<StreamEvent> TakeStreamEvents();
+  std::optional<std::pair<std::string, uint64_t>> BookSnapshot(const std::string& ticker) const;
 
  private:
   struct OurOrder {
@@ -105,6 +126,11 @@ class Exchange {
   void FillLocked(OurOrder& o, Fixed count, Fixed price, bool taker, const std::string& trade_id);
   std::string OrderJson(const OurOrder& o) const;
   std::string MarketJson(const MarketSpec& m) const;
+  // Stream events, under mu_: a book level's change (and the ticker it
+  // moves), an order's new state, a market's position.
+  void BookChangedLocked(const MarketSpec& m, const std::string& side, Fixed price, Fixed delta);
+  void OrderChangedLocked(const OurOrder& o);
+  void PositionChangedLocked(const std::string& ticker);
 
   std::function<int64_t()> now_ms_;
   mutable std::mutex mu_;
@@ -116,6 +142,8 @@ class Exchange {
   std::map<std::string, Holding> holdings_;  // by ticker
   std::vector<Settled> settlements_;
   uint64_t next_id_ = 1;
+  std::vector<StreamEvent> stream_events_;
+  uint64_t book_version_ = 0;
 };
 
 }  // namespace apollo::fake_kalshi

@@ -1,13 +1,14 @@
 // fake-kalshi: the fake Kalshi trade-api v2 on loopback, for drills and
 // end-to-end runs (tools/fake_kalshi/server.h says what it serves).
 //
-//   fake-kalshi --key-id KEY --public-key kalshi.pub.pem \
-//     --markets data/kalshi/kalshi_weather_markets_2024-08-16_2025-05-08.csv --event-date 2025-04-01 \
-//     [--book KXHIGHNY-25APR01-B77.5=book.json]... [--port 0]
+//   fake-kalshi --key-id KEY --public-key kalshi.pub.pem
+//     --markets data/kalshi/kalshi_weather_markets_2024-08-16_2025-05-08.csv --event-date 2025-04-01
+//     [--book KXHIGHNY-25APR01-B77.5=book.json]... [--port 0] [--ws-port 0]
 //
 // The markets of that event day are listed as active, with the strikes and
 // times recorded; each --book gives one market the bids of a Kalshi
 // orderbook answer (GET /markets/{ticker}/orderbook, the fixed-point shape).
+// The WebSocket (tools/fake_kalshi/stream.h) listens on --ws-port.
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -24,6 +25,7 @@
 #include "engine/venue/kalshi/payloads.h"
 #include "engine/venue/kalshi/recorded.h"
 #include "tools/fake_kalshi/server.h"
+#include "tools/fake_kalshi/stream.h"
 
 namespace {
 
@@ -51,13 +53,14 @@ int main(int argc, char** argv) {
                "settlement, faults"};
   std::string key_id, public_key, markets_file, event_date;
   std::vector<std::string> books;
-  int port = 0;
+  int port = 0, ws_port = 0;
   app.add_option("--key-id", key_id, "The API key id signed requests must carry")->required();
   app.add_option("--public-key", public_key, "PEM file of the key's public half (signatures are checked with it)")->required();
   app.add_option("--markets", markets_file, "Recorded markets CSV (data/kalshi)")->required();
   app.add_option("--event-date", event_date, "List the markets of this event day (YYYY-MM-DD) as active")->required();
   app.add_option("--book", books, "TICKER=FILE: that market's bids, a Kalshi orderbook answer (repeatable)");
   app.add_option("--port", port, "Port on 127.0.0.1 (0: any free one, printed)");
+  app.add_option("--ws-port", ws_port, "WebSocket port on 127.0.0.1 (0: any free one, printed)");
   CLI11_PARSE(app, argc, argv);
 
   bool ok = false;
@@ -93,13 +96,17 @@ int main(int argc, char** argv) {
     ++listed;
   }
   if (listed == 0) return Fail(absl::StrCat("no market of event day ", event_date, " in ", markets_file));
-  fake_kalshi::FakeKalshiServer server(&exchange, {.key_id = key_id, .public_pem = pem, .port = port});
+  fake_kalshi::FakeKalshiStream stream(&exchange, {.key_id = key_id, .public_pem = pem, .port = ws_port});
+  if (absl::Status st = stream.Start(); !st.ok()) return Fail(std::string(st.message()));
+  fake_kalshi::FakeKalshiServer server(&exchange, {.key_id = key_id, .public_pem = pem, .port = port, .stream = &stream});
   if (absl::Status st = server.Start(); !st.ok()) return Fail(std::string(st.message()));
-  std::printf("fake-kalshi: %d markets of %s at %s\n", listed, event_date.c_str(), server.BaseUrl().c_str());
+  std::printf("fake-kalshi: %d markets of %s at %s, stream %s\n", listed, event_date.c_str(), server.BaseUrl().c_str(),
+              stream.Url().c_str());
   std::fflush(stdout);
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   server.Stop();
+  stream.Stop();
   return 0;
 }

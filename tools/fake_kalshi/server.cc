@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "engine/venue/kalshi/signer.h"
+#include "tools/fake_kalshi/stream.h"
 
 namespace apollo::fake_kalshi {
 
@@ -134,6 +135,22 @@ absl::Status FakeKalshiServer::Start() {
   s.Post("/_admin/settle", [x](const httplib::Request& r, httplib::Response& res) {
     Impl::Send(res, x->Settle(r.get_param_value("ticker"), r.get_param_value("result")));
   });
+  s.Post("/_admin/book", [x, fixed](const httplib::Request& r, httplib::Response& res) {
+    Impl::Send(res, x->ChangeBook(r.get_param_value("ticker"), r.get_param_value("side"), fixed(r, "price"),
+                                  fixed(r, "delta")));
+  });
+  s.Post("/_admin/stream", [&m](const httplib::Request& r, httplib::Response& res) {
+    const std::string fault = r.get_param_value("fault");
+    if (m.options.stream == nullptr || (fault != "gap" && fault != "drop")) {
+      return Impl::Send(res, Reply{400, R"({"code":"invalid_parameters","message":"a stream, and fault gap or drop"})"});
+    }
+    if (fault == "gap") m.options.stream->SkipSeq();
+    if (fault == "drop") m.options.stream->DropAll();
+    Impl::Send(res, Reply{200, "{}"});
+  });
+  if (m.options.stream != nullptr) {
+    s.set_post_routing_handler([&m](const httplib::Request&, httplib::Response&) { m.options.stream->Publish(); });
+  }
   s.Post("/_admin/fault", [this](const httplib::Request& r, httplib::Response& res) {
     int count = 0, status = 0, delay = 0;
     if (!absl::SimpleAtoi(r.get_param_value("count"), &count) || !absl::SimpleAtoi(r.get_param_value("status"), &status)) {

@@ -18,7 +18,9 @@
 //           /portfolio/settlements; a bad or missing signature is 401
 //   admin   (no signature; loopback only) POST /_admin/trade?ticker&yes_price
 //           &count&taker=yes|no, /_admin/close?ticker, /_admin/settle?ticker
-//           &result=yes|no, /_admin/fault?count&status[&delay_ms]
+//           &result=yes|no, /_admin/fault?count&status[&delay_ms],
+//           /_admin/book?ticker&side=yes|no&price&delta (another trader's bid
+//           added or withdrawn), /_admin/stream?fault=gap|drop (stream.h)
 #ifndef APOLLO_TOOLS_FAKE_KALSHI_SERVER_H_
 #define APOLLO_TOOLS_FAKE_KALSHI_SERVER_H_
 
@@ -30,10 +32,15 @@
 
 namespace apollo::fake_kalshi {
 
+class FakeKalshiStream;
+
 struct ServerOptions {
   std::string key_id;
   std::string public_pem;
   int port = 0;  // 0: any free port
+  // The stream told after every request (not owned; may be null), and the
+  // target of /_admin/stream.
+  FakeKalshiStream* stream = nullptr;
 };
 
 class FakeKalshiServer {

@@ -8,6 +8,7 @@
 #include "engine/domain/status_macros.h"
 #include "engine/venue/kalshi/rest_client.h"
 #include "engine/venue/kalshi/signer.h"
+#include "engine/venue/kalshi/stream_client.h"
 
 namespace apollo::venue::kalshi {
 namespace {
@@ -16,7 +17,8 @@ absl::Status Refuse(absl::string_view why) { return absl::FailedPreconditionErro
 
 bool IsDemo(absl::string_view base) { return absl::StrContains(base, ".demo.kalshi.co") || absl::StrContains(base, "demo-api.kalshi.co"); }
 bool IsProduction(absl::string_view base) {
-  return absl::StrContains(base, "external-api.kalshi.com") || absl::StrContains(base, "api.elections.kalshi.com");
+  return absl::StrContains(base, "external-api.kalshi.com") || absl::StrContains(base, "api.elections.kalshi.com") ||
+         absl::StrContains(base, "external-api-ws.kalshi.com");
 }
 
 }  // namespace
@@ -36,6 +38,22 @@ absl::StatusOr<Credentials> LoadCredentials(Mode mode, const std::string& dotenv
   if (mode == Mode::kLive && IsDemo(c.base_url)) return Refuse("KALSHI_API_BASE is Kalshi's demo: a live run needs the production host");
   if (mode == Mode::kTestnet && IsProduction(c.base_url)) {
     return Refuse("KALSHI_API_BASE is Kalshi's production host: a testnet run trades on the demo (its keys are the demo's)");
+  }
+  ASSIGN_OR_RETURN(c.stream_url, config::ReadSecret("KALSHI_WS_URL", dotenv_path, env));
+  if (c.stream_url.empty()) {
+    if (IsDemo(c.base_url)) {
+      c.stream_url = std::string(kDemoStreamUrl);
+    } else if (IsProduction(c.base_url)) {
+      c.stream_url = std::string(kProdStreamUrl);
+    } else {
+      return Refuse("KALSHI_WS_URL is not set and KALSHI_API_BASE is not one of Kalshi's hosts: name its WebSocket too");
+    }
+  } else if (!absl::StartsWith(c.stream_url, "wss://") && !absl::StartsWith(c.stream_url, "ws://")) {
+    return Refuse("KALSHI_WS_URL must start with wss:// (or ws:// for a fake-kalshi on this machine)");
+  } else if (mode == Mode::kLive && IsDemo(c.stream_url)) {
+    return Refuse("KALSHI_WS_URL is Kalshi's demo: a live run needs the production stream");
+  } else if (mode == Mode::kTestnet && IsProduction(c.stream_url)) {
+    return Refuse("KALSHI_WS_URL is Kalshi's production stream: a testnet run trades on the demo");
   }
   ASSIGN_OR_RETURN(c.key_id, config::ReadSecret("KALSHI_API_KEY", dotenv_path, env));
   if (c.key_id.empty()) return Refuse("KALSHI_API_KEY is not set (the API key id, in .env or the environment)");

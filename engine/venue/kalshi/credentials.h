@@ -5,6 +5,10 @@
 //   KALSHI_API_KEY           the key id
 //   KALSHI_PRIVATE_KEY_PATH  the PEM file of the RSA key, or
 //   KALSHI_API_SECRET        the PEM text itself
+//   KALSHI_WS_URL            the WebSocket (Apollo's own name: Milkbot had
+//                            none); default: the stream of the REST base's
+//                            environment, required when the base is not
+//                            one of Kalshi's hosts (a fake-kalshi)
 // KALSHI_EMAIL / KALSHI_PASSWORD are refused in one line: Kalshi retired
 // password login. A live run refuses a demo base and a demo run a
 // production one (keys are per environment). Errors name variables and
@@ -24,6 +28,7 @@ namespace apollo::venue::kalshi {
 
 struct Credentials {
   std::string base_url;
+  std::string stream_url;
   std::string key_id;
   std::string private_pem;  // never logged
 };
