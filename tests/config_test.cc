@@ -795,5 +795,30 @@ TEST(EnvExample, ListsEveryVariableTheBotReads) {
   for (const std::string& name : names) EXPECT_THAT(example, HasSubstr(name + "=")) << name;
 }
 
+TEST_F(ConfigTest, AKalshiRunTakesItsOwnLedgerAndLockUnlessOneIsNamed) {
+  const std::string path = Write("");
+  absl::StatusOr<Config> cfg = LoadForCommandLine({path, "testnet", "", "", "", "kalshi"}, NoEnv());
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->run.venue, "kalshi");
+  EXPECT_EQ(cfg->storage.ledger_path, "data/ledger-kalshi-testnet");
+  EXPECT_EQ(RunName(*cfg), "kalshi.testnet");
+  cfg = LoadForCommandLine({path, "paper", "", "", "", ""}, MapEnv({{"RUN__VENUE", "kalshi"}}));
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->storage.ledger_path, "data/ledger-kalshi") << "run.venue from the environment counts too";
+  EXPECT_EQ(RunName(*cfg), "kalshi.paper");
+  cfg = LoadForCommandLine({path, "live", "/srv/kalshi", "", "", "kalshi"}, NoEnv());
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->storage.ledger_path, "/srv/kalshi") << "--ledger wins";
+  cfg = LoadForCommandLine({Write("storage:\n  ledger_path: /srv/k2\n", "named.yaml"), "live", "", "", "", "kalshi"}, NoEnv());
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->storage.ledger_path, "/srv/k2") << "so does the config's own";
+  cfg = LoadForCommandLine({path, "testnet", "", "", "", ""}, NoEnv());
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->storage.ledger_path, "data/ledger");
+  EXPECT_EQ(RunName(*cfg), "testnet") << "Binance's lock names are unchanged";
+  EXPECT_EQ(LoadForCommandLine({path, "paper", "", "", "", "kraken"}, NoEnv()).status().message(),
+            "--venue: binance or kalshi (got kraken)");
+}
+
 }  // namespace
 }  // namespace apollo::config

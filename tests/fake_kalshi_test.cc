@@ -313,10 +313,11 @@ TEST_F(FakeKalshi, OurOrdersFillsAndPositionsArriveOnThePrivateChannels) {
   auto client = Client(keys_.private_pem);
   KalshiVenue venue(client.get(), {.send_orders = true});
   ASSERT_EQ(venue.Submit(Ours("ap-t1-70-E", Side::kBuy, "0.30", 1)).size(), 2u) << "accepted, filled";
+  // The fill, then the position it made, then the order's new state.
   ASSERT_TRUE(Eventually([&] {
     std::vector<venue::kalshi::StreamMessage> got = Private();
     return std::any_of(got.begin(), got.end(),
-                       [](const auto& m) { return std::holds_alternative<venue::kalshi::StreamPosition>(m); });
+                       [](const auto& m) { return std::holds_alternative<venue::kalshi::StreamOrder>(m); });
   }));
   std::vector<venue::kalshi::StreamMessage> got = Private();
   const venue::kalshi::StreamFill* fill = nullptr;
@@ -334,6 +335,29 @@ TEST_F(FakeKalshi, OurOrdersFillsAndPositionsArriveOnThePrivateChannels) {
   EXPECT_EQ(order->status, venue::kalshi::OrderStatus::kExecuted);
   EXPECT_EQ(order->client_order_id, "ap-t1-70-E");
   stream->Stop();
+}
+
+TEST_F(FakeKalshi, ReconciliationSeesAShortYesAsASellAtItsYesPriceAndTheBalanceWithWhatItCost) {
+  auto client = Client(keys_.private_pem);
+  KalshiVenue venue(client.get(), {.send_orders = true});
+  // A sell of YES at 0.28 is a buy of NO at 0.72: it takes 5 of the YES bid at 0.28.
+  ASSERT_EQ(venue.Submit(Ours("ap-t1-80-E", Side::kSell, "0.28", 5)).size(), 2u) << "accepted, filled";
+  // And a buy of YES at 0.20 rests (the ask is 0.30).
+  ASSERT_EQ(venue.Submit(Ours("ap-t1-81-E", Side::kBuy, "0.20", 3)).size(), 1u) << "accepted";
+  absl::StatusOr<reconcile::VenueSnapshot> v = venue.Snapshot();
+  ASSERT_TRUE(v.ok()) << v.status();
+  ASSERT_EQ(v->positions.size(), 1u);
+  EXPECT_EQ(v->positions[0].symbol.value, kTicker);
+  EXPECT_EQ(v->positions[0].side, Side::kSell);
+  EXPECT_EQ(v->positions[0].qty, Fixed::FromInt(5));
+  EXPECT_EQ(v->positions[0].entry_price, D("0.28"));
+  ASSERT_EQ(v->open_orders.size(), 1u);
+  EXPECT_EQ(v->open_orders[0].client_order_id.value, "ap-t1-81-E");
+  EXPECT_EQ(v->open_orders[0].side, Side::kBuy);
+  EXPECT_EQ(v->open_orders[0].qty, Fixed::FromInt(3));
+  // Kalshi's cash paid 5 x 0.72 and the fee (0.07 x 5 x 0.72 x 0.28 = 0.0706 -> 0.08); the
+  // fold has paid only the fee until the position closes.
+  EXPECT_EQ(v->balance, Fixed::FromInt(1000) - D("0.08"));
 }
 
 }  // namespace

@@ -55,21 +55,21 @@ int AckThroughApi(const std::string& api, const std::string& reason, long pid) {
 }
 
 struct Flags {
-  std::string config_path, mode, ledger, logs, reason = "manual_ack";
+  std::string config_path, mode, ledger, logs, venue, reason = "manual_ack";
 };
 
 int Run(const Flags& f) {
-  auto cfg = config::LoadForCommandLine({f.config_path, f.mode, f.ledger, f.logs, ""}, config::ProcessEnv());
+  auto cfg = config::LoadForCommandLine({f.config_path, f.mode, f.ledger, f.logs, "", f.venue}, config::ProcessEnv());
   if (!cfg.ok()) return Fail(cfg.status().message(), 2);
   if (f.reason.empty()) return Fail("--reason must not be empty", 2);
   const std::string& ledger_dir = cfg->storage.ledger_path;
   const std::string& logs_dir = cfg->storage.logs_path;
   const std::string mode(apollo::EnumName(cfg->run.mode));
 
-  auto lock = runtime::InstanceLock::Acquire(runtime::LockPath(logs_dir, mode));
+  const std::string lock_path = runtime::LockPath(logs_dir, config::RunName(*cfg));
+  auto lock = runtime::InstanceLock::Acquire(lock_path);
   if (!lock.ok()) {
     if (!absl::IsFailedPrecondition(lock.status())) return Fail(lock.status().message());
-    const std::string lock_path = runtime::LockPath(logs_dir, mode);
     const long pid = runtime::ReadLockHolder(lock_path);
     const std::string api = runtime::ReadLockValue(lock_path, "api");
     if (api.empty()) {
@@ -117,6 +117,7 @@ int main(int argc, char** argv) {
   app.add_option("--reason", f.reason, "Why it is safe to resume (recorded in the ledger; default manual_ack)");
   app.add_option("--config", f.config_path, "Config file (default: $CONFIG_PATH, else config.yaml)");
   app.add_option("--mode", f.mode, "paper | testnet | live (default: run.mode); picks the lock file");
+  app.add_option("--venue", f.venue, "binance | kalshi (default: run.venue); picks the lock file and ledger");
   app.add_option("--ledger", f.ledger, "Ledger directory (overrides storage.ledger_path)");
   app.add_option("--logs", f.logs, "Logs directory holding the lock file (overrides storage.logs_path)");
   app.footer("With a bot running, the acknowledgement goes through its operator API (found in the lock file) "

@@ -176,7 +176,7 @@ void DiskFree(const std::string& dir, double warn_pct, double critical_pct, std:
 }  // namespace
 
 int Health(const HealthFlags& f) {
-  auto cfg = config::LoadForCommandLine({f.where.config_path, f.where.mode, f.where.ledger, f.where.logs, ""},
+  auto cfg = config::LoadForCommandLine({f.where.config_path, f.where.mode, f.where.ledger, f.where.logs, "", f.where.venue},
                                         config::ProcessEnv());
   if (!cfg.ok()) {
     std::fprintf(stderr, "bot health: %s\n", std::string(cfg.status().message()).c_str());
@@ -191,7 +191,7 @@ int Health(const HealthFlags& f) {
     return 2;
   }
   const std::string mode(EnumName(cfg->run.mode));
-  const std::string lock_path = runtime::LockPath(cfg->storage.logs_path, mode);
+  const std::string lock_path = runtime::LockPath(cfg->storage.logs_path, config::RunName(*cfg));
   std::vector<Check> checks;
   const long pid = FlockHolder(lock_path);
   // EPERM: alive, another user's (a check run as root, say).

@@ -29,6 +29,8 @@
 #include "engine/ops/operator_api.h"
 #include "engine/runtime/backtest.h"
 #include "engine/runtime/kalshi_backtest.h"
+#include "engine/live/kalshi_live.h"
+#include "engine/venue/kalshi/credentials.h"
 #include "engine/runtime/lock.h"
 #include "engine/runtime/log.h"
 #include "engine/runtime/paper_run.h"
@@ -228,23 +230,16 @@ absl::StatusOr<runtime::KalshiBacktestResult> RunKalshiSteps(runtime::KalshiBack
 // markets (as the Kalshi backtest), into a ledger of its own that an
 // interrupted run resumes, under a lock of its venue and mode.
 int KalshiPaper(const Flags& flags, config::Config cfg) {
-  if (cfg.run.mode != Mode::kPaper) {
-    return Fail("run.venue kalshi runs in paper mode so far; Kalshi's demo (testnet) and live runs come next", 2);
-  }
   if (!flags.data.empty() || !flags.funding_data.empty() || !flags.constant_funding_rate.empty()) {
     return Fail("run.venue kalshi trades the recorded markets of data/kalshi: drop --data and the funding flags", 2);
   }
   if (!flags.speed.empty() && flags.speed != "max") {
     return Fail("run.venue kalshi paper runs at --speed max so far (a paced run comes with the live loop)", 2);
   }
-  // Never the Binance ledger: its own, unless --ledger or the config names one.
-  if (cfg.storage.ledger_path == config::StorageConfig{}.ledger_path && flags.ledger.empty()) {
-    cfg.storage.ledger_path = "data/ledger-kalshi";
-  }
   auto log = runtime::Log::Open((std::filesystem::path(cfg.storage.logs_path) / "bot.log").string(),
                                 runtime::Log::ParseLevel(cfg.monitoring.log_level));
   if (!log.ok()) return Fail(log.status().message());
-  auto lock = runtime::InstanceLock::Acquire(runtime::LockPath(cfg.storage.logs_path, "kalshi.paper"));
+  auto lock = runtime::InstanceLock::Acquire(runtime::LockPath(cfg.storage.logs_path, config::RunName(cfg)));
   if (!lock.ok()) {
     log->Error("another_instance_running", runtime::LogFields().Add("detail", lock.status().message()));
     return Fail(lock.status().message());
@@ -273,17 +268,13 @@ int KalshiPaper(const Flags& flags, config::Config cfg) {
 }
 
 int Run(const Flags& flags) {
-  auto cfg = config::LoadForCommandLine({flags.config_path, flags.mode, flags.ledger, flags.logs, PlainDataFlag(flags.data)},
-                                        config::ProcessEnv());
+  auto cfg = config::LoadForCommandLine(
+      {flags.config_path, flags.mode, flags.ledger, flags.logs, PlainDataFlag(flags.data), flags.venue}, config::ProcessEnv());
   if (!cfg.ok()) return Fail(cfg.status().message(), 2);
   ReportNotices(*cfg, nullptr);
-  if (!flags.venue.empty()) {
-    if (flags.venue != "binance" && flags.venue != "kalshi") {
-      return Fail(absl::StrCat("--venue: binance or kalshi (got ", flags.venue, ")"), 2);
-    }
-    cfg->run.venue = flags.venue;
-  }
-  if (cfg->run.venue == "kalshi") return KalshiPaper(flags, *cfg);
+  const bool kalshi = cfg->run.venue == "kalshi";
+  if (kalshi && cfg->run.mode == Mode::kPaper) return KalshiPaper(flags, *cfg);
+  if (kalshi && !flags.data.empty()) return Fail("a Kalshi testnet or live run reads Kalshi's markets: drop --data", 2);
   auto speed = runtime::ParseSpeed(flags.speed);
   if (!speed.ok()) return Fail(speed.status().message(), 2);
   if (absl::Status gates = CheckLiveGates(*cfg); !gates.ok()) return Fail(gates.message(), 2);
@@ -294,7 +285,12 @@ int Run(const Flags& flags) {
   if (!funding.ok()) return Fail(funding.status().message(), 2);
   const std::string mode(apollo::EnumName(cfg->run.mode));
   config::Secrets secrets;
-  if (cfg->run.mode != Mode::kPaper) {
+  apollo::venue::kalshi::Credentials kalshi_credentials;
+  if (kalshi) {
+    auto loaded = apollo::venue::kalshi::LoadCredentials(cfg->run.mode, ".env", config::ProcessEnv());
+    if (!loaded.ok()) return Fail(loaded.status().message(), 2);
+    kalshi_credentials = *std::move(loaded);
+  } else if (cfg->run.mode != Mode::kPaper) {
     auto loaded = config::LoadSecrets(cfg->run.mode, ".env", config::ProcessEnv());
     if (!loaded.ok()) return Fail(loaded.status().message(), 2);
     secrets = *loaded;
@@ -302,7 +298,7 @@ int Run(const Flags& flags) {
   auto log = runtime::Log::Open((std::filesystem::path(cfg->storage.logs_path) / "bot.log").string(),
                                 runtime::Log::ParseLevel(cfg->monitoring.log_level));
   if (!log.ok()) return Fail(log.status().message());
-  auto lock = runtime::InstanceLock::Acquire(runtime::LockPath(cfg->storage.logs_path, mode));
+  auto lock = runtime::InstanceLock::Acquire(runtime::LockPath(cfg->storage.logs_path, config::RunName(*cfg)));
   if (!lock.ok()) {
     log->Error("another_instance_running", runtime::LogFields().Add("detail", lock.status().message()));
     return Fail(lock.status().message());
@@ -403,6 +399,12 @@ int Run(const Flags& flags) {
   absl::StatusOr<runtime::RunSummary> summary;
   if (cfg->run.mode == Mode::kPaper) {
     summary = runtime::RunPaper(options, *log);
+  } else if (kalshi) {
+    apollo::live::KalshiLiveOptions kalshi_options;
+    kalshi_options.run = options;
+    kalshi_options.credentials = kalshi_credentials;
+    kalshi_options.gate = surface.gate.get();
+    summary = apollo::live::RunKalshiLive(kalshi_options, *log);
   } else {
     apollo::live::LiveOptions live_options;
     live_options.run = options;
@@ -659,6 +661,7 @@ int main(int argc, char** argv) {
                                                       : health_flags.where;
     cmd->add_option("--config", where.config_path, "Config file (default: $CONFIG_PATH, else config.yaml)");
     cmd->add_option("--mode", where.mode, "paper | testnet | live (default: run.mode): whose lock and ledger");
+    cmd->add_option("--venue", where.venue, "binance | kalshi (default: run.venue): whose lock and ledger");
     cmd->add_option("--ledger", where.ledger, "Ledger directory (overrides storage.ledger_path)");
     cmd->add_option("--logs", where.logs, "Logs directory: the lock file (overrides storage.logs_path)");
   }

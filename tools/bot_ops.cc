@@ -28,7 +28,9 @@ std::unique_ptr<net::RateGate> MakeRateGate(const config::RateLimitsConfig& limi
     return net::Quota{q.requests_per_window, absl::Seconds(q.window_sec), q.burst};
   };
   return std::make_unique<net::RateGate>(absl::btree_map<std::string, net::Quota>{
-      {"binance", quota(limits.binance)}, {"news", quota(limits.news)}, {"webhooks", quota(limits.webhooks)}});
+      {"binance", quota(limits.binance)},         {"news", quota(limits.news)},
+      {"webhooks", quota(limits.webhooks)},       {"kalshi_read", quota(limits.kalshi_read)},
+      {"kalshi_write", quota(limits.kalshi_write)}, {"nws", quota(limits.nws)}});
 }
 namespace {
 
@@ -47,10 +49,10 @@ struct Located {
 
 absl::StatusOr<Located> Locate(const BotWhere& w) {
   ASSIGN_OR_RETURN(config::Config cfg,
-                   config::LoadForCommandLine({w.config_path, w.mode, w.ledger, w.logs, ""}, config::ProcessEnv()));
+                   config::LoadForCommandLine({w.config_path, w.mode, w.ledger, w.logs, "", w.venue}, config::ProcessEnv()));
   Located out{std::move(cfg), "", ""};
   out.mode = std::string(EnumName(out.cfg.run.mode));
-  out.lock_path = runtime::LockPath(out.cfg.storage.logs_path, out.mode);
+  out.lock_path = runtime::LockPath(out.cfg.storage.logs_path, config::RunName(out.cfg));
   return out;
 }
 

@@ -22,7 +22,7 @@ std::unique_ptr<net::RateGate> MakeRateGate(const config::RateLimitsConfig& limi
 
 // Which bot: the config (and its storage paths) and mode, as `bot` takes them.
 struct BotWhere {
-  std::string config_path, mode, ledger, logs;
+  std::string config_path, mode, ledger, logs, venue;
 };
 
 // A verified checkpoint of the ledger under `out` (see backup.h): through

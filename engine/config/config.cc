@@ -474,6 +474,10 @@ std::vector<Field> MakeFields() {
       Added(FixedKey(KEY(weather.cluster_exposure_pct), {.gt = Fixed(), .le = Fixed::FromInt(100)}), "5"),
       Added(IntKey(KEY(weather.forecast_stale_min), {.ge = 1, .le = 24 * 60}), "15"),
       Added(IntKey(KEY(weather.decision_interval_min), {.ge = 1, .le = 24 * 60}), "60"),
+      Added(TextKey(KEY(weather.nws_base_url), R::kNonEmpty), "https://api.weather.gov"),
+      Added(TextKey(KEY(weather.nws_user_agent), R::kNonEmpty), "apollo weather_high_v1"),
+      Added(FixedKey(KEY(weather.nws_sigma_f), {.gt = Fixed(), .le = Fixed::FromInt(30)}), "3.5"),
+      Added(FixedKey(KEY(weather.nws_sigma_per_day_f), {.ge = Fixed(), .le = Fixed::FromInt(10)}), "0.5"),
       // watchdog
       BoolKey(KEY(watchdog.enabled)),
       IntKey(KEY(watchdog.interval_sec), {.ge = 1, .le = 86400}),
@@ -1207,10 +1211,26 @@ absl::StatusOr<Config> LoadForCommandLine(const CommandLine& flags, const Env& e
     return absl::InvalidArgumentError(
         absl::StrCat("--mode: expected paper, testnet or live (got ", ShowValue(flags.mode), ")"));
   }
-  if (!flags.ledger.empty()) cfg.storage.ledger_path = flags.ledger;
+  if (!flags.venue.empty()) {
+    if (flags.venue != "binance" && flags.venue != "kalshi") {
+      return absl::InvalidArgumentError(absl::StrCat("--venue: binance or kalshi (got ", ShowValue(flags.venue), ")"));
+    }
+    cfg.run.venue = flags.venue;
+  }
+  if (!flags.ledger.empty()) {
+    cfg.storage.ledger_path = flags.ledger;
+  } else if (cfg.run.venue == "kalshi" && cfg.storage.ledger_path == StorageConfig{}.ledger_path) {
+    cfg.storage.ledger_path =
+        cfg.run.mode == Mode::kPaper ? "data/ledger-kalshi" : absl::StrCat("data/ledger-kalshi-", EnumName(cfg.run.mode));
+  }
   if (!flags.logs.empty()) cfg.storage.logs_path = flags.logs;
   if (!flags.data.empty()) cfg.storage.data_file = flags.data;
   return cfg;
+}
+
+std::string RunName(const Config& cfg) {
+  const std::string mode(EnumName(cfg.run.mode));
+  return cfg.run.venue == "kalshi" ? absl::StrCat("kalshi.", mode) : mode;
 }
 
 absl::StatusOr<Secrets> LoadSecrets(Mode mode, const std::string& dotenv_path, const Env& env) {

@@ -215,7 +215,16 @@ struct WeatherConfig {
   Fixed city_exposure_pct = Fixed::FromInt(3);     // of equity, per city
   Fixed cluster_exposure_pct = Fixed::FromInt(5);  // of equity, per cluster (NE, SE, Midwest, Mountain, West)
   int forecast_stale_min = 15;     // a city's forecast not read again for this long: no trading there
-  int decision_interval_min = 60;  // paper and backtests: one decision step this often
+  int decision_interval_min = 60;  // one decision step this often
+  // NWS (testnet and live): the User-Agent NWS asks every client for, and
+  // the error of its forecast high by lead, a stated prior (no NWS forecast
+  // was recorded with its outcome, so none can be fitted here):
+  // nws_sigma_f for the climate day itself and the next, plus
+  // nws_sigma_per_day_f for each day further out.
+  std::string nws_base_url = "https://api.weather.gov";  // a drill's loopback NWS
+  std::string nws_user_agent = "apollo weather_high_v1";
+  Fixed nws_sigma_f = *Fixed::Parse("3.5");
+  Fixed nws_sigma_per_day_f = *Fixed::Parse("0.5");
 };
 
 struct ExecutionConfig {
@@ -412,12 +421,20 @@ absl::StatusOr<Config> ApplyOverrides(const Config& cfg, const std::vector<std::
 // else config.yaml) and the flags that override single keys; empty means
 // not given.
 struct CommandLine {
-  std::string config_path, mode, ledger, logs, data;
+  std::string config_path, mode, ledger, logs, data, venue;
 };
 // LoadConfig of the named file, then the flags: --mode (run.mode),
-// --ledger, --logs, --data (storage.*). A bad --mode is InvalidArgument
-// with one line naming the flag.
+// --ledger, --logs, --data (storage.*), --venue (run.venue). A bad --mode
+// or --venue is InvalidArgument with one line naming the flag. A Kalshi
+// run never takes the Binance ledger: unless --ledger or
+// storage.ledger_path names one, its own, data/ledger-kalshi in paper mode
+// and data/ledger-kalshi-<mode> on Kalshi's demo (testnet) and live.
 absl::StatusOr<Config> LoadForCommandLine(const CommandLine& flags, const Env& env);
+
+// The name of a run's lock file under the logs directory: its mode
+// ("paper", "testnet", "live"), "kalshi.<mode>" for a Kalshi run; each can
+// run beside the others.
+std::string RunName(const Config& cfg);
 
 // Parses a duration such as "5m", "15m", "1h", "4h", "1d" into seconds.
 absl::StatusOr<int64_t> ParseTimeframe(const std::string& text);

@@ -324,7 +324,8 @@ Reply Exchange::ListMarkets(const std::string& series, const std::string& status
   std::vector<std::string> items;
   for (const auto& [ticker, m] : markets_) {
     if (!series.empty() && m.event_ticker.rfind(series + "-", 0) != 0) continue;
-    if (!status.empty() && m.status != status) continue;
+    // The query's "open" is a market whose status reads "active".
+    if (!status.empty() && m.status != status && !(status == "open" && m.status == "active")) continue;
     items.push_back(MarketJson(m));
   }
   return Reply{200, absl::StrCat("{\"markets\":", JsonArray(items), ",\"cursor\":\"\"}")};

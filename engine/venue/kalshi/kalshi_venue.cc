@@ -130,3 +130,41 @@ Reports KalshiVenue::Cancel(const apollo::Order& o, const std::string& reason) {
 }
 
 }  // namespace apollo::venue::kalshi
+
+namespace apollo::venue::kalshi {
+
+absl::StatusOr<reconcile::VenueSnapshot> KalshiVenue::Snapshot() {
+  reconcile::VenueSnapshot v;
+  absl::StatusOr<std::vector<Position>> positions = Positions(*client_);
+  if (!positions.ok()) return positions.status();
+  Fixed cost;
+  for (const Position& p : *positions) {
+    if (p.position.is_zero()) continue;
+    const Fixed qty = p.position < Fixed() ? -p.position : p.position;
+    reconcile::VenuePosition vp;
+    vp.symbol = Symbol{p.ticker};
+    vp.side = p.position < Fixed() ? Side::kSell : Side::kBuy;
+    vp.qty = qty;
+    // What a contract cost: a YES contract's price, or a NO's (1 - the YES price shorted at).
+    const Fixed each = p.market_exposure.Div(qty);
+    vp.entry_price = vp.side == Side::kBuy ? each : Fixed::FromInt(1) - each;
+    v.positions.push_back(vp);
+    cost += p.market_exposure;
+  }
+  absl::StatusOr<std::vector<Order>> resting = RestingOrders(*client_, std::nullopt);
+  if (!resting.ok()) return resting.status();
+  for (const Order& o : *resting) {
+    reconcile::VenueOrder vo;
+    vo.client_order_id = ClientOrderId{o.client_order_id};
+    vo.symbol = Symbol{o.ticker};
+    vo.side = (o.side == "yes") == (o.action == "buy") ? Side::kBuy : Side::kSell;
+    vo.qty = o.remaining_count;
+    v.open_orders.push_back(vo);
+  }
+  absl::StatusOr<Balance> balance = GetBalance(*client_);
+  if (!balance.ok()) return balance.status();
+  v.balance = balance->balance + cost;
+  return v;
+}
+
+}  // namespace apollo::venue::kalshi

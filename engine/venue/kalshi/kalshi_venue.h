@@ -30,6 +30,7 @@
 #include "absl/status/status.h"
 #include "engine/venue/kalshi/orders_api.h"
 #include "engine/venue/kalshi/rest_client.h"
+#include "engine/reconcile/reconcile.h"
 #include "engine/venue/venue.h"
 
 namespace apollo::venue::kalshi {
@@ -47,6 +48,13 @@ class KalshiVenue : public Venue {
   Reports Cancel(const apollo::Order& order, const std::string& reason) override;
   absl::StatusOr<Reports> Query(const apollo::Order& order) override;
   Reports OnBar(const State&, const CandleClose&) override { return {}; }
+  // What Kalshi holds, for reconciliation: each position as long YES (buy)
+  // or short YES (sell: NO contracts held), at what it cost a contract;
+  // the resting orders, ours by client_order_id (a buy of NO is a sell of
+  // YES), with what is left of them; and the balance the fold's is
+  // compared with: Kalshi's cash plus what the open positions cost (the
+  // fold pays for a contract when it closes, Kalshi when it is bought).
+  absl::StatusOr<reconcile::VenueSnapshot> Snapshot();
   // Why the last call reported nothing (for the log); OK otherwise.
   const absl::Status& last_error() const { return last_error_; }
 

@@ -1,0 +1,354 @@
+// The Kalshi testnet/live run; see kalshi_live.h.
+#include "engine/live/kalshi_live.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
+#include "engine/domain/instrument.h"
+#include "engine/domain/status_macros.h"
+#include "engine/net/rate_gate.h"
+#include "engine/orders/orders.h"
+#include "engine/runtime/clock.h"
+#include "engine/runtime/engine.h"
+#include "engine/runtime/projections.h"
+#include "engine/runtime/signals.h"
+#include "engine/runtime/surface.h"
+#include "engine/venue/kalshi/kalshi_venue.h"
+#include "engine/venue/kalshi/orders_api.h"
+#include "engine/venue/kalshi/rest_client.h"
+#include "engine/venue/kalshi/signer.h"
+#include "engine/venue/kalshi/stream_client.h"
+#include "engine/weather/cities.h"
+#include "engine/weather/nws_client.h"
+#include "ledger/ledger.h"
+
+namespace apollo::live {
+namespace {
+
+using runtime::LogFields;
+
+// Something for the engine thread: the stream's private channels moved,
+// the stream reconnected, an operator command came. Waits are bounded.
+class Waker {
+ public:
+  void Wake(bool orders_moved, bool reconnected) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      orders_moved_ = orders_moved_ || orders_moved;
+      reconnected_ = reconnected_ || reconnected;
+      woken_ = true;
+    }
+    cv_.notify_one();
+  }
+  // Waits until woken or `timeout`; returns (orders moved, reconnected) since the last call.
+  std::pair<bool, bool> Wait(absl::Duration timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, absl::ToChronoMilliseconds(timeout), [this] { return woken_; });
+    woken_ = false;
+    return {std::exchange(orders_moved_, false), std::exchange(reconnected_, false)};
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool woken_ = false, orders_moved_ = false, reconnected_ = false;
+};
+
+Fixed Hundredths(double v) { return Fixed::FromDouble(v).RoundTo(Fixed::FromRaw(1'000'000)); }
+
+// The climate day (YYYY-MM-DD) `ms` falls in at the city's standard time.
+absl::CivilDay ClimateDayAt(const weather::City& city, int64_t ms) {
+  return absl::ToCivilDay(absl::FromUnixMillis(ms), absl::FixedTimeZone(city.standard_utc_offset_hours * 3600));
+}
+
+}  // namespace
+
+absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, runtime::Log& log) {
+  const runtime::RunOptions& o = lo.run;
+  const config::Config& cfg = o.cfg;
+  const absl::Time t0 = absl::Now();
+  if (cfg.run.venue != "kalshi" || cfg.run.mode == Mode::kPaper) {
+    return absl::InvalidArgumentError("a Kalshi live run needs run.venue kalshi in testnet or live mode");
+  }
+  std::vector<const weather::City*> cities;
+  for (const std::string& code : cfg.weather.cities) {
+    if (const weather::City* c = weather::CityByCode(code)) cities.push_back(c);
+  }
+
+  // REST, through the gate's kalshi_read/kalshi_write buckets.
+  venue::kalshi::RestOptions rest;
+  rest.base_url = lo.credentials.base_url;
+  rest.key_id = lo.credentials.key_id;
+  rest.max_retries = cfg.execution.retry_attempts;
+  rest.backoff_initial_ms = cfg.execution.retry_initial_delay_ms;
+  rest.backoff_max_ms = std::max<int64_t>(cfg.execution.retry_max_delay_ms, cfg.execution.retry_initial_delay_ms);
+  rest.gate = lo.gate;
+  venue::kalshi::RestHooks hooks;
+  hooks.on_log = [&log](absl::string_view note) { log.Info("rest_client", LogFields().Add("note", note)); };
+  ASSIGN_OR_RETURN(venue::kalshi::Signer rest_signer, venue::kalshi::Signer::FromPem(lo.credentials.private_pem));
+  ASSIGN_OR_RETURN(std::unique_ptr<venue::kalshi::RestClient> client,
+                   venue::kalshi::RestClient::Create(rest, std::move(rest_signer), hooks));
+
+  ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ledger> ledger, ledger::Ledger::OpenWriter(o.ledger_dir, {.faults = o.ledger_faults}));
+  ASSIGN_OR_RETURN(std::unique_ptr<runtime::Projections> projections, runtime::Projections::Open(o.logs_dir, o.on_projection_fault));
+  runtime::WallClock clock;
+  venue::kalshi::KalshiVenueOptions venue_options;
+  venue_options.send_orders = cfg.run.enable_trading;
+  venue::kalshi::KalshiVenue venue(client.get(), venue_options);
+  runtime::EngineDeps deps;
+  deps.cfg = cfg;
+  deps.build_version = o.build_version;
+  deps.ledger = ledger.get();
+  deps.venue = &venue;
+  deps.clock = &clock;
+  deps.log = &log;
+  deps.projections = projections.get();
+  deps.observer = o.observer;
+  deps.filters_source = "kalshi";
+  absl::BitGen nonce_bits;  // used only if the ledger has none yet: then it is journaled for good
+  deps.client_id_nonce = orders::ClientIdNonce(absl::Uniform<uint64_t>(nonce_bits));
+  runtime::Engine engine(deps);
+  RETURN_IF_ERROR(engine.RebuildState());
+  if (!engine.state().last_bars.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("ledger ", o.ledger_dir, " holds a Binance run's bars: a Kalshi run needs a ledger of its own"));
+  }
+  RETURN_IF_ERROR(engine.Start());
+
+  // Contracts are counted to the hundredth; the balance within the config's tolerance.
+  const reconcile::Tolerances tolerances{Fixed::FromRaw(venue::kalshi::kCent2), cfg.reconciliation.balance_tolerance_usd};
+  auto reconcile_now = [&]() -> absl::StatusOr<bool> {
+    if (!cfg.reconciliation.enabled) return true;
+    return engine.Reconcile([&] { return venue.Snapshot(); }, tolerances);
+  };
+  ASSIGN_OR_RETURN(const bool reconciled_at_start, reconcile_now());
+
+  // The stream: books of the markets listed, our orders' news.
+  Waker waker;
+  venue::kalshi::StreamClientOptions so;
+  so.url = lo.credentials.stream_url;
+  so.key_id = lo.credentials.key_id;
+  so.jitter_seed = absl::Uniform<uint64_t>(nonce_bits);  // two bots never retry in lockstep
+  for (const auto& [symbol, instrument] : engine.state().instruments) so.markets.push_back(symbol.value);
+  so.on_private = [&waker](const venue::kalshi::StreamMessage&) { waker.Wake(true, false); };
+  so.on_state = [&waker, &log, seen = false](bool connected, std::string_view reason) mutable {
+    log.Info(connected ? "ws_connected" : "ws_disconnected",
+             LogFields().Add("stream", "kalshi").Add("reason", absl::string_view(reason.data(), reason.size())));
+    if (connected && seen) waker.Wake(false, true);  // what it missed is asked of Kalshi: reconcile at once
+    seen = seen || connected;
+  };
+  so.on_log = [&log](std::string_view line) {
+    log.Warning("kalshi_stream", LogFields().Add("detail", absl::string_view(line.data(), line.size())));
+  };
+  ASSIGN_OR_RETURN(venue::kalshi::Signer stream_signer, venue::kalshi::Signer::FromPem(lo.credentials.private_pem));
+  venue::kalshi::StreamClient stream(std::move(so), std::move(stream_signer));
+  RETURN_IF_ERROR(stream.Start());
+
+  weather::NwsClientOptions nws_options;
+  nws_options.base_url = cfg.weather.nws_base_url;
+  nws_options.user_agent = cfg.weather.nws_user_agent;
+  ASSIGN_OR_RETURN(std::unique_ptr<weather::NwsClient> nws, weather::NwsClient::Create(nws_options, lo.gate));
+
+  // Our open orders asked for: fills, and Kalshi's cancels at a market's close.
+  auto query_orders = [&]() -> absl::Status {
+    venue::Reports all;
+    for (const auto& [id, order] : engine.state().orders) {
+      if (order.status != OrderStatus::kAccepted && order.status != OrderStatus::kPartiallyFilled) continue;
+      absl::StatusOr<venue::Reports> r = venue.Query(order);
+      if (!r.ok()) {
+        log.Warning("order_query_failed", LogFields().Add("client_order_id", id.value).Add("error", r.status().message()));
+        continue;
+      }
+      all.insert(all.end(), r->begin(), r->end());
+    }
+    return all.empty() ? absl::OkStatus() : engine.OnVenueReports(all);
+  };
+
+  // One market step's inputs, read from Kalshi and NWS now.
+  auto step_inputs = [&](int64_t now_ms) -> std::vector<EventBody> {
+    std::vector<EventBody> inputs;
+    const State& state = engine.state();
+    std::set<std::string> listed;
+    for (const auto& [symbol, instrument] : state.instruments) listed.insert(symbol.value);
+    std::vector<std::string> followed(listed.begin(), listed.end());
+    // New markets of each city.
+    for (const weather::City* city : cities) {
+      absl::StatusOr<std::vector<venue::kalshi::Market>> markets = venue::kalshi::Markets(*client, city->series, "open");
+      if (!markets.ok()) {
+        log.Warning("markets_read_failed", LogFields().Add("series", city->series).Add("error", markets.status().message()));
+        continue;
+      }
+      for (const venue::kalshi::Market& m : *markets) {
+        if (listed.contains(m.ticker)) continue;
+        absl::StatusOr<Instrument> instrument = venue::kalshi::ListedInstrument(m);
+        if (!instrument.ok()) {
+          log.Warning("venue_payload_refused", LogFields().Add("source", "rest").Add("ticker", m.ticker)
+                                                   .Add("error", instrument.status().message()));
+          continue;
+        }
+        inputs.push_back(InstrumentDefined{Symbol{m.ticker}, "kalshi", *std::move(instrument)});
+        listed.insert(m.ticker);
+        followed.push_back(m.ticker);
+      }
+    }
+    stream.SetMarkets(followed);
+    // Books, forecasts, settlements of what is listed.
+    std::set<std::pair<const weather::City*, std::string>> days;
+    auto add_market = [&](const std::string& ticker, const Instrument& instrument) {
+      const ContractTerms& terms = instrument.terms;
+      const weather::City* city = weather::CityBySeries(terms.series);
+      if (terms.close_time_ms <= now_ms) {
+        absl::StatusOr<venue::kalshi::Market> m = venue::kalshi::GetMarket(*client, ticker);
+        if (m.ok() && (m->result == "yes" || m->result == "no")) {
+          const MarketResult result = m->result == "yes" ? MarketResult::kYes : MarketResult::kNo;
+          inputs.push_back(MarketSettled{Symbol{ticker}, result, YesPayout(instrument, result), now_ms, "kalshi"});
+        }
+        return;
+      }
+      if (city != nullptr) days.insert({city, terms.subject_day});
+      std::optional<venue::kalshi::Orderbook> book = stream.Book(ticker);
+      if (!book) {
+        absl::StatusOr<venue::kalshi::Orderbook> read = venue::kalshi::GetOrderbook(*client, ticker);
+        if (read.ok()) book = *std::move(read);
+      }
+      if (!book) return;
+      std::optional<Fixed> bid = book->BestYesBid(), ask = book->BestYesAsk();
+      if (bid && ask && *bid < *ask) inputs.push_back(MarketTick{Symbol{ticker}, *bid, *ask, now_ms});
+    };
+    for (const EventBody& e : std::vector<EventBody>(inputs)) {
+      if (const auto* d = std::get_if<InstrumentDefined>(&e)) add_market(d->symbol.value, d->instrument);
+    }
+    for (const auto& [symbol, instrument] : state.instruments) add_market(symbol.value, instrument);
+    for (const auto& [city, day_text] : days) {
+      absl::CivilDay day;
+      if (!absl::ParseCivilTime(day_text, &day)) continue;
+      absl::StatusOr<weather::CityRead> read = nws->Read(*city, day);
+      if (!read.ok()) {
+        log.Warning("nws_read_failed", LogFields().Add("city", city->code).Add("day", day_text).Add("error", read.status().message()));
+        continue;
+      }
+      if (!read->fresh) continue;  // journaled when it was read
+      const int64_t lead = std::max<int64_t>(0, day - ClimateDayAt(*city, now_ms));
+      const Fixed sigma = cfg.weather.nws_sigma_f + cfg.weather.nws_sigma_per_day_f.Mul(Fixed::FromInt(std::max<int64_t>(0, lead - 1)));
+      // A forecast is never journaled as issued after it was read (a clock
+      // skew between NWS and us would otherwise be refused by the fold).
+      inputs.push_back(ForecastObserved{city->code, city->station, day_text, Hundredths(read->high.high_f), sigma,
+                                        std::min(read->issued_ms, now_ms), "nws", read->high.detail});
+    }
+    return inputs;
+  };
+
+  runtime::Surface surface(o, engine, log);
+  if (o.inbox != nullptr) o.inbox->SetWake([&waker] { waker.Wake(false, false); });
+  surface.decorate = [&](runtime::EngineView& view) {
+    view.ws_connected = stream.connected();
+    view.last_reconcile_wall_ns = engine.state().last_reconciliation_ns;
+  };
+  absl::Time next_reconcile = absl::Now() + absl::Minutes(cfg.reconciliation.interval_min);
+  bool reconcile_pending = !reconciled_at_start;
+  if (cfg.reconciliation.enabled) {
+    surface.reconcile = [&]() -> absl::StatusOr<bool> {
+      ASSIGN_OR_RETURN(const bool done, reconcile_now());
+      reconcile_pending = !done;
+      if (done) next_reconcile = absl::Now() + absl::Minutes(cfg.reconciliation.interval_min);
+      return done;
+    };
+  }
+  RETURN_IF_ERROR(surface.CheckPolicy());
+  surface.Publish(false);
+  if (o.on_started) o.on_started(engine.state(), 0);
+
+  const absl::Duration step_every =
+      lo.step_interval_ms > 0 ? absl::Milliseconds(lo.step_interval_ms) : absl::Minutes(cfg.weather.decision_interval_min);
+  absl::Time next_step = absl::Now();
+  uint64_t steps = 0;
+  absl::Status failed = absl::OkStatus();
+  runtime::RunSummary summary;
+  // The kill switch asked for the closes and cancels; the loop goes on
+  // (journaling fills) until nothing of ours is open, for at most
+  // execution.order_timeout_sec, as in a Binance run.
+  std::optional<absl::Time> kill_deadline;
+  auto kill_switch_done = [&] {
+    if (!engine.stop_requested()) return false;
+    if (!kill_deadline) {
+      kill_deadline = absl::Now() + absl::Seconds(cfg.execution.order_timeout_sec);
+      log.Info("kill_switch_waiting", LogFields().Add("positions", static_cast<uint64_t>(engine.state().positions.size()))
+                                          .Add("orders", static_cast<uint64_t>(engine.state().orders.size()))
+                                          .Add("timeout_sec", cfg.execution.order_timeout_sec));
+    }
+    return engine.Flat() || absl::Now() >= *kill_deadline;
+  };
+  while ((runtime::StopSignal() == 0 || engine.stop_requested()) && !kill_switch_done() && failed.ok() &&
+         (engine.stop_requested() || lo.max_steps == 0 || steps < lo.max_steps)) {
+    const auto [orders_moved, reconnected] = waker.Wait(std::min(absl::Seconds(1), std::max(absl::ZeroDuration(), next_step - absl::Now())));
+    reconcile_pending = reconcile_pending || reconnected;
+    if (orders_moved) failed = query_orders();
+    if (failed.ok() && absl::Now() >= next_step) {
+      failed = query_orders();
+      const int64_t now_ms = absl::ToUnixMillis(absl::Now());
+      if (failed.ok()) failed = engine.OnMarketStep(now_ms, step_inputs(now_ms));
+      ++steps;
+      next_step += step_every;
+      if (next_step < absl::Now()) next_step = absl::Now() + step_every;  // a slow step: no burst to catch up
+      surface.Publish(true);
+    }
+    if (failed.ok()) failed = engine.ResolvePending();
+    reconcile_pending = reconcile_pending || absl::Now() >= next_reconcile;
+    if (failed.ok() && reconcile_pending) {
+      absl::StatusOr<bool> done = reconcile_now();
+      failed = done.status();
+      reconcile_pending = !done.value_or(true);
+      if (!reconcile_pending) next_reconcile = absl::Now() + absl::Minutes(cfg.reconciliation.interval_min);
+    }
+    if (failed.ok()) failed = surface.HandleCommands();
+    if (failed.ok()) failed = engine.KillSwitchSweep();
+    runtime::ReopenLogIfAsked(log);
+    surface.Publish(false);
+  }
+  // The kill switch's end: Kalshi is read once more and must hold nothing
+  // of ours; else manual review, alerted, and a non-zero exit.
+  if (failed.ok() && engine.stop_requested()) {
+    bool venue_agrees = true;
+    if (cfg.reconciliation.enabled) {
+      absl::StatusOr<bool> done = reconcile_now();
+      failed = done.status();
+      venue_agrees = done.value_or(false) && engine.last_reconcile().result == "completed";
+    }
+    if (failed.ok()) {
+      absl::StatusOr<bool> flat = engine.FinishKillSwitch(venue_agrees);
+      failed = flat.status();
+      if (flat.ok() && !*flat) summary.exit_code = runtime::kExitKillSwitchIncomplete;
+      log.Write(flat.value_or(false) ? runtime::LogLevel::kInfo : runtime::LogLevel::kError, "kill_switch_finished",
+                LogFields().Add("flat", flat.value_or(false))
+                    .Add("positions", static_cast<uint64_t>(engine.state().positions.size()))
+                    .Add("orders", static_cast<uint64_t>(engine.state().orders.size())));
+    }
+  }
+  stream.Stop();
+  summary.bars_this_run = steps;
+  if (!failed.ok()) {
+    surface.Halted(failed);
+    return failed;
+  }
+  summary.stop_reason = engine.stop_requested() ? "KILL_SWITCH" : runtime::StopSignal() != 0 ? "SIGNAL" : "MAX_STEPS";
+  RETURN_IF_ERROR(engine.Stop(summary.stop_reason));
+  summary.state = engine.state();
+  summary.seconds = absl::ToDoubleSeconds(absl::Now() - t0);
+  summary.ledger_dir = o.ledger_dir;
+  summary.data_file = absl::StrCat(EnumName(cfg.run.mode), " ", lo.credentials.base_url);
+  return summary;
+}
+
+}  // namespace apollo::live

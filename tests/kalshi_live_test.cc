@@ -1,0 +1,273 @@
+// `bot --venue kalshi --mode testnet` end to end (issue 15 §2-§4): the bot
+// against an in-process fake-kalshi (REST and its signed WebSocket) and a
+// loopback NWS, on the day after today's NYC markets. It lists the markets,
+// reads the books from the stream, journals NWS's forecast with its sigma
+// by lead, buys the market whose edge clears the fee, holds the one whose
+// edge does not, reconciles with Kalshi, and after a restart sends nothing
+// twice.
+#include <httplib.h>
+
+#include <chrono>
+#include <csignal>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
+#include "engine/domain/codec.h"
+#include "engine/domain/events.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/cli.h"
+#include "tests/support/kalshi_keys.h"
+#include "tests/support/ledgers.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+#include "tools/fake_kalshi/exchange.h"
+#include "tools/fake_kalshi/server.h"
+#include "tools/fake_kalshi/stream.h"
+
+namespace apollo {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+using testing::Process;
+
+Fixed D(const char* text) { return *Fixed::Parse(text); }
+
+// New York's climate days run on EST (UTC-5) all year.
+const absl::TimeZone kEst = absl::FixedTimeZone(-5 * 3600);
+
+// A loopback api.weather.gov: Central Park's grid, and a forecast whose
+// daytime high is `high_f` on every day from yesterday on.
+class FakeNws {
+ public:
+  explicit FakeNws(int high_f) {
+    server_.Get(R"(/.*)", [this, high_f](const httplib::Request& req, httplib::Response& res) {
+      if (req.path == "/ready") return res.set_content("ok", "text/plain");
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        ++requests_;
+      }
+      if (req.path.rfind("/points/", 0) == 0) {
+        return res.set_content(R"({"properties":{"gridId":"OKX","gridX":33,"gridY":35,"timeZone":"America/New_York"}})",
+                               "application/geo+json");
+      }
+      if (req.path != "/gridpoints/OKX/33,35/forecast") {
+        res.status = 404;
+        return;
+      }
+      const absl::CivilDay today = absl::ToCivilDay(absl::Now(), kEst);
+      std::string periods;
+      for (int i = -1; i < 7; ++i) {
+        const absl::CivilDay day = today + i;
+        absl::StrAppend(&periods, periods.empty() ? "" : ",",
+                        absl::StrFormat(R"({"name":"Day %d","startTime":"%sT06:00:00-05:00","endTime":"%sT18:00:00-05:00",)"
+                                        R"("isDaytime":true,"temperature":%d,"temperatureUnit":"F"})",
+                                        i, absl::FormatCivilTime(day), absl::FormatCivilTime(day), high_f));
+      }
+      const std::string updated = absl::FormatTime("%Y-%m-%dT%H:%M:%S+00:00", absl::Now() - absl::Minutes(30), absl::UTCTimeZone());
+      res.set_content(absl::StrCat(R"({"properties":{"updateTime":")", updated, R"(","periods":[)", periods, "]}}"),
+                      "application/geo+json");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    httplib::Client ready("127.0.0.1", port_);
+    ready.set_connection_timeout(5);
+    auto answered = ready.Get("/ready");
+    EXPECT_TRUE(answered && answered->status == 200);
+  }
+  ~FakeNws() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string Url() const { return absl::StrCat("http://127.0.0.1:", port_); }
+  int requests() {
+    std::lock_guard<std::mutex> l(mu_);
+    return requests_;
+  }
+
+ private:
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  std::mutex mu_;
+  int requests_ = 0;
+};
+
+class KalshiLive : public ::testing::Test {
+ protected:
+  KalshiLive()
+      : keys_(testing::ReadKalshiTestKey()),
+        exchange_([] { return absl::ToUnixMillis(absl::Now()); }),
+        stream_(&exchange_, {testing::kKalshiKeyId, keys_.public_pem}),
+        server_(&exchange_, {testing::kKalshiKeyId, keys_.public_pem, 0, &stream_}),
+        nws_(50) {
+    // Tomorrow's NYC event: its markets trade until the day ends.
+    const absl::CivilDay day = absl::ToCivilDay(absl::Now(), kEst) + 1;
+    event_ = absl::StrCat("KXHIGHNY-", absl::AsciiStrToUpper(absl::FormatCivilTime(day).substr(2, 2)),
+                          absl::AsciiStrToUpper(absl::FormatTime("%b", absl::FromCivil(day, kEst), kEst)),
+                          absl::FormatTime("%d", absl::FromCivil(day, kEst), kEst));
+    day_ = absl::FormatCivilTime(day);
+    fake_kalshi::MarketSpec between;
+    between.ticker = absl::StrCat(event_, "-B49.5");
+    between.event_ticker = event_;
+    between.strike_type = "between";
+    between.floor_strike = Fixed::FromInt(49);
+    between.cap_strike = Fixed::FromInt(50);
+    between.open_time_ms = absl::ToUnixMillis(absl::Now() - absl::Hours(12));
+    between.close_time_ms = absl::ToUnixMillis(absl::FromCivil(day + 1, kEst));
+    between.expected_expiration_ms = between.close_time_ms + 10 * 3'600'000;
+    // The forecast says 50 +- 3.5: about 0.22 for 49-50, asked at 0.10.
+    between.yes_bids = {{D("0.08"), Fixed::FromInt(100)}};
+    between.no_bids = {{D("0.90"), Fixed::FromInt(200)}};
+    fake_kalshi::MarketSpec above = between;
+    above.ticker = absl::StrCat(event_, "-T52");
+    above.strike_type = "greater";
+    above.floor_strike = Fixed::FromInt(52);
+    above.cap_strike.reset();
+    // About 0.24 for 53 or more, asked at 0.22: no edge after the fee.
+    above.yes_bids = {{D("0.20"), Fixed::FromInt(100)}};
+    above.no_bids = {{D("0.78"), Fixed::FromInt(100)}};
+    exchange_.AddMarket(between);
+    exchange_.AddMarket(above);
+    between_ = between.ticker;
+    above_ = above.ticker;
+    EXPECT_TRUE(stream_.Start().ok());
+    EXPECT_TRUE(server_.Start().ok());
+  }
+
+  std::unique_ptr<Process> StartBot() {
+    testing::SpawnOptions o = testing::ToolOptions(
+        {"RUN__VENUE=kalshi", "RUN_ENABLE_TRADING=true", "RUN__INITIAL_EQUITY=1000", "WEATHER__CITIES=NYC",
+         absl::StrCat("WEATHER__NWS_BASE_URL=", nws_.Url()), absl::StrCat("KALSHI_API_BASE=", server_.BaseUrl()),
+         absl::StrCat("KALSHI_WS_URL=", stream_.Url()), absl::StrCat("KALSHI_API_KEY=", testing::kKalshiKeyId),
+         absl::StrCat("KALSHI_API_SECRET=", keys_.private_pem)});
+    auto p = Process::Spawn({BOT_BIN, "--config", absl::StrCat(APOLLO_SOURCE_DIR, "/config.yaml"), "--mode", "testnet", "--ledger",
+                             dir_.Sub("ledger"), "--logs", dir_.Sub("logs")},
+                            o);
+    EXPECT_TRUE(p.ok()) << p.status();
+    if (!p.ok()) return nullptr;
+    std::optional<std::string> line = (*p)->ReadLineStartingWith("bot: testnet mode started", 30s);
+    EXPECT_TRUE(line.has_value()) << (*p)->out() << (*p)->err();
+    return *std::move(p);
+  }
+
+  // The ledger's events once `pred` holds of them (polled, at most 30 s).
+  template <class Pred>
+  std::vector<Event> EventsWhen(Pred pred) {
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    std::vector<Event> events;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto read = testing::ReadEvents(dir_.Sub("ledger"));
+      if (read.ok()) {
+        events = *std::move(read);
+        if (pred(events)) break;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    return events;
+  }
+
+  // The events as JSON lines (for a failure's message), each cut at 300 characters.
+  std::string Dump(const std::vector<Event>& events) const {
+    std::string out;
+    for (const Event& e : events) absl::StrAppend(&out, EventToJson(e).substr(0, 300), "\n");
+    return out;
+  }
+
+  template <class T>
+  static std::vector<T> Of(const std::vector<Event>& events) {
+    std::vector<T> out;
+    for (const Event& e : events) {
+      if (const T* t = std::get_if<T>(&e.body)) out.push_back(*t);
+    }
+    return out;
+  }
+
+  testing::KalshiTestKey keys_;
+  fake_kalshi::Exchange exchange_;
+  fake_kalshi::FakeKalshiStream stream_;
+  fake_kalshi::FakeKalshiServer server_;
+  FakeNws nws_;
+  testing::TempDir dir_;
+  std::string event_, day_, between_, above_;
+};
+
+TEST_F(KalshiLive, ADemoRunBuysTheEdgeFromNwsAndTheStreamAndAfterARestartSendsNothingTwice) {
+  std::unique_ptr<Process> bot = StartBot();
+  ASSERT_NE(bot, nullptr);
+  std::vector<Event> events = EventsWhen([](const std::vector<Event>& ev) { return !Of<OrderFilled>(ev).empty(); });
+  ASSERT_EQ(Of<OrderFilled>(events).size(), 1u) << bot->err() << Dump(events);
+
+  // Both markets listed from Kalshi, NWS's forecast of their day with the prior's sigma at lead 1.
+  EXPECT_EQ(Of<InstrumentDefined>(events).size(), 2u);
+  const std::vector<ForecastObserved> forecasts = Of<ForecastObserved>(events);
+  ASSERT_FALSE(forecasts.empty());
+  EXPECT_EQ(forecasts[0].city, "NYC");
+  EXPECT_EQ(forecasts[0].station, "KNYC");
+  EXPECT_EQ(forecasts[0].climate_day, day_);
+  EXPECT_EQ(forecasts[0].source, "nws");
+  EXPECT_EQ(forecasts[0].high_f, Fixed::FromInt(50));
+  EXPECT_EQ(forecasts[0].sigma_f, D("3.5"));
+  // The books from the stream: 0.08/0.10 and 0.20/0.22.
+  bool between_tick = false, above_tick = false;
+  for (const MarketTick& t : Of<MarketTick>(events)) {
+    between_tick |= t.symbol.value == between_ && t.bid_price == D("0.08") && t.ask_price == D("0.1");
+    above_tick |= t.symbol.value == above_ && t.bid_price == D("0.2") && t.ask_price == D("0.22");
+  }
+  EXPECT_TRUE(between_tick);
+  EXPECT_TRUE(above_tick);
+  // One order: a buy of YES in 49-50, its size the per-trade risk's (95 at most).
+  const std::vector<OrderPlaced> placed = Of<OrderPlaced>(events);
+  ASSERT_EQ(placed.size(), 1u);
+  EXPECT_EQ(placed[0].symbol.value, between_);
+  EXPECT_EQ(placed[0].side, Side::kBuy);
+  EXPECT_EQ(placed[0].order_type, OrderType::kLimit);
+  EXPECT_EQ(placed[0].qty, Fixed::FromInt(95));
+  EXPECT_FALSE(Of<ReconciliationCompleted>(events).empty()) << "reconciled with Kalshi at start";
+  EXPECT_TRUE(Of<ManualInterventionDetected>(events).empty());
+  EXPECT_GT(nws_.requests(), 0);
+
+  bot->Signal(SIGTERM);
+  testing::ExitStatus st = bot->Wait(30s);
+  ASSERT_TRUE(st.Exited(0)) << st << "\n" << bot->err();
+
+  // Restarted: a step again, the position already held, nothing sent twice.
+  const size_t cycles = Of<TradeCycleCompleted>(events).size();
+  bot = StartBot();
+  ASSERT_NE(bot, nullptr);
+  events = EventsWhen([&](const std::vector<Event>& ev) { return Of<TradeCycleCompleted>(ev).size() > cycles; });
+  EXPECT_GT(Of<TradeCycleCompleted>(events).size(), cycles) << bot->err();
+  EXPECT_EQ(Of<OrderPlaced>(events).size(), 1u);
+  EXPECT_TRUE(Of<ManualInterventionDetected>(events).empty()) << "Kalshi agrees with the ledger after the fill";
+  bot->Signal(SIGTERM);
+  st = bot->Wait(30s);
+  EXPECT_TRUE(st.Exited(0)) << st << "\n" << bot->err();
+  const fake_kalshi::Reply orders = exchange_.ListOrders("", "");
+  EXPECT_EQ(orders.body.find("\"order_id\"", orders.body.find("\"order_id\"") + 1), std::string::npos)
+      << "one order at Kalshi: " << orders.body;
+  EXPECT_THAT(bot->err(), ::testing::Not(HasSubstr("PRIVATE KEY")));
+}
+
+TEST_F(KalshiLive, ADemoRunWithoutItsKeyIsRefusedInOneLine) {
+  testing::SpawnOptions o = testing::ToolOptions({"RUN__VENUE=kalshi", absl::StrCat("KALSHI_API_BASE=", server_.BaseUrl()),
+                                                  absl::StrCat("KALSHI_WS_URL=", stream_.Url())});
+  auto p = Process::Spawn({BOT_BIN, "--config", absl::StrCat(APOLLO_SOURCE_DIR, "/config.yaml"), "--mode", "testnet",
+                           "--ledger", dir_.Sub("ledger"), "--logs", dir_.Sub("logs")},
+                          o);
+  ASSERT_TRUE(p.ok()) << p.status();
+  testing::ExitStatus st = (*p)->Wait(30s);
+  EXPECT_TRUE(st.Exited(2)) << st << "\n" << (*p)->err();
+  EXPECT_EQ((*p)->err(), "bot: KALSHI_API_KEY is not set (the API key id, in .env or the environment)\n");
+}
+
+}  // namespace
+}  // namespace apollo
