@@ -219,5 +219,37 @@ TEST(EngineMetrics, SeedSeriesPassPromtool) {
   }
 }
 
+// Milkbot's risk report as gauges: what the open Kalshi contracts could lose,
+// in all, per city and per cluster; a Binance run has none of them.
+TEST(EngineMetrics, AKalshiRunShowsWhatItsOpenContractsCouldLosePerCityAndCluster) {
+  Metrics m;
+  EngineMetrics observer(&m, nullptr, Mode::kTestnet);
+  Book book(&observer);
+  book.Add(ConfigLoaded{"h", "v", Fixed::FromInt(1000)}, kT0);
+  book.Commit();
+  EXPECT_FALSE(Sample(m.Render(), "weather_open_risk_usd").has_value()) << "no Kalshi market yet";
+  Instrument bucket;
+  bucket.kind = InstrumentKind::kBinaryEventContract;
+  bucket.min_price = F("0.01");
+  bucket.max_price = F("0.99");
+  bucket.price_bands = {PriceBand{F("0.01"), F("0.99"), F("0.01")}};
+  bucket.contract_value = Fixed::FromInt(1);
+  bucket.terms = ContractTerms{"KXHIGHNY", "KXHIGHNY-25MAR29", "2025-03-29", StrikeType::kBetween, Fixed::FromInt(81),
+                               Fixed::FromInt(82), 0, 0, "81 to 82"};
+  const Symbol ticker{"KXHIGHNY-25MAR29-B81.5"};
+  book.Add(InstrumentDefined{ticker, "kalshi", bucket}, kT0);
+  // Long 95 YES at 0.10 can lose 9.50.
+  book.Add(PositionOpened{ticker, Side::kBuy, Fixed::FromInt(95), F("0.1"), Fixed(), Fixed(), Fixed::FromInt(1),
+                          ClientOrderId{"ap-1-E"}},
+           kT0);
+  book.Commit();
+  const std::string body = m.Render();
+  EXPECT_EQ(Sample(body, "weather_open_risk_usd"), 9.5) << body;
+  EXPECT_EQ(Sample(body, "weather_city_exposure_usd{city=\"NYC\"}"), 9.5);
+  EXPECT_EQ(Sample(body, "weather_city_exposure_usd{city=\"MIA\"}"), 0.0);
+  EXPECT_EQ(Sample(body, "weather_cluster_exposure_usd{cluster=\"NE\"}"), 9.5);
+  EXPECT_EQ(Sample(body, "weather_cluster_exposure_usd{cluster=\"SE\"}"), 0.0);
+}
+
 }  // namespace
 }  // namespace apollo::ops

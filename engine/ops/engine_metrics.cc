@@ -6,10 +6,13 @@
 #include <cmath>
 
 #include <limits>
+#include <set>
 #include <type_traits>
 
 #include "absl/strings/str_cat.h"
 #include "engine/risk/risk.h"
+#include "engine/weather/cities.h"
+#include "engine/weather/markets.h"
 
 namespace apollo::ops {
 namespace {
@@ -170,6 +173,32 @@ void EngineMetrics::SetPerformance(const State& state) {
   equity_drawdown_.Set(state.drawdown_pct.ToDouble());
 }
 
+void EngineMetrics::SetWeatherExposure(const State& state) {
+  weather_seen_ = weather_seen_ || !state.instruments.empty();
+  if (!weather_seen_) return;
+  // What the open contracts could lose: Milkbot's risk report, as gauges
+  // (each city and cluster of the city table, 0 when nothing is open there).
+  const weather::Exposure exposure = weather::ExposureOf(state);
+  auto of = [](const absl::btree_map<std::string, Fixed>& m, const std::string& key) {
+    auto it = m.find(key);
+    return it == m.end() ? 0.0 : it->second.ToDouble();
+  };
+  metrics_->AddGauge("weather_open_risk_usd", "What the open Kalshi contracts and entry orders could lose, dollars")
+      .Set(exposure.total.ToDouble());
+  std::set<std::string> clusters;
+  for (const weather::City& city : weather::Cities()) {
+    metrics_->AddGauge("weather_city_exposure_usd", "What the open contracts of one city could lose, dollars", {"city"},
+                       {city.code})
+        .Set(of(exposure.by_city, city.code));
+    clusters.insert(city.cluster);
+  }
+  for (const std::string& cluster : clusters) {
+    metrics_->AddGauge("weather_cluster_exposure_usd", "What the open contracts of one cluster of cities could lose, dollars",
+                       {"cluster"}, {cluster})
+        .Set(of(exposure.by_cluster, cluster));
+  }
+}
+
 void EngineMetrics::UpdateDiskFree(const std::string& dir) {
   struct statvfs v {};
   disk_free_pct_.Set(::statvfs(dir.c_str(), &v) == 0 && v.f_blocks > 0
@@ -255,6 +284,7 @@ void EngineMetrics::OnCommitted(absl::Span<const Event> events, const State& sta
   ledger_append_latency_.Observe(append_seconds);
   ledger_last_seq_.Set(static_cast<double>(state.last_seq));
   open_positions_.Set(static_cast<double>(state.positions.size()));
+  SetWeatherExposure(state);
   daily_pnl_pct_.Set(state.DailyPnlPct().ToDouble());
   max_drawdown_pct_.Set(state.drawdown_pct.ToDouble());
   equity_.Set(state.balance.ToDouble());

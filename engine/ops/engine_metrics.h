@@ -106,6 +106,10 @@ class EngineMetrics : public runtime::EngineObserver {
   absl::flat_hash_map<std::string, Counter*> venue_counts_;
   double watchdog_recoveries_seen_ = 0;
   bool baseline_set_ = false;
+  // Sets the weather strategy's exposure gauges (a Kalshi run's, from its
+  // first listed market on; a Binance run has none).
+  void SetWeatherExposure(const State& state);
+  bool weather_seen_ = false;
   struct GateSeries {
     Gauge* tokens;
     Counter* backoffs;
