@@ -137,12 +137,12 @@ TEST(KalshiStream, ASnapshotOutOfTurnMakesTheSubscriptionsOtherBooksStale) {
   BookSnapshot b = a;
   b.ticker = "FED-23DEC-T3.25";
   b.seq = 3;
-  books.Apply(a);
-  books.Apply(b);
+  EXPECT_TRUE(books.Apply(a));
+  EXPECT_TRUE(books.Apply(b));
   ASSERT_NE(books.Book("FED-23DEC-T3.00"), nullptr) << "seq 3 followed seq 2";
   BookSnapshot again = a;
   again.seq = 9;  // 4..8 lost, maybe deltas of T3.25
-  books.Apply(again);
+  EXPECT_FALSE(books.Apply(again)) << "out of turn: the caller asks for the others' snapshots";
   EXPECT_NE(books.Book("FED-23DEC-T3.00"), nullptr);
   EXPECT_EQ(books.Book("FED-23DEC-T3.25"), nullptr);
   EXPECT_EQ(ParseStreamMessage(R"({"type":"orderbook_delta","sid":2,"seq":3,"msg":{"market_ticker":"T",)"

@@ -236,8 +236,10 @@ class WsClient::Impl {
     start_ns_ = SteadyNs();
     last_message_ns_ = start_ns_;
     asio::co_spawn(ioc_, Run(), Rethrow);
-    thread_ = std::thread([this] { ioc_.run(); });
+    // Started before the thread runs: a Send from the first on_state(true)
+    // (a subscription) must not find it unstarted and be dropped.
     started_ = true;
+    thread_ = std::thread([this] { ioc_.run(); });
     return absl::OkStatus();
   }
 

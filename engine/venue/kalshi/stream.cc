@@ -130,16 +130,21 @@ absl::StatusOr<StreamMessage> ParseStreamMessage(absl::string_view text) {
   return Read(top);
 }
 
-void BookKeeper::Apply(const BookSnapshot& s) {
+bool BookKeeper::Apply(const BookSnapshot& s) {
   // Out of turn, the messages between were lost: the subscription's other
   // books may miss deltas, so they wait for their own snapshots.
-  if (auto seq = last_seq_.find(s.sid); seq != last_seq_.end() && s.seq != seq->second + 1) MarkStale(s.sid);
+  bool in_turn = true;
+  if (auto seq = last_seq_.find(s.sid); seq != last_seq_.end() && s.seq != seq->second + 1) {
+    MarkStale(s.sid);
+    in_turn = false;
+  }
   Market& m = markets_[s.ticker];
   m = Market{s.sid};
   for (const BookLevel& l : s.yes_bids) m.yes[l.price] += l.count;
   for (const BookLevel& l : s.no_bids) m.no[l.price] += l.count;
   Rebuild(m);
   last_seq_[s.sid] = s.seq;
+  return in_turn;
 }
 
 absl::Status BookKeeper::Apply(const BookDelta& d) {

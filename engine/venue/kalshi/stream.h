@@ -88,8 +88,9 @@ class BookKeeper {
  public:
   // A snapshot replaces the market's book and sets its subscription's seq;
   // one that does not follow the seq before it makes the subscription's
-  // other books stale (messages were lost between).
-  void Apply(const BookSnapshot& snapshot);
+  // other books stale (messages were lost between): then false, and the
+  // caller asks for their snapshots.
+  bool Apply(const BookSnapshot& snapshot);
   // OK when applied. FailedPrecondition, naming the sid and the seqs, when
   // the delta is not the next of its subscription (every book of that sid
   // is stale from then until its snapshot), when it is for a market with no

@@ -118,6 +118,8 @@ bool StreamClient::connected() const {
   return live_;
 }
 
+double StreamClient::last_message_age_sec() const { return ws_ ? ws_->last_message_age_sec() : 0; }
+
 StreamCounters StreamClient::counters() const {
   std::lock_guard<std::mutex> lock(mu_);
   return counters_;
@@ -134,6 +136,8 @@ void StreamClient::OnState(bool connected, std::string_view reason) {
     on_server_.clear();
     asked_.clear();
     resyncing_.clear();
+    subscribing_.clear();
+    snapshotting_.clear();
     if (connected) {
       ++counters_.connections;
       SyncLocked();
@@ -150,7 +154,9 @@ void StreamClient::SyncLocked() {
     auto sid = sid_.find(channel);
     if (sid == sid_.end()) {
       if (wanted_.empty()) continue;
-      SendLocked("subscribe", absl::StrCat(R"({"channels":[")", channel, R"("],"market_tickers":)", Quoted(wanted_), "}"));
+      const int64_t id =
+          SendLocked("subscribe", absl::StrCat(R"({"channels":[")", channel, R"("],"market_tickers":)", Quoted(wanted_), "}"));
+      subscribing_[id] = {channel};
       asked_.insert(channel);
       on_server = wanted_;
       continue;
@@ -170,13 +176,26 @@ void StreamClient::SyncLocked() {
     on_server = wanted_;
   }
   if (options_.private_channels && !asked_.contains(kPrivateChannels[0]) && !sid_.contains(kPrivateChannels[0])) {
-    SendLocked("subscribe", R"({"channels":["fill","user_orders","market_positions"]})");
-    for (const char* channel : kPrivateChannels) asked_.insert(channel);
+    const int64_t id = SendLocked("subscribe", R"({"channels":["fill","user_orders","market_positions"]})");
+    for (const char* channel : kPrivateChannels) {
+      asked_.insert(channel);
+      subscribing_[id].push_back(channel);
+    }
   }
 }
 
-void StreamClient::SendLocked(std::string_view cmd, const std::string& params_json) {
-  ws_->Send(absl::StrCat(R"({"id":)", next_id_++, R"(,"cmd":")", View(cmd), R"(","params":)", params_json, "}"));
+int64_t StreamClient::SendLocked(std::string_view cmd, const std::string& params_json) {
+  const int64_t id = next_id_++;
+  ws_->Send(absl::StrCat(R"({"id":)", id, R"(,"cmd":")", View(cmd), R"(","params":)", params_json, "}"));
+  return id;
+}
+
+void StreamClient::ResyncLocked(int64_t sid) {
+  const std::set<std::string>& markets = on_server_["orderbook_delta"];
+  if (markets.empty() || !resyncing_.insert(sid).second) return;
+  ++counters_.snapshots_asked;
+  snapshotting_[SendLocked("update_subscription", absl::StrCat(R"({"sids":[)", sid, R"(],"market_tickers":)",
+                                                               Quoted(markets), R"(,"action":"get_snapshot"})"))] = sid;
 }
 
 void StreamClient::OnMessage(std::string_view text) {
@@ -201,25 +220,42 @@ void StreamClient::OnMessage(std::string_view text) {
     if (const auto* s = std::get_if<StreamSubscribed>(&m)) {
       sid_[s->channel] = s->sid;
       asked_.erase(s->channel);
+      if (auto it = subscribing_.find(s->id); it != subscribing_.end()) {
+        std::erase(it->second, s->channel);
+        if (it->second.empty()) subscribing_.erase(it);
+      }
       SyncLocked();
     } else if (const auto* e = std::get_if<StreamError>(&m)) {
       ++counters_.refusals;
       lines.push_back(absl::StrCat("kalshi stream: command ", e->id, " refused: code ", e->code, " ", e->message));
+      // A refused subscribe is sent again at the next SetMarkets; a refused
+      // get_snapshot at the subscription's next gap.
+      if (auto it = subscribing_.find(e->id); it != subscribing_.end()) {
+        for (const std::string& channel : it->second) {
+          asked_.erase(channel);
+          on_server_.erase(channel);
+        }
+        subscribing_.erase(it);
+      }
+      if (auto it = snapshotting_.find(e->id); it != snapshotting_.end()) {
+        resyncing_.erase(it->second);
+        snapshotting_.erase(it);
+      }
     } else if (const auto* snap = std::get_if<BookSnapshot>(&m)) {
-      books_.Apply(*snap);
       resyncing_.erase(snap->sid);
+      if (!books_.Apply(*snap)) {
+        ++counters_.gaps;
+        lines.push_back(absl::StrCat("kalshi book: subscription ", snap->sid, " snapshot out of turn (seq ", snap->seq,
+                                     "): its other books are stale; their snapshots asked"));
+        ResyncLocked(snap->sid);
+      }
     } else if (const auto* d = std::get_if<BookDelta>(&m)) {
       if (absl::Status st = books_.Apply(*d); !st.ok()) {
         ++counters_.gaps;
         lines.emplace_back(st.message());
         // One request for the subscription's snapshots per gap; its books
         // stay out of use until they arrive.
-        if (resyncing_.insert(d->sid).second && !on_server_["orderbook_delta"].empty()) {
-          ++counters_.snapshots_asked;
-          SendLocked("update_subscription", absl::StrCat(R"({"sids":[)", d->sid, R"(],"market_tickers":)",
-                                                         Quoted(on_server_["orderbook_delta"]),
-                                                         R"(,"action":"get_snapshot"})"));
-        }
+        ResyncLocked(d->sid);
       }
     } else if (const auto* t = std::get_if<TickerUpdate>(&m)) {
       tickers_[t->ticker] = *t;

@@ -91,6 +91,7 @@ class StreamClient {
   std::optional<Orderbook> Book(const std::string& ticker) const;
   std::optional<TickerUpdate> Ticker(const std::string& ticker) const;  // the last one this connection
   bool connected() const;
+  double last_message_age_sec() const;  // since the last message (since Start before the first)
   StreamCounters counters() const;
 
  private:
@@ -98,7 +99,10 @@ class StreamClient {
   void OnMessage(std::string_view text);
   // Under mu_: sends what brings the server's subscriptions to options_'s.
   void SyncLocked();
-  void SendLocked(std::string_view cmd, const std::string& params_json);
+  // Sends a command; its id.
+  int64_t SendLocked(std::string_view cmd, const std::string& params_json);
+  // Asks for the snapshots of subscription `sid`'s books (once until they come).
+  void ResyncLocked(int64_t sid);
   void Log(std::string_view line) const;
 
   StreamClientOptions options_;
@@ -115,6 +119,10 @@ class StreamClient {
   std::map<std::string, std::set<std::string>> on_server_;  // channel -> markets subscribed or asked for
   std::set<std::string> asked_;                     // channels whose subscribe awaits its answer
   std::set<int64_t> resyncing_;                     // sids whose snapshots were asked for
+  // Commands awaiting their answer: a subscribe's channels, a get_snapshot's
+  // sid. A refused one is asked again (subscribe: at the next SetMarkets).
+  std::map<int64_t, std::vector<std::string>> subscribing_;
+  std::map<int64_t, int64_t> snapshotting_;
   int64_t next_id_ = 1;
   StreamCounters counters_;
 };
