@@ -35,6 +35,7 @@ namespace apollo::fake_kalshi {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using venue::kalshi::KalshiVenue;
 
 constexpr const char* kKeyId = apollo::testing::kKalshiKeyId;
@@ -256,8 +257,11 @@ TEST_F(FakeKalshi, TheStreamKeepsABookFromItsSnapshotAndDeltasWithTheAskOneMinus
   KalshiVenue venue(client.get(), {.send_orders = true});
   ASSERT_EQ(venue.Submit(Ours("ap-t1-60-E", Side::kBuy, "0.28", 10)).size(), 2u) << "accepted, filled";
   ASSERT_TRUE(Eventually([&] { return Ask(*stream, kTicker) == D("0.30"); }));
-  ASSERT_TRUE(Eventually([&] { return stream->Ticker(kTicker).has_value(); }));
-  EXPECT_EQ(stream->Ticker(kTicker)->yes_ask, D("0.30"));
+  // The ticker that follows the delta, in a frame of its own.
+  EXPECT_TRUE(Eventually([&] {
+    std::optional<venue::kalshi::TickerUpdate> t = stream->Ticker(kTicker);
+    return t && t->yes_ask == D("0.30");
+  }));
   EXPECT_EQ(stream->counters().gaps, 0u);
   stream->Stop();
 }
@@ -322,12 +326,16 @@ TEST_F(FakeKalshi, OurOrdersFillsAndPositionsArriveOnThePrivateChannels) {
   std::vector<venue::kalshi::StreamMessage> got = Private();
   const venue::kalshi::StreamFill* fill = nullptr;
   const venue::kalshi::StreamOrder* order = nullptr;
+  const venue::kalshi::StreamPosition* position = nullptr;
   for (const auto& m : got) {
     if (!fill) fill = std::get_if<venue::kalshi::StreamFill>(&m);
     if (!order) order = std::get_if<venue::kalshi::StreamOrder>(&m);
+    if (!position) position = std::get_if<venue::kalshi::StreamPosition>(&m);
   }
   ASSERT_NE(fill, nullptr);
   ASSERT_NE(order, nullptr);
+  ASSERT_NE(position, nullptr);
+  EXPECT_EQ(position->position, Fixed::FromInt(1));
   EXPECT_EQ(fill->ticker, kTicker);
   EXPECT_EQ(fill->yes_price, D("0.30"));
   EXPECT_EQ(fill->count, Fixed::FromInt(1));
@@ -358,6 +366,41 @@ TEST_F(FakeKalshi, ReconciliationSeesAShortYesAsASellAtItsYesPriceAndTheBalanceW
   // Kalshi's cash paid 5 x 0.72 and the fee (0.07 x 5 x 0.72 x 0.28 = 0.0706 -> 0.08); the
   // fold has paid only the fee until the position closes.
   EXPECT_EQ(v->balance, Fixed::FromInt(1000) - D("0.08"));
+}
+
+TEST_F(FakeKalshi, ACancelAfterTheMarketClosedIsAnsweredByKalshisOwnCancelAtTheClose) {
+  auto client = Client(keys_.private_pem);
+  KalshiVenue venue(client.get(), {.send_orders = true});
+  apollo::Order o = Ours("ap-t1-90-E", Side::kBuy, "0.20", 3);  // rests: the ask is 0.30
+  venue::Reports placed = venue.Submit(o);
+  ASSERT_EQ(placed.size(), 1u);
+  o.status = apollo::OrderStatus::kAccepted;
+  o.venue_order_id = std::get<OrderAccepted>(placed[0]).venue_order_id;
+  ASSERT_EQ(exchange_.Close(kTicker).status, 200);  // trading ends: Kalshi cancels what rests
+  venue::Reports r = venue.Cancel(o, "ENTRY_EXPIRED");
+  ASSERT_EQ(r.size(), 1u) << "MARKET_INACTIVE is answered by what Kalshi did";
+  EXPECT_EQ(std::get<OrderCancelled>(r[0]).reason, "CANCELLED_ON_KALSHI");
+  EXPECT_THAT(std::string(venue.last_error().message()), HasSubstr("market_inactive"));
+}
+
+// A close at market (the kill switch, /actions/close) on a venue without
+// market orders: it takes the bids at their own prices and rests nothing.
+TEST_F(FakeKalshi, AMarketCloseSellsIntoTheBidsAtTheirPricesAndLeavesNothingResting) {
+  auto client = Client(keys_.private_pem);
+  KalshiVenue venue(client.get(), {.send_orders = true});
+  ASSERT_EQ(venue.Submit(Ours("ap-t1-95-E", Side::kBuy, "0.31", 60)).size(), 3u) << "long 60 YES";
+  apollo::Order close = Ours("ap-t1-96-X", Side::kSell, "0", 60);
+  close.order_type = OrderType::kMarket;
+  EXPECT_EQ(KalshiVenue::RequestFor(close).time_in_force, "immediate_or_cancel");
+  venue::Reports r = venue.Submit(close);
+  // 50 at the YES bid of 0.28 (the only one), the other 10 cancelled, not resting at 0.01.
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_TRUE(std::holds_alternative<OrderAccepted>(r[0]));
+  const auto& fill = std::get<OrderPartialFill>(r[1]);
+  EXPECT_EQ(fill.price, D("0.28"));
+  EXPECT_EQ(fill.qty, Fixed::FromInt(50));
+  EXPECT_EQ(std::get<OrderCancelled>(r[2]).reason, "CANCELLED_ON_KALSHI");
+  EXPECT_THAT(exchange_.ListOrders(kTicker, "resting").body, Not(HasSubstr("ap-t1-96-X")));
 }
 
 }  // namespace

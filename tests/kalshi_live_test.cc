@@ -217,7 +217,7 @@ TEST_F(KalshiLive, ADemoRunBuysTheEdgeFromNwsAndTheStreamAndAfterARestartSendsNo
   EXPECT_EQ(forecasts[0].source, "nws");
   EXPECT_EQ(forecasts[0].high_f, Fixed::FromInt(50));
   EXPECT_EQ(forecasts[0].sigma_f, D("3.5"));
-  // The books from the stream: 0.08/0.10 and 0.20/0.22.
+  // The books (from the stream, or from REST while its snapshots are on their way): 0.08/0.10 and 0.20/0.22.
   bool between_tick = false, above_tick = false;
   for (const MarketTick& t : Of<MarketTick>(events)) {
     between_tick |= t.symbol.value == between_ && t.bid_price == D("0.08") && t.ask_price == D("0.1");

@@ -396,9 +396,17 @@ TEST_F(KalshiCredentials, TheStreamFollowsTheRestHostsEnvironmentAndAFakeNeedsIt
   c = LoadCredentials(Mode::kTestnet, NoDotenv(), Env());
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->stream_url, "ws://127.0.0.1:18081/trade-api/ws/v2");
-  vars_["KALSHI_WS_URL"] = "https://127.0.0.1:18081/trade-api/ws/v2";
-  EXPECT_THAT(std::string(LoadCredentials(Mode::kTestnet, NoDotenv(), Env()).status().message()),
-              HasSubstr("KALSHI_WS_URL must start with wss://"));
+  for (const char* refused : {"https://127.0.0.1:18081/trade-api/ws/v2", "ws://kalshi.example.com/trade-api/ws/v2",
+                               "ws://127.0.0.1.example.com/trade-api/ws/v2"}) {
+    vars_["KALSHI_WS_URL"] = refused;
+    EXPECT_THAT(std::string(LoadCredentials(Mode::kTestnet, NoDotenv(), Env()).status().message()),
+                HasSubstr("KALSHI_WS_URL must start with wss://"))
+        << refused << ": a signed handshake in clear text off this machine";
+  }
+  vars_["KALSHI_WS_URL"] = "ws://127.0.0.1:18081/trade-api/ws/v2";
+  vars_["KALSHI_API_BASE"] = "https://external-api.kalshi.com/trade-api/v2";
+  EXPECT_THAT(std::string(LoadCredentials(Mode::kLive, NoDotenv(), Env()).status().message()),
+              HasSubstr("never live"));
   vars_.erase("KALSHI_API_BASE");
   vars_["KALSHI_WS_URL"] = "wss://external-api-ws.demo.kalshi.co/trade-api/ws/v2";
   EXPECT_THAT(std::string(LoadCredentials(Mode::kLive, NoDotenv(), Env()).status().message()),

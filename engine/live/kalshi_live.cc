@@ -129,11 +129,6 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
 
   // Contracts are counted to the hundredth; the balance within the config's tolerance.
   const reconcile::Tolerances tolerances{Fixed::FromRaw(venue::kalshi::kCent2), cfg.reconciliation.balance_tolerance_usd};
-  auto reconcile_now = [&]() -> absl::StatusOr<bool> {
-    if (!cfg.reconciliation.enabled) return true;
-    return engine.Reconcile([&] { return venue.Snapshot(); }, tolerances);
-  };
-  ASSIGN_OR_RETURN(const bool reconciled_at_start, reconcile_now());
 
   // The stream: books of the markets listed, our orders' news.
   Waker waker;
@@ -161,28 +156,49 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
   nws_options.user_agent = cfg.weather.nws_user_agent;
   ASSIGN_OR_RETURN(std::unique_ptr<weather::NwsClient> nws, weather::NwsClient::Create(nws_options, lo.gate));
 
-  // Our open orders asked for: fills, and Kalshi's cancels at a market's close.
+  // Our open orders asked for: fills, and Kalshi's cancels at a market's
+  // close. A market with an order Kalshi could not be asked about (or one
+  // in doubt) is not settled until it can: a fill before the close must not
+  // be lost to the settlement's cancel.
+  std::set<Symbol> unconfirmed;
   auto query_orders = [&]() -> absl::Status {
     venue::Reports all;
+    unconfirmed.clear();
     for (const auto& [id, order] : engine.state().orders) {
+      if (order.status == OrderStatus::kPlaced) unconfirmed.insert(order.symbol);
       if (order.status != OrderStatus::kAccepted && order.status != OrderStatus::kPartiallyFilled) continue;
       absl::StatusOr<venue::Reports> r = venue.Query(order);
       if (!r.ok()) {
         log.Warning("order_query_failed", LogFields().Add("client_order_id", id.value).Add("error", r.status().message()));
+        unconfirmed.insert(order.symbol);
         continue;
       }
       all.insert(all.end(), r->begin(), r->end());
     }
     return all.empty() ? absl::OkStatus() : engine.OnVenueReports(all);
   };
+  // A market's result once Kalshi has paid it out (finalized; "settled" in
+  // older answers). A result that is only determined may still be amended
+  // and Kalshi still holds the position: not yet.
+  auto paid_result = [&](const std::string& ticker) -> std::optional<MarketResult> {
+    absl::StatusOr<venue::kalshi::Market> m = venue::kalshi::GetMarket(*client, ticker);
+    if (!m.ok() || (m->status != "finalized" && m->status != "settled")) return std::nullopt;
+    if (m->result == "yes") return MarketResult::kYes;
+    if (m->result == "no") return MarketResult::kNo;
+    return std::nullopt;
+  };
 
   // One market step's inputs, read from Kalshi and NWS now.
   auto step_inputs = [&](int64_t now_ms) -> std::vector<EventBody> {
+    const absl::Time step_started = absl::Now();
     std::vector<EventBody> inputs;
     const State& state = engine.state();
     std::set<std::string> listed;
-    for (const auto& [symbol, instrument] : state.instruments) listed.insert(symbol.value);
-    std::vector<std::string> followed(listed.begin(), listed.end());
+    std::vector<std::string> followed;  // on the stream: the markets still trading
+    for (const auto& [symbol, instrument] : state.instruments) {
+      listed.insert(symbol.value);
+      if (instrument.terms.close_time_ms > now_ms) followed.push_back(symbol.value);
+    }
     // New markets of each city.
     for (const weather::City* city : cities) {
       absl::StatusOr<std::vector<venue::kalshi::Market>> markets = venue::kalshi::Markets(*client, city->series, "open");
@@ -210,10 +226,9 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
       const ContractTerms& terms = instrument.terms;
       const weather::City* city = weather::CityBySeries(terms.series);
       if (terms.close_time_ms <= now_ms) {
-        absl::StatusOr<venue::kalshi::Market> m = venue::kalshi::GetMarket(*client, ticker);
-        if (m.ok() && (m->result == "yes" || m->result == "no")) {
-          const MarketResult result = m->result == "yes" ? MarketResult::kYes : MarketResult::kNo;
-          inputs.push_back(MarketSettled{Symbol{ticker}, result, YesPayout(instrument, result), now_ms, "kalshi"});
+        if (unconfirmed.contains(Symbol{ticker})) return;
+        if (std::optional<MarketResult> result = paid_result(ticker)) {
+          inputs.push_back(MarketSettled{Symbol{ticker}, *result, YesPayout(instrument, *result), now_ms, "kalshi"});
         }
         return;
       }
@@ -239,7 +254,9 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
         log.Warning("nws_read_failed", LogFields().Add("city", city->code).Add("day", day_text).Add("error", read.status().message()));
         continue;
       }
-      if (!read->fresh) continue;  // journaled when it was read
+      // Journaled when read in this step (one read serves each of the
+      // city's days); a cached read was journaled when it was made.
+      if (read->read_at < step_started) continue;
       const int64_t lead = std::max<int64_t>(0, day - ClimateDayAt(*city, now_ms));
       const Fixed sigma = cfg.weather.nws_sigma_f + cfg.weather.nws_sigma_per_day_f.Mul(Fixed::FromInt(std::max<int64_t>(0, lead - 1)));
       // A forecast is never journaled as issued after it was read (a clock
@@ -250,10 +267,36 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
     return inputs;
   };
 
+  uint64_t steps = 0;
+  auto run_step = [&]() -> absl::Status {
+    RETURN_IF_ERROR(query_orders());
+    const int64_t now_ms = absl::ToUnixMillis(absl::Now());
+    RETURN_IF_ERROR(engine.OnMarketStep(now_ms, step_inputs(now_ms)));
+    ++steps;
+    return absl::OkStatus();
+  };
+  // A reconciliation compares like with like: our orders asked for first
+  // (a resting order's fills while the stream was away), and a market
+  // Kalshi has paid out settled first (else its position would look
+  // closed by hand): then a step now, not at its time.
+  auto reconcile_now = [&]() -> absl::StatusOr<bool> {
+    if (!cfg.reconciliation.enabled) return true;
+    RETURN_IF_ERROR(query_orders());
+    const int64_t now_ms = absl::ToUnixMillis(absl::Now());
+    for (const auto& [symbol, instrument] : engine.state().instruments) {
+      if (instrument.terms.close_time_ms > now_ms || unconfirmed.contains(symbol) || !paid_result(symbol.value)) continue;
+      RETURN_IF_ERROR(run_step());
+      break;
+    }
+    return engine.Reconcile([&] { return venue.Snapshot(); }, tolerances);
+  };
+  ASSIGN_OR_RETURN(const bool reconciled_at_start, reconcile_now());
+
   runtime::Surface surface(o, engine, log);
   if (o.inbox != nullptr) o.inbox->SetWake([&waker] { waker.Wake(false, false); });
   surface.decorate = [&](runtime::EngineView& view) {
     view.ws_connected = stream.connected();
+    view.ws_last_message_age_sec = stream.last_message_age_sec();
     view.last_reconcile_wall_ns = engine.state().last_reconciliation_ns;
   };
   absl::Time next_reconcile = absl::Now() + absl::Minutes(cfg.reconciliation.interval_min);
@@ -273,7 +316,6 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
   const absl::Duration step_every =
       lo.step_interval_ms > 0 ? absl::Milliseconds(lo.step_interval_ms) : absl::Minutes(cfg.weather.decision_interval_min);
   absl::Time next_step = absl::Now();
-  uint64_t steps = 0;
   absl::Status failed = absl::OkStatus();
   runtime::RunSummary summary;
   // The kill switch asked for the closes and cancels; the loop goes on
@@ -296,10 +338,7 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
     reconcile_pending = reconcile_pending || reconnected;
     if (orders_moved) failed = query_orders();
     if (failed.ok() && absl::Now() >= next_step) {
-      failed = query_orders();
-      const int64_t now_ms = absl::ToUnixMillis(absl::Now());
-      if (failed.ok()) failed = engine.OnMarketStep(now_ms, step_inputs(now_ms));
-      ++steps;
+      failed = run_step();
       next_step += step_every;
       if (next_step < absl::Now()) next_step = absl::Now() + step_every;  // a slow step: no burst to catch up
       surface.Publish(true);

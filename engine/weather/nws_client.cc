@@ -63,6 +63,7 @@ absl::StatusOr<CityRead> NwsClient::Read(const City& city, absl::CivilDay day) {
   }
   out.high = *high;
   out.issued_ms = cached->second.forecast.updated_ms;
+  out.read_at = cached->second.read_at;
   return out;
 }
 

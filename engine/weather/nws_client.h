@@ -40,6 +40,9 @@ struct CityRead {
   DayHigh high;
   int64_t issued_ms = 0;  // the forecast's updateTime
   bool fresh = false;     // read now (not from the cache)
+  // When NWS was read for it: now, or the cached read's time. One read
+  // serves every climate day of the city.
+  absl::Time read_at;
 };
 
 class NwsClient {

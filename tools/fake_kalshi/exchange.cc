@@ -229,6 +229,8 @@ Reply Exchange::CreateOrder(absl::string_view body) {
   book.erase(std::remove_if(book.begin(), book.end(), [](const Level& lv) { return lv.count.raw() <= 0; }), book.end());
   const std::string book_side = (o.side == "yes") == buy ? "no" : "yes";
   for (const Level& t : taken) BookChangedLocked(market->second, book_side, t.price, -t.count);
+  // Immediate or cancel: what did not fill at once does not rest.
+  if (text("time_in_force") == "immediate_or_cancel" && o.status == "resting") o.status = "canceled";
   if (!o.client_order_id.empty()) by_client_id_[o.client_order_id] = o.order_id;
   OrderChangedLocked(o);
   const std::string json = OrderJson(o);
@@ -239,6 +241,13 @@ Reply Exchange::CreateOrder(absl::string_view body) {
 Reply Exchange::CancelOrder(const std::string& order_id) {
   std::lock_guard<std::mutex> l(mu_);
   auto it = orders_.find(order_id);
+  if (it != orders_.end()) {
+    auto m = markets_.find(it->second.ticker);
+    // After the close every order operation is refused, cancels included.
+    if (m != markets_.end() && m->second.status != "active") {
+      return Error(400, "market_inactive", "the market is not open for trading");
+    }
+  }
   if (it == orders_.end() || it->second.status != "resting") return Error(404, "not_found", "no resting order with this id");
   it->second.status = "canceled";
   it->second.updated_ms = now_ms_();

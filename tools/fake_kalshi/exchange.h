@@ -17,7 +17,8 @@
 // (0.0175 rate). Sells (action sell) close what is held and match the same
 // way on the other side. A second order with a client_order_id already used
 // is refused 409; an order in a market that is not active is refused 400
-// market_inactive. What changes (book levels, our orders, fills and
+// market_inactive (cancels too); an immediate_or_cancel order's unfilled
+// rest is cancelled at once. What changes (book levels, our orders, fills and
 // positions) is also kept as stream events for the WebSocket (stream.h).
 #ifndef APOLLO_TOOLS_FAKE_KALSHI_EXCHANGE_H_
 #define APOLLO_TOOLS_FAKE_KALSHI_EXCHANGE_H_

@@ -48,8 +48,12 @@ absl::StatusOr<Credentials> LoadCredentials(Mode mode, const std::string& dotenv
     } else {
       return Refuse("KALSHI_WS_URL is not set and KALSHI_API_BASE is not one of Kalshi's hosts: name its WebSocket too");
     }
-  } else if (!absl::StartsWith(c.stream_url, "wss://") && !absl::StartsWith(c.stream_url, "ws://")) {
-    return Refuse("KALSHI_WS_URL must start with wss:// (or ws:// for a fake-kalshi on this machine)");
+  } else if (!absl::StartsWith(c.stream_url, "wss://") &&
+             (mode == Mode::kLive || !(absl::StartsWith(c.stream_url, "ws://127.0.0.1:") ||
+                                       absl::StartsWith(c.stream_url, "ws://localhost:") ||
+                                       absl::StartsWith(c.stream_url, "ws://[::1]:")))) {
+    // The handshake carries the key id and a signature: never in clear text off this machine.
+    return Refuse("KALSHI_WS_URL must start with wss:// (ws:// only to a fake-kalshi on this machine, never live)");
   } else if (mode == Mode::kLive && IsDemo(c.stream_url)) {
     return Refuse("KALSHI_WS_URL is Kalshi's demo: a live run needs the production stream");
   } else if (mode == Mode::kTestnet && IsProduction(c.stream_url)) {

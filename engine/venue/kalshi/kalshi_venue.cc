@@ -29,8 +29,16 @@ NewOrderRequest KalshiVenue::RequestFor(const apollo::Order& o) {
   r.side = o.side == Side::kBuy ? "yes" : "no";
   r.action = "buy";
   r.count = o.qty;
-  r.price = o.side == Side::kBuy ? o.price : Fixed::FromInt(1) - o.price;
   r.client_order_id = o.client_order_id.value;
+  if (o.order_type == OrderType::kMarket) {
+    // Kalshi has no market orders: one at the side's highest price that
+    // takes what the book offers, at the book's prices, and leaves nothing
+    // resting (the rest is cancelled).
+    r.price = kMarketLimit;
+    r.time_in_force = "immediate_or_cancel";
+    return r;
+  }
+  r.price = o.side == Side::kBuy ? o.price : Fixed::FromInt(1) - o.price;
   return r;
 }
 
@@ -60,8 +68,8 @@ absl::StatusOr<Reports> KalshiVenue::ReportsOf(const apollo::Order& ours, const 
 
 Reports KalshiVenue::Submit(const apollo::Order& o) {
   if (!options_.send_orders) return {OrderRejected{o.client_order_id, 0, "not sent: run.enable_trading is false"}};
-  if (o.order_type != OrderType::kLimit) {
-    return {OrderRejected{o.client_order_id, 0, "not sent: Kalshi orders are limit orders"}};
+  if (o.order_type != OrderType::kLimit && o.order_type != OrderType::kMarket) {
+    return {OrderRejected{o.client_order_id, 0, "not sent: Kalshi takes limit orders (a market order is sent as one)"}};
   }
   last_sent_ms_[o.client_order_id.value] = NowMs();
   absl::StatusOr<Order> placed = CreateOrder(*client_, RequestFor(o));
@@ -122,8 +130,12 @@ Reports KalshiVenue::Cancel(const apollo::Order& o, const std::string& reason) {
     return out;
   }
   last_error_ = cancelled.status();
-  if (absl::IsNotFound(cancelled.status()) || absl::IsDeadlineExceeded(cancelled.status())) {
-    absl::StatusOr<Reports> now = Query(o);  // filled or cancelled already, or our cancel did arrive
+  // Gone already (filled or cancelled), our earlier cancel arrived, or the
+  // market closed (MARKET_INACTIVE: Kalshi cancelled what rested at the
+  // close): what Kalshi holds is the answer.
+  if (absl::IsNotFound(cancelled.status()) || absl::IsDeadlineExceeded(cancelled.status()) ||
+      absl::IsFailedPrecondition(cancelled.status())) {
+    absl::StatusOr<Reports> now = Query(o);
     if (now.ok()) return *now;
   }
   return {};

@@ -1,5 +1,8 @@
 // Kalshi as the engine's venue (issue 15 §2): our orders as Kalshi limit
-// orders through the REST client. Prices in the ledger are YES prices: a
+// orders through the REST client. A market order (a close, the kill
+// switch's flatten) is sent as Kalshi's closest thing to one: a limit at
+// the side's highest price (0.99), immediate_or_cancel, which takes the
+// book at its own prices and leaves nothing resting. Prices in the ledger are YES prices: a
 // buy of YES at P is Kalshi's `buy yes` at P; a sell of YES (short YES) is
 // `buy no` at 1 - P, Kalshi's own way to be short YES; fills are reported
 // at their YES price with the fee Kalshi charged.
@@ -18,7 +21,9 @@
 // since (GET /portfolio/fills, each fill once) and a cancel Kalshi made;
 // NotFound once Kalshi cannot still be receiving it (in_flight_ms after the
 // last send), which makes the engine's next send its first and only one.
-// Cancel: DELETE, then OrderCancelled; an order already gone is asked for.
+// Cancel: DELETE, then OrderCancelled; an order already gone, or in a
+// market that closed (MARKET_INACTIVE), is asked for: Kalshi's own cancel at
+// the close (CANCELLED_ON_KALSHI) or its fills are the answer.
 #ifndef APOLLO_ENGINE_VENUE_KALSHI_KALSHI_VENUE_H_
 #define APOLLO_ENGINE_VENUE_KALSHI_KALSHI_VENUE_H_
 
@@ -60,6 +65,7 @@ class KalshiVenue : public Venue {
 
   // The order Kalshi is sent for ours (side, action, its side's price).
   static NewOrderRequest RequestFor(const apollo::Order& order);
+  static constexpr Fixed kMarketLimit = Fixed::FromRaw(Fixed::kScale / 100 * 99);  // 0.99
 
  private:
   // What Kalshi holds of `ours`: accepted (if ours is still PLACED), its
