@@ -795,12 +795,13 @@ TEST(EnvExample, ListsEveryVariableTheBotReads) {
   for (const std::string& name : names) EXPECT_THAT(example, HasSubstr(name + "=")) << name;
 }
 
-TEST_F(ConfigTest, AKalshiRunTakesItsOwnLedgerAndLockUnlessOneIsNamed) {
+TEST_F(ConfigTest, AKalshiRunTakesItsOwnLedgerLogsAndLockUnlessTheyAreNamed) {
   const std::string path = Write("");
   absl::StatusOr<Config> cfg = LoadForCommandLine({path, "testnet", "", "", "", "kalshi"}, NoEnv());
   ASSERT_TRUE(cfg.ok()) << cfg.status();
   EXPECT_EQ(cfg->run.venue, "kalshi");
   EXPECT_EQ(cfg->storage.ledger_path, "data/ledger-kalshi-testnet");
+  EXPECT_EQ(cfg->storage.logs_path, "logs/kalshi") << "its bot.log, pid and CSVs apart from Binance's";
   EXPECT_EQ(RunName(*cfg), "kalshi.testnet");
   cfg = LoadForCommandLine({path, "paper", "", "", "", ""}, MapEnv({{"RUN__VENUE", "kalshi"}}));
   ASSERT_TRUE(cfg.ok()) << cfg.status();
@@ -815,6 +816,7 @@ TEST_F(ConfigTest, AKalshiRunTakesItsOwnLedgerAndLockUnlessOneIsNamed) {
   cfg = LoadForCommandLine({path, "testnet", "", "", "", ""}, NoEnv());
   ASSERT_TRUE(cfg.ok()) << cfg.status();
   EXPECT_EQ(cfg->storage.ledger_path, "data/ledger");
+  EXPECT_EQ(cfg->storage.logs_path, "logs");
   EXPECT_EQ(RunName(*cfg), "testnet") << "Binance's lock names are unchanged";
   EXPECT_EQ(LoadForCommandLine({path, "paper", "", "", "", "kraken"}, NoEnv()).status().message(),
             "--venue: binance or kalshi (got kraken)");

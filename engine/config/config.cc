@@ -1223,7 +1223,12 @@ absl::StatusOr<Config> LoadForCommandLine(const CommandLine& flags, const Env& e
     cfg.storage.ledger_path =
         cfg.run.mode == Mode::kPaper ? "data/ledger-kalshi" : absl::StrCat("data/ledger-kalshi-", EnumName(cfg.run.mode));
   }
-  if (!flags.logs.empty()) cfg.storage.logs_path = flags.logs;
+  if (!flags.logs.empty()) {
+    cfg.storage.logs_path = flags.logs;
+  } else if (cfg.run.venue == "kalshi" && cfg.storage.logs_path == StorageConfig{}.logs_path) {
+    // Its bot.log, pid file, projections and analytics beside Binance's, not in them.
+    cfg.storage.logs_path = "logs/kalshi";
+  }
   if (!flags.data.empty()) cfg.storage.data_file = flags.data;
   return cfg;
 }

@@ -426,9 +426,10 @@ struct CommandLine {
 // LoadConfig of the named file, then the flags: --mode (run.mode),
 // --ledger, --logs, --data (storage.*), --venue (run.venue). A bad --mode
 // or --venue is InvalidArgument with one line naming the flag. A Kalshi
-// run never takes the Binance ledger: unless --ledger or
+// run never takes the Binance ledger or logs: unless --ledger or
 // storage.ledger_path names one, its own, data/ledger-kalshi in paper mode
-// and data/ledger-kalshi-<mode> on Kalshi's demo (testnet) and live.
+// and data/ledger-kalshi-<mode> on Kalshi's demo (testnet) and live; and
+// logs/kalshi unless --logs or storage.logs_path names a directory.
 absl::StatusOr<Config> LoadForCommandLine(const CommandLine& flags, const Env& env);
 
 // The name of a run's lock file under the logs directory: its mode
