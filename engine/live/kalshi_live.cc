@@ -18,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "engine/domain/instrument.h"
 #include "engine/domain/status_macros.h"
+#include "engine/live/run_loop.h"
 #include "engine/net/rate_gate.h"
 #include "engine/orders/orders.h"
 #include "engine/runtime/clock.h"
@@ -299,16 +300,8 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
     view.ws_last_message_age_sec = stream.last_message_age_sec();
     view.last_reconcile_wall_ns = engine.state().last_reconciliation_ns;
   };
-  absl::Time next_reconcile = absl::Now() + absl::Minutes(cfg.reconciliation.interval_min);
-  bool reconcile_pending = !reconciled_at_start;
-  if (cfg.reconciliation.enabled) {
-    surface.reconcile = [&]() -> absl::StatusOr<bool> {
-      ASSIGN_OR_RETURN(const bool done, reconcile_now());
-      reconcile_pending = !done;
-      if (done) next_reconcile = absl::Now() + absl::Minutes(cfg.reconciliation.interval_min);
-      return done;
-    };
-  }
+  ReconcilePasses passes(cfg, reconcile_now, /*pending=*/!reconciled_at_start);
+  surface.reconcile = passes.OnDemand();
   RETURN_IF_ERROR(surface.CheckPolicy());
   surface.Publish(false);
   if (o.on_started) o.on_started(engine.state(), 0);
@@ -318,24 +311,11 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
   absl::Time next_step = absl::Now();
   absl::Status failed = absl::OkStatus();
   runtime::RunSummary summary;
-  // The kill switch asked for the closes and cancels; the loop goes on
-  // (journaling fills) until nothing of ours is open, for at most
-  // execution.order_timeout_sec, as in a Binance run.
-  std::optional<absl::Time> kill_deadline;
-  auto kill_switch_done = [&] {
-    if (!engine.stop_requested()) return false;
-    if (!kill_deadline) {
-      kill_deadline = absl::Now() + absl::Seconds(cfg.execution.order_timeout_sec);
-      log.Info("kill_switch_waiting", LogFields().Add("positions", static_cast<uint64_t>(engine.state().positions.size()))
-                                          .Add("orders", static_cast<uint64_t>(engine.state().orders.size()))
-                                          .Add("timeout_sec", cfg.execution.order_timeout_sec));
-    }
-    return engine.Flat() || absl::Now() >= *kill_deadline;
-  };
-  while ((runtime::StopSignal() == 0 || engine.stop_requested()) && !kill_switch_done() && failed.ok() &&
+  KillSwitch kill_switch(engine, cfg, log);
+  while ((runtime::StopSignal() == 0 || engine.stop_requested()) && !kill_switch.Done() && failed.ok() &&
          (engine.stop_requested() || lo.max_steps == 0 || steps < lo.max_steps)) {
     const auto [orders_moved, reconnected] = waker.Wait(std::min(absl::Seconds(1), std::max(absl::ZeroDuration(), next_step - absl::Now())));
-    reconcile_pending = reconcile_pending || reconnected;
+    if (reconnected) passes.Ask();
     if (orders_moved) failed = query_orders();
     if (failed.ok() && absl::Now() >= next_step) {
       failed = run_step();
@@ -344,13 +324,7 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
       surface.Publish(true);
     }
     if (failed.ok()) failed = engine.ResolvePending();
-    reconcile_pending = reconcile_pending || absl::Now() >= next_reconcile;
-    if (failed.ok() && reconcile_pending) {
-      absl::StatusOr<bool> done = reconcile_now();
-      failed = done.status();
-      reconcile_pending = !done.value_or(true);
-      if (!reconcile_pending) next_reconcile = absl::Now() + absl::Minutes(cfg.reconciliation.interval_min);
-    }
+    if (failed.ok()) failed = passes.RunIfDue();
     if (failed.ok()) failed = surface.HandleCommands();
     if (failed.ok()) failed = engine.KillSwitchSweep();
     runtime::ReopenLogIfAsked(log);
@@ -358,23 +332,7 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
   }
   // The kill switch's end: Kalshi is read once more and must hold nothing
   // of ours; else manual review, alerted, and a non-zero exit.
-  if (failed.ok() && engine.stop_requested()) {
-    bool venue_agrees = true;
-    if (cfg.reconciliation.enabled) {
-      absl::StatusOr<bool> done = reconcile_now();
-      failed = done.status();
-      venue_agrees = done.value_or(false) && engine.last_reconcile().result == "completed";
-    }
-    if (failed.ok()) {
-      absl::StatusOr<bool> flat = engine.FinishKillSwitch(venue_agrees);
-      failed = flat.status();
-      if (flat.ok() && !*flat) summary.exit_code = runtime::kExitKillSwitchIncomplete;
-      log.Write(flat.value_or(false) ? runtime::LogLevel::kInfo : runtime::LogLevel::kError, "kill_switch_finished",
-                LogFields().Add("flat", flat.value_or(false))
-                    .Add("positions", static_cast<uint64_t>(engine.state().positions.size()))
-                    .Add("orders", static_cast<uint64_t>(engine.state().orders.size())));
-    }
-  }
+  if (failed.ok()) failed = kill_switch.Finish(passes, &summary.exit_code);
   stream.Stop();
   summary.bars_this_run = steps;
   if (!failed.ok()) {

@@ -19,6 +19,7 @@
 #include "engine/domain/status_macros.h"
 #include "engine/live/market_feed.h"
 #include "engine/live/news_poller.h"
+#include "engine/live/run_loop.h"
 #include "engine/live/step_assembler.h"
 #include "engine/net/ws_client.h"
 #include "engine/orders/orders.h"
@@ -733,19 +734,11 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   surface.Publish(false);
   if (o.on_started) o.on_started(engine.state(), 0);
   runtime::RunSummary summary;
-  absl::Time next_reconcile = absl::Now() + absl::Minutes(cfg.reconciliation.interval_min);
   absl::Time next_keepalive = absl::Now() + absl::Seconds(cfg.binance.user_stream_keepalive_sec);
   absl::Status failed = absl::OkStatus();
-  bool reconcile_pending = !reconciled_at_start;
+  ReconcilePasses passes(cfg, reconcile_now, /*pending=*/!reconciled_at_start);
   // POST /actions/reconcile: a pass now, on this thread, between two inputs.
-  if (cfg.reconciliation.enabled) {
-    surface.reconcile = [&]() -> absl::StatusOr<bool> {
-      ASSIGN_OR_RETURN(const bool done, reconcile_now());
-      reconcile_pending = !done;
-      if (done) next_reconcile = absl::Now() + absl::Minutes(cfg.reconciliation.interval_min);
-      return done;
-    };
-  }
+  surface.reconcile = passes.OnDemand();
   // The mark price stream's latest rate per symbol, not journaled yet.
   std::map<Symbol, FundingUpdate> funding;
   uint64_t steps_taken = 0, bars_stepped = 0;
@@ -807,27 +800,12 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
     log.Warning("venue_payload_refused", LogFields().Add("source", stream).Add("error", error)
                                              .Add("reconnect", reconnect));
     count("refused", stream, 1);
-    reconcile_pending = true;  // whatever it said is asked of the venue instead
+    passes.Ask();  // whatever it said is asked of the venue instead
     if (std::string_view(stream) == "market") mark_gaps();
     if (reconnect) (std::string_view(stream) == "market" ? market : user).Reconnect();
   };
-  // The kill switch asked for the closes and cancels; the loop goes on
-  // (journaling fills) until nothing of ours is open, for at most
-  // execution.order_timeout_sec.
-  std::optional<absl::Time> kill_deadline;
-  auto kill_switch_done = [&] {
-    if (!engine.stop_requested()) return false;
-    if (!kill_deadline) {
-      kill_deadline = absl::Now() + absl::Seconds(cfg.execution.order_timeout_sec);
-      log.Info("kill_switch_waiting", LogFields().Add("positions", static_cast<uint64_t>(engine.state().positions.size()))
-                                          .Add("orders", static_cast<uint64_t>(engine.state().orders.size()))
-                                          .Add("timeout_sec", cfg.execution.order_timeout_sec));
-    }
-    return engine.Flat() || absl::Now() >= *kill_deadline;
-  };
-  // A SIGTERM during the kill switch's wait does not cut it short: it is
-  // bounded by execution.order_timeout_sec (systemd's TimeoutStopSec is 60).
-  while ((runtime::StopSignal() == 0 || engine.stop_requested()) && !kill_switch_done() && failed.ok() &&
+  KillSwitch kill_switch(engine, cfg, log);
+  while ((runtime::StopSignal() == 0 || engine.stop_requested()) && !kill_switch.Done() && failed.ok() &&
          (engine.stop_requested() || lo.max_bars == 0 || steps_taken < lo.max_bars)) {
     for (Input& in : inbox.Take(absl::Seconds(1))) {
       if (in.kind == Input::kFunding) {
@@ -838,7 +816,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
         failed = feed->second.OnStreamBar(in.bar);
         if (failed.ok()) failed = run_steps();
       } else if (in.kind == Input::kReconnected) {
-        reconcile_pending = true;
+        passes.Ask();
         if (std::string_view(in.stream) == "market") mark_gaps();
       } else if (in.kind == Input::kRefused) {
         refused(in.stream, in.json, in.reconnect);
@@ -846,7 +824,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
         venue::binance::UserEventEffects fx = venue.OnUserEvent(in.json, engine.state());
         if (!fx.refused.empty()) refused("user", fx.refused, fx.reconnect);
         failed = engine.OnVenueReports(fx.reports);
-        reconcile_pending = reconcile_pending || fx.reconcile_now;
+        if (fx.reconcile_now) passes.Ask();
         renew_listen_key = renew_listen_key || fx.listen_key_expired;
       }
       if (!failed.ok()) break;
@@ -862,7 +840,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
     if (const uint64_t dropped = inbox.TakeDropped(); dropped > 0) {
       log.Warning("stream_messages_dropped", LogFields().Add("count", dropped).Add("bound", static_cast<uint64_t>(kInboxItemsMax)));
       count("dropped", "inbox", dropped);
-      reconcile_pending = true;
+      passes.Ask();
       mark_gaps();
     }
     for (auto& [symbol, feed] : feeds) {
@@ -879,14 +857,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
     // One place reconciles: after a reconnect or ACCOUNT_UPDATE, after a
     // pass put off, or every reconciliation.interval_min.
     if (failed.ok()) failed = engine.ResolvePending();
-    reconcile_pending = reconcile_pending || absl::Now() >= next_reconcile;
-    if (failed.ok() && reconcile_pending) {
-      absl::StatusOr<bool> done = reconcile_now();
-      failed = done.status();
-      reconcile_pending = !done.value_or(true);
-      // Just reconciled: the periodic pass can wait its full interval.
-      if (!reconcile_pending) next_reconcile = absl::Now() + absl::Minutes(cfg.reconciliation.interval_min);
-    }
+    if (failed.ok()) failed = passes.RunIfDue();
     // A 418: stop trading (journaled, so a restart keeps it) and alert once.
     if (failed.ok() && venue.TakeBanNotice()) {
       if (lo.on_rest_backoff) lo.on_rest_backoff(true);
@@ -918,25 +889,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
       }
     }
   }
-  // The kill switch's end: the venue is read once more and must hold
-  // nothing of ours; else manual review, alerted, and a non-zero exit.
-  if (failed.ok() && engine.stop_requested()) {
-    bool venue_agrees = true;
-    if (cfg.reconciliation.enabled) {
-      absl::StatusOr<bool> done = reconcile_now();
-      failed = done.status();
-      venue_agrees = done.value_or(false) && engine.last_reconcile().result == "completed";
-    }
-    if (failed.ok()) {
-      absl::StatusOr<bool> flat = engine.FinishKillSwitch(venue_agrees);
-      failed = flat.status();
-      if (flat.ok() && !*flat) summary.exit_code = runtime::kExitKillSwitchIncomplete;
-      log.Write(flat.value_or(false) ? runtime::LogLevel::kInfo : runtime::LogLevel::kError, "kill_switch_finished",
-                LogFields().Add("flat", flat.value_or(false))
-                    .Add("positions", static_cast<uint64_t>(engine.state().positions.size()))
-                    .Add("orders", static_cast<uint64_t>(engine.state().orders.size())));
-    }
-  }
+  if (failed.ok()) failed = kill_switch.Finish(passes, &summary.exit_code);
   market_stream = nullptr;
   market.Stop();
   user.Stop();
