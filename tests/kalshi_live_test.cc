@@ -157,7 +157,19 @@ class KalshiLive : public ::testing::Test {
     if (!p.ok()) return nullptr;
     std::optional<std::string> line = (*p)->ReadLineStartingWith("bot: testnet mode started", 30s);
     EXPECT_TRUE(line.has_value()) << (*p)->out() << (*p)->err();
+    started_line_ = line.value_or("");
     return *std::move(p);
+  }
+
+  // The bot's /metrics (its port from the started line); "" when not served.
+  std::string Metrics() const {
+    const size_t at = started_line_.find("metrics=127.0.0.1:");
+    if (at == std::string::npos) return "";
+    httplib::Client c("127.0.0.1", std::stoi(started_line_.substr(at + 18)));
+    c.set_connection_timeout(5);
+    c.set_read_timeout(5);
+    auto r = c.Get("/metrics");
+    return r && r->status == 200 ? r->body : "";
   }
 
   // The ledger's events once `pred` holds of them (polled, at most 30 s).
@@ -199,6 +211,7 @@ class KalshiLive : public ::testing::Test {
   FakeNws nws_;
   testing::TempDir dir_;
   std::string event_, day_, between_, above_;
+  std::string started_line_;
 };
 
 TEST_F(KalshiLive, ADemoRunBuysTheEdgeFromNwsAndTheStreamAndAfterARestartSendsNothingTwice) {
@@ -235,6 +248,12 @@ TEST_F(KalshiLive, ADemoRunBuysTheEdgeFromNwsAndTheStreamAndAfterARestartSendsNo
   EXPECT_FALSE(Of<ReconciliationCompleted>(events).empty()) << "reconciled with Kalshi at start";
   EXPECT_TRUE(Of<ManualInterventionDetected>(events).empty());
   EXPECT_GT(nws_.requests(), 0);
+  // Milkbot's risk report as gauges: 95 YES at 0.10 can lose 9.50, all of it New York's (NE).
+  const std::string metrics = Metrics();
+  EXPECT_THAT(metrics, HasSubstr("\nweather_open_risk_usd 9.5\n")) << metrics;
+  EXPECT_THAT(metrics, HasSubstr("\nweather_city_exposure_usd{city=\"NYC\"} 9.5\n"));
+  EXPECT_THAT(metrics, HasSubstr("\nweather_cluster_exposure_usd{cluster=\"NE\"} 9.5\n"));
+  EXPECT_THAT(metrics, HasSubstr("\nnws_reads_total{result=\"read\"} "));
 
   bot->Signal(SIGTERM);
   testing::ExitStatus st = bot->Wait(30s);

@@ -404,6 +404,10 @@ int Run(const Flags& flags) {
     kalshi_options.run = options;
     kalshi_options.credentials = kalshi_credentials;
     kalshi_options.gate = surface.gate.get();
+    apollo::ops::EngineMetrics* km = surface.engine_metrics.get();
+    kalshi_options.on_count = [km](absl::string_view what, absl::string_view label, uint64_t n) {
+      km->OnVenueCount(what, label, n);
+    };
     summary = apollo::live::RunKalshiLive(kalshi_options, *log);
   } else {
     apollo::live::LiveOptions live_options;

@@ -157,6 +157,18 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
   nws_options.user_agent = cfg.weather.nws_user_agent;
   ASSIGN_OR_RETURN(std::unique_ptr<weather::NwsClient> nws, weather::NwsClient::Create(nws_options, lo.gate));
 
+  auto count = [&lo](absl::string_view what, absl::string_view label, uint64_t n) {
+    if (lo.on_count && n > 0) lo.on_count(what, label, n);
+  };
+  // The stream's counters since they were last counted.
+  venue::kalshi::StreamCounters counted;
+  auto count_stream = [&] {
+    const venue::kalshi::StreamCounters now = stream.counters();
+    count("book_gap", "", now.gaps - counted.gaps);
+    count("stream_refused", "", now.refusals - counted.refusals);
+    count("refused", "market", now.bad_messages - counted.bad_messages);
+    counted = now;
+  };
   // Our open orders asked for: fills, and Kalshi's cancels at a market's
   // close. A market with an order Kalshi could not be asked about (or one
   // in doubt) is not settled until it can: a fill before the close must not
@@ -238,6 +250,7 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
       if (!book) {
         absl::StatusOr<venue::kalshi::Orderbook> read = venue::kalshi::GetOrderbook(*client, ticker);
         if (read.ok()) book = *std::move(read);
+        count("book_rest", "", 1);
       }
       if (!book) return;
       std::optional<Fixed> bid = book->BestYesBid(), ask = book->BestYesAsk();
@@ -251,6 +264,7 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
       absl::CivilDay day;
       if (!absl::ParseCivilTime(day_text, &day)) continue;
       absl::StatusOr<weather::CityRead> read = nws->Read(*city, day);
+      count("nws", read.ok() ? "read" : "failed", 1);
       if (!read.ok()) {
         log.Warning("nws_read_failed", LogFields().Add("city", city->code).Add("day", day_text).Add("error", read.status().message()));
         continue;
@@ -327,6 +341,7 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
     if (failed.ok()) failed = passes.RunIfDue();
     if (failed.ok()) failed = surface.HandleCommands();
     if (failed.ok()) failed = engine.KillSwitchSweep();
+    count_stream();
     runtime::ReopenLogIfAsked(log);
     surface.Publish(false);
   }

@@ -33,6 +33,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "engine/runtime/log.h"
 #include "engine/runtime/paper_run.h"
 #include "engine/venue/kalshi/credentials.h"
@@ -49,6 +50,10 @@ struct KalshiLiveOptions {
   // The rate gate every outbound call goes through (providers kalshi_read,
   // kalshi_write, nws); none: no gate.
   net::RateGate* gate = nullptr;
+  // Counts for the metrics: ("book_gap", "", n), ("book_rest", "", n),
+  // ("stream_refused", "", n), ("refused", "market", n) for stream messages
+  // that did not parse, ("nws", "read"|"failed", 1). Optional.
+  std::function<void(absl::string_view what, absl::string_view label, uint64_t n)> on_count;
   // Stop after this many market steps (0: run until a signal); and the
   // step's period in ms (0: weather.decision_interval_min). For tests and drills.
   uint64_t max_steps = 0;

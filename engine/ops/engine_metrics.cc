@@ -124,6 +124,17 @@ EngineMetrics::EngineMetrics(Metrics* m, Alerter* alerter, Mode mode)
   venue_counts_["news_items/"] = &m->AddCounter("news_items_ingested_total", "News items journaled (NewsIngested), each once");
   venue_counts_["dropped/inbox"] = &m->AddCounter(
       "stream_messages_dropped_total", "Stream messages dropped at the bound of the engine's input queue");
+  // Kalshi runs (0 elsewhere): its stream's books and commands, and NWS.
+  venue_counts_["book_gap/"] = &m->AddCounter(
+      "kalshi_book_gaps_total", "Kalshi order book messages lost (a seq gap, a snapshot out of turn): snapshots asked again");
+  venue_counts_["book_rest/"] = &m->AddCounter(
+      "kalshi_books_from_rest_total", "Market books a Kalshi step read over REST because the stream held none it trusted");
+  venue_counts_["stream_refused/"] = &m->AddCounter(
+      "kalshi_stream_commands_refused_total", "Commands (subscribe, get_snapshot) the Kalshi stream answered with an error");
+  const char* nws_help = "Reads of NWS forecasts by a Kalshi run, by result; a failed read is logged as nws_read_failed";
+  for (const char* result : {"read", "failed"}) {
+    venue_counts_[absl::StrCat("nws/", result)] = &m->AddCounter("nws_reads_total", nws_help, {"result"}, {result});
+  }
   for (const char* file : {"bot.log", "trades.csv", "orders.csv", "thinking.jsonl", "daily_summary"}) StorageFailures(file);
   for (size_t i = 0; i < EnumNames<InterventionAction>::kNames.size(); ++i) {
     const auto action = static_cast<InterventionAction>(i);
