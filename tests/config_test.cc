@@ -822,5 +822,12 @@ TEST_F(ConfigTest, AKalshiRunTakesItsOwnLedgerLogsAndLockUnlessTheyAreNamed) {
             "--venue: binance or kalshi (got kraken)");
 }
 
+TEST_F(ConfigTest, JournaledConfigFromBeforeTheRejectBreakerReadsItOff) {
+  absl::StatusOr<Config> back = ParseCanonical(CanonicalWithout({"weather.max_rejects"}), "ConfigLoaded");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->weather.max_rejects, 0) << "an old Kalshi ledger's decisions replay as they were made";
+  EXPECT_EQ(Config{}.weather.max_rejects, 5);  // Milkbot's, for new configs
+}
+
 }  // namespace
 }  // namespace apollo::config

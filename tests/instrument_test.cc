@@ -304,5 +304,23 @@ TEST(RecordedKalshi, ABadCellIsRefusedNamingFileLineAndColumn) {
   EXPECT_FALSE(venue::kalshi::ReadRecordedTrades(dir.path() + "/none.csv").ok());
 }
 
+// The reject breaker's memory: each refusal's time, the newest 64, through a
+// snapshot (State's schema 12).
+TEST_F(SettlementFold, TheVenuesRefusalsAreRememberedWithTheirTimesTheNewest64) {
+  for (int i = 0; i < 70; ++i) {
+    const ClientOrderId id{absl::StrCat("ap-", i, "-E")};
+    ASSERT_TRUE(Add(OrderPlaced{id, ticker_, Side::kBuy, OrderType::kLimit, OrderPurpose::kEntry, Fixed::FromInt(1),
+                                D("0.41"), Fixed(), false, ClientOrderId{}})
+                    .ok());
+    ASSERT_TRUE(Add(OrderRejected{id, 400, "market_inactive"}, 1'743'300'000'000'000'000 + i).ok());
+  }
+  ASSERT_EQ(state_.order_rejects_ns.size(), kOrderRejectsKept);
+  EXPECT_EQ(state_.order_rejects_ns.front(), 1'743'300'000'000'000'000 + 6);
+  EXPECT_EQ(state_.order_rejects_ns.back(), 1'743'300'000'000'000'000 + 69);
+  absl::StatusOr<State> back = DecodeState(EncodeState(state_));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->order_rejects_ns, state_.order_rejects_ns);
+}
+
 }  // namespace
 }  // namespace apollo

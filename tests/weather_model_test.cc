@@ -9,6 +9,7 @@
 
 #include "engine/venue/kalshi/recorded.h"
 #include "engine/weather/history.h"
+#include "engine/weather/markets.h"
 #include "engine/weather/model.h"
 #include "engine/weather/signal.h"
 #include "gmock/gmock.h"
@@ -197,6 +198,47 @@ TEST(Evaluate, EachMilkbotGateHoldsWithItsReason) {
   EXPECT_EQ(reason(Book("0.20", "0.22"), Forecast{81.5, 6.6, false, "standin"}, Gates{}), "high_uncertainty")
       << "Milkbot's uncertainty min(sigma / 15, 1) = 0.44 > 0.30";
   EXPECT_EQ(reason(Book("0.36", "0.38"), f, Gates{}), "insufficient_edge");
+}
+
+// Milkbot's reject breaker: after weather.max_rejects refusals by the venue
+// within weather.reject_window_min, no entry until the oldest leaves it.
+TEST(Judge, TheVenueRefusingTooManyOrdersLatelyHoldsEntriesUntilTheyAge) {
+  const int64_t now = 1'743'500'000'000'000'000;
+  const int64_t minute = 60'000'000'000;
+  State state;
+  state.balance = Fixed::FromInt(1000);
+  const Symbol ticker{"KXHIGHNY-25MAR29-B81.5"};
+  Instrument bucket;
+  bucket.kind = InstrumentKind::kBinaryEventContract;
+  bucket.min_price = *Fixed::Parse("0.01");
+  bucket.max_price = *Fixed::Parse("0.99");
+  bucket.price_bands = {PriceBand{*Fixed::Parse("0.01"), *Fixed::Parse("0.99"), *Fixed::Parse("0.01")}};
+  bucket.contract_value = Fixed::FromInt(1);
+  bucket.terms = ContractTerms{"KXHIGHNY", "KXHIGHNY-25MAR29", "2025-03-29", StrikeType::kBetween, Fixed::FromInt(81),
+                               Fixed::FromInt(82), 0, 0, "81 to 82"};
+  state.instruments[ticker] = bucket;
+  TradeProposed t;
+  t.symbol = ticker;
+  t.side = Side::kBuy;
+  t.entry_type = OrderType::kLimit;
+  t.qty = Fixed::FromInt(10);
+  t.entry_price = *Fixed::Parse("0.1");
+  t.leverage = Fixed::FromInt(1);
+  const config::Config cfg;  // 5 in 15 min
+  auto rule = [&](int64_t at) -> std::string {
+    risk::Verdict v = Judge(t, 1, state, cfg, at);
+    const auto* r = std::get_if<RiskRejected>(&v);
+    return r == nullptr ? "approved" : std::string(EnumName(r->rule));
+  };
+  for (int i = 0; i < 4; ++i) state.order_rejects_ns.push_back(now - (14 - i) * minute);
+  EXPECT_EQ(rule(now), "approved") << "four in the window";
+  state.order_rejects_ns.push_back(now - 1 * minute);
+  EXPECT_EQ(rule(now), "REJECT_RATE") << "the fifth";
+  EXPECT_EQ(rule(now + minute + 1), "approved") << "the oldest (15 min ago by then) left the window";
+  config::Config off;
+  off.weather.max_rejects = 0;
+  risk::Verdict v = Judge(t, 1, state, off, now);
+  EXPECT_TRUE(std::holds_alternative<RiskApproved>(v)) << "0 turns it off";
 }
 
 }  // namespace

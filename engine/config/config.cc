@@ -474,6 +474,9 @@ std::vector<Field> MakeFields() {
       Added(FixedKey(KEY(weather.cluster_exposure_pct), {.gt = Fixed(), .le = Fixed::FromInt(100)}), "5"),
       Added(IntKey(KEY(weather.forecast_stale_min), {.ge = 1, .le = 24 * 60}), "15"),
       Added(IntKey(KEY(weather.decision_interval_min), {.ge = 1, .le = 24 * 60}), "60"),
+      // Off in a ledger from before the breaker: its decisions replay as made.
+      Added(IntKey(KEY(weather.max_rejects), {.ge = 0, .le = 64}), "0"),
+      Added(IntKey(KEY(weather.reject_window_min), {.ge = 1, .le = 24 * 60}), "15"),
       Added(TextKey(KEY(weather.nws_base_url), R::kNonEmpty), "https://api.weather.gov"),
       Added(TextKey(KEY(weather.nws_user_agent), R::kNonEmpty), "apollo weather_high_v1"),
       Added(FixedKey(KEY(weather.nws_sigma_f), {.gt = Fixed(), .le = Fixed::FromInt(30)}), "3.5"),

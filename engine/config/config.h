@@ -216,6 +216,11 @@ struct WeatherConfig {
   Fixed cluster_exposure_pct = Fixed::FromInt(5);  // of equity, per cluster (NE, SE, Midwest, Mountain, West)
   int forecast_stale_min = 15;     // a city's forecast not read again for this long: no trading there
   int decision_interval_min = 60;  // one decision step this often
+  // Milkbot's reject breaker: after max_rejects orders refused by the venue
+  // within reject_window_min, no entry (REJECT_RATE) until the oldest of
+  // them leaves the window. 0 = off.
+  int max_rejects = 5;
+  int reject_window_min = 15;
   // NWS (testnet and live): the User-Agent NWS asks every client for, and
   // the error of its forecast high by lead, a stated prior (no NWS forecast
   // was recorded with its outcome, so none can be fitted here):

@@ -165,6 +165,8 @@ class Folder {
   }
   absl::Status operator()(const OrderRejected& r) {
     ++s_.counters.orders_rejected;
+    s_.order_rejects_ns.push_back(e_.ts_ns);
+    if (s_.order_rejects_ns.size() > kOrderRejectsKept) s_.order_rejects_ns.erase(s_.order_rejects_ns.begin());
     return Transition(r.client_order_id, OrderReport::kRejected, [](Order&) {});
   }
   absl::Status operator()(const OrderPartialFill& f) { return ApplyFill(f, OrderReport::kPartialFill); }

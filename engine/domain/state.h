@@ -244,6 +244,9 @@ struct State {
   // Event times of the latest losing closes, oldest first (at most
   // kLossTimesKept): the cooldowns after a loss and after a loss streak.
   std::vector<int64_t> loss_times_ns;
+  // Event times of the venue's latest refusals of our orders (OrderRejected),
+  // oldest first, at most kOrderRejectsKept: the reject-rate breaker.
+  std::vector<int64_t> order_rejects_ns;
   // The cooldown after the daily loss limit (CooldownStarted): entries are
   // refused until cooldown_until_ns; started at most once per UTC day.
   int64_t cooldown_until_ns = 0;
@@ -309,7 +312,8 @@ struct State {
     v("max_drawdown_pct", s.max_drawdown_pct); v("drawdown_pct", s.drawdown_pct);
     v("consecutive_losses", s.consecutive_losses); v("day_utc", s.day_utc);
     v("daily_realized_pnl", s.daily_realized_pnl); v("daily_start_equity", s.daily_start_equity);
-    v("loss_times_ns", s.loss_times_ns); v("cooldown_until_ns", s.cooldown_until_ns);
+    v("loss_times_ns", s.loss_times_ns); v("order_rejects_ns", s.order_rejects_ns);
+    v("cooldown_until_ns", s.cooldown_until_ns);
     v("cooldown_day_utc", s.cooldown_day_utc); v("cooldown_reason", s.cooldown_reason);
     v("universe", s.universe); v("universe_updated_ns", s.universe_updated_ns);
     v("account_setting_failures", s.account_setting_failures);
@@ -362,7 +366,7 @@ struct State {
 // Snapshot encoding of a whole State, with its own schema version; an unknown
 // version or malformed bytes is InvalidArgument (the caller folds from the
 // ledger instead).
-inline constexpr uint16_t kStateSchemaVersion = 11;  // 2: filters; 3: client_id_nonce; 4: cooldowns; 5: universe, account settings; 6: funding; 7: stats, days; 8: book; 9: news; 10: policy, strategy weights; 11: instruments, forecasts
+inline constexpr uint16_t kStateSchemaVersion = 12;  // 2: filters; 3: client_id_nonce; 4: cooldowns; 5: universe, account settings; 6: funding; 7: stats, days; 8: book; 9: news; 10: policy, strategy weights; 11: instruments, forecasts; 12: order rejects
 // Climate days of forecasts kept per city (State::forecasts).
 inline constexpr size_t kForecastDaysKept = 8;
 // News items remembered so a feed read again adds nothing (State::news_seen):
@@ -373,6 +377,8 @@ inline constexpr size_t kNewsSeenKept = 16384;
 uint64_t NewsKey(const std::string& source, const std::string& item_id);
 // Losing closes remembered for the cooldowns (risk.max_loss_streak_24h <= this).
 inline constexpr size_t kLossTimesKept = 64;
+// Order refusals kept (State::order_rejects_ns): weather.max_rejects is at most this.
+inline constexpr size_t kOrderRejectsKept = 64;
 // Closes remembered for the performance of the last days (TradeStats::recent).
 inline constexpr int64_t kRecentCloseDays = 30;
 inline constexpr size_t kRecentClosesKept = 4096;

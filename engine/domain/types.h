@@ -226,10 +226,11 @@ enum class RiskRule : uint8_t {
   kMaxOpenRisk = 27,       // binary contracts: what every open one can lose
   kCityExposure = 28,      // weather: what one city's can lose
   kClusterExposure = 29,   // weather: what one cluster's can lose
+  kRejectRate = 30,        // weather: the venue refused too many orders lately (Milkbot's breaker)
 };
 template <>
 struct EnumNames<RiskRule> {
-  static constexpr std::array<absl::string_view, 30> kNames = {
+  static constexpr std::array<absl::string_view, 31> kNames = {
       "APPROVED",
       "CIRCUIT_BREAKER_ACTIVE",
       "EQUITY_BELOW_MINIMUM",
@@ -259,7 +260,8 @@ struct EnumNames<RiskRule> {
       "NEWS_MEDIUM_RISK",
       "MAX_OPEN_RISK",
       "CITY_EXPOSURE",
-      "CLUSTER_EXPOSURE"};
+      "CLUSTER_EXPOSURE",
+      "REJECT_RATE"};
 };
 
 enum class NewsRisk : uint8_t { kLow = 0, kMedium = 1, kHigh = 2 };

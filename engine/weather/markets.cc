@@ -117,6 +117,17 @@ risk::Verdict Judge(const TradeProposed& t, uint64_t proposal_seq, const State& 
                   {Num("qty", t.qty), Num("entry_price", t.entry_price), Num("equity", state.balance),
                    Num("per_trade_risk_pct", cfg.weather.per_trade_risk_pct)});
   }
+  const config::WeatherConfig& rules = cfg.weather;
+  if (rules.max_rejects > 0) {
+    const int64_t since = now_ns - int64_t{rules.reject_window_min} * 60'000'000'000;
+    const auto recent = std::count_if(state.order_rejects_ns.begin(), state.order_rejects_ns.end(),
+                                      [&](int64_t at) { return at > since; });
+    if (recent >= rules.max_rejects) {
+      return reject(RiskRule::kRejectRate,
+                    absl::StrCat(recent, " orders refused by the venue in the last ", rules.reject_window_min, " min"),
+                    {Num("rejects", Fixed::FromInt(recent)), Num("max_rejects", Fixed::FromInt(rules.max_rejects))});
+    }
+  }
   const Instrument& instrument = InstrumentOf(state, t.symbol);
   if (!OnPriceGrid(instrument, t.entry_price)) {
     return reject(RiskRule::kPriceFilter, "price off the market's grid", {Num("entry_price", t.entry_price)});
