@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "engine/domain/codec.h"
+#include "tests/support/kalshi_instruments.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -228,16 +229,8 @@ TEST(EngineMetrics, AKalshiRunShowsWhatItsOpenContractsCouldLosePerCityAndCluste
   book.Add(ConfigLoaded{"h", "v", Fixed::FromInt(1000)}, kT0);
   book.Commit();
   EXPECT_FALSE(Sample(m.Render(), "weather_open_risk_usd").has_value()) << "no Kalshi market yet";
-  Instrument bucket;
-  bucket.kind = InstrumentKind::kBinaryEventContract;
-  bucket.min_price = F("0.01");
-  bucket.max_price = F("0.99");
-  bucket.price_bands = {PriceBand{F("0.01"), F("0.99"), F("0.01")}};
-  bucket.contract_value = Fixed::FromInt(1);
-  bucket.terms = ContractTerms{"KXHIGHNY", "KXHIGHNY-25MAR29", "2025-03-29", StrikeType::kBetween, Fixed::FromInt(81),
-                               Fixed::FromInt(82), 0, 0, "81 to 82"};
-  const Symbol ticker{"KXHIGHNY-25MAR29-B81.5"};
-  book.Add(InstrumentDefined{ticker, "kalshi", bucket}, kT0);
+  const Symbol ticker{apollo::testing::kNycBucketTicker};
+  book.Add(InstrumentDefined{ticker, "kalshi", apollo::testing::NycBucket()}, kT0);
   // Long 95 YES at 0.10 can lose 9.50.
   book.Add(PositionOpened{ticker, Side::kBuy, Fixed::FromInt(95), F("0.1"), Fixed(), Fixed(), Fixed::FromInt(1),
                           ClientOrderId{"ap-1-E"}},

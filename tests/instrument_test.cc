@@ -14,6 +14,7 @@
 #include "engine/venue/kalshi/recorded.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/kalshi_instruments.h"
 #include "tests/support/temp_dir.h"
 
 namespace apollo {
@@ -26,17 +27,7 @@ Fixed D(const char* text) { return *Fixed::Parse(text); }
 std::string DataPath(const std::string& name) { return std::string(APOLLO_SOURCE_DIR) + "/data/kalshi/" + name; }
 
 // A KXHIGHNY bucket as Kalshi lists it: 1 cent to 99 cents, 81-82 F.
-Instrument Bucket() {
-  Instrument i;
-  i.kind = InstrumentKind::kBinaryEventContract;
-  i.min_price = D("0.01");
-  i.max_price = D("0.99");
-  i.price_bands = {PriceBand{D("0.01"), D("0.99"), D("0.01")}};
-  i.contract_value = Fixed::FromInt(1);
-  i.terms = ContractTerms{"KXHIGHNY", "KXHIGHNY-25MAR29", "2025-03-29", StrikeType::kBetween, Fixed::FromInt(81),
-                          Fixed::FromInt(82), 0, 0, "81° to 82°"};
-  return i;
-}
+Instrument Bucket() { return apollo::testing::NycBucket(); }
 
 TEST(Instrument, BinaryContractMustBePricedStrictlyInsideZeroToItsValue) {
   EXPECT_EQ(InstrumentProblem(Bucket()), "");
@@ -109,7 +100,7 @@ class SettlementFold : public ::testing::Test {
     ASSERT_TRUE(Add(ConfigLoaded{"h", "v", Fixed::FromInt(1000), "", "weather_high_v1", "1"}).ok());
     ASSERT_TRUE(Add(InstrumentDefined{ticker_, "recorded", Bucket()}).ok());
   }
-  const Symbol ticker_{"KXHIGHNY-25MAR29-B81.5"};
+  const Symbol ticker_{apollo::testing::kNycBucketTicker};
   State state_;
 };
 

@@ -14,6 +14,7 @@
 #include "engine/weather/signal.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/kalshi_instruments.h"
 #include "tests/support/temp_dir.h"
 
 namespace apollo::weather {
@@ -207,16 +208,8 @@ TEST(Judge, TheVenueRefusingTooManyOrdersLatelyHoldsEntriesUntilTheyAge) {
   const int64_t minute = 60'000'000'000;
   State state;
   state.balance = Fixed::FromInt(1000);
-  const Symbol ticker{"KXHIGHNY-25MAR29-B81.5"};
-  Instrument bucket;
-  bucket.kind = InstrumentKind::kBinaryEventContract;
-  bucket.min_price = *Fixed::Parse("0.01");
-  bucket.max_price = *Fixed::Parse("0.99");
-  bucket.price_bands = {PriceBand{*Fixed::Parse("0.01"), *Fixed::Parse("0.99"), *Fixed::Parse("0.01")}};
-  bucket.contract_value = Fixed::FromInt(1);
-  bucket.terms = ContractTerms{"KXHIGHNY", "KXHIGHNY-25MAR29", "2025-03-29", StrikeType::kBetween, Fixed::FromInt(81),
-                               Fixed::FromInt(82), 0, 0, "81 to 82"};
-  state.instruments[ticker] = bucket;
+  const Symbol ticker{apollo::testing::kNycBucketTicker};
+  state.instruments[ticker] = apollo::testing::NycBucket();
   TradeProposed t;
   t.symbol = ticker;
   t.side = Side::kBuy;
