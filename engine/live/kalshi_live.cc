@@ -32,6 +32,7 @@
 #include "engine/venue/kalshi/signer.h"
 #include "engine/venue/kalshi/stream_client.h"
 #include "engine/weather/cities.h"
+#include "engine/weather/model.h"
 #include "engine/weather/nws_client.h"
 #include "ledger/ledger.h"
 
@@ -66,8 +67,6 @@ class Waker {
   std::condition_variable cv_;
   bool woken_ = false, orders_moved_ = false, reconnected_ = false;
 };
-
-Fixed Hundredths(double v) { return Fixed::FromDouble(v).RoundTo(Fixed::FromRaw(1'000'000)); }
 
 // The climate day (YYYY-MM-DD) `ms` falls in at the city's standard time.
 absl::CivilDay ClimateDayAt(const weather::City& city, int64_t ms) {
@@ -212,7 +211,8 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
       listed.insert(symbol.value);
       if (instrument.terms.close_time_ms > now_ms) followed.push_back(symbol.value);
     }
-    // New markets of each city.
+    // New markets of each city, journaled first in the step.
+    std::vector<InstrumentDefined> fresh;
     for (const weather::City* city : cities) {
       absl::StatusOr<std::vector<venue::kalshi::Market>> markets = venue::kalshi::Markets(*client, city->series, "open");
       if (!markets.ok()) {
@@ -227,7 +227,7 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
                                                    .Add("error", instrument.status().message()));
           continue;
         }
-        inputs.push_back(InstrumentDefined{Symbol{m.ticker}, "kalshi", *std::move(instrument)});
+        fresh.push_back(InstrumentDefined{Symbol{m.ticker}, "kalshi", *std::move(instrument)});
         listed.insert(m.ticker);
         followed.push_back(m.ticker);
       }
@@ -256,9 +256,8 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
       std::optional<Fixed> bid = book->BestYesBid(), ask = book->BestYesAsk();
       if (bid && ask && *bid < *ask) inputs.push_back(MarketTick{Symbol{ticker}, *bid, *ask, now_ms});
     };
-    for (const EventBody& e : std::vector<EventBody>(inputs)) {
-      if (const auto* d = std::get_if<InstrumentDefined>(&e)) add_market(d->symbol.value, d->instrument);
-    }
+    inputs.insert(inputs.end(), fresh.begin(), fresh.end());
+    for (const InstrumentDefined& d : fresh) add_market(d.symbol.value, d.instrument);
     for (const auto& [symbol, instrument] : state.instruments) add_market(symbol.value, instrument);
     for (const auto& [city, day_text] : days) {
       absl::CivilDay day;
@@ -276,7 +275,7 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
       const Fixed sigma = cfg.weather.nws_sigma_f + cfg.weather.nws_sigma_per_day_f.Mul(Fixed::FromInt(std::max<int64_t>(0, lead - 1)));
       // A forecast is never journaled as issued after it was read (a clock
       // skew between NWS and us would otherwise be refused by the fold).
-      inputs.push_back(ForecastObserved{city->code, city->station, day_text, Hundredths(read->high.high_f), sigma,
+      inputs.push_back(ForecastObserved{city->code, city->station, day_text, weather::Hundredths(read->high.high_f), sigma,
                                         std::min(read->issued_ms, now_ms), "nws", read->high.detail});
     }
     return inputs;

@@ -22,6 +22,7 @@
 #include "engine/venue/kalshi/tape_venue.h"
 #include "engine/weather/cities.h"
 #include "engine/weather/history.h"
+#include "engine/weather/model.h"
 #include "engine/weather/standin.h"
 #include "ledger/ledger.h"
 
@@ -51,8 +52,6 @@ struct TapeQuote {
     (t.taker_bought_yes ? ask_ms : bid_ms) = t.time_ms;
   }
 };
-
-Fixed Hundredths(double v) { return Fixed::FromDouble(v).RoundTo(Fixed::FromRaw(1'000'000)); }
 
 }  // namespace
 
@@ -239,7 +238,8 @@ absl::StatusOr<KalshiBacktestResult> RunKalshiBacktest(const KalshiBacktestOptio
       std::optional<weather::StandinForecast> f = s->second->At(day, t);
       if (!f) continue;
       const weather::City& city = *weather::CityByCode(code);
-      inputs.push_back(ForecastObserved{code, city.station, day_text, Hundredths(f->high_f), Hundredths(f->sigma_f), t,
+      inputs.push_back(ForecastObserved{code, city.station, day_text, weather::Hundredths(f->high_f),
+                                        weather::Hundredths(f->sigma_f), t,
                                         "standin", f->detail});
     }
     for (const RecordedMarket* m : markets) {

@@ -31,6 +31,8 @@ std::optional<Degrees> Admitted(const ContractTerms& t) {
 
 }  // namespace
 
+Fixed Hundredths(double degrees_f) { return Fixed::FromDouble(degrees_f).RoundTo(Fixed::FromRaw(1'000'000)); }
+
 double ProbabilityYes(const ContractTerms& terms, double forecast_f, double sigma_f) {
   const std::optional<Degrees> d = Admitted(terms);
   if (!d || sigma_f <= 0) return 0;

@@ -31,6 +31,10 @@ namespace apollo::weather {
 // they admit). 0 for a strike type it cannot price; sigma_f > 0.
 double ProbabilityYes(const ContractTerms& terms, double forecast_f, double sigma_f);
 
+// A forecast figure (a high, a sigma, degrees F) as ForecastObserved
+// journals it: to the hundredth.
+Fixed Hundredths(double degrees_f);
+
 // A station's climatology: the normal daily high by calendar day (MM-DD,
 // 02-29 included).
 using Normals = absl::btree_map<std::string, double>;
