@@ -43,14 +43,9 @@ struct FakeKalshiServer::Impl {
     return true;
   }
   bool Signed(const httplib::Request& req) {
-    int64_t ts = 0;
-    if (req.get_header_value("KALSHI-ACCESS-KEY") != options.key_id ||
-        !absl::SimpleAtoi(req.get_header_value("KALSHI-ACCESS-TIMESTAMP"), &ts)) {
-      return false;
-    }
-    return venue::kalshi::Verify(options.public_pem, venue::kalshi::SigningMessage(ts, req.method, req.path),
-                                 req.get_header_value("KALSHI-ACCESS-SIGNATURE"))
-        .ok();
+    return venue::kalshi::SignedRequest(options.key_id, options.public_pem, req.get_header_value("KALSHI-ACCESS-KEY"),
+                                        req.get_header_value("KALSHI-ACCESS-TIMESTAMP"),
+                                        req.get_header_value("KALSHI-ACCESS-SIGNATURE"), req.method, req.path);
   }
   static void Send(httplib::Response& res, const Reply& r) {
     res.status = r.status;

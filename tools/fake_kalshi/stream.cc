@@ -22,7 +22,6 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "engine/net/ws_server.h"
 #include "engine/venue/kalshi/signer.h"
@@ -104,10 +103,7 @@ struct FakeKalshiStream::Impl {
       if (absl::EqualsIgnoreCase(name, "KALSHI-ACCESS-TIMESTAMP")) stamp = value;
       if (absl::EqualsIgnoreCase(name, "KALSHI-ACCESS-SIGNATURE")) signature = value;
     }
-    int64_t ts = 0;
-    if (key != options.key_id || !absl::SimpleAtoi(stamp, &ts)) return false;
-    return venue::kalshi::Verify(options.public_pem, venue::kalshi::SigningMessage(ts, "GET", kStreamPath), signature)
-        .ok();
+    return venue::kalshi::SignedRequest(options.key_id, options.public_pem, key, stamp, signature, "GET", kStreamPath);
   }
 
   void Run() {

@@ -11,6 +11,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace apollo::venue::kalshi {
@@ -92,6 +93,14 @@ absl::StatusOr<std::string> Signer::Sign(int64_t timestamp_ms, absl::string_view
     return absl::InternalError("kalshi signer: OpenSSL failed to sign");
   }
   return absl::Base64Escape(absl::string_view(reinterpret_cast<const char*>(signature.data()), length));
+}
+
+bool SignedRequest(absl::string_view key_id, absl::string_view public_pem, absl::string_view key,
+                   absl::string_view timestamp, absl::string_view signature, absl::string_view method,
+                   absl::string_view path) {
+  int64_t ts = 0;
+  if (key != key_id || !absl::SimpleAtoi(timestamp, &ts)) return false;
+  return Verify(public_pem, SigningMessage(ts, method, path), signature).ok();
 }
 
 absl::Status Verify(absl::string_view public_pem, absl::string_view message, absl::string_view signature_b64) {

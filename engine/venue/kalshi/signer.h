@@ -55,6 +55,13 @@ class Signer {
 // fake venue.
 absl::Status Verify(absl::string_view public_pem, absl::string_view message, absl::string_view signature_b64);
 
+// True when a request's KALSHI-ACCESS-KEY (`key`), -TIMESTAMP and
+// -SIGNATURE headers sign `method` and `path` with the key `key_id` names
+// (its public half `public_pem`). For the fake venue's REST and WebSocket.
+bool SignedRequest(absl::string_view key_id, absl::string_view public_pem, absl::string_view key,
+                   absl::string_view timestamp, absl::string_view signature, absl::string_view method,
+                   absl::string_view path);
+
 }  // namespace apollo::venue::kalshi
 
 #endif  // APOLLO_ENGINE_VENUE_KALSHI_SIGNER_H_
