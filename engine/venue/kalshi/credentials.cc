@@ -21,6 +21,19 @@ bool IsProduction(absl::string_view base) {
          absl::StrContains(base, "external-api-ws.kalshi.com");
 }
 
+// Keys are per environment: a live run on the demo, or a demo run on
+// production, is refused for the REST host (`what` "host") and the stream.
+absl::Status CheckEnvironment(Mode mode, absl::string_view variable, absl::string_view url, absl::string_view what) {
+  if (mode == Mode::kLive && IsDemo(url)) {
+    return Refuse(absl::StrCat(variable, " is Kalshi's demo: a live run needs the production ", what));
+  }
+  if (mode == Mode::kTestnet && IsProduction(url)) {
+    return Refuse(absl::StrCat(variable, " is Kalshi's production ", what,
+                               ": a testnet run trades on the demo (its keys are the demo's)"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<Credentials> LoadCredentials(Mode mode, const std::string& dotenv_path, const config::Env& env) {
@@ -35,10 +48,7 @@ absl::StatusOr<Credentials> LoadCredentials(Mode mode, const std::string& dotenv
   Credentials c;
   ASSIGN_OR_RETURN(c.base_url, config::ReadSecret("KALSHI_API_BASE", dotenv_path, env));
   if (c.base_url.empty()) c.base_url = std::string(mode == Mode::kLive ? kProdBaseUrl : kDemoBaseUrl);
-  if (mode == Mode::kLive && IsDemo(c.base_url)) return Refuse("KALSHI_API_BASE is Kalshi's demo: a live run needs the production host");
-  if (mode == Mode::kTestnet && IsProduction(c.base_url)) {
-    return Refuse("KALSHI_API_BASE is Kalshi's production host: a testnet run trades on the demo (its keys are the demo's)");
-  }
+  RETURN_IF_ERROR(CheckEnvironment(mode, "KALSHI_API_BASE", c.base_url, "host"));
   ASSIGN_OR_RETURN(c.stream_url, config::ReadSecret("KALSHI_WS_URL", dotenv_path, env));
   if (c.stream_url.empty()) {
     if (IsDemo(c.base_url)) {
@@ -54,10 +64,8 @@ absl::StatusOr<Credentials> LoadCredentials(Mode mode, const std::string& dotenv
                                        absl::StartsWith(c.stream_url, "ws://[::1]:")))) {
     // The handshake carries the key id and a signature: never in clear text off this machine.
     return Refuse("KALSHI_WS_URL must start with wss:// (ws:// only to a fake-kalshi on this machine, never live)");
-  } else if (mode == Mode::kLive && IsDemo(c.stream_url)) {
-    return Refuse("KALSHI_WS_URL is Kalshi's demo: a live run needs the production stream");
-  } else if (mode == Mode::kTestnet && IsProduction(c.stream_url)) {
-    return Refuse("KALSHI_WS_URL is Kalshi's production stream: a testnet run trades on the demo");
+  } else {
+    RETURN_IF_ERROR(CheckEnvironment(mode, "KALSHI_WS_URL", c.stream_url, "stream"));
   }
   ASSIGN_OR_RETURN(c.key_id, config::ReadSecret("KALSHI_API_KEY", dotenv_path, env));
   if (c.key_id.empty()) return Refuse("KALSHI_API_KEY is not set (the API key id, in .env or the environment)");
