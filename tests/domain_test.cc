@@ -393,6 +393,16 @@ TEST(Codec, TradeCycleCompletedOfSchemaOneReadsWithoutItsDecisionPoint) {
   EXPECT_FALSE(DecodeBody(static_cast<uint16_t>(EventTag::kTradeCycleCompleted), 3, bytes).ok());
 }
 
+TEST(Codec, MarketTickOfSchemaOneReadsWithNoVolumeOrOpenInterest) {
+  std::string bytes;
+  wire::Writer w(&bytes);
+  const Fixed bid = Fixed::FromInt(16849), ask = *Fixed::Parse("16849.1");
+  wire::Put(w, MarketTickV1{Symbol{"BTCUSDT"}, bid, ask, 1'672'675'200'000});
+  absl::StatusOr<EventBody> body = DecodeBody(static_cast<uint16_t>(EventTag::kMarketTick), 1, bytes);
+  ASSERT_TRUE(body.ok()) << body.status();
+  EXPECT_EQ(std::get<MarketTick>(*body), (MarketTick{Symbol{"BTCUSDT"}, bid, ask, 1'672'675'200'000, Fixed(), Fixed()}));
+}
+
 TEST(Fold, JournaledFiltersAreTheStatesPerSymbol) {
   State s;
   const InstrumentFilters f{Fixed::FromRaw(10'000'000), Fixed::FromRaw(100'000), {}, {}, Fixed::FromInt(5)};

@@ -919,7 +919,7 @@ TEST_F(RiskTest, ASpreadWiderThanTheLimitRefusesEntriesWhileTheQuoteIsFresh) {
   now_ns_ = kDay0Ns;
   const int64_t now_ms = kDay0Ns / 1'000'000;
   EXPECT_EQ(Rule(), RiskRule::kApproved) << "no book known: no check";
-  state_.book[kBtc] = BookTop{F("20000"), F("20060"), now_ms};  // 0.2996 %: within 0.3
+  state_.book[kBtc] = BookTop{F("20000"), F("20060"), now_ms, Fixed(), Fixed()};  // 0.2996 %: within 0.3
   EXPECT_EQ(Rule(), RiskRule::kApproved);
   state_.book[kBtc].ask = F("20070");  // 0.3494 %
   EXPECT_EQ(Rule(), RiskRule::kSpreadTooWide);
@@ -931,7 +931,7 @@ TEST_F(RiskTest, ASpreadWiderThanTheLimitRefusesEntriesWhileTheQuoteIsFresh) {
   now_ns_ = kDay0Ns + 61 * int64_t{1'000'000'000};  // the quote is over a minute old: not judged
   EXPECT_EQ(Rule(), RiskRule::kApproved);
   now_ns_ = kDay0Ns;
-  state_.book[Symbol{"ETHUSDT"}] = BookTop{F("1500"), F("1600"), now_ms};  // another symbol's book
+  state_.book[Symbol{"ETHUSDT"}] = BookTop{F("1500"), F("1600"), now_ms, Fixed(), Fixed()};  // another symbol's book
   state_.book[kBtc].ask = F("20001");
   EXPECT_EQ(Rule(), RiskRule::kApproved);
   state_.book[kBtc].ask = F("20070");
@@ -941,7 +941,7 @@ TEST_F(RiskTest, ASpreadWiderThanTheLimitRefusesEntriesWhileTheQuoteIsFresh) {
 
 TEST_F(RiskTest, TheDynamicSpreadLimitFollowsTheEntryBarsVolatility) {
   cfg_.execution.use_dynamic_spread_threshold = true;
-  state_.book[kBtc] = BookTop{F("20000"), F("20020"), 0};  // 0.1 %
+  state_.book[kBtc] = BookTop{F("20000"), F("20020"), 0, Fixed(), Fixed()};  // 0.1 %
   idea_.atr = F("100");  // 0.5 % of the price: calm, limit 0.05 %
   EXPECT_EQ(Rule(), RiskRule::kSpreadTooWide);
   EXPECT_EQ(std::get<RiskRejected>(Decide()).values[1].value, F("0.05"));

@@ -403,5 +403,25 @@ TEST_F(FakeKalshi, AMarketCloseSellsIntoTheBidsAtTheirPricesAndLeavesNothingRest
   EXPECT_THAT(exchange_.ListOrders(kTicker, "resting").body, Not(HasSubstr("ap-t1-96-X")));
 }
 
+
+// What the liquidity gate and the rate gate read: a market's volume grows
+// with our taker fills and other traders' prints (each counted once), in
+// its listing; the account's tier answers signed, in today's shape.
+TEST_F(FakeKalshi, AMarketsVolumeCountsEveryContractTradedAndTheTierIsBasic) {
+  auto client = Client(keys_.private_pem);
+  KalshiVenue venue(client.get(), {.send_orders = true});
+  venue.Submit(Ours("ap-t1-10-E", Side::kBuy, "0.31", 10));                                  // 10 taken
+  venue.Submit(Ours("ap-t1-11-E", Side::kBuy, "0.20", 5));                                   // rests
+  ASSERT_EQ(exchange_.Trade(kTicker, D("0.20"), Fixed::FromInt(8), false).status, 200);  // fills our 5 in it
+  absl::StatusOr<venue::kalshi::Market> m = venue::kalshi::GetMarket(*client, kTicker);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->volume, Fixed::FromInt(18));
+  absl::StatusOr<venue::kalshi::ApiLimits> tier = venue::kalshi::GetApiLimits(*client);
+  ASSERT_TRUE(tier.ok()) << tier.status();
+  EXPECT_EQ(tier->usage_tier, "basic");
+  EXPECT_EQ(tier->read_refill, 200);
+  EXPECT_EQ(tier->write_refill, 100);
+}
+
 }  // namespace
 }  // namespace apollo::fake_kalshi

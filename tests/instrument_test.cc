@@ -313,5 +313,35 @@ TEST_F(SettlementFold, TheVenuesRefusalsAreRememberedWithTheirTimesTheNewest64) 
   EXPECT_EQ(back->order_rejects_ns, state_.order_rejects_ns);
 }
 
+// The repricer's anchor: the first entry price of our intent in a market
+// on each side, kept through a cancel (a re-entry chases from it), dropped
+// with the market at its settlement, and in snapshots.
+TEST_F(SettlementFold, AnEntryIntentKeepsItsFirstPriceOnEachSideUntilTheMarketSettles) {
+  auto place = [&](const char* id, Side side, const char* price) {
+    return Add(OrderPlaced{ClientOrderId{id}, ticker_, side, OrderType::kLimit, OrderPurpose::kEntry, Fixed::FromInt(5),
+                           D(price), Fixed(), false, ClientOrderId{}});
+  };
+  ASSERT_TRUE(place("ap-3-E", Side::kBuy, "0.41").ok());
+  ASSERT_TRUE(Add(OrderCancelled{ClientOrderId{"ap-3-E"}, "REPRICE"}).ok());
+  ASSERT_TRUE(place("ap-5-E", Side::kBuy, "0.43").ok());
+  ASSERT_TRUE(place("ap-6-E", Side::kSell, "0.52").ok());
+  EXPECT_EQ(state_.entry_anchors.at(ticker_), (EntryAnchor{D("0.41"), D("0.52")}));
+  absl::StatusOr<State> back = DecodeState(EncodeState(state_));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->entry_anchors, state_.entry_anchors);
+  ASSERT_TRUE(Add(OrderCancelled{ClientOrderId{"ap-5-E"}, "MARKET_SETTLED"}).ok());
+  ASSERT_TRUE(Add(OrderCancelled{ClientOrderId{"ap-6-E"}, "MARKET_SETTLED"}).ok());
+  ASSERT_TRUE(Add(MarketSettled{ticker_, MarketResult::kNo, Fixed(), 0, "kalshi"}).ok());
+  EXPECT_TRUE(state_.entry_anchors.empty());
+}
+
+TEST_F(SettlementFold, ATicksVolumeAndOpenInterestAreTheBooksAndNeverNegative) {
+  ASSERT_TRUE(Add(MarketTick{ticker_, D("0.2"), D("0.22"), 1'743'300'000'000, D("612"), D("140")}).ok());
+  EXPECT_EQ(state_.book.at(ticker_).volume, D("612"));
+  EXPECT_EQ(state_.book.at(ticker_).open_interest, D("140"));
+  const absl::Status st = Add(MarketTick{ticker_, D("0.2"), D("0.22"), 1'743'300'000'000, D("-1"), D("140")});
+  EXPECT_THAT(std::string(st.message()), HasSubstr("volume or open interest below 0"));
+}
+
 }  // namespace
 }  // namespace apollo

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -128,6 +129,7 @@ class KalshiLive : public ::testing::Test {
     // The forecast says 50 +- 3.5: about 0.22 for 49-50, asked at 0.10.
     between.yes_bids = {{D("0.08"), Fixed::FromInt(100)}};
     between.no_bids = {{D("0.90"), Fixed::FromInt(200)}};
+    between.volume = Fixed::FromInt(600);  // with no open interest: past the liquidity gate's 500
     fake_kalshi::MarketSpec above = between;
     above.ticker = absl::StrCat(event_, "-T52");
     above.strike_type = "greater";
@@ -274,6 +276,43 @@ TEST_F(KalshiLive, ADemoRunBuysTheEdgeFromNwsAndTheStreamAndAfterARestartSendsNo
   EXPECT_EQ(orders.body.find("\"order_id\"", orders.body.find("\"order_id\"") + 1), std::string::npos)
       << "one order at Kalshi: " << orders.body;
   EXPECT_THAT(bot->err(), ::testing::Not(HasSubstr("PRIVATE KEY")));
+}
+
+// Milkbot's "cancel if the spread widens": our entry takes the 40 contracts
+// offered at 0.10 and rests for the other 55; the offer is gone and the ask
+// is 0.15, seven cents over the bid, so the next step (here: after a
+// restart) cancels the rest (SIGNAL_GONE) and keeps the 40 held. The run
+// also sized Kalshi's buckets from the account's tier.
+TEST_F(KalshiLive, APartlyFilledEntryIsCancelledOnceItsMarketsSpreadWidens) {
+  exchange_.ChangeBook(between_, "no", D("0.90"), Fixed::FromInt(-160));
+  exchange_.ChangeBook(between_, "no", D("0.85"), Fixed::FromInt(200));
+  std::unique_ptr<Process> bot = StartBot();
+  ASSERT_NE(bot, nullptr);
+  std::vector<Event> events = EventsWhen([](const std::vector<Event>& ev) { return !Of<OrderPartialFill>(ev).empty(); });
+  ASSERT_EQ(Of<OrderPartialFill>(events).size(), 1u) << bot->err() << Dump(events);
+  EXPECT_EQ(Of<OrderPartialFill>(events)[0].qty, Fixed::FromInt(40));
+  EXPECT_THAT(testing::ReadFile(std::filesystem::path(dir_.Sub("logs")) / "bot.log"),
+              ::testing::AllOf(HasSubstr("kalshi_rate_tier"), HasSubstr("basic")));
+  bot->Signal(SIGTERM);
+  ASSERT_TRUE(bot->Wait(30s).Exited(0)) << bot->err();
+
+  bot = StartBot();
+  ASSERT_NE(bot, nullptr);
+  events = EventsWhen([](const std::vector<Event>& ev) { return !Of<OrderCancelled>(ev).empty(); });
+  const std::vector<OrderCancelled> cancelled = Of<OrderCancelled>(events);
+  ASSERT_EQ(cancelled.size(), 1u) << bot->err() << Dump(events);
+  EXPECT_EQ(cancelled[0].reason, "SIGNAL_GONE");
+  std::string between_reason;
+  for (const SignalComputed& s : Of<SignalComputed>(events)) {
+    if (s.symbol.value == between_) between_reason = s.reason;
+  }
+  EXPECT_EQ(between_reason, "wide_spread") << Dump(events);
+  bot->Signal(SIGTERM);
+  ASSERT_TRUE(bot->Wait(30s).Exited(0)) << bot->err();
+  EXPECT_EQ(Of<OrderPlaced>(testing::ReadEvents(dir_.Sub("ledger")).value_or(std::vector<Event>{})).size(), 1u)
+      << "the position is held: no new entry";
+  EXPECT_THAT(exchange_.ListOrders("", "resting").body, ::testing::Not(HasSubstr("\"order_id\"")));
+  EXPECT_THAT(exchange_.Positions().body, HasSubstr("\"position_fp\":\"40.00\""));
 }
 
 TEST_F(KalshiLive, ADemoRunWithoutItsKeyIsRefusedInOneLine) {

@@ -280,6 +280,29 @@ TEST(KalshiPayloads, ABadFixedPointValueIsRefusedNamingItsField) {
       << "the legacy cents alone are not read";
 }
 
+// The account's tier (GET /account/limits) in today's shape, the example of
+// Kalshi's "Rate Limits and Tiers" page; the flat shape from before
+// 2026-04-30 is refused naming the bucket, and the config's quotas stand.
+TEST(KalshiPayloads, TheAccountsTierGivesEachBucketsRefillAndSizeInTokens) {
+  absl::StatusOr<ApiLimits> tier = ParseApiLimits(
+      R"({"usage_tier":"premier","read":{"refill_rate":1000,"bucket_capacity":1000},)"
+      R"("write":{"refill_rate":1000,"bucket_capacity":2000},"grants":[{"exchange_instance":"event_contract",)"
+      R"("level":"premier","expires_ts":1751558400,"source":"volume"}]})");
+  ASSERT_TRUE(tier.ok()) << tier.status();
+  EXPECT_EQ(tier->usage_tier, "premier");
+  EXPECT_EQ(tier->read_refill, 1000);
+  EXPECT_EQ(tier->read_capacity, 1000);
+  EXPECT_EQ(tier->write_refill, 1000);
+  EXPECT_EQ(tier->write_capacity, 2000);
+  EXPECT_EQ(ParseApiLimits(R"({"usage_tier":"basic","read_limit":20,"write_limit":10})").status().message(),
+            "kalshi limits: field 'read': missing (an answer of the shape before 2026-04-30?)");
+  EXPECT_EQ(ParseApiLimits(R"({"usage_tier":"basic","read":{"refill_rate":200,"bucket_capacity":100},)"
+                           R"("write":{"refill_rate":100,"bucket_capacity":100}})")
+                .status()
+                .message(),
+            "kalshi limits.read: field 'bucket_capacity': not a bucket at least its refill");
+}
+
 // Kalshi's fee schedule: ceil(0.07 × C × P × (1 − P)) for a taker, 0.0175
 // for a maker, to the cent for a whole-cent balance (the published table:
 // $0.02 for one contract at 50¢, $1.75 for a hundred; a maker pays a quarter).

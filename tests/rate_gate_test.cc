@@ -87,6 +87,26 @@ TEST(RateGate, TheProvidersOwnCountLowersTheBucket) {
   EXPECT_LT(StatusOf(gate, "binance").tokens, 1);
 }
 
+// Kalshi's tier (GET /account/limits) replaces the configured quota: an
+// Advanced read bucket refills 300 tokens a second; what is held never
+// exceeds the new size.
+TEST(RateGate, TheProvidersOwnQuotaReplacesTheConfiguredOne) {
+  FakeTime t;
+  RateGate gate = t.Gate({{"kalshi_read", {.requests_per_window = 200, .window = absl::Seconds(1)}}});
+  gate.SetQuota("kalshi_read", {.requests_per_window = 300, .window = absl::Seconds(1), .burst = 600});
+  ProviderStatus s = StatusOf(gate, "kalshi_read");
+  EXPECT_EQ(s.capacity, 600);
+  EXPECT_NEAR(s.refill_per_sec, 300, 1e-9);
+  EXPECT_NEAR(s.tokens, 200, 1e-6) << "what it held, until it refills";
+  t.now += absl::Seconds(2);
+  ASSERT_TRUE(gate.Acquire("kalshi_read", 600, absl::ZeroDuration()).ok()) << "full at 600";
+  gate.SetQuota("kalshi_read", {.requests_per_window = 100, .window = absl::Seconds(1)});
+  t.now += absl::Seconds(5);
+  EXPECT_NEAR(StatusOf(gate, "kalshi_read").tokens, 100, 1e-6) << "never above the new size";
+  gate.SetQuota("nobody", {.requests_per_window = 1, .window = absl::Seconds(1)});
+  EXPECT_EQ(gate.Snapshot().size(), 1u) << "an unknown provider is not added";
+}
+
 TEST(RateGate, AResetClearsTheBackoffAndFillsTheBucket) {
   FakeTime t;
   RateGate gate = t.Gate({{"news", {.requests_per_window = 10, .window = absl::Minutes(1)}}});

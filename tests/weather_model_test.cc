@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "engine/decision/decision.h"
 #include "engine/venue/kalshi/recorded.h"
 #include "engine/weather/history.h"
 #include "engine/weather/markets.h"
@@ -232,6 +233,154 @@ TEST(Judge, TheVenueRefusingTooManyOrdersLatelyHoldsEntriesUntilTheyAge) {
   off.weather.max_rejects = 0;
   risk::Verdict v = Judge(t, 1, state, off, now);
   EXPECT_TRUE(std::holds_alternative<RiskApproved>(v)) << "0 turns it off";
+}
+
+
+// The repricer (Milkbot's REPRICE_INTERVAL_SEC 120, MAX_CHASE_CENTS 3) and
+// the liquidity gate, through a whole decision step (decision::ActMarkets)
+// on a State: NYC's 81-82 bucket, forecast 81.5 +- 2 (p = 0.3829), our
+// buy of YES resting at 0.20 since three minutes ago.
+class Repricer : public ::testing::Test {
+ protected:
+  static constexpr int64_t kNowNs = 1'743'200'000'000'000'000;  // 2025-03-28
+  static constexpr int64_t kMinuteNs = 60'000'000'000;
+
+  // The step's events applied to its State, its cancels kept.
+  class Recorder : public decision::Sink {
+   public:
+    explicit Recorder(State& state) : state_(state) {}
+    const State& state() const override { return state_; }
+    absl::Status Emit(EventBody body) override {
+      events.push_back(body);
+      return Apply(state_, Event{state_.last_seq + 1, kNowNs, std::move(body)});
+    }
+    void Cancel(orders::CancelOrder c) override { cancels.push_back(std::move(c)); }
+    std::vector<EventBody> events;
+    std::vector<orders::CancelOrder> cancels;
+
+   private:
+    State& state_;
+  };
+
+  void SetUp() override {
+    Add(ConfigLoaded{"h", "v", Fixed::FromInt(1000), "", "weather_high_v1", "1"});
+    Instrument bucket = apollo::testing::NycBucket();
+    bucket.terms.close_time_ms = kNowNs / 1'000'000 + 86'400'000;
+    Add(InstrumentDefined{ticker_, "kalshi", bucket});
+    Add(ForecastObserved{"NYC", "KNYC", "2025-03-29", D("81.5"), D("2"), kNowNs / 1'000'000 - 600'000, "nws", ""});
+    Book("0.20", "0.22");
+  }
+  void Add(EventBody body, int64_t at_ns = kNowNs - 3 * kMinuteNs) {
+    ASSERT_TRUE(Apply(state_, Event{state_.last_seq + 1, at_ns, std::move(body)}).ok());
+  }
+  void Book(const char* bid, const char* ask, const char* volume = "600", const char* open_interest = "0") {
+    Add(MarketTick{ticker_, D(bid), D(ask), kNowNs / 1'000'000, D(volume), D(open_interest)});
+  }
+  // Our buy of YES at `price`, accepted by Kalshi `age_min` minutes ago.
+  ClientOrderId Resting(const char* price, int age_min = 3) {
+    const ClientOrderId id{absl::StrCat("ap-", state_.last_seq + 1, "-E")};
+    Add(OrderPlaced{id, ticker_, Side::kBuy, OrderType::kLimit, OrderPurpose::kEntry, Fixed::FromInt(10), D(price),
+                    Fixed(), false, ClientOrderId{}},
+        kNowNs - age_min * kMinuteNs);
+    Add(OrderAccepted{id, VenueOrderId{"k-1"}}, kNowNs - age_min * kMinuteNs);
+    return id;
+  }
+  Recorder Step() {
+    Recorder r(state_);
+    EXPECT_TRUE(decision::ActMarkets(cfg_, kNowNs, r).ok());
+    return r;
+  }
+  static std::vector<OrderPlaced> Placed(const Recorder& r) {
+    std::vector<OrderPlaced> out;
+    for (const EventBody& e : r.events) {
+      if (const auto* p = std::get_if<OrderPlaced>(&e)) out.push_back(*p);
+    }
+    return out;
+  }
+  static Fixed D(const char* text) { return *Fixed::Parse(text); }
+
+  const Symbol ticker_{apollo::testing::kNycBucketTicker};
+  State state_;
+  config::Config cfg_;  // reprice 120 s, chase 3 cents, liquidity 500
+};
+
+TEST_F(Repricer, AnEntryRestingPastTheIntervalIsCancelledAndEnteredAgainAtTheAskNextStep) {
+  const ClientOrderId old = Resting("0.20");
+  Recorder first = Step();
+  ASSERT_EQ(first.cancels.size(), 1u);
+  EXPECT_EQ(first.cancels[0].id, old);
+  EXPECT_EQ(first.cancels[0].reason, "REPRICE");
+  EXPECT_TRUE(Placed(first).empty()) << "nothing new while the old one may still fill";
+  Add(OrderCancelled{old, "REPRICE"}, kNowNs);
+  Recorder second = Step();
+  ASSERT_EQ(Placed(second).size(), 1u);
+  EXPECT_EQ(Placed(second)[0].price, D("0.22"));
+  EXPECT_TRUE(second.cancels.empty());
+}
+
+TEST_F(Repricer, ARepriceChasesNoFurtherThanMaxChaseFromTheIntentsFirstPrice) {
+  const ClientOrderId old = Resting("0.20");
+  Book("0.29", "0.30");  // edge at 0.30 after the fee: 0.068
+  ASSERT_EQ(Step().cancels.size(), 1u);
+  Add(OrderCancelled{old, "REPRICE"}, kNowNs);
+  Recorder second = Step();
+  ASSERT_EQ(Placed(second).size(), 1u);
+  EXPECT_EQ(Placed(second)[0].price, D("0.23")) << "0.20 + 3 cents, below the ask: it rests";
+  const ClientOrderId chased = Placed(second)[0].client_order_id;
+  Add(OrderAccepted{chased, VenueOrderId{"k-2"}}, kNowNs - 5 * kMinuteNs);
+  EXPECT_TRUE(Step().cancels.empty()) << "at its limit already: not cancelled again and again";
+}
+
+TEST_F(Repricer, AnEntryYoungerThanTheIntervalOrPartlyFilledStaysAsPlaced) {
+  Resting("0.20", /*age_min=*/1);
+  EXPECT_TRUE(Step().cancels.empty());
+  const ClientOrderId old = Resting("0.20");
+  Add(OrderPartialFill{{old, TradeId{"t-1"}, D("0.20"), Fixed::FromInt(4), Fixed()}}, kNowNs);
+  for (const orders::CancelOrder& c : Step().cancels) EXPECT_NE(c.id, old);
+}
+
+TEST_F(Repricer, AnEntryWhoseSpreadWidensOrWhosePriceLostItsEdgeIsCancelled) {
+  const ClientOrderId young = Resting("0.20", /*age_min=*/0);
+  Book("0.10", "0.22");
+  Recorder wide = Step();
+  ASSERT_EQ(wide.cancels.size(), 1u) << "however young";
+  EXPECT_EQ(wide.cancels[0].id, young);
+  EXPECT_EQ(wide.cancels[0].reason, "SIGNAL_GONE");
+  Book("0.20", "0.22");
+  Add(ForecastObserved{"NYC", "KNYC", "2025-03-29", D("86"), D("2"), kNowNs / 1'000'000 - 600'000, "nws", ""}, kNowNs);
+  Recorder gone = Step();
+  ASSERT_EQ(gone.cancels.size(), 1u) << "p fell to about 0.04: buying at 0.20 has no edge";
+  EXPECT_EQ(gone.cancels[0].reason, "SIGNAL_GONE");
+}
+
+TEST_F(Repricer, ARestingEntryStaysWhileItsForecastIsStaleOrItsBookUnread) {
+  Resting("0.20", /*age_min=*/0);
+  cfg_.weather.forecast_stale_min = 1;  // the forecast was read 3 min ago
+  Recorder stale = Step();
+  EXPECT_EQ(std::get<SignalComputed>(stale.events[0]).reason, "stale_data");
+  EXPECT_TRUE(stale.cancels.empty()) << "nothing to judge it by";
+  cfg_.weather.forecast_stale_min = 15;
+  state_.book.clear();
+  Recorder unread = Step();
+  EXPECT_EQ(std::get<SignalComputed>(unread.events[0]).reason, "missing_data");
+  EXPECT_TRUE(unread.cancels.empty()) << "its price still has its edge at the forecast";
+}
+
+TEST_F(Repricer, OffAsInLedgersFromBeforeItARestingEntryStaysWhateverTheMarketDoes) {
+  cfg_.weather.reprice_interval_sec = 0;
+  Resting("0.20");
+  Book("0.10", "0.22");
+  EXPECT_TRUE(Step().cancels.empty());
+}
+
+TEST_F(Repricer, AMarketTradingLessThanTheLiquidityGateIsHeld) {
+  Book("0.20", "0.22", "300", "150");
+  Recorder thin = Step();
+  ASSERT_FALSE(thin.events.empty());
+  EXPECT_EQ(std::get<SignalComputed>(thin.events[0]).reason, "low_liquidity");
+  EXPECT_EQ(Input(std::get<SignalComputed>(thin.events[0]), "liquidity"), D("450")) << "volume plus open interest";
+  Book("0.20", "0.22", "300", "200");
+  EXPECT_EQ(Placed(Step()).size(), 1u);
 }
 
 }  // namespace

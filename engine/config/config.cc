@@ -477,6 +477,10 @@ std::vector<Field> MakeFields() {
       // Off in a ledger from before the breaker: its decisions replay as made.
       Added(IntKey(KEY(weather.max_rejects), {.ge = 0, .le = 64}), "0"),
       Added(IntKey(KEY(weather.reject_window_min), {.ge = 1, .le = 24 * 60}), "15"),
+      // Off in a ledger from before the liquidity gate and the repricer.
+      Added(FixedKey(KEY(weather.min_liquidity), {.ge = Fixed(), .le = Fixed::FromInt(1'000'000'000)}), "0"),
+      Added(IntKey(KEY(weather.reprice_interval_sec), {.ge = 0, .le = 24 * 3600}), "0"),
+      Added(FixedKey(KEY(weather.max_chase_cents), {.ge = Fixed(), .le = Fixed::FromInt(100)}), "3"),
       Added(TextKey(KEY(weather.nws_base_url), R::kNonEmpty), "https://api.weather.gov"),
       Added(TextKey(KEY(weather.nws_user_agent), R::kNonEmpty), "apollo weather_high_v1"),
       Added(FixedKey(KEY(weather.nws_sigma_f), {.gt = Fixed(), .le = Fixed::FromInt(30)}), "3.5"),

@@ -221,6 +221,17 @@ struct WeatherConfig {
   // them leaves the window. 0 = off.
   int max_rejects = 5;
   int reject_window_min = 15;
+  // Milkbot's liquidity gate: a market whose volume plus open interest
+  // (contracts) is below this is held (low_liquidity). 0 = off.
+  Fixed min_liquidity = Fixed::FromInt(500);
+  // Milkbot's repricer (REPRICE_INTERVAL_SEC, MAX_CHASE_CENTS): an entry
+  // resting this long is moved to the step's price (cancelled, re-entered
+  // at the next step), never more than max_chase_cents past its intent's
+  // first price; one whose spread widens or liquidity drops past the gates,
+  // or whose price lost its edge, is cancelled. 0 = off: a resting entry
+  // stays as placed.
+  int reprice_interval_sec = 120;
+  Fixed max_chase_cents = Fixed::FromInt(3);
   // NWS (testnet and live): the User-Agent NWS asks every client for, and
   // the error of its forecast high by lead, a stated prior (no NWS forecast
   // was recorded with its outcome, so none can be fitted here):

@@ -84,15 +84,30 @@ absl::StatusOr<Counts> ActMarkets(const config::Config& configured, int64_t now_
   Counts counts;
   std::vector<weather::MarketSignal> verdicts = weather::DecideMarkets(sink.state(), cfg, now_ns);
   std::vector<std::pair<const weather::MarketSignal*, uint64_t>> proposals;  // with their signal's seq
-  for (const weather::MarketSignal& m : verdicts) {
+  for (weather::MarketSignal& m : verdicts) {
     ++counts.signals;
     RETURN_IF_ERROR(sink.Emit(m.signal));
-    if (!m.propose) continue;
     const Symbol& symbol = m.signal.symbol;
-    const bool ours = sink.state().positions.contains(symbol) ||
-                      std::any_of(sink.state().orders.begin(), sink.state().orders.end(),
-                                  [&](const auto& kv) { return kv.second.symbol == symbol; });
-    if (!ours) proposals.emplace_back(&m, sink.state().last_seq);
+    // Our resting entries in the market: kept, repriced (cancelled now,
+    // entered again at the next step) or cancelled.
+    bool ours = sink.state().positions.contains(symbol);
+    std::vector<orders::CancelOrder> cancels;
+    for (const auto& [id, order] : sink.state().orders) {
+      if (order.symbol != symbol) continue;
+      ours = true;
+      switch (weather::ReviewEntry(order, m, sink.state(), cfg, now_ns)) {
+        case weather::EntryAction::kKeep: break;
+        case weather::EntryAction::kReprice: cancels.push_back(orders::Cancel(id, "REPRICE")); break;
+        case weather::EntryAction::kSignalGone: cancels.push_back(orders::Cancel(id, "SIGNAL_GONE")); break;
+      }
+    }
+    for (orders::CancelOrder& c : cancels) {
+      ++counts.cancels;
+      sink.Cancel(std::move(c));
+    }
+    if (!m.propose || ours) continue;
+    m.limit_price = weather::ChasedLimit(sink.state(), cfg, symbol, m.side, m.limit_price);
+    proposals.emplace_back(&m, sink.state().last_seq);
   }
   std::stable_sort(proposals.begin(), proposals.end(),
                    [](const auto& a, const auto& b) { return a.first->signal.score > b.first->signal.score; });

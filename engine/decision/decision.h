@@ -42,6 +42,7 @@ class Sink {
 
 struct Counts {
   uint32_t signals = 0, orders = 0;
+  uint32_t cancels = 0;  // resting orders the step asked to cancel (ActMarkets)
 };
 
 // OrderPlaced for `n` with its client id derived from the seq it gets.

@@ -73,6 +73,7 @@ constexpr LegacyDecoder kLegacy[] = {
     {EventTag::kSystemStarted, SystemStartedV1::kSchemaVersion, &DecodeLegacy<SystemStartedV1>},
     {EventTag::kConfigLoaded, ConfigLoadedV1::kSchemaVersion, &DecodeLegacy<ConfigLoadedV1>},
     {EventTag::kTradeCycleCompleted, TradeCycleCompletedV1::kSchemaVersion, &DecodeLegacy<TradeCycleCompletedV1>},
+    {EventTag::kMarketTick, MarketTickV1::kSchemaVersion, &DecodeLegacy<MarketTickV1>},
 };
 
 }  // namespace

@@ -657,14 +657,33 @@ struct EntrySkipped {
 // below ask, both at most kMaxBookPrice.
 inline constexpr Fixed kMaxBookPrice = Fixed::FromRaw(100'000'000 * Fixed::kScale);  // 100,000,000
 struct MarketTick {
-  APOLLO_EVENT(MarketTick, 1);
+  APOLLO_EVENT(MarketTick, 2);
   Symbol symbol;
   Fixed bid_price, ask_price;
   int64_t time_ms = 0;  // when the bot held it as the book, on the venue's clock (ms)
+  // An event contract's trading so far, in contracts (Kalshi's volume_fp and
+  // open_interest_fp; the backtest's tape volume, open interest 0); 0 where
+  // the venue gives none (Binance).
+  Fixed volume, open_interest;
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("symbol", s.symbol); v("bid_price", s.bid_price); v("ask_price", s.ask_price); v("time_ms", s.time_ms);
+    v("volume", s.volume); v("open_interest", s.open_interest);
+  }
+};
+
+// MarketTick as schema 1 wrote it; read with no volume or open interest.
+struct MarketTickV1 {
+  static constexpr uint16_t kSchemaVersion = 1;
+  static constexpr absl::string_view kName = "MarketTick";
+  Symbol symbol;
+  Fixed bid_price, ask_price;
+  int64_t time_ms = 0;
   template <class S, class V>
   static void Fields(S& s, V& v) {
     v("symbol", s.symbol); v("bid_price", s.bid_price); v("ask_price", s.ask_price); v("time_ms", s.time_ms);
   }
+  MarketTick Upgrade() const { return MarketTick{symbol, bid_price, ask_price, time_ms, Fixed(), Fixed()}; }
 };
 
 struct TradingPaused {

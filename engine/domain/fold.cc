@@ -87,7 +87,10 @@ class Folder {
       return Refuse(absl::StrCat("book of ", t.symbol.value, ": bid ", t.bid_price.ToString(), " not below ask ",
                                  t.ask_price.ToString()));
     }
-    s_.book[t.symbol] = BookTop{t.bid_price, t.ask_price, t.time_ms};
+    if (t.volume.raw() < 0 || t.open_interest.raw() < 0) {
+      return Refuse(absl::StrCat("book of ", t.symbol.value, ": volume or open interest below 0"));
+    }
+    s_.book[t.symbol] = BookTop{t.bid_price, t.ask_price, t.time_ms, t.volume, t.open_interest};
     return absl::OkStatus();
   }
   // A record of the skip; the cancel itself (OrderCancelled) closed the order.
@@ -155,6 +158,10 @@ class Folder {
     o.protect_stop = p.protect_stop;
     o.protect_take_profit = p.protect_take_profit;
     o.close_reason = p.close_reason;
+    if (p.purpose == OrderPurpose::kEntry && s_.instruments.contains(p.symbol)) {
+      Fixed& anchor = s_.entry_anchors[p.symbol].Of(p.side);
+      if (anchor.raw() == 0) anchor = p.price;
+    }
     s_.orders.emplace(p.client_order_id, std::move(o));
     ++s_.counters.orders_placed;
     return absl::OkStatus();
@@ -398,6 +405,7 @@ class Folder {
     s_.instruments.erase(it);
     s_.filters.erase(m.symbol);
     s_.book.erase(m.symbol);
+    s_.entry_anchors.erase(m.symbol);
     return absl::OkStatus();
   }
   absl::Status operator()(const ForecastObserved& f) {

@@ -100,13 +100,29 @@ struct LastBar {
 struct BookTop {
   Fixed bid, ask;
   int64_t time_ms = 0;
+  Fixed volume, open_interest;  // contracts (event contracts; see MarketTick)
   // (ask - bid) over the mid price, in percent.
   Fixed SpreadPct() const;
   template <class S, class V>
   static void Fields(S& s, V& v) {
-    v("bid", s.bid); v("ask", s.ask); v("time_ms", s.time_ms);
+    v("bid", s.bid); v("ask", s.ask); v("time_ms", s.time_ms); v("volume", s.volume);
+    v("open_interest", s.open_interest);
   }
   bool operator==(const BookTop&) const = default;
+};
+
+// Where an event contract's entry intent on each side began: the limit of
+// its first entry order (OrderPlaced), 0 for none. A repriced entry chases
+// at most weather.max_chase_cents from it; kept until the market settles.
+struct EntryAnchor {
+  Fixed buy, sell;
+  Fixed& Of(Side side) { return side == Side::kBuy ? buy : sell; }
+  Fixed Of(Side side) const { return side == Side::kBuy ? buy : sell; }
+  template <class S, class V>
+  static void Fields(S& s, V& v) {
+    v("buy", s.buy); v("sell", s.sell);
+  }
+  bool operator==(const EntryAnchor&) const = default;
 };
 
 // A symbol's latest FundingUpdate.
@@ -280,6 +296,7 @@ struct State {
   // event contract; a settled market's is dropped (MarketSettled), with its
   // filters and book.
   absl::btree_map<Symbol, Instrument> instruments;
+  absl::btree_map<Symbol, EntryAnchor> entry_anchors;  // listed event contracts' entry intents
   // City -> climate day (YYYY-MM-DD) -> latest forecast (ForecastObserved),
   // the last kForecastDaysKept days of each city.
   absl::btree_map<std::string, absl::btree_map<std::string, CityForecast>> forecasts;
@@ -322,6 +339,7 @@ struct State {
     v("protection_failures", s.protection_failures);
     v("filters", s.filters); v("funding", s.funding); v("book", s.book);
     v("instruments", s.instruments); v("forecasts", s.forecasts);
+    v("entry_anchors", s.entry_anchors);
     v("funding_received", s.funding_received); v("funding_paid", s.funding_paid);
     v("paused", s.paused); v("manual_review", s.manual_review);
     v("circuit_breaker", s.circuit_breaker);
@@ -366,7 +384,7 @@ struct State {
 // Snapshot encoding of a whole State, with its own schema version; an unknown
 // version or malformed bytes is InvalidArgument (the caller folds from the
 // ledger instead).
-inline constexpr uint16_t kStateSchemaVersion = 12;  // 2: filters; 3: client_id_nonce; 4: cooldowns; 5: universe, account settings; 6: funding; 7: stats, days; 8: book; 9: news; 10: policy, strategy weights; 11: instruments, forecasts; 12: order rejects
+inline constexpr uint16_t kStateSchemaVersion = 13;  // 2: filters; 3: client_id_nonce; 4: cooldowns; 5: universe, account settings; 6: funding; 7: stats, days; 8: book; 9: news; 10: policy, strategy weights; 11: instruments, forecasts; 12: order rejects; 13: book volume, entry anchors
 // Climate days of forecasts kept per city (State::forecasts).
 inline constexpr size_t kForecastDaysKept = 8;
 // News items remembered so a feed read again adds nothing (State::news_seen):

@@ -100,6 +100,21 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
   ASSIGN_OR_RETURN(venue::kalshi::Signer rest_signer, venue::kalshi::Signer::FromPem(lo.credentials.private_pem));
   ASSIGN_OR_RETURN(std::unique_ptr<venue::kalshi::RestClient> client,
                    venue::kalshi::RestClient::Create(rest, std::move(rest_signer), hooks));
+  // The account's tier sizes the gate's Kalshi buckets; when it cannot be
+  // read, rate_limits.kalshi_read / kalshi_write of config.yaml stand.
+  if (lo.gate != nullptr) {
+    absl::StatusOr<venue::kalshi::ApiLimits> tier = venue::kalshi::GetApiLimits(*client);
+    if (tier.ok()) {
+      lo.gate->SetQuota("kalshi_read", {tier->read_refill, absl::Seconds(1), tier->read_capacity});
+      lo.gate->SetQuota("kalshi_write", {tier->write_refill, absl::Seconds(1), tier->write_capacity});
+      log.Info("kalshi_rate_tier", LogFields().Add("usage_tier", tier->usage_tier).Add("read_per_sec", tier->read_refill)
+                                       .Add("read_bucket", tier->read_capacity).Add("write_per_sec", tier->write_refill)
+                                       .Add("write_bucket", tier->write_capacity));
+    } else {
+      log.Warning("kalshi_rate_tier_unread", LogFields().Add("error", tier.status().message())
+                                                 .Add("using", "rate_limits.kalshi_read and kalshi_write"));
+    }
+  }
 
   ASSIGN_OR_RETURN(std::unique_ptr<ledger::Ledger> ledger, ledger::Ledger::OpenWriter(o.ledger_dir, {.faults = o.ledger_faults}));
   ASSIGN_OR_RETURN(std::unique_ptr<runtime::Projections> projections, runtime::Projections::Open(o.logs_dir, o.on_projection_fault));
@@ -211,8 +226,10 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
       listed.insert(symbol.value);
       if (instrument.terms.close_time_ms > now_ms) followed.push_back(symbol.value);
     }
-    // New markets of each city, journaled first in the step.
+    // New markets of each city, journaled first in the step; every listed
+    // market's volume and open interest (the stream's ticker is newer).
     std::vector<InstrumentDefined> fresh;
+    std::map<std::string, std::pair<Fixed, Fixed>> activity;
     for (const weather::City* city : cities) {
       absl::StatusOr<std::vector<venue::kalshi::Market>> markets = venue::kalshi::Markets(*client, city->series, "open");
       if (!markets.ok()) {
@@ -220,6 +237,7 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
         continue;
       }
       for (const venue::kalshi::Market& m : *markets) {
+        activity[m.ticker] = {m.volume, m.open_interest};
         if (listed.contains(m.ticker)) continue;
         absl::StatusOr<Instrument> instrument = venue::kalshi::ListedInstrument(m);
         if (!instrument.ok()) {
@@ -254,7 +272,10 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
       }
       if (!book) return;
       std::optional<Fixed> bid = book->BestYesBid(), ask = book->BestYesAsk();
-      if (bid && ask && *bid < *ask) inputs.push_back(MarketTick{Symbol{ticker}, *bid, *ask, now_ms});
+      if (!bid || !ask || *bid >= *ask) return;
+      std::pair<Fixed, Fixed> traded = activity[ticker];
+      if (std::optional<venue::kalshi::TickerUpdate> t = stream.Ticker(ticker)) traded = {t->volume, t->open_interest};
+      inputs.push_back(MarketTick{Symbol{ticker}, *bid, *ask, now_ms, traded.first, traded.second});
     };
     inputs.insert(inputs.end(), fresh.begin(), fresh.end());
     for (const InstrumentDefined& d : fresh) add_market(d.symbol.value, d.instrument);
@@ -282,10 +303,16 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
   };
 
   uint64_t steps = 0;
+  // A step that cancelled a resting entry (to reprice it) is followed by
+  // one at once, which enters again at the new price; a follow-up is never
+  // followed (a cancel Kalshi keeps refusing does not spin the loop).
+  bool step_again = false;
   auto run_step = [&]() -> absl::Status {
+    const bool follow_up = std::exchange(step_again, false);
     RETURN_IF_ERROR(query_orders());
     const int64_t now_ms = absl::ToUnixMillis(absl::Now());
-    RETURN_IF_ERROR(engine.OnMarketStep(now_ms, step_inputs(now_ms)));
+    ASSIGN_OR_RETURN(const decision::Counts counts, engine.OnMarketStep(now_ms, step_inputs(now_ms)));
+    step_again = !follow_up && counts.cancels > 0;
     ++steps;
     return absl::OkStatus();
   };
@@ -330,9 +357,10 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
     const auto [orders_moved, reconnected] = waker.Wait(std::min(absl::Seconds(1), std::max(absl::ZeroDuration(), next_step - absl::Now())));
     if (reconnected) passes.Ask();
     if (orders_moved) failed = query_orders();
-    if (failed.ok() && absl::Now() >= next_step) {
+    if (failed.ok() && (absl::Now() >= next_step || step_again)) {
+      const bool on_time = absl::Now() >= next_step;
       failed = run_step();
-      next_step += step_every;
+      if (on_time) next_step += step_every;
       if (next_step < absl::Now()) next_step = absl::Now() + step_every;  // a slow step: no burst to catch up
       surface.Publish(true);
     }

@@ -766,7 +766,7 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
     if (!spread_check) return inputs;
     const int64_t venue_now_ms = absl::ToUnixMillis(absl::Now()) + client->server_offset_ms();
     for (const auto& [symbol, b] : books.Latest()) {
-      if (feeds.contains(symbol)) inputs.push_back(MarketTick{symbol, b.bid_price, b.ask_price, venue_now_ms});
+      if (feeds.contains(symbol)) inputs.push_back(MarketTick{symbol, b.bid_price, b.ask_price, venue_now_ms, Fixed(), Fixed()});
     }
     return inputs;
   };

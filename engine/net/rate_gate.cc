@@ -100,6 +100,17 @@ void RateGate::Observe(absl::string_view provider, int64_t used, int64_t limit) 
   b->tokens = std::min(b->tokens, static_cast<double>(std::max<int64_t>(0, limit - used)));
 }
 
+void RateGate::SetQuota(absl::string_view provider, Quota quota) {
+  std::lock_guard<std::mutex> l(mu_);
+  Bucket* b = Find(provider);
+  if (b == nullptr || quota.requests_per_window <= 0 || quota.window <= absl::ZeroDuration()) return;
+  Refill(*b, now_());
+  b->quota = quota;
+  b->tokens = std::min(b->tokens, Capacity(quota));
+  b->status.capacity = static_cast<int64_t>(Capacity(quota));
+  b->status.refill_per_sec = static_cast<double>(quota.requests_per_window) / absl::ToDoubleSeconds(quota.window);
+}
+
 void RateGate::BackOff(absl::string_view provider, absl::Time until, absl::string_view reason) {
   std::lock_guard<std::mutex> l(mu_);
   Bucket* b = Find(provider);

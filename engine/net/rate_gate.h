@@ -61,6 +61,10 @@ class RateGate {
   // The provider's own count of its current window (`used` of `limit`): the
   // bucket holds no more than what it says is left (limit - used).
   void Observe(absl::string_view provider, int64_t used, int64_t limit);
+  // The provider's own word on its quota (Kalshi's tier, GET
+  // /account/limits): the bucket refills at it from now on and holds no
+  // more than its new size. A provider the gate does not know is ignored.
+  void SetQuota(absl::string_view provider, Quota quota);
   // The provider asked us to wait: nothing of it goes before `until`.
   // Counted in backoffs (rate_gate_backoff_total{provider}).
   void BackOff(absl::string_view provider, absl::Time until, absl::string_view reason);

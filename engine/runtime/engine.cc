@@ -407,7 +407,8 @@ absl::Status Engine::OnStep(absl::Span<const SymbolBar> step, std::vector<EventB
   return absl::OkStatus();
 }
 
-absl::Status Engine::OnMarketStep(int64_t step_ms, std::vector<EventBody> inputs, venue::Reports reports) {
+absl::StatusOr<decision::Counts> Engine::OnMarketStep(int64_t step_ms, std::vector<EventBody> inputs,
+                                                      venue::Reports reports) {
   RETURN_IF_ERROR(JournalReports(reports));
   for (EventBody& input : inputs) {
     if (const auto* settled = std::get_if<MarketSettled>(&input)) {
@@ -427,12 +428,12 @@ absl::Status Engine::OnMarketStep(int64_t step_ms, std::vector<EventBody> inputs
   if (d_.cfg.monitoring.log_cycles) {
     d_.log->Info("strategy_cycle_complete",
                  LogFields().Add("step_ms", step_ms).Add("signals", static_cast<int64_t>(counts.signals))
-                     .Add("orders", static_cast<int64_t>(counts.orders))
+                     .Add("orders", static_cast<int64_t>(counts.orders)).Add("cancels", static_cast<int64_t>(counts.cancels))
                      .Add("open_positions", static_cast<uint64_t>(state_.positions.size()))
                      .Add("markets", static_cast<uint64_t>(state_.instruments.size()))
                      .Add("equity", state_.balance).Add("seq", state_.last_seq));
   }
-  return absl::OkStatus();
+  return counts;
 }
 
 absl::Status Engine::RebuildState() {

@@ -151,8 +151,10 @@ class Engine : private decision::Sink {
   // SETTLEMENT, with one position_closed log line), in one batch. Then the weather
   // strategy decides on every listed market (decision::ActMarkets) and one
   // TradeCycleCompleted closes the step, appended as one batch before any
-  // order is sent.
-  absl::Status OnMarketStep(int64_t step_ms, std::vector<EventBody> inputs, venue::Reports reports = {});
+  // order is sent. Returns the step's counts (cancels: resting entries the
+  // step cancelled to reprice or because their signal went).
+  absl::StatusOr<decision::Counts> OnMarketStep(int64_t step_ms, std::vector<EventBody> inputs,
+                                                venue::Reports reports = {});
   // universe.size > 0 and a universe is to be chosen now (none yet, or the
   // last is universe.refresh_interval_hours old).
   bool UniverseDue() const;

@@ -43,13 +43,15 @@ double ImpliedHigh(const venue::kalshi::RecordedSettlement& s) {
 }
 
 // The quote the tape shows for one market: the last price a taker sold YES
-// at (the bid then) and the last one a taker bought at (the ask).
+// at (the bid then) and the last one a taker bought at (the ask), and the
+// contracts traded so far (its volume; the tape holds no open interest).
 struct TapeQuote {
-  Fixed bid, ask;
+  Fixed bid, ask, volume;
   int64_t bid_ms = INT64_MIN, ask_ms = INT64_MIN;
   void See(const RecordedTrade& t) {
     (t.taker_bought_yes ? ask : bid) = t.yes_price;
     (t.taker_bought_yes ? ask_ms : bid_ms) = t.time_ms;
+    volume += t.count;
   }
 };
 
@@ -228,7 +230,7 @@ absl::StatusOr<KalshiBacktestResult> RunKalshiBacktest(const KalshiBacktestOptio
       forecast_days.insert({weather::CityBySeries(terms.series)->code, terms.subject_day});
       auto q = quotes.find(m->ticker);
       if (q != quotes.end() && q->second.bid_ms > prev && q->second.ask_ms > prev && q->second.bid < q->second.ask) {
-        inputs.push_back(MarketTick{m->ticker, q->second.bid, q->second.ask, t});
+        inputs.push_back(MarketTick{m->ticker, q->second.bid, q->second.ask, t, q->second.volume, Fixed()});
       }
     }
     for (const auto& [code, day_text] : forecast_days) {
@@ -251,7 +253,7 @@ absl::StatusOr<KalshiBacktestResult> RunKalshiBacktest(const KalshiBacktestOptio
       ++r.settled;
     }
     clock.Set(t * 1'000'000);
-    RETURN_IF_ERROR(engine.OnMarketStep(t, std::move(inputs), std::move(reports)));
+    RETURN_IF_ERROR(engine.OnMarketStep(t, std::move(inputs), std::move(reports)).status());
     ++r.steps;
     if (o.on_step) o.on_step(r.resumed_after_steps + r.steps, total);
   }

@@ -23,6 +23,28 @@ const City* CityOf(const Instrument& instrument, const config::Config& cfg) {
 
 Fixed Pct(Fixed of, Fixed pct) { return of.Mul(pct).Div(kHundred); }
 
+// `price` if on the instrument's grid, else the grid's price next to it
+// downward (`down`) or upward within its band; `price` when no band holds it.
+Fixed OnGridToward(const Instrument& instrument, Fixed price, bool down) {
+  if (OnPriceGrid(instrument, price)) return price;
+  for (const PriceBand& b : instrument.price_bands) {
+    if (price < b.start || price > b.end || b.step.raw() <= 0) continue;
+    const int64_t steps = (price - b.start).raw() / b.step.raw();
+    const Fixed below = b.start + Fixed::FromRaw(steps * b.step.raw());
+    return down || below + b.step > b.end ? below : below + b.step;
+  }
+  return price;
+}
+
+Gates GatesOf(const config::WeatherConfig& w) {
+  Gates gates;
+  gates.min_edge = w.min_edge_cents.Div(kHundred);
+  gates.max_spread = w.max_spread_cents.Div(kHundred);
+  gates.min_liquidity = w.min_liquidity;
+  gates.max_uncertainty = w.max_uncertainty.ToDouble();
+  return gates;
+}
+
 }  // namespace
 
 Fixed TakerFeePerContract(Fixed price) {
@@ -34,10 +56,7 @@ std::vector<MarketSignal> DecideMarkets(const State& state, const config::Config
   const config::WeatherConfig& w = cfg.weather;
   const int64_t now_ms = now_ns / 1'000'000;
   const int64_t stale_ms = int64_t{w.forecast_stale_min} * 60'000;
-  Gates gates;
-  gates.min_edge = w.min_edge_cents.Div(kHundred);
-  gates.max_spread = w.max_spread_cents.Div(kHundred);
-  gates.max_uncertainty = w.max_uncertainty.ToDouble();
+  const Gates gates = GatesOf(w);
   std::vector<MarketSignal> out;
   for (const auto& [ticker, instrument] : state.instruments) {
     if (instrument.kind != InstrumentKind::kBinaryEventContract || instrument.terms.close_time_ms <= now_ms) continue;
@@ -54,10 +73,42 @@ std::vector<MarketSignal> DecideMarkets(const State& state, const config::Config
     if (auto book = state.book.find(ticker); book != state.book.end() && now_ms - book->second.time_ms <= stale_ms) {
       quote.yes_bid = book->second.bid;
       quote.yes_ask = book->second.ask;
+      quote.liquidity = book->second.volume + book->second.open_interest;
     }
     out.push_back(Evaluate(ticker, instrument, quote, forecast, gates, TakerFeePerContract));
   }
   return out;
+}
+
+Fixed ChasedLimit(const State& state, const config::Config& cfg, const Symbol& symbol, Side side, Fixed limit) {
+  if (cfg.weather.reprice_interval_sec == 0) return limit;
+  auto it = state.entry_anchors.find(symbol);
+  if (it == state.entry_anchors.end() || it->second.Of(side).raw() == 0) return limit;
+  const Fixed anchor = it->second.Of(side);
+  const Fixed chase = cfg.weather.max_chase_cents.Div(kHundred);
+  const Instrument& instrument = InstrumentOf(state, symbol);
+  if (side == Side::kBuy) return limit > anchor + chase ? OnGridToward(instrument, anchor + chase, true) : limit;
+  return limit < anchor - chase ? OnGridToward(instrument, anchor - chase, false) : limit;
+}
+
+EntryAction ReviewEntry(const Order& order, const MarketSignal& verdict, const State& state, const config::Config& cfg,
+                        int64_t now_ns) {
+  const config::WeatherConfig& w = cfg.weather;
+  if (w.reprice_interval_sec == 0 || order.purpose != OrderPurpose::kEntry) return EntryAction::kKeep;
+  if (order.status != OrderStatus::kAccepted && order.status != OrderStatus::kPartiallyFilled) return EntryAction::kKeep;
+  // Milkbot's spec: cancel if the spread widens or liquidity drops.
+  const std::string& why = verdict.signal.reason;
+  if (why == "wide_spread" || why == "low_liquidity") return EntryAction::kSignalGone;
+  // No probability (no forecast, or a stale one): nothing to judge it by.
+  if (!verdict.p_yes) return EntryAction::kKeep;
+  // The order's own edge at its own price, as the signal counts a new one's.
+  const Fixed p = *verdict.p_yes;
+  const Fixed own_edge = (order.side == Side::kBuy ? p - order.price : order.price - p) - TakerFeePerContract(order.price);
+  if (own_edge < GatesOf(w).min_edge) return EntryAction::kSignalGone;
+  if (order.filled_qty.raw() > 0 || !verdict.propose || verdict.side != order.side) return EntryAction::kKeep;
+  if (now_ns - order.placed_ts_ns < int64_t{w.reprice_interval_sec} * 1'000'000'000) return EntryAction::kKeep;
+  const Fixed target = ChasedLimit(state, cfg, order.symbol, order.side, verdict.limit_price);
+  return target == order.price ? EntryAction::kKeep : EntryAction::kReprice;
 }
 
 Exposure ExposureOf(const State& state) {

@@ -33,6 +33,25 @@ Fixed TakerFeePerContract(Fixed price);
 // market's latest MarketTick (no quote older than that either).
 std::vector<MarketSignal> DecideMarkets(const State& state, const config::Config& cfg, int64_t now_ns);
 
+// The limit an entry on `side` may post: `limit`, held within
+// weather.max_chase_cents of the first price of the market's intent on that
+// side (State::entry_anchors; none yet: `limit`), on the market's grid
+// (rounded away from chasing). The repricer off (reprice_interval_sec 0):
+// `limit`.
+Fixed ChasedLimit(const State& state, const config::Config& cfg, const Symbol& symbol, Side side, Fixed limit);
+
+// What a step does with a resting entry of ours, given its market's verdict
+// now. kSignalGone: the spread widened or liquidity dropped past the gates
+// (wide_spread, low_liquidity), or the order's own price no longer clears
+// weather.min_edge_cents after the fee at the verdict's probability (none:
+// no forecast or a stale one, kKeep: nothing to judge by). kReprice: the order,
+// not filled at all, has rested reprice_interval_sec and the verdict
+// proposes the same side at another price (ChasedLimit). Else kKeep; always
+// kKeep with the repricer off, and for an order not yet known to rest.
+enum class EntryAction { kKeep, kReprice, kSignalGone };
+EntryAction ReviewEntry(const Order& order, const MarketSignal& verdict, const State& state, const config::Config& cfg,
+                        int64_t now_ns);
+
 // What the open contracts could lose (positions at their entry price,
 // entry orders' unfilled contracts at their limit), in all, per city and
 // per cluster.

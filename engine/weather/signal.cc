@@ -32,6 +32,7 @@ MarketSignal Evaluate(const Symbol& ticker, const Instrument& instrument, const 
   if (forecast->stale) return hold("stale_data");
   const Fixed p = Rounded(ProbabilityYes(instrument.terms, forecast->high_f, forecast->sigma_f));
   s.inputs.push_back({"p_yes", p});
+  out.p_yes = p;
   if (!quote.yes_bid || !quote.yes_ask) return hold("missing_data");
   const Fixed bid = *quote.yes_bid, ask = *quote.yes_ask;
   s.inputs.push_back({"yes_bid", bid});

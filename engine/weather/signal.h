@@ -23,8 +23,8 @@ inline constexpr absl::string_view kStrategyName = "weather_high_v1";
 inline constexpr absl::string_view kStrategyVersion = "1";
 
 // What the market shows: its best YES bid and ask (dollars; a NO bid at p
-// is a YES ask at 1 - p) and how much trades in it (contracts; not read
-// from the venue yet: 0, and the gate's minimum 0).
+// is a YES ask at 1 - p) and how much trades in it (contracts: volume plus
+// open interest).
 struct Quote {
   std::optional<Fixed> yes_bid, yes_ask;
   Fixed liquidity;
@@ -57,6 +57,8 @@ struct MarketSignal {
   // high_uncertainty, wide_spread, low_liquidity, stale_data, missing_data;
   // inputs: forecast_high_f, sigma_f, p_yes, yes_bid, yes_ask, fee, edge.
   SignalComputed signal;
+  // The probability of YES, once the forecast gave one (as journaled).
+  std::optional<Fixed> p_yes;
   bool propose = false;
   Side side = Side::kBuy;
   // The YES price to post (limit): never more than fair value less the fee

@@ -79,7 +79,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (book.ok() && book->has_value()) {
     const venue::binance::BookTicker& b = **book;
     State booked;
-    FUZZ_CHECK(Apply(booked, Event{1, 0, MarketTick{b.symbol, b.bid_price, b.ask_price, b.time_ms}}).ok());
+    FUZZ_CHECK(Apply(booked, Event{1, 0, MarketTick{b.symbol, b.bid_price, b.ask_price, b.time_ms, Fixed(), Fixed()}}).ok());
   }
   return 0;
 }

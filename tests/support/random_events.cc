@@ -81,7 +81,7 @@ EventBody RandomEventStream::Body() {
       }
       if (Uniform(2)) {
         const Fixed bid = Price(20000);
-        return MarketTick{sym, bid, bid + Fixed::FromInt(10), bar_ms_};
+        return MarketTick{sym, bid, bid + Fixed::FromInt(10), bar_ms_, Fixed(), Fixed()};
       }
       return FundingUpdate{sym, Fixed::FromRaw(10'000), Price(20000), bar_ms_};
     case 11: {
@@ -228,7 +228,7 @@ std::vector<Event> OneOfEach() {
                   Fixed::FromRaw(-337'000), 1'672'675'200'000},
       EntrySkipped{btc, Side::kBuy, ClientOrderId{"ap-p42-E"}, Fixed::FromRaw(200'000), Fixed(), Fixed::FromInt(16840),
                    "ENTRY_EXPIRED", 900},
-      MarketTick{btc, Fixed::FromInt(16849), *Fixed::Parse("16849.1"), 1'672'675'200'000},
+      MarketTick{btc, Fixed::FromInt(16849), *Fixed::Parse("16849.1"), 1'672'675'200'000, Fixed(), Fixed()},
       NewsIngested{"coindesk", "9aef2b42-3854-4f38-8336-c157cc2d05a1", "Upbit hack puts Binance\u2019s freeze policy under scrutiny",
                    "", "https://www.coindesk.com/x", 1'765'578'018'000, 1'765'580'000'000},
       TradingPaused{"api", "maintenance"},

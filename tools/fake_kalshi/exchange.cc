@@ -73,7 +73,7 @@ std::string Exchange::MarketJson(const MarketSpec& m) const {
   o.Str("yes_bid_dollars", Dollars4(yes_bid)).Str("no_bid_dollars", Dollars4(no_bid))
       .Str("yes_ask_dollars", Dollars4(no_bid.is_zero() ? kOne : kOne - no_bid))
       .Str("no_ask_dollars", Dollars4(yes_bid.is_zero() ? kOne : kOne - yes_bid))
-      .Str("volume_fp", "0.00").Str("open_interest_fp", "0.00")
+      .Str("volume_fp", Count2(m.volume)).Str("open_interest_fp", Count2(m.open_interest))
       .Raw("price_ranges", R"([{"start":"0.0000","end":"1.0000","step":"0.0100"}])")
       .Str("open_time", Time(m.open_time_ms)).Str("close_time", Time(m.close_time_ms))
       .Str("expected_expiration_time", Time(m.expected_expiration_ms));
@@ -93,6 +93,7 @@ void Exchange::FillLocked(OurOrder& o, Fixed count, Fixed price, bool taker, con
   if (buy) h.cost += count.Mul(price);
   h.fees += fee;
   const Fixed yes_price = o.side == "yes" ? price : kOne - price;
+  if (taker) markets_[o.ticker].volume += count;  // a maker fill is in its print's (Trade)
   fills_.push_back(OurFill{absl::StrCat("f-", next_id_++), trade_id, o.order_id, o.ticker, o.side, o.action, count,
                            yes_price, fee, taker, o.updated_ms});
   stream_events_.push_back(StreamEvent{
@@ -123,8 +124,8 @@ void Exchange::BookChangedLocked(const MarketSpec& m, const std::string& side, F
       "ticker", "ticker", m.ticker,
       JsonObject()
           .Str("market_ticker", m.ticker).Str("yes_bid_dollars", Dollars4(best(m.yes_bids)))
-          .Str("yes_ask_dollars", Dollars4(no_bid.is_zero() ? kOne : kOne - no_bid)).Str("volume_fp", "0.00")
-          .Str("open_interest_fp", "0.00").Int("ts_ms", now)
+          .Str("yes_ask_dollars", Dollars4(no_bid.is_zero() ? kOne : kOne - no_bid)).Str("volume_fp", Count2(m.volume))
+          .Str("open_interest_fp", Count2(m.open_interest)).Int("ts_ms", now)
           .Close()});
 }
 
@@ -351,6 +352,7 @@ Reply Exchange::GetOrderbook(const std::string& ticker) {
 Reply Exchange::Trade(const std::string& ticker, Fixed yes_price, Fixed count, bool taker_bought_yes) {
   std::lock_guard<std::mutex> l(mu_);
   if (!markets_.contains(ticker)) return Error(404, "market_not_found", "no such market");
+  markets_[ticker].volume += count;
   Fixed left = count;
   const std::string trade_id = absl::StrCat("t-", next_id_++);
   for (auto& [id, o] : orders_) {
@@ -364,6 +366,11 @@ Reply Exchange::Trade(const std::string& ticker, Fixed yes_price, Fixed count, b
     OrderChangedLocked(o);
   }
   return Reply{200, JsonObject().Str("trade_id", trade_id).Str("unfilled_fp", Count2(left)).Close()};
+}
+
+Reply Exchange::ApiLimits() const {
+  return Reply{200, R"({"usage_tier":"basic","read":{"refill_rate":200,"bucket_capacity":200},)"
+                    R"("write":{"refill_rate":100,"bucket_capacity":100},"grants":[]})"};
 }
 
 Reply Exchange::Close(const std::string& ticker) {

@@ -18,7 +18,8 @@
 // way on the other side. A second order with a client_order_id already used
 // is refused 409; an order in a market that is not active is refused 400
 // market_inactive (cancels too); an immediate_or_cancel order's unfilled
-// rest is cancelled at once. What changes (book levels, our orders, fills and
+// rest is cancelled at once. Every print and fill adds to the market's
+// volume (its listing's and its ticker's volume_fp). What changes (book levels, our orders, fills and
 // positions) is also kept as stream events for the WebSocket (stream.h).
 #ifndef APOLLO_TOOLS_FAKE_KALSHI_EXCHANGE_H_
 #define APOLLO_TOOLS_FAKE_KALSHI_EXCHANGE_H_
@@ -49,6 +50,8 @@ struct MarketSpec {
   int64_t open_time_ms = 0, close_time_ms = 0, expected_expiration_ms = 0;
   std::vector<Level> yes_bids, no_bids;  // other traders' resting bids
   std::string result;                    // "" until settled
+  // Contracts traded (every print and fill adds to it) and open (as given).
+  Fixed volume, open_interest;
 };
 
 struct Reply {
@@ -84,6 +87,7 @@ class Exchange {
   Reply GetMarket(const std::string& ticker);           // GET /markets/{ticker}
   Reply ListMarkets(const std::string& series, const std::string& status);  // GET /markets
   Reply GetOrderbook(const std::string& ticker);        // GET /markets/{ticker}/orderbook
+  Reply ApiLimits() const;                              // GET /account/limits (Basic tier)
 
   // Admin (drills and tests): another trader's print, which fills our
   // resting orders it crosses; trading ends (resting orders cancelled);

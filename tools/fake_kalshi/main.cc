@@ -3,7 +3,7 @@
 //
 //   fake-kalshi --key-id KEY --public-key kalshi.pub.pem
 //     --markets data/kalshi/kalshi_weather_markets_2024-08-16_2025-05-08.csv --event-date 2025-04-01
-//     [--book KXHIGHNY-25APR01-B77.5=book.json]... [--port 0] [--ws-port 0]
+//     [--book KXHIGHNY-25APR01-B77.5=book.json]... [--volume 1000] [--port 0] [--ws-port 0]
 //
 // The markets of that event day are listed as active, with the strikes and
 // times recorded; each --book gives one market the bids of a Kalshi
@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
   std::string key_id, public_key, markets_file, event_date;
   std::vector<std::string> books;
   int port = 0, ws_port = 0;
+  int64_t volume = 1000;
   app.add_option("--key-id", key_id, "The API key id signed requests must carry")->required();
   app.add_option("--public-key", public_key, "PEM file of the key's public half (signatures are checked with it)")->required();
   app.add_option("--markets", markets_file, "Recorded markets CSV (data/kalshi)")->required();
@@ -61,6 +62,8 @@ int main(int argc, char** argv) {
   app.add_option("--book", books, "TICKER=FILE: that market's bids, a Kalshi orderbook answer (repeatable)");
   app.add_option("--port", port, "Port on 127.0.0.1 (0: any free one, printed)");
   app.add_option("--ws-port", ws_port, "WebSocket port on 127.0.0.1 (0: any free one, printed)");
+  app.add_option("--volume", volume, "Contracts each market has traded when listed (its volume_fp; prints add to it)")
+      ->check(CLI::Range(0, 1'000'000'000));
   CLI11_PARSE(app, argc, argv);
 
   bool ok = false;
@@ -82,6 +85,7 @@ int main(int argc, char** argv) {
     spec.open_time_ms = m.open_time_ms;
     spec.close_time_ms = t.close_time_ms;
     spec.expected_expiration_ms = t.expected_expiration_ms;
+    spec.volume = Fixed::FromInt(volume);
     for (const std::string& b : books) {
       const std::vector<std::string> parts = absl::StrSplit(b, absl::MaxSplits('=', 1));
       if (parts.size() != 2) return Fail(absl::StrCat("--book ", b, ": expected TICKER=FILE"));

@@ -117,6 +117,7 @@ absl::Status FakeKalshiServer::Start() {
   s.Get(p + "/portfolio/positions", m.SignedRoute([x](const httplib::Request&) { return x->Positions(); }));
   s.Get(p + "/portfolio/balance", m.SignedRoute([x](const httplib::Request&) { return x->Balance(); }));
   s.Get(p + "/portfolio/settlements", m.SignedRoute([x](const httplib::Request&) { return x->Settlements(); }));
+  s.Get(p + "/account/limits", m.SignedRoute([x](const httplib::Request&) { return x->ApiLimits(); }));
   auto fixed = [](const httplib::Request& r, const char* key) {
     return Fixed::Parse(r.get_param_value(key)).value_or(Fixed());
   };

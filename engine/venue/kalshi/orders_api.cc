@@ -134,6 +134,11 @@ absl::StatusOr<Balance> GetBalance(RestClient& client) {
   return ParseBalance(r.body);
 }
 
+absl::StatusOr<ApiLimits> GetApiLimits(RestClient& client) {
+  ASSIGN_OR_RETURN(RestResponse r, client.Call(HttpMethod::kGet, "/account/limits", {}, "", Auth::kSigned));
+  return ParseApiLimits(r.body);
+}
+
 absl::StatusOr<Market> GetMarket(RestClient& client, const std::string& ticker) {
   RETURN_IF_ERROR(CheckPathPart("ticker", ticker));
   ASSIGN_OR_RETURN(RestResponse r, client.Call(HttpMethod::kGet, absl::StrCat("/markets/", ticker), {}, "", Auth::kNone));

@@ -55,6 +55,7 @@ absl::StatusOr<std::vector<Fill>> Fills(RestClient& client, const std::optional<
 absl::StatusOr<std::vector<Position>> Positions(RestClient& client);
 absl::StatusOr<std::vector<Settlement>> Settlements(RestClient& client);
 absl::StatusOr<Balance> GetBalance(RestClient& client);
+absl::StatusOr<ApiLimits> GetApiLimits(RestClient& client);
 
 // Public market data (no signature).
 absl::StatusOr<Market> GetMarket(RestClient& client, const std::string& ticker);

@@ -283,4 +283,27 @@ absl::StatusOr<Balance> ParseBalance(absl::string_view body) {
   });
 }
 
+absl::StatusOr<ApiLimits> ParseApiLimits(absl::string_view body) {
+  return payload::ParseObject<KalshiName, ApiLimits>(body, "limits", [](Fields& f) -> absl::StatusOr<ApiLimits> {
+    ApiLimits l;
+    ASSIGN_OR_RETURN(l.usage_tier, f.Str("usage_tier"));
+    // One bucket: {"refill_rate": tokens a second, "bucket_capacity": tokens}.
+    auto bucket = [&f](absl::string_view name, int64_t* refill, int64_t* capacity) -> absl::Status {
+      payload::od::value v;
+      ASSIGN_OR_RETURN(bool found, f.Find(name, &v));
+      if (!found) return f.Error(name, "missing (an answer of the shape before 2026-04-30?)");
+      payload::od::object object;
+      if (simdjson::error_code e = v.get_object().get(object)) return f.Error(name, payload::Problem(e));
+      Fields bucket(object, absl::StrCat(f.what(), ".", name));
+      ASSIGN_OR_RETURN(*refill, bucket.Int("refill_rate"));
+      ASSIGN_OR_RETURN(*capacity, bucket.Int("bucket_capacity"));
+      if (*refill <= 0 || *capacity < *refill) return bucket.Error("bucket_capacity", "not a bucket at least its refill");
+      return absl::OkStatus();
+    };
+    RETURN_IF_ERROR(bucket("read", &l.read_refill, &l.read_capacity));
+    RETURN_IF_ERROR(bucket("write", &l.write_refill, &l.write_capacity));
+    return l;
+  });
+}
+
 }  // namespace apollo::venue::kalshi

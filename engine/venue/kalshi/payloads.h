@@ -115,6 +115,15 @@ struct Balance {
   int64_t updated_ts = 0;
 };
 
+// The account's API tier (GET /account/limits, the shape since 2026-04-30):
+// each bucket's refill (tokens a second) and size, in tokens; a request
+// costs 10 of them unless GET /account/endpoint_costs says otherwise.
+struct ApiLimits {
+  std::string usage_tier;
+  int64_t read_refill = 0, read_capacity = 0;
+  int64_t write_refill = 0, write_capacity = 0;
+};
+
 // A page of a listing and the cursor of the next ("" on the last page).
 template <class T>
 struct Page {
@@ -131,6 +140,7 @@ absl::StatusOr<Page<Fill>> ParseFills(absl::string_view body);        // GET /po
 absl::StatusOr<Page<Position>> ParsePositions(absl::string_view body);  // GET /portfolio/positions (market_positions)
 absl::StatusOr<Page<Settlement>> ParseSettlements(absl::string_view body);  // GET /portfolio/settlements
 absl::StatusOr<Balance> ParseBalance(absl::string_view body);         // GET /portfolio/balance
+absl::StatusOr<ApiLimits> ParseApiLimits(absl::string_view body);     // GET /account/limits
 
 }  // namespace apollo::venue::kalshi
 
