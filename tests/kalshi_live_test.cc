@@ -10,7 +10,6 @@
 #include <chrono>
 #include <csignal>
 #include <filesystem>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <variant>
@@ -33,6 +32,7 @@
 #include "tools/fake_kalshi/exchange.h"
 #include "tools/fake_kalshi/server.h"
 #include "tools/fake_kalshi/stream.h"
+#include "tools/fake_nws/fake_nws.h"
 
 namespace apollo {
 namespace {
@@ -45,63 +45,6 @@ Fixed D(const char* text) { return *Fixed::Parse(text); }
 
 // New York's climate days run on EST (UTC-5) all year.
 const absl::TimeZone kEst = absl::FixedTimeZone(-5 * 3600);
-
-// A loopback api.weather.gov: Central Park's grid, and a forecast whose
-// daytime high is `high_f` on every day from yesterday on.
-class FakeNws {
- public:
-  explicit FakeNws(int high_f) {
-    server_.Get(R"(/.*)", [this, high_f](const httplib::Request& req, httplib::Response& res) {
-      if (req.path == "/ready") return res.set_content("ok", "text/plain");
-      {
-        std::lock_guard<std::mutex> l(mu_);
-        ++requests_;
-      }
-      if (req.path.rfind("/points/", 0) == 0) {
-        return res.set_content(R"({"properties":{"gridId":"OKX","gridX":33,"gridY":35,"timeZone":"America/New_York"}})",
-                               "application/geo+json");
-      }
-      if (req.path != "/gridpoints/OKX/33,35/forecast") {
-        res.status = 404;
-        return;
-      }
-      const absl::CivilDay today = absl::ToCivilDay(absl::Now(), kEst);
-      std::string periods;
-      for (int i = -1; i < 7; ++i) {
-        const absl::CivilDay day = today + i;
-        absl::StrAppend(&periods, periods.empty() ? "" : ",",
-                        absl::StrFormat(R"({"name":"Day %d","startTime":"%sT06:00:00-05:00","endTime":"%sT18:00:00-05:00",)"
-                                        R"("isDaytime":true,"temperature":%d,"temperatureUnit":"F"})",
-                                        i, absl::FormatCivilTime(day), absl::FormatCivilTime(day), high_f));
-      }
-      const std::string updated = absl::FormatTime("%Y-%m-%dT%H:%M:%S+00:00", absl::Now() - absl::Minutes(30), absl::UTCTimeZone());
-      res.set_content(absl::StrCat(R"({"properties":{"updateTime":")", updated, R"(","periods":[)", periods, "]}}"),
-                      "application/geo+json");
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    httplib::Client ready("127.0.0.1", port_);
-    ready.set_connection_timeout(5);
-    auto answered = ready.Get("/ready");
-    EXPECT_TRUE(answered && answered->status == 200);
-  }
-  ~FakeNws() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string Url() const { return absl::StrCat("http://127.0.0.1:", port_); }
-  int requests() {
-    std::lock_guard<std::mutex> l(mu_);
-    return requests_;
-  }
-
- private:
-  httplib::Server server_;
-  std::thread thread_;
-  int port_ = 0;
-  std::mutex mu_;
-  int requests_ = 0;
-};
 
 class KalshiLive : public ::testing::Test {
  protected:
@@ -144,6 +87,7 @@ class KalshiLive : public ::testing::Test {
     above_ = above.ticker;
     EXPECT_TRUE(stream_.Start().ok());
     EXPECT_TRUE(server_.Start().ok());
+    EXPECT_TRUE(nws_.Start().ok());
   }
 
   std::unique_ptr<Process> StartBot() {
@@ -210,7 +154,7 @@ class KalshiLive : public ::testing::Test {
   fake_kalshi::Exchange exchange_;
   fake_kalshi::FakeKalshiStream stream_;
   fake_kalshi::FakeKalshiServer server_;
-  FakeNws nws_;
+  fake_nws::FakeNws nws_;
   testing::TempDir dir_;
   std::string event_, day_, between_, above_;
   std::string started_line_;
