@@ -36,6 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)ParseFills(json);
   (void)ParsePositions(json);
   (void)ParseBalance(json);
+  (void)ParseApiLimits(json);
   (void)ParseSettlements(json);
   if (auto message = ParseStreamMessage(json); message.ok()) {
     BookKeeper books;
