@@ -423,5 +423,28 @@ TEST_F(FakeKalshi, AMarketsVolumeCountsEveryContractTradedAndTheTierIsBasic) {
   EXPECT_EQ(tier->write_refill, 100);
 }
 
+
+// Kalshi's fee formula checked against what Kalshi charges: a fill at the
+// schedule says nothing; after an unannounced change (the fake charges 5
+// cents more a fill) each fill is told with the schedule's fee, and the
+// fee reported (journaled) is still Kalshi's.
+TEST_F(FakeKalshi, AFillWhoseFeeIsOffTheScheduleIsToldAndKalshisFeeKept) {
+  auto client = Client(keys_.private_pem);
+  std::vector<std::pair<venue::kalshi::Fill, Fixed>> told;
+  venue::kalshi::KalshiVenueOptions options;
+  options.send_orders = true;
+  options.on_unexpected_fee = [&told](const venue::kalshi::Fill& f, Fixed expected) { told.emplace_back(f, expected); };
+  KalshiVenue venue(client.get(), options);
+  venue.Submit(Ours("ap-t1-10-E", Side::kBuy, "0.30", 4));
+  EXPECT_TRUE(told.empty()) << "0.07 x 4 x 0.3 x 0.7 = 0.0588: 0.06, as charged";
+  exchange_.SetFeeSurcharge(D("0.05"));
+  venue::Reports r = venue.Submit(Ours("ap-t1-11-E", Side::kBuy, "0.31", 2));
+  ASSERT_EQ(told.size(), 1u);
+  EXPECT_EQ(told[0].first.fee, D("0.08"));
+  EXPECT_EQ(told[0].second, D("0.03")) << "0.07 x 2 x 0.31 x 0.69 = 0.0299: 0.03, rounded up";
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(std::get<OrderFilled>(r[1]).fee, D("0.08"));
+}
+
 }  // namespace
 }  // namespace apollo::fake_kalshi

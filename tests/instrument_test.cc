@@ -314,9 +314,10 @@ TEST_F(SettlementFold, TheVenuesRefusalsAreRememberedWithTheirTimesTheNewest64) 
 }
 
 // The repricer's anchor: the first entry price of our intent in a market
-// on each side, kept through a cancel (a re-entry chases from it), dropped
-// with the market at its settlement, and in snapshots.
-TEST_F(SettlementFold, AnEntryIntentKeepsItsFirstPriceOnEachSideUntilTheMarketSettles) {
+// on each side, kept through a reprice's cancel (a re-entry chases from
+// it) and in snapshots, ended by any other way an entry leaves unfilled,
+// dropped with the market at its settlement.
+TEST_F(SettlementFold, AnEntryIntentKeepsItsFirstPriceOnEachSideUntilItEnds) {
   auto place = [&](const char* id, Side side, const char* price) {
     return Add(OrderPlaced{ClientOrderId{id}, ticker_, side, OrderType::kLimit, OrderPurpose::kEntry, Fixed::FromInt(5),
                            D(price), Fixed(), false, ClientOrderId{}});
@@ -329,8 +330,17 @@ TEST_F(SettlementFold, AnEntryIntentKeepsItsFirstPriceOnEachSideUntilTheMarketSe
   absl::StatusOr<State> back = DecodeState(EncodeState(state_));
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(back->entry_anchors, state_.entry_anchors);
-  ASSERT_TRUE(Add(OrderCancelled{ClientOrderId{"ap-5-E"}, "MARKET_SETTLED"}).ok());
-  ASSERT_TRUE(Add(OrderCancelled{ClientOrderId{"ap-6-E"}, "MARKET_SETTLED"}).ok());
+  ASSERT_TRUE(Add(CancelRequested{ClientOrderId{"ap-5-E"}, "REPRICE"}).ok()) << "changes nothing";
+  EXPECT_EQ(state_.entry_anchors.at(ticker_), (EntryAnchor{D("0.41"), D("0.52")}));
+  EXPECT_FALSE(Add(CancelRequested{ClientOrderId{"ap-3-E"}, "REPRICE"}).ok()) << "not open any more";
+  // An intent that ends otherwise than by a reprice starts afresh: withdrawn, refused.
+  ASSERT_TRUE(Add(OrderCancelled{ClientOrderId{"ap-5-E"}, "SIGNAL_GONE"}).ok());
+  EXPECT_EQ(state_.entry_anchors.at(ticker_), (EntryAnchor{Fixed(), D("0.52")}));
+  ASSERT_TRUE(Add(OrderRejected{ClientOrderId{"ap-6-E"}, 400, "market_inactive"}).ok());
+  EXPECT_EQ(state_.entry_anchors.at(ticker_), (EntryAnchor{}));
+  ASSERT_TRUE(place("ap-9-E", Side::kBuy, "0.47").ok());
+  EXPECT_EQ(state_.entry_anchors.at(ticker_).buy, D("0.47"));
+  ASSERT_TRUE(Add(OrderCancelled{ClientOrderId{"ap-9-E"}, "MARKET_SETTLED"}).ok());
   ASSERT_TRUE(Add(MarketSettled{ticker_, MarketResult::kNo, Fixed(), 0, "kalshi"}).ok());
   EXPECT_TRUE(state_.entry_anchors.empty());
 }

@@ -248,11 +248,11 @@ class Repricer : public ::testing::Test {
   // The step's events applied to its State, its cancels kept.
   class Recorder : public decision::Sink {
    public:
-    explicit Recorder(State& state) : state_(state) {}
+    Recorder(State& state, int64_t now_ns) : state_(state), now_ns_(now_ns) {}
     const State& state() const override { return state_; }
     absl::Status Emit(EventBody body) override {
       events.push_back(body);
-      return Apply(state_, Event{state_.last_seq + 1, kNowNs, std::move(body)});
+      return Apply(state_, Event{state_.last_seq + 1, now_ns_, std::move(body)});
     }
     void Cancel(orders::CancelOrder c) override { cancels.push_back(std::move(c)); }
     std::vector<EventBody> events;
@@ -260,6 +260,7 @@ class Repricer : public ::testing::Test {
 
    private:
     State& state_;
+    int64_t now_ns_;
   };
 
   void SetUp() override {
@@ -276,19 +277,27 @@ class Repricer : public ::testing::Test {
   void Book(const char* bid, const char* ask, const char* volume = "600", const char* open_interest = "0") {
     Add(MarketTick{ticker_, D(bid), D(ask), kNowNs / 1'000'000, D(volume), D(open_interest)});
   }
-  // Our buy of YES at `price`, accepted by Kalshi `age_min` minutes ago.
-  ClientOrderId Resting(const char* price, int age_min = 3) {
+  // Our entry at YES price `price` (a buy of YES, or a sell: a buy of NO),
+  // accepted by Kalshi `age_min` minutes ago.
+  ClientOrderId Resting(const char* price, int age_min = 3, Side side = Side::kBuy) {
     const ClientOrderId id{absl::StrCat("ap-", state_.last_seq + 1, "-E")};
-    Add(OrderPlaced{id, ticker_, Side::kBuy, OrderType::kLimit, OrderPurpose::kEntry, Fixed::FromInt(10), D(price),
+    Add(OrderPlaced{id, ticker_, side, OrderType::kLimit, OrderPurpose::kEntry, Fixed::FromInt(10), D(price),
                     Fixed(), false, ClientOrderId{}},
         kNowNs - age_min * kMinuteNs);
     Add(OrderAccepted{id, VenueOrderId{"k-1"}}, kNowNs - age_min * kMinuteNs);
     return id;
   }
-  Recorder Step() {
-    Recorder r(state_);
-    EXPECT_TRUE(decision::ActMarkets(cfg_, kNowNs, r).ok());
+  Recorder Step(int64_t now_ns = kNowNs) {
+    Recorder r(state_, now_ns);
+    EXPECT_TRUE(decision::ActMarkets(cfg_, now_ns, r).ok());
     return r;
+  }
+  static std::vector<CancelRequested> Requested(const Recorder& r) {
+    std::vector<CancelRequested> out;
+    for (const EventBody& e : r.events) {
+      if (const auto* c = std::get_if<CancelRequested>(&e)) out.push_back(*c);
+    }
+    return out;
   }
   static std::vector<OrderPlaced> Placed(const Recorder& r) {
     std::vector<OrderPlaced> out;
@@ -310,6 +319,8 @@ TEST_F(Repricer, AnEntryRestingPastTheIntervalIsCancelledAndEnteredAgainAtTheAsk
   ASSERT_EQ(first.cancels.size(), 1u);
   EXPECT_EQ(first.cancels[0].id, old);
   EXPECT_EQ(first.cancels[0].reason, "REPRICE");
+  ASSERT_EQ(Requested(first).size(), 1u) << "journaled with the step's decisions, for the audit";
+  EXPECT_EQ(Requested(first)[0], (CancelRequested{old, "REPRICE"}));
   EXPECT_TRUE(Placed(first).empty()) << "nothing new while the old one may still fill";
   Add(OrderCancelled{old, "REPRICE"}, kNowNs);
   Recorder second = Step();
@@ -327,8 +338,25 @@ TEST_F(Repricer, ARepriceChasesNoFurtherThanMaxChaseFromTheIntentsFirstPrice) {
   ASSERT_EQ(Placed(second).size(), 1u);
   EXPECT_EQ(Placed(second)[0].price, D("0.23")) << "0.20 + 3 cents, below the ask: it rests";
   const ClientOrderId chased = Placed(second)[0].client_order_id;
-  Add(OrderAccepted{chased, VenueOrderId{"k-2"}}, kNowNs - 5 * kMinuteNs);
-  EXPECT_TRUE(Step().cancels.empty()) << "at its limit already: not cancelled again and again";
+  Add(OrderAccepted{chased, VenueOrderId{"k-2"}}, kNowNs);
+  EXPECT_TRUE(Step(kNowNs + 5 * kMinuteNs).cancels.empty())
+      << "rested past the interval, but at its limit already: not cancelled again and again";
+}
+
+// A sell of YES (a buy of NO) mirrors it: its limit is the bid, the chase
+// runs down, and its own edge is its price less p less the fee.
+TEST_F(Repricer, AShortYesIsRepricedDownToTheBidAndChasesNoLowerThanMaxChase) {
+  Add(ForecastObserved{"NYC", "KNYC", "2025-03-29", D("90"), D("2"), kNowNs / 1'000'000 - 600'000, "nws", ""});
+  const ClientOrderId old = Resting("0.40", 3, Side::kSell);  // p about 0: worth selling down to the fee
+  Book("0.30", "0.33");
+  Recorder first = Step();
+  ASSERT_EQ(first.cancels.size(), 1u);
+  EXPECT_EQ(first.cancels[0].reason, "REPRICE");
+  Add(OrderCancelled{old, "REPRICE"}, kNowNs);
+  Recorder second = Step();
+  ASSERT_EQ(Placed(second).size(), 1u);
+  EXPECT_EQ(Placed(second)[0].side, Side::kSell);
+  EXPECT_EQ(Placed(second)[0].price, D("0.37")) << "0.40 - 3 cents, above the bid 0.30: it rests";
 }
 
 TEST_F(Repricer, AnEntryYoungerThanTheIntervalOrPartlyFilledStaysAsPlaced) {

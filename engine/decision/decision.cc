@@ -103,6 +103,7 @@ absl::StatusOr<Counts> ActMarkets(const config::Config& configured, int64_t now_
     }
     for (orders::CancelOrder& c : cancels) {
       ++counts.cancels;
+      RETURN_IF_ERROR(sink.Emit(CancelRequested{c.id, c.reason}));
       sink.Cancel(std::move(c));
     }
     if (!m.propose || ours) continue;

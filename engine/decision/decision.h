@@ -72,7 +72,11 @@ absl::StatusOr<Counts> ActStep(std::span<const SymbolDecision> decisions, const 
 // SignalComputed, then the proposals best edge first, each as the sized
 // trade (weather::SizeContracts), risk's verdict (weather::Judge) and,
 // approved, the limit entry. A market with an order or a position of ours
-// already (one active intent per market and side) is not proposed again.
+// already (one active intent per market and side) is not proposed again;
+// its resting entries are reviewed (weather::ReviewEntry), and each to be
+// repriced or withdrawn is journaled as CancelRequested, then handed to the
+// sink's Cancel. An entry's limit chases no further than
+// weather::ChasedLimit allows.
 absl::StatusOr<Counts> ActMarkets(const config::Config& cfg, int64_t now_ns, Sink& sink);
 
 // The order manager's plan after a report: its events, its orders (each

@@ -70,6 +70,7 @@ enum class EventTag : uint16_t {
   kInstrumentDefined = 47,
   kMarketSettled = 48,
   kForecastObserved = 49,
+  kCancelRequested = 50,
 };
 
 #define APOLLO_EVENT(NAME, VERSION)                                    \
@@ -672,6 +673,19 @@ struct MarketTick {
   }
 };
 
+// A decision to cancel a resting order of ours (weather_high_v1's
+// repricer: REPRICE, SIGNAL_GONE), journaled with the step's other
+// decisions before the cancel is sent, so `replay decisions` derives it.
+// Kalshi's answer follows: OrderCancelled with the same reason, or a fill
+// that came first. The order stays open in the fold until then.
+struct CancelRequested {
+  APOLLO_EVENT(CancelRequested, 1);
+  ClientOrderId client_order_id;
+  std::string reason;
+  template <class S, class V>
+  static void Fields(S& s, V& v) { v("client_order_id", s.client_order_id); v("reason", s.reason); }
+};
+
 // MarketTick as schema 1 wrote it; read with no volume or open interest.
 struct MarketTickV1 {
   static constexpr uint16_t kSchemaVersion = 1;
@@ -982,7 +996,7 @@ using EventBody = std::variant<
     InstrumentFiltersUpdated, ReconciliationSnapshot, CooldownStarted, UniverseUpdated,
     AccountSettingUpdated, AccountSettingFailed, FundingPaid, EntrySkipped, MarketTick, NewsIngested,
     OperatorAction, ClientIdNonceRotated, PolicyChanged, StrategyWeightsChanged, InstrumentDefined,
-    MarketSettled, ForecastObserved>;
+    MarketSettled, ForecastObserved, CancelRequested>;
 
 // An event as the ledger holds it: its sequence number (0 until appended),
 // its event time (from the injected clock) and its body.

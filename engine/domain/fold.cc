@@ -170,7 +170,14 @@ class Folder {
     return Transition(a.client_order_id, OrderReport::kAccepted,
                       [&](Order& o) { o.venue_order_id = a.venue_order_id; });
   }
+  absl::Status operator()(const CancelRequested& c) {
+    if (!s_.orders.contains(c.client_order_id)) {
+      return Refuse(absl::StrCat("cancel requested of ", c.client_order_id.value, ", which is not open"));
+    }
+    return absl::OkStatus();
+  }
   absl::Status operator()(const OrderRejected& r) {
+    EndIntent(r.client_order_id, "REJECTED");
     ++s_.counters.orders_rejected;
     s_.order_rejects_ns.push_back(e_.ts_ns);
     if (s_.order_rejects_ns.size() > kOrderRejectsKept) s_.order_rejects_ns.erase(s_.order_rejects_ns.begin());
@@ -179,10 +186,19 @@ class Folder {
   absl::Status operator()(const OrderPartialFill& f) { return ApplyFill(f, OrderReport::kPartialFill); }
   absl::Status operator()(const OrderFilled& f) { return ApplyFill(f, OrderReport::kFill); }
   absl::Status operator()(const OrderCancelled& c) {
+    EndIntent(c.client_order_id, c.reason);
     return Transition(c.client_order_id, OrderReport::kCancelled, [](Order&) {});
   }
   absl::Status operator()(const OrderExpired& x) {
+    EndIntent(x.client_order_id, x.reason);
     return Transition(x.client_order_id, OrderReport::kExpired, [](Order&) {});
+  }
+  // An entry of an event contract that leaves unfilled for any reason but
+  // a reprice ends its intent: the next entry on that side starts afresh.
+  void EndIntent(const ClientOrderId& id, absl::string_view reason) {
+    auto o = s_.orders.find(id);
+    if (o == s_.orders.end() || o->second.purpose != OrderPurpose::kEntry || reason == "REPRICE") return;
+    if (auto a = s_.entry_anchors.find(o->second.symbol); a != s_.entry_anchors.end()) a->second.Of(o->second.side) = Fixed();
   }
   absl::Status operator()(const PositionOpened& p) {
     if (s_.positions.contains(p.symbol)) {
@@ -212,6 +228,7 @@ class Folder {
       return Refuse(absl::StrCat("close of ", c.qty.ToString(), " ", c.symbol.value,
                                  " does not fit the open ", it->second.qty.ToString()));
     }
+    if (auto a = s_.entry_anchors.find(c.symbol); a != s_.entry_anchors.end()) a->second.Of(it->second.side) = Fixed();
     TradeStats& stats = s_.stats;
     const Fixed net = c.realized_pnl - c.fees;
     (net.raw() < 0 ? stats.gross_loss : stats.gross_profit) += net.Abs();

@@ -68,6 +68,20 @@ class Waker {
   bool woken_ = false, orders_moved_ = false, reconnected_ = false;
 };
 
+// The smaller of a configured quota and a tier's bucket (refill tokens a
+// second, size), by refill rate and by size.
+net::Quota SmallerQuota(const config::ProviderQuotaConfig& configured, int64_t refill, int64_t capacity) {
+  const double configured_rate = static_cast<double>(configured.requests_per_window) / std::max(1, configured.window_sec);
+  const int64_t configured_size = configured.burst > 0 ? configured.burst : configured.requests_per_window;
+  net::Quota q{refill, absl::Seconds(1), capacity};
+  if (configured_rate < static_cast<double>(refill)) {
+    q.requests_per_window = configured.requests_per_window;
+    q.window = absl::Seconds(configured.window_sec);
+  }
+  q.burst = std::min<int64_t>(capacity, configured_size);
+  return q;
+}
+
 // The climate day (YYYY-MM-DD) `ms` falls in at the city's standard time.
 absl::CivilDay ClimateDayAt(const weather::City& city, int64_t ms) {
   return absl::ToCivilDay(absl::FromUnixMillis(ms), absl::FixedTimeZone(city.standard_utc_offset_hours * 3600));
@@ -100,13 +114,14 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
   ASSIGN_OR_RETURN(venue::kalshi::Signer rest_signer, venue::kalshi::Signer::FromPem(lo.credentials.private_pem));
   ASSIGN_OR_RETURN(std::unique_ptr<venue::kalshi::RestClient> client,
                    venue::kalshi::RestClient::Create(rest, std::move(rest_signer), hooks));
-  // The account's tier sizes the gate's Kalshi buckets; when it cannot be
-  // read, rate_limits.kalshi_read / kalshi_write of config.yaml stand.
+  // The gate's Kalshi buckets: the smaller of config.yaml's (the
+  // operator's ceiling) and the account's tier (Kalshi's); when the tier
+  // cannot be read, config.yaml's stand.
   if (lo.gate != nullptr) {
     absl::StatusOr<venue::kalshi::ApiLimits> tier = venue::kalshi::GetApiLimits(*client);
     if (tier.ok()) {
-      lo.gate->SetQuota("kalshi_read", {tier->read_refill, absl::Seconds(1), tier->read_capacity});
-      lo.gate->SetQuota("kalshi_write", {tier->write_refill, absl::Seconds(1), tier->write_capacity});
+      lo.gate->SetQuota("kalshi_read", SmallerQuota(cfg.rate_limits.kalshi_read, tier->read_refill, tier->read_capacity));
+      lo.gate->SetQuota("kalshi_write", SmallerQuota(cfg.rate_limits.kalshi_write, tier->write_refill, tier->write_capacity));
       log.Info("kalshi_rate_tier", LogFields().Add("usage_tier", tier->usage_tier).Add("read_per_sec", tier->read_refill)
                                        .Add("read_bucket", tier->read_capacity).Add("write_per_sec", tier->write_refill)
                                        .Add("write_bucket", tier->write_capacity));
@@ -121,6 +136,12 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
   runtime::WallClock clock;
   venue::kalshi::KalshiVenueOptions venue_options;
   venue_options.send_orders = cfg.run.enable_trading;
+  venue_options.on_unexpected_fee = [&log, &lo](const venue::kalshi::Fill& f, Fixed expected) {
+    log.Warning("kalshi_fee_unexpected", LogFields().Add("ticker", f.ticker).Add("trade_id", f.trade_id)
+                                             .Add("count", f.count).Add("yes_price", f.yes_price)
+                                             .Add("taker", f.is_taker).Add("fee", f.fee).Add("schedule", expected));
+    if (lo.on_count) lo.on_count("fee_unexpected", "", 1);
+  };
   venue::kalshi::KalshiVenue venue(client.get(), venue_options);
   runtime::EngineDeps deps;
   deps.cfg = cfg;
@@ -271,11 +292,25 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
         count("book_rest", "", 1);
       }
       if (!book) return;
+      // The market as others make it: Kalshi's book holds our resting
+      // orders too, and our own bid must not narrow the spread we gate on.
+      for (const auto& [id, o] : state.orders) {
+        if (o.symbol.value != ticker || (o.status != OrderStatus::kAccepted && o.status != OrderStatus::kPartiallyFilled)) continue;
+        const bool yes = o.side == Side::kBuy;
+        book->Remove(yes, yes ? o.price : Fixed::FromInt(1) - o.price, o.qty - o.filled_qty);
+      }
       std::optional<Fixed> bid = book->BestYesBid(), ask = book->BestYesAsk();
       if (!bid || !ask || *bid >= *ask) return;
-      std::pair<Fixed, Fixed> traded = activity[ticker];
-      if (std::optional<venue::kalshi::TickerUpdate> t = stream.Ticker(ticker)) traded = {t->volume, t->open_interest};
-      inputs.push_back(MarketTick{Symbol{ticker}, *bid, *ask, now_ms, traded.first, traded.second});
+      // Volume and open interest: the stream's ticker, else this step's
+      // listing, else the last journaled (a failed listing is no news).
+      std::optional<std::pair<Fixed, Fixed>> traded;
+      if (auto a = activity.find(ticker); a != activity.end()) traded = a->second;
+      if (std::optional<venue::kalshi::TickerUpdate> t = stream.Ticker(ticker)) traded = {{t->volume, t->open_interest}};
+      if (auto last = state.book.find(Symbol{ticker}); !traded && last != state.book.end()) {
+        traded = {{last->second.volume, last->second.open_interest}};
+      }
+      const auto [volume, open_interest] = traded.value_or(std::pair<Fixed, Fixed>{});
+      inputs.push_back(MarketTick{Symbol{ticker}, *bid, *ask, now_ms, volume, open_interest});
     };
     inputs.insert(inputs.end(), fresh.begin(), fresh.end());
     for (const InstrumentDefined& d : fresh) add_market(d.symbol.value, d.instrument);

@@ -129,6 +129,9 @@ EngineMetrics::EngineMetrics(Metrics* m, Alerter* alerter, Mode mode)
       "kalshi_book_gaps_total", "Kalshi order book messages lost (a seq gap, a snapshot out of turn): snapshots asked again");
   venue_counts_["book_rest/"] = &m->AddCounter(
       "kalshi_books_from_rest_total", "Market books a Kalshi step read over REST because the stream held none it trusted");
+  venue_counts_["fee_unexpected/"] = &m->AddCounter(
+      "kalshi_fees_unexpected_total",
+      "Kalshi fills whose fee is more than a cent off the published schedule (kalshi_fee_unexpected log lines)");
   venue_counts_["stream_refused/"] = &m->AddCounter(
       "kalshi_stream_commands_refused_total", "Commands (subscribe, get_snapshot) the Kalshi stream answered with an error");
   const char* nws_help = "Reads of NWS forecasts by a Kalshi run, by result; a failed read is logged as nws_read_failed";

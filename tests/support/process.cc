@@ -76,6 +76,7 @@ absl::StatusOr<std::unique_ptr<Process>> Process::Spawn(const std::vector<std::s
   for (std::string& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);
   const char* cwd = options.cwd.empty() ? nullptr : options.cwd.c_str();
+  const bool own_group = options.own_group;
 
   int out[2] = {-1, -1}, err[2] = {-1, -1}, exec_err[2] = {-1, -1};
   auto close_all = [&] {
@@ -92,6 +93,7 @@ absl::StatusOr<std::unique_ptr<Process>> Process::Spawn(const std::vector<std::s
   if (pid == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);  // the test died before prctl
+    if (own_group) ::setpgid(0, 0);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -134,6 +136,7 @@ absl::StatusOr<std::unique_ptr<Process>> Process::Spawn(const std::vector<std::s
   }
   std::unique_ptr<Process> p(new Process());
   p->pid_ = pid;
+  p->own_group_ = own_group;
   p->out_fd_ = out[0];
   p->err_fd_ = err[0];
   p->pid_fd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));  // -1 on old kernels: Wait blocks in waitpid
@@ -142,7 +145,7 @@ absl::StatusOr<std::unique_ptr<Process>> Process::Spawn(const std::vector<std::s
 
 Process::~Process() {
   if (!reaped_ && pid_ > 0) {
-    ::kill(pid_, SIGKILL);
+    ::kill(own_group_ ? -pid_ : pid_, SIGKILL);
     Reap(0);
   }
   CloseFd(out_fd_);
@@ -247,7 +250,7 @@ ExitStatus Process::Wait(std::chrono::milliseconds timeout) {
   const Clock::time_point deadline = Clock::now() + timeout;
   while (out_fd_ >= 0 || err_fd_ >= 0 || (pid_fd_ >= 0 && !exited_seen_)) {
     if (!PumpOnce(deadline, /*want_exit=*/true)) {
-      ::kill(pid_, SIGKILL);
+      ::kill(own_group_ ? -pid_ : pid_, SIGKILL);
       Reap(0);
       status_.timed_out = true;
       CloseFd(out_fd_);

@@ -46,6 +46,9 @@ struct SpawnOptions {
   std::string cwd;               // "" = the test's working directory
   bool inherit_env = true;       // start from the test's environment ...
   std::vector<std::string> env;  // ... plus (overriding) these "NAME=value"
+  // The child leads a process group of its own, and a timeout or the
+  // destructor kills the whole group: a script's children too.
+  bool own_group = false;
 };
 
 class Process {
@@ -92,6 +95,7 @@ class Process {
   pid_t pid_ = -1;
   int out_fd_ = -1, err_fd_ = -1, pid_fd_ = -1;
   bool reaped_ = false, exited_seen_ = false;
+  bool own_group_ = false;
   ExitStatus status_;
   std::string out_, err_;
   size_t line_pos_ = 0;  // start of the first line ReadLine has not returned

@@ -200,6 +200,7 @@ std::vector<Event> OneOfEach() {
       ProtectiveOrdersReplaced{btc, sl, tp},
       OrderPlaced{ClientOrderId{"ap-30-E"}, btc, Side::kSell, OrderType::kLimit, OrderPurpose::kEntry,
                   Fixed::FromRaw(1'000'000), Fixed::FromInt(17000), Fixed(), false, ClientOrderId{}},
+      CancelRequested{ClientOrderId{"ap-30-E"}, "REPRICE"},
       OrderExpired{ClientOrderId{"ap-30-E"}, "GTD"},
       OrderPlaced{ClientOrderId{"ap-32-E"}, btc, Side::kSell, OrderType::kLimit, OrderPurpose::kEntry,
                   Fixed::FromRaw(1'000'000), Fixed::FromInt(17000), Fixed(), false, ClientOrderId{}},

@@ -69,7 +69,7 @@ std::string Exchange::MarketJson(const MarketSpec& m) const {
     for (const Level& l : levels) b = std::max(b, l.price);
     return b;
   };
-  const Fixed yes_bid = best(m.yes_bids), no_bid = best(m.no_bids);
+  const Fixed yes_bid = best(BidsLocked(m, "yes")), no_bid = best(BidsLocked(m, "no"));
   o.Str("yes_bid_dollars", Dollars4(yes_bid)).Str("no_bid_dollars", Dollars4(no_bid))
       .Str("yes_ask_dollars", Dollars4(no_bid.is_zero() ? kOne : kOne - no_bid))
       .Str("no_ask_dollars", Dollars4(yes_bid.is_zero() ? kOne : kOne - yes_bid))
@@ -81,7 +81,8 @@ std::string Exchange::MarketJson(const MarketSpec& m) const {
 }
 
 void Exchange::FillLocked(OurOrder& o, Fixed count, Fixed price, bool taker, const std::string& trade_id) {
-  const Fixed fee = venue::kalshi::TradeFee(taker ? FeeRole::kTaker : FeeRole::kMaker, count, price).value_or(Fixed());
+  const Fixed fee =
+      venue::kalshi::TradeFee(taker ? FeeRole::kTaker : FeeRole::kMaker, count, price).value_or(Fixed()) + fee_surcharge_;
   o.filled += count;
   (taker ? o.taker_fees : o.maker_fees) += fee;
   o.updated_ms = now_ms_();
@@ -106,6 +107,17 @@ void Exchange::FillLocked(OurOrder& o, Fixed count, Fixed price, bool taker, con
   PositionChangedLocked(o.ticker);
 }
 
+std::vector<Level> Exchange::BidsLocked(const MarketSpec& m, const std::string& side) const {
+  std::map<Fixed, Fixed> by_price;
+  for (const Level& l : side == "yes" ? m.yes_bids : m.no_bids) by_price[l.price] += l.count;
+  for (const auto& [id, o] : orders_) {
+    if (o.ticker == m.ticker && o.side == side && o.action == "buy" && o.status == "resting") by_price[o.price] += o.initial - o.filled;
+  }
+  std::vector<Level> out;
+  for (const auto& [price, count] : by_price) out.push_back(Level{price, count});
+  return out;
+}
+
 void Exchange::BookChangedLocked(const MarketSpec& m, const std::string& side, Fixed price, Fixed delta) {
   const int64_t now = now_ms_();
   stream_events_.push_back(StreamEvent{"orderbook_delta", "orderbook_delta", m.ticker,
@@ -119,11 +131,11 @@ void Exchange::BookChangedLocked(const MarketSpec& m, const std::string& side, F
     for (const Level& l : levels) b = std::max(b, l.price);
     return b;
   };
-  const Fixed no_bid = best(m.no_bids);
+  const Fixed no_bid = best(BidsLocked(m, "no"));
   stream_events_.push_back(StreamEvent{
       "ticker", "ticker", m.ticker,
       JsonObject()
-          .Str("market_ticker", m.ticker).Str("yes_bid_dollars", Dollars4(best(m.yes_bids)))
+          .Str("market_ticker", m.ticker).Str("yes_bid_dollars", Dollars4(best(BidsLocked(m, "yes"))))
           .Str("yes_ask_dollars", Dollars4(no_bid.is_zero() ? kOne : kOne - no_bid)).Str("volume_fp", Count2(m.volume))
           .Str("open_interest_fp", Count2(m.open_interest)).Int("ts_ms", now)
           .Close()});
@@ -154,8 +166,8 @@ std::optional<std::pair<std::string, uint64_t>> Exchange::BookSnapshot(const std
   auto it = markets_.find(ticker);
   if (it == markets_.end()) return std::nullopt;
   return std::make_pair(JsonObject()
-                            .Str("market_ticker", ticker).Raw("yes_dollars_fp", Side(it->second.yes_bids))
-                            .Raw("no_dollars_fp", Side(it->second.no_bids))
+                            .Str("market_ticker", ticker).Raw("yes_dollars_fp", Side(BidsLocked(it->second, "yes")))
+                            .Raw("no_dollars_fp", Side(BidsLocked(it->second, "no")))
                             .Close(),
                         book_version_);
 }
@@ -235,7 +247,11 @@ Reply Exchange::CreateOrder(absl::string_view body) {
   if (!o.client_order_id.empty()) by_client_id_[o.client_order_id] = o.order_id;
   OrderChangedLocked(o);
   const std::string json = OrderJson(o);
+  const bool rests = o.status == "resting" && o.action == "buy";
+  const std::string rest_side = o.side;
+  const Fixed rest_price = o.price, rest = o.initial - o.filled;
   orders_[o.order_id] = std::move(o);
+  if (rests) BookChangedLocked(market->second, rest_side, rest_price, rest);  // ours, shown as Kalshi shows it
   return Reply{201, absl::StrCat("{\"order\":", json, "}")};
 }
 
@@ -253,6 +269,8 @@ Reply Exchange::CancelOrder(const std::string& order_id) {
   it->second.status = "canceled";
   it->second.updated_ms = now_ms_();
   OrderChangedLocked(it->second);
+  const OurOrder& o = it->second;
+  if (o.action == "buy") BookChangedLocked(markets_[o.ticker], o.side, o.price, -(o.initial - o.filled));
   return Reply{200, absl::StrCat("{\"order\":", OrderJson(it->second), "}")};
 }
 
@@ -345,8 +363,8 @@ Reply Exchange::GetOrderbook(const std::string& ticker) {
   std::lock_guard<std::mutex> l(mu_);
   auto it = markets_.find(ticker);
   if (it == markets_.end()) return Error(404, "market_not_found", "no such market");
-  return Reply{200, absl::StrCat("{\"orderbook_fp\":{\"yes_dollars\":", Side(it->second.yes_bids),
-                                 ",\"no_dollars\":", Side(it->second.no_bids), "}}")};
+  return Reply{200, absl::StrCat("{\"orderbook_fp\":{\"yes_dollars\":", Side(BidsLocked(it->second, "yes")),
+                                 ",\"no_dollars\":", Side(BidsLocked(it->second, "no")), "}}")};
 }
 
 Reply Exchange::Trade(const std::string& ticker, Fixed yes_price, Fixed count, bool taker_bought_yes) {
@@ -364,8 +382,14 @@ Reply Exchange::Trade(const std::string& ticker, Fixed yes_price, Fixed count, b
     left -= take;
     FillLocked(o, take, o.price, /*taker=*/false, trade_id);
     OrderChangedLocked(o);
+    BookChangedLocked(markets_[ticker], o.side, o.price, -take);
   }
   return Reply{200, JsonObject().Str("trade_id", trade_id).Str("unfilled_fp", Count2(left)).Close()};
+}
+
+void Exchange::SetFeeSurcharge(Fixed extra) {
+  std::lock_guard<std::mutex> l(mu_);
+  fee_surcharge_ = extra;
 }
 
 Reply Exchange::ApiLimits() const {
@@ -383,6 +407,7 @@ Reply Exchange::Close(const std::string& ticker) {
     o.status = "canceled";
     o.updated_ms = now_ms_();
     OrderChangedLocked(o);
+    if (o.action == "buy") BookChangedLocked(m->second, o.side, o.price, -(o.initial - o.filled));
   }
   return Reply{200, "{}"};
 }

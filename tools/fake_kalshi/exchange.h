@@ -18,7 +18,9 @@
 // way on the other side. A second order with a client_order_id already used
 // is refused 409; an order in a market that is not active is refused 400
 // market_inactive (cancels too); an immediate_or_cancel order's unfilled
-// rest is cancelled at once. Every print and fill adds to the market's
+// rest is cancelled at once. Our resting buys show in the book (REST,
+// stream, listing) as Kalshi's do, beside other traders' bids, though
+// matching never crosses them with ours. Every print and fill adds to the market's
 // volume (its listing's and its ticker's volume_fp). What changes (book levels, our orders, fills and
 // positions) is also kept as stream events for the WebSocket (stream.h).
 #ifndef APOLLO_TOOLS_FAKE_KALSHI_EXCHANGE_H_
@@ -98,6 +100,9 @@ class Exchange {
   // Another trader adds (delta > 0) or withdraws contracts bid at `price`
   // on `side` (yes|no); never below zero.
   Reply ChangeBook(const std::string& ticker, const std::string& side, Fixed price, Fixed delta);
+  // Every fill from now on costs `extra` dollars more than the published
+  // schedule (a fee change Kalshi did not announce), for tests and drills.
+  void SetFeeSurcharge(Fixed extra);
 
   // The stream's view: events since the last call, and a market's book as
   // an orderbook_snapshot body with the book version it shows (a delta of
@@ -131,6 +136,9 @@ class Exchange {
   void FillLocked(OurOrder& o, Fixed count, Fixed price, bool taker, const std::string& trade_id);
   std::string OrderJson(const OurOrder& o) const;
   std::string MarketJson(const MarketSpec& m) const;
+  // A side's bids as Kalshi shows them (other traders' and our resting
+  // buys, by price), under mu_; matching takes only other traders'.
+  std::vector<Level> BidsLocked(const MarketSpec& m, const std::string& side) const;
   // Stream events, under mu_: a book level's change (and the ticker it
   // moves), an order's new state, a market's position.
   void BookChangedLocked(const MarketSpec& m, const std::string& side, Fixed price, Fixed delta);
@@ -140,6 +148,7 @@ class Exchange {
   std::function<int64_t()> now_ms_;
   mutable std::mutex mu_;
   Fixed balance_;
+  Fixed fee_surcharge_;
   std::map<std::string, MarketSpec> markets_;
   std::map<std::string, OurOrder> orders_;           // by order id
   std::map<std::string, std::string> by_client_id_;  // client_order_id -> order id

@@ -6,12 +6,22 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "engine/venue/kalshi/fees.h"
+#include "engine/venue/kalshi/units.h"
 
 namespace apollo::venue::kalshi {
 namespace {
 
 // A fill's id in the ledger: its trade's, or its own when Kalshi gives none.
 TradeId FillTradeId(const Fill& f) { return TradeId{f.trade_id.empty() ? f.fill_id : f.trade_id}; }
+
+// What Kalshi's schedule charges for the fill (the same at P and 1 - P),
+// to the cent for a whole-cent price; nullopt for a fill it cannot price.
+std::optional<Fixed> ScheduledFee(const Fill& f) {
+  const bool whole_cents = f.yes_price.raw() % kCent2 == 0;
+  absl::StatusOr<Fixed> fee = TradeFee(f.is_taker ? FeeRole::kTaker : FeeRole::kMaker, f.count, f.yes_price, whole_cents);
+  return fee.ok() ? std::optional<Fixed>(*fee) : std::nullopt;
+}
 
 }  // namespace
 
@@ -55,6 +65,11 @@ absl::StatusOr<Reports> KalshiVenue::ReportsOf(const apollo::Order& ours, const 
     std::stable_sort(mine.begin(), mine.end(), [](const Fill& a, const Fill& b) { return a.created_time_ms < b.created_time_ms; });
     Fixed filled = ours.filled_qty;
     for (const Fill& f : mine) {
+      if (options_.on_unexpected_fee) {
+        if (std::optional<Fixed> expected = ScheduledFee(f); expected && (f.fee - *expected).Abs().raw() > kCent2) {
+          options_.on_unexpected_fee(f, *expected);
+        }
+      }
       filled += f.count;
       out.push_back(FillReport(apollo::Fill{ours.client_order_id, FillTradeId(f), f.yes_price, f.count, f.fee},
                                filled >= ours.qty));

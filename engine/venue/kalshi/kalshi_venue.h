@@ -44,6 +44,10 @@ struct KalshiVenueOptions {
   bool send_orders = false;     // run.enable_trading: false rejects every order unsent
   int64_t in_flight_ms = 10'000;  // a request may still arrive this long after it was sent
   std::function<int64_t()> now_ms;  // the clock (tests); wall time otherwise
+  // A fill whose fee is more than a cent off Kalshi's published schedule
+  // for its role, size and price (fees.h), with what the schedule gives.
+  // The fee journaled is Kalshi's either way: this only tells.
+  std::function<void(const Fill& fill, Fixed expected)> on_unexpected_fee;
 };
 
 class KalshiVenue : public Venue {

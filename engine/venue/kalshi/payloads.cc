@@ -238,6 +238,14 @@ absl::StatusOr<Instrument> ListedInstrument(const Market& m) {
 
 std::optional<Fixed> Orderbook::BestYesBid() const { return Best(yes_bids); }
 std::optional<Fixed> Orderbook::BestNoBid() const { return Best(no_bids); }
+void Orderbook::Remove(bool yes, Fixed price, Fixed count) {
+  std::vector<BookLevel>& bids = yes ? yes_bids : no_bids;
+  for (BookLevel& l : bids) {
+    if (l.price == price) l.count -= count;
+  }
+  std::erase_if(bids, [](const BookLevel& l) { return l.count.raw() <= 0; });
+}
+
 std::optional<Fixed> Orderbook::BestYesAsk() const {
   std::optional<Fixed> no = BestNoBid();
   if (!no) return std::nullopt;

@@ -69,6 +69,9 @@ struct Orderbook {
   std::optional<Fixed> BestYesBid() const;
   std::optional<Fixed> BestNoBid() const;
   std::optional<Fixed> BestYesAsk() const;  // 1 - BestNoBid()
+  // Takes `count` contracts (ours: a resting order's rest) off the YES
+  // (`yes`) or NO bid at `price`; a level left with none is dropped.
+  void Remove(bool yes, Fixed price, Fixed count);
 };
 
 enum class OrderStatus : uint8_t { kResting, kCanceled, kExecuted };
