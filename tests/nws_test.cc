@@ -106,7 +106,16 @@ class FakeNws {
                                "application/geo+json");
       }
       if (req.path == "/gridpoints/MTR/90,105/forecast") {
-        return res.set_content(Data("gridpoints_MTR_90,105_forecast.json"), "application/geo+json");
+        std::string body = Data("gridpoints_MTR_90,105_forecast.json");
+        if (rolled_over_) {  // "Today" taken out: "Tonight" comes first
+          const size_t first = body.rfind('{', body.find("\"number\": 1,"));
+          const size_t second = body.rfind('{', body.find("\"number\": 2,"));
+          body.erase(first, second - first);
+        }
+        return res.set_content(body, "application/geo+json");
+      }
+      if (req.path == "/gridpoints/MTR/90,105/forecast/hourly") {
+        return res.set_content(Data("gridpoints_MTR_90,105_forecast_hourly.json"), "application/geo+json");
       }
       res.status = 404;
     });
@@ -137,6 +146,10 @@ class FakeNws {
     std::lock_guard<std::mutex> l(mu_);
     fail_ = true;
   }
+  void RollOver() {
+    std::lock_guard<std::mutex> l(mu_);
+    rolled_over_ = true;
+  }
 
  private:
   httplib::Server server_;
@@ -144,7 +157,7 @@ class FakeNws {
   int port_ = 0;
   std::mutex mu_;
   std::vector<std::string> paths_, agents_;
-  bool fail_ = false;
+  bool fail_ = false, rolled_over_ = false;
 };
 
 // San Francisco is not a Kalshi city here; a city on MTR's grid for the test.
@@ -193,6 +206,33 @@ TEST(NwsClient, AFailedReadIsOneLineAndNoUserAgentIsRefused) {
   ASSERT_TRUE(ungated.ok());
   EXPECT_FALSE((*ungated)->Read(Oakland(), absl::CivilDay(2024, 7, 15)).ok()) << "no nws quota: nothing is sent";
   EXPECT_EQ(nws.Paths().size(), 1u);
+}
+
+
+// A 12-hour forecast without the day's daytime period (here the payload's
+// first period taken out): the day's high comes from the hourly forecast
+// (its highest hour over the 14 it covers), read only then and cached the
+// same way.
+TEST(NwsClient, ADayThe12HourForecastNoLongerHoldsIsReadFromTheHourlyForecast) {
+  FakeNws nws;
+  nws.RollOver();
+  net::RateGate gate({{"nws", net::Quota{100, absl::Seconds(1), 100}}});
+  absl::Time now = absl::FromUnixSeconds(1'721'070'000);
+  auto client = NwsClient::Create({.base_url = nws.Url(), .user_agent = "apollo-test"}, &gate, [&] { return now; });
+  ASSERT_TRUE(client.ok());
+  absl::StatusOr<CityRead> today = (*client)->Read(Oakland(), absl::CivilDay(2024, 7, 15));
+  ASSERT_TRUE(today.ok()) << today.status();
+  EXPECT_TRUE(today->fresh);
+  EXPECT_THAT(today->high.detail, HasSubstr("hourly max"));
+  absl::StatusOr<CityRead> tomorrow = (*client)->Read(Oakland(), absl::CivilDay(2024, 7, 16));
+  ASSERT_TRUE(tomorrow.ok()) << tomorrow.status();
+  EXPECT_THAT(tomorrow->high.detail, ::testing::Not(HasSubstr("hourly"))) << "its daytime period is there";
+  EXPECT_TRUE((*client)->Read(Oakland(), absl::CivilDay(2024, 7, 15)).ok());
+  EXPECT_EQ(nws.Paths(), (std::vector<std::string>{"/points/37.8050,-122.2730", "/gridpoints/MTR/90,105/forecast",
+                                                    "/gridpoints/MTR/90,105/forecast/hourly"}))
+      << "each read once within the five minutes";
+  EXPECT_EQ((*client)->Read(Oakland(), absl::CivilDay(2024, 7, 23)).status().message(),
+            "nws: the forecast of OAK has no high for 2024-07-23");
 }
 
 }  // namespace

@@ -41,29 +41,40 @@ absl::StatusOr<std::string> NwsClient::Get(const std::string& path) {
   return ex.body;
 }
 
+absl::StatusOr<const NwsClient::Cached*> NwsClient::Forecast(const City& city, absl::string_view suffix, Cache& cache,
+                                                              bool* fresh) {
+  auto cached = cache.find(city.code);
+  if (cached != cache.end() && now_() - cached->second.read_at < options_.cache_ttl) return &cached->second;
+  auto grid = grids_.find(city.code);
+  if (grid == grids_.end()) {
+    ASSIGN_OR_RETURN(std::string body, Get(absl::StrFormat("/points/%.4f,%.4f", city.latitude, city.longitude)));
+    ASSIGN_OR_RETURN(GridPoint g, ParsePoints(body));
+    grid = grids_.emplace(city.code, std::move(g)).first;
+  }
+  const GridPoint& g = grid->second;
+  ASSIGN_OR_RETURN(std::string body, Get(absl::StrCat("/gridpoints/", g.office, "/", g.x, ",", g.y, suffix)));
+  ASSIGN_OR_RETURN(NwsForecast forecast, ParseForecast(body));
+  *fresh = true;
+  return &cache.insert_or_assign(city.code, Cached{std::move(forecast), now_()}).first->second;
+}
+
 absl::StatusOr<CityRead> NwsClient::Read(const City& city, absl::CivilDay day) {
   CityRead out;
-  auto cached = cache_.find(city.code);
-  if (cached == cache_.end() || now_() - cached->second.read_at >= options_.cache_ttl) {
-    auto grid = grids_.find(city.code);
-    if (grid == grids_.end()) {
-      ASSIGN_OR_RETURN(std::string body, Get(absl::StrFormat("/points/%.4f,%.4f", city.latitude, city.longitude)));
-      ASSIGN_OR_RETURN(GridPoint g, ParsePoints(body));
-      grid = grids_.emplace(city.code, std::move(g)).first;
-    }
-    const GridPoint& g = grid->second;
-    ASSIGN_OR_RETURN(std::string body, Get(absl::StrCat("/gridpoints/", g.office, "/", g.x, ",", g.y, "/forecast")));
-    ASSIGN_OR_RETURN(NwsForecast forecast, ParseForecast(body));
-    cached = cache_.insert_or_assign(city.code, Cached{std::move(forecast), now_()}).first;
-    out.fresh = true;
+  ASSIGN_OR_RETURN(const Cached* read, Forecast(city, "/forecast", cache_, &out.fresh));
+  std::optional<DayHigh> high = DailyHighOf(read->forecast, day, city.standard_utc_offset_hours);
+  if (!high) {
+    // No daytime period of the day in the 12-hour forecast: the hourly
+    // forecast's, when it covers enough of the day.
+    out.fresh = false;
+    ASSIGN_OR_RETURN(read, Forecast(city, "/forecast/hourly", hourly_cache_, &out.fresh));
+    high = DailyHighOf(read->forecast, day, city.standard_utc_offset_hours);
   }
-  std::optional<DayHigh> high = DailyHighOf(cached->second.forecast, day, city.standard_utc_offset_hours);
   if (!high) {
     return absl::NotFoundError(absl::StrCat("nws: the forecast of ", city.code, " has no high for ", absl::FormatCivilTime(day)));
   }
   out.high = *high;
-  out.issued_ms = cached->second.forecast.updated_ms;
-  out.read_at = cached->second.read_at;
+  out.issued_ms = read->forecast.updated_ms;
+  out.read_at = read->read_at;
   return out;
 }
 

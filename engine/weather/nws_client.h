@@ -50,9 +50,12 @@ class NwsClient {
   // InvalidArgument without a User-Agent or a base URL.
   static absl::StatusOr<std::unique_ptr<NwsClient>> Create(NwsClientOptions options, net::RateGate* gate,
                                                            std::function<absl::Time()> now = nullptr);
-  // Unavailable (one line: the path and the HTTP status or transport error)
-  // when NWS could not be read; NotFound when its forecast has no high for
-  // `day`; ResourceExhausted when the gate would wait too long.
+  // The high of `day` from the 12-hour forecast (its daytime period), else
+  // from the hourly forecast (read only then: its highest hour, when it
+  // covers at least 12 of the day's hours). Unavailable (one line: the
+  // path and the HTTP status or transport error) when NWS could not be
+  // read; NotFound when neither has a high for `day`; ResourceExhausted
+  // when the gate would wait too long.
   absl::StatusOr<CityRead> Read(const City& city, absl::CivilDay day);
   uint64_t requests() const { return requests_; }
 
@@ -65,12 +68,16 @@ class NwsClient {
     NwsForecast forecast;
     absl::Time read_at;
   };
+  using Cache = std::map<std::string, Cached>;  // by city code
+  // The city's forecast at `suffix` (/forecast, /forecast/hourly) of its
+  // grid, read anew once the cached one is cache_ttl old (`*fresh`).
+  absl::StatusOr<const Cached*> Forecast(const City& city, absl::string_view suffix, Cache& cache, bool* fresh);
   NwsClientOptions options_;
   std::unique_ptr<net::HttpClient> http_;
   net::RateGate* gate_;
   std::function<absl::Time()> now_;
   std::map<std::string, GridPoint> grids_;  // by city code
-  std::map<std::string, Cached> cache_;     // by city code
+  Cache cache_, hourly_cache_;
   uint64_t requests_ = 0;
 };
 
