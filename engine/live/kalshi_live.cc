@@ -397,6 +397,14 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
       failed = run_step();
       if (on_time) next_step += step_every;
       if (next_step < absl::Now()) next_step = absl::Now() + step_every;  // a slow step: no burst to catch up
+      // A resting entry is looked at again once it may be repriced.
+      const bool resting = std::any_of(engine.state().orders.begin(), engine.state().orders.end(), [](const auto& kv) {
+        return kv.second.purpose == OrderPurpose::kEntry &&
+               (kv.second.status == OrderStatus::kAccepted || kv.second.status == OrderStatus::kPartiallyFilled);
+      });
+      if (resting && cfg.weather.reprice_interval_sec > 0 && lo.step_interval_ms == 0) {
+        next_step = std::min(next_step, absl::Now() + absl::Seconds(cfg.weather.reprice_interval_sec));
+      }
       surface.Publish(true);
     }
     if (failed.ok()) failed = engine.ResolvePending();
