@@ -259,6 +259,57 @@ TEST_F(KalshiLive, APartlyFilledEntryIsCancelledOnceItsMarketsSpreadWidens) {
   EXPECT_THAT(exchange_.Positions().body, HasSubstr("\"position_fp\":\"40.00\""));
 }
 
+// A market we hold closes and Kalshi pays it out: the next step (here at
+// the restart, which reconciles) reads its event's result, journals
+// MarketSettled and closes the position at the payout, and Kalshi agrees
+// with the ledger afterwards (no manual review).
+TEST_F(KalshiLive, AHeldMarketPaidOutByKalshiIsSettledAtItsPayoutAndAgreesWithKalshi) {
+  fake_kalshi::MarketSpec soon;
+  soon.ticker = absl::StrCat(event_, "-B51.5");
+  soon.event_ticker = event_;
+  soon.strike_type = "between";
+  soon.floor_strike = Fixed::FromInt(51);
+  soon.cap_strike = Fixed::FromInt(52);
+  soon.open_time_ms = absl::ToUnixMillis(absl::Now() - absl::Hours(12));
+  soon.close_time_ms = absl::ToUnixMillis(absl::Now() + absl::Seconds(8));  // trading ends 8 s from now
+  soon.expected_expiration_ms = soon.close_time_ms;
+  soon.yes_bids = {{D("0.08"), Fixed::FromInt(100)}};
+  soon.no_bids = {{D("0.90"), Fixed::FromInt(200)}};  // about 0.21 for 51-52, asked at 0.10
+  soon.volume = Fixed::FromInt(600);
+  exchange_.AddMarket(soon);
+  std::unique_ptr<Process> bot = StartBot();
+  ASSERT_NE(bot, nullptr);
+  std::vector<Event> events = EventsWhen([&](const std::vector<Event>& ev) {
+    for (const OrderPlaced& p : Of<OrderPlaced>(ev)) {
+      if (p.symbol.value == soon.ticker) return Of<OrderFilled>(ev).size() == Of<OrderPlaced>(ev).size();
+    }
+    return false;
+  });
+  ASSERT_EQ(Of<OrderFilled>(events).size(), 2u) << bot->err() << Dump(events);
+  bot->Signal(SIGTERM);
+  ASSERT_TRUE(bot->Wait(30s).Exited(0)) << bot->err();
+
+  std::this_thread::sleep_until(std::chrono::system_clock::time_point(std::chrono::milliseconds(soon.close_time_ms + 100)));
+  ASSERT_EQ(exchange_.Settle(soon.ticker, "yes").status, 200);
+  bot = StartBot();
+  ASSERT_NE(bot, nullptr);
+  events = EventsWhen([](const std::vector<Event>& ev) { return !Of<ReconciliationCompleted>(ev).empty() &&
+                                                                 !Of<MarketSettled>(ev).empty(); });
+  const std::vector<MarketSettled> settled = Of<MarketSettled>(events);
+  ASSERT_EQ(settled.size(), 1u) << bot->err() << Dump(events);
+  EXPECT_EQ(settled[0].symbol.value, soon.ticker);
+  EXPECT_EQ(settled[0].result, MarketResult::kYes);
+  EXPECT_EQ(settled[0].source, "kalshi");
+  bool closed_at_payout = false;
+  for (const PositionClosed& c : Of<PositionClosed>(events)) {
+    closed_at_payout |= c.symbol.value == soon.ticker && c.reason == CloseReason::kSettlement && c.exit_price == Fixed::FromInt(1);
+  }
+  EXPECT_TRUE(closed_at_payout) << Dump(events);
+  EXPECT_TRUE(Of<ManualInterventionDetected>(events).empty()) << "Kalshi's balance and positions agree: " << Dump(events);
+  bot->Signal(SIGTERM);
+  EXPECT_TRUE(bot->Wait(30s).Exited(0)) << bot->err();
+}
+
 TEST_F(KalshiLive, ADemoRunWithoutItsKeyIsRefusedInOneLine) {
   testing::SpawnOptions o = testing::ToolOptions({"RUN__VENUE=kalshi", absl::StrCat("KALSHI_API_BASE=", server_.BaseUrl()),
                                                   absl::StrCat("KALSHI_WS_URL=", stream_.Url())});

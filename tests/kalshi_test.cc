@@ -280,6 +280,31 @@ TEST(KalshiPayloads, ABadFixedPointValueIsRefusedNamingItsField) {
       << "the legacy cents alone are not read";
 }
 
+// An event with its markets (what a settlement pass reads, one call per
+// event): nested in the event, or at the answer's top level in the older
+// shape; a market of another event is refused.
+TEST(KalshiPayloads, AnEventCarriesItsMarketsNestedOrBesideIt) {
+  const std::string body = Data("get_market.KXXRPD-26AUG2721-T2.1399.json");  // {"market":{...}}, a real answer
+  const std::string market = body.substr(body.find('{', 1), body.rfind('}') - body.find('{', 1));
+  const std::string array = absl::StrCat("[", market, "]");
+  absl::StatusOr<Event> nested = ParseEvent(absl::StrCat(
+      R"({"event":{"event_ticker":"KXXRPD-26AUG2721","series_ticker":"KXXRPD","title":"t","markets":)", array, "}}"));
+  ASSERT_TRUE(nested.ok()) << nested.status();
+  EXPECT_EQ(nested->series_ticker, "KXXRPD");
+  ASSERT_EQ(nested->markets.size(), 1u);
+  EXPECT_EQ(nested->markets[0].ticker, "KXXRPD-26AUG2721-T2.1399");
+  EXPECT_EQ(nested->markets[0].status, "active");
+  absl::StatusOr<Event> beside =
+      ParseEvent(absl::StrCat(R"({"event":{"event_ticker":"KXXRPD-26AUG2721"},"markets":)", array, "}"));
+  ASSERT_TRUE(beside.ok()) << beside.status();
+  EXPECT_EQ(beside->markets.size(), 1u);
+  EXPECT_EQ(ParseEvent(absl::StrCat(R"({"event":{"event_ticker":"KXHIGHNY-25APR01","markets":)", array, "}}"))
+                .status()
+                .message(),
+            "kalshi event: field 'markets': market KXXRPD-26AUG2721-T2.1399 is of event KXXRPD-26AUG2721");
+  EXPECT_EQ(ParseEvent(R"({"events":[]})").status().message(), "kalshi event: field 'event': missing");
+}
+
 // The account's tier (GET /account/limits) in today's shape, the example of
 // Kalshi's "Rate Limits and Tiers" page; the flat shape from before
 // 2026-04-30 is refused naming the bucket, and the config's quotas stand.

@@ -228,11 +228,25 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
   // A market's result once Kalshi has paid it out (finalized; "settled" in
   // older answers). A result that is only determined may still be amended
   // and Kalshi still holds the position: not yet.
-  auto paid_result = [&](const std::string& ticker) -> std::optional<MarketResult> {
-    absl::StatusOr<venue::kalshi::Market> m = venue::kalshi::GetMarket(*client, ticker);
-    if (!m.ok() || (m->status != "finalized" && m->status != "settled")) return std::nullopt;
-    if (m->result == "yes") return MarketResult::kYes;
-    if (m->result == "no") return MarketResult::kNo;
+  // Read with its event's markets (GET /events, one call per event per
+  // pass: `event_reads` is cleared before each).
+  std::map<std::string, std::map<std::string, venue::kalshi::Market>> event_reads;
+  auto paid_result = [&](const std::string& ticker, const std::string& event) -> std::optional<MarketResult> {
+    auto read = event_reads.find(event);
+    if (read == event_reads.end()) {
+      std::map<std::string, venue::kalshi::Market> markets;
+      absl::StatusOr<venue::kalshi::Event> e = venue::kalshi::GetEvent(*client, event);
+      if (e.ok()) {
+        for (venue::kalshi::Market& m : e->markets) markets.emplace(m.ticker, std::move(m));
+      } else {
+        log.Warning("event_read_failed", LogFields().Add("event", event).Add("error", e.status().message()));
+      }
+      read = event_reads.emplace(event, std::move(markets)).first;
+    }
+    auto m = read->second.find(ticker);
+    if (m == read->second.end() || (m->second.status != "finalized" && m->second.status != "settled")) return std::nullopt;
+    if (m->second.result == "yes") return MarketResult::kYes;
+    if (m->second.result == "no") return MarketResult::kNo;
     return std::nullopt;
   };
 
@@ -240,6 +254,7 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
   auto step_inputs = [&](int64_t now_ms) -> std::vector<EventBody> {
     const absl::Time step_started = absl::Now();
     std::vector<EventBody> inputs;
+    event_reads.clear();
     const State& state = engine.state();
     std::set<std::string> listed;
     std::vector<std::string> followed;  // on the stream: the markets still trading
@@ -279,7 +294,7 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
       const weather::City* city = weather::CityBySeries(terms.series);
       if (terms.close_time_ms <= now_ms) {
         if (unconfirmed.contains(Symbol{ticker})) return;
-        if (std::optional<MarketResult> result = paid_result(ticker)) {
+        if (std::optional<MarketResult> result = paid_result(ticker, terms.event)) {
           inputs.push_back(MarketSettled{Symbol{ticker}, *result, YesPayout(instrument, *result), now_ms, "kalshi"});
         }
         return;
@@ -359,8 +374,12 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
     if (!cfg.reconciliation.enabled) return true;
     RETURN_IF_ERROR(query_orders());
     const int64_t now_ms = absl::ToUnixMillis(absl::Now());
+    event_reads.clear();
     for (const auto& [symbol, instrument] : engine.state().instruments) {
-      if (instrument.terms.close_time_ms > now_ms || unconfirmed.contains(symbol) || !paid_result(symbol.value)) continue;
+      if (instrument.terms.close_time_ms > now_ms || unconfirmed.contains(symbol) ||
+          !paid_result(symbol.value, instrument.terms.event)) {
+        continue;
+      }
       RETURN_IF_ERROR(run_step());
       break;
     }

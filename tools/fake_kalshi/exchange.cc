@@ -347,6 +347,22 @@ Reply Exchange::GetMarket(const std::string& ticker) {
   return Reply{200, absl::StrCat("{\"market\":", MarketJson(it->second), "}")};
 }
 
+Reply Exchange::GetEvent(const std::string& event_ticker) {
+  std::lock_guard<std::mutex> l(mu_);
+  std::vector<std::string> markets;
+  for (const auto& [ticker, m] : markets_) {
+    if (m.event_ticker == event_ticker) markets.push_back(MarketJson(m));
+  }
+  if (markets.empty()) return Error(404, "not_found", "no such event");
+  return Reply{200, JsonObject()
+                        .Raw("event", JsonObject()
+                                          .Str("event_ticker", event_ticker)
+                                          .Str("series_ticker", event_ticker.substr(0, event_ticker.find('-')))
+                                          .Str("title", "").Raw("markets", JsonArray(markets))
+                                          .Close())
+                        .Close()};
+}
+
 Reply Exchange::ListMarkets(const std::string& series, const std::string& status) {
   std::lock_guard<std::mutex> l(mu_);
   std::vector<std::string> items;
@@ -418,7 +434,7 @@ Reply Exchange::Settle(const std::string& ticker, const std::string& result) {
   std::lock_guard<std::mutex> l(mu_);
   auto m = markets_.find(ticker);
   if (m == markets_.end()) return Error(404, "market_not_found", "no such market");
-  m->second.status = "settled";
+  m->second.status = "finalized";  // today's word; "settled" in older answers
   m->second.result = result;
   Holding& h = holdings_[ticker];
   const Fixed won = result == "yes" ? h.yes : h.no;

@@ -87,6 +87,7 @@ class Exchange {
   Reply Balance();                                      // GET /portfolio/balance
   Reply Settlements();                                  // GET /portfolio/settlements
   Reply GetMarket(const std::string& ticker);           // GET /markets/{ticker}
+  Reply GetEvent(const std::string& event_ticker);      // GET /events/{event_ticker} (markets nested)
   Reply ListMarkets(const std::string& series, const std::string& status);  // GET /markets
   Reply GetOrderbook(const std::string& ticker);        // GET /markets/{ticker}/orderbook
   Reply ApiLimits() const;                              // GET /account/limits (Basic tier)

@@ -101,6 +101,9 @@ absl::Status FakeKalshiServer::Start() {
   s.Get(p + R"(/markets/([A-Za-z0-9._-]+))", m.PublicRoute([x](const httplib::Request& r) {
     return x->GetMarket(r.matches[1]);
   }));
+  s.Get(p + R"(/events/([A-Za-z0-9._-]+))", m.PublicRoute([x](const httplib::Request& r) {
+    return x->GetEvent(r.matches[1]);
+  }));
   s.Get(p + R"(/markets/([A-Za-z0-9._-]+)/orderbook)", m.PublicRoute([x](const httplib::Request& r) {
     return x->GetOrderbook(r.matches[1]);
   }));

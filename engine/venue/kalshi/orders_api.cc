@@ -152,6 +152,13 @@ absl::StatusOr<std::vector<Market>> Markets(RestClient& client, const std::strin
   return AllPages<Market>(client, "/markets", q, Auth::kNone, ParseMarkets);
 }
 
+absl::StatusOr<Event> GetEvent(RestClient& client, const std::string& event_ticker) {
+  RETURN_IF_ERROR(CheckPathPart("event_ticker", event_ticker));
+  ASSIGN_OR_RETURN(RestResponse r, client.Call(HttpMethod::kGet, absl::StrCat("/events/", event_ticker),
+                                               {{"with_nested_markets", "true"}}, "", Auth::kNone));
+  return ParseEvent(r.body);
+}
+
 absl::StatusOr<Orderbook> GetOrderbook(RestClient& client, const std::string& ticker) {
   RETURN_IF_ERROR(CheckPathPart("ticker", ticker));
   ASSIGN_OR_RETURN(RestResponse r, client.Call(HttpMethod::kGet, absl::StrCat("/markets/", ticker, "/orderbook"), {}, "",

@@ -62,6 +62,8 @@ absl::StatusOr<Market> GetMarket(RestClient& client, const std::string& ticker);
 absl::StatusOr<std::vector<Market>> Markets(RestClient& client, const std::string& series_ticker,
                                             const std::string& status);  // status "" = any
 absl::StatusOr<Orderbook> GetOrderbook(RestClient& client, const std::string& ticker);
+// An event with its markets (one call for all of an event's results).
+absl::StatusOr<Event> GetEvent(RestClient& client, const std::string& event_ticker);
 
 }  // namespace apollo::venue::kalshi
 

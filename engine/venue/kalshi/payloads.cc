@@ -291,6 +291,42 @@ absl::StatusOr<Balance> ParseBalance(absl::string_view body) {
   });
 }
 
+absl::StatusOr<Event> ParseEvent(absl::string_view body) {
+  // Markets of one array (the event's, or the answer's top-level one).
+  auto markets = [](Fields& f, const std::string& where, std::vector<Market>* out) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<od::array> items, f.OptArray("markets"));
+    if (!items) return absl::OkStatus();
+    return payload::ForEachObject<KalshiName>(*items, where, [&](od::object& o, size_t i) -> absl::Status {
+      Fields m(o, absl::StrCat(where, "[", i, "]"));
+      ASSIGN_OR_RETURN(Market market, MarketOf(m));
+      out->push_back(std::move(market));
+      return absl::OkStatus();
+    });
+  };
+  Json doc(body);
+  od::object root;
+  RETURN_IF_ERROR(doc.Object("event", &root));
+  Fields top(root, "event");
+  od::value v;
+  ASSIGN_OR_RETURN(bool found, top.Find("event", &v));
+  if (!found) return top.Error("event", "missing");
+  od::object object;
+  if (simdjson::error_code e = v.get_object().get(object)) return top.Error("event", payload::Problem(e));
+  Fields f(object, "event");
+  Event event;
+  ASSIGN_OR_RETURN(event.event_ticker, f.Str("event_ticker"));
+  ASSIGN_OR_RETURN(event.series_ticker, f.StrOr("series_ticker", ""));
+  ASSIGN_OR_RETURN(event.title, f.StrOr("title", ""));
+  RETURN_IF_ERROR(markets(f, "event markets", &event.markets));
+  if (event.markets.empty()) RETURN_IF_ERROR(markets(top, "event's markets", &event.markets));
+  for (const Market& m : event.markets) {
+    if (m.event_ticker != event.event_ticker) {
+      return f.Error("markets", absl::StrCat("market ", m.ticker, " is of event ", m.event_ticker));
+    }
+  }
+  return event;
+}
+
 absl::StatusOr<ApiLimits> ParseApiLimits(absl::string_view body) {
   return payload::ParseObject<KalshiName, ApiLimits>(body, "limits", [](Fields& f) -> absl::StatusOr<ApiLimits> {
     ApiLimits l;

@@ -118,6 +118,13 @@ struct Balance {
   int64_t updated_ts = 0;
 };
 
+// An event and its markets (GET /events/{event_ticker}?with_nested_markets=true:
+// the markets inside the event; the older top-level `markets` is read too).
+struct Event {
+  std::string event_ticker, series_ticker, title;
+  std::vector<Market> markets;
+};
+
 // The account's API tier (GET /account/limits, the shape since 2026-04-30):
 // each bucket's refill (tokens a second) and size, in tokens; a request
 // costs 10 of them unless GET /account/endpoint_costs says otherwise.
@@ -144,6 +151,7 @@ absl::StatusOr<Page<Position>> ParsePositions(absl::string_view body);  // GET /
 absl::StatusOr<Page<Settlement>> ParseSettlements(absl::string_view body);  // GET /portfolio/settlements
 absl::StatusOr<Balance> ParseBalance(absl::string_view body);         // GET /portfolio/balance
 absl::StatusOr<ApiLimits> ParseApiLimits(absl::string_view body);     // GET /account/limits
+absl::StatusOr<Event> ParseEvent(absl::string_view body);             // GET /events/{event_ticker}
 
 }  // namespace apollo::venue::kalshi
 
