@@ -310,6 +310,27 @@ TEST_F(KalshiLive, AHeldMarketPaidOutByKalshiIsSettledAtItsPayoutAndAgreesWithKa
   EXPECT_TRUE(bot->Wait(30s).Exited(0)) << bot->err();
 }
 
+// The stream dropped (every connection reset): the bot signs in again,
+// resubscribes, and reconciles with Kalshi at once for what it may have
+// missed, finding it in agreement.
+TEST_F(KalshiLive, AfterTheStreamDropsTheRunReconnectsAndReconcilesAtOnce) {
+  std::unique_ptr<Process> bot = StartBot();
+  ASSERT_NE(bot, nullptr);
+  std::vector<Event> events = EventsWhen([](const std::vector<Event>& ev) { return !Of<OrderFilled>(ev).empty(); });
+  ASSERT_EQ(Of<OrderFilled>(events).size(), 1u) << bot->err() << Dump(events);
+  const size_t reconciled = Of<ReconciliationCompleted>(events).size();
+  stream_.DropAll();
+  events = EventsWhen([&](const std::vector<Event>& ev) { return Of<ReconciliationCompleted>(ev).size() > reconciled; });
+  EXPECT_GT(Of<ReconciliationCompleted>(events).size(), reconciled) << bot->err();
+  EXPECT_TRUE(Of<ManualInterventionDetected>(events).empty()) << Dump(events);
+  bot->Signal(SIGTERM);
+  ASSERT_TRUE(bot->Wait(30s).Exited(0)) << bot->err();
+  const std::string log = testing::ReadFile(std::filesystem::path(dir_.Sub("logs")) / "bot.log");
+  EXPECT_THAT(log, HasSubstr("\"event\":\"ws_disconnected\""));
+  EXPECT_NE(log.find("\"event\":\"ws_connected\"", log.find("\"event\":\"ws_disconnected\"")), std::string::npos)
+      << "connected again after the drop";
+}
+
 TEST_F(KalshiLive, ADemoRunWithoutItsKeyIsRefusedInOneLine) {
   testing::SpawnOptions o = testing::ToolOptions({"RUN__VENUE=kalshi", absl::StrCat("KALSHI_API_BASE=", server_.BaseUrl()),
                                                   absl::StrCat("KALSHI_WS_URL=", stream_.Url())});

@@ -37,6 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)ParsePositions(json);
   (void)ParseBalance(json);
   (void)ParseApiLimits(json);
+  (void)ParseEvent(json);
   (void)ParseSettlements(json);
   if (auto message = ParseStreamMessage(json); message.ok()) {
     BookKeeper books;
