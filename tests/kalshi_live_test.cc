@@ -90,12 +90,15 @@ class KalshiLive : public ::testing::Test {
     EXPECT_TRUE(nws_.Start().ok());
   }
 
-  std::unique_ptr<Process> StartBot() {
-    testing::SpawnOptions o = testing::ToolOptions(
-        {"RUN__VENUE=kalshi", "RUN_ENABLE_TRADING=true", "RUN__INITIAL_EQUITY=1000", "WEATHER__CITIES=NYC",
-         absl::StrCat("WEATHER__NWS_BASE_URL=", nws_.Url()), absl::StrCat("KALSHI_API_BASE=", server_.BaseUrl()),
-         absl::StrCat("KALSHI_WS_URL=", stream_.Url()), absl::StrCat("KALSHI_API_KEY=", testing::kKalshiKeyId),
-         absl::StrCat("KALSHI_API_SECRET=", keys_.private_pem)});
+  // The bot in testnet mode against the fakes; `extra_env` adds to its environment.
+  std::unique_ptr<Process> StartBot(const std::vector<std::string>& extra_env = {}) {
+    std::vector<std::string> env = {
+        "RUN__VENUE=kalshi", "RUN_ENABLE_TRADING=true", "RUN__INITIAL_EQUITY=1000", "WEATHER__CITIES=NYC",
+        absl::StrCat("WEATHER__NWS_BASE_URL=", nws_.Url()), absl::StrCat("KALSHI_API_BASE=", server_.BaseUrl()),
+        absl::StrCat("KALSHI_WS_URL=", stream_.Url()), absl::StrCat("KALSHI_API_KEY=", testing::kKalshiKeyId),
+        absl::StrCat("KALSHI_API_SECRET=", keys_.private_pem)};
+    env.insert(env.end(), extra_env.begin(), extra_env.end());
+    testing::SpawnOptions o = testing::ToolOptions(env);
     auto p = Process::Spawn({BOT_BIN, "--config", absl::StrCat(APOLLO_SOURCE_DIR, "/config.yaml"), "--mode", "testnet", "--ledger",
                              dir_.Sub("ledger"), "--logs", dir_.Sub("logs")},
                             o);
@@ -329,6 +332,33 @@ TEST_F(KalshiLive, AfterTheStreamDropsTheRunReconnectsAndReconcilesAtOnce) {
   EXPECT_THAT(log, HasSubstr("\"event\":\"ws_disconnected\""));
   EXPECT_NE(log.find("\"event\":\"ws_connected\"", log.find("\"event\":\"ws_disconnected\"")), std::string::npos)
       << "connected again after the drop";
+}
+
+// Killed (SIGKILL) right after the order went out, before Kalshi's answer
+// was journaled: at the restart the order is in doubt, is found at Kalshi
+// by its client_order_id with its fill, and nothing is sent twice.
+TEST_F(KalshiLive, ACrashRightAfterAnOrderWentOutIsResolvedByItsClientIdAndNothingIsSentTwice) {
+  std::unique_ptr<Process> bot = StartBot({"APOLLO_CRASH_AT=after_send:1"});
+  ASSERT_NE(bot, nullptr);
+  const testing::ExitStatus st = bot->Wait(30s);
+  ASSERT_TRUE(st.KilledBy(SIGKILL)) << st << "\n" << bot->err();
+  std::vector<Event> events = testing::ReadEvents(dir_.Sub("ledger")).value_or(std::vector<Event>{});
+  ASSERT_EQ(Of<OrderPlaced>(events).size(), 1u) << Dump(events);
+  EXPECT_TRUE(Of<OrderFilled>(events).empty()) << "Kalshi's answer was lost with the process";
+
+  bot = StartBot();
+  ASSERT_NE(bot, nullptr);
+  events = EventsWhen([](const std::vector<Event>& ev) { return !Of<OrderFilled>(ev).empty(); });
+  ASSERT_EQ(Of<OrderFilled>(events).size(), 1u) << bot->err() << Dump(events);
+  EXPECT_EQ(Of<OrderFilled>(events)[0].client_order_id, Of<OrderPlaced>(events)[0].client_order_id);
+  EXPECT_EQ(Of<OrderPlaced>(events).size(), 1u);
+  bot->Signal(SIGTERM);
+  ASSERT_TRUE(bot->Wait(30s).Exited(0)) << bot->err();
+  events = testing::ReadEvents(dir_.Sub("ledger")).value_or(std::vector<Event>{});
+  EXPECT_TRUE(Of<ManualInterventionDetected>(events).empty()) << Dump(events);
+  const fake_kalshi::Reply orders = exchange_.ListOrders("", "");
+  EXPECT_EQ(orders.body.find("\"order_id\"", orders.body.find("\"order_id\"") + 1), std::string::npos)
+      << "one order at Kalshi: " << orders.body;
 }
 
 TEST_F(KalshiLive, ADemoRunWithoutItsKeyIsRefusedInOneLine) {
