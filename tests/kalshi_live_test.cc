@@ -361,6 +361,39 @@ TEST_F(KalshiLive, ACrashRightAfterAnOrderWentOutIsResolvedByItsClientIdAndNothi
       << "one order at Kalshi: " << orders.body;
 }
 
+// The kill switch on Kalshi: POST /actions/kill-switch closes the 95 YES
+// held into Kalshi's bids (a buy of NO at 0.99, immediate_or_cancel, which
+// takes the YES bids at their own 0.08), reads Kalshi once more, finds it
+// flat and stops: SystemStopped KILL_SWITCH, exit 0, nothing resting.
+TEST_F(KalshiLive, TheKillSwitchSellsIntoKalshisBidsAndStopsFlat) {
+  std::unique_ptr<Process> bot = StartBot({"OPERATOR_API_TOKEN=kalshi-e2e-token"});
+  ASSERT_NE(bot, nullptr);
+  std::vector<Event> events = EventsWhen([](const std::vector<Event>& ev) { return !Of<OrderFilled>(ev).empty(); });
+  ASSERT_EQ(Of<OrderFilled>(events).size(), 1u) << bot->err() << Dump(events);
+  const size_t at = started_line_.find("api=127.0.0.1:");
+  ASSERT_NE(at, std::string::npos) << started_line_;
+  httplib::Client ops("127.0.0.1", std::stoi(started_line_.substr(at + 14)));
+  ops.set_read_timeout(30);
+  auto answer = ops.Post("/actions/kill-switch", {{"X-OPS-TOKEN", "kalshi-e2e-token"}}, R"({"reason":"kalshi drill"})",
+                         "application/json");
+  ASSERT_TRUE(answer) << httplib::to_string(answer.error());
+  EXPECT_EQ(answer->status, 200) << answer->body;
+  const testing::ExitStatus st = bot->Wait(30s);
+  EXPECT_TRUE(st.Exited(0)) << st << "\n" << bot->out() << bot->err();
+  EXPECT_THAT(bot->out(), HasSubstr("kalshi testnet run KILL_SWITCH: http://127.0.0.1:"));
+  EXPECT_THAT(bot->out(), HasSubstr(" USD  equity "));
+  events = testing::ReadEvents(dir_.Sub("ledger")).value_or(std::vector<Event>{});
+  ASSERT_FALSE(events.empty());
+  ASSERT_TRUE(std::holds_alternative<SystemStopped>(events.back().body)) << Dump(events);
+  EXPECT_EQ(std::get<SystemStopped>(events.back().body).reason, "KILL_SWITCH");
+  bool closed = false;
+  for (const PositionClosed& c : Of<PositionClosed>(events)) closed |= c.symbol.value == between_ && c.exit_price == D("0.08");
+  EXPECT_TRUE(closed) << "sold into the 0.08 bid: " << Dump(events);
+  EXPECT_TRUE(Of<ManualInterventionDetected>(events).empty()) << Dump(events);
+  EXPECT_THAT(exchange_.Positions().body, ::testing::Not(HasSubstr("position_fp"))) << "flat at Kalshi";
+  EXPECT_THAT(exchange_.ListOrders("", "resting").body, ::testing::Not(HasSubstr("\"order_id\"")));
+}
+
 TEST_F(KalshiLive, ADemoRunWithoutItsKeyIsRefusedInOneLine) {
   testing::SpawnOptions o = testing::ToolOptions({"RUN__VENUE=kalshi", absl::StrCat("KALSHI_API_BASE=", server_.BaseUrl()),
                                                   absl::StrCat("KALSHI_WS_URL=", stream_.Url())});

@@ -448,7 +448,10 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
   summary.state = engine.state();
   summary.seconds = absl::ToDoubleSeconds(absl::Now() - t0);
   summary.ledger_dir = o.ledger_dir;
-  summary.data_file = absl::StrCat(EnumName(cfg.run.mode), " ", lo.credentials.base_url);
+  summary.data_file = lo.credentials.base_url;
+  summary.label = absl::StrCat("kalshi ", EnumName(cfg.run.mode), " run");
+  summary.steps = "steps";
+  summary.currency = "USD";
   return summary;
 }
 

@@ -905,7 +905,8 @@ absl::StatusOr<runtime::RunSummary> RunLive(const LiveOptions& lo, runtime::Log&
   summary.state = engine.state();
   summary.seconds = absl::ToDoubleSeconds(absl::Now() - t0);
   summary.ledger_dir = o.ledger_dir;
-  summary.data_file = absl::StrCat(EnumName(cfg.run.mode), " ", rest.base_url);
+  summary.data_file = rest.base_url;
+  summary.label = absl::StrCat(EnumName(cfg.run.mode), " run");
   return summary;
 }
 

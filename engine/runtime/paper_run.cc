@@ -421,14 +421,15 @@ std::string FormatSummary(const RunSummary& s) {
   const State& st = s.state;
   const Counters& c = st.counters;
   std::string out = absl::StrFormat(
-      "paper run %s: %s\n"
-      "  bars %d (this run %d)  signals %d  orders %d  trades %d (%d won, %d lost)\n"
-      "  net PnL %s USDT  equity %s USDT  max drawdown %s%%\n"
+      "%s %s: %s\n"
+      "  %s %d (this run %d)  signals %d  orders %d  trades %d (%d won, %d lost)\n"
+      "  net PnL %s %s  equity %s %s  max drawdown %s%%\n"
       "  events %d  seconds %.2f  ledger %s\n",
-      s.stop_reason, s.data_file, c.bars, s.bars_this_run, c.signals, c.orders_placed, c.trades_closed, c.wins,
-      c.losses, (st.realized_pnl - st.fees_paid + st.funding_received - st.funding_paid).RoundTo(*Fixed::Parse("0.01")).ToString(),
-      st.balance.RoundTo(*Fixed::Parse("0.01")).ToString(), st.max_drawdown_pct.RoundTo(*Fixed::Parse("0.01")).ToString(),
-      st.last_seq, s.seconds, s.ledger_dir);
+      s.label, s.stop_reason, s.data_file, s.steps, s.steps == "bars" ? c.bars : s.bars_this_run, s.bars_this_run,
+      c.signals, c.orders_placed, c.trades_closed, c.wins, c.losses,
+      (st.realized_pnl - st.fees_paid + st.funding_received - st.funding_paid).RoundTo(*Fixed::Parse("0.01")).ToString(),
+      s.currency, st.balance.RoundTo(*Fixed::Parse("0.01")).ToString(), s.currency,
+      st.max_drawdown_pct.RoundTo(*Fixed::Parse("0.01")).ToString(), st.last_seq, s.seconds, s.ledger_dir);
   if (!st.funding_received.is_zero() || !st.funding_paid.is_zero()) {
     absl::StrAppend(&out, "  funding received ", st.funding_received.RoundTo(*Fixed::Parse("0.01")).ToString(),
                     " USDT  paid ", st.funding_paid.RoundTo(*Fixed::Parse("0.01")).ToString(), " USDT\n");

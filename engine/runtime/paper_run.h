@@ -113,6 +113,10 @@ struct RunSummary {
   int exit_code = 0;
   std::string data_file, ledger_dir;
   std::vector<std::string> symbols;  // traded in the run, in order
+  // How the summary names the run, what it stepped on, and its money.
+  std::string label = "paper run";  // "testnet run", "kalshi live run", ...
+  std::string steps = "bars";       // "steps" for event-contract markets
+  std::string currency = "USDT";
 };
 
 // `--data` values: FILE (cfg's run.symbol's bars) or SYMBOL=FILE, each

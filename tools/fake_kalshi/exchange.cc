@@ -93,6 +93,15 @@ void Exchange::FillLocked(OurOrder& o, Fixed count, Fixed price, bool taker, con
   (o.side == "yes" ? h.yes : h.no) += buy ? count : -count;
   if (buy) h.cost += count.Mul(price);
   h.fees += fee;
+  // Kalshi nets a YES against a NO of the same market: a pair is worth $1
+  // whatever the result, and is paid back at once.
+  if (const Fixed pairs = std::min(h.yes, h.no); pairs.raw() > 0) {
+    const Fixed gross = h.yes + h.no;
+    h.cost = h.cost.Mul(gross - pairs - pairs).Div(gross);  // what the contracts still held cost
+    h.yes -= pairs;
+    h.no -= pairs;
+    balance_ += pairs;
+  }
   const Fixed yes_price = o.side == "yes" ? price : kOne - price;
   if (taker) markets_[o.ticker].volume += count;  // a maker fill is in its print's (Trade)
   fills_.push_back(OurFill{absl::StrCat("f-", next_id_++), trade_id, o.order_id, o.ticker, o.side, o.action, count,

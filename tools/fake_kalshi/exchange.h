@@ -15,7 +15,8 @@
 // the YES bids the same way; what is left rests. A resting order of ours
 // fills from a later print (Trade) through or at its price, as a maker
 // (0.0175 rate). Sells (action sell) close what is held and match the same
-// way on the other side. A second order with a client_order_id already used
+// way on the other side. A YES and a NO held in one market net at once,
+// each pair paying back $1, as Kalshi does. A second order with a client_order_id already used
 // is refused 409; an order in a market that is not active is refused 400
 // market_inactive (cancels too); an immediate_or_cancel order's unfilled
 // rest is cancelled at once. Our resting buys show in the book (REST,
