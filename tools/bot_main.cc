@@ -149,6 +149,11 @@ absl::Status StartSurface(const config::Config& cfg, runtime::Log& log, Surface&
   }
   s.engine_metrics = std::make_unique<apollo::ops::EngineMetrics>(&s.metrics, s.alerter.get(), cfg.run.mode);
   s.engine_metrics->WatchRateGate(s.gate.get());
+  if (cfg.run.venue == "kalshi") {
+    s.engine_metrics->SetStepInterval(cfg.weather.decision_interval_min * 60.0);
+  } else if (absl::StatusOr<int64_t> bar_sec = config::ParseTimeframe(cfg.run.interval); bar_sec.ok()) {
+    s.engine_metrics->SetStepInterval(static_cast<double>(*bar_sec));
+  }
   apollo::ops::OperatorServerOptions o;
   o.api_enabled = cfg.api.enabled;
   o.api_host = cfg.api.host;

@@ -52,6 +52,8 @@ EngineMetrics::EngineMetrics(Metrics* m, Alerter* alerter, Mode mode)
       age_strategy_(m->AddGauge("loop_last_tick_age_sec", "Seconds since each engine loop last ran", {"loop"}, {"strategy"})),
       age_reconcile_(m->AddGauge("loop_last_tick_age_sec", "Seconds since each engine loop last ran", {"loop"}, {"reconcile"})),
       age_watchdog_(m->AddGauge("loop_last_tick_age_sec", "Seconds since each engine loop last ran", {"loop"}, {"watchdog"})),
+      step_interval_(m->AddGauge("loop_interval_seconds", "How often the strategy loop is due to step, seconds (the bar interval; a Kalshi run's decision interval)",
+                                 {"loop"}, {"strategy"})),
       ws_connected_(m->AddGauge("ws_connected", "1 when the venue's WebSocket streams are connected (paper: 0, none used)")),
       ws_age_(m->AddGauge("ws_last_message_age_sec", "Seconds since the last WebSocket message (paper: 0)")),
       open_positions_(m->AddGauge("open_positions", "Open positions")),
@@ -365,6 +367,8 @@ void EngineMetrics::OnSubmitted(const Order& order, const venue::Reports& report
   else if (filled) submitted_filled_.Inc();
   else if (accepted) submitted_accepted_.Inc();
 }
+
+void EngineMetrics::SetStepInterval(double seconds) { step_interval_.Set(seconds); }
 
 void EngineMetrics::UpdateAges(const runtime::EngineView& view, int64_t now) {
   age_strategy_.Set(Seconds(view.last_step_wall_ns > 0 ? view.last_step_wall_ns : view.started_wall_ns, now));

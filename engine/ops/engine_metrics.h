@@ -33,6 +33,10 @@ class EngineMetrics : public runtime::EngineObserver {
 
   // The age gauges, computed at scrape time from the engine's heartbeats.
   void UpdateAges(const runtime::EngineView& view, int64_t now_wall_ns);
+  // loop_interval_seconds{loop="strategy"}: how often the strategy loop is due
+  // to step (the bar interval; a Kalshi run's decision interval), so an
+  // alert on loop_last_tick_age_sec can scale with it.
+  void SetStepInterval(double seconds);
   // ledger_disk_free_pct: free space on the filesystem under `dir`, at
   // scrape time (-1 when it cannot be read).
   void UpdateDiskFree(const std::string& dir);
@@ -67,7 +71,7 @@ class EngineMetrics : public runtime::EngineObserver {
 
   Alerter* alerter_;
   Mode mode_;
-  Gauge &age_strategy_, &age_reconcile_, &age_watchdog_;
+  Gauge &age_strategy_, &age_reconcile_, &age_watchdog_, &step_interval_;
   Gauge &ws_connected_, &ws_age_;
   Gauge &open_positions_, &daily_pnl_pct_, &max_drawdown_pct_, &equity_, &margin_ratio_, &leverage_used_;
   Counter& spread_rejections_;
