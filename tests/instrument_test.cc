@@ -330,11 +330,15 @@ TEST_F(SettlementFold, AnEntryIntentKeepsItsFirstPriceOnEachSideUntilItEnds) {
   absl::StatusOr<State> back = DecodeState(EncodeState(state_));
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(back->entry_anchors, state_.entry_anchors);
-  ASSERT_TRUE(Add(CancelRequested{ClientOrderId{"ap-5-E"}, "REPRICE"}).ok()) << "changes nothing";
-  EXPECT_EQ(state_.entry_anchors.at(ticker_), (EntryAnchor{D("0.41"), D("0.52")}));
+  ASSERT_TRUE(Add(CancelRequested{ClientOrderId{"ap-5-E"}, "REPRICE"}).ok()) << "the order stays open";
+  EXPECT_EQ(state_.orders.at(ClientOrderId{"ap-5-E"}).cancel_requested, "REPRICE");
   EXPECT_FALSE(Add(CancelRequested{ClientOrderId{"ap-3-E"}, "REPRICE"}).ok()) << "not open any more";
+  // A reprice answered under another name (its reply lost, the order asked for) keeps the intent.
+  ASSERT_TRUE(Add(OrderCancelled{ClientOrderId{"ap-5-E"}, "CANCELLED_ON_KALSHI"}).ok());
+  EXPECT_EQ(state_.entry_anchors.at(ticker_), (EntryAnchor{D("0.41"), D("0.52")}));
   // An intent that ends otherwise than by a reprice starts afresh: withdrawn, refused.
-  ASSERT_TRUE(Add(OrderCancelled{ClientOrderId{"ap-5-E"}, "SIGNAL_GONE"}).ok());
+  ASSERT_TRUE(place("ap-7-E", Side::kBuy, "0.44").ok());
+  ASSERT_TRUE(Add(OrderCancelled{ClientOrderId{"ap-7-E"}, "SIGNAL_GONE"}).ok());
   EXPECT_EQ(state_.entry_anchors.at(ticker_), (EntryAnchor{Fixed(), D("0.52")}));
   ASSERT_TRUE(Add(OrderRejected{ClientOrderId{"ap-6-E"}, 400, "market_inactive"}).ok());
   EXPECT_EQ(state_.entry_anchors.at(ticker_), (EntryAnchor{}));

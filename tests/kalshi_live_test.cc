@@ -274,7 +274,8 @@ TEST_F(KalshiLive, AHeldMarketPaidOutByKalshiIsSettledAtItsPayoutAndAgreesWithKa
   soon.floor_strike = Fixed::FromInt(51);
   soon.cap_strike = Fixed::FromInt(52);
   soon.open_time_ms = absl::ToUnixMillis(absl::Now() - absl::Hours(12));
-  soon.close_time_ms = absl::ToUnixMillis(absl::Now() + absl::Seconds(8));  // trading ends 8 s from now
+  // Trading ends 15 s from now: time for the first run to start and buy.
+  soon.close_time_ms = absl::ToUnixMillis(absl::Now() + absl::Seconds(15));
   soon.expected_expiration_ms = soon.close_time_ms;
   soon.yes_bids = {{D("0.08"), Fixed::FromInt(100)}};
   soon.no_bids = {{D("0.90"), Fixed::FromInt(200)}};  // about 0.21 for 51-52, asked at 0.10
@@ -289,15 +290,18 @@ TEST_F(KalshiLive, AHeldMarketPaidOutByKalshiIsSettledAtItsPayoutAndAgreesWithKa
     return false;
   });
   ASSERT_EQ(Of<OrderFilled>(events).size(), 2u) << bot->err() << Dump(events);
+  ASSERT_LT(absl::ToUnixMillis(absl::Now()), soon.close_time_ms) << "bought before the close";
   bot->Signal(SIGTERM);
   ASSERT_TRUE(bot->Wait(30s).Exited(0)) << bot->err();
+  const size_t reconciled = Of<ReconciliationCompleted>(testing::ReadEvents(dir_.Sub("ledger")).value_or(std::vector<Event>{})).size();
 
   std::this_thread::sleep_until(std::chrono::system_clock::time_point(std::chrono::milliseconds(soon.close_time_ms + 100)));
   ASSERT_EQ(exchange_.Settle(soon.ticker, "yes").status, 200);
   bot = StartBot();
   ASSERT_NE(bot, nullptr);
-  events = EventsWhen([](const std::vector<Event>& ev) { return !Of<ReconciliationCompleted>(ev).empty() &&
-                                                                 !Of<MarketSettled>(ev).empty(); });
+  events = EventsWhen([&](const std::vector<Event>& ev) {
+    return Of<ReconciliationCompleted>(ev).size() > reconciled && !Of<MarketSettled>(ev).empty();
+  });
   const std::vector<MarketSettled> settled = Of<MarketSettled>(events);
   ASSERT_EQ(settled.size(), 1u) << bot->err() << Dump(events);
   EXPECT_EQ(settled[0].symbol.value, soon.ticker);
@@ -308,9 +312,11 @@ TEST_F(KalshiLive, AHeldMarketPaidOutByKalshiIsSettledAtItsPayoutAndAgreesWithKa
     closed_at_payout |= c.symbol.value == soon.ticker && c.reason == CloseReason::kSettlement && c.exit_price == Fixed::FromInt(1);
   }
   EXPECT_TRUE(closed_at_payout) << Dump(events);
-  EXPECT_TRUE(Of<ManualInterventionDetected>(events).empty()) << "Kalshi's balance and positions agree: " << Dump(events);
   bot->Signal(SIGTERM);
   EXPECT_TRUE(bot->Wait(30s).Exited(0)) << bot->err();
+  events = testing::ReadEvents(dir_.Sub("ledger")).value_or(std::vector<Event>{});
+  EXPECT_GT(Of<ReconciliationCompleted>(events).size(), reconciled);
+  EXPECT_TRUE(Of<ManualInterventionDetected>(events).empty()) << "Kalshi's balance and positions agree: " << Dump(events);
 }
 
 // The stream dropped (every connection reset): the bot signs in again,

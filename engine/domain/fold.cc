@@ -171,9 +171,11 @@ class Folder {
                       [&](Order& o) { o.venue_order_id = a.venue_order_id; });
   }
   absl::Status operator()(const CancelRequested& c) {
-    if (!s_.orders.contains(c.client_order_id)) {
+    auto o = s_.orders.find(c.client_order_id);
+    if (o == s_.orders.end()) {
       return Refuse(absl::StrCat("cancel requested of ", c.client_order_id.value, ", which is not open"));
     }
+    o->second.cancel_requested = c.reason;
     return absl::OkStatus();
   }
   absl::Status operator()(const OrderRejected& r) {
@@ -195,9 +197,12 @@ class Folder {
   }
   // An entry of an event contract that leaves unfilled for any reason but
   // a reprice ends its intent: the next entry on that side starts afresh.
+  // A reprice is what we asked for (its answer may name it otherwise: a
+  // cancel answered after a lost reply is CANCELLED_ON_KALSHI).
   void EndIntent(const ClientOrderId& id, absl::string_view reason) {
     auto o = s_.orders.find(id);
-    if (o == s_.orders.end() || o->second.purpose != OrderPurpose::kEntry || reason == "REPRICE") return;
+    if (o == s_.orders.end() || o->second.purpose != OrderPurpose::kEntry) return;
+    if (reason == "REPRICE" || o->second.cancel_requested == "REPRICE") return;
     if (auto a = s_.entry_anchors.find(o->second.symbol); a != s_.entry_anchors.end()) a->second.Of(o->second.side) = Fixed();
   }
   absl::Status operator()(const PositionOpened& p) {

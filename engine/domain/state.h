@@ -39,6 +39,9 @@ struct Order {
   Fixed protect_stop, protect_take_profit;  // see OrderPlaced
   CloseReason close_reason = CloseReason::kStopLoss;
   absl::btree_set<TradeId> trade_ids;  // fills seen, to refuse duplicates
+  // Why we asked for it to be cancelled (CancelRequested), "" if we did not:
+  // the venue's answer may come back under another name.
+  std::string cancel_requested;
   template <class S, class V>
   static void Fields(S& s, V& v) {
     v("client_order_id", s.client_order_id); v("symbol", s.symbol); v("side", s.side);
@@ -48,7 +51,7 @@ struct Order {
     v("avg_fill_price", s.avg_fill_price); v("fees", s.fees); v("placed_seq", s.placed_seq);
     v("placed_ts_ns", s.placed_ts_ns); v("protect_stop", s.protect_stop);
     v("protect_take_profit", s.protect_take_profit); v("close_reason", s.close_reason);
-    v("trade_ids", s.trade_ids);
+    v("trade_ids", s.trade_ids); v("cancel_requested", s.cancel_requested);
   }
   bool operator==(const Order&) const = default;
 };
@@ -384,7 +387,7 @@ struct State {
 // Snapshot encoding of a whole State, with its own schema version; an unknown
 // version or malformed bytes is InvalidArgument (the caller folds from the
 // ledger instead).
-inline constexpr uint16_t kStateSchemaVersion = 13;  // 2: filters; 3: client_id_nonce; 4: cooldowns; 5: universe, account settings; 6: funding; 7: stats, days; 8: book; 9: news; 10: policy, strategy weights; 11: instruments, forecasts; 12: order rejects; 13: book volume, entry anchors
+inline constexpr uint16_t kStateSchemaVersion = 14;  // 2: filters; 3: client_id_nonce; 4: cooldowns; 5: universe, account settings; 6: funding; 7: stats, days; 8: book; 9: news; 10: policy, strategy weights; 11: instruments, forecasts; 12: order rejects; 13: book volume, entry anchors; 14: requested cancels, anchors that end
 // Climate days of forecasts kept per city (State::forecasts).
 inline constexpr size_t kForecastDaysKept = 8;
 // News items remembered so a feed read again adds nothing (State::news_seen):

@@ -314,8 +314,11 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
         const bool yes = o.side == Side::kBuy;
         book->Remove(yes, yes ? o.price : Fixed::FromInt(1) - o.price, o.qty - o.filled_qty);
       }
-      std::optional<Fixed> bid = book->BestYesBid(), ask = book->BestYesAsk();
-      if (!bid || !ask || *bid >= *ask) return;
+      // A side nobody else bids on is at its price bound: the widest spread
+      // there is (wide_spread), not a book we could not read.
+      const Fixed bid = book->BestYesBid().value_or(instrument.min_price);
+      const Fixed ask = book->BestYesAsk().value_or(instrument.max_price);
+      if (bid >= ask) return;
       // Volume and open interest: the stream's ticker, else this step's
       // listing, else the last journaled (a failed listing is no news).
       std::optional<std::pair<Fixed, Fixed>> traded;
@@ -325,7 +328,7 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
         traded = {{last->second.volume, last->second.open_interest}};
       }
       const auto [volume, open_interest] = traded.value_or(std::pair<Fixed, Fixed>{});
-      inputs.push_back(MarketTick{Symbol{ticker}, *bid, *ask, now_ms, volume, open_interest});
+      inputs.push_back(MarketTick{Symbol{ticker}, bid, ask, now_ms, volume, open_interest});
     };
     inputs.insert(inputs.end(), fresh.begin(), fresh.end());
     for (const InstrumentDefined& d : fresh) add_market(d.symbol.value, d.instrument);
@@ -416,10 +419,11 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
       failed = run_step();
       if (on_time) next_step += step_every;
       if (next_step < absl::Now()) next_step = absl::Now() + step_every;  // a slow step: no burst to catch up
-      // A resting entry is looked at again once it may be repriced.
+      // A resting entry is looked at again once it may be repriced (a
+      // partly filled one never is).
       const bool resting = std::any_of(engine.state().orders.begin(), engine.state().orders.end(), [](const auto& kv) {
-        return kv.second.purpose == OrderPurpose::kEntry &&
-               (kv.second.status == OrderStatus::kAccepted || kv.second.status == OrderStatus::kPartiallyFilled);
+        return kv.second.purpose == OrderPurpose::kEntry && kv.second.status == OrderStatus::kAccepted &&
+               kv.second.filled_qty.is_zero();
       });
       if (resting && cfg.weather.reprice_interval_sec > 0 && lo.step_interval_ms == 0) {
         next_step = std::min(next_step, absl::Now() + absl::Seconds(cfg.weather.reprice_interval_sec));

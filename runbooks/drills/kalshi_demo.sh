@@ -47,11 +47,15 @@ cat > "$DRILL/book.json" <<'JSON'
 JSON
 
 trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
-"$BIN/fake-kalshi" --key-id drill --public-key "$DRILL/kalshi.pub.pem" --markets "$MARKETS" \
+# With HOLD=1 the fakes get sessions of their own, so the Ctrl-C that stops
+# the bot does not take them down under it (the EXIT trap stops them).
+SPAWN=""
+[ "$HOLD" = 1 ] && SPAWN=setsid
+$SPAWN "$BIN/fake-kalshi" --key-id drill --public-key "$DRILL/kalshi.pub.pem" --markets "$MARKETS" \
   --event-date 2025-04-01 --tomorrow --book "KXHIGHNY-25APR01-B59.5=$DRILL/book.json" \
   --port 0 --ws-port 0 > "$DRILL/fake-kalshi.out" 2>&1 &
 KALSHI=$!
-"$BIN/fake-nws" --high 60 --port 0 > "$DRILL/fake-nws.out" 2>&1 &
+$SPAWN "$BIN/fake-nws" --high 60 --port 0 > "$DRILL/fake-nws.out" 2>&1 &
 NWS=$!
 wait_for "$DRILL/fake-kalshi.out" "^fake-kalshi: [0-9]* markets of" 10 "$KALSHI"
 wait_for "$DRILL/fake-nws.out" "^fake-nws: forecast high" 10 "$NWS"

@@ -91,13 +91,15 @@ void Exchange::FillLocked(OurOrder& o, Fixed count, Fixed price, bool taker, con
   balance_ += buy ? -(count.Mul(price) + fee) : count.Mul(price) - fee;
   Holding& h = holdings_[o.ticker];
   (o.side == "yes" ? h.yes : h.no) += buy ? count : -count;
-  if (buy) h.cost += count.Mul(price);
+  Fixed& side_cost = o.side == "yes" ? h.yes_cost : h.no_cost;
+  if (buy) side_cost += count.Mul(price);
   h.fees += fee;
   // Kalshi nets a YES against a NO of the same market: a pair is worth $1
-  // whatever the result, and is paid back at once.
+  // whatever the result, and is paid back at once. Each side keeps the
+  // cost of what it still holds, at its own average.
   if (const Fixed pairs = std::min(h.yes, h.no); pairs.raw() > 0) {
-    const Fixed gross = h.yes + h.no;
-    h.cost = h.cost.Mul(gross - pairs - pairs).Div(gross);  // what the contracts still held cost
+    h.yes_cost -= h.yes_cost.Mul(pairs).Div(h.yes);
+    h.no_cost -= h.no_cost.Mul(pairs).Div(h.no);
     h.yes -= pairs;
     h.no -= pairs;
     balance_ += pairs;
@@ -159,7 +161,7 @@ void Exchange::PositionChangedLocked(const std::string& ticker) {
   stream_events_.push_back(StreamEvent{"market_positions", "market_position", ticker,
                                        JsonObject()
                                            .Str("market_ticker", ticker).Str("position_fp", Count2(h.yes - h.no))
-                                           .Str("position_cost_dollars", Dollars4(h.cost))
+                                           .Str("position_cost_dollars", Dollars4(h.cost()))
                                            .Str("realized_pnl_dollars", "0.0000")
                                            .Str("fees_paid_dollars", Dollars4(h.fees))
                                            .Close()});
@@ -323,7 +325,7 @@ Reply Exchange::Positions() {
     if (net.is_zero()) continue;
     items.push_back(JsonObject()
                         .Str("ticker", ticker).Str("position_fp", Count2(net))
-                        .Str("market_exposure_dollars", Dollars4(h.cost)).Str("fees_paid_dollars", Dollars4(h.fees))
+                        .Str("market_exposure_dollars", Dollars4(h.cost())).Str("fees_paid_dollars", Dollars4(h.fees))
                         .Close());
   }
   return Reply{200, absl::StrCat("{\"market_positions\":", JsonArray(items), ",\"cursor\":\"\"}")};

@@ -126,7 +126,8 @@ class Exchange {
     int64_t created_ms = 0;
   };
   struct Holding {
-    Fixed yes, no, cost, fees;  // contracts held; what they cost; fees paid
+    Fixed yes, no, yes_cost, no_cost, fees;  // contracts held; what each side cost; fees paid
+    Fixed cost() const { return yes_cost + no_cost; }
   };
   struct Settled {
     std::string ticker, event_ticker, result;
