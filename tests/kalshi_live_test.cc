@@ -84,6 +84,7 @@ class KalshiLive : public ::testing::Test {
     exchange_.AddMarket(between);
     exchange_.AddMarket(above);
     between_ = between.ticker;
+    between_spec_ = between;
     above_ = above.ticker;
     EXPECT_TRUE(stream_.Start().ok());
     EXPECT_TRUE(server_.Start().ok());
@@ -160,6 +161,7 @@ class KalshiLive : public ::testing::Test {
   fake_nws::FakeNws nws_;
   testing::TempDir dir_;
   std::string event_, day_, between_, above_;
+  fake_kalshi::MarketSpec between_spec_;  // as listed at the start
   std::string started_line_;
 };
 
@@ -267,19 +269,14 @@ TEST_F(KalshiLive, APartlyFilledEntryIsCancelledOnceItsMarketsSpreadWidens) {
 // MarketSettled and closes the position at the payout, and Kalshi agrees
 // with the ledger afterwards (no manual review).
 TEST_F(KalshiLive, AHeldMarketPaidOutByKalshiIsSettledAtItsPayoutAndAgreesWithKalshi) {
-  fake_kalshi::MarketSpec soon;
+  // The 51-52 bucket beside 49-50, its book the same (about 0.21, asked at
+  // 0.10), but trading ends 15 s from now: time for the first run to buy.
+  fake_kalshi::MarketSpec soon = between_spec_;
   soon.ticker = absl::StrCat(event_, "-B51.5");
-  soon.event_ticker = event_;
-  soon.strike_type = "between";
   soon.floor_strike = Fixed::FromInt(51);
   soon.cap_strike = Fixed::FromInt(52);
-  soon.open_time_ms = absl::ToUnixMillis(absl::Now() - absl::Hours(12));
-  // Trading ends 15 s from now: time for the first run to start and buy.
   soon.close_time_ms = absl::ToUnixMillis(absl::Now() + absl::Seconds(15));
   soon.expected_expiration_ms = soon.close_time_ms;
-  soon.yes_bids = {{D("0.08"), Fixed::FromInt(100)}};
-  soon.no_bids = {{D("0.90"), Fixed::FromInt(200)}};  // about 0.21 for 51-52, asked at 0.10
-  soon.volume = Fixed::FromInt(600);
   exchange_.AddMarket(soon);
   std::unique_ptr<Process> bot = StartBot();
   ASSERT_NE(bot, nullptr);
