@@ -82,6 +82,11 @@ net::Quota SmallerQuota(const config::ProviderQuotaConfig& configured, int64_t r
   return q;
 }
 
+// An order of ours Kalshi has acknowledged and still holds (resting).
+bool AtKalshi(const Order& o) {
+  return o.status == OrderStatus::kAccepted || o.status == OrderStatus::kPartiallyFilled;
+}
+
 // The climate day (YYYY-MM-DD) `ms` falls in at the city's standard time.
 absl::CivilDay ClimateDayAt(const weather::City& city, int64_t ms) {
   return absl::ToCivilDay(absl::FromUnixMillis(ms), absl::FixedTimeZone(city.standard_utc_offset_hours * 3600));
@@ -214,7 +219,7 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
     unconfirmed.clear();
     for (const auto& [id, order] : engine.state().orders) {
       if (order.status == OrderStatus::kPlaced) unconfirmed.insert(order.symbol);
-      if (order.status != OrderStatus::kAccepted && order.status != OrderStatus::kPartiallyFilled) continue;
+      if (!AtKalshi(order)) continue;
       absl::StatusOr<venue::Reports> r = venue.Query(order);
       if (!r.ok()) {
         log.Warning("order_query_failed", LogFields().Add("client_order_id", id.value).Add("error", r.status().message()));
@@ -310,7 +315,7 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
       // The market as others make it: Kalshi's book holds our resting
       // orders too, and our own bid must not narrow the spread we gate on.
       for (const auto& [id, o] : state.orders) {
-        if (o.symbol.value != ticker || (o.status != OrderStatus::kAccepted && o.status != OrderStatus::kPartiallyFilled)) continue;
+        if (o.symbol.value != ticker || !AtKalshi(o)) continue;
         const bool yes = o.side == Side::kBuy;
         book->Remove(yes, yes ? o.price : Fixed::FromInt(1) - o.price, o.qty - o.filled_qty);
       }
@@ -422,8 +427,7 @@ absl::StatusOr<runtime::RunSummary> RunKalshiLive(const KalshiLiveOptions& lo, r
       // A resting entry is looked at again once it may be repriced (a
       // partly filled one never is).
       const bool resting = std::any_of(engine.state().orders.begin(), engine.state().orders.end(), [](const auto& kv) {
-        return kv.second.purpose == OrderPurpose::kEntry && kv.second.status == OrderStatus::kAccepted &&
-               kv.second.filled_qty.is_zero();
+        return kv.second.purpose == OrderPurpose::kEntry && AtKalshi(kv.second) && kv.second.filled_qty.is_zero();
       });
       if (resting && cfg.weather.reprice_interval_sec > 0 && lo.step_interval_ms == 0) {
         next_step = std::min(next_step, absl::Now() + absl::Seconds(cfg.weather.reprice_interval_sec));
